@@ -1,0 +1,45 @@
+//===- dialects/ONNX/SparqONNXDialect.cpp - sparq_onnx dialect ---------------===//
+#include "dialects/ONNX/SparqONNXDialect.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace sparq::onnx;
+
+#include "dialects/ONNX/SparqONNXDialect.cpp.inc"
+
+void SparqONNXDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "dialects/ONNX/SparqONNXOps.cpp.inc"
+      >();
+}
+
+LogicalResult NodeOp::verify() {
+  if (getOpType().empty())
+    return emitOpError("requires a non-empty op_type");
+  if (getOpset() <= 0)
+    return emitOpError("requires a positive opset version, got ") << getOpset();
+  return success();
+}
+
+bool NodeOp::isInputAbsent(unsigned index) {
+  return index >= getInputs().size() ||
+         isa<NoneType>(getInputs()[index].getType());
+}
+
+std::string NodeOp::describe() {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << "'" << getOpType() << "' node";
+  if (!getName().empty())
+    os << " '" << getName() << "'";
+  os << " (domain " << (getDomain().empty() ? "ai.onnx" : getDomain())
+     << ", opset " << getOpset() << ")";
+  return s;
+}
+
+#define GET_OP_CLASSES
+#include "dialects/ONNX/SparqONNXOps.cpp.inc"

@@ -1,0 +1,26 @@
+//===- SparqONNXDialect.td - sparq_onnx dialect definition -*- tablegen -*-===//
+#ifndef SPARQ_ONNX_DIALECT_TD
+#define SPARQ_ONNX_DIALECT_TD
+
+include "mlir/IR/OpBase.td"
+
+def SparqONNX_Dialect : Dialect {
+  let name = "sparq_onnx";
+  let summary = "ONNX graphs as imported, one generic op per ONNX node";
+  let description = [{
+    The `sparq_onnx` dialect holds an ONNX graph exactly as the importer read it. Every ONNX node
+    becomes one `sparq_onnx.node` op that keeps the node's `op_type`, `domain`, the opset version
+    that was in force for that domain, the node name and all ONNX attributes. Tensor element types
+    keep ONNX signedness (`ui8`, `si8`...) so that conversions can pick signed or unsigned
+    arithmetic; the conversion to upstream dialects turns them into signless integers.
+
+    Absent optional inputs are the result of `sparq_onnx.none`. Initializers and Constant nodes are
+    imported as `arith.constant` (large ones as `dense_resource` blobs).
+  }];
+  let cppNamespace = "::sparq::onnx";
+}
+
+class SparqONNX_Op<string mnemonic, list<Trait> traits = []>
+    : Op<SparqONNX_Dialect, mnemonic, traits>;
+
+#endif // SPARQ_ONNX_DIALECT_TD

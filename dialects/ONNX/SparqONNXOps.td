@@ -1,0 +1,63 @@
+//===- SparqONNXOps.td - sparq_onnx operations -------------*- tablegen -*-===//
+#ifndef SPARQ_ONNX_OPS_TD
+#define SPARQ_ONNX_OPS_TD
+
+include "dialects/ONNX/SparqONNXDialect.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/IR/BuiltinAttributes.td"
+
+def SparqONNX_NodeOp : SparqONNX_Op<"node", [Pure]> {
+  let summary = "one ONNX node, kept generic";
+  let description = [{
+    An ONNX node as imported. `op_type`, `domain` (empty for the default `ai.onnx` domain) and
+    `opset` identify the operator version; `name` is the ONNX node name (possibly empty) and
+    `attrs` holds the ONNX attributes: INT as `i64`, FLOAT as `f32`, STRING as a string, INTS as
+    `array<i64>`, FLOATS as `array<f32>`, STRINGS as an array of strings and TENSOR as an elements
+    attribute.
+
+    Example:
+
+    ```mlir
+    %y = sparq_onnx.node "Conv"(%x, %w, %b) {attrs = {pads = array<i64: 1, 1, 1, 1>},
+             domain = "", name = "conv1", opset = 13 : i64}
+         : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>, tensor<4xf32>) -> tensor<1x4x8x8xf32>
+    ```
+  }];
+  let arguments = (ins
+    StrAttr:$op_type,
+    StrAttr:$domain,
+    I64Attr:$opset,
+    StrAttr:$name,
+    DictionaryAttr:$attrs,
+    Variadic<AnyType>:$inputs);
+  let results = (outs Variadic<AnyType>:$outputs);
+  let assemblyFormat = [{
+    $op_type `(` $inputs `)` attr-dict `:` functional-type($inputs, $outputs)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The attribute `name` of the ONNX node, or null when absent.
+    ::mlir::Attribute getOnnxAttr(::llvm::StringRef attrName) {
+      return getAttrs().get(attrName);
+    }
+    /// True for optional inputs that are absent (produced by sparq_onnx.none).
+    bool isInputAbsent(unsigned index);
+    /// A human-readable identification: `'Conv' node 'conv1' (domain ai.onnx, opset 13)`.
+    std::string describe();
+  }];
+}
+
+def SparqONNX_NoneOp : SparqONNX_Op<"none", [Pure]> {
+  let summary = "an absent optional ONNX input";
+  let description = [{
+    Stands for an ONNX optional input whose name is empty.
+
+    ```mlir
+    %none = sparq_onnx.none
+    ```
+  }];
+  let results = (outs NoneType:$result);
+  let assemblyFormat = "attr-dict";
+}
+
+#endif // SPARQ_ONNX_OPS_TD

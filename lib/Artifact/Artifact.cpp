@@ -1,0 +1,91 @@
+//===- lib/Artifact/Artifact.cpp - ABI entry points and shared-object linking --===//
+#include "lib/Artifact/Artifact.h"
+
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdlib>
+
+namespace sparq {
+
+std::string addArtifactABI(llvm::Module &module, llvm::StringRef entryName,
+                           llvm::StringRef signature, unsigned numInputs) {
+  llvm::LLVMContext &ctx = module.getContext();
+  std::string cifaceName = ("_mlir_ciface_" + entryName).str();
+  llvm::Function *ciface = module.getFunction(cifaceName);
+  if (!ciface)
+    return "the lowered module has no C interface function '" + cifaceName + "'";
+  if (ciface->arg_size() != numInputs + 1)
+    return "'" + cifaceName + "' takes " + std::to_string(ciface->arg_size()) +
+           " arguments, expected one results pointer and " + std::to_string(numInputs) +
+           " input descriptors";
+
+  auto *ptrTy = llvm::PointerType::getUnqual(ctx);
+  llvm::IRBuilder<> b(ctx);
+
+  // const char *sparq_model_signature_v1(void)
+  auto *sigData = llvm::ConstantDataArray::getString(ctx, signature, /*AddNull=*/true);
+  auto *sigGlobal = new llvm::GlobalVariable(module, sigData->getType(), /*isConstant=*/true,
+                                             llvm::GlobalValue::PrivateLinkage, sigData,
+                                             "sparq_signature_text");
+  auto *sigFn = llvm::Function::Create(llvm::FunctionType::get(ptrTy, false),
+                                       llvm::GlobalValue::ExternalLinkage,
+                                       "sparq_model_signature_v1", module);
+  b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", sigFn));
+  b.CreateRet(sigGlobal);
+
+  // void sparq_model_invoke_v1(void **args)
+  auto *invokeFn = llvm::Function::Create(
+      llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptrTy}, false),
+      llvm::GlobalValue::ExternalLinkage, "sparq_model_invoke_v1", module);
+  b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", invokeFn));
+  llvm::Value *args = invokeFn->getArg(0);
+  llvm::SmallVector<llvm::Value *> callArgs;
+  for (unsigned i = 0; i <= numInputs; ++i) {
+    llvm::Value *slot = b.CreateConstGEP1_64(ptrTy, args, i);
+    callArgs.push_back(b.CreateLoad(ptrTy, slot));
+  }
+  b.CreateCall(ciface, callArgs);
+  b.CreateRetVoid();
+  return "";
+}
+
+std::string defaultLinker() {
+  if (const char *env = std::getenv("SPARQ_LINKER"))
+    return env;
+  return SPARQ_DEFAULT_LINKER;
+}
+
+std::string linkSharedObject(llvm::StringRef objectBytes, llvm::StringRef outputPath,
+                             llvm::StringRef linker) {
+  llvm::SmallString<128> objPath;
+  int fd;
+  if (std::error_code ec = llvm::sys::fs::createTemporaryFile("sparq", "o", fd, objPath))
+    return "cannot create a temporary object file: " + ec.message();
+  {
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    os << objectBytes;
+    if (os.has_error())
+      return "cannot write temporary object file '" + objPath.str().str() + "'";
+  }
+  auto program = llvm::sys::findProgramByName(linker);
+  if (!program) {
+    llvm::sys::fs::remove(objPath);
+    return "linker '" + linker.str() + "' not found (set SPARQ_LINKER to a cc-compatible driver)";
+  }
+  std::string out = outputPath.str();
+  std::string obj = objPath.str().str();
+  llvm::SmallVector<llvm::StringRef> argv = {*program, "-shared", "-o", out, obj, "-lm"};
+  std::string errMsg;
+  int rc = llvm::sys::ExecuteAndWait(*program, argv, std::nullopt, {}, 0, 0, &errMsg);
+  llvm::sys::fs::remove(objPath);
+  if (rc != 0)
+    return "linking '" + out + "' with '" + *program + "' failed (exit " + std::to_string(rc) +
+           (errMsg.empty() ? "" : ": " + errMsg) + ")";
+  return "";
+}
+
+} // namespace sparq

@@ -1,0 +1,28 @@
+//===- lib/Artifact/Artifact.h - the model artifact (docs/artifact-abi.md) -*- C++ -*-===//
+#ifndef SPARQ_LIB_ARTIFACT_ARTIFACT_H
+#define SPARQ_LIB_ARTIFACT_ARTIFACT_H
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/IR/Module.h"
+
+#include <string>
+
+namespace sparq {
+
+/// Adds the ABI symbols `sparq_model_signature_v1` and `sparq_model_invoke_v1` to `module`; the
+/// latter unpacks its `void **args` and calls `_mlir_ciface_<entryName>`. Returns an error
+/// message or "".
+std::string addArtifactABI(llvm::Module &module, llvm::StringRef entryName,
+                           llvm::StringRef signature, unsigned numInputs);
+
+/// Links a relocatable object into a shared object at `outputPath` with the linker driver
+/// `linker` (a cc-compatible driver such as clang). Returns an error message or "".
+std::string linkSharedObject(llvm::StringRef objectBytes, llvm::StringRef outputPath,
+                             llvm::StringRef linker);
+
+/// The linker driver found when sparq was configured (overridable with $SPARQ_LINKER).
+std::string defaultLinker();
+
+} // namespace sparq
+
+#endif // SPARQ_LIB_ARTIFACT_ARTIFACT_H

@@ -1,0 +1,125 @@
+//===- lib/Compiler/Compile.cpp - the compile API ------------------------------===//
+#include "sparq/Compiler/Compile.h"
+
+#include "lib/Artifact/Artifact.h"
+#include "lib/Import/ONNX/ONNXImporter.h"
+#include "lib/Target/CPU/CPUTarget.h"
+#include "passes/Passes.h"
+#include "sparq/InitAll.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+#include <mutex>
+
+using namespace mlir;
+
+namespace sparq {
+
+std::unique_ptr<MLIRContext> createCompilerContext() {
+  // The pipelines are partly written as textual upstream pass lists, which need the registry.
+  static std::once_flag registered;
+  std::call_once(registered, [] { registerAllPasses(); });
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  auto ctx = std::make_unique<MLIRContext>(registry, MLIRContext::Threading::DISABLED);
+  ctx->loadAllAvailableDialects();
+  return ctx;
+}
+
+namespace {
+
+LogicalResult writeText(const CompileOptions &options, ModuleOp module, Location loc) {
+  std::string err;
+  auto out = openOutputFile(options.outputPath, &err);
+  if (!out)
+    return emitError(loc) << "cannot open output '" << options.outputPath << "': " << err;
+  module.print(out->os());
+  out->keep();
+  return success();
+}
+
+LogicalResult writeBytes(StringRef path, StringRef bytes, Location loc) {
+  std::string err;
+  auto out = openOutputFile(path, &err);
+  if (!out)
+    return emitError(loc) << "cannot open output '" << path << "': " << err;
+  out->os() << bytes;
+  out->keep();
+  return success();
+}
+
+} // namespace
+
+LogicalResult compileModel(const CompileOptions &options, MLIRContext &context) {
+  Location loc = FileLineColLoc::get(&context, options.inputPath, 0, 0);
+  ImportOptions importOptions;
+  for (const std::string &flag : options.inputShapes) {
+    std::string err = parseInputShapeFlag(flag, importOptions);
+    if (!err.empty())
+      return emitError(UnknownLoc::get(&context)) << err;
+  }
+  OwningOpRef<ModuleOp> module = importONNXFile(options.inputPath, &context, importOptions);
+  if (!module)
+    return failure();
+  if (options.emit == EmitKind::ONNX)
+    return writeText(options, *module, loc);
+
+  PipelineOptions pipelineOptions;
+  pipelineOptions.optLevel = options.optLevel;
+  {
+    PassManager pm(&context);
+    buildContractPipeline(pm, pipelineOptions);
+    if (failed(pm.run(*module)))
+      return failure();
+  }
+  if (options.emit == EmitKind::Contract)
+    return writeText(options, *module, loc);
+  {
+    PassManager pm(&context);
+    buildCPUCodegenPipeline(pm, pipelineOptions);
+    if (failed(pm.run(*module)))
+      return failure();
+  }
+  auto sigAttr = (*module)->getAttrOfType<StringAttr>("sparq.signature");
+  if (!sigAttr)
+    return emitError(loc) << "internal error: the codegen pipeline recorded no signature";
+  std::string signature = sigAttr.getValue().str();
+  (*module)->removeAttr("sparq.signature");
+  if (options.emit == EmitKind::LLVM)
+    return writeText(options, *module, loc);
+
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule = translateToLLVMIR(*module, llvmContext);
+  if (!llvmModule)
+    return emitError(loc) << "translation to LLVM IR failed";
+  unsigned numInputs = 0;
+  {
+    // Count entry inputs from the signature text ("inputs N" on line 2).
+    StringRef rest = StringRef(signature).split('\n').second;
+    StringRef line = rest.split('\n').first;
+    (void)line.drop_front(strlen("inputs ")).getAsInteger(10, numInputs);
+  }
+  std::string err = addArtifactABI(*llvmModule, kEntryFunctionName, signature, numInputs);
+  if (!err.empty())
+    return emitError(loc) << err;
+  CPUTargetOptions targetOptions;
+  targetOptions.optLevel = options.optLevel;
+  targetOptions.cpu = options.targetCPU;
+  std::string object;
+  err = emitObject(*llvmModule, targetOptions, object);
+  if (!err.empty())
+    return emitError(loc) << err;
+  if (options.emit == EmitKind::Obj)
+    return writeBytes(options.outputPath, object, loc);
+  err = linkSharedObject(object, options.outputPath,
+                         options.linker.empty() ? defaultLinker() : options.linker);
+  if (!err.empty())
+    return emitError(loc) << err;
+  return success();
+}
+
+} // namespace sparq

@@ -1,0 +1,607 @@
+//===- lib/Import/ONNX/ONNXImporter.cpp - ONNX protobuf -> sparq_onnx ---------===//
+//
+// The only translation unit that sees protobuf/ONNX. It reads the ModelProto, pins input shapes,
+// runs ONNX shape inference (with data propagation) and emits one func.func with one
+// sparq_onnx.node per ONNX node. Initializers and Constant nodes become arith.constant; large ones
+// hold their bytes in dense_resource blobs that take over the protobuf's buffer (no copy) or are
+// filled straight from the external data file (one read).
+//
+//===----------------------------------------------------------------------===//
+#include "lib/Import/ONNX/ONNXImporter.h"
+
+#include "dialects/ONNX/SparqONNXDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/BuiltinDialect.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#include <onnx/defs/schema.h>
+#include <onnx/onnx-ml.pb.h>
+#include <onnx/shape_inference/implementation.h>
+
+#include <fstream>
+#include <unordered_map>
+
+using namespace mlir;
+
+namespace sparq {
+namespace {
+
+/// Thrown-free error channel: the first error wins.
+struct ImportError {
+  std::string message;
+};
+
+class Importer {
+public:
+  Importer(MLIRContext *ctx, StringRef path, const ImportOptions &options)
+      : ctx(ctx), builder(ctx), path(path.str()), options(options),
+        fileLoc(FileLineColLoc::get(ctx, path, 0, 0)) {}
+
+  OwningOpRef<ModuleOp> run();
+
+private:
+  LogicalResult fail(const Twine &msg) {
+    emitError(fileLoc) << msg;
+    return failure();
+  }
+  Location nodeLoc(const ::onnx::NodeProto &node) {
+    if (node.name().empty())
+      return fileLoc;
+    return NameLoc::get(StringAttr::get(ctx, node.name()), fileLoc);
+  }
+
+  LogicalResult readModel();
+  LogicalResult pinInputShapes();
+  void inferShapes();
+  FailureOr<Type> elementType(int32_t onnxType, const Twine &what);
+  FailureOr<Type> tensorType(const ::onnx::TypeProto &type, const Twine &what);
+  FailureOr<TypedAttr> tensorAttr(const ::onnx::TensorProto &tensor, const Twine &what);
+  FailureOr<Attribute> nodeAttr(const ::onnx::AttributeProto &attr, const ::onnx::NodeProto &node);
+  LogicalResult importNode(const ::onnx::NodeProto &node);
+  LogicalResult importConstantNode(const ::onnx::NodeProto &node);
+  FailureOr<int64_t> opsetFor(StringRef domain, const ::onnx::NodeProto &node);
+  Value noneValue();
+
+  MLIRContext *ctx;
+  OpBuilder builder;
+  std::string path;
+  const ImportOptions &options;
+  Location fileLoc;
+  ::onnx::ModelProto model;
+  std::map<std::string, int64_t> opsets;
+  std::unordered_map<std::string, const ::onnx::TypeProto *> valueTypes;
+  std::unordered_map<std::string, Value> values;
+  Value none;
+  Block *entryBlock = nullptr;
+};
+
+std::string onnxTypeName(int32_t t) {
+  switch (t) {
+  case ::onnx::TensorProto::FLOAT: return "float32";
+  case ::onnx::TensorProto::UINT8: return "uint8";
+  case ::onnx::TensorProto::INT8: return "int8";
+  case ::onnx::TensorProto::UINT16: return "uint16";
+  case ::onnx::TensorProto::INT16: return "int16";
+  case ::onnx::TensorProto::INT32: return "int32";
+  case ::onnx::TensorProto::INT64: return "int64";
+  case ::onnx::TensorProto::STRING: return "string";
+  case ::onnx::TensorProto::BOOL: return "bool";
+  case ::onnx::TensorProto::FLOAT16: return "float16";
+  case ::onnx::TensorProto::DOUBLE: return "float64";
+  case ::onnx::TensorProto::UINT32: return "uint32";
+  case ::onnx::TensorProto::UINT64: return "uint64";
+  case ::onnx::TensorProto::BFLOAT16: return "bfloat16";
+  case ::onnx::TensorProto::COMPLEX64: return "complex64";
+  case ::onnx::TensorProto::COMPLEX128: return "complex128";
+  default: return "type#" + std::to_string(t);
+  }
+}
+
+FailureOr<Type> Importer::elementType(int32_t t, const Twine &what) {
+  switch (t) {
+  case ::onnx::TensorProto::FLOAT: return Type(Float32Type::get(ctx));
+  case ::onnx::TensorProto::DOUBLE: return Type(Float64Type::get(ctx));
+  case ::onnx::TensorProto::FLOAT16: return Type(Float16Type::get(ctx));
+  case ::onnx::TensorProto::BFLOAT16: return Type(BFloat16Type::get(ctx));
+  case ::onnx::TensorProto::BOOL: return Type(IntegerType::get(ctx, 1));
+  case ::onnx::TensorProto::INT8: return Type(IntegerType::get(ctx, 8));
+  case ::onnx::TensorProto::INT16: return Type(IntegerType::get(ctx, 16));
+  case ::onnx::TensorProto::INT32: return Type(IntegerType::get(ctx, 32));
+  case ::onnx::TensorProto::INT64: return Type(IntegerType::get(ctx, 64));
+  case ::onnx::TensorProto::UINT8: return Type(IntegerType::get(ctx, 8, IntegerType::Unsigned));
+  case ::onnx::TensorProto::UINT16: return Type(IntegerType::get(ctx, 16, IntegerType::Unsigned));
+  case ::onnx::TensorProto::UINT32: return Type(IntegerType::get(ctx, 32, IntegerType::Unsigned));
+  case ::onnx::TensorProto::UINT64: return Type(IntegerType::get(ctx, 64, IntegerType::Unsigned));
+  default:
+    (void)fail(what + ": element type " + onnxTypeName(t) + " is not supported");
+    return failure();
+  }
+}
+
+FailureOr<Type> Importer::tensorType(const ::onnx::TypeProto &type, const Twine &what) {
+  if (!type.has_tensor_type()) {
+    (void)fail(what + ": only tensor types are supported (sequences, maps and optionals are not)");
+    return failure();
+  }
+  const auto &tt = type.tensor_type();
+  auto elem = elementType(tt.elem_type(), what);
+  if (failed(elem))
+    return failure();
+  if (!tt.has_shape())
+    return Type(UnrankedTensorType::get(*elem));
+  SmallVector<int64_t> dims;
+  for (const auto &d : tt.shape().dim())
+    dims.push_back(d.has_dim_value() && d.dim_value() >= 0 ? d.dim_value() : ShapedType::kDynamic);
+  return Type(RankedTensorType::get(dims, *elem));
+}
+
+/// Bytes per element of the raw (little-endian) ONNX storage of an MLIR element type.
+size_t rawElementBytes(Type t) {
+  if (t.isInteger(1))
+    return 1;
+  return t.getIntOrFloatBitWidth() / 8;
+}
+
+FailureOr<TypedAttr> Importer::tensorAttr(const ::onnx::TensorProto &tensor, const Twine &what) {
+  auto elem = elementType(tensor.data_type(), what);
+  if (failed(elem))
+    return failure();
+  SmallVector<int64_t> dims(tensor.dims().begin(), tensor.dims().end());
+  for (int64_t d : dims)
+    if (d < 0) {
+      (void)fail(what + ": negative dimension " + Twine(d));
+      return failure();
+    }
+  auto type = RankedTensorType::get(dims, *elem);
+  int64_t n = type.getNumElements();
+  size_t elemBytes = rawElementBytes(*elem);
+  size_t nbytes = (size_t)n * elemBytes;
+
+  // Collect the bytes. `owned` takes over protobuf storage when possible.
+  std::unique_ptr<std::string> owned;
+  if (tensor.data_location() == ::onnx::TensorProto::EXTERNAL) {
+    std::string location;
+    int64_t offset = 0, length = -1;
+    for (const auto &kv : tensor.external_data()) {
+      if (kv.key() == "location")
+        location = kv.value();
+      else if (kv.key() == "offset")
+        offset = std::strtoll(kv.value().c_str(), nullptr, 10);
+      else if (kv.key() == "length")
+        length = std::strtoll(kv.value().c_str(), nullptr, 10);
+    }
+    if (location.empty()) {
+      (void)fail(what + ": external data has no 'location'");
+      return failure();
+    }
+    SmallString<256> full(llvm::sys::path::parent_path(path));
+    llvm::sys::path::append(full, location);
+    std::ifstream in(full.str().str(), std::ios::binary);
+    if (!in) {
+      (void)fail(what + ": cannot open external data file '" + full + "'");
+      return failure();
+    }
+    if (length < 0)
+      length = nbytes;
+    if ((size_t)length != nbytes) {
+      (void)fail(what + ": external data length " + Twine(length) + " does not match the " +
+                 Twine(nbytes) + " bytes of its shape");
+      return failure();
+    }
+    owned = std::make_unique<std::string>(nbytes, '\0');
+    in.seekg(offset);
+    in.read(owned->data(), nbytes);
+    if ((size_t)in.gcount() != nbytes) {
+      (void)fail(what + ": external data file '" + full + "' is truncated (wanted " +
+                 Twine(nbytes) + " bytes at offset " + Twine(offset) + ")");
+      return failure();
+    }
+  } else if (tensor.has_raw_data()) {
+    if (tensor.raw_data().size() != nbytes) {
+      (void)fail(what + ": raw_data holds " + Twine(tensor.raw_data().size()) +
+                 " bytes, its shape needs " + Twine(nbytes));
+      return failure();
+    }
+    // Take over the protobuf's buffer: the model proto is not used for this tensor again.
+    owned = std::make_unique<std::string>(
+        std::move(*const_cast<::onnx::TensorProto &>(tensor).mutable_raw_data()));
+  } else {
+    owned = std::make_unique<std::string>(nbytes, '\0');
+    char *dst = owned->data();
+    auto check = [&](int64_t have) -> LogicalResult {
+      if (have != n)
+        return fail(what + ": holds " + Twine(have) + " values, its shape needs " + Twine(n));
+      return success();
+    };
+    int32_t dt = tensor.data_type();
+    switch (dt) {
+    case ::onnx::TensorProto::FLOAT:
+      if (failed(check(tensor.float_data_size()))) return failure();
+      std::memcpy(dst, tensor.float_data().data(), nbytes);
+      break;
+    case ::onnx::TensorProto::DOUBLE:
+      if (failed(check(tensor.double_data_size()))) return failure();
+      std::memcpy(dst, tensor.double_data().data(), nbytes);
+      break;
+    case ::onnx::TensorProto::INT64:
+      if (failed(check(tensor.int64_data_size()))) return failure();
+      std::memcpy(dst, tensor.int64_data().data(), nbytes);
+      break;
+    case ::onnx::TensorProto::UINT32:
+    case ::onnx::TensorProto::UINT64:
+      if (failed(check(tensor.uint64_data_size()))) return failure();
+      for (int64_t i = 0; i < n; ++i) {
+        uint64_t v = tensor.uint64_data(i);
+        std::memcpy(dst + i * elemBytes, &v, elemBytes);
+      }
+      break;
+    default: // int32_data carries INT32, INT16, INT8, UINT16, UINT8, BOOL, FLOAT16, BFLOAT16.
+      if (failed(check(tensor.int32_data_size()))) return failure();
+      for (int64_t i = 0; i < n; ++i) {
+        int32_t v = tensor.int32_data(i);
+        std::memcpy(dst + i * elemBytes, &v, elemBytes); // little-endian truncation
+      }
+      break;
+    }
+  }
+
+  // Small tensors and booleans: a dense attribute (foldable). Large ones: a resource blob.
+  if (nbytes < options.resourceThresholdBytes || elem->isInteger(1)) {
+    if (elem->isInteger(1)) {
+      SmallVector<bool> bits;
+      for (int64_t i = 0; i < n; ++i)
+        bits.push_back((*owned)[i] != 0);
+      return TypedAttr(DenseElementsAttr::get(type, bits));
+    }
+    bool detectedSplat = false;
+    if (!DenseElementsAttr::isValidRawBuffer(type, ArrayRef<char>(owned->data(), nbytes),
+                                             detectedSplat)) {
+      (void)fail(what + ": cannot build a constant of type " + Twine(n) + " elements");
+      return failure();
+    }
+    return TypedAttr(
+        DenseElementsAttr::getFromRawBuffer(type, ArrayRef<char>(owned->data(), nbytes)));
+  }
+  size_t align = std::max<size_t>(elemBytes, 1);
+  std::string name = tensor.name().empty() ? "onnx_tensor" : tensor.name();
+  AsmResourceBlob blob;
+  if (reinterpret_cast<uintptr_t>(owned->data()) % align == 0) {
+    std::string *raw = owned.release();
+    blob = AsmResourceBlob(
+        ArrayRef<char>(raw->data(), nbytes), align,
+        [raw](void *, size_t, size_t) { delete raw; }, /*dataIsMutable=*/false);
+  } else {
+    blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(ArrayRef<char>(owned->data(), nbytes),
+                                                         align);
+  }
+  return TypedAttr(DenseResourceElementsAttr::get(type, name, std::move(blob)));
+}
+
+FailureOr<int64_t> Importer::opsetFor(StringRef domain, const ::onnx::NodeProto &node) {
+  std::string d = domain.str() == "ai.onnx" ? "" : domain.str();
+  auto it = opsets.find(d);
+  if (it == opsets.end()) {
+    (void)fail("node '" + node.name() + "' (" + node.op_type() + ") uses domain '" + domain +
+               "', which the model does not import (no opset_import entry)");
+    return failure();
+  }
+  return it->second;
+}
+
+FailureOr<Attribute> Importer::nodeAttr(const ::onnx::AttributeProto &a,
+                                        const ::onnx::NodeProto &node) {
+  std::string what = "attribute '" + a.name() + "' of node '" + node.name() + "' (" +
+                     node.op_type() + ")";
+  switch (a.type()) {
+  case ::onnx::AttributeProto::INT:
+    return Attribute(builder.getI64IntegerAttr(a.i()));
+  case ::onnx::AttributeProto::FLOAT:
+    return Attribute(builder.getF32FloatAttr(a.f()));
+  case ::onnx::AttributeProto::STRING:
+    return Attribute(builder.getStringAttr(a.s()));
+  case ::onnx::AttributeProto::INTS:
+    return Attribute(builder.getDenseI64ArrayAttr(SmallVector<int64_t>(a.ints().begin(), a.ints().end())));
+  case ::onnx::AttributeProto::FLOATS:
+    return Attribute(builder.getDenseF32ArrayAttr(SmallVector<float>(a.floats().begin(), a.floats().end())));
+  case ::onnx::AttributeProto::STRINGS: {
+    SmallVector<Attribute> strs;
+    for (const auto &s : a.strings())
+      strs.push_back(builder.getStringAttr(s));
+    return Attribute(builder.getArrayAttr(strs));
+  }
+  case ::onnx::AttributeProto::TENSOR: {
+    auto t = tensorAttr(a.t(), what);
+    if (failed(t))
+      return failure();
+    return Attribute(*t);
+  }
+  case ::onnx::AttributeProto::GRAPH:
+  case ::onnx::AttributeProto::GRAPHS:
+    (void)fail(what + ": subgraph attributes (If, Loop, Scan) are not supported");
+    return failure();
+  default:
+    (void)fail(what + ": attribute type " + Twine((int)a.type()) + " is not supported");
+    return failure();
+  }
+}
+
+Value Importer::noneValue() {
+  if (!none) {
+    OpBuilder::InsertionGuard g(builder);
+    builder.setInsertionPointToStart(entryBlock);
+    none = sparq::onnx::NoneOp::create(builder, fileLoc, builder.getNoneType()).getResult();
+  }
+  return none;
+}
+
+LogicalResult Importer::importConstantNode(const ::onnx::NodeProto &node) {
+  if (node.output_size() != 1)
+    return fail("Constant node '" + node.name() + "' must have one output");
+  std::string what = "Constant node '" + node.name() + "'";
+  TypedAttr value;
+  for (const auto &a : node.attribute()) {
+    if (a.name() == "value") {
+      auto t = tensorAttr(a.t(), what);
+      if (failed(t))
+        return failure();
+      value = *t;
+    } else if (a.name() == "value_float") {
+      value = DenseElementsAttr::get(RankedTensorType::get({}, builder.getF32Type()), a.f());
+    } else if (a.name() == "value_floats") {
+      SmallVector<float> v(a.floats().begin(), a.floats().end());
+      value = DenseElementsAttr::get(
+          RankedTensorType::get({(int64_t)v.size()}, builder.getF32Type()), ArrayRef<float>(v));
+    } else if (a.name() == "value_int") {
+      value = DenseElementsAttr::get(RankedTensorType::get({}, builder.getI64Type()),
+                                     (int64_t)a.i());
+    } else if (a.name() == "value_ints") {
+      SmallVector<int64_t> v(a.ints().begin(), a.ints().end());
+      value = DenseElementsAttr::get(
+          RankedTensorType::get({(int64_t)v.size()}, builder.getI64Type()), ArrayRef<int64_t>(v));
+    } else {
+      return fail(what + ": attribute '" + a.name() + "' is not supported (string and sparse "
+                  "constants are not supported)");
+    }
+  }
+  if (!value)
+    return fail(what + " has no value");
+  values[node.output(0)] = arith::ConstantOp::create(builder, nodeLoc(node), value).getResult();
+  return success();
+}
+
+LogicalResult Importer::importNode(const ::onnx::NodeProto &node) {
+  std::string domain = node.domain();
+  if ((domain.empty() || domain == "ai.onnx") && node.op_type() == "Constant")
+    return importConstantNode(node);
+  auto opset = opsetFor(domain, node);
+  if (failed(opset))
+    return failure();
+
+  SmallVector<Value> operands;
+  for (const auto &name : node.input()) {
+    if (name.empty()) {
+      operands.push_back(noneValue());
+      continue;
+    }
+    auto it = values.find(name);
+    if (it == values.end())
+      return fail("node '" + node.name() + "' (" + node.op_type() + ") reads '" + name +
+                  "', which no earlier node, input or initializer defines");
+    operands.push_back(it->second);
+  }
+  SmallVector<Type> resultTypes;
+  for (const auto &name : node.output()) {
+    if (name.empty()) {
+      resultTypes.push_back(NoneType::get(ctx));
+      continue;
+    }
+    auto it = valueTypes.find(name);
+    if (it == valueTypes.end() || !it->second->has_tensor_type() ||
+        !it->second->tensor_type().has_elem_type())
+      return fail("node '" + node.name() + "' (" + node.op_type() + ", opset " + Twine(*opset) +
+                  "): the type of output '" + name +
+                  "' is unknown (ONNX shape inference could not infer it)");
+    auto t = tensorType(*it->second, "output '" + name + "' of node '" + node.name() + "'");
+    if (failed(t))
+      return failure();
+    resultTypes.push_back(*t);
+  }
+  SmallVector<NamedAttribute> attrs;
+  for (const auto &a : node.attribute()) {
+    auto attr = nodeAttr(a, node);
+    if (failed(attr))
+      return failure();
+    attrs.push_back(builder.getNamedAttr(a.name(), *attr));
+  }
+  auto op = sparq::onnx::NodeOp::create(builder, nodeLoc(node), resultTypes,
+                                 builder.getStringAttr(node.op_type()),
+                                 builder.getStringAttr(domain), builder.getI64IntegerAttr(*opset),
+                                 builder.getStringAttr(node.name()),
+                                 builder.getDictionaryAttr(attrs), operands);
+  for (int i = 0; i < node.output_size(); ++i)
+    if (!node.output(i).empty())
+      values[node.output(i)] = op->getResult(i);
+  return success();
+}
+
+LogicalResult Importer::readModel() {
+  auto buf = llvm::MemoryBuffer::getFile(path, /*IsText=*/false, /*RequiresNullTerminator=*/false);
+  if (!buf)
+    return fail("cannot open model file: " + buf.getError().message());
+  StringRef data = (*buf)->getBuffer();
+  if (data.empty())
+    return fail("model file is empty");
+  google::protobuf::io::CodedInputStream stream(
+      reinterpret_cast<const uint8_t *>(data.data()), (int)data.size());
+  stream.SetTotalBytesLimit(INT32_MAX);
+  if (!model.ParseFromCodedStream(&stream) || !stream.ConsumedEntireMessage())
+    return fail("not a valid ONNX model: protobuf parsing failed (the file is truncated or "
+                "corrupted, or not an ONNX file)");
+  if (!model.has_graph())
+    return fail("not a valid ONNX model: it has no graph");
+  if (model.ir_version() <= 0)
+    return fail("not a valid ONNX model: missing ir_version");
+  for (const auto &o : model.opset_import())
+    opsets[o.domain() == "ai.onnx" ? "" : o.domain()] = o.version();
+  if (opsets.empty())
+    opsets[""] = 1; // IR version < 3 models have no opset_import and mean opset 1.
+  return success();
+}
+
+LogicalResult Importer::pinInputShapes() {
+  std::set<std::string> initializers;
+  for (const auto &init : model.graph().initializer())
+    initializers.insert(init.name());
+  for (const auto &[name, dims] : options.inputShapes) {
+    ::onnx::ValueInfoProto *input = nullptr;
+    for (auto &in : *model.mutable_graph()->mutable_input())
+      if (in.name() == name && !initializers.count(name))
+        input = &in;
+    if (!input)
+      return fail("--input-shape names '" + name + "', which is not an input of the model");
+    auto *tt = input->mutable_type()->mutable_tensor_type();
+    if (tt->has_shape() && tt->shape().dim_size() != (int)dims.size())
+      return fail("--input-shape gives " + Twine(dims.size()) + " dimensions for input '" + name +
+                  "', which has rank " + Twine(tt->shape().dim_size()));
+    auto *shape = tt->mutable_shape();
+    shape->clear_dim();
+    for (int64_t d : dims)
+      shape->add_dim()->set_dim_value(d);
+  }
+  if (!options.inputShapes.empty())
+    model.mutable_graph()->clear_value_info(); // stale after pinning; re-inferred below
+  return success();
+}
+
+void Importer::inferShapes() {
+  ::onnx::ShapeInferenceOptions opts(/*check_type=*/false, /*error_mode=*/0,
+                                   /*data_prop=*/true);
+  try {
+    ::onnx::shape_inference::InferShapes(model, ::onnx::OpSchemaRegistry::Instance(), opts);
+  } catch (const std::exception &e) {
+    // Shape inference is best effort: nodes whose types stay unknown are diagnosed later.
+    emitWarning(fileLoc) << "ONNX shape inference failed: " << e.what();
+  }
+}
+
+OwningOpRef<ModuleOp> Importer::run() {
+  ctx->loadDialect<sparq::onnx::SparqONNXDialect, func::FuncDialect, arith::ArithDialect>();
+  if (failed(readModel()) || failed(pinInputShapes()))
+    return nullptr;
+  inferShapes();
+
+  const ::onnx::GraphProto &graph = model.graph();
+  for (const auto &vi : graph.input())
+    valueTypes[vi.name()] = &vi.type();
+  for (const auto &vi : graph.value_info())
+    valueTypes[vi.name()] = &vi.type();
+  for (const auto &vi : graph.output())
+    valueTypes[vi.name()] = &vi.type();
+
+  std::set<std::string> initializers;
+  for (const auto &init : graph.initializer())
+    initializers.insert(init.name());
+
+  OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
+  builder.setInsertionPointToEnd(module->getBody());
+
+  SmallVector<Type> argTypes;
+  SmallVector<Attribute> argAttrs;
+  SmallVector<const ::onnx::ValueInfoProto *> inputs;
+  for (const auto &vi : graph.input()) {
+    if (initializers.count(vi.name()))
+      continue;
+    auto t = tensorType(vi.type(), "input '" + vi.name() + "'");
+    if (failed(t))
+      return nullptr;
+    argTypes.push_back(*t);
+    inputs.push_back(&vi);
+    argAttrs.push_back(builder.getDictionaryAttr(
+        {builder.getNamedAttr("sparq.name", builder.getStringAttr(vi.name())),
+         builder.getNamedAttr("sparq.dtype", builder.getStringAttr(onnxTypeName(
+                                                 vi.type().tensor_type().elem_type())))}));
+  }
+  auto func = func::FuncOp::create(builder, fileLoc, kEntryFunctionName,
+                                   builder.getFunctionType(argTypes, {}));
+  func->setAttr("sparq.entry", builder.getUnitAttr());
+  entryBlock = func.addEntryBlock();
+  for (auto [i, vi] : llvm::enumerate(inputs))
+    values[vi->name()] = entryBlock->getArgument(i);
+  builder.setInsertionPointToEnd(entryBlock);
+
+  for (const auto &init : graph.initializer()) {
+    auto attr = tensorAttr(init, "initializer '" + init.name() + "'");
+    if (failed(attr))
+      return nullptr;
+    values[init.name()] =
+        arith::ConstantOp::create(builder, NameLoc::get(builder.getStringAttr(init.name()), fileLoc),
+                                  *attr)
+            .getResult();
+  }
+  if (graph.sparse_initializer_size() > 0) {
+    (void)fail("sparse initializers are not supported");
+    return nullptr;
+  }
+  for (const auto &node : graph.node())
+    if (failed(importNode(node)))
+      return nullptr;
+
+  SmallVector<Value> results;
+  SmallVector<Attribute> resAttrs;
+  for (const auto &vi : graph.output()) {
+    auto it = values.find(vi.name());
+    if (it == values.end()) {
+      (void)fail("graph output '" + vi.name() + "' is not produced by any node");
+      return nullptr;
+    }
+    results.push_back(it->second);
+    int32_t et = vi.type().has_tensor_type() ? vi.type().tensor_type().elem_type() : 0;
+    resAttrs.push_back(builder.getDictionaryAttr(
+        {builder.getNamedAttr("sparq.name", builder.getStringAttr(vi.name())),
+         builder.getNamedAttr("sparq.dtype", builder.getStringAttr(onnxTypeName(et)))}));
+  }
+  func::ReturnOp::create(builder, fileLoc, results);
+  func.setFunctionType(builder.getFunctionType(argTypes, ValueRange(results).getTypes()));
+  func.setAllArgAttrs(argAttrs);
+  func.setAllResultAttrs(resAttrs);
+  if (failed(verify(*module)))
+    return nullptr;
+  return module;
+}
+
+} // namespace
+
+OwningOpRef<ModuleOp> importONNXFile(StringRef path, MLIRContext *ctx,
+                                     const ImportOptions &options) {
+  Importer importer(ctx, path, options);
+  return importer.run();
+}
+
+std::string parseInputShapeFlag(StringRef flag, ImportOptions &options) {
+  auto [name, dimsStr] = flag.rsplit('=');
+  if (name.empty() || dimsStr.empty() || !flag.contains('='))
+    return "--input-shape expects NAME=D0xD1x..., got '" + flag.str() + "'";
+  std::vector<int64_t> dims;
+  SmallVector<StringRef> parts;
+  dimsStr.split(parts, 'x');
+  for (StringRef p : parts) {
+    int64_t d;
+    if (p.getAsInteger(10, d) || d < 0)
+      return "--input-shape '" + flag.str() + "': '" + p.str() + "' is not a dimension";
+    dims.push_back(d);
+  }
+  options.inputShapes[name.str()] = dims;
+  return "";
+}
+
+} // namespace sparq

@@ -1,0 +1,38 @@
+//===- lib/Import/ONNX/ONNXImporter.h - ONNX protobuf -> sparq_onnx -*- C++ -*-===//
+#ifndef SPARQ_LIB_IMPORT_ONNX_ONNXIMPORTER_H
+#define SPARQ_LIB_IMPORT_ONNX_ONNXIMPORTER_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace sparq {
+
+struct ImportOptions {
+  /// Pins the dimensions of graph inputs: name -> dims (overrides symbolic and static dims).
+  std::map<std::string, std::vector<int64_t>> inputShapes;
+  /// Tensors with at least this many bytes become dense_resource blobs; smaller ones are inlined
+  /// as dense attributes so that shape computations can fold them.
+  size_t resourceThresholdBytes = 1024;
+};
+
+/// Name of the entry function the importer creates.
+inline constexpr llvm::StringLiteral kEntryFunctionName = "main_graph";
+
+/// Reads an ONNX model file (and its external data files) into a module holding one func.func of
+/// sparq_onnx ops. Errors are reported through the context's diagnostic engine at a location in
+/// `path`; returns null on failure.
+mlir::OwningOpRef<mlir::ModuleOp> importONNXFile(llvm::StringRef path, mlir::MLIRContext *ctx,
+                                                 const ImportOptions &options);
+
+/// Parses `NAME=D0xD1x...` into `options.inputShapes`. Returns an error message or "".
+std::string parseInputShapeFlag(llvm::StringRef flag, ImportOptions &options);
+
+} // namespace sparq
+
+#endif // SPARQ_LIB_IMPORT_ONNX_ONNXIMPORTER_H

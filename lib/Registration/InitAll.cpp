@@ -1,0 +1,22 @@
+//===- lib/Registration/InitAll.cpp - registration of everything sparq uses ---===//
+#include "sparq/InitAll.h"
+
+#include "dialects/ONNX/SparqONNXDialect.h"
+#include "passes/Passes.h"
+
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+
+void sparq::registerAllDialects(mlir::DialectRegistry &registry) {
+  registry.insert<sparq::onnx::SparqONNXDialect>();
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  mlir::registerAllToLLVMIRTranslations(registry);
+}
+
+void sparq::registerAllPasses() {
+  mlir::registerAllPasses();
+  sparq::registerSparqPassesAndPipelines();
+}

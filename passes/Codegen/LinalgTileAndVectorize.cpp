@@ -1,0 +1,140 @@
+//===- passes/Codegen/LinalgTileAndVectorize.cpp - tile + vectorize kernels ----===//
+//
+// Tiles contractions (matmul, batch_matmul, generic contractions) and convolutions on tensors so
+// that each tile fits in vector registers, decomposes 2-D convolution tiles into 1-D ones, and
+// vectorizes the tiles. Tile sizes are shrunk to divisors of the static loop ranges so every tile
+// is full and static (no masking or peeling needed).
+//
+//===----------------------------------------------------------------------===//
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace sparq {
+#define GEN_PASS_DEF_LINALGTILEANDVECTORIZEPASS
+#include "passes/Passes.h.inc"
+} // namespace sparq
+
+using namespace mlir;
+
+namespace {
+
+/// Largest divisor of `range` that is <= `want` (>= 1).
+int64_t divisorTile(int64_t range, int64_t want) {
+  if (range <= want)
+    return range;
+  for (int64_t t = want; t > 1; --t)
+    if (range % t == 0)
+      return t;
+  return 1;
+}
+
+struct LinalgTileAndVectorizePass
+    : public sparq::impl::LinalgTileAndVectorizePassBase<LinalgTileAndVectorizePass> {
+  using LinalgTileAndVectorizePassBase::LinalgTileAndVectorizePassBase;
+
+  /// Tile sizes per loop for a contraction or convolution; empty if not handled.
+  SmallVector<int64_t> tileSizesFor(linalg::LinalgOp op) {
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    if (llvm::any_of(ranges, ShapedType::isDynamic))
+      return {};
+    SmallVector<int64_t> tiles(ranges.size(), 0);
+    if (linalg::isaContractionOpInterface(op)) {
+      auto dims = linalg::inferContractionDims(op);
+      if (failed(dims))
+        return {};
+      for (unsigned d : dims->batch) tiles[d] = 1;
+      for (unsigned d : dims->m) tiles[d] = 1;
+      for (unsigned d : dims->n) tiles[d] = 1;
+      for (unsigned d : dims->k) tiles[d] = 1;
+      if (!dims->m.empty()) tiles[dims->m.back()] = divisorTile(ranges[dims->m.back()], tileM);
+      if (!dims->n.empty()) tiles[dims->n.back()] = divisorTile(ranges[dims->n.back()], tileN);
+      if (!dims->k.empty()) tiles[dims->k.back()] = divisorTile(ranges[dims->k.back()], tileK);
+      return tiles;
+    }
+    if (isa<linalg::Conv2DNchwFchwOp, linalg::Conv2DNhwcHwcfOp, linalg::DepthwiseConv2DNhwcHwcOp,
+            linalg::Conv1DNcwFcwOp, linalg::Conv1DNwcWcfOp>(op.getOperation())) {
+      auto dims = linalg::inferConvolutionDims(op);
+      if (failed(dims))
+        return {};
+      for (unsigned d : dims->batch) tiles[d] = 1;
+      // All output-image dims but the innermost to 1; the innermost (width) is the M of the tile.
+      for (unsigned d : dims->outputImage) tiles[d] = 1;
+      tiles[dims->outputImage.back()] = divisorTile(ranges[dims->outputImage.back()], tileM);
+      for (unsigned d : dims->outputChannel) tiles[d] = divisorTile(ranges[d], tileN);
+      for (unsigned d : dims->depth) tiles[d] = divisorTile(ranges[d], tileN);
+      for (unsigned d : dims->inputChannel) tiles[d] = divisorTile(ranges[d], tileK);
+      // Filter rows to 1 so the 2-D tile decomposes into a 1-D convolution; keep the width.
+      for (unsigned d : dims->filterLoop) tiles[d] = 1;
+      tiles[dims->filterLoop.back()] = 0;
+      return tiles;
+    }
+    return {};
+  }
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    MLIRContext *ctx = &getContext();
+    SmallVector<linalg::LinalgOp> targets;
+    func.walk([&](linalg::LinalgOp op) {
+      if (op.hasPureTensorSemantics())
+        targets.push_back(op);
+    });
+
+    IRRewriter rewriter(ctx);
+    for (linalg::LinalgOp op : targets) {
+      SmallVector<int64_t> tiles = tileSizesFor(op);
+      if (tiles.empty())
+        continue;
+      scf::SCFTilingOptions options;
+      options.setTileSizes(getAsIndexOpFoldResult(ctx, tiles));
+      rewriter.setInsertionPoint(op);
+      auto tiled = scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()), options);
+      if (failed(tiled))
+        continue;
+      rewriter.replaceOp(op, tiled->replacements);
+    }
+
+    // 2-D convolution tiles with unit filter height become 1-D convolutions.
+    {
+      RewritePatternSet patterns(ctx);
+      linalg::populateDecomposeConvolutionPatterns(patterns);
+      tensor::ExtractSliceOp::getCanonicalizationPatterns(patterns, ctx);
+      (void)applyPatternsGreedily(func, std::move(patterns));
+    }
+
+    // Vectorize every static contraction, convolution and fill.
+    SmallVector<Operation *> toVectorize;
+    func.walk([&](linalg::LinalgOp op) {
+      if (!op.hasPureTensorSemantics() || op.hasDynamicShape())
+        return;
+      if (linalg::isaContractionOpInterface(op) ||
+          isa<linalg::Conv1DNwcWcfOp, linalg::Conv1DNcwFcwOp, linalg::DepthwiseConv1DNwcWcOp,
+              linalg::FillOp>(op.getOperation()))
+        toVectorize.push_back(op);
+    });
+    for (Operation *op : toVectorize) {
+      rewriter.setInsertionPoint(op);
+      auto result = linalg::vectorize(rewriter, op);
+      if (succeeded(result))
+        rewriter.replaceOp(op, result->replacements);
+    }
+    {
+      RewritePatternSet patterns(ctx);
+      vector::populateVectorReductionToContractPatterns(patterns);
+      vector::TransferReadOp::getCanonicalizationPatterns(patterns, ctx);
+      vector::TransferWriteOp::getCanonicalizationPatterns(patterns, ctx);
+      (void)applyPatternsGreedily(func, std::move(patterns));
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,161 @@
+//===- passes/ONNXToLinalg/ConvertONNXToLinalg.cpp - the conversion pass -----===//
+//
+// Drives the sparq_onnx -> upstream conversion: one pattern dispatches every sparq_onnx.node to the
+// handler registered for its op_type; a type converter turns ONNX's signed/unsigned integers into
+// signless ones on function signatures, constants and every converted op.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/ONNXToLinalg/ONNXToLinalg.h"
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Func/Transforms/FuncConversions.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+namespace sparq {
+#define GEN_PASS_DEF_CONVERTONNXTOLINALGPASS
+#include "passes/Passes.h.inc"
+} // namespace sparq
+
+using namespace mlir;
+using namespace sparq::onnx;
+
+namespace {
+
+Type toSignless(Type t) {
+  if (auto it = dyn_cast<IntegerType>(t))
+    if (!it.isSignless())
+      return IntegerType::get(t.getContext(), it.getWidth());
+  return t;
+}
+
+class SignlessTypeConverter : public TypeConverter {
+public:
+  SignlessTypeConverter() {
+    addConversion([](Type t) { return t; });
+    addConversion([](IntegerType t) { return toSignless(t); });
+    addConversion([](RankedTensorType t) -> Type {
+      return t.clone(toSignless(t.getElementType()));
+    });
+    addConversion([](UnrankedTensorType t) -> Type {
+      return UnrankedTensorType::get(toSignless(t.getElementType()));
+    });
+    auto cast = [](OpBuilder &b, Type type, ValueRange inputs, Location loc) -> Value {
+      return UnrealizedConversionCastOp::create(b, loc, type, inputs).getResult(0);
+    };
+    addSourceMaterialization(cast);
+    addTargetMaterialization(cast);
+  }
+};
+
+/// Dispatches a node to its handler.
+struct NodeOpLowering : public OpConversionPattern<NodeOp> {
+  NodeOpLowering(const TypeConverter &tc, MLIRContext *ctx, const OnnxHandlerTable &table)
+      : OpConversionPattern<NodeOp>(tc, ctx), table(table) {}
+
+  LogicalResult matchAndRewrite(NodeOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    StringRef domain = op.getDomain();
+    const OnnxHandler *handler = nullptr;
+    if (domain.empty() || domain == "ai.onnx")
+      handler = table.lookup(op.getOpType());
+    if (!handler)
+      return op.emitError() << "unsupported ONNX operator: " << op.describe();
+    for (Type t : op->getResultTypes())
+      if (!isa<RankedTensorType>(t))
+        return op.emitError() << op.describe() << ": result type " << t
+                              << " is not a ranked tensor (ONNX shape inference could not "
+                                 "determine its rank; pin input shapes with --input-shape)";
+    SmallVector<Value> operands(adaptor.getInputs());
+    NodeContext ctx(op, operands, rewriter, *getTypeConverter());
+    return (*handler)(ctx);
+  }
+
+  const OnnxHandlerTable &table;
+};
+
+/// Rewrites arith.constant of signed/unsigned integer tensors into signless ones.
+struct ConstantLowering : public OpConversionPattern<arith::ConstantOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(arith::ConstantOp op, OpAdaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    auto newType = dyn_cast<ShapedType>(getTypeConverter()->convertType(op.getType()));
+    if (!newType)
+      return failure();
+    Attribute value = op.getValue();
+    if (auto dense = dyn_cast<DenseElementsAttr>(value))
+      value = dense.bitcast(newType.getElementType());
+    else if (auto res = dyn_cast<DenseResourceElementsAttr>(value))
+      value = DenseResourceElementsAttr::get(newType, res.getRawHandle());
+    else
+      return failure();
+    rewriter.replaceOpWithNewOp<arith::ConstantOp>(op, newType, cast<TypedAttr>(value));
+    return success();
+  }
+};
+
+struct ConvertONNXToLinalgPass
+    : public sparq::impl::ConvertONNXToLinalgPassBase<ConvertONNXToLinalgPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *ctx = &getContext();
+
+    OnnxHandlerTable table;
+    registerElementwiseOps(table);
+    registerLinearOps(table);
+    registerPoolingNormOps(table);
+    registerReductionOps(table);
+    registerShapeOps(table);
+
+    SignlessTypeConverter tc;
+    ConversionTarget target(*ctx);
+    target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect, math::MathDialect,
+                           tensor::TensorDialect, scf::SCFDialect,
+                           bufferization::BufferizationDialect>();
+    target.addLegalOp<NoneOp, ModuleOp>();
+    target.addIllegalOp<NodeOp>();
+    target.addDynamicallyLegalOp<arith::ConstantOp>(
+        [&](arith::ConstantOp op) { return tc.isLegal(op.getType()); });
+    target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp op) {
+      return tc.isSignatureLegal(op.getFunctionType()) && tc.isLegal(&op.getBody());
+    });
+    target.addDynamicallyLegalOp<func::ReturnOp>(
+        [&](func::ReturnOp op) { return tc.isLegal(op.getOperandTypes()); });
+    target.markUnknownOpDynamicallyLegal([&](Operation *op) {
+      return tc.isLegal(op->getOperandTypes()) && tc.isLegal(op->getResultTypes());
+    });
+
+    RewritePatternSet patterns(ctx);
+    patterns.add<NodeOpLowering>(tc, ctx, table);
+    patterns.add<ConstantLowering>(tc, ctx);
+    populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns, tc);
+    populateReturnOpTypeConversionPattern(patterns, tc);
+
+    // The handlers report precise errors; drop the framework's generic follow-up messages.
+    bool reported = false;
+    ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &diag) -> LogicalResult {
+      if (diag.getSeverity() != DiagnosticSeverity::Error)
+        return failure();
+      std::string msg = diag.str();
+      if (reported && StringRef(msg).starts_with("failed to legalize"))
+        return success();
+      reported = true;
+      return failure();
+    });
+    if (failed(applyPartialConversion(module, target, std::move(patterns)))) {
+      if (!reported)
+        module.emitError("conversion of ONNX nodes to linalg failed");
+      return signalPassFailure();
+    }
+    // Absent-input markers are dead once every node is converted.
+    module.walk([&](NoneOp op) {
+      if (op->use_empty())
+        op->erase();
+    });
+  }
+};
+
+} // namespace

@@ -1,0 +1,458 @@
+//===- passes/ONNXToLinalg/Elementwise.cpp - elementwise ONNX operators -------===//
+//
+// Unary, binary and variadic elementwise operators with numpy broadcasting, Cast, Where, Clip and
+// the activation functions. Each becomes one linalg.generic whose body is built by a scalar
+// function of the (converted) element values.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/ONNXToLinalg/ONNXToLinalg.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+
+#include <cmath>
+
+using namespace mlir;
+
+namespace sparq::onnx {
+namespace {
+
+using ScalarFn = std::function<Value(OpBuilder &, Location, ValueRange, NodeContext &)>;
+
+bool isFloat(Type t) { return isa<FloatType>(t); }
+
+/// Elementwise op over all present inputs, result type from the node.
+LogicalResult lowerElementwise(NodeContext &c, ScalarFn fn) {
+  auto resultType = c.rankedResultType(0);
+  SmallVector<Value> ins;
+  for (unsigned i = 0; i < c.numInputs(); ++i) {
+    if (!c.hasInput(i))
+      continue;
+    if (!c.inputType(i))
+      return c.fail("input " + Twine(i) + " is not a ranked tensor");
+    ins.push_back(c.input(i));
+  }
+  Value r = buildElementwise(c.rewriter, c.loc, ins, resultType,
+                             [&](OpBuilder &b, Location l, ValueRange a) { return fn(b, l, a, c); });
+  return c.replace(r);
+}
+
+/// A float-only unary op built from a single math/arith op.
+template <typename OpTy>
+void addFloatUnary(OnnxHandlerTable &t, StringRef name) {
+  t.add(name, [name = name.str()](NodeContext &c) -> LogicalResult {
+    if (!isFloat(c.rankedResultType(0).getElementType()))
+      return c.fail("only floating-point element types are supported");
+    return lowerElementwise(c, [](OpBuilder &b, Location l, ValueRange a, NodeContext &) {
+      return OpTy::create(b, l, a[0]).getResult();
+    });
+  });
+}
+
+/// A binary arithmetic op with float / signed / unsigned variants, folded over >= 2 inputs.
+template <typename FOp, typename SIOp, typename UIOp>
+Value arith3(OpBuilder &b, Location l, Value x, Value y, bool isUnsigned) {
+  if (isFloat(x.getType()))
+    return FOp::create(b, l, x, y);
+  if (isUnsigned)
+    return UIOp::create(b, l, x, y);
+  return SIOp::create(b, l, x, y);
+}
+
+Value zeroLike(OpBuilder &b, Location l, Value v) { return scalarConstant(b, l, v.getType(), 0); }
+Value cst(OpBuilder &b, Location l, Value like, double v) {
+  return scalarConstant(b, l, like.getType(), v);
+}
+
+Value sigmoid(OpBuilder &b, Location l, Value x) {
+  Value one = cst(b, l, x, 1.0);
+  Value e = math::ExpOp::create(b, l, arith::NegFOp::create(b, l, x));
+  return arith::DivFOp::create(b, l, one, arith::AddFOp::create(b, l, one, e));
+}
+
+Value clampF(OpBuilder &b, Location l, Value x, Value lo, Value hi) {
+  return arith::MinimumFOp::create(b, l, arith::MaximumFOp::create(b, l, x, lo), hi);
+}
+
+} // namespace
+
+void registerElementwiseOps(OnnxHandlerTable &t) {
+  // Binary arithmetic.
+  auto addBinary = [&](StringRef name, auto build) {
+    t.add(name, [build](NodeContext &c) -> LogicalResult {
+      bool u = c.isUnsignedInput(0);
+      return lowerElementwise(c, [&](OpBuilder &b, Location l, ValueRange a, NodeContext &) {
+        Value acc = a[0];
+        for (Value v : a.drop_front())
+          acc = build(b, l, acc, v, u);
+        return acc;
+      });
+    });
+  };
+  addBinary("Add", arith3<arith::AddFOp, arith::AddIOp, arith::AddIOp>);
+  addBinary("Sub", arith3<arith::SubFOp, arith::SubIOp, arith::SubIOp>);
+  addBinary("Mul", arith3<arith::MulFOp, arith::MulIOp, arith::MulIOp>);
+  addBinary("Div", arith3<arith::DivFOp, arith::DivSIOp, arith::DivUIOp>);
+  addBinary("Max", arith3<arith::MaximumFOp, arith::MaxSIOp, arith::MaxUIOp>);
+  addBinary("Min", arith3<arith::MinimumFOp, arith::MinSIOp, arith::MinUIOp>);
+  addBinary("Sum", arith3<arith::AddFOp, arith::AddIOp, arith::AddIOp>);
+  addBinary("And", arith3<arith::AndIOp, arith::AndIOp, arith::AndIOp>);
+  addBinary("Or", arith3<arith::OrIOp, arith::OrIOp, arith::OrIOp>);
+  addBinary("Xor", arith3<arith::XOrIOp, arith::XOrIOp, arith::XOrIOp>);
+
+  t.add("Mean", [](NodeContext &c) -> LogicalResult {
+    if (!isFloat(c.rankedResultType(0).getElementType()))
+      return c.fail("only floating-point element types are supported");
+    return lowerElementwise(c, [](OpBuilder &b, Location l, ValueRange a, NodeContext &) {
+      Value acc = a[0];
+      for (Value v : a.drop_front())
+        acc = arith::AddFOp::create(b, l, acc, v);
+      return arith::DivFOp::create(b, l, acc, cst(b, l, acc, (double)a.size())).getResult();
+    });
+  });
+
+  t.add("Mod", [](NodeContext &c) -> LogicalResult {
+    bool fmod = c.intAttr("fmod", 0) != 0;
+    bool u = c.isUnsignedInput(0);
+    return lowerElementwise(c, [&](OpBuilder &b, Location l, ValueRange a, NodeContext &) -> Value {
+      Value x = a[0], y = a[1];
+      if (isFloat(x.getType()))
+        return arith::RemFOp::create(b, l, x, y); // fmod must be 1 for floats
+      if (u)
+        return arith::RemUIOp::create(b, l, x, y);
+      Value r = arith::RemSIOp::create(b, l, x, y);
+      if (fmod)
+        return r;
+      // Python-style: result takes the sign of the divisor.
+      Value zero = zeroLike(b, l, r);
+      Value rNeg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, r, zero);
+      Value yNeg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, y, zero);
+      Value rNonZero = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ne, r, zero);
+      Value diff = arith::XOrIOp::create(b, l, rNeg, yNeg);
+      Value fix = arith::AndIOp::create(b, l, diff, rNonZero);
+      return arith::SelectOp::create(b, l, fix, arith::AddIOp::create(b, l, r, y), r);
+    });
+  });
+
+  t.add("Pow", [](NodeContext &c) -> LogicalResult {
+    bool expUnsigned = c.isUnsignedInput(1);
+    return lowerElementwise(c, [&](OpBuilder &b, Location l, ValueRange a, NodeContext &) -> Value {
+      Value x = a[0], y = a[1];
+      if (isFloat(x.getType())) {
+        y = castScalar(b, l, y, x.getType(), expUnsigned, false);
+        return math::PowFOp::create(b, l, x, y);
+      }
+      if (isFloat(y.getType())) {
+        Value xf = castScalar(b, l, x, y.getType(), false, false);
+        Value r = math::PowFOp::create(b, l, xf, y);
+        return castScalar(b, l, r, x.getType(), false, false);
+      }
+      y = castScalar(b, l, y, x.getType(), expUnsigned, false);
+      return math::IPowIOp::create(b, l, x, y);
+    });
+  });
+
+  // Comparisons.
+  auto addCompare = [&](StringRef name, arith::CmpFPredicate fp, arith::CmpIPredicate sp,
+                        arith::CmpIPredicate up) {
+    t.add(name, [=](NodeContext &c) -> LogicalResult {
+      bool u = c.isUnsignedInput(0);
+      return lowerElementwise(c, [&](OpBuilder &b, Location l, ValueRange a,
+                                     NodeContext &) -> Value {
+        if (isFloat(a[0].getType()))
+          return arith::CmpFOp::create(b, l, fp, a[0], a[1]);
+        return arith::CmpIOp::create(b, l, u ? up : sp, a[0], a[1]);
+      });
+    });
+  };
+  addCompare("Equal", arith::CmpFPredicate::OEQ, arith::CmpIPredicate::eq,
+             arith::CmpIPredicate::eq);
+  addCompare("Less", arith::CmpFPredicate::OLT, arith::CmpIPredicate::slt,
+             arith::CmpIPredicate::ult);
+  addCompare("LessOrEqual", arith::CmpFPredicate::OLE, arith::CmpIPredicate::sle,
+             arith::CmpIPredicate::ule);
+  addCompare("Greater", arith::CmpFPredicate::OGT, arith::CmpIPredicate::sgt,
+             arith::CmpIPredicate::ugt);
+  addCompare("GreaterOrEqual", arith::CmpFPredicate::OGE, arith::CmpIPredicate::sge,
+             arith::CmpIPredicate::uge);
+
+  t.add("Not", [](NodeContext &c) -> LogicalResult {
+    return lowerElementwise(c, [](OpBuilder &b, Location l, ValueRange a, NodeContext &) {
+      return arith::XOrIOp::create(b, l, a[0], cst(b, l, a[0], 1)).getResult();
+    });
+  });
+
+  t.add("Where", [](NodeContext &c) -> LogicalResult {
+    return lowerElementwise(c, [](OpBuilder &b, Location l, ValueRange a, NodeContext &) {
+      return arith::SelectOp::create(b, l, a[0], a[1], a[2]).getResult();
+    });
+  });
+
+  // Unary float math.
+  addFloatUnary<math::SqrtOp>(t, "Sqrt");
+  addFloatUnary<math::ExpOp>(t, "Exp");
+  addFloatUnary<math::LogOp>(t, "Log");
+  addFloatUnary<math::TanhOp>(t, "Tanh");
+  addFloatUnary<math::ErfOp>(t, "Erf");
+  addFloatUnary<math::CeilOp>(t, "Ceil");
+  addFloatUnary<math::FloorOp>(t, "Floor");
+  addFloatUnary<math::RoundEvenOp>(t, "Round");
+  addFloatUnary<math::SinOp>(t, "Sin");
+  addFloatUnary<math::CosOp>(t, "Cos");
+  addFloatUnary<math::TanOp>(t, "Tan");
+  addFloatUnary<math::AsinOp>(t, "Asin");
+  addFloatUnary<math::AcosOp>(t, "Acos");
+  addFloatUnary<math::AtanOp>(t, "Atan");
+  addFloatUnary<math::SinhOp>(t, "Sinh");
+  addFloatUnary<math::CoshOp>(t, "Cosh");
+  addFloatUnary<math::AsinhOp>(t, "Asinh");
+  addFloatUnary<math::AcoshOp>(t, "Acosh");
+  addFloatUnary<math::AtanhOp>(t, "Atanh");
+
+  // Float-only activations built from a scalar expression.
+  auto addFloatFn = [&](StringRef name,
+                        std::function<Value(OpBuilder &, Location, Value, NodeContext &)> f) {
+    t.add(name, [f](NodeContext &c) -> LogicalResult {
+      if (!isFloat(c.rankedResultType(0).getElementType()))
+        return c.fail("only floating-point element types are supported");
+      return lowerElementwise(c, [&](OpBuilder &b, Location l, ValueRange a, NodeContext &nc) {
+        return f(b, l, a[0], nc);
+      });
+    });
+  };
+  addFloatFn("Reciprocal", [](OpBuilder &b, Location l, Value x, NodeContext &) -> Value {
+    return arith::DivFOp::create(b, l, cst(b, l, x, 1.0), x);
+  });
+  addFloatFn("Sigmoid", [](OpBuilder &b, Location l, Value x, NodeContext &) {
+    return sigmoid(b, l, x);
+  });
+  addFloatFn("LeakyRelu", [](OpBuilder &b, Location l, Value x, NodeContext &c) -> Value {
+    Value alpha = cst(b, l, x, c.floatAttr("alpha", 0.01f));
+    Value neg = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, x, zeroLike(b, l, x));
+    return arith::SelectOp::create(b, l, neg, arith::MulFOp::create(b, l, x, alpha), x);
+  });
+  addFloatFn("HardSigmoid", [](OpBuilder &b, Location l, Value x, NodeContext &c) -> Value {
+    Value alpha = cst(b, l, x, c.floatAttr("alpha", 0.2f));
+    Value beta = cst(b, l, x, c.floatAttr("beta", 0.5f));
+    Value y = arith::AddFOp::create(b, l, arith::MulFOp::create(b, l, x, alpha), beta);
+    return clampF(b, l, y, cst(b, l, x, 0.0), cst(b, l, x, 1.0));
+  });
+  addFloatFn("HardSwish", [](OpBuilder &b, Location l, Value x, NodeContext &) -> Value {
+    Value y = arith::AddFOp::create(b, l, arith::MulFOp::create(b, l, x, cst(b, l, x, 1.0 / 6)),
+                                    cst(b, l, x, 0.5));
+    return arith::MulFOp::create(b, l, x, clampF(b, l, y, cst(b, l, x, 0.0), cst(b, l, x, 1.0)));
+  });
+  addFloatFn("Elu", [](OpBuilder &b, Location l, Value x, NodeContext &c) -> Value {
+    Value alpha = cst(b, l, x, c.floatAttr("alpha", 1.0f));
+    Value em1 = math::ExpM1Op::create(b, l, x);
+    Value neg = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, x, zeroLike(b, l, x));
+    return arith::SelectOp::create(b, l, neg, arith::MulFOp::create(b, l, alpha, em1), x);
+  });
+  addFloatFn("Celu", [](OpBuilder &b, Location l, Value x, NodeContext &c) -> Value {
+    Value alpha = cst(b, l, x, c.floatAttr("alpha", 1.0f));
+    Value em1 = math::ExpM1Op::create(b, l, arith::DivFOp::create(b, l, x, alpha));
+    Value neg = arith::MinimumFOp::create(b, l, zeroLike(b, l, x),
+                                          arith::MulFOp::create(b, l, alpha, em1));
+    return arith::AddFOp::create(b, l, arith::MaximumFOp::create(b, l, zeroLike(b, l, x), x),
+                                 neg);
+  });
+  addFloatFn("Selu", [](OpBuilder &b, Location l, Value x, NodeContext &c) -> Value {
+    Value alpha = cst(b, l, x, c.floatAttr("alpha", 1.67326319217681884765625f));
+    Value gamma = cst(b, l, x, c.floatAttr("gamma", 1.05070102214813232421875f));
+    Value em1 = arith::SubFOp::create(b, l, math::ExpOp::create(b, l, x), cst(b, l, x, 1.0));
+    Value neg = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLE, x, zeroLike(b, l, x));
+    Value y = arith::SelectOp::create(b, l, neg, arith::MulFOp::create(b, l, alpha, em1), x);
+    return arith::MulFOp::create(b, l, gamma, y);
+  });
+  addFloatFn("ThresholdedRelu", [](OpBuilder &b, Location l, Value x, NodeContext &c) -> Value {
+    Value alpha = cst(b, l, x, c.floatAttr("alpha", 1.0f));
+    Value gt = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, x, alpha);
+    return arith::SelectOp::create(b, l, gt, x, zeroLike(b, l, x));
+  });
+  addFloatFn("Softplus", [](OpBuilder &b, Location l, Value x, NodeContext &) -> Value {
+    return math::Log1pOp::create(b, l, math::ExpOp::create(b, l, x));
+  });
+  addFloatFn("Softsign", [](OpBuilder &b, Location l, Value x, NodeContext &) -> Value {
+    Value d = arith::AddFOp::create(b, l, cst(b, l, x, 1.0), math::AbsFOp::create(b, l, x));
+    return arith::DivFOp::create(b, l, x, d);
+  });
+  addFloatFn("Gelu", [](OpBuilder &b, Location l, Value x, NodeContext &c) -> Value {
+    Value half = cst(b, l, x, 0.5), one = cst(b, l, x, 1.0);
+    if (c.stringAttr("approximate", "none") == "tanh") {
+      Value x3 = arith::MulFOp::create(b, l, x, arith::MulFOp::create(b, l, x, x));
+      Value inner = arith::AddFOp::create(b, l, x,
+                                          arith::MulFOp::create(b, l, cst(b, l, x, 0.044715), x3));
+      inner = arith::MulFOp::create(b, l, cst(b, l, x, std::sqrt(2.0 / M_PI)), inner);
+      Value th = math::TanhOp::create(b, l, inner);
+      return arith::MulFOp::create(b, l, arith::MulFOp::create(b, l, half, x),
+                                   arith::AddFOp::create(b, l, one, th));
+    }
+    Value e = math::ErfOp::create(b, l, arith::MulFOp::create(b, l, x, cst(b, l, x, M_SQRT1_2)));
+    return arith::MulFOp::create(b, l, arith::MulFOp::create(b, l, half, x),
+                                 arith::AddFOp::create(b, l, one, e));
+  });
+  addFloatFn("IsNaN", [](OpBuilder &b, Location l, Value x, NodeContext &) -> Value {
+    return arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNO, x, x);
+  });
+  addFloatFn("IsInf", [](OpBuilder &b, Location l, Value x, NodeContext &c) -> Value {
+    Value inf = cst(b, l, x, INFINITY);
+    Value ninf = cst(b, l, x, -INFINITY);
+    Value isPos = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, x, inf);
+    Value isNeg = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, x, ninf);
+    bool pos = c.intAttr("detect_positive", 1), neg = c.intAttr("detect_negative", 1);
+    if (pos && neg)
+      return arith::OrIOp::create(b, l, isPos, isNeg);
+    if (pos)
+      return isPos;
+    if (neg)
+      return isNeg;
+    return arith::ConstantOp::create(b, l, b.getBoolAttr(false));
+  });
+
+  // Unary ops valid for floats and integers.
+  t.add("Relu", [](NodeContext &c) -> LogicalResult {
+    return lowerElementwise(c, [](OpBuilder &b, Location l, ValueRange a, NodeContext &) -> Value {
+      if (isFloat(a[0].getType()))
+        return arith::MaximumFOp::create(b, l, a[0], zeroLike(b, l, a[0]));
+      return arith::MaxSIOp::create(b, l, a[0], zeroLike(b, l, a[0]));
+    });
+  });
+  t.add("Neg", [](NodeContext &c) -> LogicalResult {
+    return lowerElementwise(c, [](OpBuilder &b, Location l, ValueRange a, NodeContext &) -> Value {
+      if (isFloat(a[0].getType()))
+        return arith::NegFOp::create(b, l, a[0]);
+      return arith::SubIOp::create(b, l, zeroLike(b, l, a[0]), a[0]);
+    });
+  });
+  t.add("Abs", [](NodeContext &c) -> LogicalResult {
+    bool u = c.isUnsignedInput(0);
+    return lowerElementwise(c, [&](OpBuilder &b, Location l, ValueRange a, NodeContext &) -> Value {
+      if (isFloat(a[0].getType()))
+        return math::AbsFOp::create(b, l, a[0]);
+      if (u)
+        return a[0];
+      return math::AbsIOp::create(b, l, a[0]);
+    });
+  });
+  t.add("Sign", [](NodeContext &c) -> LogicalResult {
+    bool u = c.isUnsignedInput(0);
+    return lowerElementwise(c, [&](OpBuilder &b, Location l, ValueRange a, NodeContext &) -> Value {
+      Value x = a[0], zero = zeroLike(b, l, x), one = cst(b, l, x, 1), m1 = cst(b, l, x, -1);
+      Value pos, neg;
+      if (isFloat(x.getType())) {
+        pos = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, x, zero);
+        neg = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, x, zero);
+      } else {
+        pos = arith::CmpIOp::create(b, l, u ? arith::CmpIPredicate::ugt : arith::CmpIPredicate::sgt,
+                                    x, zero);
+        neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, x, zero);
+        if (u)
+          neg = arith::ConstantOp::create(b, l, b.getBoolAttr(false));
+      }
+      return arith::SelectOp::create(b, l, pos, one, arith::SelectOp::create(b, l, neg, m1, zero));
+    });
+  });
+  t.add("PRelu", [](NodeContext &c) -> LogicalResult {
+    return lowerElementwise(c, [](OpBuilder &b, Location l, ValueRange a, NodeContext &) -> Value {
+      Value x = a[0], s = a[1];
+      if (isFloat(x.getType())) {
+        Value neg = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, x, zeroLike(b, l, x));
+        return arith::SelectOp::create(b, l, neg, arith::MulFOp::create(b, l, x, s), x);
+      }
+      Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, x, zeroLike(b, l, x));
+      return arith::SelectOp::create(b, l, neg, arith::MulIOp::create(b, l, x, s), x);
+    });
+  });
+  t.add("BitShift", [](NodeContext &c) -> LogicalResult {
+    bool left = c.stringAttr("direction", "") == "LEFT";
+    return lowerElementwise(c, [&](OpBuilder &b, Location l, ValueRange a, NodeContext &) -> Value {
+      if (left)
+        return arith::ShLIOp::create(b, l, a[0], a[1]);
+      return arith::ShRUIOp::create(b, l, a[0], a[1]);
+    });
+  });
+
+  auto identity = [](NodeContext &c) -> LogicalResult {
+    if (c.input(0).getType() != c.resultType(0))
+      return c.replace(tensor::CastOp::create(c.rewriter, c.loc, c.resultType(0), c.input(0))
+                           .getResult());
+    return c.replace(c.input(0));
+  };
+  t.add("Identity", identity);
+  t.add("Dropout", [identity](NodeContext &c) -> LogicalResult {
+    if (c.hasInput(2)) {
+      auto training = getConstantInts(c.input(2));
+      if (failed(training) || training->empty() || (*training)[0] != 0)
+        return c.fail("only inference mode (training_mode absent or constant false) is supported");
+    }
+    if (c.numResults() > 1) {
+      // The mask output is all true in inference mode.
+      auto maskType = c.rankedResultType(1);
+      Value one = arith::ConstantOp::create(c.rewriter, c.loc, c.rewriter.getBoolAttr(true));
+      SmallVector<Value> dyn;
+      for (int64_t i = 0; i < maskType.getRank(); ++i)
+        if (maskType.isDynamicDim(i))
+          dyn.push_back(tensor::DimOp::create(c.rewriter, c.loc, c.input(0), i));
+      Value mask = createFilled(c.rewriter, c.loc, maskType, one, dyn);
+      Value x = c.input(0);
+      return c.replace({x, mask});
+    }
+    return identity(c);
+  });
+
+  t.add("Cast", [](NodeContext &c) -> LogicalResult {
+    bool srcU = c.isUnsignedInput(0);
+    auto dstElem = dyn_cast<IntegerType>(c.onnxResultElementType(0));
+    bool dstU = dstElem && (dstElem.isUnsigned() || dstElem.getWidth() == 1);
+    Type dst = c.rankedResultType(0).getElementType();
+    return lowerElementwise(c, [&](OpBuilder &b, Location l, ValueRange a, NodeContext &) {
+      return castScalar(b, l, a[0], dst, srcU, dstU);
+    });
+  });
+  t.add("CastLike", [](NodeContext &c) -> LogicalResult {
+    bool srcU = c.isUnsignedInput(0);
+    bool dstU = c.isUnsignedInput(1);
+    Type dst = c.rankedResultType(0).getElementType();
+    auto resultType = c.rankedResultType(0);
+    Value r = buildElementwise(c.rewriter, c.loc, {c.input(0)}, resultType,
+                               [&](OpBuilder &b, Location l, ValueRange a) {
+                                 return castScalar(b, l, a[0], dst, srcU, dstU);
+                               });
+    return c.replace(r);
+  });
+
+  t.add("Clip", [](NodeContext &c) -> LogicalResult {
+    auto resultType = c.rankedResultType(0);
+    Type et = resultType.getElementType();
+    bool u = c.isUnsignedInput(0);
+    SmallVector<Value> ins{c.input(0)};
+    int minIdx = -1, maxIdx = -1;
+    std::optional<double> minAttr, maxAttr;
+    if (c.opset() < 11) {
+      if (c.hasAttr("min")) minAttr = c.floatAttr("min", 0);
+      if (c.hasAttr("max")) maxAttr = c.floatAttr("max", 0);
+    } else {
+      if (c.hasInput(1)) { minIdx = ins.size(); ins.push_back(c.input(1)); }
+      if (c.hasInput(2)) { maxIdx = ins.size(); ins.push_back(c.input(2)); }
+    }
+    Value r = buildElementwise(
+        c.rewriter, c.loc, ins, resultType, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value x = a[0];
+          Value lo = minIdx >= 0 ? a[minIdx] : minAttr ? scalarConstant(b, l, et, *minAttr) : Value();
+          Value hi = maxIdx >= 0 ? a[maxIdx] : maxAttr ? scalarConstant(b, l, et, *maxAttr) : Value();
+          if (isFloat(et)) {
+            if (lo) x = arith::MaximumFOp::create(b, l, x, lo);
+            if (hi) x = arith::MinimumFOp::create(b, l, x, hi);
+          } else if (u) {
+            if (lo) x = arith::MaxUIOp::create(b, l, x, lo);
+            if (hi) x = arith::MinUIOp::create(b, l, x, hi);
+          } else {
+            if (lo) x = arith::MaxSIOp::create(b, l, x, lo);
+            if (hi) x = arith::MinSIOp::create(b, l, x, hi);
+          }
+          return x;
+        });
+    return c.replace(r);
+  });
+}
+
+} // namespace sparq::onnx

@@ -1,0 +1,334 @@
+//===- passes/ONNXToLinalg/Utils.cpp - helpers shared by ONNX handlers ---------===//
+#include "passes/ONNXToLinalg/ONNXToLinalg.h"
+
+#include "mlir/IR/AffineMap.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <cstring>
+
+using namespace mlir;
+
+namespace sparq::onnx {
+
+//===----------------------------------------------------------------------===//
+// NodeContext
+//===----------------------------------------------------------------------===//
+
+bool NodeContext::hasInput(unsigned i) const {
+  return i < operands.size() && !isa<NoneType>(operands[i].getType());
+}
+
+RankedTensorType NodeContext::inputType(unsigned i) const {
+  if (!hasInput(i))
+    return nullptr;
+  return dyn_cast<RankedTensorType>(operands[i].getType());
+}
+
+Type NodeContext::onnxInputElementType(unsigned i) const {
+  if (i >= op.getInputs().size())
+    return nullptr;
+  Type t = op.getInputs()[i].getType();
+  if (auto st = dyn_cast<ShapedType>(t))
+    return st.getElementType();
+  return t;
+}
+
+bool NodeContext::isUnsignedInput(unsigned i) const {
+  auto it = dyn_cast_or_null<IntegerType>(onnxInputElementType(i));
+  return it && (it.isUnsigned() || it.getWidth() == 1);
+}
+
+Type NodeContext::resultType(unsigned i) const {
+  return typeConverter.convertType(op->getResult(i).getType());
+}
+
+RankedTensorType NodeContext::rankedResultType(unsigned i) const {
+  return dyn_cast_or_null<RankedTensorType>(resultType(i));
+}
+
+Type NodeContext::onnxResultElementType(unsigned i) const {
+  Type t = op->getResult(i).getType();
+  if (auto st = dyn_cast<ShapedType>(t))
+    return st.getElementType();
+  return t;
+}
+
+int64_t NodeContext::intAttr(StringRef name, int64_t dflt) const {
+  if (auto a = dyn_cast_or_null<IntegerAttr>(attr(name)))
+    return a.getInt();
+  return dflt;
+}
+
+float NodeContext::floatAttr(StringRef name, float dflt) const {
+  Attribute a = attr(name);
+  if (auto f = dyn_cast_or_null<FloatAttr>(a))
+    return f.getValueAsDouble();
+  if (auto i = dyn_cast_or_null<IntegerAttr>(a))
+    return i.getInt();
+  return dflt;
+}
+
+std::string NodeContext::stringAttr(StringRef name, StringRef dflt) const {
+  if (auto s = dyn_cast_or_null<StringAttr>(attr(name)))
+    return s.getValue().str();
+  return dflt.str();
+}
+
+SmallVector<int64_t> NodeContext::intsAttr(StringRef name, ArrayRef<int64_t> dflt) const {
+  Attribute a = attr(name);
+  if (auto arr = dyn_cast_or_null<DenseI64ArrayAttr>(a))
+    return SmallVector<int64_t>(arr.asArrayRef());
+  if (auto i = dyn_cast_or_null<IntegerAttr>(a))
+    return {i.getInt()};
+  return SmallVector<int64_t>(dflt);
+}
+
+SmallVector<float> NodeContext::floatsAttr(StringRef name) const {
+  Attribute a = attr(name);
+  if (auto arr = dyn_cast_or_null<DenseF32ArrayAttr>(a))
+    return SmallVector<float>(arr.asArrayRef());
+  if (auto f = dyn_cast_or_null<FloatAttr>(a))
+    return {(float)f.getValueAsDouble()};
+  return {};
+}
+
+LogicalResult NodeContext::fail(const Twine &msg) const {
+  return op.emitError() << op.describe() << ": " << msg;
+}
+
+LogicalResult NodeContext::replace(ValueRange values) {
+  rewriter.replaceOp(op, values);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Constants
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Reads element `i` of raw little-endian storage of `elemType` as a double / int64.
+template <typename T>
+T readRaw(const char *data, Type elemType, size_t i, bool &ok) {
+  ok = true;
+  if (auto it = dyn_cast<IntegerType>(elemType)) {
+    unsigned w = it.getWidth();
+    unsigned bytes = w == 1 ? 1 : w / 8;
+    const char *p = data + i * bytes;
+    bool isUnsigned = it.isUnsigned() || w == 1;
+    switch (bytes) {
+    case 1: { uint8_t u; std::memcpy(&u, p, 1); return isUnsigned ? (T)u : (T)(int8_t)u; }
+    case 2: { uint16_t u; std::memcpy(&u, p, 2); return isUnsigned ? (T)u : (T)(int16_t)u; }
+    case 4: { uint32_t u; std::memcpy(&u, p, 4); return isUnsigned ? (T)u : (T)(int32_t)u; }
+    case 8: { uint64_t u; std::memcpy(&u, p, 8); return isUnsigned ? (T)u : (T)(int64_t)u; }
+    default: break;
+    }
+  } else if (elemType.isF32()) {
+    float f; std::memcpy(&f, data + i * 4, 4); return (T)f;
+  } else if (elemType.isF64()) {
+    double f; std::memcpy(&f, data + i * 8, 8); return (T)f;
+  }
+  ok = false;
+  return T();
+}
+
+template <typename T>
+FailureOr<SmallVector<T>> getConstantValues(Value v) {
+  auto cst = v.getDefiningOp<arith::ConstantOp>();
+  if (!cst)
+    return failure();
+  auto type = dyn_cast<ShapedType>(cst.getType());
+  if (!type || !type.hasStaticShape())
+    return failure();
+  Type elemType = type.getElementType();
+  SmallVector<T> out;
+  if (auto dense = dyn_cast<DenseElementsAttr>(cst.getValue())) {
+    if (isa<IntegerType>(elemType)) {
+      bool isUnsigned = elemType.isUnsignedInteger() || elemType.isInteger(1);
+      for (APInt x : dense.getValues<APInt>())
+        out.push_back(isUnsigned ? (T)x.getZExtValue() : (T)x.getSExtValue());
+    } else if (isa<FloatType>(elemType)) {
+      for (APFloat x : dense.getValues<APFloat>())
+        out.push_back((T)x.convertToDouble());
+    } else {
+      return failure();
+    }
+    return out;
+  }
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(cst.getValue())) {
+    AsmResourceBlob *blob = res.getRawHandle().getBlob();
+    if (!blob)
+      return failure();
+    ArrayRef<char> data = blob->getData();
+    int64_t n = type.getNumElements();
+    for (int64_t i = 0; i < n; ++i) {
+      bool ok;
+      T x = readRaw<T>(data.data(), elemType, i, ok);
+      if (!ok)
+        return failure();
+      out.push_back(x);
+    }
+    return out;
+  }
+  return failure();
+}
+} // namespace
+
+FailureOr<SmallVector<int64_t>> getConstantInts(Value v) {
+  return getConstantValues<int64_t>(v);
+}
+
+FailureOr<SmallVector<double>> getConstantFloats(Value v) {
+  return getConstantValues<double>(v);
+}
+
+//===----------------------------------------------------------------------===//
+// Builders
+//===----------------------------------------------------------------------===//
+
+Value createEmpty(OpBuilder &b, Location loc, RankedTensorType type, ValueRange dynSizes) {
+  return tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType(), dynSizes);
+}
+
+Value createFilled(OpBuilder &b, Location loc, RankedTensorType type, Value value,
+                   ValueRange dynSizes) {
+  Value empty = createEmpty(b, loc, type, dynSizes);
+  return linalg::FillOp::create(b, loc, value, empty).getResult(0);
+}
+
+Value scalarConstant(OpBuilder &b, Location loc, Type type, double v) {
+  if (auto ft = dyn_cast<FloatType>(type))
+    return arith::ConstantOp::create(b, loc, b.getFloatAttr(ft, v));
+  if (type.isIndex())
+    return arith::ConstantIndexOp::create(b, loc, (int64_t)v);
+  return arith::ConstantOp::create(b, loc, b.getIntegerAttr(type, (int64_t)v));
+}
+
+FailureOr<SmallVector<int64_t>> broadcastShapes(ArrayRef<SmallVector<int64_t>> shapes) {
+  size_t rank = 0;
+  for (auto &s : shapes)
+    rank = std::max(rank, s.size());
+  SmallVector<int64_t> out(rank, 1);
+  for (auto &s : shapes) {
+    size_t off = rank - s.size();
+    for (size_t i = 0; i < s.size(); ++i) {
+      int64_t d = s[i], &o = out[off + i];
+      if (d == 1)
+        continue;
+      if (o == 1 || o == d)
+        o = d;
+      else if (ShapedType::isDynamic(o) || ShapedType::isDynamic(d))
+        o = ShapedType::isDynamic(o) ? d : o;
+      else
+        return failure();
+    }
+  }
+  return out;
+}
+
+Value buildElementwise(OpBuilder &b, Location loc, ValueRange inputs,
+                       RankedTensorType resultType, ScalarBodyFn body) {
+  int64_t rank = resultType.getRank();
+  MLIRContext *ctx = b.getContext();
+  SmallVector<AffineMap> maps;
+  SmallVector<Value> dynSizes;
+  SmallVector<Value> tensorInputs;
+  for (Value in : inputs) {
+    auto t = cast<RankedTensorType>(in.getType());
+    SmallVector<AffineExpr> exprs;
+    int64_t off = rank - t.getRank();
+    for (int64_t i = 0; i < t.getRank(); ++i) {
+      int64_t d = t.getDimSize(i);
+      int64_t od = resultType.getDimSize(off + i);
+      if (d == 1 && od != 1)
+        exprs.push_back(getAffineConstantExpr(0, ctx));
+      else
+        exprs.push_back(getAffineDimExpr(off + i, ctx));
+    }
+    maps.push_back(AffineMap::get(rank, 0, exprs, ctx));
+    tensorInputs.push_back(in);
+  }
+  for (int64_t i = 0; i < rank; ++i) {
+    if (!resultType.isDynamicDim(i))
+      continue;
+    Value size;
+    for (Value in : inputs) {
+      auto t = cast<RankedTensorType>(in.getType());
+      int64_t off = rank - t.getRank();
+      if (i < off || t.getDimSize(i - off) == 1)
+        continue;
+      size = tensor::DimOp::create(b, loc, in, i - off);
+      break;
+    }
+    if (!size)
+      size = arith::ConstantIndexOp::create(b, loc, 1);
+    dynSizes.push_back(size);
+  }
+  maps.push_back(b.getMultiDimIdentityMap(rank));
+  Value init = createEmpty(b, loc, resultType, dynSizes);
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, resultType, tensorInputs, ValueRange{init}, maps, iters,
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value r = body(nb, nl, args.drop_back());
+        linalg::YieldOp::create(nb, nl, r);
+      });
+  return generic.getResult(0);
+}
+
+Value castScalar(OpBuilder &b, Location loc, Value v, Type dst, bool srcUnsigned,
+                 bool dstUnsigned) {
+  Type src = v.getType();
+  if (src == dst)
+    return v;
+  auto srcF = dyn_cast<FloatType>(src);
+  auto dstF = dyn_cast<FloatType>(dst);
+  if (srcF && dstF) {
+    if (srcF.getWidth() < dstF.getWidth())
+      return arith::ExtFOp::create(b, loc, dst, v);
+    if (srcF.getWidth() > dstF.getWidth())
+      return arith::TruncFOp::create(b, loc, dst, v);
+    // f16 <-> bf16: go through f32.
+    Value f32 = arith::ExtFOp::create(b, loc, b.getF32Type(), v);
+    return arith::TruncFOp::create(b, loc, dst, f32);
+  }
+  if (srcF) {
+    if (dst.isInteger(1)) {
+      Value zero = scalarConstant(b, loc, src, 0.0);
+      return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, v, zero);
+    }
+    if (dstUnsigned)
+      return arith::FPToUIOp::create(b, loc, dst, v);
+    return arith::FPToSIOp::create(b, loc, dst, v);
+  }
+  if (dstF) {
+    if (srcUnsigned)
+      return arith::UIToFPOp::create(b, loc, dst, v);
+    return arith::SIToFPOp::create(b, loc, dst, v);
+  }
+  unsigned sw = src.getIntOrFloatBitWidth(), dw = dst.getIntOrFloatBitWidth();
+  if (dw == 1) {
+    Value zero = scalarConstant(b, loc, src, 0);
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, v, zero);
+  }
+  if (sw < dw) {
+    if (srcUnsigned)
+      return arith::ExtUIOp::create(b, loc, dst, v);
+    return arith::ExtSIOp::create(b, loc, dst, v);
+  }
+  if (sw > dw)
+    return arith::TruncIOp::create(b, loc, dst, v);
+  return v;
+}
+
+std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank) {
+  if (axis < 0)
+    axis += rank;
+  if (axis < 0 || axis >= std::max<int64_t>(rank, 1))
+    return std::nullopt;
+  return axis;
+}
+
+} // namespace sparq::onnx

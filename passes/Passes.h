@@ -1,0 +1,37 @@
+//===- passes/Passes.h - sparq passes and pipelines ----------------*- C++ -*-===//
+#ifndef SPARQ_PASSES_PASSES_H
+#define SPARQ_PASSES_PASSES_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassOptions.h"
+
+#include <memory>
+
+namespace sparq {
+
+#define GEN_PASS_DECL
+#include "passes/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "passes/Passes.h.inc"
+
+/// Options of the named pipelines (`sparq-contract-pipeline`, `sparq-cpu-codegen-pipeline`).
+struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
+  Option<unsigned> optLevel{*this, "opt-level",
+                            llvm::cl::desc("Optimization level 0-3 (0: no tiling/vectorization)"),
+                            llvm::cl::init(2)};
+};
+
+/// sparq_onnx -> model contract (linalg/tensor/arith/math on tensors), verified.
+void buildContractPipeline(mlir::OpPassManager &pm, const PipelineOptions &options);
+/// Model contract -> LLVM dialect with a C-interface entry point.
+void buildCPUCodegenPipeline(mlir::OpPassManager &pm, const PipelineOptions &options);
+
+/// Registers every sparq pass and the named pipelines.
+void registerSparqPassesAndPipelines();
+
+} // namespace sparq
+
+#endif // SPARQ_PASSES_PASSES_H

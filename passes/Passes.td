@@ -1,0 +1,77 @@
+//===- passes/Passes.td - sparq passes ---------------------*- tablegen -*-===//
+#ifndef SPARQ_PASSES_TD
+#define SPARQ_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertONNXToLinalgPass : Pass<"sparq-convert-onnx-to-linalg", "mlir::ModuleOp"> {
+  let summary = "Convert sparq_onnx nodes to linalg, tensor, arith and math";
+  let description = [{
+    Rewrites every `sparq_onnx.node` of the default ONNX domain into upstream dialects on tensors
+    (the "model contract" form, see docs/contract.md) and turns ONNX's signed/unsigned integer
+    element types into signless ones, including the function signature and constants.
+
+    Before:
+    ```mlir
+    %0 = sparq_onnx.node "Relu"(%x) {attrs = {}, domain = "", name = "r", opset = 14 : i64}
+           : (tensor<4xf32>) -> tensor<4xf32>
+    ```
+    After:
+    ```mlir
+    %e = tensor.empty() : tensor<4xf32>
+    %0 = linalg.generic {...} ins(%x : tensor<4xf32>) outs(%e : tensor<4xf32>) {
+      ^bb0(%in: f32, %out: f32):
+        %z = arith.constant 0.0 : f32
+        %m = arith.maximumf %in, %z : f32
+        linalg.yield %m : f32
+    } -> tensor<4xf32>
+    ```
+
+    An op that has no conversion, or an attribute value that is not supported, is reported with the
+    op type, node name, domain and opset, and the pass fails.
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect", "mlir::math::MathDialect",
+    "mlir::tensor::TensorDialect", "mlir::scf::SCFDialect", "mlir::func::FuncDialect",
+    "mlir::bufferization::BufferizationDialect"
+  ];
+}
+
+def VerifyContractPass : Pass<"sparq-verify-contract", "mlir::ModuleOp"> {
+  let summary = "Check that a module is in sparq's model contract form";
+  let description = [{
+    Fails, naming the offending op, when the module still contains `sparq_onnx` ops, uses element
+    types that are not signless, or has more or less than one public entry function carrying the
+    `sparq.entry` attribute. See docs/contract.md for the contract.
+  }];
+}
+
+def LinalgTileAndVectorizePass : Pass<"sparq-linalg-tile-vectorize", "mlir::func::FuncOp"> {
+  let summary = "Tile and vectorize matmul, batch matmul and convolution ops";
+  let description = [{
+    Tiles every `linalg` contraction and convolution on tensors with the given tile sizes (loops
+    become `scf.for`), then vectorizes the tiles with `linalg::vectorize` so the inner kernels use
+    vector registers instead of scalar loops. Ops that cannot be vectorized are left tiled.
+  }];
+  let options = [
+    Option<"tileM", "tile-m", "int64_t", "8", "tile size along the M (rows/output pixels) dimension">,
+    Option<"tileN", "tile-n", "int64_t", "32", "tile size along the N (output channels) dimension">,
+    Option<"tileK", "tile-k", "int64_t", "16", "tile size along the reduction dimension">
+  ];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::vector::VectorDialect",
+                           "mlir::tensor::TensorDialect", "mlir::linalg::LinalgDialect"];
+}
+
+def PrepareEntryPass : Pass<"sparq-prepare-entry", "mlir::ModuleOp"> {
+  let summary = "Make the entry function's outputs fresh buffers and expose a C interface";
+  let description = [{
+    Marks the `sparq.entry` function with `llvm.emit_c_interface` and makes every returned tensor
+    a fresh allocation (`bufferization.alloc_tensor` + copy) when it is a constant, a function
+    argument or returned twice, so that the artifact ABI (docs/artifact-abi.md) can hand every
+    output buffer to the caller.
+  }];
+  let dependentDialects = ["mlir::bufferization::BufferizationDialect",
+                           "mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect"];
+}
+
+#endif // SPARQ_PASSES_TD

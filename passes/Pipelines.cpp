@@ -1,0 +1,73 @@
+//===- passes/Pipelines.cpp - named pass pipelines ----------------------------===//
+//
+// The driver, sparq-opt and the plugin all build their pipelines through these functions.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+
+namespace sparq {
+
+namespace {
+/// Appends an upstream textual pipeline (pass list without the builtin.module wrapper).
+void addTextual(OpPassManager &pm, StringRef pipeline) {
+  if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
+    llvm::report_fatal_error("sparq: invalid built-in pass pipeline: " + pipeline);
+}
+} // namespace
+
+void buildContractPipeline(OpPassManager &pm, const PipelineOptions &options) {
+  (void)options;
+  pm.addPass(createConvertONNXToLinalgPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createVerifyContractPass());
+}
+
+void buildCPUCodegenPipeline(OpPassManager &pm, const PipelineOptions &options) {
+  if (options.optLevel > 0) {
+    addTextual(pm, "func.func(linalg-fuse-elementwise-ops),canonicalize,cse");
+    LinalgTileAndVectorizePassOptions tv;
+    pm.addNestedPass<func::FuncOp>(createLinalgTileAndVectorizePass(tv));
+    pm.addPass(createCanonicalizerPass());
+  }
+  pm.addPass(createPrepareEntryPass());
+  addTextual(pm, "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
+                 "one-shot-bufferize{bufferize-function-boundaries=1 "
+                 "function-boundary-type-conversion=identity-layout-map},"
+                 "canonicalize");
+  bufferization::BufferDeallocationPipelineOptions dealloc;
+  bufferization::buildBufferDeallocationPipeline(pm, dealloc);
+  addTextual(pm, "func.func(convert-linalg-to-loops),"
+                 "convert-vector-to-scf,"
+                 "expand-strided-metadata,lower-affine,"
+                 "convert-scf-to-cf,"
+                 "convert-math-to-funcs{convert-ctlz=0},"
+                 "convert-vector-to-llvm,"
+                 "convert-math-to-llvm,convert-math-to-libm,"
+                 "finalize-memref-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,"
+                 "convert-cf-to-llvm,convert-func-to-llvm,"
+                 "convert-arith-to-llvm,reconcile-unrealized-casts,canonicalize,cse");
+}
+
+void registerSparqPassesAndPipelines() {
+  registerSparqPasses();
+  PassPipelineRegistration<PipelineOptions>(
+      "sparq-contract-pipeline",
+      "Convert imported sparq_onnx IR to the verified model contract form",
+      buildContractPipeline);
+  PassPipelineRegistration<PipelineOptions>(
+      "sparq-cpu-codegen-pipeline",
+      "Lower model-contract IR to the LLVM dialect with the artifact entry point",
+      buildCPUCodegenPipeline);
+}
+
+} // namespace sparq

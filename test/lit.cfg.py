@@ -1,0 +1,27 @@
+# -*- Python -*-
+# lit configuration for sparq's regression tests.
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "sparq"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".onnxtxt", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.sparq_obj_root, "test")
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs", "conformance",
+                   "unit"]
+
+# FileCheck, not, count and split-file live in LLVM's bin dir, which is not on PATH.
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.with_environment("PATH", config.sparq_tools_dir, append_path=True)
+llvm_config.use_default_substitutions()
+
+config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%sparq_src", config.sparq_src_root))
+# Turns an ONNX textual model into a binary .onnx file (Debian's python3-onnx).
+config.substitutions.append(
+    ("%onnx-text-to-model",
+     config.python_executable + " " +
+     os.path.join(config.sparq_src_root, "test", "Inputs", "onnx_text_to_model.py")))
