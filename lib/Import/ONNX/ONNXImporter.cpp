@@ -287,6 +287,16 @@ FailureOr<TypedAttr> Importer::tensorAttr(const ::onnx::TensorProto &tensor, con
   return TypedAttr(DenseResourceElementsAttr::get(type, name, std::move(blob)));
 }
 
+/// `'Conv' node 'conv1' (domain ai.onnx, opset 13)`, as the conversion passes print it.
+std::string describeNode(const ::onnx::NodeProto &node, int64_t opset) {
+  std::string s = "'" + node.op_type() + "' node";
+  if (!node.name().empty())
+    s += " '" + node.name() + "'";
+  s += " (domain " + (node.domain().empty() ? std::string("ai.onnx") : node.domain()) +
+       ", opset " + std::to_string(opset) + ")";
+  return s;
+}
+
 FailureOr<int64_t> Importer::opsetFor(StringRef domain, const ::onnx::NodeProto &node) {
   std::string d = domain.str() == "ai.onnx" ? "" : domain.str();
   auto it = opsets.find(d);
@@ -300,8 +310,8 @@ FailureOr<int64_t> Importer::opsetFor(StringRef domain, const ::onnx::NodeProto 
 
 FailureOr<Attribute> Importer::nodeAttr(const ::onnx::AttributeProto &a,
                                         const ::onnx::NodeProto &node) {
-  std::string what = "attribute '" + a.name() + "' of node '" + node.name() + "' (" +
-                     node.op_type() + ")";
+  int64_t opset = opsets.count(node.domain()) ? opsets[node.domain()] : 0;
+  std::string what = "attribute '" + a.name() + "' of " + describeNode(node, opset);
   switch (a.type()) {
   case ::onnx::AttributeProto::INT:
     return Attribute(builder.getI64IntegerAttr(a.i()));
@@ -386,6 +396,9 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node) {
   auto opset = opsetFor(domain, node);
   if (failed(opset))
     return failure();
+  if (!::onnx::OpSchemaRegistry::Schema(node.op_type(), (int)*opset, domain))
+    return fail("unsupported ONNX operator: " + describeNode(node, *opset) +
+                ": no operator of this name exists in this domain and opset");
 
   SmallVector<Value> operands;
   for (const auto &name : node.input()) {
@@ -395,7 +408,7 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node) {
     }
     auto it = values.find(name);
     if (it == values.end())
-      return fail("node '" + node.name() + "' (" + node.op_type() + ") reads '" + name +
+      return fail(describeNode(node, *opset) + " reads '" + name +
                   "', which no earlier node, input or initializer defines");
     operands.push_back(it->second);
   }
@@ -408,8 +421,7 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node) {
     auto it = valueTypes.find(name);
     if (it == valueTypes.end() || !it->second->has_tensor_type() ||
         !it->second->tensor_type().has_elem_type())
-      return fail("node '" + node.name() + "' (" + node.op_type() + ", opset " + Twine(*opset) +
-                  "): the type of output '" + name +
+      return fail(describeNode(node, *opset) + ": the type of output '" + name +
                   "' is unknown (ONNX shape inference could not infer it)");
     auto t = tensorType(*it->second, "output '" + name + "' of node '" + node.name() + "'");
     if (failed(t))

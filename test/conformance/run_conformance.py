@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""ONNX backend conformance: compile and run every test of the ONNX backend test data.
+
+For each test folder (model.onnx + test_data_set_*/) of the suites node, pytorch-converted,
+pytorch-operator and simple under --data, runs
+    sparq-compile model.onnx -o T.so
+    sparq-run T.so --inputs test_data_set_N --expect test_data_set_N --atol 1e-4 --rtol 1e-3
+and compares the outcome with the checked-in expectations file, where each test is either
+`pass` or `xfail <reason>`. A test that passes unexpectedly or fails unexpectedly fails the run.
+Prints per suite and in total a line `N passed, N failed`.
+
+Tolerance (docs/conformance.md): |actual - expected| <= atol + rtol * |expected| elementwise,
+atol 1e-4, rtol 1e-3, for floating-point outputs; integer and bool outputs must match exactly.
+
+Options: --update rewrites the expectations file from this run's results (review the diff!),
+--filter REGEX runs a subset, --jobs N runs N tests at a time.
+"""
+import argparse
+import concurrent.futures
+import glob
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+SUITES = ["node", "pytorch-converted", "pytorch-operator", "simple"]
+ATOL, RTOL = "1e-4", "1e-3"
+
+
+def first_error(text):
+    for line in text.splitlines():
+        if "error:" in line:
+            return line.split("error:", 1)[1].strip()
+    lines = [l for l in text.splitlines() if l.strip()]
+    return lines[-1].strip() if lines else "no message"
+
+
+def classify(reason):
+    """Shortens a failure message into a stable expectation reason."""
+    m = re.search(r"unsupported ONNX operator: '([^']+)' node", reason)
+    if m:
+        return f"unsupported op {m.group(1)}"
+    m = re.search(r"^'([^']+)' node.*?\): (.*)$", reason)
+    if m:
+        return f"{m.group(1)}: {m.group(2)}"
+    reason = re.sub(r"/tmp/\S+", "<tmp>", reason)
+    reason = re.sub(r"\S*/libonnx-testdata/data/", "", reason)
+    return reason[:160]
+
+
+def run_test(args, suite, test_dir, tmpdir):
+    name = os.path.basename(test_dir)
+    so = os.path.join(tmpdir, f"{suite}__{name}.so")
+    try:
+        p = subprocess.run([args.sparq_compile, os.path.join(test_dir, "model.onnx"), "-o", so],
+                           capture_output=True, text=True, timeout=args.timeout)
+    except subprocess.TimeoutExpired:
+        return "fail", f"compile timeout ({args.timeout}s)"
+    if p.returncode != 0:
+        msg = first_error(p.stderr)
+        if p.returncode < 0:
+            msg = f"compiler crashed (signal {-p.returncode}): {msg}"
+        return "fail", "compile: " + classify(msg)
+    datasets = sorted(glob.glob(os.path.join(test_dir, "test_data_set_*")))
+    try:
+        for ds in datasets:
+            try:
+                r = subprocess.run([args.sparq_run, so, "--inputs", ds, "--expect", ds,
+                                    "--atol", ATOL, "--rtol", RTOL],
+                                   capture_output=True, text=True, timeout=args.timeout)
+            except subprocess.TimeoutExpired:
+                return "fail", f"run timeout ({args.timeout}s)"
+            if r.returncode != 0:
+                if r.returncode < 0:
+                    return "fail", f"run crashed (signal {-r.returncode})"
+                if "MISMATCH" in r.stdout:
+                    return "fail", "wrong result"
+                return "fail", "run: " + classify(first_error(r.stderr))
+    finally:
+        if os.path.exists(so):
+            os.remove(so)
+    return "pass", ""
+
+
+def load_expectations(path):
+    exp = {}
+    if not os.path.exists(path):
+        return exp
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            key, _, rest = line.partition(": ")
+            status, _, reason = rest.partition(" ")
+            exp[key] = (status, reason)
+    return exp
+
+
+def write_expectations(path, results):
+    with open(path, "w") as f:
+        f.write("# ONNX backend conformance expectations (test/conformance/run_conformance.py).\n")
+        f.write("# Each line: SUITE/TEST: pass | xfail REASON. Regenerate with --update and\n")
+        f.write("# review the diff; a test listed as pass that fails (or the reverse) fails CI.\n")
+        for key in sorted(results):
+            status, reason = results[key]
+            f.write(f"{key}: pass\n" if status == "pass" else f"{key}: xfail {reason}\n")
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sparq-compile", required=True)
+    ap.add_argument("--sparq-run", required=True)
+    ap.add_argument("--data", default="/usr/share/libonnx-testdata/data")
+    ap.add_argument("--expectations", default=os.path.join(here, "expectations.txt"))
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--timeout", type=int, default=300)
+    ap.add_argument("--filter", default="")
+    ap.add_argument("--update", action="store_true")
+    args = ap.parse_args()
+
+    if not os.path.isdir(args.data):
+        print(f"run_conformance: error: {args.data} does not exist "
+              "(install the Debian package libonnx-testdata)", file=sys.stderr)
+        return 1
+    tests = []
+    for suite in SUITES:
+        for d in sorted(glob.glob(os.path.join(args.data, suite, "*"))):
+            if os.path.exists(os.path.join(d, "model.onnx")):
+                key = f"{suite}/{os.path.basename(d)}"
+                if re.search(args.filter, key):
+                    tests.append((suite, d, key))
+    expectations = load_expectations(args.expectations)
+    results = {}
+    start = time.time()
+    with tempfile.TemporaryDirectory(prefix="sparq-conformance-") as tmpdir, \
+            concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        futures = {pool.submit(run_test, args, s, d, tmpdir): key for s, d, key in tests}
+        for fut in concurrent.futures.as_completed(futures):
+            results[futures[fut]] = fut.result()
+
+    unexpected = []
+    for suite in SUITES + ["total"]:
+        keys = [k for k in results if suite == "total" or k.startswith(suite + "/")]
+        if not keys:
+            continue
+        passed = sum(results[k][0] == "pass" for k in keys)
+        print(f"{suite}: {passed} passed, {len(keys) - passed} failed")
+    for key in sorted(results):
+        status, reason = results[key]
+        exp = expectations.get(key)
+        if exp is None:
+            unexpected.append(f"NEW        {key}: {status} {reason} (not in expectations)")
+        elif status == "pass" and exp[0] != "pass":
+            unexpected.append(f"UNEXPECTED PASS {key} (expected xfail: {exp[1]})")
+        elif status != "pass" and exp[0] == "pass":
+            unexpected.append(f"UNEXPECTED FAIL {key}: {reason}")
+    print(f"conformance: {len(results)} tests in {time.time() - start:.0f}s")
+    if args.update:
+        if args.filter:
+            merged = dict(expectations)
+            merged.update({k: (s, r) for k, (s, r) in results.items()})
+            results = merged
+        write_expectations(args.expectations, results)
+        print(f"conformance: wrote {args.expectations}")
+        return 0
+    for line in unexpected:
+        print(line)
+    if unexpected:
+        print(f"conformance: FAILED ({len(unexpected)} unexpected results)")
+        return 1
+    print("conformance: all results as expected")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
