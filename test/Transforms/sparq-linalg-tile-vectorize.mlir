@@ -1,0 +1,31 @@
+// Tests that contractions and 2-D convolutions are tiled with full static tiles (sizes shrink to
+// divisors) and vectorized, so no scalar matmul/conv loop nest remains.
+// RUN: sparq-opt %s --pass-pipeline='builtin.module(func.func(sparq-linalg-tile-vectorize))' | FileCheck %s
+// RUN: sparq-opt %s --pass-pipeline='builtin.module(func.func(sparq-linalg-tile-vectorize{tile-m=4 tile-n=16 tile-k=8}))' | FileCheck %s --check-prefix=SMALL
+
+// CHECK-LABEL: func.func @matmul
+// CHECK-DAG: %[[C128:.*]] = arith.constant 128 : index
+// CHECK-DAG: %[[C32:.*]] = arith.constant 32 : index
+// CHECK-DAG: %[[C96:.*]] = arith.constant 96 : index
+// CHECK-DAG: %[[C16:.*]] = arith.constant 16 : index
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c8
+// CHECK:   scf.for %{{.*}} = %{{.*}} to %[[C128]] step %[[C32]]
+// CHECK:     scf.for %{{.*}} = %{{.*}} to %[[C96]] step %[[C16]]
+// CHECK:       vector.contract {{.*}} : vector<8x32x16xf32>, vector<8x32x16xf32> into vector<8x32xf32>
+// CHECK-NOT: linalg.matmul
+// SMALL-LABEL: func.func @matmul
+// SMALL: vector.contract {{.*}} into vector<4x16xf32>
+func.func @matmul(%a: tensor<64x96xf32>, %b: tensor<96x128xf32>, %init: tensor<64x128xf32>) -> tensor<64x128xf32> {
+  %r = linalg.matmul ins(%a, %b : tensor<64x96xf32>, tensor<96x128xf32>) outs(%init : tensor<64x128xf32>) -> tensor<64x128xf32>
+  return %r : tensor<64x128xf32>
+}
+
+// 14 output columns: the width tile shrinks from 8 to 7 (a divisor of 14).
+// CHECK-LABEL: func.func @conv
+// CHECK: scf.for
+// CHECK: vector.contract {{.*}} : vector<1x7x8xf32>, vector<8x16xf32> into vector<1x7x16xf32>
+// CHECK-NOT: linalg.conv_2d_nchw_fchw
+func.func @conv(%x: tensor<1x8x16x16xf32>, %w: tensor<16x8x3x3xf32>, %init: tensor<1x16x14x14xf32>) -> tensor<1x16x14x14xf32> {
+  %r = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : tensor<1x8x16x16xf32>, tensor<16x8x3x3xf32>) outs(%init : tensor<1x16x14x14xf32>) -> tensor<1x16x14x14xf32>
+  return %r : tensor<1x16x14x14xf32>
+}
