@@ -62,13 +62,40 @@ def LinalgTileAndVectorizePass : Pass<"sparq-linalg-tile-vectorize", "mlir::func
                            "mlir::tensor::TensorDialect", "mlir::linalg::LinalgDialect"];
 }
 
+def LinalgDistributePass : Pass<"sparq-linalg-distribute", "mlir::func::FuncOp"> {
+  let summary = "Split large linalg ops into scf.forall chunks for multi-threading";
+  let description = [{
+    Tiles the outermost parallel loop of every static linalg op on tensors whose iteration space
+    has at least `min-work` points into `scf.forall` chunks (at most `chunks` of them, each a
+    full, equal-sized tile). After bufferization the forall loops become `scf.parallel` and then
+    OpenMP parallel loops, so the artifact runs them on the threads set with
+    `sparq_model_set_num_threads_v1`.
+
+    ```mlir
+    %r = linalg.matmul ins(%a, %b : tensor<64x96xf32>, tensor<96x128xf32>) outs(%c : ...)
+    // becomes
+    %r = scf.forall (%i) in (16) shared_outs(%o = %c) -> (tensor<64x128xf32>) {
+      // linalg.matmul on rows [4*%i, 4*%i+4)
+    }
+    ```
+  }];
+  let options = [
+    Option<"minWork", "min-work", "int64_t", "32768",
+           "smallest iteration-space size (points) worth distributing">,
+    Option<"maxChunks", "chunks", "int64_t", "8", "largest number of chunks per op">
+  ];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::tensor::TensorDialect"];
+}
+
 def PrepareEntryPass : Pass<"sparq-prepare-entry", "mlir::ModuleOp"> {
   let summary = "Make the entry function's outputs fresh buffers and expose a C interface";
   let description = [{
-    Marks the `sparq.entry` function with `llvm.emit_c_interface` and makes every returned tensor
-    a fresh allocation (`bufferization.alloc_tensor` + copy) when it is a constant, a function
-    argument or returned twice, so that the artifact ABI (docs/artifact-abi.md) can hand every
-    output buffer to the caller.
+    Marks the `sparq.entry` function with `llvm.emit_c_interface`, marks its arguments
+    `bufferization.writable = false`, records the signature text of docs/artifact-abi.md as the
+    module attribute `sparq.signature`, and makes every returned tensor a fresh allocation
+    (`bufferization.alloc_tensor` + `linalg.copy`) when it is a constant, a function argument, a
+    view (reshape, slice, cast) or returned twice, so that the artifact ABI can hand every output
+    buffer to the caller.
   }];
   let dependentDialects = ["mlir::bufferization::BufferizationDialect",
                            "mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect"];

@@ -33,20 +33,24 @@ void buildContractPipeline(OpPassManager &pm, const PipelineOptions &options) {
 }
 
 void buildCPUCodegenPipeline(OpPassManager &pm, const PipelineOptions &options) {
+  pm.addPass(createPrepareEntryPass());
   if (options.optLevel > 0) {
     addTextual(pm, "func.func(linalg-fuse-elementwise-ops),canonicalize,cse");
+    LinalgDistributePassOptions distribute;
+    pm.addNestedPass<func::FuncOp>(createLinalgDistributePass(distribute));
     LinalgTileAndVectorizePassOptions tv;
     pm.addNestedPass<func::FuncOp>(createLinalgTileAndVectorizePass(tv));
     pm.addPass(createCanonicalizerPass());
   }
-  pm.addPass(createPrepareEntryPass());
   addTextual(pm, "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
                  "one-shot-bufferize{bufferize-function-boundaries=1 "
                  "function-boundary-type-conversion=identity-layout-map},"
                  "canonicalize");
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
-  addTextual(pm, "func.func(convert-linalg-to-loops),"
+  // scf.forall chunks (sparq-linalg-distribute) become OpenMP parallel loops.
+  addTextual(pm, "func.func(scf-forall-to-parallel),convert-scf-to-openmp,canonicalize,"
+                 "func.func(convert-linalg-to-loops),"
                  "convert-vector-to-scf,"
                  "expand-strided-metadata,lower-affine,"
                  "convert-scf-to-cf,"
@@ -54,7 +58,7 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const PipelineOptions &options) 
                  "convert-vector-to-llvm,"
                  "convert-math-to-llvm,convert-math-to-libm,"
                  "finalize-memref-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,"
-                 "convert-cf-to-llvm,convert-func-to-llvm,"
+                 "convert-cf-to-llvm,convert-func-to-llvm,convert-openmp-to-llvm,"
                  "convert-arith-to-llvm,reconcile-unrealized-casts,canonicalize,cse");
 }
 

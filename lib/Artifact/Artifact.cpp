@@ -50,6 +50,19 @@ std::string addArtifactABI(llvm::Module &module, llvm::StringRef entryName,
   }
   b.CreateCall(ciface, callArgs);
   b.CreateRetVoid();
+
+  // void sparq_model_set_num_threads_v1(int n): the OpenMP thread count of later invocations
+  // made from the calling thread.
+  auto *i32 = llvm::Type::getInt32Ty(ctx);
+  auto *voidTy = llvm::Type::getVoidTy(ctx);
+  llvm::FunctionCallee ompSet =
+      module.getOrInsertFunction("omp_set_num_threads", llvm::FunctionType::get(voidTy, {i32}, false));
+  auto *threadsFn = llvm::Function::Create(llvm::FunctionType::get(voidTy, {i32}, false),
+                                           llvm::GlobalValue::ExternalLinkage,
+                                           "sparq_model_set_num_threads_v1", module);
+  b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", threadsFn));
+  b.CreateCall(ompSet, {threadsFn->getArg(0)});
+  b.CreateRetVoid();
   return "";
 }
 
@@ -78,7 +91,11 @@ std::string linkSharedObject(llvm::StringRef objectBytes, llvm::StringRef output
   }
   std::string out = outputPath.str();
   std::string obj = objPath.str().str();
-  llvm::SmallVector<llvm::StringRef> argv = {*program, "-shared", "-o", out, obj, "-lm"};
+  // The artifact needs libm (math functions) and the LLVM OpenMP runtime (parallel loops).
+  std::string ompDir = SPARQ_OPENMP_LIBDIR;
+  std::string ompSearch = "-L" + ompDir, ompRpath = "-Wl,-rpath," + ompDir;
+  llvm::SmallVector<llvm::StringRef> argv = {*program, "-shared", "-o", out, obj,
+                                             ompSearch, ompRpath, "-lomp", "-lm"};
   std::string errMsg;
   int rc = llvm::sys::ExecuteAndWait(*program, argv, std::nullopt, {}, 0, 0, &errMsg);
   llvm::sys::fs::remove(objPath);

@@ -1,7 +1,8 @@
 //===- passes/Codegen/PrepareEntry.cpp - artifact ABI preparation --------------===//
 //
 // Makes every output of the entry function a buffer the caller can own (a fresh copy where the
-// returned tensor is a constant, an argument or returned more than once), requests the C
+// returned tensor is a constant, an argument, a view or returned more than once), marks the
+// inputs read-only for bufferization, requests the C
 // interface wrapper, and records the signature text of docs/artifact-abi.md on the module as
 // `sparq.signature`, computed from the ONNX names and types the importer left on the function.
 //
@@ -12,6 +13,7 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -86,6 +88,9 @@ struct PrepareEntryPass : public sparq::impl::PrepareEntryPassBase<PrepareEntryP
       return signalPassFailure();
     }
     entry->setAttr("llvm.emit_c_interface", UnitAttr::get(&getContext()));
+    // Inputs belong to the caller: bufferization must never write into them.
+    for (unsigned i = 0; i < entry.getNumArguments(); ++i)
+      entry.setArgAttr(i, "bufferization.writable", BoolAttr::get(&getContext(), false));
 
     // Signature text.
     std::string sig;
@@ -111,9 +116,12 @@ struct PrepareEntryPass : public sparq::impl::PrepareEntryPassBase<PrepareEntryP
         auto tt = dyn_cast<RankedTensorType>(v.getType());
         if (!tt)
           continue;
+        Operation *def = v.getDefiningOp();
+        bool isView = def && (isa<ViewLikeOpInterface>(def) ||
+                              isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp,
+                                  tensor::ReshapeOp, tensor::CastOp, tensor::ExtractSliceOp>(def));
         bool needsCopy = !seen.insert(v).second || isa<BlockArgument>(v) ||
-                         v.getDefiningOp<arith::ConstantOp>() ||
-                         !v.getDefiningOp<linalg::LinalgOp>();
+                         isa_and_nonnull<arith::ConstantOp>(def) || isView;
         if (!needsCopy)
           continue;
         SmallVector<Value> dyn;

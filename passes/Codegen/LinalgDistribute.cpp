@@ -1,0 +1,74 @@
+//===- passes/Codegen/LinalgDistribute.cpp - split linalg ops into forall chunks ===//
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace sparq {
+#define GEN_PASS_DEF_LINALGDISTRIBUTEPASS
+#include "passes/Passes.h.inc"
+} // namespace sparq
+
+using namespace mlir;
+
+namespace {
+
+struct LinalgDistributePass
+    : public sparq::impl::LinalgDistributePassBase<LinalgDistributePass> {
+  using LinalgDistributePassBase::LinalgDistributePassBase;
+
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    SmallVector<linalg::LinalgOp> targets;
+    getOperation().walk([&](linalg::LinalgOp op) {
+      if (!op.hasPureTensorSemantics() || op.hasDynamicShape() ||
+          op->getParentOfType<scf::ForallOp>())
+        return;
+      targets.push_back(op);
+    });
+    IRRewriter rewriter(ctx);
+    for (linalg::LinalgOp op : targets) {
+      SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+      int64_t work = 1;
+      for (int64_t r : ranges)
+        work *= r;
+      if (work < minWork)
+        continue;
+      // The outermost parallel loop with at least two iterations.
+      auto iters = op.getIteratorTypesArray();
+      std::optional<unsigned> dim;
+      for (unsigned d = 0; d < ranges.size(); ++d)
+        if (iters[d] == utils::IteratorType::parallel && ranges[d] >= 2) {
+          dim = d;
+          break;
+        }
+      if (!dim)
+        continue;
+      // The smallest tile that divides the range and gives at most maxChunks chunks.
+      int64_t range = ranges[*dim];
+      int64_t tile = range;
+      for (int64_t t = 1; t <= range; ++t)
+        if (range % t == 0 && range / t <= maxChunks) {
+          tile = t;
+          break;
+        }
+      if (tile == range)
+        continue;
+      SmallVector<int64_t> tiles(ranges.size(), 0);
+      tiles[*dim] = tile;
+      scf::SCFTilingOptions options;
+      options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+      options.setTileSizes(getAsIndexOpFoldResult(ctx, tiles));
+      rewriter.setInsertionPoint(op);
+      auto tiled = scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()), options);
+      if (failed(tiled))
+        continue;
+      rewriter.replaceOp(op, tiled->replacements);
+    }
+  }
+};
+
+} // namespace
