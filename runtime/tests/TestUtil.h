@@ -1,0 +1,104 @@
+//===- runtime/tests/TestUtil.h - helpers for the runtime tests ---*- C++ -*-===//
+//
+// Status checking macros, owning pointers for C API objects and a temporary directory.
+//
+//===----------------------------------------------------------------------===//
+#ifndef SPARQ_RUNTIME_TESTS_TESTUTIL_H
+#define SPARQ_RUNTIME_TESTS_TESTUTIL_H
+
+#include "sparq/Runtime/sparq_runtime.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace sparq {
+namespace runtime {
+namespace test {
+
+/// What a status said, after freeing it.
+struct StatusInfo {
+  bool ok;
+  sparq_status_code_t code;
+  std::string message;
+};
+
+/// Takes ownership of `status`, records it and frees it.
+inline StatusInfo take(sparq_status_t status) {
+  StatusInfo info{status == nullptr, sparq_status_code(status), sparq_status_message(status)};
+  sparq_status_free(status);
+  return info;
+}
+
+#define SPARQ_ASSERT_OK(expr)                                                                  \
+  do {                                                                                         \
+    ::sparq::runtime::test::StatusInfo info_ = ::sparq::runtime::test::take(expr);              \
+    ASSERT_TRUE(info_.ok) << #expr << ": " << info_.message;                                   \
+  } while (0)
+
+#define SPARQ_EXPECT_OK(expr)                                                                  \
+  do {                                                                                         \
+    ::sparq::runtime::test::StatusInfo info_ = ::sparq::runtime::test::take(expr);              \
+    EXPECT_TRUE(info_.ok) << #expr << ": " << info_.message;                                   \
+  } while (0)
+
+struct TensorDeleter {
+  void operator()(sparq_tensor_t *tensor) const { sparq_tensor_destroy(tensor); }
+};
+struct ModelDeleter {
+  void operator()(sparq_model_t *model) const { sparq_model_destroy(model); }
+};
+struct SessionDeleter {
+  void operator()(sparq_session_t *session) const { sparq_session_destroy(session); }
+};
+using TensorPtr = std::unique_ptr<sparq_tensor_t, TensorDeleter>;
+using ModelPtr = std::unique_ptr<sparq_model_t, ModelDeleter>;
+using SessionPtr = std::unique_ptr<sparq_session_t, SessionDeleter>;
+
+/// A fresh directory under the system temp dir, removed with its contents on destruction.
+class TempDir {
+public:
+  TempDir() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "sparq-rt-test-XXXXXX").string();
+    std::vector<char> buffer(pattern.begin(), pattern.end());
+    buffer.push_back('\0');
+    if (!mkdtemp(buffer.data()))
+      std::abort();
+    path = buffer.data();
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+  std::string file(const std::string &name) const { return path + "/" + name; }
+
+  std::string path;
+};
+
+inline std::vector<uint8_t> readBytes(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
+}
+
+inline void writeBytes(const std::string &path, const std::vector<uint8_t> &bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char *>(bytes.data()), std::streamsize(bytes.size()));
+}
+
+inline std::vector<int64_t> dimsOf(const sparq_tensor_t *tensor) {
+  const int64_t *dims = sparq_tensor_dims(tensor);
+  return std::vector<int64_t>(dims, dims + sparq_tensor_rank(tensor));
+}
+
+} // namespace test
+} // namespace runtime
+} // namespace sparq
+
+#endif // SPARQ_RUNTIME_TESTS_TESTUTIL_H

@@ -1,0 +1,53 @@
+/*===- runtime/tests/fake_add.c - fake artifact: sum = a + b ---------*- C -*-===//
+ *
+ * A hand-written model artifact per docs/artifact-abi.md: two float32 [2,3] inputs, their
+ * elementwise sum as output (malloc'ed, contiguous). Exports the optional
+ * sparq_model_set_num_threads_v1 and, for the tests, fake_add_num_threads().
+ * Test hook: if a[0][0] == 12345, the returned shape is 2x4, breaking the signature.
+ *
+ *===----------------------------------------------------------------------===*/
+#include <stdint.h>
+#include <stdlib.h>
+
+typedef struct {
+  void *allocated;
+  void *aligned;
+  int64_t offset;
+  int64_t sizes[2];
+  int64_t strides[2];
+} memref_2d_t;
+
+static int num_threads = 1;
+
+const char *sparq_model_signature_v1(void) {
+  return "sparq-signature 1\n"
+         "inputs 2\n"
+         "a float32 2 2 3\n"
+         "b float32 2 2 3\n"
+         "outputs 1\n"
+         "sum float32 2 2 3\n";
+}
+
+void sparq_model_set_num_threads_v1(int n) { num_threads = n; }
+
+int fake_add_num_threads(void) { return num_threads; }
+
+void sparq_model_invoke_v1(void **args) {
+  memref_2d_t *out = (memref_2d_t *)args[0];
+  const memref_2d_t *a = (const memref_2d_t *)args[1];
+  const memref_2d_t *b = (const memref_2d_t *)args[2];
+  const float *pa = (const float *)a->aligned + a->offset;
+  const float *pb = (const float *)b->aligned + b->offset;
+  float *result = (float *)malloc(6 * sizeof(float));
+  for (int64_t i = 0; i < 2; ++i)
+    for (int64_t j = 0; j < 3; ++j)
+      result[i * 3 + j] = pa[i * a->strides[0] + j * a->strides[1]] +
+                          pb[i * b->strides[0] + j * b->strides[1]];
+  out->allocated = result;
+  out->aligned = result;
+  out->offset = 0;
+  out->sizes[0] = 2;
+  out->sizes[1] = pa[0] == 12345.0f ? 4 : 3;
+  out->strides[0] = 3;
+  out->strides[1] = 1;
+}

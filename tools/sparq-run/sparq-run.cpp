@@ -1,0 +1,449 @@
+//===- tools/sparq-run/sparq-run.cpp - run a compiled sparq model ---------===//
+//
+//   sparq-run MODEL.so (--inputs DIR | --input NAME=FILE ...) [--output-dir DIR] [--npy]
+//             [--expect DIR] [--rtol R] [--atol A] [--bench N] [--threads T]
+//
+// Loads an artifact with the runtime's C API, binds inputs read from .pb / .npy files, runs
+// it, prints the outputs, and optionally writes them, compares them with expected outputs and
+// times repeated runs. Errors: one line `sparq-run: error: ...` on stderr, exit code 1; usage
+// errors exit 2; a comparison mismatch exits 1.
+//
+//===----------------------------------------------------------------------===//
+#include "sparq/Runtime/sparq_runtime.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace {
+
+const char *const usageLine =
+    "usage: sparq-run MODEL.so (--inputs DIR | --input NAME=FILE ...) [--output-dir DIR] "
+    "[--npy] [--expect DIR] [--rtol R] [--atol A] [--bench N] [--threads T]";
+
+const size_t printedValues = 8;
+
+struct Options {
+  std::string model;
+  std::string inputsDir;
+  std::vector<std::pair<std::string, std::string>> inputs; ///< NAME, FILE
+  std::string outputDir;
+  bool npy = false;
+  std::string expectDir;
+  double rtol = 1e-3;
+  double atol = 1e-4;
+  long bench = 0;
+  long threads = 0;
+};
+
+/// Thrown for usage errors (exit 2).
+struct UsageError {
+  std::string message;
+};
+
+/// Thrown for everything else (exit 1).
+struct Failure {
+  std::string message;
+};
+
+struct TensorDeleter {
+  void operator()(sparq_tensor_t *tensor) const { sparq_tensor_destroy(tensor); }
+};
+struct ModelDeleter {
+  void operator()(sparq_model_t *model) const { sparq_model_destroy(model); }
+};
+struct SessionDeleter {
+  void operator()(sparq_session_t *session) const { sparq_session_destroy(session); }
+};
+using TensorPtr = std::unique_ptr<sparq_tensor_t, TensorDeleter>;
+
+/// Throws a Failure carrying the status's message (prefixed by `context`, if any).
+void check(sparq_status_t status, const std::string &context = "") {
+  if (!status)
+    return;
+  std::string message = sparq_status_message(status);
+  sparq_status_free(status);
+  throw Failure{context.empty() ? message : context + ": " + message};
+}
+
+double parseNumber(const std::string &flag, const std::string &text) {
+  char *end = nullptr;
+  errno = 0;
+  double value = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || errno != 0 || !std::isfinite(value) || value < 0)
+    throw UsageError{flag + " expects a non-negative number, got '" + text + "'"};
+  return value;
+}
+
+long parseCount(const std::string &flag, const std::string &text) {
+  char *end = nullptr;
+  errno = 0;
+  long value = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno != 0 || value < 1 || value > 1000000000)
+    throw UsageError{flag + " expects a positive integer, got '" + text + "'"};
+  return value;
+}
+
+Options parseArgs(int argc, char **argv) {
+  Options options;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string arg = args[i];
+    std::string value;
+    bool hasInlineValue = false;
+    if (arg.rfind("--", 0) == 0) {
+      size_t eq = arg.find('=');
+      if (eq != std::string::npos && arg != "--input") {
+        // --flag=value; for --input the value itself contains '='.
+        value = arg.substr(eq + 1);
+        arg = arg.substr(0, eq);
+        hasInlineValue = true;
+      }
+    }
+    auto next = [&]() -> std::string {
+      if (hasInlineValue)
+        return value;
+      if (i + 1 >= args.size())
+        throw UsageError{arg + " needs a value"};
+      return args[++i];
+    };
+    if (arg == "-h" || arg == "--help") {
+      std::printf("%s\n", usageLine);
+      std::exit(0);
+    } else if (arg == "--inputs") {
+      if (!options.inputsDir.empty())
+        throw UsageError{"--inputs given twice"};
+      options.inputsDir = next();
+    } else if (arg == "--input") {
+      std::string spec = next();
+      size_t eq = spec.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+        throw UsageError{"--input expects NAME=FILE, got '" + spec + "'"};
+      std::string name = spec.substr(0, eq);
+      for (const auto &given : options.inputs)
+        if (given.first == name)
+          throw UsageError{"--input '" + name + "' given twice"};
+      options.inputs.emplace_back(name, spec.substr(eq + 1));
+    } else if (arg == "--output-dir") {
+      options.outputDir = next();
+    } else if (arg == "--npy") {
+      if (hasInlineValue)
+        throw UsageError{"--npy takes no value"};
+      options.npy = true;
+    } else if (arg == "--expect") {
+      options.expectDir = next();
+    } else if (arg == "--rtol") {
+      options.rtol = parseNumber(arg, next());
+    } else if (arg == "--atol") {
+      options.atol = parseNumber(arg, next());
+    } else if (arg == "--bench") {
+      options.bench = parseCount(arg, next());
+    } else if (arg == "--threads") {
+      options.threads = parseCount(arg, next());
+    } else if (arg.size() > 1 && arg[0] == '-') {
+      throw UsageError{"unknown option '" + arg + "'"};
+    } else if (options.model.empty()) {
+      options.model = arg;
+    } else {
+      throw UsageError{"unexpected argument '" + arg + "' (the model is '" + options.model +
+                       "')"};
+    }
+  }
+  if (options.model.empty())
+    throw UsageError{"no model given"};
+  if (!options.inputsDir.empty() && !options.inputs.empty())
+    throw UsageError{"give either --inputs DIR or --input NAME=FILE, not both"};
+  if (options.npy && options.outputDir.empty())
+    throw UsageError{"--npy needs --output-dir"};
+  return options;
+}
+
+/// Reads element `i` of `tensor` as a double (for printing and float comparison).
+double elementAsDouble(const sparq_tensor_t *tensor, int64_t i) {
+  const char *data = static_cast<const char *>(sparq_tensor_data(tensor));
+  switch (sparq_tensor_element_type(tensor)) {
+  case SPARQ_ELEMENT_TYPE_FLOAT32: return double(reinterpret_cast<const float *>(data)[i]);
+  case SPARQ_ELEMENT_TYPE_FLOAT64: return reinterpret_cast<const double *>(data)[i];
+  case SPARQ_ELEMENT_TYPE_FLOAT16:
+    return double(sparq_float16_to_float32(reinterpret_cast<const uint16_t *>(data)[i]));
+  case SPARQ_ELEMENT_TYPE_BFLOAT16:
+    return double(sparq_bfloat16_to_float32(reinterpret_cast<const uint16_t *>(data)[i]));
+  case SPARQ_ELEMENT_TYPE_INT8: return double(reinterpret_cast<const int8_t *>(data)[i]);
+  case SPARQ_ELEMENT_TYPE_INT16: return double(reinterpret_cast<const int16_t *>(data)[i]);
+  case SPARQ_ELEMENT_TYPE_INT32: return double(reinterpret_cast<const int32_t *>(data)[i]);
+  case SPARQ_ELEMENT_TYPE_INT64: return double(reinterpret_cast<const int64_t *>(data)[i]);
+  case SPARQ_ELEMENT_TYPE_UINT8: return double(reinterpret_cast<const uint8_t *>(data)[i]);
+  case SPARQ_ELEMENT_TYPE_UINT16: return double(reinterpret_cast<const uint16_t *>(data)[i]);
+  case SPARQ_ELEMENT_TYPE_UINT32: return double(reinterpret_cast<const uint32_t *>(data)[i]);
+  case SPARQ_ELEMENT_TYPE_UINT64: return double(reinterpret_cast<const uint64_t *>(data)[i]);
+  case SPARQ_ELEMENT_TYPE_BOOL: return double(reinterpret_cast<const uint8_t *>(data)[i]);
+  default: return std::nan("");
+  }
+}
+
+bool isFloatType(sparq_element_type_t type) {
+  return type == SPARQ_ELEMENT_TYPE_FLOAT32 || type == SPARQ_ELEMENT_TYPE_FLOAT64 ||
+         type == SPARQ_ELEMENT_TYPE_FLOAT16 || type == SPARQ_ELEMENT_TYPE_BFLOAT16;
+}
+
+std::string formatElement(const sparq_tensor_t *tensor, int64_t i) {
+  char buffer[64];
+  const char *data = static_cast<const char *>(sparq_tensor_data(tensor));
+  switch (sparq_tensor_element_type(tensor)) {
+  case SPARQ_ELEMENT_TYPE_INT64:
+    std::snprintf(buffer, sizeof(buffer), "%" PRId64, reinterpret_cast<const int64_t *>(data)[i]);
+    break;
+  case SPARQ_ELEMENT_TYPE_UINT64:
+    std::snprintf(buffer, sizeof(buffer), "%" PRIu64, reinterpret_cast<const uint64_t *>(data)[i]);
+    break;
+  case SPARQ_ELEMENT_TYPE_BOOL:
+    return reinterpret_cast<const uint8_t *>(data)[i] ? "true" : "false";
+  default:
+    std::snprintf(buffer, sizeof(buffer), "%.7g", elementAsDouble(tensor, i));
+    break;
+  }
+  return buffer;
+}
+
+std::string formatShape(const sparq_tensor_t *tensor) {
+  int64_t rank = sparq_tensor_rank(tensor);
+  if (rank == 0)
+    return "scalar";
+  std::string text;
+  for (int64_t d = 0; d < rank; ++d)
+    text += (d ? "x" : "") + std::to_string(sparq_tensor_dims(tensor)[d]);
+  return text;
+}
+
+void printOutput(size_t k, const sparq_tensor_t *tensor) {
+  int64_t count = sparq_tensor_num_elements(tensor);
+  std::string text = "output " + std::to_string(k) + " '" + sparq_tensor_name(tensor) +
+                     "': " + sparq_element_type_name(sparq_tensor_element_type(tensor)) + " " +
+                     formatShape(tensor) + " [";
+  for (int64_t i = 0; i < count && size_t(i) < printedValues; ++i)
+    text += (i ? ", " : "") + formatElement(tensor, i);
+  if (size_t(count) > printedValues)
+    text += ", ... (" + std::to_string(count) + " values)";
+  text += "]";
+  std::printf("%s\n", text.c_str());
+}
+
+/// Compares `actual` with `expected`; prints one line; returns true when they match.
+bool compareOutput(size_t k, const sparq_tensor_t *actual, const sparq_tensor_t *expected,
+                   double rtol, double atol) {
+  std::string prefix = "output " + std::to_string(k) + " '" + sparq_tensor_name(actual) + "': ";
+  sparq_element_type_t type = sparq_tensor_element_type(actual);
+  bool sameShape = sparq_tensor_rank(actual) == sparq_tensor_rank(expected) &&
+                   std::equal(sparq_tensor_dims(actual),
+                              sparq_tensor_dims(actual) + sparq_tensor_rank(actual),
+                              sparq_tensor_dims(expected));
+  if (type != sparq_tensor_element_type(expected) || !sameShape) {
+    std::printf("%sexpected %s %s, got %s %s MISMATCH\n", prefix.c_str(),
+                sparq_element_type_name(sparq_tensor_element_type(expected)),
+                formatShape(expected).c_str(), sparq_element_type_name(type),
+                formatShape(actual).c_str());
+    return false;
+  }
+  int64_t count = sparq_tensor_num_elements(actual);
+  size_t elementSize = sparq_element_type_size(type);
+  const char *a = static_cast<const char *>(sparq_tensor_data(actual));
+  const char *e = static_cast<const char *>(sparq_tensor_data(expected));
+  double maxAbs = 0, maxRel = 0;
+  bool ok = true;
+  const double inf = std::numeric_limits<double>::infinity();
+  for (int64_t i = 0; i < count; ++i) {
+    double av = elementAsDouble(actual, i), ev = elementAsDouble(expected, i);
+    double abs = 0, rel = 0;
+    bool elementOk;
+    if (isFloatType(type)) {
+      if (std::isnan(ev)) {
+        elementOk = std::isnan(av);
+        abs = rel = elementOk ? 0 : inf;
+      } else if (std::isinf(ev) || std::isinf(av) || std::isnan(av)) {
+        elementOk = av == ev;
+        abs = rel = elementOk ? 0 : inf;
+      } else {
+        abs = std::fabs(av - ev);
+        rel = ev != 0 ? abs / std::fabs(ev) : 0;
+        elementOk = abs <= atol + rtol * std::fabs(ev);
+      }
+    } else {
+      // Integers and bools: exact, on the bytes (doubles cannot hold every int64).
+      elementOk = std::memcmp(a + size_t(i) * elementSize, e + size_t(i) * elementSize,
+                              elementSize) == 0;
+      abs = std::fabs(av - ev);
+      rel = ev != 0 ? abs / std::fabs(ev) : 0;
+      if (!elementOk && abs == 0)
+        abs = 1; // differ beyond double precision
+    }
+    ok &= elementOk;
+    maxAbs = std::max(maxAbs, abs);
+    maxRel = std::max(maxRel, rel);
+  }
+  std::printf("%smax_abs_err=%.6g max_rel_err=%.6g %s\n", prefix.c_str(), maxAbs, maxRel,
+              ok ? "OK" : "MISMATCH");
+  return ok;
+}
+
+std::string joinPath(const std::string &dir, const std::string &file) {
+  return (std::filesystem::path(dir) / file).string();
+}
+
+bool fileExists(const std::string &path) {
+  std::error_code ignored;
+  return std::filesystem::exists(path, ignored);
+}
+
+TensorPtr readTensor(const std::string &path) {
+  sparq_tensor_t *raw = nullptr;
+  check(sparq_tensor_read_file(path.c_str(), &raw));
+  return TensorPtr(raw);
+}
+
+int runMain(const Options &options) {
+  sparq_model_t *rawModel = nullptr;
+  check(sparq_model_load(options.model.c_str(), &rawModel));
+  std::unique_ptr<sparq_model_t, ModelDeleter> model(rawModel);
+  sparq_session_t *rawSession = nullptr;
+  check(sparq_session_create(model.get(), &rawSession));
+  std::unique_ptr<sparq_session_t, SessionDeleter> session(rawSession);
+  size_t numInputs = 0, numOutputs = 0;
+  check(sparq_model_num_inputs(model.get(), &numInputs));
+  check(sparq_model_num_outputs(model.get(), &numOutputs));
+
+  // Inputs.
+  std::vector<TensorPtr> inputs;
+  if (!options.inputsDir.empty()) {
+    if (!std::filesystem::is_directory(options.inputsDir))
+      throw Failure{"--inputs '" + options.inputsDir + "' is not a directory"};
+    for (size_t i = 0; i < numInputs; ++i) {
+      std::string path = joinPath(options.inputsDir, "input_" + std::to_string(i) + ".pb");
+      inputs.push_back(readTensor(path));
+      check(sparq_session_bind_input(session.get(), i, inputs.back().get()), path);
+    }
+    std::string extra = joinPath(options.inputsDir, "input_" + std::to_string(numInputs) + ".pb");
+    if (fileExists(extra))
+      throw Failure{"'" + extra + "' exists but model '" + options.model + "' has " +
+                    std::to_string(numInputs) + " inputs"};
+  } else {
+    if (options.inputs.empty() && numInputs > 0)
+      throw UsageError{"model '" + options.model + "' has " + std::to_string(numInputs) +
+                       " inputs: give --inputs DIR or --input NAME=FILE"};
+    std::vector<bool> given(numInputs, false);
+    for (const auto &input : options.inputs) {
+      size_t index = 0;
+      check(sparq_model_find_input(model.get(), input.first.c_str(), &index),
+            "--input " + input.first);
+      inputs.push_back(readTensor(input.second));
+      check(sparq_session_bind_input(session.get(), index, inputs.back().get()), input.second);
+      given[index] = true;
+    }
+    for (size_t i = 0; i < numInputs; ++i) {
+      if (given[i])
+        continue;
+      sparq_tensor_info_t info;
+      check(sparq_model_input_info(model.get(), i, &info));
+      throw Failure{"input '" + std::string(info.name) + "' (#" + std::to_string(i) +
+                    ") not given (use --input " + info.name + "=FILE)"};
+    }
+  }
+
+  if (options.threads > 0)
+    check(sparq_session_set_num_threads(session.get(), int(options.threads)));
+
+  // Run once: this is also the benchmark's warm-up run.
+  check(sparq_session_run(session.get()), "running '" + options.model + "'");
+  std::vector<const sparq_tensor_t *> outputs(numOutputs);
+  for (size_t k = 0; k < numOutputs; ++k) {
+    check(sparq_session_output(session.get(), k, &outputs[k]));
+    printOutput(k, outputs[k]);
+  }
+
+  if (!options.outputDir.empty()) {
+    std::error_code error;
+    std::filesystem::create_directories(options.outputDir, error);
+    if (error)
+      throw Failure{"cannot create output directory '" + options.outputDir +
+                    "': " + error.message()};
+    for (size_t k = 0; k < numOutputs; ++k) {
+      std::string base = joinPath(options.outputDir, "output_" + std::to_string(k));
+      check(sparq_tensor_write_pb(outputs[k], (base + ".pb").c_str()));
+      if (options.npy)
+        check(sparq_tensor_write_npy(outputs[k], (base + ".npy").c_str()));
+    }
+  }
+
+  bool mismatch = false;
+  if (!options.expectDir.empty()) {
+    if (!std::filesystem::is_directory(options.expectDir))
+      throw Failure{"--expect '" + options.expectDir + "' is not a directory"};
+    for (size_t k = 0; k < numOutputs; ++k) {
+      TensorPtr expected =
+          readTensor(joinPath(options.expectDir, "output_" + std::to_string(k) + ".pb"));
+      if (!compareOutput(k, outputs[k], expected.get(), options.rtol, options.atol))
+        mismatch = true;
+    }
+    std::string extra =
+        joinPath(options.expectDir, "output_" + std::to_string(numOutputs) + ".pb");
+    if (fileExists(extra))
+      throw Failure{"'" + extra + "' exists but model '" + options.model + "' has " +
+                    std::to_string(numOutputs) + " outputs"};
+  }
+  std::fflush(stdout);
+
+  if (options.bench > 0) {
+    std::vector<double> times;
+    for (long i = 0; i < options.bench; ++i) {
+      auto start = std::chrono::steady_clock::now();
+      check(sparq_session_run(session.get()), "running '" + options.model + "'");
+      auto end = std::chrono::steady_clock::now();
+      times.push_back(std::chrono::duration<double, std::milli>(end - start).count());
+    }
+    std::sort(times.begin(), times.end());
+    size_t n = times.size();
+    double median = n % 2 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
+    std::printf("latency: min %.3f ms, median %.3f ms, max %.3f ms (%zu runs)\n", times.front(),
+                median, times.back(), n);
+  }
+  return mismatch ? 1 : 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Options options;
+  try {
+    options = parseArgs(argc, argv);
+  } catch (const UsageError &error) {
+    std::fprintf(stderr, "sparq-run: error: %s\n%s\n", error.message.c_str(), usageLine);
+    return 2;
+  }
+  try {
+    return runMain(options);
+  } catch (const UsageError &error) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "sparq-run: error: %s\n%s\n", error.message.c_str(), usageLine);
+    return 2;
+  } catch (const Failure &failure) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "sparq-run: error: %s\n", failure.message.c_str());
+  } catch (const std::bad_alloc &) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "sparq-run: error: out of memory\n");
+  } catch (const std::exception &error) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "sparq-run: error: %s\n", error.what());
+  }
+  return 1;
+}
