@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Writes small end-to-end cases in the ONNX backend-test layout, with expected outputs computed
+here by numpy (an independent reference).
+
+Usage: make_e2e_cases.py OUT_DIR
+
+alias/       outputs that alias an input, a constant, each other and a reshaped view of the input
+             (the ABI must still hand out distinct, freeable buffers)
+dynamic/     Relu + Add over a symbolic batch dimension; test_data_set_0 has batch 2,
+             test_data_set_1 has batch 5
+mixed/       uint8 -> float Cast, integer Div (signed), Where over a comparison, broadcasting
+"""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+
+def save_case(out, name, model, datasets):
+    d = os.path.join(out, name)
+    os.makedirs(d, exist_ok=True)
+    onnx.checker.check_model(model)
+    onnx.save(model, os.path.join(d, "model.onnx"))
+    for k, (ins, outs) in enumerate(datasets):
+        ds = os.path.join(d, f"test_data_set_{k}")
+        os.makedirs(ds, exist_ok=True)
+        for kind, arrays in (("input", ins), ("output", outs)):
+            for i, a in enumerate(arrays):
+                with open(os.path.join(ds, f"{kind}_{i}.pb"), "wb") as f:
+                    f.write(numpy_helper.from_array(a).SerializeToString())
+
+
+def model(nodes, inputs, outputs, inits=(), opset=13):
+    g = helper.make_graph(nodes, "g", inputs, outputs, list(inits))
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+
+
+def vi(name, t, shape):
+    return helper.make_tensor_value_info(name, t, shape)
+
+
+def main():
+    out = sys.argv[1]
+    F, I32, U8, B = TensorProto.FLOAT, TensorProto.INT32, TensorProto.UINT8, TensorProto.BOOL
+
+    x = np.arange(6, dtype=np.float32).reshape(2, 3) - 2.5
+    c = np.array([[1.5, -2.0, 4.0], [0.25, 8.0, -1.0]], dtype=np.float32)
+    m = model(
+        [helper.make_node("Identity", ["x"], ["y0"]),
+         helper.make_node("Identity", ["c"], ["y1"]),
+         helper.make_node("Identity", ["x"], ["y2"]),
+         helper.make_node("Reshape", ["x", "shape"], ["y3"])],
+        [vi("x", F, [2, 3])],
+        [vi("y0", F, [2, 3]), vi("y1", F, [2, 3]), vi("y2", F, [2, 3]), vi("y3", F, [3, 2])],
+        [numpy_helper.from_array(c, "c"),
+         numpy_helper.from_array(np.array([3, 2], dtype=np.int64), "shape")])
+    save_case(out, "alias", m, [([x], [x, c, x, x.reshape(3, 2)])])
+
+    b = np.array([0.5, -1.0, 2.0], dtype=np.float32)
+    m = model(
+        [helper.make_node("Relu", ["x"], ["r"]),
+         helper.make_node("Add", ["r", "b"], ["y"])],
+        [vi("x", F, ["N", 3])], [vi("y", F, ["N", 3])],
+        [numpy_helper.from_array(b, "b")])
+    sets = []
+    for n in (2, 5):
+        xi = (np.arange(n * 3, dtype=np.float32).reshape(n, 3) - 4) * 0.5
+        sets.append(([xi], [np.maximum(xi, 0) + b]))
+    save_case(out, "dynamic", m, sets)
+
+    q = np.array([0, 7, 200, 255], dtype=np.uint8)
+    i = np.array([-7, 7, 9, -9], dtype=np.int32)
+    j = np.array([2, -2, 4, 4], dtype=np.int32)
+    m = model(
+        [helper.make_node("Cast", ["q"], ["qf"], to=F),
+         helper.make_node("Div", ["i", "j"], ["d"]),
+         helper.make_node("Greater", ["qf", "thr"], ["g"]),
+         helper.make_node("Where", ["g", "qf", "neg"], ["w"])],
+        [vi("q", U8, [4]), vi("i", I32, [4]), vi("j", I32, [4])],
+        [vi("qf", F, [4]), vi("d", I32, [4]), vi("w", F, [4]), vi("g", B, [4])],
+        [numpy_helper.from_array(np.array(100.0, dtype=np.float32), "thr"),
+         numpy_helper.from_array(np.array([-1.0], dtype=np.float32), "neg")])
+    qf = q.astype(np.float32)
+    d = np.trunc(i / j).astype(np.int32)  # ONNX integer Div truncates toward zero
+    g = qf > 100.0
+    save_case(out, "mixed", m, [([q, i, j], [qf, d, np.where(g, qf, -1.0).astype(np.float32), g])])
+
+
+if __name__ == "__main__":
+    main()
