@@ -1,7 +1,10 @@
 //===- lib/Registration/InitAll.cpp - registration of everything sparq uses ---===//
 #include "sparq/InitAll.h"
 
+#include "dialects/NM/NMDialect.h"
 #include "dialects/ONNX/SparqONNXDialect.h"
+#include "dialects/Quant/QuantDialect.h"
+#include "dialects/ShiftAdd/ShiftAddDialect.h"
 #include "passes/Passes.h"
 
 #include "mlir/InitAllDialects.h"
@@ -10,7 +13,8 @@
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 
 void sparq::registerAllDialects(mlir::DialectRegistry &registry) {
-  registry.insert<sparq::onnx::SparqONNXDialect>();
+  registry.insert<sparq::onnx::SparqONNXDialect, sparq::nm::SparqNMDialect,
+                  sparq::quant::SparqQuantDialect, sparq::shiftadd::SparqShiftAddDialect>();
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
   mlir::registerAllToLLVMIRTranslations(registry);

@@ -1,0 +1,26 @@
+//===- NMAttrs.td - sparq_nm attributes --------------------*- tablegen -*-===//
+#ifndef SPARQ_NM_ATTRS_TD
+#define SPARQ_NM_ATTRS_TD
+
+include "dialects/NM/NMDialect.td"
+include "mlir/IR/AttrTypeBase.td"
+
+def SparqNM_PatternAttr : AttrDef<SparqNM_Dialect, "Pattern"> {
+  let mnemonic = "pattern";
+  let summary = "an N:M sparsity pattern";
+  let description = [{
+    At most `n` non-zeros in every group of `m` consecutive values along the reduction dimension;
+    `1 <= n < m <= 16`. Written `#sparq_nm.pattern<2:4>`.
+  }];
+  let parameters = (ins "unsigned":$n, "unsigned":$m);
+  let hasCustomAssemblyFormat = 1;
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// Number of kept values per row of `k` reduction elements (the padded row).
+    int64_t keptPerRow(int64_t k) const;
+    /// Bytes of index metadata per row of `k` reduction elements.
+    int64_t indexRowBytes(int64_t k) const;
+  }];
+}
+
+#endif // SPARQ_NM_ATTRS_TD

@@ -1,0 +1,34 @@
+//===- dialects/Quant/QuantDialect.h - sparq_quant dialect ---------*- C++ -*-===//
+#ifndef SPARQ_DIALECTS_QUANT_QUANTDIALECT_H
+#define SPARQ_DIALECTS_QUANT_QUANTDIALECT_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "dialects/Quant/QuantDialect.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "dialects/Quant/QuantAttrs.h.inc"
+
+#define GET_OP_CLASSES
+#include "dialects/Quant/QuantOps.h.inc"
+
+namespace sparq {
+/// Checks that `type` is statically `expected` (dynamic dims of `type` match anything); emits
+/// `<what> must have shape AxB (<why>), got CxD` on `op` otherwise.
+mlir::LogicalResult verifyShape(mlir::Operation *op, llvm::StringRef what, mlir::Type type,
+                                llvm::ArrayRef<int64_t> expected, const llvm::Twine &why);
+/// Shared by the conv ops of the compression dialects: checks an NCHW `input`, the kernel
+/// attributes and returns the expected NCHW result shape for `filters` output channels.
+mlir::FailureOr<llvm::SmallVector<int64_t>>
+verifyConv2DShapes(mlir::Operation *op, mlir::RankedTensorType input, int64_t filters,
+                   llvm::ArrayRef<int64_t> kernel, llvm::ArrayRef<int64_t> strides,
+                   llvm::ArrayRef<int64_t> dilations, llvm::ArrayRef<int64_t> pads);
+/// Formats a shape as `32x128` (`?` for dynamic dims).
+std::string formatShape(llvm::ArrayRef<int64_t> shape);
+} // namespace sparq
+
+#endif // SPARQ_DIALECTS_QUANT_QUANTDIALECT_H
