@@ -4,6 +4,7 @@
 #include "dialects/Common/ConstantData.h"
 #include "sparq/Formats/PackedFormats.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "mlir/IR/OpImplementation.h"
@@ -270,6 +271,14 @@ LogicalResult QuantizedMatmulOp::verify() {
   expected.back() = n;
   return sparq::verifyShape(*this, "result", getResult().getType(), expected,
                             "input shape with K replaced by the N rows of the weight");
+}
+
+Operation *SparqNMDialect::materializeConstant(OpBuilder &builder, Attribute value, Type type,
+                                                 Location loc) {
+  if (auto typed = dyn_cast<TypedAttr>(value))
+    if (typed.getType() == type && arith::ConstantOp::isBuildableWith(typed, type))
+      return arith::ConstantOp::create(builder, loc, type, typed);
+  return nullptr;
 }
 
 #define GET_OP_CLASSES

@@ -24,6 +24,8 @@ def SparqNM_Dialect : Dialect {
   }];
   let cppNamespace = "::sparq::nm";
   let useDefaultAttributePrinterParser = 1;
+  let hasConstantMaterializer = 1;
+  let dependentDialects = ["mlir::arith::ArithDialect"];
 }
 
 class SparqNM_Op<string mnemonic, list<Trait> traits = []>

@@ -4,6 +4,7 @@
 #include "dialects/Common/ConstantData.h"
 #include "sparq/Formats/PackedFormats.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "mlir/IR/OpImplementation.h"
@@ -416,6 +417,14 @@ LogicalResult Conv2DOp::verify() {
     return failure();
   return sparq::verifyShape(*this, "result", getResult().getType(), *outShape,
                             "the convolution's NCHW output");
+}
+
+Operation *SparqQuantDialect::materializeConstant(OpBuilder &builder, Attribute value, Type type,
+                                                 Location loc) {
+  if (auto typed = dyn_cast<TypedAttr>(value))
+    if (typed.getType() == type && arith::ConstantOp::isBuildableWith(typed, type))
+      return arith::ConstantOp::create(builder, loc, type, typed);
+  return nullptr;
 }
 
 #define GET_OP_CLASSES

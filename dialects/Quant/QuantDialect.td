@@ -21,6 +21,8 @@ def SparqQuant_Dialect : Dialect {
   }];
   let cppNamespace = "::sparq::quant";
   let useDefaultAttributePrinterParser = 1;
+  let hasConstantMaterializer = 1;
+  let dependentDialects = ["mlir::arith::ArithDialect"];
 }
 
 class SparqQuant_Op<string mnemonic, list<Trait> traits = []>

@@ -5,6 +5,7 @@
 #include "dialects/Quant/QuantDialect.h"
 #include "sparq/Formats/PackedFormats.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "mlir/IR/Matchers.h"
@@ -164,6 +165,14 @@ LogicalResult LutMatmulOp::verify() {
   expected.back() = n;
   return sparq::verifyShape(*this, "result", getResult().getType(), expected,
                             "input shape with K replaced by the N rows of the weight");
+}
+
+Operation *SparqShiftAddDialect::materializeConstant(OpBuilder &builder, Attribute value, Type type,
+                                                 Location loc) {
+  if (auto typed = dyn_cast<TypedAttr>(value))
+    if (typed.getType() == type && arith::ConstantOp::isBuildableWith(typed, type))
+      return arith::ConstantOp::create(builder, loc, type, typed);
+  return nullptr;
 }
 
 #define GET_OP_CLASSES

@@ -18,6 +18,8 @@ def SparqShiftAdd_Dialect : Dialect {
   }];
   let cppNamespace = "::sparq::shiftadd";
   let useDefaultAttributePrinterParser = 1;
+  let hasConstantMaterializer = 1;
+  let dependentDialects = ["mlir::arith::ArithDialect"];
 }
 
 class SparqShiftAdd_Op<string mnemonic, list<Trait> traits = []>
