@@ -37,6 +37,28 @@ def ConvertONNXToLinalgPass : Pass<"sparq-convert-onnx-to-linalg", "mlir::Module
   ];
 }
 
+def ConvertCompressedToLinalgPass
+    : Pass<"sparq-convert-compressed-to-linalg", "mlir::ModuleOp"> {
+  let summary = "Lower sparq_nm / sparq_quant / sparq_shiftadd ops to reference upstream IR";
+  let description = [{
+    The reference semantics of every compressed op, as plain linalg/tensor/arith IR on tensors:
+    packed weights are unpacked (bit extraction in `linalg.generic` bodies), dequantized, and fed
+    to a dense contraction or convolution. It is the correctness baseline every faster lowering
+    is checked against, and lets any compressed program run on the CPU.
+
+    ```mlir
+    %y = sparq_quant.matmul %x, %p, %s {scheme = ...} : (...) -> tensor<8x32xf32>
+    // becomes
+    %codes = linalg.generic {...} ins() outs(...)   // code (r, k) from bytes of %p
+    %w = linalg.generic {...}                       // (code - zero_point) * scale
+    %y = linalg.generic {... iterator_types = ["parallel", "parallel", "reduction"]}
+           ins(%x, %w) outs(%zero)                  // y[m, n] = sum_k x[m, k] * w[n, k]
+    ```
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect", "mlir::math::MathDialect"];
+}
+
 def VerifyContractPass : Pass<"sparq-verify-contract", "mlir::ModuleOp"> {
   let summary = "Check that a module is in sparq's model contract form";
   let description = [{
@@ -85,6 +107,17 @@ def LinalgDistributePass : Pass<"sparq-linalg-distribute", "mlir::func::FuncOp">
     Option<"maxChunks", "chunks", "int64_t", "8", "largest number of chunks per op">
   ];
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::tensor::TensorDialect"];
+}
+
+def LowerStridedCopiesPass : Pass<"sparq-lower-strided-copies", "mlir::func::FuncOp"> {
+  let summary = "Rewrite memref.copy between non-contiguous buffers as linalg.copy";
+  let description = [{
+    `memref.copy` between buffers with non-identity layouts lowers to a call of `memrefCopy`
+    from MLIR's C runner utilities, which artifacts must not depend on. This pass turns those
+    copies into `linalg.copy`, which later becomes plain loops; contiguous copies are left alone
+    (they become `llvm.memcpy`).
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
 def PrepareEntryPass : Pass<"sparq-prepare-entry", "mlir::ModuleOp"> {

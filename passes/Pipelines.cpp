@@ -33,6 +33,8 @@ void buildContractPipeline(OpPassManager &pm, const PipelineOptions &options) {
 }
 
 void buildCPUCodegenPipeline(OpPassManager &pm, const PipelineOptions &options) {
+  // Compressed ops run through their reference lowering.
+  pm.addPass(createConvertCompressedToLinalgPass());
   pm.addPass(createPrepareEntryPass());
   if (options.optLevel > 0) {
     addTextual(pm, "func.func(linalg-fuse-elementwise-ops),canonicalize,cse");
@@ -49,6 +51,8 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const PipelineOptions &options) 
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
   // scf.forall chunks (sparq-linalg-distribute) become OpenMP parallel loops.
+  addTextual(pm, "convert-bufferization-to-memref");
+  pm.addNestedPass<func::FuncOp>(createLowerStridedCopiesPass());
   addTextual(pm, "func.func(scf-forall-to-parallel),convert-scf-to-openmp,canonicalize,"
                  "func.func(convert-linalg-to-loops),"
                  "convert-vector-to-scf,"
@@ -58,7 +62,7 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const PipelineOptions &options) 
                  "convert-vector-to-llvm,"
                  "convert-math-to-llvm,convert-math-to-libm,"
                  "finalize-memref-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,"
-                 "convert-cf-to-llvm,convert-func-to-llvm,convert-openmp-to-llvm,"
+                 "convert-cf-to-llvm,convert-func-to-llvm,convert-openmp-to-llvm,convert-ub-to-llvm,"
                  "convert-arith-to-llvm,reconcile-unrealized-casts,canonicalize,cse");
 }
 

@@ -9,6 +9,7 @@
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -62,7 +63,15 @@ LogicalResult compileModel(const CompileOptions &options, MLIRContext &context) 
     if (!err.empty())
       return emitError(UnknownLoc::get(&context)) << err;
   }
-  OwningOpRef<ModuleOp> module = importONNXFile(options.inputPath, &context, importOptions);
+  OwningOpRef<ModuleOp> module;
+  if (StringRef(options.inputPath).ends_with(".mlir")) {
+    // MLIR input (imported, contract or compressed IR with a `sparq.entry` function).
+    if (!options.inputShapes.empty())
+      return emitError(loc) << "--input-shape applies to ONNX models only";
+    module = parseSourceFile<ModuleOp>(options.inputPath, &context);
+  } else {
+    module = importONNXFile(options.inputPath, &context, importOptions);
+  }
   if (!module)
     return failure();
   if (options.emit == EmitKind::ONNX)

@@ -18,7 +18,7 @@
 using namespace llvm;
 
 static cl::OptionCategory category("sparq-compile options");
-static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.onnx>"), cl::Required,
+static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.onnx | module.mlir>"), cl::Required,
                                       cl::cat(category));
 static cl::opt<std::string> outputFile("o", cl::desc("Output file ('-' for stdout)"),
                                        cl::value_desc("file"), cl::Required, cl::cat(category));
