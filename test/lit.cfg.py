@@ -19,6 +19,8 @@ llvm_config.with_environment("PATH", config.sparq_tools_dir, append_path=True)
 llvm_config.use_default_substitutions()
 
 config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(
+    ("%sparq_plugin", os.path.join(config.sparq_obj_root, "lib", "libSparqPlugin.so")))
 config.substitutions.append(("%sparq_src", config.sparq_src_root))
 # Turns an ONNX textual model into a binary .onnx file (Debian's python3-onnx).
 config.substitutions.append(

@@ -12,11 +12,17 @@ class DialectRegistry;
 
 namespace sparq {
 
+/// Adds sparq's own dialects (sparq_onnx, sparq_nm, sparq_quant, sparq_shiftadd).
+void registerSparqDialects(mlir::DialectRegistry &registry);
+
 /// Adds sparq's dialects plus every upstream dialect, interface model and LLVM IR translation
 /// that sparq's pipelines use.
 void registerAllDialects(mlir::DialectRegistry &registry);
 
-/// Registers sparq's passes and named pipelines (and the upstream passes, for sparq-opt).
+/// Registers sparq's passes and named pipelines only.
+void registerSparqPassesAndPipelines();
+
+/// Registers sparq's passes and named pipelines and every upstream pass (for sparq-opt).
 void registerAllPasses();
 
 } // namespace sparq

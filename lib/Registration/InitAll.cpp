@@ -12,9 +12,13 @@
 #include "mlir/InitAllPasses.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 
-void sparq::registerAllDialects(mlir::DialectRegistry &registry) {
+void sparq::registerSparqDialects(mlir::DialectRegistry &registry) {
   registry.insert<sparq::onnx::SparqONNXDialect, sparq::nm::SparqNMDialect,
                   sparq::quant::SparqQuantDialect, sparq::shiftadd::SparqShiftAddDialect>();
+}
+
+void sparq::registerAllDialects(mlir::DialectRegistry &registry) {
+  registerSparqDialects(registry);
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
   mlir::registerAllToLLVMIRTranslations(registry);
@@ -22,5 +26,5 @@ void sparq::registerAllDialects(mlir::DialectRegistry &registry) {
 
 void sparq::registerAllPasses() {
   mlir::registerAllPasses();
-  sparq::registerSparqPassesAndPipelines();
+  registerSparqPassesAndPipelines();
 }
