@@ -218,7 +218,7 @@ OpFoldResult QuantizeOp::fold(FoldAdaptor adaptor) {
       size_t p = paramIndex(scheme, r, c, k);
       double scale = (*s)[p];
       double q = scale == 0 ? 0 : std::nearbyint((*w)[r * k + c] / scale);
-      q += z ? (double)(*z)[p] : 0.0;
+      q += z ? (double)(scheme.getIsSigned() ? (*z)[p] : (uint8_t)(*z)[p]) : 0.0;
       q = std::min<double>(std::max<double>(q, scheme.minCode()), scheme.maxCode());
       codes[r * k + c] = static_cast<int8_t>(static_cast<int>(q));
     }
@@ -258,7 +258,8 @@ OpFoldResult DequantizeOp::fold(FoldAdaptor adaptor) {
       size_t p = paramIndex(scheme, r, c, k);
       // Unsigned codes were stored in i8 bit patterns: reinterpret per the scheme.
       int64_t code = scheme.getIsSigned() ? (*q)[r * k + c] : (uint8_t)(*q)[r * k + c];
-      w[r * k + c] = (float)((code - (z ? (*z)[p] : 0)) * (*s)[p]);
+      int64_t zp = z ? (scheme.getIsSigned() ? (*z)[p] : (uint8_t)(*z)[p]) : 0;
+      w[r * k + c] = (float)((code - zp) * (*s)[p]);
     }
   return sparq::makeFloatConstant(type, w, "sparq_quant_dequantized");
 }
