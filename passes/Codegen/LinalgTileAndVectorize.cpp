@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace sparq {
@@ -115,6 +116,12 @@ struct LinalgTileAndVectorizePass
     SmallVector<Operation *> toVectorize;
     func.walk([&](linalg::LinalgOp op) {
       if (!op.hasPureTensorSemantics() || op.hasDynamicShape())
+        return;
+      // Vectors of i1 are bit-packed in memory while i1 tensors are byte-per-element: never
+      // vectorize boolean ops.
+      auto isBool = [](Type t) { return getElementTypeOrSelf(t).isInteger(1); };
+      if (llvm::any_of(op->getOperandTypes(), isBool) ||
+          llvm::any_of(op->getResultTypes(), isBool))
         return;
       if (linalg::isaContractionOpInterface(op) ||
           isa<linalg::Conv1DNwcWcfOp, linalg::Conv1DNcwFcwOp, linalg::DepthwiseConv1DNwcWcOp,

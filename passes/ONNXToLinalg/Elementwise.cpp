@@ -352,6 +352,26 @@ void registerElementwiseOps(OnnxHandlerTable &t) {
     });
   });
   t.add("PRelu", [](NodeContext &c) -> LogicalResult {
+    auto xType = c.inputType(0), sType = c.inputType(1);
+    if (c.opset() < 7 && xType && sType && xType.getRank() > 2 && sType.getRank() == 1 &&
+        sType.getDimSize(0) == xType.getDimSize(1) && sType.getDimSize(0) != 1) {
+      // Before opset 7 a 1-D slope holds one value per channel (dimension 1).
+      SmallVector<int64_t> shape(xType.getRank() - 1, 1);
+      shape[0] = sType.getDimSize(0);
+      auto newType = RankedTensorType::get(shape, sType.getElementType());
+      SmallVector<ReassociationIndices> assoc = {{}};
+      for (int64_t i = 0; i < (int64_t)shape.size(); ++i)
+        assoc[0].push_back(i);
+      Value slope = tensor::ExpandShapeOp::create(c.rewriter, c.loc, newType, c.input(1), assoc);
+      Value r = buildElementwise(c.rewriter, c.loc, {c.input(0), slope}, c.rankedResultType(0),
+                                 [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                                   Value neg = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT,
+                                                                     a[0], zeroLike(b, l, a[0]));
+                                   return arith::SelectOp::create(
+                                       b, l, neg, arith::MulFOp::create(b, l, a[0], a[1]), a[0]);
+                                 });
+      return c.replace(r);
+    }
     return lowerElementwise(c, [](OpBuilder &b, Location l, ValueRange a, NodeContext &) -> Value {
       Value x = a[0], s = a[1];
       if (isFloat(x.getType())) {
