@@ -29,3 +29,13 @@ func.func @conv(%x: tensor<1x8x16x16xf32>, %w: tensor<16x8x3x3xf32>, %init: tens
   %r = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : tensor<1x8x16x16xf32>, tensor<16x8x3x3xf32>) outs(%init : tensor<1x16x14x14xf32>) -> tensor<1x16x14x14xf32>
   return %r : tensor<1x16x14x14xf32>
 }
+
+// Boolean ops stay scalar: vectors of i1 are bit-packed in memory, i1 tensors are not.
+// CHECK-LABEL: func.func @bool_fill
+// CHECK: linalg.fill
+// CHECK-NOT: vector.transfer_write
+func.func @bool_fill(%init: tensor<3x4x5xi1>) -> tensor<3x4x5xi1> {
+  %t = arith.constant true
+  %r = linalg.fill ins(%t : i1) outs(%init : tensor<3x4x5xi1>) -> tensor<3x4x5xi1>
+  return %r : tensor<3x4x5xi1>
+}
