@@ -105,6 +105,7 @@ struct ConvertONNXToLinalgPass
 
     OnnxHandlerTable table;
     registerElementwiseOps(table);
+    registerCoreOps(table);
     registerLinearOps(table);
     registerPoolingNormOps(table);
     registerReductionOps(table);
