@@ -12,7 +12,8 @@
 include(CMakePackageConfigHelpers)
 
 set(SPARQ_EXPORTED_LIBRARIES
-  SparqDialectCommon SparqONNXDialect SparqQuantDialect SparqNMDialect SparqShiftAddDialect
+  SparqCompression SparqDialectCommon SparqONNXDialect SparqQuantDialect SparqNMDialect
+  SparqShiftAddDialect
   SparqPasses SparqRegistration SparqImportONNX SparqTargetCPU SparqArtifact SparqCompiler)
 
 foreach(lib ${SPARQ_EXPORTED_LIBRARIES})

@@ -7,6 +7,7 @@
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassOptions.h"
 
+#include <functional>
 #include <memory>
 
 namespace sparq {
@@ -16,6 +17,19 @@ namespace sparq {
 
 #define GEN_PASS_REGISTRATION
 #include "passes/Passes.h.inc"
+
+/// Receives, for each weight the compression pass replaced, the initializer name and the
+/// dequantized weight in the initializer's ONNX layout (for --export-dequantized).
+using DequantizedWeightSink =
+    std::function<void(llvm::StringRef initializer, llvm::ArrayRef<float> values)>;
+
+/// Called before each layer is compressed: (layers done, total layers, layer name).
+using CompressionProgress = std::function<void(size_t, size_t, llvm::StringRef)>;
+
+/// sparq-compress-weights with a sink for the dequantized weights and a progress callback.
+std::unique_ptr<mlir::Pass> createCompressWeightsPass(const CompressWeightsPassOptions &options,
+                                                      DequantizedWeightSink sink,
+                                                      CompressionProgress progress = {});
 
 /// Options of the named pipelines (`sparq-contract-pipeline`, `sparq-cpu-codegen-pipeline`).
 struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {

@@ -59,6 +59,66 @@ def ConvertCompressedToLinalgPass
                            "mlir::tensor::TensorDialect", "mlir::math::MathDialect"];
 }
 
+def CompressWeightsPass : Pass<"sparq-compress-weights", "mlir::ModuleOp"> {
+  let summary = "Compress the constant weights of MatMul, Gemm and Conv nodes";
+  let description = [{
+    Runs on imported (`sparq_onnx`) IR. For every `MatMul` / `Gemm` with a constant 2-D weight
+    and every 2-D, group-1 `Conv` with a constant weight (selected by `only` / `skip` regular
+    expressions over node and initializer names, and by per-layer settings of a `recipe`), it
+    computes the compressed weight at compile time and replaces the node with the consumer op of
+    the packed form:
+
+    - `sparsity=N:M` only: `sparq_nm.matmul` / `sparq_nm.conv2d` (magnitude pruning);
+    - `wbits=B` only: `sparq_quant.matmul` / `sparq_quant.conv2d` (round to nearest, optional
+      clipping search, scales per `group` values along K, symmetric or asymmetric);
+    - both: pruning always comes first, then the kept values are quantized
+      (`sparq_nm.quantized_matmul`; groups count kept values);
+    - `shiftadd=Q`: `sparq_shiftadd.lut_matmul` (binary-coded fit by alternating refinement);
+    - `rearrange`: for MatMul/Gemm, permute the reduction channels by outlier score before
+      quantizing, keep the permutation only if it lowers the weight error, and fold it into the
+      producer of the activation (the rows of a MatMul/Gemm producer with a constant weight,
+      through single-input elementwise nodes) or else gather the activation.
+
+    Every compressed op carries a `sparq.layer` dictionary with what the compression report
+    needs (errors, sizes, bits per weight). Only packed weights remain in the IR.
+  }];
+  let options = [
+    Option<"sparsity", "sparsity", "std::string", "\"\"", "N:M structured sparsity, e.g. 2:4">,
+    Option<"wbits", "wbits", "unsigned", "0", "weight bits 1-8 (0: no quantization)">,
+    Option<"group", "group", "int64_t", "128",
+           "quantization group size along K (0: per channel, -1: per tensor)">,
+    Option<"symmetric", "symmetric", "bool", "true", "symmetric (signed) or asymmetric codes">,
+    Option<"shiftadd", "shiftadd", "unsigned", "0", "binary planes for shift-add (0: off)">,
+    Option<"pow2", "pow2", "bool", "false", "round shift-add scales to powers of two">,
+    Option<"searchClip", "search-clip", "bool", "false",
+           "search the error-minimizing clipping ratio per group">,
+    Option<"rearrange", "rearrange", "bool", "false", "outlier channel rearrangement">,
+    Option<"only", "only", "std::string", "\"\"",
+           "compress only layers whose node or weight name matches this regex">,
+    Option<"skip", "skip", "std::string", "\"\"",
+           "leave layers whose node or weight name matches this regex dense">,
+    Option<"recipe", "recipe", "std::string", "\"\"",
+           "JSON file with per-layer settings (docs/compression.md)">
+  ];
+  let dependentDialects = ["sparq::nm::SparqNMDialect", "sparq::quant::SparqQuantDialect",
+                           "sparq::shiftadd::SparqShiftAddDialect",
+                           "mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
+def QuantReorderPass : Pass<"sparq-quant-reorder", "mlir::ModuleOp"> {
+  let summary = "Rewrite quantize-then-prune chains into prune-then-quantize";
+  let description = [{
+    Pruning and quantization do not commute and pruning first is the lower-error order. This pass
+    finds `sparq_nm.prune(sparq_quant.dequantize(sparq_quant.quantize(W, s[, z]), s[, z]))` and,
+    when `W` is a constant, rewrites it to
+    `sparq_quant.dequantize(sparq_quant.quantize(P, s'[, z']), s'[, z'])` with
+    `P = sparq_nm.prune(W)` and parameters `s'`, `z'` recomputed on the kept values only. A chain
+    whose weight is not a constant cannot have its parameters recomputed and is reported.
+  }];
+  let dependentDialects = ["sparq::nm::SparqNMDialect", "sparq::quant::SparqQuantDialect"];
+}
+
 def VerifyContractPass : Pass<"sparq-verify-contract", "mlir::ModuleOp"> {
   let summary = "Check that a module is in sparq's model contract form";
   let description = [{

@@ -232,6 +232,40 @@ LogicalResult Conv2DOp::verify() {
                             "the convolution's NCHW output");
 }
 
+namespace {
+/// Codes, indices, scales and zero points of an N:M weight with `n` rows and reduction size `k`
+/// whose kept values are quantized.
+LogicalResult verifyQuantizedNM(Operation *op, PatternAttr pattern,
+                                sparq::quant::SchemeAttr scheme, int64_t n, int64_t k,
+                                Value codes, Value indices, Value scales, Value zeroPoints) {
+  int64_t kept = pattern.keptPerRow(k);
+  int64_t codeBytes = ShapedType::isDynamic(kept)
+                          ? kept
+                          : (int64_t)fmt::packedRowBytes(kept, scheme.getBits());
+  if (failed(sparq::verifyShape(op, "codes", codes.getType(), {n, codeBytes},
+                                std::to_string(scheme.getBits()) + "-bit codes of the " +
+                                    sparq::formatShape({kept}) + " kept values per row")))
+    return failure();
+  if (failed(sparq::verifyShape(op, "indices", indices.getType(), {n, pattern.indexRowBytes(k)},
+                                "N:M positions of a row with K = " + sparq::formatShape({k}))))
+    return failure();
+  // Quantization groups run along the kept values.
+  SmallVector<int64_t, 2> params = scheme.paramShape(n, kept);
+  if (failed(sparq::verifyShape(op, "scales", scales.getType(), params,
+                                "quantization parameters of the kept values (groups along the "
+                                "kept dimension)")))
+    return failure();
+  if (scheme.getSymmetric() != !zeroPoints)
+    return op->emitOpError(scheme.getSymmetric() ? "symmetric quantization takes no zero points"
+                                                 : "asymmetric quantization needs zero points");
+  if (zeroPoints &&
+      failed(sparq::verifyShape(op, "zero_points", zeroPoints.getType(), params,
+                                "same shape as scales")))
+    return failure();
+  return success();
+}
+} // namespace
+
 LogicalResult QuantizedMatmulOp::verify() {
   auto in = getInput().getType();
   if (in.getRank() < 2)
@@ -240,37 +274,34 @@ LogicalResult QuantizedMatmulOp::verify() {
     return failure();
   int64_t k = in.getDimSize(in.getRank() - 1);
   int64_t n = getCodes().getType().getDimSize(0);
-  PatternAttr pattern = getPattern();
-  sparq::quant::SchemeAttr scheme = getScheme();
-  int64_t kept = pattern.keptPerRow(k);
-  int64_t codeBytes = ShapedType::isDynamic(kept)
-                          ? kept
-                          : (int64_t)fmt::packedRowBytes(kept, scheme.getBits());
-  if (failed(sparq::verifyShape(*this, "codes", getCodes().getType(), {n, codeBytes},
-                                std::to_string(scheme.getBits()) + "-bit codes of the " +
-                                    sparq::formatShape({kept}) + " kept values per row")))
-    return failure();
-  if (failed(sparq::verifyShape(*this, "indices", getIndices().getType(),
-                                {n, pattern.indexRowBytes(k)},
-                                "N:M positions of a row with K = " + sparq::formatShape({k}))))
-    return failure();
-  // Quantization groups run along the kept values.
-  SmallVector<int64_t, 2> params = scheme.paramShape(n, kept);
-  if (failed(sparq::verifyShape(*this, "scales", getScales().getType(), params,
-                                "quantization parameters of the kept values (groups along the "
-                                "kept dimension)")))
-    return failure();
-  if (scheme.getSymmetric() != !getZeroPoints())
-    return emitOpError(scheme.getSymmetric() ? "symmetric quantization takes no zero points"
-                                             : "asymmetric quantization needs zero points");
-  if (getZeroPoints() &&
-      failed(sparq::verifyShape(*this, "zero_points", getZeroPoints().getType(), params,
-                                "same shape as scales")))
+  if (failed(verifyQuantizedNM(*this, getPattern(), getScheme(), n, k, getCodes(), getIndices(),
+                               getScales(), getZeroPoints())))
     return failure();
   SmallVector<int64_t> expected(in.getShape());
   expected.back() = n;
   return sparq::verifyShape(*this, "result", getResult().getType(), expected,
                             "input shape with K replaced by the N rows of the weight");
+}
+
+LogicalResult QuantizedConv2DOp::verify() {
+  if (failed(verifyRank2(*this, "codes", getCodes().getType())))
+    return failure();
+  auto in = getInput().getType();
+  int64_t f = getCodes().getType().getDimSize(0);
+  auto outShape = sparq::verifyConv2DShapes(*this, in, f, getKernel(), getStrides(),
+                                            getDilations(), getPads());
+  if (failed(outShape))
+    return failure();
+  int64_t c = in.getDimSize(1);
+  int64_t k = ShapedType::isDynamic(c) ? c : c * getKernel()[0] * getKernel()[1];
+  if (failed(verifyQuantizedNM(*this, getPattern(), getScheme(), f, k, getCodes(), getIndices(),
+                               getScales(), getZeroPoints())))
+    return failure();
+  if (getBias() &&
+      failed(sparq::verifyShape(*this, "bias", getBias().getType(), {f}, "one per filter")))
+    return failure();
+  return sparq::verifyShape(*this, "result", getResult().getType(), *outShape,
+                            "the convolution's NCHW output");
 }
 
 Operation *SparqNMDialect::materializeConstant(OpBuilder &builder, Attribute value, Type type,

@@ -148,4 +148,37 @@ def SparqNM_QuantizedMatmulOp : SparqNM_Op<"quantized_matmul", [Pure]> {
   let hasVerifier = 1;
 }
 
+def SparqNM_QuantizedConv2DOp : SparqNM_Op<"quantized_conv2d", [Pure, AttrSizedOperandSegments]> {
+  let summary = "2-D convolution (NCHW) with an N:M-sparse weight whose kept values are quantized";
+  let description = [{
+    The convolution counterpart of `sparq_nm.quantized_matmul`: the canonical `[F, C*KH*KW]`
+    weight was pruned to N:M along its flattened reduction dimension, then its kept values were
+    quantized (groups along the kept dimension). `kernel`, `strides`, `dilations` and `pads`
+    follow ONNX Conv (group = 1); `bias` of shape `[F]` is optional.
+
+    ```mlir
+    %y = sparq_nm.quantized_conv2d %x, %codes, %idx, %scales bias %b
+        {pattern = #sparq_nm.pattern<2:4>,
+         scheme = #sparq_quant.scheme<bits = 4, signed, symmetric, per_channel>,
+         kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>,
+         pads = array<i64: 1, 1, 1, 1>}
+        : (tensor<1x16x8x8xf32>, tensor<32x36xi8>, tensor<32x18xi8>, tensor<32x1xf32>,
+           tensor<32xf32>) -> tensor<1x32x8x8xf32>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[AnyFloat]>:$input, RankedTensorOf<[I8]>:$codes,
+                       RankedTensorOf<[I8]>:$indices, RankedTensorOf<[AnyFloat]>:$scales,
+                       Optional<RankedTensorOf<[AnyInteger]>>:$zero_points,
+                       Optional<RankedTensorOf<[AnyFloat]>>:$bias,
+                       SparqNM_PatternAttr:$pattern, SparqQuant_SchemeAttr:$scheme,
+                       DenseI64ArrayAttr:$kernel, DenseI64ArrayAttr:$strides,
+                       DenseI64ArrayAttr:$dilations, DenseI64ArrayAttr:$pads);
+  let results = (outs RankedTensorOf<[AnyFloat]>:$result);
+  let assemblyFormat = [{
+    $input `,` $codes `,` $indices `,` $scales (`zero_points` $zero_points^)? (`bias` $bias^)?
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // SPARQ_NM_OPS_TD

@@ -615,6 +615,28 @@ struct LowerNMQuantizedMatmul : OpRewritePattern<nm::QuantizedMatmulOp> {
   }
 };
 
+struct LowerNMQuantizedConv : OpRewritePattern<nm::QuantizedConv2DOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(nm::QuantizedConv2DOp op,
+                                PatternRewriter &rewriter) const override {
+    auto in = op.getInput().getType();
+    if (failed(requireStatic(rewriter, op, in, "input")))
+      return failure();
+    int64_t f = op.getCodes().getType().getDimSize(0);
+    int64_t k = in.getDimSize(1) * op.getKernel()[0] * op.getKernel()[1];
+    int64_t kept = op.getPattern().keptPerRow(k);
+    Type ft = in.getElementType();
+    Value keptValues = dequantizePacked(rewriter, op.getLoc(), op.getCodes(), op.getScales(),
+                                        op.getZeroPoints(), op.getScheme(), f, kept, ft);
+    Value w = nm::UnpackOp::create(rewriter, op.getLoc(), RankedTensorType::get({f, k}, ft),
+                                   keptValues, op.getIndices(), op.getPattern());
+    rewriter.replaceOp(op, convolve(rewriter, op.getLoc(), op.getInput(), w, op.getBias(),
+                                    op.getResult().getType(), op.getKernel(), op.getStrides(),
+                                    op.getDilations(), op.getPads()));
+    return success();
+  }
+};
+
 //===----------------------------------------------------------------------===//
 // sparq_shiftadd
 //===----------------------------------------------------------------------===//
@@ -702,7 +724,7 @@ struct ConvertCompressedToLinalgPass
     RewritePatternSet patterns(ctx);
     patterns.add<LowerQuantUnpack, LowerQuantPack, LowerQuantDequantize, LowerQuantQuantize,
                  LowerQuantMatmul, LowerQuantConv, LowerNMPrune, LowerNMPack, LowerNMUnpack,
-                 LowerNMMatmul, LowerNMConv, LowerNMQuantizedMatmul, LowerPackSigns,
+                 LowerNMMatmul, LowerNMConv, LowerNMQuantizedMatmul, LowerNMQuantizedConv, LowerPackSigns,
                  LowerBCQDequantize, LowerLutMatmul>(ctx);
     GreedyRewriteConfig config;
     config.enableFolding(false); // keep the reference path literal; constants fold elsewhere

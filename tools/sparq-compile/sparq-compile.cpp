@@ -12,6 +12,10 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Location.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -28,6 +32,8 @@ static cl::list<std::string>
 static cl::opt<sparq::EmitKind> emit(
     "emit", cl::desc("What to produce"), cl::init(sparq::EmitKind::Lib),
     cl::values(clEnumValN(sparq::EmitKind::ONNX, "onnx", "sparq_onnx IR as imported"),
+               clEnumValN(sparq::EmitKind::Compressed, "compressed",
+                          "imported IR after weight compression"),
                clEnumValN(sparq::EmitKind::Contract, "contract",
                           "model-contract IR (linalg/tensor/arith/math)"),
                clEnumValN(sparq::EmitKind::LLVM, "llvm", "LLVM dialect IR"),
@@ -45,9 +51,110 @@ static cl::opt<std::string> targetCPU("target-cpu",
                                       cl::desc("CPU to generate code for (default: host)"),
                                       cl::init("host"), cl::cat(category));
 
+static cl::OptionCategory compressCategory("Weight compression (docs/compression.md)");
+static cl::opt<std::string> sparsity("sparsity", cl::desc("N:M structured sparsity, e.g. 2:4"),
+                                     cl::value_desc("N:M"), cl::cat(compressCategory));
+static cl::opt<unsigned> wbits("wbits", cl::desc("Quantize weights to B bits (1-8)"),
+                               cl::value_desc("B"), cl::init(0), cl::cat(compressCategory));
+static cl::opt<int64_t> group("group",
+                              cl::desc("Quantization group size along the reduction dimension "
+                                       "(0: per channel, -1: per tensor; default 128)"),
+                              cl::value_desc("G"), cl::init(128), cl::cat(compressCategory));
+static cl::opt<bool> symmetricFlag("symmetric", cl::desc("Symmetric quantization (default)"),
+                                   cl::cat(compressCategory));
+static cl::opt<bool> asymmetricFlag("asymmetric",
+                                    cl::desc("Asymmetric quantization (unsigned codes, zero "
+                                             "points)"),
+                                    cl::cat(compressCategory));
+static cl::opt<unsigned> shiftadd("shiftadd",
+                                  cl::desc("Shift-add reparameterization with Q binary planes"),
+                                  cl::value_desc("Q"), cl::init(0), cl::cat(compressCategory));
+static cl::opt<bool> pow2("pow2", cl::desc("Round shift-add scales to powers of two"),
+                          cl::cat(compressCategory));
+static cl::opt<bool> rearrange("rearrange-channels",
+                               cl::desc("Outlier channel rearrangement before quantization"),
+                               cl::cat(compressCategory));
+static cl::opt<bool> searchClip("search-clip",
+                                cl::desc("Search the error-minimizing clipping range per group"),
+                                cl::cat(compressCategory));
+static cl::opt<std::string> only("only",
+                                 cl::desc("Compress only layers whose node or weight name "
+                                          "matches REGEX"),
+                                 cl::value_desc("REGEX"), cl::cat(compressCategory));
+static cl::opt<std::string> skip("skip",
+                                 cl::desc("Leave layers whose node or weight name matches REGEX "
+                                          "dense"),
+                                 cl::value_desc("REGEX"), cl::cat(compressCategory));
+static cl::opt<std::string> recipe("recipe", cl::desc("Per-layer settings (JSON)"),
+                                   cl::value_desc("FILE.json"), cl::cat(compressCategory));
+static cl::opt<std::string> reportFile("report",
+                                       cl::desc("Write the compression report as JSON"),
+                                       cl::value_desc("FILE.json"), cl::cat(compressCategory));
+static cl::opt<std::string> exportDequantized(
+    "export-dequantized",
+    cl::desc("Write the model with compressed weights expanded back to float32"),
+    cl::value_desc("OUT.onnx"), cl::cat(compressCategory));
+static cl::opt<bool> quiet("quiet", cl::desc("No progress bar or report table"),
+                           cl::cat(compressCategory));
+
+/// The report as a table (to `os`) and as JSON (to --report).
+static bool emitReport(const std::vector<sparq::LayerReport> &report, raw_ostream &os) {
+  double before = 0, after = 0;
+  for (const auto &r : report) {
+    before += r.bytesBefore;
+    after += r.bytesAfter;
+  }
+  if (!quiet) {
+    os << format("%-28s %-7s %-11s %-14s %7s %9s %9s %9s %-6s %9s\n", "layer", "op", "shape",
+                 "scheme", "bits/w", "w.err", "S->Q", "Q->S", "perm", "saved");
+    for (const auto &r : report) {
+      std::string shape = std::to_string(r.rows) + "x" + std::to_string(r.k);
+      auto opt = [](double v) { return v < 0 ? std::string("-") : formatv("{0:F4}", v).str(); };
+      os << format("%-28s %-7s %-11s %-14s %7.3f %9.4f %9s %9s %-6s %9s\n",
+                   r.name.substr(0, 28).c_str(), r.op.c_str(), shape.c_str(), r.scheme.c_str(),
+                   r.bitsPerWeight, r.weightError, opt(r.errorPruneThenQuantize).c_str(),
+                   opt(r.errorQuantizeThenPrune).c_str(), r.permuted ? "yes" : "no",
+                   r.permuted ? opt(r.errorWithoutPermutation - r.weightError).c_str() : "-");
+    }
+    os << format("total: %zu layers, %.1f KiB -> %.1f KiB, compression ratio %.2fx\n",
+                 report.size(), before / 1024, after / 1024, after > 0 ? before / after : 0.0);
+  }
+  if (reportFile.empty())
+    return true;
+  json::Array layers;
+  for (const auto &r : report) {
+    json::Object o{{"name", r.name}, {"weight", r.weight}, {"op", r.op},
+                   {"shape", json::Array{r.rows, r.k}}, {"scheme", r.scheme},
+                   {"bytes_before", r.bytesBefore}, {"bytes_after", r.bytesAfter},
+                   {"bits_per_weight", r.bitsPerWeight},
+                   {"relative_weight_error", r.weightError},
+                   {"permutation_kept", r.permuted}, {"permutation", r.permutation},
+                   {"error_without_permutation", r.errorWithoutPermutation},
+                   {"error_saved_by_permutation",
+                    r.permuted ? r.errorWithoutPermutation - r.weightError : 0.0}};
+    if (r.errorPruneThenQuantize >= 0) {
+      o["error_prune_then_quantize"] = r.errorPruneThenQuantize;
+      o["error_quantize_then_prune"] = r.errorQuantizeThenPrune;
+    }
+    layers.push_back(std::move(o));
+  }
+  json::Object root{{"layers", std::move(layers)},
+                    {"total", json::Object{{"bytes_before", before},
+                                           {"bytes_after", after},
+                                           {"compression_ratio", after > 0 ? before / after : 0.0}}}};
+  std::error_code ec;
+  raw_fd_ostream out(reportFile, ec);
+  if (ec) {
+    errs() << "sparq-compile: error: " << reportFile << ": " << ec.message() << "\n";
+    return false;
+  }
+  out << formatv("{0:2}", json::Value(std::move(root))) << "\n";
+  return true;
+}
+
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
-  cl::HideUnrelatedOptions(category);
+  cl::HideUnrelatedOptions({&category, &compressCategory});
   cl::ParseCommandLineOptions(argc, argv, "sparq ONNX model compiler\n");
 
   auto context = sparq::createCompilerContext();
@@ -76,10 +183,46 @@ int main(int argc, char **argv) {
   options.emit = emit;
   options.optLevel = optLevel;
   options.targetCPU = targetCPU;
+  if (symmetricFlag && asymmetricFlag) {
+    errs() << "sparq-compile: error: --symmetric and --asymmetric are mutually exclusive\n";
+    return 1;
+  }
+  sparq::CompressionOptions &c = options.compression;
+  c.sparsity = sparsity;
+  c.wbits = wbits;
+  c.group = group;
+  c.symmetric = !asymmetricFlag;
+  c.shiftadd = shiftadd;
+  c.pow2 = pow2;
+  c.rearrange = rearrange;
+  c.searchClip = searchClip;
+  c.only = only;
+  c.skip = skip;
+  c.recipe = recipe;
+  options.exportDequantizedPath = exportDequantized;
+  std::vector<sparq::LayerReport> report;
+  options.report = &report;
+  bool bar = !quiet && sys::Process::StandardErrIsDisplayed();
+  if (bar)
+    options.progress = [](size_t done, size_t total, StringRef name) {
+      const int width = 30;
+      int filled = total ? (int)(width * done / total) : width;
+      errs() << "\rcompressing [" << std::string(filled, '#') << std::string(width - filled, ' ')
+             << "] " << done << "/" << total << " " << left_justify(name.take_front(32), 32);
+      if (done == total)
+        errs() << "\n";
+    };
+  if ((!reportFile.empty() || !exportDequantized.empty()) && !c.enabled()) {
+    errs() << "sparq-compile: error: --report and --export-dequantized need compression "
+              "settings (--sparsity, --wbits, --shiftadd or --recipe)\n";
+    return 1;
+  }
   if (mlir::failed(sparq::compileModel(options, *context)) || hadError) {
     if (!hadError)
       errs() << "sparq-compile: error: " << inputFile << ": compilation failed\n";
     return 1;
   }
+  if (c.enabled() && !emitReport(report, outputFile == "-" ? errs() : outs()))
+    return 1;
   return 0;
 }

@@ -10,6 +10,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Support/LLVM.h"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -17,11 +18,38 @@ namespace sparq {
 
 /// Where compilation stops and what it writes.
 enum class EmitKind {
-  ONNX,     ///< sparq_onnx IR as imported (MLIR text)
+  ONNX,       ///< sparq_onnx IR as imported (MLIR text)
+  Compressed, ///< imported IR after weight compression (MLIR text)
   Contract, ///< model-contract IR (linalg/tensor/arith/math on tensors)
   LLVM,     ///< LLVM dialect (MLIR text)
   Obj,      ///< relocatable object file
   Lib,      ///< shared-object model artifact (default)
+};
+
+/// Weight compression settings (sparq-compile --sparsity/--wbits/...; docs/compression.md).
+struct CompressionOptions {
+  std::string sparsity; ///< "N:M" or empty
+  unsigned wbits = 0;   ///< 0: no quantization
+  int64_t group = 128;  ///< > 0 group size along K, 0 per channel, -1 per tensor
+  bool symmetric = true;
+  unsigned shiftadd = 0; ///< binary planes, 0: off
+  bool pow2 = false;
+  bool rearrange = false;
+  bool searchClip = false;
+  std::string only, skip, recipe;
+  bool enabled() const {
+    return !sparsity.empty() || wbits || shiftadd || !recipe.empty();
+  }
+};
+
+/// One compressed layer, as reported by --report.
+struct LayerReport {
+  std::string name, weight, op, scheme, permutation;
+  int64_t rows = 0, k = 0;
+  double bytesBefore = 0, bytesAfter = 0, bitsPerWeight = 0, weightError = 0;
+  double errorWithoutPermutation = 0;
+  bool permuted = false;
+  double errorPruneThenQuantize = -1, errorQuantizeThenPrune = -1; ///< -1: not applicable
 };
 
 struct CompileOptions {
@@ -34,6 +62,13 @@ struct CompileOptions {
   std::string targetCPU = "host";
   /// Linker driver for EmitKind::Lib; empty means the configured default.
   std::string linker;
+  CompressionOptions compression;
+  /// Path for the copy of the input model with compressed weights expanded to float32.
+  std::string exportDequantizedPath;
+  /// Called during compression with (layers done, total layers, current layer name).
+  std::function<void(size_t, size_t, llvm::StringRef)> progress;
+  /// Filled with one entry per compressed layer.
+  std::vector<LayerReport> *report = nullptr;
 };
 
 /// Creates a context with every dialect and extension sparq needs registered.

@@ -29,6 +29,7 @@
 #include <onnx/shape_inference/implementation.h>
 
 #include <fstream>
+#include <set>
 #include <unordered_map>
 
 using namespace mlir;
@@ -385,7 +386,9 @@ LogicalResult Importer::importConstantNode(const ::onnx::NodeProto &node) {
   }
   if (!value)
     return fail(what + " has no value");
-  values[node.output(0)] = arith::ConstantOp::create(builder, nodeLoc(node), value).getResult();
+  // Named after the value it defines, like initializers (weights are found by that name).
+  Location loc = NameLoc::get(builder.getStringAttr(node.output(0)), fileLoc);
+  values[node.output(0)] = arith::ConstantOp::create(builder, loc, value).getResult();
   return success();
 }
 
@@ -597,6 +600,55 @@ OwningOpRef<ModuleOp> importONNXFile(StringRef path, MLIRContext *ctx,
                                      const ImportOptions &options) {
   Importer importer(ctx, path, options);
   return importer.run();
+}
+
+std::string writeModelWithInitializers(
+    StringRef inputPath, StringRef outputPath,
+    const std::map<std::string, std::vector<float>> &replacements) {
+  ::onnx::ModelProto model;
+  {
+    std::ifstream in(inputPath.str(), std::ios::binary);
+    if (!in)
+      return "cannot open '" + inputPath.str() + "'";
+    if (!model.ParseFromIstream(&in))
+      return "'" + inputPath.str() + "' is not a valid ONNX model";
+  }
+  std::set<std::string> done;
+  auto replace = [&](::onnx::TensorProto &t) -> std::string {
+    auto it = replacements.find(t.name());
+    if (it == replacements.end())
+      return "";
+    int64_t n = 1;
+    for (int64_t d : t.dims())
+      n *= d;
+    if (t.data_type() != ::onnx::TensorProto::FLOAT || (int64_t)it->second.size() != n)
+      return "initializer '" + t.name() + "' does not match its compressed weight";
+    t.clear_float_data();
+    t.clear_external_data();
+    t.set_data_location(::onnx::TensorProto::DEFAULT);
+    t.set_raw_data(std::string(reinterpret_cast<const char *>(it->second.data()),
+                               it->second.size() * sizeof(float)));
+    done.insert(t.name());
+    return "";
+  };
+  for (auto &t : *model.mutable_graph()->mutable_initializer())
+    if (std::string err = replace(t); !err.empty())
+      return err;
+  for (auto &node : *model.mutable_graph()->mutable_node())
+    if (node.op_type() == "Constant")
+      for (auto &a : *node.mutable_attribute())
+        if (a.name() == "value" && a.has_t() && !node.output().empty()) {
+          a.mutable_t()->set_name(node.output(0));
+          if (std::string err = replace(*a.mutable_t()); !err.empty())
+            return err;
+        }
+  for (const auto &kv : replacements)
+    if (!done.count(kv.first))
+      return "the model has no float initializer named '" + kv.first + "'";
+  std::ofstream out(outputPath.str(), std::ios::binary | std::ios::trunc);
+  if (!out || !model.SerializeToOstream(&out))
+    return "cannot write '" + outputPath.str() + "'";
+  return "";
 }
 
 std::string parseInputShapeFlag(StringRef flag, ImportOptions &options) {

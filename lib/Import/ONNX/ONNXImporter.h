@@ -30,6 +30,13 @@ inline constexpr llvm::StringLiteral kEntryFunctionName = "main_graph";
 mlir::OwningOpRef<mlir::ModuleOp> importONNXFile(llvm::StringRef path, mlir::MLIRContext *ctx,
                                                  const ImportOptions &options);
 
+/// Writes a copy of the ONNX model at `inputPath` to `outputPath` in which every initializer
+/// named in `replacements` holds the given float32 values (same shape, raw_data, internal
+/// storage). Returns an error message or "".
+std::string writeModelWithInitializers(
+    llvm::StringRef inputPath, llvm::StringRef outputPath,
+    const std::map<std::string, std::vector<float>> &replacements);
+
 /// Parses `NAME=D0xD1x...` into `options.inputShapes`. Returns an error message or "".
 std::string parseInputShapeFlag(llvm::StringRef flag, ImportOptions &options);
 
