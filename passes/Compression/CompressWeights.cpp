@@ -669,36 +669,25 @@ LogicalResult CompressWeightsPass::process(Layer &l, std::map<Operation *, Layer
     if (l.node.getInputs().size() > 2 && !isa<NoneType>(l.node.getInputs()[2].getType()) &&
         beta != 0.0f) {
       Value cv = l.node.getInputs()[2];
+      // A consumer's permutation folded into this layer's rows permutes C of shape [N] too.
+      auto ct = dyn_cast<RankedTensorType>(cv.getType());
+      if (!l.rowPerm.empty() && ct && ct.getNumElements() != 1) {
+        auto cc = cv.getDefiningOp<arith::ConstantOp>();
+        auto vals = cc ? sparq::readElementsAsDouble(cc.getValue()) : std::nullopt;
+        if (!vals || ct.getNumElements() != rows || ct.getRank() != 1)
+          return l.node.emitError("cannot fold a channel permutation into the bias ")
+                 << ct << " (it must be a constant of shape [" << rows << "])";
+        std::vector<float> pv(rows);
+        for (int64_t r = 0; r < rows; ++r)
+          pv[r] = (float)(*vals)[l.rowPerm[r]];
+        cv = arith::ConstantOp::create(b, loc, sparq::makeFloatConstant(ct, pv, l.name + ".bias"));
+      }
       if (beta != 1.0f)
         cv = sparq::onnx::NodeOp::create(b, loc, TypeRange{cv.getType()}, "Mul", "",
                                          l.node.getOpset(), l.name + ".beta",
                                          b.getDictionaryAttr({}), ValueRange{cv, scalar(beta)})
                  .getResult(0);
       y = node("Add", y, cv);
-    }
-  }
-  // A permutation folded into this layer's rows permutes its bias too (Gemm C of shape [N]).
-  if (!l.rowPerm.empty()) {
-    // The consumer reads features in permuted order; the bias must follow. Conv producers are
-    // never folded into, so only Gemm's C needs care.
-    if (l.node.getOpType() == "Gemm" && l.node.getInputs().size() > 2) {
-      Value cIn = l.node.getInputs()[2];
-      auto ct = dyn_cast<RankedTensorType>(cIn.getType());
-      if (ct && ct.getNumElements() == rows) {
-        auto cc = cIn.getDefiningOp<arith::ConstantOp>();
-        auto vals = cc ? sparq::readElementsAsDouble(cc.getValue()) : std::nullopt;
-        if (!vals)
-          return l.node.emitError("cannot fold a channel permutation into a non-constant bias");
-        std::vector<float> pv(rows);
-        for (int64_t r = 0; r < rows; ++r)
-          pv[r] = (float)(*vals)[l.rowPerm[r]];
-        Value newC = arith::ConstantOp::create(
-            b, loc, sparq::makeFloatConstant(ct, pv, l.name + ".bias"));
-        y.getDefiningOp()->replaceUsesOfWith(cIn, newC);
-      } else if (ct && ct.getNumElements() != 1) {
-        return l.node.emitError("cannot fold a channel permutation into a bias of shape ")
-               << ct;
-      }
     }
   }
   if (y.getType() != resultType)
