@@ -283,7 +283,7 @@ RearrangeDecision decideRearrangement(const std::vector<float> &w, int64_t rows,
   std::vector<int64_t> perm = sortChannelsByScore(channelScores(w, rows, k));
   std::vector<float> pw = permuteColumns(w, rows, k, perm);
   d.errorWith = relativeError(pw, quantize(pw, rows, k, config).dequantized);
-  if (d.errorWith < d.errorWithout)
+  if (d.errorWith < d.errorWithout * 0.999) // a real gain, not rounding noise
     d.permutation = std::move(perm);
   else
     d.errorWith = d.errorWithout;
