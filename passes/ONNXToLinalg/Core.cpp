@@ -1,7 +1,6 @@
 //===- passes/ONNXToLinalg/Core.cpp - core CNN / transformer operators ---------===//
 //
-// MatMul, Gemm, Conv, pooling, BatchNormalization, Softmax/LogSoftmax and the reshaping
-// operators (Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Concat) that real CNNs and
+// MatMul, Gemm, Conv, pooling, BatchNormalization and the reshaping operators (Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Concat) that real CNNs and
 // transformer encoders are made of. Contractions become linalg.matmul or contraction
 // linalg.generics (weights in either layout), convolutions and pools the linalg named ops, so
 // that sparq-linalg-tile-vectorize and the compression passes find them.
@@ -518,62 +517,6 @@ LogicalResult lowerGlobalPool(NodeContext &c, bool isMax) {
   return c.replace(reshapeTo(b, loc, r, rt));
 }
 
-/// Softmax / LogSoftmax / Hardmax-style normalization over `dims`.
-LogicalResult lowerSoftmax(NodeContext &c, bool isLog) {
-  auto in = c.inputType(0);
-  auto rt = c.rankedResultType(0);
-  if (failed(requireStatic(c, in, "the input")))
-    return failure();
-  Type et = in.getElementType();
-  if (!isFloat(et))
-    return c.fail("only floating-point inputs are supported");
-  int64_t rank = in.getRank();
-  auto axis = normalizeAxis(c.intAttr("axis", c.opset() < 13 ? 1 : -1), rank);
-  if (!axis)
-    return c.fail("axis " + Twine(c.intAttr("axis", 0)) + " is out of range");
-  // Before opset 13 the input is coerced to 2-D at `axis`: normalize over all dims from axis.
-  SmallVector<int64_t> dims;
-  if (c.opset() < 13)
-    for (int64_t i = *axis; i < rank; ++i)
-      dims.push_back(i);
-  else
-    dims.push_back(*axis);
-  OpBuilder &b = c.rewriter;
-  Location loc = c.loc;
-  Value x = c.input(0);
-  Value ninf = scalarConstant(b, loc, et, -std::numeric_limits<double>::infinity());
-  Value mx = reduceKeepDims(b, loc, x, dims, ninf,
-                            [](OpBuilder &nb, Location nl, Value acc, Value v) -> Value {
-                              return arith::MaximumFOp::create(nb, nl, acc, v);
-                            });
-  Value shifted = buildElementwise(b, loc, {x, mx}, in,
-                                   [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-                                     return arith::SubFOp::create(nb, nl, a[0], a[1]);
-                                   });
-  Value ex = buildElementwise(b, loc, {shifted}, in,
-                              [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-                                return math::ExpOp::create(nb, nl, a[0]);
-                              });
-  Value sum = reduceKeepDims(b, loc, ex, dims, zeroOf(b, loc, et),
-                             [](OpBuilder &nb, Location nl, Value acc, Value v) -> Value {
-                               return arith::AddFOp::create(nb, nl, acc, v);
-                             });
-  Value r;
-  if (isLog)
-    r = buildElementwise(b, loc, {shifted, sum}, in,
-                         [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-                           return arith::SubFOp::create(nb, nl, a[0],
-                                                        math::LogOp::create(nb, nl, a[1]));
-                         });
-  else
-    r = buildElementwise(b, loc, {ex, sum}, in,
-                         [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-                           return arith::DivFOp::create(nb, nl, a[0], a[1]);
-                         });
-  (void)rt;
-  return c.replace(r);
-}
-
 LogicalResult lowerBatchNorm(NodeContext &c) {
   auto in = c.inputType(0);
   auto rt = c.rankedResultType(0);
@@ -669,170 +612,6 @@ LogicalResult lowerConcat(NodeContext &c) {
   return c.replace(acc);
 }
 
-/// Reduce* operators: `kind` selects the per-element map, the combiner and the final map.
-enum class ReduceKind { Sum, Mean, Max, Min, Prod, L1, L2, LogSum, LogSumExp, SumSquare };
-
-LogicalResult lowerReduce(NodeContext &c, ReduceKind kind) {
-  auto in = c.inputType(0);
-  auto rt = c.rankedResultType(0);
-  if (failed(requireStatic(c, in, "the input")) || failed(requireStatic(c, rt, "the result")))
-    return failure();
-  int64_t rank = in.getRank();
-  // axes: an attribute before opset 13 (ReduceSum) / 18 (the others), an input afterwards.
-  bool axesAsInput = c.opset() >= (kind == ReduceKind::Sum ? 13 : 18);
-  SmallVector<int64_t> axes;
-  if (axesAsInput) {
-    if (c.hasInput(1)) {
-      auto v = getConstantInts(c.input(1));
-      if (failed(v))
-        return c.fail("the axes input must be a constant");
-      axes.assign(v->begin(), v->end());
-    }
-  } else {
-    axes = c.intsAttr("axes");
-  }
-  if (axes.empty()) {
-    if (c.intAttr("noop_with_empty_axes", 0)) {
-      if (in != rt)
-        return c.fail("noop_with_empty_axes with a result type that differs from the input");
-      return c.replace(c.input(0));
-    }
-    for (int64_t i = 0; i < rank; ++i)
-      axes.push_back(i);
-  }
-  for (int64_t &a : axes) {
-    auto n = normalizeAxis(a, rank);
-    if (!n)
-      return c.fail("axis " + Twine(a) + " is out of range for rank " + Twine(rank));
-    a = *n;
-  }
-  Type et = in.getElementType();
-  bool fp = isFloat(et);
-  if (!fp && kind != ReduceKind::Sum && kind != ReduceKind::Max && kind != ReduceKind::Min &&
-      kind != ReduceKind::Prod && kind != ReduceKind::SumSquare && kind != ReduceKind::L1)
-    return c.fail("only floating-point inputs are supported for this reduction");
-  bool isUnsigned = c.isUnsignedInput(0);
-  OpBuilder &b = c.rewriter;
-  Location loc = c.loc;
-  Value x = c.input(0);
-  // Element map before combining.
-  if (kind == ReduceKind::L1 || kind == ReduceKind::L2 || kind == ReduceKind::SumSquare ||
-      kind == ReduceKind::LogSumExp) {
-    Value shift;
-    if (kind == ReduceKind::LogSumExp) {
-      shift = reduceKeepDims(b, loc, x, axes,
-                             scalarConstant(b, loc, et, -std::numeric_limits<double>::infinity()),
-                             [](OpBuilder &nb, Location nl, Value acc, Value v) -> Value {
-                               return arith::MaximumFOp::create(nb, nl, acc, v);
-                             });
-    }
-    SmallVector<Value> ins = {x};
-    if (shift)
-      ins.push_back(shift);
-    x = buildElementwise(b, loc, ins, in, [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-      Value v = a[0];
-      switch (kind) {
-      case ReduceKind::L1:
-        return fp ? math::AbsFOp::create(nb, nl, v).getResult()
-                  : math::AbsIOp::create(nb, nl, v).getResult();
-      case ReduceKind::LogSumExp: {
-        // exp(x - max), with max = -inf groups kept finite.
-        Value isInf = arith::CmpFOp::create(
-            nb, nl, arith::CmpFPredicate::OEQ, a[1],
-            scalarConstant(nb, nl, et, -std::numeric_limits<double>::infinity()));
-        Value m = arith::SelectOp::create(nb, nl, isInf, zeroOf(nb, nl, et), a[1]);
-        return math::ExpOp::create(nb, nl, arith::SubFOp::create(nb, nl, v, m));
-      }
-      default:
-        return fp ? arith::MulFOp::create(nb, nl, v, v).getResult()
-                  : arith::MulIOp::create(nb, nl, v, v).getResult();
-      }
-    });
-    Value sum = reduceKeepDims(b, loc, x, axes, zeroOf(b, loc, et),
-                               [&](OpBuilder &nb, Location nl, Value acc, Value v) -> Value {
-                                 return fp ? arith::AddFOp::create(nb, nl, acc, v).getResult()
-                                           : arith::AddIOp::create(nb, nl, acc, v).getResult();
-                               });
-    auto st = cast<RankedTensorType>(sum.getType());
-    if (kind == ReduceKind::L2)
-      sum = buildElementwise(b, loc, {sum}, st, [](OpBuilder &nb, Location nl, ValueRange a) {
-        return math::SqrtOp::create(nb, nl, a[0]).getResult();
-      });
-    if (kind == ReduceKind::LogSumExp)
-      sum = buildElementwise(b, loc, {sum, shift}, st,
-                             [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-                               Value isInf = arith::CmpFOp::create(
-                                   nb, nl, arith::CmpFPredicate::OEQ, a[1],
-                                   scalarConstant(nb, nl, et,
-                                                  -std::numeric_limits<double>::infinity()));
-                               Value m = arith::SelectOp::create(nb, nl, isInf, zeroOf(nb, nl, et),
-                                                                 a[1]);
-                               return arith::AddFOp::create(nb, nl,
-                                                            math::LogOp::create(nb, nl, a[0]), m);
-                             });
-    return c.replace(reshapeTo(b, loc, sum, rt));
-  }
-  Value init;
-  switch (kind) {
-  case ReduceKind::Max:
-    init = fp ? scalarConstant(b, loc, et, -std::numeric_limits<double>::infinity())
-              : arith::ConstantOp::create(
-                    b, loc, b.getIntegerAttr(et, isUnsigned ? APInt::getMinValue(
-                                                                  et.getIntOrFloatBitWidth())
-                                                            : APInt::getSignedMinValue(
-                                                                  et.getIntOrFloatBitWidth())));
-    break;
-  case ReduceKind::Min:
-    init = fp ? scalarConstant(b, loc, et, std::numeric_limits<double>::infinity())
-              : arith::ConstantOp::create(
-                    b, loc, b.getIntegerAttr(et, isUnsigned ? APInt::getMaxValue(
-                                                                  et.getIntOrFloatBitWidth())
-                                                            : APInt::getSignedMaxValue(
-                                                                  et.getIntOrFloatBitWidth())));
-    break;
-  case ReduceKind::Prod:
-    init = scalarConstant(b, loc, et, 1.0);
-    break;
-  default:
-    init = zeroOf(b, loc, et);
-  }
-  Value r = reduceKeepDims(b, loc, x, axes, init,
-                           [&](OpBuilder &nb, Location nl, Value acc, Value v) -> Value {
-                             switch (kind) {
-                             case ReduceKind::Max:
-                               return fp ? arith::MaximumFOp::create(nb, nl, acc, v).getResult()
-                                      : isUnsigned
-                                          ? arith::MaxUIOp::create(nb, nl, acc, v).getResult()
-                                          : arith::MaxSIOp::create(nb, nl, acc, v).getResult();
-                             case ReduceKind::Min:
-                               return fp ? arith::MinimumFOp::create(nb, nl, acc, v).getResult()
-                                      : isUnsigned
-                                          ? arith::MinUIOp::create(nb, nl, acc, v).getResult()
-                                          : arith::MinSIOp::create(nb, nl, acc, v).getResult();
-                             case ReduceKind::Prod:
-                               return fp ? arith::MulFOp::create(nb, nl, acc, v).getResult()
-                                         : arith::MulIOp::create(nb, nl, acc, v).getResult();
-                             default:
-                               return fp ? arith::AddFOp::create(nb, nl, acc, v).getResult()
-                                         : arith::AddIOp::create(nb, nl, acc, v).getResult();
-                             }
-                           });
-  auto st = cast<RankedTensorType>(r.getType());
-  if (kind == ReduceKind::Mean) {
-    int64_t count = 1;
-    for (int64_t a : axes)
-      count *= in.getDimSize(a);
-    r = buildElementwise(b, loc, {r}, st, [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-      return arith::DivFOp::create(nb, nl, a[0], scalarConstant(nb, nl, et, count));
-    });
-  } else if (kind == ReduceKind::LogSum) {
-    r = buildElementwise(b, loc, {r}, st, [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-      return math::LogOp::create(nb, nl, a[0]);
-    });
-  }
-  return c.replace(reshapeTo(b, loc, r, rt));
-}
-
 } // namespace
 
 void registerCoreOps(OnnxHandlerTable &t) {
@@ -843,8 +622,6 @@ void registerCoreOps(OnnxHandlerTable &t) {
   t.add("AveragePool", [](NodeContext &c) { return lowerPool(c, false); });
   t.add("GlobalAveragePool", [](NodeContext &c) { return lowerGlobalPool(c, false); });
   t.add("GlobalMaxPool", [](NodeContext &c) { return lowerGlobalPool(c, true); });
-  t.add("Softmax", [](NodeContext &c) { return lowerSoftmax(c, false); });
-  t.add("LogSoftmax", [](NodeContext &c) { return lowerSoftmax(c, true); });
   t.add("BatchNormalization", lowerBatchNorm);
   t.add("Reshape", reshapeToResult);
   t.add("Flatten", reshapeToResult);
@@ -852,14 +629,6 @@ void registerCoreOps(OnnxHandlerTable &t) {
   t.add("Unsqueeze", reshapeToResult);
   t.add("Transpose", lowerTranspose);
   t.add("Concat", lowerConcat);
-  std::pair<const char *, ReduceKind> reductions[] = {
-      {"ReduceSum", ReduceKind::Sum},       {"ReduceMean", ReduceKind::Mean},
-      {"ReduceMax", ReduceKind::Max},       {"ReduceMin", ReduceKind::Min},
-      {"ReduceProd", ReduceKind::Prod},     {"ReduceL1", ReduceKind::L1},
-      {"ReduceL2", ReduceKind::L2},         {"ReduceLogSum", ReduceKind::LogSum},
-      {"ReduceLogSumExp", ReduceKind::LogSumExp}, {"ReduceSumSquare", ReduceKind::SumSquare}};
-  for (auto [name, kind] : reductions)
-    t.add(name, [kind = kind](NodeContext &c) { return lowerReduce(c, kind); });
 }
 
 } // namespace sparq::onnx
