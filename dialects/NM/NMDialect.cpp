@@ -196,8 +196,8 @@ OpFoldResult UnpackOp::fold(FoldAdaptor adaptor) {
 
 LogicalResult MatmulOp::verify() {
   auto in = getInput().getType();
-  if (in.getRank() < 2)
-    return emitOpError("input must have rank >= 2 ([..., M, K]), got rank ") << in.getRank();
+  if (failed(sparq::verifyMatmulInput(*this, in)))
+    return failure();
   if (failed(verifyRank2(*this, "values", getValues().getType())))
     return failure();
   int64_t k = in.getDimSize(in.getRank() - 1);
@@ -205,10 +205,7 @@ LogicalResult MatmulOp::verify() {
   if (failed(verifyPacked(*this, getPattern(), n, k, getValues().getType(),
                           getIndices().getType())))
     return failure();
-  SmallVector<int64_t> expected(in.getShape());
-  expected.back() = n;
-  return sparq::verifyShape(*this, "result", getResult().getType(), expected,
-                            "input shape with K replaced by the N rows of the weight");
+  return sparq::verifyMatmulResult(*this, in, n, getResult().getType());
 }
 
 LogicalResult Conv2DOp::verify() {
@@ -268,8 +265,8 @@ LogicalResult verifyQuantizedNM(Operation *op, PatternAttr pattern,
 
 LogicalResult QuantizedMatmulOp::verify() {
   auto in = getInput().getType();
-  if (in.getRank() < 2)
-    return emitOpError("input must have rank >= 2 ([..., M, K]), got rank ") << in.getRank();
+  if (failed(sparq::verifyMatmulInput(*this, in)))
+    return failure();
   if (failed(verifyRank2(*this, "codes", getCodes().getType())))
     return failure();
   int64_t k = in.getDimSize(in.getRank() - 1);
@@ -277,10 +274,7 @@ LogicalResult QuantizedMatmulOp::verify() {
   if (failed(verifyQuantizedNM(*this, getPattern(), getScheme(), n, k, getCodes(), getIndices(),
                                getScales(), getZeroPoints())))
     return failure();
-  SmallVector<int64_t> expected(in.getShape());
-  expected.back() = n;
-  return sparq::verifyShape(*this, "result", getResult().getType(), expected,
-                            "input shape with K replaced by the N rows of the weight");
+  return sparq::verifyMatmulResult(*this, in, n, getResult().getType());
 }
 
 LogicalResult QuantizedConv2DOp::verify() {

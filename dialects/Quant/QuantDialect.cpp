@@ -59,6 +59,21 @@ LogicalResult sparq::verifyShape(Operation *op, StringRef what, Type type,
                            << "), got " << formatShape(shaped.getShape());
 }
 
+LogicalResult sparq::verifyMatmulInput(Operation *op, RankedTensorType input) {
+  if (input.getRank() < 2)
+    return op->emitOpError("input must have rank >= 2 ([..., M, K]), got rank ")
+           << input.getRank();
+  return success();
+}
+
+LogicalResult sparq::verifyMatmulResult(Operation *op, RankedTensorType input, int64_t n,
+                                        Type result) {
+  SmallVector<int64_t> expected(input.getShape());
+  expected.back() = n;
+  return verifyShape(op, "result", result, expected,
+                     "input shape with K replaced by the N rows of the weight");
+}
+
 //===----------------------------------------------------------------------===//
 // SchemeAttr
 //===----------------------------------------------------------------------===//
@@ -170,6 +185,37 @@ int64_t packedBytes(int64_t k, unsigned bits) {
   return ShapedType::isDynamic(k) ? ShapedType::kDynamic : (int64_t)fmt::packedRowBytes(k, bits);
 }
 
+/// quantize / dequantize: a [rows, K] operand, a result of the same shape, parameters.
+LogicalResult verifyElementwise(Operation *op, RankedTensorType in, Type result,
+                                SchemeAttr scheme, Value scales, Value zeroPoints) {
+  if (failed(verifyRank2(op, "input", in)))
+    return failure();
+  if (failed(sparq::verifyShape(op, "result", result, in.getShape(), "same shape as the input")))
+    return failure();
+  return verifyParams(op, scheme, in.getDimSize(0), in.getDimSize(1), scales, zeroPoints);
+}
+
+/// Constant scales and zero points (zero points reinterpreted per the scheme's signedness).
+struct ConstParams {
+  std::vector<double> scales;
+  std::vector<int64_t> zeroPoints; ///< empty when symmetric
+};
+std::optional<ConstParams> readParams(SchemeAttr scheme, Attribute scales, Attribute zeroPoints,
+                                      bool hasZeroPoints) {
+  auto s = sparq::readElementsAsDouble(scales);
+  if (!s)
+    return std::nullopt;
+  ConstParams p{std::move(*s), {}};
+  if (hasZeroPoints) {
+    auto z = sparq::readElementsAsInt(zeroPoints);
+    if (!z)
+      return std::nullopt;
+    for (int64_t v : *z)
+      p.zeroPoints.push_back(scheme.getIsSigned() ? v : (uint8_t)v);
+  }
+  return p;
+}
+
 /// Index of the scale / zero point of element (r, c) of a [rows, k] weight.
 size_t paramIndex(SchemeAttr s, int64_t r, int64_t c, int64_t k) {
   if (s.isPerTensor())
@@ -186,14 +232,8 @@ size_t paramIndex(SchemeAttr s, int64_t r, int64_t c, int64_t k) {
 //===----------------------------------------------------------------------===//
 
 LogicalResult QuantizeOp::verify() {
-  if (failed(verifyRank2(*this, "input", getInput().getType())))
-    return failure();
-  auto in = getInput().getType();
-  if (failed(sparq::verifyShape(*this, "result", getResult().getType(), in.getShape(),
-                                "same shape as the input")))
-    return failure();
-  return verifyParams(*this, getScheme(), in.getDimSize(0), in.getDimSize(1), getScales(),
-                      getZeroPoints());
+  return verifyElementwise(*this, getInput().getType(), getResult().getType(), getScheme(),
+                           getScales(), getZeroPoints());
 }
 
 OpFoldResult QuantizeOp::fold(FoldAdaptor adaptor) {
@@ -201,24 +241,21 @@ OpFoldResult QuantizeOp::fold(FoldAdaptor adaptor) {
   if (!type.hasStaticShape())
     return {};
   auto w = sparq::readElementsAsDouble(adaptor.getInput());
-  auto s = sparq::readElementsAsDouble(adaptor.getScales());
-  std::optional<std::vector<int64_t>> z;
-  if (getZeroPoints()) {
-    z = sparq::readElementsAsInt(adaptor.getZeroPoints());
-    if (!z)
-      return {};
-  }
-  if (!w || !s)
+  auto params = readParams(getScheme(), adaptor.getScales(), adaptor.getZeroPoints(),
+                           (bool)getZeroPoints());
+  if (!w || !params)
     return {};
+  const std::vector<double> &s = params->scales;
+  const std::vector<int64_t> &z = params->zeroPoints;
   SchemeAttr scheme = getScheme();
   int64_t rows = type.getDimSize(0), k = type.getDimSize(1);
   std::vector<int8_t> codes(rows * k);
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < k; ++c) {
       size_t p = paramIndex(scheme, r, c, k);
-      double scale = (*s)[p];
+      double scale = s[p];
       double q = scale == 0 ? 0 : std::nearbyint((*w)[r * k + c] / scale);
-      q += z ? (double)(scheme.getIsSigned() ? (*z)[p] : (uint8_t)(*z)[p]) : 0.0;
+      q += z.empty() ? 0.0 : (double)z[p];
       q = std::min<double>(std::max<double>(q, scheme.minCode()), scheme.maxCode());
       codes[r * k + c] = static_cast<int8_t>(static_cast<int>(q));
     }
@@ -226,14 +263,8 @@ OpFoldResult QuantizeOp::fold(FoldAdaptor adaptor) {
 }
 
 LogicalResult DequantizeOp::verify() {
-  if (failed(verifyRank2(*this, "input", getInput().getType())))
-    return failure();
-  auto in = getInput().getType();
-  if (failed(sparq::verifyShape(*this, "result", getResult().getType(), in.getShape(),
-                                "same shape as the input")))
-    return failure();
-  return verifyParams(*this, getScheme(), in.getDimSize(0), in.getDimSize(1), getScales(),
-                      getZeroPoints());
+  return verifyElementwise(*this, getInput().getType(), getResult().getType(), getScheme(),
+                           getScales(), getZeroPoints());
 }
 
 OpFoldResult DequantizeOp::fold(FoldAdaptor adaptor) {
@@ -241,15 +272,12 @@ OpFoldResult DequantizeOp::fold(FoldAdaptor adaptor) {
   if (!type.hasStaticShape() || !type.getElementType().isF32())
     return {};
   auto q = sparq::readElementsAsInt(adaptor.getInput());
-  auto s = sparq::readElementsAsDouble(adaptor.getScales());
-  std::optional<std::vector<int64_t>> z;
-  if (getZeroPoints()) {
-    z = sparq::readElementsAsInt(adaptor.getZeroPoints());
-    if (!z)
-      return {};
-  }
-  if (!q || !s)
+  auto params = readParams(getScheme(), adaptor.getScales(), adaptor.getZeroPoints(),
+                           (bool)getZeroPoints());
+  if (!q || !params)
     return {};
+  const std::vector<double> &s = params->scales;
+  const std::vector<int64_t> &z = params->zeroPoints;
   SchemeAttr scheme = getScheme();
   int64_t rows = type.getDimSize(0), k = type.getDimSize(1);
   std::vector<float> w(rows * k);
@@ -258,8 +286,8 @@ OpFoldResult DequantizeOp::fold(FoldAdaptor adaptor) {
       size_t p = paramIndex(scheme, r, c, k);
       // Unsigned codes were stored in i8 bit patterns: reinterpret per the scheme.
       int64_t code = scheme.getIsSigned() ? (*q)[r * k + c] : (uint8_t)(*q)[r * k + c];
-      int64_t zp = z ? (scheme.getIsSigned() ? (*z)[p] : (uint8_t)(*z)[p]) : 0;
-      w[r * k + c] = (float)((code - zp) * (*s)[p]);
+      int64_t zp = z.empty() ? 0 : z[p];
+      w[r * k + c] = (float)((code - zp) * s[p]);
     }
   return sparq::makeFloatConstant(type, w, "sparq_quant_dequantized");
 }
@@ -349,8 +377,8 @@ OpFoldResult UnpackOp::fold(FoldAdaptor adaptor) {
 
 LogicalResult MatmulOp::verify() {
   auto in = getInput().getType();
-  if (in.getRank() < 2)
-    return emitOpError("input must have rank >= 2 ([..., M, K]), got rank ") << in.getRank();
+  if (failed(sparq::verifyMatmulInput(*this, in)))
+    return failure();
   if (failed(verifyRank2(*this, "packed", getPacked().getType())))
     return failure();
   int64_t k = in.getDimSize(in.getRank() - 1);
@@ -362,10 +390,7 @@ LogicalResult MatmulOp::verify() {
     return failure();
   if (failed(verifyParams(*this, getScheme(), n, k, getScales(), getZeroPoints())))
     return failure();
-  SmallVector<int64_t> expected(in.getShape());
-  expected.back() = n;
-  return sparq::verifyShape(*this, "result", getResult().getType(), expected,
-                            "input shape with K replaced by the N rows of the weight");
+  return sparq::verifyMatmulResult(*this, in, n, getResult().getType());
 }
 
 namespace sparq {

@@ -27,6 +27,11 @@ mlir::FailureOr<llvm::SmallVector<int64_t>>
 verifyConv2DShapes(mlir::Operation *op, mlir::RankedTensorType input, int64_t filters,
                    llvm::ArrayRef<int64_t> kernel, llvm::ArrayRef<int64_t> strides,
                    llvm::ArrayRef<int64_t> dilations, llvm::ArrayRef<int64_t> pads);
+/// Matmul-like consumers: `input` must be [..., M, K]; returns failure with a message otherwise.
+mlir::LogicalResult verifyMatmulInput(mlir::Operation *op, mlir::RankedTensorType input);
+/// Matmul-like consumers: the result is the input shape with K replaced by `n`.
+mlir::LogicalResult verifyMatmulResult(mlir::Operation *op, mlir::RankedTensorType input,
+                                       int64_t n, mlir::Type result);
 /// Formats a shape as `32x128` (`?` for dynamic dims).
 std::string formatShape(llvm::ArrayRef<int64_t> shape);
 } // namespace sparq

@@ -151,8 +151,8 @@ OpFoldResult DequantizeOp::fold(FoldAdaptor adaptor) {
 
 LogicalResult LutMatmulOp::verify() {
   auto in = getInput().getType();
-  if (in.getRank() < 2)
-    return emitOpError("input must have rank >= 2 ([..., M, K]), got rank ") << in.getRank();
+  if (failed(sparq::verifyMatmulInput(*this, in)))
+    return failure();
   auto codes = getCodes().getType();
   if (codes.getRank() != 3)
     return emitOpError("codes must be [q, N, ceil(K/8)], got rank ") << codes.getRank();
@@ -161,10 +161,7 @@ LogicalResult LutMatmulOp::verify() {
     return failure();
   if (failed(verifyPow2(*this, getConfig(), getScales())))
     return failure();
-  SmallVector<int64_t> expected(in.getShape());
-  expected.back() = n;
-  return sparq::verifyShape(*this, "result", getResult().getType(), expected,
-                            "input shape with K replaced by the N rows of the weight");
+  return sparq::verifyMatmulResult(*this, in, n, getResult().getType());
 }
 
 Operation *SparqShiftAddDialect::materializeConstant(OpBuilder &builder, Attribute value, Type type,
