@@ -81,6 +81,31 @@ struct Body {
     return arith::AndIOp::create(b, loc, shifted, cI32((1 << bits) - 1));
   }
 
+  /// Byte `j` of a packed row of `count` `bits`-bit codes (docs/packed-formats.md), as i32;
+  /// `codeAt(e)` gives code e (i32, < 2^bits) for an in-range index e.
+  Value packedByte(Value j, unsigned bits, int64_t count, function_ref<Value(Value)> codeAt) {
+    // Byte j holds bits [8j, 8j+8): codes floor(8j/bits) .. floor((8j+7)/bits).
+    Value first = div(mul(j, cIdx(8)), cIdx(bits));
+    Value byte = cI32(0);
+    for (unsigned t = 0; t < 8 / bits + 2; ++t) {
+      Value e = add(first, cIdx(t));
+      Value valid = ult(e, cIdx(count));
+      Value eC = minIdx(e, cIdx(count - 1));
+      Value code = codeAt(eC);
+      // Bit offset of code e relative to the start of byte j (may be negative).
+      Value off = sub(toI32(mul(eC, cIdx(bits))), toI32(mul(j, cIdx(8))));
+      Value neg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, off, cI32(0));
+      Value left = arith::ShLIOp::create(b, loc, code, select(neg, cI32(0), off));
+      Value right = arith::ShRUIOp::create(b, loc, code, select(neg, sub(cI32(0), off), cI32(0)));
+      Value part = select(neg, right, left);
+      // Codes starting at or after the next byte contribute nothing.
+      Value inByte = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, off, cI32(8));
+      part = select(arith::AndIOp::create(b, loc, valid, inByte), part, cI32(0));
+      byte = arith::OrIOp::create(b, loc, byte, part);
+    }
+    return byte;
+  }
+
   /// Sign-extends a `bits`-bit code held in i32.
   Value signExtend(Value code, unsigned bits) {
     Value isNeg = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, code,
@@ -257,33 +282,13 @@ struct LowerQuantPack : OpRewritePattern<quant::PackOp> {
     unsigned bits = op.getScheme().getBits();
     int64_t k = inType.getDimSize(1);
     Value in = op.getInput();
-    // Byte j holds bits [8j, 8j+8): codes floor(8j/bits) .. floor((8j+7)/bits).
-    unsigned span = 8 / bits + 2;
     Value r = generate(rewriter, op.getLoc(), type, {}, [&](Body &bb) {
-      Value row = bb.index(0), j = bb.index(1);
-      Value first = bb.div(bb.mul(j, bb.cIdx(8)), bb.cIdx(bits));
-      Value byte = bb.cI32(0);
-      for (unsigned t = 0; t < span; ++t) {
-        Value e = bb.add(first, bb.cIdx(t));
-        Value valid = bb.ult(e, bb.cIdx(k));
-        Value eC = bb.minIdx(e, bb.cIdx(k - 1));
+      Value row = bb.index(0);
+      Value byte = bb.packedByte(bb.index(1), bits, k, [&](Value e) -> Value {
         Value code = arith::ExtUIOp::create(bb.b, bb.loc, bb.b.getI32Type(),
-                                            bb.extract(in, {row, eC}));
-        code = arith::AndIOp::create(bb.b, bb.loc, code, bb.cI32((1 << bits) - 1));
-        // Bit offset of code e relative to the start of byte j (may be negative).
-        Value off = bb.sub(bb.toI32(bb.mul(eC, bb.cIdx(bits))), bb.toI32(bb.mul(j, bb.cIdx(8))));
-        Value neg = arith::CmpIOp::create(bb.b, bb.loc, arith::CmpIPredicate::slt, off, bb.cI32(0));
-        Value left = arith::ShLIOp::create(bb.b, bb.loc, code,
-                                           bb.select(neg, bb.cI32(0), off));
-        Value right = arith::ShRUIOp::create(bb.b, bb.loc, code,
-                                             bb.select(neg, bb.sub(bb.cI32(0), off), bb.cI32(0)));
-        Value part = bb.select(neg, right, left);
-        // Codes starting at or after the next byte contribute nothing.
-        Value inByte = arith::CmpIOp::create(bb.b, bb.loc, arith::CmpIPredicate::slt, off,
-                                             bb.cI32(8));
-        part = bb.select(arith::AndIOp::create(bb.b, bb.loc, valid, inByte), part, bb.cI32(0));
-        byte = arith::OrIOp::create(bb.b, bb.loc, byte, part);
-      }
+                                            bb.extract(in, {row, e}));
+        return arith::AndIOp::create(bb.b, bb.loc, code, bb.cI32((1 << bits) - 1));
+      });
       return arith::TruncIOp::create(bb.b, bb.loc, bb.b.getI8Type(), byte).getResult();
     });
     rewriter.replaceOp(op, r);
@@ -502,29 +507,12 @@ struct LowerNMPack : OpRewritePattern<nm::PackOp> {
       Value zero = arith::ConstantOp::create(bb.b, bb.loc, bb.b.getFloatAttr(x.getType(), 0.0));
       return bb.select(scan.valid(p), x, zero);
     });
-    unsigned span = 8 / ibits + 2;
     Value indices = generate(rewriter, loc, op.getIndices().getType(), {}, [&](Body &bb) {
-      Value row = bb.index(0), j = bb.index(1);
-      NMGroupScan scan{bb, dense, row, k};
-      Value first = bb.div(bb.mul(j, bb.cIdx(8)), bb.cIdx(ibits));
-      Value byte = bb.cI32(0);
-      for (unsigned t = 0; t < span; ++t) {
-        Value e = bb.minIdx(bb.add(first, bb.cIdx(t)), bb.cIdx(kept - 1));
-        Value valid = bb.ult(bb.add(first, bb.cIdx(t)), bb.cIdx(kept));
-        Value code = bb.toI32(nmSlotPosition(bb, scan, bb.div(e, bb.cIdx(n)),
-                                             bb.rem(e, bb.cIdx(n)), n, m));
-        Value off = bb.sub(bb.toI32(bb.mul(e, bb.cIdx(ibits))), bb.toI32(bb.mul(j, bb.cIdx(8))));
-        Value neg = arith::CmpIOp::create(bb.b, bb.loc, arith::CmpIPredicate::slt, off, bb.cI32(0));
-        Value part = bb.select(
-            neg,
-            arith::ShRUIOp::create(bb.b, bb.loc, code, bb.sub(bb.cI32(0), off)).getResult(),
-            arith::ShLIOp::create(bb.b, bb.loc, code, bb.select(neg, bb.cI32(0), off))
-                .getResult());
-        Value inByte = arith::CmpIOp::create(bb.b, bb.loc, arith::CmpIPredicate::slt, off,
-                                             bb.cI32(8));
-        part = bb.select(arith::AndIOp::create(bb.b, bb.loc, valid, inByte), part, bb.cI32(0));
-        byte = arith::OrIOp::create(bb.b, bb.loc, byte, part);
-      }
+      NMGroupScan scan{bb, dense, bb.index(0), k};
+      Value byte = bb.packedByte(bb.index(1), ibits, kept, [&](Value e) -> Value {
+        return bb.toI32(
+            nmSlotPosition(bb, scan, bb.div(e, bb.cIdx(n)), bb.rem(e, bb.cIdx(n)), n, m));
+      });
       return arith::TruncIOp::create(bb.b, bb.loc, bb.b.getI8Type(), byte).getResult();
     });
     rewriter.replaceOp(op, {values, indices});
