@@ -55,7 +55,7 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const PipelineOptions &options) 
   pm.addNestedPass<func::FuncOp>(createLowerStridedCopiesPass());
   addTextual(pm, "func.func(scf-forall-to-parallel),convert-scf-to-openmp,canonicalize,"
                  "func.func(convert-linalg-to-loops),"
-                 "convert-vector-to-scf,"
+                 "convert-vector-to-scf{full-unroll=1},"
                  "expand-strided-metadata,lower-affine,"
                  "convert-scf-to-cf,"
                  "convert-math-to-funcs{convert-ctlz=0},"

@@ -28,6 +28,9 @@ using namespace mlir;
 
 namespace {
 
+/// Iteration points above which an op is not vectorized whole (tiles are far smaller).
+constexpr int64_t kMaxVectorizedPoints = 1 << 16;
+
 /// Largest divisor of `range` that is <= `want` (>= 1).
 int64_t divisorTile(int64_t range, int64_t want) {
   if (range <= want)
@@ -122,6 +125,13 @@ struct LinalgTileAndVectorizePass
       auto isBool = [](Type t) { return getElementTypeOrSelf(t).isInteger(1); };
       if (llvm::any_of(op->getOperandTypes(), isBool) ||
           llvm::any_of(op->getResultTypes(), isBool))
+        return;
+      // Only register-sized ops: a whole untiled tensor would become one huge vector (and a
+      // stack temporary of that size when it is lowered).
+      int64_t points = 1;
+      for (int64_t r : op.getStaticLoopRanges())
+        points *= r;
+      if (points > kMaxVectorizedPoints)
         return;
       if (linalg::isaContractionOpInterface(op) ||
           isa<linalg::Conv1DNwcWcfOp, linalg::Conv1DNcwFcwOp, linalg::DepthwiseConv1DNwcWcOp,

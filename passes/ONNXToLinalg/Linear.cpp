@@ -1,10 +1,603 @@
-//===- passes/ONNXToLinalg/Linear.cpp ---------------------------------------------===//
+//===- passes/ONNXToLinalg/Linear.cpp - contractions and convolutions ---------===//
+//
+// MatMul, MatMulInteger, Gemm, Conv and ConvTranspose. Contractions become linalg.matmul (a
+// 2-D weight: the activation's batch dims are folded into M) or linalg.batch_matmul (broadcast
+// batch dims materialized); Gemm's transposed operands are indexing maps of linalg.matmul.
+// Convolutions become the NC... linalg named ops (conv_{1,2,3}d_nc*_fc*, depthwise_conv_*_nc*,
+// conv_2d_ngchw_gfchw for groups) on a tensor.pad'ed input, accumulating into the broadcast
+// bias. ConvTranspose is the equivalent direct convolution: the input scattered with a stride
+// into a zero buffer (tensor.insert_slice), convolved with the flipped, channel-swapped weight.
+// All shapes must be static.
+//
+//===----------------------------------------------------------------------===//
 #include "passes/ONNXToLinalg/ONNXToLinalg.h"
+
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+
+#include <cmath>
 
 using namespace mlir;
 
 namespace sparq::onnx {
+namespace {
 
-void registerLinearOps(OnnxHandlerTable &t) { (void)t; }
+bool isFloat(Type t) { return isa<FloatType>(t); }
+
+Value zeroOf(OpBuilder &b, Location l, Type t) { return scalarConstant(b, l, t, 0.0); }
+
+int64_t product(ArrayRef<int64_t> v) {
+  int64_t p = 1;
+  for (int64_t x : v)
+    p *= x;
+  return p;
+}
+
+Value identityBody(OpBuilder &, Location, ValueRange a) { return a[0]; }
+
+/// Materializes the numpy broadcast of `v` to `shape`.
+Value broadcastTo(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> shape) {
+  auto t = cast<RankedTensorType>(v.getType());
+  if (t.getShape() == shape)
+    return v;
+  return buildElementwise(b, loc, {v}, RankedTensorType::get(shape, t.getElementType()),
+                          identityBody);
+}
+
+//===----------------------------------------------------------------------===//
+// MatMul / MatMulInteger / Gemm
+//===----------------------------------------------------------------------===//
+
+/// numpy.matmul of `lhs` and `rhs` (same element type as `rt`) with the result type `rt`.
+FailureOr<Value> emitMatMul(NodeContext &c, Value lhs, Value rhs, RankedTensorType rt) {
+  OpBuilder &b = c.rewriter;
+  Location loc = c.loc;
+  Type et = rt.getElementType();
+  auto at = cast<RankedTensorType>(lhs.getType()), bt = cast<RankedTensorType>(rhs.getType());
+  if (at.getRank() < 1 || bt.getRank() < 1)
+    return c.fail("MatMul operands must have rank >= 1");
+  SmallVector<int64_t> aShape(at.getShape()), bShape(bt.getShape());
+  if (aShape.size() == 1)
+    aShape.insert(aShape.begin(), 1);
+  if (bShape.size() == 1)
+    bShape.push_back(1);
+  int64_t m = aShape[aShape.size() - 2], k = aShape.back(), n = bShape.back();
+  if (bShape[bShape.size() - 2] != k)
+    return c.fail("the contraction sizes of A (" + Twine(k) + ") and B (" +
+                  Twine(bShape[bShape.size() - 2]) + ") differ");
+  SmallVector<int64_t> aBatch(aShape.begin(), aShape.end() - 2),
+      bBatch(bShape.begin(), bShape.end() - 2);
+  auto batch = broadcastShapes({aBatch, bBatch});
+  if (failed(batch))
+    return c.fail("the batch dimensions of A and B do not broadcast");
+  int64_t batchCount = product(*batch);
+  if (product(rt.getShape()) != batchCount * m * n)
+    return c.fail("the result type does not match the broadcast matmul shape");
+  auto filled = [&](ArrayRef<int64_t> shape) {
+    return createFilled(b, loc, RankedTensorType::get(shape, et), zeroOf(b, loc, et));
+  };
+  Value out;
+  if (product(bBatch) == 1) {
+    // [batch..., M, K] x [K, N]: one linalg.matmul over batch*M rows; the weight stays 2-D.
+    Value a2 = reshapeStatic(b, loc, lhs, {batchCount * m, k});
+    Value b2 = reshapeStatic(b, loc, rhs, {k, n});
+    Value init = filled({batchCount * m, n});
+    out = linalg::MatmulOp::create(b, loc, TypeRange{init.getType()}, ValueRange{a2, b2},
+                                   ValueRange{init})
+              .getResult(0);
+  } else {
+    // linalg.batch_matmul over the flattened broadcast batch dims.
+    SmallVector<int64_t> aFull(*batch), bFull(*batch);
+    aFull.append({m, k});
+    bFull.append({k, n});
+    Value a3 = reshapeStatic(b, loc, broadcastTo(b, loc, reshapeStatic(b, loc, lhs, aShape), aFull),
+                             {batchCount, m, k});
+    Value b3 = reshapeStatic(b, loc, broadcastTo(b, loc, reshapeStatic(b, loc, rhs, bShape), bFull),
+                             {batchCount, k, n});
+    Value init = filled({batchCount, m, n});
+    out = linalg::BatchMatmulOp::create(b, loc, TypeRange{init.getType()}, ValueRange{a3, b3},
+                                        ValueRange{init})
+              .getResult(0);
+  }
+  return reshapeStatic(b, loc, out, rt.getShape());
+}
+
+LogicalResult lowerMatMul(NodeContext &c) {
+  auto rt = c.rankedResultType(0);
+  if (failed(requireStaticShape(c, c.inputType(0), "input A")) ||
+      failed(requireStaticShape(c, c.inputType(1), "input B")) ||
+      failed(requireStaticShape(c, rt, "the result")))
+    return failure();
+  auto r = emitMatMul(c, c.input(0), c.input(1), rt);
+  if (failed(r))
+    return failure();
+  return c.replace(*r);
+}
+
+/// ext(x) - ext(zeroPoint) in i32 for MatMulInteger; `rowZeroPoint` reshapes a 1-D zero point
+/// of A to [M, 1] so it applies per row.
+FailureOr<Value> subtractZeroPoint(NodeContext &c, unsigned xIdx, unsigned zpIdx,
+                                   bool rowZeroPoint) {
+  OpBuilder &b = c.rewriter;
+  Location loc = c.loc;
+  auto xt = c.inputType(xIdx);
+  Type i32 = b.getI32Type();
+  bool isUnsigned = c.isUnsignedInput(xIdx);
+  auto outType = RankedTensorType::get(xt.getShape(), i32);
+  SmallVector<Value> ins = {c.input(xIdx)};
+  if (c.hasInput(zpIdx)) {
+    auto zt = c.inputType(zpIdx);
+    if (failed(requireStaticShape(c, zt, "the zero point of input " + Twine(xIdx))))
+      return failure();
+    Value zp = c.input(zpIdx);
+    int64_t count = zt.getNumElements();
+    if (zt.getRank() > 1 && count != 1)
+      return c.fail("a " + Twine(zt.getRank()) + "-D zero point of input " + Twine(xIdx) +
+                    " is not supported (only scalar or 1-D)");
+    if (count == 1) {
+      zp = reshapeStatic(b, loc, zp, {});
+    } else if (rowZeroPoint) {
+      if (xt.getRank() < 2 || count != xt.getDimSize(xt.getRank() - 2))
+        return c.fail("the zero point of input A has " + Twine(count) +
+                      " entries, expected one per row of A");
+      zp = reshapeStatic(b, loc, zp, {count, 1});
+    } else if (count != xt.getDimSize(xt.getRank() - 1)) {
+      return c.fail("the zero point of input B has " + Twine(count) +
+                    " entries, expected one per column of B");
+    }
+    ins.push_back(zp);
+  }
+  return buildElementwise(b, loc, ins, outType, [&](OpBuilder &nb, Location nl, ValueRange a) {
+    Value v = castScalar(nb, nl, a[0], i32, isUnsigned, false);
+    if (a.size() > 1)
+      v = arith::SubIOp::create(nb, nl, v, castScalar(nb, nl, a[1], i32, isUnsigned, false));
+    return v;
+  });
+}
+
+LogicalResult lowerMatMulInteger(NodeContext &c) {
+  auto rt = c.rankedResultType(0);
+  if (failed(requireStaticShape(c, c.inputType(0), "input A")) ||
+      failed(requireStaticShape(c, c.inputType(1), "input B")) ||
+      failed(requireStaticShape(c, rt, "the result")))
+    return failure();
+  if (!rt.getElementType().isInteger(32))
+    return c.fail("the result must be int32");
+  auto a = subtractZeroPoint(c, 0, 2, /*rowZeroPoint=*/true);
+  if (failed(a))
+    return failure();
+  auto bv = subtractZeroPoint(c, 1, 3, /*rowZeroPoint=*/false);
+  if (failed(bv))
+    return failure();
+  auto r = emitMatMul(c, *a, *bv, rt);
+  if (failed(r))
+    return failure();
+  return c.replace(*r);
+}
+
+LogicalResult lowerGemm(NodeContext &c) {
+  auto at = c.inputType(0), bt = c.inputType(1);
+  auto rt = c.rankedResultType(0);
+  if (failed(requireStaticShape(c, at, "input A")) ||
+      failed(requireStaticShape(c, bt, "input B")) ||
+      failed(requireStaticShape(c, rt, "the result")))
+    return failure();
+  if (at.getRank() != 2 || bt.getRank() != 2)
+    return c.fail("A and B must be matrices, got ranks " + Twine(at.getRank()) + " and " +
+                  Twine(bt.getRank()));
+  OpBuilder &b = c.rewriter;
+  Location loc = c.loc;
+  MLIRContext *ctx = b.getContext();
+  Type et = rt.getElementType();
+  bool transA = c.intAttr("transA", 0) != 0, transB = c.intAttr("transB", 0) != 0;
+  double alpha = c.floatAttr("alpha", 1.0f), beta = c.floatAttr("beta", 1.0f);
+  int64_t m = at.getDimSize(transA ? 1 : 0), k = at.getDimSize(transA ? 0 : 1);
+  int64_t kb = bt.getDimSize(transB ? 1 : 0), n = bt.getDimSize(transB ? 0 : 1);
+  if (k != kb)
+    return c.fail("the contraction sizes of A (" + Twine(k) + ") and B (" + Twine(kb) +
+                  ") differ");
+  if (rt.getShape() != ArrayRef<int64_t>{m, n})
+    return c.fail("the result type does not match the Gemm shape");
+  if (!isFloat(et)) {
+    if (alpha != std::round(alpha))
+      return c.fail("attribute 'alpha' = " + std::to_string(alpha) +
+                    " is not supported for an integer Gemm");
+    if (beta != std::round(beta))
+      return c.fail("attribute 'beta' = " + std::to_string(beta) +
+                    " is not supported for an integer Gemm");
+  }
+  bool hasC = c.hasInput(2) && beta != 0.0;
+  if (hasC && failed(requireStaticShape(c, c.inputType(2), "input C")))
+    return failure();
+  if (hasC && failed(broadcastShapes({SmallVector<int64_t>(c.inputType(2).getShape()),
+                                      SmallVector<int64_t>{m, n}})))
+    return c.fail("input C does not broadcast to the result shape");
+
+  auto mulBy = [&](OpBuilder &nb, Location nl, Value v, double s) -> Value {
+    if (s == 1.0)
+      return v;
+    Value sv = scalarConstant(nb, nl, et, s);
+    if (isFloat(et))
+      return arith::MulFOp::create(nb, nl, v, sv);
+    return arith::MulIOp::create(nb, nl, v, sv);
+  };
+  auto add = [&](OpBuilder &nb, Location nl, Value x, Value y) -> Value {
+    if (isFloat(et))
+      return arith::AddFOp::create(nb, nl, x, y);
+    return arith::AddIOp::create(nb, nl, x, y);
+  };
+
+  // The accumulator: beta * C broadcast when alpha == 1 (the matmul adds into it), else zero.
+  Value init;
+  if (hasC && alpha == 1.0)
+    init = buildElementwise(b, loc, {c.input(2)}, rt,
+                            [&](OpBuilder &nb, Location nl, ValueRange a) {
+                              return mulBy(nb, nl, a[0], beta);
+                            });
+  else
+    init = createFilled(b, loc, rt, zeroOf(b, loc, et));
+
+  SmallVector<NamedAttribute> attrs;
+  if (transA || transB) {
+    AffineExpr dm = getAffineDimExpr(0, ctx), dn = getAffineDimExpr(1, ctx),
+               dk = getAffineDimExpr(2, ctx);
+    SmallVector<AffineExpr> aExprs = transA ? SmallVector<AffineExpr>{dk, dm}
+                                            : SmallVector<AffineExpr>{dm, dk};
+    SmallVector<AffineExpr> bExprs = transB ? SmallVector<AffineExpr>{dn, dk}
+                                            : SmallVector<AffineExpr>{dk, dn};
+    SmallVector<Attribute> maps = {AffineMapAttr::get(AffineMap::get(3, 0, aExprs, ctx)),
+                                   AffineMapAttr::get(AffineMap::get(3, 0, bExprs, ctx)),
+                                   AffineMapAttr::get(AffineMap::get(3, 0, {dm, dn}, ctx))};
+    attrs.push_back(b.getNamedAttr("indexing_maps", b.getArrayAttr(maps)));
+  }
+  Value y = linalg::MatmulOp::create(b, loc, TypeRange{rt}, ValueRange{c.input(0), c.input(1)},
+                                     ValueRange{init}, attrs)
+                .getResult(0);
+  if (alpha == 1.0)
+    return c.replace(y);
+  SmallVector<Value> ins = {y};
+  if (hasC)
+    ins.push_back(c.input(2));
+  return c.replace(buildElementwise(b, loc, ins, rt, [&](OpBuilder &nb, Location nl, ValueRange a) {
+    Value v = mulBy(nb, nl, a[0], alpha);
+    if (a.size() > 1)
+      v = add(nb, nl, v, mulBy(nb, nl, a[1], beta));
+    return v;
+  }));
+}
+
+//===----------------------------------------------------------------------===//
+// Conv / ConvTranspose
+//===----------------------------------------------------------------------===//
+
+/// `init` ([N, F, out...]) filled with bias[f] when there is a bias, else zero.
+Value convInit(OpBuilder &b, Location loc, RankedTensorType rt, Value bias) {
+  Type et = rt.getElementType();
+  if (!bias)
+    return createFilled(b, loc, rt, zeroOf(b, loc, et));
+  SmallVector<int64_t> dims = {0};
+  for (int64_t i = 2; i < rt.getRank(); ++i)
+    dims.push_back(i);
+  return linalg::BroadcastOp::create(b, loc, bias, createEmpty(b, loc, rt), dims).getResult()[0];
+}
+
+/// A grouped convolution as a linalg.generic over [N, G, C/G, in...] x [G, F/G, C/G, k...] ->
+/// [N, G, F/G, out...] (for spatial ranks without a grouped named op).
+Value groupedConvGeneric(OpBuilder &b, Location loc, Value x5, Value w5, Value init5,
+                         ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations) {
+  auto outType = cast<RankedTensorType>(init5.getType());
+  int64_t sp = outType.getRank() - 3;
+  MLIRContext *ctx = b.getContext();
+  // Loops: n, g, f, out[sp], c, k[sp].
+  int64_t nLoops = 4 + 2 * sp;
+  auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+  AffineExpr n = d(0), g = d(1), f = d(2), ch = d(3 + sp);
+  SmallVector<AffineExpr> xE = {n, g, ch}, wE = {g, f, ch}, oE = {n, g, f};
+  for (int64_t i = 0; i < sp; ++i) {
+    AffineExpr o = d(3 + i), k = d(4 + sp + i);
+    xE.push_back(o * strides[i] + k * dilations[i]);
+    wE.push_back(k);
+    oE.push_back(o);
+  }
+  SmallVector<AffineMap> maps = {AffineMap::get(nLoops, 0, xE, ctx),
+                                 AffineMap::get(nLoops, 0, wE, ctx),
+                                 AffineMap::get(nLoops, 0, oE, ctx)};
+  SmallVector<utils::IteratorType> iters(nLoops, utils::IteratorType::parallel);
+  for (int64_t i = 3 + sp; i < nLoops; ++i)
+    iters[i] = utils::IteratorType::reduction;
+  return linalg::GenericOp::create(
+             b, loc, outType, ValueRange{x5, w5}, ValueRange{init5}, maps, iters,
+             [](OpBuilder &nb, Location nl, ValueRange a) {
+               Value p = arith::MulFOp::create(nb, nl, a[0], a[1]);
+               linalg::YieldOp::create(nb, nl, arith::AddFOp::create(nb, nl, a[2], p).getResult());
+             })
+      .getResult(0);
+}
+
+/// Convolution of the already padded `x` [N, C, in...] with `w` [F, C/group, k...] accumulating
+/// into `init` [N, F, out...].
+Value emitConvolution(OpBuilder &b, Location loc, Value x, Value w, Value init,
+                      ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations, int64_t group) {
+  auto xt = cast<RankedTensorType>(x.getType()), wt = cast<RankedTensorType>(w.getType());
+  auto rt = cast<RankedTensorType>(init.getType());
+  int64_t sp = xt.getRank() - 2;
+  int64_t ch = xt.getDimSize(1), f = wt.getDimSize(0);
+  auto stridesAttr = b.getI64TensorAttr(strides);
+  auto dilationsAttr = b.getI64TensorAttr(dilations);
+  TypeRange resTy(rt);
+  if (group == 1) {
+    if (sp == 1)
+      return linalg::Conv1DNcwFcwOp::create(b, loc, resTy, ValueRange{x, w}, ValueRange{init},
+                                            stridesAttr, dilationsAttr)
+          .getResult(0);
+    if (sp == 2)
+      return linalg::Conv2DNchwFchwOp::create(b, loc, resTy, ValueRange{x, w}, ValueRange{init},
+                                              stridesAttr, dilationsAttr)
+          .getResult(0);
+    return linalg::Conv3DNcdhwFcdhwOp::create(b, loc, resTy, ValueRange{x, w}, ValueRange{init},
+                                              stridesAttr, dilationsAttr)
+        .getResult(0);
+  }
+  if (group == ch && f == ch) {
+    // Depthwise: weight [C, 1, k...] -> [C, k...].
+    SmallVector<int64_t> wShape = {ch};
+    wShape.append(wt.getShape().begin() + 2, wt.getShape().end());
+    Value w2 = reshapeStatic(b, loc, w, wShape);
+    if (sp == 1)
+      return linalg::DepthwiseConv1DNcwCwOp::create(b, loc, resTy, ValueRange{x, w2},
+                                                    ValueRange{init}, stridesAttr, dilationsAttr)
+          .getResult(0);
+    if (sp == 2)
+      return linalg::DepthwiseConv2DNchwChwOp::create(b, loc, resTy, ValueRange{x, w2},
+                                                      ValueRange{init}, stridesAttr,
+                                                      dilationsAttr)
+          .getResult(0);
+    return linalg::DepthwiseConv3DNcdhwCdhwOp::create(b, loc, resTy, ValueRange{x, w2},
+                                                      ValueRange{init}, stridesAttr,
+                                                      dilationsAttr)
+        .getResult(0);
+  }
+  // Grouped: split the channel dims into [G, C/G] and [G, F/G].
+  auto split = [&](RankedTensorType t, int64_t dim1) {
+    SmallVector<int64_t> s = {t.getDimSize(0), group, dim1 / group};
+    s.append(t.getShape().begin() + 2, t.getShape().end());
+    return s;
+  };
+  SmallVector<int64_t> x5 = split(xt, ch), o5 = split(rt, f);
+  SmallVector<int64_t> w5 = {group, f / group};
+  w5.append(wt.getShape().begin() + 1, wt.getShape().end());
+  if (sp == 1) {
+    // Through the 2-D named op with a unit height.
+    auto insertUnit = [](SmallVector<int64_t> s) {
+      s.insert(s.begin() + 3, 1);
+      return s;
+    };
+    x5 = insertUnit(x5);
+    o5 = insertUnit(o5);
+    w5 = insertUnit(w5);
+  }
+  Value xg = reshapeStatic(b, loc, x, x5), wg = reshapeStatic(b, loc, w, w5),
+        ig = reshapeStatic(b, loc, init, o5);
+  Value og;
+  if (sp <= 2) {
+    SmallVector<int64_t> s(strides), d(dilations);
+    if (sp == 1) {
+      s.insert(s.begin(), 1);
+      d.insert(d.begin(), 1);
+    }
+    og = linalg::Conv2DNgchwGfchwOp::create(b, loc, TypeRange{ig.getType()}, ValueRange{xg, wg},
+                                            ValueRange{ig}, b.getI64TensorAttr(s),
+                                            b.getI64TensorAttr(d))
+             .getResult(0);
+  } else {
+    og = groupedConvGeneric(b, loc, xg, wg, ig, strides, dilations);
+  }
+  return reshapeStatic(b, loc, og, rt.getShape());
+}
+
+/// Common checks of Conv / ConvTranspose operands; returns the spatial rank.
+FailureOr<int64_t> checkConvOperands(NodeContext &c) {
+  auto in = c.inputType(0), wt = c.inputType(1);
+  auto rt = c.rankedResultType(0);
+  if (failed(requireStaticShape(c, in, "the input")) ||
+      failed(requireStaticShape(c, wt, "the weight")) ||
+      failed(requireStaticShape(c, rt, "the result")))
+    return failure();
+  if (!isFloat(rt.getElementType()))
+    return c.fail("only floating-point element types are supported");
+  int64_t sp = in.getRank() - 2;
+  if (sp < 1 || sp > 3)
+    return c.fail("only 1-D, 2-D and 3-D convolutions are supported, got " + Twine(sp) +
+                  " spatial dimensions");
+  if (wt.getRank() != in.getRank())
+    return c.fail("the weight has rank " + Twine(wt.getRank()) + ", expected " +
+                  Twine(in.getRank()));
+  SmallVector<int64_t> kernel(wt.getShape().begin() + 2, wt.getShape().end());
+  if (c.hasAttr("kernel_shape") && c.intsAttr("kernel_shape") != kernel)
+    return c.fail("attribute 'kernel_shape' does not match the weight's spatial dimensions");
+  int64_t group = c.intAttr("group", 1);
+  if (group < 1)
+    return c.fail("attribute 'group' = " + Twine(group) + " must be positive");
+  if (c.hasInput(2)) {
+    auto bt = c.inputType(2);
+    if (!bt || bt.getRank() != 1 || bt.getDimSize(0) != rt.getDimSize(1))
+      return c.fail("the bias must be 1-D with one entry per output channel");
+  }
+  return sp;
+}
+
+LogicalResult lowerConv(NodeContext &c) {
+  auto sp = checkConvOperands(c);
+  if (failed(sp))
+    return failure();
+  auto in = c.inputType(0), wt = c.inputType(1);
+  auto rt = c.rankedResultType(0);
+  int64_t group = c.intAttr("group", 1);
+  int64_t ch = in.getDimSize(1), f = wt.getDimSize(0);
+  if (ch % group != 0 || f % group != 0 || wt.getDimSize(1) * group != ch)
+    return c.fail("attribute 'group' = " + Twine(group) + " does not divide " + Twine(ch) +
+                  " input channels (weight has " + Twine(wt.getDimSize(1)) + " per group) and " +
+                  Twine(f) + " output channels");
+  SmallVector<int64_t> kernel(wt.getShape().begin() + 2, wt.getShape().end());
+  auto win = readSlidingWindow(c, in, kernel, rt, /*ceilMode=*/false);
+  if (failed(win))
+    return failure();
+  OpBuilder &b = c.rewriter;
+  Location loc = c.loc;
+  Type et = rt.getElementType();
+  SmallVector<int64_t> lo = {0, 0}, hi = {0, 0};
+  lo.append(win->padLo);
+  hi.append(win->padHi);
+  Value x = padStatic(b, loc, c.input(0), lo, hi, zeroOf(b, loc, et));
+  Value init = convInit(b, loc, rt, c.hasInput(2) ? c.input(2) : Value());
+  return c.replace(emitConvolution(b, loc, x, c.input(1), init, win->strides, win->dilations,
+                                   group));
+}
+
+LogicalResult lowerConvTranspose(NodeContext &c) {
+  auto sp = checkConvOperands(c);
+  if (failed(sp))
+    return failure();
+  auto in = c.inputType(0), wt = c.inputType(1);
+  auto rt = c.rankedResultType(0);
+  int64_t n = *sp;
+  int64_t group = c.intAttr("group", 1);
+  int64_t ch = in.getDimSize(1), fg = wt.getDimSize(1), f = rt.getDimSize(1);
+  if (wt.getDimSize(0) != ch || ch % group != 0 || fg * group != f)
+    return c.fail("attribute 'group' = " + Twine(group) + " does not match " + Twine(ch) +
+                  " input channels, a weight of shape [" + Twine(wt.getDimSize(0)) + ", " +
+                  Twine(fg) + ", ...] and " + Twine(f) + " output channels");
+  SmallVector<int64_t> kernel(wt.getShape().begin() + 2, wt.getShape().end());
+  SmallVector<int64_t> strides = c.intsAttr("strides", SmallVector<int64_t>(n, 1));
+  SmallVector<int64_t> dilations = c.intsAttr("dilations", SmallVector<int64_t>(n, 1));
+  SmallVector<int64_t> pads = c.intsAttr("pads", SmallVector<int64_t>(2 * n, 0));
+  SmallVector<int64_t> outPad = c.intsAttr("output_padding", SmallVector<int64_t>(n, 0));
+  SmallVector<int64_t> outShape = c.intsAttr("output_shape");
+  if (outShape.size() == (size_t)n + 2)
+    outShape.erase(outShape.begin(), outShape.begin() + 2);
+  auto checkCount = [&](StringRef name, ArrayRef<int64_t> v, size_t want) -> LogicalResult {
+    if (v.size() == want)
+      return success();
+    return c.fail("attribute '" + name + "' has " + Twine(v.size()) + " entries, expected " +
+                  Twine(want));
+  };
+  if (failed(checkCount("strides", strides, n)) ||
+      failed(checkCount("dilations", dilations, n)) || failed(checkCount("pads", pads, 2 * n)) ||
+      failed(checkCount("output_padding", outPad, n)) ||
+      (c.hasAttr("output_shape") && failed(checkCount("output_shape", outShape, n))))
+    return failure();
+  for (int64_t i = 0; i < n; ++i)
+    if (strides[i] < 1 || dilations[i] < 1)
+      return c.fail("attributes 'strides' and 'dilations' must be positive");
+  std::string autoPad = c.stringAttr("auto_pad", "NOTSET");
+  if (autoPad != "NOTSET" && autoPad != "SAME_UPPER" && autoPad != "SAME_LOWER" &&
+      autoPad != "VALID")
+    return c.fail("attribute 'auto_pad' = '" + autoPad + "' is not supported");
+  bool samePads = autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER";
+
+  // Pads and the output size per spatial dim (ONNX ConvTranspose shape equations).
+  SmallVector<int64_t> padLo(n);
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t size = in.getDimSize(2 + i);
+    int64_t extent = (kernel[i] - 1) * dilations[i] + 1;
+    int64_t full = strides[i] * (size - 1) + outPad[i] + extent;
+    int64_t lo = pads[i], hi = pads[n + i];
+    if (autoPad == "VALID")
+      lo = hi = 0;
+    if (!outShape.empty() || samePads) {
+      int64_t target = outShape.empty() ? size * strides[i] : outShape[i];
+      int64_t total = full - target;
+      int64_t half = (int64_t)std::floor(total / 2.0);
+      if (autoPad == "SAME_UPPER") {
+        lo = half;
+        hi = total - half;
+      } else {
+        lo = total - half;
+        hi = half;
+      }
+    }
+    int64_t o = full - lo - hi;
+    if (o != rt.getDimSize(2 + i))
+      return c.fail("the result size " + Twine(rt.getDimSize(2 + i)) + " along spatial dimension " +
+                    Twine(i) + " does not match the attributes (expected " + Twine(o) + ")");
+    padLo[i] = lo;
+  }
+
+  OpBuilder &b = c.rewriter;
+  Location loc = c.loc;
+  MLIRContext *ctx = b.getContext();
+  Type et = rt.getElementType();
+  // Scatter the input with the stride into a zero buffer of the size the direct convolution
+  // (stride 1, same dilation) needs: x[j] lands at (extent - 1 - padLo) + j * stride. Elements
+  // that land outside (negative padding) are dropped.
+  SmallVector<int64_t> bufShape = {in.getDimSize(0), ch};
+  SmallVector<int64_t> srcOff = {0, 0}, srcSize = {in.getDimSize(0), ch}, dstOff = {0, 0},
+                       dstStride = {1, 1};
+  bool empty = false;
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t size = in.getDimSize(2 + i);
+    int64_t extent = (kernel[i] - 1) * dilations[i] + 1;
+    int64_t len = rt.getDimSize(2 + i) + extent - 1;
+    int64_t base = extent - 1 - padLo[i];
+    int64_t j0 = base >= 0 ? 0 : (-base + strides[i] - 1) / strides[i];
+    int64_t j1 = std::min(size - 1, (int64_t)std::floor((len - 1 - base) / (double)strides[i]));
+    if (j1 < j0)
+      empty = true;
+    bufShape.push_back(len);
+    srcOff.push_back(j0);
+    srcSize.push_back(std::max<int64_t>(j1 - j0 + 1, 0));
+    dstOff.push_back(base + j0 * strides[i]);
+    dstStride.push_back(strides[i]);
+  }
+  auto bufType = RankedTensorType::get(bufShape, et);
+  Value buf = createFilled(b, loc, bufType, zeroOf(b, loc, et));
+  if (!empty) {
+    Value x = c.input(0);
+    if (in.getShape() != ArrayRef<int64_t>(srcSize)) {
+      SmallVector<int64_t> ones(in.getRank(), 1);
+      x = tensor::ExtractSliceOp::create(b, loc, x, getAsIndexOpFoldResult(ctx, srcOff),
+                                         getAsIndexOpFoldResult(ctx, srcSize),
+                                         getAsIndexOpFoldResult(ctx, ones));
+    }
+    buf = tensor::InsertSliceOp::create(b, loc, x, buf, getAsIndexOpFoldResult(ctx, dstOff),
+                                        getAsIndexOpFoldResult(ctx, srcSize),
+                                        getAsIndexOpFoldResult(ctx, dstStride))
+              .getResult();
+  }
+  // Weight [C, F/G, k...] -> [F, C/G, k...] flipped spatially:
+  //   w'[g*F/G + f, c, t] = w[g*C/G + c, f, k - 1 - t].
+  int64_t cg = ch / group;
+  SmallVector<int64_t> w2Shape = {f, cg};
+  w2Shape.append(kernel);
+  auto w2Type = RankedTensorType::get(w2Shape, et);
+  int64_t rank = w2Type.getRank();
+  AffineExpr fo = getAffineDimExpr(0, ctx), cc = getAffineDimExpr(1, ctx);
+  SmallVector<AffineExpr> wE = {cc, fo};
+  if (group > 1)
+    wE = {fo.floorDiv(fg) * cg + cc, fo % fg};
+  for (int64_t i = 0; i < n; ++i)
+    wE.push_back(kernel[i] - 1 - getAffineDimExpr(2 + i, ctx));
+  SmallVector<AffineMap> maps = {AffineMap::get(rank, 0, wE, ctx),
+                                 b.getMultiDimIdentityMap(rank)};
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  Value w2 = linalg::GenericOp::create(b, loc, w2Type, ValueRange{c.input(1)},
+                                       ValueRange{createEmpty(b, loc, w2Type)}, maps, iters,
+                                       [](OpBuilder &nb, Location nl, ValueRange a) {
+                                         linalg::YieldOp::create(nb, nl, a[0]);
+                                       })
+                 .getResult(0);
+  Value init = convInit(b, loc, rt, c.hasInput(2) ? c.input(2) : Value());
+  return c.replace(emitConvolution(b, loc, buf, w2, init, SmallVector<int64_t>(n, 1), dilations,
+                                   group));
+}
+
+} // namespace
+
+void registerLinearOps(OnnxHandlerTable &t) {
+  t.add("MatMul", lowerMatMul);
+  t.add("MatMulInteger", lowerMatMulInteger);
+  t.add("Gemm", lowerGemm);
+  t.add("Conv", lowerConv);
+  t.add("ConvTranspose", lowerConvTranspose);
+}
 
 } // namespace sparq::onnx

@@ -136,6 +136,42 @@ mlir::Value castScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v, ml
 /// Normalizes a possibly negative axis into [0, rank); fails if out of range.
 std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
 
+//===----------------------------------------------------------------------===//
+// Linear / PoolingNorm group (Linear.cpp, PoolingNorm.cpp): static reshapes, padding and the
+// sliding windows of convolutions and pools.
+//===----------------------------------------------------------------------===//
+
+/// Fails with "<what> must have a static shape" unless `t` is a statically shaped ranked tensor.
+mlir::LogicalResult requireStaticShape(const NodeContext &c, mlir::RankedTensorType t,
+                                       const llvm::Twine &what);
+
+/// Reshapes a statically shaped tensor to `shape` (same number of elements) with
+/// tensor.collapse_shape / tensor.expand_shape, through 1-D when no single reassociation exists.
+mlir::Value reshapeStatic(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
+                          llvm::ArrayRef<int64_t> shape);
+
+/// tensor.pad of a statically shaped tensor by `lo`/`hi` elements per dimension (one entry per
+/// dimension) with `padValue`; returns `v` itself when nothing is padded.
+mlir::Value padStatic(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
+                      llvm::ArrayRef<int64_t> lo, llvm::ArrayRef<int64_t> hi,
+                      mlir::Value padValue);
+
+/// The window of a convolution or pool over the spatial dims (2, 3, ...) of an NC... tensor.
+struct SlidingWindow {
+  llvm::SmallVector<int64_t> kernel, strides, dilations;
+  /// Padding from `pads` / `auto_pad`.
+  llvm::SmallVector<int64_t> padLo, padHi;
+  /// Extra high padding that ceil_mode's last, overhanging window needs (never counted as pad).
+  llvm::SmallVector<int64_t> ceilHi;
+};
+
+/// Reads strides/dilations/pads/auto_pad of a Conv or pooling node sliding `kernel` over the
+/// spatial dims of `in`, and checks that the sweep yields the spatial sizes of `out` (rounding
+/// down, or up when `ceilMode`). Emits a diagnostic naming the attribute and fails otherwise.
+mlir::FailureOr<SlidingWindow> readSlidingWindow(const NodeContext &c, mlir::RankedTensorType in,
+                                                 llvm::ArrayRef<int64_t> kernel,
+                                                 mlir::RankedTensorType out, bool ceilMode);
+
 } // namespace sparq::onnx
 
 #endif // SPARQ_PASSES_ONNXTOLINALG_ONNXTOLINALG_H

@@ -1,10 +1,660 @@
-//===- passes/ONNXToLinalg/PoolingNorm.cpp ---------------------------------------------===//
+//===- passes/ONNXToLinalg/PoolingNorm.cpp - pooling and normalization --------===//
+//
+// MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, BatchNormalization (inference),
+// InstanceNormalization, LayerNormalization and LpNormalization.
+//
+// Pools over a tensor.pad'ed input become linalg.pooling_nc{w,hw}_{max,sum} (float, 1-D/2-D)
+// or an equivalent window linalg.generic (3-D, integer MaxPool, MaxPool with Indices).
+// AveragePool divides the window sums by per-dimension element counts computed at compile time
+// (count_include_pad, ceil_mode). Global pools and the statistics of the normalizations are
+// linalg.reduce / reduction linalg.generics; the normalizations themselves are elementwise
+// linalg.generics with per-channel factors computed once per channel.
+//
+//===----------------------------------------------------------------------===//
 #include "passes/ONNXToLinalg/ONNXToLinalg.h"
+
+#include <cmath>
+#include <limits>
 
 using namespace mlir;
 
 namespace sparq::onnx {
+namespace {
 
-void registerPoolingNormOps(OnnxHandlerTable &t) { (void)t; }
+bool isFloat(Type t) { return isa<FloatType>(t); }
+
+Value zeroOf(OpBuilder &b, Location l, Type t) { return scalarConstant(b, l, t, 0.0); }
+
+/// `x` of shape [d0, ..., dn] reshaped to `rank` dims with `x`'s dims starting at `at` and unit
+/// dims elsewhere (so that numpy broadcasting aligns them with dims at..at+n of a rank-`rank`
+/// tensor).
+Value alignDims(OpBuilder &b, Location loc, Value x, int64_t at, int64_t rank) {
+  auto t = cast<RankedTensorType>(x.getType());
+  SmallVector<int64_t> shape(rank - at, 1);
+  for (int64_t i = 0; i < t.getRank(); ++i)
+    shape[i] = t.getDimSize(i);
+  return reshapeStatic(b, loc, x, shape);
+}
+
+/// Shape of `t` with the dims in `dims` set to 1.
+SmallVector<int64_t> keepDimsShape(RankedTensorType t, ArrayRef<int64_t> dims) {
+  SmallVector<int64_t> s(t.getShape());
+  for (int64_t d : dims)
+    s[d] = 1;
+  return s;
+}
+
+/// Reduces `x` over `dims` with a reduction linalg.generic: `acc = body(x, kept..., acc)` where
+/// each `kept` value has the shape of `x` with `dims` set to 1 (e.g. a mean). The result keeps
+/// the reduced dims with size 1.
+Value reduceKeepDims(OpBuilder &b, Location loc, Value x, ValueRange kept, ArrayRef<int64_t> dims,
+                     Value initValue,
+                     function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  auto t = cast<RankedTensorType>(x.getType());
+  MLIRContext *ctx = b.getContext();
+  int64_t rank = t.getRank();
+  SmallVector<AffineExpr> keptExprs;
+  SmallVector<utils::IteratorType> iters;
+  for (int64_t i = 0; i < rank; ++i) {
+    bool red = llvm::is_contained(dims, i);
+    keptExprs.push_back(red ? getAffineConstantExpr(0, ctx) : getAffineDimExpr(i, ctx));
+    iters.push_back(red ? utils::IteratorType::reduction : utils::IteratorType::parallel);
+  }
+  auto outType = RankedTensorType::get(keepDimsShape(t, dims), initValue.getType());
+  AffineMap keptMap = AffineMap::get(rank, 0, keptExprs, ctx);
+  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank)};
+  SmallVector<Value> ins = {x};
+  for (Value k : kept) {
+    maps.push_back(keptMap);
+    ins.push_back(k);
+  }
+  maps.push_back(keptMap);
+  Value init = createFilled(b, loc, outType, initValue);
+  return linalg::GenericOp::create(b, loc, outType, ins, ValueRange{init}, maps, iters,
+                                   [&](OpBuilder &nb, Location nl, ValueRange a) {
+                                     linalg::YieldOp::create(nb, nl, body(nb, nl, a));
+                                   })
+      .getResult(0);
+}
+
+/// linalg.reduce of `x` over `dims` with `combine(x, acc)`, reshaped to keep the reduced dims
+/// with size 1.
+Value reduceNamedKeepDims(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> dims,
+                          Value initValue,
+                          function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
+  auto t = cast<RankedTensorType>(x.getType());
+  SmallVector<int64_t> outShape;
+  for (int64_t i = 0; i < t.getRank(); ++i)
+    if (!llvm::is_contained(dims, i))
+      outShape.push_back(t.getDimSize(i));
+  Value init = createFilled(b, loc, RankedTensorType::get(outShape, t.getElementType()), initValue);
+  Value r = linalg::ReduceOp::create(b, loc, ValueRange{x}, ValueRange{init}, dims,
+                                     [&](OpBuilder &nb, Location nl, ValueRange a) {
+                                       linalg::YieldOp::create(nb, nl, combine(nb, nl, a[0], a[1]));
+                                     })
+                .getResult(0);
+  return reshapeStatic(b, loc, r, keepDimsShape(t, dims));
+}
+
+Value addF(OpBuilder &b, Location l, Value x, Value y) { return arith::AddFOp::create(b, l, x, y); }
+Value subF(OpBuilder &b, Location l, Value x, Value y) { return arith::SubFOp::create(b, l, x, y); }
+Value mulF(OpBuilder &b, Location l, Value x, Value y) { return arith::MulFOp::create(b, l, x, y); }
+Value divF(OpBuilder &b, Location l, Value x, Value y) { return arith::DivFOp::create(b, l, x, y); }
+
+/// 1 / sqrt(v + eps).
+Value invStd(OpBuilder &b, Location l, Value var, double eps) {
+  Value s = math::SqrtOp::create(b, l, addF(b, l, var, scalarConstant(b, l, var.getType(), eps)));
+  return divF(b, l, scalarConstant(b, l, var.getType(), 1.0), s);
+}
+
+//===----------------------------------------------------------------------===//
+// Pools
+//===----------------------------------------------------------------------===//
+
+/// A window linalg.generic over the padded `x` [N, C, in...]: loops (n, c, out..., k...),
+/// `acc = combine(x, acc)` into `init` [N, C, out...].
+Value poolGeneric(OpBuilder &b, Location loc, Value x, const SlidingWindow &w, Value init,
+                  function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
+  auto outType = cast<RankedTensorType>(init.getType());
+  MLIRContext *ctx = b.getContext();
+  int64_t sp = outType.getRank() - 2, nLoops = 2 + 2 * sp;
+  SmallVector<AffineExpr> xE = {getAffineDimExpr(0, ctx), getAffineDimExpr(1, ctx)}, kE,
+                          oE = xE;
+  for (int64_t i = 0; i < sp; ++i) {
+    AffineExpr o = getAffineDimExpr(2 + i, ctx), k = getAffineDimExpr(2 + sp + i, ctx);
+    xE.push_back(o * w.strides[i] + k * w.dilations[i]);
+    kE.push_back(k);
+    oE.push_back(o);
+  }
+  Value window = tensor::EmptyOp::create(b, loc, w.kernel, outType.getElementType());
+  SmallVector<AffineMap> maps = {AffineMap::get(nLoops, 0, xE, ctx),
+                                 AffineMap::get(nLoops, 0, kE, ctx),
+                                 AffineMap::get(nLoops, 0, oE, ctx)};
+  SmallVector<utils::IteratorType> iters(nLoops, utils::IteratorType::parallel);
+  for (int64_t i = 2 + sp; i < nLoops; ++i)
+    iters[i] = utils::IteratorType::reduction;
+  return linalg::GenericOp::create(b, loc, outType, ValueRange{x, window}, ValueRange{init}, maps,
+                                   iters,
+                                   [&](OpBuilder &nb, Location nl, ValueRange a) {
+                                     linalg::YieldOp::create(nb, nl, combine(nb, nl, a[0], a[2]));
+                                   })
+      .getResult(0);
+}
+
+/// MaxPool with its Indices output: one window linalg.generic with two results. Out-of-input
+/// window positions are skipped; ties keep the first position in scan order.
+SmallVector<Value> maxPoolWithIndices(NodeContext &c, Value x, const SlidingWindow &w,
+                                      RankedTensorType in, bool columnMajor) {
+  OpBuilder &b = c.rewriter;
+  Location loc = c.loc;
+  MLIRContext *ctx = b.getContext();
+  auto rt = c.rankedResultType(0), it = c.rankedResultType(1);
+  Type et = rt.getElementType();
+  bool isUnsigned = c.isUnsignedInput(0);
+  int64_t sp = rt.getRank() - 2, nLoops = 2 + 2 * sp;
+  SmallVector<AffineExpr> xE = {getAffineDimExpr(0, ctx), getAffineDimExpr(1, ctx)}, kE,
+                          oE = xE;
+  for (int64_t i = 0; i < sp; ++i) {
+    AffineExpr o = getAffineDimExpr(2 + i, ctx), k = getAffineDimExpr(2 + sp + i, ctx);
+    xE.push_back(o * w.strides[i] + k * w.dilations[i]);
+    kE.push_back(k);
+    oE.push_back(o);
+  }
+  Value window = tensor::EmptyOp::create(b, loc, w.kernel, et);
+  AffineMap outMap = AffineMap::get(nLoops, 0, oE, ctx);
+  SmallVector<AffineMap> maps = {AffineMap::get(nLoops, 0, xE, ctx),
+                                 AffineMap::get(nLoops, 0, kE, ctx), outMap, outMap};
+  SmallVector<utils::IteratorType> iters(nLoops, utils::IteratorType::parallel);
+  for (int64_t i = 2 + sp; i < nLoops; ++i)
+    iters[i] = utils::IteratorType::reduction;
+  Value valInit = createFilled(b, loc, rt, zeroOf(b, loc, et));
+  Value idxInit = createFilled(b, loc, it, scalarConstant(b, loc, it.getElementType(), -1));
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{rt, it}, ValueRange{x, window}, ValueRange{valInit, idxInit}, maps, iters,
+      [&](OpBuilder &nb, Location nl, ValueRange a) {
+        Type i64 = nb.getI64Type();
+        auto idx = [&](int64_t d) -> Value {
+          return arith::IndexCastOp::create(nb, nl, i64, linalg::IndexOp::create(nb, nl, d));
+        };
+        auto cst = [&](int64_t v) -> Value { return scalarConstant(nb, nl, i64, v); };
+        Value valid = arith::ConstantOp::create(nb, nl, nb.getBoolAttr(true));
+        // Flat index into the unpadded input: row-major over (n, c, spatial...), or with the
+        // spatial dims column-major (storage_order = 1).
+        Value flat = arith::AddIOp::create(
+            nb, nl, arith::MulIOp::create(nb, nl, idx(0), cst(in.getDimSize(1))), idx(1));
+        SmallVector<Value> pos;
+        for (int64_t i = 0; i < sp; ++i) {
+          Value p = arith::AddIOp::create(
+              nb, nl, arith::MulIOp::create(nb, nl, idx(2 + i), cst(w.strides[i])),
+              arith::MulIOp::create(nb, nl, idx(2 + sp + i), cst(w.dilations[i])));
+          p = arith::SubIOp::create(nb, nl, p, cst(w.padLo[i]));
+          Value ge = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sge, p, cst(0));
+          Value lt = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, p,
+                                           cst(in.getDimSize(2 + i)));
+          valid = arith::AndIOp::create(nb, nl, valid, arith::AndIOp::create(nb, nl, ge, lt));
+          pos.push_back(p);
+        }
+        Value spatial = cst(0);
+        for (int64_t j = 0; j < sp; ++j) {
+          int64_t i = columnMajor ? sp - 1 - j : j;
+          spatial = arith::AddIOp::create(
+              nb, nl, arith::MulIOp::create(nb, nl, spatial, cst(in.getDimSize(2 + i))), pos[i]);
+        }
+        int64_t spatialCount = 1;
+        for (int64_t i = 0; i < sp; ++i)
+          spatialCount *= in.getDimSize(2 + i);
+        flat = arith::AddIOp::create(nb, nl, arith::MulIOp::create(nb, nl, flat, cst(spatialCount)),
+                                     spatial);
+        Value greater;
+        if (isFloat(et))
+          greater = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGT, a[0], a[2]);
+        else
+          greater = arith::CmpIOp::create(nb, nl,
+                                          isUnsigned ? arith::CmpIPredicate::ugt
+                                                     : arith::CmpIPredicate::sgt,
+                                          a[0], a[2]);
+        Value first = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, a[3], cst(0));
+        Value take = arith::AndIOp::create(nb, nl, valid,
+                                           arith::OrIOp::create(nb, nl, first, greater));
+        Value v = arith::SelectOp::create(nb, nl, take, a[0], a[2]);
+        Value ix = arith::SelectOp::create(nb, nl, take, flat, a[3]);
+        linalg::YieldOp::create(nb, nl, ValueRange{v, ix});
+      });
+  return {generic.getResult(0), generic.getResult(1)};
+}
+
+/// Per-output-position counts of the window elements along one spatial dim that fall in
+/// [lo, hi) (input coordinates).
+SmallVector<int64_t> windowCounts(int64_t outSize, int64_t stride, int64_t dilation,
+                                  int64_t kernel, int64_t padLo, int64_t lo, int64_t hi) {
+  SmallVector<int64_t> counts;
+  for (int64_t o = 0; o < outSize; ++o) {
+    int64_t n = 0;
+    for (int64_t k = 0; k < kernel; ++k) {
+      int64_t p = o * stride - padLo + k * dilation;
+      n += p >= lo && p < hi;
+    }
+    counts.push_back(n);
+  }
+  return counts;
+}
+
+LogicalResult lowerPool(NodeContext &c, bool isMax) {
+  auto in = c.inputType(0);
+  auto rt = c.rankedResultType(0);
+  if (failed(requireStaticShape(c, in, "the input")) ||
+      failed(requireStaticShape(c, rt, "the result")))
+    return failure();
+  Type et = rt.getElementType();
+  if (!isFloat(et) && !(isMax && isa<IntegerType>(et)))
+    return c.fail(isMax ? "only floating-point and integer element types are supported"
+                        : "only floating-point element types are supported");
+  int64_t sp = in.getRank() - 2;
+  if (sp < 1 || sp > 3)
+    return c.fail("only 1-D, 2-D and 3-D pooling is supported, got " + Twine(sp) +
+                  " spatial dimensions");
+  if (!c.hasAttr("kernel_shape"))
+    return c.fail("attribute 'kernel_shape' is required");
+  int64_t ceilMode = c.intAttr("ceil_mode", 0);
+  if (ceilMode != 0 && ceilMode != 1)
+    return c.fail("attribute 'ceil_mode' = " + Twine(ceilMode) + " is not supported");
+  int64_t storageOrder = isMax ? c.intAttr("storage_order", 0) : 0;
+  if (storageOrder != 0 && storageOrder != 1)
+    return c.fail("attribute 'storage_order' = " + Twine(storageOrder) + " is not supported");
+  auto win = readSlidingWindow(c, in, c.intsAttr("kernel_shape"), rt, ceilMode != 0);
+  if (failed(win))
+    return failure();
+  OpBuilder &b = c.rewriter;
+  Location loc = c.loc;
+  SmallVector<int64_t> lo = {0, 0}, hi = {0, 0};
+  for (int64_t i = 0; i < sp; ++i) {
+    lo.push_back(win->padLo[i]);
+    hi.push_back(win->padHi[i] + win->ceilHi[i]);
+  }
+
+  if (isMax) {
+    bool isUnsigned = c.isUnsignedInput(0);
+    Value lowest;
+    if (isFloat(et)) {
+      lowest = scalarConstant(b, loc, et, -std::numeric_limits<double>::infinity());
+    } else {
+      unsigned width = et.getIntOrFloatBitWidth();
+      lowest = arith::ConstantOp::create(
+          b, loc, b.getIntegerAttr(et, isUnsigned ? APInt::getZero(width)
+                                                  : APInt::getSignedMinValue(width)));
+    }
+    Value x = padStatic(b, loc, c.input(0), lo, hi, lowest);
+    bool wantIndices = c.numResults() > 1 && !c.op->getResult(1).use_empty();
+    if (wantIndices) {
+      auto it = c.rankedResultType(1);
+      if (!it || !it.getElementType().isInteger(64))
+        return c.fail("the Indices output must be an int64 tensor");
+      return c.replace(maxPoolWithIndices(c, x, *win, in, storageOrder == 1));
+    }
+    Value init = createFilled(b, loc, rt, lowest);
+    Value r;
+    if (isFloat(et) && sp <= 2) {
+      Value window = tensor::EmptyOp::create(b, loc, win->kernel, et);
+      auto strides = b.getI64TensorAttr(win->strides);
+      auto dilations = b.getI64TensorAttr(win->dilations);
+      r = sp == 1 ? linalg::PoolingNcwMaxOp::create(b, loc, TypeRange{rt}, ValueRange{x, window},
+                                                    ValueRange{init}, strides, dilations)
+                        .getResult(0)
+                  : linalg::PoolingNchwMaxOp::create(b, loc, TypeRange{rt}, ValueRange{x, window},
+                                                     ValueRange{init}, strides, dilations)
+                        .getResult(0);
+    } else {
+      r = poolGeneric(b, loc, x, *win, init,
+                      [&](OpBuilder &nb, Location nl, Value v, Value acc) -> Value {
+                        if (isFloat(et))
+                          return arith::MaximumFOp::create(nb, nl, v, acc);
+                        if (isUnsigned)
+                          return arith::MaxUIOp::create(nb, nl, v, acc);
+                        return arith::MaxSIOp::create(nb, nl, v, acc);
+                      });
+    }
+    SmallVector<Value> results = {r};
+    if (c.numResults() > 1) // unused Indices
+      results.push_back(createEmpty(b, loc, c.rankedResultType(1)));
+    return c.replace(results);
+  }
+
+  // AveragePool: window sums / element counts.
+  Value zero = zeroOf(b, loc, et);
+  Value x = padStatic(b, loc, c.input(0), lo, hi, zero);
+  Value init = createFilled(b, loc, rt, zero);
+  Value sum;
+  if (sp <= 2) {
+    Value window = tensor::EmptyOp::create(b, loc, win->kernel, et);
+    auto strides = b.getI64TensorAttr(win->strides);
+    auto dilations = b.getI64TensorAttr(win->dilations);
+    sum = sp == 1 ? linalg::PoolingNcwSumOp::create(b, loc, TypeRange{rt}, ValueRange{x, window},
+                                                    ValueRange{init}, strides, dilations)
+                        .getResult(0)
+                  : linalg::PoolingNchwSumOp::create(b, loc, TypeRange{rt}, ValueRange{x, window},
+                                                     ValueRange{init}, strides, dilations)
+                        .getResult(0);
+  } else {
+    sum = poolGeneric(b, loc, x, *win, init,
+                      [](OpBuilder &nb, Location nl, Value v, Value acc) -> Value {
+                        return addF(nb, nl, v, acc);
+                      });
+  }
+  // The divisor is separable: a product of per-dimension counts. Explicit (and auto_pad) padding
+  // counts with count_include_pad; ceil_mode's overhang never does.
+  bool includePad = c.intAttr("count_include_pad", 0) != 0;
+  double uniform = 1.0;
+  SmallVector<Value> ins = {sum};
+  for (int64_t i = 0; i < sp; ++i) {
+    int64_t size = in.getDimSize(2 + i);
+    SmallVector<int64_t> counts = windowCounts(
+        rt.getDimSize(2 + i), win->strides[i], win->dilations[i], win->kernel[i], win->padLo[i],
+        includePad ? -win->padLo[i] : 0, includePad ? size + win->padHi[i] : size);
+    if (llvm::all_equal(counts)) {
+      uniform *= counts.empty() ? 1 : counts.front();
+      continue;
+    }
+    SmallVector<Attribute> attrs;
+    for (int64_t n : counts)
+      attrs.push_back(b.getFloatAttr(et, (double)n));
+    auto ct = RankedTensorType::get({(int64_t)counts.size()}, et);
+    Value cv = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(ct, attrs));
+    ins.push_back(alignDims(b, loc, cv, 0, sp - i));
+  }
+  return c.replace(buildElementwise(b, loc, ins, rt, [&](OpBuilder &nb, Location nl, ValueRange a) {
+    Value d = scalarConstant(nb, nl, et, uniform);
+    for (Value v : a.drop_front())
+      d = mulF(nb, nl, d, v);
+    return divF(nb, nl, a[0], d);
+  }));
+}
+
+LogicalResult lowerGlobalPool(NodeContext &c, bool isMax) {
+  auto in = c.inputType(0);
+  auto rt = c.rankedResultType(0);
+  if (failed(requireStaticShape(c, in, "the input")))
+    return failure();
+  Type et = in.getElementType();
+  if (!isFloat(et))
+    return c.fail("only floating-point element types are supported");
+  if (in.getRank() < 3)
+    return c.fail("the input must have at least one spatial dimension");
+  OpBuilder &b = c.rewriter;
+  Location loc = c.loc;
+  SmallVector<int64_t> dims;
+  int64_t count = 1;
+  for (int64_t i = 2; i < in.getRank(); ++i) {
+    dims.push_back(i);
+    count *= in.getDimSize(i);
+  }
+  Value init = isMax ? scalarConstant(b, loc, et, -std::numeric_limits<double>::infinity())
+                     : zeroOf(b, loc, et);
+  Value r = reduceNamedKeepDims(b, loc, c.input(0), dims, init,
+                                [&](OpBuilder &nb, Location nl, Value x, Value acc) -> Value {
+                                  if (isMax)
+                                    return arith::MaximumFOp::create(nb, nl, x, acc);
+                                  return addF(nb, nl, x, acc);
+                                });
+  if (!isMax)
+    r = buildElementwise(b, loc, {r}, rt, [&](OpBuilder &nb, Location nl, ValueRange a) {
+      return divF(nb, nl, a[0], scalarConstant(nb, nl, et, (double)count));
+    });
+  return c.replace(r);
+}
+
+//===----------------------------------------------------------------------===//
+// Normalizations
+//===----------------------------------------------------------------------===//
+
+LogicalResult lowerBatchNorm(NodeContext &c) {
+  auto in = c.inputType(0);
+  auto rt = c.rankedResultType(0);
+  if (failed(requireStaticShape(c, in, "the input")))
+    return failure();
+  if (c.intAttr("training_mode", 0) != 0)
+    return c.fail("attribute 'training_mode' = 1 is not supported (inference only)");
+  if (c.opset() < 7 && c.intAttr("is_test", 0) == 0)
+    return c.fail("attribute 'is_test' = 0 (training) is not supported (inference only)");
+  for (unsigned i = 1; i < c.numResults(); ++i)
+    if (!c.op->getResult(i).use_empty())
+      return c.fail("output " + Twine(i) +
+                    " (a training statistic) is not supported (inference only)");
+  Type et = in.getElementType();
+  if (!isFloat(et))
+    return c.fail("only floating-point element types are supported");
+  if (in.getRank() < 2)
+    return c.fail("the input must have rank >= 2");
+  // spatial = 0 (opset < 9): the parameters have the shape of one sample, [C, D1, ...].
+  bool spatial = c.opset() >= 9 || c.intAttr("spatial", 1) != 0;
+  SmallVector<int64_t> paramShape = {in.getDimSize(1)};
+  if (!spatial)
+    paramShape.assign(in.getShape().begin() + 1, in.getShape().end());
+  for (unsigned i = 1; i <= 4; ++i) {
+    auto pt = c.inputType(i);
+    if (!pt || pt.getShape() != ArrayRef<int64_t>(paramShape))
+      return c.fail("input " + Twine(i) + " (scale, B, mean, var) must have the shape [" +
+                    Twine(paramShape.front()) + (spatial ? "]" : ", ...]"));
+  }
+  double eps = c.floatAttr("epsilon", 1e-5f);
+  OpBuilder &b = c.rewriter;
+  Location loc = c.loc;
+  auto paramType = RankedTensorType::get(paramShape, et);
+  auto toEt = [&](OpBuilder &nb, Location nl, Value v) {
+    return castScalar(nb, nl, v, et, false, false);
+  };
+  // Per channel: a = scale / sqrt(var + eps).
+  Value factor = buildElementwise(b, loc, {c.input(1), c.input(4)}, paramType,
+                                  [&](OpBuilder &nb, Location nl, ValueRange a) {
+                                    return mulF(nb, nl, toEt(nb, nl, a[0]),
+                                                invStd(nb, nl, toEt(nb, nl, a[1]), eps));
+                                  });
+  int64_t rank = in.getRank();
+  Value mean = c.input(3), bias = c.input(2);
+  if (spatial) {
+    factor = alignDims(b, loc, factor, 1, rank);
+    mean = alignDims(b, loc, mean, 1, rank);
+    bias = alignDims(b, loc, bias, 1, rank);
+  }
+  // y = (x - mean) * a + B.
+  Value y = buildElementwise(b, loc, {c.input(0), mean, factor, bias}, rt,
+                             [&](OpBuilder &nb, Location nl, ValueRange a) {
+                               Value d = subF(nb, nl, a[0], toEt(nb, nl, a[1]));
+                               return addF(nb, nl, mulF(nb, nl, d, a[2]), toEt(nb, nl, a[3]));
+                             });
+  SmallVector<Value> results = {y};
+  for (unsigned i = 1; i < c.numResults(); ++i)
+    results.push_back(createEmpty(b, loc, c.rankedResultType(i))); // unused outputs
+  return c.replace(results);
+}
+
+/// Mean and 1/sqrt(var + eps) of `x` over `dims` (kept with size 1), two-pass.
+std::pair<Value, Value> meanAndInvStd(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> dims,
+                                      double eps) {
+  auto t = cast<RankedTensorType>(x.getType());
+  Type et = t.getElementType();
+  double count = 1;
+  for (int64_t d : dims)
+    count *= t.getDimSize(d);
+  auto keptType = RankedTensorType::get(keepDimsShape(t, dims), et);
+  Value sum = reduceNamedKeepDims(b, loc, x, dims, zeroOf(b, loc, et),
+                                  [](OpBuilder &nb, Location nl, Value v, Value acc) -> Value {
+                                    return addF(nb, nl, v, acc);
+                                  });
+  Value mean = buildElementwise(b, loc, {sum}, keptType,
+                                [&](OpBuilder &nb, Location nl, ValueRange a) {
+                                  return divF(nb, nl, a[0], scalarConstant(nb, nl, et, count));
+                                });
+  Value sq = reduceKeepDims(b, loc, x, {mean}, dims, zeroOf(b, loc, et),
+                            [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+                              Value d = subF(nb, nl, a[0], a[1]);
+                              return addF(nb, nl, a[2], mulF(nb, nl, d, d));
+                            });
+  Value inv = buildElementwise(b, loc, {sq}, keptType,
+                               [&](OpBuilder &nb, Location nl, ValueRange a) {
+                                 Value var = divF(nb, nl, a[0], scalarConstant(nb, nl, et, count));
+                                 return invStd(nb, nl, var, eps);
+                               });
+  return {mean, inv};
+}
+
+LogicalResult lowerInstanceNorm(NodeContext &c) {
+  auto in = c.inputType(0);
+  auto rt = c.rankedResultType(0);
+  if (failed(requireStaticShape(c, in, "the input")))
+    return failure();
+  Type et = in.getElementType();
+  if (!isFloat(et))
+    return c.fail("only floating-point element types are supported");
+  int64_t rank = in.getRank();
+  if (rank < 3)
+    return c.fail("the input must have at least one spatial dimension");
+  for (unsigned i = 1; i <= 2; ++i) {
+    auto pt = c.inputType(i);
+    if (!pt || pt.getRank() != 1 || pt.getDimSize(0) != in.getDimSize(1))
+      return c.fail("input " + Twine(i) + " (scale, B) must have the shape [" +
+                    Twine(in.getDimSize(1)) + "]");
+  }
+  double eps = c.floatAttr("epsilon", 1e-5f);
+  OpBuilder &b = c.rewriter;
+  Location loc = c.loc;
+  SmallVector<int64_t> dims;
+  for (int64_t i = 2; i < rank; ++i)
+    dims.push_back(i);
+  auto [mean, inv] = meanAndInvStd(b, loc, c.input(0), dims, eps);
+  Value scale = alignDims(b, loc, c.input(1), 1, rank);
+  Value bias = alignDims(b, loc, c.input(2), 1, rank);
+  // Per (n, c): a = scale * inv.
+  auto keptType = cast<RankedTensorType>(inv.getType());
+  Value factor = buildElementwise(b, loc, {inv, scale}, keptType,
+                                  [](OpBuilder &nb, Location nl, ValueRange a) {
+                                    return mulF(nb, nl, a[0], a[1]);
+                                  });
+  return c.replace(buildElementwise(b, loc, {c.input(0), mean, factor, bias}, rt,
+                                    [](OpBuilder &nb, Location nl, ValueRange a) {
+                                      Value d = subF(nb, nl, a[0], a[1]);
+                                      return addF(nb, nl, mulF(nb, nl, d, a[2]), a[3]);
+                                    }));
+}
+
+LogicalResult lowerLayerNorm(NodeContext &c) {
+  auto in = c.inputType(0);
+  auto rt = c.rankedResultType(0);
+  if (failed(requireStaticShape(c, in, "the input")))
+    return failure();
+  Type et = in.getElementType();
+  if (!isFloat(et))
+    return c.fail("only floating-point element types are supported");
+  int64_t rank = in.getRank();
+  auto axis = normalizeAxis(c.intAttr("axis", -1), rank);
+  if (!axis || rank == 0)
+    return c.fail("attribute 'axis' = " + Twine(c.intAttr("axis", -1)) +
+                  " is out of range for rank " + Twine(rank));
+  OpBuilder &b = c.rewriter;
+  Location loc = c.loc;
+  // stash_type: the element type of the statistics (TensorProto codes).
+  int64_t stash = c.intAttr("stash_type", 1);
+  Type st;
+  switch (stash) {
+  case 1: st = b.getF32Type(); break;
+  case 10: st = b.getF16Type(); break;
+  case 11: st = b.getF64Type(); break;
+  case 16: st = b.getBF16Type(); break;
+  default:
+    return c.fail("attribute 'stash_type' = " + Twine(stash) + " is not supported");
+  }
+  SmallVector<int64_t> normShape(in.getShape().begin() + *axis, in.getShape().end());
+  for (unsigned i = 1; i <= 2; ++i) {
+    if (!c.hasInput(i))
+      continue;
+    auto pt = c.inputType(i);
+    if (failed(requireStaticShape(c, pt, i == 1 ? "Scale" : "B")))
+      return failure();
+    auto bs = broadcastShapes({SmallVector<int64_t>(pt.getShape()), normShape});
+    if (failed(bs) || ArrayRef<int64_t>(*bs) != ArrayRef<int64_t>(normShape))
+      return c.fail(Twine(i == 1 ? "Scale" : "B") +
+                    " does not broadcast to the normalized dimensions");
+  }
+  if (!c.hasInput(1))
+    return c.fail("input Scale is required");
+  SmallVector<int64_t> dims;
+  for (int64_t i = *axis; i < rank; ++i)
+    dims.push_back(i);
+  Value x = c.input(0);
+  if (st != et)
+    x = buildElementwise(b, loc, {x}, RankedTensorType::get(in.getShape(), st),
+                         [&](OpBuilder &nb, Location nl, ValueRange a) {
+                           return castScalar(nb, nl, a[0], st, false, false);
+                         });
+  auto [mean, inv] = meanAndInvStd(b, loc, x, dims, c.floatAttr("epsilon", 1e-5f));
+  // y = cast((x - mean) * inv) * scale + B.
+  SmallVector<Value> ins = {x, mean, inv, c.input(1)};
+  if (c.hasInput(2))
+    ins.push_back(c.input(2));
+  Value y = buildElementwise(b, loc, ins, rt, [&](OpBuilder &nb, Location nl, ValueRange a) {
+    Value nrm = castScalar(nb, nl, mulF(nb, nl, subF(nb, nl, a[0], a[1]), a[2]), et, false, false);
+    Value v = mulF(nb, nl, nrm, a[3]);
+    if (a.size() > 4)
+      v = addF(nb, nl, v, a[4]);
+    return v;
+  });
+  SmallVector<Value> results = {y, mean, inv};
+  for (unsigned i = 1; i < c.numResults(); ++i) {
+    auto want = c.rankedResultType(i);
+    if (want != results[i].getType()) {
+      if (!c.op->getResult(i).use_empty())
+        return c.fail("output " + Twine(i) + " does not have the type of the statistics (" +
+                      "the stash_type element type, reduced dims kept with size 1)");
+      results[i] = createEmpty(b, loc, want);
+    }
+  }
+  results.resize(c.numResults());
+  return c.replace(results);
+}
+
+LogicalResult lowerLpNorm(NodeContext &c) {
+  auto in = c.inputType(0);
+  auto rt = c.rankedResultType(0);
+  if (failed(requireStaticShape(c, in, "the input")))
+    return failure();
+  Type et = in.getElementType();
+  if (!isFloat(et))
+    return c.fail("only floating-point element types are supported");
+  int64_t rank = in.getRank();
+  auto axis = normalizeAxis(c.intAttr("axis", -1), rank);
+  if (!axis || rank == 0)
+    return c.fail("attribute 'axis' = " + Twine(c.intAttr("axis", -1)) +
+                  " is out of range for rank " + Twine(rank));
+  int64_t p = c.intAttr("p", 2);
+  if (p != 1 && p != 2)
+    return c.fail("attribute 'p' = " + Twine(p) + " is not supported (only 1 and 2)");
+  OpBuilder &b = c.rewriter;
+  Location loc = c.loc;
+  Value norm = reduceNamedKeepDims(b, loc, c.input(0), {*axis}, zeroOf(b, loc, et),
+                                   [&](OpBuilder &nb, Location nl, Value v, Value acc) -> Value {
+                                     Value t = p == 1 ? math::AbsFOp::create(nb, nl, v).getResult()
+                                                      : mulF(nb, nl, v, v);
+                                     return addF(nb, nl, t, acc);
+                                   });
+  return c.replace(buildElementwise(b, loc, {c.input(0), norm}, rt,
+                                    [&](OpBuilder &nb, Location nl, ValueRange a) {
+                                      Value n = a[1];
+                                      if (p == 2)
+                                        n = math::SqrtOp::create(nb, nl, n);
+                                      return divF(nb, nl, a[0], n);
+                                    }));
+}
+
+} // namespace
+
+void registerPoolingNormOps(OnnxHandlerTable &t) {
+  t.add("MaxPool", [](NodeContext &c) { return lowerPool(c, true); });
+  t.add("AveragePool", [](NodeContext &c) { return lowerPool(c, false); });
+  t.add("GlobalAveragePool", [](NodeContext &c) { return lowerGlobalPool(c, false); });
+  t.add("GlobalMaxPool", [](NodeContext &c) { return lowerGlobalPool(c, true); });
+  t.add("BatchNormalization", lowerBatchNorm);
+  t.add("InstanceNormalization", lowerInstanceNorm);
+  t.add("LayerNormalization", lowerLayerNorm);
+  t.add("LpNormalization", lowerLpNorm);
+}
 
 } // namespace sparq::onnx

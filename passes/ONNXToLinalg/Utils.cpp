@@ -332,3 +332,142 @@ std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank) {
 }
 
 } // namespace sparq::onnx
+
+//===----------------------------------------------------------------------===//
+// Linear / PoolingNorm group (Linear.cpp, PoolingNorm.cpp): static reshapes, padding and the
+// sliding windows of convolutions and pools.
+//===----------------------------------------------------------------------===//
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+
+namespace sparq::onnx {
+
+LogicalResult requireStaticShape(const NodeContext &c, RankedTensorType t, const Twine &what) {
+  if (!t || !t.hasStaticShape())
+    return c.fail(what + " must have a static shape (pin input shapes with --input-shape)");
+  return success();
+}
+
+Value reshapeStatic(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> shape) {
+  auto src = cast<RankedTensorType>(v.getType());
+  if (src.getShape() == shape)
+    return v;
+  auto dst = RankedTensorType::get(shape, src.getElementType());
+  if (src.getRank() > dst.getRank()) {
+    if (auto assoc = getReassociationIndicesForReshape(src, dst))
+      return tensor::CollapseShapeOp::create(b, loc, dst, v, *assoc);
+  } else if (src.getRank() < dst.getRank()) {
+    if (auto assoc = getReassociationIndicesForReshape(dst, src))
+      return tensor::ExpandShapeOp::create(b, loc, dst, v, *assoc);
+  }
+  // No single reassociation: through 1-D (or 0-D <-> 1-D).
+  auto all = [](int64_t rank) {
+    ReassociationIndices r;
+    for (int64_t i = 0; i < rank; ++i)
+      r.push_back(i);
+    return SmallVector<ReassociationIndices>(rank ? 1 : 0, r);
+  };
+  auto flatType = RankedTensorType::get({src.getNumElements()}, src.getElementType());
+  Value flat = v;
+  if (src.getRank() != 1)
+    flat = src.getRank() == 0
+               ? tensor::ExpandShapeOp::create(b, loc, flatType, v, all(0)).getResult()
+               : tensor::CollapseShapeOp::create(b, loc, flatType, v, all(src.getRank()))
+                     .getResult();
+  if (dst.getRank() == 1)
+    return flat;
+  if (dst.getRank() == 0)
+    return tensor::CollapseShapeOp::create(b, loc, dst, flat, all(0));
+  return tensor::ExpandShapeOp::create(b, loc, dst, flat, all(dst.getRank()));
+}
+
+Value padStatic(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> lo, ArrayRef<int64_t> hi,
+                Value padValue) {
+  auto t = cast<RankedTensorType>(v.getType());
+  if (llvm::all_of(lo, [](int64_t p) { return p == 0; }) &&
+      llvm::all_of(hi, [](int64_t p) { return p == 0; }))
+    return v;
+  SmallVector<int64_t> shape(t.getShape());
+  for (int64_t i = 0; i < t.getRank(); ++i)
+    shape[i] += lo[i] + hi[i];
+  return tensor::PadOp::create(b, loc, RankedTensorType::get(shape, t.getElementType()), v,
+                               getAsIndexOpFoldResult(b.getContext(), lo),
+                               getAsIndexOpFoldResult(b.getContext(), hi), padValue);
+}
+
+namespace {
+std::string joinInts(ArrayRef<int64_t> v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(v[i]);
+  return s + "]";
+}
+} // namespace
+
+FailureOr<SlidingWindow> readSlidingWindow(const NodeContext &c, RankedTensorType in,
+                                           ArrayRef<int64_t> kernel, RankedTensorType out,
+                                           bool ceilMode) {
+  size_t n = in.getRank() - 2;
+  SlidingWindow w;
+  w.kernel.assign(kernel.begin(), kernel.end());
+  w.strides = c.intsAttr("strides", SmallVector<int64_t>(n, 1));
+  w.dilations = c.intsAttr("dilations", SmallVector<int64_t>(n, 1));
+  SmallVector<int64_t> pads = c.intsAttr("pads", SmallVector<int64_t>(2 * n, 0));
+  auto checkCount = [&](StringRef name, ArrayRef<int64_t> v, size_t want) -> LogicalResult {
+    if (v.size() == want)
+      return success();
+    return c.fail("attribute '" + name + "' has " + Twine(v.size()) + " entries, expected " +
+                  Twine(want) + " for " + Twine(n) + " spatial dimensions");
+  };
+  auto checkMin = [&](StringRef name, ArrayRef<int64_t> v, int64_t min) -> LogicalResult {
+    if (llvm::all_of(v, [&](int64_t x) { return x >= min; }))
+      return success();
+    return c.fail("attribute '" + name + "' = " + joinInts(v) + " has entries below " +
+                  Twine(min));
+  };
+  if (failed(checkCount("kernel_shape", w.kernel, n)) ||
+      failed(checkCount("strides", w.strides, n)) ||
+      failed(checkCount("dilations", w.dilations, n)) ||
+      failed(checkCount("pads", pads, 2 * n)) || failed(checkMin("kernel_shape", w.kernel, 1)) ||
+      failed(checkMin("strides", w.strides, 1)) ||
+      failed(checkMin("dilations", w.dilations, 1)) || failed(checkMin("pads", pads, 0)))
+    return failure();
+  std::string autoPad = c.stringAttr("auto_pad", "NOTSET");
+  w.padLo.assign(pads.begin(), pads.begin() + n);
+  w.padHi.assign(pads.begin() + n, pads.end());
+  for (size_t i = 0; i < n; ++i) {
+    int64_t size = in.getDimSize(2 + i);
+    int64_t extent = (w.kernel[i] - 1) * w.dilations[i] + 1;
+    if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+      int64_t o = (size + w.strides[i] - 1) / w.strides[i];
+      int64_t total = std::max<int64_t>((o - 1) * w.strides[i] + extent - size, 0);
+      int64_t half = total / 2;
+      w.padLo[i] = autoPad == "SAME_UPPER" ? half : total - half;
+      w.padHi[i] = total - w.padLo[i];
+    } else if (autoPad == "VALID") {
+      w.padLo[i] = w.padHi[i] = 0;
+    } else if (autoPad != "NOTSET") {
+      (void)c.fail("attribute 'auto_pad' = '" + autoPad + "' is not supported");
+      return failure();
+    }
+    int64_t span = size + w.padLo[i] + w.padHi[i];
+    if (span < extent) {
+      (void)c.fail("the window extent " + Twine(extent) + " along spatial dimension " + Twine(i) +
+                   " exceeds the padded input size " + Twine(span));
+      return failure();
+    }
+    int64_t floorOut = (span - extent) / w.strides[i] + 1;
+    int64_t ceilOut = (span - extent + w.strides[i] - 1) / w.strides[i] + 1;
+    int64_t o = out.getDimSize(2 + i);
+    if (ceilMode ? (o < floorOut || o > ceilOut) : o != floorOut) {
+      (void)c.fail("the result size " + Twine(o) + " along spatial dimension " + Twine(i) +
+                   " does not match the window (expected " + Twine(ceilMode ? ceilOut : floorOut) +
+                   ")");
+      return failure();
+    }
+    w.ceilHi.push_back(std::max<int64_t>(0, (o - 1) * w.strides[i] + extent - span));
+  }
+  return w;
+}
+
+} // namespace sparq::onnx
