@@ -39,3 +39,14 @@ func.func @bool_fill(%init: tensor<3x4x5xi1>) -> tensor<3x4x5xi1> {
   %r = linalg.fill ins(%t : i1) outs(%init : tensor<3x4x5xi1>) -> tensor<3x4x5xi1>
   return %r : tensor<3x4x5xi1>
 }
+
+// Whole untiled tensors are not turned into one huge vector (which would need a stack
+// temporary of the same size once lowered): a 4x13x48x38 fill stays a linalg.fill.
+// CHECK-LABEL: func.func @big_fill
+// CHECK: linalg.fill
+// CHECK-NOT: vector.transfer_write
+func.func @big_fill(%init: tensor<4x13x48x38xf32>) -> tensor<4x13x48x38xf32> {
+  %z = arith.constant 0.0 : f32
+  %r = linalg.fill ins(%z : f32) outs(%init : tensor<4x13x48x38xf32>) -> tensor<4x13x48x38xf32>
+  return %r : tensor<4x13x48x38xf32>
+}
