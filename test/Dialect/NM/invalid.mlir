@@ -220,32 +220,32 @@ func.func @pack_not_sparse() -> (tensor<1x2xf32>, tensor<1x1xi8>) {
 
 // -----
 
-func.func @qconv_codes(%x: tensor<1x16x8x8xf32>, %c: tensor<32x72xi8>, %i: tensor<32x36xi8>, %s: tensor<32x1xf32>) {
+func.func @qconv_codes(%x: tensor<1x16x8x8xf32>, %c: tensor<32x72xi8>, %i: tensor<32x18xi8>, %s: tensor<32x1xf32>) {
   // expected-error @+1 {{'sparq_nm.quantized_conv2d' op codes must have shape 32x36 (4-bit codes of the 72 kept values per row), got 32x72}}
-  %y = sparq_nm.quantized_conv2d %x, %c, %i, %s {pattern = #sparq_nm.pattern<2:4>, scheme = #sparq_quant.scheme<bits = 4, signed, symmetric, per_channel>, kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>} : (tensor<1x16x8x8xf32>, tensor<32x72xi8>, tensor<32x36xi8>, tensor<32x1xf32>) -> tensor<1x32x8x8xf32>
+  %y = sparq_nm.quantized_conv2d %x, %c, %i, %s {pattern = #sparq_nm.pattern<2:4>, scheme = #sparq_quant.scheme<bits = 4, signed, symmetric, per_channel>, kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>} : (tensor<1x16x8x8xf32>, tensor<32x72xi8>, tensor<32x18xi8>, tensor<32x1xf32>) -> tensor<1x32x8x8xf32>
   return
 }
 
 // -----
 
-func.func @qconv_codes_rank(%x: tensor<1x16x8x8xf32>, %c: tensor<36xi8>, %i: tensor<32x36xi8>, %s: tensor<32x1xf32>) {
+func.func @qconv_codes_rank(%x: tensor<1x16x8x8xf32>, %c: tensor<36xi8>, %i: tensor<32x18xi8>, %s: tensor<32x1xf32>) {
   // expected-error @+1 {{'sparq_nm.quantized_conv2d' op codes must be a 2-D [rows, K] weight, got rank 1}}
-  %y = sparq_nm.quantized_conv2d %x, %c, %i, %s {pattern = #sparq_nm.pattern<2:4>, scheme = #sparq_quant.scheme<bits = 4, signed, symmetric, per_channel>, kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>} : (tensor<1x16x8x8xf32>, tensor<36xi8>, tensor<32x36xi8>, tensor<32x1xf32>) -> tensor<1x32x8x8xf32>
+  %y = sparq_nm.quantized_conv2d %x, %c, %i, %s {pattern = #sparq_nm.pattern<2:4>, scheme = #sparq_quant.scheme<bits = 4, signed, symmetric, per_channel>, kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>} : (tensor<1x16x8x8xf32>, tensor<36xi8>, tensor<32x18xi8>, tensor<32x1xf32>) -> tensor<1x32x8x8xf32>
   return
 }
 
 // -----
 
-func.func @qconv_result(%x: tensor<1x16x8x8xf32>, %c: tensor<32x36xi8>, %i: tensor<32x36xi8>, %s: tensor<32x1xf32>) {
+func.func @qconv_result(%x: tensor<1x16x8x8xf32>, %c: tensor<32x36xi8>, %i: tensor<32x18xi8>, %s: tensor<32x1xf32>) {
   // expected-error @+1 {{'sparq_nm.quantized_conv2d' op result must have shape 1x32x6x6 (the convolution's NCHW output), got 1x32x8x8}}
-  %y = sparq_nm.quantized_conv2d %x, %c, %i, %s {pattern = #sparq_nm.pattern<2:4>, scheme = #sparq_quant.scheme<bits = 4, signed, symmetric, per_channel>, kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>} : (tensor<1x16x8x8xf32>, tensor<32x36xi8>, tensor<32x36xi8>, tensor<32x1xf32>) -> tensor<1x32x8x8xf32>
+  %y = sparq_nm.quantized_conv2d %x, %c, %i, %s {pattern = #sparq_nm.pattern<2:4>, scheme = #sparq_quant.scheme<bits = 4, signed, symmetric, per_channel>, kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>} : (tensor<1x16x8x8xf32>, tensor<32x36xi8>, tensor<32x18xi8>, tensor<32x1xf32>) -> tensor<1x32x8x8xf32>
   return
 }
 
 // -----
 
-func.func @qconv_bias(%x: tensor<1x16x8x8xf32>, %c: tensor<32x36xi8>, %i: tensor<32x36xi8>, %s: tensor<32x1xf32>, %b: tensor<4xf32>) {
+func.func @qconv_bias(%x: tensor<1x16x8x8xf32>, %c: tensor<32x36xi8>, %i: tensor<32x18xi8>, %s: tensor<32x1xf32>, %b: tensor<4xf32>) {
   // expected-error @+1 {{'sparq_nm.quantized_conv2d' op bias must have shape 32 (one per filter), got 4}}
-  %y = sparq_nm.quantized_conv2d %x, %c, %i, %s bias %b {pattern = #sparq_nm.pattern<2:4>, scheme = #sparq_quant.scheme<bits = 4, signed, symmetric, per_channel>, kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>} : (tensor<1x16x8x8xf32>, tensor<32x36xi8>, tensor<32x36xi8>, tensor<32x1xf32>, tensor<4xf32>) -> tensor<1x32x8x8xf32>
+  %y = sparq_nm.quantized_conv2d %x, %c, %i, %s bias %b {pattern = #sparq_nm.pattern<2:4>, scheme = #sparq_quant.scheme<bits = 4, signed, symmetric, per_channel>, kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>} : (tensor<1x16x8x8xf32>, tensor<32x36xi8>, tensor<32x18xi8>, tensor<32x1xf32>, tensor<4xf32>) -> tensor<1x32x8x8xf32>
   return
 }

@@ -35,9 +35,9 @@ func.func @patterns(%w: tensor<4x48xf32>) -> (tensor<4x48xf32>, tensor<4x48xf32>
 }
 
 // CHECK-LABEL: func.func @quantized_conv
-// 2:4 over K = 16*3*3 = 144: 72 kept values -> 36 bytes of 4-bit codes, 36 bytes of indices.
+// 2:4 over K = 16*3*3 = 144: 72 kept values -> 36 bytes of 4-bit codes, 18 bytes of 2-bit indices.
 // CHECK: sparq_nm.quantized_conv2d %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} bias %{{.*}} {dilations = array<i64: 1, 1>, kernel = array<i64: 3, 3>, pads = array<i64: 1, 1, 1, 1>, pattern = #sparq_nm.pattern<2:4>, scheme = #sparq_quant.scheme<bits = 4, signed, symmetric, per_channel>, strides = array<i64: 1, 1>}
-func.func @quantized_conv(%x: tensor<1x16x8x8xf32>, %c: tensor<32x36xi8>, %i: tensor<32x36xi8>, %s: tensor<32x1xf32>, %b: tensor<32xf32>) -> tensor<1x32x8x8xf32> {
-  %y = sparq_nm.quantized_conv2d %x, %c, %i, %s bias %b {pattern = #sparq_nm.pattern<2:4>, scheme = #sparq_quant.scheme<bits = 4, signed, symmetric, per_channel>, kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>} : (tensor<1x16x8x8xf32>, tensor<32x36xi8>, tensor<32x36xi8>, tensor<32x1xf32>, tensor<32xf32>) -> tensor<1x32x8x8xf32>
+func.func @quantized_conv(%x: tensor<1x16x8x8xf32>, %c: tensor<32x36xi8>, %i: tensor<32x18xi8>, %s: tensor<32x1xf32>, %b: tensor<32xf32>) -> tensor<1x32x8x8xf32> {
+  %y = sparq_nm.quantized_conv2d %x, %c, %i, %s bias %b {pattern = #sparq_nm.pattern<2:4>, scheme = #sparq_quant.scheme<bits = 4, signed, symmetric, per_channel>, kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>} : (tensor<1x16x8x8xf32>, tensor<32x36xi8>, tensor<32x18xi8>, tensor<32x1xf32>, tensor<32xf32>) -> tensor<1x32x8x8xf32>
   return %y : tensor<1x32x8x8xf32>
 }
