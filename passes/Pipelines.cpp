@@ -35,7 +35,6 @@ void buildContractPipeline(OpPassManager &pm, const PipelineOptions &options) {
 void buildCPUCodegenPipeline(OpPassManager &pm, const PipelineOptions &options) {
   // Compressed ops run through their reference lowering.
   pm.addPass(createConvertCompressedToLinalgPass());
-  pm.addPass(createPrepareEntryPass());
   if (options.optLevel > 0) {
     addTextual(pm, "func.func(linalg-fuse-elementwise-ops),canonicalize,cse");
     LinalgDistributePassOptions distribute;
@@ -44,6 +43,9 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const PipelineOptions &options) 
     pm.addNestedPass<func::FuncOp>(createLinalgTileAndVectorizePass(tv));
     pm.addPass(createCanonicalizerPass());
   }
+  // After fusion and tiling: its output copies are plain (rank-0 copies crash the elementwise
+  // fusion pass) and need no tiling.
+  pm.addPass(createPrepareEntryPass());
   addTextual(pm, "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
                  "one-shot-bufferize{bufferize-function-boundaries=1 "
                  "function-boundary-type-conversion=identity-layout-map},"

@@ -105,7 +105,6 @@ struct ConvertONNXToLinalgPass
 
     OnnxHandlerTable table;
     registerElementwiseOps(table);
-    registerCoreOps(table);
     registerLinearOps(table);
     registerPoolingNormOps(table);
     registerReductionOps(table);
