@@ -212,7 +212,7 @@ void registerElementwiseOps(OnnxHandlerTable &t) {
   auto addFloatFn = [&](StringRef name,
                         std::function<Value(OpBuilder &, Location, Value, NodeContext &)> f) {
     t.add(name, [f](NodeContext &c) -> LogicalResult {
-      if (!isFloat(c.rankedResultType(0).getElementType()))
+      if (!c.inputType(0) || !isFloat(c.inputType(0).getElementType()))
         return c.fail("only floating-point element types are supported");
       return lowerElementwise(c, [&](OpBuilder &b, Location l, ValueRange a, NodeContext &nc) {
         return f(b, l, a[0], nc);
