@@ -106,6 +106,68 @@ def CompressWeightsPass : Pass<"sparq-compress-weights", "mlir::ModuleOp"> {
                            "mlir::tensor::TensorDialect"];
 }
 
+class SparqCompressionTechniquePass<string flag> : Pass<flag, "mlir::ModuleOp"> {
+  let dependentDialects = ["sparq::nm::SparqNMDialect", "sparq::quant::SparqQuantDialect",
+                           "sparq::shiftadd::SparqShiftAddDialect",
+                           "mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
+def NMPrunePass : SparqCompressionTechniquePass<"sparq-nm-prune"> {
+  let summary = "N:M magnitude pruning of MatMul/Gemm/Conv weights (packed sparq_nm consumers)";
+  let description = [{
+    `sparq-compress-weights` restricted to N:M sparsity: every selected weight is pruned by
+    magnitude along its reduction dimension and the node becomes `sparq_nm.matmul` /
+    `sparq_nm.conv2d` with packed values and indices. Techniques are applied to a layer once;
+    to combine pruning with quantization (pruning first), use `sparq-compress-weights` with both
+    `sparsity` and `wbits`.
+  }];
+  let options = [
+    Option<"n", "n", "unsigned", "2", "kept values per group (N)">,
+    Option<"m", "m", "unsigned", "4", "group size along K (M, at most 16)">,
+    Option<"only", "only", "std::string", "\"\"", "regex of node / weight names to compress">,
+    Option<"skip", "skip", "std::string", "\"\"", "regex of node / weight names to leave dense">
+  ];
+}
+
+def QuantQuantizePass : SparqCompressionTechniquePass<"sparq-quant-quantize"> {
+  let summary = "Round-to-nearest weight quantization (packed sparq_quant consumers)";
+  let description = [{
+    `sparq-compress-weights` restricted to uniform quantization: 1-8 bits, symmetric or
+    asymmetric, per-tensor, per-channel or group-wise along K, optional clipping search and
+    outlier channel rearrangement (`rearrange-channels`, folded into the activation's producer).
+    The node becomes `sparq_quant.matmul` / `sparq_quant.conv2d` with sub-byte packed codes.
+  }];
+  let options = [
+    Option<"bits", "bits", "unsigned", "4", "bits per weight (1-8)">,
+    Option<"group", "group", "int64_t", "128", "group size along K (0: per channel, -1: per tensor)">,
+    Option<"symmetric", "symmetric", "bool", "true", "symmetric (signed) or asymmetric codes">,
+    Option<"searchClip", "search-clip", "bool", "false", "search the clipping ratio per group">,
+    Option<"rearrangeChannels", "rearrange-channels", "bool", "false",
+           "outlier channel rearrangement (MatMul/Gemm)">,
+    Option<"only", "only", "std::string", "\"\"", "regex of node / weight names to compress">,
+    Option<"skip", "skip", "std::string", "\"\"", "regex of node / weight names to leave dense">
+  ];
+}
+
+def ShiftAddFitPass : SparqCompressionTechniquePass<"sparq-shiftadd-fit"> {
+  let summary = "Binary-coded (shift-add) reparameterization of MatMul/Gemm weights";
+  let description = [{
+    `sparq-compress-weights` restricted to shift-add: each selected MatMul/Gemm weight is fitted
+    with `q` binary planes and group-wise scales by alternating refinement (optionally
+    power-of-two scales) and the node becomes `sparq_shiftadd.lut_matmul`.
+  }];
+  let options = [
+    Option<"q", "q", "unsigned", "2", "binary planes (1-8)">,
+    Option<"group", "group", "int64_t", "128", "scale group size along K">,
+    Option<"pow2", "pow2", "bool", "false", "round scales to powers of two">,
+    Option<"rearrangeChannels", "rearrange-channels", "bool", "false",
+           "outlier channel rearrangement before fitting">,
+    Option<"only", "only", "std::string", "\"\"", "regex of node / weight names to compress">,
+    Option<"skip", "skip", "std::string", "\"\"", "regex of node / weight names to leave dense">
+  ];
+}
+
 def QuantReorderPass : Pass<"sparq-quant-reorder", "mlir::ModuleOp"> {
   let summary = "Rewrite quantize-then-prune chains into prune-then-quantize";
   let description = [{
