@@ -638,19 +638,15 @@ struct LowerPackSigns : OpRewritePattern<shiftadd::PackSignsOp> {
       return failure();
     int64_t k = inType.getDimSize(2);
     Value signs = op.getSigns();
+    // A sign plane is a row of 1-bit codes: 1 for +1 (x >= 0), 0 for -1.
     Value r = generate(rewriter, op.getLoc(), op.getCodes().getType(), {}, [&](Body &bb) {
-      Value p = bb.index(0), row = bb.index(1), j = bb.index(2);
-      Value byte = bb.cI32(0);
-      for (unsigned i = 0; i < 8; ++i) {
-        Value e = bb.add(bb.mul(j, bb.cIdx(8)), bb.cIdx(i));
-        Value x = bb.extract(signs, {p, row, bb.minIdx(e, bb.cIdx(k - 1))});
+      Value p = bb.index(0), row = bb.index(1);
+      Value byte = bb.packedByte(bb.index(2), 1, k, [&](Value e) -> Value {
+        Value x = bb.extract(signs, {p, row, e});
         Value zero = arith::ConstantOp::create(bb.b, bb.loc, bb.b.getFloatAttr(x.getType(), 0.0));
-        Value pos = arith::AndIOp::create(
-            bb.b, bb.loc, bb.ult(e, bb.cIdx(k)),
-            arith::CmpFOp::create(bb.b, bb.loc, arith::CmpFPredicate::UGE, x, zero));
-        byte = arith::OrIOp::create(bb.b, bb.loc, byte,
-                                    bb.select(pos, bb.cI32(1 << i), bb.cI32(0)));
-      }
+        Value pos = arith::CmpFOp::create(bb.b, bb.loc, arith::CmpFPredicate::UGE, x, zero);
+        return arith::ExtUIOp::create(bb.b, bb.loc, bb.b.getI32Type(), pos).getResult();
+      });
       return arith::TruncIOp::create(bb.b, bb.loc, bb.b.getI8Type(), byte).getResult();
     });
     rewriter.replaceOp(op, r);
