@@ -209,24 +209,12 @@ LogicalResult MatmulOp::verify() {
 }
 
 LogicalResult Conv2DOp::verify() {
-  if (failed(verifyRank2(*this, "values", getValues().getType())))
-    return failure();
-  auto in = getInput().getType();
-  int64_t f = getValues().getType().getDimSize(0);
-  auto outShape = sparq::verifyConv2DShapes(*this, in, f, getKernel(), getStrides(),
-                                            getDilations(), getPads());
-  if (failed(outShape))
-    return failure();
-  int64_t c = in.getDimSize(1);
-  int64_t k = ShapedType::isDynamic(c) ? c : c * getKernel()[0] * getKernel()[1];
-  if (failed(verifyPacked(*this, getPattern(), f, k, getValues().getType(),
-                          getIndices().getType())))
-    return failure();
-  if (getBias() &&
-      failed(sparq::verifyShape(*this, "bias", getBias().getType(), {f}, "one per filter")))
-    return failure();
-  return sparq::verifyShape(*this, "result", getResult().getType(), *outShape,
-                            "the convolution's NCHW output");
+  return sparq::verifyConv2DConsumer(
+      *this, getInput().getType(), "values", getValues().getType(), getKernel(), getStrides(),
+      getDilations(), getPads(), getBias(), getResult().getType(), [&](int64_t f, int64_t k) {
+        return verifyPacked(*this, getPattern(), f, k, getValues().getType(),
+                            getIndices().getType());
+      });
 }
 
 namespace {
@@ -278,24 +266,12 @@ LogicalResult QuantizedMatmulOp::verify() {
 }
 
 LogicalResult QuantizedConv2DOp::verify() {
-  if (failed(verifyRank2(*this, "codes", getCodes().getType())))
-    return failure();
-  auto in = getInput().getType();
-  int64_t f = getCodes().getType().getDimSize(0);
-  auto outShape = sparq::verifyConv2DShapes(*this, in, f, getKernel(), getStrides(),
-                                            getDilations(), getPads());
-  if (failed(outShape))
-    return failure();
-  int64_t c = in.getDimSize(1);
-  int64_t k = ShapedType::isDynamic(c) ? c : c * getKernel()[0] * getKernel()[1];
-  if (failed(verifyQuantizedNM(*this, getPattern(), getScheme(), f, k, getCodes(), getIndices(),
-                               getScales(), getZeroPoints())))
-    return failure();
-  if (getBias() &&
-      failed(sparq::verifyShape(*this, "bias", getBias().getType(), {f}, "one per filter")))
-    return failure();
-  return sparq::verifyShape(*this, "result", getResult().getType(), *outShape,
-                            "the convolution's NCHW output");
+  return sparq::verifyConv2DConsumer(
+      *this, getInput().getType(), "codes", getCodes().getType(), getKernel(), getStrides(),
+      getDilations(), getPads(), getBias(), getResult().getType(), [&](int64_t f, int64_t k) {
+        return verifyQuantizedNM(*this, getPattern(), getScheme(), f, k, getCodes(),
+                                 getIndices(), getScales(), getZeroPoints());
+      });
 }
 
 Operation *SparqNMDialect::materializeConstant(OpBuilder &builder, Attribute value, Type type,

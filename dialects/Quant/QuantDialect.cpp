@@ -393,8 +393,7 @@ LogicalResult MatmulOp::verify() {
   return sparq::verifyMatmulResult(*this, in, n, getResult().getType());
 }
 
-namespace sparq {
-FailureOr<SmallVector<int64_t>> verifyConv2DShapes(Operation *op, RankedTensorType input,
+static FailureOr<SmallVector<int64_t>> verifyConv2DShapes(Operation *op, RankedTensorType input,
                                                   int64_t filters, ArrayRef<int64_t> kernel,
                                                   ArrayRef<int64_t> strides,
                                                   ArrayRef<int64_t> dilations,
@@ -418,31 +417,42 @@ FailureOr<SmallVector<int64_t>> verifyConv2DShapes(Operation *op, RankedTensorTy
   }
   return out;
 }
-} // namespace sparq
 
-LogicalResult Conv2DOp::verify() {
-  if (failed(verifyRank2(*this, "packed", getPacked().getType())))
-    return failure();
-  auto in = getInput().getType();
-  int64_t f = getPacked().getType().getDimSize(0);
-  auto outShape = sparq::verifyConv2DShapes(*this, in, f, getKernel(), getStrides(),
-                                            getDilations(), getPads());
+LogicalResult sparq::verifyConv2DConsumer(
+    Operation *op, RankedTensorType input, StringRef weightName, Type weight,
+    ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations,
+    ArrayRef<int64_t> pads, Value bias, Type result,
+    function_ref<LogicalResult(int64_t, int64_t)> checkWeight) {
+  auto wt = cast<ShapedType>(weight);
+  if (wt.getRank() != 2)
+    return op->emitOpError() << weightName << " must be a 2-D [rows, K] weight, got rank "
+                             << wt.getRank();
+  int64_t f = wt.getDimSize(0);
+  auto outShape = verifyConv2DShapes(op, input, f, kernel, strides, dilations, pads);
   if (failed(outShape))
     return failure();
-  int64_t c = in.getDimSize(1);
-  int64_t k = ShapedType::isDynamic(c) ? c : c * getKernel()[0] * getKernel()[1];
-  unsigned bits = getScheme().getBits();
-  if (failed(sparq::verifyShape(*this, "packed", getPacked().getType(), {f, packedBytes(k, bits)},
-                                "ceil(K * " + std::to_string(bits) + " / 8) bytes per filter for K = "
-                                "C*KH*KW = " + sparq::formatShape({k}))))
+  int64_t c = input.getDimSize(1);
+  int64_t k = ShapedType::isDynamic(c) ? c : c * kernel[0] * kernel[1];
+  if (failed(checkWeight(f, k)))
     return failure();
-  if (failed(verifyParams(*this, getScheme(), f, k, getScales(), getZeroPoints())))
+  if (bias && failed(verifyShape(op, "bias", bias.getType(), {f}, "one per filter")))
     return failure();
-  if (getBias() &&
-      failed(sparq::verifyShape(*this, "bias", getBias().getType(), {f}, "one per filter")))
-    return failure();
-  return sparq::verifyShape(*this, "result", getResult().getType(), *outShape,
-                            "the convolution's NCHW output");
+  return verifyShape(op, "result", result, *outShape, "the convolution's NCHW output");
+}
+
+LogicalResult Conv2DOp::verify() {
+  return sparq::verifyConv2DConsumer(
+      *this, getInput().getType(), "packed", getPacked().getType(), getKernel(), getStrides(),
+      getDilations(), getPads(), getBias(), getResult().getType(), [&](int64_t f, int64_t k) {
+        unsigned bits = getScheme().getBits();
+        if (failed(sparq::verifyShape(*this, "packed", getPacked().getType(),
+                                      {f, packedBytes(k, bits)},
+                                      "ceil(K * " + std::to_string(bits) +
+                                          " / 8) bytes per filter for K = C*KH*KW = " +
+                                          sparq::formatShape({k}))))
+          return failure();
+        return verifyParams(*this, getScheme(), f, k, getScales(), getZeroPoints());
+      });
 }
 
 Operation *SparqQuantDialect::materializeConstant(OpBuilder &builder, Attribute value, Type type,

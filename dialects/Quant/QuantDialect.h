@@ -21,12 +21,15 @@ namespace sparq {
 /// `<what> must have shape AxB (<why>), got CxD` on `op` otherwise.
 mlir::LogicalResult verifyShape(mlir::Operation *op, llvm::StringRef what, mlir::Type type,
                                 llvm::ArrayRef<int64_t> expected, const llvm::Twine &why);
-/// Shared by the conv ops of the compression dialects: checks an NCHW `input`, the kernel
-/// attributes and returns the expected NCHW result shape for `filters` output channels.
-mlir::FailureOr<llvm::SmallVector<int64_t>>
-verifyConv2DShapes(mlir::Operation *op, mlir::RankedTensorType input, int64_t filters,
-                   llvm::ArrayRef<int64_t> kernel, llvm::ArrayRef<int64_t> strides,
-                   llvm::ArrayRef<int64_t> dilations, llvm::ArrayRef<int64_t> pads);
+/// Shared by the conv consumers of the compression dialects: `weight` (operand `weightName`) must
+/// be a 2-D canonical [F, C*KH*KW] weight, `input` NCHW and the kernel attributes valid;
+/// `checkWeight(F, K)` then checks the packed operands, and finally the optional `bias` ([F]) and
+/// the NCHW `result` shape are checked.
+mlir::LogicalResult verifyConv2DConsumer(
+    mlir::Operation *op, mlir::RankedTensorType input, llvm::StringRef weightName,
+    mlir::Type weight, llvm::ArrayRef<int64_t> kernel, llvm::ArrayRef<int64_t> strides,
+    llvm::ArrayRef<int64_t> dilations, llvm::ArrayRef<int64_t> pads, mlir::Value bias,
+    mlir::Type result, llvm::function_ref<mlir::LogicalResult(int64_t f, int64_t k)> checkWeight);
 /// Matmul-like consumers: `input` must be [..., M, K]; returns failure with a message otherwise.
 mlir::LogicalResult verifyMatmulInput(mlir::Operation *op, mlir::RankedTensorType input);
 /// Matmul-like consumers: the result is the input shape with K replaced by `n`.
