@@ -61,6 +61,12 @@ sparq_status_t createTensor(sparq_element_type_t type, const std::vector<int64_t
 /// Reads the whole file at `path`; errors name the path.
 sparq_status_t readWholeFile(const char *path, std::vector<uint8_t> &out);
 
+/// sparq_tensor_read_pb / _npy: checks the arguments (`api` names the entry point in the
+/// message), reads the whole file and hands its bytes to `decode` with the path as source name.
+sparq_status_t readTensorFile(const char *api, const char *path, sparq_tensor_t **out_tensor,
+                              sparq_status_t (*decode)(const void *, size_t, const char *,
+                                                       sparq_tensor_t **));
+
 /// Writes `size` bytes to `path` (replacing it); errors name the path.
 sparq_status_t writeWholeFile(const char *path, const void *data, size_t size);
 

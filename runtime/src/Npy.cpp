@@ -287,19 +287,7 @@ sparq_status_t sparq_tensor_decode_npy(const void *data, size_t size, const char
 }
 
 sparq_status_t sparq_tensor_read_npy(const char *path, sparq_tensor_t **out_tensor) {
-  if (!path || !out_tensor)
-    return makeStatus(SPARQ_STATUS_INVALID_ARGUMENT,
-                      std::string("sparq_tensor_read_npy: ") + (!path ? "path" : "out_tensor") +
-                          " is NULL");
-  std::vector<uint8_t> bytes;
-  try {
-    if (sparq_status_t status = readWholeFile(path, bytes))
-      return status;
-  } catch (const std::bad_alloc &) {
-    return makeStatus(SPARQ_STATUS_RESOURCE_EXHAUSTED,
-                      "file '" + std::string(path) + "': out of memory reading it");
-  }
-  return sparq_tensor_decode_npy(bytes.data(), bytes.size(), path, out_tensor);
+  return readTensorFile("sparq_tensor_read_npy", path, out_tensor, sparq_tensor_decode_npy);
 }
 
 sparq_status_t sparq_tensor_write_npy(const sparq_tensor_t *tensor, const char *path) {

@@ -17,6 +17,23 @@ using namespace sparq::runtime;
 namespace sparq {
 namespace runtime {
 
+sparq_status_t readTensorFile(const char *api, const char *path, sparq_tensor_t **out_tensor,
+                              sparq_status_t (*decode)(const void *, size_t, const char *,
+                                                       sparq_tensor_t **)) {
+  if (!path || !out_tensor)
+    return makeStatus(SPARQ_STATUS_INVALID_ARGUMENT,
+                      std::string(api) + ": " + (!path ? "path" : "out_tensor") + " is NULL");
+  std::vector<uint8_t> bytes;
+  try {
+    if (sparq_status_t status = readWholeFile(path, bytes))
+      return status;
+  } catch (const std::bad_alloc &) {
+    return makeStatus(SPARQ_STATUS_RESOURCE_EXHAUSTED,
+                      "file '" + std::string(path) + "': out of memory reading it");
+  }
+  return decode(bytes.data(), bytes.size(), path, out_tensor);
+}
+
 sparq_status_t readWholeFile(const char *path, std::vector<uint8_t> &out) {
   auto fail = [&](sparq_status_code_t code, const std::string &what) {
     return makeStatus(code, "file '" + std::string(path) + "': " + what);
