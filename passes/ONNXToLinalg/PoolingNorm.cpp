@@ -536,19 +536,29 @@ LogicalResult lowerInstanceNorm(NodeContext &c) {
                                     }));
 }
 
-LogicalResult lowerLayerNorm(NodeContext &c) {
-  auto in = c.inputType(0);
-  auto rt = c.rankedResultType(0);
+/// LayerNormalization / LpNormalization: a static floating-point input and its `axis` attribute
+/// (default -1), normalized.
+FailureOr<int64_t> staticFloatInputAxis(NodeContext &c, RankedTensorType in) {
   if (failed(requireStaticShape(c, in, "the input")))
     return failure();
-  Type et = in.getElementType();
-  if (!isFloat(et))
+  if (!isFloat(in.getElementType()))
     return c.fail("only floating-point element types are supported");
   int64_t rank = in.getRank();
   auto axis = normalizeAxis(c.intAttr("axis", -1), rank);
   if (!axis || rank == 0)
     return c.fail("attribute 'axis' = " + Twine(c.intAttr("axis", -1)) +
                   " is out of range for rank " + Twine(rank));
+  return *axis;
+}
+
+LogicalResult lowerLayerNorm(NodeContext &c) {
+  auto in = c.inputType(0);
+  auto rt = c.rankedResultType(0);
+  auto axis = staticFloatInputAxis(c, in);
+  if (failed(axis))
+    return failure();
+  Type et = in.getElementType();
+  int64_t rank = in.getRank();
   OpBuilder &b = c.rewriter;
   Location loc = c.loc;
   // stash_type: the element type of the statistics (TensorProto codes).
@@ -614,16 +624,10 @@ LogicalResult lowerLayerNorm(NodeContext &c) {
 LogicalResult lowerLpNorm(NodeContext &c) {
   auto in = c.inputType(0);
   auto rt = c.rankedResultType(0);
-  if (failed(requireStaticShape(c, in, "the input")))
+  auto axis = staticFloatInputAxis(c, in);
+  if (failed(axis))
     return failure();
   Type et = in.getElementType();
-  if (!isFloat(et))
-    return c.fail("only floating-point element types are supported");
-  int64_t rank = in.getRank();
-  auto axis = normalizeAxis(c.intAttr("axis", -1), rank);
-  if (!axis || rank == 0)
-    return c.fail("attribute 'axis' = " + Twine(c.intAttr("axis", -1)) +
-                  " is out of range for rank " + Twine(rank));
   int64_t p = c.intAttr("p", 2);
   if (p != 1 && p != 2)
     return c.fail("attribute 'p' = " + Twine(p) + " is not supported (only 1 and 2)");
