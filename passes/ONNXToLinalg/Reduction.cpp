@@ -601,8 +601,14 @@ Value buildReduce(OpBuilder &b, Location l, ReduceKind kind, const ReduceShape &
 //===----------------------------------------------------------------------===//
 
 /// The dimensions Softmax-like nodes normalize over: [axis, rank) before opset 13 (the input is
-/// coerced to 2-D at `axis`), {axis} from 13.
-FailureOr<SmallVector<int64_t>> softmaxDims(NodeContext &c, int64_t rank) {
+/// coerced to 2-D at `axis`), {axis} from 13. Also checks that input 0 is a ranked float tensor.
+FailureOr<SmallVector<int64_t>> softmaxDims(NodeContext &c) {
+  auto inType = c.inputType(0);
+  if (!inType)
+    return c.fail("input 0 is not a ranked tensor");
+  if (!isFloat(inType.getElementType()))
+    return c.fail("only floating-point element types are supported");
+  int64_t rank = inType.getRank();
   bool coerce2D = c.opset() < 13;
   int64_t axis = c.intAttr("axis", coerce2D ? 1 : -1);
   if (rank == 0) {
@@ -622,15 +628,11 @@ FailureOr<SmallVector<int64_t>> softmaxDims(NodeContext &c, int64_t rank) {
 }
 
 LogicalResult lowerSoftmax(NodeContext &c, bool isLog) {
-  auto inType = c.inputType(0);
-  if (!inType)
-    return c.fail("input 0 is not a ranked tensor");
-  Type elem = inType.getElementType();
-  if (!isFloat(elem))
-    return c.fail("only floating-point element types are supported");
-  auto dims = softmaxDims(c, inType.getRank());
+  auto dims = softmaxDims(c);
   if (failed(dims))
     return failure();
+  auto inType = c.inputType(0);
+  Type elem = inType.getElementType();
   ReduceShape s(inType, *dims);
   OpBuilder &b = c.rewriter;
   Location l = c.loc;
@@ -732,15 +734,11 @@ LogicalResult lowerArgExtreme(NodeContext &c, bool isMax) {
 }
 
 LogicalResult lowerHardmax(NodeContext &c) {
-  auto inType = c.inputType(0);
-  if (!inType)
-    return c.fail("input 0 is not a ranked tensor");
-  Type elem = inType.getElementType();
-  if (!isFloat(elem))
-    return c.fail("only floating-point element types are supported");
-  auto dims = softmaxDims(c, inType.getRank());
+  auto dims = softmaxDims(c);
   if (failed(dims))
     return failure();
+  auto inType = c.inputType(0);
+  Type elem = inType.getElementType();
   ReduceShape s(inType, *dims);
   OpBuilder &b = c.rewriter;
   Location l = c.loc;
