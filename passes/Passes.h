@@ -36,6 +36,11 @@ struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
   Option<unsigned> optLevel{*this, "opt-level",
                             llvm::cl::desc("Optimization level 0-3 (0: no tiling/vectorization)"),
                             llvm::cl::init(2)};
+  Option<int64_t> panelWidth{
+      *this, "panel-width",
+      llvm::cl::desc("Columns per packed weight panel of the f32 micro-kernels (2 x the floats "
+                     "per vector register of the target: 32 for AVX-512, 16 for AVX2)"),
+      llvm::cl::init(32)};
 };
 
 /// sparq_onnx -> model contract (linalg/tensor/arith/math on tensors), verified.

@@ -226,7 +226,9 @@ def LinalgDistributePass : Pass<"sparq-linalg-distribute", "mlir::func::FuncOp">
   let options = [
     Option<"minWork", "min-work", "int64_t", "32768",
            "smallest iteration-space size (points) worth distributing">,
-    Option<"maxChunks", "chunks", "int64_t", "8", "largest number of chunks per op">
+    Option<"maxChunks", "chunks", "int64_t", "8", "largest number of chunks per op">,
+    Option<"panelWidth", "panel-width", "int64_t", "32",
+           "chunks of micro-kernel contractions split N in multiples of this width">
   ];
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::tensor::TensorDialect"];
 }
@@ -254,6 +256,57 @@ def PrepareEntryPass : Pass<"sparq-prepare-entry", "mlir::ModuleOp"> {
   }];
   let dependentDialects = ["mlir::bufferization::BufferizationDialect",
                            "mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect"];
+}
+
+def SelectMicroKernelsPass : Pass<"sparq-cpu-select-ukernels", "mlir::func::FuncOp"> {
+  let summary = "Mark contractions that the CPU micro-kernels run";
+  let description = [{
+    Marks, with the attribute `sparq.ukernel = "sgemm_f32"`, every static f32 `linalg`
+    contraction on tensors whose right-hand side is a constant weight (MatMul, Gemm, a MatMul
+    with a batched activation and a 2-D weight): one reduction dimension, one N dimension, any
+    number of M dimensions that are outer, in the same order, in the activation and the result,
+    the activation's reduction dimension innermost. `sparq-linalg-distribute` splits marked ops
+    along N in whole weight panels, `sparq-linalg-tile-vectorize` leaves them alone, and
+    `sparq-cpu-lower-ukernels` turns them into kernel calls after bufferization.
+
+    ```mlir
+    %y = linalg.matmul ins(%x, %w : tensor<16x4096xf32>, tensor<4096x4096xf32>) outs(%z : ...)
+    // becomes
+    %y = linalg.matmul {sparq.ukernel = "sgemm_f32"} ins(%x, %w : ...) outs(%z : ...)
+    ```
+  }];
+}
+
+def LowerMicroKernelsPass : Pass<"sparq-cpu-lower-ukernels", "mlir::ModuleOp"> {
+  let summary = "Replace marked contractions on buffers with micro-kernel calls";
+  let description = [{
+    Runs after bufferization. For every op marked by `sparq-cpu-select-ukernels`, packs its
+    constant weight at compile time into panels of `panel-width` columns
+    (include/sparq/Formats/DensePanels.h) as a new 64-byte aligned `memref.global` (one per
+    weight, shared by every chunk that reads it), and replaces the op with a call of
+    `sparq_uk_sgemm_packed_f32` (include/sparq/Kernels/UKernels.h) on the addresses of its
+    operands, starting at the panel of the chunk's first column.
+
+    ```mlir
+    linalg.matmul {sparq.ukernel = "sgemm_f32"}
+        ins(%x, %wchunk : memref<16x4096xf32>, memref<4096x512xf32, strided<[4096, 1], offset: ?>>)
+        outs(%ychunk : memref<16x512xf32, strided<[4096, 1], offset: ?>>)
+    // becomes
+    %wp = memref.get_global @w_panels : memref<128x4096x32xf32>
+    func.call @sparq_uk_sgemm_packed_f32(%yaddr, %c4096, %xaddr, %c4096, %wpaddr, %c16, %c512,
+                                         %c4096, %c1) : (index, ...) -> ()
+    ```
+
+    A marked op whose weight is not a constant global, whose chunk does not start on a panel
+    boundary or whose buffers are not row-major with unit inner stride is an error (the selection
+    and distribution passes guarantee all three).
+  }];
+  let options = [
+    Option<"panelWidth", "panel-width", "int64_t", "32",
+           "columns per packed weight panel: 32 for the AVX-512 kernels, 16 for AVX2">
+  ];
+  let dependentDialects = ["mlir::func::FuncDialect", "mlir::memref::MemRefDialect",
+                           "mlir::arith::ArithDialect"];
 }
 
 #endif // SPARQ_PASSES_TD

@@ -37,7 +37,9 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const PipelineOptions &options) 
   pm.addPass(createConvertCompressedToLinalgPass());
   if (options.optLevel > 0) {
     addTextual(pm, "func.func(linalg-fuse-elementwise-ops),canonicalize,cse");
+    pm.addNestedPass<func::FuncOp>(createSelectMicroKernelsPass());
     LinalgDistributePassOptions distribute;
+    distribute.panelWidth = options.panelWidth;
     pm.addNestedPass<func::FuncOp>(createLinalgDistributePass(distribute));
     LinalgTileAndVectorizePassOptions tv;
     pm.addNestedPass<func::FuncOp>(createLinalgTileAndVectorizePass(tv));
@@ -54,6 +56,9 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const PipelineOptions &options) 
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
   // scf.forall chunks (sparq-linalg-distribute) become OpenMP parallel loops.
   addTextual(pm, "convert-bufferization-to-memref");
+  LowerMicroKernelsPassOptions ukernels;
+  ukernels.panelWidth = options.panelWidth;
+  pm.addPass(createLowerMicroKernelsPass(ukernels));
   pm.addNestedPass<func::FuncOp>(createLowerStridedCopiesPass());
   addTextual(pm, "func.func(scf-forall-to-parallel),convert-scf-to-openmp,canonicalize,"
                  "func.func(convert-linalg-to-loops),"

@@ -7,8 +7,6 @@ set -euo pipefail
 PACKAGES=(
   # Compiler toolchain: LLVM/MLIR 22 (see ../shared/TOOLCHAIN.md).
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools clang-22 lld-22
-  # OpenMP runtime that compiled artifacts run their parallel loops on.
-  libomp-22-dev
   # Build tools.
   cmake ninja-build ccache
   # ONNX importer (the only component that links protobuf/ONNX).

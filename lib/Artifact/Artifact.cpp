@@ -51,12 +51,12 @@ std::string addArtifactABI(llvm::Module &module, llvm::StringRef entryName,
   b.CreateCall(ciface, callArgs);
   b.CreateRetVoid();
 
-  // void sparq_model_set_num_threads_v1(int n): the OpenMP thread count of later invocations
-  // made from the calling thread.
+  // void sparq_model_set_num_threads_v1(int n): the thread count of later invocations (the
+  // artifact's own pool, runtime/kernels/Parallel.cpp).
   auto *i32 = llvm::Type::getInt32Ty(ctx);
   auto *voidTy = llvm::Type::getVoidTy(ctx);
-  llvm::FunctionCallee ompSet =
-      module.getOrInsertFunction("omp_set_num_threads", llvm::FunctionType::get(voidTy, {i32}, false));
+  llvm::FunctionCallee ompSet = module.getOrInsertFunction(
+      "sparq_uk_set_num_threads", llvm::FunctionType::get(voidTy, {i32}, false));
   auto *threadsFn = llvm::Function::Create(llvm::FunctionType::get(voidTy, {i32}, false),
                                            llvm::GlobalValue::ExternalLinkage,
                                            "sparq_model_set_num_threads_v1", module);
@@ -91,11 +91,10 @@ std::string linkSharedObject(llvm::StringRef objectBytes, llvm::StringRef output
   }
   std::string out = outputPath.str();
   std::string obj = objPath.str().str();
-  // The artifact needs libm (math functions) and the LLVM OpenMP runtime (parallel loops).
-  std::string ompDir = SPARQ_OPENMP_LIBDIR;
-  std::string ompSearch = "-L" + ompDir, ompRpath = "-Wl,-rpath," + ompDir;
+  // The artifact needs only libc (with its threads) and libm; every other symbol is defined
+  // inside it (-z defs turns a missing one into a link error instead of a load failure).
   llvm::SmallVector<llvm::StringRef> argv = {*program, "-shared", "-o", out, obj,
-                                             ompSearch, ompRpath, "-lomp", "-lm"};
+                                             "-Wl,-z,defs", "-pthread", "-lm"};
   std::string errMsg;
   int rc = llvm::sys::ExecuteAndWait(*program, argv, std::nullopt, {}, 0, 0, &errMsg);
   llvm::sys::fs::remove(objPath);

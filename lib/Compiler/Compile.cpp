@@ -162,8 +162,12 @@ LogicalResult compileModel(const CompileOptions &options, MLIRContext &context) 
   if (options.emit == EmitKind::Compressed)
     return writeText(options, *module, loc);
 
+  auto target = resolveCPU(options.targetCPU);
+  if (!target)
+    return emitError(loc) << "--target-cpu: " << llvm::toString(target.takeError());
   PipelineOptions pipelineOptions;
   pipelineOptions.optLevel = options.optLevel;
+  pipelineOptions.panelWidth = 2 * target->vectorFloats;
   {
     PassManager pm(&context);
     buildContractPipeline(pm, pipelineOptions);

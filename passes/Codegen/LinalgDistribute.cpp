@@ -1,4 +1,5 @@
 //===- passes/Codegen/LinalgDistribute.cpp - split linalg ops into forall chunks ===//
+#include "passes/Codegen/MicroKernels.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -37,25 +38,37 @@ struct LinalgDistributePass
         work *= r;
       if (work < minWork)
         continue;
-      // The outermost parallel loop with at least two iterations.
-      auto iters = op.getIteratorTypesArray();
       std::optional<unsigned> dim;
-      for (unsigned d = 0; d < ranges.size(); ++d)
-        if (iters[d] == utils::IteratorType::parallel && ranges[d] >= 2) {
-          dim = d;
-          break;
+      int64_t tile = 0;
+      // Micro-kernel contractions split N in whole weight panels: each thread streams its own
+      // columns of the weight once (the last chunk may be shorter).
+      if (op->hasAttr(sparq::kMicroKernelAttr) && panelWidth > 0) {
+        if (std::optional<sparq::PackedGemm> g = sparq::matchPackedGemm(op)) {
+          int64_t panels = (ranges[g->nLoop] + panelWidth - 1) / panelWidth;
+          if (panels >= 2) {
+            dim = g->nLoop;
+            tile = (panels + maxChunks - 1) / maxChunks * panelWidth;
+          }
         }
+      }
+      // Otherwise the outermost parallel loop with at least two iterations.
+      auto iters = op.getIteratorTypesArray();
+      for (unsigned d = 0; !dim && d < ranges.size(); ++d)
+        if (iters[d] == utils::IteratorType::parallel && ranges[d] >= 2)
+          dim = d;
       if (!dim)
         continue;
       // The smallest tile that divides the range and gives at most maxChunks chunks.
       int64_t range = ranges[*dim];
-      int64_t tile = range;
-      for (int64_t t = 1; t <= range; ++t)
-        if (range % t == 0 && range / t <= maxChunks) {
-          tile = t;
-          break;
-        }
-      if (tile == range)
+      if (tile == 0) {
+        tile = range;
+        for (int64_t t = 1; t <= range; ++t)
+          if (range % t == 0 && range / t <= maxChunks) {
+            tile = t;
+            break;
+          }
+      }
+      if (tile >= range)
         continue;
       SmallVector<int64_t> tiles(ranges.size(), 0);
       tiles[*dim] = tile;

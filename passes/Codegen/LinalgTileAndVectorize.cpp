@@ -6,6 +6,7 @@
 // is full and static (no masking or peeling needed).
 //
 //===----------------------------------------------------------------------===//
+#include "passes/Codegen/MicroKernels.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -89,7 +90,8 @@ struct LinalgTileAndVectorizePass
     MLIRContext *ctx = &getContext();
     SmallVector<linalg::LinalgOp> targets;
     func.walk([&](linalg::LinalgOp op) {
-      if (op.hasPureTensorSemantics())
+      // Micro-kernel contractions are called whole (sparq-cpu-lower-ukernels).
+      if (op.hasPureTensorSemantics() && !op->hasAttr(sparq::kMicroKernelAttr))
         targets.push_back(op);
     });
 
@@ -118,7 +120,8 @@ struct LinalgTileAndVectorizePass
     // Vectorize every static contraction, convolution and fill.
     SmallVector<Operation *> toVectorize;
     func.walk([&](linalg::LinalgOp op) {
-      if (!op.hasPureTensorSemantics() || op.hasDynamicShape())
+      if (!op.hasPureTensorSemantics() || op.hasDynamicShape() ||
+          op->hasAttr(sparq::kMicroKernelAttr))
         return;
       // Vectors of i1 are bit-packed in memory while i1 tensors are byte-per-element: never
       // vectorize boolean ops.

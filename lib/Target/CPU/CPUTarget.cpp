@@ -4,6 +4,7 @@
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/LegacyPassManager.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/CodeGen.h"
 #include "llvm/Support/TargetSelect.h"
@@ -21,25 +22,44 @@ std::unique_ptr<llvm::Module> translateToLLVMIR(ModuleOp module, llvm::LLVMConte
   return translateModuleToLLVMIR(module, llvmContext, "sparq_model");
 }
 
-std::string emitObject(llvm::Module &module, const CPUTargetOptions &options,
-                       std::string &objectBytes) {
+llvm::Expected<ResolvedCPU> resolveCPU(llvm::StringRef cpuName) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
-
+  ResolvedCPU r;
   llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  r.triple = triple.str();
   std::string error;
   const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
   if (!target)
-    return "no LLVM target for " + triple.str() + ": " + error;
-
-  std::string cpu = options.cpu;
-  std::string features;
-  if (cpu == "host") {
-    cpu = llvm::sys::getHostCPUName().str();
-    llvm::StringMap<bool> hostFeatures = llvm::sys::getHostCPUFeatures();
-    for (auto &f : hostFeatures)
-      features += (f.second ? "+" : "-") + f.first().str() + ",";
+    return llvm::createStringError("no LLVM target for " + triple.str() + ": " + error);
+  if (cpuName == "host" || cpuName == "native") {
+    r.cpu = llvm::sys::getHostCPUName().str();
+    for (auto &f : llvm::sys::getHostCPUFeatures())
+      r.features += (f.second ? "+" : "-") + f.first().str() + ",";
+    if (!r.features.empty())
+      r.features.pop_back();
+  } else {
+    r.cpu = cpuName.str();
   }
+  std::unique_ptr<llvm::MCSubtargetInfo> sti(
+      target->createMCSubtargetInfo(triple, r.cpu, r.features));
+  if (!sti || !sti->isCPUStringValid(r.cpu))
+    return llvm::createStringError("unknown CPU '" + cpuName.str() + "' for " + triple.str() +
+                                   " (try native, x86-64-v2, x86-64-v3, x86-64-v4 or an LLVM "
+                                   "CPU name such as skylake-avx512)");
+  r.vectorFloats = sti->checkFeatures("+avx512f") ? 16 : 8;
+  return r;
+}
+
+std::string emitObject(llvm::Module &module, const CPUTargetOptions &options,
+                       std::string &objectBytes) {
+  auto resolved = resolveCPU(options.cpu);
+  if (!resolved)
+    return llvm::toString(resolved.takeError());
+  llvm::Triple triple(resolved->triple);
+  std::string error;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  std::string cpu = resolved->cpu, features = resolved->features;
   llvm::CodeGenOptLevel cgLevel = options.optLevel == 0   ? llvm::CodeGenOptLevel::None
                                   : options.optLevel == 1 ? llvm::CodeGenOptLevel::Less
                                   : options.optLevel == 2 ? llvm::CodeGenOptLevel::Default
@@ -51,6 +71,8 @@ std::string emitObject(llvm::Module &module, const CPUTargetOptions &options,
     return "cannot create an LLVM target machine for " + triple.str() + " (cpu " + cpu + ")";
   module.setTargetTriple(triple);
   module.setDataLayout(tm->createDataLayout());
+  if (llvm::Error err = linkMicroKernels(module, *resolved))
+    return llvm::toString(std::move(err));
 
   auto transformer = makeOptimizingTransformer(options.optLevel, /*sizeLevel=*/0, tm.get());
   if (llvm::Error err = transformer(&module)) {

@@ -5,6 +5,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Support/Error.h"
 
 #include <memory>
 #include <string>
@@ -13,16 +14,33 @@ namespace sparq {
 
 struct CPUTargetOptions {
   unsigned optLevel = 2;
-  /// CPU to tune and generate for; "host" means the machine the compiler runs on.
+  /// CPU to tune and generate for; "host" or "native" means the machine the compiler runs on.
   std::string cpu = "host";
 };
+
+/// A CPU name resolved to what code generation needs.
+struct ResolvedCPU {
+  std::string triple;
+  std::string cpu;      ///< LLVM CPU name
+  std::string features; ///< LLVM feature string ("+avx2,+fma,...")
+  /// Floats per vector register of the micro-kernel variant for this CPU (16: AVX-512, 8: AVX2
+  /// and older), which fixes the panel width of packed weights (2 x vectorFloats).
+  unsigned vectorFloats = 8;
+};
+
+/// Resolves `cpu` ("host"/"native" or an LLVM CPU name such as x86-64-v3 or sapphirerapids).
+llvm::Expected<ResolvedCPU> resolveCPU(llvm::StringRef cpu);
 
 /// Translates an LLVM-dialect module to LLVM IR. Reports errors on the module; null on failure.
 std::unique_ptr<llvm::Module> translateToLLVMIR(mlir::ModuleOp module,
                                                 llvm::LLVMContext &llvmContext);
 
-/// Optimizes `module` with LLVM's pipeline at `optLevel` and emits a relocatable object (PIC)
-/// into `objectBytes`. Returns an error message, or "" on success.
+/// Links the micro-kernels and thread pool (runtime/kernels, embedded as bitcode) that `module`
+/// references, compiled for `target`, and makes them private to the module.
+llvm::Error linkMicroKernels(llvm::Module &module, const ResolvedCPU &target);
+
+/// Links the micro-kernels, optimizes `module` with LLVM's pipeline at `optLevel` and emits a
+/// relocatable object (PIC) into `objectBytes`. Returns an error message, or "" on success.
 std::string emitObject(llvm::Module &module, const CPUTargetOptions &options,
                        std::string &objectBytes);
 

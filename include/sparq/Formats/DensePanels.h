@@ -1,0 +1,43 @@
+//===- include/sparq/Formats/DensePanels.h - panel-packed dense weights -*- C++ -*-===//
+//
+// The layout the dense f32 GEMM/GEMV kernels read a constant right-hand side B (K x N) in: panels
+// of `nr` consecutive columns, each panel K rows of nr values (row-major inside the panel), panels
+// one after the other, the last one zero-padded past N. A kernel streams one panel front to back,
+// loading nr values (whole vector registers) per reduction step; a chunk of columns starting at
+// column n0 (a multiple of nr) starts at element (n0 / nr) * K * nr.
+//
+// The compiler packs weights with packPanels at compile time; the kernel tests use it too.
+// Header-only, C++17, freestanding.
+//
+//===----------------------------------------------------------------------===//
+#ifndef SPARQ_FORMATS_DENSEPANELS_H
+#define SPARQ_FORMATS_DENSEPANELS_H
+
+#include <cstddef>
+#include <cstdint>
+
+namespace sparq::formats {
+
+/// Number of panels of width nr covering n columns.
+constexpr int64_t panelCount(int64_t n, int64_t nr) { return (n + nr - 1) / nr; }
+
+/// Elements of the packed form of a K x N matrix.
+constexpr int64_t packedPanelElements(int64_t k, int64_t n, int64_t nr) {
+  return panelCount(n, nr) * k * nr;
+}
+
+/// Packs B into `out` (packedPanelElements(k, n, nr) elements). `at(kk, nn)` returns B[kk][nn],
+/// so any source layout (K x N, or N x K for a transposed weight) packs the same way.
+template <typename T, typename At>
+void packPanels(int64_t k, int64_t n, int64_t nr, At at, T *out) {
+  for (int64_t p = 0, np = panelCount(n, nr); p < np; ++p)
+    for (int64_t kk = 0; kk < k; ++kk)
+      for (int64_t j = 0; j < nr; ++j) {
+        int64_t col = p * nr + j;
+        *out++ = col < n ? static_cast<T>(at(kk, col)) : T(0);
+      }
+}
+
+} // namespace sparq::formats
+
+#endif // SPARQ_FORMATS_DENSEPANELS_H

@@ -1,0 +1,47 @@
+/*===- include/sparq/Kernels/UKernels.h - micro-kernel C ABI -------*- C -*-===//
+ *
+ * The freestanding kernels that sparq links into every artifact (runtime/kernels/, built to LLVM
+ * bitcode and linked into the model at compile time, IREE's ukernel approach; see
+ * docs/codegen.md). The compiler emits calls to these names; the kernel tests call them directly.
+ *
+ * Every pointer argument is passed as an integer address (intptr_t) so that the MLIR side can
+ * call them with `index` values; every size and stride is an element count.
+ *
+ * Kernels are single-threaded and allocate nothing: the compiled model splits work across the
+ * thread pool (runtime/kernels/Parallel.cpp) and calls a kernel per chunk.
+ *===----------------------------------------------------------------------===*/
+#ifndef SPARQ_KERNELS_UKERNELS_H
+#define SPARQ_KERNELS_UKERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Flags of sparq_uk_sgemm_packed_f32. */
+#define SPARQ_UK_ACCUMULATE 1 /* C += A * B (else C = A * B) */
+
+/* C[m][n] (+)= sum_k A[m][k] * B[k][n] for m < M, n < N, k < K.
+ *   A:  row-major with row stride lda (elements); column stride 1.
+ *   Bp: B packed in panels of `nr` columns (include/sparq/Formats/DensePanels.h): panel p holds
+ *       columns [p*nr, p*nr+nr) as K rows of nr values, zero-padded past N. Bp points at the first
+ *       panel to use; N may end inside the last panel.
+ *   C:  row-major with row stride ldc.
+ * nr must be the kernel variant's panel width (sparq_uk_panel_width_f32()). */
+void sparq_uk_sgemm_packed_f32(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t Bp,
+                               int64_t M, int64_t N, int64_t K, int64_t flags);
+
+/* The panel width (columns per packed panel) this kernel variant was built for. */
+int64_t sparq_uk_panel_width_f32(void);
+
+/* Thread pool of the artifact (runtime/kernels/Parallel.cpp). Sets the number of threads later
+ * parallel regions use (>= 1; values above 256 are clamped); the default is every online CPU. */
+void sparq_uk_set_num_threads(int32_t n);
+int32_t sparq_uk_get_num_threads(void);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* SPARQ_KERNELS_UKERNELS_H */

@@ -1,0 +1,279 @@
+//===- passes/Codegen/MicroKernels.cpp - contractions on the CPU micro-kernels ===//
+//
+// sparq-cpu-select-ukernels marks f32 contractions with a constant weight on tensors;
+// sparq-cpu-lower-ukernels, after bufferization, packs each marked op's weight into panels at
+// compile time and calls sparq_uk_sgemm_packed_f32 (runtime/kernels/Gemm.cpp) on its buffers.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/Codegen/MicroKernels.h"
+#include "passes/Passes.h"
+
+#include "dialects/Common/ConstantData.h"
+#include "sparq/Formats/DensePanels.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/SymbolTable.h"
+
+namespace sparq {
+#define GEN_PASS_DEF_SELECTMICROKERNELSPASS
+#define GEN_PASS_DEF_LOWERMICROKERNELSPASS
+#include "passes/Passes.h.inc"
+} // namespace sparq
+
+using namespace mlir;
+
+namespace sparq {
+
+std::optional<PackedGemm> matchPackedGemm(linalg::LinalgOp op) {
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      !linalg::isaContractionOpInterface(op))
+    return std::nullopt;
+  for (OpOperand &operand : op->getOpOperands())
+    if (!getElementTypeOrSelf(operand.get().getType()).isF32())
+      return std::nullopt;
+  FailureOr<linalg::ContractionDimensions> dims = linalg::inferContractionDims(op);
+  if (failed(dims) || !dims->batch.empty() || dims->n.size() != 1 || dims->k.size() != 1)
+    return std::nullopt;
+  PackedGemm g;
+  g.nLoop = dims->n.front();
+  g.kLoop = dims->k.front();
+  // m loops in the order the output indexes them.
+  auto results = [&](AffineMap map) {
+    SmallVector<unsigned> loops;
+    for (AffineExpr e : map.getResults()) {
+      auto d = dyn_cast<AffineDimExpr>(e);
+      if (!d)
+        return SmallVector<unsigned>{~0u};
+      loops.push_back(d.getPosition());
+    }
+    return loops;
+  };
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  SmallVector<unsigned> out = results(maps[2]);
+  if (out.empty() || out.back() != g.nLoop)
+    return std::nullopt;
+  g.mLoops.assign(out.begin(), out.end() - 1);
+  if (g.mLoops.size() != dims->m.size())
+    return std::nullopt;
+  SmallVector<unsigned> wantLhs(g.mLoops);
+  wantLhs.push_back(g.kLoop);
+  for (unsigned lhs = 0; lhs < 2; ++lhs) {
+    SmallVector<unsigned> a = results(maps[lhs]), b = results(maps[1 - lhs]);
+    if (a != wantLhs || b.size() != 2)
+      continue;
+    if (b[0] == g.kLoop && b[1] == g.nLoop) {
+      g.rhsTransposed = false;
+    } else if (b[0] == g.nLoop && b[1] == g.kLoop) {
+      g.rhsTransposed = true;
+    } else {
+      continue;
+    }
+    g.lhs = lhs;
+    g.rhs = 1 - lhs;
+    return g;
+  }
+  return std::nullopt;
+}
+
+} // namespace sparq
+
+namespace {
+
+constexpr llvm::StringLiteral kGemmKernel = "sparq_uk_sgemm_packed_f32";
+
+struct SelectMicroKernelsPass
+    : public sparq::impl::SelectMicroKernelsPassBase<SelectMicroKernelsPass> {
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    getOperation().walk([&](linalg::LinalgOp op) {
+      if (!op.hasPureTensorSemantics() || op.hasDynamicShape())
+        return;
+      std::optional<sparq::PackedGemm> g = sparq::matchPackedGemm(op);
+      if (!g || !op.getDpsInputOperand(g->rhs)->get().getDefiningOp<arith::ConstantOp>())
+        return;
+      op->setAttr(sparq::kMicroKernelAttr, StringAttr::get(ctx, "sgemm_f32"));
+    });
+  }
+};
+
+struct LowerMicroKernelsPass
+    : public sparq::impl::LowerMicroKernelsPassBase<LowerMicroKernelsPass> {
+  using LowerMicroKernelsPassBase::LowerMicroKernelsPassBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<linalg::LinalgOp> targets;
+    module.walk([&](linalg::LinalgOp op) {
+      if (op->hasAttr(sparq::kMicroKernelAttr) && op.hasPureBufferSemantics())
+        targets.push_back(op);
+    });
+    if (targets.empty())
+      return;
+    if (panelWidth <= 0 || panelWidth % 8 != 0) {
+      module.emitError() << "sparq-cpu-lower-ukernels: panel-width must be a positive multiple "
+                            "of 8, got "
+                         << panelWidth;
+      return signalPassFailure();
+    }
+    SymbolTable symbols(module);
+    declareKernel(module, symbols);
+    for (linalg::LinalgOp op : targets)
+      if (failed(lower(op, symbols)))
+        return signalPassFailure();
+  }
+
+private:
+  /// Packed copies of weight globals, by (global, transposed).
+  llvm::DenseMap<std::pair<Operation *, unsigned>, memref::GlobalOp> packed;
+
+  void declareKernel(ModuleOp module, SymbolTable &symbols) {
+    if (symbols.lookup(kGemmKernel))
+      return;
+    OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+    Type index = b.getIndexType();
+    auto type = b.getFunctionType(SmallVector<Type>(9, index), {});
+    auto fn = func::FuncOp::create(b, module.getLoc(), kGemmKernel, type);
+    fn.setPrivate();
+    symbols.insert(fn);
+  }
+
+  /// The packed global for `source` read as B[k][n] (or B[n][k] when transposed).
+  FailureOr<memref::GlobalOp> packedGlobal(memref::GlobalOp source, bool transposed,
+                                           SymbolTable &symbols) {
+    auto key = std::make_pair(source.getOperation(), unsigned(transposed));
+    if (auto it = packed.find(key); it != packed.end())
+      return it->second;
+    auto init = dyn_cast_or_null<ElementsAttr>(source.getInitialValueAttr());
+    MemRefType type = source.getType();
+    if (!source.getConstant() || !init || type.getRank() != 2 || !type.hasStaticShape())
+      return source.emitError("sparq-cpu-lower-ukernels: the weight of a micro-kernel "
+                              "contraction must be a constant 2-D global with a value");
+    std::optional<std::vector<double>> values = sparq::readElementsAsDouble(init);
+    if (!values)
+      return source.emitError("sparq-cpu-lower-ukernels: cannot read the weight's elements");
+    int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
+    int64_t k = transposed ? cols : rows, n = transposed ? rows : cols;
+    std::vector<float> panels(sparq::formats::packedPanelElements(k, n, panelWidth));
+    const std::vector<double> &v = *values;
+    sparq::formats::packPanels<float>(
+        k, n, panelWidth,
+        [&](int64_t kk, int64_t nn) { return transposed ? v[nn * k + kk] : v[kk * n + nn]; },
+        panels.data());
+    std::string name = (source.getSymName() + "_panels" + std::to_string(panelWidth)).str();
+    auto tensorType = RankedTensorType::get(
+        {sparq::formats::panelCount(n, panelWidth), k, panelWidth}, Float32Type::get(&getContext()));
+    TypedAttr value = sparq::makeFloatConstant(tensorType, panels, name);
+    OpBuilder b(source);
+    b.setInsertionPointAfter(source);
+    auto global = memref::GlobalOp::create(
+        b, source.getLoc(), name, b.getStringAttr("private"),
+        MemRefType::get(tensorType.getShape(), tensorType.getElementType()), value,
+        /*constant=*/true, b.getI64IntegerAttr(64));
+    symbols.insert(global);
+    packed[key] = global;
+    return global;
+  }
+
+  LogicalResult lower(linalg::LinalgOp op, SymbolTable &symbols) {
+    auto fail = [&](const Twine &why) {
+      return op.emitError("sparq-cpu-lower-ukernels: cannot call the micro-kernel: " + why);
+    };
+    std::optional<sparq::PackedGemm> g = sparq::matchPackedGemm(op);
+    if (!g)
+      return fail("the marked op is no longer a plain f32 contraction");
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    auto cst = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
+
+    // B: a chain of unit-stride subviews of a constant global. Accumulate the offsets.
+    Value rhs = op.getDpsInputOperand(g->rhs)->get();
+    unsigned nDim = g->rhsTransposed ? 0 : 1, kDim = 1 - nDim;
+    Value nOffset = cst(0);
+    memref::GetGlobalOp getGlobal;
+    for (Value v = rhs;;) {
+      if (auto sv = v.getDefiningOp<memref::SubViewOp>()) {
+        if (sv.getSourceType().getRank() != 2 || sv.getType().getRank() != 2 ||
+            !llvm::all_of(sv.getStaticStrides(), [](int64_t s) { return s == 1; }))
+          return fail("the weight is read through a strided or rank-reducing view");
+        std::optional<int64_t> kOff = getConstantIntValue(sv.getMixedOffsets()[kDim]);
+        if (!kOff || *kOff != 0)
+          return fail("the weight is split along the reduction dimension");
+        OpFoldResult off = sv.getMixedOffsets()[nDim];
+        Value offValue = isa<Value>(off) ? cast<Value>(off)
+                                         : cst(*getConstantIntValue(off));
+        nOffset = arith::AddIOp::create(b, loc, nOffset, offValue);
+        if (auto c = getConstantIntValue(off); c && *c % panelWidth != 0)
+          return fail("a chunk of the weight does not start on a panel boundary");
+        v = sv.getSource();
+        continue;
+      }
+      if (auto cast = v.getDefiningOp<memref::CastOp>()) {
+        v = cast.getSource();
+        continue;
+      }
+      getGlobal = v.getDefiningOp<memref::GetGlobalOp>();
+      break;
+    }
+    if (!getGlobal)
+      return fail("the weight is not a constant global");
+    auto source = symbols.lookup<memref::GlobalOp>(getGlobal.getName());
+    if (!source)
+      return fail("the weight's global '" + getGlobal.getName() + "' does not exist");
+    FailureOr<memref::GlobalOp> panels = packedGlobal(source, g->rhsTransposed, symbols);
+    if (failed(panels))
+      return failure();
+    int64_t k = source.getType().getDimSize(kDim);
+
+    Value lhs = op.getDpsInputOperand(g->lhs)->get();
+    Value out = op.getDpsInitOperand(0)->get();
+    auto lhsType = cast<MemRefType>(lhs.getType()), outType = cast<MemRefType>(out.getType());
+    // Row-major with unit inner stride, and the m dimensions collapsible into one.
+    auto checkRows = [&](MemRefType t, StringRef what) -> LogicalResult {
+      auto [strides, offset] = t.getStridesAndOffset();
+      if (strides.back() != 1)
+        return fail(what + " does not have a unit inner stride");
+      for (size_t d = 0; d + 2 < strides.size(); ++d)
+        if (ShapedType::isDynamic(strides[d]) || ShapedType::isDynamic(strides[d + 1]) ||
+            t.isDynamicDim(d + 1) || strides[d] != strides[d + 1] * t.getDimSize(d + 1))
+          return fail(what + " has rows that do not collapse into one dimension");
+      return success();
+    };
+    if (failed(checkRows(lhsType, "the activation")) || failed(checkRows(outType, "the result")))
+      return failure();
+    if (lhsType.getDimSize(lhsType.getRank() - 1) != k)
+      return fail("the activation's reduction size does not match the weight");
+
+    // Element addresses and the run-time sizes and row strides.
+    Value four = cst(4);
+    auto address = [&](Value memref, memref::ExtractStridedMetadataOp meta) {
+      Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
+      Value bytes = arith::MulIOp::create(b, loc, meta.getOffset(), four);
+      return arith::AddIOp::create(b, loc, base, bytes).getResult();
+    };
+    auto lhsMeta = memref::ExtractStridedMetadataOp::create(b, loc, lhs);
+    auto outMeta = memref::ExtractStridedMetadataOp::create(b, loc, out);
+    unsigned mRank = g->mLoops.size();
+    Value m = cst(1);
+    for (unsigned d = 0; d < mRank; ++d)
+      m = arith::MulIOp::create(b, loc, m, outMeta.getSizes()[d]);
+    Value n = outMeta.getSizes()[mRank];
+    Value lda = mRank ? lhsMeta.getStrides()[mRank - 1] : cst(0);
+    Value ldc = mRank ? outMeta.getStrides()[mRank - 1] : cst(0);
+    Value panelBase = memref::ExtractAlignedPointerAsIndexOp::create(
+        b, loc, memref::GetGlobalOp::create(b, loc, panels->getType(), panels->getSymName()));
+    // Column n0 (a multiple of the panel width) starts at element n0 * K of the packed form.
+    Value bAddr = arith::AddIOp::create(
+        b, loc, panelBase,
+        arith::MulIOp::create(b, loc, nOffset, cst(k * 4)));
+    Value args[] = {address(out, outMeta), ldc,    address(lhs, lhsMeta), lda, bAddr, m, n,
+                    cst(k),                cst(1) /*SPARQ_UK_ACCUMULATE*/};
+    func::CallOp::create(b, loc, kGemmKernel, TypeRange{}, args);
+    op->erase();
+    return success();
+  }
+};
+
+} // namespace

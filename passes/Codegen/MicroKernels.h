@@ -1,0 +1,33 @@
+//===- passes/Codegen/MicroKernels.h - contractions the CPU kernels run -*- C++ -*-===//
+//
+// The one description, shared by sparq-cpu-select-ukernels, sparq-linalg-distribute and
+// sparq-cpu-lower-ukernels, of a contraction that sparq_uk_sgemm_packed_f32 computes.
+//
+//===----------------------------------------------------------------------===//
+#ifndef SPARQ_PASSES_CODEGEN_MICROKERNELS_H
+#define SPARQ_PASSES_CODEGEN_MICROKERNELS_H
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+
+#include <optional>
+
+namespace sparq {
+
+/// Attribute that marks a contraction for the micro-kernels; its value names the kernel.
+inline constexpr llvm::StringLiteral kMicroKernelAttr = "sparq.ukernel";
+
+/// Loops and operands of C[m..., n] += A[m..., k] * B[k, n] (or B[n, k]).
+struct PackedGemm {
+  unsigned lhs = 0, rhs = 1;          ///< input operand numbers of A and B
+  llvm::SmallVector<unsigned> mLoops; ///< outer to inner
+  unsigned nLoop = 0, kLoop = 0;
+  bool rhsTransposed = false; ///< B is indexed (n, k)
+};
+
+/// Matches a linalg op (on tensors or buffers) of that form with f32 operands; std::nullopt
+/// otherwise. Does not look at where B comes from.
+std::optional<PackedGemm> matchPackedGemm(mlir::linalg::LinalgOp op);
+
+} // namespace sparq
+
+#endif // SPARQ_PASSES_CODEGEN_MICROKERNELS_H

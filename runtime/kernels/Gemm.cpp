@@ -1,0 +1,174 @@
+//===- runtime/kernels/Gemm.cpp - dense f32 GEMM/GEMV on panel-packed weights ---===//
+//
+// C (+)= A * B with B packed at compile time into panels of NR columns
+// (include/sparq/Formats/DensePanels.h). The register tile is MR rows x NR columns, NR = two
+// vector registers; accumulators stay in registers for a whole K block:
+//   - M <= 4 (GEMV and small batches): each panel is streamed once, front to back, with the
+//     reduction unrolled over independent accumulator sets so the loads, not the FMA latency,
+//     bound the speed (a bandwidth-bound loop);
+//   - larger M: K is split into blocks of KC so a KC x NR slice of the panel stays in L1 while
+//     every MR-row block of A (M x KC in L2) passes over it.
+//
+// Built twice from this source (runtime/kernels/CMakeLists.txt): SPARQ_UK_VLEN=16 (AVX-512,
+// 32 vector registers: 8 x 32 tiles) and SPARQ_UK_VLEN=8 (AVX2/FMA, 16 registers: 6 x 16 tiles).
+// Written with GCC/Clang vector extensions, so the same code is also the portable fallback;
+// `a * b + c` inside one expression is contracted to an FMA where the target has one.
+// Freestanding: no allocation, no libc, no global state.
+//
+//===----------------------------------------------------------------------===//
+#include "sparq/Kernels/UKernels.h"
+
+#include <stdint.h>
+
+#ifndef SPARQ_UK_VLEN
+#define SPARQ_UK_VLEN 16
+#endif
+
+namespace {
+
+constexpr int V = SPARQ_UK_VLEN;
+constexpr int NR = 2 * V;
+constexpr int MR = V == 16 ? 8 : 6;
+/// Reduction block for M > 4: a KC x NR slice of a panel (32 KiB at V = 16) stays in L1.
+constexpr int64_t KC = V == 16 ? 256 : 384;
+
+typedef float vf __attribute__((vector_size(V * sizeof(float))));
+
+#define SPARQ_UK_INLINE inline __attribute__((always_inline))
+
+SPARQ_UK_INLINE vf load(const float *p) {
+  vf v;
+  __builtin_memcpy(&v, p, sizeof(v));
+  return v;
+}
+SPARQ_UK_INLINE void store(float *p, vf v) { __builtin_memcpy(p, &v, sizeof(v)); }
+SPARQ_UK_INLINE vf splat(float x) {
+  vf v;
+  for (int i = 0; i < V; ++i)
+    v[i] = x;
+  return v;
+}
+
+/// One MR' x NR tile over kc reduction steps. KU independent accumulator sets split the
+/// reduction (k, k+1, ... mod KU) to keep more FMAs in flight when the tile has few rows.
+template <int R, int KU>
+SPARQ_UK_INLINE void tile(float *C, int64_t ldc, const float *A, int64_t lda, const float *B,
+                          int64_t kc, int64_t ncols, bool loadC) {
+  vf acc[KU][R][2];
+  for (int u = 0; u < KU; ++u)
+    for (int r = 0; r < R; ++r)
+      acc[u][r][0] = acc[u][r][1] = splat(0.0f);
+  int64_t k = 0;
+  for (; k + KU <= kc; k += KU) {
+    for (int u = 0; u < KU; ++u) {
+      const float *b = B + (k + u) * NR;
+      vf b0 = load(b), b1 = load(b + V);
+      for (int r = 0; r < R; ++r) {
+        vf a = splat(A[r * lda + k + u]);
+        acc[u][r][0] = a * b0 + acc[u][r][0];
+        acc[u][r][1] = a * b1 + acc[u][r][1];
+      }
+    }
+  }
+  for (; k < kc; ++k) {
+    const float *b = B + k * NR;
+    vf b0 = load(b), b1 = load(b + V);
+    for (int r = 0; r < R; ++r) {
+      vf a = splat(A[r * lda + k]);
+      acc[0][r][0] = a * b0 + acc[0][r][0];
+      acc[0][r][1] = a * b1 + acc[0][r][1];
+    }
+  }
+  for (int u = 1; u < KU; ++u)
+    for (int r = 0; r < R; ++r) {
+      acc[0][r][0] += acc[u][r][0];
+      acc[0][r][1] += acc[u][r][1];
+    }
+  for (int r = 0; r < R; ++r) {
+    float *c = C + r * ldc;
+    if (ncols == NR) {
+      vf c0 = acc[0][r][0], c1 = acc[0][r][1];
+      if (loadC) {
+        c0 += load(c);
+        c1 += load(c + V);
+      }
+      store(c, c0);
+      store(c + V, c1);
+    } else {
+      float t[NR];
+      store(t, acc[0][r][0]);
+      store(t + V, acc[0][r][1]);
+      for (int64_t j = 0; j < ncols; ++j)
+        c[j] = loadC ? c[j] + t[j] : t[j];
+    }
+  }
+}
+
+/// A tile of `rows` (< MR) rows: dispatch to the specialization for that row count.
+template <int R>
+SPARQ_UK_INLINE void tileRows(int64_t rows, float *C, int64_t ldc, const float *A, int64_t lda,
+                              const float *B, int64_t kc, int64_t ncols, bool loadC) {
+  if constexpr (R > 0) {
+    if (rows == R)
+      return tile<R, 1>(C, ldc, A, lda, B, kc, ncols, loadC);
+    tileRows<R - 1>(rows, C, ldc, A, lda, B, kc, ncols, loadC);
+  }
+}
+
+/// M <= 4: stream every panel once.
+template <int R>
+void gemvPanels(float *C, int64_t ldc, const float *A, int64_t lda, const float *Bp, int64_t N,
+                int64_t K, bool loadC) {
+  constexpr int KU = R == 1 ? 4 : R == 2 ? 2 : 1;
+  for (int64_t p = 0, np = (N + NR - 1) / NR; p < np; ++p) {
+    int64_t ncols = N - p * NR < NR ? N - p * NR : NR;
+    tile<R, KU>(C + p * NR, ldc, A, lda, Bp + p * K * NR, K, ncols, loadC);
+  }
+}
+
+} // namespace
+
+extern "C" {
+
+int64_t sparq_uk_panel_width_f32(void) { return NR; }
+
+void sparq_uk_sgemm_packed_f32(intptr_t cAddr, int64_t ldc, intptr_t aAddr, int64_t lda,
+                               intptr_t bAddr, int64_t M, int64_t N, int64_t K, int64_t flags) {
+  float *C = reinterpret_cast<float *>(cAddr);
+  const float *A = reinterpret_cast<const float *>(aAddr);
+  const float *Bp = reinterpret_cast<const float *>(bAddr);
+  bool accumulate = flags & SPARQ_UK_ACCUMULATE;
+  if (M <= 0 || N <= 0)
+    return;
+  if (K <= 0) {
+    if (!accumulate)
+      for (int64_t m = 0; m < M; ++m)
+        for (int64_t n = 0; n < N; ++n)
+          C[m * ldc + n] = 0.0f;
+    return;
+  }
+  switch (M) {
+  case 1: return gemvPanels<1>(C, ldc, A, lda, Bp, N, K, accumulate);
+  case 2: return gemvPanels<2>(C, ldc, A, lda, Bp, N, K, accumulate);
+  case 3: return gemvPanels<3>(C, ldc, A, lda, Bp, N, K, accumulate);
+  case 4: return gemvPanels<4>(C, ldc, A, lda, Bp, N, K, accumulate);
+  default: break;
+  }
+  const int64_t np = (N + NR - 1) / NR;
+  for (int64_t kb = 0; kb < K; kb += KC) {
+    int64_t kc = K - kb < KC ? K - kb : KC;
+    bool loadC = accumulate || kb > 0;
+    for (int64_t p = 0; p < np; ++p) {
+      int64_t ncols = N - p * NR < NR ? N - p * NR : NR;
+      const float *b = Bp + p * K * NR + kb * NR;
+      int64_t m = 0;
+      for (; m + MR <= M; m += MR)
+        tile<MR, 1>(C + m * ldc + p * NR, ldc, A + m * lda + kb, lda, b, kc, ncols, loadC);
+      if (m < M)
+        tileRows<MR - 1>(M - m, C + m * ldc + p * NR, ldc, A + m * lda + kb, lda, b, kc, ncols,
+                         loadC);
+    }
+  }
+}
+
+} // extern "C"
