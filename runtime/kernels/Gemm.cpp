@@ -30,7 +30,10 @@ constexpr int V = SPARQ_UK_VLEN;
 constexpr int NR = 2 * V;
 constexpr int MR = V == 16 ? 8 : 6;
 /// Reduction block for M > 4: a KC x NR slice of a panel (32 KiB at V = 16) stays in L1.
-constexpr int64_t KC = V == 16 ? 256 : 384;
+constexpr int64_t KC = 256;
+/// Rows of A packed at a time (a multiple of MR): an MC x KC block (128 KiB at V = 16, on the
+/// stack) stays in L2 while every panel passes over it.
+constexpr int64_t MC = V == 16 ? 128 : 96;
 
 typedef float vf __attribute__((vector_size(V * sizeof(float))));
 
@@ -104,14 +107,46 @@ SPARQ_UK_INLINE void tile(float *C, int64_t ldc, const float *A, int64_t lda, co
   }
 }
 
-/// A tile of `rows` (< MR) rows: dispatch to the specialization for that row count.
-template <int R>
-SPARQ_UK_INLINE void tileRows(int64_t rows, float *C, int64_t ldc, const float *A, int64_t lda,
-                              const float *B, int64_t kc, int64_t ncols, bool loadC) {
-  if constexpr (R > 0) {
-    if (rows == R)
-      return tile<R, 1>(C, ldc, A, lda, B, kc, ncols, loadC);
-    tileRows<R - 1>(rows, C, ldc, A, lda, B, kc, ncols, loadC);
+/// An MR x NR tile over kc reduction steps with A packed as kc x MR (row r of step k at
+/// Ap[k * MR + r]); only the first `rows` rows are stored. With Prefetch, also pulls the
+/// kc x NR slice at `next` (the next panel's) into the cache while computing.
+template <bool Prefetch>
+SPARQ_UK_INLINE void packedTile(int64_t rows, float *C, int64_t ldc, const float *Ap,
+                                const float *B, int64_t kc, int64_t ncols, bool loadC,
+                                const float *next) {
+  vf acc[MR][2];
+  for (int r = 0; r < MR; ++r)
+    acc[r][0] = acc[r][1] = splat(0.0f);
+  for (int64_t k = 0; k < kc; ++k) {
+    if constexpr (Prefetch)
+      for (int line = 0; line < NR; line += 16)
+        __builtin_prefetch(next + k * NR + line);
+    vf b0 = load(B + k * NR), b1 = load(B + k * NR + V);
+    for (int r = 0; r < MR; ++r) {
+      vf a = splat(Ap[k * MR + r]);
+      acc[r][0] = a * b0 + acc[r][0];
+      acc[r][1] = a * b1 + acc[r][1];
+    }
+  }
+  for (int r = 0; r < MR; ++r) {
+    if (r >= rows)
+      break;
+    float *c = C + r * ldc;
+    if (ncols == NR) {
+      vf c0 = acc[r][0], c1 = acc[r][1];
+      if (loadC) {
+        c0 += load(c);
+        c1 += load(c + V);
+      }
+      store(c, c0);
+      store(c + V, c1);
+    } else {
+      float t[NR];
+      store(t, acc[r][0]);
+      store(t + V, acc[r][1]);
+      for (int64_t j = 0; j < ncols; ++j)
+        c[j] = loadC ? c[j] + t[j] : t[j];
+    }
   }
 }
 
@@ -155,18 +190,40 @@ void sparq_uk_sgemm_packed_f32(intptr_t cAddr, int64_t ldc, intptr_t aAddr, int6
   default: break;
   }
   const int64_t np = (N + NR - 1) / NR;
-  for (int64_t kb = 0; kb < K; kb += KC) {
-    int64_t kc = K - kb < KC ? K - kb : KC;
-    bool loadC = accumulate || kb > 0;
-    for (int64_t p = 0; p < np; ++p) {
-      int64_t ncols = N - p * NR < NR ? N - p * NR : NR;
-      const float *b = Bp + p * K * NR + kb * NR;
-      int64_t m = 0;
-      for (; m + MR <= M; m += MR)
-        tile<MR, 1>(C + m * ldc + p * NR, ldc, A + m * lda + kb, lda, b, kc, ncols, loadC);
-      if (m < M)
-        tileRows<MR - 1>(M - m, C + m * ldc + p * NR, ldc, A + m * lda + kb, lda, b, kc, ncols,
-                         loadC);
+  alignas(64) float Ap[MC * KC];
+  for (int64_t mb = 0; mb < M; mb += MC) {
+    int64_t mc = M - mb < MC ? M - mb : MC;
+    int64_t tiles = (mc + MR - 1) / MR;
+    for (int64_t kb = 0; kb < K; kb += KC) {
+      int64_t kc = K - kb < KC ? K - kb : KC;
+      bool loadC = accumulate || kb > 0;
+      // Pack A[mb : mb + mc, kb : kb + kc] tile by tile as kc x MR, zero rows past M.
+      for (int64_t t = 0; t < tiles; ++t) {
+        float *dst = Ap + t * KC * MR;
+        for (int r = 0; r < MR; ++r) {
+          int64_t row = t * MR + r;
+          const float *src = A + (mb + row) * lda + kb;
+          if (row < mc)
+            for (int64_t k = 0; k < kc; ++k)
+              dst[k * MR + r] = src[k];
+          else
+            for (int64_t k = 0; k < kc; ++k)
+              dst[k * MR + r] = 0.0f;
+        }
+      }
+      for (int64_t p = 0; p < np; ++p) {
+        int64_t ncols = N - p * NR < NR ? N - p * NR : NR;
+        const float *b = Bp + p * K * NR + kb * NR;
+        // The first tile also prefetches the next panel's slice, which the other tiles hide.
+        for (int64_t t = 0; t < tiles; ++t) {
+          int64_t rows = mc - t * MR < MR ? mc - t * MR : MR;
+          float *c = C + (mb + t * MR) * ldc + p * NR;
+          if (t == 0 && p + 1 < np)
+            packedTile<true>(rows, c, ldc, Ap, b, kc, ncols, loadC, b + K * NR);
+          else
+            packedTile<false>(rows, c, ldc, Ap + t * KC * MR, b, kc, ncols, loadC, nullptr);
+        }
+      }
     }
   }
 }

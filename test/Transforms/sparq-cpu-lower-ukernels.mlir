@@ -1,0 +1,76 @@
+// Tests that sparq-cpu-lower-ukernels packs the weight of a marked contraction into panels at
+// compile time (hand-computed below: columns padded to the panel width with zeros) and calls the
+// kernel with the operands' addresses, sizes and row strides; a chunk of a weight starts at its
+// first column's panel; one packed copy serves every chunk; misuse is diagnosed.
+// RUN: sparq-opt %s -split-input-file --sparq-cpu-lower-ukernels=panel-width=8 --canonicalize --verify-diagnostics | FileCheck %s
+
+// CHECK-LABEL: memref.global "private" constant @w_panels8 : memref<1x2x8xf32>
+// CHECK-SAME: dense<{{\[\[\[}}1.000000e+00, 2.000000e+00, 3.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00], [4.000000e+00, 5.000000e+00, 6.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00]]]>
+// CHECK-SAME: {alignment = 64 : i64}
+// CHECK-LABEL: func.func @gemm
+// CHECK-DAG: %[[C2:.*]] = arith.constant 2 : index
+// CHECK-DAG: %[[C3:.*]] = arith.constant 3 : index
+// CHECK-DAG: %[[C4:.*]] = arith.constant 4 : index
+// CHECK-DAG: %[[ONE:.*]] = arith.constant 1 : index
+// CHECK-DAG: %[[P:.*]] = memref.get_global @w_panels8
+// CHECK-DAG: %[[PADDR:.*]] = memref.extract_aligned_pointer_as_index %[[P]]
+// CHECK-DAG: %[[CADDR:.*]] = memref.extract_aligned_pointer_as_index %arg1
+// CHECK-DAG: %[[AADDR:.*]] = memref.extract_aligned_pointer_as_index %arg0
+// CHECK: call @sparq_uk_sgemm_packed_f32(%[[CADDR]], %[[C3]], %[[AADDR]], %[[C2]], %[[PADDR]], %[[C4]], %[[C3]], %[[C2]], %[[ONE]])
+// CHECK-NOT: linalg.matmul
+memref.global "private" constant @w : memref<2x3xf32> = dense<[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]>
+func.func @gemm(%a: memref<4x2xf32>, %c: memref<4x3xf32>) {
+  %w = memref.get_global @w : memref<2x3xf32>
+  linalg.matmul {sparq.ukernel = "sgemm_f32"} ins(%a, %w : memref<4x2xf32>, memref<2x3xf32>) outs(%c : memref<4x3xf32>)
+  return
+}
+
+// -----
+
+// A transposed (N x K) weight chunked along N: the packed form is K-major inside each panel,
+// and the chunk at column %n starts %n * K elements (4 bytes each) into it.
+// CHECK-LABEL: memref.global "private" constant @wt_panels8 : memref<2x2x8xf32>
+// CHECK-SAME: dense<{{\[\[\[}}1.000000e+00, 3.000000e+00, 5.000000e+00, 7.000000e+00, 9.000000e+00, 1.100000e+01, 1.300000e+01, 1.500000e+01], [2.000000e+00, 4.000000e+00, 6.000000e+00, 8.000000e+00, 1.000000e+01, 1.200000e+01, 1.400000e+01, 1.600000e+01]], {{\[\[}}1.700000e+01, 0.000000e+00
+// CHECK-LABEL: func.func @chunks
+// CHECK-DAG: %[[C8:.*]] = arith.constant 8 : index
+// CHECK: scf.forall (%[[N:.*]]) = (0) to (9) step (8)
+// CHECK: %[[P:.*]] = memref.get_global @wt_panels8
+// CHECK: %[[PADDR:.*]] = memref.extract_aligned_pointer_as_index %[[P]]
+// CHECK: %[[OFF:.*]] = arith.muli %[[N]], %[[C8]]
+// CHECK: %[[B:.*]] = arith.addi %[[PADDR]], %[[OFF]]
+// CHECK: call @sparq_uk_sgemm_packed_f32(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[B]],
+// CHECK-NOT: memref.global "private" constant @wt_panels8_0
+memref.global "private" constant @wt : memref<9x2xf32> = dense<[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, 8.0], [9.0, 10.0], [11.0, 12.0], [13.0, 14.0], [15.0, 16.0], [17.0, 18.0]]>
+func.func @chunks(%a: memref<1x2xf32>, %c: memref<1x9xf32>) {
+  %w = memref.get_global @wt : memref<9x2xf32>
+  scf.forall (%n) = (0) to (9) step (8) {
+    %size = affine.min affine_map<(d0) -> (-d0 + 9, 8)>(%n)
+    %wc = memref.subview %w[%n, 0] [%size, 2] [1, 1] : memref<9x2xf32> to memref<?x2xf32, strided<[2, 1], offset: ?>>
+    %cc = memref.subview %c[0, %n] [1, %size] [1, 1] : memref<1x9xf32> to memref<1x?xf32, strided<[9, 1], offset: ?>>
+    linalg.matmul
+        indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>]
+        {sparq.ukernel = "sgemm_f32"}
+        ins(%a, %wc : memref<1x2xf32>, memref<?x2xf32, strided<[2, 1], offset: ?>>)
+        outs(%cc : memref<1x?xf32, strided<[9, 1], offset: ?>>)
+  }
+  return
+}
+
+// -----
+
+func.func @not_constant(%a: memref<4x2xf32>, %w: memref<2x3xf32>, %c: memref<4x3xf32>) {
+  // expected-error @+1 {{sparq-cpu-lower-ukernels: cannot call the micro-kernel: the weight is not a constant global}}
+  linalg.matmul {sparq.ukernel = "sgemm_f32"} ins(%a, %w : memref<4x2xf32>, memref<2x3xf32>) outs(%c : memref<4x3xf32>)
+  return
+}
+
+// -----
+
+memref.global "private" constant @w2 : memref<16x3xf32> = dense<1.0>
+func.func @split_k(%a: memref<4x8xf32>, %c: memref<4x3xf32>) {
+  %w = memref.get_global @w2 : memref<16x3xf32>
+  %wc = memref.subview %w[8, 0] [8, 3] [1, 1] : memref<16x3xf32> to memref<8x3xf32, strided<[3, 1], offset: 24>>
+  // expected-error @+1 {{the weight is split along the reduction dimension}}
+  linalg.matmul {sparq.ukernel = "sgemm_f32"} ins(%a, %wc : memref<4x8xf32>, memref<8x3xf32, strided<[3, 1], offset: 24>>) outs(%c : memref<4x3xf32>)
+  return
+}
