@@ -12,7 +12,8 @@
 namespace sparq {
 
 std::string addArtifactABI(llvm::Module &module, llvm::StringRef entryName,
-                           llvm::StringRef signature, unsigned numInputs) {
+                           llvm::StringRef signature, unsigned numInputs,
+                           llvm::StringRef cpuText) {
   llvm::LLVMContext &ctx = module.getContext();
   std::string cifaceName = ("_mlir_ciface_" + entryName).str();
   llvm::Function *ciface = module.getFunction(cifaceName);
@@ -36,6 +37,17 @@ std::string addArtifactABI(llvm::Module &module, llvm::StringRef entryName,
                                        "sparq_model_signature_v1", module);
   b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", sigFn));
   b.CreateRet(sigGlobal);
+
+  // const char *sparq_model_cpu_v1(void): "CPU FEATURE..." the code was generated for.
+  auto *cpuData = llvm::ConstantDataArray::getString(ctx, cpuText, /*AddNull=*/true);
+  auto *cpuGlobal = new llvm::GlobalVariable(module, cpuData->getType(), /*isConstant=*/true,
+                                             llvm::GlobalValue::PrivateLinkage, cpuData,
+                                             "sparq_cpu_text");
+  auto *cpuFn = llvm::Function::Create(llvm::FunctionType::get(ptrTy, false),
+                                       llvm::GlobalValue::ExternalLinkage, "sparq_model_cpu_v1",
+                                       module);
+  b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", cpuFn));
+  b.CreateRet(cpuGlobal);
 
   // void sparq_model_invoke_v1(void **args)
   auto *invokeFn = llvm::Function::Create(

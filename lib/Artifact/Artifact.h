@@ -9,11 +9,13 @@
 
 namespace sparq {
 
-/// Adds the ABI symbols `sparq_model_signature_v1` and `sparq_model_invoke_v1` to `module`; the
-/// latter unpacks its `void **args` and calls `_mlir_ciface_<entryName>`. Returns an error
-/// message or "".
+/// Adds the ABI symbols `sparq_model_signature_v1`, `sparq_model_invoke_v1` (which unpacks its
+/// `void **args` and calls `_mlir_ciface_<entryName>`), `sparq_model_set_num_threads_v1` and
+/// `sparq_model_cpu_v1` (returning `cpuText`: the CPU name, then the features the code needs)
+/// to `module`. Returns an error message or "".
 std::string addArtifactABI(llvm::Module &module, llvm::StringRef entryName,
-                           llvm::StringRef signature, unsigned numInputs);
+                           llvm::StringRef signature, unsigned numInputs,
+                           llvm::StringRef cpuText);
 
 /// Links a relocatable object into a shared object at `outputPath` with the linker driver
 /// `linker` (a cc-compatible driver such as clang). Returns an error message or "".

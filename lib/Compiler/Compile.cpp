@@ -164,7 +164,7 @@ LogicalResult compileModel(const CompileOptions &options, MLIRContext &context) 
 
   auto target = resolveCPU(options.targetCPU);
   if (!target)
-    return emitError(loc) << "--target-cpu: " << llvm::toString(target.takeError());
+    return emitError(loc) << "--cpu: " << llvm::toString(target.takeError());
   PipelineOptions pipelineOptions;
   pipelineOptions.optLevel = options.optLevel;
   pipelineOptions.panelWidth = 2 * target->vectorFloats;
@@ -201,7 +201,8 @@ LogicalResult compileModel(const CompileOptions &options, MLIRContext &context) 
     StringRef line = rest.split('\n').first;
     (void)line.drop_front(strlen("inputs ")).getAsInteger(10, numInputs);
   }
-  std::string err = addArtifactABI(*llvmModule, kEntryFunctionName, signature, numInputs);
+  std::string err = addArtifactABI(*llvmModule, kEntryFunctionName, signature, numInputs,
+                                   target->describeForRuntime());
   if (!err.empty())
     return emitError(loc) << err;
   CPUTargetOptions targetOptions;

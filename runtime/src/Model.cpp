@@ -5,6 +5,7 @@
 // memref descriptors the model returns and free the model's buffers).
 //
 //===----------------------------------------------------------------------===//
+#include "CpuFeatures.h"
 #include "Internal.h"
 #include "Signature.h"
 
@@ -349,6 +350,34 @@ sparq_status_t sparq_model_load(const char *path, sparq_model_t **out_model) {
     dlerror();
     model->setNumThreads =
         reinterpret_cast<SetNumThreadsFn>(dlsym(handle, "sparq_model_set_num_threads_v1"));
+    dlerror();
+    // Optional: the CPU the artifact was compiled for and the features its code uses.
+    if (auto cpuFn = reinterpret_cast<SignatureFn>(dlsym(handle, "sparq_model_cpu_v1"))) {
+      std::string cpuText = cpuFn() ? cpuFn() : "";
+      std::vector<std::string> words;
+      for (size_t pos = 0; pos < cpuText.size();) {
+        size_t end = cpuText.find(' ', pos);
+        if (end == std::string::npos)
+          end = cpuText.size();
+        if (end > pos)
+          words.push_back(cpuText.substr(pos, end - pos));
+        pos = end + 1;
+      }
+      std::vector<std::string> required(words.empty() ? words.begin() : words.begin() + 1,
+                                        words.end());
+      std::vector<std::string> missing = missingCpuFeatures(required);
+      if (!missing.empty()) {
+        std::string list;
+        for (const std::string &f : missing)
+          list += (list.empty() ? "" : ", ") + f;
+        releaseModel(model);
+        return makeStatus(SPARQ_STATUS_FAILED_PRECONDITION,
+                          std::string("artifact '") + path + "' was compiled for CPU '" +
+                              (words.empty() ? "?" : words[0]) + "' and uses " + list +
+                              ", which this CPU lacks; recompile it with --cpu=native on this "
+                              "machine or an older target such as --cpu=x86-64-v3");
+      }
+    }
     dlerror();
     const char *text = reinterpret_cast<SignatureFn>(signatureSymbol)();
     if (sparq_status_t parseStatus = parseSignature(text, model->path, model->signature)) {

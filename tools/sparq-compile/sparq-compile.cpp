@@ -47,9 +47,15 @@ static cl::opt<OptLevel> optLevel(
                clEnumValN(O1, "O1", "tiling and vectorization, light LLVM optimization"),
                clEnumValN(O2, "O2", "default"), clEnumValN(O3, "O3", "aggressive")),
     cl::cat(category));
-static cl::opt<std::string> targetCPU("target-cpu",
-                                      cl::desc("CPU to generate code for (default: host)"),
-                                      cl::init("host"), cl::cat(category));
+static cl::opt<std::string>
+    targetCPU("cpu",
+              cl::desc("CPU to generate code for: native (the machine compiling, default), "
+                       "x86-64-v2, x86-64-v3 (AVX2), x86-64-v4 (AVX-512) or an LLVM CPU name; "
+                       "the artifact records it and refuses to load on a CPU without its "
+                       "features"),
+              cl::value_desc("CPU"), cl::init("native"), cl::cat(category));
+static cl::alias targetCPUAlias("target-cpu", cl::desc("Alias for --cpu"),
+                                cl::aliasopt(targetCPU), cl::cat(category));
 
 static cl::OptionCategory compressCategory("Weight compression (docs/compression.md)");
 static cl::opt<std::string> sparsity("sparsity", cl::desc("N:M structured sparsity, e.g. 2:4"),

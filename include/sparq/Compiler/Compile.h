@@ -59,7 +59,7 @@ struct CompileOptions {
   std::vector<std::string> inputShapes;
   EmitKind emit = EmitKind::Lib;
   unsigned optLevel = 2;
-  std::string targetCPU = "host";
+  std::string targetCPU = "native"; ///< --cpu: "native"/"host" or an LLVM CPU name
   /// Linker driver for EmitKind::Lib; empty means the configured default.
   std::string linker;
   CompressionOptions compression;

@@ -41,14 +41,48 @@ llvm::Expected<ResolvedCPU> resolveCPU(llvm::StringRef cpuName) {
   } else {
     r.cpu = cpuName.str();
   }
+  // Check the name on a generic subtarget first: creating one for an unknown CPU prints a
+  // warning of LLVM's own.
+  std::unique_ptr<llvm::MCSubtargetInfo> generic(target->createMCSubtargetInfo(triple, "", ""));
+  if (!generic || !generic->isCPUStringValid(r.cpu))
+    return llvm::createStringError("unknown CPU '" + cpuName.str() + "' for " + triple.str() +
+                                   " (try native, x86-64-v2, x86-64-v3, x86-64-v4 or an LLVM "
+                                   "CPU name such as skylake-avx512)");
   std::unique_ptr<llvm::MCSubtargetInfo> sti(
       target->createMCSubtargetInfo(triple, r.cpu, r.features));
-  if (!sti || !sti->isCPUStringValid(r.cpu))
+  if (!sti)
     return llvm::createStringError("unknown CPU '" + cpuName.str() + "' for " + triple.str() +
                                    " (try native, x86-64-v2, x86-64-v3, x86-64-v4 or an LLVM "
                                    "CPU name such as skylake-avx512)");
   r.vectorFloats = sti->checkFeatures("+avx512f") ? 16 : 8;
   return r;
+}
+
+std::string ResolvedCPU::describeForRuntime() const {
+  // The extensions that change which instructions code may use (the runtime's table in
+  // runtime/src/CpuFeatures.cpp knows the same names).
+  static const char *const kChecked[] = {
+      "sse3",       "ssse3",      "fma",      "sse4.1",   "sse4.2",     "popcnt",   "avx",
+      "f16c",       "bmi",        "avx2",     "bmi2",     "avx512f",    "avx512dq", "avx512ifma",
+      "avx512cd",   "avx512bw",   "avx512vl", "avx512vbmi", "avx512vnni", "avx512fp16",
+      "avxvnni",    "avx512bf16", "amx-bf16", "amx-tile", "amx-int8"};
+  auto [tm, error] = [&]() -> std::pair<std::unique_ptr<llvm::MCSubtargetInfo>, std::string> {
+    llvm::Triple t(triple);
+    std::string err;
+    const llvm::Target *target = llvm::TargetRegistry::lookupTarget(t, err);
+    if (!target)
+      return {nullptr, err};
+    return {std::unique_ptr<llvm::MCSubtargetInfo>(
+                target->createMCSubtargetInfo(t, cpu, features)),
+            ""};
+  }();
+  std::string text = cpu;
+  if (!tm)
+    return text;
+  for (const char *f : kChecked)
+    if (tm->checkFeatures(std::string("+") + f))
+      text += std::string(" ") + f;
+  return text;
 }
 
 std::string emitObject(llvm::Module &module, const CPUTargetOptions &options,

@@ -26,6 +26,10 @@ struct ResolvedCPU {
   /// Floats per vector register of the micro-kernel variant for this CPU (16: AVX-512, 8: AVX2
   /// and older), which fixes the panel width of packed weights (2 x vectorFloats).
   unsigned vectorFloats = 8;
+
+  /// "CPU FEATURE ..." with the enabled ISA extensions the runtime checks before loading an
+  /// artifact (docs/artifact-abi.md, sparq_model_cpu_v1).
+  std::string describeForRuntime() const;
 };
 
 /// Resolves `cpu` ("host"/"native" or an LLVM CPU name such as x86-64-v3 or sapphirerapids).
