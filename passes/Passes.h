@@ -41,6 +41,11 @@ struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
       llvm::cl::desc("Columns per packed weight panel of the f32 micro-kernels (2 x the floats "
                      "per vector register of the target: 32 for AVX-512, 16 for AVX2)"),
       llvm::cl::init(32)};
+  Option<int64_t> tileRows{
+      *this, "tile-rows",
+      llvm::cl::desc("Rows per register tile of the f32 micro-kernels (8 for AVX-512, 6 for "
+                     "AVX2): the tile height of packed filters"),
+      llvm::cl::init(8)};
 };
 
 /// sparq_onnx -> model contract (linalg/tensor/arith/math on tensors), verified.

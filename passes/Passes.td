@@ -303,7 +303,9 @@ def LowerMicroKernelsPass : Pass<"sparq-cpu-lower-ukernels", "mlir::ModuleOp"> {
   }];
   let options = [
     Option<"panelWidth", "panel-width", "int64_t", "32",
-           "columns per packed weight panel: 32 for the AVX-512 kernels, 16 for AVX2">
+           "columns per packed weight panel: 32 for the AVX-512 kernels, 16 for AVX2">,
+    Option<"tileRows", "tile-rows", "int64_t", "8",
+           "output channels per packed filter tile: 8 for the AVX-512 kernels, 6 for AVX2">
   ];
   let dependentDialects = ["mlir::func::FuncDialect", "mlir::memref::MemRefDialect",
                            "mlir::arith::ArithDialect"];

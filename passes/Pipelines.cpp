@@ -58,6 +58,7 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const PipelineOptions &options) 
   addTextual(pm, "convert-bufferization-to-memref");
   LowerMicroKernelsPassOptions ukernels;
   ukernels.panelWidth = options.panelWidth;
+  ukernels.tileRows = options.tileRows;
   pm.addPass(createLowerMicroKernelsPass(ukernels));
   pm.addNestedPass<func::FuncOp>(createLowerStridedCopiesPass());
   addTextual(pm, "func.func(scf-forall-to-parallel),convert-scf-to-openmp,canonicalize,"

@@ -168,6 +168,7 @@ LogicalResult compileModel(const CompileOptions &options, MLIRContext &context) 
   PipelineOptions pipelineOptions;
   pipelineOptions.optLevel = options.optLevel;
   pipelineOptions.panelWidth = 2 * target->vectorFloats;
+  pipelineOptions.tileRows = target->vectorFloats == 16 ? 8 : 6;
   {
     PassManager pm(&context);
     buildContractPipeline(pm, pipelineOptions);

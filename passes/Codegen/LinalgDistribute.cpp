@@ -42,7 +42,15 @@ struct LinalgDistributePass
       int64_t tile = 0;
       // Micro-kernel contractions split N in whole weight panels: each thread streams its own
       // columns of the weight once (the last chunk may be shorter).
-      if (op->hasAttr(sparq::kMicroKernelAttr) && panelWidth > 0) {
+      // Micro-kernel convolutions split images, else output rows (never the filter).
+      if (isa<linalg::Conv2DNchwFchwOp>(op.getOperation()) &&
+          op->hasAttr(sparq::kMicroKernelAttr)) {
+        unsigned d = ranges[0] >= maxChunks || ranges[2] < 2 ? 0 : 2;
+        if (ranges[d] < 2)
+          continue;
+        dim = d;
+        tile = (ranges[d] + maxChunks - 1) / maxChunks;
+      } else if (op->hasAttr(sparq::kMicroKernelAttr) && panelWidth > 0) {
         if (std::optional<sparq::PackedGemm> g = sparq::matchPackedGemm(op)) {
           int64_t panels = (ranges[g->nLoop] + panelWidth - 1) / panelWidth;
           if (panels >= 2) {

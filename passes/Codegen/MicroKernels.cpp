@@ -82,7 +82,8 @@ std::optional<PackedGemm> matchPackedGemm(linalg::LinalgOp op) {
 
 namespace {
 
-constexpr llvm::StringLiteral kGemmKernel = "sparq_uk_sgemm_packed_f32";
+constexpr llvm::StringLiteral kGemmSymbol = "sparq_uk_sgemm_packed_f32";
+constexpr llvm::StringLiteral kConvSymbol = "sparq_uk_conv2d_nchw_packed_f32";
 
 struct SelectMicroKernelsPass
     : public sparq::impl::SelectMicroKernelsPassBase<SelectMicroKernelsPass> {
@@ -91,10 +92,17 @@ struct SelectMicroKernelsPass
     getOperation().walk([&](linalg::LinalgOp op) {
       if (!op.hasPureTensorSemantics() || op.hasDynamicShape())
         return;
+      if (isa<linalg::Conv2DNchwFchwOp>(op.getOperation())) {
+        if (llvm::all_of(op->getOperandTypes(),
+                         [](Type t) { return getElementTypeOrSelf(t).isF32(); }) &&
+            op.getDpsInputOperand(1)->get().getDefiningOp<arith::ConstantOp>())
+          op->setAttr(sparq::kMicroKernelAttr, StringAttr::get(ctx, sparq::kConvKernel));
+        return;
+      }
       std::optional<sparq::PackedGemm> g = sparq::matchPackedGemm(op);
       if (!g || !op.getDpsInputOperand(g->rhs)->get().getDefiningOp<arith::ConstantOp>())
         return;
-      op->setAttr(sparq::kMicroKernelAttr, StringAttr::get(ctx, "sgemm_f32"));
+      op->setAttr(sparq::kMicroKernelAttr, StringAttr::get(ctx, sparq::kGemmKernel));
     });
   }
 };
@@ -118,24 +126,32 @@ struct LowerMicroKernelsPass
                          << panelWidth;
       return signalPassFailure();
     }
+    if (tileRows <= 0) {
+      module.emitError() << "sparq-cpu-lower-ukernels: tile-rows must be positive, got "
+                         << tileRows;
+      return signalPassFailure();
+    }
     SymbolTable symbols(module);
-    declareKernel(module, symbols);
-    for (linalg::LinalgOp op : targets)
-      if (failed(lower(op, symbols)))
+    declareKernel(module, symbols, kGemmSymbol, 9);
+    declareKernel(module, symbols, kConvSymbol, 20);
+    for (linalg::LinalgOp op : targets) {
+      bool isConv = isa<linalg::Conv2DNchwFchwOp>(op.getOperation());
+      if (failed(isConv ? lowerConv(op, symbols) : lower(op, symbols)))
         return signalPassFailure();
+    }
   }
 
 private:
   /// Packed copies of weight globals, by (global, transposed).
   llvm::DenseMap<std::pair<Operation *, unsigned>, memref::GlobalOp> packed;
 
-  void declareKernel(ModuleOp module, SymbolTable &symbols) {
-    if (symbols.lookup(kGemmKernel))
+  void declareKernel(ModuleOp module, SymbolTable &symbols, StringRef name, unsigned numArgs) {
+    if (symbols.lookup(name))
       return;
     OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
     Type index = b.getIndexType();
-    auto type = b.getFunctionType(SmallVector<Type>(9, index), {});
-    auto fn = func::FuncOp::create(b, module.getLoc(), kGemmKernel, type);
+    auto type = b.getFunctionType(SmallVector<Type>(numArgs, index), {});
+    auto fn = func::FuncOp::create(b, module.getLoc(), name, type);
     fn.setPrivate();
     symbols.insert(fn);
   }
@@ -270,7 +286,96 @@ private:
         arith::MulIOp::create(b, loc, nOffset, cst(k * 4)));
     Value args[] = {address(out, outMeta), ldc,    address(lhs, lhsMeta), lda, bAddr, m, n,
                     cst(k),                cst(1) /*SPARQ_UK_ACCUMULATE*/};
-    func::CallOp::create(b, loc, kGemmKernel, TypeRange{}, args);
+    func::CallOp::create(b, loc, kGemmSymbol, TypeRange{}, args);
+    op->erase();
+    return success();
+  }
+
+  /// The filter of a marked convolution, packed in tiles of `tileRows` output channels.
+  FailureOr<memref::GlobalOp> packedFilter(memref::GlobalOp source, SymbolTable &symbols) {
+    auto key = std::make_pair(source.getOperation(), 2u);
+    if (auto it = packed.find(key); it != packed.end())
+      return it->second;
+    auto init = dyn_cast_or_null<ElementsAttr>(source.getInitialValueAttr());
+    MemRefType type = source.getType();
+    if (!source.getConstant() || !init || type.getRank() != 4 || !type.hasStaticShape())
+      return source.emitError("sparq-cpu-lower-ukernels: the filter of a micro-kernel "
+                              "convolution must be a constant 4-D global with a value");
+    std::optional<std::vector<double>> values = sparq::readElementsAsDouble(init);
+    if (!values)
+      return source.emitError("sparq-cpu-lower-ukernels: cannot read the filter's elements");
+    int64_t f = type.getDimSize(0), k = type.getNumElements() / std::max<int64_t>(f, 1);
+    std::vector<float> tiles(sparq::formats::panelCount(f, tileRows) * k * tileRows);
+    const std::vector<double> &v = *values;
+    sparq::formats::packRowTiles<float>(
+        f, k, tileRows, [&](int64_t row, int64_t kk) { return v[row * k + kk]; }, tiles.data());
+    std::string name = (source.getSymName() + "_rowtiles" + std::to_string(tileRows)).str();
+    auto tensorType = RankedTensorType::get(
+        {sparq::formats::panelCount(f, tileRows), k, tileRows}, Float32Type::get(&getContext()));
+    TypedAttr value = sparq::makeFloatConstant(tensorType, tiles, name);
+    OpBuilder b(source);
+    b.setInsertionPointAfter(source);
+    auto global = memref::GlobalOp::create(
+        b, source.getLoc(), name, b.getStringAttr("private"),
+        MemRefType::get(tensorType.getShape(), tensorType.getElementType()), value,
+        /*constant=*/true, b.getI64IntegerAttr(64));
+    symbols.insert(global);
+    packed[key] = global;
+    return global;
+  }
+
+  LogicalResult lowerConv(linalg::LinalgOp linalgOp, SymbolTable &symbols) {
+    auto op = cast<linalg::Conv2DNchwFchwOp>(linalgOp.getOperation());
+    auto fail = [&](const Twine &why) {
+      return op.emitError("sparq-cpu-lower-ukernels: cannot call the convolution kernel: " + why);
+    };
+    Value in = op.getDpsInputOperand(0)->get(), filter = op.getDpsInputOperand(1)->get();
+    Value out = op.getDpsInitOperand(0)->get();
+    Value f = filter;
+    while (auto cast = f.getDefiningOp<memref::CastOp>())
+      f = cast.getSource();
+    auto getGlobal = f.getDefiningOp<memref::GetGlobalOp>();
+    if (!getGlobal)
+      return fail("the filter is not a whole constant global");
+    auto source = symbols.lookup<memref::GlobalOp>(getGlobal.getName());
+    if (!source)
+      return fail("the filter's global '" + getGlobal.getName() + "' does not exist");
+    FailureOr<memref::GlobalOp> tiles = packedFilter(source, symbols);
+    if (failed(tiles))
+      return failure();
+    auto inType = cast<MemRefType>(in.getType()), outType = cast<MemRefType>(out.getType());
+    auto [inStrides, inOffset] = inType.getStridesAndOffset();
+    auto [outStrides, outOffset] = outType.getStridesAndOffset();
+    if (inStrides[3] != 1)
+      return fail("the input does not have a unit W stride");
+    if (outStrides[3] != 1 || outType.isDynamicDim(3) || outStrides[2] != outType.getDimSize(3))
+      return fail("the output rows are not contiguous (H stride must equal OW)");
+    MemRefType filterType = source.getType();
+
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    auto cst = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
+    Value four = cst(4);
+    auto address = [&](Value memref, memref::ExtractStridedMetadataOp meta) {
+      Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
+      Value bytes = arith::MulIOp::create(b, loc, meta.getOffset(), four);
+      return arith::AddIOp::create(b, loc, base, bytes).getResult();
+    };
+    auto inMeta = memref::ExtractStridedMetadataOp::create(b, loc, in);
+    auto outMeta = memref::ExtractStridedMetadataOp::create(b, loc, out);
+    Value tileBase = memref::ExtractAlignedPointerAsIndexOp::create(
+        b, loc, memref::GetGlobalOp::create(b, loc, tiles->getType(), tiles->getSymName()));
+    auto strides = llvm::to_vector(op.getStrides().getValues<int64_t>());
+    auto dilations = llvm::to_vector(op.getDilations().getValues<int64_t>());
+    Value args[] = {address(out, outMeta), outMeta.getStrides()[0], outMeta.getStrides()[1],
+                    address(in, inMeta),   inMeta.getStrides()[0],  inMeta.getStrides()[1],
+                    inMeta.getStrides()[2], tileBase,               outMeta.getSizes()[0],
+                    outMeta.getSizes()[1], cst(filterType.getDimSize(1)),
+                    cst(filterType.getDimSize(2)), cst(filterType.getDimSize(3)),
+                    outMeta.getSizes()[2], outMeta.getSizes()[3], cst(strides[0]),
+                    cst(strides[1]),       cst(dilations[0]),      cst(dilations[1]),
+                    cst(1) /*SPARQ_UK_ACCUMULATE*/};
+    func::CallOp::create(b, loc, kConvSymbol, TypeRange{}, args);
     op->erase();
     return success();
   }

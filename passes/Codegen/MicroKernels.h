@@ -13,8 +13,12 @@
 
 namespace sparq {
 
-/// Attribute that marks a contraction for the micro-kernels; its value names the kernel.
+/// Attribute that marks an op for the micro-kernels; its value names the kernel.
 inline constexpr llvm::StringLiteral kMicroKernelAttr = "sparq.ukernel";
+/// Its values: a contraction with a constant right-hand side (PackedGemm) and an NCHW
+/// `linalg.conv_2d_nchw_fchw` with a constant filter.
+inline constexpr llvm::StringLiteral kGemmKernel = "sgemm_f32";
+inline constexpr llvm::StringLiteral kConvKernel = "conv2d_nchw_f32";
 
 /// Loops and operands of C[m..., n] += A[m..., k] * B[k, n] (or B[n, k]).
 struct PackedGemm {

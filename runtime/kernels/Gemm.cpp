@@ -20,37 +20,11 @@
 
 #include <stdint.h>
 
-#ifndef SPARQ_UK_VLEN
-#define SPARQ_UK_VLEN 16
-#endif
+#include "Tile.h"
 
 namespace {
 
-constexpr int V = SPARQ_UK_VLEN;
-constexpr int NR = 2 * V;
-constexpr int MR = V == 16 ? 8 : 6;
-/// Reduction block for M > 4: a KC x NR slice of a panel (32 KiB at V = 16) stays in L1.
-constexpr int64_t KC = 256;
-/// Rows of A packed at a time (a multiple of MR): an MC x KC block (128 KiB at V = 16, on the
-/// stack) stays in L2 while every panel passes over it.
-constexpr int64_t MC = V == 16 ? 128 : 96;
-
-typedef float vf __attribute__((vector_size(V * sizeof(float))));
-
-#define SPARQ_UK_INLINE inline __attribute__((always_inline))
-
-SPARQ_UK_INLINE vf load(const float *p) {
-  vf v;
-  __builtin_memcpy(&v, p, sizeof(v));
-  return v;
-}
-SPARQ_UK_INLINE void store(float *p, vf v) { __builtin_memcpy(p, &v, sizeof(v)); }
-SPARQ_UK_INLINE vf splat(float x) {
-  vf v;
-  for (int i = 0; i < V; ++i)
-    v[i] = x;
-  return v;
-}
+using namespace sparq::kernels;
 
 /// One MR' x NR tile over kc reduction steps. KU independent accumulator sets split the
 /// reduction (k, k+1, ... mod KU) to keep more FMAs in flight when the tile has few rows.
@@ -101,49 +75,6 @@ SPARQ_UK_INLINE void tile(float *C, int64_t ldc, const float *A, int64_t lda, co
       float t[NR];
       store(t, acc[0][r][0]);
       store(t + V, acc[0][r][1]);
-      for (int64_t j = 0; j < ncols; ++j)
-        c[j] = loadC ? c[j] + t[j] : t[j];
-    }
-  }
-}
-
-/// An MR x NR tile over kc reduction steps with A packed as kc x MR (row r of step k at
-/// Ap[k * MR + r]); only the first `rows` rows are stored. With Prefetch, also pulls the
-/// kc x NR slice at `next` (the next panel's) into the cache while computing.
-template <bool Prefetch>
-SPARQ_UK_INLINE void packedTile(int64_t rows, float *C, int64_t ldc, const float *Ap,
-                                const float *B, int64_t kc, int64_t ncols, bool loadC,
-                                const float *next) {
-  vf acc[MR][2];
-  for (int r = 0; r < MR; ++r)
-    acc[r][0] = acc[r][1] = splat(0.0f);
-  for (int64_t k = 0; k < kc; ++k) {
-    if constexpr (Prefetch)
-      for (int line = 0; line < NR; line += 16)
-        __builtin_prefetch(next + k * NR + line);
-    vf b0 = load(B + k * NR), b1 = load(B + k * NR + V);
-    for (int r = 0; r < MR; ++r) {
-      vf a = splat(Ap[k * MR + r]);
-      acc[r][0] = a * b0 + acc[r][0];
-      acc[r][1] = a * b1 + acc[r][1];
-    }
-  }
-  for (int r = 0; r < MR; ++r) {
-    if (r >= rows)
-      break;
-    float *c = C + r * ldc;
-    if (ncols == NR) {
-      vf c0 = acc[r][0], c1 = acc[r][1];
-      if (loadC) {
-        c0 += load(c);
-        c1 += load(c + V);
-      }
-      store(c, c0);
-      store(c + V, c1);
-    } else {
-      float t[NR];
-      store(t, acc[r][0]);
-      store(t + V, acc[r][1]);
       for (int64_t j = 0; j < ncols; ++j)
         c[j] = loadC ? c[j] + t[j] : t[j];
     }

@@ -74,3 +74,22 @@ func.func @split_k(%a: memref<4x8xf32>, %c: memref<4x3xf32>) {
   linalg.matmul {sparq.ukernel = "sgemm_f32"} ins(%a, %wc : memref<4x8xf32>, memref<8x3xf32, strided<[3, 1], offset: 24>>) outs(%c : memref<4x3xf32>)
   return
 }
+
+// -----
+
+// A convolution's filter (F = 3, C = 2, 1x1) is packed in tiles of tile-rows = 8 output channels
+// (K = C*KH*KW steps of 8 values, channels past F zero), and the op becomes one kernel call with
+// N, F, C, KH, KW, OH, OW, strides and dilations.
+// CHECK-LABEL: memref.global "private" constant @f_rowtiles8 : memref<1x2x8xf32>
+// CHECK-SAME: dense<{{\[\[\[}}1.000000e+00, 3.000000e+00, 5.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00], [2.000000e+00, 4.000000e+00, 6.000000e+00, 0.000000e+00
+// CHECK-LABEL: func.func @conv
+// CHECK: call @sparq_uk_conv2d_nchw_packed_f32(
+// CHECK-SAME: %c1, %c3, %c2, %c1, %c1, %c4, %c5, %c1, %c1, %c1, %c1, %c1)
+// CHECK-NOT: linalg.conv_2d_nchw_fchw
+memref.global "private" constant @f : memref<3x2x1x1xf32> = dense<[[[[1.0]], [[2.0]]], [[[3.0]], [[4.0]]], [[[5.0]], [[6.0]]]]>
+func.func @conv(%x: memref<1x2x4x5xf32>, %y: memref<1x3x4x5xf32>) {
+  %w = memref.get_global @f : memref<3x2x1x1xf32>
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>, sparq.ukernel = "conv2d_nchw_f32"}
+    ins(%x, %w : memref<1x2x4x5xf32>, memref<3x2x1x1xf32>) outs(%y : memref<1x3x4x5xf32>)
+  return
+}

@@ -56,3 +56,19 @@ func.func @not_marked(%a: tensor<4x64xf32>, %b: tensor<64x48xf32>, %init: tensor
   %r3 = linalg.matmul ins(%da, %w : tensor<?x64xf32>, tensor<64x48xf32>) outs(%dinit : tensor<?x48xf32>) -> tensor<?x48xf32>
   return %r0, %r1, %r2, %r3 : tensor<4x48xf32>, tensor<4x8xi32>, tensor<2x4x5xf32>, tensor<?x48xf32>
 }
+
+// An NCHW convolution with a constant f32 filter is marked for the convolution kernel; one with
+// a filter computed at run time is not.
+// CHECK-LABEL: func.func @conv
+// CHECK: linalg.conv_2d_nchw_fchw {{{.*}}sparq.ukernel = "conv2d_nchw_f32"
+// CHECK: linalg.conv_2d_nchw_fchw
+// CHECK-NOT: sparq.ukernel
+// CHECK: return
+func.func @conv(%x: tensor<1x2x6x6xf32>, %init: tensor<1x3x4x4xf32>, %wdyn: tensor<3x2x3x3xf32>) -> (tensor<1x3x4x4xf32>, tensor<1x3x4x4xf32>) {
+  %w = arith.constant dense<1.0> : tensor<3x2x3x3xf32>
+  %r = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+         ins(%x, %w : tensor<1x2x6x6xf32>, tensor<3x2x3x3xf32>) outs(%init : tensor<1x3x4x4xf32>) -> tensor<1x3x4x4xf32>
+  %r2 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+         ins(%x, %wdyn : tensor<1x2x6x6xf32>, tensor<3x2x3x3xf32>) outs(%init : tensor<1x3x4x4xf32>) -> tensor<1x3x4x4xf32>
+  return %r, %r2 : tensor<1x3x4x4xf32>, tensor<1x3x4x4xf32>
+}

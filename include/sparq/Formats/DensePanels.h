@@ -38,6 +38,19 @@ void packPanels(int64_t k, int64_t n, int64_t nr, At at, T *out) {
       }
 }
 
+/// The left-hand side counterpart: an M x K matrix in tiles of `mr` rows, each tile K steps of
+/// mr values (row r of step k at tile[k * mr + r]), the last tile zero-padded past M. This is
+/// how the convolution kernel reads a constant filter (M = output channels, K = C*KH*KW).
+template <typename T, typename At>
+void packRowTiles(int64_t m, int64_t k, int64_t mr, At at, T *out) {
+  for (int64_t t = 0, nt = panelCount(m, mr); t < nt; ++t)
+    for (int64_t kk = 0; kk < k; ++kk)
+      for (int64_t r = 0; r < mr; ++r) {
+        int64_t row = t * mr + r;
+        *out++ = row < m ? static_cast<T>(at(row, kk)) : T(0);
+      }
+}
+
 } // namespace sparq::formats
 
 #endif // SPARQ_FORMATS_DENSEPANELS_H

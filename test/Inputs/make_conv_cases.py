@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""Writes NCHW Conv cases for the convolution micro-kernel, with expected outputs computed here by
+numpy in float64 (shifted-window sums, independent of sparq), in the backend-test layout.
+
+Usage: make_conv_cases.py OUT_DIR
+
+Each case is NAME: batch, in channels, H, W, out channels, kernel, stride, pad, dilation; sizes
+are chosen so output pixels and channels are not multiples of any register tile.
+"""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+CASES = {
+    "k3": (1, 5, 9, 11, 7, 3, 1, 1, 1),
+    "k3_stride2_batch2": (2, 6, 13, 10, 9, 3, 2, 1, 1),
+    "k1": (1, 24, 10, 13, 40, 1, 1, 0, 1),
+    "k1_stride2": (1, 16, 7, 7, 20, 1, 2, 0, 1),
+    "k3_dilation2": (1, 3, 12, 12, 5, 3, 1, 2, 2),
+    "k7_stride2_batch2": (2, 3, 17, 17, 10, 7, 2, 3, 1),
+    "one_pixel": (1, 8, 1, 1, 3, 1, 1, 0, 1),
+    "k3_wide": (1, 32, 20, 37, 33, 3, 1, 1, 1),
+}
+
+
+def conv_ref(x, w, b, stride, pad, dil):
+    n, c, h, wd = x.shape
+    f, _, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad))).astype(np.float64)
+    oh = (h + 2 * pad - dil * (kh - 1) - 1) // stride + 1
+    ow = (wd + 2 * pad - dil * (kw - 1) - 1) // stride + 1
+    y = np.zeros((n, f, oh, ow))
+    for i in range(kh):
+        for j in range(kw):
+            patch = xp[:, :, i * dil:i * dil + stride * (oh - 1) + 1:stride,
+                       j * dil:j * dil + stride * (ow - 1) + 1:stride]
+            y += np.einsum("nchw,fc->nfhw", patch, w[:, :, i, j].astype(np.float64))
+    return y + b.reshape(1, f, 1, 1)
+
+
+def main():
+    out = sys.argv[1]
+    rng = np.random.default_rng(7)
+    for name, (n, c, h, wd, f, k, stride, pad, dil) in CASES.items():
+        w = rng.standard_normal((f, c, k, k)).astype(np.float32)
+        b = rng.standard_normal(f).astype(np.float32)
+        x = rng.standard_normal((n, c, h, wd)).astype(np.float32)
+        y = conv_ref(x, w, b, stride, pad, dil).astype(np.float32)
+        node = helper.make_node("Conv", ["x", "W", "B"], ["y"], kernel_shape=[k, k],
+                                strides=[stride] * 2, pads=[pad] * 4, dilations=[dil] * 2)
+        g = helper.make_graph(
+            [node], name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x.shape))],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, list(y.shape))],
+            [numpy_helper.from_array(w, "W"), numpy_helper.from_array(b, "B")])
+        model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+        onnx.checker.check_model(model)
+        d = os.path.join(out, name, "test_data_set_0")
+        os.makedirs(d, exist_ok=True)
+        onnx.save(model, os.path.join(out, name, "model.onnx"))
+        for kind, a in (("input_0", x), ("output_0", y)):
+            with open(os.path.join(d, kind + ".pb"), "wb") as fh:
+                fh.write(numpy_helper.from_array(a).SerializeToString())
+
+
+if __name__ == "__main__":
+    main()
