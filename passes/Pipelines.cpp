@@ -69,7 +69,7 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const PipelineOptions &options) 
                  "convert-math-to-funcs{convert-ctlz=0},"
                  "convert-vector-to-llvm,"
                  "convert-math-to-llvm,convert-math-to-libm,"
-                 "finalize-memref-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,"
+                 "finalize-memref-to-llvm{use-generic-functions=1},convert-arith-to-llvm,convert-index-to-llvm,"
                  "convert-cf-to-llvm,convert-func-to-llvm,convert-openmp-to-llvm,convert-ub-to-llvm,"
                  "convert-arith-to-llvm,reconcile-unrealized-casts,canonicalize,cse");
 }

@@ -84,6 +84,7 @@ namespace {
 
 constexpr llvm::StringLiteral kGemmSymbol = "sparq_uk_sgemm_packed_f32";
 constexpr llvm::StringLiteral kConvSymbol = "sparq_uk_conv2d_nchw_packed_f32";
+constexpr llvm::StringLiteral kDepthwiseSymbol = "sparq_uk_dwconv2d_nchw_f32";
 
 struct SelectMicroKernelsPass
     : public sparq::impl::SelectMicroKernelsPassBase<SelectMicroKernelsPass> {
@@ -92,6 +93,15 @@ struct SelectMicroKernelsPass
     getOperation().walk([&](linalg::LinalgOp op) {
       if (!op.hasPureTensorSemantics() || op.hasDynamicShape())
         return;
+      auto allF32 = [&] {
+        return llvm::all_of(op->getOperandTypes(),
+                            [](Type t) { return getElementTypeOrSelf(t).isF32(); });
+      };
+      if (isa<linalg::DepthwiseConv2DNchwChwOp>(op.getOperation())) {
+        if (allF32())
+          op->setAttr(sparq::kMicroKernelAttr, StringAttr::get(ctx, sparq::kDepthwiseKernel));
+        return;
+      }
       if (isa<linalg::Conv2DNchwFchwOp>(op.getOperation())) {
         if (llvm::all_of(op->getOperandTypes(),
                          [](Type t) { return getElementTypeOrSelf(t).isF32(); }) &&
@@ -134,9 +144,13 @@ struct LowerMicroKernelsPass
     SymbolTable symbols(module);
     declareKernel(module, symbols, kGemmSymbol, 9);
     declareKernel(module, symbols, kConvSymbol, 20);
+    declareKernel(module, symbols, kDepthwiseSymbol, 20);
     for (linalg::LinalgOp op : targets) {
-      bool isConv = isa<linalg::Conv2DNchwFchwOp>(op.getOperation());
-      if (failed(isConv ? lowerConv(op, symbols) : lower(op, symbols)))
+      LogicalResult lowered =
+          isa<linalg::Conv2DNchwFchwOp>(op.getOperation())            ? lowerConv(op, symbols)
+          : isa<linalg::DepthwiseConv2DNchwChwOp>(op.getOperation()) ? lowerDepthwise(op)
+                                                                      : lower(op, symbols);
+      if (failed(lowered))
         return signalPassFailure();
     }
   }
@@ -322,6 +336,48 @@ private:
     symbols.insert(global);
     packed[key] = global;
     return global;
+  }
+
+  LogicalResult lowerDepthwise(linalg::LinalgOp linalgOp) {
+    auto op = cast<linalg::DepthwiseConv2DNchwChwOp>(linalgOp.getOperation());
+    auto fail = [&](const Twine &why) {
+      return op.emitError("sparq-cpu-lower-ukernels: cannot call the depthwise kernel: " + why);
+    };
+    Value in = op.getDpsInputOperand(0)->get(), filter = op.getDpsInputOperand(1)->get();
+    Value out = op.getDpsInitOperand(0)->get();
+    auto inType = cast<MemRefType>(in.getType()), outType = cast<MemRefType>(out.getType());
+    auto filterType = cast<MemRefType>(filter.getType());
+    if (inType.getStridesAndOffset().first[3] != 1 || outType.getStridesAndOffset().first[3] != 1)
+      return fail("the input or output does not have a unit W stride");
+    auto [fStrides, fOffset] = filterType.getStridesAndOffset();
+    if (filterType.isDynamicDim(1) || filterType.isDynamicDim(2) || fStrides[2] != 1 ||
+        fStrides[1] != filterType.getDimSize(2) ||
+        fStrides[0] != filterType.getDimSize(1) * filterType.getDimSize(2))
+      return fail("the filter is not contiguous C x KH x KW");
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    auto cst = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
+    Value four = cst(4);
+    auto address = [&](Value memref, memref::ExtractStridedMetadataOp meta) {
+      Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
+      Value bytes = arith::MulIOp::create(b, loc, meta.getOffset(), four);
+      return arith::AddIOp::create(b, loc, base, bytes).getResult();
+    };
+    auto inMeta = memref::ExtractStridedMetadataOp::create(b, loc, in);
+    auto outMeta = memref::ExtractStridedMetadataOp::create(b, loc, out);
+    auto filterMeta = memref::ExtractStridedMetadataOp::create(b, loc, filter);
+    auto strides = llvm::to_vector(op.getStrides().getValues<int64_t>());
+    auto dilations = llvm::to_vector(op.getDilations().getValues<int64_t>());
+    Value args[] = {address(out, outMeta),     outMeta.getStrides()[0], outMeta.getStrides()[1],
+                    outMeta.getStrides()[2],   address(in, inMeta),     inMeta.getStrides()[0],
+                    inMeta.getStrides()[1],    inMeta.getStrides()[2],  address(filter, filterMeta),
+                    outMeta.getSizes()[0],     outMeta.getSizes()[1],   filterMeta.getSizes()[1],
+                    filterMeta.getSizes()[2],  outMeta.getSizes()[2],   outMeta.getSizes()[3],
+                    cst(strides[0]),           cst(strides[1]),         cst(dilations[0]),
+                    cst(dilations[1]),         cst(1) /*SPARQ_UK_ACCUMULATE*/};
+    func::CallOp::create(b, loc, kDepthwiseSymbol, TypeRange{}, args);
+    op->erase();
+    return success();
   }
 
   LogicalResult lowerConv(linalg::LinalgOp linalgOp, SymbolTable &symbols) {

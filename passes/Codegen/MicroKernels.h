@@ -19,6 +19,8 @@ inline constexpr llvm::StringLiteral kMicroKernelAttr = "sparq.ukernel";
 /// `linalg.conv_2d_nchw_fchw` with a constant filter.
 inline constexpr llvm::StringLiteral kGemmKernel = "sgemm_f32";
 inline constexpr llvm::StringLiteral kConvKernel = "conv2d_nchw_f32";
+/// An NCHW `linalg.depthwise_conv_2d_nchw_chw` (any filter).
+inline constexpr llvm::StringLiteral kDepthwiseKernel = "dwconv2d_nchw_f32";
 
 /// Loops and operands of C[m..., n] += A[m..., k] * B[k, n] (or B[n, k]).
 struct PackedGemm {

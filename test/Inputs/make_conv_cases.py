@@ -4,8 +4,9 @@ numpy in float64 (shifted-window sums, independent of sparq), in the backend-tes
 
 Usage: make_conv_cases.py OUT_DIR
 
-Each case is NAME: batch, in channels, H, W, out channels, kernel, stride, pad, dilation; sizes
-are chosen so output pixels and channels are not multiples of any register tile.
+Each case is NAME: batch, in channels, H, W, out channels, kernel, stride, pad, dilation, groups;
+sizes are chosen so output pixels and channels are not multiples of any register tile. Cases with
+groups == channels are depthwise convolutions (the depthwise kernel).
 """
 import os
 import sys
@@ -15,18 +16,26 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 CASES = {
-    "k3": (1, 5, 9, 11, 7, 3, 1, 1, 1),
-    "k3_stride2_batch2": (2, 6, 13, 10, 9, 3, 2, 1, 1),
-    "k1": (1, 24, 10, 13, 40, 1, 1, 0, 1),
-    "k1_stride2": (1, 16, 7, 7, 20, 1, 2, 0, 1),
-    "k3_dilation2": (1, 3, 12, 12, 5, 3, 1, 2, 2),
-    "k7_stride2_batch2": (2, 3, 17, 17, 10, 7, 2, 3, 1),
-    "one_pixel": (1, 8, 1, 1, 3, 1, 1, 0, 1),
-    "k3_wide": (1, 32, 20, 37, 33, 3, 1, 1, 1),
+    "k3": (1, 5, 9, 11, 7, 3, 1, 1, 1, 1),
+    "k3_stride2_batch2": (2, 6, 13, 10, 9, 3, 2, 1, 1, 1),
+    "k1": (1, 24, 10, 13, 40, 1, 1, 0, 1, 1),
+    "k1_stride2": (1, 16, 7, 7, 20, 1, 2, 0, 1, 1),
+    "k3_dilation2": (1, 3, 12, 12, 5, 3, 1, 2, 2, 1),
+    "k7_stride2_batch2": (2, 3, 17, 17, 10, 7, 2, 3, 1, 1),
+    "one_pixel": (1, 8, 1, 1, 3, 1, 1, 0, 1, 1),
+    "k3_wide": (1, 32, 20, 37, 33, 3, 1, 1, 1, 1),
+    "dw3": (1, 19, 21, 35, 19, 3, 1, 1, 1, 19),
+    "dw3_stride2_batch2": (2, 8, 15, 40, 8, 3, 2, 1, 1, 8),
+    "dw5_dilation2": (1, 4, 16, 18, 4, 5, 1, 4, 2, 4),
 }
 
 
-def conv_ref(x, w, b, stride, pad, dil):
+def conv_ref(x, w, b, stride, pad, dil, groups):
+    if groups > 1:
+        cg, fg = x.shape[1] // groups, w.shape[0] // groups
+        return np.concatenate([
+            conv_ref(x[:, g * cg:(g + 1) * cg], w[g * fg:(g + 1) * fg], b[g * fg:(g + 1) * fg],
+                     stride, pad, dil, 1) for g in range(groups)], axis=1)
     n, c, h, wd = x.shape
     f, _, kh, kw = w.shape
     xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad))).astype(np.float64)
@@ -44,13 +53,14 @@ def conv_ref(x, w, b, stride, pad, dil):
 def main():
     out = sys.argv[1]
     rng = np.random.default_rng(7)
-    for name, (n, c, h, wd, f, k, stride, pad, dil) in CASES.items():
-        w = rng.standard_normal((f, c, k, k)).astype(np.float32)
+    for name, (n, c, h, wd, f, k, stride, pad, dil, groups) in CASES.items():
+        w = rng.standard_normal((f, c // groups, k, k)).astype(np.float32)
         b = rng.standard_normal(f).astype(np.float32)
         x = rng.standard_normal((n, c, h, wd)).astype(np.float32)
-        y = conv_ref(x, w, b, stride, pad, dil).astype(np.float32)
+        y = conv_ref(x, w, b, stride, pad, dil, groups).astype(np.float32)
         node = helper.make_node("Conv", ["x", "W", "B"], ["y"], kernel_shape=[k, k],
-                                strides=[stride] * 2, pads=[pad] * 4, dilations=[dil] * 2)
+                                strides=[stride] * 2, pads=[pad] * 4, dilations=[dil] * 2,
+                                group=groups)
         g = helper.make_graph(
             [node], name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x.shape))],
             [helper.make_tensor_value_info("y", TensorProto.FLOAT, list(y.shape))],

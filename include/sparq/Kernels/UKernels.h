@@ -56,6 +56,15 @@ void sparq_uk_conv2d_nchw_packed_f32(intptr_t out, int64_t outStrideN, int64_t o
 void sparq_uk_set_num_threads(int32_t n);
 int32_t sparq_uk_get_num_threads(void);
 
+/* out[n][c][oh][ow] (+)= sum_{kh,kw} W[c][kh][kw] * in[n][c][oh*SH + kh*DH][ow*SW + kw*DW]:
+ * an NCHW depthwise convolution on an already padded input. W is C x KH x KW, contiguous;
+ * out and in have unit W stride, other strides as given. */
+void sparq_uk_dwconv2d_nchw_f32(intptr_t out, int64_t outStrideN, int64_t outStrideC,
+                                int64_t outStrideH, intptr_t in, int64_t inStrideN,
+                                int64_t inStrideC, int64_t inStrideH, intptr_t W, int64_t N,
+                                int64_t C, int64_t KH, int64_t KW, int64_t OH, int64_t OW,
+                                int64_t SH, int64_t SW, int64_t DH, int64_t DW, int64_t flags);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

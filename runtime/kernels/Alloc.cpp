@@ -1,0 +1,88 @@
+//===- runtime/kernels/Alloc.cpp - the artifact's buffer allocator ---------------===//
+//
+// Compiled models allocate their buffers through `_mlir_memref_to_llvm_alloc` and release them
+// through `_mlir_memref_to_llvm_free` (finalize-memref-to-llvm with use-generic-functions). Every
+// block comes from malloc, so an output buffer handed to the caller may be released with free()
+// as the artifact ABI promises. What changes is release: a block the model frees itself (an
+// intermediate) is kept in a small cache and handed out again to the next request of the same
+// size, so from the second invocation on a model's intermediates reuse warm memory: no mmap/munmap
+// round trip and no page faults per call (glibc serves large blocks with mmap and returns them to
+// the kernel on free). Blocks are keyed by malloc_usable_size (glibc), so no header is needed and
+// every pointer the model returns is a plain malloc pointer. The cache holds at most kMaxBlocks blocks and kMaxBytes bytes; it is
+// emptied when the artifact is unloaded.
+//
+//===----------------------------------------------------------------------===//
+#include <pthread.h>
+#include <stdint.h>
+#include <malloc.h>
+#include <stdlib.h>
+
+namespace {
+
+constexpr int kMaxBlocks = 64;
+constexpr uint64_t kMaxBytes = uint64_t(4) << 30;
+
+struct Block {
+  void *ptr;
+  uint64_t size;
+};
+
+struct Cache {
+  pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+  Block blocks[kMaxBlocks];
+  int count = 0;
+  uint64_t bytes = 0;
+};
+
+Cache cache;
+
+__attribute__((destructor)) void releaseCache() {
+  pthread_mutex_lock(&cache.lock);
+  for (int i = 0; i < cache.count; ++i)
+    free(cache.blocks[i].ptr);
+  cache.count = 0;
+  cache.bytes = 0;
+  pthread_mutex_unlock(&cache.lock);
+}
+
+} // namespace
+
+extern "C" {
+
+void *_mlir_memref_to_llvm_alloc(uint64_t size) {
+  // A cached block fits if it is at least `size` and wastes at most an eighth of it.
+  pthread_mutex_lock(&cache.lock);
+  int best = -1;
+  for (int i = 0; i < cache.count; ++i) {
+    uint64_t have = cache.blocks[i].size;
+    if (have >= size && have - size <= size / 8 &&
+        (best < 0 || have < cache.blocks[best].size))
+      best = i;
+  }
+  if (best >= 0) {
+    Block block = cache.blocks[best];
+    cache.blocks[best] = cache.blocks[--cache.count];
+    cache.bytes -= block.size;
+    pthread_mutex_unlock(&cache.lock);
+    return block.ptr;
+  }
+  pthread_mutex_unlock(&cache.lock);
+  return malloc(size);
+}
+
+void _mlir_memref_to_llvm_free(void *ptr) {
+  if (!ptr)
+    return;
+  uint64_t size = malloc_usable_size(ptr);
+  pthread_mutex_lock(&cache.lock);
+  if (cache.count < kMaxBlocks && cache.bytes + size <= kMaxBytes) {
+    cache.blocks[cache.count++] = {ptr, size};
+    cache.bytes += size;
+    pthread_mutex_unlock(&cache.lock);
+    return;
+  }
+  pthread_mutex_unlock(&cache.lock);
+  free(ptr);
+}
+
+} // extern "C"

@@ -1,0 +1,68 @@
+//===- runtime/kernels/Depthwise.cpp - NCHW depthwise convolution --------------===//
+//
+// out[n][c][oh][ow] (+)= sum_{kh,kw} W[c][kh][kw] * in[n][c][oh*SH + kh*DH][ow*SW + kw*DW] on an
+// already padded input, vectorized along the output row: V outputs per vector, the filter taps
+// broadcast, input rows loaded whole (stride 1) or gathered (stride > 1). Low arithmetic
+// intensity: the loop is bound by reading the input, so it keeps one accumulator per vector of
+// outputs and lets the hardware prefetcher stream the rows.
+//
+//===----------------------------------------------------------------------===//
+#include "Tile.h"
+
+#include "sparq/Kernels/UKernels.h"
+
+using namespace sparq::kernels;
+
+namespace {
+
+/// V inputs starting at p, `stride` elements apart.
+SPARQ_UK_INLINE vf loadStrided(const float *p, int64_t stride) {
+  if (stride == 1)
+    return load(p);
+  vf v;
+  for (int i = 0; i < V; ++i)
+    v[i] = p[i * stride];
+  return v;
+}
+
+} // namespace
+
+extern "C" {
+
+void sparq_uk_dwconv2d_nchw_f32(intptr_t outAddr, int64_t outStrideN, int64_t outStrideC,
+                                int64_t outStrideH, intptr_t inAddr, int64_t inStrideN,
+                                int64_t inStrideC, int64_t inStrideH, intptr_t wAddr, int64_t N,
+                                int64_t C, int64_t KH, int64_t KW, int64_t OH, int64_t OW,
+                                int64_t SH, int64_t SW, int64_t DH, int64_t DW, int64_t flags) {
+  bool accumulate = flags & SPARQ_UK_ACCUMULATE;
+  const float *W = reinterpret_cast<const float *>(wAddr);
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t c = 0; c < C; ++c) {
+      float *out = reinterpret_cast<float *>(outAddr) + n * outStrideN + c * outStrideC;
+      const float *in = reinterpret_cast<const float *>(inAddr) + n * inStrideN + c * inStrideC;
+      const float *w = W + c * KH * KW;
+      for (int64_t oh = 0; oh < OH; ++oh) {
+        float *o = out + oh * outStrideH;
+        const float *rows = in + oh * SH * inStrideH;
+        int64_t ow = 0;
+        for (; ow + V <= OW; ow += V) {
+          vf acc = accumulate ? load(o + ow) : splat(0.0f);
+          for (int64_t kh = 0; kh < KH; ++kh) {
+            const float *x = rows + kh * DH * inStrideH + ow * SW;
+            for (int64_t kw = 0; kw < KW; ++kw)
+              acc = splat(w[kh * KW + kw]) * loadStrided(x + kw * DW, SW) + acc;
+          }
+          store(o + ow, acc);
+        }
+        for (; ow < OW; ++ow) {
+          float acc = accumulate ? o[ow] : 0.0f;
+          for (int64_t kh = 0; kh < KH; ++kh)
+            for (int64_t kw = 0; kw < KW; ++kw)
+              acc += w[kh * KW + kw] * rows[kh * DH * inStrideH + ow * SW + kw * DW];
+          o[ow] = acc;
+        }
+      }
+    }
+}
+
+} // extern "C"
