@@ -1,0 +1,197 @@
+#!/usr/bin/env node
+// onnxruntime baseline for bench/run.sh (see docs/bench.md).
+//
+// usage: node ort_bench.js MODEL.onnx --inputs DIR [--bench N] [--threads T] [--warmup W]
+//
+// Loads MODEL.onnx into an onnxruntime-node CPU session (intraOpNumThreads=T, interOpNumThreads=1,
+// graphOptimizationLevel 'all', sequential execution), feeds DIR/input_K.pb (ONNX TensorProto
+// files, matched to the model inputs by their name field, else by position), runs W warm-up runs,
+// then N timed runs, and prints the same line as `sparq-run --bench N`:
+//   latency: min X ms, median Y ms, max Z ms (N runs)
+// Errors are one line, `ort_bench: error: ...`, exit code 1.
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+
+function fail(message) {
+  process.stderr.write(`ort_bench: error: ${message}\n`);
+  process.exit(1);
+}
+
+function parseArgs(argv) {
+  const options = { model: null, inputs: null, bench: 10, threads: 1, warmup: 3 };
+  for (let i = 0; i < argv.length; ++i) {
+    const arg = argv[i];
+    const next = () => {
+      if (i + 1 >= argv.length) fail(`${arg} needs a value`);
+      return argv[++i];
+    };
+    const count = (v) => {
+      if (!/^[0-9]+$/.test(v)) fail(`${arg} needs a non-negative integer, got '${v}'`);
+      return parseInt(v, 10);
+    };
+    if (arg === '--inputs') options.inputs = next();
+    else if (arg === '--bench') options.bench = count(next());
+    else if (arg === '--threads') options.threads = count(next());
+    else if (arg === '--warmup') options.warmup = count(next());
+    else if (arg.startsWith('-')) fail(`unknown option '${arg}'`);
+    else if (options.model === null) options.model = arg;
+    else fail(`unexpected argument '${arg}'`);
+  }
+  if (!options.model || !options.inputs)
+    fail('usage: ort_bench.js MODEL.onnx --inputs DIR [--bench N] [--threads T] [--warmup W]');
+  return options;
+}
+
+// --- Minimal protobuf reader for onnx.TensorProto -----------------------------------------------
+// Fields used: 1 dims (repeated int64), 2 data_type (int32), 4 float_data (packed float),
+// 7 int64_data (packed int64), 8 name (string), 9 raw_data (bytes). Everything else is skipped.
+
+class Reader {
+  constructor(buf) { this.buf = buf; this.pos = 0; }
+  done() { return this.pos >= this.buf.length; }
+  varint() {
+    let result = 0n, shift = 0n;
+    for (;;) {
+      if (this.pos >= this.buf.length) throw new Error('truncated varint');
+      const b = this.buf[this.pos++];
+      result |= BigInt(b & 0x7f) << shift;
+      if (!(b & 0x80)) return result;
+      shift += 7n;
+    }
+  }
+  bytes() {
+    const n = Number(this.varint());
+    if (this.pos + n > this.buf.length) throw new Error('truncated field');
+    const out = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+  skip(wire) {
+    if (wire === 0) this.varint();
+    else if (wire === 1) this.pos += 8;
+    else if (wire === 2) this.bytes();
+    else if (wire === 5) this.pos += 4;
+    else throw new Error(`unsupported wire type ${wire}`);
+  }
+}
+
+const DTYPES = {  // onnx.TensorProto.DataType -> [ort type name, typed array]
+  1: ['float32', Float32Array], 2: ['uint8', Uint8Array], 3: ['int8', Int8Array],
+  4: ['uint16', Uint16Array], 5: ['int16', Int16Array], 6: ['int32', Int32Array],
+  7: ['int64', BigInt64Array], 9: ['bool', Uint8Array], 11: ['float64', Float64Array],
+  12: ['uint32', Uint32Array], 13: ['uint64', BigUint64Array],
+};
+
+function readTensorProto(file) {
+  const r = new Reader(fs.readFileSync(file));
+  const t = { dims: [], dataType: 1, name: '', raw: null, floats: [], int64s: [] };
+  while (!r.done()) {
+    const key = Number(r.varint());
+    const field = key >>> 3, wire = key & 7;
+    if (field === 1 && wire === 0) t.dims.push(Number(r.varint()));
+    else if (field === 1 && wire === 2) {
+      const p = new Reader(r.bytes());
+      while (!p.done()) t.dims.push(Number(p.varint()));
+    } else if (field === 2 && wire === 0) t.dataType = Number(r.varint());
+    else if (field === 4 && wire === 2) {
+      const b = r.bytes();
+      for (let i = 0; i + 4 <= b.length; i += 4) t.floats.push(b.readFloatLE(i));
+    } else if (field === 4 && wire === 5) {
+      t.floats.push(r.buf.readFloatLE(r.pos)); r.pos += 4;
+    } else if (field === 7 && wire === 2) {
+      const p = new Reader(r.bytes());
+      while (!p.done()) t.int64s.push(BigInt.asIntN(64, p.varint()));
+    } else if (field === 7 && wire === 0) t.int64s.push(BigInt.asIntN(64, r.varint()));
+    else if (field === 8 && wire === 2) t.name = r.bytes().toString('utf8');
+    else if (field === 9 && wire === 2) t.raw = r.bytes();
+    else r.skip(wire);
+  }
+  const dtype = DTYPES[t.dataType];
+  if (!dtype) throw new Error(`unsupported TensorProto data_type ${t.dataType}`);
+  const [typeName, Ctor] = dtype;
+  const count = t.dims.reduce((a, b) => a * b, 1);
+  let data;
+  if (t.raw) {
+    const copy = Buffer.from(t.raw);  // aligned private copy
+    data = new Ctor(copy.buffer, copy.byteOffset, copy.byteLength / Ctor.BYTES_PER_ELEMENT);
+  } else if (t.dataType === 1) {
+    data = Float32Array.from(t.floats);
+  } else if (t.dataType === 7) {
+    data = BigInt64Array.from(t.int64s);
+  } else {
+    throw new Error(`data_type ${t.dataType} without raw_data is not supported`);
+  }
+  if (data.length !== count)
+    throw new Error(`${data.length} elements for dims [${t.dims}] (${count})`);
+  return { name: t.name, type: typeName, dims: t.dims, data };
+}
+
+// -------------------------------------------------------------------------------------------------
+
+async function main() {
+  const options = parseArgs(process.argv.slice(2));
+  let ort;
+  try {
+    ort = require('onnxruntime-node');
+  } catch (e) {
+    fail('onnxruntime-node is not installed (cd bench/ort && npm install --ignore-scripts)');
+  }
+
+  const files = fs.existsSync(options.inputs) ? fs.readdirSync(options.inputs) : null;
+  if (!files) fail(`--inputs '${options.inputs}' is not a directory`);
+  const inputFiles = files.filter((f) => /^input_[0-9]+\.pb$/.test(f))
+    .sort((a, b) => parseInt(a.slice(6), 10) - parseInt(b.slice(6), 10));
+
+  let session;
+  try {
+    session = await ort.InferenceSession.create(options.model, {
+      executionProviders: ['cpu'],
+      intraOpNumThreads: options.threads,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+      executionMode: 'sequential',
+    });
+  } catch (e) {
+    fail(`${options.model}: ${String(e.message || e).split('\n')[0]}`);
+  }
+
+  const names = session.inputNames;
+  if (inputFiles.length !== names.length)
+    fail(`${options.inputs}: ${inputFiles.length} input_K.pb files, ` +
+         `model has ${names.length} inputs`);
+  const feeds = {};
+  inputFiles.forEach((f, k) => {
+    let t;
+    try {
+      t = readTensorProto(path.join(options.inputs, f));
+    } catch (e) {
+      fail(`${path.join(options.inputs, f)}: ${e.message}`);
+    }
+    const name = names.includes(t.name) ? t.name : names[k];
+    feeds[name] = new ort.Tensor(t.type, t.data, t.dims);
+  });
+
+  try {
+    for (let i = 0; i < Math.max(1, options.warmup); ++i) await session.run(feeds);
+    const times = [];
+    for (let i = 0; i < options.bench; ++i) {
+      const start = process.hrtime.bigint();
+      await session.run(feeds);
+      times.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+    if (options.bench > 0) {
+      times.sort((a, b) => a - b);
+      const n = times.length;
+      const median = n % 2 ? times[(n - 1) / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
+      console.log(`latency: min ${times[0].toFixed(3)} ms, median ${median.toFixed(3)} ms, ` +
+                  `max ${times[n - 1].toFixed(3)} ms (${n} runs)`);
+    }
+  } catch (e) {
+    fail(`running '${options.model}': ${String(e.message || e).split('\n')[0]}`);
+  }
+  await session.release();
+}
+
+main();
