@@ -258,6 +258,26 @@ def PrepareEntryPass : Pass<"sparq-prepare-entry", "mlir::ModuleOp"> {
                            "mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect"];
 }
 
+def LinalgFuseElementwisePass : Pass<"sparq-linalg-fuse-elementwise", "mlir::func::FuncOp"> {
+  let summary = "Fuse elementwise linalg ops, never into a contraction or reduction";
+  let description = [{
+    Upstream's `linalg-fuse-elementwise-ops` (elementwise producer/consumer fusion, reshape
+    propagation by expansion, constant folding of linalg ops) with one rule changed: a producer
+    is fused into its consumer only when the consumer has no reduction loop. Fused into a
+    contraction, an elementwise producer is recomputed for every point of the contraction's
+    iteration space, and the contraction no longer matches a micro-kernel.
+
+    ```mlir
+    %s = linalg.generic {iterator_types = ["parallel", "parallel"]} ins(%g) ... // SiLU
+    %h = linalg.generic {iterator_types = ["parallel", "parallel"]} ins(%s, %u) ... // * up
+    %y = linalg.matmul ins(%h, %w_down ...)
+    // becomes: SiLU and * fused into one elementwise generic; the matmul is left alone
+    ```
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
+                           "mlir::affine::AffineDialect"];
+}
+
 def SelectMicroKernelsPass : Pass<"sparq-cpu-select-ukernels", "mlir::func::FuncOp"> {
   let summary = "Mark contractions that the CPU micro-kernels run";
   let description = [{

@@ -36,7 +36,8 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const PipelineOptions &options) 
   // Compressed ops run through their reference lowering.
   pm.addPass(createConvertCompressedToLinalgPass());
   if (options.optLevel > 0) {
-    addTextual(pm, "func.func(linalg-fuse-elementwise-ops),canonicalize,cse");
+    pm.addNestedPass<func::FuncOp>(createLinalgFuseElementwisePass());
+    addTextual(pm, "canonicalize,cse");
     pm.addNestedPass<func::FuncOp>(createSelectMicroKernelsPass());
     LinalgDistributePassOptions distribute;
     distribute.panelWidth = options.panelWidth;

@@ -27,3 +27,17 @@ config.substitutions.append(
     ("%onnx-text-to-model",
      config.python_executable + " " +
      os.path.join(config.sparq_src_root, "test", "Inputs", "onnx_text_to_model.py")))
+
+# x86-64 levels the host can run (for tests that compile with --target-cpu x86-64-vN and run
+# the result): host-x86-64-v3 (AVX2/FMA), host-x86-64-v4 (AVX-512).
+try:
+    with open("/proc/cpuinfo") as f:
+        cpu_flags = set(next((l.split(":", 1)[1].split() for l in f if l.startswith("flags")), []))
+except OSError:
+    cpu_flags = set()
+x86_64_v3 = {"avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm", "movbe", "xsave"}
+x86_64_v4 = x86_64_v3 | {"avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"}
+if x86_64_v3 <= cpu_flags:
+    config.available_features.add("host-x86-64-v3")
+if x86_64_v4 <= cpu_flags:
+    config.available_features.add("host-x86-64-v4")

@@ -8,6 +8,8 @@
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include <numeric>
+
 namespace sparq {
 #define GEN_PASS_DEF_LINALGDISTRIBUTEPASS
 #include "passes/Passes.h.inc"
@@ -52,10 +54,20 @@ struct LinalgDistributePass
         tile = (ranges[d] + maxChunks - 1) / maxChunks;
       } else if (op->hasAttr(sparq::kMicroKernelAttr) && panelWidth > 0) {
         if (std::optional<sparq::PackedGemm> g = sparq::matchPackedGemm(op)) {
-          int64_t panels = (ranges[g->nLoop] + panelWidth - 1) / panelWidth;
-          if (panels >= 2) {
-            dim = g->nLoop;
-            tile = (panels + maxChunks - 1) / maxChunks * panelWidth;
+          // Split the outermost n loop so that every chunk is a whole number of panels of the
+          // flattened N (the inner n loops stay whole).
+          unsigned outer = g->nLoops.front();
+          int64_t inner = 1;
+          for (unsigned d : ArrayRef(g->nLoops).drop_front())
+            inner *= ranges[d];
+          int64_t n = ranges[outer] * inner, panels = (n + panelWidth - 1) / panelWidth;
+          // Smallest step of the outer loop that is a whole number of panels.
+          int64_t width = panelWidth;
+          int64_t step = width / std::gcd(width, inner);
+          if (panels >= 2 && step < ranges[outer]) {
+            int64_t perChunk = (ranges[outer] + maxChunks - 1) / maxChunks;
+            dim = outer;
+            tile = (perChunk + step - 1) / step * step;
           }
         }
       }

@@ -15,7 +15,11 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/SymbolTable.h"
+
+#include <map>
+#include <tuple>
 
 namespace sparq {
 #define GEN_PASS_DEF_SELECTMICROKERNELSPASS
@@ -35,42 +39,52 @@ std::optional<PackedGemm> matchPackedGemm(linalg::LinalgOp op) {
     if (!getElementTypeOrSelf(operand.get().getType()).isF32())
       return std::nullopt;
   FailureOr<linalg::ContractionDimensions> dims = linalg::inferContractionDims(op);
-  if (failed(dims) || !dims->batch.empty() || dims->n.size() != 1 || dims->k.size() != 1)
+  if (failed(dims) || !dims->batch.empty() || dims->n.empty() || dims->k.empty())
     return std::nullopt;
-  PackedGemm g;
-  g.nLoop = dims->n.front();
-  g.kLoop = dims->k.front();
-  // m loops in the order the output indexes them.
+  // The loops each operand indexes, in order; ~0u for a non-dimension expression.
   auto results = [&](AffineMap map) {
     SmallVector<unsigned> loops;
     for (AffineExpr e : map.getResults()) {
       auto d = dyn_cast<AffineDimExpr>(e);
-      if (!d)
-        return SmallVector<unsigned>{~0u};
-      loops.push_back(d.getPosition());
+      loops.push_back(d ? d.getPosition() : ~0u);
     }
     return loops;
   };
+  auto isIn = [](ArrayRef<unsigned> set, unsigned d) { return llvm::is_contained(set, d); };
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   SmallVector<unsigned> out = results(maps[2]);
-  if (out.empty() || out.back() != g.nLoop)
+  // C[m..., n...]: the output's trailing loops are the n group, the rest the m group.
+  size_t split = out.size() - dims->n.size();
+  if (out.size() < dims->n.size() ||
+      !llvm::all_of(ArrayRef(out).take_front(split), [&](unsigned d) { return isIn(dims->m, d); }) ||
+      !llvm::all_of(ArrayRef(out).drop_front(split), [&](unsigned d) { return isIn(dims->n, d); }))
     return std::nullopt;
-  g.mLoops.assign(out.begin(), out.end() - 1);
+  PackedGemm g;
+  g.mLoops.assign(out.begin(), out.begin() + split);
+  g.nLoops.assign(out.begin() + split, out.end());
   if (g.mLoops.size() != dims->m.size())
     return std::nullopt;
-  SmallVector<unsigned> wantLhs(g.mLoops);
-  wantLhs.push_back(g.kLoop);
   for (unsigned lhs = 0; lhs < 2; ++lhs) {
     SmallVector<unsigned> a = results(maps[lhs]), b = results(maps[1 - lhs]);
-    if (a != wantLhs || b.size() != 2)
+    // A[m..., k...] with the k group in the order A indexes it.
+    if (a.size() != g.mLoops.size() + dims->k.size() ||
+        !llvm::equal(ArrayRef(a).take_front(g.mLoops.size()), g.mLoops))
       continue;
-    if (b[0] == g.kLoop && b[1] == g.nLoop) {
+    SmallVector<unsigned> k(a.begin() + g.mLoops.size(), a.end());
+    if (!llvm::all_of(k, [&](unsigned d) { return isIn(dims->k, d); }))
+      continue;
+    // B[k..., n...] or B[n..., k...], each group in the order A and C index it.
+    SmallVector<unsigned> kn(k), nk(g.nLoops);
+    kn.append(g.nLoops);
+    nk.append(k);
+    if (b == kn) {
       g.rhsTransposed = false;
-    } else if (b[0] == g.nLoop && b[1] == g.kLoop) {
+    } else if (b == nk) {
       g.rhsTransposed = true;
     } else {
       continue;
     }
+    g.kLoops = k;
     g.lhs = lhs;
     g.rhs = 1 - lhs;
     return g;
@@ -110,7 +124,13 @@ struct SelectMicroKernelsPass
         return;
       }
       std::optional<sparq::PackedGemm> g = sparq::matchPackedGemm(op);
-      if (!g || !op.getDpsInputOperand(g->rhs)->get().getDefiningOp<arith::ConstantOp>())
+      if (!g)
+        return;
+      // The weight: a constant, possibly reshaped (row-major reshapes keep the element order).
+      Value w = op.getDpsInputOperand(g->rhs)->get();
+      while (w.getDefiningOp<tensor::ExpandShapeOp>() || w.getDefiningOp<tensor::CollapseShapeOp>())
+        w = w.getDefiningOp()->getOperand(0);
+      if (!w.getDefiningOp<arith::ConstantOp>())
         return;
       op->setAttr(sparq::kMicroKernelAttr, StringAttr::get(ctx, sparq::kGemmKernel));
     });
@@ -157,7 +177,7 @@ struct LowerMicroKernelsPass
 
 private:
   /// Packed copies of weight globals, by (global, transposed).
-  llvm::DenseMap<std::pair<Operation *, unsigned>, memref::GlobalOp> packed;
+  std::map<std::tuple<Operation *, unsigned, int64_t>, memref::GlobalOp> packed;
 
   void declareKernel(ModuleOp module, SymbolTable &symbols, StringRef name, unsigned numArgs) {
     if (symbols.lookup(name))
@@ -171,28 +191,31 @@ private:
   }
 
   /// The packed global for `source` read as B[k][n] (or B[n][k] when transposed).
-  FailureOr<memref::GlobalOp> packedGlobal(memref::GlobalOp source, bool transposed,
+  FailureOr<memref::GlobalOp> packedGlobal(memref::GlobalOp source, bool transposed, int64_t k,
                                            SymbolTable &symbols) {
-    auto key = std::make_pair(source.getOperation(), unsigned(transposed));
+    auto key = std::make_tuple(source.getOperation(), unsigned(transposed), k);
     if (auto it = packed.find(key); it != packed.end())
       return it->second;
     auto init = dyn_cast_or_null<ElementsAttr>(source.getInitialValueAttr());
     MemRefType type = source.getType();
-    if (!source.getConstant() || !init || type.getRank() != 2 || !type.hasStaticShape())
+    if (!source.getConstant() || !init || !type.hasStaticShape() || k <= 0 ||
+        type.getNumElements() % k != 0)
       return source.emitError("sparq-cpu-lower-ukernels: the weight of a micro-kernel "
-                              "contraction must be a constant 2-D global with a value");
+                              "contraction must be a constant global with a value");
     std::optional<std::vector<double>> values = sparq::readElementsAsDouble(init);
     if (!values)
       return source.emitError("sparq-cpu-lower-ukernels: cannot read the weight's elements");
-    int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
-    int64_t k = transposed ? cols : rows, n = transposed ? rows : cols;
+    // Row-major: the k group and the n group each flatten to one dimension.
+    int64_t n = type.getNumElements() / k;
     std::vector<float> panels(sparq::formats::packedPanelElements(k, n, panelWidth));
     const std::vector<double> &v = *values;
     sparq::formats::packPanels<float>(
         k, n, panelWidth,
         [&](int64_t kk, int64_t nn) { return transposed ? v[nn * k + kk] : v[kk * n + nn]; },
         panels.data());
-    std::string name = (source.getSymName() + "_panels" + std::to_string(panelWidth)).str();
+    std::string name = (source.getSymName() + "_panels" + std::to_string(panelWidth) +
+                        (transposed ? "_t" : "") + "_k" + std::to_string(k))
+                           .str();
     auto tensorType = RankedTensorType::get(
         {sparq::formats::panelCount(n, panelWidth), k, panelWidth}, Float32Type::get(&getContext()));
     TypedAttr value = sparq::makeFloatConstant(tensorType, panels, name);
@@ -218,30 +241,42 @@ private:
     Location loc = op.getLoc();
     auto cst = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
 
-    // B: a chain of unit-stride subviews of a constant global. Accumulate the offsets.
+    // B: a chain of unit-stride subviews of a constant global. The k group must be whole;
+    // the offsets along the n group give the chunk's first (flattened) column.
     Value rhs = op.getDpsInputOperand(g->rhs)->get();
-    unsigned nDim = g->rhsTransposed ? 0 : 1, kDim = 1 - nDim;
-    Value nOffset = cst(0);
+    unsigned kRank = g->kLoops.size(), nRank = g->nLoops.size();
+    unsigned nFirst = g->rhsTransposed ? 0 : kRank, kFirst = g->rhsTransposed ? nRank : 0;
+    SmallVector<Value> nOffsets(nRank, cst(0));
     memref::GetGlobalOp getGlobal;
+    // The weight as the contraction indexes it, before any chunking subview.
+    MemRefType viewType;
     for (Value v = rhs;;) {
       if (auto sv = v.getDefiningOp<memref::SubViewOp>()) {
-        if (sv.getSourceType().getRank() != 2 || sv.getType().getRank() != 2 ||
+        if (sv.getSourceType().getRank() != kRank + nRank ||
+            sv.getType().getRank() != kRank + nRank ||
             !llvm::all_of(sv.getStaticStrides(), [](int64_t s) { return s == 1; }))
           return fail("the weight is read through a strided or rank-reducing view");
-        std::optional<int64_t> kOff = getConstantIntValue(sv.getMixedOffsets()[kDim]);
-        if (!kOff || *kOff != 0)
-          return fail("the weight is split along the reduction dimension");
-        OpFoldResult off = sv.getMixedOffsets()[nDim];
-        Value offValue = isa<Value>(off) ? cast<Value>(off)
-                                         : cst(*getConstantIntValue(off));
-        nOffset = arith::AddIOp::create(b, loc, nOffset, offValue);
-        if (auto c = getConstantIntValue(off); c && *c % panelWidth != 0)
-          return fail("a chunk of the weight does not start on a panel boundary");
+        SmallVector<OpFoldResult> offsets = sv.getMixedOffsets();
+        for (unsigned d = 0; d < kRank; ++d) {
+          std::optional<int64_t> kOff = getConstantIntValue(offsets[kFirst + d]);
+          if (!kOff || *kOff != 0)
+            return fail("the weight is split along the reduction dimension");
+        }
+        for (unsigned d = 0; d < nRank; ++d) {
+          OpFoldResult off = offsets[nFirst + d];
+          Value offValue =
+              isa<Value>(off) ? cast<Value>(off) : cst(*getConstantIntValue(off));
+          nOffsets[d] = arith::AddIOp::create(b, loc, nOffsets[d], offValue);
+        }
         v = sv.getSource();
         continue;
       }
-      if (auto cast = v.getDefiningOp<memref::CastOp>()) {
-        v = cast.getSource();
+      if (!viewType)
+        viewType = cast<MemRefType>(v.getType());
+      // Row-major reshapes of the whole global keep the element order.
+      if (isa_and_nonnull<memref::CastOp, memref::ExpandShapeOp, memref::CollapseShapeOp>(
+              v.getDefiningOp())) {
+        v = v.getDefiningOp()->getOperand(0);
         continue;
       }
       getGlobal = v.getDefiningOp<memref::GetGlobalOp>();
@@ -252,28 +287,61 @@ private:
     auto source = symbols.lookup<memref::GlobalOp>(getGlobal.getName());
     if (!source)
       return fail("the weight's global '" + getGlobal.getName() + "' does not exist");
-    FailureOr<memref::GlobalOp> panels = packedGlobal(source, g->rhsTransposed, symbols);
+    MemRefType weightType = viewType;
+    if (!weightType.hasStaticShape() || !weightType.getLayout().isIdentity())
+      return fail("the weight's view is not a static row-major buffer");
+    int64_t k = 1;
+    for (unsigned d = 0; d < kRank; ++d)
+      k *= weightType.getDimSize(kFirst + d);
+    FailureOr<memref::GlobalOp> panels = packedGlobal(source, g->rhsTransposed, k, symbols);
     if (failed(panels))
       return failure();
-    int64_t k = source.getType().getDimSize(kDim);
+    // The flattened first column: sum of offset(d) * (product of the n sizes after d).
+    Value nOffset = cst(0);
+    int64_t inner = 1;
+    for (int d = nRank - 1; d >= 0; --d) {
+      nOffset = arith::AddIOp::create(
+          b, loc, nOffset, arith::MulIOp::create(b, loc, nOffsets[d], cst(inner)));
+      inner *= weightType.getDimSize(nFirst + d);
+    }
 
     Value lhs = op.getDpsInputOperand(g->lhs)->get();
     Value out = op.getDpsInitOperand(0)->get();
     auto lhsType = cast<MemRefType>(lhs.getType()), outType = cast<MemRefType>(out.getType());
-    // Row-major with unit inner stride, and the m dimensions collapsible into one.
-    auto checkRows = [&](MemRefType t, StringRef what) -> LogicalResult {
+    unsigned mRank = g->mLoops.size();
+    // Row-major: unit inner stride, the m group and the trailing (k or n) group each collapse
+    // into one dimension.
+    auto collapsible = [&](MemRefType t, unsigned from, unsigned to) {
       auto [strides, offset] = t.getStridesAndOffset();
-      if (strides.back() != 1)
-        return fail(what + " does not have a unit inner stride");
-      for (size_t d = 0; d + 2 < strides.size(); ++d)
-        if (ShapedType::isDynamic(strides[d]) || ShapedType::isDynamic(strides[d + 1]) ||
-            t.isDynamicDim(d + 1) || strides[d] != strides[d + 1] * t.getDimSize(d + 1))
-          return fail(what + " has rows that do not collapse into one dimension");
-      return success();
+      // Unit dimensions do not matter; each other dimension's stride must be the next one's
+      // stride times its size.
+      SmallVector<unsigned> dims;
+      for (unsigned d = from; d < to; ++d)
+        if (t.isDynamicDim(d) || t.getDimSize(d) != 1)
+          dims.push_back(d);
+      for (size_t i = 0; i + 1 < dims.size(); ++i) {
+        unsigned d = dims[i], e = dims[i + 1];
+        if (ShapedType::isDynamic(strides[d]) || ShapedType::isDynamic(strides[e]) ||
+            t.isDynamicDim(e) || strides[d] != strides[e] * t.getDimSize(e))
+          return false;
+      }
+      return true;
     };
-    if (failed(checkRows(lhsType, "the activation")) || failed(checkRows(outType, "the result")))
-      return failure();
-    if (lhsType.getDimSize(lhsType.getRank() - 1) != k)
+    auto rowMajor = [&](MemRefType t) {
+      return t.getStridesAndOffset().first.back() == 1 && collapsible(t, 0, mRank) &&
+             collapsible(t, mRank, t.getRank());
+    };
+    // A view the kernel cannot address as rows and columns (e.g. a result written in place
+    // into a slice of a concatenation along an inner dimension) stays a linalg op, which later
+    // becomes plain loops: correct, but not the kernel's speed.
+    if (!rowMajor(lhsType) || !rowMajor(outType)) {
+      op->removeAttr(sparq::kMicroKernelAttr);
+      return success();
+    }
+    int64_t lhsK = 1;
+    for (unsigned d = mRank; d < lhsType.getRank(); ++d)
+      lhsK *= lhsType.getDimSize(d);
+    if (lhsK != k)
       return fail("the activation's reduction size does not match the weight");
 
     // Element addresses and the run-time sizes and row strides.
@@ -285,16 +353,24 @@ private:
     };
     auto lhsMeta = memref::ExtractStridedMetadataOp::create(b, loc, lhs);
     auto outMeta = memref::ExtractStridedMetadataOp::create(b, loc, out);
-    unsigned mRank = g->mLoops.size();
-    Value m = cst(1);
+    Value m = cst(1), n = cst(1);
     for (unsigned d = 0; d < mRank; ++d)
       m = arith::MulIOp::create(b, loc, m, outMeta.getSizes()[d]);
-    Value n = outMeta.getSizes()[mRank];
-    Value lda = mRank ? lhsMeta.getStrides()[mRank - 1] : cst(0);
-    Value ldc = mRank ? outMeta.getStrides()[mRank - 1] : cst(0);
+    for (unsigned d = mRank; d < outType.getRank(); ++d)
+      n = arith::MulIOp::create(b, loc, n, outMeta.getSizes()[d]);
+    // Row strides: of the innermost m dimension that is not a unit one (any value when M = 1).
+    auto rowStride = [&](MemRefType t, memref::ExtractStridedMetadataOp meta) -> Value {
+      for (int d = int(mRank) - 1; d >= 0; --d)
+        if (t.isDynamicDim(d) || t.getDimSize(d) != 1)
+          return meta.getStrides()[d];
+      return cst(0);
+    };
+    Value lda = rowStride(lhsType, lhsMeta);
+    Value ldc = rowStride(outType, outMeta);
     Value panelBase = memref::ExtractAlignedPointerAsIndexOp::create(
         b, loc, memref::GetGlobalOp::create(b, loc, panels->getType(), panels->getSymName()));
-    // Column n0 (a multiple of the panel width) starts at element n0 * K of the packed form.
+    // Column n0 (a multiple of the panel width, see sparq-linalg-distribute) starts at element
+    // n0 * K of the packed form.
     Value bAddr = arith::AddIOp::create(
         b, loc, panelBase,
         arith::MulIOp::create(b, loc, nOffset, cst(k * 4)));
@@ -307,7 +383,7 @@ private:
 
   /// The filter of a marked convolution, packed in tiles of `tileRows` output channels.
   FailureOr<memref::GlobalOp> packedFilter(memref::GlobalOp source, SymbolTable &symbols) {
-    auto key = std::make_pair(source.getOperation(), 2u);
+    auto key = std::make_tuple(source.getOperation(), 2u, int64_t(0));
     if (auto it = packed.find(key); it != packed.end())
       return it->second;
     auto init = dyn_cast_or_null<ElementsAttr>(source.getInitialValueAttr());

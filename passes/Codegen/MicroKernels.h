@@ -22,12 +22,15 @@ inline constexpr llvm::StringLiteral kConvKernel = "conv2d_nchw_f32";
 /// An NCHW `linalg.depthwise_conv_2d_nchw_chw` (any filter).
 inline constexpr llvm::StringLiteral kDepthwiseKernel = "dwconv2d_nchw_f32";
 
-/// Loops and operands of C[m..., n] += A[m..., k] * B[k, n] (or B[n, k]).
+/// Loops and operands of C[m..., n...] += A[m..., k...] * B[k..., n...] (or B[n..., k...]):
+/// each group of loops is indexed in the same order wherever it appears, so on row-major
+/// buffers it collapses to one dimension (M, N, K of the kernel).
 struct PackedGemm {
   unsigned lhs = 0, rhs = 1;          ///< input operand numbers of A and B
-  llvm::SmallVector<unsigned> mLoops; ///< outer to inner
-  unsigned nLoop = 0, kLoop = 0;
-  bool rhsTransposed = false; ///< B is indexed (n, k)
+  llvm::SmallVector<unsigned> mLoops; ///< outer to inner; may be empty (GEMV)
+  llvm::SmallVector<unsigned> nLoops; ///< outer to inner; not empty
+  llvm::SmallVector<unsigned> kLoops; ///< outer to inner; not empty
+  bool rhsTransposed = false;         ///< B is indexed (n..., k...)
 };
 
 /// Matches a linalg op (on tensors or buffers) of that form with f32 operands; std::nullopt

@@ -23,6 +23,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <type_traits>
+
 namespace {
 
 constexpr int kMaxThreads = 256;
@@ -145,12 +147,18 @@ int32_t ensureWorkers() {
     return want;
   stopWorkers();
   __atomic_store_n(&pool.spawnGeneration, loadAcquire(&pool.generation), __ATOMIC_RELEASE);
+  // Kernels keep their packing buffers on the stack (up to a few hundred KiB): give workers a
+  // stack as large as a main thread's, whatever the process default is.
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, size_t(8) << 20);
   for (int32_t i = 0; i < want - 1; ++i) {
-    if (pthread_create(&pool.threads[i], nullptr, workerMain,
+    if (pthread_create(&pool.threads[i], &attr, workerMain,
                        reinterpret_cast<void *>(static_cast<intptr_t>(i + 1))) != 0)
       break;
     pool.workers = i + 1;
   }
+  pthread_attr_destroy(&attr);
   return pool.workers + 1;
 }
 
@@ -169,8 +177,17 @@ void staticInit(int32_t schedule, int32_t *lastIter, T *lower, T *upper, S *stri
   T lb = *lower, ub = *upper;
   if (incr == 0)
     __builtin_trap();
-  uint64_t trips = incr > 0 ? (ub < lb ? 0 : uint64_t(ub - lb) / uint64_t(incr) + 1)
-                            : (lb < ub ? 0 : uint64_t(lb - ub) / uint64_t(-incr) + 1);
+  // Trip count as libomp computes it: for unsigned loop variables in the variable's own type,
+  // so an empty loop (upper = lower - 1, wrapped) has zero trips.
+  uint64_t trips;
+  if constexpr (std::is_unsigned_v<T>) {
+    T span = incr > 0 ? T(ub - lb) : T(lb - ub);
+    T step = incr > 0 ? T(incr) : T(-incr);
+    trips = T(span / step + T(1));
+  } else {
+    trips = incr > 0 ? (ub < lb ? 0 : uint64_t(ub - lb) / uint64_t(incr) + 1)
+                     : (lb < ub ? 0 : uint64_t(lb - ub) / uint64_t(-incr) + 1);
+  }
   if (schedule == 33 && chunk > 0) {
     *lower = lb + T(tid) * T(chunk) * T(incr);
     *upper = *lower + T(chunk - 1) * T(incr);

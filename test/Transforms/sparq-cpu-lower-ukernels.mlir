@@ -4,7 +4,7 @@
 // first column's panel; one packed copy serves every chunk; misuse is diagnosed.
 // RUN: sparq-opt %s -split-input-file --sparq-cpu-lower-ukernels=panel-width=8 --canonicalize --verify-diagnostics | FileCheck %s
 
-// CHECK-LABEL: memref.global "private" constant @w_panels8 : memref<1x2x8xf32>
+// CHECK-LABEL: memref.global "private" constant @w_panels8_k2 : memref<1x2x8xf32>
 // CHECK-SAME: dense<{{\[\[\[}}1.000000e+00, 2.000000e+00, 3.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00], [4.000000e+00, 5.000000e+00, 6.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00]]]>
 // CHECK-SAME: {alignment = 64 : i64}
 // CHECK-LABEL: func.func @gemm
@@ -12,7 +12,7 @@
 // CHECK-DAG: %[[C3:.*]] = arith.constant 3 : index
 // CHECK-DAG: %[[C4:.*]] = arith.constant 4 : index
 // CHECK-DAG: %[[ONE:.*]] = arith.constant 1 : index
-// CHECK-DAG: %[[P:.*]] = memref.get_global @w_panels8
+// CHECK-DAG: %[[P:.*]] = memref.get_global @w_panels8_k2
 // CHECK-DAG: %[[PADDR:.*]] = memref.extract_aligned_pointer_as_index %[[P]]
 // CHECK-DAG: %[[CADDR:.*]] = memref.extract_aligned_pointer_as_index %arg1
 // CHECK-DAG: %[[AADDR:.*]] = memref.extract_aligned_pointer_as_index %arg0
@@ -29,17 +29,17 @@ func.func @gemm(%a: memref<4x2xf32>, %c: memref<4x3xf32>) {
 
 // A transposed (N x K) weight chunked along N: the packed form is K-major inside each panel,
 // and the chunk at column %n starts %n * K elements (4 bytes each) into it.
-// CHECK-LABEL: memref.global "private" constant @wt_panels8 : memref<2x2x8xf32>
+// CHECK-LABEL: memref.global "private" constant @wt_panels8_t_k2 : memref<2x2x8xf32>
 // CHECK-SAME: dense<{{\[\[\[}}1.000000e+00, 3.000000e+00, 5.000000e+00, 7.000000e+00, 9.000000e+00, 1.100000e+01, 1.300000e+01, 1.500000e+01], [2.000000e+00, 4.000000e+00, 6.000000e+00, 8.000000e+00, 1.000000e+01, 1.200000e+01, 1.400000e+01, 1.600000e+01]], {{\[\[}}1.700000e+01, 0.000000e+00
 // CHECK-LABEL: func.func @chunks
 // CHECK-DAG: %[[C8:.*]] = arith.constant 8 : index
 // CHECK: scf.forall (%[[N:.*]]) = (0) to (9) step (8)
-// CHECK: %[[P:.*]] = memref.get_global @wt_panels8
+// CHECK: %[[P:.*]] = memref.get_global @wt_panels8_t_k2
 // CHECK: %[[PADDR:.*]] = memref.extract_aligned_pointer_as_index %[[P]]
 // CHECK: %[[OFF:.*]] = arith.muli %[[N]], %[[C8]]
 // CHECK: %[[B:.*]] = arith.addi %[[PADDR]], %[[OFF]]
 // CHECK: call @sparq_uk_sgemm_packed_f32(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[B]],
-// CHECK-NOT: memref.global "private" constant @wt_panels8_0
+// CHECK-NOT: memref.global "private" constant @wt_panels8_t_k2_0
 memref.global "private" constant @wt : memref<9x2xf32> = dense<[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, 8.0], [9.0, 10.0], [11.0, 12.0], [13.0, 14.0], [15.0, 16.0], [17.0, 18.0]]>
 func.func @chunks(%a: memref<1x2xf32>, %c: memref<1x9xf32>) {
   %w = memref.get_global @wt : memref<9x2xf32>

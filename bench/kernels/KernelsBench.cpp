@@ -1,0 +1,247 @@
+//===- bench/kernels/KernelsBench.cpp - micro-kernel and thread-pool benchmarks -*- C++ -*-===//
+//
+// Google Benchmark executable, built once per kernel variant (bench/kernels/CMakeLists.txt):
+// SPARQ_KERNELS_BENCH_VLEN=16 links sparq_kernels_v16 (AVX-512), 8 links sparq_kernels_v8
+// (AVX2/FMA). It exits with a message on a host without the variant's ISA.
+//
+//   BM_Sgemm/M/N/K           sparq_uk_sgemm_packed_f32 on one thread, N = K = 4096: counters
+//                            GFLOPs (2 M N K per call) and WeightGBs (the packed weight read
+//                            once per call, 4 N K bytes: the bandwidth bound for small M).
+//   BM_SgemmPool/M/T         the same, split across T pool threads in whole panels with the
+//                            static schedule, as the compiled code runs it.
+//   BM_EmptyRegion/T         __kmpc_fork_call with an empty microtask on a team of T: the
+//                            fixed cost of a parallel region.
+//   BM_PeakFma/T             independent FMA chains on the variant's widest vectors (512-bit for
+//                            v16, 256-bit for v8) on every member of a pool region of T
+//                            threads (GFLOPs: all threads together): the peak that GFLOPs
+//                            above is a fraction of.
+//
+//   build-rt/bench-kernels/sparq_kernels_v16_bench [--benchmark_filter=Sgemm] ...
+//
+//===----------------------------------------------------------------------===//
+#include "sparq/Formats/DensePanels.h"
+#include "sparq/Kernels/UKernels.h"
+
+#include <benchmark/benchmark.h>
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#ifndef SPARQ_KERNELS_BENCH_VLEN
+#error "SPARQ_KERNELS_BENCH_VLEN (16 or 8) must be defined"
+#endif
+
+extern "C" {
+typedef void (*kmpc_micro)(int32_t *, int32_t *, ...);
+void __kmpc_fork_call(void *ident, int32_t argc, kmpc_micro fn, ...);
+int32_t __kmpc_global_thread_num(void *ident);
+void __kmpc_barrier(void *ident, int32_t gtid);
+void __kmpc_for_static_init_8u(void *ident, int32_t gtid, int32_t schedule, int32_t *last,
+                               uint64_t *lower, uint64_t *upper, int64_t *stride, int64_t incr,
+                               int64_t chunk);
+void __kmpc_for_static_fini(void *ident, int32_t gtid);
+}
+
+namespace {
+
+constexpr int kVlen = SPARQ_KERNELS_BENCH_VLEN;
+constexpr int64_t kN = 4096, kK = 4096;
+
+const char *missingIsa() {
+  __builtin_cpu_init();
+#if SPARQ_KERNELS_BENCH_VLEN == 16
+  if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512vl") ||
+      !__builtin_cpu_supports("avx512dq") || !__builtin_cpu_supports("avx512bw"))
+    return "AVX-512 (avx512f/vl/dq/bw)";
+#else
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+    return "AVX2/FMA";
+#endif
+  return nullptr;
+}
+
+/// The operands, built once: A (M x K, largest M), C, the K x N weight packed into panels.
+struct Operands {
+  int64_t nr = sparq_uk_panel_width_f32();
+  std::vector<float> A, C, Bp;
+  Operands() {
+    std::mt19937 rng(1);
+    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+    A.resize(size_t(128 * kK));
+    for (float &a : A)
+      a = u(rng);
+    C.assign(size_t(128 * kN), 0.0f);
+    std::vector<float> B(size_t(kK * kN));
+    for (float &b : B)
+      b = u(rng);
+    Bp.resize(size_t(sparq::formats::packedPanelElements(kK, kN, nr)));
+    sparq::formats::packPanels<float>(kK, kN, nr,
+                                      [&](int64_t k, int64_t n) { return B[k * kN + n]; },
+                                      Bp.data());
+  }
+};
+
+Operands &operands() {
+  static Operands ops;
+  return ops;
+}
+
+void setCounters(benchmark::State &state, int64_t M) {
+  state.counters["GFLOPs"] = benchmark::Counter(2.0 * double(M) * kN * kK * 1e-9,
+                                                benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["WeightGBs"] = benchmark::Counter(4.0 * kN * kK * 1e-9,
+                                                   benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void BM_Sgemm(benchmark::State &state) {
+  const int64_t M = state.range(0);
+  Operands &ops = operands();
+  for (auto _ : state) {
+    sparq_uk_sgemm_packed_f32(reinterpret_cast<intptr_t>(ops.C.data()), kN,
+                              reinterpret_cast<intptr_t>(ops.A.data()), kK,
+                              reinterpret_cast<intptr_t>(ops.Bp.data()), M, kN, kK, 0);
+    benchmark::ClobberMemory();
+  }
+  setCounters(state, M);
+}
+BENCHMARK(BM_Sgemm)
+    ->ArgNames({"M"})
+    ->Arg(1)
+    ->Arg(4)
+    ->Arg(16)
+    ->Arg(128)
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+
+struct PoolGemm {
+  Operands *ops;
+  int64_t M;
+};
+
+void poolGemmTask(int32_t *, int32_t *, void *arg) {
+  const PoolGemm &g = *static_cast<PoolGemm *>(arg);
+  const Operands &ops = *g.ops;
+  int32_t gtid = __kmpc_global_thread_num(nullptr);
+  uint64_t lo = 0, hi = uint64_t(sparq::formats::panelCount(kN, ops.nr)) - 1;
+  int64_t stride = 1;
+  int32_t last = 0;
+  __kmpc_for_static_init_8u(nullptr, gtid, 34, &last, &lo, &hi, &stride, 1, 0);
+  if (hi + 1 > lo) {
+    int64_t n0 = int64_t(lo) * ops.nr, n1 = std::min<int64_t>(kN, int64_t(hi + 1) * ops.nr);
+    sparq_uk_sgemm_packed_f32(reinterpret_cast<intptr_t>(ops.C.data() + n0), kN,
+                              reinterpret_cast<intptr_t>(ops.A.data()), kK,
+                              reinterpret_cast<intptr_t>(ops.Bp.data() + n0 * kK), g.M, n1 - n0,
+                              kK, 0);
+  }
+  __kmpc_for_static_fini(nullptr, gtid);
+  __kmpc_barrier(nullptr, gtid);
+}
+
+void BM_SgemmPool(benchmark::State &state) {
+  PoolGemm g{&operands(), state.range(0)};
+  sparq_uk_set_num_threads(int32_t(state.range(1)));
+  for (auto _ : state) {
+    __kmpc_fork_call(nullptr, 1, reinterpret_cast<kmpc_micro>(poolGemmTask),
+                     static_cast<void *>(&g));
+    benchmark::ClobberMemory();
+  }
+  setCounters(state, g.M);
+}
+BENCHMARK(BM_SgemmPool)
+    ->ArgNames({"M", "T"})
+    ->ArgsProduct({{1, 16, 128}, {1, 2}})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+
+void emptyTask(int32_t *, int32_t *) {}
+
+void BM_EmptyRegion(benchmark::State &state) {
+  sparq_uk_set_num_threads(int32_t(state.range(0)));
+  __kmpc_fork_call(nullptr, 0, reinterpret_cast<kmpc_micro>(emptyTask)); // start the workers
+  for (auto _ : state)
+    __kmpc_fork_call(nullptr, 0, reinterpret_cast<kmpc_micro>(emptyTask));
+  state.SetLabel("ns per region");
+}
+BENCHMARK(BM_EmptyRegion)->ArgNames({"T"})->Arg(1)->Arg(2)->UseRealTime();
+
+// Peak FMA: kChains independent accumulators (more than the FMA latency times the FMA ports),
+// each step one FMA per chain on the widest vectors of the variant.
+#if SPARQ_KERNELS_BENCH_VLEN == 16
+constexpr int kChains = 16;
+__attribute__((target("avx512f,fma"), noinline)) float peakFma(int64_t steps, float x) {
+  __m512 acc[kChains];
+  for (int i = 0; i < kChains; ++i)
+    acc[i] = _mm512_set1_ps(x + float(i));
+  const __m512 m = _mm512_set1_ps(0.999999f), a = _mm512_set1_ps(1e-7f);
+  for (int64_t s = 0; s < steps; ++s)
+    for (int i = 0; i < kChains; ++i)
+      acc[i] = _mm512_fmadd_ps(acc[i], m, a);
+  for (int i = 1; i < kChains; ++i)
+    acc[0] = _mm512_add_ps(acc[0], acc[i]);
+  return _mm512_reduce_add_ps(acc[0]);
+}
+#else
+constexpr int kChains = 12;
+__attribute__((target("avx2,fma"), noinline)) float peakFma(int64_t steps, float x) {
+  __m256 acc[kChains];
+  for (int i = 0; i < kChains; ++i)
+    acc[i] = _mm256_set1_ps(x + float(i));
+  const __m256 m = _mm256_set1_ps(0.999999f), a = _mm256_set1_ps(1e-7f);
+  for (int64_t s = 0; s < steps; ++s)
+    for (int i = 0; i < kChains; ++i)
+      acc[i] = _mm256_fmadd_ps(acc[i], m, a);
+  for (int i = 1; i < kChains; ++i)
+    acc[0] = _mm256_add_ps(acc[0], acc[i]);
+  float out[8];
+  _mm256_storeu_ps(out, acc[0]);
+  return out[0] + out[1] + out[2] + out[3] + out[4] + out[5] + out[6] + out[7];
+}
+#endif
+
+constexpr int64_t kPeakSteps = 1 << 16;
+
+void peakTask(int32_t *, int32_t *, void *arg) {
+  float *sink = static_cast<float *>(arg);
+  float x = peakFma(kPeakSteps, 1.0f);
+  if (x == 12345.0f) // never true; keeps the result alive
+    *sink = x;
+}
+
+/// Every team member of a pool region of T threads runs the FMA chains: the figure is the total.
+void BM_PeakFma(benchmark::State &state) {
+  const int32_t threads = int32_t(state.range(0));
+  sparq_uk_set_num_threads(threads);
+  float sink = 0.0f;
+  for (auto _ : state)
+    __kmpc_fork_call(nullptr, 1, reinterpret_cast<kmpc_micro>(peakTask),
+                     static_cast<void *>(&sink));
+  benchmark::DoNotOptimize(sink);
+  state.counters["GFLOPs"] =
+      benchmark::Counter(double(threads) * 2.0 * kPeakSteps * kChains * kVlen * 1e-9,
+                         benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_PeakFma)->ArgNames({"T"})->Arg(1)->Arg(2)->UseRealTime();
+
+} // namespace
+
+int main(int argc, char **argv) {
+  if (const char *isa = missingIsa()) {
+    std::fprintf(stderr, "%s: the host CPU lacks %s; nothing to measure for the v%d kernels\n",
+                 argv[0], isa, kVlen);
+    return 0;
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv))
+    return 1;
+  benchmark::AddCustomContext("kernel_variant", "v" + std::to_string(kVlen));
+  benchmark::AddCustomContext("panel_width", std::to_string(sparq_uk_panel_width_f32()));
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
