@@ -52,7 +52,8 @@ struct LinalgDistributePass
           continue;
         dim = d;
         tile = (ranges[d] + maxChunks - 1) / maxChunks;
-      } else if (op->hasAttr(sparq::kMicroKernelAttr) && panelWidth > 0) {
+      } else if (auto kind = op->getAttrOfType<StringAttr>(sparq::kMicroKernelAttr);
+                 kind && kind.getValue() == sparq::kGemmKernel && panelWidth > 0) {
         if (std::optional<sparq::PackedGemm> g = sparq::matchPackedGemm(op)) {
           // Split the outermost n loop so that every chunk is a whole number of panels of the
           // flattened N (the inner n loops stay whole).

@@ -39,7 +39,7 @@ std::optional<PackedGemm> matchPackedGemm(linalg::LinalgOp op) {
     if (!getElementTypeOrSelf(operand.get().getType()).isF32())
       return std::nullopt;
   FailureOr<linalg::ContractionDimensions> dims = linalg::inferContractionDims(op);
-  if (failed(dims) || !dims->batch.empty() || dims->n.empty() || dims->k.empty())
+  if (failed(dims) || dims->n.empty() || dims->k.empty())
     return std::nullopt;
   // The loops each operand indexes, in order; ~0u for a non-dimension expression.
   auto results = [&](AffineMap map) {
@@ -53,29 +53,37 @@ std::optional<PackedGemm> matchPackedGemm(linalg::LinalgOp op) {
   auto isIn = [](ArrayRef<unsigned> set, unsigned d) { return llvm::is_contained(set, d); };
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   SmallVector<unsigned> out = results(maps[2]);
-  // C[m..., n...]: the output's trailing loops are the n group, the rest the m group.
-  size_t split = out.size() - dims->n.size();
-  if (out.size() < dims->n.size() ||
-      !llvm::all_of(ArrayRef(out).take_front(split), [&](unsigned d) { return isIn(dims->m, d); }) ||
+  // C[batch..., m..., n...]: the output's leading loops are the batch group, its trailing ones
+  // the n group, the rest the m group.
+  size_t nb = dims->batch.size(), split = out.size() - dims->n.size();
+  if (out.size() < nb + dims->n.size() ||
+      !llvm::all_of(ArrayRef(out).take_front(nb), [&](unsigned d) { return isIn(dims->batch, d); }) ||
+      !llvm::all_of(ArrayRef(out).slice(nb, split - nb),
+                    [&](unsigned d) { return isIn(dims->m, d); }) ||
       !llvm::all_of(ArrayRef(out).drop_front(split), [&](unsigned d) { return isIn(dims->n, d); }))
     return std::nullopt;
   PackedGemm g;
-  g.mLoops.assign(out.begin(), out.begin() + split);
+  g.batchLoops.assign(out.begin(), out.begin() + nb);
+  g.mLoops.assign(out.begin() + nb, out.begin() + split);
   g.nLoops.assign(out.begin() + split, out.end());
   if (g.mLoops.size() != dims->m.size())
     return std::nullopt;
   for (unsigned lhs = 0; lhs < 2; ++lhs) {
     SmallVector<unsigned> a = results(maps[lhs]), b = results(maps[1 - lhs]);
-    // A[m..., k...] with the k group in the order A indexes it.
-    if (a.size() != g.mLoops.size() + dims->k.size() ||
-        !llvm::equal(ArrayRef(a).take_front(g.mLoops.size()), g.mLoops))
+    // A[batch..., m..., k...] with the k group in the order A indexes it.
+    SmallVector<unsigned> bm(g.batchLoops);
+    bm.append(g.mLoops);
+    if (a.size() != bm.size() + dims->k.size() || !llvm::equal(ArrayRef(a).take_front(bm.size()), bm))
       continue;
-    SmallVector<unsigned> k(a.begin() + g.mLoops.size(), a.end());
+    SmallVector<unsigned> k(a.begin() + bm.size(), a.end());
     if (!llvm::all_of(k, [&](unsigned d) { return isIn(dims->k, d); }))
       continue;
-    // B[k..., n...] or B[n..., k...], each group in the order A and C index it.
-    SmallVector<unsigned> kn(k), nk(g.nLoops);
+    // B[batch..., k..., n...] or B[batch..., n..., k...], each group in the order A and C index
+    // it.
+    SmallVector<unsigned> kn(g.batchLoops), nk(g.batchLoops);
+    kn.append(k);
     kn.append(g.nLoops);
+    nk.append(g.nLoops);
     nk.append(k);
     if (b == kn) {
       g.rhsTransposed = false;
@@ -99,6 +107,24 @@ namespace {
 constexpr llvm::StringLiteral kGemmSymbol = "sparq_uk_sgemm_packed_f32";
 constexpr llvm::StringLiteral kConvSymbol = "sparq_uk_conv2d_nchw_packed_f32";
 constexpr llvm::StringLiteral kDepthwiseSymbol = "sparq_uk_dwconv2d_nchw_f32";
+constexpr llvm::StringLiteral kGemmRuntimeSymbol = "sparq_uk_sgemm_f32";
+
+/// Whether dims [from, to) of `t` collapse into one: ignoring unit dims, each dim's stride is the
+/// next one's stride times its size.
+bool collapsible(MemRefType t, unsigned from, unsigned to) {
+  auto [strides, offset] = t.getStridesAndOffset();
+  SmallVector<unsigned> dims;
+  for (unsigned d = from; d < to; ++d)
+    if (t.isDynamicDim(d) || t.getDimSize(d) != 1)
+      dims.push_back(d);
+  for (size_t i = 0; i + 1 < dims.size(); ++i) {
+    unsigned d = dims[i], e = dims[i + 1];
+    if (ShapedType::isDynamic(strides[d]) || ShapedType::isDynamic(strides[e]) ||
+        t.isDynamicDim(e) || strides[d] != strides[e] * t.getDimSize(e))
+      return false;
+  }
+  return true;
+}
 
 struct SelectMicroKernelsPass
     : public sparq::impl::SelectMicroKernelsPassBase<SelectMicroKernelsPass> {
@@ -126,13 +152,14 @@ struct SelectMicroKernelsPass
       std::optional<sparq::PackedGemm> g = sparq::matchPackedGemm(op);
       if (!g)
         return;
-      // The weight: a constant, possibly reshaped (row-major reshapes keep the element order).
+      // A constant weight (possibly reshaped: row-major reshapes keep the element order) is
+      // packed at compile time; any other right-hand side is read at run time.
       Value w = op.getDpsInputOperand(g->rhs)->get();
       while (w.getDefiningOp<tensor::ExpandShapeOp>() || w.getDefiningOp<tensor::CollapseShapeOp>())
         w = w.getDefiningOp()->getOperand(0);
-      if (!w.getDefiningOp<arith::ConstantOp>())
-        return;
-      op->setAttr(sparq::kMicroKernelAttr, StringAttr::get(ctx, sparq::kGemmKernel));
+      bool constant = w.getDefiningOp<arith::ConstantOp>() && g->batchLoops.empty();
+      op->setAttr(sparq::kMicroKernelAttr,
+                  StringAttr::get(ctx, constant ? sparq::kGemmKernel : sparq::kGemmRuntimeKernel));
     });
   }
 };
@@ -165,11 +192,15 @@ struct LowerMicroKernelsPass
     declareKernel(module, symbols, kGemmSymbol, 9);
     declareKernel(module, symbols, kConvSymbol, 20);
     declareKernel(module, symbols, kDepthwiseSymbol, 20);
+    declareKernel(module, symbols, kGemmRuntimeSymbol, 14);
     for (linalg::LinalgOp op : targets) {
       LogicalResult lowered =
           isa<linalg::Conv2DNchwFchwOp>(op.getOperation())            ? lowerConv(op, symbols)
           : isa<linalg::DepthwiseConv2DNchwChwOp>(op.getOperation()) ? lowerDepthwise(op)
-                                                                      : lower(op, symbols);
+          : op->getAttrOfType<StringAttr>(sparq::kMicroKernelAttr).getValue() ==
+                  sparq::kGemmRuntimeKernel
+              ? lowerRuntimeGemm(op)
+              : lower(op, symbols);
       if (failed(lowered))
         return signalPassFailure();
     }
@@ -311,22 +342,6 @@ private:
     unsigned mRank = g->mLoops.size();
     // Row-major: unit inner stride, the m group and the trailing (k or n) group each collapse
     // into one dimension.
-    auto collapsible = [&](MemRefType t, unsigned from, unsigned to) {
-      auto [strides, offset] = t.getStridesAndOffset();
-      // Unit dimensions do not matter; each other dimension's stride must be the next one's
-      // stride times its size.
-      SmallVector<unsigned> dims;
-      for (unsigned d = from; d < to; ++d)
-        if (t.isDynamicDim(d) || t.getDimSize(d) != 1)
-          dims.push_back(d);
-      for (size_t i = 0; i + 1 < dims.size(); ++i) {
-        unsigned d = dims[i], e = dims[i + 1];
-        if (ShapedType::isDynamic(strides[d]) || ShapedType::isDynamic(strides[e]) ||
-            t.isDynamicDim(e) || strides[d] != strides[e] * t.getDimSize(e))
-          return false;
-      }
-      return true;
-    };
     auto rowMajor = [&](MemRefType t) {
       return t.getStridesAndOffset().first.back() == 1 && collapsible(t, 0, mRank) &&
              collapsible(t, mRank, t.getRank());
@@ -412,6 +427,79 @@ private:
     symbols.insert(global);
     packed[key] = global;
     return global;
+  }
+
+  /// A contraction whose right-hand side is read at run time (sparq_uk_sgemm_f32): every operand
+  /// must collapse to [batch, rows, columns]; otherwise the op stays a linalg op (plain loops).
+  LogicalResult lowerRuntimeGemm(linalg::LinalgOp op) {
+    std::optional<sparq::PackedGemm> g = sparq::matchPackedGemm(op);
+    if (!g)
+      return op.emitError("sparq-cpu-lower-ukernels: the marked op is no longer a plain f32 "
+                          "contraction");
+    unsigned nb = g->batchLoops.size(), nm = g->mLoops.size(), nn = g->nLoops.size(),
+             nk = g->kLoops.size();
+    Value lhs = op.getDpsInputOperand(g->lhs)->get(), rhs = op.getDpsInputOperand(g->rhs)->get();
+    Value out = op.getDpsInitOperand(0)->get();
+    // Group sizes (in dims) of each operand, outer to inner.
+    SmallVector<unsigned> lhsGroups = {nb, nm, nk}, outGroups = {nb, nm, nn};
+    SmallVector<unsigned> rhsGroups = g->rhsTransposed ? SmallVector<unsigned>{nb, nn, nk}
+                                                       : SmallVector<unsigned>{nb, nk, nn};
+    auto fits = [&](Value v, ArrayRef<unsigned> groups) {
+      auto t = cast<MemRefType>(v.getType());
+      if (t.getStridesAndOffset().first.back() != 1)
+        return false;
+      unsigned from = 0;
+      for (unsigned size : groups) {
+        if (!collapsible(t, from, from + size))
+          return false;
+        from += size;
+      }
+      return true;
+    };
+    if (!fits(lhs, lhsGroups) || !fits(rhs, rhsGroups) || !fits(out, outGroups)) {
+      op->removeAttr(sparq::kMicroKernelAttr);
+      return success();
+    }
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    auto cst = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
+    Value four = cst(4);
+    struct Operand {
+      Value addr;
+      SmallVector<Value> sizes, strides; ///< per group: product of sizes, row stride
+    };
+    auto describe = [&](Value v, ArrayRef<unsigned> groups) {
+      auto t = cast<MemRefType>(v.getType());
+      auto meta = memref::ExtractStridedMetadataOp::create(b, loc, v);
+      Operand o;
+      Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, v);
+      o.addr = arith::AddIOp::create(b, loc, base,
+                                     arith::MulIOp::create(b, loc, meta.getOffset(), four));
+      unsigned from = 0;
+      for (unsigned size : groups) {
+        Value n = cst(1), stride = cst(0);
+        for (unsigned d = from; d < from + size; ++d)
+          n = arith::MulIOp::create(b, loc, n, meta.getSizes()[d]);
+        // The stride of the group's innermost dim that is not a unit one.
+        for (int d = int(from + size) - 1; d >= int(from); --d)
+          if (t.isDynamicDim(d) || t.getDimSize(d) != 1) {
+            stride = meta.getStrides()[d];
+            break;
+          }
+        o.sizes.push_back(n);
+        o.strides.push_back(stride);
+        from += size;
+      }
+      return o;
+    };
+    Operand a = describe(lhs, lhsGroups), w = describe(rhs, rhsGroups), c = describe(out, outGroups);
+    int64_t flags = 1 /*SPARQ_UK_ACCUMULATE*/ | (g->rhsTransposed ? 2 /*B_TRANSPOSED*/ : 0);
+    Value args[] = {c.addr,     c.strides[0], c.strides[1], a.addr,     a.strides[0],
+                    a.strides[1], w.addr,     w.strides[0], w.strides[1], c.sizes[0],
+                    c.sizes[1], c.sizes[2],   a.sizes[2],   cst(flags)};
+    func::CallOp::create(b, loc, kGemmRuntimeSymbol, TypeRange{}, args);
+    op->erase();
+    return success();
   }
 
   LogicalResult lowerDepthwise(linalg::LinalgOp linalgOp) {

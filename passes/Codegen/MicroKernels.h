@@ -19,14 +19,17 @@ inline constexpr llvm::StringLiteral kMicroKernelAttr = "sparq.ukernel";
 /// `linalg.conv_2d_nchw_fchw` with a constant filter.
 inline constexpr llvm::StringLiteral kGemmKernel = "sgemm_f32";
 inline constexpr llvm::StringLiteral kConvKernel = "conv2d_nchw_f32";
+/// A contraction (PackedGemm, batch loops allowed) whose right-hand side is not a constant.
+inline constexpr llvm::StringLiteral kGemmRuntimeKernel = "sgemm_rt_f32";
 /// An NCHW `linalg.depthwise_conv_2d_nchw_chw` (any filter).
 inline constexpr llvm::StringLiteral kDepthwiseKernel = "dwconv2d_nchw_f32";
 
-/// Loops and operands of C[m..., n...] += A[m..., k...] * B[k..., n...] (or B[n..., k...]):
-/// each group of loops is indexed in the same order wherever it appears, so on row-major
-/// buffers it collapses to one dimension (M, N, K of the kernel).
+/// Loops and operands of C[b..., m..., n...] += A[b..., m..., k...] * B[b..., k..., n...] (or
+/// B[b..., n..., k...]): each group of loops is indexed in the same order wherever it appears, so
+/// on row-major buffers it collapses to one dimension (batch, M, N, K of the kernels).
 struct PackedGemm {
   unsigned lhs = 0, rhs = 1;          ///< input operand numbers of A and B
+  llvm::SmallVector<unsigned> batchLoops; ///< outer to inner; may be empty
   llvm::SmallVector<unsigned> mLoops; ///< outer to inner; may be empty (GEMV)
   llvm::SmallVector<unsigned> nLoops; ///< outer to inner; not empty
   llvm::SmallVector<unsigned> kLoops; ///< outer to inner; not empty

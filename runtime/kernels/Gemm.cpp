@@ -92,6 +92,55 @@ void gemvPanels(float *C, int64_t ldc, const float *A, int64_t lda, const float 
   }
 }
 
+/// Packs rows [0, mc) x columns [0, kc) of A (row stride lda) tile by tile as kc x MR into Ap
+/// (tile t at Ap + t * KC * MR), zero rows past mc.
+void packA(float *Ap, const float *A, int64_t lda, int64_t mc, int64_t kc) {
+  for (int64_t t = 0, tiles = (mc + MR - 1) / MR; t < tiles; ++t) {
+    float *dst = Ap + t * KC * MR;
+    for (int r = 0; r < MR; ++r) {
+      int64_t row = t * MR + r;
+      const float *src = A + row * lda;
+      if (row < mc)
+        for (int64_t k = 0; k < kc; ++k)
+          dst[k * MR + r] = src[k];
+      else
+        for (int64_t k = 0; k < kc; ++k)
+          dst[k * MR + r] = 0.0f;
+    }
+  }
+}
+
+/// Packs the kc x ncols slice of B starting at B (element [0][0] of the slice) into Bs as
+/// kc rows of NR, zero past ncols. B is row-major k x n with row stride ldb, or, transposed,
+/// n x k with row stride ldb.
+void packB(float *Bs, const float *B, int64_t ldb, bool transposed, int64_t kc, int64_t ncols) {
+  if (!transposed) {
+    for (int64_t k = 0; k < kc; ++k) {
+      const float *src = B + k * ldb;
+      float *dst = Bs + k * NR;
+      if (ncols == NR) {
+        store(dst, load(src));
+        store(dst + V, load(src + V));
+      } else {
+        for (int64_t j = 0; j < ncols; ++j)
+          dst[j] = src[j];
+        for (int64_t j = ncols; j < NR; ++j)
+          dst[j] = 0.0f;
+      }
+    }
+    return;
+  }
+  for (int64_t j = 0; j < NR; ++j) {
+    const float *src = B + j * ldb;
+    if (j < ncols)
+      for (int64_t k = 0; k < kc; ++k)
+        Bs[k * NR + j] = src[k];
+    else
+      for (int64_t k = 0; k < kc; ++k)
+        Bs[k * NR + j] = 0.0f;
+  }
+}
+
 } // namespace
 
 extern "C" {
@@ -128,20 +177,7 @@ void sparq_uk_sgemm_packed_f32(intptr_t cAddr, int64_t ldc, intptr_t aAddr, int6
     for (int64_t kb = 0; kb < K; kb += KC) {
       int64_t kc = K - kb < KC ? K - kb : KC;
       bool loadC = accumulate || kb > 0;
-      // Pack A[mb : mb + mc, kb : kb + kc] tile by tile as kc x MR, zero rows past M.
-      for (int64_t t = 0; t < tiles; ++t) {
-        float *dst = Ap + t * KC * MR;
-        for (int r = 0; r < MR; ++r) {
-          int64_t row = t * MR + r;
-          const float *src = A + (mb + row) * lda + kb;
-          if (row < mc)
-            for (int64_t k = 0; k < kc; ++k)
-              dst[k * MR + r] = src[k];
-          else
-            for (int64_t k = 0; k < kc; ++k)
-              dst[k * MR + r] = 0.0f;
-        }
-      }
+      packA(Ap, A + mb * lda + kb, lda, mc, kc);
       for (int64_t p = 0; p < np; ++p) {
         int64_t ncols = N - p * NR < NR ? N - p * NR : NR;
         const float *b = Bp + p * K * NR + kb * NR;
@@ -153,6 +189,49 @@ void sparq_uk_sgemm_packed_f32(intptr_t cAddr, int64_t ldc, intptr_t aAddr, int6
             packedTile<true>(rows, c, ldc, Ap, b, kc, ncols, loadC, b + K * NR);
           else
             packedTile<false>(rows, c, ldc, Ap + t * KC * MR, b, kc, ncols, loadC, nullptr);
+        }
+      }
+    }
+  }
+}
+
+void sparq_uk_sgemm_f32(intptr_t cAddr, int64_t strideC, int64_t ldc, intptr_t aAddr,
+                        int64_t strideA, int64_t lda, intptr_t bAddr, int64_t strideB,
+                        int64_t ldb, int64_t batch, int64_t M, int64_t N, int64_t K,
+                        int64_t flags) {
+  bool accumulate = flags & SPARQ_UK_ACCUMULATE;
+  bool transposed = flags & SPARQ_UK_B_TRANSPOSED;
+  if (M <= 0 || N <= 0 || batch <= 0)
+    return;
+  alignas(64) float Ap[MC * KC];
+  alignas(64) float Bs[KC * NR];
+  for (int64_t i = 0; i < batch; ++i) {
+    float *C = reinterpret_cast<float *>(cAddr) + i * strideC;
+    const float *A = reinterpret_cast<const float *>(aAddr) + i * strideA;
+    const float *B = reinterpret_cast<const float *>(bAddr) + i * strideB;
+    if (K <= 0) {
+      if (!accumulate)
+        for (int64_t m = 0; m < M; ++m)
+          for (int64_t n = 0; n < N; ++n)
+            C[m * ldc + n] = 0.0f;
+      continue;
+    }
+    for (int64_t mb = 0; mb < M; mb += MC) {
+      int64_t mc = M - mb < MC ? M - mb : MC;
+      int64_t tiles = (mc + MR - 1) / MR;
+      for (int64_t kb = 0; kb < K; kb += KC) {
+        int64_t kc = K - kb < KC ? K - kb : KC;
+        bool loadC = accumulate || kb > 0;
+        packA(Ap, A + mb * lda + kb, lda, mc, kc);
+        for (int64_t n0 = 0; n0 < N; n0 += NR) {
+          int64_t ncols = N - n0 < NR ? N - n0 : NR;
+          packB(Bs, transposed ? B + n0 * ldb + kb : B + kb * ldb + n0, ldb, transposed, kc,
+                ncols);
+          for (int64_t t = 0; t < tiles; ++t) {
+            int64_t rows = mc - t * MR < MR ? mc - t * MR : MR;
+            packedTile<false>(rows, C + (mb + t * MR) * ldc + n0, ldc, Ap + t * KC * MR, Bs,
+                              kc, ncols, loadC, nullptr);
+          }
         }
       }
     }

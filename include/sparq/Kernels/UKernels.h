@@ -21,6 +21,7 @@ extern "C" {
 
 /* Flags of sparq_uk_sgemm_packed_f32. */
 #define SPARQ_UK_ACCUMULATE 1 /* C += A * B (else C = A * B) */
+#define SPARQ_UK_B_TRANSPOSED 2 /* sparq_uk_sgemm_f32: B is n x k */
 
 /* C[m][n] (+)= sum_k A[m][k] * B[k][n] for m < M, n < N, k < K.
  *   A:  row-major with row stride lda (elements); column stride 1.
@@ -31,6 +32,14 @@ extern "C" {
  * nr must be the kernel variant's panel width (sparq_uk_panel_width_f32()). */
 void sparq_uk_sgemm_packed_f32(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t Bp,
                                int64_t M, int64_t N, int64_t K, int64_t flags);
+
+/* For i < batch: C_i[m][n] (+)= sum_k A_i[m][k] * B_i[k][n], X_i = X + i * strideX, with B read
+ * as it is at run time (an activation): row-major k x n with row stride ldb, or with
+ * SPARQ_UK_B_TRANSPOSED in flags n x k with row stride ldb. A and C row-major (lda, ldc).
+ * Slices of B are packed on the fly; used for attention's Q·Kᵀ and P·V. */
+void sparq_uk_sgemm_f32(intptr_t C, int64_t strideC, int64_t ldc, intptr_t A, int64_t strideA,
+                        int64_t lda, intptr_t B, int64_t strideB, int64_t ldb, int64_t batch,
+                        int64_t M, int64_t N, int64_t K, int64_t flags);
 
 /* The panel width (columns per packed panel) this kernel variant was built for. */
 int64_t sparq_uk_panel_width_f32(void);
