@@ -37,24 +37,31 @@ func.func @batched_activation(%a: tensor<2x3x8xf32>, %init: tensor<2x3x5xf32>) -
   return %r : tensor<2x3x5xf32>
 }
 
-// Not marked: a weight that is not a constant, an integer matmul, a batch_matmul (batch dim in
-// both operands) and a dynamic shape.
+// A right-hand side computed at run time (here an argument), also batched (batch_matmul), is
+// marked for the kernel that packs it on the fly.
+// CHECK-LABEL: func.func @runtime_rhs
+// CHECK: linalg.matmul {sparq.ukernel = "sgemm_rt_f32"}
+// CHECK: linalg.batch_matmul {sparq.ukernel = "sgemm_rt_f32"}
+func.func @runtime_rhs(%a: tensor<4x64xf32>, %b: tensor<64x48xf32>, %init: tensor<4x48xf32>,
+                       %ba: tensor<2x4x8xf32>, %bb: tensor<2x8x5xf32>, %binit: tensor<2x4x5xf32>)
+    -> (tensor<4x48xf32>, tensor<2x4x5xf32>) {
+  %r0 = linalg.matmul ins(%a, %b : tensor<4x64xf32>, tensor<64x48xf32>) outs(%init : tensor<4x48xf32>) -> tensor<4x48xf32>
+  %r1 = linalg.batch_matmul ins(%ba, %bb : tensor<2x4x8xf32>, tensor<2x8x5xf32>) outs(%binit : tensor<2x4x5xf32>) -> tensor<2x4x5xf32>
+  return %r0, %r1 : tensor<4x48xf32>, tensor<2x4x5xf32>
+}
+
+// Not marked: an integer matmul and a dynamic shape.
 // CHECK-LABEL: func.func @not_marked
 // CHECK-NOT: sparq.ukernel
 // CHECK: return
-func.func @not_marked(%a: tensor<4x64xf32>, %b: tensor<64x48xf32>, %init: tensor<4x48xf32>,
-                      %ai: tensor<4x8xi32>, %initi: tensor<4x8xi32>,
-                      %ba: tensor<2x4x8xf32>, %binit: tensor<2x4x5xf32>,
+func.func @not_marked(%ai: tensor<4x8xi32>, %initi: tensor<4x8xi32>,
                       %da: tensor<?x64xf32>, %dinit: tensor<?x48xf32>)
-    -> (tensor<4x48xf32>, tensor<4x8xi32>, tensor<2x4x5xf32>, tensor<?x48xf32>) {
-  %r0 = linalg.matmul ins(%a, %b : tensor<4x64xf32>, tensor<64x48xf32>) outs(%init : tensor<4x48xf32>) -> tensor<4x48xf32>
+    -> (tensor<4x8xi32>, tensor<?x48xf32>) {
   %wi = arith.constant dense<1> : tensor<8x8xi32>
   %r1 = linalg.matmul ins(%ai, %wi : tensor<4x8xi32>, tensor<8x8xi32>) outs(%initi : tensor<4x8xi32>) -> tensor<4x8xi32>
-  %wb = arith.constant dense<1.0> : tensor<2x8x5xf32>
-  %r2 = linalg.batch_matmul ins(%ba, %wb : tensor<2x4x8xf32>, tensor<2x8x5xf32>) outs(%binit : tensor<2x4x5xf32>) -> tensor<2x4x5xf32>
   %w = arith.constant dense<1.0> : tensor<64x48xf32>
   %r3 = linalg.matmul ins(%da, %w : tensor<?x64xf32>, tensor<64x48xf32>) outs(%dinit : tensor<?x48xf32>) -> tensor<?x48xf32>
-  return %r0, %r1, %r2, %r3 : tensor<4x48xf32>, tensor<4x8xi32>, tensor<2x4x5xf32>, tensor<?x48xf32>
+  return %r1, %r3 : tensor<4x8xi32>, tensor<?x48xf32>
 }
 
 // An NCHW convolution with a constant f32 filter is marked for the convolution kernel; one with
