@@ -62,9 +62,12 @@ SPARQ_UK_INLINE void packedTile(int64_t rows, float *C, int64_t ldc, const float
       acc[r][1] = a * b1 + acc[r][1];
     }
   }
+  // Fully unrolled with a condition (not a break), so every acc[r] index is a constant and the
+  // accumulators stay in registers through the reduction loop.
+#pragma unroll
   for (int r = 0; r < MR; ++r) {
     if (r >= rows)
-      break;
+      continue;
     float *c = C + r * ldc;
     if (ncols == NR) {
       vf c0 = acc[r][0], c1 = acc[r][1];
