@@ -44,15 +44,27 @@ void sparq_uk_dwconv2d_nchw_f32(intptr_t outAddr, int64_t outStrideN, int64_t ou
       for (int64_t oh = 0; oh < OH; ++oh) {
         float *o = out + oh * outStrideH;
         const float *rows = in + oh * SH * inStrideH;
-        int64_t ow = 0;
-        for (; ow + V <= OW; ow += V) {
+        // V outputs starting at column ow.
+        auto vector = [&](int64_t ow) {
           vf acc = accumulate ? load(o + ow) : splat(0.0f);
           for (int64_t kh = 0; kh < KH; ++kh) {
             const float *x = rows + kh * DH * inStrideH + ow * SW;
             for (int64_t kw = 0; kw < KW; ++kw)
               acc = splat(w[kh * KW + kw]) * loadStrided(x + kw * DW, SW) + acc;
           }
-          store(o + ow, acc);
+          return acc;
+        };
+        // A row that does not end on a whole vector ends with the vector of its last V outputs,
+        // computed before the others overwrite the part it shares with them (their values are
+        // the same: each output is its initial value plus its own sum).
+        bool overlapTail = OW % V != 0 && OW > V;
+        vf tail = overlapTail ? vector(OW - V) : splat(0.0f);
+        int64_t ow = 0;
+        for (; ow + V <= OW; ow += V)
+          store(o + ow, vector(ow));
+        if (overlapTail) {
+          store(o + OW - V, tail);
+          continue;
         }
         for (; ow < OW; ++ow) {
           float acc = accumulate ? o[ow] : 0.0f;
