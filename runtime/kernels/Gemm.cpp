@@ -97,16 +97,19 @@ void gemvPanels(float *C, int64_t ldc, const float *A, int64_t lda, const float 
 void packA(float *Ap, const float *A, int64_t lda, int64_t mc, int64_t kc) {
   for (int64_t t = 0, tiles = (mc + MR - 1) / MR; t < tiles; ++t) {
     float *dst = Ap + t * KC * MR;
-    for (int r = 0; r < MR; ++r) {
-      int64_t row = t * MR + r;
-      const float *src = A + row * lda;
-      if (row < mc)
-        for (int64_t k = 0; k < kc; ++k)
-          dst[k * MR + r] = src[k];
-      else
-        for (int64_t k = 0; k < kc; ++k)
-          dst[k * MR + r] = 0.0f;
+    int64_t rows = mc - t * MR < MR ? mc - t * MR : MR;
+    const float *src = A + t * MR * lda;
+    if (rows == MR) {
+      // Step k of the tile is MR consecutive floats: one vector store of MR loads.
+      for (int64_t k = 0; k < kc; ++k)
+#pragma unroll
+        for (int r = 0; r < MR; ++r)
+          dst[k * MR + r] = src[r * lda + k];
+      continue;
     }
+    for (int64_t k = 0; k < kc; ++k)
+      for (int r = 0; r < MR; ++r)
+        dst[k * MR + r] = r < rows ? src[r * lda + k] : 0.0f;
   }
 }
 
