@@ -57,8 +57,8 @@ void sparq_uk_conv2d_nchw_packed_f32(intptr_t outAddr, int64_t outStrideN, int64
           const float *src = in + c * inStrideC + kh * DH * inStrideH + kw * DW;
           float *dst = Bs + k * NR;
           if (contiguous) {
-            store(dst, load(src + off[0]));
-            store(dst + V, load(src + off[0] + V));
+            for (int j = 0; j < NV; ++j)
+              store(dst + j * V, load(src + off[0] + j * V));
           } else {
             for (int64_t j = 0; j < ncols; ++j)
               dst[j] = src[off[j]];

@@ -31,50 +31,50 @@ using namespace sparq::kernels;
 template <int R, int KU>
 SPARQ_UK_INLINE void tile(float *C, int64_t ldc, const float *A, int64_t lda, const float *B,
                           int64_t kc, int64_t ncols, bool loadC) {
-  vf acc[KU][R][2];
+  vf acc[KU][R][NV];
   for (int u = 0; u < KU; ++u)
     for (int r = 0; r < R; ++r)
-      acc[u][r][0] = acc[u][r][1] = splat(0.0f);
+      for (int j = 0; j < NV; ++j)
+        acc[u][r][j] = splat(0.0f);
   int64_t k = 0;
   for (; k + KU <= kc; k += KU) {
     for (int u = 0; u < KU; ++u) {
       const float *b = B + (k + u) * NR;
-      vf b0 = load(b), b1 = load(b + V);
+      vf bv[NV];
+      for (int j = 0; j < NV; ++j)
+        bv[j] = load(b + j * V);
       for (int r = 0; r < R; ++r) {
         vf a = splat(A[r * lda + k + u]);
-        acc[u][r][0] = a * b0 + acc[u][r][0];
-        acc[u][r][1] = a * b1 + acc[u][r][1];
+        for (int j = 0; j < NV; ++j)
+          acc[u][r][j] = a * bv[j] + acc[u][r][j];
       }
     }
   }
   for (; k < kc; ++k) {
     const float *b = B + k * NR;
-    vf b0 = load(b), b1 = load(b + V);
+    vf bv[NV];
+    for (int j = 0; j < NV; ++j)
+      bv[j] = load(b + j * V);
     for (int r = 0; r < R; ++r) {
       vf a = splat(A[r * lda + k]);
-      acc[0][r][0] = a * b0 + acc[0][r][0];
-      acc[0][r][1] = a * b1 + acc[0][r][1];
+      for (int j = 0; j < NV; ++j)
+        acc[0][r][j] = a * bv[j] + acc[0][r][j];
     }
   }
   for (int u = 1; u < KU; ++u)
     for (int r = 0; r < R; ++r) {
-      acc[0][r][0] += acc[u][r][0];
-      acc[0][r][1] += acc[u][r][1];
+      for (int j = 0; j < NV; ++j)
+        acc[0][r][j] += acc[u][r][j];
     }
   for (int r = 0; r < R; ++r) {
     float *c = C + r * ldc;
     if (ncols == NR) {
-      vf c0 = acc[0][r][0], c1 = acc[0][r][1];
-      if (loadC) {
-        c0 += load(c);
-        c1 += load(c + V);
-      }
-      store(c, c0);
-      store(c + V, c1);
+      for (int j = 0; j < NV; ++j)
+        store(c + j * V, loadC ? acc[0][r][j] + load(c + j * V) : acc[0][r][j]);
     } else {
       float t[NR];
-      store(t, acc[0][r][0]);
-      store(t + V, acc[0][r][1]);
+      for (int j = 0; j < NV; ++j)
+        store(t + j * V, acc[0][r][j]);
       for (int64_t j = 0; j < ncols; ++j)
         c[j] = loadC ? c[j] + t[j] : t[j];
     }
@@ -122,8 +122,8 @@ void packB(float *Bs, const float *B, int64_t ldb, bool transposed, int64_t kc, 
       const float *src = B + k * ldb;
       float *dst = Bs + k * NR;
       if (ncols == NR) {
-        store(dst, load(src));
-        store(dst + V, load(src + V));
+        for (int j = 0; j < NV; ++j)
+          store(dst + j * V, load(src + j * V));
       } else {
         for (int64_t j = 0; j < ncols; ++j)
           dst[j] = src[j];

@@ -16,7 +16,9 @@
 namespace sparq::kernels {
 
 constexpr int V = SPARQ_UK_VLEN;
-constexpr int NR = 2 * V;
+/// Vectors per register-tile row.
+constexpr int NV = 2;
+constexpr int NR = NV * V;
 constexpr int MR = V == 16 ? 8 : 6;
 /// Reduction block for M > 4: a KC x NR slice of a panel (32 KiB at V = 16) stays in L1.
 constexpr int64_t KC = 256;
@@ -48,18 +50,21 @@ template <bool Prefetch>
 SPARQ_UK_INLINE void packedTile(int64_t rows, float *C, int64_t ldc, const float *Ap,
                                 const float *B, int64_t kc, int64_t ncols, bool loadC,
                                 const float *next) {
-  vf acc[MR][2];
+  vf acc[MR][NV];
   for (int r = 0; r < MR; ++r)
-    acc[r][0] = acc[r][1] = splat(0.0f);
+    for (int j = 0; j < NV; ++j)
+      acc[r][j] = splat(0.0f);
   for (int64_t k = 0; k < kc; ++k) {
     if constexpr (Prefetch)
       for (int line = 0; line < NR; line += 16)
         __builtin_prefetch(next + k * NR + line);
-    vf b0 = load(B + k * NR), b1 = load(B + k * NR + V);
+    vf b[NV];
+    for (int j = 0; j < NV; ++j)
+      b[j] = load(B + k * NR + j * V);
     for (int r = 0; r < MR; ++r) {
       vf a = splat(Ap[k * MR + r]);
-      acc[r][0] = a * b0 + acc[r][0];
-      acc[r][1] = a * b1 + acc[r][1];
+      for (int j = 0; j < NV; ++j)
+        acc[r][j] = a * b[j] + acc[r][j];
     }
   }
   // Fully unrolled with a condition (not a break), so every acc[r] index is a constant and the
@@ -70,17 +75,12 @@ SPARQ_UK_INLINE void packedTile(int64_t rows, float *C, int64_t ldc, const float
       continue;
     float *c = C + r * ldc;
     if (ncols == NR) {
-      vf c0 = acc[r][0], c1 = acc[r][1];
-      if (loadC) {
-        c0 += load(c);
-        c1 += load(c + V);
-      }
-      store(c, c0);
-      store(c + V, c1);
+      for (int j = 0; j < NV; ++j)
+        store(c + j * V, loadC ? acc[r][j] + load(c + j * V) : acc[r][j]);
     } else {
       float t[NR];
-      store(t, acc[r][0]);
-      store(t + V, acc[r][1]);
+      for (int j = 0; j < NV; ++j)
+        store(t + j * V, acc[r][j]);
       for (int64_t j = 0; j < ncols; ++j)
         c[j] = loadC ? c[j] + t[j] : t[j];
     }
