@@ -226,9 +226,7 @@ def LinalgDistributePass : Pass<"sparq-linalg-distribute", "mlir::func::FuncOp">
   let options = [
     Option<"minWork", "min-work", "int64_t", "32768",
            "smallest iteration-space size (points) worth distributing">,
-    Option<"maxChunks", "chunks", "int64_t", "8", "largest number of chunks per op">,
-    Option<"panelWidth", "panel-width", "int64_t", "32",
-           "chunks of micro-kernel contractions split N in multiples of this width">
+    Option<"maxChunks", "chunks", "int64_t", "8", "largest number of chunks per op">
   ];
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::tensor::TensorDialect"];
 }

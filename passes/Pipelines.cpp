@@ -40,7 +40,6 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const PipelineOptions &options) 
     addTextual(pm, "canonicalize,cse");
     pm.addNestedPass<func::FuncOp>(createSelectMicroKernelsPass());
     LinalgDistributePassOptions distribute;
-    distribute.panelWidth = options.panelWidth;
     pm.addNestedPass<func::FuncOp>(createLinalgDistributePass(distribute));
     LinalgTileAndVectorizePassOptions tv;
     pm.addNestedPass<func::FuncOp>(createLinalgTileAndVectorizePass(tv));

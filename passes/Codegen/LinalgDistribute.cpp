@@ -8,8 +8,6 @@
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/PatternMatch.h"
 
-#include <numeric>
-
 namespace sparq {
 #define GEN_PASS_DEF_LINALGDISTRIBUTEPASS
 #include "passes/Passes.h.inc"
@@ -53,24 +51,10 @@ struct LinalgDistributePass
         dim = d;
         tile = (ranges[d] + maxChunks - 1) / maxChunks;
       } else if (auto kind = op->getAttrOfType<StringAttr>(sparq::kMicroKernelAttr);
-                 kind && kind.getValue() == sparq::kGemmKernel && panelWidth > 0) {
-        if (std::optional<sparq::PackedGemm> g = sparq::matchPackedGemm(op)) {
-          // Split the outermost n loop so that every chunk is a whole number of panels of the
-          // flattened N (the inner n loops stay whole).
-          unsigned outer = g->nLoops.front();
-          int64_t inner = 1;
-          for (unsigned d : ArrayRef(g->nLoops).drop_front())
-            inner *= ranges[d];
-          int64_t n = ranges[outer] * inner, panels = (n + panelWidth - 1) / panelWidth;
-          // Smallest step of the outer loop that is a whole number of panels.
-          int64_t width = panelWidth;
-          int64_t step = width / std::gcd(width, inner);
-          if (panels >= 2 && step < ranges[outer]) {
-            int64_t perChunk = (ranges[outer] + maxChunks - 1) / maxChunks;
-            dim = outer;
-            tile = (perChunk + step - 1) / step * step;
-          }
-        }
+                 kind && kind.getValue() == sparq::kGemmKernel) {
+        // The packed-weight GEMM kernel splits its work over the threads itself
+        // (sparq_uk_sgemm_packed_f32_mt), so each thread packs its block of A once.
+        continue;
       }
       // Otherwise the outermost parallel loop with at least two iterations.
       auto iters = op.getIteratorTypesArray();

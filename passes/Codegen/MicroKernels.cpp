@@ -104,7 +104,7 @@ std::optional<PackedGemm> matchPackedGemm(linalg::LinalgOp op) {
 
 namespace {
 
-constexpr llvm::StringLiteral kGemmSymbol = "sparq_uk_sgemm_packed_f32";
+constexpr llvm::StringLiteral kGemmSymbol = "sparq_uk_sgemm_packed_f32_mt";
 constexpr llvm::StringLiteral kConvSymbol = "sparq_uk_conv2d_nchw_packed_f32";
 constexpr llvm::StringLiteral kDepthwiseSymbol = "sparq_uk_dwconv2d_nchw_f32";
 constexpr llvm::StringLiteral kGemmRuntimeSymbol = "sparq_uk_sgemm_f32";

@@ -198,6 +198,38 @@ void sparq_uk_sgemm_packed_f32(intptr_t cAddr, int64_t ldc, intptr_t aAddr, int6
   }
 }
 
+void sparq_uk_sgemm_packed_f32_mt(intptr_t cAddr, int64_t ldc, intptr_t aAddr, int64_t lda,
+                                  intptr_t bAddr, int64_t M, int64_t N, int64_t K,
+                                  int64_t flags) {
+  struct Args {
+    intptr_t c, a, b;
+    int64_t ldc, lda, M, N, K, flags;
+  } args = {cAddr, aAddr, bAddr, ldc, lda, M, N, K, flags};
+  sparq_uk_parallel(
+      [](void *ctx, int32_t tid, int32_t team) {
+        const Args &g = *static_cast<const Args *>(ctx);
+        int64_t panels = (g.N + NR - 1) / NR;
+        if (panels >= team || g.M < 2 * MR) {
+          // Panels: each thread streams its own columns of the weight once.
+          int64_t per = (panels + team - 1) / team, p0 = tid * per;
+          int64_t n0 = p0 * NR, n1 = (p0 + per) * NR < g.N ? (p0 + per) * NR : g.N;
+          if (n0 >= n1)
+            return;
+          sparq_uk_sgemm_packed_f32(g.c + n0 * 4, g.ldc, g.a, g.lda, g.b + n0 * g.K * 4, g.M,
+                                    n1 - n0, g.K, g.flags);
+          return;
+        }
+        // Rows, in whole register tiles.
+        int64_t tiles = (g.M + MR - 1) / MR, per = (tiles + team - 1) / team;
+        int64_t m0 = tid * per * MR, m1 = (tid + 1) * per * MR < g.M ? (tid + 1) * per * MR : g.M;
+        if (m0 >= m1)
+          return;
+        sparq_uk_sgemm_packed_f32(g.c + m0 * g.ldc * 4, g.ldc, g.a + m0 * g.lda * 4, g.lda, g.b,
+                                  m1 - m0, g.N, g.K, g.flags);
+      },
+      &args);
+}
+
 void sparq_uk_sgemm_f32(intptr_t cAddr, int64_t strideC, int64_t ldc, intptr_t aAddr,
                         int64_t strideA, int64_t lda, intptr_t bAddr, int64_t strideB,
                         int64_t ldb, int64_t batch, int64_t M, int64_t N, int64_t K,

@@ -304,6 +304,18 @@ void __kmpc_for_static_init_8u(ident_t *, int32_t, int32_t s, int32_t *last, uin
 }
 void __kmpc_for_static_fini(ident_t *, int32_t) {}
 
+namespace {
+void parallelTrampoline(int32_t *gtid, int32_t *, void (*fn)(void *, int32_t, int32_t),
+                        void *ctx) {
+  fn(ctx, *gtid, tlsTeam);
+}
+} // namespace
+
+void sparq_uk_parallel(void (*fn)(void *ctx, int32_t tid, int32_t team), void *ctx) {
+  __kmpc_fork_call(nullptr, 2, reinterpret_cast<Microtask>(parallelTrampoline),
+                   reinterpret_cast<void *>(fn), ctx);
+}
+
 /// The OpenMP API call the artifact's thread-count entry point used to make.
 void omp_set_num_threads(int32_t n) { sparq_uk_set_num_threads(n); }
 

@@ -16,7 +16,7 @@
 // CHECK-DAG: %[[PADDR:.*]] = memref.extract_aligned_pointer_as_index %[[P]]
 // CHECK-DAG: %[[CADDR:.*]] = memref.extract_aligned_pointer_as_index %arg1
 // CHECK-DAG: %[[AADDR:.*]] = memref.extract_aligned_pointer_as_index %arg0
-// CHECK: call @sparq_uk_sgemm_packed_f32(%[[CADDR]], %[[C3]], %[[AADDR]], %[[C2]], %[[PADDR]], %[[C4]], %[[C3]], %[[C2]], %[[ONE]])
+// CHECK: call @sparq_uk_sgemm_packed_f32_mt(%[[CADDR]], %[[C3]], %[[AADDR]], %[[C2]], %[[PADDR]], %[[C4]], %[[C3]], %[[C2]], %[[ONE]])
 // CHECK-NOT: linalg.matmul
 memref.global "private" constant @w : memref<2x3xf32> = dense<[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]>
 func.func @gemm(%a: memref<4x2xf32>, %c: memref<4x3xf32>) {
@@ -38,7 +38,7 @@ func.func @gemm(%a: memref<4x2xf32>, %c: memref<4x3xf32>) {
 // CHECK: %[[PADDR:.*]] = memref.extract_aligned_pointer_as_index %[[P]]
 // CHECK: %[[OFF:.*]] = arith.muli %[[N]], %[[C8]]
 // CHECK: %[[B:.*]] = arith.addi %[[PADDR]], %[[OFF]]
-// CHECK: call @sparq_uk_sgemm_packed_f32(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[B]],
+// CHECK: call @sparq_uk_sgemm_packed_f32_mt(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[B]],
 // CHECK-NOT: memref.global "private" constant @wt_panels8_t_k2_0
 memref.global "private" constant @wt : memref<9x2xf32> = dense<[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, 8.0], [9.0, 10.0], [11.0, 12.0], [13.0, 14.0], [15.0, 16.0], [17.0, 18.0]]>
 func.func @chunks(%a: memref<1x2xf32>, %c: memref<1x9xf32>) {

@@ -60,6 +60,17 @@ void sparq_uk_conv2d_nchw_packed_f32(intptr_t out, int64_t outStrideN, int64_t o
                                      int64_t SH, int64_t SW, int64_t DH, int64_t DW,
                                      int64_t flags);
 
+/* Multi-threaded sparq_uk_sgemm_packed_f32: the calling thread and the pool's workers each take
+ * a contiguous share of the weight's panels (or, with fewer panels than threads, of the rows),
+ * so each packs its block of A once. Called outside parallel regions; inside one it runs on
+ * the calling thread alone. */
+void sparq_uk_sgemm_packed_f32_mt(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t Bp,
+                                  int64_t M, int64_t N, int64_t K, int64_t flags);
+
+/* Runs fn(ctx, tid, team) once on each member of a team of the pool's threads (tid 0 is the
+ * calling thread); nested calls run with a team of one. */
+void sparq_uk_parallel(void (*fn)(void *ctx, int32_t tid, int32_t team), void *ctx);
+
 /* Thread pool of the artifact (runtime/kernels/Parallel.cpp). Sets the number of threads later
  * parallel regions use (>= 1; values above 256 are clamped); the default is every online CPU. */
 void sparq_uk_set_num_threads(int32_t n);
