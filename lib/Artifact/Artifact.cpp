@@ -54,6 +54,8 @@ std::string addArtifactABI(llvm::Module &module, llvm::StringRef entryName,
       llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptrTy}, false),
       llvm::GlobalValue::ExternalLinkage, "sparq_model_invoke_v1", module);
   b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", invokeFn));
+  auto *voidFnTy = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), false);
+  b.CreateCall(module.getOrInsertFunction("sparq_uk_memory_begin", voidFnTy));
   llvm::Value *args = invokeFn->getArg(0);
   llvm::SmallVector<llvm::Value *> callArgs;
   for (unsigned i = 0; i <= numInputs; ++i) {
@@ -62,6 +64,15 @@ std::string addArtifactABI(llvm::Module &module, llvm::StringRef entryName,
   }
   b.CreateCall(ciface, callArgs);
   b.CreateRetVoid();
+
+  // int64_t sparq_model_peak_bytes_v1(void): peak bytes of buffers during the last invocation.
+  auto *i64 = llvm::Type::getInt64Ty(ctx);
+  auto *peakFn = llvm::Function::Create(llvm::FunctionType::get(i64, false),
+                                        llvm::GlobalValue::ExternalLinkage,
+                                        "sparq_model_peak_bytes_v1", module);
+  b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", peakFn));
+  b.CreateRet(b.CreateCall(
+      module.getOrInsertFunction("sparq_uk_memory_peak", llvm::FunctionType::get(i64, false))));
 
   // void sparq_model_set_num_threads_v1(int n): the thread count of later invocations (the
   // artifact's own pool, runtime/kernels/Parallel.cpp).

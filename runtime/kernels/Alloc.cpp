@@ -7,7 +7,9 @@
 // intermediate) is kept in a small cache and handed out again to the next request of the same
 // size, so from the second invocation on a model's intermediates reuse warm memory: no mmap/munmap
 // round trip and no page faults per call (glibc serves large blocks with mmap and returns them to
-// the kernel on free). Blocks are keyed by malloc_usable_size (glibc), so no header is needed and
+// the kernel on free). It also counts the bytes of blocks in use since the current invocation
+// began and their peak (sparq_model_peak_bytes_v1: intermediates and outputs; concurrent
+// invocations of one artifact share the counters). Blocks are keyed by malloc_usable_size (glibc), so no header is needed and
 // every pointer the model returns is a plain malloc pointer. The cache holds at most kMaxBlocks blocks and kMaxBytes bytes; it is
 // emptied when the artifact is unloaded.
 //
@@ -36,6 +38,19 @@ struct Cache {
 
 Cache cache;
 
+/// Bytes of the blocks handed out since the current invocation began, and their peak.
+int64_t liveBytes = 0;
+int64_t peakBytes = 0;
+
+void count(int64_t delta) {
+  int64_t now = __atomic_add_fetch(&liveBytes, delta, __ATOMIC_RELAXED);
+  int64_t peak = __atomic_load_n(&peakBytes, __ATOMIC_RELAXED);
+  while (now > peak &&
+         !__atomic_compare_exchange_n(&peakBytes, &peak, now, true, __ATOMIC_RELAXED,
+                                      __ATOMIC_RELAXED)) {
+  }
+}
+
 __attribute__((destructor)) void releaseCache() {
   pthread_mutex_lock(&cache.lock);
   for (int i = 0; i < cache.count; ++i)
@@ -48,6 +63,13 @@ __attribute__((destructor)) void releaseCache() {
 } // namespace
 
 extern "C" {
+
+void sparq_uk_memory_begin(void) {
+  __atomic_store_n(&liveBytes, 0, __ATOMIC_RELAXED);
+  __atomic_store_n(&peakBytes, 0, __ATOMIC_RELAXED);
+}
+
+int64_t sparq_uk_memory_peak(void) { return __atomic_load_n(&peakBytes, __ATOMIC_RELAXED); }
 
 void *_mlir_memref_to_llvm_alloc(uint64_t size) {
   // A cached block fits if it is at least `size` and wastes at most an eighth of it.
@@ -64,16 +86,21 @@ void *_mlir_memref_to_llvm_alloc(uint64_t size) {
     cache.blocks[best] = cache.blocks[--cache.count];
     cache.bytes -= block.size;
     pthread_mutex_unlock(&cache.lock);
+    count(int64_t(block.size));
     return block.ptr;
   }
   pthread_mutex_unlock(&cache.lock);
-  return malloc(size);
+  void *ptr = malloc(size);
+  if (ptr)
+    count(int64_t(malloc_usable_size(ptr)));
+  return ptr;
 }
 
 void _mlir_memref_to_llvm_free(void *ptr) {
   if (!ptr)
     return;
   uint64_t size = malloc_usable_size(ptr);
+  count(-int64_t(size));
   pthread_mutex_lock(&cache.lock);
   if (cache.count < kMaxBlocks && cache.bytes + size <= kMaxBytes) {
     cache.blocks[cache.count++] = {ptr, size};

@@ -22,6 +22,7 @@ using namespace sparq::runtime;
 using SignatureFn = const char *(*)();
 using InvokeFn = void (*)(void **);
 using SetNumThreadsFn = void (*)(int);
+using PeakBytesFn = int64_t (*)();
 
 struct sparq_model_s {
   std::atomic<int> references{1};
@@ -30,6 +31,7 @@ struct sparq_model_s {
   Signature signature;
   InvokeFn invoke = nullptr;
   SetNumThreadsFn setNumThreads = nullptr;
+  PeakBytesFn peakBytes = nullptr;
 };
 
 struct sparq_session_s {
@@ -351,6 +353,8 @@ sparq_status_t sparq_model_load(const char *path, sparq_model_t **out_model) {
     model->setNumThreads =
         reinterpret_cast<SetNumThreadsFn>(dlsym(handle, "sparq_model_set_num_threads_v1"));
     dlerror();
+    model->peakBytes = reinterpret_cast<PeakBytesFn>(dlsym(handle, "sparq_model_peak_bytes_v1"));
+    dlerror();
     // Optional: the CPU the artifact was compiled for and the features its code uses.
     if (auto cpuFn = reinterpret_cast<SignatureFn>(dlsym(handle, "sparq_model_cpu_v1"))) {
       std::string cpuText = cpuFn() ? cpuFn() : "";
@@ -558,6 +562,22 @@ sparq_status_t sparq_session_set_num_threads(sparq_session_t *session, int num_t
                           std::to_string(num_threads) + " threads");
   }
   model->setNumThreads(num_threads);
+  return nullptr;
+}
+
+sparq_status_t sparq_session_peak_bytes(const sparq_session_t *session, int64_t *out_bytes) {
+  if (!session)
+    return nullArgument("sparq_session_peak_bytes", "session");
+  if (!out_bytes)
+    return nullArgument("sparq_session_peak_bytes", "out_bytes");
+  if (!session->model->peakBytes)
+    return makeStatus(SPARQ_STATUS_UNIMPLEMENTED,
+                      "artifact '" + session->model->path +
+                          "' does not report its buffer memory (no sparq_model_peak_bytes_v1)");
+  if (!session->haveOutputs)
+    return makeStatus(SPARQ_STATUS_FAILED_PRECONDITION,
+                      "sparq_session_peak_bytes: the session has not run yet");
+  *out_bytes = session->model->peakBytes();
   return nullptr;
 }
 

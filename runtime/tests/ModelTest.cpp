@@ -208,6 +208,34 @@ TEST(Model, NumThreadsIsForwardedWhenExported) {
   EXPECT_EQ(info.message, "sparq_session_set_num_threads: the thread count must be >= 1, got 0");
 }
 
+TEST(Model, PeakBytesIsForwardedWhenExported) {
+  ModelPtr model = load(SPARQ_RT_FAKE_ADD);
+  ASSERT_TRUE(model);
+  SessionPtr session = newSession(model);
+  int64_t bytes = -1;
+  StatusInfo early = take(sparq_session_peak_bytes(session.get(), &bytes));
+  EXPECT_EQ(early.code, SPARQ_STATUS_FAILED_PRECONDITION);
+  EXPECT_EQ(bytes, -1);
+  std::vector<float> a = {1, 2, 3, 4, 5, 6}, b = {6, 5, 4, 3, 2, 1};
+  TensorPtr ta = makeTensor(SPARQ_ELEMENT_TYPE_FLOAT32, {2, 3}, a);
+  TensorPtr tb = makeTensor(SPARQ_ELEMENT_TYPE_FLOAT32, {2, 3}, b);
+  SPARQ_ASSERT_OK(sparq_session_bind_input(session.get(), 0, ta.get()));
+  SPARQ_ASSERT_OK(sparq_session_bind_input(session.get(), 1, tb.get()));
+  SPARQ_ASSERT_OK(sparq_session_run(session.get()));
+  SPARQ_ASSERT_OK(sparq_session_peak_bytes(session.get(), &bytes));
+  EXPECT_EQ(bytes, 4242); // what fake_add.c's sparq_model_peak_bytes_v1 returns
+
+  // An artifact without the symbol.
+  ModelPtr dyn = load(SPARQ_RT_FAKE_DYN);
+  ASSERT_TRUE(dyn);
+  SessionPtr dynSession = newSession(dyn);
+  StatusInfo missing = take(sparq_session_peak_bytes(dynSession.get(), &bytes));
+  EXPECT_EQ(missing.code, SPARQ_STATUS_UNIMPLEMENTED);
+  EXPECT_EQ(missing.message, std::string("artifact '") + SPARQ_RT_FAKE_DYN +
+                                 "' does not report its buffer memory (no "
+                                 "sparq_model_peak_bytes_v1)");
+}
+
 TEST(Model, DynamicDimsAcceptAnySizeAndMatchALoop) {
   ModelPtr model = load(SPARQ_RT_FAKE_DYN);
   ASSERT_TRUE(model);

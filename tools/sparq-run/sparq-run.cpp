@@ -402,6 +402,14 @@ int runMain(const Options &options) {
   }
   std::fflush(stdout);
 
+  // Artifacts from before the allocator counted their buffers do not report it.
+  int64_t peakBytes = 0;
+  if (sparq_status_t status = sparq_session_peak_bytes(session.get(), &peakBytes))
+    sparq_status_free(status);
+  else
+    std::printf("peak buffer memory: %lld bytes (%.2f MiB)\n", static_cast<long long>(peakBytes),
+                double(peakBytes) / (1 << 20));
+
   if (options.bench > 0) {
     std::vector<double> times;
     for (long i = 0; i < options.bench; ++i) {

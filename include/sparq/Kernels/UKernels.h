@@ -71,6 +71,12 @@ void sparq_uk_sgemm_packed_f32_mt(intptr_t C, int64_t ldc, intptr_t A, int64_t l
  * calling thread); nested calls run with a team of one. */
 void sparq_uk_parallel(void (*fn)(void *ctx, int32_t tid, int32_t team), void *ctx);
 
+/* Buffer accounting of the artifact's allocator (runtime/kernels/Alloc.cpp): the invocation
+ * entry point calls sparq_uk_memory_begin; sparq_uk_memory_peak is the peak of the bytes of
+ * buffers the model held since then. */
+void sparq_uk_memory_begin(void);
+int64_t sparq_uk_memory_peak(void);
+
 /* Thread pool of the artifact (runtime/kernels/Parallel.cpp). Sets the number of threads later
  * parallel regions use (>= 1; values above 256 are clamped); the default is every online CPU. */
 void sparq_uk_set_num_threads(int32_t n);

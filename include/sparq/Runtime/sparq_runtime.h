@@ -275,6 +275,13 @@ sparq_status_t sparq_session_set_num_threads(sparq_session_t *session, int num_t
  *  previous run are destroyed first (unless taken). On error no outputs are available. */
 sparq_status_t sparq_session_run(sparq_session_t *session);
 
+/** Peak bytes of the buffers (intermediates and outputs) the model held during the last
+ *  sparq_session_run of this session, as counted by the artifact's allocator. The counters
+ *  belong to the loaded artifact: with concurrent runs of one artifact the figure covers them
+ *  together. FAILED_PRECONDITION before the first run; UNIMPLEMENTED for artifacts without
+ *  sparq_model_peak_bytes_v1. Not thread-safe with a concurrent run of the same session. */
+sparq_status_t sparq_session_peak_bytes(const sparq_session_t *session, int64_t *out_bytes);
+
 /** Output `index` of the last successful run. The tensor stays owned by the session and valid
  *  until the next sparq_session_run, sparq_session_take_output of the same index or
  *  sparq_session_destroy. Its name is the output's name. */
