@@ -184,12 +184,15 @@ void sparq_uk_sgemm_packed_f32(intptr_t cAddr, int64_t ldc, intptr_t aAddr, int6
       for (int64_t p = 0; p < np; ++p) {
         int64_t ncols = N - p * NR < NR ? N - p * NR : NR;
         const float *b = Bp + p * K * NR + kb * NR;
-        // The first tile also prefetches the next panel's slice, which the other tiles hide.
+        // The first tiles also pull the next panel's slice (kc * NR floats, 16 per cache line)
+        // into L2, one line per reduction step, while the other tiles hide the latency.
+        const int64_t lines = kc * NR / 16;
         for (int64_t t = 0; t < tiles; ++t) {
           int64_t rows = mc - t * MR < MR ? mc - t * MR : MR;
           float *c = C + (mb + t * MR) * ldc + p * NR;
-          if (t == 0 && p + 1 < np)
-            packedTile<true>(rows, c, ldc, Ap, b, kc, ncols, loadC, b + K * NR);
+          if (p + 1 < np && t * kc < lines)
+            packedTile<true>(rows, c, ldc, Ap + t * KC * MR, b, kc, ncols, loadC,
+                             b + K * NR + t * kc * 16);
           else
             packedTile<false>(rows, c, ldc, Ap + t * KC * MR, b, kc, ncols, loadC, nullptr);
         }

@@ -56,8 +56,7 @@ SPARQ_UK_INLINE void packedTile(int64_t rows, float *C, int64_t ldc, const float
       acc[r][j] = splat(0.0f);
   for (int64_t k = 0; k < kc; ++k) {
     if constexpr (Prefetch)
-      for (int line = 0; line < NR; line += 16)
-        __builtin_prefetch(next + k * NR + line);
+      __builtin_prefetch(next + k * 16, 0, 2);
     vf b[NV];
     for (int j = 0; j < NV; ++j)
       b[j] = load(B + k * NR + j * V);
