@@ -134,10 +134,10 @@ void poolGemmTask(int32_t *, int32_t *, void *arg) {
   __kmpc_for_static_init_8u(nullptr, gtid, 34, &last, &lo, &hi, &stride, 1, 0);
   if (hi + 1 > lo) {
     int64_t n0 = int64_t(lo) * ops.nr, n1 = std::min<int64_t>(kN, int64_t(hi + 1) * ops.nr);
-    sparq_uk_sgemm_packed_f32(reinterpret_cast<intptr_t>(ops.C.data() + n0), kN,
-                              reinterpret_cast<intptr_t>(ops.A.data()), kK,
-                              reinterpret_cast<intptr_t>(ops.Bp.data() + n0 * kK), g.M, n1 - n0,
-                              kK, 0);
+    sparq_uk_sgemm_packed_range_f32(reinterpret_cast<intptr_t>(ops.C.data()), kN,
+                                    reinterpret_cast<intptr_t>(ops.A.data()), kK,
+                                    reinterpret_cast<intptr_t>(ops.Bp.data()), kN, n0, n1, g.M,
+                                    kK, 0);
   }
   __kmpc_for_static_fini(nullptr, gtid);
   __kmpc_barrier(nullptr, gtid);

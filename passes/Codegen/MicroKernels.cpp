@@ -272,12 +272,11 @@ private:
     Location loc = op.getLoc();
     auto cst = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
 
-    // B: a chain of unit-stride subviews of a constant global. The k group must be whole;
-    // the offsets along the n group give the chunk's first (flattened) column.
+    // B: a constant global, possibly reshaped, read whole (subviews that cover all of it are
+    // accepted).
     Value rhs = op.getDpsInputOperand(g->rhs)->get();
     unsigned kRank = g->kLoops.size(), nRank = g->nLoops.size();
     unsigned nFirst = g->rhsTransposed ? 0 : kRank, kFirst = g->rhsTransposed ? nRank : 0;
-    SmallVector<Value> nOffsets(nRank, cst(0));
     memref::GetGlobalOp getGlobal;
     // The weight as the contraction indexes it, before any chunking subview.
     MemRefType viewType;
@@ -294,10 +293,11 @@ private:
             return fail("the weight is split along the reduction dimension");
         }
         for (unsigned d = 0; d < nRank; ++d) {
-          OpFoldResult off = offsets[nFirst + d];
-          Value offValue =
-              isa<Value>(off) ? cast<Value>(off) : cst(*getConstantIntValue(off));
-          nOffsets[d] = arith::AddIOp::create(b, loc, nOffsets[d], offValue);
+          std::optional<int64_t> nOff = getConstantIntValue(offsets[nFirst + d]);
+          if (!nOff || *nOff != 0 || sv.getType().isDynamicDim(nFirst + d) ||
+              sv.getType().getDimSize(nFirst + d) != sv.getSourceType().getDimSize(nFirst + d))
+            return fail("the weight is split along N (the kernel takes the whole packed weight "
+                        "and splits the work over the threads itself)");
         }
         v = sv.getSource();
         continue;
@@ -327,15 +327,6 @@ private:
     FailureOr<memref::GlobalOp> panels = packedGlobal(source, g->rhsTransposed, k, symbols);
     if (failed(panels))
       return failure();
-    // The flattened first column: sum of offset(d) * (product of the n sizes after d).
-    Value nOffset = cst(0);
-    int64_t inner = 1;
-    for (int d = nRank - 1; d >= 0; --d) {
-      nOffset = arith::AddIOp::create(
-          b, loc, nOffset, arith::MulIOp::create(b, loc, nOffsets[d], cst(inner)));
-      inner *= weightType.getDimSize(nFirst + d);
-    }
-
     Value lhs = op.getDpsInputOperand(g->lhs)->get();
     Value out = op.getDpsInitOperand(0)->get();
     auto lhsType = cast<MemRefType>(lhs.getType()), outType = cast<MemRefType>(out.getType());
@@ -382,13 +373,8 @@ private:
     };
     Value lda = rowStride(lhsType, lhsMeta);
     Value ldc = rowStride(outType, outMeta);
-    Value panelBase = memref::ExtractAlignedPointerAsIndexOp::create(
+    Value bAddr = memref::ExtractAlignedPointerAsIndexOp::create(
         b, loc, memref::GetGlobalOp::create(b, loc, panels->getType(), panels->getSymName()));
-    // Column n0 (a multiple of the panel width, see sparq-linalg-distribute) starts at element
-    // n0 * K of the packed form.
-    Value bAddr = arith::AddIOp::create(
-        b, loc, panelBase,
-        arith::MulIOp::create(b, loc, nOffset, cst(k * 4)));
     Value args[] = {address(out, outMeta), ldc,    address(lhs, lhsMeta), lda, bAddr, m, n,
                     cst(k),                cst(1) /*SPARQ_UK_ACCUMULATE*/};
     func::CallOp::create(b, loc, kGemmSymbol, TypeRange{}, args);

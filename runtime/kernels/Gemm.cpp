@@ -81,14 +81,20 @@ SPARQ_UK_INLINE void tile(float *C, int64_t ldc, const float *A, int64_t lda, co
   }
 }
 
-/// M <= 4: stream every panel once.
+/// M <= 4: stream the weight once, K block by K block (each block one contiguous stretch), the
+/// panels [p0, p1) of each block in turn. C points at column p0 * NR.
 template <int R>
-void gemvPanels(float *C, int64_t ldc, const float *A, int64_t lda, const float *Bp, int64_t N,
-                int64_t K, bool loadC) {
+void gemvPanels(float *C, int64_t ldc, const float *A, int64_t lda, const float *Bp,
+                int64_t panels, int64_t p0, int64_t p1, int64_t N, int64_t K, bool accumulate) {
   constexpr int KU = R == 1 ? 4 : R == 2 ? 2 : 1;
-  for (int64_t p = 0, np = (N + NR - 1) / NR; p < np; ++p) {
-    int64_t ncols = N - p * NR < NR ? N - p * NR : NR;
-    tile<R, KU>(C + p * NR, ldc, A, lda, Bp + p * K * NR, K, ncols, loadC);
+  for (int64_t b = 0, k0 = 0; k0 < K; ++b, k0 += KC) {
+    int64_t kc = K - k0 < KC ? K - k0 : KC;
+    for (int64_t p = p0; p < p1; ++p) {
+      int64_t ncols = N - (p - p0) * NR < NR ? N - (p - p0) * NR : NR;
+      tile<R, KU>(C + (p - p0) * NR, ldc, A + k0, lda,
+                  Bp + sparq::formats::panelSliceOffset(K, panels, NR, b, p), kc, ncols,
+                  accumulate || b > 0);
+    }
   }
 }
 
@@ -150,14 +156,18 @@ extern "C" {
 
 int64_t sparq_uk_panel_width_f32(void) { return NR; }
 
-void sparq_uk_sgemm_packed_f32(intptr_t cAddr, int64_t ldc, intptr_t aAddr, int64_t lda,
-                               intptr_t bAddr, int64_t M, int64_t N, int64_t K, int64_t flags) {
-  float *C = reinterpret_cast<float *>(cAddr);
+void sparq_uk_sgemm_packed_range_f32(intptr_t cAddr, int64_t ldc, intptr_t aAddr, int64_t lda,
+                                     intptr_t bAddr, int64_t Ntotal, int64_t n0, int64_t n1,
+                                     int64_t M, int64_t K, int64_t flags) {
   const float *A = reinterpret_cast<const float *>(aAddr);
   const float *Bp = reinterpret_cast<const float *>(bAddr);
   bool accumulate = flags & SPARQ_UK_ACCUMULATE;
-  if (M <= 0 || N <= 0)
+  if (n1 > Ntotal)
+    n1 = Ntotal;
+  const int64_t N = n1 - n0;
+  if (M <= 0 || N <= 0 || n0 < 0 || n0 % NR != 0)
     return;
+  float *C = reinterpret_cast<float *>(cAddr) + n0;
   if (K <= 0) {
     if (!accumulate)
       for (int64_t m = 0; m < M; ++m)
@@ -165,40 +175,53 @@ void sparq_uk_sgemm_packed_f32(intptr_t cAddr, int64_t ldc, intptr_t aAddr, int6
           C[m * ldc + n] = 0.0f;
     return;
   }
+  const int64_t panels = (Ntotal + NR - 1) / NR, p0 = n0 / NR, p1 = (n1 + NR - 1) / NR;
   switch (M) {
-  case 1: return gemvPanels<1>(C, ldc, A, lda, Bp, N, K, accumulate);
-  case 2: return gemvPanels<2>(C, ldc, A, lda, Bp, N, K, accumulate);
-  case 3: return gemvPanels<3>(C, ldc, A, lda, Bp, N, K, accumulate);
-  case 4: return gemvPanels<4>(C, ldc, A, lda, Bp, N, K, accumulate);
+  case 1: return gemvPanels<1>(C, ldc, A, lda, Bp, panels, p0, p1, N, K, accumulate);
+  case 2: return gemvPanels<2>(C, ldc, A, lda, Bp, panels, p0, p1, N, K, accumulate);
+  case 3: return gemvPanels<3>(C, ldc, A, lda, Bp, panels, p0, p1, N, K, accumulate);
+  case 4: return gemvPanels<4>(C, ldc, A, lda, Bp, panels, p0, p1, N, K, accumulate);
   default: break;
   }
-  const int64_t np = (N + NR - 1) / NR;
   alignas(64) float Ap[MC * KC];
   for (int64_t mb = 0; mb < M; mb += MC) {
     int64_t mc = M - mb < MC ? M - mb : MC;
     int64_t tiles = (mc + MR - 1) / MR;
-    for (int64_t kb = 0; kb < K; kb += KC) {
-      int64_t kc = K - kb < KC ? K - kb : KC;
-      bool loadC = accumulate || kb > 0;
-      packA(Ap, A + mb * lda + kb, lda, mc, kc);
-      for (int64_t p = 0; p < np; ++p) {
-        int64_t ncols = N - p * NR < NR ? N - p * NR : NR;
-        const float *b = Bp + p * K * NR + kb * NR;
-        // The first tiles also pull the next panel's slice (kc * NR floats, 16 per cache line)
-        // into L2, one line per reduction step, while the other tiles hide the latency.
-        const int64_t lines = kc * NR / 16;
-        for (int64_t t = 0; t < tiles; ++t) {
-          int64_t rows = mc - t * MR < MR ? mc - t * MR : MR;
-          float *c = C + (mb + t * MR) * ldc + p * NR;
-          if (p + 1 < np && t * kc < lines)
-            packedTile<true>(rows, c, ldc, Ap + t * KC * MR, b, kc, ncols, loadC,
-                             b + K * NR + t * kc * 16);
-          else
-            packedTile<false>(rows, c, ldc, Ap + t * KC * MR, b, kc, ncols, loadC, nullptr);
+    // Blocks of NCP panels, so the MC x NCP*NR block of C stays in L2 across the K blocks (A's
+    // block is packed again for each, a few percent of the work).
+    for (int64_t q0 = p0; q0 < p1; q0 += NCP) {
+      int64_t q1 = q0 + NCP < p1 ? q0 + NCP : p1;
+      for (int64_t b = 0, kb = 0; kb < K; ++b, kb += KC) {
+        int64_t kc = K - kb < KC ? K - kb : KC;
+        bool loadC = accumulate || kb > 0;
+        packA(Ap, A + mb * lda + kb, lda, mc, kc);
+        // The block's slices of consecutive panels are contiguous.
+        const float *block = Bp + sparq::formats::panelSliceOffset(K, panels, NR, b, 0);
+        for (int64_t p = q0; p < q1; ++p) {
+          int64_t ncols = N - (p - p0) * NR < NR ? N - (p - p0) * NR : NR;
+          const float *slice = block + p * kc * NR;
+          // The first tiles also pull the next panel's slice (kc * NR floats, 16 per cache
+          // line) into L2, one line per reduction step, while the other tiles hide the latency.
+          const int64_t lines = kc * NR / 16;
+          for (int64_t t = 0; t < tiles; ++t) {
+            int64_t rows = mc - t * MR < MR ? mc - t * MR : MR;
+            float *c = C + (mb + t * MR) * ldc + (p - p0) * NR;
+            if (p + 1 < q1 && t * kc < lines)
+              packedTile<true>(rows, c, ldc, Ap + t * KC * MR, slice, kc, ncols, loadC,
+                               slice + kc * NR + t * kc * 16);
+            else
+              packedTile<false>(rows, c, ldc, Ap + t * KC * MR, slice, kc, ncols, loadC,
+                                nullptr);
+          }
         }
       }
     }
   }
+}
+
+void sparq_uk_sgemm_packed_f32(intptr_t cAddr, int64_t ldc, intptr_t aAddr, int64_t lda,
+                               intptr_t bAddr, int64_t M, int64_t N, int64_t K, int64_t flags) {
+  sparq_uk_sgemm_packed_range_f32(cAddr, ldc, aAddr, lda, bAddr, N, 0, N, M, K, flags);
 }
 
 void sparq_uk_sgemm_packed_f32_mt(intptr_t cAddr, int64_t ldc, intptr_t aAddr, int64_t lda,
@@ -218,8 +241,8 @@ void sparq_uk_sgemm_packed_f32_mt(intptr_t cAddr, int64_t ldc, intptr_t aAddr, i
           int64_t n0 = p0 * NR, n1 = (p0 + per) * NR < g.N ? (p0 + per) * NR : g.N;
           if (n0 >= n1)
             return;
-          sparq_uk_sgemm_packed_f32(g.c + n0 * 4, g.ldc, g.a, g.lda, g.b + n0 * g.K * 4, g.M,
-                                    n1 - n0, g.K, g.flags);
+          sparq_uk_sgemm_packed_range_f32(g.c, g.ldc, g.a, g.lda, g.b, g.N, n0, n1, g.M, g.K,
+                                          g.flags);
           return;
         }
         // Rows, in whole register tiles.

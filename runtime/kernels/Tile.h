@@ -7,6 +7,8 @@
 #ifndef SPARQ_RUNTIME_KERNELS_TILE_H
 #define SPARQ_RUNTIME_KERNELS_TILE_H
 
+#include "sparq/Formats/DensePanels.h"
+
 #include <stdint.h>
 
 #ifndef SPARQ_UK_VLEN
@@ -20,11 +22,15 @@ constexpr int V = SPARQ_UK_VLEN;
 constexpr int NV = 2;
 constexpr int NR = NV * V;
 constexpr int MR = V == 16 ? 8 : 6;
-/// Reduction block for M > 4: a KC x NR slice of a panel (32 KiB at V = 16) stays in L1.
-constexpr int64_t KC = 256;
+/// Reduction block: a KC x NR slice of a panel (32 KiB at V = 16) stays in L1. It is the K block
+/// of the packed weight layout.
+constexpr int64_t KC = sparq::formats::kPanelBlockRows;
 /// Rows of A packed at a time (a multiple of MR): an MC x KC block (128 KiB at V = 16, on the
 /// stack) stays in L2 while every panel passes over it.
 constexpr int64_t MC = V == 16 ? 128 : 96;
+/// Panels per column block: an MC x NCP*NR block of C (256 KiB at V = 16) stays in L2 while the
+/// K blocks pass over it.
+constexpr int64_t NCP = V == 16 ? 16 : 32;
 
 typedef float vf __attribute__((vector_size(V * sizeof(float))));
 

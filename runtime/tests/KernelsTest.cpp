@@ -160,14 +160,19 @@ struct Problem {
   }
 
   /// The layout of include/sparq/Formats/DensePanels.h, written out here: panel p holds
-  /// columns [p*nr, p*nr + nr) as K rows of nr values, zero past N.
+  /// columns [p*nr, p*nr + nr), zero past N; the rows are cut into blocks of 256 (the last one
+  /// shorter) and block b stores, panel after panel, its rows of each panel (rows x nr values).
   void pack(int64_t nr) {
+    const int64_t kBlock = 256;
     int64_t panels = (N + nr - 1) / nr;
     Bp.assign(size_t(panels * K * nr), 0.0f);
-    for (int64_t p = 0; p < panels; ++p)
-      for (int64_t k = 0; k < K; ++k)
+    for (int64_t k = 0; k < K; ++k) {
+      int64_t block = k / kBlock, rows = std::min(kBlock, K - block * kBlock);
+      for (int64_t p = 0; p < panels; ++p)
         for (int64_t j = 0; j < nr && p * nr + j < N; ++j)
-          Bp[size_t((p * K + k) * nr + j)] = B[size_t(k * N + p * nr + j)];
+          Bp[size_t(block * kBlock * panels * nr + (p * rows + k % kBlock) * nr + j)] =
+              B[size_t(k * N + p * nr + j)];
+    }
   }
 };
 
@@ -319,9 +324,9 @@ TEST_F(Gemm, ExactOnIntegers) {
       }
 }
 
-/// A call that starts at panel `p0` of a wider packed weight, as the compiled code does for a
-/// chunk of columns: Bp + p0 * K * nr, C + p0 * nr, N counted from there and possibly ending
-/// inside a panel that is not the last one. Columns outside the chunk must stay untouched.
+/// A range of columns [n0, n1) of a wider packed weight (sparq_uk_sgemm_packed_range_f32), as
+/// the threads of sparq_uk_sgemm_packed_f32_mt use it: n0 on a panel boundary, n1 possibly
+/// inside a panel that is not the last one. Columns outside the range must stay untouched.
 TEST_F(Gemm, ChunkInsidePackedWeight) {
   const int64_t Ntotal = 5 * kNr + 3; // six panels, the last one partial
   struct Chunk {
@@ -337,10 +342,10 @@ TEST_F(Gemm, ChunkInsidePackedWeight) {
           Problem p(M, Ntotal, K, K + 2, Ntotal + 1, ++seed);
           int64_t n0 = c.p0 * kNr;
           ASSERT_LE(n0 + c.cols, Ntotal);
-          sparq_uk_sgemm_packed_f32(reinterpret_cast<intptr_t>(p.C.data() + n0), p.ldc,
-                                    reinterpret_cast<intptr_t>(p.A.data()), p.lda,
-                                    reinterpret_cast<intptr_t>(p.Bp.data() + c.p0 * K * kNr),
-                                    M, c.cols, K, flags);
+          sparq_uk_sgemm_packed_range_f32(reinterpret_cast<intptr_t>(p.C.data()), p.ldc,
+                                          reinterpret_cast<intptr_t>(p.A.data()), p.lda,
+                                          reinterpret_cast<intptr_t>(p.Bp.data()), Ntotal, n0,
+                                          n0 + c.cols, M, K, flags);
           std::string what = describe(p, flags) + " chunk p0=" + std::to_string(c.p0) +
                              " cols=" + std::to_string(c.cols);
           if (checkC(p, n0, c.cols, flags & SPARQ_UK_ACCUMULATE, kRel, what) > 0)
@@ -787,10 +792,10 @@ TEST_F(Gemm, ChunksOnThePool) {
           __kmpc_for_static_init_8u(nullptr, gtid, kSchedStatic, &last, &lo, &hi, &stride, 1, 0);
           if (hi + 1 > lo) {
             int64_t n0 = int64_t(lo) * kNr, n1 = std::min<int64_t>(N, int64_t(hi + 1) * kNr);
-            sparq_uk_sgemm_packed_f32(reinterpret_cast<intptr_t>(p.C.data() + n0), p.ldc,
-                                      reinterpret_cast<intptr_t>(p.A.data()), p.lda,
-                                      reinterpret_cast<intptr_t>(p.Bp.data() + n0 * K), M,
-                                      n1 - n0, K, 0);
+            sparq_uk_sgemm_packed_range_f32(reinterpret_cast<intptr_t>(p.C.data()), p.ldc,
+                                            reinterpret_cast<intptr_t>(p.A.data()), p.lda,
+                                            reinterpret_cast<intptr_t>(p.Bp.data()), N, n0, n1,
+                                            M, K, 0);
           }
           __kmpc_for_static_fini(nullptr, gtid);
           __kmpc_barrier(nullptr, gtid);
@@ -803,3 +808,24 @@ TEST_F(Gemm, ChunksOnThePool) {
 }
 
 } // namespace
+
+/// The multi-threaded entry point the compiled code calls: the pool splits the panels (or, with
+/// fewer panels than threads, the rows) and the result matches the reference loop.
+TEST_F(Gemm, MultiThreadedEntryPoint) {
+  Watchdog dog("GemmMultiThreadedEntryPoint");
+  uint32_t seed = 500;
+  for (int32_t T : {1, 2, 3})
+    for (int64_t M : {1, 4, 5, 64})
+      for (int64_t N : {int64_t(7), 3 * kNr + 5})
+        for (int64_t K : {int64_t(3), int64_t(300)}) {
+          sparq_uk_set_num_threads(T);
+          Problem p(M, N, K, K + 1, N + 2, ++seed);
+          sparq_uk_sgemm_packed_f32_mt(reinterpret_cast<intptr_t>(p.C.data()), p.ldc,
+                                       reinterpret_cast<intptr_t>(p.A.data()), p.lda,
+                                       reinterpret_cast<intptr_t>(p.Bp.data()), M, N, K,
+                                       SPARQ_UK_ACCUMULATE);
+          if (checkC(p, 0, N, true, kRel,
+                     "mt T=" + std::to_string(T) + " " + describe(p, SPARQ_UK_ACCUMULATE)) > 0)
+            return;
+        }
+}

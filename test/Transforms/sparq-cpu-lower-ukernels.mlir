@@ -27,19 +27,8 @@ func.func @gemm(%a: memref<4x2xf32>, %c: memref<4x3xf32>) {
 
 // -----
 
-// A transposed (N x K) weight chunked along N: the packed form is K-major inside each panel,
-// and the chunk at column %n starts %n * K elements (4 bytes each) into it.
-// CHECK-LABEL: memref.global "private" constant @wt_panels8_t_k2 : memref<2x2x8xf32>
-// CHECK-SAME: dense<{{\[\[\[}}1.000000e+00, 3.000000e+00, 5.000000e+00, 7.000000e+00, 9.000000e+00, 1.100000e+01, 1.300000e+01, 1.500000e+01], [2.000000e+00, 4.000000e+00, 6.000000e+00, 8.000000e+00, 1.000000e+01, 1.200000e+01, 1.400000e+01, 1.600000e+01]], {{\[\[}}1.700000e+01, 0.000000e+00
-// CHECK-LABEL: func.func @chunks
-// CHECK-DAG: %[[C8:.*]] = arith.constant 8 : index
-// CHECK: scf.forall (%[[N:.*]]) = (0) to (9) step (8)
-// CHECK: %[[P:.*]] = memref.get_global @wt_panels8_t_k2
-// CHECK: %[[PADDR:.*]] = memref.extract_aligned_pointer_as_index %[[P]]
-// CHECK: %[[OFF:.*]] = arith.muli %[[N]], %[[C8]]
-// CHECK: %[[B:.*]] = arith.addi %[[PADDR]], %[[OFF]]
-// CHECK: call @sparq_uk_sgemm_packed_f32_mt(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[B]],
-// CHECK-NOT: memref.global "private" constant @wt_panels8_t_k2_0
+// The packed weight is passed whole: a chunk of it along N is an error (the kernel splits the
+// work over the threads itself, so nothing in the pipeline chunks a packed-weight GEMM).
 memref.global "private" constant @wt : memref<9x2xf32> = dense<[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, 8.0], [9.0, 10.0], [11.0, 12.0], [13.0, 14.0], [15.0, 16.0], [17.0, 18.0]]>
 func.func @chunks(%a: memref<1x2xf32>, %c: memref<1x9xf32>) {
   %w = memref.get_global @wt : memref<9x2xf32>
@@ -47,12 +36,30 @@ func.func @chunks(%a: memref<1x2xf32>, %c: memref<1x9xf32>) {
     %size = affine.min affine_map<(d0) -> (-d0 + 9, 8)>(%n)
     %wc = memref.subview %w[%n, 0] [%size, 2] [1, 1] : memref<9x2xf32> to memref<?x2xf32, strided<[2, 1], offset: ?>>
     %cc = memref.subview %c[0, %n] [1, %size] [1, 1] : memref<1x9xf32> to memref<1x?xf32, strided<[9, 1], offset: ?>>
+    // expected-error @+1 {{the weight is split along N}}
     linalg.matmul
         indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>]
         {sparq.ukernel = "sgemm_f32"}
         ins(%a, %wc : memref<1x2xf32>, memref<?x2xf32, strided<[2, 1], offset: ?>>)
         outs(%cc : memref<1x?xf32, strided<[9, 1], offset: ?>>)
   }
+  return
+}
+
+// -----
+
+// A transposed (N x K) weight: the packed form has K rows per panel, N padded to the panel width.
+// CHECK-LABEL: memref.global "private" constant @wt2_panels8_t_k2 : memref<2x2x8xf32>
+// CHECK-SAME: dense<{{\[\[\[}}1.000000e+00, 3.000000e+00, 5.000000e+00, 7.000000e+00, 9.000000e+00, 1.100000e+01, 1.300000e+01, 1.500000e+01], [2.000000e+00, 4.000000e+00, 6.000000e+00, 8.000000e+00, 1.000000e+01, 1.200000e+01, 1.400000e+01, 1.600000e+01]], {{\[\[}}1.700000e+01, 0.000000e+00
+// CHECK-LABEL: func.func @transposed
+// CHECK: call @sparq_uk_sgemm_packed_f32_mt(
+memref.global "private" constant @wt2 : memref<9x2xf32> = dense<[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, 8.0], [9.0, 10.0], [11.0, 12.0], [13.0, 14.0], [15.0, 16.0], [17.0, 18.0]]>
+func.func @transposed(%a: memref<1x2xf32>, %c: memref<1x9xf32>) {
+  %w = memref.get_global @wt2 : memref<9x2xf32>
+  linalg.matmul
+      indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>]
+      {sparq.ukernel = "sgemm_f32"}
+      ins(%a, %w : memref<1x2xf32>, memref<9x2xf32>) outs(%c : memref<1x9xf32>)
   return
 }
 

@@ -1,10 +1,11 @@
 //===- include/sparq/Formats/DensePanels.h - panel-packed dense weights -*- C++ -*-===//
 //
 // The layout the dense f32 GEMM/GEMV kernels read a constant right-hand side B (K x N) in: panels
-// of `nr` consecutive columns, each panel K rows of nr values (row-major inside the panel), panels
-// one after the other, the last one zero-padded past N. A kernel streams one panel front to back,
-// loading nr values (whole vector registers) per reduction step; a chunk of columns starting at
-// column n0 (a multiple of nr) starts at element (n0 / nr) * K * nr.
+// of `nr` consecutive columns (the last zero-padded past N), stored block by block along K: the
+// rows are cut into blocks of kPanelBlockRows (the last block shorter), and block b holds, panel
+// after panel, that block's rows of each panel (rows x nr values, row-major). A kernel's pass
+// over one K block therefore reads one contiguous stretch of memory (hardware prefetcher and TLB
+// friendly), and the slice of panel p it keeps in L1 is contiguous too (panelSliceOffset).
 //
 // The compiler packs weights with packPanels at compile time; the kernel tests use it too.
 // Header-only, C++17, freestanding.
@@ -18,8 +19,19 @@
 
 namespace sparq::formats {
 
+/// Rows per K block of the panel layout; the kernels' reduction block (runtime/kernels/Tile.h).
+constexpr int64_t kPanelBlockRows = 256;
+
 /// Number of panels of width nr covering n columns.
 constexpr int64_t panelCount(int64_t n, int64_t nr) { return (n + nr - 1) / nr; }
+
+/// Element offset, in a packed K x N matrix of `panels` panels of width nr, of the slice of panel
+/// p that holds the rows of K block b (its min(kPanelBlockRows, k - b * kPanelBlockRows) rows).
+constexpr int64_t panelSliceOffset(int64_t k, int64_t panels, int64_t nr, int64_t b, int64_t p) {
+  int64_t rows = k - b * kPanelBlockRows < kPanelBlockRows ? k - b * kPanelBlockRows
+                                                           : kPanelBlockRows;
+  return b * kPanelBlockRows * panels * nr + p * rows * nr;
+}
 
 /// Elements of the packed form of a K x N matrix.
 constexpr int64_t packedPanelElements(int64_t k, int64_t n, int64_t nr) {
@@ -30,12 +42,15 @@ constexpr int64_t packedPanelElements(int64_t k, int64_t n, int64_t nr) {
 /// so any source layout (K x N, or N x K for a transposed weight) packs the same way.
 template <typename T, typename At>
 void packPanels(int64_t k, int64_t n, int64_t nr, At at, T *out) {
-  for (int64_t p = 0, np = panelCount(n, nr); p < np; ++p)
-    for (int64_t kk = 0; kk < k; ++kk)
-      for (int64_t j = 0; j < nr; ++j) {
-        int64_t col = p * nr + j;
-        *out++ = col < n ? static_cast<T>(at(kk, col)) : T(0);
-      }
+  for (int64_t k0 = 0; k0 < k; k0 += kPanelBlockRows) {
+    int64_t rows = k - k0 < kPanelBlockRows ? k - k0 : kPanelBlockRows;
+    for (int64_t p = 0, np = panelCount(n, nr); p < np; ++p)
+      for (int64_t kk = k0; kk < k0 + rows; ++kk)
+        for (int64_t j = 0; j < nr; ++j) {
+          int64_t col = p * nr + j;
+          *out++ = col < n ? static_cast<T>(at(kk, col)) : T(0);
+        }
+  }
 }
 
 /// The left-hand side counterpart: an M x K matrix in tiles of `mr` rows, each tile K steps of

@@ -25,13 +25,18 @@ extern "C" {
 
 /* C[m][n] (+)= sum_k A[m][k] * B[k][n] for m < M, n < N, k < K.
  *   A:  row-major with row stride lda (elements); column stride 1.
- *   Bp: B packed in panels of `nr` columns (include/sparq/Formats/DensePanels.h): panel p holds
- *       columns [p*nr, p*nr+nr) as K rows of nr values, zero-padded past N. Bp points at the first
- *       panel to use; N may end inside the last panel.
- *   C:  row-major with row stride ldc.
- * nr must be the kernel variant's panel width (sparq_uk_panel_width_f32()). */
+ *   Bp: B (K x N) packed in panels of sparq_uk_panel_width_f32() columns, K block by K block
+ *       (include/sparq/Formats/DensePanels.h: packPanels).
+ *   C:  row-major with row stride ldc. */
 void sparq_uk_sgemm_packed_f32(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t Bp,
                                int64_t M, int64_t N, int64_t K, int64_t flags);
+
+/* Columns [n0, n1) of the same product, Bp being the whole packed K x Ntotal weight and C the
+ * whole result (column 0); n0 must be a multiple of the panel width. Columns outside the range
+ * are not touched. This is how work is split over threads. */
+void sparq_uk_sgemm_packed_range_f32(intptr_t C, int64_t ldc, intptr_t A, int64_t lda,
+                                     intptr_t Bp, int64_t Ntotal, int64_t n0, int64_t n1,
+                                     int64_t M, int64_t K, int64_t flags);
 
 /* For i < batch: C_i[m][n] (+)= sum_k A_i[m][k] * B_i[k][n], X_i = X + i * strideX, with B read
  * as it is at run time (an activation): row-major k x n with row stride ldb, or with
