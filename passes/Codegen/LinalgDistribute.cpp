@@ -40,9 +40,8 @@ struct LinalgDistributePass
         continue;
       std::optional<unsigned> dim;
       int64_t tile = 0;
-      // Micro-kernel contractions split N in whole weight panels: each thread streams its own
-      // columns of the weight once (the last chunk may be shorter).
-      // Micro-kernel convolutions split images, else output rows (never the filter).
+      // Micro-kernel convolutions split images, else output rows (never the filter; the last
+      // chunk may be shorter).
       if (isa<linalg::Conv2DNchwFchwOp>(op.getOperation()) &&
           op->hasAttr(sparq::kMicroKernelAttr)) {
         unsigned d = ranges[0] >= maxChunks || ranges[2] < 2 ? 0 : 2;
@@ -66,10 +65,12 @@ struct LinalgDistributePass
       // The smallest tile that divides the range and gives at most maxChunks chunks.
       int64_t range = ranges[*dim];
       if (tile == 0) {
+        // The largest chunk count <= maxChunks that divides the range (O(maxChunks), whatever
+        // the size of the range).
         tile = range;
-        for (int64_t t = 1; t <= range; ++t)
-          if (range % t == 0 && range / t <= maxChunks) {
-            tile = t;
+        for (int64_t chunks = std::min<int64_t>(maxChunks, range); chunks >= 2; --chunks)
+          if (range % chunks == 0) {
+            tile = range / chunks;
             break;
           }
       }

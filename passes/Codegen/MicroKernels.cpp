@@ -1,8 +1,11 @@
 //===- passes/Codegen/MicroKernels.cpp - contractions on the CPU micro-kernels ===//
 //
-// sparq-cpu-select-ukernels marks f32 contractions with a constant weight on tensors;
-// sparq-cpu-lower-ukernels, after bufferization, packs each marked op's weight into panels at
-// compile time and calls sparq_uk_sgemm_packed_f32 (runtime/kernels/Gemm.cpp) on its buffers.
+// sparq-cpu-select-ukernels marks, on tensors, the ops the CPU micro-kernels run: f32
+// contractions (with a constant weight, or a right-hand side computed at run time), NCHW
+// convolutions with a constant filter and NCHW depthwise convolutions.
+// sparq-cpu-lower-ukernels, after bufferization, packs constant weights and filters at compile
+// time (include/sparq/Formats/DensePanels.h) and replaces each marked op with a call of its
+// kernel (runtime/kernels) on the addresses, sizes and strides of its buffers.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Codegen/MicroKernels.h"
