@@ -19,6 +19,7 @@
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
 
 #include <map>
@@ -164,6 +165,147 @@ struct SelectMicroKernelsPass
       op->setAttr(sparq::kMicroKernelAttr,
                   StringAttr::get(ctx, constant ? sparq::kGemmKernel : sparq::kGemmRuntimeKernel));
     });
+
+    // Epilogues: a residual add folds into the accumulator the kernel starts from, and a ReLU
+    // into the kernel's final store.
+    SmallVector<linalg::LinalgOp> marked;
+    getOperation().walk([&](linalg::LinalgOp op) {
+      if (op->hasAttr(sparq::kMicroKernelAttr))
+        marked.push_back(op);
+    });
+    IRRewriter rewriter(ctx);
+    for (linalg::LinalgOp op : marked) {
+      op = foldResidualAdd(rewriter, op);
+      foldRelu(rewriter, op);
+    }
+  }
+
+  /// The single user of `op`'s result if it is an all-parallel, identity-indexed linalg.generic
+  /// with one result and `numInputs` inputs whose body starts with an op of kind OpTy and yields
+  /// either it or max(it, 0) (setting `withRelu`).
+  template <typename OpTy>
+  static linalg::GenericOp elementwiseUser(linalg::LinalgOp op, unsigned numInputs,
+                                           bool *withRelu = nullptr) {
+    Value result = op->getResult(0);
+    if (!result.hasOneUse())
+      return {};
+    auto user = dyn_cast<linalg::GenericOp>(*result.getUsers().begin());
+    if (!user || user.getNumDpsInputs() != numInputs || user.getNumDpsInits() != 1 ||
+        user.getNumReductionLoops() != 0 ||
+        !llvm::all_of(user.getIndexingMapsArray(), [](AffineMap m) { return m.isIdentity(); }) ||
+        user.getResult(0).getType() != result.getType())
+      return {};
+    Block &body = user.getRegion().front();
+    if (!isa<OpTy>(body.front()))
+      return {};
+    Value first = body.front().getResult(0);
+    auto yield = cast<linalg::YieldOp>(body.getTerminator());
+    if (yield.getNumOperands() != 1)
+      return {};
+    if (body.getOperations().size() == 2 && yield.getOperand(0) == first)
+      return user;
+    if (!withRelu || body.getOperations().size() != 3)
+      return {};
+    auto maxf = dyn_cast<arith::MaximumFOp>(*std::next(body.begin()));
+    if (!maxf || yield.getOperand(0) != maxf.getResult() ||
+        !((maxf.getLhs() == first && isZero(maxf.getRhs())) ||
+          (maxf.getRhs() == first && isZero(maxf.getLhs()))))
+      return {};
+    *withRelu = true;
+    return user;
+  }
+
+  static bool isZero(Value v) {
+    FloatAttr attr;
+    return matchPattern(v, m_Constant(&attr)) && attr.getValue().isZero();
+  }
+
+  /// Whether every loop of `op` has iterations (kernels apply the ReLU epilogue when they store
+  /// the last reduction block, so there must be one).
+  static bool hasIterations(linalg::LinalgOp op) {
+    return llvm::none_of(op.getStaticLoopRanges(), [](int64_t r) { return r == 0; });
+  }
+
+  /// y = kernel(..., init) ; z = y + t (or max(y + t, 0))   ==>   z = kernel(..., init + t)
+  /// (with the ReLU epilogue), with init + t one
+  /// elementwise pass (reading the bias directly when init is its broadcast) instead of the
+  /// broadcast pass and the add pass. Requires t to be available before the kernel op.
+  static linalg::LinalgOp foldResidualAdd(IRRewriter &rewriter, linalg::LinalgOp op) {
+    bool withRelu = false;
+    linalg::GenericOp add = elementwiseUser<arith::AddFOp>(op, 2, &withRelu);
+    if (!add || op.getNumDpsInits() != 1 || (withRelu && !hasIterations(op)))
+      return op;
+    Block &body = add.getRegion().front();
+    auto addf = cast<arith::AddFOp>(body.front());
+    // Both operands of the add are the block arguments of the two inputs.
+    if (!isa<BlockArgument>(addf.getLhs()) || !isa<BlockArgument>(addf.getRhs()) ||
+        addf.getLhs() == addf.getRhs() ||
+        cast<BlockArgument>(addf.getLhs()).getArgNumber() >= 2 ||
+        cast<BlockArgument>(addf.getRhs()).getArgNumber() >= 2)
+      return op;
+    Value result = op->getResult(0);
+    unsigned mine = add.getDpsInputOperand(0)->get() == result ? 0 : 1;
+    Value other = add.getDpsInputOperand(1 - mine)->get();
+    if (other == result)
+      return op;
+    if (Operation *def = other.getDefiningOp())
+      if (def->getBlock() != op->getBlock() || !def->isBeforeInBlock(op))
+        return op;
+    Value init = op.getDpsInitOperand(0)->get();
+    rewriter.setInsertionPoint(op);
+    Location loc = add.getLoc();
+    auto type = cast<RankedTensorType>(result.getType());
+    unsigned rank = type.getRank();
+    SmallVector<utils::IteratorType> parallel(rank, utils::IteratorType::parallel);
+    AffineMap id = rewriter.getMultiDimIdentityMap(rank);
+    Value source = init;
+    AffineMap sourceMap = id;
+    if (auto bcast = init.getDefiningOp<linalg::BroadcastOp>(); bcast && init.hasOneUse()) {
+      // The bias itself, indexed by the dims the broadcast keeps.
+      source = bcast.getInput();
+      SmallVector<AffineExpr> kept;
+      for (unsigned d = 0; d < rank; ++d)
+        if (!llvm::is_contained(bcast.getDimensions(), int64_t(d)))
+          kept.push_back(rewriter.getAffineDimExpr(d));
+      sourceMap = AffineMap::get(rank, 0, kept, rewriter.getContext());
+    }
+    Value empty = tensor::EmptyOp::create(rewriter, loc, type.getShape(), type.getElementType());
+    auto newInit = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{source, other}, ValueRange{empty},
+        ArrayRef<AffineMap>{sourceMap, id, id}, parallel,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          linalg::YieldOp::create(b, l, arith::AddFOp::create(b, l, args[0], args[1]).getResult());
+        });
+    Operation *clone = rewriter.clone(*op);
+    clone->setOperand(op.getDpsInitOperand(0)->getOperandNumber(), newInit.getResult(0));
+    if (withRelu)
+      clone->setAttr(sparq::kMicroKernelReluAttr, rewriter.getUnitAttr());
+    rewriter.replaceOp(add, clone->getResults());
+    rewriter.eraseOp(op);
+    if (init.use_empty())
+      if (Operation *def = init.getDefiningOp(); def && isa<linalg::BroadcastOp>(def))
+        rewriter.eraseOp(def);
+    return cast<linalg::LinalgOp>(clone);
+  }
+
+  /// y = kernel(...) ; z = max(y, 0)   ==>   z = kernel(...) {sparq.ukernel.relu}: the kernel
+  /// stores max(., 0) (NaN-propagating like arith.maximumf; -0.0 results stay -0.0).
+  static void foldRelu(IRRewriter &rewriter, linalg::LinalgOp op) {
+    linalg::GenericOp relu = elementwiseUser<arith::MaximumFOp>(op, 1);
+    if (!relu)
+      return;
+    auto maxf = cast<arith::MaximumFOp>(relu.getRegion().front().front());
+    auto isInput = [&](Value v) {
+      auto arg = dyn_cast<BlockArgument>(v);
+      return arg && arg.getArgNumber() == 0;
+    };
+    if (!((isInput(maxf.getLhs()) && isZero(maxf.getRhs())) ||
+          (isInput(maxf.getRhs()) && isZero(maxf.getLhs()))))
+      return;
+    if (!hasIterations(op))
+      return;
+    op->setAttr(sparq::kMicroKernelReluAttr, rewriter.getUnitAttr());
+    rewriter.replaceOp(relu, op->getResults());
   }
 };
 
@@ -210,6 +352,12 @@ struct LowerMicroKernelsPass
   }
 
 private:
+  /// SPARQ_UK_ACCUMULATE (linalg ops accumulate into their init), plus SPARQ_UK_RELU when the
+  /// selection folded a ReLU into the op.
+  static int64_t kernelFlags(Operation *op) {
+    return 1 | (op->hasAttr(sparq::kMicroKernelReluAttr) ? 4 : 0);
+  }
+
   /// Packed copies of weight globals, by (global, transposed).
   std::map<std::tuple<Operation *, unsigned, int64_t>, memref::GlobalOp> packed;
 
@@ -379,7 +527,7 @@ private:
     Value bAddr = memref::ExtractAlignedPointerAsIndexOp::create(
         b, loc, memref::GetGlobalOp::create(b, loc, panels->getType(), panels->getSymName()));
     Value args[] = {address(out, outMeta), ldc,    address(lhs, lhsMeta), lda, bAddr, m, n,
-                    cst(k),                cst(1) /*SPARQ_UK_ACCUMULATE*/};
+                    cst(k),                cst(kernelFlags(op))};
     func::CallOp::create(b, loc, kGemmSymbol, TypeRange{}, args);
     op->erase();
     return success();
@@ -482,7 +630,7 @@ private:
       return o;
     };
     Operand a = describe(lhs, lhsGroups), w = describe(rhs, rhsGroups), c = describe(out, outGroups);
-    int64_t flags = 1 /*SPARQ_UK_ACCUMULATE*/ | (g->rhsTransposed ? 2 /*B_TRANSPOSED*/ : 0);
+    int64_t flags = kernelFlags(op) | (g->rhsTransposed ? 2 /*SPARQ_UK_B_TRANSPOSED*/ : 0);
     Value args[] = {c.addr,     c.strides[0], c.strides[1], a.addr,     a.strides[0],
                     a.strides[1], w.addr,     w.strides[0], w.strides[1], c.sizes[0],
                     c.sizes[1], c.sizes[2],   a.sizes[2],   cst(flags)};
@@ -527,7 +675,7 @@ private:
                     outMeta.getSizes()[0],     outMeta.getSizes()[1],   filterMeta.getSizes()[1],
                     filterMeta.getSizes()[2],  outMeta.getSizes()[2],   outMeta.getSizes()[3],
                     cst(strides[0]),           cst(strides[1]),         cst(dilations[0]),
-                    cst(dilations[1]),         cst(1) /*SPARQ_UK_ACCUMULATE*/};
+                    cst(dilations[1]),         cst(kernelFlags(op))};
     func::CallOp::create(b, loc, kDepthwiseSymbol, TypeRange{}, args);
     op->erase();
     return success();
@@ -583,7 +731,7 @@ private:
                     cst(filterType.getDimSize(2)), cst(filterType.getDimSize(3)),
                     outMeta.getSizes()[2], outMeta.getSizes()[3], cst(strides[0]),
                     cst(strides[1]),       cst(dilations[0]),      cst(dilations[1]),
-                    cst(1) /*SPARQ_UK_ACCUMULATE*/};
+                    cst(kernelFlags(op))};
     func::CallOp::create(b, loc, kConvSymbol, TypeRange{}, args);
     op->erase();
     return success();

@@ -27,7 +27,7 @@ void sparq_uk_conv2d_nchw_packed_f32(intptr_t outAddr, int64_t outStrideN, int64
                                      int64_t flags) {
   const int64_t K = C * KH * KW, P = OH * OW, tiles = (F + MR - 1) / MR;
   const float *Wp = reinterpret_cast<const float *>(wAddr);
-  bool accumulate = flags & SPARQ_UK_ACCUMULATE;
+  bool accumulate = flags & SPARQ_UK_ACCUMULATE, applyRelu = flags & SPARQ_UK_RELU;
   if (N <= 0 || F <= 0 || P <= 0)
     return;
   alignas(64) float Bs[KC * NR];
@@ -73,11 +73,11 @@ void sparq_uk_conv2d_nchw_packed_f32(intptr_t outAddr, int64_t outStrideN, int64
             }
           }
         }
-        bool loadC = accumulate || kb > 0;
+        bool loadC = accumulate || kb > 0, last = applyRelu && kb + kc == K;
         for (int64_t t = 0; t < tiles; ++t) {
           int64_t rows = F - t * MR < MR ? F - t * MR : MR;
           packedTile<false>(rows, out + t * MR * outStrideF + p0, outStrideF,
-                            Wp + t * K * MR + kb * MR, Bs, kc, ncols, loadC, nullptr);
+                            Wp + t * K * MR + kb * MR, Bs, kc, ncols, loadC, nullptr, last);
         }
       }
     }

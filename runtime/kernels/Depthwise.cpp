@@ -34,7 +34,7 @@ void sparq_uk_dwconv2d_nchw_f32(intptr_t outAddr, int64_t outStrideN, int64_t ou
                                 int64_t inStrideC, int64_t inStrideH, intptr_t wAddr, int64_t N,
                                 int64_t C, int64_t KH, int64_t KW, int64_t OH, int64_t OW,
                                 int64_t SH, int64_t SW, int64_t DH, int64_t DW, int64_t flags) {
-  bool accumulate = flags & SPARQ_UK_ACCUMULATE;
+  bool accumulate = flags & SPARQ_UK_ACCUMULATE, applyRelu = flags & SPARQ_UK_RELU;
   const float *W = reinterpret_cast<const float *>(wAddr);
   for (int64_t n = 0; n < N; ++n)
     for (int64_t c = 0; c < C; ++c) {
@@ -52,7 +52,7 @@ void sparq_uk_dwconv2d_nchw_f32(intptr_t outAddr, int64_t outStrideN, int64_t ou
             for (int64_t kw = 0; kw < KW; ++kw)
               acc = splat(w[kh * KW + kw]) * loadStrided(x + kw * DW, SW) + acc;
           }
-          return acc;
+          return applyRelu ? relu(acc) : acc;
         };
         // A row that does not end on a whole vector ends with the vector of its last V outputs,
         // computed before the others overwrite the part it shares with them (their values are
@@ -71,7 +71,7 @@ void sparq_uk_dwconv2d_nchw_f32(intptr_t outAddr, int64_t outStrideN, int64_t ou
           for (int64_t kh = 0; kh < KH; ++kh)
             for (int64_t kw = 0; kw < KW; ++kw)
               acc += w[kh * KW + kw] * rows[kh * DH * inStrideH + ow * SW + kw * DW];
-          o[ow] = acc;
+          o[ow] = applyRelu && acc < 0.0f ? 0.0f : acc;
         }
       }
     }

@@ -30,7 +30,7 @@ using namespace sparq::kernels;
 /// reduction (k, k+1, ... mod KU) to keep more FMAs in flight when the tile has few rows.
 template <int R, int KU>
 SPARQ_UK_INLINE void tile(float *C, int64_t ldc, const float *A, int64_t lda, const float *B,
-                          int64_t kc, int64_t ncols, bool loadC) {
+                          int64_t kc, int64_t ncols, bool loadC, bool applyRelu) {
   vf acc[KU][R][NV];
   for (int u = 0; u < KU; ++u)
     for (int r = 0; r < R; ++r)
@@ -70,13 +70,19 @@ SPARQ_UK_INLINE void tile(float *C, int64_t ldc, const float *A, int64_t lda, co
     float *c = C + r * ldc;
     if (ncols == NR) {
       for (int j = 0; j < NV; ++j)
-        store(c + j * V, loadC ? acc[0][r][j] + load(c + j * V) : acc[0][r][j]);
+      {
+        vf v = loadC ? acc[0][r][j] + load(c + j * V) : acc[0][r][j];
+        store(c + j * V, applyRelu ? relu(v) : v);
+      }
     } else {
       float t[NR];
       for (int j = 0; j < NV; ++j)
         store(t + j * V, acc[0][r][j]);
       for (int64_t j = 0; j < ncols; ++j)
-        c[j] = loadC ? c[j] + t[j] : t[j];
+      {
+        float v = loadC ? c[j] + t[j] : t[j];
+        c[j] = applyRelu && v < 0.0f ? 0.0f : v;
+      }
     }
   }
 }
@@ -85,7 +91,8 @@ SPARQ_UK_INLINE void tile(float *C, int64_t ldc, const float *A, int64_t lda, co
 /// panels [p0, p1) of each block in turn. C points at column p0 * NR.
 template <int R>
 void gemvPanels(float *C, int64_t ldc, const float *A, int64_t lda, const float *Bp,
-                int64_t panels, int64_t p0, int64_t p1, int64_t N, int64_t K, bool accumulate) {
+                int64_t panels, int64_t p0, int64_t p1, int64_t N, int64_t K, bool accumulate,
+                bool applyRelu) {
   constexpr int KU = R == 1 ? 4 : R == 2 ? 2 : 1;
   for (int64_t b = 0, k0 = 0; k0 < K; ++b, k0 += KC) {
     int64_t kc = K - k0 < KC ? K - k0 : KC;
@@ -93,7 +100,7 @@ void gemvPanels(float *C, int64_t ldc, const float *A, int64_t lda, const float 
       int64_t ncols = N - (p - p0) * NR < NR ? N - (p - p0) * NR : NR;
       tile<R, KU>(C + (p - p0) * NR, ldc, A + k0, lda,
                   Bp + sparq::formats::panelSliceOffset(K, panels, NR, b, p), kc, ncols,
-                  accumulate || b > 0);
+                  accumulate || b > 0, applyRelu && k0 + kc == K);
     }
   }
 }
@@ -161,7 +168,7 @@ void sparq_uk_sgemm_packed_range_f32(intptr_t cAddr, int64_t ldc, intptr_t aAddr
                                      int64_t M, int64_t K, int64_t flags) {
   const float *A = reinterpret_cast<const float *>(aAddr);
   const float *Bp = reinterpret_cast<const float *>(bAddr);
-  bool accumulate = flags & SPARQ_UK_ACCUMULATE;
+  bool accumulate = flags & SPARQ_UK_ACCUMULATE, applyRelu = flags & SPARQ_UK_RELU;
   if (n1 > Ntotal)
     n1 = Ntotal;
   const int64_t N = n1 - n0;
@@ -177,10 +184,10 @@ void sparq_uk_sgemm_packed_range_f32(intptr_t cAddr, int64_t ldc, intptr_t aAddr
   }
   const int64_t panels = (Ntotal + NR - 1) / NR, p0 = n0 / NR, p1 = (n1 + NR - 1) / NR;
   switch (M) {
-  case 1: return gemvPanels<1>(C, ldc, A, lda, Bp, panels, p0, p1, N, K, accumulate);
-  case 2: return gemvPanels<2>(C, ldc, A, lda, Bp, panels, p0, p1, N, K, accumulate);
-  case 3: return gemvPanels<3>(C, ldc, A, lda, Bp, panels, p0, p1, N, K, accumulate);
-  case 4: return gemvPanels<4>(C, ldc, A, lda, Bp, panels, p0, p1, N, K, accumulate);
+  case 1: return gemvPanels<1>(C, ldc, A, lda, Bp, panels, p0, p1, N, K, accumulate, applyRelu);
+  case 2: return gemvPanels<2>(C, ldc, A, lda, Bp, panels, p0, p1, N, K, accumulate, applyRelu);
+  case 3: return gemvPanels<3>(C, ldc, A, lda, Bp, panels, p0, p1, N, K, accumulate, applyRelu);
+  case 4: return gemvPanels<4>(C, ldc, A, lda, Bp, panels, p0, p1, N, K, accumulate, applyRelu);
   default: break;
   }
   alignas(64) float Ap[MC * KC];
@@ -193,7 +200,7 @@ void sparq_uk_sgemm_packed_range_f32(intptr_t cAddr, int64_t ldc, intptr_t aAddr
       int64_t q1 = q0 + NCP < p1 ? q0 + NCP : p1;
       for (int64_t b = 0, kb = 0; kb < K; ++b, kb += KC) {
         int64_t kc = K - kb < KC ? K - kb : KC;
-        bool loadC = accumulate || kb > 0;
+        bool loadC = accumulate || kb > 0, last = applyRelu && kb + kc == K;
         packA(Ap, A + mb * lda + kb, lda, mc, kc);
         // The block's slices of consecutive panels are contiguous.
         const float *block = Bp + sparq::formats::panelSliceOffset(K, panels, NR, b, 0);
@@ -208,10 +215,10 @@ void sparq_uk_sgemm_packed_range_f32(intptr_t cAddr, int64_t ldc, intptr_t aAddr
             float *c = C + (mb + t * MR) * ldc + (p - p0) * NR;
             if (p + 1 < q1 && t * kc < lines)
               packedTile<true>(rows, c, ldc, Ap + t * KC * MR, slice, kc, ncols, loadC,
-                               slice + kc * NR + t * kc * 16);
+                               slice + kc * NR + t * kc * 16, last);
             else
               packedTile<false>(rows, c, ldc, Ap + t * KC * MR, slice, kc, ncols, loadC,
-                                nullptr);
+                                nullptr, last);
           }
         }
       }
@@ -260,7 +267,7 @@ void sparq_uk_sgemm_f32(intptr_t cAddr, int64_t strideC, int64_t ldc, intptr_t a
                         int64_t strideA, int64_t lda, intptr_t bAddr, int64_t strideB,
                         int64_t ldb, int64_t batch, int64_t M, int64_t N, int64_t K,
                         int64_t flags) {
-  bool accumulate = flags & SPARQ_UK_ACCUMULATE;
+  bool accumulate = flags & SPARQ_UK_ACCUMULATE, applyRelu = flags & SPARQ_UK_RELU;
   bool transposed = flags & SPARQ_UK_B_TRANSPOSED;
   if (M <= 0 || N <= 0 || batch <= 0)
     return;
@@ -282,7 +289,7 @@ void sparq_uk_sgemm_f32(intptr_t cAddr, int64_t strideC, int64_t ldc, intptr_t a
       int64_t tiles = (mc + MR - 1) / MR;
       for (int64_t kb = 0; kb < K; kb += KC) {
         int64_t kc = K - kb < KC ? K - kb : KC;
-        bool loadC = accumulate || kb > 0;
+        bool loadC = accumulate || kb > 0, last = applyRelu && kb + kc == K;
         packA(Ap, A + mb * lda + kb, lda, mc, kc);
         for (int64_t n0 = 0; n0 < N; n0 += NR) {
           int64_t ncols = N - n0 < NR ? N - n0 : NR;
@@ -291,7 +298,7 @@ void sparq_uk_sgemm_f32(intptr_t cAddr, int64_t strideC, int64_t ldc, intptr_t a
           for (int64_t t = 0; t < tiles; ++t) {
             int64_t rows = mc - t * MR < MR ? mc - t * MR : MR;
             packedTile<false>(rows, C + (mb + t * MR) * ldc + n0, ldc, Ap + t * KC * MR, Bs,
-                              kc, ncols, loadC, nullptr);
+                              kc, ncols, loadC, nullptr, last);
           }
         }
       }

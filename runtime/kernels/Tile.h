@@ -42,6 +42,12 @@ SPARQ_UK_INLINE vf load(const float *p) {
   return v;
 }
 SPARQ_UK_INLINE void store(float *p, vf v) { __builtin_memcpy(p, &v, sizeof(v)); }
+/// max(v, 0) per lane (the ReLU epilogue), NaN-propagating like arith.maximumf.
+SPARQ_UK_INLINE vf relu(vf v) {
+  vf z = {};
+  return v < z ? z : v;
+}
+
 SPARQ_UK_INLINE vf splat(float x) {
   vf v;
   for (int i = 0; i < V; ++i)
@@ -55,7 +61,7 @@ SPARQ_UK_INLINE vf splat(float x) {
 template <bool Prefetch>
 SPARQ_UK_INLINE void packedTile(int64_t rows, float *C, int64_t ldc, const float *Ap,
                                 const float *B, int64_t kc, int64_t ncols, bool loadC,
-                                const float *next) {
+                                const float *next, bool applyRelu = false) {
   vf acc[MR][NV];
   for (int r = 0; r < MR; ++r)
     for (int j = 0; j < NV; ++j)
@@ -81,13 +87,19 @@ SPARQ_UK_INLINE void packedTile(int64_t rows, float *C, int64_t ldc, const float
     float *c = C + r * ldc;
     if (ncols == NR) {
       for (int j = 0; j < NV; ++j)
-        store(c + j * V, loadC ? acc[r][j] + load(c + j * V) : acc[r][j]);
+      {
+        vf v = loadC ? acc[r][j] + load(c + j * V) : acc[r][j];
+        store(c + j * V, applyRelu ? relu(v) : v);
+      }
     } else {
       float t[NR];
       for (int j = 0; j < NV; ++j)
         store(t + j * V, acc[r][j]);
       for (int64_t j = 0; j < ncols; ++j)
-        c[j] = loadC ? c[j] + t[j] : t[j];
+      {
+        float v = loadC ? c[j] + t[j] : t[j];
+        c[j] = applyRelu && v < 0.0f ? 0.0f : v;
+      }
     }
   }
 }

@@ -79,3 +79,85 @@ func.func @conv(%x: tensor<1x2x6x6xf32>, %init: tensor<1x3x4x4xf32>, %wdyn: tens
          ins(%x, %wdyn : tensor<1x2x6x6xf32>, tensor<3x2x3x3xf32>) outs(%init : tensor<1x3x4x4xf32>) -> tensor<1x3x4x4xf32>
   return %r, %r2 : tensor<1x3x4x4xf32>, tensor<1x3x4x4xf32>
 }
+
+// Epilogues: a residual add of a value available before the kernel op folds into the
+// accumulator the kernel starts from (one pass over bias + residual), and a ReLU on the result
+// into the kernel's store (sparq.ukernel.relu).
+// CHECK-LABEL: func.func @epilogues
+// CHECK-SAME: (%[[X:.*]]: tensor<1x2x6x6xf32>, %[[R:.*]]: tensor<1x3x4x4xf32>)
+// CHECK: %[[B:.*]] = arith.constant dense<{{.*}}> : tensor<3xf32>
+// CHECK: %[[INIT:.*]] = linalg.generic {{.*}} ins(%[[B]], %[[R]] : tensor<3xf32>, tensor<1x3x4x4xf32>)
+// CHECK: arith.addf
+// CHECK: %[[Y:.*]] = linalg.conv_2d_nchw_fchw {{.*}}sparq.ukernel = "conv2d_nchw_f32", sparq.ukernel.relu{{.*}} outs(%[[INIT]] :
+// CHECK-NOT: linalg.generic
+// CHECK-NOT: linalg.broadcast
+// CHECK: return %[[Y]]
+func.func @epilogues(%x: tensor<1x2x6x6xf32>, %res: tensor<1x3x4x4xf32>) -> tensor<1x3x4x4xf32> {
+  %w = arith.constant dense<1.0> : tensor<3x2x3x3xf32>
+  %b = arith.constant dense<[1.0, 2.0, 3.0]> : tensor<3xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x3x4x4xf32>
+  %init = linalg.broadcast ins(%b : tensor<3xf32>) outs(%e : tensor<1x3x4x4xf32>) dimensions = [0, 2, 3]
+  %c = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+         ins(%x, %w : tensor<1x2x6x6xf32>, tensor<3x2x3x3xf32>) outs(%init : tensor<1x3x4x4xf32>) -> tensor<1x3x4x4xf32>
+  %s = linalg.generic {indexing_maps = [affine_map<(a, b, c, d) -> (a, b, c, d)>, affine_map<(a, b, c, d) -> (a, b, c, d)>, affine_map<(a, b, c, d) -> (a, b, c, d)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+         ins(%c, %res : tensor<1x3x4x4xf32>, tensor<1x3x4x4xf32>) outs(%e : tensor<1x3x4x4xf32>) {
+  ^bb0(%in: f32, %r: f32, %out: f32):
+    %v = arith.addf %in, %r : f32
+    linalg.yield %v : f32
+  } -> tensor<1x3x4x4xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(a, b, c, d) -> (a, b, c, d)>, affine_map<(a, b, c, d) -> (a, b, c, d)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+         ins(%s : tensor<1x3x4x4xf32>) outs(%e : tensor<1x3x4x4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %v = arith.maximumf %in, %zero : f32
+    linalg.yield %v : f32
+  } -> tensor<1x3x4x4xf32>
+  return %y : tensor<1x3x4x4xf32>
+}
+
+// Not folded: a ReLU whose input has a second use, a max against a non-zero constant, and an
+// add of a value computed after the kernel op.
+// CHECK-LABEL: func.func @no_epilogues
+// CHECK-NOT: sparq.ukernel.relu
+// CHECK: linalg.matmul {sparq.ukernel = "sgemm_f32"} ins(%{{.*}}, %{{.*}} : tensor<4x8xf32>, tensor<8x5xf32>) outs(%arg1 : tensor<4x5xf32>)
+// CHECK: arith.maximumf
+// CHECK: linalg.matmul {sparq.ukernel = "sgemm_f32"}
+// CHECK: arith.maximumf
+// CHECK: linalg.matmul {sparq.ukernel = "sgemm_f32"} ins(%{{.*}}, %{{.*}} : tensor<4x8xf32>, tensor<8x5xf32>) outs(%arg1 : tensor<4x5xf32>)
+// CHECK: arith.addf
+func.func @no_epilogues(%a: tensor<4x8xf32>, %init: tensor<4x5xf32>) -> (tensor<4x5xf32>, tensor<4x5xf32>, tensor<4x5xf32>, tensor<4x5xf32>) {
+  %w = arith.constant dense<1.0> : tensor<8x5xf32>
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %e = tensor.empty() : tensor<4x5xf32>
+  %m0 = linalg.matmul ins(%a, %w : tensor<4x8xf32>, tensor<8x5xf32>) outs(%init : tensor<4x5xf32>) -> tensor<4x5xf32>
+  %r0 = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]}
+         ins(%m0 : tensor<4x5xf32>) outs(%e : tensor<4x5xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %v = arith.maximumf %in, %zero : f32
+    linalg.yield %v : f32
+  } -> tensor<4x5xf32>
+  %m1 = linalg.matmul ins(%a, %w : tensor<4x8xf32>, tensor<8x5xf32>) outs(%init : tensor<4x5xf32>) -> tensor<4x5xf32>
+  %r1 = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]}
+         ins(%m1 : tensor<4x5xf32>) outs(%e : tensor<4x5xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %v = arith.maximumf %in, %one : f32
+    linalg.yield %v : f32
+  } -> tensor<4x5xf32>
+  %m2 = linalg.matmul ins(%a, %w : tensor<4x8xf32>, tensor<8x5xf32>) outs(%init : tensor<4x5xf32>) -> tensor<4x5xf32>
+  %later = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]}
+         ins(%init : tensor<4x5xf32>) outs(%e : tensor<4x5xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %v = arith.mulf %in, %in : f32
+    linalg.yield %v : f32
+  } -> tensor<4x5xf32>
+  %s2 = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]}
+         ins(%m2, %later : tensor<4x5xf32>, tensor<4x5xf32>) outs(%e : tensor<4x5xf32>) {
+  ^bb0(%in: f32, %l: f32, %out: f32):
+    %v = arith.addf %in, %l : f32
+    linalg.yield %v : f32
+  } -> tensor<4x5xf32>
+  return %m0, %r0, %r1, %s2 : tensor<4x5xf32>, tensor<4x5xf32>, tensor<4x5xf32>, tensor<4x5xf32>
+}

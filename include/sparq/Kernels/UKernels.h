@@ -22,6 +22,7 @@ extern "C" {
 /* Flags of sparq_uk_sgemm_packed_f32. */
 #define SPARQ_UK_ACCUMULATE 1 /* C += A * B (else C = A * B) */
 #define SPARQ_UK_B_TRANSPOSED 2 /* sparq_uk_sgemm_f32: B is n x k */
+#define SPARQ_UK_RELU 4 /* every kernel: store max(result, 0) (the ReLU epilogue) */
 
 /* C[m][n] (+)= sum_k A[m][k] * B[k][n] for m < M, n < N, k < K.
  *   A:  row-major with row stride lda (elements); column stride 1.
