@@ -398,9 +398,17 @@ private:
     std::string name = (source.getSymName() + "_panels" + std::to_string(panelWidth) +
                         (transposed ? "_t" : "") + "_k" + std::to_string(k))
                            .str();
-    auto tensorType = RankedTensorType::get(
-        {sparq::formats::panelCount(n, panelWidth), k, panelWidth}, Float32Type::get(&getContext()));
-    TypedAttr value = sparq::makeFloatConstant(tensorType, panels, name);
+    return packed[key] = createGlobal(
+               source, name, {sparq::formats::panelCount(n, panelWidth), k, panelWidth}, panels,
+               symbols);
+  }
+
+  /// A 64-byte aligned private constant global `name` of f32 `values`, next to `source`.
+  memref::GlobalOp createGlobal(memref::GlobalOp source, StringRef name,
+                                ArrayRef<int64_t> shape, ArrayRef<float> values,
+                                SymbolTable &symbols) {
+    auto tensorType = RankedTensorType::get(shape, Float32Type::get(&getContext()));
+    TypedAttr value = sparq::makeFloatConstant(tensorType, values, name);
     OpBuilder b(source);
     b.setInsertionPointAfter(source);
     auto global = memref::GlobalOp::create(
@@ -408,8 +416,16 @@ private:
         MemRefType::get(tensorType.getShape(), tensorType.getElementType()), value,
         /*constant=*/true, b.getI64IntegerAttr(64));
     symbols.insert(global);
-    packed[key] = global;
     return global;
+  }
+
+  /// The address (an index) of the first element of `memref`, whose metadata is `meta`.
+  static Value elementAddress(OpBuilder &b, Location loc, Value memref,
+                              memref::ExtractStridedMetadataOp meta) {
+    Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
+    Value four = arith::ConstantIndexOp::create(b, loc, 4);
+    Value bytes = arith::MulIOp::create(b, loc, meta.getOffset(), four);
+    return arith::AddIOp::create(b, loc, base, bytes);
   }
 
   LogicalResult lower(linalg::LinalgOp op, SymbolTable &symbols) {
@@ -502,11 +518,8 @@ private:
       return fail("the activation's reduction size does not match the weight");
 
     // Element addresses and the run-time sizes and row strides.
-    Value four = cst(4);
     auto address = [&](Value memref, memref::ExtractStridedMetadataOp meta) {
-      Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
-      Value bytes = arith::MulIOp::create(b, loc, meta.getOffset(), four);
-      return arith::AddIOp::create(b, loc, base, bytes).getResult();
+      return elementAddress(b, loc, memref, meta);
     };
     auto lhsMeta = memref::ExtractStridedMetadataOp::create(b, loc, lhs);
     auto outMeta = memref::ExtractStridedMetadataOp::create(b, loc, out);
@@ -552,18 +565,9 @@ private:
     sparq::formats::packRowTiles<float>(
         f, k, tileRows, [&](int64_t row, int64_t kk) { return v[row * k + kk]; }, tiles.data());
     std::string name = (source.getSymName() + "_rowtiles" + std::to_string(tileRows)).str();
-    auto tensorType = RankedTensorType::get(
-        {sparq::formats::panelCount(f, tileRows), k, tileRows}, Float32Type::get(&getContext()));
-    TypedAttr value = sparq::makeFloatConstant(tensorType, tiles, name);
-    OpBuilder b(source);
-    b.setInsertionPointAfter(source);
-    auto global = memref::GlobalOp::create(
-        b, source.getLoc(), name, b.getStringAttr("private"),
-        MemRefType::get(tensorType.getShape(), tensorType.getElementType()), value,
-        /*constant=*/true, b.getI64IntegerAttr(64));
-    symbols.insert(global);
-    packed[key] = global;
-    return global;
+    return packed[key] = createGlobal(
+               source, name, {sparq::formats::panelCount(f, tileRows), k, tileRows}, tiles,
+               symbols);
   }
 
   /// A contraction whose right-hand side is read at run time (sparq_uk_sgemm_f32): every operand
@@ -600,7 +604,6 @@ private:
     OpBuilder b(op);
     Location loc = op.getLoc();
     auto cst = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
-    Value four = cst(4);
     struct Operand {
       Value addr;
       SmallVector<Value> sizes, strides; ///< per group: product of sizes, row stride
@@ -609,9 +612,7 @@ private:
       auto t = cast<MemRefType>(v.getType());
       auto meta = memref::ExtractStridedMetadataOp::create(b, loc, v);
       Operand o;
-      Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, v);
-      o.addr = arith::AddIOp::create(b, loc, base,
-                                     arith::MulIOp::create(b, loc, meta.getOffset(), four));
+      o.addr = elementAddress(b, loc, v, meta);
       unsigned from = 0;
       for (unsigned size : groups) {
         Value n = cst(1), stride = cst(0);
@@ -658,11 +659,8 @@ private:
     OpBuilder b(op);
     Location loc = op.getLoc();
     auto cst = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
-    Value four = cst(4);
     auto address = [&](Value memref, memref::ExtractStridedMetadataOp meta) {
-      Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
-      Value bytes = arith::MulIOp::create(b, loc, meta.getOffset(), four);
-      return arith::AddIOp::create(b, loc, base, bytes).getResult();
+      return elementAddress(b, loc, memref, meta);
     };
     auto inMeta = memref::ExtractStridedMetadataOp::create(b, loc, in);
     auto outMeta = memref::ExtractStridedMetadataOp::create(b, loc, out);
@@ -712,11 +710,8 @@ private:
     OpBuilder b(op);
     Location loc = op.getLoc();
     auto cst = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
-    Value four = cst(4);
     auto address = [&](Value memref, memref::ExtractStridedMetadataOp meta) {
-      Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
-      Value bytes = arith::MulIOp::create(b, loc, meta.getOffset(), four);
-      return arith::AddIOp::create(b, loc, base, bytes).getResult();
+      return elementAddress(b, loc, memref, meta);
     };
     auto inMeta = memref::ExtractStridedMetadataOp::create(b, loc, in);
     auto outMeta = memref::ExtractStridedMetadataOp::create(b, loc, out);
