@@ -177,6 +177,7 @@ struct SelectMicroKernelsPass
     for (linalg::LinalgOp op : marked) {
       op = foldResidualAdd(rewriter, op);
       foldRelu(rewriter, op);
+      foldBias(rewriter, op);
     }
   }
 
@@ -288,6 +289,41 @@ struct SelectMicroKernelsPass
     return cast<linalg::LinalgOp>(clone);
   }
 
+  /// conv(..., broadcast(b))   ==>   conv(..., empty) {sparq.ukernel.bias = b}, for a convolution
+  /// (or depthwise one with a constant filter) whose accumulator starts from a constant
+  /// per-channel bias: the kernel starts from the bias itself (no broadcast pass, no read of the
+  /// accumulator). The attribute changes the op's meaning: its init is ignored from here on, so
+  /// only ops whose lowering cannot fall back to plain loops get it.
+  static void foldBias(IRRewriter &rewriter, linalg::LinalgOp op) {
+    if (!isa<linalg::Conv2DNchwFchwOp, linalg::DepthwiseConv2DNchwChwOp>(op.getOperation()))
+      return;
+    if (isa<linalg::DepthwiseConv2DNchwChwOp>(op.getOperation())) {
+      Value filter = op.getDpsInputOperand(1)->get();
+      while (filter.getDefiningOp<tensor::CollapseShapeOp>() ||
+             filter.getDefiningOp<tensor::ExpandShapeOp>())
+        filter = filter.getDefiningOp()->getOperand(0);
+      if (!filter.getDefiningOp<arith::ConstantOp>())
+        return;
+    }
+    Value init = op.getDpsInitOperand(0)->get();
+    auto bcast = init.getDefiningOp<linalg::BroadcastOp>();
+    if (!bcast || !init.hasOneUse() || bcast.getDimensions() != ArrayRef<int64_t>{0, 2, 3})
+      return;
+    auto constant = bcast.getInput().getDefiningOp<arith::ConstantOp>();
+    auto value = constant ? dyn_cast<ElementsAttr>(constant.getValue()) : ElementsAttr();
+    if (!value || !value.getElementType().isF32() || !sparq::readElementsAsDouble(value))
+      return;
+    rewriter.setInsertionPoint(op);
+    auto type = cast<RankedTensorType>(init.getType());
+    Value empty =
+        tensor::EmptyOp::create(rewriter, op.getLoc(), type.getShape(), type.getElementType());
+    rewriter.modifyOpInPlace(op, [&] {
+      op.getDpsInitOperand(0)->set(empty);
+      op->setAttr(sparq::kMicroKernelBiasAttr, value);
+    });
+    rewriter.eraseOp(bcast);
+  }
+
   /// y = kernel(...) ; z = max(y, 0)   ==>   z = kernel(...) {sparq.ukernel.relu}: the kernel
   /// stores max(., 0) (NaN-propagating like arith.maximumf; -0.0 results stay -0.0).
   static void foldRelu(IRRewriter &rewriter, linalg::LinalgOp op) {
@@ -335,13 +371,13 @@ struct LowerMicroKernelsPass
     }
     SymbolTable symbols(module);
     declareKernel(module, symbols, kGemmSymbol, 9);
-    declareKernel(module, symbols, kConvSymbol, 20);
-    declareKernel(module, symbols, kDepthwiseSymbol, 20);
+    declareKernel(module, symbols, kConvSymbol, 21);
+    declareKernel(module, symbols, kDepthwiseSymbol, 21);
     declareKernel(module, symbols, kGemmRuntimeSymbol, 14);
     for (linalg::LinalgOp op : targets) {
       LogicalResult lowered =
           isa<linalg::Conv2DNchwFchwOp>(op.getOperation())            ? lowerConv(op, symbols)
-          : isa<linalg::DepthwiseConv2DNchwChwOp>(op.getOperation()) ? lowerDepthwise(op)
+          : isa<linalg::DepthwiseConv2DNchwChwOp>(op.getOperation()) ? lowerDepthwise(op, symbols)
           : op->getAttrOfType<StringAttr>(sparq::kMicroKernelAttr).getValue() ==
                   sparq::kGemmRuntimeKernel
               ? lowerRuntimeGemm(op)
@@ -352,10 +388,12 @@ struct LowerMicroKernelsPass
   }
 
 private:
-  /// SPARQ_UK_ACCUMULATE (linalg ops accumulate into their init), plus SPARQ_UK_RELU when the
-  /// selection folded a ReLU into the op.
+  /// SPARQ_UK_ACCUMULATE (linalg ops accumulate into their init) or SPARQ_UK_BIAS, plus
+  /// SPARQ_UK_RELU when the selection folded a ReLU into the op.
   static int64_t kernelFlags(Operation *op) {
-    return 1 | (op->hasAttr(sparq::kMicroKernelReluAttr) ? 4 : 0);
+    // A folded bias replaces the accumulator's initial value (SPARQ_UK_BIAS, no ACCUMULATE).
+    int64_t start = op->hasAttr(sparq::kMicroKernelBiasAttr) ? 8 : 1;
+    return start | (op->hasAttr(sparq::kMicroKernelReluAttr) ? 4 : 0);
   }
 
   /// Packed copies of weight globals, by (global, transposed).
@@ -640,7 +678,38 @@ private:
     return success();
   }
 
-  LogicalResult lowerDepthwise(linalg::LinalgOp linalgOp) {
+  /// The address of element `first` of the bias folded into `op` (sparq.ukernel.bias, kept as a
+  /// constant global), or 0 without one.
+  Value biasAddress(OpBuilder &b, Location loc, Operation *op, SymbolTable &symbols,
+                    Value first) {
+    auto bias = op->getAttrOfType<ElementsAttr>(sparq::kMicroKernelBiasAttr);
+    if (!bias)
+      return arith::ConstantIndexOp::create(b, loc, 0);
+    memref::GlobalOp &global = biasGlobals[bias];
+    if (!global) {
+      std::optional<std::vector<double>> values = sparq::readElementsAsDouble(bias);
+      std::vector<float> floats(values->begin(), values->end());
+      auto module = op->getParentOfType<ModuleOp>();
+      OpBuilder mb = OpBuilder::atBlockBegin(module.getBody());
+      auto tensorType = RankedTensorType::get({int64_t(floats.size())}, mb.getF32Type());
+      global = memref::GlobalOp::create(
+          mb, op->getLoc(), "sparq_bias", mb.getStringAttr("private"),
+          MemRefType::get(tensorType.getShape(), mb.getF32Type()),
+          sparq::makeFloatConstant(tensorType, floats, "sparq_bias"), /*constant=*/true,
+          mb.getI64IntegerAttr(64));
+      symbols.insert(global);
+    }
+    Value base = memref::ExtractAlignedPointerAsIndexOp::create(
+        b, loc, memref::GetGlobalOp::create(b, loc, global.getType(), global.getSymName()));
+    return arith::AddIOp::create(
+        b, loc, base,
+        arith::MulIOp::create(b, loc, first, arith::ConstantIndexOp::create(b, loc, 4)));
+  }
+
+  /// Constant globals of folded biases, by value.
+  llvm::DenseMap<Attribute, memref::GlobalOp> biasGlobals;
+
+  LogicalResult lowerDepthwise(linalg::LinalgOp linalgOp, SymbolTable &symbols) {
     auto op = cast<linalg::DepthwiseConv2DNchwChwOp>(linalgOp.getOperation());
     auto fail = [&](const Twine &why) {
       return op.emitError("sparq-cpu-lower-ukernels: cannot call the depthwise kernel: " + why);
@@ -673,7 +742,15 @@ private:
                     outMeta.getSizes()[0],     outMeta.getSizes()[1],   filterMeta.getSizes()[1],
                     filterMeta.getSizes()[2],  outMeta.getSizes()[2],   outMeta.getSizes()[3],
                     cst(strides[0]),           cst(strides[1]),         cst(dilations[0]),
-                    cst(dilations[1]),         cst(kernelFlags(op))};
+                    cst(dilations[1]),
+                    // The bias of this chunk's first channel: the filter view starts at
+                    // channel offset / (KH * KW) of a constant filter.
+                    biasAddress(b, loc, op, symbols,
+                                arith::DivUIOp::create(
+                                    b, loc, filterMeta.getOffset(),
+                                    arith::MulIOp::create(b, loc, filterMeta.getSizes()[1],
+                                                          filterMeta.getSizes()[2]))),
+                    cst(kernelFlags(op))};
     func::CallOp::create(b, loc, kDepthwiseSymbol, TypeRange{}, args);
     op->erase();
     return success();
@@ -726,7 +803,7 @@ private:
                     cst(filterType.getDimSize(2)), cst(filterType.getDimSize(3)),
                     outMeta.getSizes()[2], outMeta.getSizes()[3], cst(strides[0]),
                     cst(strides[1]),       cst(dilations[0]),      cst(dilations[1]),
-                    cst(kernelFlags(op))};
+                    biasAddress(b, loc, op, symbols, cst(0)), cst(kernelFlags(op))};
     func::CallOp::create(b, loc, kConvSymbol, TypeRange{}, args);
     op->erase();
     return success();

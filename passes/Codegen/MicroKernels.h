@@ -21,6 +21,9 @@ inline constexpr llvm::StringLiteral kGemmKernel = "sgemm_f32";
 inline constexpr llvm::StringLiteral kConvKernel = "conv2d_nchw_f32";
 /// Unit attribute: the kernel stores max(result, 0) (a ReLU folded into the op).
 inline constexpr llvm::StringLiteral kMicroKernelReluAttr = "sparq.ukernel.relu";
+/// Elements attribute: the convolution kernel starts from this per-channel bias; the op's init
+/// operand is ignored (set by sparq-cpu-select-ukernels).
+inline constexpr llvm::StringLiteral kMicroKernelBiasAttr = "sparq.ukernel.bias";
 /// A contraction (PackedGemm, batch loops allowed) whose right-hand side is not a constant.
 inline constexpr llvm::StringLiteral kGemmRuntimeKernel = "sgemm_rt_f32";
 /// An NCHW `linalg.depthwise_conv_2d_nchw_chw` (any filter).

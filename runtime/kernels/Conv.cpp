@@ -24,9 +24,10 @@ void sparq_uk_conv2d_nchw_packed_f32(intptr_t outAddr, int64_t outStrideN, int64
                                      int64_t inStrideH, intptr_t wAddr, int64_t N, int64_t F,
                                      int64_t C, int64_t KH, int64_t KW, int64_t OH, int64_t OW,
                                      int64_t SH, int64_t SW, int64_t DH, int64_t DW,
-                                     int64_t flags) {
+                                     intptr_t biasAddr, int64_t flags) {
   const int64_t K = C * KH * KW, P = OH * OW, tiles = (F + MR - 1) / MR;
   const float *Wp = reinterpret_cast<const float *>(wAddr);
+  const float *bias = flags & SPARQ_UK_BIAS ? reinterpret_cast<const float *>(biasAddr) : nullptr;
   bool accumulate = flags & SPARQ_UK_ACCUMULATE, applyRelu = flags & SPARQ_UK_RELU;
   if (N <= 0 || F <= 0 || P <= 0)
     return;
@@ -39,7 +40,7 @@ void sparq_uk_conv2d_nchw_packed_f32(intptr_t outAddr, int64_t outStrideN, int64
       if (!accumulate)
         for (int64_t f = 0; f < F; ++f)
           for (int64_t p = 0; p < P; ++p)
-            out[f * outStrideF + p] = 0.0f;
+            out[f * outStrideF + p] = bias ? bias[f] : 0.0f;
       continue;
     }
     for (int64_t p0 = 0; p0 < P; p0 += NR) {
@@ -77,7 +78,8 @@ void sparq_uk_conv2d_nchw_packed_f32(intptr_t outAddr, int64_t outStrideN, int64
         for (int64_t t = 0; t < tiles; ++t) {
           int64_t rows = F - t * MR < MR ? F - t * MR : MR;
           packedTile<false>(rows, out + t * MR * outStrideF + p0, outStrideF,
-                            Wp + t * K * MR + kb * MR, Bs, kc, ncols, loadC, nullptr, last);
+                            Wp + t * K * MR + kb * MR, Bs, kc, ncols, loadC, nullptr, last,
+                            bias ? bias + t * MR : nullptr);
         }
       }
     }

@@ -33,9 +33,11 @@ void sparq_uk_dwconv2d_nchw_f32(intptr_t outAddr, int64_t outStrideN, int64_t ou
                                 int64_t outStrideH, intptr_t inAddr, int64_t inStrideN,
                                 int64_t inStrideC, int64_t inStrideH, intptr_t wAddr, int64_t N,
                                 int64_t C, int64_t KH, int64_t KW, int64_t OH, int64_t OW,
-                                int64_t SH, int64_t SW, int64_t DH, int64_t DW, int64_t flags) {
+                                int64_t SH, int64_t SW, int64_t DH, int64_t DW, intptr_t biasAddr,
+                                int64_t flags) {
   bool accumulate = flags & SPARQ_UK_ACCUMULATE, applyRelu = flags & SPARQ_UK_RELU;
   const float *W = reinterpret_cast<const float *>(wAddr);
+  const float *bias = flags & SPARQ_UK_BIAS ? reinterpret_cast<const float *>(biasAddr) : nullptr;
   for (int64_t n = 0; n < N; ++n)
     for (int64_t c = 0; c < C; ++c) {
       float *out = reinterpret_cast<float *>(outAddr) + n * outStrideN + c * outStrideC;
@@ -46,7 +48,7 @@ void sparq_uk_dwconv2d_nchw_f32(intptr_t outAddr, int64_t outStrideN, int64_t ou
         const float *rows = in + oh * SH * inStrideH;
         // V outputs starting at column ow.
         auto vector = [&](int64_t ow) {
-          vf acc = accumulate ? load(o + ow) : splat(0.0f);
+          vf acc = accumulate ? load(o + ow) : splat(bias ? bias[c] : 0.0f);
           for (int64_t kh = 0; kh < KH; ++kh) {
             const float *x = rows + kh * DH * inStrideH + ow * SW;
             for (int64_t kw = 0; kw < KW; ++kw)
@@ -67,7 +69,7 @@ void sparq_uk_dwconv2d_nchw_f32(intptr_t outAddr, int64_t outStrideN, int64_t ou
           continue;
         }
         for (; ow < OW; ++ow) {
-          float acc = accumulate ? o[ow] : 0.0f;
+          float acc = accumulate ? o[ow] : bias ? bias[c] : 0.0f;
           for (int64_t kh = 0; kh < KH; ++kh)
             for (int64_t kw = 0; kw < KW; ++kw)
               acc += w[kh * KW + kw] * rows[kh * DH * inStrideH + ow * SW + kw * DW];

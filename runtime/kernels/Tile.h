@@ -57,11 +57,13 @@ SPARQ_UK_INLINE vf splat(float x) {
 
 /// An MR x NR tile over kc reduction steps with A packed as kc x MR (row r of step k at
 /// Ap[k * MR + r]); only the first `rows` rows are stored. With Prefetch, also pulls the
-/// kc x NR slice at `next` (the next panel's) into the cache while computing.
+/// kc x NR slice at `next` (the next panel's) into the cache while computing. Without loadC, a
+/// non-null rowBias adds rowBias[r] to row r; applyRelu stores max(., 0).
 template <bool Prefetch>
 SPARQ_UK_INLINE void packedTile(int64_t rows, float *C, int64_t ldc, const float *Ap,
                                 const float *B, int64_t kc, int64_t ncols, bool loadC,
-                                const float *next, bool applyRelu = false) {
+                                const float *next, bool applyRelu = false,
+                                const float *rowBias = nullptr) {
   vf acc[MR][NV];
   for (int r = 0; r < MR; ++r)
     for (int j = 0; j < NV; ++j)
@@ -85,19 +87,18 @@ SPARQ_UK_INLINE void packedTile(int64_t rows, float *C, int64_t ldc, const float
     if (r >= rows)
       continue;
     float *c = C + r * ldc;
+    float bias = !loadC && rowBias ? rowBias[r] : 0.0f;
     if (ncols == NR) {
-      for (int j = 0; j < NV; ++j)
-      {
-        vf v = loadC ? acc[r][j] + load(c + j * V) : acc[r][j];
+      for (int j = 0; j < NV; ++j) {
+        vf v = loadC ? acc[r][j] + load(c + j * V) : acc[r][j] + splat(bias);
         store(c + j * V, applyRelu ? relu(v) : v);
       }
     } else {
       float t[NR];
       for (int j = 0; j < NV; ++j)
         store(t + j * V, acc[r][j]);
-      for (int64_t j = 0; j < ncols; ++j)
-      {
-        float v = loadC ? c[j] + t[j] : t[j];
+      for (int64_t j = 0; j < ncols; ++j) {
+        float v = loadC ? c[j] + t[j] : t[j] + bias;
         c[j] = applyRelu && v < 0.0f ? 0.0f : v;
       }
     }

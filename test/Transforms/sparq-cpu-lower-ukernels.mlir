@@ -91,12 +91,31 @@ func.func @split_k(%a: memref<4x8xf32>, %c: memref<4x3xf32>) {
 // CHECK-SAME: dense<{{\[\[\[}}1.000000e+00, 3.000000e+00, 5.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00], [2.000000e+00, 4.000000e+00, 6.000000e+00, 0.000000e+00
 // CHECK-LABEL: func.func @conv
 // CHECK: call @sparq_uk_conv2d_nchw_packed_f32(
-// CHECK-SAME: %c1, %c3, %c2, %c1, %c1, %c4, %c5, %c1, %c1, %c1, %c1, %c1)
+// CHECK-SAME: %c1, %c3, %c2, %c1, %c1, %c4, %c5, %c1, %c1, %c1, %c1, %c0, %c1)
 // CHECK-NOT: linalg.conv_2d_nchw_fchw
 memref.global "private" constant @f : memref<3x2x1x1xf32> = dense<[[[[1.0]], [[2.0]]], [[[3.0]], [[4.0]]], [[[5.0]], [[6.0]]]]>
 func.func @conv(%x: memref<1x2x4x5xf32>, %y: memref<1x3x4x5xf32>) {
   %w = memref.get_global @f : memref<3x2x1x1xf32>
   linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>, sparq.ukernel = "conv2d_nchw_f32"}
+    ins(%x, %w : memref<1x2x4x5xf32>, memref<3x2x1x1xf32>) outs(%y : memref<1x3x4x5xf32>)
+  return
+}
+
+// -----
+
+// A folded bias becomes a constant global whose address the kernel gets, with SPARQ_UK_BIAS (8)
+// instead of SPARQ_UK_ACCUMULATE, plus SPARQ_UK_RELU (4).
+// CHECK-LABEL: memref.global "private" constant @sparq_bias : memref<3xf32> = dense<[1.000000e+00, 2.000000e+00, 3.000000e+00]> {alignment = 64 : i64}
+// CHECK-LABEL: func.func @conv_bias
+// CHECK: %[[B:.*]] = memref.get_global @sparq_bias
+// CHECK: %[[BA:.*]] = memref.extract_aligned_pointer_as_index %[[B]]
+// CHECK: call @sparq_uk_conv2d_nchw_packed_f32(
+// CHECK-SAME: %[[BA]], %c12)
+memref.global "private" constant @f2 : memref<3x2x1x1xf32> = dense<1.0>
+func.func @conv_bias(%x: memref<1x2x4x5xf32>, %y: memref<1x3x4x5xf32>) {
+  %w = memref.get_global @f2 : memref<3x2x1x1xf32>
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>, sparq.ukernel = "conv2d_nchw_f32",
+                            sparq.ukernel.bias = dense<[1.0, 2.0, 3.0]> : tensor<3xf32>, sparq.ukernel.relu}
     ins(%x, %w : memref<1x2x4x5xf32>, memref<3x2x1x1xf32>) outs(%y : memref<1x3x4x5xf32>)
   return
 }

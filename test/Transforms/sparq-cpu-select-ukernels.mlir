@@ -161,3 +161,29 @@ func.func @no_epilogues(%a: tensor<4x8xf32>, %init: tensor<4x5xf32>) -> (tensor<
   } -> tensor<4x5xf32>
   return %m0, %r0, %r1, %s2 : tensor<4x5xf32>, tensor<4x5xf32>, tensor<4x5xf32>, tensor<4x5xf32>
 }
+
+// A constant per-channel bias that initializes a convolution's accumulator folds into the kernel
+// (sparq.ukernel.bias; the init becomes an empty tensor), together with a ReLU.
+// CHECK-LABEL: func.func @conv_bias
+// CHECK-NOT: linalg.broadcast
+// CHECK: tensor.empty() : tensor<1x3x4x4xf32>
+// CHECK: %[[E:.*]] = tensor.empty() : tensor<1x3x4x4xf32>
+// CHECK: linalg.conv_2d_nchw_fchw {{.*}}sparq.ukernel = "conv2d_nchw_f32", sparq.ukernel.bias = dense<[1.000000e+00, 2.000000e+00, 3.000000e+00]> : tensor<3xf32>, sparq.ukernel.relu{{.*}} outs(%[[E]] :
+// CHECK-NOT: linalg.generic
+func.func @conv_bias(%x: tensor<1x2x6x6xf32>) -> tensor<1x3x4x4xf32> {
+  %w = arith.constant dense<1.0> : tensor<3x2x3x3xf32>
+  %b = arith.constant dense<[1.0, 2.0, 3.0]> : tensor<3xf32>
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x3x4x4xf32>
+  %init = linalg.broadcast ins(%b : tensor<3xf32>) outs(%e : tensor<1x3x4x4xf32>) dimensions = [0, 2, 3]
+  %c = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+         ins(%x, %w : tensor<1x2x6x6xf32>, tensor<3x2x3x3xf32>) outs(%init : tensor<1x3x4x4xf32>) -> tensor<1x3x4x4xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(a, b, c, d) -> (a, b, c, d)>, affine_map<(a, b, c, d) -> (a, b, c, d)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+         ins(%c : tensor<1x3x4x4xf32>) outs(%e : tensor<1x3x4x4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %v = arith.maximumf %in, %zero : f32
+    linalg.yield %v : f32
+  } -> tensor<1x3x4x4xf32>
+  return %y : tensor<1x3x4x4xf32>
+}

@@ -23,6 +23,8 @@ extern "C" {
 #define SPARQ_UK_ACCUMULATE 1 /* C += A * B (else C = A * B) */
 #define SPARQ_UK_B_TRANSPOSED 2 /* sparq_uk_sgemm_f32: B is n x k */
 #define SPARQ_UK_RELU 4 /* every kernel: store max(result, 0) (the ReLU epilogue) */
+#define SPARQ_UK_BIAS 8 /* convolution kernels: start from bias[output channel] (without   \
+                           SPARQ_UK_ACCUMULATE) */
 
 /* C[m][n] (+)= sum_k A[m][k] * B[k][n] for m < M, n < N, k < K.
  *   A:  row-major with row stride lda (elements); column stride 1.
@@ -58,13 +60,14 @@ int64_t sparq_uk_tile_rows_f32(void);
  *   out: rows of OW outputs contiguous (H stride == OW, W stride 1); strides of n and f given.
  *   in:  W stride 1; strides of n, c and h given.
  *   Wp:  the filter as F x (C*KH*KW) rows packed in tiles of sparq_uk_tile_rows_f32() rows
- *        (packRowTiles in include/sparq/Formats/DensePanels.h). */
+ *        (packRowTiles in include/sparq/Formats/DensePanels.h).
+ *   bias: F floats, read with SPARQ_UK_BIAS in flags (the output starts from bias[f]). */
 void sparq_uk_conv2d_nchw_packed_f32(intptr_t out, int64_t outStrideN, int64_t outStrideF,
                                      intptr_t in, int64_t inStrideN, int64_t inStrideC,
                                      int64_t inStrideH, intptr_t Wp, int64_t N, int64_t F,
                                      int64_t C, int64_t KH, int64_t KW, int64_t OH, int64_t OW,
                                      int64_t SH, int64_t SW, int64_t DH, int64_t DW,
-                                     int64_t flags);
+                                     intptr_t bias, int64_t flags);
 
 /* Multi-threaded sparq_uk_sgemm_packed_f32: the calling thread and the pool's workers each take
  * a contiguous share of the weight's panels (or, with fewer panels than threads, of the rows),
@@ -90,12 +93,14 @@ int32_t sparq_uk_get_num_threads(void);
 
 /* out[n][c][oh][ow] (+)= sum_{kh,kw} W[c][kh][kw] * in[n][c][oh*SH + kh*DH][ow*SW + kw*DW]:
  * an NCHW depthwise convolution on an already padded input. W is C x KH x KW, contiguous;
- * out and in have unit W stride, other strides as given. */
+ * out and in have unit W stride, other strides as given; bias (C floats) as for the
+ * convolution kernel. */
 void sparq_uk_dwconv2d_nchw_f32(intptr_t out, int64_t outStrideN, int64_t outStrideC,
                                 int64_t outStrideH, intptr_t in, int64_t inStrideN,
                                 int64_t inStrideC, int64_t inStrideH, intptr_t W, int64_t N,
                                 int64_t C, int64_t KH, int64_t KW, int64_t OH, int64_t OW,
-                                int64_t SH, int64_t SW, int64_t DH, int64_t DW, int64_t flags);
+                                int64_t SH, int64_t SW, int64_t DH, int64_t DW, intptr_t bias,
+                                int64_t flags);
 
 #ifdef __cplusplus
 } /* extern "C" */
