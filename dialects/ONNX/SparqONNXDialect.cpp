@@ -25,11 +25,6 @@ LogicalResult NodeOp::verify() {
   return success();
 }
 
-bool NodeOp::isInputAbsent(unsigned index) {
-  return index >= getInputs().size() ||
-         isa<NoneType>(getInputs()[index].getType());
-}
-
 std::string NodeOp::describe() {
   std::string s;
   llvm::raw_string_ostream os(s);

@@ -40,8 +40,6 @@ def SparqONNX_NodeOp : SparqONNX_Op<"node", [Pure]> {
     ::mlir::Attribute getOnnxAttr(::llvm::StringRef attrName) {
       return getAttrs().get(attrName);
     }
-    /// True for optional inputs that are absent (produced by sparq_onnx.none).
-    bool isInputAbsent(unsigned index);
     /// A human-readable identification: `'Conv' node 'conv1' (domain ai.onnx, opset 13)`.
     std::string describe();
   }];
