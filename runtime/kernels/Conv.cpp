@@ -20,69 +20,87 @@ extern "C" {
 int64_t sparq_uk_tile_rows_f32(void) { return MR; }
 
 void sparq_uk_conv2d_nchw_packed_f32(intptr_t outAddr, int64_t outStrideN, int64_t outStrideF,
-                                     intptr_t inAddr, int64_t inStrideN, int64_t inStrideC,
-                                     int64_t inStrideH, intptr_t wAddr, int64_t N, int64_t F,
-                                     int64_t C, int64_t KH, int64_t KW, int64_t OH, int64_t OW,
-                                     int64_t SH, int64_t SW, int64_t DH, int64_t DW,
-                                     intptr_t biasAddr, int64_t flags) {
+                                     int64_t outStrideH, intptr_t inAddr, int64_t inStrideN,
+                                     int64_t inStrideC, int64_t inStrideH, intptr_t wAddr,
+                                     int64_t N, int64_t F, int64_t C, int64_t KH, int64_t KW,
+                                     int64_t OH, int64_t OW, int64_t SH, int64_t SW, int64_t DH,
+                                     int64_t DW, intptr_t biasAddr, int64_t flags) {
   const int64_t K = C * KH * KW, P = OH * OW, tiles = (F + MR - 1) / MR;
   const float *Wp = reinterpret_cast<const float *>(wAddr);
   const float *bias = flags & SPARQ_UK_BIAS ? reinterpret_cast<const float *>(biasAddr) : nullptr;
   bool accumulate = flags & SPARQ_UK_ACCUMULATE, applyRelu = flags & SPARQ_UK_RELU;
   if (N <= 0 || F <= 0 || P <= 0)
     return;
+  // Contiguous output rows: panels of NR pixels run across rows. Otherwise (an output written
+  // into the interior of a padded buffer) each panel stays inside one output row.
+  const bool flat = outStrideH == OW;
   alignas(64) float Bs[KC * NR];
   int64_t off[NR];
+  // One panel: ncols output pixels whose input offsets are off[], written at C (row stride of
+  // the channels outStrideF).
+  auto panel = [&](const float *in, float *C, int64_t ncols) {
+    bool contiguous = ncols == NR && off[NR - 1] - off[0] == NR - 1;
+    for (int64_t kb = 0; kb < K; kb += KC) {
+      int64_t kc = K - kb < KC ? K - kb : KC;
+      // Gather the kc x NR slice of the implicit im2col matrix.
+      int64_t c = kb / (KH * KW), r = kb % (KH * KW), kh = r / KW, kw = r % KW;
+      for (int64_t k = 0; k < kc; ++k) {
+        const float *src = in + c * inStrideC + kh * DH * inStrideH + kw * DW;
+        float *dst = Bs + k * NR;
+        if (contiguous) {
+          for (int j = 0; j < NV; ++j)
+            store(dst + j * V, load(src + off[0] + j * V));
+        } else {
+          for (int64_t j = 0; j < ncols; ++j)
+            dst[j] = src[off[j]];
+          for (int64_t j = ncols; j < NR; ++j)
+            dst[j] = 0.0f;
+        }
+        if (++kw == KW) {
+          kw = 0;
+          if (++kh == KH) {
+            kh = 0;
+            ++c;
+          }
+        }
+      }
+      bool loadC = accumulate || kb > 0, last = applyRelu && kb + kc == K;
+      for (int64_t t = 0; t < tiles; ++t) {
+        int64_t rows = F - t * MR < MR ? F - t * MR : MR;
+        packedTile<false>(rows, C + t * MR * outStrideF, outStrideF, Wp + t * K * MR + kb * MR,
+                          Bs, kc, ncols, loadC, nullptr, last, bias ? bias + t * MR : nullptr);
+      }
+    }
+  };
   for (int64_t n = 0; n < N; ++n) {
     float *out = reinterpret_cast<float *>(outAddr) + n * outStrideN;
     const float *in = reinterpret_cast<const float *>(inAddr) + n * inStrideN;
     if (K <= 0) {
       if (!accumulate)
         for (int64_t f = 0; f < F; ++f)
-          for (int64_t p = 0; p < P; ++p)
-            out[f * outStrideF + p] = bias ? bias[f] : 0.0f;
+          for (int64_t oh = 0; oh < OH; ++oh)
+            for (int64_t ow = 0; ow < OW; ++ow)
+              out[f * outStrideF + oh * outStrideH + ow] = bias ? bias[f] : 0.0f;
       continue;
     }
-    for (int64_t p0 = 0; p0 < P; p0 += NR) {
-      int64_t ncols = P - p0 < NR ? P - p0 : NR;
-      for (int64_t j = 0; j < ncols; ++j) {
-        int64_t oh = (p0 + j) / OW, ow = (p0 + j) % OW;
-        off[j] = oh * SH * inStrideH + ow * SW;
-      }
-      bool contiguous = ncols == NR && off[NR - 1] - off[0] == NR - 1;
-      for (int64_t kb = 0; kb < K; kb += KC) {
-        int64_t kc = K - kb < KC ? K - kb : KC;
-        // Gather the kc x NR slice of the implicit im2col matrix.
-        int64_t c = kb / (KH * KW), r = kb % (KH * KW), kh = r / KW, kw = r % KW;
-        for (int64_t k = 0; k < kc; ++k) {
-          const float *src = in + c * inStrideC + kh * DH * inStrideH + kw * DW;
-          float *dst = Bs + k * NR;
-          if (contiguous) {
-            for (int j = 0; j < NV; ++j)
-              store(dst + j * V, load(src + off[0] + j * V));
-          } else {
-            for (int64_t j = 0; j < ncols; ++j)
-              dst[j] = src[off[j]];
-            for (int64_t j = ncols; j < NR; ++j)
-              dst[j] = 0.0f;
-          }
-          if (++kw == KW) {
-            kw = 0;
-            if (++kh == KH) {
-              kh = 0;
-              ++c;
-            }
-          }
+    if (flat) {
+      for (int64_t p0 = 0; p0 < P; p0 += NR) {
+        int64_t ncols = P - p0 < NR ? P - p0 : NR;
+        for (int64_t j = 0; j < ncols; ++j) {
+          int64_t oh = (p0 + j) / OW, ow = (p0 + j) % OW;
+          off[j] = oh * SH * inStrideH + ow * SW;
         }
-        bool loadC = accumulate || kb > 0, last = applyRelu && kb + kc == K;
-        for (int64_t t = 0; t < tiles; ++t) {
-          int64_t rows = F - t * MR < MR ? F - t * MR : MR;
-          packedTile<false>(rows, out + t * MR * outStrideF + p0, outStrideF,
-                            Wp + t * K * MR + kb * MR, Bs, kc, ncols, loadC, nullptr, last,
-                            bias ? bias + t * MR : nullptr);
-        }
+        panel(in, out + p0, ncols);
       }
+      continue;
     }
+    for (int64_t oh = 0; oh < OH; ++oh)
+      for (int64_t ow0 = 0; ow0 < OW; ow0 += NR) {
+        int64_t ncols = OW - ow0 < NR ? OW - ow0 : NR;
+        for (int64_t j = 0; j < ncols; ++j)
+          off[j] = oh * SH * inStrideH + (ow0 + j) * SW;
+        panel(in, out + oh * outStrideH + ow0, ncols);
+      }
   }
 }
 

@@ -9,6 +9,9 @@ bottleneck/  y = Relu(Conv3x3(Relu(Conv1x1(x) + b1)) + b2 + x)   (residual add, 
 dwblock/     y = Relu(DepthwiseConv3x3(x) + b)                   (depthwise, stride 2)
 gemm_relu/   y = Relu(Gemm(x, W, b)) + x @ V                       (Gemm + ReLU; a MatMul whose
                                                                      result is added to it)
+conv_dw/     y = DepthwiseConv3x3(Relu(Conv1x1(x) + b1), pad 1) + b2 (the 1x1 convolution writes
+                                                                     straight into the padded
+                                                                     buffer, row by row)
 """
 import os
 import sys
@@ -74,6 +77,15 @@ def main():
                            pads=[1, 1, 1, 1]),
           helper.make_node("Relu", ["c"], ["y"])],
          [("x", x)], [("y", y)], [("w", w), ("b", b)])
+
+    x, w1, b1, w2, b2 = f(1, 6, 11, 37), f(21, 6, 1, 1), f(21), f(21, 1, 3, 3), f(21)
+    h = np.maximum(conv(x, w1, b1), 0)
+    y = conv(h, w2, b2, pad=1, groups=21)
+    save(out, "conv_dw",
+         [helper.make_node("Conv", ["x", "w1", "b1"], ["c1"]),
+          helper.make_node("Relu", ["c1"], ["h"]),
+          helper.make_node("Conv", ["h", "w2", "b2"], ["y"], group=21, pads=[1, 1, 1, 1])],
+         [("x", x)], [("y", y)], [("w1", w1), ("b1", b1), ("w2", w2), ("b2", b2)])
 
     x, w, b, v = f(5, 70), f(37, 70), f(37), f(70, 37)
     xd = x.astype(np.float64)

@@ -57,16 +57,17 @@ int64_t sparq_uk_tile_rows_f32(void);
 
 /* out[n][f][oh][ow] (+)= sum_{c,kh,kw} W[f][c][kh][kw] * in[n][c][oh*SH + kh*DH][ow*SW + kw*DW]
  * for N images (an NCHW convolution on an already padded input).
- *   out: rows of OW outputs contiguous (H stride == OW, W stride 1); strides of n and f given.
+ *   out: W stride 1; strides of n, f and h given (an H stride of OW lets pixel panels run
+ *        across rows).
  *   in:  W stride 1; strides of n, c and h given.
  *   Wp:  the filter as F x (C*KH*KW) rows packed in tiles of sparq_uk_tile_rows_f32() rows
  *        (packRowTiles in include/sparq/Formats/DensePanels.h).
  *   bias: F floats, read with SPARQ_UK_BIAS in flags (the output starts from bias[f]). */
 void sparq_uk_conv2d_nchw_packed_f32(intptr_t out, int64_t outStrideN, int64_t outStrideF,
-                                     intptr_t in, int64_t inStrideN, int64_t inStrideC,
-                                     int64_t inStrideH, intptr_t Wp, int64_t N, int64_t F,
-                                     int64_t C, int64_t KH, int64_t KW, int64_t OH, int64_t OW,
-                                     int64_t SH, int64_t SW, int64_t DH, int64_t DW,
+                                     int64_t outStrideH, intptr_t in, int64_t inStrideN,
+                                     int64_t inStrideC, int64_t inStrideH, intptr_t Wp, int64_t N,
+                                     int64_t F, int64_t C, int64_t KH, int64_t KW, int64_t OH,
+                                     int64_t OW, int64_t SH, int64_t SW, int64_t DH, int64_t DW,
                                      intptr_t bias, int64_t flags);
 
 /* Multi-threaded sparq_uk_sgemm_packed_f32: the calling thread and the pool's workers each take
