@@ -1,6 +1,8 @@
 //===- lib/Compiler/Compile.cpp - the compile API ------------------------------===//
 #include "sparq/Compiler/Compile.h"
 
+#include "sparq/Formats/DensePanels.h"
+
 #include "lib/Artifact/Artifact.h"
 #include "lib/Import/ONNX/ONNXImporter.h"
 #include "lib/Target/CPU/CPUTarget.h"
@@ -167,8 +169,8 @@ LogicalResult compileModel(const CompileOptions &options, MLIRContext &context) 
     return emitError(loc) << "--cpu: " << llvm::toString(target.takeError());
   PipelineOptions pipelineOptions;
   pipelineOptions.optLevel = options.optLevel;
-  pipelineOptions.panelWidth = 2 * target->vectorFloats;
-  pipelineOptions.tileRows = target->vectorFloats == 16 ? 8 : 6;
+  pipelineOptions.panelWidth = formats::panelWidthFor(target->vectorFloats);
+  pipelineOptions.tileRows = formats::tileRowsFor(target->vectorFloats);
   {
     PassManager pm(&context);
     buildContractPipeline(pm, pipelineOptions);
@@ -203,14 +205,11 @@ LogicalResult compileModel(const CompileOptions &options, MLIRContext &context) 
     (void)line.drop_front(strlen("inputs ")).getAsInteger(10, numInputs);
   }
   std::string err = addArtifactABI(*llvmModule, kEntryFunctionName, signature, numInputs,
-                                   target->describeForRuntime());
+                                   target->runtimeDescription);
   if (!err.empty())
     return emitError(loc) << err;
-  CPUTargetOptions targetOptions;
-  targetOptions.optLevel = options.optLevel;
-  targetOptions.cpu = options.targetCPU;
   std::string object;
-  err = emitObject(*llvmModule, targetOptions, object);
+  err = emitObject(*llvmModule, *target, options.optLevel, object);
   if (!err.empty())
     return emitError(loc) << err;
   if (options.emit == EmitKind::Obj)

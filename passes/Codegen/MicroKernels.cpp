@@ -13,6 +13,7 @@
 
 #include "dialects/Common/ConstantData.h"
 #include "sparq/Formats/DensePanels.h"
+#include "sparq/Kernels/UKernels.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -429,8 +430,8 @@ private:
   /// SPARQ_UK_RELU when the selection folded a ReLU into the op.
   static int64_t kernelFlags(Operation *op) {
     // A folded bias replaces the accumulator's initial value (SPARQ_UK_BIAS, no ACCUMULATE).
-    int64_t start = op->hasAttr(sparq::kMicroKernelBiasAttr) ? 8 : 1;
-    return start | (op->hasAttr(sparq::kMicroKernelReluAttr) ? 4 : 0);
+    int64_t start = op->hasAttr(sparq::kMicroKernelBiasAttr) ? SPARQ_UK_BIAS : SPARQ_UK_ACCUMULATE;
+    return start | (op->hasAttr(sparq::kMicroKernelReluAttr) ? SPARQ_UK_RELU : 0);
   }
 
   /// Packed copies of weight globals, by (global, transposed).
@@ -706,7 +707,7 @@ private:
       return o;
     };
     Operand a = describe(lhs, lhsGroups), w = describe(rhs, rhsGroups), c = describe(out, outGroups);
-    int64_t flags = kernelFlags(op) | (g->rhsTransposed ? 2 /*SPARQ_UK_B_TRANSPOSED*/ : 0);
+    int64_t flags = kernelFlags(op) | (g->rhsTransposed ? SPARQ_UK_B_TRANSPOSED : 0);
     Value args[] = {c.addr,     c.strides[0], c.strides[1], a.addr,     a.strides[0],
                     a.strides[1], w.addr,     w.strides[0], w.strides[1], c.sizes[0],
                     c.sizes[1], c.sizes[2],   a.sizes[2],   cst(flags)};

@@ -18,10 +18,10 @@
 namespace sparq::kernels {
 
 constexpr int V = SPARQ_UK_VLEN;
+constexpr int NR = int(sparq::formats::panelWidthFor(V));
 /// Vectors per register-tile row.
-constexpr int NV = 2;
-constexpr int NR = NV * V;
-constexpr int MR = V == 16 ? 8 : 6;
+constexpr int NV = NR / V;
+constexpr int MR = int(sparq::formats::tileRowsFor(V));
 /// Reduction block: a KC x NR slice of a panel (32 KiB at V = 16) stays in L1. It is the K block
 /// of the packed weight layout.
 constexpr int64_t KC = sparq::formats::kPanelBlockRows;

@@ -22,6 +22,13 @@ namespace sparq::formats {
 /// Rows per K block of the panel layout; the kernels' reduction block (runtime/kernels/Tile.h).
 constexpr int64_t kPanelBlockRows = 256;
 
+/// The register tile of the f32 kernel variant whose vector registers hold `vectorFloats` floats
+/// (16: AVX-512, 8: AVX2): its width is the panel width of packed weights (two vectors), its
+/// height the row-tile height of packed filters. The kernels (runtime/kernels/Tile.h) and the
+/// compiler that packs for them both read it here.
+constexpr int64_t panelWidthFor(int64_t vectorFloats) { return 2 * vectorFloats; }
+constexpr int64_t tileRowsFor(int64_t vectorFloats) { return vectorFloats == 16 ? 8 : 6; }
+
 /// Number of panels of width nr covering n columns.
 constexpr int64_t panelCount(int64_t n, int64_t nr) { return (n + nr - 1) / nr; }
 

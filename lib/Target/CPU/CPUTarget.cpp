@@ -44,21 +44,14 @@ llvm::Expected<ResolvedCPU> resolveCPU(llvm::StringRef cpuName) {
   // Check the name on a generic subtarget first: creating one for an unknown CPU prints a
   // warning of LLVM's own.
   std::unique_ptr<llvm::MCSubtargetInfo> generic(target->createMCSubtargetInfo(triple, "", ""));
-  if (!generic || !generic->isCPUStringValid(r.cpu))
-    return llvm::createStringError("unknown CPU '" + cpuName.str() + "' for " + triple.str() +
-                                   " (try native, x86-64-v2, x86-64-v3, x86-64-v4 or an LLVM "
-                                   "CPU name such as skylake-avx512)");
-  std::unique_ptr<llvm::MCSubtargetInfo> sti(
-      target->createMCSubtargetInfo(triple, r.cpu, r.features));
+  std::unique_ptr<llvm::MCSubtargetInfo> sti;
+  if (generic && generic->isCPUStringValid(r.cpu))
+    sti.reset(target->createMCSubtargetInfo(triple, r.cpu, r.features));
   if (!sti)
     return llvm::createStringError("unknown CPU '" + cpuName.str() + "' for " + triple.str() +
                                    " (try native, x86-64-v2, x86-64-v3, x86-64-v4 or an LLVM "
                                    "CPU name such as skylake-avx512)");
   r.vectorFloats = sti->checkFeatures("+avx512f") ? 16 : 8;
-  return r;
-}
-
-std::string ResolvedCPU::describeForRuntime() const {
   // The extensions that change which instructions code may use (the runtime's table in
   // runtime/src/CpuFeatures.cpp knows the same names).
   static const char *const kChecked[] = {
@@ -66,38 +59,25 @@ std::string ResolvedCPU::describeForRuntime() const {
       "f16c",       "bmi",        "avx2",     "bmi2",     "avx512f",    "avx512dq", "avx512ifma",
       "avx512cd",   "avx512bw",   "avx512vl", "avx512vbmi", "avx512vnni", "avx512fp16",
       "avxvnni",    "avx512bf16", "amx-bf16", "amx-tile", "amx-int8"};
-  auto [tm, error] = [&]() -> std::pair<std::unique_ptr<llvm::MCSubtargetInfo>, std::string> {
-    llvm::Triple t(triple);
-    std::string err;
-    const llvm::Target *target = llvm::TargetRegistry::lookupTarget(t, err);
-    if (!target)
-      return {nullptr, err};
-    return {std::unique_ptr<llvm::MCSubtargetInfo>(
-                target->createMCSubtargetInfo(t, cpu, features)),
-            ""};
-  }();
-  std::string text = cpu;
-  if (!tm)
-    return text;
+  r.runtimeDescription = r.cpu;
   for (const char *f : kChecked)
-    if (tm->checkFeatures(std::string("+") + f))
-      text += std::string(" ") + f;
-  return text;
+    if (sti->checkFeatures(std::string("+") + f))
+      r.runtimeDescription += std::string(" ") + f;
+  return r;
 }
 
-std::string emitObject(llvm::Module &module, const CPUTargetOptions &options,
+std::string emitObject(llvm::Module &module, const ResolvedCPU &resolved, unsigned optLevel,
                        std::string &objectBytes) {
-  auto resolved = resolveCPU(options.cpu);
-  if (!resolved)
-    return llvm::toString(resolved.takeError());
-  llvm::Triple triple(resolved->triple);
+  llvm::Triple triple(resolved.triple);
   std::string error;
   const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
-  std::string cpu = resolved->cpu, features = resolved->features;
-  llvm::CodeGenOptLevel cgLevel = options.optLevel == 0   ? llvm::CodeGenOptLevel::None
-                                  : options.optLevel == 1 ? llvm::CodeGenOptLevel::Less
-                                  : options.optLevel == 2 ? llvm::CodeGenOptLevel::Default
-                                                          : llvm::CodeGenOptLevel::Aggressive;
+  if (!target)
+    return "no LLVM target for " + triple.str() + ": " + error;
+  const std::string &cpu = resolved.cpu, &features = resolved.features;
+  llvm::CodeGenOptLevel cgLevel = optLevel == 0   ? llvm::CodeGenOptLevel::None
+                                  : optLevel == 1 ? llvm::CodeGenOptLevel::Less
+                                  : optLevel == 2 ? llvm::CodeGenOptLevel::Default
+                                                  : llvm::CodeGenOptLevel::Aggressive;
   llvm::TargetOptions targetOptions;
   std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
       triple, cpu, features, targetOptions, llvm::Reloc::PIC_, std::nullopt, cgLevel));
@@ -105,10 +85,10 @@ std::string emitObject(llvm::Module &module, const CPUTargetOptions &options,
     return "cannot create an LLVM target machine for " + triple.str() + " (cpu " + cpu + ")";
   module.setTargetTriple(triple);
   module.setDataLayout(tm->createDataLayout());
-  if (llvm::Error err = linkMicroKernels(module, *resolved))
+  if (llvm::Error err = linkMicroKernels(module, resolved))
     return llvm::toString(std::move(err));
 
-  auto transformer = makeOptimizingTransformer(options.optLevel, /*sizeLevel=*/0, tm.get());
+  auto transformer = makeOptimizingTransformer(optLevel, /*sizeLevel=*/0, tm.get());
   if (llvm::Error err = transformer(&module)) {
     std::string msg;
     llvm::raw_string_ostream os(msg);

@@ -12,12 +12,6 @@
 
 namespace sparq {
 
-struct CPUTargetOptions {
-  unsigned optLevel = 2;
-  /// CPU to tune and generate for; "host" or "native" means the machine the compiler runs on.
-  std::string cpu = "host";
-};
-
 /// A CPU name resolved to what code generation needs.
 struct ResolvedCPU {
   std::string triple;
@@ -29,7 +23,7 @@ struct ResolvedCPU {
 
   /// "CPU FEATURE ..." with the enabled ISA extensions the runtime checks before loading an
   /// artifact (docs/artifact-abi.md, sparq_model_cpu_v1).
-  std::string describeForRuntime() const;
+  std::string runtimeDescription;
 };
 
 /// Resolves `cpu` ("host"/"native" or an LLVM CPU name such as x86-64-v3 or sapphirerapids).
@@ -45,7 +39,7 @@ llvm::Error linkMicroKernels(llvm::Module &module, const ResolvedCPU &target);
 
 /// Links the micro-kernels, optimizes `module` with LLVM's pipeline at `optLevel` and emits a
 /// relocatable object (PIC) into `objectBytes`. Returns an error message, or "" on success.
-std::string emitObject(llvm::Module &module, const CPUTargetOptions &options,
+std::string emitObject(llvm::Module &module, const ResolvedCPU &resolved, unsigned optLevel,
                        std::string &objectBytes);
 
 } // namespace sparq
