@@ -11,9 +11,10 @@
 # dialects, passes and pipelines) or single dialect libraries; MLIR 22 is found as a dependency.
 include(CMakePackageConfigHelpers)
 
+get_property(SPARQ_SCHEME_LIBRARIES GLOBAL PROPERTY SPARQ_SCHEME_LIBRARIES)
 set(SPARQ_EXPORTED_LIBRARIES
-  SparqCompression SparqDialectCommon SparqONNXDialect SparqQuantDialect SparqNMDialect
-  SparqShiftAddDialect
+  SparqCompression SparqDialectCommon SparqONNXDialect SparqWeightDialect
+  ${SPARQ_SCHEME_LIBRARIES}
   SparqPasses SparqRegistration SparqImportONNX SparqTargetCPU SparqArtifact SparqCompiler)
 
 foreach(lib ${SPARQ_EXPORTED_LIBRARIES})

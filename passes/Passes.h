@@ -2,6 +2,8 @@
 #ifndef SPARQ_PASSES_PASSES_H
 #define SPARQ_PASSES_PASSES_H
 
+#include "sparq/Compression/Options.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
@@ -26,10 +28,15 @@ using DequantizedWeightSink =
 /// Called before each layer is compressed: (layers done, total layers, layer name).
 using CompressionProgress = std::function<void(size_t, size_t, llvm::StringRef)>;
 
-/// sparq-compress-weights with a sink for the dequantized weights and a progress callback.
-std::unique_ptr<mlir::Pass> createCompressWeightsPass(const CompressWeightsPassOptions &options,
-                                                      DequantizedWeightSink sink,
-                                                      CompressionProgress progress = {});
+/// Receives the report record of each compressed layer.
+using LayerReportSink = std::function<void(const LayerReport &)>;
+
+/// sparq-compress-weights with `options` (instead of its textual pass options), a sink for the
+/// dequantized weights, a progress callback and a report sink.
+std::unique_ptr<mlir::Pass> createCompressWeightsPass(const CompressionOptions &options,
+                                                      DequantizedWeightSink sink = {},
+                                                      CompressionProgress progress = {},
+                                                      LayerReportSink report = {});
 
 /// Options of the named pipelines (`sparq-contract-pipeline`, `sparq-cpu-codegen-pipeline`).
 struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {

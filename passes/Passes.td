@@ -39,15 +39,19 @@ def ConvertONNXToLinalgPass : Pass<"sparq-convert-onnx-to-linalg", "mlir::Module
 
 def ConvertCompressedToLinalgPass
     : Pass<"sparq-convert-compressed-to-linalg", "mlir::ModuleOp"> {
-  let summary = "Lower sparq_nm / sparq_quant / sparq_shiftadd ops to reference upstream IR";
+  let summary = "Lower compressed-weight ops to reference upstream IR";
   let description = [{
     The reference semantics of every compressed op, as plain linalg/tensor/arith IR on tensors:
-    packed weights are unpacked (bit extraction in `linalg.generic` bodies), dequantized, and fed
-    to a dense contraction or convolution. It is the correctness baseline every faster lowering
-    is checked against, and lets any compressed program run on the CPU.
+    `sparq_weight.linear` / `conv2d` / `decode` decode their format list (each format's
+    `buildDecode`), and the ops of every scheme dialect are lowered by the patterns the dialect
+    contributes (`WeightSchemeDialectInterface`): packed weights are unpacked (bit extraction in
+    `linalg.generic` bodies), dequantized, and fed to a dense contraction or convolution. It is
+    the correctness baseline every faster lowering is checked against, and lets any compressed
+    program run on the CPU.
 
     ```mlir
-    %y = sparq_quant.matmul %x, %p, %s {scheme = ...} : (...) -> tensor<8x32xf32>
+    %y = sparq_weight.linear %x [%p, %s] formats [#sparq_quant.scheme<...>]
+        : (...) -> tensor<8x32xf32>
     // becomes
     %codes = linalg.generic {...} ins() outs(...)   // code (r, k) from bytes of %p
     %w = linalg.generic {...}                       // (code - zero_point) * scale
@@ -65,24 +69,29 @@ def CompressWeightsPass : Pass<"sparq-compress-weights", "mlir::ModuleOp"> {
     Runs on imported (`sparq_onnx`) IR. For every `MatMul` / `Gemm` with a constant 2-D weight
     and every 2-D, group-1 `Conv` with a constant weight (selected by `only` / `skip` regular
     expressions over node and initializer names, and by per-layer settings of a `recipe`), it
-    computes the compressed weight at compile time and replaces the node with the consumer op of
-    the packed form:
+    resolves its settings into an ordered list of weight formats, compresses the weight at compile
+    time through the formats' host compressors and replaces the node with
+    `sparq_weight.linear` / `sparq_weight.conv2d` over the packed constants:
 
-    - `sparsity=N:M` only: `sparq_nm.matmul` / `sparq_nm.conv2d` (magnitude pruning);
-    - `wbits=B` only: `sparq_quant.matmul` / `sparq_quant.conv2d` (round to nearest, optional
-      clipping search, scales per `group` values along K, symmetric or asymmetric);
-    - both: pruning always comes first, then the kept values are quantized
-      (`sparq_nm.quantized_matmul`; groups count kept values);
-    - `shiftadd=Q`: `sparq_shiftadd.lut_matmul` (binary-coded fit by alternating refinement);
-    - `rearrange`: for MatMul/Gemm, permute the reduction channels by outlier score before
-      quantizing, keep the permutation only if it lowers the weight error, and fold it into the
-      producer of the activation (the rows of a MatMul/Gemm producer with a constant weight,
-      through single-input elementwise nodes) or else gather the activation.
+    - `scheme=LIST`: comma-separated formats of any registered scheme dialect, applied in order
+      (`2:4,w4g128` prunes to 2:4, then quantizes the kept values to 4 bits in groups of 128;
+      `mxfp4`; `2:4,nvfp4`; the forms are listed in docs/compression.md);
+    - the shorthands `sparsity=N:M`, `wbits=B` (`group`, `symmetric`) and `shiftadd=Q` (`pow2`)
+      spell such a list (pruning always first);
+    - `search-clip`: the quantizer searches each group's error-minimizing clipping ratio;
+    - `rearrange`: for MatMul/Gemm with an encoding (quantization, shift-add, ...), permute the
+      reduction channels by outlier score before compressing, keep the permutation only if it
+      lowers the weight error, and fold it into the producer of the activation (the rows of a
+      MatMul/Gemm producer with a constant weight, through single-input elementwise nodes) or
+      else gather the activation.
 
-    Every compressed op carries a `sparq.layer` dictionary with what the compression report
-    needs (errors, sizes, bits per weight). Only packed weights remain in the IR.
+    Each compressed layer's report record (errors, sizes, bits per weight, both orders of
+    pruning and quantization) goes to the report sink of `createCompressWeightsPass`. Only packed
+    weights remain in the IR.
   }];
   let options = [
+    Option<"scheme", "scheme", "std::string", "\"\"",
+           "ordered, comma-separated weight formats, e.g. 2:4,w4g128 or mxfp4">,
     Option<"sparsity", "sparsity", "std::string", "\"\"", "N:M structured sparsity, e.g. 2:4">,
     Option<"wbits", "wbits", "unsigned", "0", "weight bits 1-8 (0: no quantization)">,
     Option<"group", "group", "int64_t", "128",
@@ -100,15 +109,13 @@ def CompressWeightsPass : Pass<"sparq-compress-weights", "mlir::ModuleOp"> {
     Option<"recipe", "recipe", "std::string", "\"\"",
            "JSON file with per-layer settings (docs/compression.md)">
   ];
-  let dependentDialects = ["sparq::nm::SparqNMDialect", "sparq::quant::SparqQuantDialect",
-                           "sparq::shiftadd::SparqShiftAddDialect",
+  let dependentDialects = ["sparq::weight::SparqWeightDialect",
                            "mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
                            "mlir::tensor::TensorDialect"];
 }
 
 class SparqCompressionTechniquePass<string flag> : Pass<flag, "mlir::ModuleOp"> {
-  let dependentDialects = ["sparq::nm::SparqNMDialect", "sparq::quant::SparqQuantDialect",
-                           "sparq::shiftadd::SparqShiftAddDialect",
+  let dependentDialects = ["sparq::weight::SparqWeightDialect",
                            "mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
                            "mlir::tensor::TensorDialect"];
 }
@@ -117,8 +124,8 @@ def NMPrunePass : SparqCompressionTechniquePass<"sparq-nm-prune"> {
   let summary = "N:M magnitude pruning of MatMul/Gemm/Conv weights (packed sparq_nm consumers)";
   let description = [{
     `sparq-compress-weights` restricted to N:M sparsity: every selected weight is pruned by
-    magnitude along its reduction dimension and the node becomes `sparq_nm.matmul` /
-    `sparq_nm.conv2d` with packed values and indices. Techniques are applied to a layer once;
+    magnitude along its reduction dimension and the node becomes `sparq_weight.linear` /
+    `sparq_weight.conv2d` with packed values and indices. Techniques are applied to a layer once;
     to combine pruning with quantization (pruning first), use `sparq-compress-weights` with both
     `sparsity` and `wbits`.
   }];
@@ -136,7 +143,7 @@ def QuantQuantizePass : SparqCompressionTechniquePass<"sparq-quant-quantize"> {
     `sparq-compress-weights` restricted to uniform quantization: 1-8 bits, symmetric or
     asymmetric, per-tensor, per-channel or group-wise along K, optional clipping search and
     outlier channel rearrangement (`rearrange-channels`, folded into the activation's producer).
-    The node becomes `sparq_quant.matmul` / `sparq_quant.conv2d` with sub-byte packed codes.
+    The node becomes `sparq_weight.linear` / `sparq_weight.conv2d` with sub-byte packed codes.
   }];
   let options = [
     Option<"bits", "bits", "unsigned", "4", "bits per weight (1-8)">,
@@ -155,7 +162,7 @@ def ShiftAddFitPass : SparqCompressionTechniquePass<"sparq-shiftadd-fit"> {
   let description = [{
     `sparq-compress-weights` restricted to shift-add: each selected MatMul/Gemm weight is fitted
     with `q` binary planes and group-wise scales by alternating refinement (optionally
-    power-of-two scales) and the node becomes `sparq_shiftadd.lut_matmul`.
+    power-of-two scales) and the node becomes `sparq_weight.linear` over the sign planes.
   }];
   let options = [
     Option<"q", "q", "unsigned", "2", "binary planes (1-8)">,

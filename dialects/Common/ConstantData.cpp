@@ -100,4 +100,12 @@ TypedAttr makeI8Constant(RankedTensorType type, ArrayRef<int8_t> values, StringR
   return makeConstant(type, values, blobName, threshold);
 }
 
+TypedAttr makeConstantFromBytes(RankedTensorType type, ArrayRef<char> bytes, StringRef blobName,
+                                size_t threshold) {
+  if (bytes.size() < threshold)
+    return DenseElementsAttr::getFromRawBuffer(type, bytes);
+  AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, alignof(uint64_t));
+  return DenseResourceElementsAttr::get(type, blobName, std::move(blob));
+}
+
 } // namespace sparq

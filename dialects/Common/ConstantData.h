@@ -29,6 +29,11 @@ mlir::TypedAttr makeFloatConstant(mlir::RankedTensorType type, llvm::ArrayRef<fl
 mlir::TypedAttr makeI8Constant(mlir::RankedTensorType type, llvm::ArrayRef<int8_t> values,
                                llvm::StringRef blobName, size_t resourceThreshold = 1024);
 
+/// A constant of `type` whose elements are the raw little-endian `bytes` (as many as the type
+/// needs), dense or a dense_resource blob as above.
+mlir::TypedAttr makeConstantFromBytes(mlir::RankedTensorType type, llvm::ArrayRef<char> bytes,
+                                      llvm::StringRef blobName, size_t resourceThreshold = 1024);
+
 } // namespace sparq
 
 #endif // SPARQ_DIALECTS_COMMON_CONSTANTDATA_H

@@ -2,6 +2,7 @@
 #include "dialects/NM/NMDialect.h"
 
 #include "dialects/Common/ConstantData.h"
+#include "dialects/Common/ShapeCheck.h"
 #include "sparq/Formats/PackedFormats.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -28,6 +29,7 @@ void SparqNMDialect::initialize() {
 #define GET_OP_LIST
 #include "dialects/NM/NMOps.cpp.inc"
       >();
+  detail::addSchemeInterface(*this);
 }
 
 //===----------------------------------------------------------------------===//
@@ -188,90 +190,6 @@ OpFoldResult UnpackOp::fold(FoldAdaptor adaptor) {
   for (int64_t r = 0; r < rows; ++r)
     fmt::nmUnpackRow(&values[r * kept], &indices[r * ib], k, n, m, &out[r * k]);
   return sparq::makeFloatConstant(type, out, "sparq_nm_dense");
-}
-
-//===----------------------------------------------------------------------===//
-// Consumers
-//===----------------------------------------------------------------------===//
-
-LogicalResult MatmulOp::verify() {
-  auto in = getInput().getType();
-  if (failed(sparq::verifyMatmulInput(*this, in)))
-    return failure();
-  if (failed(verifyRank2(*this, "values", getValues().getType())))
-    return failure();
-  int64_t k = in.getDimSize(in.getRank() - 1);
-  int64_t n = getValues().getType().getDimSize(0);
-  if (failed(verifyPacked(*this, getPattern(), n, k, getValues().getType(),
-                          getIndices().getType())))
-    return failure();
-  return sparq::verifyMatmulResult(*this, in, n, getResult().getType());
-}
-
-LogicalResult Conv2DOp::verify() {
-  return sparq::verifyConv2DConsumer(
-      *this, getInput().getType(), "values", getValues().getType(), getKernel(), getStrides(),
-      getDilations(), getPads(), getBias(), getResult().getType(), [&](int64_t f, int64_t k) {
-        return verifyPacked(*this, getPattern(), f, k, getValues().getType(),
-                            getIndices().getType());
-      });
-}
-
-namespace {
-/// Codes, indices, scales and zero points of an N:M weight with `n` rows and reduction size `k`
-/// whose kept values are quantized.
-LogicalResult verifyQuantizedNM(Operation *op, PatternAttr pattern,
-                                sparq::quant::SchemeAttr scheme, int64_t n, int64_t k,
-                                Value codes, Value indices, Value scales, Value zeroPoints) {
-  int64_t kept = pattern.keptPerRow(k);
-  int64_t codeBytes = ShapedType::isDynamic(kept)
-                          ? kept
-                          : (int64_t)fmt::packedRowBytes(kept, scheme.getBits());
-  if (failed(sparq::verifyShape(op, "codes", codes.getType(), {n, codeBytes},
-                                std::to_string(scheme.getBits()) + "-bit codes of the " +
-                                    sparq::formatShape({kept}) + " kept values per row")))
-    return failure();
-  if (failed(sparq::verifyShape(op, "indices", indices.getType(), {n, pattern.indexRowBytes(k)},
-                                "N:M positions of a row with K = " + sparq::formatShape({k}))))
-    return failure();
-  // Quantization groups run along the kept values.
-  SmallVector<int64_t, 2> params = scheme.paramShape(n, kept);
-  if (failed(sparq::verifyShape(op, "scales", scales.getType(), params,
-                                "quantization parameters of the kept values (groups along the "
-                                "kept dimension)")))
-    return failure();
-  if (scheme.getSymmetric() != !zeroPoints)
-    return op->emitOpError(scheme.getSymmetric() ? "symmetric quantization takes no zero points"
-                                                 : "asymmetric quantization needs zero points");
-  if (zeroPoints &&
-      failed(sparq::verifyShape(op, "zero_points", zeroPoints.getType(), params,
-                                "same shape as scales")))
-    return failure();
-  return success();
-}
-} // namespace
-
-LogicalResult QuantizedMatmulOp::verify() {
-  auto in = getInput().getType();
-  if (failed(sparq::verifyMatmulInput(*this, in)))
-    return failure();
-  if (failed(verifyRank2(*this, "codes", getCodes().getType())))
-    return failure();
-  int64_t k = in.getDimSize(in.getRank() - 1);
-  int64_t n = getCodes().getType().getDimSize(0);
-  if (failed(verifyQuantizedNM(*this, getPattern(), getScheme(), n, k, getCodes(), getIndices(),
-                               getScales(), getZeroPoints())))
-    return failure();
-  return sparq::verifyMatmulResult(*this, in, n, getResult().getType());
-}
-
-LogicalResult QuantizedConv2DOp::verify() {
-  return sparq::verifyConv2DConsumer(
-      *this, getInput().getType(), "codes", getCodes().getType(), getKernel(), getStrides(),
-      getDilations(), getPads(), getBias(), getResult().getType(), [&](int64_t f, int64_t k) {
-        return verifyQuantizedNM(*this, getPattern(), getScheme(), f, k, getCodes(),
-                                 getIndices(), getScales(), getZeroPoints());
-      });
 }
 
 Operation *SparqNMDialect::materializeConstant(OpBuilder &builder, Attribute value, Type type,

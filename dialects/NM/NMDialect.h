@@ -2,7 +2,7 @@
 #ifndef SPARQ_DIALECTS_NM_NMDIALECT_H
 #define SPARQ_DIALECTS_NM_NMDIALECT_H
 
-#include "dialects/Quant/QuantDialect.h"
+#include "dialects/Weight/WeightFormat.h"
 
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -18,5 +18,10 @@
 
 #define GET_OP_CLASSES
 #include "dialects/NM/NMOps.h.inc"
+
+namespace sparq::nm::detail {
+/// Adds the WeightSchemeDialectInterface (NMFormat.cpp).
+void addSchemeInterface(SparqNMDialect &dialect);
+} // namespace sparq::nm::detail
 
 #endif // SPARQ_DIALECTS_NM_NMDIALECT_H

@@ -3,7 +3,6 @@
 #define SPARQ_NM_OPS_TD
 
 include "dialects/NM/NMAttrs.td"
-include "dialects/Quant/QuantAttrs.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
@@ -65,120 +64,6 @@ def SparqNM_UnpackOp : SparqNM_Op<"unpack", [Pure]> {
   }];
   let hasVerifier = 1;
   let hasFolder = 1;
-}
-
-def SparqNM_MatmulOp : SparqNM_Op<"matmul", [Pure]> {
-  let summary = "matmul with an N:M-sparse packed weight";
-  let description = [{
-    `result[m, n] = sum_k input[m, k] * W[n, k]` where `W = unpack(values, indices)` is the
-    `[N, K]` packed weight (rows are output features). Operands may have leading batch dimensions
-    on `input` only: `input : [..., M, K]`, `result : [..., M, N]`.
-
-    ```mlir
-    %y = sparq_nm.matmul %x, %v, %i {pattern = #sparq_nm.pattern<2:4>}
-        : (tensor<8x128xf32>, tensor<64x64xf32>, tensor<64x16xi8>) -> tensor<8x64xf32>
-    ```
-  }];
-  let arguments = (ins RankedTensorOf<[AnyFloat]>:$input, RankedTensorOf<[AnyFloat]>:$values,
-                       RankedTensorOf<[I8]>:$indices, SparqNM_PatternAttr:$pattern);
-  let results = (outs RankedTensorOf<[AnyFloat]>:$result);
-  let assemblyFormat = [{
-    $input `,` $values `,` $indices attr-dict `:` functional-type(operands, results)
-  }];
-  let hasVerifier = 1;
-}
-
-def SparqNM_Conv2DOp : SparqNM_Op<"conv2d", [Pure]> {
-  let summary = "2-D convolution (NCHW) with an N:M-sparse packed weight";
-  let description = [{
-    A 2-D convolution of an NCHW `input` with the weight `W = unpack(values, indices)` of shape
-    `[F, C*KH*KW]`, the ONNX `[F, C, KH, KW]` weight flattened in (c, kh, kw) order; N:M groups
-    run along that flattened reduction dimension. `kernel` = [KH, KW], `strides`, `dilations` and
-    `pads` = [top, left, bottom, right] follow ONNX Conv (group = 1). An optional `bias` of shape
-    `[F]` is added.
-
-    ```mlir
-    %y = sparq_nm.conv2d %x, %v, %i, %b {pattern = #sparq_nm.pattern<2:4>,
-           kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>,
-           pads = array<i64: 1, 1, 1, 1>}
-        : (tensor<1x16x8x8xf32>, tensor<32x72xf32>, tensor<32x18xi8>, tensor<32xf32>)
-        -> tensor<1x32x8x8xf32>
-    ```
-  }];
-  let arguments = (ins RankedTensorOf<[AnyFloat]>:$input, RankedTensorOf<[AnyFloat]>:$values,
-                       RankedTensorOf<[I8]>:$indices,
-                       Optional<RankedTensorOf<[AnyFloat]>>:$bias,
-                       SparqNM_PatternAttr:$pattern, DenseI64ArrayAttr:$kernel,
-                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$dilations,
-                       DenseI64ArrayAttr:$pads);
-  let results = (outs RankedTensorOf<[AnyFloat]>:$result);
-  let assemblyFormat = [{
-    $input `,` $values `,` $indices (`,` $bias^)? attr-dict `:` functional-type(operands, results)
-  }];
-  let hasVerifier = 1;
-}
-
-def SparqNM_QuantizedMatmulOp : SparqNM_Op<"quantized_matmul", [Pure]> {
-  let summary = "matmul with an N:M-sparse weight whose kept values are quantized";
-  let description = [{
-    Composition of sparsity and quantization, in this order: the weight was pruned to N:M first,
-    then only its kept values were quantized. `codes` holds the kept values of each row as
-    sub-byte codes (`[N, packedRowBytes(keptPerRow(K), bits)]`), quantized group-wise along the
-    kept dimension with `scales`/`zero_points` of shape `[N, ceil(keptPerRow(K) / group)]`;
-    `indices` is the N:M metadata as for `sparq_nm.matmul`. `result = input x W^T` with
-    `W = unpack(dequantize(codes), indices)`.
-
-    ```mlir
-    %y = sparq_nm.quantized_matmul %x, %codes, %idx, %scales
-        {pattern = #sparq_nm.pattern<2:4>,
-         scheme = #sparq_quant.scheme<bits = 4, signed, symmetric, group = 32>}
-        : (tensor<8x128xf32>, tensor<64x32xi8>, tensor<64x16xi8>, tensor<64x2xf32>)
-        -> tensor<8x64xf32>
-    ```
-  }];
-  let arguments = (ins RankedTensorOf<[AnyFloat]>:$input, RankedTensorOf<[I8]>:$codes,
-                       RankedTensorOf<[I8]>:$indices, RankedTensorOf<[AnyFloat]>:$scales,
-                       Optional<RankedTensorOf<[AnyInteger]>>:$zero_points,
-                       SparqNM_PatternAttr:$pattern, SparqQuant_SchemeAttr:$scheme);
-  let results = (outs RankedTensorOf<[AnyFloat]>:$result);
-  let assemblyFormat = [{
-    $input `,` $codes `,` $indices `,` $scales (`,` $zero_points^)? attr-dict `:`
-    functional-type(operands, results)
-  }];
-  let hasVerifier = 1;
-}
-
-def SparqNM_QuantizedConv2DOp : SparqNM_Op<"quantized_conv2d", [Pure, AttrSizedOperandSegments]> {
-  let summary = "2-D convolution (NCHW) with an N:M-sparse weight whose kept values are quantized";
-  let description = [{
-    The convolution counterpart of `sparq_nm.quantized_matmul`: the canonical `[F, C*KH*KW]`
-    weight was pruned to N:M along its flattened reduction dimension, then its kept values were
-    quantized (groups along the kept dimension). `kernel`, `strides`, `dilations` and `pads`
-    follow ONNX Conv (group = 1); `bias` of shape `[F]` is optional.
-
-    ```mlir
-    %y = sparq_nm.quantized_conv2d %x, %codes, %idx, %scales bias %b
-        {pattern = #sparq_nm.pattern<2:4>,
-         scheme = #sparq_quant.scheme<bits = 4, signed, symmetric, per_channel>,
-         kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>,
-         pads = array<i64: 1, 1, 1, 1>}
-        : (tensor<1x16x8x8xf32>, tensor<32x36xi8>, tensor<32x18xi8>, tensor<32x1xf32>,
-           tensor<32xf32>) -> tensor<1x32x8x8xf32>
-    ```
-  }];
-  let arguments = (ins RankedTensorOf<[AnyFloat]>:$input, RankedTensorOf<[I8]>:$codes,
-                       RankedTensorOf<[I8]>:$indices, RankedTensorOf<[AnyFloat]>:$scales,
-                       Optional<RankedTensorOf<[AnyInteger]>>:$zero_points,
-                       Optional<RankedTensorOf<[AnyFloat]>>:$bias,
-                       SparqNM_PatternAttr:$pattern, SparqQuant_SchemeAttr:$scheme,
-                       DenseI64ArrayAttr:$kernel, DenseI64ArrayAttr:$strides,
-                       DenseI64ArrayAttr:$dilations, DenseI64ArrayAttr:$pads);
-  let results = (outs RankedTensorOf<[AnyFloat]>:$result);
-  let assemblyFormat = [{
-    $input `,` $codes `,` $indices `,` $scales (`zero_points` $zero_points^)? (`bias` $bias^)?
-    attr-dict `:` functional-type(operands, results)
-  }];
-  let hasVerifier = 1;
 }
 
 #endif // SPARQ_NM_OPS_TD

@@ -3,9 +3,11 @@
 #define SPARQ_QUANT_ATTRS_TD
 
 include "dialects/Quant/QuantDialect.td"
+include "dialects/Weight/WeightFormatInterface.td"
 include "mlir/IR/AttrTypeBase.td"
 
-def SparqQuant_SchemeAttr : AttrDef<SparqQuant_Dialect, "Scheme"> {
+def SparqQuant_SchemeAttr : AttrDef<SparqQuant_Dialect, "Scheme",
+    [DeclareAttrInterfaceMethods<SparqWeight_WeightFormatAttrInterface>]> {
   let mnemonic = "scheme";
   let summary = "a weight quantization scheme";
   let description = [{
@@ -16,6 +18,10 @@ def SparqQuant_SchemeAttr : AttrDef<SparqQuant_Dialect, "Scheme"> {
     #sparq_quant.scheme<bits = 4, signed, symmetric, group = 128>
     #sparq_quant.scheme<bits = 3, unsigned, asymmetric, per_channel>
     ```
+
+    As a weight format (`WeightFormatAttrInterface`) it is an encoding: it stores codes
+    `[rows, ceil(K*bits/8)] x i8`, scales (`paramShape`) and, when asymmetric, zero points.
+    `--scheme` spells it `wB[gG|pc|pt][a]` (e.g. `w4g128`, `w3pca`).
   }];
   let parameters = (ins "unsigned":$bits, "bool":$isSigned, "bool":$symmetric,
                         "int64_t":$group);

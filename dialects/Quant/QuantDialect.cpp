@@ -2,6 +2,7 @@
 #include "dialects/Quant/QuantDialect.h"
 
 #include "dialects/Common/ConstantData.h"
+#include "dialects/Common/ShapeCheck.h"
 #include "sparq/Formats/PackedFormats.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -30,48 +31,7 @@ void SparqQuantDialect::initialize() {
 #define GET_OP_LIST
 #include "dialects/Quant/QuantOps.cpp.inc"
       >();
-}
-
-//===----------------------------------------------------------------------===//
-// Shared verifier helpers
-//===----------------------------------------------------------------------===//
-
-std::string sparq::formatShape(ArrayRef<int64_t> shape) {
-  std::string s;
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (i)
-      s += "x";
-    s += ShapedType::isDynamic(shape[i]) ? "?" : std::to_string(shape[i]);
-  }
-  return shape.empty() ? "scalar" : s;
-}
-
-LogicalResult sparq::verifyShape(Operation *op, StringRef what, Type type,
-                                 ArrayRef<int64_t> expected, const Twine &why) {
-  auto shaped = cast<ShapedType>(type);
-  bool ok = shaped.getRank() == (int64_t)expected.size();
-  for (size_t i = 0; ok && i < expected.size(); ++i)
-    ok = ShapedType::isDynamic(expected[i]) || shaped.isDynamicDim(i) ||
-         shaped.getDimSize(i) == expected[i];
-  if (ok)
-    return success();
-  return op->emitOpError() << what << " must have shape " << formatShape(expected) << " (" << why
-                           << "), got " << formatShape(shaped.getShape());
-}
-
-LogicalResult sparq::verifyMatmulInput(Operation *op, RankedTensorType input) {
-  if (input.getRank() < 2)
-    return op->emitOpError("input must have rank >= 2 ([..., M, K]), got rank ")
-           << input.getRank();
-  return success();
-}
-
-LogicalResult sparq::verifyMatmulResult(Operation *op, RankedTensorType input, int64_t n,
-                                        Type result) {
-  SmallVector<int64_t> expected(input.getShape());
-  expected.back() = n;
-  return verifyShape(op, "result", result, expected,
-                     "input shape with K replaced by the N rows of the weight");
+  detail::addSchemeInterface(*this);
 }
 
 //===----------------------------------------------------------------------===//
@@ -369,90 +329,6 @@ OpFoldResult UnpackOp::fold(FoldAdaptor adaptor) {
                                            scheme.getIsSigned());
   }
   return sparq::makeI8Constant(type, out, "sparq_quant_codes");
-}
-
-//===----------------------------------------------------------------------===//
-// MatmulOp / Conv2DOp
-//===----------------------------------------------------------------------===//
-
-LogicalResult MatmulOp::verify() {
-  auto in = getInput().getType();
-  if (failed(sparq::verifyMatmulInput(*this, in)))
-    return failure();
-  if (failed(verifyRank2(*this, "packed", getPacked().getType())))
-    return failure();
-  int64_t k = in.getDimSize(in.getRank() - 1);
-  int64_t n = getPacked().getType().getDimSize(0);
-  unsigned bits = getScheme().getBits();
-  if (failed(sparq::verifyShape(*this, "packed", getPacked().getType(), {n, packedBytes(k, bits)},
-                                "ceil(K * " + std::to_string(bits) + " / 8) bytes per row for K = " +
-                                    sparq::formatShape({k}))))
-    return failure();
-  if (failed(verifyParams(*this, getScheme(), n, k, getScales(), getZeroPoints())))
-    return failure();
-  return sparq::verifyMatmulResult(*this, in, n, getResult().getType());
-}
-
-static FailureOr<SmallVector<int64_t>> verifyConv2DShapes(Operation *op, RankedTensorType input,
-                                                  int64_t filters, ArrayRef<int64_t> kernel,
-                                                  ArrayRef<int64_t> strides,
-                                                  ArrayRef<int64_t> dilations,
-                                                  ArrayRef<int64_t> pads) {
-  if (input.getRank() != 4)
-    return op->emitOpError("input must be NCHW (rank 4), got rank ") << input.getRank();
-  if (kernel.size() != 2 || strides.size() != 2 || dilations.size() != 2 || pads.size() != 4)
-    return op->emitOpError("kernel, strides and dilations need 2 values and pads 4 "
-                           "([top, left, bottom, right])");
-  for (int i = 0; i < 2; ++i)
-    if (kernel[i] < 1 || strides[i] < 1 || dilations[i] < 1)
-      return op->emitOpError("kernel, strides and dilations must be positive");
-  SmallVector<int64_t> out = {input.getDimSize(0), filters, 0, 0};
-  for (int i = 0; i < 2; ++i) {
-    int64_t size = input.getDimSize(2 + i);
-    out[2 + i] = ShapedType::isDynamic(size)
-                     ? ShapedType::kDynamic
-                     : (size + pads[i] + pads[i + 2] - dilations[i] * (kernel[i] - 1) - 1) /
-                               strides[i] +
-                           1;
-  }
-  return out;
-}
-
-LogicalResult sparq::verifyConv2DConsumer(
-    Operation *op, RankedTensorType input, StringRef weightName, Type weight,
-    ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations,
-    ArrayRef<int64_t> pads, Value bias, Type result,
-    function_ref<LogicalResult(int64_t, int64_t)> checkWeight) {
-  auto wt = cast<ShapedType>(weight);
-  if (wt.getRank() != 2)
-    return op->emitOpError() << weightName << " must be a 2-D [rows, K] weight, got rank "
-                             << wt.getRank();
-  int64_t f = wt.getDimSize(0);
-  auto outShape = verifyConv2DShapes(op, input, f, kernel, strides, dilations, pads);
-  if (failed(outShape))
-    return failure();
-  int64_t c = input.getDimSize(1);
-  int64_t k = ShapedType::isDynamic(c) ? c : c * kernel[0] * kernel[1];
-  if (failed(checkWeight(f, k)))
-    return failure();
-  if (bias && failed(verifyShape(op, "bias", bias.getType(), {f}, "one per filter")))
-    return failure();
-  return verifyShape(op, "result", result, *outShape, "the convolution's NCHW output");
-}
-
-LogicalResult Conv2DOp::verify() {
-  return sparq::verifyConv2DConsumer(
-      *this, getInput().getType(), "packed", getPacked().getType(), getKernel(), getStrides(),
-      getDilations(), getPads(), getBias(), getResult().getType(), [&](int64_t f, int64_t k) {
-        unsigned bits = getScheme().getBits();
-        if (failed(sparq::verifyShape(*this, "packed", getPacked().getType(),
-                                      {f, packedBytes(k, bits)},
-                                      "ceil(K * " + std::to_string(bits) +
-                                          " / 8) bytes per filter for K = C*KH*KW = " +
-                                          sparq::formatShape({k}))))
-          return failure();
-        return verifyParams(*this, getScheme(), f, k, getScales(), getZeroPoints());
-      });
 }
 
 Operation *SparqQuantDialect::materializeConstant(OpBuilder &builder, Attribute value, Type type,

@@ -3,9 +3,11 @@
 #define SPARQ_SHIFTADD_ATTRS_TD
 
 include "dialects/ShiftAdd/ShiftAddDialect.td"
+include "dialects/Weight/WeightFormatInterface.td"
 include "mlir/IR/AttrTypeBase.td"
 
-def SparqShiftAdd_BCQAttr : AttrDef<SparqShiftAdd_Dialect, "BCQ"> {
+def SparqShiftAdd_BCQAttr : AttrDef<SparqShiftAdd_Dialect, "BCQ",
+    [DeclareAttrInterfaceMethods<SparqWeight_WeightFormatAttrInterface>]> {
   let mnemonic = "bcq";
   let summary = "a binary-coded quantization configuration";
   let description = [{
@@ -15,6 +17,10 @@ def SparqShiftAdd_BCQAttr : AttrDef<SparqShiftAdd_Dialect, "BCQ"> {
     ```mlir
     #sparq_shiftadd.bcq<q = 3, group = 128, pow2 = false>
     ```
+
+    As a weight format (`WeightFormatAttrInterface`) it is an encoding: it stores the sign
+    planes `[q, rows, ceil(K/8)] x i8` and scales `[q, rows, ceil(K/group)] x f32`.
+    `--scheme` spells it `saQ[gG][p2]` (e.g. `sa3g128`, `sa2p2`).
   }];
   let parameters = (ins "unsigned":$q, "int64_t":$group, "bool":$pow2);
   let assemblyFormat = "`<` struct(params) `>`";

@@ -2,7 +2,7 @@
 #include "dialects/ShiftAdd/ShiftAddDialect.h"
 
 #include "dialects/Common/ConstantData.h"
-#include "dialects/Quant/QuantDialect.h"
+#include "dialects/Common/ShapeCheck.h"
 #include "sparq/Formats/PackedFormats.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -32,6 +32,7 @@ void SparqShiftAddDialect::initialize() {
 #define GET_OP_LIST
 #include "dialects/ShiftAdd/ShiftAddOps.cpp.inc"
       >();
+  detail::addSchemeInterface(*this);
 }
 
 LogicalResult BCQAttr::verify(function_ref<InFlightDiagnostic()> emitError, unsigned q,
@@ -147,21 +148,6 @@ OpFoldResult DequantizeOp::fold(FoldAdaptor adaptor) {
                                 fmt::bcqSignAt(row.data(), c));
     }
   return sparq::makeFloatConstant(type, w, "sparq_shiftadd_dequantized");
-}
-
-LogicalResult LutMatmulOp::verify() {
-  auto in = getInput().getType();
-  if (failed(sparq::verifyMatmulInput(*this, in)))
-    return failure();
-  auto codes = getCodes().getType();
-  if (codes.getRank() != 3)
-    return emitOpError("codes must be [q, N, ceil(K/8)], got rank ") << codes.getRank();
-  int64_t k = in.getDimSize(in.getRank() - 1), n = codes.getDimSize(1);
-  if (failed(verifyCodesAndScales(*this, getConfig(), n, k, codes, getScales().getType())))
-    return failure();
-  if (failed(verifyPow2(*this, getConfig(), getScales())))
-    return failure();
-  return sparq::verifyMatmulResult(*this, in, n, getResult().getType());
 }
 
 Operation *SparqShiftAddDialect::materializeConstant(OpBuilder &builder, Attribute value, Type type,

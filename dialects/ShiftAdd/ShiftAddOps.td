@@ -42,26 +42,4 @@ def SparqShiftAdd_DequantizeOp : SparqShiftAdd_Op<"dequantize", [Pure]> {
   let hasFolder = 1;
 }
 
-def SparqShiftAdd_LutMatmulOp : SparqShiftAdd_Op<"lut_matmul", [Pure]> {
-  let summary = "lookup-table matmul with binary-coded weights";
-  let description = [{
-    `result[..., m, n] = sum_k input[..., m, k] * W[n, k]` with
-    `W = dequantize(codes, scales)`, computed by lookup tables: for each chunk of 8 activations
-    the 256 signed partial sums are tabulated once and each weight row adds
-    `scale * table[code byte]` per plane and chunk.
-
-    ```mlir
-    %y = sparq_shiftadd.lut_matmul %x, %c, %s {config = #sparq_shiftadd.bcq<q = 2, group = 64, pow2 = false>}
-        : (tensor<1x128xf32>, tensor<2x32x16xi8>, tensor<2x32x2xf32>) -> tensor<1x32xf32>
-    ```
-  }];
-  let arguments = (ins RankedTensorOf<[AnyFloat]>:$input, RankedTensorOf<[I8]>:$codes,
-                       RankedTensorOf<[AnyFloat]>:$scales, SparqShiftAdd_BCQAttr:$config);
-  let results = (outs RankedTensorOf<[AnyFloat]>:$result);
-  let assemblyFormat = [{
-    $input `,` $codes `,` $scales attr-dict `:` functional-type(operands, results)
-  }];
-  let hasVerifier = 1;
-}
-
 #endif // SPARQ_SHIFTADD_OPS_TD

@@ -60,19 +60,6 @@ LogicalResult writeBytes(StringRef path, StringRef bytes, Location loc) {
 
 /// Runs sparq-compress-weights, fills the report and writes --export-dequantized.
 LogicalResult compress(const CompileOptions &options, ModuleOp module) {
-  const CompressionOptions &c = options.compression;
-  CompressWeightsPassOptions po;
-  po.sparsity = c.sparsity;
-  po.wbits = c.wbits;
-  po.group = c.group;
-  po.symmetric = c.symmetric;
-  po.shiftadd = c.shiftadd;
-  po.pow2 = c.pow2;
-  po.rearrange = c.rearrange;
-  po.searchClip = c.searchClip;
-  po.only = c.only;
-  po.skip = c.skip;
-  po.recipe = c.recipe;
   std::map<std::string, std::vector<float>> dequantized;
   DequantizedWeightSink sink;
   if (!options.exportDequantizedPath.empty())
@@ -80,45 +67,12 @@ LogicalResult compress(const CompileOptions &options, ModuleOp module) {
       dequantized[name.str()] = std::vector<float>(values.begin(), values.end());
     };
   PassManager pm(module.getContext());
-  pm.addPass(createCompressWeightsPass(po, sink, options.progress));
+  LayerReportSink report;
+  if (options.report)
+    report = [&](const LayerReport &r) { options.report->push_back(r); };
+  pm.addPass(createCompressWeightsPass(options.compression, sink, options.progress, report));
   if (failed(pm.run(module)))
     return failure();
-  if (options.report) {
-    module.walk([&](Operation *op) {
-      auto d = op->getAttrOfType<DictionaryAttr>("sparq.layer");
-      if (!d)
-        return;
-      LayerReport r;
-      auto str = [&](StringRef k) {
-        auto a = d.getAs<StringAttr>(k);
-        return a ? a.getValue().str() : std::string();
-      };
-      auto num = [&](StringRef k, double dflt) {
-        auto a = d.getAs<FloatAttr>(k);
-        return a ? a.getValueAsDouble() : dflt;
-      };
-      auto i64 = [&](StringRef k) {
-        auto a = d.getAs<IntegerAttr>(k);
-        return a ? a.getInt() : 0;
-      };
-      r.name = str("name");
-      r.weight = str("weight");
-      r.op = str("op");
-      r.scheme = str("scheme");
-      r.permutation = str("permutation");
-      r.rows = i64("rows");
-      r.k = i64("k");
-      r.bytesBefore = num("bytes_before", 0);
-      r.bytesAfter = num("bytes_after", 0);
-      r.bitsPerWeight = num("bits_per_weight", 0);
-      r.weightError = num("weight_error", 0);
-      r.errorWithoutPermutation = num("error_without_permutation", 0);
-      r.permuted = d.getAs<BoolAttr>("permuted") && d.getAs<BoolAttr>("permuted").getValue();
-      r.errorPruneThenQuantize = num("error_prune_then_quantize", -1);
-      r.errorQuantizeThenPrune = num("error_quantize_then_prune", -1);
-      options.report->push_back(r);
-    });
-  }
   if (!options.exportDequantizedPath.empty()) {
     if (StringRef(options.inputPath).ends_with(".mlir"))
       return emitError(module.getLoc()) << "--export-dequantized needs an ONNX input model";
@@ -158,8 +112,8 @@ LogicalResult compileModel(const CompileOptions &options, MLIRContext &context) 
     if (failed(compress(options, *module)))
       return failure();
   } else if (!options.exportDequantizedPath.empty()) {
-    return emitError(loc) << "--export-dequantized needs compression settings (--sparsity, "
-                             "--wbits, --shiftadd or --recipe)";
+    return emitError(loc) << "--export-dequantized needs compression settings (--scheme, "
+                             "--sparsity, --wbits, --shiftadd or --recipe)";
   }
   if (options.emit == EmitKind::Compressed)
     return writeText(options, *module, loc);

@@ -1,10 +1,9 @@
 //===- lib/Registration/InitAll.cpp - registration of everything sparq uses ---===//
 #include "sparq/InitAll.h"
 
-#include "dialects/NM/NMDialect.h"
+#include "SchemeDialects.h" // generated: every scheme dialect (cmake/SparqScheme.cmake)
 #include "dialects/ONNX/SparqONNXDialect.h"
-#include "dialects/Quant/QuantDialect.h"
-#include "dialects/ShiftAdd/ShiftAddDialect.h"
+#include "dialects/Weight/WeightDialect.h"
 #include "passes/Passes.h"
 
 #include "mlir/InitAllDialects.h"
@@ -13,8 +12,8 @@
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 
 void sparq::registerSparqDialects(mlir::DialectRegistry &registry) {
-  registry.insert<sparq::onnx::SparqONNXDialect, sparq::nm::SparqNMDialect,
-                  sparq::quant::SparqQuantDialect, sparq::shiftadd::SparqShiftAddDialect>();
+  registry.insert<sparq::onnx::SparqONNXDialect, sparq::weight::SparqWeightDialect,
+                  SPARQ_SCHEME_DIALECT_LIST>();
 }
 
 void sparq::registerAllDialects(mlir::DialectRegistry &registry) {

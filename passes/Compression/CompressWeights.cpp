@@ -1,30 +1,30 @@
 //===- passes/Compression/CompressWeights.cpp - weight compression ----------===//
 //
-// sparq-compress-weights: per layer, compute the compressed weight with lib/Compression (prune
-// first, optional channel rearrangement, then quantize or shift-add), pack it with the
-// packed-format header, and replace the ONNX node by the consumer op of the packed form.
+// sparq-compress-weights: resolves each layer's settings (flags, recipe) into an ordered list of
+// weight formats, compresses the weight on the host through the formats' compressors
+// (WeightFormatAttrInterface: prune first, then quantize or binary-code the kept values), with
+// optional outlier channel rearrangement, and replaces the ONNX node by sparq_weight.linear /
+// sparq_weight.conv2d over the packed constants. Scheme-independent: the formats come from the
+// scheme dialects.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
 
 #include "dialects/Common/ConstantData.h"
-#include "dialects/NM/NMDialect.h"
 #include "dialects/ONNX/SparqONNXDialect.h"
-#include "dialects/Quant/QuantDialect.h"
-#include "dialects/ShiftAdd/ShiftAddDialect.h"
+#include "dialects/Weight/WeightDialect.h"
 #include "lib/Compression/Compression.h"
-#include "sparq/Formats/PackedFormats.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
-#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Regex.h"
 
-#include <numeric>
+#include <map>
 
 namespace sparq {
 #define GEN_PASS_DEF_COMPRESSWEIGHTSPASS
@@ -33,87 +33,119 @@ namespace sparq {
 
 using namespace mlir;
 namespace cmp = sparq::compression;
-namespace fmt = sparq::formats;
+namespace weight = sparq::weight;
+using sparq::CompressionSettings;
 
 namespace {
 
-/// Settings for one layer.
-struct LayerConfig {
-  unsigned n = 0, m = 0; // N:M (n == 0: dense)
-  unsigned wbits = 0;
-  int64_t group = 128;
-  bool symmetric = true;
-  unsigned shiftadd = 0;
-  bool pow2 = false;
-  bool searchClip = false;
+/// The `--scheme` list the shorthand settings spell ("" when they compress nothing), or why
+/// they are inconsistent.
+llvm::Expected<std::string> shorthandScheme(const CompressionSettings &c) {
+  auto fail = [](const std::string &msg) { return llvm::createStringError(msg); };
+  unsigned n = 0, m = 0;
+  if (!c.sparsity.empty()) {
+    auto [ns, ms] = StringRef(c.sparsity).split(':');
+    if (ns.getAsInteger(10, n) || ms.getAsInteger(10, m) || n < 1 || n >= m || m > 16)
+      return fail("sparsity '" + c.sparsity + "' is not N:M with 1 <= N < M <= 16");
+  }
+  if (c.wbits > 8)
+    return fail("wbits must be in [1, 8], got " + std::to_string(c.wbits));
+  if (c.wbits && c.symmetric && c.wbits < 2)
+    return fail("symmetric quantization needs at least 2 bits (use --shiftadd 1 for binary "
+                "weights)");
+  if (c.shiftadd > 8)
+    return fail("shiftadd must be in [1, 8], got " + std::to_string(c.shiftadd));
+  if (c.shiftadd && c.wbits)
+    return fail("shift-add and uniform quantization are alternatives: give --wbits or "
+                "--shiftadd");
+  if (c.shiftadd && n)
+    return fail("shift-add cannot be combined with N:M sparsity");
+  if (c.group < -1)
+    return fail("group must be positive, 0 (per channel) or -1 (per tensor)");
+  if (c.shiftadd && c.group <= 0)
+    return fail("shift-add needs a positive group size");
+  std::vector<std::string> tokens;
+  if (n)
+    tokens.push_back(c.sparsity);
+  if (c.wbits)
+    tokens.push_back("w" + std::to_string(c.wbits) +
+                     (c.group > 0 ? "g" + std::to_string(c.group) : c.group == 0 ? "pc" : "pt") +
+                     (c.symmetric ? "" : "a"));
+  if (c.shiftadd)
+    tokens.push_back("sa" + std::to_string(c.shiftadd) + "g" + std::to_string(c.group) +
+                     (c.pow2 ? "p2" : ""));
+  return llvm::join(tokens, ",");
+}
+
+/// A layer's resolved settings.
+struct LayerSpec {
+  ArrayAttr formats; ///< null: the layer stays dense
   bool rearrange = false;
-  bool enabled() const { return n || wbits || shiftadd; }
+  weight::CompressOptions options;
 };
 
-LogicalResult parseSparsity(StringRef text, LayerConfig &c, std::string &err) {
-  if (text.empty())
-    return success();
-  auto [ns, ms] = text.split(':');
-  if (ns.getAsInteger(10, c.n) || ms.getAsInteger(10, c.m) || !fmt::nmValid(c.n, c.m)) {
-    err = "sparsity '" + text.str() + "' is not N:M with 1 <= N < M <= 16";
-    return failure();
+/// Resolves settings into a format list.
+FailureOr<LayerSpec> resolve(MLIRContext *ctx, const CompressionSettings &c, std::string &err) {
+  LayerSpec spec;
+  spec.rearrange = c.rearrange;
+  spec.options.searchClip = c.searchClip;
+  std::string list = c.scheme;
+  if (list.empty()) {
+    auto shorthand = shorthandScheme(c);
+    if (!shorthand) {
+      err = llvm::toString(shorthand.takeError());
+      return failure();
+    }
+    list = *shorthand;
   }
-  return success();
+  if (list.empty())
+    return spec;
+  spec.formats = weight::parseSchemeList(ctx, list, err);
+  if (!spec.formats)
+    return failure();
+  return spec;
 }
 
-LogicalResult validate(const LayerConfig &c, std::string &err) {
-  if (c.wbits > 8) {
-    err = "wbits must be in [1, 8], got " + std::to_string(c.wbits);
-    return failure();
-  }
-  if (c.wbits && c.symmetric && c.wbits < 2) {
-    err = "symmetric quantization needs at least 2 bits (use --shiftadd 1 for binary weights)";
-    return failure();
-  }
-  if (c.shiftadd > 8) {
-    err = "shiftadd must be in [1, 8], got " + std::to_string(c.shiftadd);
-    return failure();
-  }
-  if (c.shiftadd && c.wbits) {
-    err = "shift-add and uniform quantization are alternatives: give --wbits or --shiftadd";
-    return failure();
-  }
-  if (c.shiftadd && c.n) {
-    err = "shift-add cannot be combined with N:M sparsity";
-    return failure();
-  }
-  if (c.group < -1) {
-    err = "group must be positive, 0 (per channel) or -1 (per tensor)";
-    return failure();
-  }
-  if (c.shiftadd && c.group <= 0) {
-    err = "shift-add needs a positive group size";
-    return failure();
-  }
-  return success();
-}
-
-/// Applies the keys of a JSON object onto `c`.
-LogicalResult applyJSON(const llvm::json::Object &o, LayerConfig &c, std::string &err) {
+/// Applies the keys of a recipe's JSON object onto `c`. "scheme" and the shorthand keys replace
+/// each other.
+LogicalResult applyJSON(const llvm::json::Object &o, CompressionSettings &c, std::string &err) {
   for (const auto &kv : o) {
     StringRef key = kv.first;
     const llvm::json::Value &v = kv.second;
+    auto clearShorthands = [&] {
+      CompressionSettings fresh;
+      c.sparsity.clear();
+      c.wbits = fresh.wbits;
+      c.group = fresh.group;
+      c.symmetric = fresh.symmetric;
+      c.shiftadd = fresh.shiftadd;
+      c.pow2 = fresh.pow2;
+    };
     if (key == "match")
       continue;
-    if (key == "sparsity") {
+    if (key == "scheme") {
       auto s = v.getAsString();
-      c.n = c.m = 0;
-      if (!s || failed(parseSparsity(*s, c, err))) {
-        if (err.empty())
-          err = "'sparsity' must be a string like \"2:4\"";
+      if (!s) {
+        err = "'scheme' must be a string like \"2:4,w4g128\"";
         return failure();
       }
+      clearShorthands();
+      c.scheme = s->str();
+    } else if (key == "sparsity") {
+      auto s = v.getAsString();
+      if (!s) {
+        err = "'sparsity' must be a string like \"2:4\"";
+        return failure();
+      }
+      c.scheme.clear();
+      c.sparsity = s->str();
     } else if (key == "wbits" || key == "group" || key == "shiftadd") {
       auto i = v.getAsInteger();
       if (!i) {
         err = "'" + key.str() + "' must be an integer";
         return failure();
       }
+      c.scheme.clear();
       if (key == "wbits")
         c.wbits = *i;
       else if (key == "group")
@@ -126,6 +158,8 @@ LogicalResult applyJSON(const llvm::json::Object &o, LayerConfig &c, std::string
         err = "'" + key.str() + "' must be true or false";
         return failure();
       }
+      if (key == "symmetric" || key == "pow2")
+        c.scheme.clear();
       (key == "symmetric" ? c.symmetric
        : key == "pow2"    ? c.pow2
        : key == "search_clip" ? c.searchClip
@@ -133,7 +167,7 @@ LogicalResult applyJSON(const llvm::json::Object &o, LayerConfig &c, std::string
     } else if (key == "skip") {
       auto b = v.getAsBoolean();
       if (b && *b)
-        c = LayerConfig();
+        c = CompressionSettings();
     } else {
       err = "unknown key '" + key.str() + "'";
       return failure();
@@ -151,128 +185,66 @@ struct Layer {
   bool transposed = false; ///< ONNX layout is [k, rows] (MatMul B, Gemm B without transB)
   std::vector<float> w;    ///< canonical [rows, k]
   bool isConv = false;
-  LayerConfig config;
+  LayerSpec spec;
   std::vector<int64_t> rowPerm; ///< rows permuted by a consumer's rearrangement (new -> old)
 };
-
-/// Result of compressing one canonical weight.
-struct Compressed {
-  std::vector<float> dequantized; // canonical
-  double error = 0;
-  // Packed arrays (only those the scheme uses).
-  std::vector<float> nmValues;
-  std::vector<int8_t> nmIndices, codes, zeroPoints;
-  std::vector<float> scales, signs, alphas;
-  size_t packedBytes = 0;
-};
-
-Compressed compress(const std::vector<float> &w, int64_t rows, int64_t k, const LayerConfig &c) {
-  Compressed out;
-  if (c.shiftadd) {
-    cmp::BCQConfig b;
-    b.q = c.shiftadd;
-    b.group = c.group;
-    b.pow2 = c.pow2;
-    cmp::BCQ f = cmp::fitBCQ(w, rows, k, b);
-    out.dequantized = std::move(f.dequantized);
-    out.signs = std::move(f.signs);
-    out.alphas = std::move(f.scales);
-    out.packedBytes = c.shiftadd * rows * fmt::bcqRowBytes(k) + out.alphas.size() * 4;
-    out.error = cmp::relativeError(w, out.dequantized);
-    return out;
-  }
-  cmp::QuantConfig qc;
-  qc.bits = c.wbits;
-  qc.isSigned = c.symmetric;
-  qc.symmetric = c.symmetric;
-  qc.group = c.group;
-  qc.searchClip = c.searchClip;
-  if (c.n) {
-    std::vector<float> pruned = cmp::pruneNM(w, rows, k, c.n, c.m);
-    size_t kept = fmt::nmKeptPerRow(k, c.n, c.m), ib = fmt::nmIndexRowBytes(k, c.n, c.m);
-    out.nmValues.assign(rows * kept, 0.0f);
-    out.nmIndices.assign(rows * ib, 0);
-    for (int64_t r = 0; r < rows; ++r)
-      fmt::nmPackRow(&pruned[r * k], k, c.n, c.m, &out.nmValues[r * kept],
-                     reinterpret_cast<uint8_t *>(&out.nmIndices[r * ib]));
-    out.packedBytes = rows * ib;
-    std::vector<float> values = out.nmValues;
-    if (c.wbits) {
-      cmp::Quantized q = cmp::quantize(values, rows, kept, qc);
-      out.codes = std::move(q.codes);
-      out.scales = std::move(q.scales);
-      out.zeroPoints = std::move(q.zeroPoints);
-      values = std::move(q.dequantized);
-      out.packedBytes += rows * fmt::packedRowBytes(kept, c.wbits) + out.scales.size() * 4 +
-                         out.zeroPoints.size();
-    } else {
-      out.packedBytes += values.size() * 4;
-    }
-    out.dequantized.assign(rows * k, 0.0f);
-    for (int64_t r = 0; r < rows; ++r)
-      fmt::nmUnpackRow(&values[r * kept], reinterpret_cast<uint8_t *>(&out.nmIndices[r * ib]),
-                       k, c.n, c.m, &out.dequantized[r * k]);
-  } else {
-    cmp::Quantized q = cmp::quantize(w, rows, k, qc);
-    out.codes = std::move(q.codes);
-    out.scales = std::move(q.scales);
-    out.zeroPoints = std::move(q.zeroPoints);
-    out.dequantized = std::move(q.dequantized);
-    out.packedBytes = rows * fmt::packedRowBytes(k, c.wbits) + out.scales.size() * 4 +
-                      out.zeroPoints.size();
-  }
-  out.error = cmp::relativeError(w, out.dequantized);
-  return out;
-}
-
-std::vector<int8_t> packRows(const std::vector<int8_t> &codes, int64_t rows, int64_t k,
-                             unsigned bits) {
-  size_t rb = fmt::packedRowBytes(k, bits);
-  std::vector<int8_t> out(rows * rb);
-  std::vector<uint8_t> row(k);
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t i = 0; i < k; ++i)
-      row[i] = fmt::encode(codes[r * k + i], bits);
-    fmt::packCodes(row.data(), k, bits, reinterpret_cast<uint8_t *>(&out[r * rb]));
-  }
-  return out;
-}
 
 struct CompressWeightsPass
     : public sparq::impl::CompressWeightsPassBase<CompressWeightsPass> {
   using CompressWeightsPassBase::CompressWeightsPassBase;
-  CompressWeightsPass(const sparq::CompressWeightsPassOptions &options,
-                      sparq::DequantizedWeightSink sink, sparq::CompressionProgress progress)
-      : CompressWeightsPassBase(options), sink(std::move(sink)), progress(std::move(progress)) {}
+  CompressWeightsPass(const sparq::CompressionOptions &options,
+                      sparq::DequantizedWeightSink sink, sparq::CompressionProgress progress,
+                      sparq::LayerReportSink report)
+      : options(options), sink(std::move(sink)),
+        progress(std::move(progress)), report(std::move(report)) {}
 
+  std::optional<sparq::CompressionOptions> options;
   sparq::DequantizedWeightSink sink;
   sparq::CompressionProgress progress;
-  LayerConfig defaults;
-  std::vector<std::pair<std::shared_ptr<llvm::Regex>, LayerConfig>> recipeLayers;
+  sparq::LayerReportSink report;
+  LayerSpec defaults;
+  std::vector<std::pair<std::shared_ptr<llvm::Regex>, LayerSpec>> recipeLayers;
   std::shared_ptr<llvm::Regex> onlyRe, skipRe;
 
+  /// The settings of the textual pass options (sparq-opt), when not constructed with options.
+  sparq::CompressionOptions fromPassOptions() const {
+    sparq::CompressionOptions o;
+    o.defaults.scheme = scheme;
+    o.defaults.sparsity = sparsity;
+    o.defaults.wbits = wbits;
+    o.defaults.group = group;
+    o.defaults.symmetric = symmetric;
+    o.defaults.shiftadd = shiftadd;
+    o.defaults.pow2 = pow2;
+    o.defaults.searchClip = searchClip;
+    o.defaults.rearrange = rearrange;
+    o.only = only;
+    o.skip = skip;
+    o.recipe = recipe;
+    return o;
+  }
+
   LogicalResult setup(ModuleOp module) {
+    MLIRContext *ctx = module.getContext();
+    weight::loadSchemeDialects(ctx);
+    const sparq::CompressionOptions o = options ? *options : fromPassOptions();
     std::string err;
-    defaults.wbits = wbits;
-    defaults.group = group;
-    defaults.symmetric = symmetric;
-    defaults.shiftadd = shiftadd;
-    defaults.pow2 = pow2;
-    defaults.searchClip = searchClip;
-    defaults.rearrange = rearrange;
-    if (failed(parseSparsity(sparsity, defaults, err)) || failed(validate(defaults, err)))
+    auto spec = resolve(ctx, o.defaults, err);
+    if (failed(spec))
       return module.emitError("invalid compression settings: ") << err;
-    for (auto [text, slot, flag] : {std::tuple{only.getValue(), &onlyRe, "--only"},
-                                    std::tuple{skip.getValue(), &skipRe, "--skip"}}) {
+    defaults = *spec;
+    for (auto [text, slot, flag] : {std::tuple{StringRef(o.only), &onlyRe, "--only"},
+                                    std::tuple{StringRef(o.skip), &skipRe, "--skip"}}) {
       if (text.empty())
         continue;
       *slot = std::make_shared<llvm::Regex>(text);
       if (!(*slot)->isValid(err))
         return module.emitError() << flag << " '" << text << "' is not a valid regex: " << err;
     }
+    StringRef recipe = o.recipe;
     if (recipe.empty())
       return success();
-    auto buf = llvm::MemoryBuffer::getFile(recipe.getValue());
+    auto buf = llvm::MemoryBuffer::getFile(recipe);
     if (!buf)
       return module.emitError() << "cannot read recipe '" << recipe << "': "
                                 << buf.getError().message();
@@ -287,13 +259,19 @@ struct CompressWeightsPass
       if (kv.first != "default" && kv.first != "layers")
         return module.emitError() << "recipe '" << recipe << "': unknown key '"
                                   << StringRef(kv.first) << "' (expected 'default' and 'layers')";
-    if (auto *d = root->getObject("default"))
-      if (failed(applyJSON(*d, defaults, err)) || failed(validate(defaults, err)))
+    CompressionSettings recipeDefaults = o.defaults;
+    if (auto *d = root->getObject("default")) {
+      if (failed(applyJSON(*d, recipeDefaults, err)))
         return module.emitError() << "recipe '" << recipe << "', default: " << err;
+      auto spec = resolve(ctx, recipeDefaults, err);
+      if (failed(spec))
+        return module.emitError() << "recipe '" << recipe << "', default: " << err;
+      defaults = *spec;
+    }
     if (auto *layers = root->getArray("layers")) {
       for (size_t i = 0; i < layers->size(); ++i) {
-        auto *o = (*layers)[i].getAsObject();
-        auto match = o ? o->getString("match") : std::nullopt;
+        auto *obj = (*layers)[i].getAsObject();
+        auto match = obj ? obj->getString("match") : std::nullopt;
         if (!match)
           return module.emitError() << "recipe '" << recipe << "', layers[" << i
                                     << "]: needs a \"match\" regex";
@@ -301,10 +279,13 @@ struct CompressWeightsPass
         if (!re->isValid(err))
           return module.emitError() << "recipe '" << recipe << "', layers[" << i << "]: '"
                                     << *match << "' is not a valid regex: " << err;
-        LayerConfig c = defaults;
-        if (failed(applyJSON(*o, c, err)) || failed(validate(c, err)))
+        CompressionSettings c = recipeDefaults;
+        FailureOr<LayerSpec> spec = failure();
+        if (succeeded(applyJSON(*obj, c, err)))
+          spec = resolve(ctx, c, err);
+        if (failed(spec))
           return module.emitError() << "recipe '" << recipe << "', layers[" << i << "]: " << err;
-        recipeLayers.emplace_back(std::move(re), c);
+        recipeLayers.emplace_back(std::move(re), *spec);
       }
     } else if (root->get("layers")) {
       return module.emitError() << "recipe '" << recipe << "': 'layers' must be an array";
@@ -312,17 +293,17 @@ struct CompressWeightsPass
     return success();
   }
 
-  LayerConfig configFor(const Layer &l) {
+  LayerSpec specFor(const Layer &l) {
     auto matches = [&](llvm::Regex &re) {
       return re.match(l.name) || (!l.weightName.empty() && re.match(l.weightName));
     };
     if (onlyRe && !matches(*onlyRe))
-      return LayerConfig();
+      return LayerSpec();
     if (skipRe && matches(*skipRe))
-      return LayerConfig();
-    for (auto &[re, c] : recipeLayers)
+      return LayerSpec();
+    for (auto &[re, spec] : recipeLayers)
       if (matches(*re))
-        return c;
+        return spec;
     return defaults;
   }
 
@@ -421,8 +402,8 @@ struct CompressWeightsPass
     std::vector<Layer> layers;
     module.walk([&](sparq::onnx::NodeOp node) {
       if (auto l = match(node)) {
-        l->config = configFor(*l);
-        if (l->config.enabled())
+        l->spec = specFor(*l);
+        if (l->spec.formats)
           layers.push_back(std::move(*l));
       }
     });
@@ -445,6 +426,50 @@ struct CompressWeightsPass
   LogicalResult process(Layer &l, std::map<Operation *, Layer *> &byNode);
   Value gatherLastDim(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> perm);
 };
+
+/// The list compressed on the host, with its weight error.
+struct Compressed {
+  weight::HostCompressed host;
+  double error = 0;
+};
+
+FailureOr<Compressed> compressWith(Operation *node, ArrayAttr formats,
+                                   const std::vector<float> &w, int64_t rows, int64_t k,
+                                   const weight::CompressOptions &options) {
+  auto host = weight::compressHost(formats, w, rows, k, options);
+  if (!host)
+    return node->emitError("cannot compress with ")
+           << weight::spellFormats(formats) << ": " << llvm::toString(host.takeError());
+  Compressed c;
+  c.error = cmp::relativeError(w, host->dequantized);
+  c.host = std::move(*host);
+  return c;
+}
+
+/// Error of the other order: the list's encoding first, then its transforms (e.g. quantize,
+/// then prune), or -1 when the list has no transform before an encoding.
+double reversedOrderError(ArrayAttr formats, const std::vector<float> &w, int64_t rows,
+                          int64_t k, const weight::CompressOptions &options) {
+  auto fs = weight::getFormats(formats);
+  if (fs.size() < 2 || !fs.back().isEncoding())
+    return -1;
+  MLIRContext *ctx = formats.getContext();
+  auto encoded =
+      weight::compressHost(ArrayAttr::get(ctx, {formats[fs.size() - 1]}), w, rows, k, options);
+  if (!encoded) {
+    llvm::consumeError(encoded.takeError());
+    return -1;
+  }
+  auto transformed = weight::compressHost(
+      ArrayAttr::get(ctx, formats.getValue().drop_back()), encoded->dequantized, rows, k, options);
+  if (!transformed) {
+    llvm::consumeError(transformed.takeError());
+    return -1;
+  }
+  return cmp::relativeError(w, transformed->dequantized);
+}
+
+} // namespace
 
 Value CompressWeightsPass::gatherLastDim(OpBuilder &b, Location loc, Value x,
                                          ArrayRef<int64_t> perm) {
@@ -471,7 +496,7 @@ Value CompressWeightsPass::gatherLastDim(OpBuilder &b, Location loc, Value x,
 }
 
 LogicalResult CompressWeightsPass::process(Layer &l, std::map<Operation *, Layer *> &byNode) {
-  const LayerConfig &c = l.config;
+  const LayerSpec &spec = l.spec;
   // Producer permutations arrive as row permutations of this layer's weight.
   if (!l.rowPerm.empty()) {
     std::vector<float> p(l.w.size());
@@ -479,35 +504,31 @@ LogicalResult CompressWeightsPass::process(Layer &l, std::map<Operation *, Layer
       std::copy(&l.w[l.rowPerm[r] * l.k], &l.w[l.rowPerm[r] * l.k] + l.k, &p[r * l.k]);
     l.w = std::move(p);
   }
-  Compressed best = compress(l.w, l.rows, l.k, c);
+  FailureOr<Compressed> best = compressWith(l.node, spec.formats, l.w, l.rows, l.k, spec.options);
+  if (failed(best))
+    return failure();
   std::vector<int64_t> colPerm;
-  double errorWithoutPerm = best.error;
-  if (c.rearrange && (c.wbits || c.shiftadd) && !l.isConv) {
+  double errorWithoutPerm = best->error;
+  // Rearranging channels helps an encoding whose parameters are shared along K.
+  if (spec.rearrange && weight::getFormats(spec.formats).back().isEncoding() && !l.isConv) {
     std::vector<int64_t> perm = cmp::sortChannelsByScore(cmp::channelScores(l.w, l.rows, l.k));
     std::vector<float> pw = cmp::permuteColumns(l.w, l.rows, l.k, perm);
-    Compressed alt = compress(pw, l.rows, l.k, c);
+    FailureOr<Compressed> alt = compressWith(l.node, spec.formats, pw, l.rows, l.k, spec.options);
+    if (failed(alt))
+      return failure();
     // Keep it only for a real gain (0.1%), not for rounding noise in the error sum.
-    if (alt.error < best.error * 0.999) {
+    if (alt->error < best->error * 0.999) {
       best = std::move(alt);
       colPerm = std::move(perm);
     }
   }
-  // S->Q versus Q->S, for the report.
-  double qsError = -1;
-  if (c.n && c.wbits) {
-    cmp::QuantConfig qc;
-    qc.bits = c.wbits;
-    qc.isSigned = qc.symmetric = c.symmetric;
-    qc.group = c.group;
-    qc.searchClip = c.searchClip;
-    const std::vector<float> &src = colPerm.empty() ? l.w : cmp::permuteColumns(l.w, l.rows, l.k, colPerm);
-    qsError = cmp::relativeError(
-        src, cmp::pruneNM(cmp::quantize(src, l.rows, l.k, qc).dequantized, l.rows, l.k, c.n, c.m));
-  }
+  // Both orders of pruning and quantization, for the report.
+  double reversedError = reversedOrderError(
+      spec.formats, colPerm.empty() ? l.w : cmp::permuteColumns(l.w, l.rows, l.k, colPerm), l.rows,
+      l.k, spec.options);
 
   OpBuilder b(l.node);
   Location loc = l.node.getLoc();
-  MLIRContext *ctx = b.getContext();
   Value x = l.node.getInputs()[0];
   bool gathered = false;
   if (!colPerm.empty()) {
@@ -519,68 +540,28 @@ LogicalResult CompressWeightsPass::process(Layer &l, std::map<Operation *, Layer
     }
   }
 
-  Type f32 = b.getF32Type(), i8 = b.getI8Type();
-  auto cst = [&](ArrayRef<int64_t> shape, auto values, StringRef what) -> Value {
-    auto type = RankedTensorType::get(shape, std::is_same_v<decltype(values), std::vector<float>>
-                                                 ? Type(f32) : Type(i8));
-    std::string blob = l.name + "." + what.str();
-    TypedAttr attr;
-    if constexpr (std::is_same_v<decltype(values), std::vector<float>>)
-      attr = sparq::makeFloatConstant(type, values, blob);
-    else
-      attr = sparq::makeI8Constant(type, values, blob);
-    return arith::ConstantOp::create(b, loc, attr);
-  };
   int64_t rows = l.rows, k = l.k;
-  int64_t groupsOf = [&](int64_t kk) {
-    return c.group < 0 ? 1 : c.group == 0 ? 1 : (int64_t)fmt::numGroups(kk, c.group);
-  }(c.n ? (int64_t)fmt::nmKeptPerRow(k, c.n, c.m) : k);
-  int64_t paramRows = c.group < 0 ? 1 : rows;
-  auto scheme = sparq::quant::SchemeAttr::get(ctx, c.wbits ? c.wbits : 8, c.symmetric,
-                                              c.symmetric, c.group);
+  Type f32 = b.getF32Type();
+  SmallVector<Type> types;
+  SmallVector<std::string> names;
+  weight::getPackedOperands(spec.formats, rows, k, f32, types, names);
+  SmallVector<Value> packed;
+  for (size_t i = 0; i < types.size(); ++i)
+    packed.push_back(arith::ConstantOp::create(
+        b, loc,
+        sparq::makeConstantFromBytes(cast<RankedTensorType>(types[i]), best->host.packed[i],
+                                     l.name + "." + names[i])));
+
   Type resultType = l.node->getResult(0).getType();
-  auto xType = cast<RankedTensorType>(x.getType());
-  // Matmul-like consumers take [..., M, K] and give [..., M, rows].
-  SmallVector<int64_t> mmShape(xType.getShape());
-  mmShape.back() = rows;
-  Type mmType = l.isConv ? resultType : RankedTensorType::get(mmShape, f32);
   Value y;
-  if (c.shiftadd) {
-    auto cfg = sparq::shiftadd::BCQAttr::get(ctx, c.shiftadd, c.group, c.pow2);
-    std::vector<int8_t> packed(c.shiftadd * rows * fmt::bcqRowBytes(k));
-    for (int64_t r = 0; r < (int64_t)c.shiftadd * rows; ++r)
-      fmt::bcqPackRow(&best.signs[r * k], k,
-                      reinterpret_cast<uint8_t *>(&packed[r * fmt::bcqRowBytes(k)]));
-    Value codes = cst({c.shiftadd, rows, (int64_t)fmt::bcqRowBytes(k)}, packed, "codes");
-    Value alpha = cst({c.shiftadd, rows, (int64_t)fmt::numGroups(k, c.group)}, best.alphas,
-                      "scales");
-    y = sparq::shiftadd::LutMatmulOp::create(b, loc, mmType, x, codes, alpha, cfg);
-  } else if (c.n) {
-    auto pattern = sparq::nm::PatternAttr::get(ctx, c.n, c.m);
-    int64_t kept = fmt::nmKeptPerRow(k, c.n, c.m);
-    Value idx = cst({rows, (int64_t)fmt::nmIndexRowBytes(k, c.n, c.m)}, best.nmIndices, "indices");
-    if (c.wbits) {
-      Value codes = cst({rows, (int64_t)fmt::packedRowBytes(kept, c.wbits)},
-                        packRows(best.codes, rows, kept, c.wbits), "codes");
-      Value scales = cst({paramRows, groupsOf}, best.scales, "scales");
-      Value zps = c.symmetric ? Value() : cst({paramRows, groupsOf}, best.zeroPoints, "zero_points");
-      if (!l.isConv)
-        y = sparq::nm::QuantizedMatmulOp::create(b, loc, mmType, x, codes, idx, scales, zps,
-                                                 pattern, scheme);
-    } else {
-      Value values = cst({rows, kept}, best.nmValues, "values");
-      if (!l.isConv)
-        y = sparq::nm::MatmulOp::create(b, loc, mmType, x, values, idx, pattern);
-    }
+  if (!l.isConv) {
+    // Matmul-like consumers take [..., M, K] and give [..., M, rows].
+    auto xType = cast<RankedTensorType>(x.getType());
+    SmallVector<int64_t> mmShape(xType.getShape());
+    mmShape.back() = rows;
+    y = weight::LinearOp::create(b, loc, RankedTensorType::get(mmShape, f32), x, packed,
+                                 spec.formats);
   } else {
-    Value packed = cst({rows, (int64_t)fmt::packedRowBytes(k, c.wbits)},
-                       packRows(best.codes, rows, k, c.wbits), "codes");
-    Value scales = cst({paramRows, groupsOf}, best.scales, "scales");
-    Value zps = c.symmetric ? Value() : cst({paramRows, groupsOf}, best.zeroPoints, "zero_points");
-    if (!l.isConv)
-      y = sparq::quant::MatmulOp::create(b, loc, mmType, x, packed, scales, zps, scheme);
-  }
-  if (l.isConv && !y) {
     // Convolution: pads from attributes (auto_pad resolved here), bias as given.
     auto in = cast<RankedTensorType>(x.getType());
     auto wt = cast<RankedTensorType>(l.weightOp.getType());
@@ -613,39 +594,9 @@ LogicalResult CompressWeightsPass::process(Layer &l, std::map<Operation *, Layer
                      : Value();
     auto kAttr = b.getDenseI64ArrayAttr(kernel), sAttr = b.getDenseI64ArrayAttr(strides),
          dAttr = b.getDenseI64ArrayAttr(dil), pAttr = b.getDenseI64ArrayAttr(pads);
-    if (c.n && c.wbits) {
-      int64_t kept = fmt::nmKeptPerRow(k, c.n, c.m);
-      Value codes = cst({rows, (int64_t)fmt::packedRowBytes(kept, c.wbits)},
-                        packRows(best.codes, rows, kept, c.wbits), "codes");
-      Value idx = cst({rows, (int64_t)fmt::nmIndexRowBytes(k, c.n, c.m)}, best.nmIndices,
-                      "indices");
-      Value scales = cst({paramRows, groupsOf}, best.scales, "scales");
-      Value zps =
-          c.symmetric ? Value() : cst({paramRows, groupsOf}, best.zeroPoints, "zero_points");
-      y = sparq::nm::QuantizedConv2DOp::create(b, loc, resultType, x, codes, idx, scales, zps,
-                                               bias, sparq::nm::PatternAttr::get(ctx, c.n, c.m),
-                                               scheme, kAttr, sAttr, dAttr, pAttr);
-    } else if (c.n) {
-      Value values = cst({rows, (int64_t)fmt::nmKeptPerRow(k, c.n, c.m)}, best.nmValues, "values");
-      Value idx = cst({rows, (int64_t)fmt::nmIndexRowBytes(k, c.n, c.m)}, best.nmIndices,
-                      "indices");
-      y = sparq::nm::Conv2DOp::create(b, loc, resultType, x, values, idx, bias,
-                                      sparq::nm::PatternAttr::get(ctx, c.n, c.m), kAttr, sAttr,
-                                      dAttr, pAttr);
-    } else if (c.wbits) {
-      Value packed = cst({rows, (int64_t)fmt::packedRowBytes(k, c.wbits)},
-                         packRows(best.codes, rows, k, c.wbits), "codes");
-      Value scales = cst({paramRows, groupsOf}, best.scales, "scales");
-      Value zps =
-          c.symmetric ? Value() : cst({paramRows, groupsOf}, best.zeroPoints, "zero_points");
-      y = sparq::quant::Conv2DOp::create(b, loc, resultType, x, packed, scales, zps, bias, scheme,
-                                         kAttr, sAttr, dAttr, pAttr);
-    } else {
-      return l.node.emitError("shift-add is not supported for convolutions; use --skip for this "
-                              "layer");
-    }
+    y = weight::Conv2DOp::create(b, loc, resultType, x, packed, bias, spec.formats, kAttr, sAttr,
+                                 dAttr, pAttr);
   }
-  Operation *compressedOp = y.getDefiningOp();
 
   // Gemm: alpha * y + beta * C, as ONNX nodes the conversion lowers.
   if (l.node.getOpType() == "Gemm") {
@@ -695,39 +646,27 @@ LogicalResult CompressWeightsPass::process(Layer &l, std::map<Operation *, Layer
     return l.node.emitError("internal error: compressed result type ")
            << y.getType() << " differs from " << resultType;
 
-  // Report entry.
-  double bytesBefore = rows * k * 4.0;
-  SmallVector<NamedAttribute> info = {
-      b.getNamedAttr("name", b.getStringAttr(l.name)),
-      b.getNamedAttr("weight", b.getStringAttr(l.weightName)),
-      b.getNamedAttr("op", b.getStringAttr(l.node.getOpType())),
-      b.getNamedAttr("rows", b.getI64IntegerAttr(rows)),
-      b.getNamedAttr("k", b.getI64IntegerAttr(k)),
-      b.getNamedAttr("scheme",
-                     b.getStringAttr((c.n ? std::to_string(c.n) + ":" + std::to_string(c.m) : "") +
-                                     (c.n && (c.wbits || c.shiftadd) ? "+" : "") +
-                                     (c.wbits ? "W" + std::to_string(c.wbits) +
-                                                    (c.group > 0 ? "g" + std::to_string(c.group)
-                                                     : c.group == 0 ? "pc" : "pt") +
-                                                    (c.symmetric ? "" : "a")
-                                              : "") +
-                                     (c.shiftadd ? "SA" + std::to_string(c.shiftadd) +
-                                                       (c.pow2 ? "p2" : "")
-                                                 : ""))),
-      b.getNamedAttr("bytes_before", b.getF64FloatAttr(bytesBefore)),
-      b.getNamedAttr("bytes_after", b.getF64FloatAttr((double)best.packedBytes)),
-      b.getNamedAttr("bits_per_weight", b.getF64FloatAttr(best.packedBytes * 8.0 / (rows * k))),
-      b.getNamedAttr("weight_error", b.getF64FloatAttr(best.error)),
-      b.getNamedAttr("permuted", b.getBoolAttr(!colPerm.empty())),
-      b.getNamedAttr("permutation", b.getStringAttr(colPerm.empty() ? "none"
-                                                    : gathered ? "gather"
-                                                               : "folded into producer")),
-      b.getNamedAttr("error_without_permutation", b.getF64FloatAttr(errorWithoutPerm))};
-  if (qsError >= 0) {
-    info.push_back(b.getNamedAttr("error_prune_then_quantize", b.getF64FloatAttr(best.error)));
-    info.push_back(b.getNamedAttr("error_quantize_then_prune", b.getF64FloatAttr(qsError)));
+  if (report) {
+    sparq::LayerReport r;
+    r.name = l.name;
+    r.weight = l.weightName;
+    r.op = l.node.getOpType().str();
+    r.rows = rows;
+    r.k = k;
+    r.scheme = weight::spellFormats(spec.formats);
+    r.bytesBefore = rows * k * 4.0;
+    r.bytesAfter = (double)weight::packedBytes(spec.formats, rows, k, f32);
+    r.bitsPerWeight = r.bytesAfter * 8.0 / (rows * k);
+    r.weightError = best->error;
+    r.permuted = !colPerm.empty();
+    r.permutation = colPerm.empty() ? "none" : gathered ? "gather" : "folded into producer";
+    r.errorWithoutPermutation = errorWithoutPerm;
+    if (reversedError >= 0) {
+      r.errorPruneThenQuantize = best->error;
+      r.errorQuantizeThenPrune = reversedError;
+    }
+    report(r);
   }
-  compressedOp->setAttr("sparq.layer", b.getDictionaryAttr(info));
 
   // Dequantized weight in ONNX layout for --export-dequantized (permutations undone).
   if (sink && !l.weightName.empty()) {
@@ -736,7 +675,7 @@ LogicalResult CompressWeightsPass::process(Layer &l, std::map<Operation *, Layer
       for (int64_t i = 0; i < k; ++i) {
         int64_t orow = l.rowPerm.empty() ? r : l.rowPerm[r];
         int64_t ocol = colPerm.empty() ? i : colPerm[i];
-        canon[orow * k + ocol] = best.dequantized[r * k + i];
+        canon[orow * k + ocol] = best->host.dequantized[r * k + i];
       }
     std::vector<float> onnx(rows * k);
     for (int64_t r = 0; r < rows; ++r)
@@ -752,10 +691,10 @@ LogicalResult CompressWeightsPass::process(Layer &l, std::map<Operation *, Layer
   return success();
 }
 
-} // namespace
-
-std::unique_ptr<Pass> sparq::createCompressWeightsPass(const CompressWeightsPassOptions &options,
+std::unique_ptr<Pass> sparq::createCompressWeightsPass(const CompressionOptions &options,
                                                        DequantizedWeightSink sink,
-                                                       CompressionProgress progress) {
-  return std::make_unique<CompressWeightsPass>(options, std::move(sink), std::move(progress));
+                                                       CompressionProgress progress,
+                                                       LayerReportSink report) {
+  return std::make_unique<CompressWeightsPass>(options, std::move(sink), std::move(progress),
+                                               std::move(report));
 }

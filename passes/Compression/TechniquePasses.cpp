@@ -6,9 +6,8 @@
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
 
-#include "dialects/NM/NMDialect.h"
-#include "dialects/Quant/QuantDialect.h"
-#include "dialects/ShiftAdd/ShiftAddDialect.h"
+#include "dialects/Weight/WeightDialect.h"
+
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -28,9 +27,9 @@ namespace {
 
 /// Runs sparq-compress-weights with `options` on `module` from inside `pass`.
 template <typename PassT>
-void runCompression(PassT &pass, const sparq::CompressWeightsPassOptions &options) {
+void runCompression(PassT &pass, const sparq::CompressionOptions &options) {
   OpPassManager pm(ModuleOp::getOperationName());
-  pm.addPass(sparq::createCompressWeightsPass(options, {}));
+  pm.addPass(sparq::createCompressWeightsPass(options));
   if (failed(pass.runPipelineOn(pm)))
     pass.fail();
 }
@@ -40,8 +39,8 @@ struct NMPrunePass : public sparq::impl::NMPrunePassBase<NMPrunePass> {
   LogicalResult runPipelineOn(OpPassManager &pm) { return runPipeline(pm, getOperation()); }
   void fail() { signalPassFailure(); }
   void runOnOperation() override {
-    sparq::CompressWeightsPassOptions o;
-    o.sparsity = std::to_string(n) + ":" + std::to_string(m);
+    sparq::CompressionOptions o;
+    o.defaults.sparsity = std::to_string(n) + ":" + std::to_string(m);
     o.only = only;
     o.skip = skip;
     runCompression(*this, o);
@@ -53,12 +52,12 @@ struct QuantQuantizePass : public sparq::impl::QuantQuantizePassBase<QuantQuanti
   LogicalResult runPipelineOn(OpPassManager &pm) { return runPipeline(pm, getOperation()); }
   void fail() { signalPassFailure(); }
   void runOnOperation() override {
-    sparq::CompressWeightsPassOptions o;
-    o.wbits = bits;
-    o.group = group;
-    o.symmetric = symmetric;
-    o.searchClip = searchClip;
-    o.rearrange = rearrangeChannels;
+    sparq::CompressionOptions o;
+    o.defaults.wbits = bits;
+    o.defaults.group = group;
+    o.defaults.symmetric = symmetric;
+    o.defaults.searchClip = searchClip;
+    o.defaults.rearrange = rearrangeChannels;
     o.only = only;
     o.skip = skip;
     runCompression(*this, o);
@@ -70,11 +69,11 @@ struct ShiftAddFitPass : public sparq::impl::ShiftAddFitPassBase<ShiftAddFitPass
   LogicalResult runPipelineOn(OpPassManager &pm) { return runPipeline(pm, getOperation()); }
   void fail() { signalPassFailure(); }
   void runOnOperation() override {
-    sparq::CompressWeightsPassOptions o;
-    o.shiftadd = q;
-    o.group = group;
-    o.pow2 = pow2;
-    o.rearrange = rearrangeChannels;
+    sparq::CompressionOptions o;
+    o.defaults.shiftadd = q;
+    o.defaults.group = group;
+    o.defaults.pow2 = pow2;
+    o.defaults.rearrange = rearrangeChannels;
     o.only = only;
     o.skip = skip;
     runCompression(*this, o);

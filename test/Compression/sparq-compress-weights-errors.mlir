@@ -12,6 +12,14 @@
 // RUN: not sparq-opt %s --sparq-compress-weights="recipe=%t.nomatch.json" 2>&1 | FileCheck %s --check-prefix=NOMATCH
 // RUN: echo '{"layers": [{"match": "fc", "bitz": 4}]}' > %t.unknown.json
 // RUN: not sparq-opt %s --sparq-compress-weights="recipe=%t.unknown.json" 2>&1 | FileCheck %s --check-prefix=UNKNOWN
+// RUN: not sparq-opt %s --sparq-compress-weights="scheme=w4g128,2:4" 2>&1 | FileCheck %s --check-prefix=ORDER
+// RUN: not sparq-opt %s --sparq-compress-weights="scheme=w9" 2>&1 | FileCheck %s --check-prefix=W9
+// RUN: not sparq-opt %s --sparq-compress-weights="scheme=2:4,,w4" 2>&1 | FileCheck %s --check-prefix=EMPTY
+// RUN: not sparq-opt %s --sparq-compress-weights="scheme=foo" 2>&1 | FileCheck %s --check-prefix=UNKNOWNSCHEME
+// RUN: echo '{"layers": [{"match": "fc", "scheme": 4}]}' > %t.scheme.json
+// RUN: not sparq-opt %s --sparq-compress-weights="recipe=%t.scheme.json" 2>&1 | FileCheck %s --check-prefix=RECIPESCHEME
+// RUN: echo '{"layers": [{"match": "fc", "scheme": "1:4,sa9"}]}' > %t.scheme2.json
+// RUN: not sparq-opt %s --sparq-compress-weights="recipe=%t.scheme2.json" 2>&1 | FileCheck %s --check-prefix=RECIPESA
 // RUN: echo '{"default": {"wbits": 4' > %t.json.json
 // RUN: not sparq-opt %s --sparq-compress-weights="recipe=%t.json.json" 2>&1 | FileCheck %s --check-prefix=JSON
 
@@ -26,6 +34,15 @@
 // NOMATCH: layers[0]: needs a "match" regex
 // UNKNOWN: layers[0]: unknown key 'bitz'
 // JSON: is not valid JSON
+// ORDER: invalid compression settings: W4g128 stores the values itself, so it must be the last format of the list (got 'W4g128+2:4')
+// W9: invalid compression settings: scheme 'w9': bits must be in [1, 8]
+// EMPTY: invalid compression settings: empty entry in scheme list '2:4,,w4'
+// UNKNOWNSCHEME: invalid compression settings: unknown scheme 'foo' in 'foo'; known forms:
+// UNKNOWNSCHEME-DAG: N:M
+// UNKNOWNSCHEME-DAG: wB[gG|pc|pt][a]
+// UNKNOWNSCHEME-DAG: saQ[gG][p2]
+// RECIPESCHEME: layers[0]: 'scheme' must be a string like "2:4,w4g128"
+// RECIPESA: layers[0]: scheme 'sa9': shift-add needs 1 to 8 binary planes
 
 func.func @main_graph(%x: tensor<2x4xf32>) -> tensor<2x4xf32> attributes {sparq.entry} {
   %w = arith.constant dense<1.0> : tensor<4x4xf32>

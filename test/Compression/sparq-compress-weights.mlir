@@ -1,31 +1,35 @@
 // Tests the IR sparq-compress-weights produces for each scheme on imported IR: the ONNX node is
-// replaced by the consumer op of the packed form, with packed constants, and every compressed
-// op carries its report entry.
+// replaced by the generic consumer over the format list, with packed constants; shorthand
+// options and --scheme lists spell the same lists.
 // RUN: sparq-opt %s --sparq-compress-weights="sparsity=2:4 wbits=4 group=8" | FileCheck %s --check-prefix=NMQ
 // RUN: sparq-opt %s --sparq-compress-weights="wbits=3 group=0 symmetric=0" | FileCheck %s --check-prefix=Q
 // RUN: sparq-opt %s --sparq-compress-weights="shiftadd=2 group=8" | FileCheck %s --check-prefix=SA
 // RUN: sparq-opt %s --sparq-compress-weights="sparsity=1:4 only=^fc2$" | FileCheck %s --check-prefix=ONLY
 // RUN: sparq-opt %s --sparq-compress-weights="wbits=4 skip=W2" | FileCheck %s --check-prefix=SKIP
+// RUN: sparq-opt %s --sparq-compress-weights="scheme=2:4,W4g8" | FileCheck %s --check-prefix=NMQ
+// RUN: sparq-opt %s --sparq-compress-weights="scheme=1:4,sa2g4" | FileCheck %s --check-prefix=NMSA
 
 // NMQ-LABEL: func.func @main_graph
 // K = 16 for fc1: 8 kept values per row -> 4 bytes of 4-bit codes, 1 scale group of 8, and
 // 8 two-bit indices = 2 bytes per row.
-// NMQ: sparq_nm.quantized_matmul %{{.*}} {pattern = #sparq_nm.pattern<2:4>, scheme = #sparq_quant.scheme<bits = 4, signed, symmetric, group = 8>, sparq.layer = {{{.*}}name = "fc1"{{.*}}scheme = "2:4+W4g8"{{.*}}}} : (tensor<2x16xf32>, tensor<4x4xi8>, tensor<4x2xi8>, tensor<4x1xf32>) -> tensor<2x4xf32>
+// NMQ: sparq_weight.linear %{{.*}} [%{{.*}}, %{{.*}}, %{{.*}}] formats [#sparq_nm.pattern<2:4>, #sparq_quant.scheme<bits = 4, signed, symmetric, group = 8>] : (tensor<2x16xf32>, tensor<4x2xi8>, tensor<4x4xi8>, tensor<4x1xf32>) -> tensor<2x4xf32>
 // Gemm fc2 keeps its bias as an ONNX Add.
-// NMQ: sparq_nm.quantized_matmul
+// NMQ: sparq_weight.linear
 // NMQ: sparq_onnx.node "Add"
 // NMQ-NOT: sparq_onnx.node "MatMul"
 // NMQ-NOT: sparq_onnx.node "Gemm"
 
-// Q: sparq_quant.matmul %{{.*}} {scheme = #sparq_quant.scheme<bits = 3, unsigned, asymmetric, per_channel>{{.*}}} : (tensor<2x16xf32>, tensor<4x6xi8>, tensor<4x1xf32>, tensor<4x1xi8>) -> tensor<2x4xf32>
+// Q: sparq_weight.linear %{{.*}} formats [#sparq_quant.scheme<bits = 3, unsigned, asymmetric, per_channel>] : (tensor<2x16xf32>, tensor<4x6xi8>, tensor<4x1xf32>, tensor<4x1xi8>) -> tensor<2x4xf32>
 
-// SA: sparq_shiftadd.lut_matmul %{{.*}} {config = #sparq_shiftadd.bcq<q = 2, group = 8, pow2 = false>{{.*}}} : (tensor<2x16xf32>, tensor<2x4x2xi8>, tensor<2x4x2xf32>) -> tensor<2x4xf32>
+// SA: sparq_weight.linear %{{.*}} formats [#sparq_shiftadd.bcq<q = 2, group = 8, pow2 = false>] : (tensor<2x16xf32>, tensor<2x4x2xi8>, tensor<2x4x2xf32>) -> tensor<2x4xf32>
+
+// Shift-add of the kept values: 4 of 16 per row, one plane byte each, one scale group of 4.
+// NMSA: sparq_weight.linear %{{.*}} formats [#sparq_nm.pattern<1:4>, #sparq_shiftadd.bcq<q = 2, group = 4, pow2 = false>] : (tensor<2x16xf32>, tensor<4x1xi8>, tensor<2x4x1xi8>, tensor<2x4x1xf32>) -> tensor<2x4xf32>
 
 // ONLY: sparq_onnx.node "MatMul"
-// ONLY: sparq_nm.matmul
-// ONLY-SAME: name = "fc2"
+// ONLY: sparq_weight.linear {{.*}} formats [#sparq_nm.pattern<1:4>] {{.*}} -> tensor<2x3xf32>
 
-// SKIP: sparq_quant.matmul
+// SKIP: sparq_weight.linear
 // SKIP: sparq_onnx.node "Gemm"
 
 func.func @main_graph(%x: tensor<2x16xf32> {sparq.name = "x", sparq.dtype = "float32"}) -> tensor<2x3xf32> attributes {sparq.entry} {

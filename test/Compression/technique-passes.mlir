@@ -6,11 +6,11 @@
 // RUN: sparq-opt %s --sparq-quant-quantize="bits=4 only=fc2" | FileCheck %s --check-prefix=ONLY
 // RUN: not sparq-opt %s --sparq-nm-prune="n=4 m=4" 2>&1 | FileCheck %s --check-prefix=BAD
 
-// NM: sparq_nm.matmul {{.*}}pattern = #sparq_nm.pattern<1:4>{{.*}} : (tensor<2x16xf32>, tensor<4x4xf32>, tensor<4x1xi8>) -> tensor<2x4xf32>
-// Q: sparq_quant.matmul {{.*}}scheme = #sparq_quant.scheme<bits = 3, unsigned, asymmetric, group = 8>{{.*}} : (tensor<2x16xf32>, tensor<4x6xi8>, tensor<4x2xf32>, tensor<4x2xi8>) -> tensor<2x4xf32>
-// SA: sparq_shiftadd.lut_matmul {{.*}}config = #sparq_shiftadd.bcq<q = 3, group = 8, pow2 = true>{{.*}} : (tensor<2x16xf32>, tensor<3x4x2xi8>, tensor<3x4x2xf32>) -> tensor<2x4xf32>
+// NM: sparq_weight.linear {{.*}} formats [#sparq_nm.pattern<1:4>] : (tensor<2x16xf32>, tensor<4x1xi8>, tensor<4x4xf32>) -> tensor<2x4xf32>
+// Q: sparq_weight.linear {{.*}} formats [#sparq_quant.scheme<bits = 3, unsigned, asymmetric, group = 8>] : (tensor<2x16xf32>, tensor<4x6xi8>, tensor<4x2xf32>, tensor<4x2xi8>) -> tensor<2x4xf32>
+// SA: sparq_weight.linear {{.*}} formats [#sparq_shiftadd.bcq<q = 3, group = 8, pow2 = true>] : (tensor<2x16xf32>, tensor<3x4x2xi8>, tensor<3x4x2xf32>) -> tensor<2x4xf32>
 // ONLY: sparq_onnx.node "MatMul"
-// ONLY-NOT: sparq_quant.matmul
+// ONLY-NOT: sparq_weight.linear
 // BAD: invalid compression settings: sparsity '4:4' is not N:M with 1 <= N < M <= 16
 
 func.func @main_graph(%x: tensor<2x16xf32>) -> tensor<2x4xf32> attributes {sparq.entry} {

@@ -137,7 +137,7 @@ def main():
     q, deq = quantize(w, s, z, g, bits, True)
     scheme = f"#sparq_quant.scheme<bits = {bits}, signed, symmetric, group = 16>"
     write(out, "quant_matmul_g16", [("x", x)], [("y", (x @ deq.T).astype(f32))],
-          [f"%y = sparq_quant.matmul %x, %p, %s {{scheme = {scheme}}} : ({ttype(x)}, tensor<{n}x{(k*bits+7)//8}xi8>, {ttype(s)}) -> tensor<{m}x{n}xf32>"],
+          [f"%y = sparq_weight.linear %x [%p, %s] formats [{scheme}] : ({ttype(x)}, tensor<{n}x{(k*bits+7)//8}xi8>, {ttype(s)}) -> tensor<{m}x{n}xf32>"],
           [("p", pack_codes(q, bits)), ("s", s)])
 
     # 2. 3-bit unsigned asymmetric per-channel, K = 21 (codes straddle bytes).
@@ -149,7 +149,7 @@ def main():
     scheme = f"#sparq_quant.scheme<bits = {bits}, unsigned, asymmetric, per_channel>"
     zp = z.astype(np.int8)
     write(out, "quant_matmul_u3_asym", [("x", x)], [("y", (x @ deq.T).astype(f32))],
-          [f"%y = sparq_quant.matmul %x, %p, %s, %z {{scheme = {scheme}}} : ({ttype(x)}, tensor<{n}x{(k*bits+7)//8}xi8>, {ttype(s)}, {ttype(zp)}) -> tensor<{m}x{n}xf32>"],
+          [f"%y = sparq_weight.linear %x [%p, %s, %z] formats [{scheme}] : ({ttype(x)}, tensor<{n}x{(k*bits+7)//8}xi8>, {ttype(s)}, {ttype(zp)}) -> tensor<{m}x{n}xf32>"],
           [("p", pack_codes(q, bits)), ("s", s), ("z", zp)])
 
     # 3. Quantize + pack at run time (weight is an input), then unpack + dequantize: the result
@@ -185,7 +185,7 @@ def main():
     scheme = f"#sparq_quant.scheme<bits = {bits}, signed, symmetric, per_channel>"
     kk = c * 9
     write(out, "quant_conv", [("x", x)], [("y", y.astype(f32))],
-          [f"%y = sparq_quant.conv2d %x, %p, %s bias %b {{scheme = {scheme}, kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>}} : ({ttype(x)}, tensor<{f}x{(kk*bits+7)//8}xi8>, {ttype(s)}, {ttype(b)}) -> {ttype(y)}"],
+          [f"%y = sparq_weight.conv2d %x [%p, %s] bias %b formats [{scheme}] {{kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>}} : ({ttype(x)}, tensor<{f}x{(kk*bits+7)//8}xi8>, {ttype(s)}, {ttype(b)}) -> {ttype(y)}"],
           [("p", pack_codes(q, bits)), ("s", s), ("b", b)])
 
     # 5. N:M at run time: prune (2:4) + pack an input weight with K = 30 (padded to 32), then
@@ -201,7 +201,7 @@ def main():
           [("y", (x @ pr.T).astype(f32)), ("v", vals), ("i", idx)],
           [f"%p = sparq_nm.prune %w {{pattern = {pat}}} : {ttype(w)}",
            f"%v, %i = sparq_nm.pack %p {{pattern = {pat}}} : {ttype(w)} -> {ttype(vals)}, {ttype(idx)}",
-           f"%y = sparq_nm.matmul %x, %v, %i {{pattern = {pat}}} : ({ttype(x)}, {ttype(vals)}, {ttype(idx)}) -> tensor<{m}x{n}xf32>"],
+           f"%y = sparq_weight.linear %x [%i, %v] formats [{pat}] : ({ttype(x)}, {ttype(idx)}, {ttype(vals)}) -> tensor<{m}x{n}xf32>"],
           [])
 
     # 6. 3:8 constant packed weight with K = 40, batched input [2, 3, K].
@@ -211,7 +211,7 @@ def main():
     vals, idx = nm_pack(w, 3, 8)
     pat = "#sparq_nm.pattern<3:8>"
     write(out, "nm_matmul_3of8_batched", [("x", x)], [("y", (x @ w.T).astype(f32))],
-          [f"%y = sparq_nm.matmul %x, %v, %i {{pattern = {pat}}} : ({ttype(x)}, {ttype(vals)}, {ttype(idx)}) -> tensor<2x3x{n}xf32>"],
+          [f"%y = sparq_weight.linear %x [%i, %v] formats [{pat}] : ({ttype(x)}, {ttype(idx)}, {ttype(vals)}) -> tensor<2x3x{n}xf32>"],
           [("v", vals), ("i", idx)])
 
     # 7. 1:4 sparse conv, 3x3 stride 2 pad 1, no bias.
@@ -229,7 +229,7 @@ def main():
                                          axes=([1, 2, 3], [1, 2, 3]))
     pat = "#sparq_nm.pattern<1:4>"
     write(out, "nm_conv_1of4", [("x", x)], [("y", y)],
-          [f"%y = sparq_nm.conv2d %x, %v, %i {{pattern = {pat}, kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>}} : ({ttype(x)}, {ttype(vals)}, {ttype(idx)}) -> {ttype(y)}"],
+          [f"%y = sparq_weight.conv2d %x [%i, %v] formats [{pat}] {{kernel = array<i64: 3, 3>, strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>}} : ({ttype(x)}, {ttype(idx)}, {ttype(vals)}) -> {ttype(y)}"],
           [("v", vals), ("i", idx)])
 
     # 8. 2:4 + 4-bit (kept values quantized, group 8 along the kept dimension), K = 32.
@@ -250,7 +250,7 @@ def main():
     scheme = f"#sparq_quant.scheme<bits = {bits}, signed, symmetric, group = 8>"
     codes = pack_codes(q, bits)
     write(out, "nm_quantized_2of4_w4", [("x", x)], [("y", (x @ wd_.T).astype(f32))],
-          [f"%y = sparq_nm.quantized_matmul %x, %c, %i, %s {{pattern = {pat}, scheme = {scheme}}} : ({ttype(x)}, {ttype(codes)}, {ttype(idx)}, {ttype(s)}) -> tensor<{m}x{n}xf32>"],
+          [f"%y = sparq_weight.linear %x [%i, %c, %s] formats [{pat}, {scheme}] : ({ttype(x)}, {ttype(idx)}, {ttype(codes)}, {ttype(s)}) -> tensor<{m}x{n}xf32>"],
           [("c", codes), ("i", idx), ("s", s)])
 
     # 9. Shift-add q = 2, group 8, K = 20: signs packed at run time from an input.
@@ -274,7 +274,7 @@ def main():
     write(out, "shiftadd_q2", [("x", x), ("b", signs)],
           [("y", (x @ wsum.T).astype(f32)), ("c", bits_packed.view(np.int8))],
           [f"%c = sparq_shiftadd.pack_signs %b {{config = {cfg}}} : {ttype(signs)} -> {ct}",
-           f"%y = sparq_shiftadd.lut_matmul %x, %c, %a {{config = {cfg}}} : ({ttype(x)}, {ct}, {ttype(alpha)}) -> tensor<{m}x{n}xf32>"],
+           f"%y = sparq_weight.linear %x [%c, %a] formats [{cfg}] : ({ttype(x)}, {ct}, {ttype(alpha)}) -> tensor<{m}x{n}xf32>"],
           [("a", alpha)])
 
 

@@ -8,6 +8,8 @@
 //===----------------------------------------------------------------------===//
 #include "sparq/Compiler/Compile.h"
 
+#include "dialects/Weight/WeightFormat.h"
+
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Location.h"
@@ -58,9 +60,15 @@ static cl::alias targetCPUAlias("target-cpu", cl::desc("Alias for --cpu"),
                                 cl::aliasopt(targetCPU), cl::cat(category));
 
 static cl::OptionCategory compressCategory("Weight compression (docs/compression.md)");
-static cl::opt<std::string> sparsity("sparsity", cl::desc("N:M structured sparsity, e.g. 2:4"),
+static cl::opt<std::string> scheme(
+    "scheme",
+    cl::desc("Ordered, comma-separated weight formats, e.g. 2:4,w4g128 or mxfp4 (the forms "
+             "are listed below)"),
+    cl::value_desc("LIST"), cl::cat(compressCategory));
+static cl::opt<std::string> sparsity("sparsity",
+                                     cl::desc("Shorthand: N:M structured sparsity, e.g. 2:4"),
                                      cl::value_desc("N:M"), cl::cat(compressCategory));
-static cl::opt<unsigned> wbits("wbits", cl::desc("Quantize weights to B bits (1-8)"),
+static cl::opt<unsigned> wbits("wbits", cl::desc("Shorthand: quantize weights to B bits (1-8)"),
                                cl::value_desc("B"), cl::init(0), cl::cat(compressCategory));
 static cl::opt<int64_t> group("group",
                               cl::desc("Quantization group size along the reduction dimension "
@@ -73,7 +81,7 @@ static cl::opt<bool> asymmetricFlag("asymmetric",
                                              "points)"),
                                     cl::cat(compressCategory));
 static cl::opt<unsigned> shiftadd("shiftadd",
-                                  cl::desc("Shift-add reparameterization with Q binary planes"),
+                                  cl::desc("Shorthand: shift-add reparameterization with Q binary planes"),
                                   cl::value_desc("Q"), cl::init(0), cl::cat(compressCategory));
 static cl::opt<bool> pow2("pow2", cl::desc("Round shift-add scales to powers of two"),
                           cl::cat(compressCategory));
@@ -161,9 +169,13 @@ static bool emitReport(const std::vector<sparq::LayerReport> &report, raw_ostrea
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   cl::HideUnrelatedOptions({&category, &compressCategory});
+  auto context = sparq::createCompilerContext();
+  // --help lists the scheme forms of every registered scheme dialect.
+  static std::string schemeHelp = scheme.HelpStr.str() + ":\n" +
+                                  sparq::weight::describeSchemeTokens(context.get());
+  scheme.setDescription(schemeHelp);
   cl::ParseCommandLineOptions(argc, argv, "sparq ONNX model compiler\n");
 
-  auto context = sparq::createCompilerContext();
   bool hadError = false;
   mlir::ScopedDiagnosticHandler handler(context.get(), [&](mlir::Diagnostic &diag) {
     std::string where;
@@ -194,14 +206,20 @@ int main(int argc, char **argv) {
     return 1;
   }
   sparq::CompressionOptions &c = options.compression;
-  c.sparsity = sparsity;
-  c.wbits = wbits;
-  c.group = group;
-  c.symmetric = !asymmetricFlag;
-  c.shiftadd = shiftadd;
-  c.pow2 = pow2;
-  c.rearrange = rearrange;
-  c.searchClip = searchClip;
+  if (!scheme.empty() && (!sparsity.empty() || wbits || shiftadd)) {
+    errs() << "sparq-compile: error: --scheme replaces --sparsity, --wbits and --shiftadd; give "
+              "one or the other\n";
+    return 1;
+  }
+  c.defaults.scheme = scheme;
+  c.defaults.sparsity = sparsity;
+  c.defaults.wbits = wbits;
+  c.defaults.group = group;
+  c.defaults.symmetric = !asymmetricFlag;
+  c.defaults.shiftadd = shiftadd;
+  c.defaults.pow2 = pow2;
+  c.defaults.rearrange = rearrange;
+  c.defaults.searchClip = searchClip;
   c.only = only;
   c.skip = skip;
   c.recipe = recipe;
@@ -220,7 +238,7 @@ int main(int argc, char **argv) {
     };
   if ((!reportFile.empty() || !exportDequantized.empty()) && !c.enabled()) {
     errs() << "sparq-compile: error: --report and --export-dequantized need compression "
-              "settings (--sparsity, --wbits, --shiftadd or --recipe)\n";
+              "settings (--scheme, --sparsity, --wbits, --shiftadd or --recipe)\n";
     return 1;
   }
   if (mlir::failed(sparq::compileModel(options, *context)) || hadError) {

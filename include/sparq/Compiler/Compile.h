@@ -7,6 +7,8 @@
 #ifndef SPARQ_COMPILER_COMPILE_H
 #define SPARQ_COMPILER_COMPILE_H
 
+#include "sparq/Compression/Options.h"
+
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Support/LLVM.h"
 
@@ -24,32 +26,6 @@ enum class EmitKind {
   LLVM,     ///< LLVM dialect (MLIR text)
   Obj,      ///< relocatable object file
   Lib,      ///< shared-object model artifact (default)
-};
-
-/// Weight compression settings (sparq-compile --sparsity/--wbits/...; docs/compression.md).
-struct CompressionOptions {
-  std::string sparsity; ///< "N:M" or empty
-  unsigned wbits = 0;   ///< 0: no quantization
-  int64_t group = 128;  ///< > 0 group size along K, 0 per channel, -1 per tensor
-  bool symmetric = true;
-  unsigned shiftadd = 0; ///< binary planes, 0: off
-  bool pow2 = false;
-  bool rearrange = false;
-  bool searchClip = false;
-  std::string only, skip, recipe;
-  bool enabled() const {
-    return !sparsity.empty() || wbits || shiftadd || !recipe.empty();
-  }
-};
-
-/// One compressed layer, as reported by --report.
-struct LayerReport {
-  std::string name, weight, op, scheme, permutation;
-  int64_t rows = 0, k = 0;
-  double bytesBefore = 0, bytesAfter = 0, bitsPerWeight = 0, weightError = 0;
-  double errorWithoutPermutation = 0;
-  bool permuted = false;
-  double errorPruneThenQuantize = -1, errorQuantizeThenPrune = -1; ///< -1: not applicable
 };
 
 struct CompileOptions {

@@ -14,7 +14,8 @@
 
 static const char *kModule = R"mlir(
 func.func @f(%x: tensor<2x16xf32>, %p: tensor<4x8xi8>, %s: tensor<4x1xf32>) -> tensor<2x4xf32> {
-  %y = sparq_quant.matmul %x, %p, %s {scheme = #sparq_quant.scheme<bits = 4, signed, symmetric, per_channel>}
+  %y = sparq_weight.linear %x [%p, %s]
+      formats [#sparq_quant.scheme<bits = 4, signed, symmetric, per_channel>]
       : (tensor<2x16xf32>, tensor<4x8xi8>, tensor<4x1xf32>) -> tensor<2x4xf32>
   return %y : tensor<2x4xf32>
 }

@@ -1,0 +1,261 @@
+//===- dialects/NM/NMFormat.cpp - sparq_nm as a weight format ------------------===//
+//
+// #sparq_nm.pattern as a weight format (WeightFormatAttrInterface, a transform): the host
+// compressor (magnitude pruning and packing with PackedFormats.h), its host and IR decode
+// (sparq_nm.unpack), its `--scheme` tokens, and the reference lowering of the dialect's ops.
+//
+//===----------------------------------------------------------------------===//
+#include "dialects/NM/NMDialect.h"
+
+#include "dialects/Common/ReferenceBuilder.h"
+#include "lib/Compression/Compression.h"
+#include "sparq/Formats/PackedFormats.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "llvm/Support/Regex.h"
+
+using namespace mlir;
+using namespace sparq;
+using namespace sparq::nm;
+namespace fmt = sparq::formats;
+namespace cmp = sparq::compression;
+
+//===----------------------------------------------------------------------===//
+// WeightFormatAttrInterface
+//===----------------------------------------------------------------------===//
+
+std::string PatternAttr::getSpelling() const {
+  return std::to_string(getN()) + ":" + std::to_string(getM());
+}
+
+bool PatternAttr::isEncoding() const { return false; }
+
+int64_t PatternAttr::getInnerK(int64_t k) const { return keptPerRow(k); }
+
+void PatternAttr::getPackedOperands(int64_t rows, int64_t k, SmallVectorImpl<Type> &types,
+                                    SmallVectorImpl<std::string> &names) const {
+  types.push_back(
+      RankedTensorType::get({rows, indexRowBytes(k)}, IntegerType::get(getContext(), 8)));
+  names.push_back("indices");
+}
+
+llvm::Expected<weight::HostPart> PatternAttr::compressHost(ArrayRef<float> w, int64_t rows,
+                                                           int64_t k,
+                                                           const weight::CompressOptions &) const {
+  unsigned n = getN(), m = getM();
+  std::vector<float> pruned = cmp::pruneNM(std::vector<float>(w.begin(), w.end()), rows, k, n, m);
+  size_t kept = fmt::nmKeptPerRow(k, n, m), ib = fmt::nmIndexRowBytes(k, n, m);
+  weight::HostPart part;
+  part.values.assign(rows * kept, 0.0f);
+  std::vector<int8_t> indices(rows * ib, 0);
+  for (int64_t r = 0; r < rows; ++r)
+    fmt::nmPackRow(&pruned[r * k], k, n, m, &part.values[r * kept],
+                   reinterpret_cast<uint8_t *>(&indices[r * ib]));
+  part.packed.push_back(weight::toBytes(indices));
+  return part;
+}
+
+std::vector<float> PatternAttr::expandHost(ArrayRef<float> inner, const weight::HostPart &part,
+                                           int64_t rows, int64_t k) const {
+  unsigned n = getN(), m = getM();
+  size_t kept = fmt::nmKeptPerRow(k, n, m), ib = fmt::nmIndexRowBytes(k, n, m);
+  std::vector<float> dense(rows * k, 0.0f);
+  const auto *indices = reinterpret_cast<const uint8_t *>(part.packed[0].data());
+  for (int64_t r = 0; r < rows; ++r)
+    fmt::nmUnpackRow(&inner[r * kept], indices + r * ib, k, n, m, &dense[r * k]);
+  return dense;
+}
+
+Value PatternAttr::buildDecode(OpBuilder &b, Location loc, ValueRange packed, Value inner,
+                               int64_t rows, int64_t k, Type floatType) const {
+  return UnpackOp::create(b, loc, RankedTensorType::get({rows, k}, floatType), inner, packed[0],
+                          *this);
+}
+
+std::string PatternAttr::getKernelKey() const {
+  return "nm" + std::to_string(getN()) + "of" + std::to_string(getM());
+}
+
+//===----------------------------------------------------------------------===//
+// Reference lowering of the sparq_nm ops
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// |x| of element (row, p) of `dense`, and whether p < k.
+struct NMGroupScan {
+  Body &bb;
+  Value dense, row;
+  int64_t k;
+  Value at(Value p) { return bb.extract(dense, {row, bb.minIdx(p, bb.cIdx(k - 1))}); }
+  Value valid(Value p) { return bb.ult(p, bb.cIdx(k)); }
+};
+
+struct LowerNMPrune : OpRewritePattern<PruneOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(PruneOp op, PatternRewriter &rewriter) const override {
+    auto type = cast<RankedTensorType>(op.getResult().getType());
+    if (failed(requireStatic(op, type, "weight")))
+      return failure();
+    unsigned n = op.getPattern().getN(), m = op.getPattern().getM();
+    int64_t k = type.getDimSize(1);
+    Value dense = op.getInput();
+    Value r = generate(rewriter, op.getLoc(), type, {}, [&](Body &bb) {
+      Value row = bb.index(0), c = bb.index(1);
+      NMGroupScan scan{bb, dense, row, k};
+      Value x = scan.at(c);
+      Value ax = math::AbsFOp::create(bb.b, bb.loc, x);
+      Value g0 = bb.mul(bb.div(c, bb.cIdx(m)), bb.cIdx(m));
+      // rank = number of group members that beat x (larger |.|, or equal at a lower position).
+      Value rank = bb.cIdx(0);
+      for (unsigned j = 0; j < m; ++j) {
+        Value p = bb.add(g0, bb.cIdx(j));
+        Value ap = math::AbsFOp::create(bb.b, bb.loc, scan.at(p));
+        Value gt = arith::CmpFOp::create(bb.b, bb.loc, arith::CmpFPredicate::OGT, ap, ax);
+        Value eqLower = arith::AndIOp::create(
+            bb.b, bb.loc, arith::CmpFOp::create(bb.b, bb.loc, arith::CmpFPredicate::OEQ, ap, ax),
+            bb.ult(p, c));
+        Value beats = arith::AndIOp::create(
+            bb.b, bb.loc, scan.valid(p), arith::OrIOp::create(bb.b, bb.loc, gt, eqLower));
+        rank = bb.add(rank, bb.select(beats, bb.cIdx(1), bb.cIdx(0)));
+      }
+      Value zero = arith::ConstantOp::create(bb.b, bb.loc, bb.b.getFloatAttr(x.getType(), 0.0));
+      return bb.select(bb.ult(rank, bb.cIdx(n)), x, zero);
+    });
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+/// Position (0..M-1) inside group g of the kept slot s, per the N:M packed layout: non-zeros are
+/// kept, then the lowest free positions until the group has N entries, in position order.
+Value nmSlotPosition(Body &bb, NMGroupScan &scan, Value g, Value s, unsigned n, unsigned m) {
+  Value g0 = bb.mul(g, bb.cIdx(m));
+  SmallVector<Value> nz(m);
+  Value nnz = bb.cIdx(0);
+  for (unsigned j = 0; j < m; ++j) {
+    Value p = bb.add(g0, bb.cIdx(j));
+    Value x = scan.at(p);
+    Value zero = arith::ConstantOp::create(bb.b, bb.loc, bb.b.getFloatAttr(x.getType(), 0.0));
+    nz[j] = arith::AndIOp::create(
+        bb.b, bb.loc, scan.valid(p),
+        arith::CmpFOp::create(bb.b, bb.loc, arith::CmpFPredicate::UNE, x, zero));
+    nnz = bb.add(nnz, bb.select(nz[j], bb.cIdx(1), bb.cIdx(0)));
+  }
+  Value need = bb.sub(bb.cIdx(n), bb.minIdx(nnz, bb.cIdx(n)));
+  Value zerosSeen = bb.cIdx(0), taken = bb.cIdx(0), pos = bb.cIdx(0);
+  for (unsigned j = 0; j < m; ++j) {
+    Value fill = arith::AndIOp::create(
+        bb.b, bb.loc,
+        arith::XOrIOp::create(bb.b, bb.loc, nz[j],
+                              arith::ConstantIntOp::create(bb.b, bb.loc, 1, 1)),
+        bb.ult(zerosSeen, need));
+    Value isTaken = arith::OrIOp::create(bb.b, bb.loc, nz[j], fill);
+    Value hit = arith::AndIOp::create(bb.b, bb.loc, isTaken, bb.eq(taken, s));
+    pos = bb.select(hit, bb.cIdx(j), pos);
+    taken = bb.add(taken, bb.select(isTaken, bb.cIdx(1), bb.cIdx(0)));
+    zerosSeen = bb.add(zerosSeen, bb.select(nz[j], bb.cIdx(0), bb.cIdx(1)));
+  }
+  return pos;
+}
+
+struct LowerNMPack : OpRewritePattern<PackOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(PackOp op, PatternRewriter &rewriter) const override {
+    auto inType = op.getInput().getType();
+    if (failed(requireStatic(op, inType, "weight")))
+      return failure();
+    unsigned n = op.getPattern().getN(), m = op.getPattern().getM();
+    unsigned ibits = fmt::nmIndexBits(m);
+    int64_t k = inType.getDimSize(1);
+    int64_t kept = fmt::nmKeptPerRow(k, n, m);
+    Value dense = op.getInput();
+    Location loc = op.getLoc();
+    Value values = generate(rewriter, loc, op.getValues().getType(), {}, [&](Body &bb) {
+      Value row = bb.index(0), slot = bb.index(1);
+      NMGroupScan scan{bb, dense, row, k};
+      Value g = bb.div(slot, bb.cIdx(n));
+      Value p = bb.add(bb.mul(g, bb.cIdx(m)),
+                       nmSlotPosition(bb, scan, g, bb.rem(slot, bb.cIdx(n)), n, m));
+      Value x = scan.at(p);
+      Value zero = arith::ConstantOp::create(bb.b, bb.loc, bb.b.getFloatAttr(x.getType(), 0.0));
+      return bb.select(scan.valid(p), x, zero);
+    });
+    Value indices = generate(rewriter, loc, op.getIndices().getType(), {}, [&](Body &bb) {
+      NMGroupScan scan{bb, dense, bb.index(0), k};
+      Value byte = bb.packedByte(bb.index(1), ibits, kept, [&](Value e) -> Value {
+        return bb.toI32(
+            nmSlotPosition(bb, scan, bb.div(e, bb.cIdx(n)), bb.rem(e, bb.cIdx(n)), n, m));
+      });
+      return arith::TruncIOp::create(bb.b, bb.loc, bb.b.getI8Type(), byte).getResult();
+    });
+    rewriter.replaceOp(op, {values, indices});
+    return success();
+  }
+};
+
+struct LowerNMUnpack : OpRewritePattern<UnpackOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(UnpackOp op, PatternRewriter &rewriter) const override {
+    auto type = op.getResult().getType();
+    if (failed(requireStatic(op, type, "result")))
+      return failure();
+    unsigned n = op.getPattern().getN(), m = op.getPattern().getM();
+    unsigned ibits = fmt::nmIndexBits(m);
+    int64_t idxBytes = op.getPattern().indexRowBytes(type.getDimSize(1));
+    Value values = op.getValues(), indices = op.getIndices();
+    Value r = generate(rewriter, op.getLoc(), type, {}, [&](Body &bb) {
+      Value row = bb.index(0), c = bb.index(1);
+      Value g = bb.div(c, bb.cIdx(m));
+      Value j = bb.toI32(bb.rem(c, bb.cIdx(m)));
+      Value result = arith::ConstantOp::create(
+          bb.b, bb.loc, bb.b.getFloatAttr(type.getElementType(), 0.0));
+      for (unsigned s = 0; s < n; ++s) {
+        Value slot = bb.add(bb.mul(g, bb.cIdx(n)), bb.cIdx(s));
+        Value pos = bb.code(indices, {row}, slot, ibits, idxBytes);
+        result = bb.select(bb.eq(pos, j), bb.extract(values, {row, slot}), result);
+      }
+      return result;
+    });
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Scheme tokens
+//===----------------------------------------------------------------------===//
+
+struct NMSchemeInterface : public weight::WeightSchemeDialectInterface {
+  using WeightSchemeDialectInterface::WeightSchemeDialectInterface;
+
+  Attribute parseSchemeToken(StringRef token, std::string &error) const override {
+    auto [ns, ms] = token.split(':');
+    unsigned n = 0, m = 0;
+    if (ms.empty() || ns.getAsInteger(10, n) || ms.getAsInteger(10, m))
+      return {};
+    if (!fmt::nmValid(n, m)) {
+      error = "sparsity '" + token.str() + "' is not N:M with 1 <= N < M <= 16";
+      return {};
+    }
+    return PatternAttr::get(getContext(), n, m);
+  }
+
+  void describeSchemeTokens(llvm::raw_ostream &os) const override {
+    os << "  N:M              N:M structured sparsity along K (1 <= N < M <= 16), e.g. 2:4; "
+          "formats after it compress the kept values\n";
+  }
+
+  void populateReferenceLoweringPatterns(RewritePatternSet &patterns) const override {
+    patterns.add<LowerNMPrune, LowerNMPack, LowerNMUnpack>(patterns.getContext());
+  }
+};
+
+} // namespace
+
+void sparq::nm::detail::addSchemeInterface(SparqNMDialect &dialect) {
+  dialect.addInterfaces<NMSchemeInterface>();
+}
