@@ -12,6 +12,12 @@ config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.sparq_obj_root, "test")
 config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs", "conformance", "install",
                    "unit"]
+# A scheme keeps its tests in its own folder (dialects/<Scheme>/test, docs/adding-a-scheme.md);
+# the second suite (build/dialects-tests) runs them.
+if getattr(config, "sparq_scheme_tests", False):
+    config.name = "sparq-schemes"
+    config.test_source_root = os.path.join(config.sparq_src_root, "dialects")
+    config.test_exec_root = os.path.join(config.sparq_obj_root, "dialects-tests")
 
 # FileCheck, not, count and split-file live in LLVM's bin dir, which is not on PATH.
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
