@@ -13,7 +13,7 @@ include(CMakePackageConfigHelpers)
 
 get_property(SPARQ_SCHEME_LIBRARIES GLOBAL PROPERTY SPARQ_SCHEME_LIBRARIES)
 set(SPARQ_EXPORTED_LIBRARIES
-  SparqCompression SparqDialectCommon SparqONNXDialect SparqWeightDialect
+  SparqCompressionHost SparqDialectCommon SparqONNXDialect SparqWeightDialect
   ${SPARQ_SCHEME_LIBRARIES}
   SparqPasses SparqRegistration SparqImportONNX SparqTargetCPU SparqArtifact SparqCompiler)
 

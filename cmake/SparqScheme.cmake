@@ -1,15 +1,25 @@
 # cmake/SparqScheme.cmake - compression-scheme dialects register themselves.
 #
 # sparq_add_scheme_dialect(<Name> DIALECT <mnemonic> CLASS <C++ dialect class> HEADER <header>
-#                          SOURCES <files...> [LINK <libraries...>])
+#                          SOURCES <files...> [HOST_SOURCES <files...>] [LINK <libraries...>])
 # in dialects/<Name>/CMakeLists.txt runs TableGen on <Name>.td (ops, attributes, dialect:
 # <Name>Ops/Attrs/Dialect.{h,cpp}.inc), generates docs/generated/Sparq<Name>Dialect.md, builds
-# the library Sparq<Name>Dialect and appends the dialect to the global scheme list. The list is
+# the library Sparq<Name>Dialect (with HOST_SOURCES, the scheme's MLIR-free numerics, as the
+# static library Sparq<Name>Host it links, which unit tests can use alone) and appends the dialect to the global scheme list. The list is
 # written by sparq_write_scheme_registry into the header lib/Registration includes to register
 # every scheme dialect, and the install step exports every scheme library: adding a scheme needs
 # its folder and its add_subdirectory line, nothing else.
 function(sparq_add_scheme_dialect name)
-  cmake_parse_arguments(ARG "" "DIALECT;CLASS;HEADER" "SOURCES;LINK" ${ARGN})
+  cmake_parse_arguments(ARG "" "DIALECT;CLASS;HEADER" "SOURCES;HOST_SOURCES;LINK" ${ARGN})
+  set(host_library)
+  if(ARG_HOST_SOURCES)
+    set(host_library Sparq${name}Host)
+    add_library(${host_library} STATIC ${ARG_HOST_SOURCES})
+    target_include_directories(${host_library} PUBLIC
+      $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}> $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>)
+    set_target_properties(${host_library} PROPERTIES POSITION_INDEPENDENT_CODE ON)
+    set_property(GLOBAL APPEND PROPERTY SPARQ_SCHEME_LIBRARIES ${host_library})
+  endif()
   set(LLVM_TARGET_DEFINITIONS ${name}.td)
   mlir_tablegen(${name}Ops.h.inc -gen-op-decls)
   mlir_tablegen(${name}Ops.cpp.inc -gen-op-defs)
@@ -20,13 +30,15 @@ function(sparq_add_scheme_dialect name)
   add_public_tablegen_target(Sparq${name}IncGen)
   sparq_add_doc(${name}.td Sparq${name}Dialect -gen-dialect-doc -dialect=${ARG_DIALECT})
 
+  # The host sources live beside the dialect's but build into their own library.
+  set(LLVM_OPTIONAL_SOURCES ${ARG_SOURCES} ${ARG_HOST_SOURCES})
   add_mlir_library(Sparq${name}Dialect
     ${ARG_SOURCES}
     DEPENDS Sparq${name}IncGen SparqWeightIncGen
     DISABLE_INSTALL)
   mlir_target_link_libraries(Sparq${name}Dialect PUBLIC MLIR)
   target_link_libraries(Sparq${name}Dialect PUBLIC SparqWeightDialect SparqDialectCommon
-    ${ARG_LINK})
+    ${host_library} ${ARG_LINK})
 
   set_property(GLOBAL APPEND PROPERTY SPARQ_SCHEME_LIBRARIES Sparq${name}Dialect)
   set_property(GLOBAL APPEND PROPERTY SPARQ_SCHEME_INCGENS Sparq${name}IncGen)

@@ -8,7 +8,7 @@
 #include "dialects/NM/NMDialect.h"
 
 #include "dialects/Common/ReferenceBuilder.h"
-#include "lib/Compression/Compression.h"
+#include "dialects/NM/Prune.h"
 #include "sparq/Formats/PackedFormats.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"

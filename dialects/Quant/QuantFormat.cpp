@@ -1,7 +1,7 @@
 //===- dialects/Quant/QuantFormat.cpp - sparq_quant as a weight format ---------===//
 //
 // #sparq_quant.scheme as a weight format (WeightFormatAttrInterface): packed operands, the host
-// compressor (lib/Compression's round-to-nearest quantizer, packed with PackedFormats.h), the
+// compressor (Quantizer.h's round-to-nearest quantizer, packed with PackedFormats.h), the
 // reference decode (sparq_quant.unpack + dequantize), its `--scheme` tokens, and the reference
 // lowering of the dialect's ops to linalg.
 //
@@ -9,7 +9,7 @@
 #include "dialects/Quant/QuantDialect.h"
 
 #include "dialects/Common/ReferenceBuilder.h"
-#include "lib/Compression/Compression.h"
+#include "dialects/Quant/Quantizer.h"
 #include "sparq/Formats/PackedFormats.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"

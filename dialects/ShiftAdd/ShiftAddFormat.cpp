@@ -1,7 +1,7 @@
 //===- dialects/ShiftAdd/ShiftAddFormat.cpp - sparq_shiftadd as a weight format ===//
 //
 // #sparq_shiftadd.bcq as a weight format (WeightFormatAttrInterface, an encoding): the host
-// compressor (lib/Compression's BCQ fit, sign planes packed with PackedFormats.h), the reference
+// compressor (BCQFit.h's alternating fit, sign planes packed with PackedFormats.h), the reference
 // decode (sparq_shiftadd.dequantize), its `--scheme` tokens, and the reference lowering of the
 // dialect's ops.
 //
@@ -9,7 +9,7 @@
 #include "dialects/ShiftAdd/ShiftAddDialect.h"
 
 #include "dialects/Common/ReferenceBuilder.h"
-#include "lib/Compression/Compression.h"
+#include "dialects/ShiftAdd/BCQFit.h"
 #include "sparq/Formats/PackedFormats.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"

@@ -13,7 +13,7 @@
 #include "dialects/Common/ConstantData.h"
 #include "dialects/ONNX/SparqONNXDialect.h"
 #include "dialects/Weight/WeightDialect.h"
-#include "lib/Compression/Compression.h"
+#include "passes/Compression/Rearrange.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -24,6 +24,7 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Regex.h"
 
+#include <cmath>
 #include <map>
 
 namespace sparq {
@@ -511,15 +512,17 @@ LogicalResult CompressWeightsPass::process(Layer &l, std::map<Operation *, Layer
   double errorWithoutPerm = best->error;
   // Rearranging channels helps an encoding whose parameters are shared along K.
   if (spec.rearrange && weight::getFormats(spec.formats).back().isEncoding() && !l.isConv) {
-    std::vector<int64_t> perm = cmp::sortChannelsByScore(cmp::channelScores(l.w, l.rows, l.k));
-    std::vector<float> pw = cmp::permuteColumns(l.w, l.rows, l.k, perm);
-    FailureOr<Compressed> alt = compressWith(l.node, spec.formats, pw, l.rows, l.k, spec.options);
-    if (failed(alt))
+    FailureOr<Compressed> permuted = failure();
+    cmp::RearrangeDecision d = cmp::decideRearrangement(
+        l.w, l.rows, l.k, best->error, [&](const std::vector<float> &pw) {
+          permuted = compressWith(l.node, spec.formats, pw, l.rows, l.k, spec.options);
+          return succeeded(permuted) ? permuted->error : INFINITY;
+        });
+    if (failed(permuted))
       return failure();
-    // Keep it only for a real gain (0.1%), not for rounding noise in the error sum.
-    if (alt->error < best->error * 0.999) {
-      best = std::move(alt);
-      colPerm = std::move(perm);
+    if (!d.permutation.empty()) {
+      best = std::move(permuted);
+      colPerm = std::move(d.permutation);
     }
   }
   // Both orders of pruning and quantization, for the report.

@@ -4,7 +4,8 @@
 #include "dialects/Common/ConstantData.h"
 #include "dialects/NM/NMDialect.h"
 #include "dialects/Quant/QuantDialect.h"
-#include "lib/Compression/Compression.h"
+#include "dialects/NM/Prune.h"
+#include "dialects/Quant/Quantizer.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Builders.h"

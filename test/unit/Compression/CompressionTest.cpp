@@ -11,7 +11,10 @@
 //    same bits on Gaussian weights.
 //
 //===----------------------------------------------------------------------===//
-#include "lib/Compression/Compression.h"
+#include "dialects/NM/Prune.h"
+#include "dialects/Quant/Quantizer.h"
+#include "dialects/ShiftAdd/BCQFit.h"
+#include "passes/Compression/Rearrange.h"
 
 #include <gtest/gtest.h>
 
@@ -21,6 +24,15 @@
 using namespace sparq::compression;
 
 namespace {
+
+/// Rearrangement decided on the error of round-to-nearest quantization with `c`.
+RearrangeDecision decideForQuantization(const std::vector<float> &w, int64_t rows, int64_t k,
+                                        const QuantConfig &c) {
+  auto errorOf = [&](const std::vector<float> &x) {
+    return relativeError(x, quantize(x, rows, k, c).dequantized);
+  };
+  return decideRearrangement(w, rows, k, errorOf(w), errorOf);
+}
 
 std::vector<float> gaussian(int64_t n, unsigned seed, float sigma = 1.0f) {
   std::mt19937 rng(seed);
@@ -128,7 +140,7 @@ TEST(Rearrange, LowersW4G128ErrorBy30PercentWithOutlierChannels) {
       for (int64_t r = 0; r < rows; ++r)
         w[r * k + ch] *= 30.0f;
     }
-    RearrangeDecision d = decideRearrangement(w, rows, k, c);
+    RearrangeDecision d = decideForQuantization(w, rows, k, c);
     ASSERT_FALSE(d.permutation.empty());
     EXPECT_LE(d.errorWith, 0.7 * d.errorWithout)
         << "seed " << seed << ": " << d.errorWithout << " -> " << d.errorWith;
@@ -142,7 +154,7 @@ TEST(Rearrange, NeverIncreasesErrorElsewhere) {
     for (unsigned bits : {2u, 4u, 8u}) {
       QuantConfig c;
       c.bits = bits;
-      RearrangeDecision d = decideRearrangement(w, rows, k, c);
+      RearrangeDecision d = decideForQuantization(w, rows, k, c);
       EXPECT_LE(d.errorWith, d.errorWithout);
       double realized = d.permutation.empty()
                             ? relativeError(w, quantize(w, rows, k, c).dequantized)

@@ -1,0 +1,34 @@
+//===- dialects/ShiftAdd/BCQFit.h - binary-coded quantization fit -*- C++ -*-===//
+//
+// The numerical side of #sparq_shiftadd.bcq on plain host arrays (no MLIR): q binary planes
+// and group-wise scales fitted to a `[rows, k]` row-major weight by alternating refinement.
+//
+//===----------------------------------------------------------------------===//
+#ifndef SPARQ_DIALECTS_SHIFTADD_BCQFIT_H
+#define SPARQ_DIALECTS_SHIFTADD_BCQFIT_H
+
+#include <cstdint>
+#include <vector>
+
+namespace sparq::compression {
+
+struct BCQConfig {
+  unsigned q = 2;        ///< number of binary planes
+  int64_t group = 128;   ///< scale group size along k (> 0)
+  bool pow2 = false;     ///< round scales to powers of two
+  unsigned iterations = 10; ///< alternating refinement rounds
+};
+
+struct BCQ {
+  std::vector<float> signs;  ///< [q, rows, k], +-1
+  std::vector<float> scales; ///< [q, rows, groups]
+  std::vector<float> dequantized;
+};
+
+/// Greedy residual initialization, then alternating refinement: least-squares scales given the
+/// signs, then the best signs (exhaustive over the 2^q combinations) given the scales.
+BCQ fitBCQ(const std::vector<float> &w, int64_t rows, int64_t k, const BCQConfig &config);
+
+} // namespace sparq::compression
+
+#endif // SPARQ_DIALECTS_SHIFTADD_BCQFIT_H
