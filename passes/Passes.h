@@ -38,7 +38,7 @@ std::unique_ptr<mlir::Pass> createCompressWeightsPass(const CompressionOptions &
                                                       CompressionProgress progress = {},
                                                       LayerReportSink report = {});
 
-/// Options of the named pipelines (`sparq-contract-pipeline`, `sparq-cpu-codegen-pipeline`).
+/// Options of `sparq-cpu-codegen-pipeline`.
 struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
   Option<unsigned> optLevel{*this, "opt-level",
                             llvm::cl::desc("Optimization level 0-3 (0: no tiling/vectorization)"),
@@ -56,7 +56,7 @@ struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
 };
 
 /// sparq_onnx -> model contract (linalg/tensor/arith/math on tensors), verified.
-void buildContractPipeline(mlir::OpPassManager &pm, const PipelineOptions &options);
+void buildContractPipeline(mlir::OpPassManager &pm);
 /// Model contract -> LLVM dialect with a C-interface entry point.
 void buildCPUCodegenPipeline(mlir::OpPassManager &pm, const PipelineOptions &options);
 

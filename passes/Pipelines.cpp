@@ -24,8 +24,7 @@ void addTextual(OpPassManager &pm, StringRef pipeline) {
 }
 } // namespace
 
-void buildContractPipeline(OpPassManager &pm, const PipelineOptions &options) {
-  (void)options;
+void buildContractPipeline(OpPassManager &pm) {
   pm.addPass(createConvertONNXToLinalgPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -76,10 +75,9 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const PipelineOptions &options) 
 
 void registerSparqPassesAndPipelines() {
   registerSparqPasses();
-  PassPipelineRegistration<PipelineOptions>(
-      "sparq-contract-pipeline",
-      "Convert imported sparq_onnx IR to the verified model contract form",
-      buildContractPipeline);
+  PassPipelineRegistration<>("sparq-contract-pipeline",
+                             "Convert imported sparq_onnx IR to the verified model contract form",
+                             buildContractPipeline);
   PassPipelineRegistration<PipelineOptions>(
       "sparq-cpu-codegen-pipeline",
       "Lower model-contract IR to the LLVM dialect with the artifact entry point",

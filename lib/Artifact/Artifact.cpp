@@ -11,18 +11,20 @@
 
 namespace sparq {
 
-std::string addArtifactABI(llvm::Module &module, llvm::StringRef entryName,
+llvm::Error addArtifactABI(llvm::Module &module, llvm::StringRef entryName,
                            llvm::StringRef signature, unsigned numInputs,
                            llvm::StringRef cpuText) {
   llvm::LLVMContext &ctx = module.getContext();
   std::string cifaceName = ("_mlir_ciface_" + entryName).str();
   llvm::Function *ciface = module.getFunction(cifaceName);
   if (!ciface)
-    return "the lowered module has no C interface function '" + cifaceName + "'";
+    return llvm::createStringError("the lowered module has no C interface function '" + cifaceName +
+                                   "'");
   if (ciface->arg_size() != numInputs + 1)
-    return "'" + cifaceName + "' takes " + std::to_string(ciface->arg_size()) +
-           " arguments, expected one results pointer and " + std::to_string(numInputs) +
-           " input descriptors";
+    return llvm::createStringError("'" + cifaceName + "' takes " +
+                                   std::to_string(ciface->arg_size()) +
+                                   " arguments, expected one results pointer and " +
+                                   std::to_string(numInputs) + " input descriptors");
 
   auto *ptrTy = llvm::PointerType::getUnqual(ctx);
   llvm::IRBuilder<> b(ctx);
@@ -86,7 +88,7 @@ std::string addArtifactABI(llvm::Module &module, llvm::StringRef entryName,
   b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", threadsFn));
   b.CreateCall(ompSet, {threadsFn->getArg(0)});
   b.CreateRetVoid();
-  return "";
+  return llvm::Error::success();
 }
 
 std::string defaultLinker() {
@@ -95,36 +97,39 @@ std::string defaultLinker() {
   return SPARQ_DEFAULT_LINKER;
 }
 
-std::string linkSharedObject(llvm::StringRef objectBytes, llvm::StringRef outputPath,
+llvm::Error linkSharedObject(llvm::StringRef objectBytes, llvm::StringRef outputPath,
                              llvm::StringRef linker) {
   llvm::SmallString<128> objPath;
   int fd;
   if (std::error_code ec = llvm::sys::fs::createTemporaryFile("sparq", "o", fd, objPath))
-    return "cannot create a temporary object file: " + ec.message();
+    return llvm::createStringError("cannot create a temporary object file: " + ec.message());
   {
     llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
     os << objectBytes;
     if (os.has_error())
-      return "cannot write temporary object file '" + objPath.str().str() + "'";
+      return llvm::createStringError("cannot write temporary object file '" + objPath.str().str() +
+                                     "'");
   }
   auto program = llvm::sys::findProgramByName(linker);
   if (!program) {
     llvm::sys::fs::remove(objPath);
-    return "linker '" + linker.str() + "' not found (set SPARQ_LINKER to a cc-compatible driver)";
+    return llvm::createStringError("linker '" + linker.str() +
+                                   "' not found (set SPARQ_LINKER to a cc-compatible driver)");
   }
   std::string out = outputPath.str();
   std::string obj = objPath.str().str();
   // The artifact needs only libc (with its threads) and libm; every other symbol is defined
   // inside it (-z defs turns a missing one into a link error instead of a load failure).
-  llvm::SmallVector<llvm::StringRef> argv = {*program, "-shared", "-o", out, obj,
-                                             "-Wl,-z,defs", "-pthread", "-lm"};
+  llvm::SmallVector<llvm::StringRef> argv = {*program, "-shared",     "-o",       out,
+                                             obj,      "-Wl,-z,defs", "-pthread", "-lm"};
   std::string errMsg;
   int rc = llvm::sys::ExecuteAndWait(*program, argv, std::nullopt, {}, 0, 0, &errMsg);
   llvm::sys::fs::remove(objPath);
   if (rc != 0)
-    return "linking '" + out + "' with '" + *program + "' failed (exit " + std::to_string(rc) +
-           (errMsg.empty() ? "" : ": " + errMsg) + ")";
-  return "";
+    return llvm::createStringError("linking '" + out + "' with '" + *program + "' failed (exit " +
+                                   std::to_string(rc) + (errMsg.empty() ? "" : ": " + errMsg) +
+                                   ")");
+  return llvm::Error::success();
 }
 
 } // namespace sparq

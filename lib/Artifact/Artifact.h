@@ -2,6 +2,8 @@
 #ifndef SPARQ_LIB_ARTIFACT_ARTIFACT_H
 #define SPARQ_LIB_ARTIFACT_ARTIFACT_H
 
+#include "llvm/Support/Error.h"
+
 #include "llvm/ADT/StringRef.h"
 #include "llvm/IR/Module.h"
 
@@ -12,14 +14,14 @@ namespace sparq {
 /// Adds the ABI symbols `sparq_model_signature_v1`, `sparq_model_invoke_v1` (which unpacks its
 /// `void **args` and calls `_mlir_ciface_<entryName>`), `sparq_model_set_num_threads_v1` and
 /// `sparq_model_cpu_v1` (returning `cpuText`: the CPU name, then the features the code needs)
-/// to `module`. Returns an error message or "".
-std::string addArtifactABI(llvm::Module &module, llvm::StringRef entryName,
+/// to `module`.
+llvm::Error addArtifactABI(llvm::Module &module, llvm::StringRef entryName,
                            llvm::StringRef signature, unsigned numInputs,
                            llvm::StringRef cpuText);
 
 /// Links a relocatable object into a shared object at `outputPath` with the linker driver
-/// `linker` (a cc-compatible driver such as clang). Returns an error message or "".
-std::string linkSharedObject(llvm::StringRef objectBytes, llvm::StringRef outputPath,
+/// `linker` (a cc-compatible driver such as clang).
+llvm::Error linkSharedObject(llvm::StringRef objectBytes, llvm::StringRef outputPath,
                              llvm::StringRef linker);
 
 /// The linker driver found when sparq was configured (overridable with $SPARQ_LINKER).

@@ -76,10 +76,10 @@ LogicalResult compress(const CompileOptions &options, ModuleOp module) {
   if (!options.exportDequantizedPath.empty()) {
     if (StringRef(options.inputPath).ends_with(".mlir"))
       return emitError(module.getLoc()) << "--export-dequantized needs an ONNX input model";
-    std::string err = writeModelWithInitializers(options.inputPath, options.exportDequantizedPath,
-                                                 dequantized);
-    if (!err.empty())
-      return emitError(module.getLoc()) << "--export-dequantized: " << err;
+    if (llvm::Error err = writeModelWithInitializers(options.inputPath,
+                                                     options.exportDequantizedPath, dequantized))
+      return emitError(module.getLoc())
+             << "--export-dequantized: " << llvm::toString(std::move(err));
   }
   return success();
 }
@@ -90,9 +90,8 @@ LogicalResult compileModel(const CompileOptions &options, MLIRContext &context) 
   Location loc = FileLineColLoc::get(&context, options.inputPath, 0, 0);
   ImportOptions importOptions;
   for (const std::string &flag : options.inputShapes) {
-    std::string err = parseInputShapeFlag(flag, importOptions);
-    if (!err.empty())
-      return emitError(UnknownLoc::get(&context)) << err;
+    if (llvm::Error err = parseInputShapeFlag(flag, importOptions))
+      return emitError(UnknownLoc::get(&context)) << llvm::toString(std::move(err));
   }
   OwningOpRef<ModuleOp> module;
   if (StringRef(options.inputPath).ends_with(".mlir")) {
@@ -127,7 +126,7 @@ LogicalResult compileModel(const CompileOptions &options, MLIRContext &context) 
   pipelineOptions.tileRows = formats::tileRowsFor(target->vectorFloats);
   {
     PassManager pm(&context);
-    buildContractPipeline(pm, pipelineOptions);
+    buildContractPipeline(pm);
     if (failed(pm.run(*module)))
       return failure();
   }
@@ -158,20 +157,18 @@ LogicalResult compileModel(const CompileOptions &options, MLIRContext &context) 
     StringRef line = rest.split('\n').first;
     (void)line.drop_front(strlen("inputs ")).getAsInteger(10, numInputs);
   }
-  std::string err = addArtifactABI(*llvmModule, kEntryFunctionName, signature, numInputs,
-                                   target->runtimeDescription);
-  if (!err.empty())
-    return emitError(loc) << err;
-  std::string object;
-  err = emitObject(*llvmModule, *target, options.optLevel, object);
-  if (!err.empty())
-    return emitError(loc) << err;
+  if (llvm::Error err = addArtifactABI(*llvmModule, kEntryFunctionName, signature, numInputs,
+                                       target->runtimeDescription))
+    return emitError(loc) << llvm::toString(std::move(err));
+  llvm::Expected<std::string> object = emitObject(*llvmModule, *target, options.optLevel);
+  if (!object)
+    return emitError(loc) << llvm::toString(object.takeError());
   if (options.emit == EmitKind::Obj)
-    return writeBytes(options.outputPath, object, loc);
-  err = linkSharedObject(object, options.outputPath,
-                         options.linker.empty() ? defaultLinker() : options.linker);
-  if (!err.empty())
-    return emitError(loc) << err;
+    return writeBytes(options.outputPath, *object, loc);
+  if (llvm::Error err = linkSharedObject(*object, options.outputPath,
+                                         options.linker.empty() ? defaultLinker()
+                                                                : options.linker))
+    return emitError(loc) << llvm::toString(std::move(err));
   return success();
 }
 

@@ -602,70 +602,73 @@ OwningOpRef<ModuleOp> importONNXFile(StringRef path, MLIRContext *ctx,
   return importer.run();
 }
 
-std::string writeModelWithInitializers(
-    StringRef inputPath, StringRef outputPath,
-    const std::map<std::string, std::vector<float>> &replacements) {
+llvm::Error
+writeModelWithInitializers(StringRef inputPath, StringRef outputPath,
+                           const std::map<std::string, std::vector<float>> &replacements) {
   ::onnx::ModelProto model;
   {
     std::ifstream in(inputPath.str(), std::ios::binary);
     if (!in)
-      return "cannot open '" + inputPath.str() + "'";
+      return llvm::createStringError("cannot open '" + inputPath.str() + "'");
     if (!model.ParseFromIstream(&in))
-      return "'" + inputPath.str() + "' is not a valid ONNX model";
+      return llvm::createStringError("'" + inputPath.str() + "' is not a valid ONNX model");
   }
   std::set<std::string> done;
-  auto replace = [&](::onnx::TensorProto &t) -> std::string {
+  auto replace = [&](::onnx::TensorProto &t) -> llvm::Error {
     auto it = replacements.find(t.name());
     if (it == replacements.end())
-      return "";
+      return llvm::Error::success();
     int64_t n = 1;
     for (int64_t d : t.dims())
       n *= d;
     if (t.data_type() != ::onnx::TensorProto::FLOAT || (int64_t)it->second.size() != n)
-      return "initializer '" + t.name() + "' does not match its compressed weight";
+      return llvm::createStringError("initializer '" + t.name() +
+                                     "' does not match its compressed weight");
     t.clear_float_data();
     t.clear_external_data();
     t.set_data_location(::onnx::TensorProto::DEFAULT);
     t.set_raw_data(std::string(reinterpret_cast<const char *>(it->second.data()),
                                it->second.size() * sizeof(float)));
     done.insert(t.name());
-    return "";
+    return llvm::Error::success();
   };
   for (auto &t : *model.mutable_graph()->mutable_initializer())
-    if (std::string err = replace(t); !err.empty())
+    if (llvm::Error err = replace(t))
       return err;
   for (auto &node : *model.mutable_graph()->mutable_node())
     if (node.op_type() == "Constant")
       for (auto &a : *node.mutable_attribute())
         if (a.name() == "value" && a.has_t() && !node.output().empty()) {
           a.mutable_t()->set_name(node.output(0));
-          if (std::string err = replace(*a.mutable_t()); !err.empty())
+          if (llvm::Error err = replace(*a.mutable_t()))
             return err;
         }
   for (const auto &kv : replacements)
     if (!done.count(kv.first))
-      return "the model has no float initializer named '" + kv.first + "'";
+      return llvm::createStringError("the model has no float initializer named '" + kv.first + "'");
   std::ofstream out(outputPath.str(), std::ios::binary | std::ios::trunc);
   if (!out || !model.SerializeToOstream(&out))
-    return "cannot write '" + outputPath.str() + "'";
-  return "";
+    return llvm::createStringError("cannot write '" + outputPath.str() + "'");
+  return llvm::Error::success();
 }
 
-std::string parseInputShapeFlag(StringRef flag, ImportOptions &options) {
+llvm::Error parseInputShapeFlag(StringRef flag, ImportOptions &options) {
   auto [name, dimsStr] = flag.rsplit('=');
   if (name.empty() || dimsStr.empty() || !flag.contains('='))
-    return "--input-shape expects NAME=D0xD1x..., got '" + flag.str() + "'";
+    return llvm::createStringError("--input-shape expects NAME=D0xD1x..., got '" + flag.str() +
+                                   "'");
   std::vector<int64_t> dims;
   SmallVector<StringRef> parts;
   dimsStr.split(parts, 'x');
   for (StringRef p : parts) {
     int64_t d;
     if (p.getAsInteger(10, d) || d < 0)
-      return "--input-shape '" + flag.str() + "': '" + p.str() + "' is not a dimension";
+      return llvm::createStringError("--input-shape '" + flag.str() + "': '" + p.str() +
+                                     "' is not a dimension");
     dims.push_back(d);
   }
   options.inputShapes[name.str()] = dims;
-  return "";
+  return llvm::Error::success();
 }
 
 } // namespace sparq

@@ -3,6 +3,7 @@
 #define SPARQ_LIB_IMPORT_ONNX_ONNXIMPORTER_H
 
 #include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/Error.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/ADT/StringRef.h"
 
@@ -32,13 +33,13 @@ mlir::OwningOpRef<mlir::ModuleOp> importONNXFile(llvm::StringRef path, mlir::MLI
 
 /// Writes a copy of the ONNX model at `inputPath` to `outputPath` in which every initializer
 /// named in `replacements` holds the given float32 values (same shape, raw_data, internal
-/// storage). Returns an error message or "".
-std::string writeModelWithInitializers(
+/// storage).
+llvm::Error writeModelWithInitializers(
     llvm::StringRef inputPath, llvm::StringRef outputPath,
     const std::map<std::string, std::vector<float>> &replacements);
 
-/// Parses `NAME=D0xD1x...` into `options.inputShapes`. Returns an error message or "".
-std::string parseInputShapeFlag(llvm::StringRef flag, ImportOptions &options);
+/// Parses `NAME=D0xD1x...` into `options.inputShapes`.
+llvm::Error parseInputShapeFlag(llvm::StringRef flag, ImportOptions &options);
 
 } // namespace sparq
 

@@ -66,13 +66,13 @@ llvm::Expected<ResolvedCPU> resolveCPU(llvm::StringRef cpuName) {
   return r;
 }
 
-std::string emitObject(llvm::Module &module, const ResolvedCPU &resolved, unsigned optLevel,
-                       std::string &objectBytes) {
+llvm::Expected<std::string> emitObject(llvm::Module &module, const ResolvedCPU &resolved,
+                                       unsigned optLevel) {
   llvm::Triple triple(resolved.triple);
   std::string error;
   const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
   if (!target)
-    return "no LLVM target for " + triple.str() + ": " + error;
+    return llvm::createStringError("no LLVM target for " + triple.str() + ": " + error);
   const std::string &cpu = resolved.cpu, &features = resolved.features;
   llvm::CodeGenOptLevel cgLevel = optLevel == 0   ? llvm::CodeGenOptLevel::None
                                   : optLevel == 1 ? llvm::CodeGenOptLevel::Less
@@ -82,28 +82,28 @@ std::string emitObject(llvm::Module &module, const ResolvedCPU &resolved, unsign
   std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
       triple, cpu, features, targetOptions, llvm::Reloc::PIC_, std::nullopt, cgLevel));
   if (!tm)
-    return "cannot create an LLVM target machine for " + triple.str() + " (cpu " + cpu + ")";
+    return llvm::createStringError("cannot create an LLVM target machine for " + triple.str() +
+                                   " (cpu " + cpu + ")");
   module.setTargetTriple(triple);
   module.setDataLayout(tm->createDataLayout());
   if (llvm::Error err = linkMicroKernels(module, resolved))
-    return llvm::toString(std::move(err));
+    return std::move(err);
 
   auto transformer = makeOptimizingTransformer(optLevel, /*sizeLevel=*/0, tm.get());
   if (llvm::Error err = transformer(&module)) {
     std::string msg;
     llvm::raw_string_ostream os(msg);
     os << "LLVM optimization failed: " << err;
-    return msg;
+    return llvm::createStringError(msg);
   }
 
   llvm::SmallVector<char, 0> buffer;
   llvm::raw_svector_ostream os(buffer);
   llvm::legacy::PassManager pm;
   if (tm->addPassesToEmitFile(pm, os, nullptr, llvm::CodeGenFileType::ObjectFile))
-    return "the LLVM target cannot emit object files";
+    return llvm::createStringError("the LLVM target cannot emit object files");
   pm.run(module);
-  objectBytes.assign(buffer.begin(), buffer.end());
-  return "";
+  return std::string(buffer.begin(), buffer.end());
 }
 
 } // namespace sparq

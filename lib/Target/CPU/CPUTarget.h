@@ -38,9 +38,9 @@ std::unique_ptr<llvm::Module> translateToLLVMIR(mlir::ModuleOp module,
 llvm::Error linkMicroKernels(llvm::Module &module, const ResolvedCPU &target);
 
 /// Links the micro-kernels, optimizes `module` with LLVM's pipeline at `optLevel` and emits a
-/// relocatable object (PIC) into `objectBytes`. Returns an error message, or "" on success.
-std::string emitObject(llvm::Module &module, const ResolvedCPU &resolved, unsigned optLevel,
-                       std::string &objectBytes);
+/// relocatable object (PIC): its bytes.
+llvm::Expected<std::string> emitObject(llvm::Module &module, const ResolvedCPU &resolved,
+                                       unsigned optLevel);
 
 } // namespace sparq
 
