@@ -1,8 +1,8 @@
 //===- passes/ONNXToLinalg/ConvertONNXToLinalg.cpp - the conversion pass -----===//
 //
 // Drives the sparq_onnx -> upstream conversion: one pattern dispatches every sparq_onnx.node to the
-// handler registered for its op_type; a type converter turns ONNX's signed/unsigned integers into
-// signless ones on function signatures, constants and every converted op.
+// handler registered for its op_type and opset; a type converter turns ONNX's signed/unsigned
+// integers into signless ones on function signatures, constants and every converted op.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/ONNXToLinalg/ONNXToLinalg.h"
@@ -51,7 +51,7 @@ public:
   }
 };
 
-/// Dispatches a node to its handler.
+/// Dispatches a node to the handler of its op_type with the largest since-version <= its opset.
 struct NodeOpLowering : public OpConversionPattern<NodeOp> {
   NodeOpLowering(const TypeConverter &tc, MLIRContext *ctx, const OnnxHandlerTable &table)
       : OpConversionPattern<NodeOp>(tc, ctx), table(table) {}
@@ -60,8 +60,13 @@ struct NodeOpLowering : public OpConversionPattern<NodeOp> {
                                 ConversionPatternRewriter &rewriter) const override {
     StringRef domain = op.getDomain();
     const OnnxHandler *handler = nullptr;
-    if (domain.empty() || domain == "ai.onnx")
-      handler = table.lookup(op.getOpType());
+    if (domain.empty() || domain == "ai.onnx") {
+      handler = table.lookup(op.getOpType(), op.getOpset());
+      if (!handler)
+        if (std::optional<int64_t> first = table.firstVersion(op.getOpType()))
+          return op.emitError() << "unsupported ONNX operator: " << op.describe()
+                                << ": converted from opset " << *first << " on";
+    }
     if (!handler)
       return op.emitError() << "unsupported ONNX operator: " << op.describe();
     for (Type t : op->getResultTypes())
@@ -109,6 +114,8 @@ struct ConvertONNXToLinalgPass
     registerPoolingNormOps(table);
     registerReductionOps(table);
     registerShapeOps(table);
+    registerIndexingOps(table);
+    registerResizePadOps(table);
 
     SignlessTypeConverter tc;
     ConversionTarget target(*ctx);

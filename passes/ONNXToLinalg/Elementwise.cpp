@@ -38,8 +38,8 @@ LogicalResult lowerElementwise(NodeContext &c, ScalarFn fn) {
 
 /// A float-only unary op built from a single math/arith op.
 template <typename OpTy>
-void addFloatUnary(OnnxHandlerTable &t, StringRef name) {
-  t.add(name, [name = name.str()](NodeContext &c) -> LogicalResult {
+void addFloatUnary(OnnxHandlerTable &t, StringRef name, int64_t sinceVersion) {
+  t.add(name, sinceVersion, [name = name.str()](NodeContext &c) -> LogicalResult {
     if (!isFloat(c.rankedResultType(0).getElementType()))
       return c.fail("only floating-point element types are supported");
     return lowerElementwise(c, [](OpBuilder &b, Location l, ValueRange a, NodeContext &) {
@@ -73,12 +73,85 @@ Value clampF(OpBuilder &b, Location l, Value x, Value lo, Value hi) {
   return arith::MinimumFOp::create(b, l, arith::MaximumFOp::create(b, l, x, lo), hi);
 }
 
+/// PRelu's scalar function: x * slope where x < 0, else x.
+Value prelu(OpBuilder &b, Location l, Value x, Value s) {
+  if (isFloat(x.getType())) {
+    Value neg = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, x, zeroLike(b, l, x));
+    return arith::SelectOp::create(b, l, neg, arith::MulFOp::create(b, l, x, s), x);
+  }
+  Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, x, zeroLike(b, l, x));
+  return arith::SelectOp::create(b, l, neg, arith::MulIOp::create(b, l, x, s), x);
+}
+
+/// PRelu-7 and later: the slope broadcasts numpy-style.
+LogicalResult lowerPRelu(NodeContext &c) {
+  return lowerElementwise(c, [](OpBuilder &b, Location l, ValueRange a, NodeContext &) {
+    return prelu(b, l, a[0], a[1]);
+  });
+}
+
+/// PRelu-1 and -6: a 1-D slope as long as the channel dimension (1) holds one value per channel;
+/// any other slope broadcasts as from PRelu-7.
+LogicalResult lowerPReluPerChannel(NodeContext &c) {
+  auto xType = c.inputType(0), sType = c.inputType(1);
+  if (!(xType && sType && xType.getRank() > 2 && sType.getRank() == 1 &&
+        sType.getDimSize(0) == xType.getDimSize(1) && sType.getDimSize(0) != 1))
+    return lowerPRelu(c);
+  SmallVector<int64_t> shape(xType.getRank() - 1, 1);
+  shape[0] = sType.getDimSize(0);
+  auto newType = RankedTensorType::get(shape, sType.getElementType());
+  SmallVector<ReassociationIndices> assoc = {{}};
+  for (int64_t i = 0; i < (int64_t)shape.size(); ++i)
+    assoc[0].push_back(i);
+  Value slope = tensor::ExpandShapeOp::create(c.rewriter, c.loc, newType, c.input(1), assoc);
+  Value r = buildElementwise(
+      c.rewriter, c.loc, {c.input(0), slope}, c.rankedResultType(0),
+      [](OpBuilder &b, Location l, ValueRange a) { return prelu(b, l, a[0], a[1]); });
+  return c.replace(r);
+}
+
+/// Clip; `boundsFromInputs`: min and max are the optional inputs 1 and 2 (Clip-11 and later), not
+/// the optional attributes 'min' and 'max' (Clip-1 and -6).
+LogicalResult lowerClip(NodeContext &c, bool boundsFromInputs) {
+  auto resultType = c.rankedResultType(0);
+  Type et = resultType.getElementType();
+  bool u = c.isUnsignedInput(0);
+  SmallVector<Value> ins{c.input(0)};
+  int minIdx = -1, maxIdx = -1;
+  std::optional<double> minAttr, maxAttr;
+  if (!boundsFromInputs) {
+    if (c.hasAttr("min")) minAttr = c.floatAttr("min", 0);
+    if (c.hasAttr("max")) maxAttr = c.floatAttr("max", 0);
+  } else {
+    if (c.hasInput(1)) { minIdx = ins.size(); ins.push_back(c.input(1)); }
+    if (c.hasInput(2)) { maxIdx = ins.size(); ins.push_back(c.input(2)); }
+  }
+  Value r = buildElementwise(
+      c.rewriter, c.loc, ins, resultType, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+        Value x = a[0];
+        Value lo = minIdx >= 0 ? a[minIdx] : minAttr ? scalarConstant(b, l, et, *minAttr) : Value();
+        Value hi = maxIdx >= 0 ? a[maxIdx] : maxAttr ? scalarConstant(b, l, et, *maxAttr) : Value();
+        if (isFloat(et)) {
+          if (lo) x = arith::MaximumFOp::create(b, l, x, lo);
+          if (hi) x = arith::MinimumFOp::create(b, l, x, hi);
+        } else if (u) {
+          if (lo) x = arith::MaxUIOp::create(b, l, x, lo);
+          if (hi) x = arith::MinUIOp::create(b, l, x, hi);
+        } else {
+          if (lo) x = arith::MaxSIOp::create(b, l, x, lo);
+          if (hi) x = arith::MinSIOp::create(b, l, x, hi);
+        }
+        return x;
+      });
+  return c.replace(r);
+}
+
 } // namespace
 
 void registerElementwiseOps(OnnxHandlerTable &t) {
   // Binary arithmetic.
-  auto addBinary = [&](StringRef name, auto build) {
-    t.add(name, [build](NodeContext &c) -> LogicalResult {
+  auto addBinary = [&](StringRef name, int64_t sinceVersion, auto build) {
+    t.add(name, sinceVersion, [build](NodeContext &c) -> LogicalResult {
       bool u = c.isUnsignedInput(0);
       return lowerElementwise(c, [&](OpBuilder &b, Location l, ValueRange a, NodeContext &) {
         Value acc = a[0];
@@ -88,18 +161,18 @@ void registerElementwiseOps(OnnxHandlerTable &t) {
       });
     });
   };
-  addBinary("Add", arith3<arith::AddFOp, arith::AddIOp, arith::AddIOp>);
-  addBinary("Sub", arith3<arith::SubFOp, arith::SubIOp, arith::SubIOp>);
-  addBinary("Mul", arith3<arith::MulFOp, arith::MulIOp, arith::MulIOp>);
-  addBinary("Div", arith3<arith::DivFOp, arith::DivSIOp, arith::DivUIOp>);
-  addBinary("Max", arith3<arith::MaximumFOp, arith::MaxSIOp, arith::MaxUIOp>);
-  addBinary("Min", arith3<arith::MinimumFOp, arith::MinSIOp, arith::MinUIOp>);
-  addBinary("Sum", arith3<arith::AddFOp, arith::AddIOp, arith::AddIOp>);
-  addBinary("And", arith3<arith::AndIOp, arith::AndIOp, arith::AndIOp>);
-  addBinary("Or", arith3<arith::OrIOp, arith::OrIOp, arith::OrIOp>);
-  addBinary("Xor", arith3<arith::XOrIOp, arith::XOrIOp, arith::XOrIOp>);
+  addBinary("Add", 1, arith3<arith::AddFOp, arith::AddIOp, arith::AddIOp>);
+  addBinary("Sub", 1, arith3<arith::SubFOp, arith::SubIOp, arith::SubIOp>);
+  addBinary("Mul", 1, arith3<arith::MulFOp, arith::MulIOp, arith::MulIOp>);
+  addBinary("Div", 1, arith3<arith::DivFOp, arith::DivSIOp, arith::DivUIOp>);
+  addBinary("Max", 1, arith3<arith::MaximumFOp, arith::MaxSIOp, arith::MaxUIOp>);
+  addBinary("Min", 1, arith3<arith::MinimumFOp, arith::MinSIOp, arith::MinUIOp>);
+  addBinary("Sum", 1, arith3<arith::AddFOp, arith::AddIOp, arith::AddIOp>);
+  addBinary("And", 1, arith3<arith::AndIOp, arith::AndIOp, arith::AndIOp>);
+  addBinary("Or", 1, arith3<arith::OrIOp, arith::OrIOp, arith::OrIOp>);
+  addBinary("Xor", 1, arith3<arith::XOrIOp, arith::XOrIOp, arith::XOrIOp>);
 
-  t.add("Mean", [](NodeContext &c) -> LogicalResult {
+  t.add("Mean", 1, [](NodeContext &c) -> LogicalResult {
     if (!isFloat(c.rankedResultType(0).getElementType()))
       return c.fail("only floating-point element types are supported");
     return lowerElementwise(c, [](OpBuilder &b, Location l, ValueRange a, NodeContext &) {
@@ -110,7 +183,7 @@ void registerElementwiseOps(OnnxHandlerTable &t) {
     });
   });
 
-  t.add("Mod", [](NodeContext &c) -> LogicalResult {
+  t.add("Mod", 10, [](NodeContext &c) -> LogicalResult {
     bool fmod = c.intAttr("fmod", 0) != 0;
     bool u = c.isUnsignedInput(0);
     return lowerElementwise(c, [&](OpBuilder &b, Location l, ValueRange a, NodeContext &) -> Value {
@@ -133,7 +206,7 @@ void registerElementwiseOps(OnnxHandlerTable &t) {
     });
   });
 
-  t.add("Pow", [](NodeContext &c) -> LogicalResult {
+  t.add("Pow", 1, [](NodeContext &c) -> LogicalResult {
     bool expUnsigned = c.isUnsignedInput(1);
     return lowerElementwise(c, [&](OpBuilder &b, Location l, ValueRange a, NodeContext &) -> Value {
       Value x = a[0], y = a[1];
@@ -152,9 +225,9 @@ void registerElementwiseOps(OnnxHandlerTable &t) {
   });
 
   // Comparisons.
-  auto addCompare = [&](StringRef name, arith::CmpFPredicate fp, arith::CmpIPredicate sp,
-                        arith::CmpIPredicate up) {
-    t.add(name, [=](NodeContext &c) -> LogicalResult {
+  auto addCompare = [&](StringRef name, int64_t sinceVersion, arith::CmpFPredicate fp,
+                        arith::CmpIPredicate sp, arith::CmpIPredicate up) {
+    t.add(name, sinceVersion, [=](NodeContext &c) -> LogicalResult {
       bool u = c.isUnsignedInput(0);
       return lowerElementwise(c, [&](OpBuilder &b, Location l, ValueRange a,
                                      NodeContext &) -> Value {
@@ -164,54 +237,54 @@ void registerElementwiseOps(OnnxHandlerTable &t) {
       });
     });
   };
-  addCompare("Equal", arith::CmpFPredicate::OEQ, arith::CmpIPredicate::eq,
+  addCompare("Equal", 1, arith::CmpFPredicate::OEQ, arith::CmpIPredicate::eq,
              arith::CmpIPredicate::eq);
-  addCompare("Less", arith::CmpFPredicate::OLT, arith::CmpIPredicate::slt,
+  addCompare("Less", 1, arith::CmpFPredicate::OLT, arith::CmpIPredicate::slt,
              arith::CmpIPredicate::ult);
-  addCompare("LessOrEqual", arith::CmpFPredicate::OLE, arith::CmpIPredicate::sle,
+  addCompare("LessOrEqual", 12, arith::CmpFPredicate::OLE, arith::CmpIPredicate::sle,
              arith::CmpIPredicate::ule);
-  addCompare("Greater", arith::CmpFPredicate::OGT, arith::CmpIPredicate::sgt,
+  addCompare("Greater", 1, arith::CmpFPredicate::OGT, arith::CmpIPredicate::sgt,
              arith::CmpIPredicate::ugt);
-  addCompare("GreaterOrEqual", arith::CmpFPredicate::OGE, arith::CmpIPredicate::sge,
+  addCompare("GreaterOrEqual", 12, arith::CmpFPredicate::OGE, arith::CmpIPredicate::sge,
              arith::CmpIPredicate::uge);
 
-  t.add("Not", [](NodeContext &c) -> LogicalResult {
+  t.add("Not", 1, [](NodeContext &c) -> LogicalResult {
     return lowerElementwise(c, [](OpBuilder &b, Location l, ValueRange a, NodeContext &) {
       return arith::XOrIOp::create(b, l, a[0], cst(b, l, a[0], 1)).getResult();
     });
   });
 
-  t.add("Where", [](NodeContext &c) -> LogicalResult {
+  t.add("Where", 9, [](NodeContext &c) -> LogicalResult {
     return lowerElementwise(c, [](OpBuilder &b, Location l, ValueRange a, NodeContext &) {
       return arith::SelectOp::create(b, l, a[0], a[1], a[2]).getResult();
     });
   });
 
   // Unary float math.
-  addFloatUnary<math::SqrtOp>(t, "Sqrt");
-  addFloatUnary<math::ExpOp>(t, "Exp");
-  addFloatUnary<math::LogOp>(t, "Log");
-  addFloatUnary<math::TanhOp>(t, "Tanh");
-  addFloatUnary<math::ErfOp>(t, "Erf");
-  addFloatUnary<math::CeilOp>(t, "Ceil");
-  addFloatUnary<math::FloorOp>(t, "Floor");
-  addFloatUnary<math::RoundEvenOp>(t, "Round");
-  addFloatUnary<math::SinOp>(t, "Sin");
-  addFloatUnary<math::CosOp>(t, "Cos");
-  addFloatUnary<math::TanOp>(t, "Tan");
-  addFloatUnary<math::AsinOp>(t, "Asin");
-  addFloatUnary<math::AcosOp>(t, "Acos");
-  addFloatUnary<math::AtanOp>(t, "Atan");
-  addFloatUnary<math::SinhOp>(t, "Sinh");
-  addFloatUnary<math::CoshOp>(t, "Cosh");
-  addFloatUnary<math::AsinhOp>(t, "Asinh");
-  addFloatUnary<math::AcoshOp>(t, "Acosh");
-  addFloatUnary<math::AtanhOp>(t, "Atanh");
+  addFloatUnary<math::SqrtOp>(t, "Sqrt", 1);
+  addFloatUnary<math::ExpOp>(t, "Exp", 1);
+  addFloatUnary<math::LogOp>(t, "Log", 1);
+  addFloatUnary<math::TanhOp>(t, "Tanh", 1);
+  addFloatUnary<math::ErfOp>(t, "Erf", 9);
+  addFloatUnary<math::CeilOp>(t, "Ceil", 1);
+  addFloatUnary<math::FloorOp>(t, "Floor", 1);
+  addFloatUnary<math::RoundEvenOp>(t, "Round", 11);
+  addFloatUnary<math::SinOp>(t, "Sin", 7);
+  addFloatUnary<math::CosOp>(t, "Cos", 7);
+  addFloatUnary<math::TanOp>(t, "Tan", 7);
+  addFloatUnary<math::AsinOp>(t, "Asin", 7);
+  addFloatUnary<math::AcosOp>(t, "Acos", 7);
+  addFloatUnary<math::AtanOp>(t, "Atan", 7);
+  addFloatUnary<math::SinhOp>(t, "Sinh", 9);
+  addFloatUnary<math::CoshOp>(t, "Cosh", 9);
+  addFloatUnary<math::AsinhOp>(t, "Asinh", 9);
+  addFloatUnary<math::AcoshOp>(t, "Acosh", 9);
+  addFloatUnary<math::AtanhOp>(t, "Atanh", 9);
 
   // Float-only activations built from a scalar expression.
-  auto addFloatFn = [&](StringRef name,
+  auto addFloatFn = [&](StringRef name, int64_t sinceVersion,
                         std::function<Value(OpBuilder &, Location, Value, NodeContext &)> f) {
-    t.add(name, [f](NodeContext &c) -> LogicalResult {
+    t.add(name, sinceVersion, [f](NodeContext &c) -> LogicalResult {
       if (!c.inputType(0) || !isFloat(c.inputType(0).getElementType()))
         return c.fail("only floating-point element types are supported");
       return lowerElementwise(c, [&](OpBuilder &b, Location l, ValueRange a, NodeContext &nc) {
@@ -219,35 +292,35 @@ void registerElementwiseOps(OnnxHandlerTable &t) {
       });
     });
   };
-  addFloatFn("Reciprocal", [](OpBuilder &b, Location l, Value x, NodeContext &) -> Value {
+  addFloatFn("Reciprocal", 1, [](OpBuilder &b, Location l, Value x, NodeContext &) -> Value {
     return arith::DivFOp::create(b, l, cst(b, l, x, 1.0), x);
   });
-  addFloatFn("Sigmoid", [](OpBuilder &b, Location l, Value x, NodeContext &) {
+  addFloatFn("Sigmoid", 1, [](OpBuilder &b, Location l, Value x, NodeContext &) {
     return sigmoid(b, l, x);
   });
-  addFloatFn("LeakyRelu", [](OpBuilder &b, Location l, Value x, NodeContext &c) -> Value {
+  addFloatFn("LeakyRelu", 1, [](OpBuilder &b, Location l, Value x, NodeContext &c) -> Value {
     Value alpha = cst(b, l, x, c.floatAttr("alpha", 0.01f));
     Value neg = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, x, zeroLike(b, l, x));
     return arith::SelectOp::create(b, l, neg, arith::MulFOp::create(b, l, x, alpha), x);
   });
-  addFloatFn("HardSigmoid", [](OpBuilder &b, Location l, Value x, NodeContext &c) -> Value {
+  addFloatFn("HardSigmoid", 1, [](OpBuilder &b, Location l, Value x, NodeContext &c) -> Value {
     Value alpha = cst(b, l, x, c.floatAttr("alpha", 0.2f));
     Value beta = cst(b, l, x, c.floatAttr("beta", 0.5f));
     Value y = arith::AddFOp::create(b, l, arith::MulFOp::create(b, l, x, alpha), beta);
     return clampF(b, l, y, cst(b, l, x, 0.0), cst(b, l, x, 1.0));
   });
-  addFloatFn("HardSwish", [](OpBuilder &b, Location l, Value x, NodeContext &) -> Value {
+  addFloatFn("HardSwish", 14, [](OpBuilder &b, Location l, Value x, NodeContext &) -> Value {
     Value y = arith::AddFOp::create(b, l, arith::MulFOp::create(b, l, x, cst(b, l, x, 1.0 / 6)),
                                     cst(b, l, x, 0.5));
     return arith::MulFOp::create(b, l, x, clampF(b, l, y, cst(b, l, x, 0.0), cst(b, l, x, 1.0)));
   });
-  addFloatFn("Elu", [](OpBuilder &b, Location l, Value x, NodeContext &c) -> Value {
+  addFloatFn("Elu", 1, [](OpBuilder &b, Location l, Value x, NodeContext &c) -> Value {
     Value alpha = cst(b, l, x, c.floatAttr("alpha", 1.0f));
     Value em1 = math::ExpM1Op::create(b, l, x);
     Value neg = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, x, zeroLike(b, l, x));
     return arith::SelectOp::create(b, l, neg, arith::MulFOp::create(b, l, alpha, em1), x);
   });
-  addFloatFn("Celu", [](OpBuilder &b, Location l, Value x, NodeContext &c) -> Value {
+  addFloatFn("Celu", 12, [](OpBuilder &b, Location l, Value x, NodeContext &c) -> Value {
     Value alpha = cst(b, l, x, c.floatAttr("alpha", 1.0f));
     Value em1 = math::ExpM1Op::create(b, l, arith::DivFOp::create(b, l, x, alpha));
     Value neg = arith::MinimumFOp::create(b, l, zeroLike(b, l, x),
@@ -255,7 +328,7 @@ void registerElementwiseOps(OnnxHandlerTable &t) {
     return arith::AddFOp::create(b, l, arith::MaximumFOp::create(b, l, zeroLike(b, l, x), x),
                                  neg);
   });
-  addFloatFn("Selu", [](OpBuilder &b, Location l, Value x, NodeContext &c) -> Value {
+  addFloatFn("Selu", 1, [](OpBuilder &b, Location l, Value x, NodeContext &c) -> Value {
     Value alpha = cst(b, l, x, c.floatAttr("alpha", 1.67326319217681884765625f));
     Value gamma = cst(b, l, x, c.floatAttr("gamma", 1.05070102214813232421875f));
     Value em1 = arith::SubFOp::create(b, l, math::ExpOp::create(b, l, x), cst(b, l, x, 1.0));
@@ -263,19 +336,19 @@ void registerElementwiseOps(OnnxHandlerTable &t) {
     Value y = arith::SelectOp::create(b, l, neg, arith::MulFOp::create(b, l, alpha, em1), x);
     return arith::MulFOp::create(b, l, gamma, y);
   });
-  addFloatFn("ThresholdedRelu", [](OpBuilder &b, Location l, Value x, NodeContext &c) -> Value {
+  addFloatFn("ThresholdedRelu", 10, [](OpBuilder &b, Location l, Value x, NodeContext &c) -> Value {
     Value alpha = cst(b, l, x, c.floatAttr("alpha", 1.0f));
     Value gt = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, x, alpha);
     return arith::SelectOp::create(b, l, gt, x, zeroLike(b, l, x));
   });
-  addFloatFn("Softplus", [](OpBuilder &b, Location l, Value x, NodeContext &) -> Value {
+  addFloatFn("Softplus", 1, [](OpBuilder &b, Location l, Value x, NodeContext &) -> Value {
     return math::Log1pOp::create(b, l, math::ExpOp::create(b, l, x));
   });
-  addFloatFn("Softsign", [](OpBuilder &b, Location l, Value x, NodeContext &) -> Value {
+  addFloatFn("Softsign", 1, [](OpBuilder &b, Location l, Value x, NodeContext &) -> Value {
     Value d = arith::AddFOp::create(b, l, cst(b, l, x, 1.0), math::AbsFOp::create(b, l, x));
     return arith::DivFOp::create(b, l, x, d);
   });
-  addFloatFn("Gelu", [](OpBuilder &b, Location l, Value x, NodeContext &c) -> Value {
+  addFloatFn("Gelu", 20, [](OpBuilder &b, Location l, Value x, NodeContext &c) -> Value {
     Value half = cst(b, l, x, 0.5), one = cst(b, l, x, 1.0);
     if (c.stringAttr("approximate", "none") == "tanh") {
       Value x3 = arith::MulFOp::create(b, l, x, arith::MulFOp::create(b, l, x, x));
@@ -290,10 +363,10 @@ void registerElementwiseOps(OnnxHandlerTable &t) {
     return arith::MulFOp::create(b, l, arith::MulFOp::create(b, l, half, x),
                                  arith::AddFOp::create(b, l, one, e));
   });
-  addFloatFn("IsNaN", [](OpBuilder &b, Location l, Value x, NodeContext &) -> Value {
+  addFloatFn("IsNaN", 9, [](OpBuilder &b, Location l, Value x, NodeContext &) -> Value {
     return arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNO, x, x);
   });
-  addFloatFn("IsInf", [](OpBuilder &b, Location l, Value x, NodeContext &c) -> Value {
+  addFloatFn("IsInf", 10, [](OpBuilder &b, Location l, Value x, NodeContext &c) -> Value {
     Value inf = cst(b, l, x, INFINITY);
     Value ninf = cst(b, l, x, -INFINITY);
     Value isPos = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, x, inf);
@@ -309,21 +382,21 @@ void registerElementwiseOps(OnnxHandlerTable &t) {
   });
 
   // Unary ops valid for floats and integers.
-  t.add("Relu", [](NodeContext &c) -> LogicalResult {
+  t.add("Relu", 1, [](NodeContext &c) -> LogicalResult {
     return lowerElementwise(c, [](OpBuilder &b, Location l, ValueRange a, NodeContext &) -> Value {
       if (isFloat(a[0].getType()))
         return arith::MaximumFOp::create(b, l, a[0], zeroLike(b, l, a[0]));
       return arith::MaxSIOp::create(b, l, a[0], zeroLike(b, l, a[0]));
     });
   });
-  t.add("Neg", [](NodeContext &c) -> LogicalResult {
+  t.add("Neg", 1, [](NodeContext &c) -> LogicalResult {
     return lowerElementwise(c, [](OpBuilder &b, Location l, ValueRange a, NodeContext &) -> Value {
       if (isFloat(a[0].getType()))
         return arith::NegFOp::create(b, l, a[0]);
       return arith::SubIOp::create(b, l, zeroLike(b, l, a[0]), a[0]);
     });
   });
-  t.add("Abs", [](NodeContext &c) -> LogicalResult {
+  t.add("Abs", 1, [](NodeContext &c) -> LogicalResult {
     bool u = c.isUnsignedInput(0);
     return lowerElementwise(c, [&](OpBuilder &b, Location l, ValueRange a, NodeContext &) -> Value {
       if (isFloat(a[0].getType()))
@@ -333,7 +406,7 @@ void registerElementwiseOps(OnnxHandlerTable &t) {
       return math::AbsIOp::create(b, l, a[0]);
     });
   });
-  t.add("Sign", [](NodeContext &c) -> LogicalResult {
+  t.add("Sign", 9, [](NodeContext &c) -> LogicalResult {
     bool u = c.isUnsignedInput(0);
     return lowerElementwise(c, [&](OpBuilder &b, Location l, ValueRange a, NodeContext &) -> Value {
       Value x = a[0], zero = zeroLike(b, l, x), one = cst(b, l, x, 1), m1 = cst(b, l, x, -1);
@@ -351,38 +424,11 @@ void registerElementwiseOps(OnnxHandlerTable &t) {
       return arith::SelectOp::create(b, l, pos, one, arith::SelectOp::create(b, l, neg, m1, zero));
     });
   });
-  t.add("PRelu", [](NodeContext &c) -> LogicalResult {
-    auto xType = c.inputType(0), sType = c.inputType(1);
-    if (c.opset() < 7 && xType && sType && xType.getRank() > 2 && sType.getRank() == 1 &&
-        sType.getDimSize(0) == xType.getDimSize(1) && sType.getDimSize(0) != 1) {
-      // Before opset 7 a 1-D slope holds one value per channel (dimension 1).
-      SmallVector<int64_t> shape(xType.getRank() - 1, 1);
-      shape[0] = sType.getDimSize(0);
-      auto newType = RankedTensorType::get(shape, sType.getElementType());
-      SmallVector<ReassociationIndices> assoc = {{}};
-      for (int64_t i = 0; i < (int64_t)shape.size(); ++i)
-        assoc[0].push_back(i);
-      Value slope = tensor::ExpandShapeOp::create(c.rewriter, c.loc, newType, c.input(1), assoc);
-      Value r = buildElementwise(c.rewriter, c.loc, {c.input(0), slope}, c.rankedResultType(0),
-                                 [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                                   Value neg = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT,
-                                                                     a[0], zeroLike(b, l, a[0]));
-                                   return arith::SelectOp::create(
-                                       b, l, neg, arith::MulFOp::create(b, l, a[0], a[1]), a[0]);
-                                 });
-      return c.replace(r);
-    }
-    return lowerElementwise(c, [](OpBuilder &b, Location l, ValueRange a, NodeContext &) -> Value {
-      Value x = a[0], s = a[1];
-      if (isFloat(x.getType())) {
-        Value neg = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, x, zeroLike(b, l, x));
-        return arith::SelectOp::create(b, l, neg, arith::MulFOp::create(b, l, x, s), x);
-      }
-      Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, x, zeroLike(b, l, x));
-      return arith::SelectOp::create(b, l, neg, arith::MulIOp::create(b, l, x, s), x);
-    });
-  });
-  t.add("BitShift", [](NodeContext &c) -> LogicalResult {
+  // A 1-D slope is one value per channel in PRelu-1 and -6; it broadcasts numpy-style from 7.
+  t.add("PRelu", 1, lowerPReluPerChannel);
+  t.add("PRelu", 7, lowerPRelu);
+
+  t.add("BitShift", 11, [](NodeContext &c) -> LogicalResult {
     bool left = c.stringAttr("direction", "") == "LEFT";
     return lowerElementwise(c, [&](OpBuilder &b, Location l, ValueRange a, NodeContext &) -> Value {
       if (left)
@@ -397,8 +443,8 @@ void registerElementwiseOps(OnnxHandlerTable &t) {
                            .getResult());
     return c.replace(c.input(0));
   };
-  t.add("Identity", identity);
-  t.add("Dropout", [identity](NodeContext &c) -> LogicalResult {
+  t.add("Identity", 1, identity);
+  t.add("Dropout", 1, [identity](NodeContext &c) -> LogicalResult {
     if (c.hasInput(2)) {
       auto training = getConstantInts(c.input(2));
       if (failed(training) || training->empty() || (*training)[0] != 0)
@@ -419,7 +465,7 @@ void registerElementwiseOps(OnnxHandlerTable &t) {
     return identity(c);
   });
 
-  t.add("Cast", [](NodeContext &c) -> LogicalResult {
+  t.add("Cast", 1, [](NodeContext &c) -> LogicalResult {
     bool srcU = c.isUnsignedInput(0);
     auto dstElem = dyn_cast<IntegerType>(c.onnxResultElementType(0));
     bool dstU = dstElem && (dstElem.isUnsigned() || dstElem.getWidth() == 1);
@@ -428,7 +474,7 @@ void registerElementwiseOps(OnnxHandlerTable &t) {
       return castScalar(b, l, a[0], dst, srcU, dstU);
     });
   });
-  t.add("CastLike", [](NodeContext &c) -> LogicalResult {
+  t.add("CastLike", 15, [](NodeContext &c) -> LogicalResult {
     bool srcU = c.isUnsignedInput(0);
     bool dstU = c.isUnsignedInput(1);
     Type dst = c.rankedResultType(0).getElementType();
@@ -440,39 +486,9 @@ void registerElementwiseOps(OnnxHandlerTable &t) {
     return c.replace(r);
   });
 
-  t.add("Clip", [](NodeContext &c) -> LogicalResult {
-    auto resultType = c.rankedResultType(0);
-    Type et = resultType.getElementType();
-    bool u = c.isUnsignedInput(0);
-    SmallVector<Value> ins{c.input(0)};
-    int minIdx = -1, maxIdx = -1;
-    std::optional<double> minAttr, maxAttr;
-    if (c.opset() < 11) {
-      if (c.hasAttr("min")) minAttr = c.floatAttr("min", 0);
-      if (c.hasAttr("max")) maxAttr = c.floatAttr("max", 0);
-    } else {
-      if (c.hasInput(1)) { minIdx = ins.size(); ins.push_back(c.input(1)); }
-      if (c.hasInput(2)) { maxIdx = ins.size(); ins.push_back(c.input(2)); }
-    }
-    Value r = buildElementwise(
-        c.rewriter, c.loc, ins, resultType, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-          Value x = a[0];
-          Value lo = minIdx >= 0 ? a[minIdx] : minAttr ? scalarConstant(b, l, et, *minAttr) : Value();
-          Value hi = maxIdx >= 0 ? a[maxIdx] : maxAttr ? scalarConstant(b, l, et, *maxAttr) : Value();
-          if (isFloat(et)) {
-            if (lo) x = arith::MaximumFOp::create(b, l, x, lo);
-            if (hi) x = arith::MinimumFOp::create(b, l, x, hi);
-          } else if (u) {
-            if (lo) x = arith::MaxUIOp::create(b, l, x, lo);
-            if (hi) x = arith::MinUIOp::create(b, l, x, hi);
-          } else {
-            if (lo) x = arith::MaxSIOp::create(b, l, x, lo);
-            if (hi) x = arith::MinSIOp::create(b, l, x, hi);
-          }
-          return x;
-        });
-    return c.replace(r);
-  });
+  // The bounds are the attributes 'min' and 'max' up to Clip-6, inputs 1 and 2 from Clip-11.
+  t.add("Clip", 1, [](NodeContext &c) { return lowerClip(c, /*boundsFromInputs=*/false); });
+  t.add("Clip", 11, [](NodeContext &c) { return lowerClip(c, /*boundsFromInputs=*/true); });
 }
 
 } // namespace sparq::onnx

@@ -593,11 +593,11 @@ LogicalResult lowerConvTranspose(NodeContext &c) {
 } // namespace
 
 void registerLinearOps(OnnxHandlerTable &t) {
-  t.add("MatMul", lowerMatMul);
-  t.add("MatMulInteger", lowerMatMulInteger);
-  t.add("Gemm", lowerGemm);
-  t.add("Conv", lowerConv);
-  t.add("ConvTranspose", lowerConvTranspose);
+  t.add("MatMul", 1, lowerMatMul);
+  t.add("MatMulInteger", 10, lowerMatMulInteger);
+  t.add("Gemm", 1, lowerGemm);
+  t.add("Conv", 1, lowerConv);
+  t.add("ConvTranspose", 1, lowerConvTranspose);
 }
 
 } // namespace sparq::onnx

@@ -1,8 +1,8 @@
 //===- passes/ONNXToLinalg/ONNXToLinalg.h - ONNX conversion internals -*- C++ -*-===//
 //
 // Shared machinery of the sparq_onnx -> linalg/tensor/arith/math conversion. Each ONNX operator
-// has a handler registered by op_type in an OnnxHandlerTable; the handlers live in files grouped by
-// kind (Elementwise.cpp, ...) and each file exposes one `register...` function.
+// has handlers registered by op_type and since-version in an OnnxHandlerTable; the handlers live in
+// files grouped by kind (Elementwise.cpp, ...) and each file exposes one `register...` function.
 //
 //===----------------------------------------------------------------------------------------===//
 #ifndef SPARQ_PASSES_ONNXTOLINALG_ONNXTOLINALG_H
@@ -53,7 +53,6 @@ public:
   mlir::RankedTensorType rankedResultType(unsigned i) const;
   mlir::Type onnxResultElementType(unsigned i) const;
   unsigned numResults() const { return op->getNumResults(); }
-  int64_t opset() const { return op.getOpset(); }
 
   // ONNX attribute accessors (with defaults).
   bool hasAttr(llvm::StringRef name) const { return (bool)op.getOnnxAttr(name); }
@@ -74,27 +73,37 @@ public:
 
 using OnnxHandler = std::function<mlir::LogicalResult(NodeContext &)>;
 
-/// op_type -> handler for the default ONNX domain.
+/// The handlers of the default ONNX domain, registered by op_type and since-version in the manner
+/// of torch-mlir's `onOp(name, sinceVersion, fn)`. A node of opset N is converted by the handler of
+/// its op_type with the largest since-version <= N, so one registration covers every ONNX version
+/// of the operator up to the next registered one: `add("Squeeze", 1, ...)` handles Squeeze-1 and
+/// Squeeze-11 (axes attribute), `add("Squeeze", 13, ...)` Squeeze-13 and later (axes input). A
+/// handler never branches on the opset (NodeContext does not expose it); a form that differs is a
+/// registration of its own.
 class OnnxHandlerTable {
 public:
-  void add(llvm::StringRef opType, OnnxHandler handler) {
-    handlers[opType] = std::move(handler);
-  }
-  const OnnxHandler *lookup(llvm::StringRef opType) const {
-    auto it = handlers.find(opType);
-    return it == handlers.end() ? nullptr : &it->second;
-  }
+  /// Registers `handler` for `opType` from opset `sinceVersion` on. Each (opType, sinceVersion)
+  /// pair is registered once.
+  void add(llvm::StringRef opType, int64_t sinceVersion, OnnxHandler handler);
+  /// The handler converting an `opType` node of `opset`, or null when there is none (no handler
+  /// for the op_type, or `opset` below every registered since-version).
+  const OnnxHandler *lookup(llvm::StringRef opType, int64_t opset) const;
+  /// The smallest since-version registered for `opType`; nullopt when it has no handler.
+  std::optional<int64_t> firstVersion(llvm::StringRef opType) const;
 
 private:
-  llvm::StringMap<OnnxHandler> handlers;
+  /// Per op_type, the handlers by ascending since-version.
+  llvm::StringMap<llvm::SmallVector<std::pair<int64_t, OnnxHandler>, 1>> handlers;
 };
 
-// Registration, one function per group of operators.
-void registerElementwiseOps(OnnxHandlerTable &table);
-void registerLinearOps(OnnxHandlerTable &table);    // MatMul Gemm Conv ConvTranspose ...
+// Registration, one function per group of operators (one file each).
+void registerElementwiseOps(OnnxHandlerTable &table); // Add Relu Cast Clip Where ...
+void registerLinearOps(OnnxHandlerTable &table);      // MatMul Gemm Conv ConvTranspose ...
 void registerPoolingNormOps(OnnxHandlerTable &table); // pools, BatchNormalization, ...
-void registerReductionOps(OnnxHandlerTable &table); // Reduce*, Softmax, ArgMax, ...
-void registerShapeOps(OnnxHandlerTable &table);     // Reshape Transpose Concat Slice ...
+void registerReductionOps(OnnxHandlerTable &table);   // Reduce*, Softmax, ArgMax, ...
+void registerShapeOps(OnnxHandlerTable &table);       // Reshape Squeeze Transpose Expand ...
+void registerIndexingOps(OnnxHandlerTable &table);    // Concat Split Slice Gather* Scatter* ...
+void registerResizePadOps(OnnxHandlerTable &table);   // Pad Resize Upsample
 
 //===----------------------------------------------------------------------===//
 // Utilities shared by the handlers (Utils.cpp).
@@ -134,6 +143,83 @@ mlir::Value castScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v, ml
 
 /// Normalizes a possibly negative axis into [0, rank); fails if out of range.
 std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
+
+/// The 'axis' attribute (default `dflt`) normalized into [0, rank); fails with "attribute 'axis'
+/// = A is out of range for rank R" when it is out of range or `rank` is 0.
+mlir::FailureOr<int64_t> axisAttr(const NodeContext &c, int64_t rank, int64_t dflt = 0);
+
+/// "[1, 2, 3]": integer lists in diagnostics.
+std::string joinInts(llvm::ArrayRef<int64_t> v);
+
+//===----------------------------------------------------------------------===//
+// Shape / Indexing / ResizePad group (Shape.cpp, Indexing.cpp, ResizePad.cpp): index arithmetic,
+// sizes and small tensors read at run time, and generics driven by their iteration indices.
+//===----------------------------------------------------------------------===//
+
+/// Fails with "<what> must be a ranked tensor" unless input `i` is one.
+mlir::LogicalResult requireRanked(const NodeContext &c, unsigned i, llvm::StringRef what);
+
+/// The integer contents of optional input `i`; nullopt when absent or not a constant.
+std::optional<llvm::SmallVector<int64_t>> constInts(const NodeContext &c, unsigned i);
+
+/// Normalizes each axis against `rank`; fails naming `what` for out-of-range or repeated axes.
+mlir::FailureOr<llvm::SmallVector<int64_t>>
+normalizeAxes(const NodeContext &c, llvm::ArrayRef<int64_t> axes, int64_t rank,
+              llvm::StringRef what);
+
+// Index arithmetic (arith ops on `index` values).
+mlir::Value cIdx(mlir::OpBuilder &b, mlir::Location l, int64_t v);
+mlir::Value cmpI(mlir::OpBuilder &b, mlir::Location l, mlir::arith::CmpIPredicate p, mlir::Value x,
+                 mlir::Value y);
+mlir::Value select(mlir::OpBuilder &b, mlir::Location l, mlir::Value c, mlir::Value x,
+                   mlir::Value y);
+mlir::Value addI(mlir::OpBuilder &b, mlir::Location l, mlir::Value x, mlir::Value y);
+mlir::Value subI(mlir::OpBuilder &b, mlir::Location l, mlir::Value x, mlir::Value y);
+mlir::Value mulI(mlir::OpBuilder &b, mlir::Location l, mlir::Value x, mlir::Value y);
+mlir::Value maxI(mlir::OpBuilder &b, mlir::Location l, mlir::Value x, mlir::Value y);
+mlir::Value minI(mlir::OpBuilder &b, mlir::Location l, mlir::Value x, mlir::Value y);
+mlir::Value clampI(mlir::OpBuilder &b, mlir::Location l, mlir::Value x, mlir::Value lo,
+                   mlir::Value hi);
+
+/// An integer (or float, truncated) scalar as an index.
+mlir::Value toIndex(mlir::OpBuilder &b, mlir::Location l, mlir::Value v, bool isUnsigned = false);
+/// An index scalar as a value of the integer type `t`.
+mlir::Value fromIndex(mlir::OpBuilder &b, mlir::Location l, mlir::Value v, mlir::Type t);
+
+/// Size of dimension `d` of `v`: an attribute when static, a tensor.dim otherwise.
+mlir::OpFoldResult dimOf(mlir::OpBuilder &b, mlir::Location l, mlir::Value v, int64_t d);
+/// The same as an index value.
+mlir::Value dimValue(mlir::OpBuilder &b, mlir::Location l, mlir::Value v, int64_t d);
+/// The dynamic sizes of `type`, each produced by `dim(i)` for a dynamic dimension i.
+llvm::SmallVector<mlir::Value> dynamicSizes(mlir::RankedTensorType type,
+                                            llvm::function_ref<mlir::Value(int64_t)> dim);
+
+/// Element `i` (row-major over the static shape) of a small tensor, read at run time.
+mlir::Value extractElement(mlir::OpBuilder &b, mlir::Location l, mlir::Value t, int64_t i);
+/// The scalar of input `i` (a rank-0 or one-element tensor), read at run time.
+mlir::Value scalarInput(NodeContext &c, unsigned i);
+
+/// A tensor.cast to `type` unless `v` already has it.
+mlir::Value castTo(mlir::OpBuilder &b, mlir::Location l, mlir::Value v, mlir::Type type);
+
+/// Body of an index-driven generic: `ivs` are the linalg.index values of the iteration space,
+/// `args` the scalar block arguments of the inputs. Returns one value per result.
+using IndexedBodyFn = llvm::function_ref<llvm::SmallVector<mlir::Value>(
+    mlir::OpBuilder &, mlir::Location, mlir::ValueRange ivs, mlir::ValueRange args)>;
+
+/// A parallel linalg.generic over the shape of `resultTypes` (all of the same shape) whose body
+/// knows its iteration indices; inputs are read through `inputMaps`.
+llvm::SmallVector<mlir::Value>
+buildIndexedGeneric(mlir::OpBuilder &b, mlir::Location loc, mlir::TypeRange resultTypes,
+                    mlir::ValueRange dynSizes, mlir::ValueRange inputs,
+                    llvm::ArrayRef<mlir::AffineMap> inputMaps, IndexedBodyFn body);
+/// The same with one result.
+mlir::Value buildIndexedGeneric(
+    mlir::OpBuilder &b, mlir::Location loc, mlir::RankedTensorType resultType,
+    mlir::ValueRange dynSizes, mlir::ValueRange inputs, llvm::ArrayRef<mlir::AffineMap> inputMaps,
+    llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location, mlir::ValueRange,
+                                   mlir::ValueRange)>
+        body);
 
 //===----------------------------------------------------------------------===//
 // Linear / PoolingNorm group (Linear.cpp, PoolingNorm.cpp): static reshapes, padding and the

@@ -406,14 +406,17 @@ LogicalResult lowerGlobalPool(NodeContext &c, bool isMax) {
 // Normalizations
 //===----------------------------------------------------------------------===//
 
-LogicalResult lowerBatchNorm(NodeContext &c) {
+/// BatchNormalization. `hasIsTest`: the 'is_test' attribute exists (opsets 1 and 6) and must
+/// select inference; `hasSpatial`: the 'spatial' attribute exists (up to opset 7) and may ask for
+/// per-sample parameters; from opset 9 on they are per channel.
+LogicalResult lowerBatchNorm(NodeContext &c, bool hasIsTest, bool hasSpatial) {
   auto in = c.inputType(0);
   auto rt = c.rankedResultType(0);
   if (failed(requireStaticShape(c, in, "the input")))
     return failure();
   if (c.intAttr("training_mode", 0) != 0)
     return c.fail("attribute 'training_mode' = 1 is not supported (inference only)");
-  if (c.opset() < 7 && c.intAttr("is_test", 0) == 0)
+  if (hasIsTest && c.intAttr("is_test", 0) == 0)
     return c.fail("attribute 'is_test' = 0 (training) is not supported (inference only)");
   for (unsigned i = 1; i < c.numResults(); ++i)
     if (!c.op->getResult(i).use_empty())
@@ -424,8 +427,8 @@ LogicalResult lowerBatchNorm(NodeContext &c) {
     return c.fail("only floating-point element types are supported");
   if (in.getRank() < 2)
     return c.fail("the input must have rank >= 2");
-  // spatial = 0 (opset < 9): the parameters have the shape of one sample, [C, D1, ...].
-  bool spatial = c.opset() >= 9 || c.intAttr("spatial", 1) != 0;
+  // spatial = 0: the parameters have the shape of one sample, [C, D1, ...].
+  bool spatial = !hasSpatial || c.intAttr("spatial", 1) != 0;
   SmallVector<int64_t> paramShape = {in.getDimSize(1)};
   if (!spatial)
     paramShape.assign(in.getShape().begin() + 1, in.getShape().end());
@@ -543,12 +546,7 @@ FailureOr<int64_t> staticFloatInputAxis(NodeContext &c, RankedTensorType in) {
     return failure();
   if (!isFloat(in.getElementType()))
     return c.fail("only floating-point element types are supported");
-  int64_t rank = in.getRank();
-  auto axis = normalizeAxis(c.intAttr("axis", -1), rank);
-  if (!axis || rank == 0)
-    return c.fail("attribute 'axis' = " + Twine(c.intAttr("axis", -1)) +
-                  " is out of range for rank " + Twine(rank));
-  return *axis;
+  return axisAttr(c, in.getRank(), -1);
 }
 
 LogicalResult lowerLayerNorm(NodeContext &c) {
@@ -651,14 +649,23 @@ LogicalResult lowerLpNorm(NodeContext &c) {
 } // namespace
 
 void registerPoolingNormOps(OnnxHandlerTable &t) {
-  t.add("MaxPool", [](NodeContext &c) { return lowerPool(c, true); });
-  t.add("AveragePool", [](NodeContext &c) { return lowerPool(c, false); });
-  t.add("GlobalAveragePool", [](NodeContext &c) { return lowerGlobalPool(c, false); });
-  t.add("GlobalMaxPool", [](NodeContext &c) { return lowerGlobalPool(c, true); });
-  t.add("BatchNormalization", lowerBatchNorm);
-  t.add("InstanceNormalization", lowerInstanceNorm);
-  t.add("LayerNormalization", lowerLayerNorm);
-  t.add("LpNormalization", lowerLpNorm);
+  t.add("MaxPool", 1, [](NodeContext &c) { return lowerPool(c, true); });
+  t.add("AveragePool", 1, [](NodeContext &c) { return lowerPool(c, false); });
+  t.add("GlobalAveragePool", 1, [](NodeContext &c) { return lowerGlobalPool(c, false); });
+  t.add("GlobalMaxPool", 1, [](NodeContext &c) { return lowerGlobalPool(c, true); });
+  // 'is_test' exists in opsets 1 and 6, 'spatial' up to opset 7.
+  t.add("BatchNormalization", 1, [](NodeContext &c) {
+    return lowerBatchNorm(c, /*hasIsTest=*/true, /*hasSpatial=*/true);
+  });
+  t.add("BatchNormalization", 7, [](NodeContext &c) {
+    return lowerBatchNorm(c, /*hasIsTest=*/false, /*hasSpatial=*/true);
+  });
+  t.add("BatchNormalization", 9, [](NodeContext &c) {
+    return lowerBatchNorm(c, /*hasIsTest=*/false, /*hasSpatial=*/false);
+  });
+  t.add("InstanceNormalization", 1, lowerInstanceNorm);
+  t.add("LayerNormalization", 17, lowerLayerNorm);
+  t.add("LpNormalization", 1, lowerLpNorm);
 }
 
 } // namespace sparq::onnx

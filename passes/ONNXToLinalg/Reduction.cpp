@@ -432,7 +432,8 @@ Value reducedCount(OpBuilder &b, Location l, const ReduceShape &s, Value input, 
 Value buildReduce(OpBuilder &b, Location l, ReduceKind kind, const ReduceShape &s, Value x,
                   bool u, bool keepdims);
 
-LogicalResult lowerReduce(NodeContext &c, ReduceKind kind, int64_t axesInputOpset) {
+/// A Reduce* node; `axesFromInput` as in reduceDims.
+LogicalResult lowerReduce(NodeContext &c, ReduceKind kind, bool axesFromInput) {
   auto inType = c.inputType(0);
   if (!inType)
     return c.fail("input 0 is not a ranked tensor");
@@ -443,7 +444,7 @@ LogicalResult lowerReduce(NodeContext &c, ReduceKind kind, int64_t axesInputOpse
     return c.fail("unsupported element type " + typeStr(elem));
   if (!fp && (kind == ReduceKind::LogSum || kind == ReduceKind::LogSumExp))
     return c.fail("only floating-point element types are supported");
-  auto sets = reduceDims(c, inType.getRank(), c.opset() >= axesInputOpset);
+  auto sets = reduceDims(c, inType.getRank(), axesFromInput);
   if (failed(sets))
     return failure();
   bool keepdims = c.intAttr("keepdims", 1) != 0;
@@ -600,16 +601,16 @@ Value buildReduce(OpBuilder &b, Location l, ReduceKind kind, const ReduceShape &
 // Softmax, LogSoftmax, Hardmax, ArgMax, ArgMin
 //===----------------------------------------------------------------------===//
 
-/// The dimensions Softmax-like nodes normalize over: [axis, rank) before opset 13 (the input is
-/// coerced to 2-D at `axis`), {axis} from 13. Also checks that input 0 is a ranked float tensor.
-FailureOr<SmallVector<int64_t>> softmaxDims(NodeContext &c) {
+/// The dimensions Softmax-like nodes normalize over: with `coerce2D` (before opset 13) [axis,
+/// rank), the input being coerced to 2-D at `axis` (default 1), else {axis} (default -1). Also
+/// checks that input 0 is a ranked float tensor.
+FailureOr<SmallVector<int64_t>> softmaxDims(NodeContext &c, bool coerce2D) {
   auto inType = c.inputType(0);
   if (!inType)
     return c.fail("input 0 is not a ranked tensor");
   if (!isFloat(inType.getElementType()))
     return c.fail("only floating-point element types are supported");
   int64_t rank = inType.getRank();
-  bool coerce2D = c.opset() < 13;
   int64_t axis = c.intAttr("axis", coerce2D ? 1 : -1);
   if (rank == 0) {
     (void)c.fail("the input must have rank >= 1");
@@ -627,8 +628,8 @@ FailureOr<SmallVector<int64_t>> softmaxDims(NodeContext &c) {
   return dims;
 }
 
-LogicalResult lowerSoftmax(NodeContext &c, bool isLog) {
-  auto dims = softmaxDims(c);
+LogicalResult lowerSoftmax(NodeContext &c, bool isLog, bool coerce2D) {
+  auto dims = softmaxDims(c, coerce2D);
   if (failed(dims))
     return failure();
   auto inType = c.inputType(0);
@@ -733,8 +734,8 @@ LogicalResult lowerArgExtreme(NodeContext &c, bool isMax) {
   return finish(c, {r});
 }
 
-LogicalResult lowerHardmax(NodeContext &c) {
-  auto dims = softmaxDims(c);
+LogicalResult lowerHardmax(NodeContext &c, bool coerce2D) {
+  auto dims = softmaxDims(c, coerce2D);
   if (failed(dims))
     return failure();
   auto inType = c.inputType(0);
@@ -1063,8 +1064,12 @@ LogicalResult lowerEinsum(NodeContext &c) {
 } // namespace
 
 void registerReductionOps(OnnxHandlerTable &t) {
-  auto addReduce = [&](StringRef name, ReduceKind kind, int64_t axesInputOpset) {
-    t.add(name, [=](NodeContext &c) { return lowerReduce(c, kind, axesInputOpset); });
+  // The axes are an attribute from opset 1, input 1 from `axesInputVersion` (13 for ReduceSum, 18
+  // for the others).
+  auto addReduce = [&](StringRef name, ReduceKind kind, int64_t axesInputVersion) {
+    t.add(name, 1, [=](NodeContext &c) { return lowerReduce(c, kind, /*axesFromInput=*/false); });
+    t.add(name, axesInputVersion,
+          [=](NodeContext &c) { return lowerReduce(c, kind, /*axesFromInput=*/true); });
   };
   addReduce("ReduceSum", ReduceKind::Sum, 13);
   addReduce("ReduceMean", ReduceKind::Mean, 18);
@@ -1077,13 +1082,17 @@ void registerReductionOps(OnnxHandlerTable &t) {
   addReduce("ReduceLogSumExp", ReduceKind::LogSumExp, 18);
   addReduce("ReduceSumSquare", ReduceKind::SumSquare, 18);
 
-  t.add("Softmax", [](NodeContext &c) { return lowerSoftmax(c, /*isLog=*/false); });
-  t.add("LogSoftmax", [](NodeContext &c) { return lowerSoftmax(c, /*isLog=*/true); });
-  t.add("Hardmax", lowerHardmax);
-  t.add("ArgMax", [](NodeContext &c) { return lowerArgExtreme(c, /*isMax=*/true); });
-  t.add("ArgMin", [](NodeContext &c) { return lowerArgExtreme(c, /*isMax=*/false); });
-  t.add("CumSum", lowerCumSum);
-  t.add("Einsum", lowerEinsum);
+  // Before opset 13 the input is coerced to 2-D at 'axis'; from 13 one axis is normalized.
+  for (bool coerce2D : {true, false}) {
+    int64_t since = coerce2D ? 1 : 13;
+    t.add("Softmax", since, [=](NodeContext &c) { return lowerSoftmax(c, false, coerce2D); });
+    t.add("LogSoftmax", since, [=](NodeContext &c) { return lowerSoftmax(c, true, coerce2D); });
+    t.add("Hardmax", since, [=](NodeContext &c) { return lowerHardmax(c, coerce2D); });
+  }
+  t.add("ArgMax", 1, [](NodeContext &c) { return lowerArgExtreme(c, /*isMax=*/true); });
+  t.add("ArgMin", 1, [](NodeContext &c) { return lowerArgExtreme(c, /*isMax=*/false); });
+  t.add("CumSum", 11, lowerCumSum);
+  t.add("Einsum", 12, lowerEinsum);
 }
 
 } // namespace sparq::onnx

@@ -1,6 +1,7 @@
 //===- passes/ONNXToLinalg/Utils.cpp - helpers shared by ONNX handlers ---------===//
 #include "passes/ONNXToLinalg/ONNXToLinalg.h"
 
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/IR/AffineMap.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -102,6 +103,37 @@ LogicalResult NodeContext::fail(const Twine &msg) const {
 LogicalResult NodeContext::replace(ValueRange values) {
   rewriter.replaceOp(op, values);
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// OnnxHandlerTable
+//===----------------------------------------------------------------------===//
+
+void OnnxHandlerTable::add(StringRef opType, int64_t sinceVersion, OnnxHandler handler) {
+  auto &versions = handlers[opType];
+  auto it = llvm::lower_bound(versions, sinceVersion,
+                              [](const auto &entry, int64_t v) { return entry.first < v; });
+  assert((it == versions.end() || it->first != sinceVersion) &&
+         "ONNX handler registered twice for the same op_type and since-version");
+  versions.insert(it, {sinceVersion, std::move(handler)});
+}
+
+const OnnxHandler *OnnxHandlerTable::lookup(StringRef opType, int64_t opset) const {
+  auto found = handlers.find(opType);
+  if (found == handlers.end())
+    return nullptr;
+  const auto &versions = found->second;
+  // The last handler whose since-version is <= opset.
+  auto it = llvm::upper_bound(versions, opset,
+                              [](int64_t v, const auto &entry) { return v < entry.first; });
+  return it == versions.begin() ? nullptr : &std::prev(it)->second;
+}
+
+std::optional<int64_t> OnnxHandlerTable::firstVersion(StringRef opType) const {
+  auto found = handlers.find(opType);
+  if (found == handlers.end() || found->second.empty())
+    return std::nullopt;
+  return found->second.front().first;
 }
 
 //===----------------------------------------------------------------------===//
@@ -331,6 +363,21 @@ std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank) {
   return axis;
 }
 
+FailureOr<int64_t> axisAttr(const NodeContext &c, int64_t rank, int64_t dflt) {
+  int64_t axis = c.intAttr("axis", dflt);
+  auto a = normalizeAxis(axis, rank);
+  if (!a || rank == 0)
+    return c.fail("attribute 'axis' = " + Twine(axis) + " is out of range for rank " + Twine(rank));
+  return *a;
+}
+
+std::string joinInts(ArrayRef<int64_t> v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(v[i]);
+  return s + "]";
+}
+
 } // namespace sparq::onnx
 
 //===----------------------------------------------------------------------===//
@@ -394,15 +441,6 @@ Value padStatic(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> lo, Array
                                getAsIndexOpFoldResult(b.getContext(), lo),
                                getAsIndexOpFoldResult(b.getContext(), hi), padValue);
 }
-
-namespace {
-std::string joinInts(ArrayRef<int64_t> v) {
-  std::string s = "[";
-  for (size_t i = 0; i < v.size(); ++i)
-    s += (i ? ", " : "") + std::to_string(v[i]);
-  return s + "]";
-}
-} // namespace
 
 FailureOr<SlidingWindow> readSlidingWindow(const NodeContext &c, RankedTensorType in,
                                            ArrayRef<int64_t> kernel, RankedTensorType out,
@@ -468,6 +506,152 @@ FailureOr<SlidingWindow> readSlidingWindow(const NodeContext &c, RankedTensorTyp
     w.ceilHi.push_back(std::max<int64_t>(0, (o - 1) * w.strides[i] + extent - span));
   }
   return w;
+}
+
+
+//===----------------------------------------------------------------------===//
+// Shape / Indexing / ResizePad group (Shape.cpp, Indexing.cpp, ResizePad.cpp): index arithmetic,
+// run-time sizes and elements, index-driven generics.
+//===----------------------------------------------------------------------===//
+
+Value cIdx(OpBuilder &b, Location l, int64_t v) { return arith::ConstantIndexOp::create(b, l, v); }
+
+Value toIndex(OpBuilder &b, Location l, Value v, bool isUnsigned) {
+  Type t = v.getType();
+  if (t.isIndex())
+    return v;
+  if (isa<FloatType>(t))
+    v = arith::FPToSIOp::create(b, l, b.getI64Type(), v);
+  else if (isUnsigned && t.getIntOrFloatBitWidth() < 64)
+    v = arith::ExtUIOp::create(b, l, b.getI64Type(), v);
+  return arith::IndexCastOp::create(b, l, b.getIndexType(), v);
+}
+
+Value fromIndex(OpBuilder &b, Location l, Value v, Type t) {
+  return arith::IndexCastOp::create(b, l, t, v);
+}
+
+Value cmpI(OpBuilder &b, Location l, arith::CmpIPredicate p, Value x, Value y) {
+  return arith::CmpIOp::create(b, l, p, x, y);
+}
+Value select(OpBuilder &b, Location l, Value c, Value x, Value y) {
+  return arith::SelectOp::create(b, l, c, x, y);
+}
+Value addI(OpBuilder &b, Location l, Value x, Value y) { return arith::AddIOp::create(b, l, x, y); }
+Value subI(OpBuilder &b, Location l, Value x, Value y) { return arith::SubIOp::create(b, l, x, y); }
+Value mulI(OpBuilder &b, Location l, Value x, Value y) { return arith::MulIOp::create(b, l, x, y); }
+Value maxI(OpBuilder &b, Location l, Value x, Value y) {
+  return arith::MaxSIOp::create(b, l, x, y);
+}
+Value minI(OpBuilder &b, Location l, Value x, Value y) {
+  return arith::MinSIOp::create(b, l, x, y);
+}
+Value clampI(OpBuilder &b, Location l, Value x, Value lo, Value hi) {
+  return minI(b, l, maxI(b, l, x, lo), hi);
+}
+
+OpFoldResult dimOf(OpBuilder &b, Location l, Value v, int64_t d) {
+  auto t = cast<RankedTensorType>(v.getType());
+  if (!t.isDynamicDim(d))
+    return b.getIndexAttr(t.getDimSize(d));
+  return tensor::DimOp::create(b, l, v, d).getResult();
+}
+Value dimValue(OpBuilder &b, Location l, Value v, int64_t d) {
+  return getValueOrCreateConstantIndexOp(b, l, dimOf(b, l, v, d));
+}
+
+SmallVector<Value> dynamicSizes(RankedTensorType type, function_ref<Value(int64_t)> dim) {
+  SmallVector<Value> sizes;
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    if (type.isDynamicDim(i))
+      sizes.push_back(dim(i));
+  return sizes;
+}
+
+Value extractElement(OpBuilder &b, Location l, Value t, int64_t i) {
+  auto tt = cast<RankedTensorType>(t.getType());
+  SmallVector<Value> idx(tt.getRank());
+  for (int64_t d = tt.getRank() - 1; d >= 0; --d) {
+    int64_t n = tt.isDynamicDim(d) ? 1 : std::max<int64_t>(tt.getDimSize(d), 1);
+    idx[d] = cIdx(b, l, i % n);
+    i /= n;
+  }
+  return tensor::ExtractOp::create(b, l, t, idx);
+}
+
+Value castTo(OpBuilder &b, Location l, Value v, Type type) {
+  if (v.getType() == type)
+    return v;
+  return tensor::CastOp::create(b, l, type, v);
+}
+
+SmallVector<Value> buildIndexedGeneric(OpBuilder &b, Location loc, TypeRange resultTypes,
+                                       ValueRange dynSizes, ValueRange inputs,
+                                       ArrayRef<AffineMap> inputMaps, IndexedBodyFn body) {
+  auto first = cast<RankedTensorType>(resultTypes[0]);
+  int64_t rank = first.getRank();
+  SmallVector<Value> inits;
+  for (Type t : resultTypes)
+    inits.push_back(createEmpty(b, loc, cast<RankedTensorType>(t), dynSizes));
+  SmallVector<AffineMap> maps(inputMaps);
+  maps.append(resultTypes.size(), b.getMultiDimIdentityMap(rank));
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(b, loc, resultTypes, inputs, inits, maps, iters,
+                                           [&](OpBuilder &nb, Location nl, ValueRange args) {
+                                             SmallVector<Value> ivs;
+                                             for (int64_t i = 0; i < rank; ++i)
+                                               ivs.push_back(linalg::IndexOp::create(nb, nl, i));
+                                             SmallVector<Value> r =
+                                                 body(nb, nl, ivs, args.take_front(inputs.size()));
+                                             linalg::YieldOp::create(nb, nl, r);
+                                           });
+  return SmallVector<Value>(generic.getResults());
+}
+
+Value buildIndexedGeneric(OpBuilder &b, Location loc, RankedTensorType resultType,
+                          ValueRange dynSizes, ValueRange inputs, ArrayRef<AffineMap> inputMaps,
+                          function_ref<Value(OpBuilder &, Location, ValueRange, ValueRange)> body) {
+  return buildIndexedGeneric(b, loc, TypeRange{resultType}, dynSizes, inputs, inputMaps,
+                             [&](OpBuilder &nb, Location nl, ValueRange ivs, ValueRange args) {
+                               return SmallVector<Value>{body(nb, nl, ivs, args)};
+                             })[0];
+}
+
+std::optional<SmallVector<int64_t>> constInts(const NodeContext &c, unsigned i) {
+  if (!c.hasInput(i))
+    return std::nullopt;
+  auto v = getConstantInts(c.input(i));
+  if (failed(v))
+    return std::nullopt;
+  return *v;
+}
+
+FailureOr<SmallVector<int64_t>> normalizeAxes(const NodeContext &c, ArrayRef<int64_t> axes,
+                                              int64_t rank, StringRef what) {
+  SmallVector<int64_t> out;
+  for (int64_t a : axes) {
+    int64_t n = a < 0 ? a + rank : a;
+    if (n < 0 || n >= rank) {
+      (void)c.fail(what + " " + joinInts(axes) + " is out of range for rank " + Twine(rank));
+      return failure();
+    }
+    if (llvm::is_contained(out, n)) {
+      (void)c.fail(what + " " + joinInts(axes) + " repeats an axis");
+      return failure();
+    }
+    out.push_back(n);
+  }
+  return out;
+}
+
+LogicalResult requireRanked(const NodeContext &c, unsigned i, StringRef what) {
+  if (!c.inputType(i))
+    return c.fail(what + " must be a ranked tensor");
+  return success();
+}
+
+Value scalarInput(NodeContext &c, unsigned i) {
+  return extractElement(c.rewriter, c.loc, c.input(i), 0);
 }
 
 } // namespace sparq::onnx

@@ -41,3 +41,11 @@ func.func @unranked(%x: tensor<4xf32>) -> tensor<*xf32> {
   %0 = sparq_onnx.node "Relu"(%x) {attrs = {}, domain = "", name = "", opset = 13 : i64} : (tensor<4xf32>) -> tensor<*xf32>
   return %0 : tensor<*xf32>
 }
+
+// -----
+
+func.func @trilu_before_14(%x: tensor<3x3xf32>) -> tensor<3x3xf32> {
+  // expected-error @+1 {{unsupported ONNX operator: 'Trilu' node 't' (domain ai.onnx, opset 9): converted from opset 14 on}}
+  %0 = sparq_onnx.node "Trilu"(%x) {attrs = {}, domain = "", name = "t", opset = 9 : i64} : (tensor<3x3xf32>) -> tensor<3x3xf32>
+  return %0 : tensor<3x3xf32>
+}

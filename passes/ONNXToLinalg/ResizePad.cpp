@@ -1,0 +1,589 @@
+//===- passes/ONNXToLinalg/ResizePad.cpp - Pad, Resize and Upsample ----------------===//
+//
+// Pad with constant pads is tensor.pad (negative pads crop with tensor.extract_slice first); its
+// edge and reflect modes, and pads read at run time, are a linalg.generic gathering with clamped or
+// mirrored indices.
+//
+// Resize and Upsample build, per resized dimension, small tables over the output coordinate (the
+// source indices of the taps and, for linear and cubic modes, their weights); one linalg.generic
+// then gathers and blends the taps. Upsample and Resize-10 are Resize's legacy form: the
+// 'asymmetric' coordinate transformation with the 'simple' nearest mode.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/ONNXToLinalg/ONNXToLinalg.h"
+
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+
+#include <cmath>
+
+using namespace mlir;
+
+namespace sparq::onnx {
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Pad
+//===----------------------------------------------------------------------===//
+
+/// Source index along one dimension of size `n` for output index `i` padded by `lo` in mode
+/// edge (clamp) or reflect (mirror without repeating the border, periodic for any pad).
+Value padSourceIndex(OpBuilder &b, Location l, StringRef mode, Value i, Value lo, Value n) {
+  Value zero = cIdx(b, l, 0), one = cIdx(b, l, 1);
+  Value j = subI(b, l, i, lo);
+  Value nm1 = subI(b, l, n, one);
+  if (mode == "edge")
+    return clampI(b, l, j, zero, nm1);
+  // reflect: period 2(n-1); j mod period into [0, period), then fold back. n == 1 -> 0.
+  Value period = maxI(b, l, mulI(b, l, nm1, cIdx(b, l, 2)), one);
+  Value m = arith::RemSIOp::create(b, l, j, period);
+  m = select(b, l, cmpI(b, l, arith::CmpIPredicate::slt, m, zero), addI(b, l, m, period), m);
+  Value folded =
+      select(b, l, cmpI(b, l, arith::CmpIPredicate::sgt, m, nm1), subI(b, l, period, m), m);
+  return minI(b, l, folded, nm1);
+}
+
+/// The pads of a Pad node (nullopt: read at run time from input 1), the axes they apply to and
+/// the constant value.
+struct PadArgs {
+  std::optional<SmallVector<int64_t>> pads;
+  SmallVector<int64_t> axes;
+  Value padValue;
+};
+
+/// Pad-1 and Pad-2: the pads (attribute `padsAttr`) and the constant 'value' are attributes; every
+/// axis is padded.
+FailureOr<PadArgs> padArgsFromAttrs(NodeContext &c, StringRef padsAttr, int64_t rank, Type et) {
+  PadArgs a;
+  a.pads = c.intsAttr(padsAttr);
+  a.axes = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  a.padValue = scalarConstant(c.rewriter, c.loc, et, c.floatAttr("value", 0.0f));
+  return a;
+}
+
+/// Pad-11 and later: the pads, the constant value (used in mode 'constant') and, from Pad-18, the
+/// axes are inputs 1 to 3.
+FailureOr<PadArgs> padArgsFromInputs(NodeContext &c, StringRef mode, int64_t rank, Type et) {
+  OpBuilder &b = c.rewriter;
+  Location l = c.loc;
+  if (!c.hasInput(1))
+    return c.fail("the 'pads' input is required");
+  PadArgs a;
+  a.axes = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  a.pads = constInts(c, 1);
+  if (c.hasInput(2) && mode == "constant") {
+    auto vt = c.inputType(2);
+    if (!vt || vt.getNumElements() == 0)
+      a.padValue = scalarConstant(b, l, et, 0.0);
+    else
+      a.padValue = scalarInput(c, 2);
+  } else {
+    a.padValue = scalarConstant(b, l, et, 0.0);
+  }
+  if (c.hasInput(3)) {
+    auto axes = constInts(c, 3);
+    if (!axes)
+      return c.fail("the 'axes' input must be a constant");
+    auto na = normalizeAxes(c, *axes, rank, "'axes'");
+    if (failed(na))
+      return failure();
+    a.axes = *na;
+  }
+  return a;
+}
+
+/// Pad. `padsAttr` names the attribute holding the pads in Pad-1 ('paddings') and Pad-2 ('pads');
+/// it is empty from Pad-11 on, where the pads are an input.
+LogicalResult lowerPad(NodeContext &c, StringRef padsAttr) {
+  if (failed(requireRanked(c, 0, "the data input")))
+    return failure();
+  OpBuilder &b = c.rewriter;
+  Location l = c.loc;
+  Value data = c.input(0);
+  auto in = c.inputType(0);
+  auto rt = c.rankedResultType(0);
+  Type et = in.getElementType();
+  int64_t rank = in.getRank();
+  std::string mode = c.stringAttr("mode", "constant");
+  if (mode != "constant" && mode != "reflect" && mode != "edge")
+    return c.fail("attribute 'mode' = '" + mode + "' is not supported (constant, reflect, edge)");
+
+  // Pads (and the axes they apply to), the constant value.
+  FailureOr<PadArgs> args = padsAttr.empty() ? padArgsFromInputs(c, mode, rank, et)
+                                             : padArgsFromAttrs(c, padsAttr, rank, et);
+  if (failed(args))
+    return failure();
+  const std::optional<SmallVector<int64_t>> &pads = args->pads;
+  ArrayRef<int64_t> axes = args->axes;
+  Value padValue = args->padValue;
+  int64_t nAxes = axes.size();
+  auto pt = c.inputType(1); // the run-time pads (Pad-11 on)
+  if ((pads && (int64_t)pads->size() != 2 * nAxes) ||
+      (!pads && (!pt || pt.getNumElements() != 2 * nAxes)))
+    return c.fail("'pads' must have " + Twine(2 * nAxes) + " entries");
+
+  if (pads) {
+    SmallVector<int64_t> lo(rank, 0), hi(rank, 0);
+    for (int64_t k = 0; k < nAxes; ++k) {
+      lo[axes[k]] = (*pads)[k];
+      hi[axes[k]] = (*pads)[nAxes + k];
+    }
+    if (mode == "constant") {
+      // Negative pads crop first; the rest is a tensor.pad.
+      Value src = data;
+      if (llvm::any_of(lo, [](int64_t p) { return p < 0; }) ||
+          llvm::any_of(hi, [](int64_t p) { return p < 0; })) {
+        SmallVector<OpFoldResult> offs, szs, strides(rank, b.getIndexAttr(1));
+        for (int64_t d = 0; d < rank; ++d) {
+          int64_t cl = std::max<int64_t>(-lo[d], 0), ch = std::max<int64_t>(-hi[d], 0);
+          offs.push_back(b.getIndexAttr(cl));
+          if (!in.isDynamicDim(d)) {
+            if (in.getDimSize(d) < cl + ch)
+              return c.fail("negative pads crop more than dimension " + Twine(d) + " holds");
+            szs.push_back(b.getIndexAttr(in.getDimSize(d) - cl - ch));
+          } else {
+            szs.push_back(subI(b, l, dimValue(b, l, data, d), cIdx(b, l, cl + ch)));
+          }
+        }
+        src = tensor::ExtractSliceOp::create(b, l, data, offs, szs, strides);
+      }
+      SmallVector<int64_t> plo, phi;
+      for (int64_t d = 0; d < rank; ++d) {
+        plo.push_back(std::max<int64_t>(lo[d], 0));
+        phi.push_back(std::max<int64_t>(hi[d], 0));
+      }
+      Value r = src;
+      if (llvm::any_of(plo, [](int64_t p) { return p > 0; }) ||
+          llvm::any_of(phi, [](int64_t p) { return p > 0; }))
+        r = tensor::PadOp::create(b, l, Type(), src, getAsIndexOpFoldResult(b.getContext(), plo),
+                                  getAsIndexOpFoldResult(b.getContext(), phi), padValue);
+      return c.replace(castTo(b, l, r, rt));
+    }
+    // edge / reflect with constant pads: a gather with clamped / mirrored indices.
+    for (int64_t d = 0; d < rank; ++d)
+      if ((lo[d] != 0 || hi[d] != 0) && !in.isDynamicDim(d) && in.getDimSize(d) == 0)
+        return c.fail("cannot pad an empty dimension in mode '" + mode + "'");
+    auto dyn = dynamicSizes(rt, [&](int64_t d) {
+      return addI(b, l, dimValue(b, l, data, d), cIdx(b, l, lo[d] + hi[d]));
+    });
+    SmallVector<Value> dims;
+    for (int64_t d = 0; d < rank; ++d)
+      dims.push_back(dimValue(b, l, data, d));
+    return c.replace(buildIndexedGeneric(
+        b, l, rt, dyn, {}, {}, [&](OpBuilder &nb, Location nl, ValueRange ivs, ValueRange) {
+          SmallVector<Value> idx(ivs);
+          for (int64_t d = 0; d < rank; ++d)
+            if (lo[d] != 0 || hi[d] != 0)
+              idx[d] = padSourceIndex(nb, nl, mode, ivs[d], cIdx(nb, nl, lo[d]), dims[d]);
+          return tensor::ExtractOp::create(nb, nl, data, idx).getResult();
+        }));
+  }
+
+  // Run-time pads: the result shape must be static; read the low pads and gather.
+  if (!rt.hasStaticShape())
+    return c.fail("the 'pads' input is not a constant and the result shape is not static");
+  SmallVector<Value> lo(rank), dims;
+  for (int64_t k = 0; k < nAxes; ++k)
+    lo[axes[k]] = toIndex(b, l, extractElement(b, l, c.input(1), k));
+  for (int64_t d = 0; d < rank; ++d)
+    dims.push_back(dimValue(b, l, data, d));
+  return c.replace(buildIndexedGeneric(
+      b, l, rt, {}, {}, {}, [&](OpBuilder &nb, Location nl, ValueRange ivs, ValueRange) -> Value {
+        SmallVector<Value> idx(ivs);
+        Value inside;
+        for (int64_t d = 0; d < rank; ++d) {
+          if (!lo[d])
+            continue;
+          if (mode != "constant") {
+            idx[d] = padSourceIndex(nb, nl, mode, ivs[d], lo[d], dims[d]);
+            continue;
+          }
+          Value j = subI(nb, nl, ivs[d], lo[d]);
+          Value ok = arith::AndIOp::create(
+              nb, nl, cmpI(nb, nl, arith::CmpIPredicate::sge, j, cIdx(nb, nl, 0)),
+              cmpI(nb, nl, arith::CmpIPredicate::slt, j, dims[d]));
+          inside = inside ? arith::AndIOp::create(nb, nl, inside, ok).getResult() : ok;
+          idx[d] = padSourceIndex(nb, nl, "edge", ivs[d], lo[d], dims[d]);
+        }
+        Value v = tensor::ExtractOp::create(nb, nl, data, idx);
+        return inside ? select(nb, nl, inside, v, padValue) : v;
+      }));
+}
+
+//===----------------------------------------------------------------------===//
+// Resize, Upsample
+//===----------------------------------------------------------------------===//
+
+/// The forms of Resize and Upsample.
+enum class ResizeForm {
+  /// Upsample up to opset 8: the 'scales' attribute, 'asymmetric' coordinates, 'simple' nearest.
+  ScalesAttr,
+  /// Upsample-9 and Resize-10: the scales are input 1; otherwise as ScalesAttr.
+  ScalesInput,
+  /// Resize-11 and later: roi, scales and sizes are inputs 1 to 3; the coordinate transformation
+  /// and the nearest mode are attributes.
+  Resize11,
+};
+
+/// Per resized dimension, tables over the output coordinate: the `taps` source indices (i64)
+/// and, for linear/cubic, their weights; the main generic then gathers and blends.
+LogicalResult lowerResize(NodeContext &c, ResizeForm form) {
+  if (failed(requireRanked(c, 0, "the input")))
+    return failure();
+  OpBuilder &b = c.rewriter;
+  Location l = c.loc;
+  Value data = c.input(0);
+  auto in = c.inputType(0);
+  auto rt = c.rankedResultType(0);
+  int64_t rank = in.getRank();
+  Type et = in.getElementType();
+  if (in.getRank() != rt.getRank())
+    return c.fail("the result has rank " + Twine(rt.getRank()) + ", expected " + Twine(rank));
+  bool legacy = form != ResizeForm::Resize11;
+  std::string mode = c.stringAttr("mode", "nearest");
+  if (mode == "bilinear" || mode == "trilinear")
+    mode = "linear";
+  if (mode != "nearest" && mode != "linear" && mode != "cubic")
+    return c.fail("attribute 'mode' = '" + mode + "' is not supported");
+  std::string ctm =
+      legacy ? "asymmetric" : c.stringAttr("coordinate_transformation_mode", "half_pixel");
+  bool crop = ctm == "tf_crop_and_resize";
+  if (!crop && ctm != "half_pixel" && ctm != "asymmetric" && ctm != "align_corners" &&
+      ctm != "pytorch_half_pixel" && ctm != "tf_half_pixel_for_nn" && ctm != "half_pixel_symmetric")
+    return c.fail("attribute 'coordinate_transformation_mode' = '" + ctm + "' is not supported");
+  std::string nearestMode = legacy ? "simple" : c.stringAttr("nearest_mode", "round_prefer_floor");
+  if (nearestMode != "simple" && nearestMode != "round_prefer_floor" &&
+      nearestMode != "round_prefer_ceil" && nearestMode != "floor" && nearestMode != "ceil")
+    return c.fail("attribute 'nearest_mode' = '" + nearestMode + "' is not supported");
+  if (c.intAttr("antialias", 0) != 0 && mode != "nearest")
+    return c.fail("attribute 'antialias' = 1 is not supported");
+  std::string policy = c.stringAttr("keep_aspect_ratio_policy", "stretch");
+  if (policy != "stretch")
+    return c.fail("attribute 'keep_aspect_ratio_policy' = '" + policy + "' is not supported");
+  if (mode != "nearest" && !isa<FloatType>(et))
+    return c.fail("mode '" + mode + "' needs a floating-point input");
+  double cubicA = c.floatAttr("cubic_coeff_a", -0.75f);
+  bool excludeOutside = c.intAttr("exclude_outside", 0) != 0;
+
+  SmallVector<int64_t> axes = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  if (c.hasAttr("axes")) {
+    auto na = normalizeAxes(c, c.intsAttr("axes"), rank, "attribute 'axes'");
+    if (failed(na))
+      return failure();
+    axes = *na;
+  }
+  // Scales: attribute (Upsample-7), input 1 (Upsample-9, Resize-10) or input 2 (Resize-11+); an
+  // empty scales tensor means 'sizes' is given. Unknown scales are read at run time.
+  SmallVector<std::optional<double>> scaleC(rank, 1.0);
+  SmallVector<Value> scaleV(rank);
+  unsigned scalesIdx = legacy ? 1 : 2;
+  if (form == ResizeForm::ScalesAttr) {
+    auto s = c.floatsAttr("scales");
+    if ((int64_t)s.size() != rank)
+      return c.fail("attribute 'scales' must have " + Twine(rank) + " entries");
+    for (int64_t d = 0; d < rank; ++d)
+      scaleC[d] = s[d];
+  } else if (auto st = c.inputType(scalesIdx); st && st.getNumElements() != 0) {
+    if (st.getRank() != 1 || st.getNumElements() != (int64_t)axes.size())
+      return c.fail("'scales' must have " + Twine(axes.size()) + " entries");
+    auto cst = getConstantFloats(c.input(scalesIdx));
+    for (auto [k, d] : llvm::enumerate(axes)) {
+      if (succeeded(cst)) {
+        scaleC[d] = (*cst)[k];
+      } else {
+        scaleC[d] = std::nullopt;
+        Value s = extractElement(b, l, c.input(scalesIdx), k);
+        scaleV[d] = isa<Float64Type>(s.getType())
+                        ? s
+                        : arith::ExtFOp::create(b, l, b.getF64Type(), s).getResult();
+      }
+    }
+  } else if (!legacy && c.hasInput(3)) {
+    // sizes: the result type already holds them; the scale is the size ratio.
+    for (int64_t d = 0; d < rank; ++d)
+      scaleC[d] = in.isDynamicDim(d) || rt.isDynamicDim(d)
+                      ? std::nullopt
+                      : std::optional<double>((double)rt.getDimSize(d) / in.getDimSize(d));
+  } else {
+    return c.fail("one of 'scales' and 'sizes' must be given");
+  }
+  // tf_crop_and_resize: the region of interest [start..., end...] (input 1) in normalized
+  // coordinates; points outside the input take 'extrapolation_value'.
+  SmallVector<Value> roiStart(rank), roiEnd(rank);
+  if (crop) {
+    auto roiType = c.inputType(1);
+    int64_t nAxes = axes.size();
+    if (!roiType || roiType.getNumElements() != 2 * nAxes)
+      return c.fail("tf_crop_and_resize needs a 'roi' input of " + Twine(2 * nAxes) + " entries");
+    auto roiC = getConstantFloats(c.input(1));
+    for (auto [k, d] : llvm::enumerate(axes)) {
+      for (int64_t half = 0; half < 2; ++half) {
+        Value v;
+        if (succeeded(roiC)) {
+          v = arith::ConstantOp::create(b, l, b.getF64FloatAttr((*roiC)[half * nAxes + k]));
+        } else {
+          v = extractElement(b, l, c.input(1), half * nAxes + k);
+          if (!v.getType().isF64())
+            v = arith::ExtFOp::create(b, l, b.getF64Type(), v);
+        }
+        (half ? roiEnd : roiStart)[d] = v;
+      }
+    }
+    for (int64_t d = 0; d < rank; ++d)
+      if (!roiStart[d]) {
+        roiStart[d] = arith::ConstantOp::create(b, l, b.getF64FloatAttr(0.0));
+        roiEnd[d] = arith::ConstantOp::create(b, l, b.getF64FloatAttr(1.0));
+      }
+  }
+  Value extrapolation =
+      crop ? scalarConstant(b, l, et, c.floatAttr("extrapolation_value", 0.0f)) : Value();
+  for (int64_t d = 0; d < rank; ++d)
+    if (scaleC[d] && *scaleC[d] <= 0)
+      return c.fail("scale " + std::to_string(*scaleC[d]) + " of dimension " + Twine(d) +
+                    " is not positive");
+
+  int64_t taps = mode == "nearest" ? 1 : mode == "linear" ? 2 : 4;
+  Type wt = et;
+  if (isa<FloatType>(et) && et.getIntOrFloatBitWidth() < 32)
+    wt = b.getF32Type();
+  MLIRContext *ctx = b.getContext();
+  auto f64 = b.getF64Type();
+  auto f64c = [&](OpBuilder &nb, Location nl, double v) -> Value {
+    return arith::ConstantOp::create(nb, nl, nb.getF64FloatAttr(v));
+  };
+
+  // Dimensions that change get one table generic each; a size-1 input dimension is read at 0
+  // (every tap clamps there and the weights sum to one).
+  SmallVector<int64_t> resized;
+  SmallVector<bool> broadcastDim(rank, false);
+  for (int64_t d = 0; d < rank; ++d) {
+    bool identity = scaleC[d] && *scaleC[d] == 1.0 && in.getDimSize(d) == rt.getDimSize(d) &&
+                    ctm != "tf_half_pixel_for_nn" && !crop;
+    if (identity)
+      continue;
+    if (in.isDynamicDim(d) || rt.isDynamicDim(d))
+      return c.fail("dimension " + Twine(d) +
+                    " is resized but not static (pin input shapes with --input-shape)");
+    if (in.getDimSize(d) == 1)
+      broadcastDim[d] = true;
+    else
+      resized.push_back(d);
+  }
+  SmallVector<Value> tables; // per resized dim: taps index tables, then taps weight tables
+  SmallVector<AffineMap> tableMaps;
+  for (int64_t d : resized) {
+    int64_t inN = in.getDimSize(d), outN = rt.getDimSize(d);
+    SmallVector<Type> types(taps, RankedTensorType::get({outN}, b.getI64Type()));
+    if (taps > 1)
+      types.append(taps, RankedTensorType::get({outN}, wt));
+    if (crop) // whether the source coordinate lies inside the input (i8: no i1 vectors)
+      types.push_back(RankedTensorType::get({outN}, b.getI8Type()));
+    auto t = buildIndexedGeneric(
+        b, l, types, {}, {}, {},
+        [&](OpBuilder &nb, Location nl, ValueRange ivs, ValueRange) -> SmallVector<Value> {
+          Value x = arith::SIToFPOp::create(
+              nb, nl, f64, arith::IndexCastOp::create(nb, nl, nb.getI64Type(), ivs[0]));
+          Value scale = scaleC[d] ? f64c(nb, nl, *scaleC[d]) : scaleV[d];
+          Value half = f64c(nb, nl, 0.5);
+          Value inW = f64c(nb, nl, (double)inN);
+          Value outW = arith::MulFOp::create(nb, nl, scale, inW);
+          Value xo;
+          if (crop) {
+            Value one = f64c(nb, nl, 1.0), span = f64c(nb, nl, (double)(inN - 1));
+            Value width = arith::SubFOp::create(nb, nl, roiEnd[d], roiStart[d]);
+            Value r = arith::DivFOp::create(
+                nb, nl,
+                arith::MulFOp::create(nb, nl, arith::MulFOp::create(nb, nl, x, width), span),
+                arith::SubFOp::create(nb, nl, outW, one));
+            Value single = arith::DivFOp::create(nb, nl, arith::MulFOp::create(nb, nl, width, span),
+                                                 f64c(nb, nl, 2.0));
+            Value isOne = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ, outW, one);
+            xo = arith::AddFOp::create(nb, nl, select(nb, nl, isOne, single, r),
+                                       arith::MulFOp::create(nb, nl, roiStart[d], span));
+          } else if (ctm == "asymmetric") {
+            xo = arith::DivFOp::create(nb, nl, x, scale);
+          } else if (ctm == "align_corners") {
+            Value one = f64c(nb, nl, 1.0);
+            Value r = arith::DivFOp::create(
+                nb, nl, arith::MulFOp::create(nb, nl, x, f64c(nb, nl, (double)(inN - 1))),
+                arith::SubFOp::create(nb, nl, outW, one));
+            Value isOne = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ, outW, one);
+            xo = select(nb, nl, isOne, f64c(nb, nl, 0.0), r);
+          } else {
+            xo = arith::DivFOp::create(nb, nl, arith::AddFOp::create(nb, nl, x, half), scale);
+            if (ctm == "tf_half_pixel_for_nn") {
+              // (x + 0.5) / scale
+            } else if (ctm == "half_pixel_symmetric") {
+              Value adj = arith::DivFOp::create(nb, nl, f64c(nb, nl, (double)outN), outW);
+              Value center = f64c(nb, nl, inN / 2.0);
+              Value offset = arith::MulFOp::create(
+                  nb, nl, center, arith::SubFOp::create(nb, nl, f64c(nb, nl, 1.0), adj));
+              xo = arith::SubFOp::create(nb, nl, arith::AddFOp::create(nb, nl, offset, xo), half);
+            } else {
+              xo = arith::SubFOp::create(nb, nl, xo, half);
+              if (ctm == "pytorch_half_pixel") {
+                Value isOne = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ, outW,
+                                                    f64c(nb, nl, 1.0));
+                xo = select(nb, nl, isOne, f64c(nb, nl, -0.5), xo);
+              }
+            }
+          }
+          Value fl = math::FloorOp::create(nb, nl, xo);
+          Value ratio = arith::SubFOp::create(nb, nl, xo, fl);
+          Value x0 = arith::FPToSIOp::create(nb, nl, nb.getI64Type(), fl);
+          auto i64c = [&](int64_t v) -> Value {
+            return arith::ConstantOp::create(nb, nl, nb.getI64IntegerAttr(v));
+          };
+          Value lo = i64c(0), hi = i64c(inN - 1);
+          auto clamp64 = [&](Value v) {
+            return arith::MinSIOp::create(nb, nl, arith::MaxSIOp::create(nb, nl, v, lo), hi)
+                .getResult();
+          };
+          SmallVector<Value> out;
+          auto finish = [&](SmallVector<Value> &res) {
+            if (crop) {
+              Value inside = arith::AndIOp::create(
+                  nb, nl,
+                  arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGE, xo, f64c(nb, nl, 0.0)),
+                  arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OLE, xo,
+                                        f64c(nb, nl, (double)(inN - 1))));
+              res.push_back(arith::ExtUIOp::create(nb, nl, nb.getI8Type(), inside));
+            }
+            return res;
+          };
+          if (mode == "nearest") {
+            Value up; // whether to take x0 + 1
+            auto cmpR = [&](arith::CmpFPredicate p, double v) {
+              return arith::CmpFOp::create(nb, nl, p, ratio, f64c(nb, nl, v)).getResult();
+            };
+            if (nearestMode == "round_prefer_floor")
+              up = cmpR(arith::CmpFPredicate::OGT, 0.5);
+            else if (nearestMode == "round_prefer_ceil")
+              up = cmpR(arith::CmpFPredicate::OGE, 0.5);
+            else if (nearestMode == "ceil" ||
+                     (nearestMode == "simple" && scaleC[d] && *scaleC[d] < 1.0))
+              up = cmpR(arith::CmpFPredicate::OGT, 0.0);
+            else if (nearestMode == "simple" && !scaleC[d])
+              up = arith::AndIOp::create(nb, nl, cmpR(arith::CmpFPredicate::OGT, 0.0),
+                                         arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OLT,
+                                                               scale, f64c(nb, nl, 1.0)));
+            Value idx = x0;
+            if (up)
+              idx = arith::AddIOp::create(nb, nl, x0,
+                                          arith::ExtUIOp::create(nb, nl, nb.getI64Type(), up));
+            out.push_back(clamp64(idx));
+            return finish(out);
+          }
+          SmallVector<Value> w, raw;
+          int64_t first = mode == "linear" ? 0 : -1;
+          for (int64_t t = 0; t < taps; ++t)
+            raw.push_back(arith::AddIOp::create(nb, nl, x0, i64c(first + t)));
+          if (mode == "linear") {
+            w.push_back(arith::SubFOp::create(nb, nl, f64c(nb, nl, 1.0), ratio));
+            w.push_back(ratio);
+          } else {
+            // Keys cubic convolution with parameter A at distances 1+r, r, 1-r, 2-r.
+            auto poly = [&](Value s, bool outer) -> Value {
+              // outer (1 < |s| < 2): ((A s - 5A) s + 8A) s - 4A; inner: ((A+2) s - (A+3)) s s + 1
+              auto mul = [&](Value a, Value b2) {
+                return arith::MulFOp::create(nb, nl, a, b2).getResult();
+              };
+              auto add = [&](Value a, double v) {
+                return arith::AddFOp::create(nb, nl, a, f64c(nb, nl, v)).getResult();
+              };
+              if (outer)
+                return add(
+                    mul(add(mul(add(mul(f64c(nb, nl, cubicA), s), -5 * cubicA), s), 8 * cubicA), s),
+                    -4 * cubicA);
+              return add(mul(mul(add(mul(f64c(nb, nl, cubicA + 2), s), -(cubicA + 3)), s), s), 1.0);
+            };
+            Value one = f64c(nb, nl, 1.0);
+            Value omr = arith::SubFOp::create(nb, nl, one, ratio);
+            w.push_back(poly(arith::AddFOp::create(nb, nl, ratio, one), true));
+            w.push_back(poly(ratio, false));
+            w.push_back(poly(omr, false));
+            w.push_back(poly(arith::AddFOp::create(nb, nl, omr, one), true));
+            if (excludeOutside) {
+              Value sum = f64c(nb, nl, 0.0);
+              for (int64_t t = 0; t < taps; ++t) {
+                Value inside = arith::AndIOp::create(
+                    nb, nl, arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sge, raw[t], lo),
+                    arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sle, raw[t], hi));
+                w[t] = select(nb, nl, inside, w[t], f64c(nb, nl, 0.0));
+                sum = arith::AddFOp::create(nb, nl, sum, w[t]);
+              }
+              for (int64_t t = 0; t < taps; ++t)
+                w[t] = arith::DivFOp::create(nb, nl, w[t], sum);
+            }
+          }
+          for (int64_t t = 0; t < taps; ++t)
+            out.push_back(clamp64(raw[t]));
+          for (int64_t t = 0; t < taps; ++t)
+            out.push_back(wt == f64 ? w[t] : arith::TruncFOp::create(nb, nl, wt, w[t]).getResult());
+          return finish(out);
+        });
+    tables.append(t.begin(), t.end());
+    tableMaps.append(t.size(), AffineMap::get(rank, 0, getAffineDimExpr(d, ctx), ctx));
+  }
+
+  int64_t per = (taps == 1 ? 1 : 2 * taps) + (crop ? 1 : 0);
+  Value out = buildIndexedGeneric(
+      b, l, rt, dynamicSizes(rt, [&](int64_t d) { return dimValue(b, l, data, d); }), tables,
+      tableMaps, [&](OpBuilder &nb, Location nl, ValueRange ivs, ValueRange args) -> Value {
+        int64_t k = resized.size();
+        int64_t combos = 1;
+        for (int64_t i = 0; i < k; ++i)
+          combos *= taps;
+        Value acc;
+        SmallVector<Value> base(ivs);
+        for (int64_t d = 0; d < rank; ++d)
+          if (broadcastDim[d])
+            base[d] = cIdx(nb, nl, 0);
+        for (int64_t m = 0; m < combos; ++m) {
+          SmallVector<Value> idx(base);
+          Value w;
+          for (int64_t i = 0, mm = m; i < k; ++i, mm /= taps) {
+            int64_t t = mm % taps;
+            idx[resized[i]] =
+                arith::IndexCastOp::create(nb, nl, nb.getIndexType(), args[i * per + t]);
+            if (taps > 1) {
+              Value wi = args[i * per + taps + t];
+              w = w ? arith::MulFOp::create(nb, nl, w, wi).getResult() : wi;
+            }
+          }
+          Value v = tensor::ExtractOp::create(nb, nl, data, idx);
+          if (taps == 1) {
+            acc = v;
+            break;
+          }
+          if (v.getType() != wt)
+            v = arith::ExtFOp::create(nb, nl, wt, v);
+          Value term = w ? arith::MulFOp::create(nb, nl, v, w).getResult() : v;
+          acc = acc ? arith::AddFOp::create(nb, nl, acc, term).getResult() : term;
+        }
+        if (acc.getType() != et)
+          acc = arith::TruncFOp::create(nb, nl, et, acc);
+        if (crop)
+          for (int64_t i = 0; i < k; ++i) {
+            Value inside =
+                arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::ne, args[i * per + per - 1],
+                                      arith::ConstantOp::create(nb, nl, nb.getI8IntegerAttr(0)));
+            acc = select(nb, nl, inside, acc, extrapolation);
+          }
+        return acc;
+      });
+  return c.replace(out);
+}
+
+} // namespace
+
+void registerResizePadOps(OnnxHandlerTable &t) {
+  // The pads are the attribute 'paddings' in Pad-1, 'pads' in Pad-2, input 1 from Pad-11.
+  t.add("Pad", 1, [](NodeContext &c) { return lowerPad(c, "paddings"); });
+  t.add("Pad", 2, [](NodeContext &c) { return lowerPad(c, "pads"); });
+  t.add("Pad", 11, [](NodeContext &c) { return lowerPad(c, /*padsAttr=*/""); });
+  t.add("Upsample", 1, [](NodeContext &c) { return lowerResize(c, ResizeForm::ScalesAttr); });
+  t.add("Upsample", 9, [](NodeContext &c) { return lowerResize(c, ResizeForm::ScalesInput); });
+  t.add("Resize", 10, [](NodeContext &c) { return lowerResize(c, ResizeForm::ScalesInput); });
+  t.add("Resize", 11, [](NodeContext &c) { return lowerResize(c, ResizeForm::Resize11); });
+}
+} // namespace sparq::onnx
