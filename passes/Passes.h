@@ -8,6 +8,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassOptions.h"
+#include "mlir/Transforms/DialectConversion.h"
 
 #include <functional>
 #include <memory>
@@ -15,10 +16,30 @@
 namespace sparq {
 
 #define GEN_PASS_DECL
-#include "passes/Passes.h.inc"
+#include "passes/ConversionPasses.h.inc"
+#define GEN_PASS_DECL
+#include "passes/Compression/Passes.h.inc"
+#define GEN_PASS_DECL
+#include "passes/Codegen/Passes.h.inc"
 
 #define GEN_PASS_REGISTRATION
-#include "passes/Passes.h.inc"
+#include "passes/ConversionPasses.h.inc"
+#define GEN_PASS_REGISTRATION
+#include "passes/Compression/Passes.h.inc"
+#define GEN_PASS_REGISTRATION
+#include "passes/Codegen/Passes.h.inc"
+
+/// The patterns of sparq-convert-onnx-to-linalg: every sparq_onnx.node to the handler of its
+/// op_type and opset (passes/ONNXToLinalg), and constants of signed/unsigned integer types to
+/// signless ones. `typeConverter` must map ONNX's signed/unsigned integer types to signless
+/// ones, as the pass's does; the pass adds the conversion target and function signatures.
+void populateONNXToLinalgPatterns(const mlir::TypeConverter &typeConverter,
+                                  mlir::RewritePatternSet &patterns);
+
+/// The patterns of sparq-convert-compressed-to-linalg: the generic compressed-weight consumers
+/// (decode of their format list, dense contraction) and the reference lowering of the ops of
+/// every loaded scheme dialect (WeightSchemeDialectInterface).
+void populateCompressedToLinalgPatterns(mlir::RewritePatternSet &patterns);
 
 /// Receives, for each weight the compression pass replaced, the initializer name and the
 /// dequantized weight in the initializer's ONNX layout (for --export-dequantized).

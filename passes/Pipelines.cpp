@@ -74,7 +74,9 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const PipelineOptions &options) 
 }
 
 void registerSparqPassesAndPipelines() {
-  registerSparqPasses();
+  registerSparqConversionPasses();
+  registerSparqCompressionPasses();
+  registerSparqCodegenPasses();
   PassPipelineRegistration<>("sparq-contract-pipeline",
                              "Convert imported sparq_onnx IR to the verified model contract form",
                              buildContractPipeline);

@@ -7,7 +7,7 @@
 
 namespace sparq {
 #define GEN_PASS_DEF_VERIFYCONTRACTPASS
-#include "passes/Passes.h.inc"
+#include "passes/ConversionPasses.h.inc"
 } // namespace sparq
 
 using namespace mlir;

@@ -10,7 +10,7 @@
 
 namespace sparq {
 #define GEN_PASS_DEF_LINALGDISTRIBUTEPASS
-#include "passes/Passes.h.inc"
+#include "passes/Codegen/Passes.h.inc"
 } // namespace sparq
 
 using namespace mlir;

@@ -22,7 +22,7 @@
 
 namespace sparq {
 #define GEN_PASS_DEF_LINALGTILEANDVECTORIZEPASS
-#include "passes/Passes.h.inc"
+#include "passes/Codegen/Passes.h.inc"
 } // namespace sparq
 
 using namespace mlir;

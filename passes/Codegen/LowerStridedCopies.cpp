@@ -7,7 +7,7 @@
 
 namespace sparq {
 #define GEN_PASS_DEF_LOWERSTRIDEDCOPIESPASS
-#include "passes/Passes.h.inc"
+#include "passes/Codegen/Passes.h.inc"
 } // namespace sparq
 
 using namespace mlir;

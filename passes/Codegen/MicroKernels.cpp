@@ -31,7 +31,7 @@
 namespace sparq {
 #define GEN_PASS_DEF_SELECTMICROKERNELSPASS
 #define GEN_PASS_DEF_LOWERMICROKERNELSPASS
-#include "passes/Passes.h.inc"
+#include "passes/Codegen/Passes.h.inc"
 } // namespace sparq
 
 using namespace mlir;

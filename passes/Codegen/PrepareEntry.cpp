@@ -19,7 +19,7 @@
 
 namespace sparq {
 #define GEN_PASS_DEF_PREPAREENTRYPASS
-#include "passes/Passes.h.inc"
+#include "passes/Codegen/Passes.h.inc"
 } // namespace sparq
 
 using namespace mlir;

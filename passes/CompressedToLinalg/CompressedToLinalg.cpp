@@ -24,7 +24,7 @@
 
 namespace sparq {
 #define GEN_PASS_DEF_CONVERTCOMPRESSEDTOLINALGPASS
-#include "passes/Passes.h.inc"
+#include "passes/ConversionPasses.h.inc"
 } // namespace sparq
 
 using namespace mlir;
@@ -166,18 +166,28 @@ struct LowerConv : OpRewritePattern<weight::Conv2DOp> {
   }
 };
 
+} // namespace
+
+void sparq::populateCompressedToLinalgPatterns(RewritePatternSet &patterns) {
+  MLIRContext *ctx = patterns.getContext();
+  patterns.add<LowerDecode, LowerLinear, LowerConv>(ctx);
+  for (Dialect *d : ctx->getLoadedDialects())
+    if (auto *iface = d->getRegisteredInterface<weight::WeightSchemeDialectInterface>())
+      iface->populateReferenceLoweringPatterns(patterns);
+}
+
+namespace {
+
 struct ConvertCompressedToLinalgPass
     : public sparq::impl::ConvertCompressedToLinalgPassBase<ConvertCompressedToLinalgPass> {
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
     RewritePatternSet patterns(ctx);
-    patterns.add<LowerDecode, LowerLinear, LowerConv>(ctx);
+    sparq::populateCompressedToLinalgPatterns(patterns);
     SmallVector<Dialect *> schemeDialects = {ctx->getLoadedDialect<weight::SparqWeightDialect>()};
     for (Dialect *d : ctx->getLoadedDialects())
-      if (auto *iface = d->getRegisteredInterface<weight::WeightSchemeDialectInterface>()) {
-        iface->populateReferenceLoweringPatterns(patterns);
+      if (d->getRegisteredInterface<weight::WeightSchemeDialectInterface>())
         schemeDialects.push_back(d);
-      }
     GreedyRewriteConfig config;
     config.enableFolding(false); // keep the reference path literal; constants fold elsewhere
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns), config)))

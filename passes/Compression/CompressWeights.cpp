@@ -29,7 +29,7 @@
 
 namespace sparq {
 #define GEN_PASS_DEF_COMPRESSWEIGHTSPASS
-#include "passes/Passes.h.inc"
+#include "passes/Compression/Passes.h.inc"
 } // namespace sparq
 
 using namespace mlir;

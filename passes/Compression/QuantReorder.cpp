@@ -13,7 +13,7 @@
 
 namespace sparq {
 #define GEN_PASS_DEF_QUANTREORDERPASS
-#include "passes/Passes.h.inc"
+#include "passes/Compression/Passes.h.inc"
 } // namespace sparq
 
 using namespace mlir;

@@ -18,7 +18,7 @@ namespace sparq {
 #define GEN_PASS_DEF_NMPRUNEPASS
 #define GEN_PASS_DEF_QUANTQUANTIZEPASS
 #define GEN_PASS_DEF_SHIFTADDFITPASS
-#include "passes/Passes.h.inc"
+#include "passes/Compression/Passes.h.inc"
 } // namespace sparq
 
 using namespace mlir;

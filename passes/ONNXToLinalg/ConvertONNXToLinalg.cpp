@@ -17,7 +17,7 @@
 
 namespace sparq {
 #define GEN_PASS_DEF_CONVERTONNXTOLINALGPASS
-#include "passes/Passes.h.inc"
+#include "passes/ConversionPasses.h.inc"
 } // namespace sparq
 
 using namespace mlir;
@@ -53,17 +53,18 @@ public:
 
 /// Dispatches a node to the handler of its op_type with the largest since-version <= its opset.
 struct NodeOpLowering : public OpConversionPattern<NodeOp> {
-  NodeOpLowering(const TypeConverter &tc, MLIRContext *ctx, const OnnxHandlerTable &table)
-      : OpConversionPattern<NodeOp>(tc, ctx), table(table) {}
+  NodeOpLowering(const TypeConverter &tc, MLIRContext *ctx,
+                 std::shared_ptr<const OnnxHandlerTable> table)
+      : OpConversionPattern<NodeOp>(tc, ctx), table(std::move(table)) {}
 
   LogicalResult matchAndRewrite(NodeOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
     StringRef domain = op.getDomain();
     const OnnxHandler *handler = nullptr;
     if (domain.empty() || domain == "ai.onnx") {
-      handler = table.lookup(op.getOpType(), op.getOpset());
+      handler = table->lookup(op.getOpType(), op.getOpset());
       if (!handler)
-        if (std::optional<int64_t> first = table.firstVersion(op.getOpType()))
+        if (std::optional<int64_t> first = table->firstVersion(op.getOpType()))
           return op.emitError() << "unsupported ONNX operator: " << op.describe()
                                 << ": converted from opset " << *first << " on";
     }
@@ -79,7 +80,7 @@ struct NodeOpLowering : public OpConversionPattern<NodeOp> {
     return (*handler)(ctx);
   }
 
-  const OnnxHandlerTable &table;
+  std::shared_ptr<const OnnxHandlerTable> table;
 };
 
 /// Rewrites arith.constant of signed/unsigned integer tensors into signless ones.
@@ -102,20 +103,30 @@ struct ConstantLowering : public OpConversionPattern<arith::ConstantOp> {
   }
 };
 
+} // namespace
+
+void sparq::populateONNXToLinalgPatterns(const TypeConverter &typeConverter,
+                                         RewritePatternSet &patterns) {
+  auto table = std::make_shared<OnnxHandlerTable>();
+  registerElementwiseOps(*table);
+  registerLinearOps(*table);
+  registerPoolingNormOps(*table);
+  registerReductionOps(*table);
+  registerShapeOps(*table);
+  registerIndexingOps(*table);
+  registerResizePadOps(*table);
+  MLIRContext *ctx = patterns.getContext();
+  patterns.add<NodeOpLowering>(typeConverter, ctx, std::move(table));
+  patterns.add<ConstantLowering>(typeConverter, ctx);
+}
+
+namespace {
+
 struct ConvertONNXToLinalgPass
     : public sparq::impl::ConvertONNXToLinalgPassBase<ConvertONNXToLinalgPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();
-
-    OnnxHandlerTable table;
-    registerElementwiseOps(table);
-    registerLinearOps(table);
-    registerPoolingNormOps(table);
-    registerReductionOps(table);
-    registerShapeOps(table);
-    registerIndexingOps(table);
-    registerResizePadOps(table);
 
     SignlessTypeConverter tc;
     ConversionTarget target(*ctx);
@@ -136,8 +147,7 @@ struct ConvertONNXToLinalgPass
     });
 
     RewritePatternSet patterns(ctx);
-    patterns.add<NodeOpLowering>(tc, ctx, table);
-    patterns.add<ConstantLowering>(tc, ctx);
+    sparq::populateONNXToLinalgPatterns(tc, patterns);
     populateFunctionOpInterfaceTypeConversionPattern<func::FuncOp>(patterns, tc);
     populateReturnOpTypeConversionPattern(patterns, tc);
 

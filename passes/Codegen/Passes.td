@@ -1,0 +1,172 @@
+//===- passes/Codegen/Passes.td - CPU code generation passes -*- tablegen -*-===//
+#ifndef SPARQ_CODEGEN_PASSES_TD
+#define SPARQ_CODEGEN_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def LinalgTileAndVectorizePass : Pass<"sparq-linalg-tile-vectorize", "mlir::func::FuncOp"> {
+  let summary = "Tile and vectorize matmul, batch matmul and convolution ops";
+  let description = [{
+    Tiles every `linalg` contraction and convolution on tensors with the given tile sizes (loops
+    become `scf.for`), then vectorizes the tiles with `linalg::vectorize` so the inner kernels use
+    vector registers instead of scalar loops. Ops that cannot be vectorized are left tiled.
+  }];
+  let options = [
+    Option<"tileM", "tile-m", "int64_t", "8", "tile size along the M (rows/output pixels) dimension">,
+    Option<"tileN", "tile-n", "int64_t", "32", "tile size along the N (output channels) dimension">,
+    Option<"tileK", "tile-k", "int64_t", "16", "tile size along the reduction dimension">
+  ];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::vector::VectorDialect",
+                           "mlir::tensor::TensorDialect", "mlir::linalg::LinalgDialect"];
+}
+
+def LinalgDistributePass : Pass<"sparq-linalg-distribute", "mlir::func::FuncOp"> {
+  let summary = "Split large linalg ops into scf.forall chunks for multi-threading";
+  let description = [{
+    Tiles the outermost parallel loop of every static linalg op on tensors whose iteration space
+    has at least `min-work` points into `scf.forall` chunks (at most `chunks` of them, each a
+    full, equal-sized tile). After bufferization the forall loops become `scf.parallel` and then
+    OpenMP parallel loops, so the artifact runs them on the threads set with
+    `sparq_model_set_num_threads_v1`.
+
+    ```mlir
+    %r = linalg.matmul ins(%a, %b : tensor<64x96xf32>, tensor<96x128xf32>) outs(%c : ...)
+    // becomes
+    %r = scf.forall (%i) in (16) shared_outs(%o = %c) -> (tensor<64x128xf32>) {
+      // linalg.matmul on rows [4*%i, 4*%i+4)
+    }
+    ```
+  }];
+  let options = [
+    Option<"minWork", "min-work", "int64_t", "32768",
+           "smallest iteration-space size (points) worth distributing">,
+    Option<"maxChunks", "chunks", "int64_t", "8", "largest number of chunks per op">
+  ];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::tensor::TensorDialect"];
+}
+
+def LowerStridedCopiesPass : Pass<"sparq-lower-strided-copies", "mlir::func::FuncOp"> {
+  let summary = "Rewrite memref.copy between non-contiguous buffers as linalg.copy";
+  let description = [{
+    `memref.copy` between buffers with non-identity layouts lowers to a call of `memrefCopy`
+    from MLIR's C runner utilities, which artifacts must not depend on. This pass turns those
+    copies into `linalg.copy`, which later becomes plain loops; contiguous copies are left alone
+    (they become `llvm.memcpy`).
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
+def PrepareEntryPass : Pass<"sparq-prepare-entry", "mlir::ModuleOp"> {
+  let summary = "Make the entry function's outputs fresh buffers and expose a C interface";
+  let description = [{
+    Marks the `sparq.entry` function with `llvm.emit_c_interface`, marks its arguments
+    `bufferization.writable = false`, records the signature text of docs/artifact-abi.md as the
+    module attribute `sparq.signature`, and makes every returned tensor a fresh allocation
+    (`bufferization.alloc_tensor` + `linalg.copy`) when it is a constant, a function argument, a
+    view (reshape, slice, cast) or returned twice, so that the artifact ABI can hand every output
+    buffer to the caller.
+  }];
+  let dependentDialects = ["mlir::bufferization::BufferizationDialect",
+                           "mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect"];
+}
+
+def LinalgFuseElementwisePass : Pass<"sparq-linalg-fuse-elementwise", "mlir::func::FuncOp"> {
+  let summary = "Fuse elementwise linalg ops, never into a contraction or reduction";
+  let description = [{
+    Upstream's `linalg-fuse-elementwise-ops` (elementwise producer/consumer fusion, reshape
+    propagation by expansion, constant folding of linalg ops) with one rule changed: a producer
+    is fused into its consumer only when the consumer has no reduction loop. Fused into a
+    contraction, an elementwise producer is recomputed for every point of the contraction's
+    iteration space, and the contraction no longer matches a micro-kernel.
+
+    ```mlir
+    %s = linalg.generic {iterator_types = ["parallel", "parallel"]} ins(%g) ... // SiLU
+    %h = linalg.generic {iterator_types = ["parallel", "parallel"]} ins(%s, %u) ... // * up
+    %y = linalg.matmul ins(%h, %w_down ...)
+    // becomes: SiLU and * fused into one elementwise generic; the matmul is left alone
+    ```
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
+                           "mlir::affine::AffineDialect"];
+}
+
+def SelectCompressedMicroKernelsPass
+    : Pass<"sparq-cpu-compressed-ukernels", "mlir::func::FuncOp"> {
+  let summary = "Run compressed-weight consumers on the CPU kernels that exist for their formats";
+  let description = [{
+    The CPU backend's table of kernels for compressed weights, looked up by the kernel keys of a
+    consumer's format list (`WeightFormatAttrInterface::getKernelKey`). A
+    `sparq_weight.linear` with a single `#sparq_quant.scheme` (key `q...`: any width 1-8,
+    group-wise, per-channel or per-tensor, symmetric or asymmetric) on a static f32 activation
+    becomes a call of `sparq_uk_qgemm_f32_mt` (include/sparq/Kernels/UKernels.h) on the packed
+    codes, scales and zero points exactly as the format stores them, built on tensors with
+    `bufferization.to_buffer` / `to_tensor`. Consumers without a kernel keep the reference
+    lowering of `sparq-convert-compressed-to-linalg`, which runs next.
+
+    ```mlir
+    %y = sparq_weight.linear %x [%codes, %scales] formats [#sparq_quant.scheme<bits = 4, ...>]
+    // becomes
+    %out = memref.alloc() : memref<1x4096xf32>
+    func.call @sparq_uk_qgemm_f32_mt(%outaddr, %c4096, %xaddr, %c4096, %codesaddr, %c2048, ...)
+    %y = bufferization.to_tensor %out restrict writable
+    ```
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::bufferization::BufferizationDialect",
+                           "mlir::memref::MemRefDialect", "mlir::tensor::TensorDialect",
+                           "mlir::func::FuncDialect"];
+}
+
+def SelectMicroKernelsPass : Pass<"sparq-cpu-select-ukernels", "mlir::func::FuncOp"> {
+  let summary = "Mark contractions that the CPU micro-kernels run";
+  let description = [{
+    Marks, with the attribute `sparq.ukernel = "sgemm_f32"`, every static f32 `linalg`
+    contraction on tensors whose right-hand side is a constant weight (MatMul, Gemm, a MatMul
+    with a batched activation and a 2-D weight): one reduction dimension, one N dimension, any
+    number of M dimensions that are outer, in the same order, in the activation and the result,
+    the activation's reduction dimension innermost. `sparq-linalg-distribute` splits marked ops
+    along N in whole weight panels, `sparq-linalg-tile-vectorize` leaves them alone, and
+    `sparq-cpu-lower-ukernels` turns them into kernel calls after bufferization.
+
+    ```mlir
+    %y = linalg.matmul ins(%x, %w : tensor<16x4096xf32>, tensor<4096x4096xf32>) outs(%z : ...)
+    // becomes
+    %y = linalg.matmul {sparq.ukernel = "sgemm_f32"} ins(%x, %w : ...) outs(%z : ...)
+    ```
+  }];
+}
+
+def LowerMicroKernelsPass : Pass<"sparq-cpu-lower-ukernels", "mlir::ModuleOp"> {
+  let summary = "Replace marked contractions on buffers with micro-kernel calls";
+  let description = [{
+    Runs after bufferization. For every op marked by `sparq-cpu-select-ukernels`, packs its
+    constant weight at compile time into panels of `panel-width` columns
+    (include/sparq/Formats/DensePanels.h) as a new 64-byte aligned `memref.global` (one per
+    weight, shared by every chunk that reads it), and replaces the op with a call of
+    `sparq_uk_sgemm_packed_f32` (include/sparq/Kernels/UKernels.h) on the addresses of its
+    operands, starting at the panel of the chunk's first column.
+
+    ```mlir
+    linalg.matmul {sparq.ukernel = "sgemm_f32"}
+        ins(%x, %wchunk : memref<16x4096xf32>, memref<4096x512xf32, strided<[4096, 1], offset: ?>>)
+        outs(%ychunk : memref<16x512xf32, strided<[4096, 1], offset: ?>>)
+    // becomes
+    %wp = memref.get_global @w_panels : memref<128x4096x32xf32>
+    func.call @sparq_uk_sgemm_packed_f32(%yaddr, %c4096, %xaddr, %c4096, %wpaddr, %c16, %c512,
+                                         %c4096, %c1) : (index, ...) -> ()
+    ```
+
+    A marked op whose weight is not a constant global, whose chunk does not start on a panel
+    boundary or whose buffers are not row-major with unit inner stride is an error (the selection
+    and distribution passes guarantee all three).
+  }];
+  let options = [
+    Option<"panelWidth", "panel-width", "int64_t", "32",
+           "columns per packed weight panel: 32 for the AVX-512 kernels, 16 for AVX2">,
+    Option<"tileRows", "tile-rows", "int64_t", "8",
+           "output channels per packed filter tile: 8 for the AVX-512 kernels, 6 for AVX2">
+  ];
+  let dependentDialects = ["mlir::func::FuncDialect", "mlir::memref::MemRefDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
+#endif // SPARQ_CODEGEN_PASSES_TD

@@ -1,0 +1,46 @@
+// Tests the CPU kernel table for compressed weights: a single group-quantized format becomes a
+// call of the quantized kernel on the packed operands as stored (sizes, strides, bits, group and
+// zero points from the scheme), batched activations are flattened to rows; lists without a
+// kernel (N:M) keep the reference lowering.
+// RUN: sparq-opt %s --pass-pipeline='builtin.module(func.func(sparq-cpu-compressed-ukernels),cse)' | FileCheck %s
+
+// CHECK: func.func private @sparq_uk_qgemm_f32_mt(index, index, index, index, index, index, index, index, index, index, index, index, index, index, index)
+
+// CHECK-LABEL: func.func @group
+// CHECK: %[[X:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<8x128xf32> to memref<8x128xf32>
+// CHECK: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<8x32xf32>
+// CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
+// CHECK-DAG: %[[C4:.*]] = arith.constant 4 : index
+// CHECK-DAG: %[[C2:.*]] = arith.constant 2 : index
+// CHECK-DAG: %[[C8:.*]] = arith.constant 8 : index
+// CHECK-DAG: %[[C32:.*]] = arith.constant 32 : index
+// CHECK-DAG: %[[C64:.*]] = arith.constant 64 : index
+// CHECK-DAG: %[[C128:.*]] = arith.constant 128 : index
+// C[8 x 32] = A[8 x 128] W^T: codes rows of 64 bytes, 2 groups of 64 per row, 4 bits.
+// CHECK: call @sparq_uk_qgemm_f32_mt(%{{.*}}, %[[C32]], %{{.*}}, %[[C128]], %{{.*}}, %[[C64]], %{{.*}}, %[[C0]], %[[C2]], %[[C4]], %[[C64]], %[[C8]], %[[C32]], %[[C128]], %[[C0]])
+// CHECK: bufferization.to_tensor %[[OUT]] restrict writable : memref<8x32xf32> to tensor<8x32xf32>
+func.func @group(%x: tensor<8x128xf32>, %p: tensor<32x64xi8>, %s: tensor<32x2xf32>) -> tensor<8x32xf32> {
+  %y = sparq_weight.linear %x [%p, %s] formats [#sparq_quant.scheme<bits = 4, signed, symmetric, group = 64>] : (tensor<8x128xf32>, tensor<32x64xi8>, tensor<32x2xf32>) -> tensor<8x32xf32>
+  return %y : tensor<8x32xf32>
+}
+
+// Per-tensor asymmetric 3-bit codes, batched activation: scale stride 0, group = K, the zero
+// points' address is passed, rows = 2 x 3.
+// CHECK-LABEL: func.func @batched_per_tensor
+// CHECK: tensor.collapse_shape %{{.*}} {{\[\[}}0, 1], [2]] : tensor<2x3x40xf32> into tensor<6x40xf32>
+// CHECK: %[[ZP:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<1x1xi8> to memref<1x1xi8>
+// CHECK: memref.extract_aligned_pointer_as_index %[[ZP]]
+// CHECK: call @sparq_uk_qgemm_f32_mt
+// CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0, 1], [2]] output_shape [2, 3, 5] : tensor<6x5xf32> into tensor<2x3x5xf32>
+func.func @batched_per_tensor(%x: tensor<2x3x40xf32>, %p: tensor<5x15xi8>, %s: tensor<1x1xf32>, %z: tensor<1x1xi8>) -> tensor<2x3x5xf32> {
+  %y = sparq_weight.linear %x [%p, %s, %z] formats [#sparq_quant.scheme<bits = 3, unsigned, asymmetric, per_tensor>] : (tensor<2x3x40xf32>, tensor<5x15xi8>, tensor<1x1xf32>, tensor<1x1xi8>) -> tensor<2x3x5xf32>
+  return %y : tensor<2x3x5xf32>
+}
+
+// CHECK-LABEL: func.func @no_kernel
+// CHECK: sparq_weight.linear
+// CHECK-NOT: call
+func.func @no_kernel(%x: tensor<8x128xf32>, %i: tensor<32x16xi8>, %v: tensor<32x64xf32>) -> tensor<8x32xf32> {
+  %y = sparq_weight.linear %x [%i, %v] formats [#sparq_nm.pattern<2:4>] : (tensor<8x128xf32>, tensor<32x16xi8>, tensor<32x64xf32>) -> tensor<8x32xf32>
+  return %y : tensor<8x32xf32>
+}
