@@ -6,7 +6,7 @@
 //===----------------------------------------------------------------------===//
 #include "dialects/MX/MXDialect.h"
 
-#include "dialects/Common/ReferenceBuilder.h"
+#include "dialects/Common/ScalarBuilder.h"
 #include "dialects/MX/MXFormats.h"
 #include "sparq/Formats/PackedFormats.h"
 
@@ -100,7 +100,7 @@ Value fp4Decode(FP4Kind kind, OpBuilder &b, Location loc, ValueRange packed, int
   Value tensorScale = kind.nv ? packed[2] : Value();
   int64_t rowBytes = fmt::packedRowBytes(k, 4);
   auto type = RankedTensorType::get({rows, k}, b.getF32Type());
-  Value w = generate(b, loc, type, {}, [&](Body &bb) {
+  Value w = generate(b, loc, type, {}, [&](ScalarBuilder &bb) {
     Value r = bb.index(0), c = bb.index(1);
     Value element = bb.extract(elements, {bb.toIndex(bb.code(codes, {r}, c, 4, rowBytes))});
     Value scaleByte = arith::ExtUIOp::create(bb.b, bb.loc, bb.b.getI32Type(),
@@ -111,7 +111,7 @@ Value fp4Decode(FP4Kind kind, OpBuilder &b, Location loc, ValueRange packed, int
     return arith::MulFOp::create(bb.b, bb.loc, element, scale).getResult();
   });
   if (floatType != b.getF32Type())
-    w = generate(b, loc, RankedTensorType::get({rows, k}, floatType), {}, [&](Body &bb) {
+    w = generate(b, loc, RankedTensorType::get({rows, k}, floatType), {}, [&](ScalarBuilder &bb) {
       Value x = bb.extract(w, {bb.index(0), bb.index(1)});
       return arith::TruncFOp::create(bb.b, bb.loc, floatType, x).getResult();
     });

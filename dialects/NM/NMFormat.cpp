@@ -7,7 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "dialects/NM/NMDialect.h"
 
-#include "dialects/Common/ReferenceBuilder.h"
+#include "dialects/Common/ScalarBuilder.h"
 #include "dialects/NM/Prune.h"
 #include "sparq/Formats/PackedFormats.h"
 
@@ -87,7 +87,7 @@ namespace {
 
 /// |x| of element (row, p) of `dense`, and whether p < k.
 struct NMGroupScan {
-  Body &bb;
+  ScalarBuilder &bb;
   Value dense, row;
   int64_t k;
   Value at(Value p) { return bb.extract(dense, {row, bb.minIdx(p, bb.cIdx(k - 1))}); }
@@ -103,7 +103,7 @@ struct LowerNMPrune : OpRewritePattern<PruneOp> {
     unsigned n = op.getPattern().getN(), m = op.getPattern().getM();
     int64_t k = type.getDimSize(1);
     Value dense = op.getInput();
-    Value r = generate(rewriter, op.getLoc(), type, {}, [&](Body &bb) {
+    Value r = generate(rewriter, op.getLoc(), type, {}, [&](ScalarBuilder &bb) {
       Value row = bb.index(0), c = bb.index(1);
       NMGroupScan scan{bb, dense, row, k};
       Value x = scan.at(c);
@@ -132,7 +132,7 @@ struct LowerNMPrune : OpRewritePattern<PruneOp> {
 
 /// Position (0..M-1) inside group g of the kept slot s, per the N:M packed layout: non-zeros are
 /// kept, then the lowest free positions until the group has N entries, in position order.
-Value nmSlotPosition(Body &bb, NMGroupScan &scan, Value g, Value s, unsigned n, unsigned m) {
+Value nmSlotPosition(ScalarBuilder &bb, NMGroupScan &scan, Value g, Value s, unsigned n, unsigned m) {
   Value g0 = bb.mul(g, bb.cIdx(m));
   SmallVector<Value> nz(m);
   Value nnz = bb.cIdx(0);
@@ -174,7 +174,7 @@ struct LowerNMPack : OpRewritePattern<PackOp> {
     int64_t kept = fmt::nmKeptPerRow(k, n, m);
     Value dense = op.getInput();
     Location loc = op.getLoc();
-    Value values = generate(rewriter, loc, op.getValues().getType(), {}, [&](Body &bb) {
+    Value values = generate(rewriter, loc, op.getValues().getType(), {}, [&](ScalarBuilder &bb) {
       Value row = bb.index(0), slot = bb.index(1);
       NMGroupScan scan{bb, dense, row, k};
       Value g = bb.div(slot, bb.cIdx(n));
@@ -184,7 +184,7 @@ struct LowerNMPack : OpRewritePattern<PackOp> {
       Value zero = arith::ConstantOp::create(bb.b, bb.loc, bb.b.getFloatAttr(x.getType(), 0.0));
       return bb.select(scan.valid(p), x, zero);
     });
-    Value indices = generate(rewriter, loc, op.getIndices().getType(), {}, [&](Body &bb) {
+    Value indices = generate(rewriter, loc, op.getIndices().getType(), {}, [&](ScalarBuilder &bb) {
       NMGroupScan scan{bb, dense, bb.index(0), k};
       Value byte = bb.packedByte(bb.index(1), ibits, kept, [&](Value e) -> Value {
         return bb.toI32(
@@ -207,7 +207,7 @@ struct LowerNMUnpack : OpRewritePattern<UnpackOp> {
     unsigned ibits = fmt::nmIndexBits(m);
     int64_t idxBytes = op.getPattern().indexRowBytes(type.getDimSize(1));
     Value values = op.getValues(), indices = op.getIndices();
-    Value r = generate(rewriter, op.getLoc(), type, {}, [&](Body &bb) {
+    Value r = generate(rewriter, op.getLoc(), type, {}, [&](ScalarBuilder &bb) {
       Value row = bb.index(0), c = bb.index(1);
       Value g = bb.div(c, bb.cIdx(m));
       Value j = bb.toI32(bb.rem(c, bb.cIdx(m)));

@@ -8,7 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "dialects/Quant/QuantDialect.h"
 
-#include "dialects/Common/ReferenceBuilder.h"
+#include "dialects/Common/ScalarBuilder.h"
 #include "dialects/Quant/Quantizer.h"
 #include "sparq/Formats/PackedFormats.h"
 
@@ -101,7 +101,7 @@ std::string SchemeAttr::getKernelKey() const {
 namespace {
 
 /// Scale and zero point of element (r, c) of a [rows, k] weight under `scheme`.
-std::pair<Value, Value> params(Body &bb, SchemeAttr scheme, Value scales, Value zps,
+std::pair<Value, Value> params(ScalarBuilder &bb, SchemeAttr scheme, Value scales, Value zps,
                                Value r, Value c) {
   Value pr = scheme.isPerTensor() ? bb.cIdx(0) : r;
   Value pc = scheme.isPerTensor() || scheme.isPerChannel()
@@ -122,7 +122,7 @@ struct LowerQuantUnpack : OpRewritePattern<UnpackOp> {
     bool isSigned = op.getScheme().getIsSigned();
     int64_t rowBytes = fmt::packedRowBytes(type.getDimSize(1), bits);
     Value packed = op.getInput();
-    Value r = generate(rewriter, op.getLoc(), type, {}, [&](Body &bb) {
+    Value r = generate(rewriter, op.getLoc(), type, {}, [&](ScalarBuilder &bb) {
       Value code = bb.code(packed, {bb.index(0)}, bb.index(1), bits, rowBytes);
       if (isSigned)
         code = bb.signExtend(code, bits);
@@ -143,7 +143,7 @@ struct LowerQuantPack : OpRewritePattern<PackOp> {
     unsigned bits = op.getScheme().getBits();
     int64_t k = inType.getDimSize(1);
     Value in = op.getInput();
-    Value r = generate(rewriter, op.getLoc(), type, {}, [&](Body &bb) {
+    Value r = generate(rewriter, op.getLoc(), type, {}, [&](ScalarBuilder &bb) {
       Value row = bb.index(0);
       Value byte = bb.packedByte(bb.index(1), bits, k, [&](Value e) -> Value {
         Value code = arith::ExtUIOp::create(bb.b, bb.loc, bb.b.getI32Type(),
@@ -165,7 +165,7 @@ struct LowerQuantDequantize : OpRewritePattern<DequantizeOp> {
     Value codes = op.getInput(), scales = op.getScales(), zps = op.getZeroPoints();
     Type et = type.getElementType();
     Value r = generate(rewriter, op.getLoc(), type,
-                       dynamicSizes(rewriter, op.getLoc(), type, codes), [&](Body &bb) {
+                       dynamicSizes(rewriter, op.getLoc(), type, codes), [&](ScalarBuilder &bb) {
       Value row = bb.index(0), col = bb.index(1);
       auto [s, z] = params(bb, scheme, scales, zps, row, col);
       Value q = bb.extract(codes, {row, col});
@@ -194,7 +194,7 @@ struct LowerQuantQuantize : OpRewritePattern<QuantizeOp> {
     SchemeAttr scheme = op.getScheme();
     Value w = op.getInput(), scales = op.getScales(), zps = op.getZeroPoints();
     Value r = generate(rewriter, op.getLoc(), type,
-                       dynamicSizes(rewriter, op.getLoc(), type, w), [&](Body &bb) {
+                       dynamicSizes(rewriter, op.getLoc(), type, w), [&](ScalarBuilder &bb) {
       Value row = bb.index(0), col = bb.index(1);
       auto [s, z] = params(bb, scheme, scales, zps, row, col);
       Value x = bb.extract(w, {row, col});

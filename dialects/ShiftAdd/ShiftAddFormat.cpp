@@ -8,7 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "dialects/ShiftAdd/ShiftAddDialect.h"
 
-#include "dialects/Common/ReferenceBuilder.h"
+#include "dialects/Common/ScalarBuilder.h"
 #include "dialects/ShiftAdd/BCQFit.h"
 #include "sparq/Formats/PackedFormats.h"
 
@@ -92,7 +92,7 @@ struct LowerPackSigns : OpRewritePattern<PackSignsOp> {
     int64_t k = inType.getDimSize(2);
     Value signs = op.getSigns();
     // A sign plane is a row of 1-bit codes: 1 for +1 (x >= 0), 0 for -1.
-    Value r = generate(rewriter, op.getLoc(), op.getCodes().getType(), {}, [&](Body &bb) {
+    Value r = generate(rewriter, op.getLoc(), op.getCodes().getType(), {}, [&](ScalarBuilder &bb) {
       Value p = bb.index(0), row = bb.index(1);
       Value byte = bb.packedByte(bb.index(2), 1, k, [&](Value e) -> Value {
         Value x = bb.extract(signs, {p, row, e});
@@ -119,7 +119,7 @@ struct LowerBCQDequantize : OpRewritePattern<DequantizeOp> {
     int64_t rowBytes = fmt::bcqRowBytes(type.getDimSize(1));
     Value codes = op.getCodes(), scales = op.getScales();
     Type et = type.getElementType();
-    Value r = generate(rewriter, op.getLoc(), type, {}, [&](Body &bb) {
+    Value r = generate(rewriter, op.getLoc(), type, {}, [&](ScalarBuilder &bb) {
       Value row = bb.index(0), c = bb.index(1);
       Value acc = arith::ConstantOp::create(bb.b, bb.loc, bb.b.getFloatAttr(et, 0.0));
       for (unsigned p = 0; p < q; ++p) {

@@ -10,7 +10,7 @@
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
 
-#include "dialects/Common/ReferenceBuilder.h"
+#include "dialects/Common/ScalarBuilder.h"
 
 #include "dialects/Weight/WeightDialect.h"
 

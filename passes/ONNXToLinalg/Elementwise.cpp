@@ -31,8 +31,9 @@ LogicalResult lowerElementwise(NodeContext &c, ScalarFn fn) {
       return c.fail("input " + Twine(i) + " is not a ranked tensor");
     ins.push_back(c.input(i));
   }
-  Value r = buildElementwise(c.rewriter, c.loc, ins, resultType,
-                             [&](OpBuilder &b, Location l, ValueRange a) { return fn(b, l, a, c); });
+  Value r =
+      buildElementwise(c.rewriter, c.loc, ins, resultType,
+                       [&](OpBuilder &b, Location l, ValueRange a) { return fn(b, l, a, c); });
   return c.replace(r);
 }
 

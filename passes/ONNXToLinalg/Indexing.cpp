@@ -31,10 +31,11 @@ namespace {
 /// Normalizes a possibly negative index against `size` and clamps it into [0, size - 1], so that
 /// out-of-range indices (undefined in ONNX) never read outside the tensor.
 Value normalizeIndex(OpBuilder &b, Location l, Value idx, Value size) {
-  Value zero = cIdx(b, l, 0);
-  Value neg = cmpI(b, l, arith::CmpIPredicate::slt, idx, zero);
-  idx = select(b, l, neg, addI(b, l, idx, size), idx);
-  return clampI(b, l, idx, zero, subI(b, l, size, cIdx(b, l, 1)));
+  Value zero = ScalarBuilder{b, l}.cIdx(0);
+  Value neg = ScalarBuilder{b, l}.cmp(arith::CmpIPredicate::slt, idx, zero);
+  idx = ScalarBuilder{b, l}.select(neg, ScalarBuilder{b, l}.add(idx, size), idx);
+  return ScalarBuilder{b, l}.clampS(idx, zero,
+                                    ScalarBuilder{b, l}.sub(size, ScalarBuilder{b, l}.cIdx(1)));
 }
 
 /// A tensor.empty of the given (static or dynamic) sizes.
@@ -117,6 +118,7 @@ LogicalResult lowerSplit(NodeContext &c, bool splitFromInput) {
     if (split && split->size() != n)
       return c.fail("'split' has " + Twine(split->size()) + " entries for " + Twine(n) +
                     " outputs");
+    ScalarBuilder sb{b, l};
     for (unsigned i = 0; i < n; ++i) {
       if (sizes[i])
         continue;
@@ -125,15 +127,13 @@ LogicalResult lowerSplit(NodeContext &c, bool splitFromInput) {
       else if (hasSplitInput)
         sizes[i] = toIndex(b, l, extractElement(b, l, c.input(1), i));
       else if (i + 1 < n || n == 1)
-        sizes[i] =
-            arith::CeilDivUIOp::create(b, l, dimValue(b, l, c.input(0), *axis), cIdx(b, l, n))
-                .getResult();
+        sizes[i] = arith::CeilDivUIOp::create(b, l, dimValue(b, l, c.input(0), *axis), sb.cIdx(n))
+                       .getResult();
       else // last of equal parts: what remains
-        sizes[i] = subI(
-            b, l, dimValue(b, l, c.input(0), *axis),
-            mulI(b, l,
-                 arith::CeilDivUIOp::create(b, l, dimValue(b, l, c.input(0), *axis), cIdx(b, l, n)),
-                 cIdx(b, l, n - 1)));
+        sizes[i] = sb.sub(dimValue(b, l, c.input(0), *axis),
+                          sb.mul(arith::CeilDivUIOp::create(
+                                     b, l, dimValue(b, l, c.input(0), *axis), sb.cIdx(n)),
+                                 sb.cIdx(n - 1)));
     }
   }
   SmallVector<Value> results;
@@ -152,7 +152,7 @@ LogicalResult lowerSplit(NodeContext &c, bool splitFromInput) {
     if (co && cs)
       offset = b.getIndexAttr(*co + *cs);
     else
-      offset = addI(b, l, getValueOrCreateConstantIndexOp(b, l, offset),
+      offset = ScalarBuilder{b, l}.add(getValueOrCreateConstantIndexOp(b, l, offset),
                     getValueOrCreateConstantIndexOp(b, l, sizes[i]));
   }
   return c.replace(results);
@@ -185,7 +185,9 @@ Value reverseDims(OpBuilder &b, Location l, Value v, ArrayRef<bool> rev) {
         SmallVector<Value> idx(ivs);
         for (int64_t i = 0; i < rank; ++i)
           if (rev[i])
-            idx[i] = subI(nb, nl, subI(nb, nl, dimValue(nb, nl, v, i), cIdx(nb, nl, 1)), ivs[i]);
+            idx[i] = ScalarBuilder{nb, nl}.sub(
+                ScalarBuilder{nb, nl}.sub(dimValue(nb, nl, v, i), ScalarBuilder{nb, nl}.cIdx(1)),
+                ivs[i]);
         return tensor::ExtractOp::create(nb, nl, v, idx).getResult();
       });
 }
@@ -203,32 +205,38 @@ LogicalResult lowerSliceRuntime(NodeContext &c, int64_t count) {
   if (!rt.hasStaticShape())
     return c.fail("the 'axes' or 'steps' input is not a constant and the result shape is not "
                   "static");
-  Value zero = cIdx(b, l, 0), one = cIdx(b, l, 1);
+  Value zero = ScalarBuilder{b, l}.cIdx(0), one = ScalarBuilder{b, l}.cIdx(1);
   SmallVector<Value> start(rank, zero), step(rank, one), dims;
   for (int64_t d = 0; d < rank; ++d)
     dims.push_back(dimValue(b, l, data, d));
   for (int64_t k = 0; k < count; ++k) {
-    Value ax = c.hasInput(3) ? toIndex(b, l, extractElement(b, l, c.input(3), k)) : cIdx(b, l, k);
-    ax = select(b, l, cmpI(b, l, arith::CmpIPredicate::slt, ax, zero),
-                addI(b, l, ax, cIdx(b, l, rank)), ax);
+    Value ax = c.hasInput(3) ? toIndex(b, l, extractElement(b, l, c.input(3), k))
+                             : ScalarBuilder{b, l}.cIdx(k);
+    ax = ScalarBuilder{b, l}.select(ScalarBuilder{b, l}.cmp(arith::CmpIPredicate::slt, ax, zero),
+                ScalarBuilder{b, l}.add(ax, ScalarBuilder{b, l}.cIdx(rank)), ax);
     Value st = c.hasInput(4) ? toIndex(b, l, extractElement(b, l, c.input(4), k)) : one;
     Value s = toIndex(b, l, extractElement(b, l, c.input(1), k));
-    Value pos = cmpI(b, l, arith::CmpIPredicate::sgt, st, zero);
+    Value pos = ScalarBuilder{b, l}.cmp(arith::CmpIPredicate::sgt, st, zero);
     for (int64_t d = 0; d < rank; ++d) {
       Value n = dims[d];
-      Value sd = select(b, l, cmpI(b, l, arith::CmpIPredicate::slt, s, zero), addI(b, l, s, n), s);
-      Value sPos = clampI(b, l, sd, zero, n);
-      Value sNeg = clampI(b, l, sd, zero, subI(b, l, n, one));
-      Value match = cmpI(b, l, arith::CmpIPredicate::eq, ax, cIdx(b, l, d));
-      start[d] = select(b, l, match, select(b, l, pos, sPos, sNeg), start[d]);
-      step[d] = select(b, l, match, st, step[d]);
+      Value sd =
+          ScalarBuilder{b, l}.select(ScalarBuilder{b, l}.cmp(arith::CmpIPredicate::slt, s, zero),
+                                     ScalarBuilder{b, l}.add(s, n), s);
+      Value sPos = ScalarBuilder{b, l}.clampS(sd, zero, n);
+      Value sNeg = ScalarBuilder{b, l}.clampS(sd, zero, ScalarBuilder{b, l}.sub(n, one));
+      Value match =
+          ScalarBuilder{b, l}.cmp(arith::CmpIPredicate::eq, ax, ScalarBuilder{b, l}.cIdx(d));
+      start[d] =
+          ScalarBuilder{b, l}.select(match, ScalarBuilder{b, l}.select(pos, sPos, sNeg), start[d]);
+      step[d] = ScalarBuilder{b, l}.select(match, st, step[d]);
     }
   }
   return c.replace(buildIndexedGeneric(
       b, l, rt, {}, {}, {}, [&](OpBuilder &nb, Location nl, ValueRange ivs, ValueRange) -> Value {
         SmallVector<Value> idx;
         for (int64_t d = 0; d < rank; ++d)
-          idx.push_back(addI(nb, nl, start[d], mulI(nb, nl, ivs[d], step[d])));
+          idx.push_back(
+              ScalarBuilder{nb, nl}.add(start[d], ScalarBuilder{nb, nl}.mul(ivs[d], step[d])));
         return tensor::ExtractOp::create(nb, nl, data, idx);
       }));
 }
@@ -334,30 +342,38 @@ LogicalResult lowerSlice(NodeContext &c, FailureOr<SliceArgs> (*readArgs)(NodeCo
     }
     // Run-time starts/ends (or a dynamic dimension): ONNX's clamping in index arithmetic.
     Value n = dimValue(b, l, data, a);
-    Value zero = cIdx(b, l, 0), one = cIdx(b, l, 1);
+    Value zero = ScalarBuilder{b, l}.cIdx(0), one = ScalarBuilder{b, l}.cIdx(1);
     auto read = [&](const std::optional<SmallVector<int64_t>> &cst, unsigned input) -> Value {
       if (cst)
-        return cIdx(b, l, (*cst)[k]);
+        return ScalarBuilder{b, l}.cIdx((*cst)[k]);
       return toIndex(b, l, extractElement(b, l, c.input(input), k));
     };
     auto wrap = [&](Value v) {
-      return select(b, l, cmpI(b, l, arith::CmpIPredicate::slt, v, zero), addI(b, l, v, n), v);
+      return ScalarBuilder{b, l}.select(ScalarBuilder{b, l}.cmp(arith::CmpIPredicate::slt, v, zero),
+                                        ScalarBuilder{b, l}.add(v, n), v);
     };
     Value s = wrap(read(starts, 1)), e = wrap(read(ends, 2)), cnt, off;
     if (step > 0) {
-      s = clampI(b, l, s, zero, n);
-      e = clampI(b, l, e, zero, n);
-      cnt = maxI(b, l, arith::CeilDivSIOp::create(b, l, subI(b, l, e, s), cIdx(b, l, step)), zero);
+      s = ScalarBuilder{b, l}.clampS(s, zero, n);
+      e = ScalarBuilder{b, l}.clampS(e, zero, n);
+      cnt = ScalarBuilder{b, l}.maxS(arith::CeilDivSIOp::create(b, l, ScalarBuilder{b, l}.sub(e, s),
+                                                                ScalarBuilder{b, l}.cIdx(step)),
+                                     zero);
       off = s;
     } else {
-      Value nm1 = subI(b, l, n, one);
-      s = clampI(b, l, s, zero, nm1);
-      e = clampI(b, l, e, cIdx(b, l, -1), nm1);
-      cnt = maxI(b, l, arith::CeilDivSIOp::create(b, l, subI(b, l, s, e), cIdx(b, l, -step)), zero);
+      Value nm1 = ScalarBuilder{b, l}.sub(n, one);
+      s = ScalarBuilder{b, l}.clampS(s, zero, nm1);
+      e = ScalarBuilder{b, l}.clampS(e, ScalarBuilder{b, l}.cIdx(-1), nm1);
+      cnt = ScalarBuilder{b, l}.maxS(arith::CeilDivSIOp::create(b, l, ScalarBuilder{b, l}.sub(s, e),
+                                                                ScalarBuilder{b, l}.cIdx(-step)),
+                                     zero);
       if (!rt.isDynamicDim(a))
-        cnt = cIdx(b, l, rt.getDimSize(a));
-      Value last = addI(b, l, s, mulI(b, l, subI(b, l, cnt, one), cIdx(b, l, step)));
-      off = select(b, l, cmpI(b, l, arith::CmpIPredicate::sgt, cnt, zero), last, zero);
+        cnt = ScalarBuilder{b, l}.cIdx(rt.getDimSize(a));
+      Value last =
+          ScalarBuilder{b, l}.add(s, ScalarBuilder{b, l}.mul(ScalarBuilder{b, l}.sub(cnt, one),
+                                                             ScalarBuilder{b, l}.cIdx(step)));
+      off = ScalarBuilder{b, l}.select(
+          ScalarBuilder{b, l}.cmp(arith::CmpIPredicate::sgt, cnt, zero), last, zero);
       reverse[a] = rt.isDynamicDim(a) || rt.getDimSize(a) > 1;
     }
     offsets[a] = off;
@@ -501,7 +517,7 @@ LogicalResult lowerGatherND(NodeContext &c) {
         SmallVector<Value> iidx(ivs.take_front(q - 1));
         iidx.push_back(Value());
         for (int64_t j = 0; j < k; ++j) {
-          iidx.back() = cIdx(nb, nl, j);
+          iidx.back() = ScalarBuilder{nb, nl}.cIdx(j);
           Value v = tensor::ExtractOp::create(nb, nl, indices, iidx);
           coords.push_back(normalizeIndex(nb, nl, toIndex(nb, nl, v, idxUnsigned), sizes[j]));
         }
@@ -547,10 +563,11 @@ LogicalResult lowerOneHot(NodeContext &c) {
       b, l, rt, dyn, c.input(0), AffineMap::get(outRank, 0, exprs, ctx),
       [&](OpBuilder &nb, Location nl, ValueRange ivs, ValueRange args) -> Value {
         Value idx = toIndex(nb, nl, args[0], idxUnsigned);
-        Value neg = cmpI(nb, nl, arith::CmpIPredicate::slt, idx, cIdx(nb, nl, 0));
-        idx = select(nb, nl, neg, addI(nb, nl, idx, depth), idx);
-        Value hit = cmpI(nb, nl, arith::CmpIPredicate::eq, idx, ivs[*axis]);
-        return select(nb, nl, hit, on, off);
+        Value neg = ScalarBuilder{nb, nl}.cmp(arith::CmpIPredicate::slt, idx,
+                                              ScalarBuilder{nb, nl}.cIdx(0));
+        idx = ScalarBuilder{nb, nl}.select(neg, ScalarBuilder{nb, nl}.add(idx, depth), idx);
+        Value hit = ScalarBuilder{nb, nl}.cmp(arith::CmpIPredicate::eq, idx, ivs[*axis]);
+        return ScalarBuilder{nb, nl}.select(hit, on, off);
       }));
 }
 
@@ -565,16 +582,16 @@ LogicalResult lowerTrilu(NodeContext &c) {
   if (rank < 2)
     return c.fail("the input must have rank >= 2");
   bool upper = c.intAttr("upper", 1) != 0;
-  Value k = c.hasInput(1) ? toIndex(b, l, scalarInput(c, 1)) : cIdx(b, l, 0);
+  Value k = c.hasInput(1) ? toIndex(b, l, scalarInput(c, 1)) : ScalarBuilder{b, l}.cIdx(0);
   Value zero = scalarConstant(b, l, rt.getElementType(), 0.0);
   return c.replace(buildIndexedGeneric(
       b, l, rt, dynamicSizes(rt, [&](int64_t d) { return dimValue(b, l, c.input(0), d); }),
       c.input(0), b.getMultiDimIdentityMap(rank),
       [&](OpBuilder &nb, Location nl, ValueRange ivs, ValueRange args) -> Value {
-        Value diff = subI(nb, nl, ivs[rank - 1], ivs[rank - 2]);
-        Value keep =
-            cmpI(nb, nl, upper ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sle, diff, k);
-        return select(nb, nl, keep, args[0], zero);
+        Value diff = ScalarBuilder{nb, nl}.sub(ivs[rank - 1], ivs[rank - 2]);
+        Value keep = ScalarBuilder{nb, nl}.cmp(
+            upper ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sle, diff, k);
+        return ScalarBuilder{nb, nl}.select(keep, args[0], zero);
       }));
 }
 
@@ -626,9 +643,9 @@ Value scatterLoop(OpBuilder &b, Location l, Value shapeOf, Value init,
   auto t = cast<RankedTensorType>(shapeOf.getType());
   SmallVector<Value> lbs, ubs, steps;
   for (int64_t d = 0; d < t.getRank(); ++d) {
-    lbs.push_back(cIdx(b, l, 0));
+    lbs.push_back(ScalarBuilder{b, l}.cIdx(0));
     ubs.push_back(dimValue(b, l, shapeOf, d));
-    steps.push_back(cIdx(b, l, 1));
+    steps.push_back(ScalarBuilder{b, l}.cIdx(1));
   }
   auto nest = scf::buildLoopNest(
       b, l, lbs, ubs, steps, ValueRange{init},
@@ -699,7 +716,7 @@ LogicalResult lowerScatterND(NodeContext &c) {
         SmallVector<Value> iidx(ivs.take_front(q - 1)), coords;
         iidx.push_back(Value());
         for (int64_t j = 0; j < k; ++j) {
-          iidx.back() = cIdx(nb, nl, j);
+          iidx.back() = ScalarBuilder{nb, nl}.cIdx(j);
           Value v = tensor::ExtractOp::create(nb, nl, indices, iidx);
           coords.push_back(normalizeIndex(nb, nl, toIndex(nb, nl, v, idxUnsigned), sizes[j]));
         }
@@ -722,7 +739,7 @@ Value isNonZero(OpBuilder &b, Location l, Value v) {
     return v;
   if (isa<FloatType>(t))
     return arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNE, v, scalarConstant(b, l, t, 0.0));
-  return cmpI(b, l, arith::CmpIPredicate::ne, v, scalarConstant(b, l, t, 0.0));
+  return ScalarBuilder{b, l}.cmp(arith::CmpIPredicate::ne, v, scalarConstant(b, l, t, 0.0));
 }
 
 LogicalResult lowerNonZero(NodeContext &c) {
@@ -742,26 +759,27 @@ LogicalResult lowerNonZero(NodeContext &c) {
   Value init = createFilled(b, l, rt, scalarConstant(b, l, et, 0.0));
   SmallVector<Value> lbs, ubs, steps;
   for (int64_t d = 0; d < rank; ++d) {
-    lbs.push_back(cIdx(b, l, 0));
+    lbs.push_back(ScalarBuilder{b, l}.cIdx(0));
     ubs.push_back(dimValue(b, l, x, d));
-    steps.push_back(cIdx(b, l, 1));
+    steps.push_back(ScalarBuilder{b, l}.cIdx(1));
   }
   // Row-major walk; each nonzero element writes its coordinates into column `count`.
   auto nest = scf::buildLoopNest(
-      b, l, lbs, ubs, steps, ValueRange{init, cIdx(b, l, 0)},
+      b, l, lbs, ubs, steps, ValueRange{init, ScalarBuilder{b, l}.cIdx(0)},
       [&](OpBuilder &nb, Location nl, ValueRange ivs, ValueRange iter) -> scf::ValueVector {
         Value v = tensor::ExtractOp::create(nb, nl, x, rank ? ivs : ValueRange{});
-        Value take = arith::AndIOp::create(
-            nb, nl, isNonZero(nb, nl, v),
-            cmpI(nb, nl, arith::CmpIPredicate::slt, iter[1], cIdx(nb, nl, nnz)));
+        Value take =
+            arith::AndIOp::create(nb, nl, isNonZero(nb, nl, v),
+                                  ScalarBuilder{nb, nl}.cmp(arith::CmpIPredicate::slt, iter[1],
+                                                            ScalarBuilder{nb, nl}.cIdx(nnz)));
         auto ifOp = scf::IfOp::create(
             nb, nl, take,
             [&](OpBuilder &tb, Location tl) {
               Value acc = iter[0];
               for (int64_t d = 0; d < rank; ++d)
                 acc = tensor::InsertOp::create(tb, tl, fromIndex(tb, tl, ivs[d], et), acc,
-                                               ValueRange{cIdx(tb, tl, d), iter[1]});
-              Value next = addI(tb, tl, iter[1], cIdx(tb, tl, 1));
+                                               ValueRange{ScalarBuilder{tb, tl}.cIdx(d), iter[1]});
+              Value next = ScalarBuilder{tb, tl}.add(iter[1], ScalarBuilder{tb, tl}.cIdx(1));
               scf::YieldOp::create(tb, tl, ValueRange{acc, next});
             },
             [&](OpBuilder &eb, Location el) {
@@ -809,11 +827,14 @@ LogicalResult lowerCompress(NodeContext &c) {
   auto sliceType = RankedTensorType::get(sliceShape, xt.getElementType());
   Value init = createFilled(b, l, rt, scalarConstant(b, l, rt.getElementType(), 0.0));
   auto loop = scf::ForOp::create(
-      b, l, cIdx(b, l, 0), cIdx(b, l, len), cIdx(b, l, 1), ValueRange{init, cIdx(b, l, 0)},
+      b, l, ScalarBuilder{b, l}.cIdx(0), ScalarBuilder{b, l}.cIdx(len), ScalarBuilder{b, l}.cIdx(1),
+      ValueRange{init, ScalarBuilder{b, l}.cIdx(0)},
       [&](OpBuilder &nb, Location nl, Value iv, ValueRange iter) {
         Value cv = isNonZero(nb, nl, tensor::ExtractOp::create(nb, nl, cond, iv));
-        Value take = arith::AndIOp::create(
-            nb, nl, cv, cmpI(nb, nl, arith::CmpIPredicate::slt, iter[1], cIdx(nb, nl, kept)));
+        Value take =
+            arith::AndIOp::create(nb, nl, cv,
+                                  ScalarBuilder{nb, nl}.cmp(arith::CmpIPredicate::slt, iter[1],
+                                                            ScalarBuilder{nb, nl}.cIdx(kept)));
         auto ifOp = scf::IfOp::create(
             nb, nl, take,
             [&](OpBuilder &tb, Location tl) {
@@ -825,7 +846,9 @@ LogicalResult lowerCompress(NodeContext &c) {
               Value s = tensor::ExtractSliceOp::create(tb, tl, sliceType, x, offs, szs, strides);
               offs[axis] = iter[1];
               Value acc = tensor::InsertSliceOp::create(tb, tl, s, iter[0], offs, szs, strides);
-              scf::YieldOp::create(tb, tl, ValueRange{acc, addI(tb, tl, iter[1], cIdx(tb, tl, 1))});
+              scf::YieldOp::create(tb, tl,
+                                   ValueRange{acc, ScalarBuilder{tb, tl}.add(
+                                                       iter[1], ScalarBuilder{tb, tl}.cIdx(1))});
             },
             [&](OpBuilder &eb, Location el) {
               scf::YieldOp::create(eb, el, ValueRange{iter[0], iter[1]});

@@ -8,6 +8,7 @@
 #ifndef SPARQ_PASSES_ONNXTOLINALG_ONNXTOLINALG_H
 #define SPARQ_PASSES_ONNXTOLINALG_ONNXTOLINALG_H
 
+#include "dialects/Common/ScalarBuilder.h"
 #include "dialects/ONNX/SparqONNXDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -167,19 +168,7 @@ mlir::FailureOr<llvm::SmallVector<int64_t>>
 normalizeAxes(const NodeContext &c, llvm::ArrayRef<int64_t> axes, int64_t rank,
               llvm::StringRef what);
 
-// Index arithmetic (arith ops on `index` values).
-mlir::Value cIdx(mlir::OpBuilder &b, mlir::Location l, int64_t v);
-mlir::Value cmpI(mlir::OpBuilder &b, mlir::Location l, mlir::arith::CmpIPredicate p, mlir::Value x,
-                 mlir::Value y);
-mlir::Value select(mlir::OpBuilder &b, mlir::Location l, mlir::Value c, mlir::Value x,
-                   mlir::Value y);
-mlir::Value addI(mlir::OpBuilder &b, mlir::Location l, mlir::Value x, mlir::Value y);
-mlir::Value subI(mlir::OpBuilder &b, mlir::Location l, mlir::Value x, mlir::Value y);
-mlir::Value mulI(mlir::OpBuilder &b, mlir::Location l, mlir::Value x, mlir::Value y);
-mlir::Value maxI(mlir::OpBuilder &b, mlir::Location l, mlir::Value x, mlir::Value y);
-mlir::Value minI(mlir::OpBuilder &b, mlir::Location l, mlir::Value x, mlir::Value y);
-mlir::Value clampI(mlir::OpBuilder &b, mlir::Location l, mlir::Value x, mlir::Value lo,
-                   mlir::Value hi);
+// Index arithmetic: sparq::ScalarBuilder (dialects/Common/ScalarBuilder.h).
 
 /// An integer (or float, truncated) scalar as an index.
 mlir::Value toIndex(mlir::OpBuilder &b, mlir::Location l, mlir::Value v, bool isUnsigned = false);

@@ -473,7 +473,8 @@ LogicalResult lowerReduce(NodeContext &c, ReduceKind kind, bool axesFromInput) {
     a = arith::SelectOp::create(b, l, neg, arith::AddIOp::create(b, l, a, rank), a);
     mask = arith::OrIOp::create(b, l, mask, arith::ShLIOp::create(b, l, one, a));
   }
-  uint64_t allNonUnit = nonUnitMask(inType, llvm::to_vector(llvm::seq<int64_t>(0, inType.getRank())));
+  uint64_t allNonUnit =
+      nonUnitMask(inType, llvm::to_vector(llvm::seq<int64_t>(0, inType.getRank())));
   mask = arith::AndIOp::create(b, l, mask, intConstant(b, l, i64, APInt(64, allNonUnit)));
   mask = arith::IndexCastOp::create(b, l, b.getIndexType(), mask);
   SmallVector<int64_t> cases;
@@ -1001,8 +1002,8 @@ LogicalResult lowerEinsum(NodeContext &c) {
         out.labels.push_back(lab);
   }
   if ((int64_t)out.labels.size() != resultType.getRank())
-    return bad("the output has " + Twine(out.labels.size()) + " dimensions but the result has rank " +
-               Twine(resultType.getRank()));
+    return bad("the output has " + Twine(out.labels.size()) +
+               " dimensions but the result has rank " + Twine(resultType.getRank()));
 
   // Loops: the output dimensions in order, then the summed labels.
   SmallVector<int> loops(out.labels.begin(), out.labels.end());

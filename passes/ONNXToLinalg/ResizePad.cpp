@@ -28,18 +28,21 @@ namespace {
 /// Source index along one dimension of size `n` for output index `i` padded by `lo` in mode
 /// edge (clamp) or reflect (mirror without repeating the border, periodic for any pad).
 Value padSourceIndex(OpBuilder &b, Location l, StringRef mode, Value i, Value lo, Value n) {
-  Value zero = cIdx(b, l, 0), one = cIdx(b, l, 1);
-  Value j = subI(b, l, i, lo);
-  Value nm1 = subI(b, l, n, one);
+  Value zero = ScalarBuilder{b, l}.cIdx(0), one = ScalarBuilder{b, l}.cIdx(1);
+  Value j = ScalarBuilder{b, l}.sub(i, lo);
+  Value nm1 = ScalarBuilder{b, l}.sub(n, one);
   if (mode == "edge")
-    return clampI(b, l, j, zero, nm1);
+    return ScalarBuilder{b, l}.clampS(j, zero, nm1);
   // reflect: period 2(n-1); j mod period into [0, period), then fold back. n == 1 -> 0.
-  Value period = maxI(b, l, mulI(b, l, nm1, cIdx(b, l, 2)), one);
+  Value period =
+      ScalarBuilder{b, l}.maxS(ScalarBuilder{b, l}.mul(nm1, ScalarBuilder{b, l}.cIdx(2)), one);
   Value m = arith::RemSIOp::create(b, l, j, period);
-  m = select(b, l, cmpI(b, l, arith::CmpIPredicate::slt, m, zero), addI(b, l, m, period), m);
+  m = ScalarBuilder{b, l}.select(ScalarBuilder{b, l}.cmp(arith::CmpIPredicate::slt, m, zero),
+                                 ScalarBuilder{b, l}.add(m, period), m);
   Value folded =
-      select(b, l, cmpI(b, l, arith::CmpIPredicate::sgt, m, nm1), subI(b, l, period, m), m);
-  return minI(b, l, folded, nm1);
+      ScalarBuilder{b, l}.select(ScalarBuilder{b, l}.cmp(arith::CmpIPredicate::sgt, m, nm1),
+                                 ScalarBuilder{b, l}.sub(period, m), m);
+  return ScalarBuilder{b, l}.minS(folded, nm1);
 }
 
 /// The pads of a Pad node (nullopt: read at run time from input 1), the axes they apply to and
@@ -141,7 +144,8 @@ LogicalResult lowerPad(NodeContext &c, StringRef padsAttr) {
               return c.fail("negative pads crop more than dimension " + Twine(d) + " holds");
             szs.push_back(b.getIndexAttr(in.getDimSize(d) - cl - ch));
           } else {
-            szs.push_back(subI(b, l, dimValue(b, l, data, d), cIdx(b, l, cl + ch)));
+            szs.push_back(ScalarBuilder{b, l}.sub(dimValue(b, l, data, d),
+                                                  ScalarBuilder{b, l}.cIdx(cl + ch)));
           }
         }
         src = tensor::ExtractSliceOp::create(b, l, data, offs, szs, strides);
@@ -163,7 +167,8 @@ LogicalResult lowerPad(NodeContext &c, StringRef padsAttr) {
       if ((lo[d] != 0 || hi[d] != 0) && !in.isDynamicDim(d) && in.getDimSize(d) == 0)
         return c.fail("cannot pad an empty dimension in mode '" + mode + "'");
     auto dyn = dynamicSizes(rt, [&](int64_t d) {
-      return addI(b, l, dimValue(b, l, data, d), cIdx(b, l, lo[d] + hi[d]));
+      return ScalarBuilder{b, l}.add(dimValue(b, l, data, d),
+                                     ScalarBuilder{b, l}.cIdx(lo[d] + hi[d]));
     });
     SmallVector<Value> dims;
     for (int64_t d = 0; d < rank; ++d)
@@ -173,7 +178,8 @@ LogicalResult lowerPad(NodeContext &c, StringRef padsAttr) {
           SmallVector<Value> idx(ivs);
           for (int64_t d = 0; d < rank; ++d)
             if (lo[d] != 0 || hi[d] != 0)
-              idx[d] = padSourceIndex(nb, nl, mode, ivs[d], cIdx(nb, nl, lo[d]), dims[d]);
+              idx[d] =
+                  padSourceIndex(nb, nl, mode, ivs[d], ScalarBuilder{nb, nl}.cIdx(lo[d]), dims[d]);
           return tensor::ExtractOp::create(nb, nl, data, idx).getResult();
         }));
   }
@@ -197,15 +203,17 @@ LogicalResult lowerPad(NodeContext &c, StringRef padsAttr) {
             idx[d] = padSourceIndex(nb, nl, mode, ivs[d], lo[d], dims[d]);
             continue;
           }
-          Value j = subI(nb, nl, ivs[d], lo[d]);
+          Value j = ScalarBuilder{nb, nl}.sub(ivs[d], lo[d]);
           Value ok = arith::AndIOp::create(
-              nb, nl, cmpI(nb, nl, arith::CmpIPredicate::sge, j, cIdx(nb, nl, 0)),
-              cmpI(nb, nl, arith::CmpIPredicate::slt, j, dims[d]));
+              nb, nl,
+              ScalarBuilder{nb, nl}.cmp(arith::CmpIPredicate::sge, j,
+                                        ScalarBuilder{nb, nl}.cIdx(0)),
+              ScalarBuilder{nb, nl}.cmp(arith::CmpIPredicate::slt, j, dims[d]));
           inside = inside ? arith::AndIOp::create(nb, nl, inside, ok).getResult() : ok;
           idx[d] = padSourceIndex(nb, nl, "edge", ivs[d], lo[d], dims[d]);
         }
         Value v = tensor::ExtractOp::create(nb, nl, data, idx);
-        return inside ? select(nb, nl, inside, v, padValue) : v;
+        return inside ? ScalarBuilder{nb, nl}.select(inside, v, padValue) : v;
       }));
 }
 
@@ -397,7 +405,7 @@ LogicalResult lowerResize(NodeContext &c, ResizeForm form) {
             Value single = arith::DivFOp::create(nb, nl, arith::MulFOp::create(nb, nl, width, span),
                                                  f64c(nb, nl, 2.0));
             Value isOne = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ, outW, one);
-            xo = arith::AddFOp::create(nb, nl, select(nb, nl, isOne, single, r),
+            xo = arith::AddFOp::create(nb, nl, ScalarBuilder{nb, nl}.select(isOne, single, r),
                                        arith::MulFOp::create(nb, nl, roiStart[d], span));
           } else if (ctm == "asymmetric") {
             xo = arith::DivFOp::create(nb, nl, x, scale);
@@ -407,7 +415,7 @@ LogicalResult lowerResize(NodeContext &c, ResizeForm form) {
                 nb, nl, arith::MulFOp::create(nb, nl, x, f64c(nb, nl, (double)(inN - 1))),
                 arith::SubFOp::create(nb, nl, outW, one));
             Value isOne = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ, outW, one);
-            xo = select(nb, nl, isOne, f64c(nb, nl, 0.0), r);
+            xo = ScalarBuilder{nb, nl}.select(isOne, f64c(nb, nl, 0.0), r);
           } else {
             xo = arith::DivFOp::create(nb, nl, arith::AddFOp::create(nb, nl, x, half), scale);
             if (ctm == "tf_half_pixel_for_nn") {
@@ -423,7 +431,7 @@ LogicalResult lowerResize(NodeContext &c, ResizeForm form) {
               if (ctm == "pytorch_half_pixel") {
                 Value isOne = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ, outW,
                                                     f64c(nb, nl, 1.0));
-                xo = select(nb, nl, isOne, f64c(nb, nl, -0.5), xo);
+                xo = ScalarBuilder{nb, nl}.select(isOne, f64c(nb, nl, -0.5), xo);
               }
             }
           }
@@ -508,7 +516,7 @@ LogicalResult lowerResize(NodeContext &c, ResizeForm form) {
                 Value inside = arith::AndIOp::create(
                     nb, nl, arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sge, raw[t], lo),
                     arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sle, raw[t], hi));
-                w[t] = select(nb, nl, inside, w[t], f64c(nb, nl, 0.0));
+                w[t] = ScalarBuilder{nb, nl}.select(inside, w[t], f64c(nb, nl, 0.0));
                 sum = arith::AddFOp::create(nb, nl, sum, w[t]);
               }
               for (int64_t t = 0; t < taps; ++t)
@@ -537,7 +545,7 @@ LogicalResult lowerResize(NodeContext &c, ResizeForm form) {
         SmallVector<Value> base(ivs);
         for (int64_t d = 0; d < rank; ++d)
           if (broadcastDim[d])
-            base[d] = cIdx(nb, nl, 0);
+            base[d] = ScalarBuilder{nb, nl}.cIdx(0);
         for (int64_t m = 0; m < combos; ++m) {
           SmallVector<Value> idx(base);
           Value w;
@@ -567,7 +575,7 @@ LogicalResult lowerResize(NodeContext &c, ResizeForm form) {
             Value inside =
                 arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::ne, args[i * per + per - 1],
                                       arith::ConstantOp::create(nb, nl, nb.getI8IntegerAttr(0)));
-            acc = select(nb, nl, inside, acc, extrapolation);
+            acc = ScalarBuilder{nb, nl}.select(inside, acc, extrapolation);
           }
         return acc;
       });

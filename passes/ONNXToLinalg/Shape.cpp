@@ -74,7 +74,7 @@ LogicalResult lowerReshape(NodeContext &c, bool shapeFromInput) {
     }
     SmallVector<Value> sizes;
     for (int64_t d : rt.getShape())
-      sizes.push_back(cIdx(b, c.loc, d));
+      sizes.push_back(ScalarBuilder{b, c.loc}.cIdx(d));
     return c.replace(reshapeWithSizes(b, c.loc, c.input(0), rt, sizes));
   }
   // Dynamic result: the shape must be known; 0 copies an input dimension, -1 is inferred.
@@ -100,17 +100,17 @@ LogicalResult lowerReshape(NodeContext &c, bool shapeFromInput) {
     } else if (s < 0) {
       return c.fail("'shape' " + joinInts(*shape) + " has a negative entry");
     } else {
-      sizes[i] = cIdx(b, c.loc, s);
+      sizes[i] = ScalarBuilder{b, c.loc}.cIdx(s);
     }
   }
   if (inferred >= 0) {
-    Value total = cIdx(b, c.loc, 1);
+    Value total = ScalarBuilder{b, c.loc}.cIdx(1);
     for (int64_t d = 0; d < in.getRank(); ++d)
-      total = mulI(b, c.loc, total, dimValue(b, c.loc, c.input(0), d));
-    Value known = cIdx(b, c.loc, 1);
+      total = ScalarBuilder{b, c.loc}.mul(total, dimValue(b, c.loc, c.input(0), d));
+    Value known = ScalarBuilder{b, c.loc}.cIdx(1);
     for (auto [i, s] : llvm::enumerate(sizes))
       if ((int64_t)i != inferred)
-        known = mulI(b, c.loc, known, s);
+        known = ScalarBuilder{b, c.loc}.mul(known, s);
     sizes[inferred] = arith::DivUIOp::create(b, c.loc, total, known);
   }
   return c.replace(reshapeWithSizes(b, c.loc, c.input(0), rt, sizes));
@@ -138,10 +138,10 @@ LogicalResult lowerFlatten(NodeContext &c) {
     Value r = tensor::CollapseShapeOp::create(b, c.loc, c.input(0), groups);
     return c.replace(castTo(b, c.loc, r, rt));
   }
-  Value outer = cIdx(b, c.loc, 1), inner = cIdx(b, c.loc, 1);
+  Value outer = ScalarBuilder{b, c.loc}.cIdx(1), inner = ScalarBuilder{b, c.loc}.cIdx(1);
   for (int64_t i = 0; i < rank; ++i) {
     Value &acc = i < axis ? outer : inner;
-    acc = mulI(b, c.loc, acc, dimValue(b, c.loc, c.input(0), i));
+    acc = ScalarBuilder{b, c.loc}.mul(acc, dimValue(b, c.loc, c.input(0), i));
   }
   return c.replace(reshapeWithSizes(b, c.loc, c.input(0), rt, {outer, inner}));
 }
@@ -479,9 +479,9 @@ LogicalResult lowerSize(NodeContext &c) {
             b, c.loc,
             DenseElementsAttr::get(rt, APInt(et.getIntOrFloatBitWidth(), in.getNumElements())))
             .getResult());
-  Value total = cIdx(b, c.loc, 1);
+  Value total = ScalarBuilder{b, c.loc}.cIdx(1);
   for (int64_t d = 0; d < in.getRank(); ++d)
-    total = mulI(b, c.loc, total, dimValue(b, c.loc, c.input(0), d));
+    total = ScalarBuilder{b, c.loc}.mul(total, dimValue(b, c.loc, c.input(0), d));
   return c.replace(
       tensor::FromElementsOp::create(b, c.loc, rt, ValueRange{fromIndex(b, c.loc, total, et)})
           .getResult());
@@ -554,7 +554,7 @@ LogicalResult lowerRange(NodeContext &c) {
       n = arith::CeilDivSIOp::create(b, l, toIndex(b, l, arith::SubIOp::create(b, l, limit, start)),
                                      toIndex(b, l, delta));
     }
-    dyn.push_back(maxI(b, l, n, cIdx(b, l, 0)));
+    dyn.push_back(ScalarBuilder{b, l}.maxS(n, ScalarBuilder{b, l}.cIdx(0)));
   }
   Value out = buildIndexedGeneric(
       b, l, rt, dyn, {}, {}, [&](OpBuilder &nb, Location nl, ValueRange ivs, ValueRange) -> Value {
@@ -577,14 +577,15 @@ LogicalResult lowerEyeLike(NodeContext &c) {
   auto rt = c.rankedResultType(0);
   if (rt.getRank() != 2)
     return c.fail("the input must be 2-D");
-  Value k = cIdx(b, l, c.intAttr("k", 0));
+  Value k = ScalarBuilder{b, l}.cIdx(c.intAttr("k", 0));
   Type et = rt.getElementType();
   Value one = scalarConstant(b, l, et, 1.0), zero = scalarConstant(b, l, et, 0.0);
   return c.replace(buildIndexedGeneric(
       b, l, rt, dynamicSizes(rt, [&](int64_t d) { return dimValue(b, l, c.input(0), d); }), {}, {},
       [&](OpBuilder &nb, Location nl, ValueRange ivs, ValueRange) -> Value {
-        Value on = cmpI(nb, nl, arith::CmpIPredicate::eq, subI(nb, nl, ivs[1], ivs[0]), k);
-        return select(nb, nl, on, one, zero);
+        Value on = ScalarBuilder{nb, nl}.cmp(arith::CmpIPredicate::eq,
+                                             ScalarBuilder{nb, nl}.sub(ivs[1], ivs[0]), k);
+        return ScalarBuilder{nb, nl}.select(on, one, zero);
       }));
 }
 

@@ -508,13 +508,10 @@ FailureOr<SlidingWindow> readSlidingWindow(const NodeContext &c, RankedTensorTyp
   return w;
 }
 
-
 //===----------------------------------------------------------------------===//
 // Shape / Indexing / ResizePad group (Shape.cpp, Indexing.cpp, ResizePad.cpp): index arithmetic,
 // run-time sizes and elements, index-driven generics.
 //===----------------------------------------------------------------------===//
-
-Value cIdx(OpBuilder &b, Location l, int64_t v) { return arith::ConstantIndexOp::create(b, l, v); }
 
 Value toIndex(OpBuilder &b, Location l, Value v, bool isUnsigned) {
   Type t = v.getType();
@@ -529,25 +526,6 @@ Value toIndex(OpBuilder &b, Location l, Value v, bool isUnsigned) {
 
 Value fromIndex(OpBuilder &b, Location l, Value v, Type t) {
   return arith::IndexCastOp::create(b, l, t, v);
-}
-
-Value cmpI(OpBuilder &b, Location l, arith::CmpIPredicate p, Value x, Value y) {
-  return arith::CmpIOp::create(b, l, p, x, y);
-}
-Value select(OpBuilder &b, Location l, Value c, Value x, Value y) {
-  return arith::SelectOp::create(b, l, c, x, y);
-}
-Value addI(OpBuilder &b, Location l, Value x, Value y) { return arith::AddIOp::create(b, l, x, y); }
-Value subI(OpBuilder &b, Location l, Value x, Value y) { return arith::SubIOp::create(b, l, x, y); }
-Value mulI(OpBuilder &b, Location l, Value x, Value y) { return arith::MulIOp::create(b, l, x, y); }
-Value maxI(OpBuilder &b, Location l, Value x, Value y) {
-  return arith::MaxSIOp::create(b, l, x, y);
-}
-Value minI(OpBuilder &b, Location l, Value x, Value y) {
-  return arith::MinSIOp::create(b, l, x, y);
-}
-Value clampI(OpBuilder &b, Location l, Value x, Value lo, Value hi) {
-  return minI(b, l, maxI(b, l, x, lo), hi);
 }
 
 OpFoldResult dimOf(OpBuilder &b, Location l, Value v, int64_t d) {
@@ -573,7 +551,7 @@ Value extractElement(OpBuilder &b, Location l, Value t, int64_t i) {
   SmallVector<Value> idx(tt.getRank());
   for (int64_t d = tt.getRank() - 1; d >= 0; --d) {
     int64_t n = tt.isDynamicDim(d) ? 1 : std::max<int64_t>(tt.getDimSize(d), 1);
-    idx[d] = cIdx(b, l, i % n);
+    idx[d] = ScalarBuilder{b, l}.cIdx(i % n);
     i /= n;
   }
   return tensor::ExtractOp::create(b, l, t, idx);

@@ -1,23 +1,26 @@
-//===- dialects/Common/ReferenceBuilder.h - reference-lowering IR builder -*- C++ -*-===//
+//===- dialects/Common/ScalarBuilder.h - the scalar arith/tensor builder -*- C++ -*-===//
 //
-// The one scalar arith/tensor builder of sparq's reference lowerings: scalar index and i32
-// arithmetic inside linalg.generic bodies, sub-byte code extraction and byte assembly with the
-// bit layout of include/sparq/Formats/PackedFormats.h, and a linalg.generic that produces a
-// tensor from its output indices. The scheme dialects' reference lowerings and the generic
-// consumer lowering (passes/CompressedToLinalg) build with it.
+// The one scalar arith/tensor builder of sparq's lowerings: index and i32 constants and
+// arithmetic (in linalg.generic bodies or around kernel calls), comparisons and selects,
+// tensor.extract, sub-byte code extraction and byte assembly with the bit layout of
+// include/sparq/Formats/PackedFormats.h, and a linalg.generic that produces a tensor from its
+// output indices. The ONNX conversion, the scheme dialects' reference lowerings, the generic
+// consumer lowering and the kernel-call lowerings build with it.
 //
 //===----------------------------------------------------------------------===//
-#ifndef SPARQ_DIALECTS_COMMON_REFERENCEBUILDER_H
-#define SPARQ_DIALECTS_COMMON_REFERENCEBUILDER_H
+#ifndef SPARQ_DIALECTS_COMMON_SCALARBUILDER_H
+#define SPARQ_DIALECTS_COMMON_SCALARBUILDER_H
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace sparq {
 
-/// Scalar helpers for building generic bodies.
-struct Body {
+/// Builds scalar ops at `loc` with `b`: `ScalarBuilder sb{b, loc}; sb.add(sb.cIdx(1), x)`.
+/// Integer ops work on index or any signless integer type; min/max/clamp are signed.
+struct ScalarBuilder {
   mlir::OpBuilder &b;
   mlir::Location loc;
   mlir::Value cIdx(int64_t v);
@@ -29,6 +32,10 @@ struct Body {
   mlir::Value div(mlir::Value x, mlir::Value y);
   mlir::Value rem(mlir::Value x, mlir::Value y);
   mlir::Value minIdx(mlir::Value x, mlir::Value y);
+  mlir::Value minS(mlir::Value x, mlir::Value y);
+  mlir::Value maxS(mlir::Value x, mlir::Value y);
+  mlir::Value clampS(mlir::Value x, mlir::Value lo, mlir::Value hi);
+  mlir::Value cmp(mlir::arith::CmpIPredicate p, mlir::Value x, mlir::Value y);
   mlir::Value ult(mlir::Value x, mlir::Value y);
   mlir::Value eq(mlir::Value x, mlir::Value y);
   mlir::Value select(mlir::Value c, mlir::Value x, mlir::Value y);
@@ -53,7 +60,7 @@ struct Body {
 
 /// A linalg.generic with no inputs producing `type`, its body built from the output indices.
 mlir::Value generate(mlir::OpBuilder &b, mlir::Location loc, mlir::RankedTensorType type,
-                     mlir::ValueRange dynSizes, llvm::function_ref<mlir::Value(Body &)> fn);
+                     mlir::ValueRange dynSizes, llvm::function_ref<mlir::Value(ScalarBuilder &)> fn);
 
 /// tensor.dim of `from` for each dynamic dimension of `type`.
 llvm::SmallVector<mlir::Value> dynamicSizes(mlir::OpBuilder &b, mlir::Location loc,
@@ -64,4 +71,4 @@ mlir::LogicalResult requireStatic(mlir::Operation *op, mlir::ShapedType t, llvm:
 
 } // namespace sparq
 
-#endif // SPARQ_DIALECTS_COMMON_REFERENCEBUILDER_H
+#endif // SPARQ_DIALECTS_COMMON_SCALARBUILDER_H

@@ -1,5 +1,5 @@
-//===- dialects/Common/ReferenceBuilder.cpp - reference-lowering IR builder ---===//
-#include "dialects/Common/ReferenceBuilder.h"
+//===- dialects/Common/ScalarBuilder.cpp - the scalar arith/tensor builder ------===//
+#include "dialects/Common/ScalarBuilder.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -9,34 +9,40 @@ using namespace mlir;
 
 namespace sparq {
 
-Value Body::cIdx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-Value Body::cI32(int64_t v) { return arith::ConstantIntOp::create(b, loc, b.getI32Type(), v); }
-Value Body::cF(Type t, double v) { return arith::ConstantOp::create(b, loc, b.getFloatAttr(t, v)); }
-Value Body::add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-Value Body::sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
-Value Body::mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
-Value Body::div(Value x, Value y) { return arith::DivUIOp::create(b, loc, x, y); }
-Value Body::rem(Value x, Value y) { return arith::RemUIOp::create(b, loc, x, y); }
-Value Body::minIdx(Value x, Value y) { return arith::MinUIOp::create(b, loc, x, y); }
-Value Body::ult(Value x, Value y) {
+Value ScalarBuilder::cIdx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+Value ScalarBuilder::cI32(int64_t v) { return arith::ConstantIntOp::create(b, loc, b.getI32Type(), v); }
+Value ScalarBuilder::cF(Type t, double v) { return arith::ConstantOp::create(b, loc, b.getFloatAttr(t, v)); }
+Value ScalarBuilder::add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+Value ScalarBuilder::sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
+Value ScalarBuilder::mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+Value ScalarBuilder::div(Value x, Value y) { return arith::DivUIOp::create(b, loc, x, y); }
+Value ScalarBuilder::rem(Value x, Value y) { return arith::RemUIOp::create(b, loc, x, y); }
+Value ScalarBuilder::minIdx(Value x, Value y) { return arith::MinUIOp::create(b, loc, x, y); }
+Value ScalarBuilder::minS(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
+Value ScalarBuilder::maxS(Value x, Value y) { return arith::MaxSIOp::create(b, loc, x, y); }
+Value ScalarBuilder::clampS(Value x, Value lo, Value hi) { return minS(maxS(x, lo), hi); }
+Value ScalarBuilder::cmp(arith::CmpIPredicate p, Value x, Value y) {
+  return arith::CmpIOp::create(b, loc, p, x, y);
+}
+Value ScalarBuilder::ult(Value x, Value y) {
   return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x, y);
 }
-Value Body::eq(Value x, Value y) {
+Value ScalarBuilder::eq(Value x, Value y) {
   return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, y);
 }
-Value Body::select(Value c, Value x, Value y) { return arith::SelectOp::create(b, loc, c, x, y); }
-Value Body::toI32(Value index) {
+Value ScalarBuilder::select(Value c, Value x, Value y) { return arith::SelectOp::create(b, loc, c, x, y); }
+Value ScalarBuilder::toI32(Value index) {
   return arith::IndexCastOp::create(b, loc, b.getI32Type(), index);
 }
-Value Body::toIndex(Value i32) {
+Value ScalarBuilder::toIndex(Value i32) {
   return arith::IndexCastUIOp::create(b, loc, b.getIndexType(), i32);
 }
-Value Body::index(unsigned dim) { return linalg::IndexOp::create(b, loc, dim); }
-Value Body::extract(Value tensor, ValueRange idx) {
+Value ScalarBuilder::index(unsigned dim) { return linalg::IndexOp::create(b, loc, dim); }
+Value ScalarBuilder::extract(Value tensor, ValueRange idx) {
   return tensor::ExtractOp::create(b, loc, tensor, idx);
 }
 
-Value Body::code(Value packed, ValueRange lead, Value pos, unsigned bits, int64_t rowBytes) {
+Value ScalarBuilder::code(Value packed, ValueRange lead, Value pos, unsigned bits, int64_t rowBytes) {
   Value bit = mul(pos, cIdx(bits));
   Value lo = div(bit, cIdx(8));
   Value hi = minIdx(add(lo, cIdx(1)), cIdx(rowBytes - 1));
@@ -51,7 +57,7 @@ Value Body::code(Value packed, ValueRange lead, Value pos, unsigned bits, int64_
   return arith::AndIOp::create(b, loc, shifted, cI32((1 << bits) - 1));
 }
 
-Value Body::packedByte(Value j, unsigned bits, int64_t count, function_ref<Value(Value)> codeAt) {
+Value ScalarBuilder::packedByte(Value j, unsigned bits, int64_t count, function_ref<Value(Value)> codeAt) {
   // Byte j holds bits [8j, 8j+8): codes floor(8j/bits) .. floor((8j+7)/bits).
   Value first = div(mul(j, cIdx(8)), cIdx(bits));
   Value byte = cI32(0);
@@ -74,20 +80,20 @@ Value Body::packedByte(Value j, unsigned bits, int64_t count, function_ref<Value
   return byte;
 }
 
-Value Body::signExtend(Value code, unsigned bits) {
+Value ScalarBuilder::signExtend(Value code, unsigned bits) {
   Value isNeg =
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, code, cI32(1 << (bits - 1)));
   return select(isNeg, sub(code, cI32(1 << bits)), code);
 }
 
 Value generate(OpBuilder &b, Location loc, RankedTensorType type, ValueRange dynSizes,
-               function_ref<Value(Body &)> fn) {
+               function_ref<Value(ScalarBuilder &)> fn) {
   Value init = tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType(), dynSizes);
   SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(type.getRank())};
   SmallVector<utils::IteratorType> iters(type.getRank(), utils::IteratorType::parallel);
   auto op = linalg::GenericOp::create(b, loc, type, ValueRange{}, ValueRange{init}, maps, iters,
                                       [&](OpBuilder &nb, Location nl, ValueRange) {
-                                        Body body{nb, nl};
+                                        ScalarBuilder body{nb, nl};
                                         linalg::YieldOp::create(nb, nl, fn(body));
                                       });
   return op.getResult(0);
