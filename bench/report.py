@@ -17,7 +17,9 @@ Per thread count and model, a latency is the median of the per-round medians; or
 onnxruntime latency divided by sparq's (above 1: sparq is faster). Notes: for gemv the fraction
 of the DRAM roofline, (weight bytes / measured DRAM read bandwidth) / latency, then the same with
 the 64 MiB (cache-resident on big-L3 machines) bandwidth; for gemm128 the fraction of peak FMA,
-(2*M*N*K / measured peak FLOP/s) / latency.
+(2*M*N*K / measured peak FLOP/s) / latency. A compressed variant (bench.json "baseline": the
+float32 model it compresses) also gets "x fp32": sparq's float32 latency of the baseline in the
+same run divided by its own; its roofline uses the compressed weight bytes.
 """
 import json
 import os
@@ -142,6 +144,11 @@ def main(argv):
                 ms = gflop / peak[t] * 1e3
                 bounds.append((f"of peak FMA ({gflop:.2f} GFLOP / {peak[t]:.0f} GFLOP/s = "
                                f"{fmt_ms(ms)} ms)", ms))
+            base = info.get("baseline")
+            if base and s is not None:
+                b, _ = latency(t, base, "sparq") if base in compiles else (None, "")
+                if b is not None:
+                    note.append(f"{b / s:.2f}x sparq fp32 ({base})")
             if bounds:
                 if s is not None:
                     note.append(", ".join(f"{100 * ms / s:.0f}% {what}" for what, ms in bounds))

@@ -189,7 +189,11 @@ for m in $models; do
   rm -f "$so"
   start=$(date +%s.%N)
   rc=0
-  timeout "$timeout_s" "$SPARQ_BIN/sparq-compile" "$dir/model.onnx" -o "$so" >"$logf" 2>&1 || rc=$?
+  # A compressed variant carries the flags that compress it (make_models.py).
+  flags=()
+  [ -f "$dir/sparq_flags" ] && read -r -a flags <"$dir/sparq_flags"
+  timeout "$timeout_s" "$SPARQ_BIN/sparq-compile" "$dir/model.onnx" -o "$so" --quiet \
+    ${flags[@]+"${flags[@]}"} >"$logf" 2>&1 || rc=$?
   end=$(date +%s.%N)
   if [ $rc = 0 ] && [ -f "$so" ]; then
     compiled[$m]=1
@@ -209,7 +213,14 @@ measure() {
     timeout "$timeout_s" "$SPARQ_BIN/sparq-run" "$OUT/so/$m.so" --inputs "$dir/test_data_set_0" \
       --bench "$n" --threads "$t" >"$logf" 2>&1 || rc=$?
   else
-    timeout "$timeout_s" "$NODE" "$BENCH/ort/ort_bench.js" "$dir/model.onnx" \
+    # A compressed variant's onnxruntime model uses MatMulNBits (make_models.py); without one,
+    # onnxruntime has no kernel for the format and is not run.
+    local onnx=$dir/model.onnx
+    if [ -f "$dir/sparq_flags" ]; then
+      onnx=$dir/ort_model.onnx
+      [ -f "$onnx" ] || { echo "no onnxruntime kernel for this format" >"$logf"; return 3; }
+    fi
+    timeout "$timeout_s" "$NODE" "$BENCH/ort/ort_bench.js" "$onnx" \
       --inputs "$dir/test_data_set_0" --bench "$n" --threads "$t" >"$logf" 2>&1 || rc=$?
   fi
   [ $rc = 0 ] || return $rc

@@ -32,7 +32,10 @@ void buildContractPipeline(OpPassManager &pm) {
 }
 
 void buildCPUCodegenPipeline(OpPassManager &pm, const PipelineOptions &options) {
-  // Compressed ops run through their reference lowering.
+  // Compressed-weight consumers run on the CPU kernels that exist for their formats, the others
+  // through their reference lowering.
+  if (options.optLevel > 0)
+    pm.addNestedPass<func::FuncOp>(createSelectCompressedMicroKernelsPass());
   pm.addPass(createConvertCompressedToLinalgPass());
   if (options.optLevel > 0) {
     pm.addNestedPass<func::FuncOp>(createLinalgFuseElementwisePass());

@@ -28,7 +28,9 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -227,6 +229,162 @@ void BM_PeakFma(benchmark::State &state) {
                          benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_PeakFma)->ArgNames({"T"})->Arg(1)->Arg(2)->UseRealTime();
+
+
+//===----------------------------------------------------------------------===//
+// Group-quantized weights (sparq_uk_qgemm_f32 / _mt), next to the f32 packed kernel.
+//
+//   BM_QGemv/bits/T/cold     M = 1, N = K = 4096, symmetric, group 128: counters WeightGBs (code
+//                            and scale bytes read per call) and the time per call. T = 1 calls
+//                            sparq_uk_qgemm_f32, T = 2 sparq_uk_qgemm_f32_mt on two threads.
+//                            cold = 1 rotates over copies of the weight totalling at least
+//                            SPARQ_BENCH_COLD_MIB MiB (default 1024, over twice the 480 MiB L3
+//                            the VM reports), so each call reads its weight from DRAM;
+//                            cold = 0 reuses one copy (it may stay in the cache).
+//   BM_SgemvCold/T/cold      the f32 packed GEMV (sparq_uk_sgemm_packed_f32 / _mt) measured the
+//                            same way (64 MiB per copy).
+//   BM_QGemm/M/T             W4 g128 symmetric at M = 16 and 128: GFLOPs (2 M N K per call),
+//                            to compare with BM_Sgemm / BM_SgemmPool at the same M.
+//===----------------------------------------------------------------------===//
+
+int64_t coldBytes() {
+  const char *e = std::getenv("SPARQ_BENCH_COLD_MIB");
+  return (e ? std::atoll(e) : 1024) << 20;
+}
+
+/// `copies` copies of one quantized 4096 x 4096 weight (codes, then scales), each copy in its
+/// own buffer.
+struct QWeights {
+  int64_t bits, group = 128, rowBytes, groups;
+  std::vector<std::vector<uint8_t>> codes;
+  std::vector<std::vector<float>> scales;
+  QWeights(int64_t b, int64_t copies) : bits(b) {
+    rowBytes = (kK * bits + 7) / 8;
+    groups = (kK + group - 1) / group;
+    std::mt19937 rng{uint32_t(b)};
+    std::uniform_int_distribution<int> byte(0, 255);
+    std::uniform_real_distribution<float> u(0.01f, 0.1f);
+    std::vector<uint8_t> c(size_t(kN * rowBytes));
+    for (uint8_t &x : c)
+      x = uint8_t(byte(rng));
+    std::vector<float> s(size_t(kN * groups));
+    for (float &x : s)
+      x = u(rng);
+    for (int64_t i = 0; i < copies; ++i) {
+      codes.push_back(c);
+      scales.push_back(s);
+    }
+  }
+  double bytesPerCall() const { return double(kN) * double(rowBytes) + 4.0 * kN * groups; }
+};
+
+/// One weight set alive at a time (the cold sets are large).
+QWeights &qweights(int64_t bits, bool cold) {
+  static std::unique_ptr<QWeights> cache;
+  static int64_t key = -1;
+  int64_t want = bits * 2 + (cold ? 1 : 0);
+  if (key != want) {
+    cache.reset();
+    int64_t copies = 1;
+    if (cold) {
+      double per = double(kN) * double((kK * bits + 7) / 8) + 4.0 * kN * (kK / 128);
+      copies = std::max<int64_t>(2, int64_t(double(coldBytes()) / per) + 1);
+    }
+    cache = std::make_unique<QWeights>(bits, copies);
+    key = want;
+  }
+  return *cache;
+}
+
+void runQGemm(const QWeights &w, size_t copy, int64_t M, int32_t threads) {
+  Operands &ops = operands();
+  auto fn = threads > 1 ? sparq_uk_qgemm_f32_mt : sparq_uk_qgemm_f32;
+  fn(reinterpret_cast<intptr_t>(ops.C.data()), kN, reinterpret_cast<intptr_t>(ops.A.data()), kK,
+     reinterpret_cast<intptr_t>(w.codes[copy].data()), w.rowBytes,
+     reinterpret_cast<intptr_t>(w.scales[copy].data()), 0, w.groups, w.bits, w.group, M, kN, kK,
+     0);
+}
+
+void BM_QGemv(benchmark::State &state) {
+  const int64_t bits = state.range(0);
+  const int32_t threads = int32_t(state.range(1));
+  const bool cold = state.range(2) != 0;
+  QWeights &w = qweights(bits, cold);
+  sparq_uk_set_num_threads(threads);
+  size_t copy = 0;
+  for (auto _ : state) {
+    runQGemm(w, copy, 1, threads);
+    copy = (copy + 1) % w.codes.size();
+    benchmark::ClobberMemory();
+  }
+  state.counters["WeightGBs"] = benchmark::Counter(w.bytesPerCall() * 1e-9,
+                                                   benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["copies"] = double(w.codes.size());
+}
+BENCHMARK(BM_QGemv)
+    ->ArgNames({"bits", "T", "cold"})
+    ->ArgsProduct({{4, 2, 8}, {1, 2}, {1, 0}})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+
+/// Copies of the f32 packed weight for the cold GEMV comparison.
+struct ColdPanels {
+  std::vector<std::vector<float>> copies;
+  explicit ColdPanels(int64_t n) {
+    const Operands &ops = operands();
+    for (int64_t i = 0; i < n; ++i)
+      copies.push_back(ops.Bp);
+  }
+};
+
+void BM_SgemvCold(benchmark::State &state) {
+  const int32_t threads = int32_t(state.range(0));
+  const bool cold = state.range(1) != 0;
+  Operands &ops = operands();
+  const double per = 4.0 * double(ops.Bp.size());
+  static std::unique_ptr<ColdPanels> set;
+  const int64_t want = cold ? std::max<int64_t>(2, int64_t(double(coldBytes()) / per) + 1) : 1;
+  if (!set || int64_t(set->copies.size()) != want) {
+    set.reset();
+    set = std::make_unique<ColdPanels>(want);
+  }
+  sparq_uk_set_num_threads(threads);
+  size_t copy = 0;
+  for (auto _ : state) {
+    auto fn = threads > 1 ? sparq_uk_sgemm_packed_f32_mt : sparq_uk_sgemm_packed_f32;
+    fn(reinterpret_cast<intptr_t>(ops.C.data()), kN, reinterpret_cast<intptr_t>(ops.A.data()),
+       kK, reinterpret_cast<intptr_t>(set->copies[copy].data()), 1, kN, kK, 0);
+    copy = (copy + 1) % set->copies.size();
+    benchmark::ClobberMemory();
+  }
+  state.counters["WeightGBs"] =
+      benchmark::Counter(per * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["copies"] = double(set->copies.size());
+  set.reset(); // 1 GiB: not kept for the other benchmarks
+}
+BENCHMARK(BM_SgemvCold)
+    ->ArgNames({"T", "cold"})
+    ->ArgsProduct({{1, 2}, {1, 0}})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+
+void BM_QGemm(benchmark::State &state) {
+  const int64_t M = state.range(0);
+  const int32_t threads = int32_t(state.range(1));
+  QWeights &w = qweights(4, false);
+  sparq_uk_set_num_threads(threads);
+  for (auto _ : state) {
+    runQGemm(w, 0, M, threads);
+    benchmark::ClobberMemory();
+  }
+  setCounters(state, M);
+  state.counters.erase("WeightGBs");
+}
+BENCHMARK(BM_QGemm)
+    ->ArgNames({"M", "T"})
+    ->ArgsProduct({{16, 128}, {1, 2}})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
 
 } // namespace
 

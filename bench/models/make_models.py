@@ -8,6 +8,14 @@ Writes OUT_DIR/<model>/model.onnx, OUT_DIR/<model>/test_data_set_0/input_K.pb (r
 ONNX backend-test layout, no expected outputs) and OUT_DIR/<model>/bench.json (what the model is,
 its weight bytes and its matmul/conv FLOPs, and which roofline note run.sh prints for it).
 
+Compressed variants (gemv_w4, mlp1_w4, ...) are the float32 model plus OUT_DIR/<model>/sparq_flags
+(the sparq-compile flags that compress it, e.g. `--scheme w4g128`) and, where onnxruntime has a
+kernel for the format, OUT_DIR/<model>/ort_model.onnx: the same graph with every MatMul on a
+constant weight replaced by com.microsoft MatMulNBits (4-bit blocks of 128 along K, symmetric
+with the default zero point 8, the weights quantized here by round to nearest), which run.sh
+gives onnxruntime instead of model.onnx. bench.json names the float32 model the variant is
+compared with ("baseline") and its weight bytes are the compressed ones.
+
 Every model is float32, opset 17, fully static shapes, weights stored as initializers, drawn from
 a fixed seed per model, so the files are identical from run to run. Every model is checked with
 onnx.checker.check_model(full_check=True) (which runs strict shape inference) before it is saved.
@@ -251,6 +259,50 @@ def seed_of(name):
     return zlib.crc32(name.encode())
 
 
+def matmulnbits_model(model, block=128, accuracy_level=4):
+    """`model` with each MatMul on a constant [K, N] weight as a 4-bit MatMulNBits node."""
+    ort = onnx.ModelProto()
+    ort.CopyFrom(model)
+    graph = ort.graph
+    inits = {t.name: t for t in graph.initializer}
+    nodes = []
+    for node in graph.node:
+        w = inits.get(node.input[1]) if node.op_type == "MatMul" else None
+        if w is None or len(w.dims) != 2 or w.dims[0] % block:
+            nodes.append(node)
+            continue
+        k, n = w.dims
+        wt = numpy_helper.to_array(w).T.reshape(n, k // block, block)   # [N, blocks, block]
+        scale = np.abs(wt).max(axis=2) / 7.0
+        scale[scale == 0] = 1.0
+        q = np.clip(np.rint(wt / scale[:, :, None]) + 8, 0, 15).astype(np.uint8)
+        packed = (q[:, :, 0::2] | (q[:, :, 1::2] << 4)).astype(np.uint8)  # low nibble first
+        b_name, s_name = node.input[1] + "_q4", node.input[1] + "_scales"
+        graph.initializer.append(numpy_helper.from_array(packed, b_name))
+        graph.initializer.append(
+            numpy_helper.from_array(scale.astype(np.float32).reshape(-1), s_name))
+        attrs = dict(K=k, N=n, bits=4, block_size=block)
+        if accuracy_level is not None:
+            attrs["accuracy_level"] = accuracy_level
+        nodes.append(helper.make_node("MatMulNBits", [node.input[0], b_name, s_name],
+                                      list(node.output), name=node.name,
+                                      domain="com.microsoft", **attrs))
+    used = {i for nd in nodes for i in nd.input}
+    kept = [t for t in graph.initializer if t.name in used]
+    del graph.node[:]
+    graph.node.extend(nodes)
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+    ort.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+    return ort
+
+
+def compressed(base, scheme, bytes_per_weight, ort_accuracy=None, ort=True):
+    """A compressed variant of MODELS[base]: sparq compiles it with --scheme `scheme`."""
+    return {"base": base, "flags": ["--scheme", scheme], "bytes_per_weight": bytes_per_weight,
+            "ort": ort, "ort_accuracy": ort_accuracy}
+
+
 # name -> (builder, description, roofline note kind: None | "bandwidth" | "fma")
 MODELS = {
     "gemv": (lambda: matmul_model("gemv", 1),
@@ -274,9 +326,23 @@ MODELS = {
                         "inverted residual 64-256(dw 3x3)-64 on 56x56", None),
 }
 
+# Compressed variants: name -> compressed(base model, sparq scheme, weight bytes per weight,
+# onnxruntime MatMulNBits accuracy_level (None: unset), whether onnxruntime runs MatMulNBits).
+# Bytes per weight: codes + one f32 scale per group of 128.
+COMPRESSED = {
+    "gemv_w4": compressed("gemv", "w4g128", 0.5 + 4 / 128, ort_accuracy=4),
+    "gemv_w4u": compressed("gemv", "w4g128", 0.5 + 4 / 128, ort_accuracy=None),
+    "gemv_w2": compressed("gemv", "w2g128", 0.25 + 4 / 128, ort=False),
+    "gemv_w8": compressed("gemv", "w8g128", 1 + 4 / 128, ort=False),
+    "gemm16_w4": compressed("gemm16", "w4g128", 0.5 + 4 / 128, ort_accuracy=4),
+    "gemm128_w4": compressed("gemm128", "w4g128", 0.5 + 4 / 128, ort_accuracy=4),
+    "mlp1_w4": compressed("mlp1", "w4g128", 0.5 + 4 / 128, ort_accuracy=4),
+}
+
 
 def write_model(out_dir, name):
-    build, description, note = MODELS[name]
+    variant = COMPRESSED.get(name)
+    build, description, note = MODELS[variant["base"] if variant else name]
     g = build()
     model = g.model()
     onnx.checker.check_model(model, full_check=True)
@@ -295,10 +361,24 @@ def write_model(out_dir, name):
         tensor = numpy_helper.from_array(array, input_name)
         with open(os.path.join(data, f"input_{k}.pb"), "wb") as f:
             f.write(tensor.SerializeToString())
+    weight_bytes = g.weight_bytes
+    if variant:
+        scheme = variant["flags"][-1]
+        description = f"{description}, weights {scheme}"
+        weight_bytes = int(g.weight_bytes / 4 * variant["bytes_per_weight"])
+        with open(os.path.join(folder, "sparq_flags"), "w") as f:
+            f.write(" ".join(variant["flags"]) + "\n")
+        if variant["ort"]:
+            level = variant["ort_accuracy"]
+            onnx.save(matmulnbits_model(model, accuracy_level=level),
+                      os.path.join(folder, "ort_model.onnx"))
+            description += (f"; onnxruntime MatMulNBits 4-bit/128, accuracy_level "
+                            f"{'unset' if level is None else level}")
     meta = {
         "name": name,
         "description": description,
-        "weight_bytes": g.weight_bytes,
+        "baseline": variant["base"] if variant else None,
+        "weight_bytes": weight_bytes,
         "flops": g.flops,
         "note": note,
         "inputs": {n: list(a.shape) for n, a in g.input_data},
@@ -307,21 +387,22 @@ def write_model(out_dir, name):
         json.dump(meta, f, indent=1)
         f.write("\n")
     os.replace(tmp, os.path.join(folder, "model.onnx"))   # model.onnx last: marks completion
-    print(f"  {name:18s} {g.weight_bytes / 1e6:8.1f} MB weights {g.flops / 1e9:8.2f} GFLOP"
+    print(f"  {name:18s} {weight_bytes / 1e6:8.1f} MB weights {g.flops / 1e9:8.2f} GFLOP"
           f"  {description}")
 
 
 def main(argv):
+    known = list(MODELS) + list(COMPRESSED)
     if len(argv) == 2 and argv[1] == "--list":
-        print(" ".join(MODELS))
+        print(" ".join(known))
         return 0
     if len(argv) < 2 or argv[1].startswith("-"):
         print(__doc__.strip().splitlines()[2], file=sys.stderr)
         return 2
-    names = argv[2:] or list(MODELS)
+    names = argv[2:] or known
     for name in names:
-        if name not in MODELS:
-            print(f"make_models.py: error: unknown model '{name}' (known: {' '.join(MODELS)})",
+        if name not in known:
+            print(f"make_models.py: error: unknown model '{name}' (known: {' '.join(known)})",
                   file=sys.stderr)
             return 2
     for name in names:

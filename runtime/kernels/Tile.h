@@ -105,6 +105,27 @@ SPARQ_UK_INLINE void packedTile(int64_t rows, float *C, int64_t ldc, const float
   }
 }
 
+/// Packs rows [0, mc) x columns [0, kc) of A (row stride lda) tile by tile as kc x MR into Ap
+/// (tile t at Ap + t * KC * MR), zero rows past mc.
+inline void packA(float *Ap, const float *A, int64_t lda, int64_t mc, int64_t kc) {
+  for (int64_t t = 0, tiles = (mc + MR - 1) / MR; t < tiles; ++t) {
+    float *dst = Ap + t * KC * MR;
+    int64_t rows = mc - t * MR < MR ? mc - t * MR : MR;
+    const float *src = A + t * MR * lda;
+    if (rows == MR) {
+      // Step k of the tile is MR consecutive floats: one vector store of MR loads.
+      for (int64_t k = 0; k < kc; ++k)
+#pragma unroll
+        for (int r = 0; r < MR; ++r)
+          dst[k * MR + r] = src[r * lda + k];
+      continue;
+    }
+    for (int64_t k = 0; k < kc; ++k)
+      for (int r = 0; r < MR; ++r)
+        dst[k * MR + r] = r < rows ? src[r * lda + k] : 0.0f;
+  }
+}
+
 } // namespace sparq::kernels
 
 #endif // SPARQ_RUNTIME_KERNELS_TILE_H

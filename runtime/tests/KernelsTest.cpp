@@ -38,6 +38,10 @@
 #include <type_traits>
 #include <vector>
 
+#include <memory>
+#include <sys/mman.h>
+#include <unistd.h>
+
 #ifndef SPARQ_KERNELS_TEST_VLEN
 #error "SPARQ_KERNELS_TEST_VLEN (16 or 8) must be defined"
 #endif
@@ -829,3 +833,311 @@ TEST_F(Gemm, MultiThreadedEntryPoint) {
             return;
         }
 }
+
+//===----------------------------------------------------------------------===//
+// Group-quantized weights (sparq_uk_qgemm_f32, sparq_uk_qgemm_f32_mt)
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Bytes whose end abuts an inaccessible page: a kernel that reads past the last code row
+/// faults instead of reading neighbouring memory.
+class GuardedBytes {
+public:
+  explicit GuardedBytes(size_t size) : size_(size) {
+    const size_t page = size_t(sysconf(_SC_PAGESIZE));
+    mapped_ = (size + page - 1) / page * page + page;
+    base_ = static_cast<uint8_t *>(
+        mmap(nullptr, mapped_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    if (base_ == MAP_FAILED) {
+      std::perror("mmap");
+      std::abort();
+    }
+    mprotect(base_ + mapped_ - page, page, PROT_NONE);
+    data_ = base_ + mapped_ - page - size;
+  }
+  ~GuardedBytes() { munmap(base_, mapped_); }
+  GuardedBytes(const GuardedBytes &) = delete;
+  GuardedBytes &operator=(const GuardedBytes &) = delete;
+  uint8_t *data() { return data_; }
+  size_t size() const { return size_; }
+
+private:
+  size_t size_, mapped_;
+  uint8_t *base_, *data_;
+};
+
+/// How the quantization parameters are laid out.
+enum class QGroups { Group, PerChannel, PerTensor };
+
+/// One quantized-GEMM problem: A (M x lda, NaN padding), W's integer codes (N x K) packed here
+/// bit by bit from the definition in UKernels.h, scales and zero points, C with padding
+/// columns and a guard row holding a sentinel.
+struct QProblem {
+  int64_t M, N, K, lda, ldc, bits, group, scaleStride, rowBytes, groups;
+  bool symmetric;
+  std::vector<float> A, C, C0, scales;
+  std::vector<uint8_t> zeroPoints;
+  std::vector<int32_t> code; // N x K unsigned codes
+  std::unique_ptr<GuardedBytes> packed;
+
+  QProblem(int64_t m, int64_t n, int64_t k, int64_t bits_, QGroups kind, int64_t g, bool sym,
+           bool paddedRows, uint32_t seed)
+      : M(m), N(n), K(k), lda(k + 3), ldc(n + 5), bits(bits_), symmetric(sym) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> real(-1.0f, 1.0f), scale(0.01f, 0.1f);
+    std::uniform_int_distribution<int> codeDist(0, (1 << bits) - 1), byteDist(0, 255);
+    group = kind == QGroups::Group ? g : K;
+    groups = (K + group - 1) / group;
+    scaleStride = kind == QGroups::PerTensor ? 0 : groups;
+    const int64_t paramRows = kind == QGroups::PerTensor ? 1 : N;
+    rowBytes = (K * bits + 7) / 8 + (paddedRows ? 3 : 0);
+    A.assign(size_t(std::max<int64_t>(M, 1) * lda), std::numeric_limits<float>::quiet_NaN());
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < K; ++j)
+        A[size_t(i * lda + j)] = real(rng);
+    scales.resize(size_t(paramRows * groups));
+    for (float &s : scales)
+      s = scale(rng);
+    if (!sym) {
+      zeroPoints.resize(scales.size());
+      for (uint8_t &z : zeroPoints)
+        z = uint8_t(codeDist(rng));
+    }
+    code.resize(size_t(N * K));
+    for (int32_t &c : code)
+      c = codeDist(rng);
+    // Code k of row n: bits [k*bits, (k+1)*bits) of the row, LSB first. Bytes past the codes of
+    // a row (padded rows) are garbage a kernel must not use.
+    packed = std::make_unique<GuardedBytes>(size_t(std::max<int64_t>(N * rowBytes, 1)));
+    uint8_t *bytes = packed->data();
+    for (size_t i = 0; i < packed->size(); ++i)
+      bytes[i] = uint8_t(byteDist(rng));
+    for (int64_t r = 0; r < N; ++r) {
+      uint8_t *row = bytes + r * rowBytes;
+      for (int64_t b = 0; b < (K * bits + 7) / 8; ++b)
+        row[b] = 0;
+      for (int64_t kk = 0; kk < K; ++kk)
+        for (int64_t i = 0; i < bits; ++i)
+          if ((code[size_t(r * K + kk)] >> i) & 1) {
+            int64_t bit = kk * bits + i;
+            row[bit / 8] = uint8_t(row[bit / 8] | (1u << (bit % 8)));
+          }
+    }
+    C.assign(size_t((M + 1) * ldc), -777.25f);
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j)
+        C[size_t(i * ldc + j)] = real(rng);
+    C0 = C;
+  }
+
+  /// W[n][k] from the definition, reading the packed bytes bit by bit.
+  double weight(int64_t n, int64_t k) const {
+    const uint8_t *row = packed->data() + n * rowBytes;
+    int32_t c = 0;
+    for (int64_t i = 0; i < bits; ++i) {
+      int64_t bit = k * bits + i;
+      c |= int32_t((row[bit / 8] >> (bit % 8)) & 1) << i;
+    }
+    int64_t g = k / group, idx = n * scaleStride + g;
+    int32_t v = symmetric ? (c >= (1 << (bits - 1)) ? c - (1 << bits) : c)
+                          : c - int32_t(zeroPoints[size_t(idx)]);
+    return double(v) * double(scales[size_t(idx)]);
+  }
+
+  void run(int64_t flags, bool multiThreaded) {
+    auto fn = multiThreaded ? sparq_uk_qgemm_f32_mt : sparq_uk_qgemm_f32;
+    fn(reinterpret_cast<intptr_t>(C.data()), ldc, reinterpret_cast<intptr_t>(A.data()), lda,
+       reinterpret_cast<intptr_t>(packed->data()), rowBytes,
+       reinterpret_cast<intptr_t>(scales.data()),
+       symmetric ? 0 : reinterpret_cast<intptr_t>(zeroPoints.data()), scaleStride, bits,
+       group, M, N, K, flags);
+  }
+
+  std::string describe(int64_t flags) const {
+    return "M=" + std::to_string(M) + " N=" + std::to_string(N) + " K=" + std::to_string(K) +
+           " bits=" + std::to_string(bits) + " group=" + std::to_string(group) +
+           " scaleStride=" + std::to_string(scaleStride) + " rowBytes=" +
+           std::to_string(rowBytes) + (symmetric ? " symmetric" : " asymmetric") +
+           (flags & SPARQ_UK_ACCUMULATE ? " accumulate" : "") +
+           (flags & SPARQ_UK_RELU ? " relu" : "");
+  }
+
+  /// Compares C with the reference (double sums; |err| <= rel * sum |a w| (+ |C0|)) and checks
+  /// that padding and the guard row are untouched. Returns the number of mismatches.
+  int64_t check(int64_t flags, double rel, const std::string &what) const {
+    const bool accumulate = flags & SPARQ_UK_ACCUMULATE, relu = flags & SPARQ_UK_RELU;
+    std::vector<double> W(size_t(N * K));
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t k = 0; k < K; ++k)
+        W[size_t(n * K + k)] = weight(n, k);
+    int64_t bad = 0;
+    auto report = [&](const std::string &msg) {
+      if (++bad <= 5)
+        ADD_FAILURE() << what << ": " << msg;
+    };
+    for (int64_t m = 0; m <= M; ++m)
+      for (int64_t n = 0; n < ldc; ++n) {
+        size_t i = size_t(m * ldc + n);
+        float got = C[i];
+        if (m < M && n < N) {
+          double ref = 0.0, mag = 0.0;
+          for (int64_t k = 0; k < K; ++k) {
+            double p = double(A[size_t(m * lda + k)]) * W[size_t(n * K + k)];
+            ref += p;
+            mag += std::fabs(p);
+          }
+          if (accumulate) {
+            ref += C0[i];
+            mag += std::fabs(C0[i]);
+          }
+          if (relu && ref < 0.0)
+            ref = 0.0;
+          double err = std::fabs(double(got) - ref);
+          if (!(err <= rel * mag + 1e-30))
+            report("C[" + std::to_string(m) + "][" + std::to_string(n) + "] = " +
+                   std::to_string(got) + ", expected " + std::to_string(ref) + " (|err| " +
+                   std::to_string(err) + " > " + std::to_string(rel * mag) + ")");
+        } else if (std::memcmp(&got, &C0[i], sizeof(float)) != 0) {
+          report("C[" + std::to_string(m) + "][" + std::to_string(n) +
+                 "] outside the written block changed");
+        }
+      }
+    return bad;
+  }
+};
+
+constexpr int64_t kQFlags[] = {0, SPARQ_UK_ACCUMULATE, SPARQ_UK_RELU,
+                               SPARQ_UK_ACCUMULATE | SPARQ_UK_RELU};
+
+struct QLayout {
+  QGroups kind;
+  int64_t group;
+};
+constexpr QLayout kQLayouts[] = {{QGroups::Group, 32},
+                                 {QGroups::Group, 128},
+                                 {QGroups::PerChannel, 0},
+                                 {QGroups::PerTensor, 0},
+                                 {QGroups::Group, 20}}; // not a multiple of any vector width
+
+class QGemm : public KernelTest {};
+
+/// Every width 1..8, symmetric and asymmetric, every parameter layout, K and N off the group
+/// and tile sizes, GEMV (M <= 4) and GEMM (M > 4) sizes, every flag combination; the
+/// single-threaded entry point.
+class QGemmGrid : public KernelTest, public ::testing::WithParamInterface<int64_t> {};
+
+TEST_P(QGemmGrid, MatchesReference) {
+  const int64_t bits = GetParam();
+  uint32_t seed = uint32_t(bits) * 1000003u;
+  int64_t cases = 0, flagIndex = 0;
+  for (int64_t M : {1, 2, 3, 4, 5, 16, 130})
+    for (int64_t N : {37, 130})
+      for (int64_t K : {200, 333})
+        for (const QLayout &layout : kQLayouts)
+          for (bool sym : {true, false}) {
+            const int64_t flags = kQFlags[flagIndex++ % 4];
+            ++seed;
+            QProblem p(M, N, K, bits, layout.kind, layout.group, sym, (seed & 1) != 0, seed);
+            p.run(flags, false);
+            if (p.check(flags, kRel, p.describe(flags)) > 0)
+              return;
+            ++cases;
+          }
+  EXPECT_EQ(cases, 7 * 2 * 2 * 5 * 2);
+}
+
+INSTANTIATE_TEST_SUITE_P(QGemm, QGemmGrid, ::testing::Range<int64_t>(1, 9),
+                         [](const ::testing::TestParamInfo<int64_t> &info) {
+                           return "W" + std::to_string(info.param);
+                         });
+
+/// Exact data: with power-of-two scales, small codes and activations that are small integers
+/// the products and partial sums are exact, so the kernel must match the reference bit for bit
+/// whatever its summation order (catches off-by-one-code errors a tolerance could hide).
+TEST_F(QGemm, ExactOnIntegers) {
+  uint32_t seed = 77;
+  for (int64_t bits : {1, 2, 3, 4, 8})
+    for (int64_t M : {1, 4, 9})
+      for (bool sym : {true, false}) {
+        QProblem p(M, 45, 300, bits, QGroups::Group, 32, sym, false, ++seed);
+        std::mt19937 rng(seed);
+        std::uniform_int_distribution<int> small(-3, 3);
+        for (int64_t m = 0; m < M; ++m)
+          for (int64_t k = 0; k < p.K; ++k)
+            p.A[size_t(m * p.lda + k)] = float(small(rng));
+        for (size_t i = 0; i < p.scales.size(); ++i)
+          p.scales[i] = i % 3 == 0 ? 0.5f : i % 3 == 1 ? 1.0f : 2.0f;
+        p.run(0, false);
+        if (p.check(0, 0.0, "exact " + p.describe(0)) > 0)
+          return;
+      }
+}
+
+/// K longer than the GEMV's activation buffer holds for M rows (the reduction runs in several
+/// chunks that accumulate into C).
+TEST_F(QGemm, LongReduction) {
+  uint32_t seed = 4242;
+  for (int64_t M : {1, 2, 4})
+    for (int64_t bits : {1, 2, 4, 8})
+      for (const QLayout &layout : {QLayout{QGroups::Group, 128}, QLayout{QGroups::PerChannel, 0}}) {
+        const int64_t K = M == 1 ? 17000 + 13 : 9000 + 5;
+        const int64_t flags = SPARQ_UK_ACCUMULATE | SPARQ_UK_RELU;
+        QProblem p(M, 9, K, bits, layout.kind, layout.group, bits != 8, false, ++seed);
+        p.run(flags, false);
+        if (p.check(flags, kRel, "long K " + p.describe(flags)) > 0)
+          return;
+      }
+}
+
+/// The multi-threaded entry point on problems large enough to be split: N and K off the
+/// row-block and group sizes, teams of 1 to 3.
+TEST_F(QGemm, MultiThreadedEntryPoint) {
+  Watchdog dog("QGemmMultiThreadedEntryPoint");
+  uint32_t seed = 900;
+  for (int32_t T : {1, 2, 3})
+    for (int64_t M : {1, 3, 16, 130})
+      for (int64_t bits : {2, 3, 4, 8}) {
+        sparq_uk_set_num_threads(T);
+        const int64_t N = M > 4 ? 171 : 517, K = M > 4 ? 389 : 2100;
+        const int64_t flags = kQFlags[(seed + 1) % 4];
+        QProblem p(M, N, K, bits, QGroups::Group, 128, bits % 2 == 0, false, ++seed);
+        p.run(flags, true);
+        if (p.check(flags, kRel, "mt T=" + std::to_string(T) + " " + p.describe(flags)) > 0)
+          return;
+      }
+  // Few columns, many rows: split by rows.
+  sparq_uk_set_num_threads(2);
+  QProblem p(300, 20, 1000, 4, QGroups::Group, 32, true, false, 31337);
+  p.run(SPARQ_UK_ACCUMULATE, true);
+  p.check(SPARQ_UK_ACCUMULATE, kRel, "mt rows " + p.describe(SPARQ_UK_ACCUMULATE));
+}
+
+/// K = 0 overwrites the M x N block with zeros (accumulate leaves it); M = 0, N = 0 and
+/// unsupported widths write nothing.
+TEST_F(QGemm, DegenerateSizes) {
+  for (bool mt : {false, true}) {
+    auto fn = mt ? sparq_uk_qgemm_f32_mt : sparq_uk_qgemm_f32;
+    QProblem p(3, 17, 64, 4, QGroups::Group, 32, true, false, 5);
+    auto call = [&](int64_t M, int64_t N, int64_t K, int64_t bits, int64_t flags) {
+      fn(reinterpret_cast<intptr_t>(p.C.data()), p.ldc, reinterpret_cast<intptr_t>(p.A.data()),
+         p.lda, reinterpret_cast<intptr_t>(p.packed->data()), p.rowBytes,
+         reinterpret_cast<intptr_t>(p.scales.data()), 0, p.scaleStride, bits, 32, M, N, K,
+         flags);
+    };
+    call(0, 17, 64, 4, 0);
+    call(3, 0, 64, 4, 0);
+    call(3, 17, 64, 0, 0);
+    call(3, 17, 64, 9, 0);
+    call(3, 17, 0, 4, SPARQ_UK_ACCUMULATE);
+    EXPECT_EQ(p.C, p.C0) << "nothing to compute must write nothing";
+    call(3, 17, 0, 4, 0);
+    for (int64_t m = 0; m <= 3; ++m)
+      for (int64_t n = 0; n < p.ldc; ++n) {
+        size_t i = size_t(m * p.ldc + n);
+        EXPECT_EQ(p.C[i], m < 3 && n < 17 ? 0.0f : p.C0[i]) << "K=0, C[" << m << "][" << n << "]";
+      }
+  }
+}
+
+} // namespace

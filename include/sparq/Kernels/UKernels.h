@@ -103,6 +103,35 @@ void sparq_uk_dwconv2d_nchw_f32(intptr_t out, int64_t outStrideN, int64_t outStr
                                 int64_t SH, int64_t SW, int64_t DH, int64_t DW, intptr_t bias,
                                 int64_t flags);
 
+/* C[m][n] (+)= sum_k A[m][k] * W[n][k] for m < M, n < N, k < K, with W group-quantized as
+ * sparq_quant packs it (runtime/kernels/QGemm.cpp; docs/packed-formats.md):
+ *   codes:  row n at codes + n * codeRowBytes (bytes): K codes of `bits` (1..8) bits as a
+ *           little-endian bit stream, code k at bits [k*bits, (k+1)*bits), LSB first
+ *           (PackedFormats.h packCodes). Without zero points the codes are `bits`-bit two's
+ *           complement (symmetric); with zero points they are unsigned.
+ *   scales: float; the scale of row n and group g = k / group at scales[n * scaleStride + g]
+ *           (per channel: group = K; per tensor: scaleStride = 0 and group = K; group <= 0 or
+ *           > K means K).
+ *   zeroPoints: 0 (symmetric) or uint8 values, zp(n, g) at zeroPoints[n * scaleStride + g].
+ *   W[n][k] = (code(n, k) - zp(n, g)) * scale(n, g).
+ *   A row-major with row stride lda; C row-major with row stride ldc.
+ *   flags: SPARQ_UK_ACCUMULATE (C += ...), SPARQ_UK_RELU (store max(., 0)).
+ * Small M (<= 16 for v16, 8 for v8) streams the codes once per block of rows of A, dequantizing
+ * in registers; larger M dequantizes KC x NR slices of Wᵀ into a buffer and runs the dense
+ * register tile over them. */
+void sparq_uk_qgemm_f32(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t codes,
+                        int64_t codeRowBytes, intptr_t scales, intptr_t zeroPoints,
+                        int64_t scaleStride, int64_t bits, int64_t group, int64_t M, int64_t N,
+                        int64_t K, int64_t flags);
+
+/* The same, split over the pool's threads by ranges of N (sparq_uk_parallel; with few columns
+ * and many rows, by ranges of M); small problems run on the calling thread. Called outside
+ * parallel regions (inside one it runs on the calling thread alone). */
+void sparq_uk_qgemm_f32_mt(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t codes,
+                           int64_t codeRowBytes, intptr_t scales, intptr_t zeroPoints,
+                           int64_t scaleStride, int64_t bits, int64_t group, int64_t M,
+                           int64_t N, int64_t K, int64_t flags);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -1,0 +1,767 @@
+//===- runtime/kernels/QGemm.cpp - f32 GEMM/GEMV on group-quantized weights ---===//
+//
+// C (+)= A * Wᵀ with W (N x K) stored as sparq_quant packs it (docs/packed-formats.md): row n of
+// `bits`-bit codes (a little-endian bit stream) at codes + n * codeRowBytes, one scale (and,
+// asymmetric, one uint8 zero point) per row and group of `group` consecutive k. The packed bytes
+// are read as they are; there is no kernel-specific weight layout.
+//
+//   - M <= 16 (GEMV and small batches; 8 on v8): every row's codes are streamed once per block of
+//     up to 8 rows of A (4 on v8), R rows of W at a time (independent FMA chains), the weights
+//     dequantized in registers, the activations' K chunk in L1, the next row block prefetched:
+//       * 1, 2, 4 and 8 bits with groups that are whole chunks of V bytes: a chunk is loaded as
+//         V bytes widened to V 32-bit lanes; phase p (p < 8 / bits) of the chunk is the code at
+//         bits [p*bits, (p+1)*bits) of every lane, so the activations are copied once per call
+//         (by the caller, before the work is split over threads) into a de-interleaved order in
+//         which phase p of a chunk multiplies V consecutive floats. A code becomes a weight by a
+//         lookup in a per-row, per-group table of (value - zero point) * scale held in one
+//         register (AVX-512 vpermps for <= 4 bits, AVX2 vpermps for <= 3 bits), otherwise by
+//         int -> float conversion and one FMA with the group's scale and offset;
+//       * other widths (3, 5, 6, 7 bits) and groups that are a multiple of V: V codes at a time in
+//         natural order, gathered from their 1-2 bytes by constant byte shuffles and per-lane
+//         shifts (decodeNat);
+//       * anything else (groups that are not a multiple of V), and the codes past the last whole
+//         chunk: one code at a time.
+//   - larger M (GEMM, FMA bound): the loop nest of the packed dense kernel (Gemm.cpp), with each
+//     KC x NR panel slice of Wᵀ dequantized into an L1 buffer (V x V blocks decoded row-wise and
+//     transposed in registers) and the same register tile (Tile.h: packedTile) run over it for
+//     every row tile of the block of A.
+//
+// Built twice from this source like the other kernels (SPARQ_UK_VLEN 16 and 8). GCC/Clang vector
+// extensions throughout; the table lookups use AVX-512/AVX2 intrinsics when the compilation
+// enables them (__AVX512F__ / __AVX2__) and the conversion path otherwise. Freestanding: no
+// allocation, no libc, no global state.
+//
+//===----------------------------------------------------------------------===//
+#include "sparq/Kernels/UKernels.h"
+
+#include <stdint.h>
+
+#include "Tile.h"
+
+#if (SPARQ_UK_VLEN == 16 && defined(__AVX512F__)) || (SPARQ_UK_VLEN == 8 && defined(__AVX2__))
+#include <immintrin.h>
+#define SPARQ_QG_HAVE_LUT 1
+#else
+#define SPARQ_QG_HAVE_LUT 0
+#endif
+
+namespace {
+
+using namespace sparq::kernels;
+
+typedef int32_t vi __attribute__((vector_size(V * sizeof(int32_t))));
+typedef uint8_t vb __attribute__((vector_size(V)));
+typedef uint8_t vb16 __attribute__((vector_size(16)));
+
+#define SPARQ_QG_I8(F) F(0), F(1), F(2), F(3), F(4), F(5), F(6), F(7)
+#define SPARQ_QG_I16(F)                                                                       \
+  SPARQ_QG_I8(F), F(8), F(9), F(10), F(11), F(12), F(13), F(14), F(15)
+#if SPARQ_UK_VLEN == 16
+#define SPARQ_QG_IV SPARQ_QG_I16
+#elif SPARQ_UK_VLEN == 8
+#define SPARQ_QG_IV SPARQ_QG_I8
+#else
+#error "QGemm.cpp supports SPARQ_UK_VLEN 16 and 8"
+#endif
+
+template <int X> struct IntC {
+  static constexpr int value = X;
+};
+
+SPARQ_UK_INLINE vi splatI(int32_t x) {
+  vi v;
+  for (int i = 0; i < V; ++i)
+    v[i] = x;
+  return v;
+}
+SPARQ_UK_INLINE vf toFloat(vi v) { return __builtin_convertvector(v, vf); }
+SPARQ_UK_INLINE float hsum(vf v) {
+  float s = 0.0f;
+  for (int i = 0; i < V; ++i)
+    s += v[i];
+  return s;
+}
+
+/// The quantized weight of one call (see UKernels.h), group normalized to (0, K].
+struct QW {
+  const uint8_t *codes;
+  int64_t rowBytes;
+  const float *scales;
+  const uint8_t *zp;
+  int64_t ss;
+  int64_t group;
+  int64_t K;
+  int bits;
+  const uint8_t *row(int64_t n) const { return codes + n * rowBytes; }
+  float scale(int64_t n, int64_t g) const { return scales[n * ss + g]; }
+  int32_t zero(int64_t n, int64_t g) const { return zp ? int32_t(zp[n * ss + g]) : 0; }
+};
+
+/// Code k of a row (bits [k*B, k*B + B) of its bit stream), reading only the row's own bytes.
+SPARQ_UK_INLINE uint32_t codeAt(const uint8_t *row, int64_t k, int B) {
+  int64_t bit = k * B;
+  const uint8_t *p = row + (bit >> 3);
+  int sh = int(bit & 7);
+  uint32_t w = p[0];
+  if (sh + B > 8)
+    w |= uint32_t(p[1]) << 8;
+  return (w >> sh) & ((1u << B) - 1u);
+}
+
+/// The integer a code stands for: B-bit two's complement, or unsigned minus the zero point.
+SPARQ_UK_INLINE int32_t codeValue(uint32_t c, int B, bool sym, int32_t zp) {
+  if (sym) {
+    uint32_t h = 1u << (B - 1);
+    return int32_t(c ^ h) - int32_t(h);
+  }
+  return int32_t(c) - zp;
+}
+
+SPARQ_UK_INLINE float weightAt(const QW &w, int64_t n, int64_t k) {
+  int64_t g = k / w.group;
+  return float(codeValue(codeAt(w.row(n), k, w.bits), w.bits, w.zp == nullptr, w.zero(n, g))) *
+         w.scale(n, g);
+}
+
+/// V consecutive codes of B bits in natural order, starting at byte p (code index a multiple of
+/// 8): lane i is code i. Reads exactly V * B / 8 bytes. Without Mask the lanes also hold the
+/// following codes' bits above bit B (for a lookup that uses only the low bits).
+template <int B, bool Mask>
+SPARQ_UK_INLINE vi decodeNat(const uint8_t *p) {
+  constexpr int NB = V * B / 8;
+  vb16 bytes = {};
+  __builtin_memcpy(&bytes, p, NB);
+#define SPARQ_QG_LO(i) ((((i) * B) >> 3) & 15)
+#define SPARQ_QG_HI(i) (((((i) * B) >> 3) + 1) & 15)
+#define SPARQ_QG_SH(i) (((i) * B) & 7)
+  vb lo = __builtin_shufflevector(bytes, bytes, SPARQ_QG_IV(SPARQ_QG_LO));
+  vi w = __builtin_convertvector(lo, vi);
+  if constexpr (B != 1 && B != 2 && B != 4 && B != 8) {
+    // Some codes straddle two bytes: lane i gets the 16-bit window starting at its byte.
+    vb hi = __builtin_shufflevector(bytes, bytes, SPARQ_QG_IV(SPARQ_QG_HI));
+    w |= __builtin_convertvector(hi, vi) << 8;
+  }
+  if constexpr (B != 8) {
+    const vi sh = {SPARQ_QG_IV(SPARQ_QG_SH)};
+    w = w >> sh;
+  }
+#undef SPARQ_QG_LO
+#undef SPARQ_QG_HI
+#undef SPARQ_QG_SH
+  if constexpr (Mask && B != 8)
+    w &= splatI((1 << B) - 1);
+  return w;
+}
+
+/// Whether codes of B bits become weights by a register table lookup in this build.
+template <int B> constexpr bool useLut() {
+#if SPARQ_QG_HAVE_LUT
+  return V == 16 ? B <= 4 : B <= 3;
+#else
+  return false;
+#endif
+}
+
+#if SPARQ_QG_HAVE_LUT
+/// table[idx] per lane, using the low log2(V) bits of idx.
+SPARQ_UK_INLINE vf lut(vi idx, vf table) {
+#if SPARQ_UK_VLEN == 16
+  return (vf)_mm512_permutexvar_ps((__m512i)idx, (__m512)table);
+#else
+  return (vf)_mm256_permutevar8x32_ps((__m256)table, (__m256i)idx);
+#endif
+}
+#endif
+
+/// Turns codes of one row and group into weights. With a table (Lut): lane i of `table` is the
+/// weight of every code whose low B bits are i mod 2^B (so the index needs no masking). Otherwise
+/// the codes, xor-ed with `flip` beforehand (the sign bit for symmetric codes, which makes them
+/// unsigned with an offset of 2^(B-1)), become (code - offset) * scale in one FMA.
+template <int B> struct Deq {
+  vf table, scale, offset;
+  SPARQ_UK_INLINE void init(float s, bool sym, int32_t zp) {
+    if constexpr (useLut<B>()) {
+      vi c = {SPARQ_QG_IV(+)};
+      c &= splatI((1 << B) - 1);
+      vi v = sym ? (c ^ splatI(1 << (B - 1))) - splatI(1 << (B - 1)) : c - splatI(zp);
+      table = toFloat(v) * splat(s);
+    } else {
+      scale = splat(s);
+      offset = splat(-float(sym ? 1 << (B - 1) : zp) * s);
+    }
+  }
+  /// Codes in the low B bits of each lane (higher bits: ignored with a table, else masked).
+  SPARQ_UK_INLINE vf apply(vi idx) const {
+#if SPARQ_QG_HAVE_LUT
+    if constexpr (useLut<B>())
+      return lut(idx, table);
+    else
+#endif
+    {
+      if constexpr (B != 8)
+        idx &= splatI((1 << B) - 1);
+      return toFloat(idx) * scale + offset;
+    }
+  }
+};
+
+/// The byte pattern that flips the sign bit of every B-bit code of a byte.
+template <int B> constexpr int32_t signFlipByte() {
+  int32_t m = 0;
+  for (int i = 0; i < 8; i += B)
+    m |= 1 << (i + B - 1);
+  return m;
+}
+
+/// GEMV range arguments shared by every row block.
+struct GemvArgs {
+  float *C;
+  int64_t ldc;
+  const float *A;
+  int64_t lda;
+  QW w;
+  const float *xd; // de-interleaved activations of [kx0, kx1) (phase path), row m at m * xs
+  int64_t xs;
+  int64_t kx0, kx1; // the K chunk computed by this call (whole chunks)
+  int64_t kTail;    // codes [kTail, K) are added one by one when `last`
+  bool first, last, accumulate, relu;
+  int path; // 1: de-interleaved phases, 2: natural-order chunks, 3: scalar
+};
+
+/// Stores one R-row block: partial sums part[m][r] of rows n..n+R.
+template <int M, int R>
+SPARQ_UK_INLINE void finishRows(const GemvArgs &a, int64_t n, float (&part)[M][R]) {
+  if (a.last)
+    for (int64_t k = a.kTail; k < a.w.K; ++k)
+      for (int r = 0; r < R; ++r) {
+        float wv = weightAt(a.w, n + r, k);
+        for (int m = 0; m < M; ++m)
+          part[m][r] += a.A[m * a.lda + k] * wv;
+      }
+  for (int m = 0; m < M; ++m)
+    for (int r = 0; r < R; ++r) {
+      float *c = a.C + m * a.ldc + n + r;
+      float v = part[m][r];
+      if (!a.first || a.accumulate)
+        v += *c;
+      if (a.last && a.relu && v < 0.0f)
+        v = 0.0f;
+      *c = v;
+    }
+}
+
+/// Path 1 for rows n..n+R: chunks of V bytes (V * 8/B codes), phase p of a chunk multiplying
+/// the V de-interleaved activations at xd + (chunk offset) + p * V.
+template <int B, int M, int R> __attribute__((noinline)) void gemvPhases(const GemvArgs &a, int64_t n) {
+  constexpr int P = 8 / B, CH = V * P;
+  const QW &w = a.w;
+  const bool sym = w.zp == nullptr;
+  const vi flip = splatI(!useLut<B>() && sym ? signFlipByte<B>() : 0);
+  vf acc[M][R];
+  for (int m = 0; m < M; ++m)
+    for (int r = 0; r < R; ++r)
+      acc[m][r] = splat(0.0f);
+  const uint8_t *rows[R];
+  for (int r = 0; r < R; ++r)
+    rows[r] = w.row(n + r);
+  for (int64_t k = a.kx0; k < a.kx1;) {
+    const int64_t g = k / w.group;
+    const int64_t ge = (g + 1) * w.group < a.kx1 ? (g + 1) * w.group : a.kx1;
+    Deq<B> dq[R];
+    for (int r = 0; r < R; ++r)
+      dq[r].init(w.scale(n + r, g), sym, w.zero(n + r, g));
+    for (; k < ge; k += CH) {
+      const float *xc = a.xd + (k - a.kx0);
+      // The rows of a block are contiguous and short (2 KiB at K = 4096, 4 bits): pull the same
+      // line of the next block's rows (R * rowBytes ahead) once per cache line.
+      if ((k / P) % 64 < V)
+        for (int r = 0; r < R; ++r)
+          __builtin_prefetch(rows[r] + k / P + R * w.rowBytes, 0, 3);
+      vi raw[R];
+      for (int r = 0; r < R; ++r) {
+        vb bytes;
+        __builtin_memcpy(&bytes, rows[r] + k / P, V);
+        raw[r] = __builtin_convertvector(bytes, vi) ^ flip;
+      }
+#pragma unroll
+      for (int p = 0; p < P; ++p) {
+        vf wv[R];
+        for (int r = 0; r < R; ++r)
+          wv[r] = dq[r].apply(p == 0 ? raw[r] : raw[r] >> (p * B));
+        for (int m = 0; m < M; ++m) {
+          vf x = load(xc + m * a.xs + p * V);
+          for (int r = 0; r < R; ++r)
+            acc[m][r] = wv[r] * x + acc[m][r];
+        }
+      }
+    }
+  }
+  float part[M][R];
+  for (int m = 0; m < M; ++m)
+    for (int r = 0; r < R; ++r)
+      part[m][r] = hsum(acc[m][r]);
+  finishRows<M, R>(a, n, part);
+}
+
+/// Path 2 for rows n..n+R: V codes at a time in natural order against A itself.
+template <int B, int M, int R> __attribute__((noinline)) void gemvNatural(const GemvArgs &a, int64_t n) {
+  const QW &w = a.w;
+  const bool sym = w.zp == nullptr;
+  const vi flip = splatI(!useLut<B>() && sym ? 1 << (B - 1) : 0);
+  vf acc[M][R];
+  for (int m = 0; m < M; ++m)
+    for (int r = 0; r < R; ++r)
+      acc[m][r] = splat(0.0f);
+  const uint8_t *rows[R];
+  for (int r = 0; r < R; ++r)
+    rows[r] = w.row(n + r);
+  for (int64_t k = a.kx0; k < a.kx1;) {
+    const int64_t g = k / w.group;
+    const int64_t ge = (g + 1) * w.group < a.kx1 ? (g + 1) * w.group : a.kx1;
+    Deq<B> dq[R];
+    for (int r = 0; r < R; ++r)
+      dq[r].init(w.scale(n + r, g), sym, w.zero(n + r, g));
+    for (; k < ge; k += V) {
+      if ((k * B / 8) % 64 < V * B / 8)
+        for (int r = 0; r < R; ++r)
+          __builtin_prefetch(rows[r] + k * B / 8 + R * w.rowBytes, 0, 3);
+      vf wv[R];
+      for (int r = 0; r < R; ++r)
+        wv[r] = dq[r].apply(decodeNat<B, !useLut<B>()>(rows[r] + k * B / 8) ^ flip);
+      for (int m = 0; m < M; ++m) {
+        vf x = load(a.A + m * a.lda + k);
+        for (int r = 0; r < R; ++r)
+          acc[m][r] = wv[r] * x + acc[m][r];
+      }
+    }
+  }
+  float part[M][R];
+  for (int m = 0; m < M; ++m)
+    for (int r = 0; r < R; ++r)
+      part[m][r] = hsum(acc[m][r]);
+  finishRows<M, R>(a, n, part);
+}
+
+/// Path 3 (and rows with nothing but a tail): every code on its own.
+template <int M> void gemvScalar(const GemvArgs &a, int64_t n) {
+  float part[M][1];
+  for (int m = 0; m < M; ++m)
+    part[m][0] = 0.0f;
+  for (int64_t k = a.kx0; k < a.kx1; ++k) {
+    float wv = weightAt(a.w, n, k);
+    for (int m = 0; m < M; ++m)
+      part[m][0] += a.A[m * a.lda + k] * wv;
+  }
+  finishRows<M, 1>(a, n, part);
+}
+
+/// Rows per block of the vector paths: enough independent accumulators for M activation rows.
+template <int M> constexpr int rowsPerBlock() {
+  if (V == 16)
+    return M <= 2 ? 4 : 2;
+  return M == 1 ? 4 : M == 2 ? 2 : 1;
+}
+
+template <int B, int M> void gemvRowsB(const GemvArgs &a, int64_t n0, int64_t n1) {
+  constexpr int R = rowsPerBlock<M>();
+  int64_t n = n0;
+  if (a.path == 1) {
+    if constexpr (B == 1 || B == 2 || B == 4 || B == 8) {
+      for (; n + R <= n1; n += R)
+        gemvPhases<B, M, R>(a, n);
+      for (; n < n1; ++n)
+        gemvPhases<B, M, 1>(a, n);
+    }
+    return;
+  }
+  for (; n + R <= n1; n += R)
+    gemvNatural<B, M, R>(a, n);
+  for (; n < n1; ++n)
+    gemvNatural<B, M, 1>(a, n);
+}
+
+template <int M> void gemvRowsM(const GemvArgs &a, int64_t n0, int64_t n1) {
+  if (a.path == 3) {
+    for (int64_t n = n0; n < n1; ++n)
+      gemvScalar<M>(a, n);
+    return;
+  }
+  switch (a.w.bits) {
+  case 1: return gemvRowsB<1, M>(a, n0, n1);
+  case 2: return gemvRowsB<2, M>(a, n0, n1);
+  case 3: return gemvRowsB<3, M>(a, n0, n1);
+  case 4: return gemvRowsB<4, M>(a, n0, n1);
+  case 5: return gemvRowsB<5, M>(a, n0, n1);
+  case 6: return gemvRowsB<6, M>(a, n0, n1);
+  case 7: return gemvRowsB<7, M>(a, n0, n1);
+  default: return gemvRowsB<8, M>(a, n0, n1);
+  }
+}
+
+/// Rows [n0, n1) of one K chunk of the GEMV.
+__attribute__((noinline)) void gemvRows(const GemvArgs &a, int64_t M, int64_t n0, int64_t n1) {
+  switch (M) {
+  case 1: return gemvRowsM<1>(a, n0, n1);
+  case 2: return gemvRowsM<2>(a, n0, n1);
+  case 3: return gemvRowsM<3>(a, n0, n1);
+  case 4: return gemvRowsM<4>(a, n0, n1);
+  case 5: return gemvRowsM<5>(a, n0, n1);
+  case 6: return gemvRowsM<6>(a, n0, n1);
+  case 7: return gemvRowsM<7>(a, n0, n1);
+  default: return gemvRowsM<8>(a, n0, n1);
+  }
+}
+
+/// Floats of the de-interleaved activation buffer (all M rows of one K chunk), on the stack of
+/// the caller: 32 KiB, so the activations stay in L1 while the rows pass over them (64 KiB was
+/// 10% slower at M = 16).
+constexpr int64_t kXBuf = 8192;
+
+/// How a GEMV call walks K.
+struct GemvPlan {
+  int path;
+  int64_t chunk; // codes per chunk of the vector path
+  int64_t kFull; // codes [0, kFull) in whole chunks; the rest one by one
+  int64_t kx;    // K chunk (path 1: what fits the activation buffer)
+};
+
+GemvPlan planGemv(const QW &w, int64_t M) {
+  GemvPlan p;
+  const int B = w.bits;
+  const bool pow2 = B == 1 || B == 2 || B == 4 || B == 8;
+  const int64_t phaseChunk = pow2 ? V * (8 / B) : 0;
+  const bool single = w.group >= w.K;
+  if (pow2 && (single || w.group % phaseChunk == 0)) {
+    p.path = 1;
+    p.chunk = phaseChunk;
+  } else if (single || w.group % V == 0) {
+    p.path = 2;
+    p.chunk = V;
+  } else {
+    p.path = 3;
+    p.chunk = 1;
+  }
+  p.kFull = p.path == 3 ? w.K : w.K / p.chunk * p.chunk;
+  if (p.path == 1) {
+    int64_t kx = kXBuf / M / p.chunk * p.chunk;
+    p.kx = kx < p.kFull ? kx : p.kFull;
+  } else {
+    p.kx = p.kFull;
+  }
+  if (p.kx <= 0)
+    p.kx = 1; // only a tail: one empty chunk
+  return p;
+}
+
+/// Copies A[m][kx0, kx1) (whole chunks of V * P codes) into xd in the phase order of path 1.
+void deinterleave(float *xd, int64_t xs, const float *A, int64_t lda, int64_t M, int64_t kx0,
+                  int64_t kx1, int P) {
+  const int64_t ch = int64_t(V) * P;
+  for (int64_t m = 0; m < M; ++m) {
+    const float *x = A + m * lda;
+    float *d = xd + m * xs;
+    if (P == 1) {
+      for (int64_t k = kx0; k < kx1; ++k)
+        d[k - kx0] = x[k];
+      continue;
+    }
+    for (int64_t c = kx0; c < kx1; c += ch)
+      for (int p = 0; p < P; ++p)
+        for (int i = 0; i < V; ++i)
+          d[c - kx0 + p * V + i] = x[c + int64_t(i) * P + p];
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// GEMM (M > kGemvMaxM)
+//===----------------------------------------------------------------------===//
+
+/// Swaps the off-diagonal H x H blocks of rows i and i + H (one stage of a V x V transpose).
+template <int H> SPARQ_UK_INLINE void swapBlocks(vf &a, vf &b) {
+#define SPARQ_QG_TA(l) (((l) & H) ? V + (l) - H : (l))
+#define SPARQ_QG_TB(l) (((l) & H) ? V + (l) : (l) + H)
+  vf x = __builtin_shufflevector(a, b, SPARQ_QG_IV(SPARQ_QG_TA));
+  vf y = __builtin_shufflevector(a, b, SPARQ_QG_IV(SPARQ_QG_TB));
+#undef SPARQ_QG_TA
+#undef SPARQ_QG_TB
+  a = x;
+  b = y;
+}
+
+template <int H> SPARQ_UK_INLINE void transposeStage(vf (&r)[V]) {
+  for (int i = 0; i < V; ++i)
+    if ((i & H) == 0)
+      swapBlocks<H>(r[i], r[i + H]);
+}
+
+SPARQ_UK_INLINE void transpose(vf (&r)[V]) {
+  if constexpr (V == 16)
+    transposeStage<8>(r);
+  transposeStage<4>(r);
+  transposeStage<2>(r);
+  transposeStage<1>(r);
+}
+
+/// Weights W[n][k0 .. k0 + cnt) as a vector (zero past cnt); k0 a multiple of 8. g: the group
+/// of k0, whole: the V codes are all in group g.
+template <int B>
+SPARQ_UK_INLINE vf dequantChunk(const QW &w, int64_t n, int64_t k0, int64_t cnt, int64_t g,
+                                bool whole) {
+  if (whole) {
+    vi c = decodeNat<B, true>(w.row(n) + k0 * B / 8);
+    vi v = w.zp == nullptr ? (c ^ splatI(1 << (B - 1))) - splatI(1 << (B - 1))
+                           : c - splatI(w.zero(n, g));
+    return toFloat(v) * splat(w.scale(n, g));
+  }
+  vf out = splat(0.0f);
+  for (int64_t i = 0; i < cnt; ++i)
+    out[i] = weightAt(w, n, k0 + i);
+  return out;
+}
+
+/// Bs (kc x NR) = Wᵀ of rows [nb, nb + ncols) and codes [kb, kb + kc); zero past ncols.
+template <int B>
+void dequantSlice(float *Bs, const QW &w, int64_t nb, int64_t ncols, int64_t kb, int64_t kc) {
+  // The group of each V-code chunk and whether the chunk lies in it entirely (shared by rows).
+  int64_t chunkGroup[KC / V];
+  bool chunkWhole[KC / V];
+  for (int64_t kk = 0, i = 0; kk < kc; kk += V, ++i) {
+    chunkGroup[i] = (kb + kk) / w.group;
+    chunkWhole[i] = kc - kk >= V && (kb + kk + V - 1) / w.group == chunkGroup[i];
+  }
+  for (int64_t jj = 0; jj < NR; jj += V) {
+    for (int64_t kk = 0; kk < kc; kk += V) {
+      const int64_t cnt = kc - kk < V ? kc - kk : V;
+      const int64_t g = chunkGroup[kk / V];
+      const bool whole = chunkWhole[kk / V];
+      vf r[V];
+      for (int i = 0; i < V; ++i)
+        r[i] = jj + i < ncols ? dequantChunk<B>(w, nb + jj + i, kb + kk, cnt, g, whole)
+                              : splat(0.0f);
+      transpose(r);
+      for (int64_t i = 0; i < cnt; ++i)
+        store(Bs + (kk + i) * NR + jj, r[i]);
+    }
+  }
+}
+
+/// Columns [n0, n1) of C for M > kGemvMaxM.
+template <int B>
+void gemmRange(float *C, int64_t ldc, const float *A, int64_t lda, const QW &w, int64_t n0,
+               int64_t n1, int64_t M, bool accumulate, bool applyRelu) {
+  const int64_t K = w.K, N = n1 - n0, panels = (N + NR - 1) / NR;
+  alignas(64) float Ap[MC * KC];
+  alignas(64) float Bs[KC * NR];
+  for (int64_t mb = 0; mb < M; mb += MC) {
+    const int64_t mc = M - mb < MC ? M - mb : MC, tiles = (mc + MR - 1) / MR;
+    for (int64_t q0 = 0; q0 < panels; q0 += NCP) {
+      const int64_t q1 = q0 + NCP < panels ? q0 + NCP : panels;
+      for (int64_t kb = 0; kb < K; kb += KC) {
+        const int64_t kc = K - kb < KC ? K - kb : KC;
+        const bool loadC = accumulate || kb > 0, last = applyRelu && kb + kc == K;
+        packA(Ap, A + mb * lda + kb, lda, mc, kc);
+        for (int64_t p = q0; p < q1; ++p) {
+          const int64_t ncols = N - p * NR < NR ? N - p * NR : NR;
+          dequantSlice<B>(Bs, w, n0 + p * NR, ncols, kb, kc);
+          for (int64_t t = 0; t < tiles; ++t) {
+            const int64_t rows = mc - t * MR < MR ? mc - t * MR : MR;
+            packedTile<false>(rows, C + (mb + t * MR) * ldc + n0 + p * NR, ldc,
+                              Ap + t * KC * MR, Bs, kc, ncols, loadC, nullptr, last);
+          }
+        }
+      }
+    }
+  }
+}
+
+__attribute__((noinline)) void gemm(float *C, int64_t ldc, const float *A, int64_t lda, const QW &w, int64_t n0,
+          int64_t n1, int64_t M, bool accumulate, bool applyRelu) {
+  switch (w.bits) {
+  case 1: return gemmRange<1>(C, ldc, A, lda, w, n0, n1, M, accumulate, applyRelu);
+  case 2: return gemmRange<2>(C, ldc, A, lda, w, n0, n1, M, accumulate, applyRelu);
+  case 3: return gemmRange<3>(C, ldc, A, lda, w, n0, n1, M, accumulate, applyRelu);
+  case 4: return gemmRange<4>(C, ldc, A, lda, w, n0, n1, M, accumulate, applyRelu);
+  case 5: return gemmRange<5>(C, ldc, A, lda, w, n0, n1, M, accumulate, applyRelu);
+  case 6: return gemmRange<6>(C, ldc, A, lda, w, n0, n1, M, accumulate, applyRelu);
+  case 7: return gemmRange<7>(C, ldc, A, lda, w, n0, n1, M, accumulate, applyRelu);
+  default: return gemmRange<8>(C, ldc, A, lda, w, n0, n1, M, accumulate, applyRelu);
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Entry points
+//===----------------------------------------------------------------------===//
+
+/// One call's arguments, checked; false when there is nothing to compute.
+struct Call {
+  float *C;
+  int64_t ldc;
+  const float *A;
+  int64_t lda;
+  QW w;
+  int64_t M, N;
+  bool accumulate, relu;
+};
+
+bool setup(Call &c, intptr_t cAddr, int64_t ldc, intptr_t aAddr, int64_t lda, intptr_t codes,
+           int64_t codeRowBytes, intptr_t scales, intptr_t zeroPoints, int64_t scaleStride,
+           int64_t bits, int64_t group, int64_t M, int64_t N, int64_t K, int64_t flags) {
+  c.C = reinterpret_cast<float *>(cAddr);
+  c.ldc = ldc;
+  c.A = reinterpret_cast<const float *>(aAddr);
+  c.lda = lda;
+  c.M = M;
+  c.N = N;
+  c.accumulate = flags & SPARQ_UK_ACCUMULATE;
+  c.relu = flags & SPARQ_UK_RELU;
+  if (M <= 0 || N <= 0 || bits < 1 || bits > 8)
+    return false;
+  if (K <= 0) {
+    if (!c.accumulate)
+      for (int64_t m = 0; m < M; ++m)
+        for (int64_t n = 0; n < N; ++n)
+          c.C[m * ldc + n] = 0.0f;
+    return false;
+  }
+  c.w.codes = reinterpret_cast<const uint8_t *>(codes);
+  c.w.rowBytes = codeRowBytes;
+  c.w.scales = reinterpret_cast<const float *>(scales);
+  c.w.zp = reinterpret_cast<const uint8_t *>(zeroPoints);
+  c.w.ss = scaleStride;
+  c.w.group = group <= 0 || group > K ? K : group;
+  c.w.K = K;
+  c.w.bits = int(bits);
+  return true;
+}
+
+GemvArgs gemvArgs(const Call &c, const GemvPlan &p, const float *xd, int64_t kx0) {
+  GemvArgs a;
+  a.C = c.C;
+  a.ldc = c.ldc;
+  a.A = c.A;
+  a.lda = c.lda;
+  a.w = c.w;
+  a.xd = xd;
+  a.xs = p.kx;
+  a.kx0 = kx0;
+  a.kx1 = kx0 + p.kx < p.kFull ? kx0 + p.kx : p.kFull;
+  if (a.kx1 < a.kx0)
+    a.kx1 = a.kx0;
+  a.kTail = p.kFull;
+  a.first = kx0 == 0;
+  a.last = kx0 + p.kx >= p.kFull;
+  a.accumulate = c.accumulate;
+  a.relu = c.relu;
+  a.path = p.path;
+  return a;
+}
+
+/// Whether a problem is too small to be worth a parallel region.
+bool small(const Call &c) {
+  return c.N < 64 || c.M * c.N * c.w.K < (int64_t(1) << 20);
+}
+
+/// Rows of A up to which the streaming (GEMV) kernel is used, in blocks of at most kGemvRows
+/// rows (each block streams the codes once); above it, the dequantize-and-tile GEMM.
+constexpr int64_t kGemvMaxM = V == 16 ? 16 : 8;
+constexpr int64_t kGemvRows = V == 16 ? 8 : 4;
+
+/// The GEMV of rows [m0, m0 + mb) of A and C (mb <= kGemvRows), on the calling thread or split
+/// over the pool by ranges of N.
+void gemvBlock(const Call &c, int64_t m0, int64_t mb, bool parallel) {
+  Call b = c;
+  b.A = c.A + m0 * c.lda;
+  b.C = c.C + m0 * c.ldc;
+  b.M = mb;
+  const GemvPlan p = planGemv(b.w, mb);
+  alignas(64) float xd[kXBuf];
+  struct Job {
+    GemvArgs a;
+    int64_t M, N;
+  } job;
+  job.M = mb;
+  job.N = b.N;
+  for (int64_t kx0 = 0;; kx0 += p.kx) {
+    job.a = gemvArgs(b, p, xd, kx0);
+    if (p.path == 1)
+      deinterleave(xd, p.kx, b.A, b.lda, mb, job.a.kx0, job.a.kx1, 8 / b.w.bits);
+    if (!parallel)
+      gemvRows(job.a, mb, 0, b.N);
+    else
+      sparq_uk_parallel(
+          [](void *ctx, int32_t tid, int32_t team) {
+            const Job &j = *static_cast<const Job *>(ctx);
+            // Rows in multiples of 8 (whole row blocks of every path).
+            int64_t per = ((j.N + team - 1) / team + 7) / 8 * 8;
+            int64_t n0 = tid * per, n1 = n0 + per < j.N ? n0 + per : j.N;
+            if (n0 < n1)
+              gemvRows(j.a, j.M, n0, n1);
+          },
+          &job);
+    if (job.a.last)
+      break;
+  }
+}
+
+void gemvBlocks(const Call &c, bool parallel) {
+  // Equal blocks: 12 rows are 6 + 6, not 8 + 4.
+  const int64_t blocks = (c.M + kGemvRows - 1) / kGemvRows;
+  for (int64_t i = 0, m0 = 0; i < blocks; ++i) {
+    int64_t mb = (c.M - m0) / (blocks - i);
+    gemvBlock(c, m0, mb, parallel);
+    m0 += mb;
+  }
+}
+
+} // namespace
+
+extern "C" {
+
+void sparq_uk_qgemm_f32(intptr_t cAddr, int64_t ldc, intptr_t aAddr, int64_t lda, intptr_t codes,
+                        int64_t codeRowBytes, intptr_t scales, intptr_t zeroPoints,
+                        int64_t scaleStride, int64_t bits, int64_t group, int64_t M, int64_t N,
+                        int64_t K, int64_t flags) {
+  Call c;
+  if (!setup(c, cAddr, ldc, aAddr, lda, codes, codeRowBytes, scales, zeroPoints, scaleStride,
+             bits, group, M, N, K, flags))
+    return;
+  if (M > kGemvMaxM)
+    return gemm(c.C, c.ldc, c.A, c.lda, c.w, 0, N, M, c.accumulate, c.relu);
+  gemvBlocks(c, false);
+}
+
+void sparq_uk_qgemm_f32_mt(intptr_t cAddr, int64_t ldc, intptr_t aAddr, int64_t lda,
+                           intptr_t codes, int64_t codeRowBytes, intptr_t scales,
+                           intptr_t zeroPoints, int64_t scaleStride, int64_t bits, int64_t group,
+                           int64_t M, int64_t N, int64_t K, int64_t flags) {
+  Call c;
+  if (!setup(c, cAddr, ldc, aAddr, lda, codes, codeRowBytes, scales, zeroPoints, scaleStride,
+             bits, group, M, N, K, flags))
+    return;
+  if (small(c))
+    return sparq_uk_qgemm_f32(cAddr, ldc, aAddr, lda, codes, codeRowBytes, scales, zeroPoints,
+                              scaleStride, bits, group, M, N, K, flags);
+  if (M <= kGemvMaxM)
+    return gemvBlocks(c, true);
+  sparq_uk_parallel(
+      [](void *ctx, int32_t tid, int32_t team) {
+        const Call &g = *static_cast<const Call *>(ctx);
+        const int64_t panels = (g.N + NR - 1) / NR;
+        if (panels >= team || g.M < 2 * MR) {
+          // Each thread dequantizes and multiplies its own panels of the weight.
+          int64_t per = (panels + team - 1) / team, n0 = tid * per * NR;
+          int64_t n1 = (tid + 1) * per * NR < g.N ? (tid + 1) * per * NR : g.N;
+          if (n0 < n1)
+            gemm(g.C, g.ldc, g.A, g.lda, g.w, n0, n1, g.M, g.accumulate, g.relu);
+          return;
+        }
+        int64_t tiles = (g.M + MR - 1) / MR, per = (tiles + team - 1) / team;
+        int64_t m0 = tid * per * MR, m1 = (tid + 1) * per * MR < g.M ? (tid + 1) * per * MR : g.M;
+        if (m0 < m1)
+          gemm(g.C + m0 * g.ldc, g.ldc, g.A + m0 * g.lda, g.lda, g.w, 0, g.N, m1 - m0,
+               g.accumulate, g.relu);
+      },
+      &c);
+}
+
+} // extern "C"
