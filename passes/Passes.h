@@ -69,6 +69,11 @@ struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
       llvm::cl::desc("Columns per packed weight panel of the f32 micro-kernels (2 x the floats "
                      "per vector register of the target: 32 for AVX-512, 16 for AVX2)"),
       llvm::cl::init(32)};
+  Option<int64_t> actBits{
+      *this, "act-bits",
+      llvm::cl::desc("0: float activations into compressed-weight kernels; 8: int8 activations "
+                     "quantized per group at run time where a kernel supports it"),
+      llvm::cl::init(0)};
   Option<int64_t> tileRows{
       *this, "tile-rows",
       llvm::cl::desc("Rows per register tile of the f32 micro-kernels (8 for AVX-512, 6 for "

@@ -34,8 +34,11 @@ void buildContractPipeline(OpPassManager &pm) {
 void buildCPUCodegenPipeline(OpPassManager &pm, const PipelineOptions &options) {
   // Compressed-weight consumers run on the CPU kernels that exist for their formats, the others
   // through their reference lowering.
-  if (options.optLevel > 0)
-    pm.addNestedPass<func::FuncOp>(createSelectCompressedMicroKernelsPass());
+  if (options.optLevel > 0) {
+    SelectCompressedMicroKernelsPassOptions compressed;
+    compressed.actBits = options.actBits;
+    pm.addNestedPass<func::FuncOp>(createSelectCompressedMicroKernelsPass(compressed));
+  }
   pm.addPass(createConvertCompressedToLinalgPass());
   if (options.optLevel > 0) {
     pm.addNestedPass<func::FuncOp>(createLinalgFuseElementwisePass());

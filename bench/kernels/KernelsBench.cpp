@@ -327,6 +327,28 @@ BENCHMARK(BM_QGemv)
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 
+/// BM_QGemvI8/T: the W4 g128 symmetric 1 x 4096 x 4096 GEMV with int8 activations quantized at
+/// run time (sparq_uk_qgemm_i8_f32; T = 2: _mt on two threads), hot weights (one copy, as
+/// onnxruntime's MatMulNBits accuracy_level 4 number is measured). Compare with
+/// BM_QGemv/bits:4/T/cold:0.
+void BM_QGemvI8(benchmark::State &state) {
+  const int32_t threads = int32_t(state.range(0));
+  QWeights &w = qweights(4, false);
+  Operands &ops = operands();
+  sparq_uk_set_num_threads(threads);
+  auto fn = threads > 1 ? sparq_uk_qgemm_i8_f32_mt : sparq_uk_qgemm_i8_f32;
+  for (auto _ : state) {
+    fn(reinterpret_cast<intptr_t>(ops.C.data()), kN, reinterpret_cast<intptr_t>(ops.A.data()), kK,
+       reinterpret_cast<intptr_t>(w.codes[0].data()), w.rowBytes,
+       reinterpret_cast<intptr_t>(w.scales[0].data()), 0, w.groups, w.bits, w.group, 1, kN, kK,
+       0);
+    benchmark::ClobberMemory();
+  }
+  state.counters["WeightGBs"] = benchmark::Counter(w.bytesPerCall() * 1e-9,
+                                                   benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_QGemvI8)->ArgNames({"T"})->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
 /// Copies of the f32 packed weight for the cold GEMV comparison.
 struct ColdPanels {
   std::vector<std::vector<float>> copies;
@@ -383,6 +405,116 @@ void BM_QGemm(benchmark::State &state) {
 BENCHMARK(BM_QGemm)
     ->ArgNames({"M", "T"})
     ->ArgsProduct({{16, 128}, {1, 2}})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+
+//===----------------------------------------------------------------------===//
+// N:M-sparse weights (sparq_uk_nmgemm_f32 / sparq_uk_nmqgemm_f32 and _mt), 2:4, N = K = 4096,
+// hot weights (one copy), next to BM_QGemv/4/T/0 (dense W4 g128) and BM_SgemvCold/T/0 (dense
+// f32 packed GEMV) and BM_Sgemm/M (dense f32 packed GEMM).
+//
+//   BM_NMGemv/bits/T         M = 1; bits 0: fp32 kept values, 4: 4-bit codes, symmetric, group
+//                            128 kept values. WeightGBs: value/code + index + scale bytes.
+//   BM_NMGemm/bits/M/T       M = 16, 128: GFLOPs counted as the dense 2 M N K per call (so that
+//                            the figure compares with BM_Sgemm's: skipped multiplications show
+//                            up as a higher rate).
+//===----------------------------------------------------------------------===//
+
+struct NMWeights {
+  static constexpr int64_t kept = kK / 2, group = 128, groups = kept / group;
+  int64_t bits, idxRow = kept / 4, codeRow;
+  std::vector<uint8_t> idx, codes;
+  std::vector<float> vals, scales;
+  explicit NMWeights(int64_t b) : bits(b), codeRow(b ? kept * b / 8 : 0) {
+    std::mt19937 rng(uint32_t(7 + b));
+    std::uniform_real_distribution<float> u(-1.0f, 1.0f), su(0.01f, 0.1f);
+    std::uniform_int_distribution<int> pair(0, 5), byte(0, 255);
+    // Each 2:4 group keeps one of the 6 position pairs (increasing), 2-bit codes LSB first.
+    static const uint8_t pairs[6][2] = {{0, 1}, {0, 2}, {0, 3}, {1, 2}, {1, 3}, {2, 3}};
+    idx.assign(size_t(kN * idxRow), 0);
+    for (int64_t n = 0; n < kN; ++n)
+      for (int64_t g = 0; g < kK / 4; ++g) {
+        const uint8_t *pp = pairs[pair(rng)];
+        for (int t = 0; t < 2; ++t) {
+          int64_t bit = (g * 2 + t) * 2;
+          idx[size_t(n * idxRow + bit / 8)] |= uint8_t(pp[t] << (bit % 8));
+        }
+      }
+    if (bits == 0) {
+      vals.resize(size_t(kN * kept));
+      for (float &v : vals)
+        v = u(rng);
+    } else {
+      codes.resize(size_t(kN * codeRow));
+      for (uint8_t &c : codes)
+        c = uint8_t(byte(rng));
+      scales.resize(size_t(kN * groups));
+      for (float &x : scales)
+        x = su(rng);
+    }
+  }
+  double bytesPerCall() const {
+    return double(kN) * (double(idxRow) + (bits ? double(codeRow) + 4.0 * groups : 4.0 * kept));
+  }
+};
+
+NMWeights &nmweights(int64_t bits) {
+  static std::map<int64_t, std::unique_ptr<NMWeights>> cache;
+  auto &w = cache[bits];
+  if (!w)
+    w = std::make_unique<NMWeights>(bits);
+  return *w;
+}
+
+void runNM(const NMWeights &w, int64_t M, int32_t threads) {
+  Operands &ops = operands();
+  const intptr_t C = reinterpret_cast<intptr_t>(ops.C.data()),
+                 A = reinterpret_cast<intptr_t>(ops.A.data()),
+                 I = reinterpret_cast<intptr_t>(w.idx.data());
+  if (w.bits == 0) {
+    auto fn = threads > 1 ? sparq_uk_nmgemm_f32_mt : sparq_uk_nmgemm_f32;
+    fn(C, kN, A, kK, I, w.idxRow, reinterpret_cast<intptr_t>(w.vals.data()), w.kept, 2, 4, M,
+       kN, kK, 0);
+  } else {
+    auto fn = threads > 1 ? sparq_uk_nmqgemm_f32_mt : sparq_uk_nmqgemm_f32;
+    fn(C, kN, A, kK, I, w.idxRow, reinterpret_cast<intptr_t>(w.codes.data()), w.codeRow,
+       reinterpret_cast<intptr_t>(w.scales.data()), 0, w.groups, w.bits, w.group, 2, 4, M, kN,
+       kK, 0);
+  }
+}
+
+void BM_NMGemv(benchmark::State &state) {
+  const NMWeights &w = nmweights(state.range(0));
+  const int32_t threads = int32_t(state.range(1));
+  sparq_uk_set_num_threads(threads);
+  for (auto _ : state) {
+    runNM(w, 1, threads);
+    benchmark::ClobberMemory();
+  }
+  state.counters["WeightGBs"] = benchmark::Counter(w.bytesPerCall() * 1e-9,
+                                                   benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_NMGemv)
+    ->ArgNames({"bits", "T"})
+    ->ArgsProduct({{0, 4}, {1, 2}})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+
+void BM_NMGemm(benchmark::State &state) {
+  const NMWeights &w = nmweights(state.range(0));
+  const int64_t M = state.range(1);
+  const int32_t threads = int32_t(state.range(2));
+  sparq_uk_set_num_threads(threads);
+  for (auto _ : state) {
+    runNM(w, M, threads);
+    benchmark::ClobberMemory();
+  }
+  setCounters(state, M);
+  state.counters.erase("WeightGBs");
+}
+BENCHMARK(BM_NMGemm)
+    ->ArgNames({"bits", "M", "T"})
+    ->ArgsProduct({{0, 4}, {16, 128}, {1, 2}})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 

@@ -297,10 +297,11 @@ def matmulnbits_model(model, block=128, accuracy_level=4):
     return ort
 
 
-def compressed(base, scheme, bytes_per_weight, ort_accuracy=None, ort=True):
-    """A compressed variant of MODELS[base]: sparq compiles it with --scheme `scheme`."""
-    return {"base": base, "flags": ["--scheme", scheme], "bytes_per_weight": bytes_per_weight,
-            "ort": ort, "ort_accuracy": ort_accuracy}
+def compressed(base, scheme, bytes_per_weight, ort_accuracy=None, ort=True, flags=()):
+    """A compressed variant of MODELS[base]: sparq compiles it with --scheme `scheme` (and
+    `flags`)."""
+    return {"base": base, "scheme": scheme, "flags": ["--scheme", scheme, *flags],
+            "bytes_per_weight": bytes_per_weight, "ort": ort, "ort_accuracy": ort_accuracy}
 
 
 # name -> (builder, description, roofline note kind: None | "bandwidth" | "fma")
@@ -328,7 +329,11 @@ MODELS = {
 
 # Compressed variants: name -> compressed(base model, sparq scheme, weight bytes per weight,
 # onnxruntime MatMulNBits accuracy_level (None: unset), whether onnxruntime runs MatMulNBits).
-# Bytes per weight: codes + one f32 scale per group of 128.
+# Bytes per weight: codes + one f32 scale per group of 128 (kept values for N:M, plus their
+# 2-bit positions).
+W4 = 0.5 + 4 / 128
+NM24 = 0.5 * 4 + 0.5 * 2 / 8
+NM24W4 = 0.5 * 0.5 + 0.5 * 2 / 8 + 0.5 * 4 / 128
 COMPRESSED = {
     "gemv_w4": compressed("gemv", "w4g128", 0.5 + 4 / 128, ort_accuracy=4),
     "gemv_w4u": compressed("gemv", "w4g128", 0.5 + 4 / 128, ort_accuracy=None),
@@ -337,6 +342,12 @@ COMPRESSED = {
     "gemm16_w4": compressed("gemm16", "w4g128", 0.5 + 4 / 128, ort_accuracy=4),
     "gemm128_w4": compressed("gemm128", "w4g128", 0.5 + 4 / 128, ort_accuracy=4),
     "mlp1_w4": compressed("mlp1", "w4g128", 0.5 + 4 / 128, ort_accuracy=4),
+    "gemv_w4_i8": compressed("gemv", "w4g128", W4, ort_accuracy=4, flags=["--act-bits", "8"]),
+    "mlp1_w4_i8": compressed("mlp1", "w4g128", W4, ort_accuracy=4, flags=["--act-bits", "8"]),
+    "gemv_24": compressed("gemv", "2:4", NM24, ort=False),
+    "gemv_24w4": compressed("gemv", "2:4,w4g128", NM24W4, ort=False),
+    "gemm128_24": compressed("gemm128", "2:4", NM24, ort=False),
+    "gemm128_24w4": compressed("gemm128", "2:4,w4g128", NM24W4, ort=False),
 }
 
 
@@ -363,8 +374,8 @@ def write_model(out_dir, name):
             f.write(tensor.SerializeToString())
     weight_bytes = g.weight_bytes
     if variant:
-        scheme = variant["flags"][-1]
-        description = f"{description}, weights {scheme}"
+        extra = " ".join(variant["flags"][2:])
+        description = f"{description}, weights {variant['scheme']}{' ' + extra if extra else ''}"
         weight_bytes = int(g.weight_bytes / 4 * variant["bytes_per_weight"])
         with open(os.path.join(folder, "sparq_flags"), "w") as f:
             f.write(" ".join(variant["flags"]) + "\n")

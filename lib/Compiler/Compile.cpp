@@ -122,6 +122,7 @@ LogicalResult compileModel(const CompileOptions &options, MLIRContext &context) 
     return emitError(loc) << "--cpu: " << llvm::toString(target.takeError());
   PipelineOptions pipelineOptions;
   pipelineOptions.optLevel = options.optLevel;
+  pipelineOptions.actBits = options.actBits;
   pipelineOptions.panelWidth = formats::panelWidthFor(target->vectorFloats);
   pipelineOptions.tileRows = formats::tileRowsFor(target->vectorFloats);
   {

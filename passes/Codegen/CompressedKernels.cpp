@@ -3,16 +3,22 @@
 // sparq-cpu-compressed-ukernels: the CPU backend's kernel table for compressed weights. A
 // `sparq_weight.linear` whose format list has a kernel on this backend (picked by the formats'
 // kernel keys, WeightFormatAttrInterface::getKernelKey) becomes a call of that kernel on the
-// packed operands as they are; the others keep the reference lowering
+// packed operands as they are stored; the others keep the reference lowering
 // (sparq-convert-compressed-to-linalg). The call is built on tensors through
 // bufferization.to_buffer / to_tensor, so bufferization places the buffers.
 //
-// Kernels: key `q<bits><s|a>.<g|pc|pt>` (a single #sparq_quant.scheme, any width 1-8, group-wise,
-// per-channel or per-tensor, symmetric or asymmetric) -> sparq_uk_qgemm_f32_mt.
+// Kernel keys -> kernels (include/sparq/Kernels/UKernels.h):
+//   q<B><s|a>.<gG|pc|pt>            sparq_uk_qgemm_f32_mt (any width 1-8), or with act-bits=8
+//                                   and 4-bit codes in groups of a multiple of 32,
+//                                   sparq_uk_qgemm_i8_f32_mt (int8 activations)
+//   nm<N>of<M>                      sparq_uk_nmgemm_f32_mt (fp32 kept values)
+//   nm<N>of<M>+q<B><s|a>.<...>      sparq_uk_nmqgemm_f32_mt (quantized kept values)
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
 
+#include "dialects/Common/ScalarBuilder.h"
+#include "dialects/NM/NMDialect.h"
 #include "dialects/Quant/QuantDialect.h"
 #include "dialects/Weight/WeightDialect.h"
 
@@ -29,76 +35,133 @@ namespace sparq {
 
 using namespace mlir;
 namespace weight = sparq::weight;
+namespace quant = sparq::quant;
+namespace nm = sparq::nm;
 
 namespace {
-
-constexpr llvm::StringLiteral kQGemmSymbol = "sparq_uk_qgemm_f32_mt";
-constexpr unsigned kQGemmArgs = 15;
 
 /// The address (index) of the first element of `memref` (a buffer with a static element type).
 Value elementAddress(OpBuilder &b, Location loc, Value memref) {
   auto type = cast<MemRefType>(memref.getType());
   auto meta = memref::ExtractStridedMetadataOp::create(b, loc, memref);
   Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
-  Value bytes = arith::ConstantIndexOp::create(b, loc, (type.getElementTypeBitWidth() + 7) / 8);
-  return arith::AddIOp::create(b, loc, base,
-                               arith::MulIOp::create(b, loc, meta.getOffset(), bytes));
+  sparq::ScalarBuilder sb{b, loc};
+  return sb.add(base, sb.mul(meta.getOffset(), sb.cIdx((type.getElementTypeBitWidth() + 7) / 8)));
 }
 
-/// `v` as a read-only buffer of its tensor type's shape (identity layout).
-Value readBuffer(OpBuilder &b, Location loc, Value v) {
+/// The address of `v` as a read-only buffer of its tensor type's shape (identity layout).
+Value readAddress(OpBuilder &b, Location loc, Value v) {
   auto t = cast<RankedTensorType>(v.getType());
-  return bufferization::ToBufferOp::create(
+  Value buffer = bufferization::ToBufferOp::create(
       b, loc, MemRefType::get(t.getShape(), t.getElementType()), v, /*readOnly=*/true);
+  return elementAddress(b, loc, buffer);
+}
+
+/// A kernel of the table: its symbol and the arguments that describe the packed weight (those
+/// between A's row stride and the M, N, K sizes).
+struct KernelCall {
+  StringRef symbol;
+  std::function<SmallVector<Value>(OpBuilder &, Location, ValueRange packed)> weightArgs;
+};
+
+/// The arguments of a quantization scheme's codes, scales, zero points, bits and group for a
+/// weight whose quantized rows have `k` values.
+SmallVector<Value> quantArgs(OpBuilder &b, Location loc, quant::SchemeAttr scheme,
+                             ValueRange packed, int64_t k) {
+  sparq::ScalarBuilder sb{b, loc};
+  auto codesType = cast<RankedTensorType>(packed[0].getType());
+  auto scalesType = cast<RankedTensorType>(packed[1].getType());
+  int64_t scaleStride = scheme.isPerTensor() ? 0 : scalesType.getDimSize(1);
+  int64_t group = scheme.getGroup() > 0 ? scheme.getGroup() : k;
+  return {readAddress(b, loc, packed[0]),
+          sb.cIdx(codesType.getDimSize(1)),
+          readAddress(b, loc, packed[1]),
+          scheme.getSymmetric() ? sb.cIdx(0) : readAddress(b, loc, packed[2]),
+          sb.cIdx(scaleStride),
+          sb.cIdx(scheme.getBits()),
+          sb.cIdx(group)};
 }
 
 struct SelectCompressedMicroKernelsPass
     : public sparq::impl::SelectCompressedMicroKernelsPassBase<
           SelectCompressedMicroKernelsPass> {
+  using SelectCompressedMicroKernelsPassBase::SelectCompressedMicroKernelsPassBase;
+
   void runOnOperation() override {
-    func::FuncOp func = getOperation();
-    SmallVector<weight::LinearOp> targets;
-    func.walk([&](weight::LinearOp op) {
-      if (quantKernel(op))
-        targets.push_back(op);
+    if (actBits != 0 && actBits != 8) {
+      getOperation().emitError() << "sparq-cpu-compressed-ukernels: act-bits must be 0 (float "
+                                    "activations) or 8, got "
+                                 << static_cast<int64_t>(actBits);
+      return signalPassFailure();
+    }
+    SmallVector<std::pair<weight::LinearOp, KernelCall>> targets;
+    getOperation().walk([&](weight::LinearOp op) {
+      if (std::optional<KernelCall> call = kernelFor(op))
+        targets.emplace_back(op, *call);
     });
-    if (targets.empty())
-      return;
-    auto module = func->getParentOfType<ModuleOp>();
-    declareKernel(module);
-    for (weight::LinearOp op : targets)
-      lowerQuant(op);
+    auto module = getOperation()->getParentOfType<ModuleOp>();
+    for (auto &[op, call] : targets)
+      lower(module, op, call);
   }
 
-  /// The quantization scheme of a linear op the quantized kernel computes, or null.
-  static sparq::quant::SchemeAttr quantKernel(weight::LinearOp op) {
-    ArrayAttr formats = op.getFormats();
-    if (formats.size() != 1 || !op.getInput().getType().getElementType().isF32() ||
-        !op.getInput().getType().hasStaticShape())
-      return {};
-    auto f = dyn_cast<weight::WeightFormatAttrInterface>(formats[0]);
-    if (!f || !StringRef(f.getKernelKey()).starts_with("q"))
-      return {};
-    return dyn_cast<sparq::quant::SchemeAttr>(formats[0]);
+  /// The kernel of the table for `op`'s formats, if any (keyed by the formats' kernel keys).
+  std::optional<KernelCall> kernelFor(weight::LinearOp op) const {
+    auto inType = op.getInput().getType();
+    if (!inType.getElementType().isF32() || !inType.hasStaticShape())
+      return std::nullopt;
+    SmallVector<weight::WeightFormatAttrInterface> fs = weight::getFormats(op.getFormats());
+    SmallVector<std::string> keys;
+    for (auto f : fs)
+      keys.push_back(f.getKernelKey());
+    int64_t k = inType.getDimSize(inType.getRank() - 1);
+    auto isQuant = [](StringRef key) { return key.starts_with("q"); };
+    auto isNM = [](StringRef key) { return key.starts_with("nm"); };
+    if (keys.size() == 1 && isQuant(keys[0])) {
+      auto scheme = cast<quant::SchemeAttr>(fs[0]);
+      bool int8 = actBits == 8 && scheme.getBits() == 4 && scheme.getGroup() > 0 &&
+                  scheme.getGroup() % 32 == 0;
+      return KernelCall{int8 ? "sparq_uk_qgemm_i8_f32_mt" : "sparq_uk_qgemm_f32_mt",
+                        [scheme, k](OpBuilder &b, Location loc, ValueRange packed) {
+                          return quantArgs(b, loc, scheme, packed, k);
+                        }};
+    }
+    if (keys.size() == 1 && isNM(keys[0])) {
+      auto pattern = cast<nm::PatternAttr>(fs[0]);
+      return KernelCall{"sparq_uk_nmgemm_f32_mt",
+                        [pattern, k](OpBuilder &b, Location loc, ValueRange packed) {
+                          sparq::ScalarBuilder sb{b, loc};
+                          auto idxType = cast<RankedTensorType>(packed[0].getType());
+                          return SmallVector<Value>{
+                              readAddress(b, loc, packed[0]), sb.cIdx(idxType.getDimSize(1)),
+                              readAddress(b, loc, packed[1]), sb.cIdx(pattern.keptPerRow(k)),
+                              sb.cIdx(pattern.getN()), sb.cIdx(pattern.getM())};
+                        }};
+    }
+    if (keys.size() == 2 && isNM(keys[0]) && isQuant(keys[1])) {
+      auto pattern = cast<nm::PatternAttr>(fs[0]);
+      auto scheme = cast<quant::SchemeAttr>(fs[1]);
+      return KernelCall{"sparq_uk_nmqgemm_f32_mt",
+                        [pattern, scheme, k](OpBuilder &b, Location loc, ValueRange packed) {
+                          sparq::ScalarBuilder sb{b, loc};
+                          auto idxType = cast<RankedTensorType>(packed[0].getType());
+                          SmallVector<Value> args = {readAddress(b, loc, packed[0]),
+                                                     sb.cIdx(idxType.getDimSize(1))};
+                          args.append(
+                              quantArgs(b, loc, scheme, packed.drop_front(),
+                                        pattern.keptPerRow(k)));
+                          args.append({sb.cIdx(pattern.getN()), sb.cIdx(pattern.getM())});
+                          return args;
+                        }};
+    }
+    return std::nullopt;
   }
 
-  void declareKernel(ModuleOp module) {
-    if (SymbolTable::lookupSymbolIn(module, kQGemmSymbol))
-      return;
-    OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
-    Type index = b.getIndexType();
-    auto fn = func::FuncOp::create(b, module.getLoc(), kQGemmSymbol,
-                                   b.getFunctionType(SmallVector<Type>(kQGemmArgs, index), {}));
-    fn.setPrivate();
-  }
-
-  /// y = x W^T with W quantized: flatten x to [M, K], call the kernel into a new buffer, expand
-  /// the result back to [..., M, N].
-  void lowerQuant(weight::LinearOp op) {
-    sparq::quant::SchemeAttr scheme = quantKernel(op);
+  /// y = x W^T: flatten x to [M, K], call the kernel into a new buffer (arguments C, ldc, A,
+  /// lda, the weight's, M, N, K, flags), expand the result back to [..., M, N].
+  void lower(ModuleOp module, weight::LinearOp op, const KernelCall &call) {
     OpBuilder b(op);
     Location loc = op.getLoc();
-    auto cst = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
+    sparq::ScalarBuilder sb{b, loc};
     auto inType = op.getInput().getType();
     auto outType = op.getResult().getType();
     int64_t rank = inType.getRank(), k = inType.getDimSize(rank - 1),
@@ -115,40 +178,31 @@ struct SelectCompressedMicroKernelsPass
       x = tensor::CollapseShapeOp::create(b, loc, RankedTensorType::get({m, k}, f32), x,
                                           collapse);
     }
-    Value xBuf = readBuffer(b, loc, x);
-    ValueRange packed = op.getPacked();
-    Value codes = readBuffer(b, loc, packed[0]);
-    Value scales = readBuffer(b, loc, packed[1]);
-    Value zps = scheme.getSymmetric() ? Value() : readBuffer(b, loc, packed[2]);
-    auto outBufType = MemRefType::get({m, n}, f32);
-    Value out = memref::AllocOp::create(b, loc, outBufType, b.getI64IntegerAttr(64));
-    // Scales are [rows, groups] (group-wise), [rows, 1] (per channel) or [1, 1] (per tensor).
-    auto scalesType = cast<RankedTensorType>(packed[1].getType());
-    int64_t scaleStride = scheme.isPerTensor() ? 0 : scalesType.getDimSize(1);
-    int64_t group = scheme.getGroup() > 0 ? scheme.getGroup() : k;
-    int64_t codeRowBytes = cast<RankedTensorType>(packed[0].getType()).getDimSize(1);
-    Value args[kQGemmArgs] = {elementAddress(b, loc, out),
-                              cst(n),
-                              elementAddress(b, loc, xBuf),
-                              cst(k),
-                              elementAddress(b, loc, codes),
-                              cst(codeRowBytes),
-                              elementAddress(b, loc, scales),
-                              zps ? elementAddress(b, loc, zps) : cst(0),
-                              cst(scaleStride),
-                              cst(scheme.getBits()),
-                              cst(group),
-                              cst(m),
-                              cst(n),
-                              cst(k),
-                              cst(0)};
-    func::CallOp::create(b, loc, kQGemmSymbol, TypeRange{}, args);
+    Value out = memref::AllocOp::create(b, loc, MemRefType::get({m, n}, f32),
+                                        b.getI64IntegerAttr(64));
+    SmallVector<Value> args = {elementAddress(b, loc, out), sb.cIdx(n), readAddress(b, loc, x),
+                               sb.cIdx(k)};
+    args.append(call.weightArgs(b, loc, op.getPacked()));
+    args.append({sb.cIdx(m), sb.cIdx(n), sb.cIdx(k), sb.cIdx(0)});
+    declare(module, call.symbol, args.size());
+    func::CallOp::create(b, loc, call.symbol, TypeRange{}, args);
     Value y = bufferization::ToTensorOp::create(b, loc, RankedTensorType::get({m, n}, f32), out,
                                                 /*restrict=*/true, /*writable=*/true);
     if (rank > 2)
       y = tensor::ExpandShapeOp::create(b, loc, outType, y, collapse);
     op.getResult().replaceAllUsesWith(y);
     op.erase();
+  }
+
+  /// A private declaration of the kernel `name` taking `numArgs` index arguments.
+  static void declare(ModuleOp module, StringRef name, unsigned numArgs) {
+    if (SymbolTable::lookupSymbolIn(module, name))
+      return;
+    OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+    auto fn = func::FuncOp::create(
+        b, module.getLoc(), name,
+        b.getFunctionType(SmallVector<Type>(numArgs, b.getIndexType()), {}));
+    fn.setPrivate();
   }
 };
 

@@ -12,6 +12,7 @@
 #include "passes/Passes.h"
 
 #include "dialects/Common/ConstantData.h"
+#include "dialects/Common/ScalarBuilder.h"
 #include "sparq/Formats/DensePanels.h"
 #include "sparq/Kernels/UKernels.h"
 
@@ -513,7 +514,7 @@ private:
       return fail("the marked op is no longer a plain f32 contraction");
     OpBuilder b(op);
     Location loc = op.getLoc();
-    auto cst = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
+    auto cst = [&](int64_t v) { return sparq::ScalarBuilder{b, loc}.cIdx(v); };
 
     // B: a constant global, possibly reshaped, read whole (subviews that cover all of it are
     // accepted).
@@ -679,7 +680,7 @@ private:
     }
     OpBuilder b(op);
     Location loc = op.getLoc();
-    auto cst = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
+    auto cst = [&](int64_t v) { return sparq::ScalarBuilder{b, loc}.cIdx(v); };
     struct Operand {
       Value addr;
       SmallVector<Value> sizes, strides; ///< per group: product of sizes, row stride
@@ -765,7 +766,7 @@ private:
       return fail("the filter is not contiguous C x KH x KW");
     OpBuilder b(op);
     Location loc = op.getLoc();
-    auto cst = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
+    auto cst = [&](int64_t v) { return sparq::ScalarBuilder{b, loc}.cIdx(v); };
     auto address = [&](Value memref, memref::ExtractStridedMetadataOp meta) {
       return elementAddress(b, loc, memref, meta);
     };
@@ -824,7 +825,7 @@ private:
 
     OpBuilder b(op);
     Location loc = op.getLoc();
-    auto cst = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v).getResult(); };
+    auto cst = [&](int64_t v) { return sparq::ScalarBuilder{b, loc}.cIdx(v); };
     auto address = [&](Value memref, memref::ExtractStridedMetadataOp meta) {
       return elementAddress(b, loc, memref, meta);
     };

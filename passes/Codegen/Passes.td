@@ -95,12 +95,18 @@ def SelectCompressedMicroKernelsPass
   let summary = "Run compressed-weight consumers on the CPU kernels that exist for their formats";
   let description = [{
     The CPU backend's table of kernels for compressed weights, looked up by the kernel keys of a
-    consumer's format list (`WeightFormatAttrInterface::getKernelKey`). A
-    `sparq_weight.linear` with a single `#sparq_quant.scheme` (key `q...`: any width 1-8,
-    group-wise, per-channel or per-tensor, symmetric or asymmetric) on a static f32 activation
-    becomes a call of `sparq_uk_qgemm_f32_mt` (include/sparq/Kernels/UKernels.h) on the packed
-    codes, scales and zero points exactly as the format stores them, built on tensors with
-    `bufferization.to_buffer` / `to_tensor`. Consumers without a kernel keep the reference
+    consumer's format list (`WeightFormatAttrInterface::getKernelKey`), for a
+    `sparq_weight.linear` on a static f32 activation (include/sparq/Kernels/UKernels.h):
+
+    - a single `#sparq_quant.scheme` (key `q...`: any width 1-8, group-wise, per-channel or
+      per-tensor, symmetric or asymmetric): `sparq_uk_qgemm_f32_mt`; with `act-bits=8`, 4-bit
+      codes in groups of a multiple of 32 use `sparq_uk_qgemm_i8_f32_mt` (activations quantized
+      to int8 per group at run time, VNNI dot products);
+    - `#sparq_nm.pattern` alone (fp32 kept values): `sparq_uk_nmgemm_f32_mt`;
+    - `#sparq_nm.pattern` then `#sparq_quant.scheme`: `sparq_uk_nmqgemm_f32_mt`.
+
+    The kernels read the packed operands exactly as the formats store them; the call is built
+    on tensors with `bufferization.to_buffer` / `to_tensor`. Consumers without a kernel keep the reference
     lowering of `sparq-convert-compressed-to-linalg`, which runs next.
 
     ```mlir
@@ -111,6 +117,11 @@ def SelectCompressedMicroKernelsPass
     %y = bufferization.to_tensor %out restrict writable
     ```
   }];
+  let options = [
+    Option<"actBits", "act-bits", "int64_t", "0",
+           "0: float activations; 8: quantize activations to int8 per weight group at run time "
+           "where a kernel supports it (4-bit codes in groups of a multiple of 32)">
+  ];
   let dependentDialects = ["mlir::arith::ArithDialect", "mlir::bufferization::BufferizationDialect",
                            "mlir::memref::MemRefDialect", "mlir::tensor::TensorDialect",
                            "mlir::func::FuncDialect"];

@@ -1,14 +1,24 @@
 // Tests the CPU kernel table for compressed weights: a single group-quantized format becomes a
 // call of the quantized kernel on the packed operands as stored (sizes, strides, bits, group and
-// zero points from the scheme), batched activations are flattened to rows; lists without a
-// kernel (N:M) keep the reference lowering.
+// zero points from the scheme), batched activations are flattened to rows; N:M alone and N:M
+// then quantization call the sparse kernels; lists without a kernel (shift-add) keep the
+// reference lowering; act-bits=8 picks the int8-activation kernel where it applies.
 // RUN: sparq-opt %s --pass-pipeline='builtin.module(func.func(sparq-cpu-compressed-ukernels),cse)' | FileCheck %s
+// RUN: sparq-opt %s --pass-pipeline='builtin.module(func.func(sparq-cpu-compressed-ukernels{act-bits=8}),cse)' | FileCheck %s --check-prefix=I8
+// RUN: not sparq-opt %s --pass-pipeline='builtin.module(func.func(sparq-cpu-compressed-ukernels{act-bits=4}))' 2>&1 | FileCheck %s --check-prefix=BAD
+// BAD: act-bits must be 0 (float activations) or 8, got 4
+// I8-LABEL: func.func @group
+// I8: call @sparq_uk_qgemm_i8_f32_mt
+// I8-LABEL: func.func @batched_per_tensor
+// I8: call @sparq_uk_qgemm_f32_mt
 
-// CHECK: func.func private @sparq_uk_qgemm_f32_mt(index, index, index, index, index, index, index, index, index, index, index, index, index, index, index)
+// CHECK-DAG: func.func private @sparq_uk_qgemm_f32_mt(index, index, index, index, index, index, index, index, index, index, index, index, index, index, index)
+// CHECK-DAG: func.func private @sparq_uk_nmgemm_f32_mt(index, index, index, index, index, index, index, index, index, index, index, index, index, index)
+// CHECK-DAG: func.func private @sparq_uk_nmqgemm_f32_mt(index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index)
 
 // CHECK-LABEL: func.func @group
-// CHECK: %[[X:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<8x128xf32> to memref<8x128xf32>
-// CHECK: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<8x32xf32>
+// CHECK-DAG: bufferization.to_buffer %{{.*}} read_only : tensor<8x128xf32> to memref<8x128xf32>
+// CHECK-DAG: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<8x32xf32>
 // CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
 // CHECK-DAG: %[[C4:.*]] = arith.constant 4 : index
 // CHECK-DAG: %[[C2:.*]] = arith.constant 2 : index
@@ -37,10 +47,35 @@ func.func @batched_per_tensor(%x: tensor<2x3x40xf32>, %p: tensor<5x15xi8>, %s: t
   return %y : tensor<2x3x5xf32>
 }
 
+// 2:4 of K = 128: 16 index bytes and 64 kept values per row.
+// CHECK-LABEL: func.func @nm
+// CHECK-DAG: %[[C16:.*]] = arith.constant 16 : index
+// CHECK-DAG: %[[C64:.*]] = arith.constant 64 : index
+// CHECK-DAG: %[[C2:.*]] = arith.constant 2 : index
+// CHECK-DAG: %[[C4:.*]] = arith.constant 4 : index
+// CHECK: call @sparq_uk_nmgemm_f32_mt(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[C16]], %{{.*}}, %[[C64]], %[[C2]], %[[C4]],
+func.func @nm(%x: tensor<8x128xf32>, %i: tensor<32x16xi8>, %v: tensor<32x64xf32>) -> tensor<8x32xf32> {
+  %y = sparq_weight.linear %x [%i, %v] formats [#sparq_nm.pattern<2:4>] : (tensor<8x128xf32>, tensor<32x16xi8>, tensor<32x64xf32>) -> tensor<8x32xf32>
+  return %y : tensor<8x32xf32>
+}
+
+// 2:4 then 4 bits in groups of 32 kept values: 32 code bytes, 2 scales per row.
+// CHECK-LABEL: func.func @nm_quant
+// CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
+// CHECK-DAG: %[[C2:.*]] = arith.constant 2 : index
+// CHECK-DAG: %[[C4:.*]] = arith.constant 4 : index
+// CHECK-DAG: %[[C16:.*]] = arith.constant 16 : index
+// CHECK-DAG: %[[C32:.*]] = arith.constant 32 : index
+// CHECK: call @sparq_uk_nmqgemm_f32_mt(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[C16]], %{{.*}}, %[[C32]], %{{.*}}, %[[C0]], %[[C2]], %[[C4]], %[[C32]], %[[C2]], %[[C4]],
+func.func @nm_quant(%x: tensor<8x128xf32>, %i: tensor<32x16xi8>, %c: tensor<32x32xi8>, %s: tensor<32x2xf32>) -> tensor<8x32xf32> {
+  %y = sparq_weight.linear %x [%i, %c, %s] formats [#sparq_nm.pattern<2:4>, #sparq_quant.scheme<bits = 4, signed, symmetric, group = 32>] : (tensor<8x128xf32>, tensor<32x16xi8>, tensor<32x32xi8>, tensor<32x2xf32>) -> tensor<8x32xf32>
+  return %y : tensor<8x32xf32>
+}
+
 // CHECK-LABEL: func.func @no_kernel
 // CHECK: sparq_weight.linear
 // CHECK-NOT: call
-func.func @no_kernel(%x: tensor<8x128xf32>, %i: tensor<32x16xi8>, %v: tensor<32x64xf32>) -> tensor<8x32xf32> {
-  %y = sparq_weight.linear %x [%i, %v] formats [#sparq_nm.pattern<2:4>] : (tensor<8x128xf32>, tensor<32x16xi8>, tensor<32x64xf32>) -> tensor<8x32xf32>
+func.func @no_kernel(%x: tensor<8x128xf32>, %c: tensor<2x32x16xi8>, %s: tensor<2x32x1xf32>) -> tensor<8x32xf32> {
+  %y = sparq_weight.linear %x [%c, %s] formats [#sparq_shiftadd.bcq<q = 2, group = 128, pow2 = false>] : (tensor<8x128xf32>, tensor<2x32x16xi8>, tensor<2x32x1xf32>) -> tensor<8x32xf32>
   return %y : tensor<8x32xf32>
 }

@@ -85,6 +85,12 @@ static cl::opt<unsigned> shiftadd("shiftadd",
                                   cl::value_desc("Q"), cl::init(0), cl::cat(compressCategory));
 static cl::opt<bool> pow2("pow2", cl::desc("Round shift-add scales to powers of two"),
                           cl::cat(compressCategory));
+static cl::opt<unsigned> actBits(
+    "act-bits",
+    cl::desc("8: compressed-weight kernels quantize activations to int8 per weight group at run "
+             "time where they can (4-bit weights in groups of a multiple of 32; VNNI); 0: float "
+             "activations (default)"),
+    cl::value_desc("0|8"), cl::init(0), cl::cat(compressCategory));
 static cl::opt<bool> rearrange("rearrange-channels",
                                cl::desc("Outlier channel rearrangement before quantization"),
                                cl::cat(compressCategory));
@@ -201,6 +207,11 @@ int main(int argc, char **argv) {
   options.emit = emit;
   options.optLevel = optLevel;
   options.targetCPU = targetCPU;
+  if (actBits != 0 && actBits != 8) {
+    errs() << "sparq-compile: error: --act-bits must be 0 or 8, got " << actBits << "\n";
+    return 1;
+  }
+  options.actBits = actBits;
   if (symmetricFlag && asymmetricFlag) {
     errs() << "sparq-compile: error: --symmetric and --asymmetric are mutually exclusive\n";
     return 1;

@@ -39,6 +39,9 @@ struct CompileOptions {
   /// Linker driver for EmitKind::Lib; empty means the configured default.
   std::string linker;
   CompressionOptions compression;
+  /// 0: compressed-weight kernels take float activations; 8: int8 activations quantized per
+  /// group at run time where a kernel supports it (--act-bits).
+  unsigned actBits = 0;
   /// Path for the copy of the input model with compressed weights expanded to float32.
   std::string exportDequantizedPath;
   /// Called during compression with (layers done, total layers, current layer name).

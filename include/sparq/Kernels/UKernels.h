@@ -132,6 +132,63 @@ void sparq_uk_qgemm_f32_mt(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, int
                            int64_t scaleStride, int64_t bits, int64_t group, int64_t M,
                            int64_t N, int64_t K, int64_t flags);
 
+/* The product of sparq_uk_qgemm_f32 (same arguments and weight layout) with the activations
+ * quantized at run time to int8 per row of A and group of `group` values along K (symmetric:
+ * sa = max|x| / 127, qa = round-to-nearest-even(x * 127 / max|x|)), and integer dot products
+ * (AVX-512 VNNI where the build enables it; runtime/kernels/QGemmI8.cpp):
+ *   C[m][n] (+)= sum_g sa(m,g) * sw(n,g) * sum_{k in g} qa(m,k) * (code(n,k) - zp(n,g))
+ * (signed codes: their two's complement value). Only bits = 4 with groups (after the group <= 0
+ * or > K -> K rule) that are a multiple of 32; anything else calls sparq_uk_qgemm_f32. */
+void sparq_uk_qgemm_i8_f32(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t codes,
+                           int64_t codeRowBytes, intptr_t scales, intptr_t zeroPoints,
+                           int64_t scaleStride, int64_t bits, int64_t group, int64_t M,
+                           int64_t N, int64_t K, int64_t flags);
+
+/* The same, split over the pool's threads by ranges of N (the activations are quantized once,
+ * before the split); small problems run on the calling thread; the fallback is
+ * sparq_uk_qgemm_f32_mt. */
+void sparq_uk_qgemm_i8_f32_mt(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t codes,
+                              int64_t codeRowBytes, intptr_t scales, intptr_t zeroPoints,
+                              int64_t scaleStride, int64_t bits, int64_t group, int64_t M,
+                              int64_t N, int64_t K, int64_t flags);
+
+/* C[m][n] (+)= sum_k A[m][k] * W[n][k] for m < M, n < N, k < K, with W pruned nmN:nmM along K
+ * (nmN < nmM <= 16) and stored in sparq's packed N:M layout (include/sparq/Formats/
+ * PackedFormats.h nmPackRow; runtime/kernels/NMGemm.cpp): per row, kept = ceil(K/nmM) * nmN
+ * values, group by group in increasing position order, and their in-group positions as
+ * ceil(log2 nmM)-bit codes (a little-endian bit stream, nmIndexRowBytes bytes).
+ *   indices: row n at indices + n * indexRowBytes (bytes).
+ *   values:  fp32 kept values, row n at values + n * valueStride (elements).
+ * Kept positions >= K (padding of the last group) are ignored. A and C row-major (lda, ldc).
+ * flags: SPARQ_UK_ACCUMULATE, SPARQ_UK_RELU. */
+void sparq_uk_nmgemm_f32(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t indices,
+                         int64_t indexRowBytes, intptr_t values, int64_t valueStride,
+                         int64_t nmN, int64_t nmM, int64_t M, int64_t N, int64_t K,
+                         int64_t flags);
+
+/* The same with the kept values quantized along the kept dimension exactly as
+ * sparq_uk_qgemm_f32's weight along K (codes of `bits` bits, row n at codes + n * codeRowBytes;
+ * scales/zeroPoints per row and group of `group` kept values, group <= 0 or > kept meaning one
+ * group per row; no zero points: two's complement codes). 2:4 with 4-bit codes has the fast
+ * GEMV path; every pattern and width 1..8 is computed correctly. */
+void sparq_uk_nmqgemm_f32(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t indices,
+                          int64_t indexRowBytes, intptr_t codes, int64_t codeRowBytes,
+                          intptr_t scales, intptr_t zeroPoints, int64_t scaleStride,
+                          int64_t bits, int64_t group, int64_t nmN, int64_t nmM, int64_t M,
+                          int64_t N, int64_t K, int64_t flags);
+
+/* Both split over the pool's threads by ranges of N (sparq_uk_parallel); small problems run on
+ * the calling thread. Called outside parallel regions. */
+void sparq_uk_nmgemm_f32_mt(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t indices,
+                            int64_t indexRowBytes, intptr_t values, int64_t valueStride,
+                            int64_t nmN, int64_t nmM, int64_t M, int64_t N, int64_t K,
+                            int64_t flags);
+void sparq_uk_nmqgemm_f32_mt(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t indices,
+                             int64_t indexRowBytes, intptr_t codes, int64_t codeRowBytes,
+                             intptr_t scales, intptr_t zeroPoints, int64_t scaleStride,
+                             int64_t bits, int64_t group, int64_t nmN, int64_t nmM, int64_t M,
+                             int64_t N, int64_t K, int64_t flags);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
