@@ -17,9 +17,9 @@ echo "== sparq-run $out/tinycnn.so --inputs $model/test_data_set_0 --expect $mod
 build/bin/sparq-run "$out/tinycnn.so" --inputs "$model/test_data_set_0" \
   --expect "$model/test_data_set_0" --bench 50 --output-dir "$out/dense"
 echo
-echo "== sparq-compile $model/model.onnx -o $out/tinycnn-2of4-w4.so --sparsity 2:4 --wbits 4 --group 16 --report $out/report.json"
+echo "== sparq-compile $model/model.onnx -o $out/tinycnn-2of4-w4.so --scheme 2:4,w4g16 --report $out/report.json"
 build/bin/sparq-compile "$model/model.onnx" -o "$out/tinycnn-2of4-w4.so" \
-  --sparsity 2:4 --wbits 4 --group 16 --report "$out/report.json"
+  --scheme 2:4,w4g16 --report "$out/report.json"
 echo "== compressed output against the dense output (informational: --atol 1 never fails)"
 build/bin/sparq-run "$out/tinycnn-2of4-w4.so" --inputs "$model/test_data_set_0" \
   --expect "$out/dense" --atol 1 --bench 50
