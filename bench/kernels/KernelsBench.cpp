@@ -349,6 +349,41 @@ void BM_QGemvI8(benchmark::State &state) {
 }
 BENCHMARK(BM_QGemvI8)->ArgNames({"T"})->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
+/// BM_LutGemv/q/T: the binary-coded (shift-add) 1 x 4096 x 4096 GEMV with q sign planes and
+/// group-128 scales (sparq_uk_lutgemm_f32; T = 2: _mt on two threads), hot weights (one copy),
+/// next to BM_QGemv/bits:4/T/cold:0. WeightGBs: sign-plane and scale bytes read per call.
+void BM_LutGemv(benchmark::State &state) {
+  const int64_t q = state.range(0);
+  const int32_t threads = int32_t(state.range(1));
+  const int64_t group = 128, rowBytes = kK / 8, groups = kK / group;
+  std::mt19937 rng{uint32_t(q + 77)};
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::uniform_real_distribution<float> u(0.01f, 0.1f);
+  std::vector<uint8_t> codes(size_t(q * kN * rowBytes));
+  for (uint8_t &x : codes)
+    x = uint8_t(byte(rng));
+  std::vector<float> scales(size_t(q * kN * groups));
+  for (float &x : scales)
+    x = u(rng);
+  Operands &ops = operands();
+  sparq_uk_set_num_threads(threads);
+  auto fn = threads > 1 ? sparq_uk_lutgemm_f32_mt : sparq_uk_lutgemm_f32;
+  for (auto _ : state) {
+    fn(reinterpret_cast<intptr_t>(ops.C.data()), kN, reinterpret_cast<intptr_t>(ops.A.data()),
+       kK, reinterpret_cast<intptr_t>(codes.data()), rowBytes,
+       reinterpret_cast<intptr_t>(scales.data()), q, group, 1, kN, kK, 0);
+    benchmark::ClobberMemory();
+  }
+  const double bytes = double(codes.size()) + 4.0 * double(scales.size());
+  state.counters["WeightGBs"] =
+      benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_LutGemv)
+    ->ArgNames({"q", "T"})
+    ->ArgsProduct({{2, 3}, {1, 2}})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+
 /// Copies of the f32 packed weight for the cold GEMV comparison.
 struct ColdPanels {
   std::vector<std::vector<float>> copies;

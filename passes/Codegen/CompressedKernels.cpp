@@ -13,6 +13,8 @@
 //                                   sparq_uk_qgemm_i8_f32_mt (int8 activations)
 //   nm<N>of<M>                      sparq_uk_nmgemm_f32_mt (fp32 kept values)
 //   nm<N>of<M>+q<B><s|a>.<...>      sparq_uk_nmqgemm_f32_mt (quantized kept values)
+//   bcq<Q>.g<G>[.p2]                sparq_uk_lutgemm_f32_mt (shift-add: lookup tables of
+//                                   partial sums of activations indexed by the sign planes)
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
@@ -20,10 +22,12 @@
 #include "dialects/Common/ScalarBuilder.h"
 #include "dialects/NM/NMDialect.h"
 #include "dialects/Quant/QuantDialect.h"
+#include "dialects/ShiftAdd/ShiftAddDialect.h"
 #include "dialects/Weight/WeightDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/SymbolTable.h"
@@ -37,6 +41,7 @@ using namespace mlir;
 namespace weight = sparq::weight;
 namespace quant = sparq::quant;
 namespace nm = sparq::nm;
+namespace shiftadd = sparq::shiftadd;
 
 namespace {
 
@@ -94,26 +99,46 @@ struct SelectCompressedMicroKernelsPass
                                  << static_cast<int64_t>(actBits);
       return signalPassFailure();
     }
-    SmallVector<std::pair<weight::LinearOp, KernelCall>> targets;
-    getOperation().walk([&](weight::LinearOp op) {
-      if (std::optional<KernelCall> call = kernelFor(op))
+    SmallVector<std::pair<Operation *, KernelCall>> targets;
+    getOperation().walk([&](Operation *op) {
+      std::optional<KernelCall> call;
+      if (auto linear = dyn_cast<weight::LinearOp>(op)) {
+        auto t = linear.getInput().getType();
+        call = kernelFor(linear.getFormats(), t, t.getDimSize(t.getRank() - 1));
+      } else if (auto conv = dyn_cast<weight::Conv2DOp>(op); conv && isPointwise(conv)) {
+        auto t = conv.getInput().getType();
+        call = kernelFor(conv.getFormats(), t, t.getDimSize(1));
+      }
+      if (call)
         targets.emplace_back(op, *call);
     });
     auto module = getOperation()->getParentOfType<ModuleOp>();
-    for (auto &[op, call] : targets)
-      lower(module, op, call);
+    for (auto &[op, call] : targets) {
+      if (auto linear = dyn_cast<weight::LinearOp>(op))
+        lowerLinear(module, linear, call);
+      else
+        lowerPointwiseConv(module, cast<weight::Conv2DOp>(op), call);
+    }
   }
 
-  /// The kernel of the table for `op`'s formats, if any (keyed by the formats' kernel keys).
-  std::optional<KernelCall> kernelFor(weight::LinearOp op) const {
-    auto inType = op.getInput().getType();
+  /// A 1x1 convolution with unit strides and no padding: a product over channels per pixel.
+  static bool isPointwise(weight::Conv2DOp op) {
+    auto one = [](ArrayRef<int64_t> v) { return llvm::all_of(v, [](int64_t x) { return x == 1; }); };
+    return one(op.getKernel()) && one(op.getStrides()) &&
+           llvm::all_of(op.getPads(), [](int64_t p) { return p == 0; }) &&
+           op.getResult().getType().hasStaticShape();
+  }
+
+  /// The kernel of the table for `formats` on an f32 activation of type `inType` with reduction
+  /// length `k`, if any (keyed by the formats' kernel keys).
+  std::optional<KernelCall> kernelFor(ArrayAttr formats, RankedTensorType inType,
+                                      int64_t k) const {
     if (!inType.getElementType().isF32() || !inType.hasStaticShape())
       return std::nullopt;
-    SmallVector<weight::WeightFormatAttrInterface> fs = weight::getFormats(op.getFormats());
+    SmallVector<weight::WeightFormatAttrInterface> fs = weight::getFormats(formats);
     SmallVector<std::string> keys;
     for (auto f : fs)
       keys.push_back(f.getKernelKey());
-    int64_t k = inType.getDimSize(inType.getRank() - 1);
     auto isQuant = [](StringRef key) { return key.starts_with("q"); };
     auto isNM = [](StringRef key) { return key.starts_with("nm"); };
     if (keys.size() == 1 && isQuant(keys[0])) {
@@ -123,6 +148,18 @@ struct SelectCompressedMicroKernelsPass
       return KernelCall{int8 ? "sparq_uk_qgemm_i8_f32_mt" : "sparq_uk_qgemm_f32_mt",
                         [scheme, k](OpBuilder &b, Location loc, ValueRange packed) {
                           return quantArgs(b, loc, scheme, packed, k);
+                        }};
+    }
+    if (keys.size() == 1 && StringRef(keys[0]).starts_with("bcq")) {
+      auto config = cast<shiftadd::BCQAttr>(fs[0]);
+      return KernelCall{"sparq_uk_lutgemm_f32_mt",
+                        [config](OpBuilder &b, Location loc, ValueRange packed) {
+                          sparq::ScalarBuilder sb{b, loc};
+                          auto codesType = cast<RankedTensorType>(packed[0].getType());
+                          return SmallVector<Value>{
+                              readAddress(b, loc, packed[0]), sb.cIdx(codesType.getDimSize(2)),
+                              readAddress(b, loc, packed[1]), sb.cIdx(config.getQ()),
+                              sb.cIdx(config.getGroup())};
                         }};
     }
     if (keys.size() == 1 && isNM(keys[0])) {
@@ -156,18 +193,35 @@ struct SelectCompressedMicroKernelsPass
     return std::nullopt;
   }
 
-  /// y = x W^T: flatten x to [M, K], call the kernel into a new buffer (arguments C, ldc, A,
-  /// lda, the weight's, M, N, K, flags), expand the result back to [..., M, N].
-  void lower(ModuleOp module, weight::LinearOp op, const KernelCall &call) {
+  /// y[M, N] = x[M, K] W^T on tensors: the kernel (arguments C, ldc, A, lda, the weight's, M,
+  /// N, K, flags) writes a new buffer, returned as a tensor.
+  Value callKernel(ModuleOp module, OpBuilder &b, Location loc, Value x, int64_t n,
+                   ValueRange packed, const KernelCall &call) {
+    sparq::ScalarBuilder sb{b, loc};
+    auto xType = cast<RankedTensorType>(x.getType());
+    int64_t m = xType.getDimSize(0), k = xType.getDimSize(1);
+    Type f32 = b.getF32Type();
+    Value out = memref::AllocOp::create(b, loc, MemRefType::get({m, n}, f32),
+                                        b.getI64IntegerAttr(64));
+    SmallVector<Value> args = {elementAddress(b, loc, out), sb.cIdx(n), readAddress(b, loc, x),
+                               sb.cIdx(k)};
+    args.append(call.weightArgs(b, loc, packed));
+    args.append({sb.cIdx(m), sb.cIdx(n), sb.cIdx(k), sb.cIdx(0)});
+    declare(module, call.symbol, args.size());
+    func::CallOp::create(b, loc, call.symbol, TypeRange{}, args);
+    return bufferization::ToTensorOp::create(b, loc, RankedTensorType::get({m, n}, f32), out,
+                                             /*restrict=*/true, /*writable=*/true);
+  }
+
+  /// y = x W^T: flatten x to [M, K], call the kernel, expand the result back to [..., M, N].
+  void lowerLinear(ModuleOp module, weight::LinearOp op, const KernelCall &call) {
     OpBuilder b(op);
     Location loc = op.getLoc();
-    sparq::ScalarBuilder sb{b, loc};
     auto inType = op.getInput().getType();
     auto outType = op.getResult().getType();
     int64_t rank = inType.getRank(), k = inType.getDimSize(rank - 1),
             n = outType.getDimSize(rank - 1);
     int64_t m = inType.getNumElements() / std::max<int64_t>(k, 1);
-    Type f32 = b.getF32Type();
     Value x = op.getInput();
     SmallVector<ReassociationIndices> collapse;
     if (rank > 2) {
@@ -175,21 +229,60 @@ struct SelectCompressedMicroKernelsPass
       for (int64_t d = 0; d + 1 < rank; ++d)
         lead.push_back(d);
       collapse = {lead, {rank - 1}};
-      x = tensor::CollapseShapeOp::create(b, loc, RankedTensorType::get({m, k}, f32), x,
-                                          collapse);
+      x = tensor::CollapseShapeOp::create(b, loc, RankedTensorType::get({m, k}, b.getF32Type()),
+                                          x, collapse);
     }
-    Value out = memref::AllocOp::create(b, loc, MemRefType::get({m, n}, f32),
-                                        b.getI64IntegerAttr(64));
-    SmallVector<Value> args = {elementAddress(b, loc, out), sb.cIdx(n), readAddress(b, loc, x),
-                               sb.cIdx(k)};
-    args.append(call.weightArgs(b, loc, op.getPacked()));
-    args.append({sb.cIdx(m), sb.cIdx(n), sb.cIdx(k), sb.cIdx(0)});
-    declare(module, call.symbol, args.size());
-    func::CallOp::create(b, loc, call.symbol, TypeRange{}, args);
-    Value y = bufferization::ToTensorOp::create(b, loc, RankedTensorType::get({m, n}, f32), out,
-                                                /*restrict=*/true, /*writable=*/true);
+    Value y = callKernel(module, b, loc, x, n, op.getPacked(), call);
     if (rank > 2)
       y = tensor::ExpandShapeOp::create(b, loc, outType, y, collapse);
+    op.getResult().replaceAllUsesWith(y);
+    op.erase();
+  }
+
+  /// A 1x1 convolution as the same product per pixel: x[B, C, H, W] -> pixels as rows
+  /// [B*H*W, C] (a transpose), the kernel gives [B*H*W, F], transposed back to [B, F, H, W],
+  /// plus the bias.
+  void lowerPointwiseConv(ModuleOp module, weight::Conv2DOp op, const KernelCall &call) {
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    Type f32 = b.getF32Type();
+    auto inType = op.getInput().getType();
+    auto outType = op.getResult().getType();
+    int64_t batch = inType.getDimSize(0), c = inType.getDimSize(1), h = inType.getDimSize(2),
+            w = inType.getDimSize(3), f = outType.getDimSize(1);
+    auto transpose = [&](Value v, ArrayRef<int64_t> shape, ArrayRef<int64_t> perm) {
+      Value init = tensor::EmptyOp::create(b, loc, shape, f32);
+      return linalg::TransposeOp::create(b, loc, v, init, perm).getResult()[0];
+    };
+    // [B, C, H, W] -> [B, C, HW] -> [B, HW, C] -> [B*HW, C]
+    Value x = tensor::CollapseShapeOp::create(b, loc, RankedTensorType::get({batch, c, h * w}, f32),
+                                              op.getInput(),
+                                              ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
+    x = transpose(x, {batch, h * w, c}, {0, 2, 1});
+    x = tensor::CollapseShapeOp::create(b, loc, RankedTensorType::get({batch * h * w, c}, f32), x,
+                                        ArrayRef<ReassociationIndices>{{0, 1}, {2}});
+    Value y = callKernel(module, b, loc, x, f, op.getPacked(), call);
+    // [B*HW, F] -> [B, HW, F] -> [B, F, HW] -> [B, F, H, W]
+    y = tensor::ExpandShapeOp::create(b, loc, RankedTensorType::get({batch, h * w, f}, f32), y,
+                                      ArrayRef<ReassociationIndices>{{0, 1}, {2}});
+    y = transpose(y, {batch, f, h * w}, {0, 2, 1});
+    y = tensor::ExpandShapeOp::create(b, loc, outType, y,
+                                      ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
+    if (Value bias = op.getBias()) {
+      MLIRContext *ctx = b.getContext();
+      SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(4),
+                                     AffineMap::get(4, 0, {getAffineDimExpr(1, ctx)}, ctx),
+                                     b.getMultiDimIdentityMap(4)};
+      SmallVector<utils::IteratorType> iters(4, utils::IteratorType::parallel);
+      y = linalg::GenericOp::create(b, loc, outType, ValueRange{y, bias}, ValueRange{y}, maps,
+                                    iters,
+                                    [&](OpBuilder &nb, Location nl, ValueRange a) {
+                                      linalg::YieldOp::create(
+                                          nb, nl,
+                                          arith::AddFOp::create(nb, nl, a[0], a[1]).getResult());
+                                    })
+              .getResult(0);
+    }
     op.getResult().replaceAllUsesWith(y);
     op.erase();
   }

@@ -103,10 +103,15 @@ def SelectCompressedMicroKernelsPass
       codes in groups of a multiple of 32 use `sparq_uk_qgemm_i8_f32_mt` (activations quantized
       to int8 per group at run time, VNNI dot products);
     - `#sparq_nm.pattern` alone (fp32 kept values): `sparq_uk_nmgemm_f32_mt`;
-    - `#sparq_nm.pattern` then `#sparq_quant.scheme`: `sparq_uk_nmqgemm_f32_mt`.
+    - `#sparq_nm.pattern` then `#sparq_quant.scheme`: `sparq_uk_nmqgemm_f32_mt`;
+    - a single `#sparq_shiftadd.bcq`: `sparq_uk_lutgemm_f32_mt` (lookup tables of partial sums
+      of activations indexed by the sign planes).
 
-    The kernels read the packed operands exactly as the formats store them; the call is built
-    on tensors with `bufferization.to_buffer` / `to_tensor`. Consumers without a kernel keep the reference
+    A `sparq_weight.conv2d` that is pointwise (1x1 kernel, unit strides, no padding) runs on the
+    same kernels: its NCHW input is transposed to one row per pixel, the kernel computes
+    [pixels, F], which is transposed back, and the bias is added. The kernels read the packed
+    operands exactly as the formats store them; the call is built on tensors with
+    `bufferization.to_buffer` / `to_tensor`. Consumers without a kernel keep the reference
     lowering of `sparq-convert-compressed-to-linalg`, which runs next.
 
     ```mlir
@@ -124,7 +129,7 @@ def SelectCompressedMicroKernelsPass
   ];
   let dependentDialects = ["mlir::arith::ArithDialect", "mlir::bufferization::BufferizationDialect",
                            "mlir::memref::MemRefDialect", "mlir::tensor::TensorDialect",
-                           "mlir::func::FuncDialect"];
+                           "mlir::func::FuncDialect", "mlir::linalg::LinalgDialect"];
 }
 
 def SelectMicroKernelsPass : Pass<"sparq-cpu-select-ukernels", "mlir::func::FuncOp"> {

@@ -1,8 +1,9 @@
 // Tests the CPU kernel table for compressed weights: a single group-quantized format becomes a
 // call of the quantized kernel on the packed operands as stored (sizes, strides, bits, group and
 // zero points from the scheme), batched activations are flattened to rows; N:M alone and N:M
-// then quantization call the sparse kernels; lists without a kernel (shift-add) keep the
-// reference lowering; act-bits=8 picks the int8-activation kernel where it applies.
+// then quantization call the sparse kernels; shift-add calls the lookup-table kernel; lists
+// without a kernel (N:M then shift-add) keep the reference lowering; act-bits=8 picks the
+// int8-activation kernel where it applies.
 // RUN: sparq-opt %s --pass-pipeline='builtin.module(func.func(sparq-cpu-compressed-ukernels),cse)' | FileCheck %s
 // RUN: sparq-opt %s --pass-pipeline='builtin.module(func.func(sparq-cpu-compressed-ukernels{act-bits=8}),cse)' | FileCheck %s --check-prefix=I8
 // RUN: not sparq-opt %s --pass-pipeline='builtin.module(func.func(sparq-cpu-compressed-ukernels{act-bits=4}))' 2>&1 | FileCheck %s --check-prefix=BAD
@@ -14,6 +15,7 @@
 
 // CHECK-DAG: func.func private @sparq_uk_qgemm_f32_mt(index, index, index, index, index, index, index, index, index, index, index, index, index, index, index)
 // CHECK-DAG: func.func private @sparq_uk_nmgemm_f32_mt(index, index, index, index, index, index, index, index, index, index, index, index, index, index)
+// CHECK-DAG: func.func private @sparq_uk_lutgemm_f32_mt(index, index, index, index, index, index, index, index, index, index, index, index, index)
 // CHECK-DAG: func.func private @sparq_uk_nmqgemm_f32_mt(index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index)
 
 // CHECK-LABEL: func.func @group
@@ -72,10 +74,21 @@ func.func @nm_quant(%x: tensor<8x128xf32>, %i: tensor<32x16xi8>, %c: tensor<32x3
   return %y : tensor<8x32xf32>
 }
 
+// Two sign planes of 16 bytes per row, scales per group of 64: q = 2, group = 64.
+// CHECK-LABEL: func.func @shiftadd
+// CHECK-DAG: %[[C2:.*]] = arith.constant 2 : index
+// CHECK-DAG: %[[C16:.*]] = arith.constant 16 : index
+// CHECK-DAG: %[[C64:.*]] = arith.constant 64 : index
+// CHECK: call @sparq_uk_lutgemm_f32_mt(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[C16]], %{{.*}}, %[[C2]], %[[C64]],
+func.func @shiftadd(%x: tensor<8x128xf32>, %c: tensor<2x32x16xi8>, %s: tensor<2x32x2xf32>) -> tensor<8x32xf32> {
+  %y = sparq_weight.linear %x [%c, %s] formats [#sparq_shiftadd.bcq<q = 2, group = 64, pow2 = false>] : (tensor<8x128xf32>, tensor<2x32x16xi8>, tensor<2x32x2xf32>) -> tensor<8x32xf32>
+  return %y : tensor<8x32xf32>
+}
+
 // CHECK-LABEL: func.func @no_kernel
 // CHECK: sparq_weight.linear
 // CHECK-NOT: call
-func.func @no_kernel(%x: tensor<8x128xf32>, %c: tensor<2x32x16xi8>, %s: tensor<2x32x1xf32>) -> tensor<8x32xf32> {
-  %y = sparq_weight.linear %x [%c, %s] formats [#sparq_shiftadd.bcq<q = 2, group = 128, pow2 = false>] : (tensor<8x128xf32>, tensor<2x32x16xi8>, tensor<2x32x1xf32>) -> tensor<8x32xf32>
+func.func @no_kernel(%x: tensor<8x128xf32>, %i: tensor<32x16xi8>, %c: tensor<1x32x8xi8>, %s: tensor<1x32x1xf32>) -> tensor<8x32xf32> {
+  %y = sparq_weight.linear %x [%i, %c, %s] formats [#sparq_nm.pattern<2:4>, #sparq_shiftadd.bcq<q = 1, group = 64, pow2 = false>] : (tensor<8x128xf32>, tensor<32x16xi8>, tensor<1x32x8xi8>, tensor<1x32x1xf32>) -> tensor<8x32xf32>
   return %y : tensor<8x32xf32>
 }

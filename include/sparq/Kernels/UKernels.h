@@ -189,6 +189,28 @@ void sparq_uk_nmqgemm_f32_mt(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, i
                              int64_t bits, int64_t group, int64_t nmN, int64_t nmM, int64_t M,
                              int64_t N, int64_t K, int64_t flags);
 
+/* C[m][n] (+)= sum_k A[m][k] * W[n][k] for m < M, n < N, k < K, with W binary-coded as
+ * sparq_shiftadd packs it (docs/packed-formats.md; PackedFormats.h bcqPackRow;
+ * runtime/kernels/LutGemm.cpp): W[n][k] = sum_{i<q} alpha_i(n, k / group) * B_i(n, k),
+ * B_i = +-1, q = 1..8.
+ *   codes:  plane i, row n at codes + (i*N + n) * rowBytes (rowBytes >= ceil(K/8)); bit k%8 of
+ *           byte k/8 is 1 for +1, 0 for -1; bits past K contribute nothing.
+ *   scales: float [q, N, ceil(K/group)]: alpha_i(n, g) at scales[(i*N + n) * groups + g]
+ *           (group <= 0 means K).
+ *   A row-major with row stride lda; C row-major with row stride ldc.
+ *   flags: SPARQ_UK_ACCUMULATE, SPARQ_UK_RELU.
+ * Lookup tables of the 16 signed sums of each chunk of 4 activations (exact fp32) are built per
+ * call and indexed by the nibbles of the sign planes. */
+void sparq_uk_lutgemm_f32(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t codes,
+                          int64_t rowBytes, intptr_t scales, int64_t q, int64_t group, int64_t M,
+                          int64_t N, int64_t K, int64_t flags);
+
+/* The same, split over the pool's threads by ranges of N (sparq_uk_parallel); small problems run
+ * on the calling thread. Called outside parallel regions. */
+void sparq_uk_lutgemm_f32_mt(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t codes,
+                             int64_t rowBytes, intptr_t scales, int64_t q, int64_t group,
+                             int64_t M, int64_t N, int64_t K, int64_t flags);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

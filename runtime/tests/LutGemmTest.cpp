@@ -1,0 +1,201 @@
+//===- runtime/tests/LutGemmTest.cpp - sparq_uk_lutgemm_f32(_mt) ------------===//
+//
+// The lookup-table GEMM on binary-coded (shift-add) weights (runtime/kernels/LutGemm.cpp), built
+// once per kernel variant (SPARQ_KERNELS_TEST_VLEN 16 or 8), against a plain reference loop that
+// reads the signs bit by bit (bcqSignAt's rule written out here) and sums in double. The kernel's
+// tables are exact fp32 signed sums, so the only difference is fp32 rounding: the bound is
+// 1e-5 * (sum_k |A[m][k]| * sum_i |alpha_i(n, k/group)| + |C0|) + 1e-6.
+// The weights are packed with bcqPackRow (include/sparq/Formats/PackedFormats.h).
+//
+//===----------------------------------------------------------------------===//
+#include "sparq/Formats/PackedFormats.h"
+#include "sparq/Kernels/UKernels.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#ifndef SPARQ_KERNELS_TEST_VLEN
+#error "SPARQ_KERNELS_TEST_VLEN (16 or 8) must be defined"
+#endif
+
+namespace {
+
+const char *missingIsa() {
+  __builtin_cpu_init();
+#if SPARQ_KERNELS_TEST_VLEN == 16
+  if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512vl") ||
+      !__builtin_cpu_supports("avx512dq") || !__builtin_cpu_supports("avx512bw"))
+    return "AVX-512 (avx512f/vl/dq/bw)";
+#else
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+    return "AVX2/FMA";
+#endif
+  return nullptr;
+}
+
+#define SKIP_WITHOUT_ISA()                                                                    \
+  do {                                                                                        \
+    if (const char *why = missingIsa())                                                       \
+      GTEST_SKIP() << "host lacks " << why;                                                   \
+  } while (0)
+
+struct Problem {
+  int64_t M, N, K, q, group, groups, lda, ldc, rowBytes;
+  std::vector<float> A, C0, scales;
+  std::vector<uint8_t> codes;
+
+  Problem(int64_t m, int64_t n, int64_t k, int64_t qq, int64_t g, uint32_t seed)
+      : M(m), N(n), K(k), q(qq), group(g) {
+    std::mt19937 rng(seed);
+    lda = K + 3;
+    ldc = N + 5;
+    rowBytes = int64_t(sparq::formats::bcqRowBytes(size_t(K)));
+    groups = (K + group - 1) / group;
+    std::uniform_real_distribution<float> ua(-2.0f, 2.0f), us(0.01f, 0.2f);
+    A.resize(size_t(M * lda));
+    for (float &x : A)
+      x = ua(rng);
+    C0.resize(size_t(M * ldc));
+    for (float &x : C0)
+      x = ua(rng);
+    // Exact size: no slack after the last row of the last plane.
+    codes.resize(size_t(q * N * rowBytes));
+    std::vector<float> signs(static_cast<size_t>(K));
+    for (int64_t i = 0; i < q * N; ++i) {
+      for (float &s : signs)
+        s = ua(rng);
+      sparq::formats::bcqPackRow(signs.data(), size_t(K), codes.data() + i * rowBytes);
+    }
+    scales.resize(size_t(q * N * groups));
+    for (float &x : scales)
+      x = us(rng);
+  }
+  int sign(int64_t i, int64_t n, int64_t k) const {
+    const uint8_t *row = codes.data() + (i * N + n) * rowBytes;
+    return (row[k / 8] >> (k % 8)) & 1u ? 1 : -1;
+  }
+  float alpha(int64_t i, int64_t n, int64_t k) const {
+    return scales[size_t((i * N + n) * groups + k / group)];
+  }
+  void call(std::vector<float> &C, int64_t flags, bool mt) const {
+    auto fn = mt ? sparq_uk_lutgemm_f32_mt : sparq_uk_lutgemm_f32;
+    fn(reinterpret_cast<intptr_t>(C.data()), ldc, reinterpret_cast<intptr_t>(A.data()), lda,
+       reinterpret_cast<intptr_t>(codes.data()), rowBytes,
+       reinterpret_cast<intptr_t>(scales.data()), q, group, M, N, K, flags);
+  }
+};
+
+void check(const Problem &p, int64_t flags, bool mt, int threads = 1) {
+  SCOPED_TRACE("M=" + std::to_string(p.M) + " N=" + std::to_string(p.N) +
+               " K=" + std::to_string(p.K) + " q=" + std::to_string(p.q) +
+               " group=" + std::to_string(p.group) + " flags=" + std::to_string(flags) +
+               (mt ? " mt" : "") + " threads=" + std::to_string(threads));
+  std::vector<float> C = p.C0;
+  sparq_uk_set_num_threads(threads);
+  p.call(C, flags, mt);
+  sparq_uk_set_num_threads(0);
+  int bad = 0;
+  for (int64_t m = 0; m < p.M; ++m) {
+    const float *a = p.A.data() + m * p.lda;
+    for (int64_t n = 0; n < p.N; ++n) {
+      double r = 0.0, mag = 0.0;
+      for (int64_t k = 0; k < p.K; ++k)
+        for (int64_t i = 0; i < p.q; ++i) {
+          double w = double(p.alpha(i, n, k)) * p.sign(i, n, k);
+          r += w * a[k];
+          mag += std::fabs(w * a[k]);
+        }
+      const double c0 = p.C0[size_t(m * p.ldc + n)];
+      if (flags & SPARQ_UK_ACCUMULATE)
+        r += c0;
+      if ((flags & SPARQ_UK_RELU) && r < 0.0)
+        r = 0.0;
+      const double tol = 1e-5 * (mag + std::fabs(c0)) + 1e-6;
+      const double got = C[size_t(m * p.ldc + n)];
+      if (!(std::fabs(got - r) <= tol) && ++bad <= 5)
+        ADD_FAILURE() << "C[" << m << "][" << n << "] = " << got << ", reference " << r
+                      << " (tol " << tol << ")";
+    }
+    // Padding between rows of C is untouched.
+    for (int64_t n = p.N; n < p.ldc && m + 1 < p.M; ++n)
+      EXPECT_EQ(C[size_t(m * p.ldc + n)], p.C0[size_t(m * p.ldc + n)]);
+  }
+  EXPECT_EQ(bad, 0);
+}
+
+const int64_t kFlags[] = {0, SPARQ_UK_ACCUMULATE, SPARQ_UK_RELU,
+                          SPARQ_UK_ACCUMULATE | SPARQ_UK_RELU};
+
+TEST(LutGemm, Gemv) {
+  SKIP_WITHOUT_ISA();
+  uint32_t seed = 1;
+  for (int64_t q : {1, 2, 3, 4, 8})
+    for (int64_t group : {8, 20, 32, 128})
+      for (int64_t K : {130, 333, 512})
+        for (int64_t N : {37, 130})
+          for (int64_t M : {1, 3}) {
+            Problem p(M, N, K, q, group, seed++);
+            for (int64_t f : kFlags)
+              check(p, f, false);
+          }
+}
+
+TEST(LutGemm, RowsOfA) {
+  SKIP_WITHOUT_ISA();
+  uint32_t seed = 100;
+  for (int64_t q : {1, 2, 3, 4, 8})
+    for (int64_t group : {20, 32, 128})
+      for (int64_t M : {2, 4, 5, 16}) {
+        Problem p(M, 130, 333, q, group, seed++);
+        for (int64_t f : kFlags)
+          check(p, f, false);
+      }
+}
+
+TEST(LutGemm, LongK) {
+  SKIP_WITHOUT_ISA();
+  // K past one K block of tables (2048 / M, a multiple of 32), groups straddling blocks.
+  uint32_t seed = 200;
+  for (int64_t q : {2, 3})
+    for (int64_t group : {20, 96, 128})
+      for (int64_t M : {1, 3, 4}) {
+        Problem p(M, 40, 4100, q, group, seed++);
+        check(p, 0, false);
+        check(p, SPARQ_UK_ACCUMULATE | SPARQ_UK_RELU, false);
+      }
+}
+
+TEST(LutGemm, Threads) {
+  SKIP_WITHOUT_ISA();
+  uint32_t seed = 300;
+  for (int threads : {1, 2})
+    for (int64_t q : {1, 3, 4, 8})
+      for (int64_t group : {20, 32, 128})
+        for (int64_t M : {1, 3, 16}) {
+          Problem p(M, 130, 1030, q, group, seed++);
+          for (int64_t f : kFlags)
+            check(p, f, true, threads);
+          Problem s(M, 37, 130, q, group, seed++); // small: on the calling thread
+          check(s, SPARQ_UK_ACCUMULATE, true, threads);
+        }
+}
+
+TEST(LutGemm, Degenerate) {
+  SKIP_WITHOUT_ISA();
+  // K = 0: an empty sum (C = 0 or unchanged), then the epilogue.
+  Problem p(2, 9, 0, 2, 32, 7);
+  for (int64_t f : kFlags)
+    check(p, f, false);
+  // A group larger than K: one group per row.
+  Problem g(3, 37, 70, 3, 1000, 8);
+  check(g, SPARQ_UK_ACCUMULATE, false);
+  check(g, 0, true, 2);
+}
+
+} // namespace
