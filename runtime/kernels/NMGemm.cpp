@@ -58,16 +58,6 @@ using namespace sparq::kernels;
 
 typedef int32_t vi __attribute__((vector_size(V * sizeof(int32_t))));
 
-#define SPARQ_NM_I8(F) F(0), F(1), F(2), F(3), F(4), F(5), F(6), F(7)
-#define SPARQ_NM_I16(F) SPARQ_NM_I8(F), F(8), F(9), F(10), F(11), F(12), F(13), F(14), F(15)
-#if SPARQ_UK_VLEN == 16
-#define SPARQ_NM_IV SPARQ_NM_I16
-#elif SPARQ_UK_VLEN == 8
-#define SPARQ_NM_IV SPARQ_NM_I8
-#else
-#error "NMGemm.cpp supports SPARQ_UK_VLEN 16 and 8"
-#endif
-
 /// Code i of a little-endian bit stream of `b`-bit codes, reading only the bytes it occupies.
 SPARQ_UK_INLINE uint32_t codeAt(const uint8_t *row, int64_t i, int b) {
   int64_t bit = i * b;
@@ -504,30 +494,6 @@ void gemvRows(const Call &c, int64_t n0, int64_t n1) {
 //===----------------------------------------------------------------------===//
 // GEMM (M > gemvMaxM): the sparse-aware tile
 //===----------------------------------------------------------------------===//
-
-/// Swaps the off-diagonal H x H blocks of rows i and i + H (one stage of a V x V transpose).
-template <int H> SPARQ_UK_INLINE void swapBlocks(vf &a, vf &b) {
-#define SPARQ_NM_TA(l) (((l) & H) ? V + (l) - H : (l))
-#define SPARQ_NM_TB(l) (((l) & H) ? V + (l) : (l) + H)
-  vf x = __builtin_shufflevector(a, b, SPARQ_NM_IV(SPARQ_NM_TA));
-  vf y = __builtin_shufflevector(a, b, SPARQ_NM_IV(SPARQ_NM_TB));
-#undef SPARQ_NM_TA
-#undef SPARQ_NM_TB
-  a = x;
-  b = y;
-}
-template <int H> SPARQ_UK_INLINE void transposeStage(vf (&r)[V]) {
-  for (int i = 0; i < V; ++i)
-    if ((i & H) == 0)
-      swapBlocks<H>(r[i], r[i + H]);
-}
-SPARQ_UK_INLINE void transpose(vf (&r)[V]) {
-  if constexpr (V == 16)
-    transposeStage<8>(r);
-  transposeStage<4>(r);
-  transposeStage<2>(r);
-  transposeStage<1>(r);
-}
 
 /// AT (kc x MBp, row stride MBp) = A[0, mb) x [k0, k0 + kc) transposed, zero past mb and past K.
 template <int MBp>

@@ -53,17 +53,6 @@ typedef int32_t vi __attribute__((vector_size(V * sizeof(int32_t))));
 typedef uint8_t vb __attribute__((vector_size(V)));
 typedef uint8_t vb16 __attribute__((vector_size(16)));
 
-#define SPARQ_QG_I8(F) F(0), F(1), F(2), F(3), F(4), F(5), F(6), F(7)
-#define SPARQ_QG_I16(F)                                                                       \
-  SPARQ_QG_I8(F), F(8), F(9), F(10), F(11), F(12), F(13), F(14), F(15)
-#if SPARQ_UK_VLEN == 16
-#define SPARQ_QG_IV SPARQ_QG_I16
-#elif SPARQ_UK_VLEN == 8
-#define SPARQ_QG_IV SPARQ_QG_I8
-#else
-#error "QGemm.cpp supports SPARQ_UK_VLEN 16 and 8"
-#endif
-
 template <int X> struct IntC {
   static constexpr int value = X;
 };
@@ -134,15 +123,15 @@ SPARQ_UK_INLINE vi decodeNat(const uint8_t *p) {
 #define SPARQ_QG_LO(i) ((((i) * B) >> 3) & 15)
 #define SPARQ_QG_HI(i) (((((i) * B) >> 3) + 1) & 15)
 #define SPARQ_QG_SH(i) (((i) * B) & 7)
-  vb lo = __builtin_shufflevector(bytes, bytes, SPARQ_QG_IV(SPARQ_QG_LO));
+  vb lo = __builtin_shufflevector(bytes, bytes, SPARQ_UK_IV(SPARQ_QG_LO));
   vi w = __builtin_convertvector(lo, vi);
   if constexpr (B != 1 && B != 2 && B != 4 && B != 8) {
     // Some codes straddle two bytes: lane i gets the 16-bit window starting at its byte.
-    vb hi = __builtin_shufflevector(bytes, bytes, SPARQ_QG_IV(SPARQ_QG_HI));
+    vb hi = __builtin_shufflevector(bytes, bytes, SPARQ_UK_IV(SPARQ_QG_HI));
     w |= __builtin_convertvector(hi, vi) << 8;
   }
   if constexpr (B != 8) {
-    const vi sh = {SPARQ_QG_IV(SPARQ_QG_SH)};
+    const vi sh = {SPARQ_UK_IV(SPARQ_QG_SH)};
     w = w >> sh;
   }
 #undef SPARQ_QG_LO
@@ -181,7 +170,7 @@ template <int B> struct Deq {
   vf table, scale, offset;
   SPARQ_UK_INLINE void init(float s, bool sym, int32_t zp) {
     if constexpr (useLut<B>()) {
-      vi c = {SPARQ_QG_IV(+)};
+      vi c = {SPARQ_UK_IV(+)};
       c &= splatI((1 << B) - 1);
       vi v = sym ? (c ^ splatI(1 << (B - 1))) - splatI(1 << (B - 1)) : c - splatI(zp);
       table = toFloat(v) * splat(s);
@@ -475,32 +464,6 @@ void deinterleave(float *xd, int64_t xs, const float *A, int64_t lda, int64_t M,
 //===----------------------------------------------------------------------===//
 // GEMM (M > kGemvMaxM)
 //===----------------------------------------------------------------------===//
-
-/// Swaps the off-diagonal H x H blocks of rows i and i + H (one stage of a V x V transpose).
-template <int H> SPARQ_UK_INLINE void swapBlocks(vf &a, vf &b) {
-#define SPARQ_QG_TA(l) (((l) & H) ? V + (l) - H : (l))
-#define SPARQ_QG_TB(l) (((l) & H) ? V + (l) : (l) + H)
-  vf x = __builtin_shufflevector(a, b, SPARQ_QG_IV(SPARQ_QG_TA));
-  vf y = __builtin_shufflevector(a, b, SPARQ_QG_IV(SPARQ_QG_TB));
-#undef SPARQ_QG_TA
-#undef SPARQ_QG_TB
-  a = x;
-  b = y;
-}
-
-template <int H> SPARQ_UK_INLINE void transposeStage(vf (&r)[V]) {
-  for (int i = 0; i < V; ++i)
-    if ((i & H) == 0)
-      swapBlocks<H>(r[i], r[i + H]);
-}
-
-SPARQ_UK_INLINE void transpose(vf (&r)[V]) {
-  if constexpr (V == 16)
-    transposeStage<8>(r);
-  transposeStage<4>(r);
-  transposeStage<2>(r);
-  transposeStage<1>(r);
-}
 
 /// Weights W[n][k0 .. k0 + cnt) as a vector (zero past cnt); k0 a multiple of 8. g: the group
 /// of k0, whole: the V codes are all in group g.

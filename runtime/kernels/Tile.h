@@ -55,6 +55,44 @@ SPARQ_UK_INLINE vf splat(float x) {
   return v;
 }
 
+/// SPARQ_UK_IV(F): F(0), F(1), ..., F(V - 1), for vector literals and shuffle masks.
+#define SPARQ_UK_I8(F) F(0), F(1), F(2), F(3), F(4), F(5), F(6), F(7)
+#define SPARQ_UK_I16(F) SPARQ_UK_I8(F), F(8), F(9), F(10), F(11), F(12), F(13), F(14), F(15)
+#if SPARQ_UK_VLEN == 16
+#define SPARQ_UK_IV SPARQ_UK_I16
+#elif SPARQ_UK_VLEN == 8
+#define SPARQ_UK_IV SPARQ_UK_I8
+#else
+#error "the kernels support SPARQ_UK_VLEN 16 and 8"
+#endif
+
+/// Swaps the off-diagonal H x H blocks of rows i and i + H (one stage of a V x V transpose).
+template <int H> SPARQ_UK_INLINE void swapBlocks(vf &a, vf &b) {
+#define SPARQ_UK_TA(l) (((l) & H) ? V + (l) - H : (l))
+#define SPARQ_UK_TB(l) (((l) & H) ? V + (l) : (l) + H)
+  vf x = __builtin_shufflevector(a, b, SPARQ_UK_IV(SPARQ_UK_TA));
+  vf y = __builtin_shufflevector(a, b, SPARQ_UK_IV(SPARQ_UK_TB));
+#undef SPARQ_UK_TA
+#undef SPARQ_UK_TB
+  a = x;
+  b = y;
+}
+
+template <int H> SPARQ_UK_INLINE void transposeStage(vf (&r)[V]) {
+  for (int i = 0; i < V; ++i)
+    if ((i & H) == 0)
+      swapBlocks<H>(r[i], r[i + H]);
+}
+
+/// Transposes the V x V matrix held in V vector registers.
+SPARQ_UK_INLINE void transpose(vf (&r)[V]) {
+  if constexpr (V == 16)
+    transposeStage<8>(r);
+  transposeStage<4>(r);
+  transposeStage<2>(r);
+  transposeStage<1>(r);
+}
+
 /// An MR x NR tile over kc reduction steps with A packed as kc x MR (row r of step k at
 /// Ap[k * MR + r]); only the first `rows` rows are stored. With Prefetch, also pulls the
 /// kc x NR slice at `next` (the next panel's) into the cache while computing. Without loadC, a
