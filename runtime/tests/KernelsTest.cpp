@@ -17,6 +17,8 @@
 #include "sparq/Formats/DensePanels.h"
 #include "sparq/Kernels/UKernels.h"
 
+#include "KernelTestUtil.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -70,34 +72,15 @@ void omp_set_num_threads(int32_t n);
 
 namespace {
 
+using sparq::test::GuardedBytes;
+using sparq::test::KernelTest;
+
 constexpr int kVlen = SPARQ_KERNELS_TEST_VLEN;
 constexpr int64_t kNr = 2 * kVlen; // documented panel width: two vector registers
 constexpr int kSchedStatic = 34;
 constexpr int kSchedStaticChunked = 33;
 
-/// Why this host cannot run the variant under test, or "" when it can.
-std::string missingIsa() {
-  __builtin_cpu_init();
-#if SPARQ_KERNELS_TEST_VLEN == 16
-  if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512vl") ||
-      !__builtin_cpu_supports("avx512dq") || !__builtin_cpu_supports("avx512bw"))
-    return "host CPU lacks AVX-512 (avx512f/vl/dq/bw); the v16 kernels cannot run here";
-#else
-  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
-    return "host CPU lacks AVX2/FMA; the v8 kernels cannot run here";
-#endif
-  return "";
-}
 
-/// Every test of this file: skipped (not failed) on a host without the variant's ISA.
-class KernelTest : public ::testing::Test {
-protected:
-  void SetUp() override {
-    std::string why = missingIsa();
-    if (!why.empty())
-      GTEST_SKIP() << why;
-  }
-};
 
 /// Aborts the process if not destroyed within `seconds` (a hung pool test must not hang ctest).
 class Watchdog {
@@ -435,7 +418,7 @@ template <typename Body> void parallel(Body &body) {
 
 /// The pool's default thread count, read before any test sets it (and only where the kernel
 /// library, built for the variant's ISA, may run).
-const int32_t kInitialThreads = missingIsa().empty() ? sparq_uk_get_num_threads() : 0;
+const int32_t kInitialThreads = sparq::test::missingKernelIsa().empty() ? sparq_uk_get_num_threads() : 0;
 
 TEST_F(Pool, ThreadCountSetting) {
   cpu_set_t set;
@@ -840,32 +823,6 @@ TEST_F(Gemm, MultiThreadedEntryPoint) {
 
 namespace {
 
-/// Bytes whose end abuts an inaccessible page: a kernel that reads past the last code row
-/// faults instead of reading neighbouring memory.
-class GuardedBytes {
-public:
-  explicit GuardedBytes(size_t size) : size_(size) {
-    const size_t page = size_t(sysconf(_SC_PAGESIZE));
-    mapped_ = (size + page - 1) / page * page + page;
-    base_ = static_cast<uint8_t *>(
-        mmap(nullptr, mapped_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
-    if (base_ == MAP_FAILED) {
-      std::perror("mmap");
-      std::abort();
-    }
-    mprotect(base_ + mapped_ - page, page, PROT_NONE);
-    data_ = base_ + mapped_ - page - size;
-  }
-  ~GuardedBytes() { munmap(base_, mapped_); }
-  GuardedBytes(const GuardedBytes &) = delete;
-  GuardedBytes &operator=(const GuardedBytes &) = delete;
-  uint8_t *data() { return data_; }
-  size_t size() const { return size_; }
-
-private:
-  size_t size_, mapped_;
-  uint8_t *base_, *data_;
-};
 
 /// How the quantization parameters are laid out.
 enum class QGroups { Group, PerChannel, PerTensor };

@@ -15,6 +15,8 @@
 #include "sparq/Formats/PackedFormats.h"
 #include "sparq/Kernels/UKernels.h"
 
+#include "KernelTestUtil.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -40,54 +42,9 @@ namespace {
 
 namespace fmt = sparq::formats;
 
-std::string missingIsa() {
-  __builtin_cpu_init();
-#if SPARQ_KERNELS_TEST_VLEN == 16
-  if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512vl") ||
-      !__builtin_cpu_supports("avx512dq") || !__builtin_cpu_supports("avx512bw"))
-    return "host CPU lacks AVX-512 (avx512f/vl/dq/bw); the v16 kernels cannot run here";
-#else
-  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
-    return "host CPU lacks AVX2/FMA; the v8 kernels cannot run here";
-#endif
-  return "";
-}
 
-class NMGemm : public ::testing::Test {
-protected:
-  void SetUp() override {
-    std::string why = missingIsa();
-    if (!why.empty())
-      GTEST_SKIP() << why;
-  }
-};
+class NMGemm : public sparq::test::KernelTest {};
 
-/// Bytes whose end abuts an inaccessible page.
-class GuardedBytes {
-public:
-  explicit GuardedBytes(size_t size) : size_(size) {
-    const size_t page = size_t(sysconf(_SC_PAGESIZE));
-    mapped_ = (size + page - 1) / page * page + page;
-    base_ = static_cast<uint8_t *>(
-        mmap(nullptr, mapped_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
-    if (base_ == MAP_FAILED) {
-      std::perror("mmap");
-      std::abort();
-    }
-    mprotect(base_ + mapped_ - page, page, PROT_NONE);
-    data_ = base_ + mapped_ - page - size;
-  }
-  ~GuardedBytes() { munmap(base_, mapped_); }
-  GuardedBytes(const GuardedBytes &) = delete;
-  GuardedBytes &operator=(const GuardedBytes &) = delete;
-  uint8_t *data() { return data_; }
-  const uint8_t *data() const { return data_; }
-  size_t size() const { return size_; }
-
-private:
-  size_t size_, mapped_;
-  uint8_t *base_, *data_;
-};
 
 /// The value encoding of a problem.
 struct Enc {
@@ -111,7 +68,7 @@ struct NMProblem {
   Enc enc;
   std::vector<float> A, C, C0, scales;
   std::vector<uint8_t> zeroPoints;
-  std::unique_ptr<GuardedBytes> indices, values, codes;
+  std::unique_ptr<sparq::test::GuardedBytes> indices, values, codes;
 
   NMProblem(int64_t m, int64_t n, int64_t k, int64_t pn, int64_t pm, Enc e, bool padded,
             uint32_t seed)
@@ -127,7 +84,7 @@ struct NMProblem {
       for (int64_t j = 0; j < K; ++j)
         A[size_t(i * lda + j)] = real(rng);
     // Dense rows, pruned and packed by the format library.
-    indices = std::make_unique<GuardedBytes>(size_t(N * idxRowBytes));
+    indices = std::make_unique<sparq::test::GuardedBytes>(size_t(N * idxRowBytes));
     for (size_t i = 0; i < indices->size(); ++i)
       indices->data()[i] = uint8_t(byteDist(rng)); // row padding: garbage
     std::vector<float> dense(static_cast<size_t>(K)), kv(static_cast<size_t>(kept));
@@ -143,7 +100,7 @@ struct NMProblem {
     }
     if (enc.bits == 0) {
       valueStride = kept + (padded ? 3 : 0);
-      values = std::make_unique<GuardedBytes>(size_t(N * valueStride) * sizeof(float));
+      values = std::make_unique<sparq::test::GuardedBytes>(size_t(N * valueStride) * sizeof(float));
       float *v = reinterpret_cast<float *>(values->data());
       for (int64_t i = 0; i < N * valueStride; ++i)
         v[i] = std::numeric_limits<float>::quiet_NaN(); // padding must not be read
@@ -155,7 +112,7 @@ struct NMProblem {
       groups = (kept + group - 1) / group;
       scaleStride = groups;
       codeRowBytes = int64_t(fmt::packedRowBytes(size_t(kept), unsigned(bits))) + (padded ? 2 : 0);
-      codes = std::make_unique<GuardedBytes>(size_t(N * codeRowBytes));
+      codes = std::make_unique<sparq::test::GuardedBytes>(size_t(N * codeRowBytes));
       for (size_t i = 0; i < codes->size(); ++i)
         codes->data()[i] = uint8_t(byteDist(rng));
       std::uniform_int_distribution<int> codeDist(0, (1 << bits) - 1);

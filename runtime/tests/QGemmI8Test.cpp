@@ -10,6 +10,8 @@
 //===----------------------------------------------------------------------===//
 #include "sparq/Kernels/UKernels.h"
 
+#include "KernelTestUtil.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -25,24 +27,11 @@
 
 namespace {
 
-const char *missingIsa() {
-  __builtin_cpu_init();
-#if SPARQ_KERNELS_TEST_VLEN == 16
-  if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512vl") ||
-      !__builtin_cpu_supports("avx512dq") || !__builtin_cpu_supports("avx512bw") ||
-      !__builtin_cpu_supports("avx512vnni"))
-    return "AVX-512 (avx512f/vl/dq/bw/vnni)";
-#else
-  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
-    return "AVX2/FMA";
-#endif
-  return nullptr;
-}
-
 #define SKIP_WITHOUT_ISA()                                                                    \
   do {                                                                                        \
-    if (const char *why = missingIsa())                                                       \
-      GTEST_SKIP() << "host lacks " << why;                                                   \
+    std::string why = sparq::test::missingKernelIsa(true);                                  \
+    if (!why.empty())                                                                         \
+      GTEST_SKIP() << why;                                                                    \
   } while (0)
 
 struct Problem {
