@@ -52,6 +52,7 @@ llvm::Expected<ResolvedCPU> resolveCPU(llvm::StringRef cpuName) {
                                    " (try native, x86-64-v2, x86-64-v3, x86-64-v4 or an LLVM "
                                    "CPU name such as skylake-avx512)");
   r.vectorFloats = sti->checkFeatures("+avx512f") ? 16 : 8;
+  r.avx512vnni = r.vectorFloats == 16 && sti->checkFeatures("+avx512vnni");
   // The extensions that change which instructions code may use (the runtime's table in
   // runtime/src/CpuFeatures.cpp knows the same names).
   static const char *const kChecked[] = {

@@ -20,6 +20,8 @@ struct ResolvedCPU {
   /// Floats per vector register of the micro-kernel variant for this CPU (16: AVX-512, 8: AVX2
   /// and older), which fixes the panel width of packed weights (2 x vectorFloats).
   unsigned vectorFloats = 8;
+  /// AVX-512 VNNI (vpdpbusd): selects the kernel variant whose int8-activation kernel uses it.
+  bool avx512vnni = false;
 
   /// "CPU FEATURE ..." with the enabled ISA extensions the runtime checks before loading an
   /// artifact (docs/artifact-abi.md, sparq_model_cpu_v1).

@@ -1,8 +1,8 @@
 //===- lib/Target/CPU/UKernels.cpp - link the micro-kernel bitcode --------------===//
 //
-// runtime/kernels is compiled to target-neutral LLVM bitcode in two variants (v16: AVX-512
-// register tiles, v8: AVX2 tiles) and embedded in the compiler. A model links the variant for its
-// target CPU, only the functions it references (plus the pool's destructor), gives them the
+// runtime/kernels is compiled to target-neutral LLVM bitcode in three variants (v16: AVX-512
+// register tiles, v16vnni: the same with the int8-activation kernel on AVX-512 VNNI, v8: AVX2
+// tiles) and embedded in the compiler. A model links the variant for its target CPU, only the functions it references (plus the pool's destructor), gives them the
 // target's CPU and features, and internalizes them: the artifact stays self-contained and exports
 // only its ABI entry points.
 //
@@ -19,6 +19,8 @@
 
 extern const unsigned char sparq_kernels_v16_bc[];
 extern const size_t sparq_kernels_v16_bc_size;
+extern const unsigned char sparq_kernels_v16vnni_bc[];
+extern const size_t sparq_kernels_v16vnni_bc_size;
 extern const unsigned char sparq_kernels_v8_bc[];
 extern const size_t sparq_kernels_v8_bc_size;
 
@@ -26,9 +28,14 @@ namespace sparq {
 
 llvm::Error linkMicroKernels(llvm::Module &module, const ResolvedCPU &target) {
   bool wide = target.vectorFloats == 16;
-  llvm::StringRef bytes(
-      reinterpret_cast<const char *>(wide ? sparq_kernels_v16_bc : sparq_kernels_v8_bc),
-      wide ? sparq_kernels_v16_bc_size : sparq_kernels_v8_bc_size);
+  llvm::StringRef bytes(reinterpret_cast<const char *>(sparq_kernels_v8_bc),
+                        sparq_kernels_v8_bc_size);
+  if (wide && target.avx512vnni)
+    bytes = llvm::StringRef(reinterpret_cast<const char *>(sparq_kernels_v16vnni_bc),
+                            sparq_kernels_v16vnni_bc_size);
+  else if (wide)
+    bytes = llvm::StringRef(reinterpret_cast<const char *>(sparq_kernels_v16_bc),
+                            sparq_kernels_v16_bc_size);
   auto buffer = llvm::MemoryBuffer::getMemBuffer(bytes, "sparq-kernels", false);
   auto kernels = llvm::parseBitcodeFile(buffer->getMemBufferRef(), module.getContext());
   if (!kernels)
