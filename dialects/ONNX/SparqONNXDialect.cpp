@@ -3,6 +3,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
@@ -28,9 +29,15 @@ LogicalResult NodeOp::verify() {
 std::string NodeOp::describe() {
   std::string s;
   llvm::raw_string_ostream os(s);
-  os << "'" << getOpType() << "' node";
-  if (!getName().empty())
-    os << " '" << getName() << "'";
+  // Names are escaped (llvm::printEscapedString) so that a message stays on one line.
+  os << "'";
+  llvm::printEscapedString(getOpType(), os);
+  os << "' node";
+  if (!getName().empty()) {
+    os << " '";
+    llvm::printEscapedString(getName(), os);
+    os << "'";
+  }
   os << " (domain " << (getDomain().empty() ? "ai.onnx" : getDomain())
      << ", opset " << getOpset() << ")";
   return s;

@@ -7,6 +7,9 @@
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <limits>
 
 namespace sparq {
 #define GEN_PASS_DEF_LINALGDISTRIBUTEPASS
@@ -33,9 +36,11 @@ struct LinalgDistributePass
     IRRewriter rewriter(ctx);
     for (linalg::LinalgOp op : targets) {
       SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+      // Saturating: huge static shapes must not overflow (they are worth splitting anyway).
       int64_t work = 1;
       for (int64_t r : ranges)
-        work *= r;
+        if (llvm::MulOverflow(work, r, work))
+          work = std::numeric_limits<int64_t>::max();
       if (work < minWork)
         continue;
       std::optional<unsigned> dim;

@@ -1,13 +1,15 @@
 //===- lib/Import/ONNX/ONNXImporter.cpp - ONNX protobuf -> sparq_onnx ---------===//
 //
-// The only translation unit that sees protobuf/ONNX. It reads the ModelProto, pins input shapes,
-// runs ONNX shape inference (with data propagation) and emits one func.func with one
+// With ModelCheck.cpp, the only code that sees protobuf/ONNX. It reads the ModelProto, pins input
+// shapes, validates the model (ModelCheck.h), runs ONNX shape inference (with data propagation)
+// and emits one func.func with one
 // sparq_onnx.node per ONNX node. Initializers and Constant nodes become arith.constant; large ones
 // hold their bytes in dense_resource blobs that take over the protobuf's buffer (no copy) or are
 // filled straight from the external data file (one read).
 //
 //===----------------------------------------------------------------------===//
 #include "lib/Import/ONNX/ONNXImporter.h"
+#include "lib/Import/ONNX/ModelCheck.h"
 
 #include "dialects/ONNX/SparqONNXDialect.h"
 
@@ -63,7 +65,7 @@ private:
 
   LogicalResult readModel();
   LogicalResult pinInputShapes();
-  void inferShapes();
+  LogicalResult inferShapes();
   FailureOr<Type> elementType(int32_t onnxType, const Twine &what);
   FailureOr<Type> tensorType(const ::onnx::TypeProto &type, const Twine &what);
   FailureOr<TypedAttr> tensorAttr(const ::onnx::TensorProto &tensor, const Twine &what);
@@ -158,13 +160,13 @@ FailureOr<TypedAttr> Importer::tensorAttr(const ::onnx::TensorProto &tensor, con
   if (failed(elem))
     return failure();
   SmallVector<int64_t> dims(tensor.dims().begin(), tensor.dims().end());
-  for (int64_t d : dims)
-    if (d < 0) {
-      (void)fail(what + ": negative dimension " + Twine(d));
-      return failure();
-    }
+  auto count = checkedElementCount(dims, what);
+  if (!count) {
+    (void)fail(llvm::toString(count.takeError()));
+    return failure();
+  }
   auto type = RankedTensorType::get(dims, *elem);
-  int64_t n = type.getNumElements();
+  int64_t n = *count;
   size_t elemBytes = rawElementBytes(*elem);
   size_t nbytes = (size_t)n * elemBytes;
 
@@ -185,9 +187,13 @@ FailureOr<TypedAttr> Importer::tensorAttr(const ::onnx::TensorProto &tensor, con
       (void)fail(what + ": external data has no 'location'");
       return failure();
     }
-    SmallString<256> full(llvm::sys::path::parent_path(path));
-    llvm::sys::path::append(full, location);
-    std::ifstream in(full.str().str(), std::ios::binary);
+    auto resolved = resolveExternalData(llvm::sys::path::parent_path(path), location, what);
+    if (!resolved) {
+      (void)fail(llvm::toString(resolved.takeError()));
+      return failure();
+    }
+    const std::string &full = *resolved;
+    std::ifstream in(full, std::ios::binary);
     if (!in) {
       (void)fail(what + ": cannot open external data file '" + full + "'");
       return failure();
@@ -216,7 +222,7 @@ FailureOr<TypedAttr> Importer::tensorAttr(const ::onnx::TensorProto &tensor, con
     // Take over the protobuf's buffer: the model proto is not used for this tensor again.
     owned = std::make_unique<std::string>(
         std::move(*const_cast<::onnx::TensorProto &>(tensor).mutable_raw_data()));
-  } else {
+  } else if (n > 0) {
     owned = std::make_unique<std::string>(nbytes, '\0');
     char *dst = owned->data();
     auto check = [&](int64_t have) -> LogicalResult {
@@ -254,6 +260,8 @@ FailureOr<TypedAttr> Importer::tensorAttr(const ::onnx::TensorProto &tensor, con
       }
       break;
     }
+  } else {
+    owned = std::make_unique<std::string>(); // no elements
   }
 
   // Small tensors and booleans: a dense attribute (foldable). Large ones: a resource blob.
@@ -290,9 +298,9 @@ FailureOr<TypedAttr> Importer::tensorAttr(const ::onnx::TensorProto &tensor, con
 
 /// `'Conv' node 'conv1' (domain ai.onnx, opset 13)`, as the conversion passes print it.
 std::string describeNode(const ::onnx::NodeProto &node, int64_t opset) {
-  std::string s = "'" + node.op_type() + "' node";
+  std::string s = quoted(node.op_type()) + " node";
   if (!node.name().empty())
-    s += " '" + node.name() + "'";
+    s += " " + quoted(node.name());
   s += " (domain " + (node.domain().empty() ? std::string("ai.onnx") : node.domain()) +
        ", opset " + std::to_string(opset) + ")";
   return s;
@@ -498,22 +506,34 @@ LogicalResult Importer::pinInputShapes() {
   return success();
 }
 
-void Importer::inferShapes() {
-  ::onnx::ShapeInferenceOptions opts(/*check_type=*/false, /*error_mode=*/0,
-                                   /*data_prop=*/true);
+LogicalResult Importer::inferShapes() {
+  // Strict: an inferred type that contradicts a declared one, or a node inference rejects, stops
+  // the import here instead of reaching the conversions with types nobody checked.
+  // Not check_type: old opsets declare narrower type constraints than exporters used (an int64
+  // Constant at opset 6), which onnxruntime accepts too.
+  ::onnx::ShapeInferenceOptions opts(/*check_type=*/false, /*error_mode=*/1, /*data_prop=*/true);
   try {
     ::onnx::shape_inference::InferShapes(model, ::onnx::OpSchemaRegistry::Instance(), opts);
   } catch (const std::exception &e) {
-    // Shape inference is best effort: nodes whose types stay unknown are diagnosed later.
-    emitWarning(fileLoc) << "ONNX shape inference failed: " << e.what();
+    std::string msg = e.what();
+    std::replace(msg.begin(), msg.end(), '\n', ' ');
+    return fail("ONNX shape inference rejects the model: " + msg);
   }
+  if (llvm::Error err = checkInferredTypes(model))
+    return fail(llvm::toString(std::move(err)));
+  return success();
 }
 
 OwningOpRef<ModuleOp> Importer::run() {
   ctx->loadDialect<sparq::onnx::SparqONNXDialect, func::FuncDialect, arith::ArithDialect>();
   if (failed(readModel()) || failed(pinInputShapes()))
     return nullptr;
-  inferShapes();
+  if (llvm::Error err = checkModel(model, llvm::sys::path::parent_path(path))) {
+    (void)fail(llvm::toString(std::move(err)));
+    return nullptr;
+  }
+  if (failed(inferShapes()))
+    return nullptr;
 
   const ::onnx::GraphProto &graph = model.graph();
   for (const auto &vi : graph.input())
