@@ -4,6 +4,7 @@
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -99,36 +100,58 @@ std::string defaultLinker() {
 
 llvm::Error linkSharedObject(llvm::StringRef objectBytes, llvm::StringRef outputPath,
                              llvm::StringRef linker) {
-  llvm::SmallString<128> objPath;
-  int fd;
-  if (std::error_code ec = llvm::sys::fs::createTemporaryFile("sparq", "o", fd, objPath))
-    return llvm::createStringError("cannot create a temporary object file: " + ec.message());
-  {
-    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
-    os << objectBytes;
-    if (os.has_error())
-      return llvm::createStringError("cannot write temporary object file '" + objPath.str().str() +
-                                     "'");
-  }
   auto program = llvm::sys::findProgramByName(linker);
-  if (!program) {
-    llvm::sys::fs::remove(objPath);
+  if (!program)
     return llvm::createStringError("linker '" + linker.str() +
                                    "' not found (set SPARQ_LINKER to a cc-compatible driver)");
+  // The object goes to $TMPDIR, the linked artifact to a temporary file next to the output,
+  // renamed over it only once the link succeeded: a failed or killed compile never leaves a
+  // partial artifact at the output path, and both temporaries are removed on SIGINT/SIGTERM
+  // (LLVM's signal handlers) and on every error path.
+  llvm::SmallString<128> objModel;
+  llvm::sys::path::system_temp_directory(/*erasedOnReboot=*/true, objModel);
+  llvm::sys::path::append(objModel, "sparq-%%%%%%%%.o");
+  llvm::Expected<llvm::sys::fs::TempFile> obj = llvm::sys::fs::TempFile::create(objModel);
+  if (!obj)
+    return llvm::createStringError("cannot create a temporary object file: " +
+                                   llvm::toString(obj.takeError()));
+  llvm::Expected<llvm::sys::fs::TempFile> lib =
+      llvm::sys::fs::TempFile::create(outputPath + ".tmp-%%%%%%%%");
+  if (!lib) {
+    llvm::consumeError(obj->discard());
+    return llvm::createStringError("cannot create a temporary file next to '" +
+                                   outputPath.str() + "': " + llvm::toString(lib.takeError()));
   }
-  std::string out = outputPath.str();
-  std::string obj = objPath.str().str();
+  auto discardBoth = [&](llvm::Error err) -> llvm::Error {
+    llvm::consumeError(obj->discard());
+    llvm::consumeError(lib->discard());
+    return err;
+  };
+  {
+    llvm::raw_fd_ostream os(obj->FD, /*shouldClose=*/false);
+    os << objectBytes;
+    os.flush();
+    if (os.has_error())
+      return discardBoth(llvm::createStringError("cannot write temporary object file '" +
+                                                 obj->TmpName + "': " + os.error().message()));
+  }
   // The artifact needs only libc (with its threads) and libm; every other symbol is defined
   // inside it (-z defs turns a missing one into a link error instead of a load failure).
-  llvm::SmallVector<llvm::StringRef> argv = {*program, "-shared",     "-o",       out,
-                                             obj,      "-Wl,-z,defs", "-pthread", "-lm"};
+  std::string tmpOut = lib->TmpName, objName = obj->TmpName;
+  llvm::SmallVector<llvm::StringRef> argv = {*program, "-shared",     "-o",       tmpOut,
+                                             objName,  "-Wl,-z,defs", "-pthread", "-lm"};
   std::string errMsg;
   int rc = llvm::sys::ExecuteAndWait(*program, argv, std::nullopt, {}, 0, 0, &errMsg);
-  llvm::sys::fs::remove(objPath);
   if (rc != 0)
-    return llvm::createStringError("linking '" + out + "' with '" + *program + "' failed (exit " +
-                                   std::to_string(rc) + (errMsg.empty() ? "" : ": " + errMsg) +
-                                   ")");
+    return discardBoth(llvm::createStringError(
+        "linking '" + outputPath.str() + "' with '" + *program + "' failed (exit " +
+        std::to_string(rc) + (errMsg.empty() ? "" : ": " + errMsg) + ")"));
+  llvm::consumeError(obj->discard());
+  if (llvm::Error err = lib->keep(outputPath)) {
+    std::string msg = llvm::toString(std::move(err));
+    llvm::consumeError(lib->discard());
+    return llvm::createStringError("cannot write '" + outputPath.str() + "': " + msg);
+  }
   return llvm::Error::success();
 }
 

@@ -14,7 +14,7 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
-#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
 #include <map>
@@ -38,24 +38,25 @@ std::unique_ptr<MLIRContext> createCompilerContext() {
 
 namespace {
 
-LogicalResult writeText(const CompileOptions &options, ModuleOp module, Location loc) {
-  std::string err;
-  auto out = openOutputFile(options.outputPath, &err);
-  if (!out)
-    return emitError(loc) << "cannot open output '" << options.outputPath << "': " << err;
-  module.print(out->os());
-  out->keep();
+/// Writes `path` ('-': stdout) through a temporary file next to it, renamed over it once
+/// complete (llvm::writeToOutput): a failed or interrupted compile leaves no partial output.
+LogicalResult writeOutput(StringRef path, Location loc,
+                          llvm::function_ref<void(raw_ostream &)> write) {
+  if (llvm::Error err = llvm::writeToOutput(path, [&](raw_ostream &os) {
+        write(os);
+        return llvm::Error::success();
+      }))
+    return emitError(loc) << "cannot write output '" << path
+                          << "': " << llvm::toString(std::move(err));
   return success();
 }
 
+LogicalResult writeText(const CompileOptions &options, ModuleOp module, Location loc) {
+  return writeOutput(options.outputPath, loc, [&](raw_ostream &os) { module.print(os); });
+}
+
 LogicalResult writeBytes(StringRef path, StringRef bytes, Location loc) {
-  std::string err;
-  auto out = openOutputFile(path, &err);
-  if (!out)
-    return emitError(loc) << "cannot open output '" << path << "': " << err;
-  out->os() << bytes;
-  out->keep();
-  return success();
+  return writeOutput(path, loc, [&](raw_ostream &os) { os << bytes; });
 }
 
 /// Runs sparq-compress-weights, fills the report and writes --export-dequantized.

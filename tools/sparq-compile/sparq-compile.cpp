@@ -19,6 +19,7 @@
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/PrettyStackTrace.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace llvm;
@@ -174,6 +175,10 @@ static bool emitReport(const std::vector<sparq::LayerReport> &report, raw_ostrea
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
+  // Only internal errors crash; say so instead of LLVM's own "submit a bug report" text.
+  llvm::setBugReportMsg("sparq-compile crashed: this is a bug in sparq, not a problem with the "
+                        "model; please report it with the command line and the stack dump "
+                        "below.\n");
   cl::HideUnrelatedOptions({&category, &compressCategory});
   auto context = sparq::createCompilerContext();
   // --help lists the scheme forms of every registered scheme dialect.

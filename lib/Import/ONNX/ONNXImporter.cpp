@@ -25,6 +25,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <onnx/defs/schema.h>
 #include <onnx/onnx-ml.pb.h>
@@ -666,10 +667,14 @@ writeModelWithInitializers(StringRef inputPath, StringRef outputPath,
   for (const auto &kv : replacements)
     if (!done.count(kv.first))
       return llvm::createStringError("the model has no float initializer named '" + kv.first + "'");
-  std::ofstream out(outputPath.str(), std::ios::binary | std::ios::trunc);
-  if (!out || !model.SerializeToOstream(&out))
-    return llvm::createStringError("cannot write '" + outputPath.str() + "'");
-  return llvm::Error::success();
+  std::string bytes;
+  if (!model.SerializeToString(&bytes))
+    return llvm::createStringError("cannot serialize the model for '" + outputPath.str() + "'");
+  // Through a temporary file renamed into place: no partial model on failure or interruption.
+  return llvm::writeToOutput(outputPath, [&](llvm::raw_ostream &os) {
+    os << bytes;
+    return llvm::Error::success();
+  });
 }
 
 llvm::Error parseInputShapeFlag(StringRef flag, ImportOptions &options) {
