@@ -13,6 +13,9 @@
 #include <string>
 #include <vector>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the sparq runtime assumes a little-endian host (raw_data and .npy are little-endian)"
 #endif
@@ -54,11 +57,72 @@ bool checkedByteSize(sparq_element_type_t type, int64_t numElements, size_t &out
 /// True for the element types sparq supports.
 bool isSupportedElementType(sparq_element_type_t type);
 
+/// Converts an integer read from an untrusted file to a supported element type. Converting
+/// first and checking after would form an enum value outside the enum's range (undefined
+/// behaviour); this checks the integer itself. False for anything that is not a supported type.
+inline bool toElementType(int64_t value, sparq_element_type_t &out) {
+  switch (value) {
+  case SPARQ_ELEMENT_TYPE_FLOAT32:
+  case SPARQ_ELEMENT_TYPE_UINT8:
+  case SPARQ_ELEMENT_TYPE_INT8:
+  case SPARQ_ELEMENT_TYPE_UINT16:
+  case SPARQ_ELEMENT_TYPE_INT16:
+  case SPARQ_ELEMENT_TYPE_INT32:
+  case SPARQ_ELEMENT_TYPE_INT64:
+  case SPARQ_ELEMENT_TYPE_BOOL:
+  case SPARQ_ELEMENT_TYPE_FLOAT16:
+  case SPARQ_ELEMENT_TYPE_FLOAT64:
+  case SPARQ_ELEMENT_TYPE_UINT32:
+  case SPARQ_ELEMENT_TYPE_UINT64:
+  case SPARQ_ELEMENT_TYPE_BFLOAT16:
+    out = static_cast<sparq_element_type_t>(value);
+    return true;
+  default:
+    return false;
+  }
+}
+
 /// Creates a tensor owning a zero-initialised (64-byte aligned) buffer. Validates type/dims.
 sparq_status_t createTensor(sparq_element_type_t type, const std::vector<int64_t> &dims,
                             sparq_tensor_t **out);
 
-/// Reads the whole file at `path`; errors name the path.
+/// Owns a POSIX file descriptor; closes it (ignoring errors) unless released.
+class UniqueFd {
+public:
+  explicit UniqueFd(int fd = -1) : fd(fd) {}
+  UniqueFd(const UniqueFd &) = delete;
+  UniqueFd &operator=(const UniqueFd &) = delete;
+  ~UniqueFd() {
+    if (fd >= 0)
+      ::close(fd);
+  }
+  int get() const { return fd; }
+  void reset(int newFd) {
+    if (fd >= 0)
+      ::close(fd);
+    fd = newFd;
+  }
+  int release() {
+    int result = fd;
+    fd = -1;
+    return result;
+  }
+
+private:
+  int fd;
+};
+
+/// Opens `path` read-only for a reader of untrusted input, without hanging and without
+/// opening devices: stat() first and refuse anything but a regular file (or, with
+/// `allowPipes`, a FIFO or pipe); open with O_NONBLOCK, so a FIFO nobody writes to cannot
+/// block the open; fstat() the descriptor and check again; then switch it back to blocking
+/// reads. Errors read "SUBJECT: REASON". On success `fd` owns the descriptor and `info` holds
+/// its fstat.
+sparq_status_t openForReading(const char *path, const std::string &subject, bool allowPipes,
+                              UniqueFd &fd, struct stat &info);
+
+/// Reads the whole file at `path` (a regular file or a pipe; see openForReading); errors name
+/// the path.
 sparq_status_t readWholeFile(const char *path, std::vector<uint8_t> &out);
 
 /// sparq_tensor_read_pb / _npy: checks the arguments (`api` names the entry point in the
@@ -67,7 +131,10 @@ sparq_status_t readTensorFile(const char *api, const char *path, sparq_tensor_t 
                               sparq_status_t (*decode)(const void *, size_t, const char *,
                                                        sparq_tensor_t **));
 
-/// Writes `size` bytes to `path` (replacing it); errors name the path.
+/// Writes `size` bytes to `path` (replacing it) and, for a regular file, fsyncs it. Errors name
+/// the path, the step that failed and the errno of that call. A regular file that could not be
+/// written completely is removed, so a failure never leaves a truncated file behind. A FIFO
+/// nobody reads fails at once (ENXIO) instead of blocking.
 sparq_status_t writeWholeFile(const char *path, const void *data, size_t size);
 
 /// "file 'PATH'" or "'NAME'" for the source of an in-memory decode.

@@ -1,10 +1,11 @@
 //===- runtime/src/Model.cpp - loading and running artifacts ------*- C++ -*-===//
 //
-// sparq_model_* (dlopen an artifact, parse its signature) and sparq_session_* (bind inputs,
-// check them against the signature, call sparq_model_invoke_v1, copy the outputs out of the
-// memref descriptors the model returns and free the model's buffers).
+// sparq_model_* (validate and dlopen an artifact, parse its signature) and sparq_session_*
+// (bind inputs, check them against the signature, call sparq_model_invoke_v1, copy the outputs
+// out of the memref descriptors the model returns and free the model's buffers).
 //
 //===----------------------------------------------------------------------===//
+#include "ArtifactCheck.h"
 #include "CpuFeatures.h"
 #include "Internal.h"
 #include "Signature.h"
@@ -14,6 +15,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <set>
 
@@ -284,6 +286,108 @@ sparq_status_t runImpl(sparq_session_t *session) {
   return nullptr;
 }
 
+/// Releases a model being loaded when loading fails (dlclose included).
+struct ModelReleaser {
+  void operator()(sparq_model_t *model) const { releaseModel(model); }
+};
+
+/// Splits the text of sparq_model_cpu_v1 ("CPU FEATURE ...") into words.
+std::vector<std::string> splitWords(const std::string &text) {
+  std::vector<std::string> words;
+  for (size_t pos = 0; pos < text.size();) {
+    size_t end = text.find(' ', pos);
+    if (end == std::string::npos)
+      end = text.size();
+    if (end > pos)
+      words.push_back(text.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  return words;
+}
+
+/// Refuses an artifact whose sparq_model_cpu_v1 names features this CPU lacks.
+sparq_status_t checkCpu(const std::string &path, SignatureFn cpuFn) {
+  const char *cpuText = cpuFn();
+  std::vector<std::string> words = splitWords(cpuText ? cpuText : "");
+  std::vector<std::string> required(words.empty() ? words.begin() : words.begin() + 1,
+                                    words.end());
+  std::vector<std::string> missing = missingCpuFeatures(required);
+  if (missing.empty())
+    return nullptr;
+  std::string list;
+  for (const std::string &f : missing)
+    list += (list.empty() ? "" : ", ") + f;
+  return makeStatus(SPARQ_STATUS_FAILED_PRECONDITION,
+                    "artifact '" + path + "' was compiled for CPU '" +
+                        (words.empty() ? "?" : words[0]) + "' and uses " + list +
+                        ", which this CPU lacks; recompile it with --cpu=native on this "
+                        "machine or an older target such as --cpu=x86-64-v3");
+}
+
+/// sparq_model_load after the argument checks: validates the file (ArtifactCheck.h), dlopens
+/// it, checks that every ABI symbol it uses is a function of the artifact, checks the CPU and
+/// parses the signature.
+sparq_status_t loadModel(const char *path, sparq_model_t **out_model) {
+  // A bare file name would make dlopen search the library path instead of the current
+  // directory; load it from the current directory like any other file.
+  std::string openPath = std::strchr(path, '/') ? std::string(path) : "./" + std::string(path);
+  std::string subject = std::string("cannot load artifact '") + path + "'";
+  if (sparq_status_t status = checkArtifactFile(openPath.c_str(), subject))
+    return status;
+  // Own the model before dlopen, so that no later failure can leak the handle.
+  std::unique_ptr<sparq_model_t, ModelReleaser> model(new sparq_model_s);
+  model->path = path;
+  dlerror();
+  model->handle = dlopen(openPath.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!model->handle) {
+    const char *reason = dlerror();
+    return makeStatus(SPARQ_STATUS_NOT_FOUND,
+                      subject + ": " + (reason ? reason : "dlopen failed"));
+  }
+  // Looks up `symbol`; a missing optional symbol leaves `out` NULL.
+  auto lookup = [&](const char *symbol, bool required, void *&out) -> sparq_status_t {
+    dlerror();
+    out = dlsym(model->handle, symbol);
+    const char *reason = dlerror();
+    if (out && !reason)
+      return checkArtifactFunction(model->handle, out, symbol, model->path);
+    out = nullptr;
+    if (!required)
+      return nullptr;
+    return makeStatus(SPARQ_STATUS_NOT_FOUND,
+                      "artifact '" + model->path + "' does not export " + symbol +
+                          " (is it a sparq model artifact?): " +
+                          (reason ? reason : "symbol is NULL"));
+  };
+  void *signatureSymbol = nullptr, *invokeSymbol = nullptr, *setNumThreadsSymbol = nullptr,
+       *peakBytesSymbol = nullptr, *cpuSymbol = nullptr;
+  struct AbiSymbol {
+    const char *name;
+    bool required;
+    void **out;
+  };
+  const AbiSymbol symbols[] = {{"sparq_model_signature_v1", true, &signatureSymbol},
+                               {"sparq_model_invoke_v1", true, &invokeSymbol},
+                               {"sparq_model_set_num_threads_v1", false, &setNumThreadsSymbol},
+                               {"sparq_model_peak_bytes_v1", false, &peakBytesSymbol},
+                               {"sparq_model_cpu_v1", false, &cpuSymbol}};
+  for (const AbiSymbol &symbol : symbols)
+    if (sparq_status_t status = lookup(symbol.name, symbol.required, *symbol.out))
+      return status;
+  model->invoke = reinterpret_cast<InvokeFn>(invokeSymbol);
+  model->setNumThreads = reinterpret_cast<SetNumThreadsFn>(setNumThreadsSymbol);
+  model->peakBytes = reinterpret_cast<PeakBytesFn>(peakBytesSymbol);
+  // Optional: the CPU the artifact was compiled for and the features its code uses.
+  if (cpuSymbol)
+    if (sparq_status_t status = checkCpu(model->path, reinterpret_cast<SignatureFn>(cpuSymbol)))
+      return status;
+  const char *text = reinterpret_cast<SignatureFn>(signatureSymbol)();
+  if (sparq_status_t status = parseSignature(text, model->path, model->signature))
+    return status;
+  *out_model = model.release();
+  return nullptr;
+}
+
 sparq_status_t checkOutputIndex(const sparq_session_t *session, size_t index, const char *where) {
   const Signature &signature = session->model->signature;
   if (index >= signature.outputs.size())
@@ -316,80 +420,7 @@ sparq_status_t sparq_model_load(const char *path, sparq_model_t **out_model) {
   if (!out_model)
     return nullArgument("sparq_model_load", "out_model");
   try {
-    // A bare file name would make dlopen search the library path instead of the current
-    // directory; load it from the current directory like any other file.
-    std::string openPath = std::strchr(path, '/') ? std::string(path) : "./" + std::string(path);
-    dlerror();
-    void *handle = dlopen(openPath.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (!handle) {
-      const char *reason = dlerror();
-      return makeStatus(SPARQ_STATUS_NOT_FOUND, std::string("cannot load artifact '") + path +
-                                                    "': " + (reason ? reason : "dlopen failed"));
-    }
-    auto lookup = [&](const char *symbol, void *&out) -> sparq_status_t {
-      dlerror();
-      out = dlsym(handle, symbol);
-      const char *reason = dlerror();
-      if (!out || reason)
-        return makeStatus(SPARQ_STATUS_NOT_FOUND,
-                          std::string("artifact '") + path + "' does not export " + symbol +
-                              " (is it a sparq model artifact?): " +
-                              (reason ? reason : "symbol is NULL"));
-      return nullptr;
-    };
-    void *signatureSymbol = nullptr, *invokeSymbol = nullptr;
-    sparq_status_t status = lookup("sparq_model_signature_v1", signatureSymbol);
-    if (!status)
-      status = lookup("sparq_model_invoke_v1", invokeSymbol);
-    if (status) {
-      dlclose(handle);
-      return status;
-    }
-    sparq_model_t *model = new sparq_model_s;
-    model->handle = handle;
-    model->path = path;
-    model->invoke = reinterpret_cast<InvokeFn>(invokeSymbol);
-    dlerror();
-    model->setNumThreads =
-        reinterpret_cast<SetNumThreadsFn>(dlsym(handle, "sparq_model_set_num_threads_v1"));
-    dlerror();
-    model->peakBytes = reinterpret_cast<PeakBytesFn>(dlsym(handle, "sparq_model_peak_bytes_v1"));
-    dlerror();
-    // Optional: the CPU the artifact was compiled for and the features its code uses.
-    if (auto cpuFn = reinterpret_cast<SignatureFn>(dlsym(handle, "sparq_model_cpu_v1"))) {
-      std::string cpuText = cpuFn() ? cpuFn() : "";
-      std::vector<std::string> words;
-      for (size_t pos = 0; pos < cpuText.size();) {
-        size_t end = cpuText.find(' ', pos);
-        if (end == std::string::npos)
-          end = cpuText.size();
-        if (end > pos)
-          words.push_back(cpuText.substr(pos, end - pos));
-        pos = end + 1;
-      }
-      std::vector<std::string> required(words.empty() ? words.begin() : words.begin() + 1,
-                                        words.end());
-      std::vector<std::string> missing = missingCpuFeatures(required);
-      if (!missing.empty()) {
-        std::string list;
-        for (const std::string &f : missing)
-          list += (list.empty() ? "" : ", ") + f;
-        releaseModel(model);
-        return makeStatus(SPARQ_STATUS_FAILED_PRECONDITION,
-                          std::string("artifact '") + path + "' was compiled for CPU '" +
-                              (words.empty() ? "?" : words[0]) + "' and uses " + list +
-                              ", which this CPU lacks; recompile it with --cpu=native on this "
-                              "machine or an older target such as --cpu=x86-64-v3");
-      }
-    }
-    dlerror();
-    const char *text = reinterpret_cast<SignatureFn>(signatureSymbol)();
-    if (sparq_status_t parseStatus = parseSignature(text, model->path, model->signature)) {
-      releaseModel(model);
-      return parseStatus;
-    }
-    *out_model = model;
-    return nullptr;
+    return loadModel(path, out_model);
   } catch (const std::bad_alloc &) {
     return outOfMemory("sparq_model_load");
   }

@@ -135,19 +135,27 @@ private:
       if (consume(')'))
         return nullptr;
       size_t start = pos;
-      uint64_t value = 0;
+      int64_t value = 0;
       while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
-        value = value * 10 + uint64_t(text[pos] - '0');
-        if (value > uint64_t(INT64_MAX)) {
+        int64_t digit = text[pos] - '0';
+        // Checked before the multiplication, so no value can wrap around (2^64 + 3 is not 3).
+        if (value > (INT64_MAX - digit) / 10) {
+          size_t end = pos;
+          while (end < text.size() && text[end] >= '0' && text[end] <= '9')
+            ++end;
           pos = start;
-          return error("dimension is too large");
+          std::string digits = text.substr(start, end - start);
+          if (digits.size() > 40)
+            digits = digits.substr(0, 40) + "... (" + std::to_string(end - start) + " digits)";
+          return error("dimension " + digits + " does not fit in int64");
         }
+        value = value * 10 + digit;
         ++pos;
       }
       if (pos == start)
         return error("expected a non-negative integer dimension");
       consume('L'); // Python 2 long suffix
-      shape.push_back(int64_t(value));
+      shape.push_back(value);
       if (shape.size() > SPARQ_MAX_RANK)
         return error("rank exceeds " + std::to_string(SPARQ_MAX_RANK));
       skipSpace();

@@ -247,10 +247,15 @@ private:
     case 2: {
       if (wire != Varint)
         return wrongWire(field, wire, tagPos);
+      size_t valuePos = pos;
       uint64_t value;
       if (sparq_status_t status = readVarint(value, "data_type"))
         return status;
-      out.dataType = int64_t(int32_t(uint32_t(value)));
+      // An int32 enum is encoded sign-extended to 64 bits; anything else is not an int32.
+      int64_t signedValue = int64_t(value);
+      if (signedValue < INT32_MIN || signedValue > INT32_MAX)
+        return error(valuePos, "data_type " + std::to_string(value) + " does not fit in int32");
+      out.dataType = signedValue;
       out.hasDataType = true;
       return nullptr;
     }
@@ -338,8 +343,12 @@ sparq_status_t buildTensor(const Decoded &decoded, const std::string &source,
     return fail(SPARQ_STATUS_DATA_LOSS, "TensorProto has no data_type");
   if (decoded.dataType == 8 || decoded.hasStrings)
     return fail(SPARQ_STATUS_UNIMPLEMENTED, "string tensors are not supported");
-  sparq_element_type_t type = sparq_element_type_t(decoded.dataType);
-  if (!isSupportedElementType(type))
+  if (decoded.dataType < 0)
+    return fail(SPARQ_STATUS_DATA_LOSS, "data_type " + std::to_string(decoded.dataType) +
+                                            " is negative, not a TensorProto.DataType");
+  // Checked as an integer: converting an arbitrary value to the enum first is undefined.
+  sparq_element_type_t type = SPARQ_ELEMENT_TYPE_UNDEFINED;
+  if (!toElementType(decoded.dataType, type))
     return fail(SPARQ_STATUS_UNIMPLEMENTED, "data_type " + std::to_string(decoded.dataType) +
                                                 " (" + onnxTypeName(decoded.dataType) +
                                                 ") is not supported");

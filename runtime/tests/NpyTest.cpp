@@ -245,13 +245,57 @@ INSTANTIATE_TEST_SUITE_P(
                    SPARQ_STATUS_DATA_LOSS, "byte 129 holds 5, not a bool"},
         BadNpyCase{"unterminated",
                    npyFile(1, "{'descr': '<f4", Bytes(8)), SPARQ_STATUS_DATA_LOSS,
-                   "unterminated string"}),
-    [](const ::testing::TestParamInfo<BadNpyCase> &info) {
-      std::string name;
-      for (const char *c = info.param.what; *c; ++c)
-        name += std::isalnum(static_cast<unsigned char>(*c)) ? *c : '_';
-      return name;
-    });
+                   "unterminated string"},
+        // 2^64 + 3 used to wrap around to 3 and read as a valid 3-element array.
+        BadNpyCase{"dimension wraps 2^64",
+                   npyFile(1,
+                           "{'descr': '<f4', 'fortran_order': False, "
+                           "'shape': (18446744073709551619,), }",
+                           Bytes(12)),
+                   SPARQ_STATUS_DATA_LOSS,
+                   "corrupt .npy header at byte 61: dimension 18446744073709551619 does not "
+                   "fit in int64"},
+        BadNpyCase{"dimension 2^63",
+                   npyFile(1,
+                           "{'descr': '<f4', 'fortran_order': False, "
+                           "'shape': (2, 9223372036854775808), }",
+                           Bytes(8)),
+                   SPARQ_STATUS_DATA_LOSS, "dimension 9223372036854775808 does not fit in int64"},
+        BadNpyCase{"very long dimension",
+                   npyFile(1,
+                           "{'descr': '<f4', 'fortran_order': False, 'shape': (" +
+                               std::string(100, '7') + ",), }",
+                           Bytes(8)),
+                   SPARQ_STATUS_DATA_LOSS,
+                   "dimension 7777777777777777777777777777777777777777... (100 digits) does not "
+                   "fit in int64"},
+        BadNpyCase{"element count overflows int64",
+                   npyFile(1,
+                           "{'descr': '<f4', 'fortran_order': False, "
+                           "'shape': (4294967296, 4294967296), }",
+                           Bytes(8)),
+                   SPARQ_STATUS_DATA_LOSS,
+                   "shape 4294967296x4294967296 overflows the addressable size"},
+        BadNpyCase{"byte size overflows",
+                   npyFile(1,
+                           "{'descr': '<f8', 'fortran_order': False, "
+                           "'shape': (9223372036854775807,), }",
+                           Bytes(8)),
+                   SPARQ_STATUS_DATA_LOSS,
+                   "shape 9223372036854775807 overflows the addressable size"},
+        BadNpyCase{"huge count, little data",
+                   npyFile(1,
+                           "{'descr': '|u1', 'fortran_order': False, "
+                           "'shape': (3037000499, 3037000499), }",
+                           Bytes(8)),
+                   SPARQ_STATUS_DATA_LOSS,
+                   "truncated .npy data: shape 3037000499x3037000499 of |u1 needs "
+                   "9223372030926249001 bytes after byte 128, the file has 8"},
+        BadNpyCase{"version 2 header length past the end",
+                   {0x93, 'N', 'U', 'M', 'P', 'Y', 2, 0, 0xff, 0xff, 0xff, 0xff, '{'},
+                   SPARQ_STATUS_DATA_LOSS,
+                   "header length 4294967295 at byte 8 exceeds the 1 bytes left after byte 12"}),
+    CaseName());
 
 TEST(NpyFile, TruncatedFileNamesThePath) {
   TempDir dir;

@@ -246,13 +246,38 @@ INSTANTIATE_TEST_SUITE_P(
         CorruptCase{"huge dims",
                     {0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0x08, 0x04,
                      0x10, 0x01},
-                    SPARQ_STATUS_DATA_LOSS, "overflows the addressable size"}),
-    [](const ::testing::TestParamInfo<CorruptCase> &info) {
-      std::string name;
-      for (const char *c = info.param.what; *c; ++c)
-        name += std::isalnum(static_cast<unsigned char>(*c)) ? *c : '_';
-      return name;
-    });
+                    SPARQ_STATUS_DATA_LOSS, "overflows the addressable size"},
+        // data_type 99 used to be converted to the enum before it was checked (UBSan:
+        // invalid enum load).
+        CorruptCase{"data_type 99", {0x10, 0x63}, SPARQ_STATUS_UNIMPLEMENTED,
+                    "data_type 99 (unknown) is not supported"},
+        CorruptCase{"data_type -1",
+                    {0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01},
+                    SPARQ_STATUS_DATA_LOSS, "data_type -1 is negative"},
+        CorruptCase{"data_type past int32", {0x10, 0x81, 0x80, 0x80, 0x80, 0x10},
+                    SPARQ_STATUS_DATA_LOSS,
+                    "at byte 1: data_type 4294967297 does not fit in int32"},
+        CorruptCase{"dims 2^63", {0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+                                  0x01, 0x10, 0x01},
+                    SPARQ_STATUS_DATA_LOSS, "dims[0] is -9223372036854775808"},
+        CorruptCase{"dims product overflows",
+                    {0x08, 0x80, 0x80, 0x80, 0x80, 0x10, 0x08, 0x80, 0x80, 0x80, 0x80, 0x10,
+                     0x10, 0x01},
+                    SPARQ_STATUS_DATA_LOSS,
+                    "shape 4294967296x4294967296 overflows the addressable size"},
+        CorruptCase{"byte size overflows",
+                    {0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x3f, 0x10, 0x0b},
+                    SPARQ_STATUS_DATA_LOSS,
+                    "shape 4611686018427387903 overflows the addressable size"},
+        CorruptCase{"huge dims, little raw data",
+                    {0x08, 0x80, 0x80, 0x80, 0x80, 0x08, 0x10, 0x02, 0x4a, 0x01, 0x00},
+                    SPARQ_STATUS_DATA_LOSS,
+                    "raw_data has 1 bytes, a uint8 tensor of shape 2147483648 needs 2147483648"},
+        CorruptCase{"huge dims, few typed values",
+                    {0x08, 0x80, 0x80, 0x80, 0x80, 0x08, 0x10, 0x01, 0x25, 0, 0, 0, 0},
+                    SPARQ_STATUS_DATA_LOSS,
+                    "float_data has 1 values, shape 2147483648 needs 2147483648"}),
+    CaseName());
 
 /// A deterministic test pattern for `type` with `count` elements (bools are 0/1, floats are
 /// finite and exactly representable).

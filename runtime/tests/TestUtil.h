@@ -1,6 +1,7 @@
 //===- runtime/tests/TestUtil.h - helpers for the runtime tests ---*- C++ -*-===//
 //
-// Status checking macros, owning pointers for C API objects and a temporary directory.
+// Status checking macros, owning pointers for C API objects, a temporary directory and a
+// watchdog for tests of things that must not hang.
 //
 //===----------------------------------------------------------------------===//
 #ifndef SPARQ_RUNTIME_TESTS_TESTUTIL_H
@@ -10,6 +11,9 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -61,6 +65,16 @@ using TensorPtr = std::unique_ptr<sparq_tensor_t, TensorDeleter>;
 using ModelPtr = std::unique_ptr<sparq_model_t, ModelDeleter>;
 using SessionPtr = std::unique_ptr<sparq_session_t, SessionDeleter>;
 
+/// Kills the test process with SIGALRM if it is still alive `seconds` from now: a test of
+/// something that must not hang fails instead of hanging. Disarmed on destruction.
+class Watchdog {
+public:
+  explicit Watchdog(unsigned seconds) { alarm(seconds); }
+  Watchdog(const Watchdog &) = delete;
+  Watchdog &operator=(const Watchdog &) = delete;
+  ~Watchdog() { alarm(0); }
+};
+
 /// A fresh directory under the system temp dir, removed with its contents on destruction.
 class TempDir {
 public:
@@ -91,6 +105,18 @@ inline void writeBytes(const std::string &path, const std::vector<uint8_t> &byte
   std::ofstream out(path, std::ios::binary);
   out.write(reinterpret_cast<const char *>(bytes.data()), std::streamsize(bytes.size()));
 }
+
+/// Names a value-parameterized case after its `what` field, every byte that is not a letter
+/// or digit turned into '_': pass as the name generator of INSTANTIATE_TEST_SUITE_P.
+struct CaseName {
+  template <typename Case>
+  std::string operator()(const ::testing::TestParamInfo<Case> &info) const {
+    std::string name;
+    for (const char *c = info.param.what; *c; ++c)
+      name += std::isalnum(static_cast<unsigned char>(*c)) ? *c : '_';
+    return name;
+  }
+};
 
 inline std::vector<int64_t> dimsOf(const sparq_tensor_t *tensor) {
   const int64_t *dims = sparq_tensor_dims(tensor);

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cinttypes>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -24,7 +25,11 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace {
 
@@ -311,6 +316,79 @@ TensorPtr readTensor(const std::string &path) {
   return TensorPtr(raw);
 }
 
+/// Files written under a temporary name, to be renamed into place; the destructor removes
+/// the temporaries not renamed yet, on every way out of writeOutputs.
+struct PendingFiles {
+  std::vector<std::pair<std::string, std::string>> files; ///< temporary, destination
+  size_t renamed = 0;
+  ~PendingFiles() {
+    for (size_t i = renamed; i < files.size(); ++i)
+      ::unlink(files[i].first.c_str());
+  }
+};
+
+/// Writes output_K.pb (and output_K.npy) into `dir`, all or nothing: each file is written
+/// (and fsynced, by the runtime's writer) under a fresh hidden name in `dir`, and the files are
+/// renamed into place only once every one of them was written. On failure the temporaries are
+/// removed, existing outputs are left as they were, and the error names the failing file.
+void writeOutputs(const std::string &dir, bool npy,
+                  const std::vector<const sparq_tensor_t *> &outputs) {
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error)
+    throw Failure{"cannot create output directory '" + dir + "': " + error.message()};
+  // mkstemp creates files readable by the owner only; give the outputs the usual mode.
+  mode_t mask = ::umask(0);
+  ::umask(mask);
+  struct Format {
+    const char *extension;
+    sparq_status_t (*write)(const sparq_tensor_t *, const char *);
+  };
+  std::vector<Format> formats = {{".pb", sparq_tensor_write_pb}};
+  if (npy)
+    formats.push_back({".npy", sparq_tensor_write_npy});
+  PendingFiles pending;
+  for (size_t k = 0; k < outputs.size(); ++k) {
+    for (const Format &format : formats) {
+      std::string name = "output_" + std::to_string(k) + format.extension;
+      std::string destination = joinPath(dir, name);
+      if (std::filesystem::is_directory(destination, error))
+        throw Failure{"cannot write '" + destination + "': it is a directory"};
+      // mkstemp: a new file of our own, never an existing file or a planted symbolic link.
+      std::string pattern = joinPath(dir, "." + name + ".tmp-XXXXXX");
+      std::vector<char> temporary(pattern.begin(), pattern.end());
+      temporary.push_back('\0');
+      int fd = ::mkstemp(temporary.data());
+      if (fd < 0) {
+        int savedErrno = errno;
+        throw Failure{"cannot create a temporary file for '" + destination +
+                      "': " + std::strerror(savedErrno)};
+      }
+      ::close(fd);
+      pending.files.emplace_back(temporary.data(), destination);
+      if (sparq_status_t status = format.write(outputs[k], temporary.data())) {
+        std::string message = sparq_status_message(status);
+        sparq_status_free(status);
+        throw Failure{"cannot write '" + destination + "': " + message};
+      }
+      if (::chmod(temporary.data(), 0666 & ~mask) != 0) {
+        int savedErrno = errno;
+        throw Failure{"cannot write '" + destination + "': chmod of '" + temporary.data() +
+                      "' failed: " + std::strerror(savedErrno)};
+      }
+    }
+  }
+  for (const auto &[temporary, destination] : pending.files) {
+    if (::rename(temporary.c_str(), destination.c_str()) != 0) {
+      int savedErrno = errno;
+      throw Failure{"cannot rename '" + temporary + "' to '" + destination +
+                    "': " + std::strerror(savedErrno) +
+                    (pending.renamed ? " (the outputs before it were already replaced)" : "")};
+    }
+    ++pending.renamed;
+  }
+}
+
 int runMain(const Options &options) {
   sparq_model_t *rawModel = nullptr;
   check(sparq_model_load(options.model.c_str(), &rawModel));
@@ -370,19 +448,8 @@ int runMain(const Options &options) {
     printOutput(k, outputs[k]);
   }
 
-  if (!options.outputDir.empty()) {
-    std::error_code error;
-    std::filesystem::create_directories(options.outputDir, error);
-    if (error)
-      throw Failure{"cannot create output directory '" + options.outputDir +
-                    "': " + error.message()};
-    for (size_t k = 0; k < numOutputs; ++k) {
-      std::string base = joinPath(options.outputDir, "output_" + std::to_string(k));
-      check(sparq_tensor_write_pb(outputs[k], (base + ".pb").c_str()));
-      if (options.npy)
-        check(sparq_tensor_write_npy(outputs[k], (base + ".npy").c_str()));
-    }
-  }
+  if (!options.outputDir.empty())
+    writeOutputs(options.outputDir, options.npy, outputs);
 
   bool mismatch = false;
   if (!options.expectDir.empty()) {
@@ -430,6 +497,9 @@ int runMain(const Options &options) {
 } // namespace
 
 int main(int argc, char **argv) {
+  // A file-size limit (ulimit -f) then makes a write fail with EFBIG, which is reported, instead
+  // of killing the process half-way through its outputs.
+  std::signal(SIGXFSZ, SIG_IGN);
   Options options;
   try {
     options = parseArgs(argc, argv);
