@@ -15,6 +15,8 @@ PACKAGES=(
   libonnx-testdata
   # Unit tests and benchmarks.
   libgtest-dev libgmock-dev libbenchmark-dev
+  # Sanitizers and libFuzzer for clang-22 (test/fuzz).
+  libclang-rt-22-dev
   # Test-model generators and lit (Debian's python3, not a pyenv one).
   python3 python3-onnx python3-numpy
 )

@@ -135,6 +135,13 @@ def data_type_99():
                  [vi("x", [1])], [vi("y", [1])], [w])
 
 
+def convtranspose_rank2():
+    """ConvTranspose on a rank-2 input: libonnx 1.12's inference function dereferences null
+    (found by test/fuzz's importer target). Caught by running inference in a child process."""
+    return model([helper.make_node("ConvTranspose", ["x", "w"], ["y"])],
+                 [vi("x", [1, 3]), vi("w", [1, 2, 3])], [vi("y", [1, 2, 5])], opset=11)
+
+
 def empty_initializer():
     """A valid model with a zero-element initializer stored in typed fields (empty
     float_data): x concatenated with nothing."""
@@ -166,7 +173,8 @@ def main():
                         ("count_overflows", count_overflows), ("huge_input", huge_input),
                         ("cycle", cycle), ("defined_twice", defined_twice),
                         ("newline_name", newline_name), ("data_type_99", data_type_99),
-                        ("empty_initializer", empty_initializer)]:
+                        ("empty_initializer", empty_initializer),
+                        ("convtranspose_rank2", convtranspose_rank2)]:
         save(out, name, build())
     save(out, "external_traversal", external("../../../../../../../../etc/passwd"))
     save(out, "external_absolute", external("/etc/passwd"))

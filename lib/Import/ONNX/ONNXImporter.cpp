@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "lib/Import/ONNX/ONNXImporter.h"
+#include "lib/Import/ONNX/IsolatedInference.h"
 #include "lib/Import/ONNX/ModelCheck.h"
 
 #include "dialects/ONNX/SparqONNXDialect.h"
@@ -29,7 +30,6 @@
 
 #include <onnx/defs/schema.h>
 #include <onnx/onnx-ml.pb.h>
-#include <onnx/shape_inference/implementation.h>
 
 #include <fstream>
 #include <set>
@@ -47,8 +47,9 @@ struct ImportError {
 
 class Importer {
 public:
-  Importer(MLIRContext *ctx, StringRef path, const ImportOptions &options)
-      : ctx(ctx), builder(ctx), path(path.str()), options(options),
+  /// Reads the model from `bytes`, or from the file `path` when `bytes` is null.
+  Importer(MLIRContext *ctx, StringRef path, StringRef bytes, const ImportOptions &options)
+      : ctx(ctx), builder(ctx), path(path.str()), bytes(bytes), options(options),
         fileLoc(FileLineColLoc::get(ctx, path, 0, 0)) {}
 
   OwningOpRef<ModuleOp> run();
@@ -79,6 +80,7 @@ private:
   MLIRContext *ctx;
   OpBuilder builder;
   std::string path;
+  StringRef bytes;
   const ImportOptions &options;
   Location fileLoc;
   ::onnx::ModelProto model;
@@ -459,10 +461,16 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node) {
 }
 
 LogicalResult Importer::readModel() {
-  auto buf = llvm::MemoryBuffer::getFile(path, /*IsText=*/false, /*RequiresNullTerminator=*/false);
-  if (!buf)
-    return fail("cannot open model file: " + buf.getError().message());
-  StringRef data = (*buf)->getBuffer();
+  std::unique_ptr<llvm::MemoryBuffer> file;
+  StringRef data = bytes;
+  if (!data.data()) {
+    auto buf =
+        llvm::MemoryBuffer::getFile(path, /*IsText=*/false, /*RequiresNullTerminator=*/false);
+    if (!buf)
+      return fail("cannot open model file: " + buf.getError().message());
+    file = std::move(*buf);
+    data = file->getBuffer();
+  }
   if (data.empty())
     return fail("model file is empty");
   google::protobuf::io::CodedInputStream stream(
@@ -508,18 +516,8 @@ LogicalResult Importer::pinInputShapes() {
 }
 
 LogicalResult Importer::inferShapes() {
-  // Strict: an inferred type that contradicts a declared one, or a node inference rejects, stops
-  // the import here instead of reaching the conversions with types nobody checked.
-  // Not check_type: old opsets declare narrower type constraints than exporters used (an int64
-  // Constant at opset 6), which onnxruntime accepts too.
-  ::onnx::ShapeInferenceOptions opts(/*check_type=*/false, /*error_mode=*/1, /*data_prop=*/true);
-  try {
-    ::onnx::shape_inference::InferShapes(model, ::onnx::OpSchemaRegistry::Instance(), opts);
-  } catch (const std::exception &e) {
-    std::string msg = e.what();
-    std::replace(msg.begin(), msg.end(), '\n', ' ');
-    return fail("ONNX shape inference rejects the model: " + msg);
-  }
+  if (llvm::Error err = inferShapesIsolated(model, options.shapeInferenceTimeoutSeconds))
+    return fail(llvm::toString(std::move(err)));
   if (llvm::Error err = checkInferredTypes(model))
     return fail(llvm::toString(std::move(err)));
   return success();
@@ -619,7 +617,13 @@ OwningOpRef<ModuleOp> Importer::run() {
 
 OwningOpRef<ModuleOp> importONNXFile(StringRef path, MLIRContext *ctx,
                                      const ImportOptions &options) {
-  Importer importer(ctx, path, options);
+  Importer importer(ctx, path, StringRef(), options);
+  return importer.run();
+}
+
+OwningOpRef<ModuleOp> importONNXBytes(StringRef bytes, StringRef path, MLIRContext *ctx,
+                                      const ImportOptions &options) {
+  Importer importer(ctx, path, bytes.data() ? bytes : StringRef("", 0), options);
   return importer.run();
 }
 

@@ -20,6 +20,8 @@ struct ImportOptions {
   /// Tensors with at least this many bytes become dense_resource blobs; smaller ones are inlined
   /// as dense attributes so that shape computations can fold them.
   size_t resourceThresholdBytes = 1024;
+  /// ONNX shape inference runs in a child process (IsolatedInference.h) killed after this long.
+  unsigned shapeInferenceTimeoutSeconds = 120;
 };
 
 /// Name of the entry function the importer creates.
@@ -30,6 +32,12 @@ inline constexpr llvm::StringLiteral kEntryFunctionName = "main_graph";
 /// `path`; returns null on failure.
 mlir::OwningOpRef<mlir::ModuleOp> importONNXFile(llvm::StringRef path, mlir::MLIRContext *ctx,
                                                  const ImportOptions &options);
+
+/// The same for a model already in memory; `path` names it in messages, and external data is
+/// looked up next to it.
+mlir::OwningOpRef<mlir::ModuleOp> importONNXBytes(llvm::StringRef bytes, llvm::StringRef path,
+                                                  mlir::MLIRContext *ctx,
+                                                  const ImportOptions &options);
 
 /// Writes a copy of the ONNX model at `inputPath` to `outputPath` in which every initializer
 /// named in `replacements` holds the given float32 values (same shape, raw_data, internal
