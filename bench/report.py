@@ -105,7 +105,7 @@ def main(argv):
 
     def latency(t, m, engine):
         """(median ms or None, cell text)."""
-        if engine == "sparq" and compiles[m][0] != "ok":
+        if engine.startswith("sparq") and compiles[m][0] != "ok":
             return None, f"fails: {compiles[m][1]}"
         entry = runs.get((t, m, engine))
         if entry is None:
@@ -119,6 +119,7 @@ def main(argv):
                      f"rounds failed: {entry['fails'][0]})")
         return v, cell
 
+    have_cold = any(e == "sparq-cold" for (_, _, e) in runs)
     for t in threads:
         l3 = f" ({cached[t]:.1f} GB/s on 64 MiB)" if t in cached else ""
         out.append(f"## {t} thread{'s' if t > 1 else ''}: DRAM read bandwidth {bandwidth[t]:.1f} "
@@ -127,6 +128,7 @@ def main(argv):
         rows = []
         for m in models:
             s, s_cell = latency(t, m, "sparq")
+            c, c_cell = latency(t, m, "sparq-cold") if have_cold else (None, "")
             o, o_cell = latency(t, m, "ort") if have_ort else (None, "")
             note = []
             info = meta.get(m, {})
@@ -156,12 +158,18 @@ def main(argv):
                     note.append(", ".join(what[len("of "):] for what, _ in bounds))
                 if o is not None:
                     note.append("ort " + ", ".join(f"{100 * ms / o:.0f}%" for _, ms in bounds))
-            row = [m, s_cell]
+                if c is not None and info.get("note") == "bandwidth":
+                    note.append(f"cold: {100 * bounds[0][1] / c:.0f}% of DRAM roofline")
+            if base and c is not None:
+                b, _ = latency(t, base, "sparq-cold") if base in compiles else (None, "")
+                if b is not None:
+                    note.append(f"cold: {b / c:.2f}x sparq fp32 cold")
+            row = [m, s_cell] + ([c_cell] if have_cold else [])
             if have_ort:
                 ratio = f"{o / s:.2f}" if s is not None and o is not None else "-"
                 row += [o_cell, ratio]
             rows.append(row + ["; ".join(note)])
-        header = ["model", "sparq ms"]
+        header = ["model", "sparq ms"] + (["sparq cold ms"] if have_cold else [])
         if have_ort:
             header += ["onnxruntime ms", "ort/sparq"]
         out += [table(header + ["note"], rows), ""]
@@ -180,6 +188,9 @@ def main(argv):
     rounds = max((len(e["ms"]) + len(e["fails"]) for e in runs.values()), default=0)
     out.append(f"Latency: median over {rounds} alternating round{'s' if rounds != 1 else ''} "
                "of each run's median; ort/sparq above 1 means sparq is faster.")
+    if have_cold:
+        out.append("sparq cold: sparq-run --cold, the artifact (its weights) flushed from every "
+                   "cache level (clflush) before each timed run; onnxruntime runs warm.")
     if not have_ort:
         why = ort_label[len("no onnxruntime"):].strip(" ()")
         out.append(f"onnxruntime baseline not shown: {why}. "

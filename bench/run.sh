@@ -2,7 +2,7 @@
 # sparq CPU benchmark suite (see docs/bench.md).
 #
 #   ./bench/run.sh [--threads "1 2"] [--rounds R] [--models "gemv gemm128 ..."] [--runs N]
-#                  [--timeout S]
+#                  [--timeout S] [--cold]
 #
 # 1. generates the benchmark models into build/bench/models/ (bench/models/make_models.py, once:
 #    again only when the generator changes) and uses test/models/tinycnn as it is;
@@ -26,6 +26,9 @@
 #   --runs N        timed runs per measurement (default: auto, about 1 s of sparq time per
 #                   measurement, between 5 and 200, probed once per model)
 #   --timeout S     per-command time limit in seconds (default 300)
+#   --cold          also time sparq with its weights flushed from the caches before every run
+#                   (sparq-run --cold), alternating with the other engines: the "sparq cold ms"
+#                   column, whose bandwidth-bound models are compared with the DRAM roofline
 # Environment: SPARQ_BIN (default build/bin), CC (default clang-22), PYTHON (default
 # /usr/bin/python3), NODE (default node).
 set -euo pipefail
@@ -45,6 +48,7 @@ rounds=3
 models=""
 runs=auto
 timeout_s=300
+cold=""
 
 die() { echo "run.sh: error: $*" >&2; exit 1; }
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
@@ -56,6 +60,7 @@ while [ $# -gt 0 ]; do
     --models) models=${2:?--models needs a value}; shift 2 ;;
     --runs) runs=${2:?--runs needs a value}; shift 2 ;;
     --timeout) timeout_s=${2:?--timeout needs a value}; shift 2 ;;
+    --cold) cold=1; shift ;;
     -h|--help) usage ;;
     *) echo "run.sh: error: unknown argument '$1'" >&2; usage ;;
   esac
@@ -209,9 +214,11 @@ done
 measure() {
   local engine=$1 m=$2 t=$3 n=$4 logf=$5 dir rc=0
   dir=$(model_dir "$m")
-  if [ "$engine" = sparq ]; then
+  if [ "$engine" = sparq ] || [ "$engine" = sparq-cold ]; then
+    local extra=()
+    [ "$engine" = sparq-cold ] && extra=(--cold)
     timeout "$timeout_s" "$SPARQ_BIN/sparq-run" "$OUT/so/$m.so" --inputs "$dir/test_data_set_0" \
-      --bench "$n" --threads "$t" >"$logf" 2>&1 || rc=$?
+      --bench "$n" --threads "$t" ${extra[@]+"${extra[@]}"} >"$logf" 2>&1 || rc=$?
   else
     # A compressed variant's onnxruntime model uses MatMulNBits (make_models.py); without one,
     # onnxruntime has no kernel for the format and is not run.
@@ -229,7 +236,8 @@ measure() {
 
 declare -A failed probed
 engines="sparq"
-[ -n "$ort" ] && engines="sparq ort"
+[ -n "$cold" ] && engines="$engines sparq-cold"
+[ -n "$ort" ] && engines="$engines ort"
 first_t=${threads%% *}
 for t in $threads; do
   log "threads $t: measuring read bandwidth and peak FMA"
@@ -242,7 +250,7 @@ for t in $threads; do
       if [ -z "${probed[$m]:-}" ]; then
         probe=""
         for e in $engines; do
-          [ "$e" = sparq ] && [ -z "${compiled[$m]:-}" ] && continue
+          [ "$e" != ort ] && [ -z "${compiled[$m]:-}" ] && continue
           probe=$(measure "$e" "$m" "$first_t" 3 "$OUT/logs/$m.probe.log") && break
           probe=""
         done
@@ -255,7 +263,7 @@ print(min(200, max(5, math.ceil(1000 / max(float(p), 1e-3)))) if p else 5)")
     for ((r = 1; r <= rounds; r++)); do
       for e in $engines; do
         key=$e/$m/$t
-        if [ "$e" = sparq ] && [ -z "${compiled[$m]:-}" ]; then continue; fi
+        if [ "$e" != ort ] && [ -z "${compiled[$m]:-}" ]; then continue; fi
         [ -n "${failed[$key]:-}" ] && continue
         logf=$OUT/logs/$m.$e.t$t.r$r.log
         rc=0

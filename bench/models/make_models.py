@@ -334,11 +334,17 @@ MODELS = {
 W4 = 0.5 + 4 / 128
 NM24 = 0.5 * 4 + 0.5 * 2 / 8
 NM24W4 = 0.5 * 0.5 + 0.5 * 2 / 8 + 0.5 * 4 / 128
+NM14W4 = 0.25 * 0.5 + 0.25 * 2 / 8 + 0.25 * 4 / 128
 COMPRESSED = {
     "gemv_w4": compressed("gemv", "w4g128", 0.5 + 4 / 128, ort_accuracy=4),
     "gemv_w4u": compressed("gemv", "w4g128", 0.5 + 4 / 128, ort_accuracy=None),
     "gemv_w2": compressed("gemv", "w2g128", 0.25 + 4 / 128, ort=False),
     "gemv_w8": compressed("gemv", "w8g128", 1 + 4 / 128, ort=False),
+    "gemv_w3": compressed("gemv", "w3g128", 3 / 8 + 4 / 128, ort=False),
+    "gemv_w2_i8": compressed("gemv", "w2g128", 0.25 + 4 / 128, ort=False,
+                             flags=["--act-bits", "8"]),
+    "gemv_w8_i8": compressed("gemv", "w8g128", 1 + 4 / 128, ort=False, flags=["--act-bits", "8"]),
+    "gemv_14w4": compressed("gemv", "1:4,w4g128", NM14W4, ort=False),
     "gemm16_w4": compressed("gemm16", "w4g128", 0.5 + 4 / 128, ort_accuracy=4),
     "gemm128_w4": compressed("gemm128", "w4g128", 0.5 + 4 / 128, ort_accuracy=4),
     "mlp1_w4": compressed("mlp1", "w4g128", 0.5 + 4 / 128, ort_accuracy=4),

@@ -1,7 +1,7 @@
 //===- tools/sparq-run/sparq-run.cpp - run a compiled sparq model ---------===//
 //
 //   sparq-run MODEL.so (--inputs DIR | --input NAME=FILE ...) [--output-dir DIR] [--npy]
-//             [--expect DIR] [--rtol R] [--atol A] [--bench N] [--threads T]
+//             [--expect DIR] [--rtol R] [--atol A] [--bench N [--cold]] [--threads T]
 //
 // Loads an artifact with the runtime's C API, binds inputs read from .pb / .npy files, runs
 // it, prints the outputs, and optionally writes them, compares them with expected outputs and
@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "sparq/Runtime/sparq_runtime.h"
+#include "tools/sparq-run/Evict.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -24,6 +25,7 @@
 #include <filesystem>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,7 +37,7 @@ namespace {
 
 const char *const usageLine =
     "usage: sparq-run MODEL.so (--inputs DIR | --input NAME=FILE ...) [--output-dir DIR] "
-    "[--npy] [--expect DIR] [--rtol R] [--atol A] [--bench N] [--threads T]";
+    "[--npy] [--expect DIR] [--rtol R] [--atol A] [--bench N [--cold]] [--threads T]";
 
 const size_t printedValues = 8;
 
@@ -49,6 +51,7 @@ struct Options {
   double rtol = 1e-3;
   double atol = 1e-4;
   long bench = 0;
+  bool cold = false; ///< --cold: flush the artifact (its weights) from the caches before each run
   long threads = 0;
 };
 
@@ -154,6 +157,10 @@ Options parseArgs(int argc, char **argv) {
       options.atol = parseNumber(arg, next());
     } else if (arg == "--bench") {
       options.bench = parseCount(arg, next());
+    } else if (arg == "--cold") {
+      if (hasInlineValue)
+        throw UsageError{"--cold takes no value"};
+      options.cold = true;
     } else if (arg == "--threads") {
       options.threads = parseCount(arg, next());
     } else if (arg.size() > 1 && arg[0] == '-') {
@@ -171,6 +178,8 @@ Options parseArgs(int argc, char **argv) {
     throw UsageError{"give either --inputs DIR or --input NAME=FILE, not both"};
   if (options.npy && options.outputDir.empty())
     throw UsageError{"--npy needs --output-dir"};
+  if (options.cold && options.bench == 0)
+    throw UsageError{"--cold needs --bench N"};
   return options;
 }
 
@@ -479,7 +488,15 @@ int runMain(const Options &options) {
 
   if (options.bench > 0) {
     std::vector<double> times;
+    size_t flushed = 0;
     for (long i = 0; i < options.bench; ++i) {
+      if (options.cold) {
+        std::string error;
+        std::optional<size_t> bytes = sparq::run::evictLoadedArtifact(options.model, error);
+        if (!bytes)
+          throw Failure{"--cold: " + error};
+        flushed = *bytes;
+      }
       auto start = std::chrono::steady_clock::now();
       check(sparq_session_run(session.get()), "running '" + options.model + "'");
       auto end = std::chrono::steady_clock::now();
@@ -488,8 +505,11 @@ int runMain(const Options &options) {
     std::sort(times.begin(), times.end());
     size_t n = times.size();
     double median = n % 2 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
-    std::printf("latency: min %.3f ms, median %.3f ms, max %.3f ms (%zu runs)\n", times.front(),
-                median, times.back(), n);
+    std::printf("latency: min %.3f ms, median %.3f ms, max %.3f ms (%zu runs%s)\n",
+                times.front(), median, times.back(), n,
+                options.cold ? ", cold: artifact flushed from the caches before each" : "");
+    if (options.cold)
+      std::printf("cold: %zu bytes of the artifact flushed before each run\n", flushed);
   }
   return mismatch ? 1 : 0;
 }
