@@ -17,6 +17,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # Sanitizers and libFuzzer for clang-22 (test/fuzz).
   libclang-rt-22-dev
+  # The artifacts' content digest (XXH3, header-only: include/sparq/Formats/ArtifactDigest.h).
+  libxxhash-dev
   # Test-model generators and lit (Debian's python3, not a pyenv one).
   python3 python3-onnx python3-numpy
 )

@@ -1,14 +1,23 @@
 //===- lib/Artifact/Artifact.cpp - ABI entry points and shared-object linking --===//
 #include "lib/Artifact/Artifact.h"
 
+#include "sparq/Formats/ArtifactDigest.h"
+
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/IRBuilder.h"
+#include "llvm/Object/ELF.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Transforms/Utils/ModuleUtils.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <unistd.h>
 
 namespace sparq {
 
@@ -89,8 +98,71 @@ llvm::Error addArtifactABI(llvm::Module &module, llvm::StringRef entryName,
   b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", threadsFn));
   b.CreateCall(ompSet, {threadsFn->getArg(0)});
   b.CreateRetVoid();
+
+  // The content digest's note (include/sparq/Formats/ArtifactDigest.h), zero until
+  // linkSharedObject stamps the linked file.
+  digest::DigestNote note;
+  auto *noteData = llvm::ConstantDataArray::getRaw(
+      llvm::StringRef(reinterpret_cast<const char *>(&note), sizeof note), sizeof note,
+      llvm::Type::getInt8Ty(ctx));
+  auto *noteGlobal = new llvm::GlobalVariable(module, noteData->getType(), /*isConstant=*/true,
+                                              llvm::GlobalValue::PrivateLinkage, noteData,
+                                              "sparq_digest_note");
+  noteGlobal->setSection(digest::kNoteSection);
+  noteGlobal->setAlignment(llvm::Align(4));
+  llvm::appendToCompilerUsed(module, {noteGlobal});
   return llvm::Error::success();
 }
+
+namespace {
+
+/// Writes the digest into the note of the linked artifact at `path`.
+llvm::Error stampDigest(llvm::StringRef path) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  if (!buffer)
+    return llvm::createStringError("cannot read '" + path.str() + "': " +
+                                   buffer.getError().message());
+  llvm::StringRef bytes = (*buffer)->getBuffer();
+  auto elf = llvm::object::ELF64LEFile::create(bytes);
+  if (!elf)
+    return elf.takeError();
+  auto phdrs = elf->program_headers();
+  if (!phdrs)
+    return phdrs.takeError();
+  std::optional<uint64_t> descOffset;
+  for (const auto &ph : *phdrs) {
+    if (ph.p_type != llvm::ELF::PT_NOTE)
+      continue;
+    llvm::Error err = llvm::Error::success();
+    for (const auto &n : elf->notes(ph, err))
+      if (n.getName() == digest::kNoteOwner && n.getType() == digest::kDigestNoteType &&
+          n.getDesc(ph.p_align).size() == digest::kDigestBytes)
+        descOffset = uint64_t(n.getDesc(ph.p_align).data() - bytes.bytes_begin());
+    if (err)
+      return err;
+  }
+  if (!descOffset)
+    return llvm::createStringError("the linked artifact has no " +
+                                   std::string(digest::kNoteSection) + " note");
+  digest::Hasher hasher(*descOffset);
+  hasher.update(bytes.data(), bytes.size(), 0);
+  uint8_t value[digest::kDigestBytes];
+  hasher.finish(value);
+  int fd;
+  if (std::error_code ec = llvm::sys::fs::openFileForReadWrite(
+          path, fd, llvm::sys::fs::CD_OpenExisting, llvm::sys::fs::OF_None))
+    return llvm::createStringError("cannot open '" + path.str() + "': " + ec.message());
+  ssize_t written = ::pwrite(fd, value, sizeof value, off_t(*descOffset));
+  int err = errno;
+  ::close(fd);
+  if (written != ssize_t(sizeof value))
+    return llvm::createStringError("cannot write the digest into '" + path.str() +
+                                   "': " + std::strerror(err));
+  return llvm::Error::success();
+}
+
+} // namespace
 
 std::string defaultLinker() {
   if (const char *env = std::getenv("SPARQ_LINKER"))
@@ -147,6 +219,10 @@ llvm::Error linkSharedObject(llvm::StringRef objectBytes, llvm::StringRef output
         "linking '" + outputPath.str() + "' with '" + *program + "' failed (exit " +
         std::to_string(rc) + (errMsg.empty() ? "" : ": " + errMsg) + ")"));
   llvm::consumeError(obj->discard());
+  if (llvm::Error err = stampDigest(tmpOut))
+    return discardBoth(llvm::createStringError("cannot stamp the digest of '" +
+                                               outputPath.str() + "': " +
+                                               llvm::toString(std::move(err))));
   if (llvm::Error err = lib->keep(outputPath)) {
     std::string msg = llvm::toString(std::move(err));
     llvm::consumeError(lib->discard());

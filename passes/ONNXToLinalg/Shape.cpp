@@ -384,7 +384,8 @@ LogicalResult lowerDepthToSpace(NodeContext &c) {
     return c.fail("the input must be a static 4-D tensor");
   int64_t bs = c.intAttr("blocksize", 0);
   int64_t n = in.getDimSize(0), ch = in.getDimSize(1), h = in.getDimSize(2), w = in.getDimSize(3);
-  if (bs <= 0 || ch % (bs * bs) != 0)
+  // bs > ch: bs * bs would overflow for absurd attributes and cannot divide ch anyway.
+  if (bs <= 0 || bs > ch || ch % (bs * bs) != 0)
     return c.fail("attribute 'blocksize' = " + Twine(bs) + " does not divide the " + Twine(ch) +
                   " channels into squares");
   std::string mode = c.stringAttr("mode", "DCR");

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "ArtifactCheck.h"
+#include "ArtifactDigest.h"
 
 #include <dlfcn.h>
 #include <elf.h>
@@ -696,7 +697,9 @@ sparq_status_t checkArtifactFile(const char *path, const std::string &subject) {
   struct stat info;
   if (sparq_status_t status = openForReading(path, subject, /*allowPipes=*/false, fd, info))
     return status;
-  return ElfFileCheck(fd.get(), uint64_t(info.st_size), subject).run();
+  if (sparq_status_t status = ElfFileCheck(fd.get(), uint64_t(info.st_size), subject).run())
+    return status;
+  return checkArtifactDigest(fd.get(), subject);
 }
 
 sparq_status_t checkArtifactFunction(void *handle, const void *address, const char *symbol,
