@@ -327,13 +327,14 @@ BENCHMARK(BM_QGemv)
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 
-/// BM_QGemvI8/T: the W4 g128 symmetric 1 x 4096 x 4096 GEMV with int8 activations quantized at
-/// run time (sparq_uk_qgemm_i8_f32; T = 2: _mt on two threads), hot weights (one copy, as
-/// onnxruntime's MatMulNBits accuracy_level 4 number is measured). Compare with
-/// BM_QGemv/bits:4/T/cold:0.
+/// BM_QGemvI8/bits/T: the W2/W4/W8 g128 symmetric 1 x 4096 x 4096 GEMV with int8 activations
+/// quantized at run time (sparq_uk_qgemm_i8_f32; T = 2: _mt on two threads), hot weights (one
+/// copy, as onnxruntime's MatMulNBits accuracy_level 4 number is measured). Compare with
+/// BM_QGemv/bits/T/cold:0.
 void BM_QGemvI8(benchmark::State &state) {
-  const int32_t threads = int32_t(state.range(0));
-  QWeights &w = qweights(4, false);
+  const int64_t bits = state.range(0);
+  const int32_t threads = int32_t(state.range(1));
+  QWeights &w = qweights(bits, false);
   Operands &ops = operands();
   sparq_uk_set_num_threads(threads);
   auto fn = threads > 1 ? sparq_uk_qgemm_i8_f32_mt : sparq_uk_qgemm_i8_f32;
@@ -347,7 +348,11 @@ void BM_QGemvI8(benchmark::State &state) {
   state.counters["WeightGBs"] = benchmark::Counter(w.bytesPerCall() * 1e-9,
                                                    benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(BM_QGemvI8)->ArgNames({"T"})->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_QGemvI8)
+    ->ArgNames({"bits", "T"})
+    ->ArgsProduct({{4, 2, 8}, {1, 2}})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
 
 /// BM_LutGemv/q/T: the binary-coded (shift-add) 1 x 4096 x 4096 GEMV with q sign planes and
 /// group-128 scales (sparq_uk_lutgemm_f32; T = 2: _mt on two threads), hot weights (one copy),

@@ -9,8 +9,9 @@
 //
 // Kernel keys -> kernels (include/sparq/Kernels/UKernels.h):
 //   q<B><s|a>.<gG|pc|pt>            sparq_uk_qgemm_f32_mt (any width 1-8), or with act-bits=8
-//                                   and 4-bit codes in groups of a multiple of 32,
-//                                   sparq_uk_qgemm_i8_f32_mt (int8 activations)
+//                                   and 2-, 4- or 8-bit codes in groups of a multiple of 32,
+//                                   sparq_uk_qgemm_i8_f32_mt (int8 activations; other layers
+//                                   keep float activations, with a warning)
 //   nm<N>of<M>                      sparq_uk_nmgemm_f32_mt (fp32 kept values)
 //   nm<N>of<M>+q<B><s|a>.<...>      sparq_uk_nmqgemm_f32_mt (quantized kept values)
 //   bcq<Q>.g<G>[.p2]                sparq_uk_lutgemm_f32_mt (shift-add: lookup tables of
@@ -64,6 +65,9 @@ Value readAddress(OpBuilder &b, Location loc, Value v) {
 
 /// A kernel of the table: its symbol and the arguments that describe the packed weight (those
 /// between A's row stride and the M, N, K sizes).
+/// The int8-activation kernel (--act-bits 8).
+constexpr llvm::StringLiteral kInt8Kernel = "sparq_uk_qgemm_i8_f32_mt";
+
 struct KernelCall {
   StringRef symbol;
   std::function<SmallVector<Value>(OpBuilder &, Location, ValueRange packed)> weightArgs;
@@ -109,6 +113,21 @@ struct SelectCompressedMicroKernelsPass
         auto t = conv.getInput().getType();
         call = kernelFor(conv.getFormats(), t, t.getDimSize(1));
       }
+      if (!isa<weight::LinearOp, weight::Conv2DOp>(op))
+        return;
+      // No silent fallback: a layer that --act-bits 8 cannot reach says so.
+      if (actBits == 8 && (!call || call->symbol != kInt8Kernel)) {
+        auto formats = op->getAttrOfType<ArrayAttr>("formats");
+        std::string weightName; // the packed weight constants keep the initializer's name
+        if (Operation *def = op->getOperand(1).getDefiningOp())
+          if (auto nl = dyn_cast<NameLoc>(def->getLoc()))
+            weightName = " of weight '" + nl.getName().str() + "'";
+        op->emitWarning() << "act-bits 8: the layer" << weightName << " ("
+                          << weight::spellFormats(formats)
+                          << ") keeps float activations; the int8-activation kernel takes "
+                             "linear or 1x1-convolution weights quantized alone to 2, 4 or 8 "
+                             "bits in groups of a multiple of 32";
+      }
       if (call)
         targets.emplace_back(op, *call);
     });
@@ -143,9 +162,10 @@ struct SelectCompressedMicroKernelsPass
     auto isNM = [](StringRef key) { return key.starts_with("nm"); };
     if (keys.size() == 1 && isQuant(keys[0])) {
       auto scheme = cast<quant::SchemeAttr>(fs[0]);
-      bool int8 = actBits == 8 && scheme.getBits() == 4 && scheme.getGroup() > 0 &&
-                  scheme.getGroup() % 32 == 0;
-      return KernelCall{int8 ? "sparq_uk_qgemm_i8_f32_mt" : "sparq_uk_qgemm_f32_mt",
+      int64_t bits = scheme.getBits();
+      bool int8 = actBits == 8 && (bits == 2 || bits == 4 || bits == 8) &&
+                  scheme.getGroup() > 0 && scheme.getGroup() % 32 == 0;
+      return KernelCall{int8 ? kInt8Kernel : "sparq_uk_qgemm_f32_mt",
                         [scheme, k](OpBuilder &b, Location loc, ValueRange packed) {
                           return quantArgs(b, loc, scheme, packed, k);
                         }};

@@ -1,33 +1,47 @@
-//===- runtime/kernels/QGemmI8.cpp - W4 GEMV/GEMM with int8 activations -------===//
+//===- runtime/kernels/QGemmI8.cpp - W2/W4/W8 GEMV/GEMM with int8 activations -===//
 //
 // sparq_uk_qgemm_i8_f32(_mt): the product of sparq_uk_qgemm_f32 (same arguments and packed
-// weight layout, docs/packed-formats.md) for 4-bit codes and groups that are a multiple of 32,
-// with the activations quantized at run time to int8 per row of A and group (symmetric,
-// sa = max|x| / 127, qa = round-to-nearest-even(x * (127 / max|x|))), and integer dot products:
+// weight layout, docs/packed-formats.md) for 2-, 4- and 8-bit codes, symmetric or asymmetric,
+// in groups that are a multiple of 32 (or one group per row), with the activations quantized
+// at run time to int8 per row of A and group (symmetric, sa = max|x| / 127,
+// qa = round-to-nearest-even(x * (127 / max|x|))), and integer dot products:
 //
 //   C[m][n] (+)= sum_g sa(m,g) * sw(n,g) * sum_{k in g} qa(m,k) * (code(n,k) - z(n,g))
 //
-// with z = zp(n,g) for unsigned codes and, for signed codes, u = code ^ 8 (= value + 8, 0..15)
-// and z = 8. Everything else falls back to sparq_uk_qgemm_f32.
+// (signed codes: their two's complement value, z = 0). Other widths (1, 3, 5, 6, 7) and groups
+// call sparq_uk_qgemm_f32. One structure for every width B (templates on B):
 //
-//   - Once per call (per block of up to 4 rows of A and chunk of up to 4096 k, on the calling
-//     thread before any split over threads) A is quantized into a buffer in a de-interleaved
-//     order: per block of BK = 8V values, the V*4 even elements and then the V*4 odd ones. A
-//     block's codes are V*4 bytes of a weight row; their low nibbles are the even elements and
-//     their high nibbles the odd ones, so one load, two masks (one shift) and two u8 x s8 dot
-//     products of 4 (AVX-512 VNNI vpdpbusd; else vpmaddubsw + vpmaddwd) cover 8V codes. Lane l
-//     of the int32 accumulator sums elements [8l, 8l + 8) of the block: 32 consecutive k per 4
-//     lanes, always inside one group.
-//   - Groups that are a multiple of BK: the int32 sums run over the group (within the chunk),
-//     start from -z * sum(qa) in lane 0, and are scaled once per group (sa * sw) into float
-//     accumulators. Other groups (multiples of 32): per block, per 4-lane quad, the same with
-//     per-lane scales and offsets.
+//   - P = 8 / B codes per byte. A block is the 4V code bytes of a row one vector holds,
+//     BK = 4V * P values of k; byte j holds k = P*j + p in bits [p*B, p*B + B) (LSB first), so
+//     plane p = (bytes >> p*B) & (2^B - 1) (one shift and one vpternlogd, which also applies the
+//     flip below) holds the codes of every P-th k. Once per call (per block of up to 4 rows of A
+//     and chunk of up to 4096 k, on the calling thread before any split over threads) A is
+//     quantized into a buffer in the matching order: per block, the 4V activations of plane 0,
+//     then of plane 1, ... Each plane is then one u8 x s8 dot product of 4 per int32 lane
+//     (AVX-512 VNNI vpdpbusd) against one contiguous activation vector: 4, 2 and 1 vpdpbusd per
+//     64 code bytes for 2, 4 and 8 bits. Lane l of a block sums k in [4Pl, 4Pl + 4P).
+//   - Codes enter the dot products as f = code ^ flip, with value = f - z: unsigned codes as
+//     they are (z = zp); symmetric codes with their sign bit flipped (f = value + 2^(B-1),
+//     unsigned, z = 2^(B-1)). The int32 sums start at -z * (the lane's sum of qa), so every lane
+//     holds sum qa * value exactly; asymmetric zero points are permuted to the lanes and
+//     multiplied in (one vpmaddwd with AVX-512).
+//   - Without VNNI (AVX-512BW, AVX2): vpmaddubsw per plane, the planes summed in int16 (at most
+//     P * 2 * 15 * 127), one vpmaddwd. 8-bit codes would saturate pairs of u8 x s8 products
+//     (2 * 255 * 127 > 2^15), so there they are used signed (f = code, or code ^ 0x80 = value +
+//     128 - zp): |f| (vpabsb) against the activations negated where f < 0, pairs at most
+//     2 * 128 * 127; z = zp - 128. Portable vector code otherwise.
+//   - The int32 sums run over a span: one block, or the blocks of one group when groups are
+//     two blocks or more (or one per row); then they are converted and scaled into float
+//     accumulators. The lanes' scales sa * sw come from a window of V consecutive groups
+//     (each row's scales loaded once per window, times the activation scales) permuted to the
+//     lanes (vpermd), so a block may span several groups (2-bit codes with groups of 128:
+//     two groups per block).
 //   - R rows of W at a time against M <= 4 rows of A (independent accumulators), the next row
 //     block prefetched; larger M loops over blocks of rows of A.
 //
-// Built twice like the other kernels (SPARQ_UK_VLEN 16 and 8); the dot product uses AVX-512
-// VNNI / AVX-512BW / AVX2 intrinsics when the compilation enables them and portable vector code
-// otherwise. Freestanding: no allocation, no global state.
+// Built twice like the other kernels (SPARQ_UK_VLEN 16 and 8); the dot products and permutes
+// use AVX-512 VNNI / AVX-512BW / AVX2 intrinsics when the compilation enables them and portable
+// vector code otherwise. Freestanding: no allocation, no global state.
 //
 //===----------------------------------------------------------------------===//
 #include "sparq/Kernels/UKernels.h"
@@ -42,15 +56,19 @@
 #else
 #define SPARQ_QI8_X86 0
 #endif
+#if SPARQ_UK_VLEN == 16 && defined(__AVX512VNNI__)
+#define SPARQ_QI8_VNNI 1
+#else
+#define SPARQ_QI8_VNNI 0
+#endif
 
 namespace {
 
 using namespace sparq::kernels;
 
-constexpr int BK = 8 * V;        // k per block: 4V code bytes
-constexpr int64_t KX = 4096;     // k per chunk of the activation buffer (a multiple of BK)
-constexpr int MB = 4;            // rows of A per pass over the weights
-constexpr int64_t SUBS = KX / 32; // 32-k sub-chunks per chunk
+constexpr int64_t KX = 4096;      // k per chunk of the activation buffer (a multiple of BK)
+constexpr int MB = 4;             // rows of A per pass over the weights
+constexpr int64_t CHUNK_GROUPS = KX / 32 + 1; // groups meeting a chunk, at most
 
 typedef int32_t vi __attribute__((vector_size(V * 4)));
 typedef uint8_t vq __attribute__((vector_size(V * 4)));
@@ -58,6 +76,12 @@ typedef int8_t vqs __attribute__((vector_size(V * 4)));
 
 template <bool X> struct BoolC {
   static constexpr bool value = X;
+};
+template <bool C, typename T, typename E> struct Select {
+  typedef T type;
+};
+template <typename T, typename E> struct Select<false, T, E> {
+  typedef E type;
 };
 #define SPARQ_UK_INLINE_LAMBDA __attribute__((always_inline))
 
@@ -68,6 +92,21 @@ SPARQ_UK_INLINE vq splatB(uint8_t x) {
   return v;
 }
 
+/// max(v, v rotated by H lanes) per lane.
+template <int H> SPARQ_UK_INLINE vf foldMax(vf v) {
+#define SPARQ_QI8_ROT(i) (((i) + H) % V)
+  const vf r = __builtin_shufflevector(v, v, SPARQ_UK_IV(SPARQ_QI8_ROT));
+#undef SPARQ_QI8_ROT
+  return v > r ? v : r;
+}
+
+/// The largest lane of v (a tree of shuffles, not a chain of V scalar steps).
+SPARQ_UK_INLINE float hmax(vf v) {
+  if constexpr (V == 16)
+    v = foldMax<8>(v);
+  return foldMax<1>(foldMax<2>(foldMax<4>(v)))[0];
+}
+
 SPARQ_UK_INLINE float hsum(vf v) {
   float s = 0.0f;
   for (int i = 0; i < V; ++i)
@@ -75,29 +114,162 @@ SPARQ_UK_INLINE float hsum(vf v) {
   return s;
 }
 
-/// acc + per lane l: sum_{j<4} lo[4l+j]*ae[4l+j] + hi[4l+j]*ao[4l+j] (lo, hi unsigned 0..15).
-SPARQ_UK_INLINE vi dot(vi acc, vq lo, vq ae, vq hi, vq ao) {
-#if SPARQ_UK_VLEN == 16 && defined(__AVX512VNNI__)
-  acc = (vi)_mm512_dpbusd_epi32((__m512i)acc, (__m512i)lo, (__m512i)ae);
-  return (vi)_mm512_dpbusd_epi32((__m512i)acc, (__m512i)hi, (__m512i)ao);
-#elif SPARQ_QI8_X86 && SPARQ_UK_VLEN == 16
-  // |products of 2| <= 2 * 15 * 127, sum of 4 fits int16: no saturation.
-  __m512i t = _mm512_add_epi16(_mm512_maddubs_epi16((__m512i)lo, (__m512i)ae),
-                               _mm512_maddubs_epi16((__m512i)hi, (__m512i)ao));
-  return acc + (vi)_mm512_madd_epi16(t, _mm512_set1_epi16(1));
-#elif SPARQ_QI8_X86 && SPARQ_UK_VLEN == 8
-  __m256i t = _mm256_add_epi16(_mm256_maddubs_epi16((__m256i)lo, (__m256i)ae),
-                               _mm256_maddubs_epi16((__m256i)hi, (__m256i)ao));
-  return acc + (vi)_mm256_madd_epi16(t, _mm256_set1_epi16(1));
+/// How codes of B bits are laid out in a block and turned into dot product operands.
+template <int B> struct Fmt {
+  static constexpr int P = 8 / B;       // codes per byte (planes of a block)
+  static constexpr int BK = 4 * V * P;  // k per block
+  static constexpr int64_t BLOCKS = KX / BK;
+  static constexpr uint8_t MASK = uint8_t((1 << B) - 1);
+  /// 8-bit codes without VNNI are used as signed bytes (vpabsb / sign-adjusted activations).
+  static constexpr bool SIGNED = B == 8 && SPARQ_QI8_X86 && !SPARQ_QI8_VNNI;
+  /// code ^ FLIP_* is the form f of a code (symmetric: the sign bit flipped, unsigned), and
+  /// value = f - z with z = SYM_Z, or zp - SHIFT.
+  static constexpr int32_t SHIFT = SIGNED ? 128 : 0;
+  static constexpr uint8_t FLIP_ASYM = SIGNED ? 0x80 : 0;
+  static constexpr uint8_t FLIP_SYM = uint8_t((1 << (B - 1)) ^ FLIP_ASYM);
+  static constexpr int32_t SYM_Z = (1 << (B - 1)) - SHIFT;
+};
+
+/// One block of one row of codes: its planes in the form f (SIGNED: f[0] = |f|, s = f).
+template <int B> struct Codes {
+  vq f[Fmt<B>::P];
+  vq s;
+};
+
+/// The 4V code bytes at p (Tail: only `avail` of them, the rest zero), split into planes, each
+/// code xor-ed with flip (with the mask, one vpternlogd per plane).
+template <int B, bool Tail>
+SPARQ_UK_INLINE void loadCodes(const uint8_t *p, int64_t avail, vq flip, Codes<B> &c) {
+  using F = Fmt<B>;
+  vq w;
+  if constexpr (Tail) {
+    w = splatB(0);
+    __builtin_memcpy(&w, p, size_t(avail));
+  } else {
+    __builtin_memcpy(&w, p, 4 * V);
+  }
+  if constexpr (F::SIGNED) {
+    c.s = w ^ flip;
+    c.f[0] = (vqs)c.s < 0 ? splatB(0) - c.s : c.s;
+  } else if constexpr (F::P == 1) {
+    c.f[0] = w ^ flip;
+  } else {
+    // Last plane first: w is then free for plane 0's vpternlogd (no register copy).
+    for (int p = F::P - 1; p >= 0; --p)
+      c.f[p] = ((w >> (p * B)) & splatB(F::MASK)) ^ flip;
+  }
+}
+
+/// acc + per lane l: sum over planes p and j < 4 of f_p[4l+j] * a_p[4l+j], where a_p are the 4V
+/// activations at a + p * 4V.
+template <int B> SPARQ_UK_INLINE vi dot(vi acc, const Codes<B> &c, const int8_t *a) {
+  using F = Fmt<B>;
+  vq x[F::P];
+  for (int p = 0; p < F::P; ++p)
+    __builtin_memcpy(&x[p], a + p * 4 * V, 4 * V);
+#if SPARQ_QI8_VNNI
+  for (int p = 0; p < F::P; ++p)
+    acc = (vi)_mm512_dpbusd_epi32((__m512i)acc, (__m512i)c.f[p], (__m512i)x[p]);
+  return acc;
+#elif SPARQ_QI8_X86
+#if SPARQ_UK_VLEN == 16
+  typedef __m512i R;
+#define SPARQ_QI8_(op) _mm512_##op
+#else
+  typedef __m256i R;
+#define SPARQ_QI8_(op) _mm256_##op
+#endif
+  R t;
+  if constexpr (F::SIGNED) {
+    // |f| * (a negated where f < 0): |products| <= 128 * 127, pairs below 2^15.
+#if SPARQ_UK_VLEN == 16
+    R xs = _mm512_mask_sub_epi8((R)x[0], _mm512_movepi8_mask((R)c.s), _mm512_setzero_si512(),
+                                (R)x[0]);
+#else
+    R xs = _mm256_sign_epi8((R)x[0], (R)c.s);
+#endif
+    t = SPARQ_QI8_(maddubs_epi16)((R)c.f[0], xs);
+  } else {
+    // Planes summed in int16: |sum| <= P * 2 * (2^B - 1) * 127 <= 7620.
+    t = SPARQ_QI8_(maddubs_epi16)((R)c.f[0], (R)x[0]);
+    for (int p = 1; p < F::P; ++p)
+      t = SPARQ_QI8_(add_epi16)(t, SPARQ_QI8_(maddubs_epi16)((R)c.f[p], (R)x[p]));
+  }
+  return acc + (vi)SPARQ_QI8_(madd_epi16)(t, SPARQ_QI8_(set1_epi16)(1));
+#undef SPARQ_QI8_
 #else
   typedef int16_t vs __attribute__((vector_size(V * 8)));
-  vs p = __builtin_convertvector(lo, vs) * __builtin_convertvector((vqs)ae, vs) +
-         __builtin_convertvector(hi, vs) * __builtin_convertvector((vqs)ao, vs);
+  // |f * a| <= 255 * 127 and the planes' sum <= P * (2^B - 1) * 127: int16 holds both.
+  vs s = {};
+  for (int p = 0; p < F::P; ++p)
+    s += __builtin_convertvector(c.f[p], vs) * __builtin_convertvector((vqs)x[p], vs);
   for (int l = 0; l < V; ++l)
-    acc[l] += int32_t(p[4 * l]) + p[4 * l + 1] + p[4 * l + 2] + p[4 * l + 3];
+    acc[l] += int32_t(s[4 * l]) + s[4 * l + 1] + s[4 * l + 2] + s[4 * l + 3];
   return acc;
 #endif
 }
+
+/// Whether the asymmetric lanes' -sum(qa) are stored as int16 (in the low half of the lane,
+/// the high half zero; V = 16: a lane sums at most KX / V = 256 activations) and multiplied by
+/// the zero points with one vpmaddwd; otherwise as int32.
+constexpr bool kSums16 = SPARQ_QI8_X86 && V == 16;
+
+/// Lane l of z * s (s as kSums16 says, |z| < 2^15).
+SPARQ_UK_INLINE vi mulZ(vi z, vi s) {
+#if SPARQ_QI8_X86 && SPARQ_UK_VLEN == 16
+  return (vi)_mm512_madd_epi16((__m512i)z, (__m512i)s);
+#else
+  return z * s;
+#endif
+}
+
+/// Lanes [0, n) = p[0, n), the others 0 (0 < n <= V).
+SPARQ_UK_INLINE vf loadF(const float *p, int n) {
+#if SPARQ_QI8_X86 && SPARQ_UK_VLEN == 16
+  return (vf)_mm512_maskz_loadu_ps(__mmask16((1u << n) - 1), p);
+#else
+  if (n == V)
+    return load(p);
+  vf v = splat(0.0f);
+  for (int i = 0; i < n; ++i)
+    v[i] = p[i];
+  return v;
+#endif
+}
+
+/// Lanes [0, n) = p[0, n) (bytes, zero-extended), the others 0 (0 < n <= V).
+SPARQ_UK_INLINE vi loadZ(const uint8_t *p, int n) {
+#if SPARQ_QI8_X86 && SPARQ_UK_VLEN == 16
+  // (maskz forms throughout: GCC's unmasked ones start from an "undefined" vector that
+  // -Wmaybe-uninitialized reports.)
+  return (vi)_mm512_maskz_cvtepu8_epi32(0xFFFF, _mm_maskz_loadu_epi8(__mmask16((1u << n) - 1), p));
+#else
+  typedef uint8_t vz __attribute__((vector_size(V)));
+  vz z = {};
+  if (n == V)
+    __builtin_memcpy(&z, p, V);
+  else
+    for (int i = 0; i < n; ++i)
+      z[i] = p[i];
+  return __builtin_convertvector(z, vi);
+#endif
+}
+
+/// Lane l = t[idx[l]] (0 <= idx < V): vpermd.
+SPARQ_UK_INLINE vi permI(vi t, vi idx) {
+#if SPARQ_QI8_X86 && SPARQ_UK_VLEN == 16
+  return (vi)_mm512_maskz_permutexvar_epi32(0xFFFF, (__m512i)idx, (__m512i)t);
+#elif SPARQ_QI8_X86
+  return (vi)_mm256_permutevar8x32_epi32((__m256i)t, (__m256i)idx);
+#else
+  vi v;
+  for (int i = 0; i < V; ++i)
+    v[i] = t[idx[i]];
+  return v;
+#endif
+}
+
+SPARQ_UK_INLINE vf permF(vf t, vi idx) { return (vf)permI((vi)t, idx); }
 
 /// The quantized weight of one call; group normalized to (0, K], a multiple of 32.
 struct QW {
@@ -106,74 +278,141 @@ struct QW {
   const float *scales;
   const uint8_t *zp;
   int64_t ss, group, K, groups; // groups: the number of groups of a row
+  int bits;
   const uint8_t *row(int64_t n) const { return codes + n * rowBytes; }
-  float scale(int64_t n, int64_t g) const { return scales[n * ss + g]; }
-  int32_t zero(int64_t n, int64_t g) const { return zp ? int32_t(zp[n * ss + g]) : 8; }
 };
 
-/// A chunk [k0, k1) of up to MB rows of A, quantized. Sub-chunk c covers k0 + [32c, 32c + 32).
-struct QA {
+/// A chunk [k0, k1) of up to MB rows of A, quantized for codes of B bits. The int32 sums run
+/// over spans of blocks: one block each, or (multiBlockSpans) the blocks of one group.
+template <int B> struct QA {
+  using F = Fmt<B>;
+  static constexpr int64_t SPANS = F::BLOCKS;
   alignas(64) int8_t q[MB][KX]; // de-interleaved per block, zero past k1
-  float sa[MB][SUBS + 4];       // activation scale of the sub-chunk's group (0 past k1)
-  int32_t sum[MB][SUBS + 4];    // sum of qa over the sub-chunk
-  int32_t gOf[SUBS + 4];        // group of the sub-chunk, clamped to the last
-  // Groups that are a multiple of BK: per segment (group intersected with the chunk).
-  float segSa[MB][SUBS];
-  int32_t segSum[MB][SUBS];
-  int64_t k0, k1, blocks, g0;
+  // Per span and row of A: lane l's starting value -z * (sum of the span's qa that lane l
+  // multiplies), so that every lane sums qa * value exactly. Symmetric: with z = SYM_Z;
+  // asymmetric: -sum(qa), to be multiplied by the row's z (mulZ, stored as kSums16 says).
+  vi zs[MB][SPANS];
+  // The activation scale of group g0 + i (0 past the chunk's groups; V entries of padding).
+  float sa[MB][CHUNK_GROUPS + V];
+  // Per span: a window of V groups [wBase, wBase + V) holding its groups, of which wN exist;
+  // lane -> the lane's group - wBase.
+  int64_t wBase[SPANS];
+  int32_t wN[SPANS];
+  vi gIdx[SPANS];
+  // Per block: its span, and whether it starts the span (START), ends it (END), and starts a
+  // span whose window differs from the previous span's (LOAD: the kernel reloads the window's
+  // scales and zero points).
+  int32_t span[F::BLOCKS];
+  uint8_t flags[F::BLOCKS];
+  static constexpr uint8_t START = 1, END = 2, LOAD = 4;
+  int64_t k0, k1, blocks, spans, g0;
   int M;
 };
 
-void quantize(QA &qa, const float *A, int64_t lda, int M, const QW &w, int64_t k0, int64_t k1) {
+/// Copies the BK activations of one block from natural order (x) to plane order (q): plane p
+/// (4V bytes) is byte p of each of x's 4V elements of P bytes (k = P * i + p).
+template <int B> SPARQ_UK_INLINE void planeOrder(int8_t *q, const int8_t *x) {
+  using F = Fmt<B>;
+  if constexpr (F::P == 1) {
+    __builtin_memcpy(q, x, F::BK);
+  } else {
+    typedef typename Select<F::P == 4, uint32_t, uint16_t>::type E;
+    constexpr int NE = 4 * V / F::P; // elements per 4V bytes
+    typedef E ve __attribute__((vector_size(4 * V)));
+    typedef uint8_t vo __attribute__((vector_size(NE)));
+    for (int c = 0; c < F::P; ++c) {
+      ve e;
+      __builtin_memcpy(&e, x + c * 4 * V, 4 * V);
+      for (int p = 0; p < F::P; ++p) {
+        const vo o = __builtin_convertvector(e >> (8 * p), vo);
+        __builtin_memcpy(q + p * 4 * V + c * NE, &o, NE);
+      }
+    }
+  }
+}
+
+/// Whether the int32 sums run over several blocks (groups of two blocks or more, or one
+/// group).
+template <int B> bool multiBlockSpans(const QW &w) {
+  return w.group % (2 * Fmt<B>::BK) == 0 || w.groups == 1;
+}
+
+/// Quantizes rows [0, M) of A over [k0, k1) into qa.
+template <int B>
+void quantize(QA<B> &qa, const float *A, int64_t lda, int M, const QW &w, int64_t k0,
+              int64_t k1) {
+  using F = Fmt<B>;
   const int64_t G = w.group;
+  const bool multi = multiBlockSpans<B>(w);
   qa.k0 = k0;
   qa.k1 = k1;
   qa.M = M;
-  qa.blocks = (k1 - k0 + BK - 1) / BK;
+  qa.blocks = (k1 - k0 + F::BK - 1) / F::BK;
   qa.g0 = k0 / G;
-  const int64_t kEnd = qa.blocks * BK; // padded, relative to k0
-  for (int64_t c = 0; c < SUBS + 4; ++c) {
-    int64_t g = (k0 + 32 * c) / G;
-    qa.gOf[c] = int32_t(g < w.groups ? g : w.groups - 1);
+  int64_t first[QA<B>::SPANS + 1]; // the spans' first blocks
+  qa.spans = 0;
+  for (int64_t b = 0; b < qa.blocks; ++b) {
+    if (!multi || b == 0 || (k0 + b * F::BK) % G == 0)
+      first[qa.spans++] = b;
+    qa.span[b] = int32_t(qa.spans - 1);
   }
+  first[qa.spans] = qa.blocks;
+  for (int64_t s = 0; s < qa.spans; ++s) {
+    const int64_t kb = k0 + first[s] * F::BK, ke = k0 + first[s + 1] * F::BK;
+    const int64_t gLast = (ke - 1) / G < w.groups ? (ke - 1) / G : w.groups - 1;
+    const int64_t wb = s > 0 && gLast < qa.wBase[s - 1] + V ? qa.wBase[s - 1] : kb / G;
+    qa.wBase[s] = wb;
+    qa.wN[s] = int32_t(w.groups - wb < V ? w.groups - wb : V);
+    for (int l = 0; l < V; ++l) {
+      const int64_t g = (kb + l * 4 * F::P) / G;
+      qa.gIdx[s][l] = int32_t((g < w.groups ? g : w.groups - 1) - wb);
+    }
+    for (int64_t b = first[s]; b < first[s + 1]; ++b)
+      qa.flags[b] = uint8_t((b == first[s] ? QA<B>::START : 0) |
+                            (b + 1 == first[s + 1] ? QA<B>::END : 0) |
+                            (b == first[s] && (s == 0 || wb != qa.wBase[s - 1]) ? QA<B>::LOAD : 0));
+  }
+  const int64_t kEnd = qa.blocks * F::BK; // padded, relative to k0
+  alignas(64) int8_t nat[KX];             // natural order
   for (int m = 0; m < M; ++m) {
     const float *a = A + m * lda;
-    int8_t *q = qa.q[m];
-    for (int64_t c = 0; c < SUBS + 4; ++c) {
-      qa.sa[m][c] = 0.0f;
-      qa.sum[m][c] = 0;
-    }
-    for (int64_t i = 0; i < SUBS; ++i) {
-      qa.segSa[m][i] = 0.0f;
-      qa.segSum[m][i] = 0;
-    }
+    for (int64_t i = 0; i < CHUNK_GROUPS + V; ++i)
+      qa.sa[m][i] = 0.0f;
     for (int64_t k = k0; k < k1;) {
       const int64_t g = k / G, gb = g * G, ge = gb + G < w.K ? gb + G : w.K;
-      float amax = 0.0f;
-      for (int64_t j = gb; j < ge; ++j) {
+      vf vmax = splat(0.0f);
+      int64_t j = gb;
+      for (; j + V <= ge; j += V) {
+        vf x = load(a + j);
+        x = x < 0.0f ? -x : x;
+        vmax = x > vmax ? x : vmax;
+      }
+      float amax = hmax(vmax);
+      for (; j < ge; ++j) {
         float x = a[j] < 0.0f ? -a[j] : a[j];
         amax = x > amax ? x : amax;
       }
       const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
-      const float sa = amax / 127.0f;
-      const int64_t e = ge < k1 ? ge : k1;
-      int32_t segSum = 0;
-      for (; k < e; ++k) {
-        float y = a[k] * inv;
-        int32_t v = int32_t(__builtin_rintf(y));
-        v = v > 127 ? 127 : v < -127 ? -127 : v;
-        const int64_t kk = k - k0, j = kk % BK;
-        q[kk - j + (j & 1) * (BK / 2) + (j >> 1)] = int8_t(v);
-        qa.sum[m][kk / 32] += v;
-        qa.sa[m][kk / 32] = sa;
-        segSum += v;
+      qa.sa[m][g - qa.g0] = amax / 127.0f;
+      for (const int64_t e = ge < k1 ? ge : k1; k < e; ++k) {
+        float y = __builtin_rintf(a[k] * inv);
+        nat[k - k0] = int8_t(y > 127.0f ? 127.0f : y < -127.0f ? -127.0f : y);
       }
-      qa.segSa[m][g - qa.g0] = sa;
-      qa.segSum[m][g - qa.g0] = segSum;
     }
-    for (int64_t kk = k1 - k0; kk < kEnd; ++kk) {
-      const int64_t j = kk % BK;
-      q[kk - j + (j & 1) * (BK / 2) + (j >> 1)] = 0;
+    for (int64_t kk = k1 - k0; kk < kEnd; ++kk)
+      nat[kk] = 0;
+    for (int64_t b = 0; b < qa.blocks; ++b)
+      planeOrder<B>(qa.q[m] + b * F::BK, nat + b * F::BK);
+    // The lanes' sums of qa: dot products with codes of 1.
+    Codes<B> ones;
+    for (int p = 0; p < F::P; ++p)
+      ones.f[p] = splatB(1);
+    ones.s = splatB(1);
+    for (int64_t s = 0; s < qa.spans; ++s) {
+      vi z = {};
+      for (int64_t b = first[s]; b < first[s + 1]; ++b)
+        z = dot<B>(z, ones, qa.q[m] + b * F::BK);
+      qa.zs[m][s] = w.zp == nullptr ? z * -F::SYM_Z : kSums16 ? -z & 0xFFFF : -z;
     }
   }
 }
@@ -182,33 +421,18 @@ void quantize(QA &qa, const float *A, int64_t lda, int M, const QW &w, int64_t k
 struct Args {
   float *C;
   int64_t ldc;
-  const QA *qa;
+  const void *qa; // QA<bits>
   QW w;
-  int64_t codeBytes; // valid bytes of a row: ceil(K / 2)
+  int64_t codeBytes; // valid bytes of a row: ceil(K * bits / 8)
   bool first, last, accumulate, relu;
 };
 
-/// The 4V code bytes at p (Tail: only `avail` of them, the rest zero), sign-flipped to
-/// unsigned when symmetric, split into low (even k) and high (odd k) nibbles.
-template <bool Tail>
-SPARQ_UK_INLINE void codesAt(const uint8_t *p, int64_t avail, bool sym, vq &lo, vq &hi) {
-  vq w;
-  if constexpr (Tail) {
-    w = splatB(0);
-    __builtin_memcpy(&w, p, size_t(avail));
-  } else {
-    __builtin_memcpy(&w, p, 4 * V);
-  }
-  if (sym)
-    w ^= splatB(0x88);
-  lo = w & splatB(0x0F);
-  hi = w >> 4;
-}
-
 template <int M, int R>
-SPARQ_UK_INLINE void store(const Args &a, int64_t n, vf (&acc)[M][R]) {
+SPARQ_UK_INLINE void store(const Args &a, int64_t n, int valid, vf (&acc)[M][R]) {
   for (int m = 0; m < M; ++m)
     for (int r = 0; r < R; ++r) {
+      if (r >= valid) // (not a shorter loop: every acc index stays a constant)
+        continue;
       float *c = a.C + m * a.ldc + n + r;
       float v = hsum(acc[m][r]);
       if (!a.first || a.accumulate)
@@ -219,118 +443,82 @@ SPARQ_UK_INLINE void store(const Args &a, int64_t n, vf (&acc)[M][R]) {
     }
 }
 
-/// Lane i = p[i / 4].
-SPARQ_UK_INLINE vf quadF(const float *p) {
-  vf v;
-  for (int i = 0; i < V; ++i)
-    v[i] = p[i / 4];
-  return v;
-}
-
-/// Rows n..n+R of W against the chunk; Seg: the group is a multiple of BK.
-template <int M, int R, bool Seg>
-__attribute__((noinline)) void rowsKernel(const Args &a, int64_t n) {
-  const QA &qa = *a.qa;
+/// Rows n..n+valid of W (valid <= R; the others repeat the last) against the chunk. Single:
+/// every span is one block (!multiBlockSpans).
+template <int B, int M, int R, bool Single>
+__attribute__((noinline)) void rowsKernel(const Args &a, int64_t n, int valid) {
+  using F = Fmt<B>;
+  const QA<B> &qa = *static_cast<const QA<B> *>(a.qa);
   const QW &w = a.w;
   const bool sym = w.zp == nullptr;
+  const vq flip = splatB(sym ? F::FLIP_SYM : F::FLIP_ASYM);
   vf acc[M][R];
   for (int m = 0; m < M; ++m)
     for (int r = 0; r < R; ++r)
       acc[m][r] = splat(0.0f);
   const uint8_t *rows[R];
-  for (int r = 0; r < R; ++r)
-    rows[r] = w.row(n + r);
-  const int64_t pf = R * w.rowBytes; // the next row block
-  // Blocks whose 4V code bytes are all inside the row's valid bytes.
-  const int64_t validBytes = a.codeBytes - qa.k0 / 2;
-  int64_t fullBlocks = validBytes < 4 * V ? 0 : (validBytes - 4 * V) / (4 * V) + 1;
-  fullBlocks = fullBlocks > qa.blocks ? qa.blocks : fullBlocks;
-  if constexpr (Seg) {
-    // Segment s (group g0 + s) ends at block bEnd; no divisions in the loop.
-    const int64_t bpg = w.group / BK;
-    int64_t bEnd = ((qa.g0 + 1) * w.group - qa.k0) / BK;
-    for (int64_t b = 0, s = 0; b < qa.blocks; ++s, bEnd += bpg) {
-      const int64_t g = qa.g0 + s;
-      const int64_t be = bEnd < qa.blocks ? bEnd : qa.blocks;
-      vi iacc[M][R];
-      for (int r = 0; r < R; ++r) {
-        const int32_t z = w.zero(n + r, g);
-        for (int m = 0; m < M; ++m) {
-          vi v = {};
-          v[0] = -z * qa.segSum[m][s];
-          iacc[m][r] = v;
-        }
-      }
-      auto step = [&](int64_t blk, auto tail) SPARQ_UK_INLINE_LAMBDA {
-        const int64_t off = (qa.k0 + blk * BK) / 2;
-        vq lo[R], hi[R];
-        for (int r = 0; r < R; ++r) {
-          __builtin_prefetch(rows[r] + off + pf, 0, 3);
-          codesAt<decltype(tail)::value>(rows[r] + off, a.codeBytes - off, sym, lo[r], hi[r]);
-        }
-        for (int m = 0; m < M; ++m) {
-          vq ae, ao;
-          __builtin_memcpy(&ae, qa.q[m] + blk * BK, 4 * V);
-          __builtin_memcpy(&ao, qa.q[m] + blk * BK + 4 * V, 4 * V);
-          for (int r = 0; r < R; ++r)
-            iacc[m][r] = dot(iacc[m][r], lo[r], ae, hi[r], ao);
-        }
-      };
-      const int64_t bf = be < fullBlocks ? be : fullBlocks;
-      for (; b < bf; ++b)
-        step(b, BoolC<false>());
-      for (; b < be; ++b)
-        step(b, BoolC<true>());
-      for (int r = 0; r < R; ++r) {
-        const float sw = w.scale(n + r, g);
-        for (int m = 0; m < M; ++m)
-          acc[m][r] += __builtin_convertvector(iacc[m][r], vf) * splat(sw * qa.segSa[m][s]);
-      }
-    }
-  } else {
-    vi lane0;
-    for (int i = 0; i < V; ++i)
-      lane0[i] = i % 4 == 0 ? -1 : 0;
-    for (int64_t b = 0; b < qa.blocks; ++b) {
-      const int64_t c0 = b * (BK / 32); // first sub-chunk of the block (V / 4 of them)
-      vq lo[R], hi[R];
-      vf sw[R];
-      vi z[R];
-      for (int r = 0; r < R; ++r) {
-        const int64_t off = (qa.k0 + b * BK) / 2;
-        __builtin_prefetch(rows[r] + off + pf, 0, 3);
-        if (b < fullBlocks)
-          codesAt<false>(rows[r] + off, 0, sym, lo[r], hi[r]);
-        else
-          codesAt<true>(rows[r] + off, a.codeBytes - off, sym, lo[r], hi[r]);
-        float s4[4];
-        int32_t z4[4];
-        for (int q = 0; q < V / 4; ++q) {
-          s4[q] = w.scale(n + r, qa.gOf[c0 + q]);
-          z4[q] = w.zero(n + r, qa.gOf[c0 + q]);
-        }
-        for (int i = 0; i < V; ++i) {
-          sw[r][i] = s4[i / 4];
-          z[r][i] = z4[i / 4];
-        }
-      }
-      for (int m = 0; m < M; ++m) {
-        vq ae, ao;
-        __builtin_memcpy(&ae, qa.q[m] + b * BK, 4 * V);
-        __builtin_memcpy(&ao, qa.q[m] + b * BK + 4 * V, 4 * V);
-        const vf sa = quadF(qa.sa[m] + c0);
-        vi sum;
-        for (int i = 0; i < V; ++i)
-          sum[i] = qa.sum[m][c0 + i / 4];
-        sum &= lane0;
-        for (int r = 0; r < R; ++r) {
-          vi iacc = dot(-(z[r] * sum), lo[r], ae, hi[r], ao);
-          acc[m][r] += __builtin_convertvector(iacc, vf) * (sa * sw[r]);
-        }
-      }
-    }
+  const float *scales[R];
+  const uint8_t *zps[R];
+  for (int r = 0; r < R; ++r) {
+    const int64_t nr = n + (r < valid ? r : valid - 1);
+    rows[r] = w.row(nr);
+    scales[r] = w.scales + nr * w.ss;
+    zps[r] = w.zp ? w.zp + nr * w.ss : nullptr;
   }
-  store<M, R>(a, n, acc);
+  const int64_t pf = R * w.rowBytes; // the next row block
+  const int64_t base = qa.k0 / F::P; // byte offset of the chunk in a row
+  // Blocks whose 4V code bytes are all inside the row's valid bytes.
+  const int64_t validBytes = a.codeBytes - base;
+  int64_t fullBlocks = validBytes < 4 * V ? 0 : validBytes / (4 * V);
+  fullBlocks = fullBlocks > qa.blocks ? qa.blocks : fullBlocks;
+  vi iacc[M][R]; // the span's int32 sums
+  // The window's sa * sw per row of A and W, its zero points (minus SHIFT) per row of W, and
+  // the span's lane -> window index.
+  vf win[M][R] = {};
+  vi zw[R] = {};
+  vi idx = {};
+  auto block = [&](int64_t b, auto tail) SPARQ_UK_INLINE_LAMBDA {
+    const uint8_t fl =
+        Single ? uint8_t(QA<B>::START | QA<B>::END | (qa.flags[b] & QA<B>::LOAD)) : qa.flags[b];
+    if (fl & QA<B>::START) {
+      const int64_t s = Single ? b : qa.span[b];
+      if (fl & QA<B>::LOAD) {
+        const int64_t wb = qa.wBase[s];
+        const int wn = qa.wN[s];
+        for (int r = 0; r < R; ++r) {
+          const vf sw = loadF(scales[r] + wb, wn);
+          for (int m = 0; m < M; ++m)
+            win[m][r] = sw * load(qa.sa[m] + (wb - qa.g0));
+          if (!sym)
+            zw[r] = loadZ(zps[r] + wb, wn) - F::SHIFT;
+        }
+      }
+      idx = qa.gIdx[s];
+      for (int r = 0; r < R; ++r) {
+        const vi z = sym ? vi{} : permI(zw[r], idx);
+        for (int m = 0; m < M; ++m)
+          iacc[m][r] = sym ? qa.zs[m][s] : mulZ(z, qa.zs[m][s]);
+      }
+    }
+    const int64_t off = base + b * 4 * V;
+    for (int r = 0; r < R; ++r) {
+      __builtin_prefetch(rows[r] + off + pf, 0, 3);
+      Codes<B> c;
+      loadCodes<B, decltype(tail)::value>(rows[r] + off, a.codeBytes - off, flip, c);
+      for (int m = 0; m < M; ++m)
+        iacc[m][r] = dot<B>(iacc[m][r], c, qa.q[m] + b * F::BK);
+    }
+    if (fl & QA<B>::END)
+      for (int r = 0; r < R; ++r)
+        for (int m = 0; m < M; ++m)
+          acc[m][r] += __builtin_convertvector(iacc[m][r], vf) * permF(win[m][r], idx);
+  };
+  int64_t b = 0;
+  for (; b < fullBlocks; ++b)
+    block(b, BoolC<false>());
+  for (; b < qa.blocks; ++b)
+    block(b, BoolC<true>());
+  store<M, R>(a, n, valid, acc);
 }
 
 template <int M> constexpr int rowsPerBlock() {
@@ -339,28 +527,25 @@ template <int M> constexpr int rowsPerBlock() {
   return M == 1 ? 4 : 2;
 }
 
-template <int M, bool Seg> void rowsMS(const Args &a, int64_t n0, int64_t n1) {
+template <int B, int M, bool Single> void rowsMS(const Args &a, int64_t n0, int64_t n1) {
   constexpr int R = rowsPerBlock<M>();
-  int64_t n = n0;
-  for (; n + R <= n1; n += R)
-    rowsKernel<M, R, Seg>(a, n);
-  for (; n < n1; ++n)
-    rowsKernel<M, 1, Seg>(a, n);
+  for (int64_t n = n0; n < n1; n += R)
+    rowsKernel<B, M, R, Single>(a, n, n1 - n < R ? int(n1 - n) : R);
 }
 
-template <int M> void rowsM(const Args &a, int64_t n0, int64_t n1) {
-  if (a.w.group % BK == 0)
-    rowsMS<M, true>(a, n0, n1);
+template <int B, int M> void rowsM(const Args &a, int64_t n0, int64_t n1) {
+  if (multiBlockSpans<B>(a.w))
+    rowsMS<B, M, false>(a, n0, n1);
   else
-    rowsMS<M, false>(a, n0, n1);
+    rowsMS<B, M, true>(a, n0, n1);
 }
 
-__attribute__((noinline)) void rows(const Args &a, int64_t n0, int64_t n1) {
-  switch (a.qa->M) {
-  case 1: return rowsM<1>(a, n0, n1);
-  case 2: return rowsM<2>(a, n0, n1);
-  case 3: return rowsM<3>(a, n0, n1);
-  default: return rowsM<4>(a, n0, n1);
+template <int B> __attribute__((noinline)) void rows(const Args &a, int64_t n0, int64_t n1) {
+  switch (static_cast<const QA<B> *>(a.qa)->M) {
+  case 1: return rowsM<B, 1>(a, n0, n1);
+  case 2: return rowsM<B, 2>(a, n0, n1);
+  case 3: return rowsM<B, 3>(a, n0, n1);
+  default: return rowsM<B, 4>(a, n0, n1);
   }
 }
 
@@ -378,7 +563,7 @@ struct Call {
 bool setup(Call &c, intptr_t cAddr, int64_t ldc, intptr_t aAddr, int64_t lda, intptr_t codes,
            int64_t codeRowBytes, intptr_t scales, intptr_t zeroPoints, int64_t scaleStride,
            int64_t bits, int64_t group, int64_t M, int64_t N, int64_t K, int64_t flags) {
-  if (bits != 4 || M <= 0 || N <= 0 || K <= 0)
+  if ((bits != 2 && bits != 4 && bits != 8) || M <= 0 || N <= 0 || K <= 0)
     return false;
   const int64_t G = group <= 0 || group > K ? K : group;
   if (G % 32 != 0)
@@ -399,12 +584,13 @@ bool setup(Call &c, intptr_t cAddr, int64_t ldc, intptr_t aAddr, int64_t lda, in
   c.w.group = G;
   c.w.K = K;
   c.w.groups = (K + G - 1) / G;
+  c.w.bits = int(bits);
   return true;
 }
 
 /// Rows [m0, m0 + mb) of A (mb <= MB), on the calling thread or split over N.
-void block(const Call &c, int64_t m0, int64_t mb, bool parallel) {
-  QA qa;
+template <int B> void block(const Call &c, int64_t m0, int64_t mb, bool parallel) {
+  QA<B> qa;
   struct Job {
     Args a;
     int64_t N;
@@ -414,16 +600,16 @@ void block(const Call &c, int64_t m0, int64_t mb, bool parallel) {
   job.a.ldc = c.ldc;
   job.a.qa = &qa;
   job.a.w = c.w;
-  job.a.codeBytes = (c.w.K + 1) / 2;
+  job.a.codeBytes = (c.w.K * B + 7) / 8;
   job.a.accumulate = c.accumulate;
   job.a.relu = c.relu;
   for (int64_t k0 = 0; k0 < c.w.K; k0 += KX) {
     const int64_t k1 = k0 + KX < c.w.K ? k0 + KX : c.w.K;
-    quantize(qa, c.A + m0 * c.lda, c.lda, int(mb), c.w, k0, k1);
+    quantize<B>(qa, c.A + m0 * c.lda, c.lda, int(mb), c.w, k0, k1);
     job.a.first = k0 == 0;
     job.a.last = k1 == c.w.K;
     if (!parallel)
-      rows(job.a, 0, c.N);
+      rows<B>(job.a, 0, c.N);
     else
       sparq_uk_parallel(
           [](void *ctx, int32_t tid, int32_t team) {
@@ -431,18 +617,26 @@ void block(const Call &c, int64_t m0, int64_t mb, bool parallel) {
             int64_t per = ((j.N + team - 1) / team + 7) / 8 * 8;
             int64_t n0 = tid * per, n1 = n0 + per < j.N ? n0 + per : j.N;
             if (n0 < n1)
-              rows(j.a, n0, n1);
+              rows<B>(j.a, n0, n1);
           },
           &job);
   }
 }
 
-void run(const Call &c, bool parallel) {
+template <int B> void runB(const Call &c, bool parallel) {
   const int64_t blocks = (c.M + MB - 1) / MB;
   for (int64_t i = 0, m0 = 0; i < blocks; ++i) {
     const int64_t mb = (c.M - m0) / (blocks - i);
-    block(c, m0, mb, parallel);
+    block<B>(c, m0, mb, parallel);
     m0 += mb;
+  }
+}
+
+void run(const Call &c, bool parallel) {
+  switch (c.w.bits) {
+  case 2: return runB<2>(c, parallel);
+  case 4: return runB<4>(c, parallel);
+  default: return runB<8>(c, parallel);
   }
 }
 

@@ -1,11 +1,19 @@
 //===- runtime/tests/QGemmI8Test.cpp - sparq_uk_qgemm_i8_f32(_mt) -----------===//
 //
-// The W4 kernel with run-time int8 activations (runtime/kernels/QGemmI8.cpp), built once per
-// kernel variant (SPARQ_KERNELS_TEST_VLEN 16 or 8): against a plain reference that quantizes the
-// activations as specified and decodes the codes bit by bit (the integer sums are exact, so
-// only the float accumulation differs), and against the fp32 product within the quantization
-// error of the activations. The fallbacks (bits != 4, groups not a multiple of 32) must equal
-// sparq_uk_qgemm_f32.
+// The W2/W4/W8 kernel with run-time int8 activations (runtime/kernels/QGemmI8.cpp), built once
+// per kernel variant (SPARQ_KERNELS_TEST_VLEN 16 or 8): against a plain reference that
+// quantizes the activations as specified and decodes the codes bit by bit, and against the
+// fp32 product within the quantization error of the activations.
+//
+// Tolerance: the integer sums are exact in both (each int32 lane of the kernel holds
+// sum qa * value over its k, the zero-point offset included), so only the float arithmetic
+// after them differs: the kernel converts the lane sums to float, multiplies by sa * sw and
+// accumulates in float (chains of at most a few hundred additions), the reference in double.
+// Hence |kernel - reference| <= 2e-5 * sum_g |sa sw| * sum_k |qa * value| + 1e-6 (2e-5 is about
+// 340 float epsilons); with all values 0 the kernel is exact.
+//
+// The fallbacks (widths other than 2, 4, 8; groups not a multiple of 32) must equal
+// sparq_uk_qgemm_f32 bit for bit.
 //
 //===----------------------------------------------------------------------===//
 #include "sparq/Kernels/UKernels.h"
@@ -106,6 +114,13 @@ struct Problem {
 void reference(const Problem &p, int64_t flags, std::vector<double> &ref, std::vector<double> &tol,
                std::vector<double> &exact, std::vector<double> &qerr) {
   const int64_t G = p.effGroup();
+  std::vector<int32_t> values(size_t(p.N * p.K));
+  std::vector<double> weights(size_t(p.N * p.K));
+  for (int64_t n = 0; n < p.N; ++n)
+    for (int64_t k = 0; k < p.K; ++k) {
+      values[size_t(n * p.K + k)] = p.value(n, k);
+      weights[size_t(n * p.K + k)] = p.weight(n, k);
+    }
   ref.assign(size_t(p.M * p.N), 0.0);
   tol.assign(size_t(p.M * p.N), 0.0);
   exact.assign(size_t(p.M * p.N), 0.0);
@@ -130,10 +145,10 @@ void reference(const Problem &p, int64_t flags, std::vector<double> &ref, std::v
       for (int64_t g = 0; g < p.ss; ++g) {
         int64_t isum = 0, iabs = 0;
         for (int64_t k = g * G; k < std::min(p.K, (g + 1) * G); ++k) {
-          int32_t v = p.value(n, k);
+          int32_t v = values[size_t(n * p.K + k)];
           isum += int64_t(qa[size_t(k)]) * v;
           iabs += std::abs(int64_t(qa[size_t(k)]) * v);
-          double w = p.weight(n, k);
+          double w = weights[size_t(n * p.K + k)];
           e += double(a[k]) * w;
           q += 0.5 * double(sa[size_t(g)]) * std::fabs(w);
         }
@@ -160,7 +175,8 @@ void reference(const Problem &p, int64_t flags, std::vector<double> &ref, std::v
 }
 
 void check(const Problem &p, int64_t flags, bool mt, int threads = 1) {
-  SCOPED_TRACE("M=" + std::to_string(p.M) + " N=" + std::to_string(p.N) +
+  SCOPED_TRACE("bits=" + std::to_string(p.bits) + " M=" + std::to_string(p.M) +
+               " N=" + std::to_string(p.N) +
                " K=" + std::to_string(p.K) + " group=" + std::to_string(p.group) +
                (p.asym ? " asym" : " sym") + " flags=" + std::to_string(flags) +
                (mt ? " mt" : "") + " threads=" + std::to_string(threads));
@@ -192,70 +208,157 @@ void check(const Problem &p, int64_t flags, bool mt, int threads = 1) {
 const int64_t kFlags[] = {0, SPARQ_UK_ACCUMULATE, SPARQ_UK_RELU,
                           SPARQ_UK_ACCUMULATE | SPARQ_UK_RELU};
 
+/// The code widths the kernel takes.
+const int64_t kWidths[] = {2, 4, 8};
+
 TEST(QGemmI8, Gemv) {
   SKIP_WITHOUT_ISA();
-  // K: whole blocks, a partial last group (4160 % 128 = 64), an odd K (4097), two chunks.
+  // K: whole blocks, a partial last group (4160 % 128 = 64), an odd K (4097: a partial last
+  // byte of 2-bit codes), two chunks.
   const int64_t Ks[] = {4096, 4160, 4097, 8320};
   uint32_t seed = 1;
-  for (int64_t K : Ks)
-    for (int64_t G : {int64_t(128), int64_t(32), int64_t(0)})
-      for (bool asym : {false, true}) {
-        if (G == 0 && K % 32 != 0)
-          continue; // per channel with K = 4097: the fp32 fallback (see Fallback)
-        Problem p(1, 37, K, G, asym, seed++);
-        for (int64_t f : kFlags)
-          check(p, f, false);
-      }
+  for (int64_t bits : kWidths)
+    for (int64_t K : Ks)
+      for (int64_t G : {int64_t(128), int64_t(32), int64_t(0)})
+        for (bool asym : {false, true}) {
+          if (G == 0 && K % 32 != 0)
+            continue; // per channel with K = 4097: the fp32 fallback (see Fallback)
+          Problem p(1, 37, K, G, asym, seed++, bits);
+          for (int64_t f : kFlags)
+            check(p, f, false);
+        }
+}
+
+/// Every width x symmetric/asymmetric x group 32/64/128/per channel, with K and N not
+/// multiples of the group, block or row tile, for 1 to 130 rows of A.
+TEST(QGemmI8, Widths) {
+  SKIP_WITHOUT_ISA();
+  uint32_t seed = 50;
+  for (int64_t bits : kWidths)
+    for (bool asym : {false, true})
+      for (int64_t G : {int64_t(32), int64_t(64), int64_t(128), int64_t(0)})
+        for (int64_t M : {int64_t(1), int64_t(3), int64_t(16), int64_t(130)}) {
+          Problem p(M, 37, 4096 + 96, G, asym, seed++, bits);
+          check(p, kFlags[seed % 4], false);
+          if (M <= 3)
+            check(p, kFlags[(seed + 1) % 4], false);
+        }
 }
 
 TEST(QGemmI8, Groups) {
   SKIP_WITHOUT_ISA();
-  // Multiples of 32 that are not multiples of the block, groups spanning chunks (per channel
-  // with K > 4096), per-tensor scales (scaleStride 0 is not used here: per channel).
+  // Multiples of 32 that are not multiples of the block (whose blocks span groups), groups of
+  // several blocks (some across the chunk boundary at 4096: 384 and 768), groups spanning
+  // chunks (per channel with K > 4096).
   uint32_t seed = 100;
-  for (int64_t G : {int64_t(64), int64_t(96), int64_t(160), int64_t(256), int64_t(8224), int64_t(8320)})
-    for (bool asym : {false, true}) {
-      Problem p(3, 21, G >= 8224 ? G : 4096 + 96, G, asym, seed++);
-      check(p, 0, false);
-      check(p, SPARQ_UK_ACCUMULATE | SPARQ_UK_RELU, false);
-    }
+  for (int64_t bits : kWidths)
+    for (int64_t G : {int64_t(64), int64_t(96), int64_t(160), int64_t(256), int64_t(384),
+                      int64_t(512), int64_t(768), int64_t(8224), int64_t(8320)})
+      for (bool asym : {false, true}) {
+        Problem p(3, 21, G >= 8224 ? G : 4096 + 96, G, asym, seed++, bits);
+        check(p, 0, false);
+        check(p, SPARQ_UK_ACCUMULATE | SPARQ_UK_RELU, false);
+      }
 }
 
 TEST(QGemmI8, RowsOfA) {
   SKIP_WITHOUT_ISA();
   uint32_t seed = 200;
-  for (int64_t M : {int64_t(1), int64_t(2), int64_t(3), int64_t(4), int64_t(5), int64_t(16)})
-    for (bool asym : {false, true}) {
-      Problem p(M, 29, 4096 + 32, 128, asym, seed++);
-      check(p, 0, false);
-      check(p, SPARQ_UK_ACCUMULATE, false);
-      Problem q(M, 19, 1024, 32, asym, seed++);
-      check(q, SPARQ_UK_RELU, false);
-    }
+  for (int64_t bits : kWidths)
+    for (int64_t M : {int64_t(1), int64_t(2), int64_t(3), int64_t(4), int64_t(5), int64_t(16)})
+      for (bool asym : {false, true}) {
+        Problem p(M, 29, 4096 + 32, 128, asym, seed++, bits);
+        check(p, 0, false);
+        check(p, SPARQ_UK_ACCUMULATE, false);
+        Problem q(M, 19, 1024, 32, asym, seed++, bits);
+        check(q, SPARQ_UK_RELU, false);
+      }
 }
 
 TEST(QGemmI8, Threads) {
   SKIP_WITHOUT_ISA();
   uint32_t seed = 300;
-  for (int64_t M : {int64_t(1), int64_t(3), int64_t(16)})
-    for (bool asym : {false, true}) {
-      // Large enough to be split: N >= 64, M N K >= 2^20.
-      Problem p(M, 301, 4096 + 64, M == 3 ? 64 : 128, asym, seed++);
-      for (int threads : {1, 2}) {
-        check(p, 0, true, threads);
-        check(p, SPARQ_UK_ACCUMULATE | SPARQ_UK_RELU, true, threads);
+  for (int64_t bits : kWidths)
+    for (int64_t M : {int64_t(1), int64_t(3), int64_t(16)})
+      for (bool asym : {false, true}) {
+        // Large enough to be split: N >= 64, M N K >= 2^20.
+        Problem p(M, 301, 4096 + 64, M == 3 ? 64 : 128, asym, seed++, bits);
+        for (int threads : {1, 2}) {
+          check(p, 0, true, threads);
+          check(p, SPARQ_UK_ACCUMULATE | SPARQ_UK_RELU, true, threads);
+        }
       }
-    }
 }
 
-/// Whatever the kernel does not handle is sparq_uk_qgemm_f32's result, bit for bit.
+/// The largest products: all codes at the ends of their range against activations of +-127
+/// of equal or alternating signs (with 8-bit codes, pairs of products of 255 * 127 or
+/// 128 * 127 that would saturate int16 if summed there).
+TEST(QGemmI8, Extremes) {
+  SKIP_WITHOUT_ISA();
+  uint32_t seed = 350;
+  for (int64_t bits : kWidths)
+    for (bool asym : {false, true})
+      for (int64_t G : {int64_t(32), int64_t(128), int64_t(0)})
+        for (uint8_t byte : {uint8_t(0xFF), uint8_t(0x80), uint8_t(0x7F), uint8_t(0x00),
+                             uint8_t(0xAA), uint8_t(0x88)})
+          for (int pattern = 0; pattern < 3; ++pattern) {
+            Problem p(2, 19, 1024 + 96, G, asym, seed++, bits);
+            for (uint8_t &c : p.codes)
+              c = byte;
+            for (uint8_t &z : p.zp)
+              z = pattern == 1 ? uint8_t((1 << bits) - 1) : 0;
+            for (int64_t k = 0; k < p.K; ++k) {
+              p.A[size_t(k)] = pattern == 2 && k % 2 ? -1.5f : 1.5f;
+              p.A[size_t(p.lda + k)] = pattern == 0 ? -1.5f : (k / 2) % 2 ? 1.5f : -1.5f;
+            }
+            check(p, 0, false);
+          }
+}
+
+/// The kernel reads no byte past the codes, scales and zero points (each array ending at an
+/// inaccessible page), whatever the path (groups of whole blocks or per-lane; tails).
+TEST(QGemmI8, NoOverread) {
+  SKIP_WITHOUT_ISA();
+  uint32_t seed = 370;
+  for (int64_t bits : kWidths)
+    for (int64_t K : {int64_t(4096 + 96), int64_t(4097), int64_t(352)})
+      for (int64_t G : {int64_t(32), int64_t(128), int64_t(0)})
+        for (bool asym : {false, true}) {
+          if (G == 0 && K % 32 != 0)
+            continue;
+          Problem p(1, 13, K, G, asym, seed++, bits);
+          sparq::test::GuardedBytes codes(p.codes.size()), scales(p.scales.size() * 4),
+              zp(p.zp.size() + 1);
+          std::memcpy(codes.data(), p.codes.data(), p.codes.size());
+          std::memcpy(scales.data(), p.scales.data(), p.scales.size() * 4);
+          std::memcpy(zp.data(), p.zp.data(), p.zp.size());
+          std::vector<double> ref, tol, exact, qerr;
+          reference(p, 0, ref, tol, exact, qerr);
+          std::vector<float> C = p.C0;
+          sparq_uk_qgemm_i8_f32(
+              reinterpret_cast<intptr_t>(C.data()), p.ldc, reinterpret_cast<intptr_t>(p.A.data()),
+              p.lda, reinterpret_cast<intptr_t>(codes.data()), p.rowBytes,
+              reinterpret_cast<intptr_t>(scales.data()),
+              asym ? reinterpret_cast<intptr_t>(zp.data()) : 0, p.ss, bits, G, p.M, p.N, K, 0);
+          for (int64_t n = 0; n < p.N; ++n)
+            EXPECT_NEAR(C[size_t(n)], ref[size_t(n)], tol[size_t(n)])
+                << "bits=" << bits << " K=" << K << " group=" << G << " n=" << n;
+        }
+}
+
+/// Whatever the kernel does not handle is sparq_uk_qgemm_f32's result, bit for bit: widths
+/// other than 2, 4 and 8, groups that are not a multiple of 32.
 TEST(QGemmI8, Fallback) {
   SKIP_WITHOUT_ISA();
   struct Case {
     int64_t M, N, K, group, bits;
     bool asym;
-  } cases[] = {{1, 33, 200, 40, 4, false}, {3, 40, 200, 40, 4, true}, {2, 17, 256, 128, 3, false},
-               {1, 70, 4096, 128, 8, true}, {16, 70, 100, 0, 4, false}};
+  } cases[] = {{1, 33, 200, 40, 4, false},   {3, 40, 200, 40, 4, true},
+               {2, 17, 256, 128, 3, false},  {1, 70, 4096, 128, 1, false},
+               {3, 70, 4096, 128, 3, true},  {1, 70, 4096, 128, 5, true},
+               {2, 70, 1024, 64, 6, false},  {1, 70, 1024, 32, 7, true},
+               {1, 70, 1024, 0, 1, true},    {1, 50, 1000, 0, 2, false},
+               {3, 50, 512, 48, 8, true},    {16, 70, 100, 0, 4, false}};
   uint32_t seed = 400;
   for (const Case &c : cases)
     for (bool mt : {false, true})

@@ -137,7 +137,7 @@ void sparq_uk_qgemm_f32_mt(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, int
  * sa = max|x| / 127, qa = round-to-nearest-even(x * 127 / max|x|)), and integer dot products
  * (AVX-512 VNNI where the build enables it; runtime/kernels/QGemmI8.cpp):
  *   C[m][n] (+)= sum_g sa(m,g) * sw(n,g) * sum_{k in g} qa(m,k) * (code(n,k) - zp(n,g))
- * (signed codes: their two's complement value). Only bits = 4 with groups (after the group <= 0
+ * (signed codes: their two's complement value). Only bits = 2, 4 and 8 with groups (after the group <= 0
  * or > K -> K rule) that are a multiple of 32; anything else calls sparq_uk_qgemm_f32. */
 void sparq_uk_qgemm_i8_f32(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t codes,
                            int64_t codeRowBytes, intptr_t scales, intptr_t zeroPoints,
