@@ -48,7 +48,8 @@ inline std::string formatShape(const std::vector<int64_t> &dims) {
   return formatShape(dims.data(), dims.size());
 }
 
-/// Multiplies non-negative dims; false on overflow past INT64_MAX or on a negative dim.
+/// Multiplies non-negative dims; false on a negative dim or when the product of the non-zero
+/// dims overflows INT64_MAX (also when a zero dim makes the count 0).
 bool checkedNumElements(const int64_t *dims, size_t rank, int64_t &out);
 
 /// Byte size of `numElements` elements of `type`; false on overflow of size_t.

@@ -28,24 +28,23 @@ std::string formatShape(const int64_t *dims, size_t rank) {
 }
 
 bool checkedNumElements(const int64_t *dims, size_t rank, int64_t &out) {
+  // The non-zero dims must multiply without overflow even when a zero dim makes the count 0:
+  // the row-major strides sparq_session_run passes are products of the dims (and NumPy refuses
+  // such shapes too).
   int64_t count = 1;
   bool zero = false;
   for (size_t i = 0; i < rank; ++i) {
     if (dims[i] < 0)
       return false;
-    if (dims[i] == 0)
+    if (dims[i] == 0) {
       zero = true;
-  }
-  if (zero) {
-    out = 0;
-    return true;
-  }
-  for (size_t i = 0; i < rank; ++i) {
+      continue;
+    }
     if (count > std::numeric_limits<int64_t>::max() / dims[i])
       return false;
     count *= dims[i];
   }
-  out = count;
+  out = zero ? 0 : count;
   return true;
 }
 

@@ -198,6 +198,9 @@ private:
       return error(start, "packed field " + std::to_string(field) + describe(field) +
                               " has length " + std::to_string(length) +
                               ", not a multiple of " + std::to_string(sizeof(T)));
+    // An empty packed run adds nothing (and out.data() may be NULL: no memcpy then).
+    if (length == 0)
+      return nullptr;
     size_t count = length / sizeof(T);
     size_t old = out.size();
     out.resize(old + count);

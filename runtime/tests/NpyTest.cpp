@@ -276,6 +276,15 @@ INSTANTIATE_TEST_SUITE_P(
                            Bytes(8)),
                    SPARQ_STATUS_DATA_LOSS,
                    "shape 4294967296x4294967296 overflows the addressable size"},
+        // sparq-fuzz-npy: a zero dimension used to hide the overflow of the others (0
+        // elements, accepted), and sparq_session_run's row-major strides then overflowed int64.
+        BadNpyCase{"zero dimension hides an overflowing shape",
+                   npyFile(1,
+                           "{'descr': '<f4', 'fortran_order': False, "
+                           "'shape': (0, 4294967296, 4294967296), }",
+                           {}),
+                   SPARQ_STATUS_DATA_LOSS,
+                   "shape 0x4294967296x4294967296 overflows the addressable size"},
         BadNpyCase{"byte size overflows",
                    npyFile(1,
                            "{'descr': '<f8', 'fortran_order': False, "

@@ -170,6 +170,18 @@ TEST(TensorProtoDecode, EmptyTensorNeedsNoData) {
   EXPECT_EQ(sparq_tensor_num_elements(tensor.get()), 0);
 }
 
+// sparq-fuzz-pb: an empty packed float_data or double_data run used to memcpy 0 bytes to the
+// NULL data() of an empty vector (UBSan: null pointer passed as argument 1).
+TEST(TensorProtoDecode, EmptyPackedRuns) {
+  TensorPtr floats = decodeOk({0x08, 0x00, 0x10, 0x01, 0x22, 0x00}); // dims [0], FLOAT, []
+  ASSERT_TRUE(floats);
+  EXPECT_EQ(sparq_tensor_num_elements(floats.get()), 0);
+  // dims [0], DOUBLE, double_data [], and an empty packed dims run.
+  TensorPtr doubles = decodeOk({0x08, 0x00, 0x10, 0x0b, 0x52, 0x00, 0x0a, 0x00});
+  ASSERT_TRUE(doubles);
+  EXPECT_EQ(dimsOf(doubles.get()), (std::vector<int64_t>{0}));
+}
+
 struct CorruptCase {
   const char *what;
   Bytes bytes;
@@ -265,6 +277,13 @@ INSTANTIATE_TEST_SUITE_P(
                      0x10, 0x01},
                     SPARQ_STATUS_DATA_LOSS,
                     "shape 4294967296x4294967296 overflows the addressable size"},
+        // sparq-fuzz-npy (the same check): a zero dimension used to hide the overflow of the
+        // others, and sparq_session_run's row-major strides then overflowed int64.
+        CorruptCase{"a zero dim hides an overflowing shape",
+                    {0x08, 0x80, 0x80, 0x80, 0x80, 0x10, 0x08, 0x80, 0x80, 0x80, 0x80, 0x10,
+                     0x08, 0x00, 0x10, 0x01},
+                    SPARQ_STATUS_DATA_LOSS,
+                    "shape 4294967296x4294967296x0 overflows the addressable size"},
         CorruptCase{"byte size overflows",
                     {0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x3f, 0x10, 0x0b},
                     SPARQ_STATUS_DATA_LOSS,
