@@ -37,6 +37,7 @@
 
 #include <stdint.h>
 
+#include "QCall.h"
 #include "Tile.h"
 
 #if SPARQ_UK_VLEN == 16 && defined(__AVX512F__)
@@ -57,17 +58,6 @@ namespace {
 using namespace sparq::kernels;
 
 typedef int32_t vi __attribute__((vector_size(V * sizeof(int32_t))));
-
-/// Code i of a little-endian bit stream of `b`-bit codes, reading only the bytes it occupies.
-SPARQ_UK_INLINE uint32_t codeAt(const uint8_t *row, int64_t i, int b) {
-  int64_t bit = i * b;
-  const uint8_t *p = row + (bit >> 3);
-  int sh = int(bit & 7);
-  uint32_t w = p[0];
-  if (sh + b > 8)
-    w |= uint32_t(p[1]) << 8;
-  return (w >> sh) & ((1u << b) - 1u);
-}
 
 /// The N:M weight of one call (see UKernels.h).
 struct NMW {

@@ -36,6 +36,7 @@
 
 #include <stdint.h>
 
+#include "QCall.h"
 #include "Tile.h"
 
 #if (SPARQ_UK_VLEN == 16 && defined(__AVX512F__)) || (SPARQ_UK_VLEN == 8 && defined(__AVX2__))
@@ -69,32 +70,6 @@ SPARQ_UK_INLINE float hsum(vf v) {
   for (int i = 0; i < V; ++i)
     s += v[i];
   return s;
-}
-
-/// The quantized weight of one call (see UKernels.h), group normalized to (0, K].
-struct QW {
-  const uint8_t *codes;
-  int64_t rowBytes;
-  const float *scales;
-  const uint8_t *zp;
-  int64_t ss;
-  int64_t group;
-  int64_t K;
-  int bits;
-  const uint8_t *row(int64_t n) const { return codes + n * rowBytes; }
-  float scale(int64_t n, int64_t g) const { return scales[n * ss + g]; }
-  int32_t zero(int64_t n, int64_t g) const { return zp ? int32_t(zp[n * ss + g]) : 0; }
-};
-
-/// Code k of a row (bits [k*B, k*B + B) of its bit stream), reading only the row's own bytes.
-SPARQ_UK_INLINE uint32_t codeAt(const uint8_t *row, int64_t k, int B) {
-  int64_t bit = k * B;
-  const uint8_t *p = row + (bit >> 3);
-  int sh = int(bit & 7);
-  uint32_t w = p[0];
-  if (sh + B > 8)
-    w |= uint32_t(p[1]) << 8;
-  return (w >> sh) & ((1u << B) - 1u);
 }
 
 /// The integer a code stands for: B-bit two's complement, or unsigned minus the zero point.
@@ -555,47 +530,7 @@ __attribute__((noinline)) void gemm(float *C, int64_t ldc, const float *A, int64
 // Entry points
 //===----------------------------------------------------------------------===//
 
-/// One call's arguments, checked; false when there is nothing to compute.
-struct Call {
-  float *C;
-  int64_t ldc;
-  const float *A;
-  int64_t lda;
-  QW w;
-  int64_t M, N;
-  bool accumulate, relu;
-};
-
-bool setup(Call &c, intptr_t cAddr, int64_t ldc, intptr_t aAddr, int64_t lda, intptr_t codes,
-           int64_t codeRowBytes, intptr_t scales, intptr_t zeroPoints, int64_t scaleStride,
-           int64_t bits, int64_t group, int64_t M, int64_t N, int64_t K, int64_t flags) {
-  c.C = reinterpret_cast<float *>(cAddr);
-  c.ldc = ldc;
-  c.A = reinterpret_cast<const float *>(aAddr);
-  c.lda = lda;
-  c.M = M;
-  c.N = N;
-  c.accumulate = flags & SPARQ_UK_ACCUMULATE;
-  c.relu = flags & SPARQ_UK_RELU;
-  if (M <= 0 || N <= 0 || bits < 1 || bits > 8)
-    return false;
-  if (K <= 0) {
-    if (!c.accumulate)
-      for (int64_t m = 0; m < M; ++m)
-        for (int64_t n = 0; n < N; ++n)
-          c.C[m * ldc + n] = 0.0f;
-    return false;
-  }
-  c.w.codes = reinterpret_cast<const uint8_t *>(codes);
-  c.w.rowBytes = codeRowBytes;
-  c.w.scales = reinterpret_cast<const float *>(scales);
-  c.w.zp = reinterpret_cast<const uint8_t *>(zeroPoints);
-  c.w.ss = scaleStride;
-  c.w.group = group <= 0 || group > K ? K : group;
-  c.w.K = K;
-  c.w.bits = int(bits);
-  return true;
-}
+using Call = QCall;
 
 GemvArgs gemvArgs(const Call &c, const GemvPlan &p, const float *xd, int64_t kx0) {
   GemvArgs a;
@@ -685,7 +620,7 @@ void sparq_uk_qgemm_f32(intptr_t cAddr, int64_t ldc, intptr_t aAddr, int64_t lda
                         int64_t scaleStride, int64_t bits, int64_t group, int64_t M, int64_t N,
                         int64_t K, int64_t flags) {
   Call c;
-  if (!setup(c, cAddr, ldc, aAddr, lda, codes, codeRowBytes, scales, zeroPoints, scaleStride,
+  if (!setupQCall(c, cAddr, ldc, aAddr, lda, codes, codeRowBytes, scales, zeroPoints, scaleStride,
              bits, group, M, N, K, flags))
     return;
   if (M > kGemvMaxM)
@@ -698,7 +633,7 @@ void sparq_uk_qgemm_f32_mt(intptr_t cAddr, int64_t ldc, intptr_t aAddr, int64_t 
                            intptr_t zeroPoints, int64_t scaleStride, int64_t bits, int64_t group,
                            int64_t M, int64_t N, int64_t K, int64_t flags) {
   Call c;
-  if (!setup(c, cAddr, ldc, aAddr, lda, codes, codeRowBytes, scales, zeroPoints, scaleStride,
+  if (!setupQCall(c, cAddr, ldc, aAddr, lda, codes, codeRowBytes, scales, zeroPoints, scaleStride,
              bits, group, M, N, K, flags))
     return;
   if (small(c))

@@ -48,6 +48,7 @@
 
 #include <stdint.h>
 
+#include "QCall.h"
 #include "Tile.h"
 
 #if (SPARQ_UK_VLEN == 16 && defined(__AVX512BW__)) || (SPARQ_UK_VLEN == 8 && defined(__AVX2__))
@@ -271,17 +272,6 @@ SPARQ_UK_INLINE vi permI(vi t, vi idx) {
 
 SPARQ_UK_INLINE vf permF(vf t, vi idx) { return (vf)permI((vi)t, idx); }
 
-/// The quantized weight of one call; group normalized to (0, K], a multiple of 32.
-struct QW {
-  const uint8_t *codes;
-  int64_t rowBytes;
-  const float *scales;
-  const uint8_t *zp;
-  int64_t ss, group, K, groups; // groups: the number of groups of a row
-  int bits;
-  const uint8_t *row(int64_t n) const { return codes + n * rowBytes; }
-};
-
 /// A chunk [k0, k1) of up to MB rows of A, quantized for codes of B bits. The int32 sums run
 /// over spans of blocks: one block each, or (multiBlockSpans) the blocks of one group.
 template <int B> struct QA {
@@ -334,7 +324,7 @@ template <int B> SPARQ_UK_INLINE void planeOrder(int8_t *q, const int8_t *x) {
 /// Whether the int32 sums run over several blocks (groups of two blocks or more, or one
 /// group).
 template <int B> bool multiBlockSpans(const QW &w) {
-  return w.group % (2 * Fmt<B>::BK) == 0 || w.groups == 1;
+  return w.group % (2 * Fmt<B>::BK) == 0 || w.groups() == 1;
 }
 
 /// Quantizes rows [0, M) of A over [k0, k1) into qa.
@@ -342,7 +332,7 @@ template <int B>
 void quantize(QA<B> &qa, const float *A, int64_t lda, int M, const QW &w, int64_t k0,
               int64_t k1) {
   using F = Fmt<B>;
-  const int64_t G = w.group;
+  const int64_t G = w.group, groups = w.groups();
   const bool multi = multiBlockSpans<B>(w);
   qa.k0 = k0;
   qa.k1 = k1;
@@ -359,13 +349,13 @@ void quantize(QA<B> &qa, const float *A, int64_t lda, int M, const QW &w, int64_
   first[qa.spans] = qa.blocks;
   for (int64_t s = 0; s < qa.spans; ++s) {
     const int64_t kb = k0 + first[s] * F::BK, ke = k0 + first[s + 1] * F::BK;
-    const int64_t gLast = (ke - 1) / G < w.groups ? (ke - 1) / G : w.groups - 1;
+    const int64_t gLast = (ke - 1) / G < groups ? (ke - 1) / G : groups - 1;
     const int64_t wb = s > 0 && gLast < qa.wBase[s - 1] + V ? qa.wBase[s - 1] : kb / G;
     qa.wBase[s] = wb;
-    qa.wN[s] = int32_t(w.groups - wb < V ? w.groups - wb : V);
+    qa.wN[s] = int32_t(groups - wb < V ? groups - wb : V);
     for (int l = 0; l < V; ++l) {
       const int64_t g = (kb + l * 4 * F::P) / G;
-      qa.gIdx[s][l] = int32_t((g < w.groups ? g : w.groups - 1) - wb);
+      qa.gIdx[s][l] = int32_t((g < groups ? g : groups - 1) - wb);
     }
     for (int64_t b = first[s]; b < first[s + 1]; ++b)
       qa.flags[b] = uint8_t((b == first[s] ? QA<B>::START : 0) |
@@ -549,17 +539,10 @@ template <int B> __attribute__((noinline)) void rows(const Args &a, int64_t n0, 
   }
 }
 
-struct Call {
-  float *C;
-  int64_t ldc;
-  const float *A;
-  int64_t lda;
-  QW w;
-  int64_t M, N;
-  bool accumulate, relu;
-};
+using Call = QCall;
 
-/// False when the call is not for this kernel (the caller falls back to sparq_uk_qgemm_f32).
+/// False when the call is not for this kernel (the caller falls back to sparq_uk_qgemm_f32,
+/// which also handles the empty cases).
 bool setup(Call &c, intptr_t cAddr, int64_t ldc, intptr_t aAddr, int64_t lda, intptr_t codes,
            int64_t codeRowBytes, intptr_t scales, intptr_t zeroPoints, int64_t scaleStride,
            int64_t bits, int64_t group, int64_t M, int64_t N, int64_t K, int64_t flags) {
@@ -568,24 +551,8 @@ bool setup(Call &c, intptr_t cAddr, int64_t ldc, intptr_t aAddr, int64_t lda, in
   const int64_t G = group <= 0 || group > K ? K : group;
   if (G % 32 != 0)
     return false;
-  c.C = reinterpret_cast<float *>(cAddr);
-  c.ldc = ldc;
-  c.A = reinterpret_cast<const float *>(aAddr);
-  c.lda = lda;
-  c.M = M;
-  c.N = N;
-  c.accumulate = flags & SPARQ_UK_ACCUMULATE;
-  c.relu = flags & SPARQ_UK_RELU;
-  c.w.codes = reinterpret_cast<const uint8_t *>(codes);
-  c.w.rowBytes = codeRowBytes;
-  c.w.scales = reinterpret_cast<const float *>(scales);
-  c.w.zp = reinterpret_cast<const uint8_t *>(zeroPoints);
-  c.w.ss = scaleStride;
-  c.w.group = G;
-  c.w.K = K;
-  c.w.groups = (K + G - 1) / G;
-  c.w.bits = int(bits);
-  return true;
+  return setupQCall(c, cAddr, ldc, aAddr, lda, codes, codeRowBytes, scales, zeroPoints,
+                    scaleStride, bits, group, M, N, K, flags);
 }
 
 /// Rows [m0, m0 + mb) of A (mb <= MB), on the calling thread or split over N.

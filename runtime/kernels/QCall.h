@@ -1,0 +1,94 @@
+//===- runtime/kernels/QCall.h - one quantized-weight call, checked -*- C++ -*-===//
+//
+// The quantized weight of a sparq_uk_qgemm_* call (UKernels.h) and the argument checks that the
+// float-activation (QGemm.cpp) and int8-activation (QGemmI8.cpp) kernels share, and the b-bit
+// code reader of the packed bit streams (also used by NMGemm.cpp). Internal to runtime/kernels.
+//
+//===----------------------------------------------------------------------===//
+#ifndef SPARQ_RUNTIME_KERNELS_QCALL_H
+#define SPARQ_RUNTIME_KERNELS_QCALL_H
+
+#include "sparq/Kernels/UKernels.h"
+
+#include <stdint.h>
+
+#include "Tile.h"
+
+namespace sparq::kernels {
+
+/// Code i of a little-endian bit stream of `b`-bit codes, reading only the bytes it occupies.
+SPARQ_UK_INLINE uint32_t codeAt(const uint8_t *row, int64_t i, int b) {
+  int64_t bit = i * b;
+  const uint8_t *p = row + (bit >> 3);
+  int sh = int(bit & 7);
+  uint32_t w = p[0];
+  if (sh + b > 8)
+    w |= uint32_t(p[1]) << 8;
+  return (w >> sh) & ((1u << b) - 1u);
+}
+
+/// The quantized weight of one call (see UKernels.h), group normalized to (0, K].
+struct QW {
+  const uint8_t *codes;
+  int64_t rowBytes;
+  const float *scales;
+  const uint8_t *zp;
+  int64_t ss;
+  int64_t group;
+  int64_t K;
+  int bits;
+  const uint8_t *row(int64_t n) const { return codes + n * rowBytes; }
+  float scale(int64_t n, int64_t g) const { return scales[n * ss + g]; }
+  int32_t zero(int64_t n, int64_t g) const { return zp ? int32_t(zp[n * ss + g]) : 0; }
+  /// Groups of a row.
+  int64_t groups() const { return (K + group - 1) / group; }
+};
+
+/// One call's arguments, checked.
+struct QCall {
+  float *C;
+  int64_t ldc;
+  const float *A;
+  int64_t lda;
+  QW w;
+  int64_t M, N;
+  bool accumulate, relu;
+};
+
+/// Fills `c`; false when there is nothing to compute (no rows, no columns, a width outside
+/// 1-8, or K <= 0, where C is zeroed unless accumulating).
+inline bool setupQCall(QCall &c, intptr_t cAddr, int64_t ldc, intptr_t aAddr, int64_t lda,
+                       intptr_t codes, int64_t codeRowBytes, intptr_t scales,
+                       intptr_t zeroPoints, int64_t scaleStride, int64_t bits, int64_t group,
+                       int64_t M, int64_t N, int64_t K, int64_t flags) {
+  c.C = reinterpret_cast<float *>(cAddr);
+  c.ldc = ldc;
+  c.A = reinterpret_cast<const float *>(aAddr);
+  c.lda = lda;
+  c.M = M;
+  c.N = N;
+  c.accumulate = flags & SPARQ_UK_ACCUMULATE;
+  c.relu = flags & SPARQ_UK_RELU;
+  if (M <= 0 || N <= 0 || bits < 1 || bits > 8)
+    return false;
+  if (K <= 0) {
+    if (!c.accumulate)
+      for (int64_t m = 0; m < M; ++m)
+        for (int64_t n = 0; n < N; ++n)
+          c.C[m * ldc + n] = 0.0f;
+    return false;
+  }
+  c.w.codes = reinterpret_cast<const uint8_t *>(codes);
+  c.w.rowBytes = codeRowBytes;
+  c.w.scales = reinterpret_cast<const float *>(scales);
+  c.w.zp = reinterpret_cast<const uint8_t *>(zeroPoints);
+  c.w.ss = scaleStride;
+  c.w.group = group <= 0 || group > K ? K : group;
+  c.w.K = K;
+  c.w.bits = int(bits);
+  return true;
+}
+
+} // namespace sparq::kernels
+
+#endif // SPARQ_RUNTIME_KERNELS_QCALL_H
