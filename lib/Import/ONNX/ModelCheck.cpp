@@ -122,39 +122,7 @@ private:
     if (t.data_location() == ::onnx::TensorProto::EXTERNAL) {
       if (dt == ::onnx::TensorProto::STRING)
         return error(what + ": string tensors cannot be stored externally");
-      std::string location;
-      int64_t offset = 0, length = -1;
-      for (const auto &kv : t.external_data()) {
-        llvm::StringRef value = kv.value();
-        if (kv.key() == "location") {
-          location = value.str();
-        } else if (kv.key() == "offset" || kv.key() == "length") {
-          int64_t v;
-          if (value.getAsInteger(10, v) || v < 0)
-            return error(what + ": external data " + kv.key() + " " + quoted(value) +
-                         " is not a non-negative integer");
-          (kv.key() == "offset" ? offset : length) = v;
-        }
-      }
-      if (location.empty())
-        return error(what + ": external data has no 'location'");
-      auto full = resolveExternalData(modelDir, location, what);
-      if (!full)
-        return full.takeError();
-      if (length < 0)
-        length = nbytes;
-      if (length != nbytes)
-        return error(what + ": external data length " + llvm::Twine(length) +
-                     " does not match the " + llvm::Twine(nbytes) + " bytes of its shape");
-      uint64_t size = 0;
-      if (std::error_code ec = llvm::sys::fs::file_size(*full, size))
-        return error(what + ": cannot read external data file " + quoted(*full) + ": " +
-                     ec.message());
-      if (uint64_t(offset) > size || uint64_t(length) > size - uint64_t(offset))
-        return error(what + ": external data file " + quoted(*full) + " is truncated: it has " +
-                     llvm::Twine(size) + " bytes, the tensor needs bytes [" +
-                     llvm::Twine(offset) + ", " + llvm::Twine(offset + length) + ")");
-      return llvm::Error::success();
+      return externalData(t, modelDir, nbytes, what).takeError();
     }
     if (t.has_raw_data()) {
       if (dt == ::onnx::TensorProto::STRING)
@@ -422,6 +390,43 @@ std::string quoted(llvm::StringRef name) {
   llvm::printEscapedString(name, os);
   os << '\'';
   return s;
+}
+
+llvm::Expected<ExternalData> externalData(const ::onnx::TensorProto &t, llvm::StringRef modelDir,
+                                          int64_t nbytes, const llvm::Twine &what) {
+  std::string location;
+  int64_t offset = 0, length = -1;
+  for (const auto &kv : t.external_data()) {
+    llvm::StringRef value = kv.value();
+    if (kv.key() == "location") {
+      location = value.str();
+    } else if (kv.key() == "offset" || kv.key() == "length") {
+      int64_t v;
+      if (value.getAsInteger(10, v) || v < 0)
+        return error(what + ": external data " + kv.key() + " " + quoted(value) +
+                     " is not a non-negative integer");
+      (kv.key() == "offset" ? offset : length) = v;
+    }
+  }
+  if (location.empty())
+    return error(what + ": external data has no 'location'");
+  auto full = resolveExternalData(modelDir, location, what);
+  if (!full)
+    return full.takeError();
+  if (length < 0)
+    length = nbytes;
+  if (length != nbytes)
+    return error(what + ": external data length " + llvm::Twine(length) +
+                 " does not match the " + llvm::Twine(nbytes) + " bytes of its shape");
+  uint64_t size = 0;
+  if (std::error_code ec = llvm::sys::fs::file_size(*full, size))
+    return error(what + ": cannot read external data file " + quoted(*full) + ": " +
+                 ec.message());
+  if (uint64_t(offset) > size || uint64_t(length) > size - uint64_t(offset))
+    return error(what + ": external data file " + quoted(*full) + " is truncated: it has " +
+                 llvm::Twine(size) + " bytes, the tensor needs bytes [" + llvm::Twine(offset) +
+                 ", " + llvm::Twine(offset + length) + ")");
+  return ExternalData{*full, offset};
 }
 
 llvm::Error checkModel(::onnx::ModelProto &model, llvm::StringRef modelDir) {

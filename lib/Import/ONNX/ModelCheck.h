@@ -58,6 +58,16 @@ llvm::Error checkInferredTypes(const ::onnx::ModelProto &model);
 /// ModelLimits::kMaxElements. `what` names the tensor in the message.
 llvm::Expected<int64_t> checkedElementCount(llvm::ArrayRef<int64_t> dims, const llvm::Twine &what);
 
+/// Where an external tensor's `nbytes` bytes are: its file (resolved inside `modelDir`, see
+/// resolveExternalData) and offset, after checking its `external_data` entries (offset and
+/// length non-negative integers, length equal to `nbytes`, the range inside the file).
+struct ExternalData {
+  std::string path;
+  int64_t offset;
+};
+llvm::Expected<ExternalData> externalData(const ::onnx::TensorProto &t, llvm::StringRef modelDir,
+                                          int64_t nbytes, const llvm::Twine &what);
+
 /// The full path of a tensor's external data file `location`, which must lie inside `modelDir`
 /// (no absolute paths; `..` and symlinks are resolved first). Errors name the tensor.
 llvm::Expected<std::string> resolveExternalData(llvm::StringRef modelDir,

@@ -176,36 +176,16 @@ FailureOr<TypedAttr> Importer::tensorAttr(const ::onnx::TensorProto &tensor, con
   // Collect the bytes. `owned` takes over protobuf storage when possible.
   std::unique_ptr<std::string> owned;
   if (tensor.data_location() == ::onnx::TensorProto::EXTERNAL) {
-    std::string location;
-    int64_t offset = 0, length = -1;
-    for (const auto &kv : tensor.external_data()) {
-      if (kv.key() == "location")
-        location = kv.value();
-      else if (kv.key() == "offset")
-        offset = std::strtoll(kv.value().c_str(), nullptr, 10);
-      else if (kv.key() == "length")
-        length = std::strtoll(kv.value().c_str(), nullptr, 10);
-    }
-    if (location.empty()) {
-      (void)fail(what + ": external data has no 'location'");
+    auto ext = externalData(tensor, llvm::sys::path::parent_path(path), int64_t(nbytes), what);
+    if (!ext) {
+      (void)fail(llvm::toString(ext.takeError()));
       return failure();
     }
-    auto resolved = resolveExternalData(llvm::sys::path::parent_path(path), location, what);
-    if (!resolved) {
-      (void)fail(llvm::toString(resolved.takeError()));
-      return failure();
-    }
-    const std::string &full = *resolved;
+    const std::string &full = ext->path;
+    const int64_t offset = ext->offset;
     std::ifstream in(full, std::ios::binary);
     if (!in) {
       (void)fail(what + ": cannot open external data file '" + full + "'");
-      return failure();
-    }
-    if (length < 0)
-      length = nbytes;
-    if ((size_t)length != nbytes) {
-      (void)fail(what + ": external data length " + Twine(length) + " does not match the " +
-                 Twine(nbytes) + " bytes of its shape");
       return failure();
     }
     owned = std::make_unique<std::string>(nbytes, '\0');
