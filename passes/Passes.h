@@ -36,6 +36,11 @@ namespace sparq {
 void populateONNXToLinalgPatterns(const mlir::TypeConverter &typeConverter,
                                   mlir::RewritePatternSet &patterns);
 
+/// Whether sparq-convert-onnx-to-linalg has a handler for `opType` of the default ONNX domain at
+/// `opset` (other domains: false). The importer expands other operators into their ONNX function
+/// bodies where the schema defines one.
+bool isONNXOpConverted(llvm::StringRef opType, llvm::StringRef domain, int64_t opset);
+
 /// The patterns of sparq-convert-compressed-to-linalg: the generic compressed-weight consumers
 /// (decode of their format list, dense contraction) and the reference lowering of the ops of
 /// every loaded scheme dialect (WeightSchemeDialectInterface).

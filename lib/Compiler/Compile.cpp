@@ -90,6 +90,7 @@ LogicalResult compress(const CompileOptions &options, ModuleOp module) {
 LogicalResult compileModel(const CompileOptions &options, MLIRContext &context) {
   Location loc = FileLineColLoc::get(&context, options.inputPath, 0, 0);
   ImportOptions importOptions;
+  importOptions.convertedOps = isONNXOpConverted;
   for (const std::string &flag : options.inputShapes) {
     if (llvm::Error err = parseInputShapeFlag(flag, importOptions))
       return emitError(UnknownLoc::get(&context)) << llvm::toString(std::move(err));

@@ -105,16 +105,28 @@ struct ConstantLowering : public OpConversionPattern<arith::ConstantOp> {
 
 } // namespace
 
+static std::shared_ptr<const OnnxHandlerTable> handlerTable() {
+  static const std::shared_ptr<const OnnxHandlerTable> table = [] {
+    auto t = std::make_shared<OnnxHandlerTable>();
+    registerElementwiseOps(*t);
+    registerLinearOps(*t);
+    registerPoolingNormOps(*t);
+    registerReductionOps(*t);
+    registerShapeOps(*t);
+    registerIndexingOps(*t);
+    registerResizePadOps(*t);
+    return t;
+  }();
+  return table;
+}
+
+bool sparq::isONNXOpConverted(StringRef opType, StringRef domain, int64_t opset) {
+  return (domain.empty() || domain == "ai.onnx") && handlerTable()->lookup(opType, opset);
+}
+
 void sparq::populateONNXToLinalgPatterns(const TypeConverter &typeConverter,
                                          RewritePatternSet &patterns) {
-  auto table = std::make_shared<OnnxHandlerTable>();
-  registerElementwiseOps(*table);
-  registerLinearOps(*table);
-  registerPoolingNormOps(*table);
-  registerReductionOps(*table);
-  registerShapeOps(*table);
-  registerIndexingOps(*table);
-  registerResizePadOps(*table);
+  auto table = handlerTable();
   MLIRContext *ctx = patterns.getContext();
   patterns.add<NodeOpLowering>(typeConverter, ctx, std::move(table));
   patterns.add<ConstantLowering>(typeConverter, ctx);

@@ -363,6 +363,13 @@ llvm::Expected<std::string> resolveExternalData(llvm::StringRef modelDir,
   if (llvm::sys::path::is_absolute(location))
     return error(what + ": external data location " + quoted(location) +
                  " is an absolute path; it must be relative to the model's folder");
+  // Lexical check first, so that a location climbing out of the folder is refused for what it
+  // is whether or not its target exists; the real_path check below then catches symlinks.
+  llvm::SmallString<256> lexical(location);
+  llvm::sys::path::remove_dots(lexical, /*remove_dot_dot=*/true);
+  if (lexical == ".." || llvm::StringRef(lexical).starts_with("../"))
+    return error(what + ": external data location " + quoted(location) +
+                 " climbs out of the model's folder");
   llvm::SmallString<256> dir, full(modelDir.empty() ? "." : modelDir);
   if (std::error_code ec = llvm::sys::fs::real_path(full, dir))
     return error(what + ": cannot resolve the model's folder " + quoted(full) + ": " +

@@ -68,6 +68,7 @@ private:
   LogicalResult readModel();
   LogicalResult pinInputShapes();
   LogicalResult inferShapes();
+  LogicalResult simplifyGraph();
   FailureOr<Type> elementType(int32_t onnxType, const Twine &what);
   FailureOr<Type> tensorType(const ::onnx::TypeProto &type, const Twine &what);
   FailureOr<TypedAttr> tensorAttr(const ::onnx::TensorProto &tensor, const Twine &what);
@@ -503,6 +504,31 @@ LogicalResult Importer::inferShapes() {
   return success();
 }
 
+/// Function expansion and shape folding, each followed by another round of shape inference,
+/// until neither changes the graph (GraphSimplify.h).
+LogicalResult Importer::simplifyGraph() {
+  constexpr int kMaxRounds = 16; // nested functions and chains of shape arithmetic
+  for (int round = 0; round < kMaxRounds; ++round) {
+    unsigned changed = 0;
+    if (options.convertedOps) {
+      auto expanded = expandFunctionNodes(model, options.convertedOps);
+      if (!expanded)
+        return fail(llvm::toString(expanded.takeError()));
+      changed += *expanded;
+    }
+    auto folded = foldShapeComputations(model);
+    if (!folded)
+      return fail(llvm::toString(folded.takeError()));
+    changed += *folded;
+    if (!changed)
+      return success();
+    model.mutable_graph()->clear_value_info(); // re-inferred from the rewritten graph
+    if (failed(inferShapes()))
+      return failure();
+  }
+  return success();
+}
+
 OwningOpRef<ModuleOp> Importer::run() {
   ctx->loadDialect<sparq::onnx::SparqONNXDialect, func::FuncDialect, arith::ArithDialect>();
   if (failed(readModel()) || failed(pinInputShapes()))
@@ -511,7 +537,7 @@ OwningOpRef<ModuleOp> Importer::run() {
     (void)fail(llvm::toString(std::move(err)));
     return nullptr;
   }
-  if (failed(inferShapes()))
+  if (failed(inferShapes()) || failed(simplifyGraph()))
     return nullptr;
 
   const ::onnx::GraphProto &graph = model.graph();

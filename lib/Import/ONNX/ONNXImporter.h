@@ -2,6 +2,7 @@
 #ifndef SPARQ_LIB_IMPORT_ONNX_ONNXIMPORTER_H
 #define SPARQ_LIB_IMPORT_ONNX_ONNXIMPORTER_H
 
+#include "lib/Import/ONNX/GraphSimplify.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/Error.h"
 #include "mlir/IR/OwningOpRef.h"
@@ -22,6 +23,9 @@ struct ImportOptions {
   size_t resourceThresholdBytes = 1024;
   /// ONNX shape inference runs in a child process (IsolatedInference.h) killed after this long.
   unsigned shapeInferenceTimeoutSeconds = 120;
+  /// The operators the caller converts; a node of any other operator whose ONNX schema defines
+  /// a function body is replaced by that body (GraphSimplify.h). Null: no expansion.
+  OpFilter convertedOps;
 };
 
 /// Name of the entry function the importer creates.

@@ -1,0 +1,51 @@
+//===- lib/Import/ONNX/GraphSimplify.h - rewrites of the ONNX graph before import -*- C++ -*-===//
+//
+// Two rewrites the importer runs between rounds of ONNX shape inference, until neither changes
+// the graph (docs/importer.md, "Function expansion and shape folding"):
+//  - function expansion: a node whose operator sparq does not convert, but whose ONNX schema
+//    defines it as a function of other operators (SoftmaxCrossEntropyLoss, MeanVarianceNormal-
+//    ization, the window functions, ...), is replaced by that function's body;
+//  - shape folding: small integer computations whose inputs are known at compile time (Shape of
+//    a statically shaped value, Gather, Slice, Concat, Unsqueeze, arithmetic ...) are evaluated
+//    and their results become Constant nodes, so that ONNX's shape inference can see the targets
+//    of Reshape, Expand, ConstantOfShape, Tile and friends.
+//
+//===----------------------------------------------------------------------===//
+#ifndef SPARQ_LIB_IMPORT_ONNX_GRAPHSIMPLIFY_H
+#define SPARQ_LIB_IMPORT_ONNX_GRAPHSIMPLIFY_H
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <functional>
+
+namespace onnx {
+class ModelProto;
+} // namespace onnx
+
+namespace sparq {
+
+/// Says whether sparq converts an operator (op_type, domain, opset) directly.
+using OpFilter = std::function<bool(llvm::StringRef opType, llvm::StringRef domain, int64_t opset)>;
+
+/// Replaces each top-level node that `converted` rejects and whose schema (at the model's opset)
+/// defines a function body by that body: inputs and outputs bound to the node's, internal values
+/// renamed uniquely, attribute references resolved from the node's attributes or the schema's
+/// defaults. Context-dependent bodies (built from the input types) use the types in the graph's
+/// inputs, initializers and value_info, so run it after shape inference. Returns the number of
+/// nodes expanded.
+llvm::Expected<unsigned> expandFunctionNodes(::onnx::ModelProto &model, const OpFilter &converted);
+
+/// Evaluates integer-valued nodes (int64, int32, bool results of at most kMaxFoldElements
+/// elements) whose inputs are constants or shapes known from the value types, and turns each into
+/// a Constant node with the computed value. Graph outputs are left as they are. Returns the number
+/// of nodes folded.
+llvm::Expected<unsigned> foldShapeComputations(::onnx::ModelProto &model);
+
+/// Largest result folded by foldShapeComputations.
+inline constexpr int64_t kMaxFoldElements = 4096;
+
+} // namespace sparq
+
+#endif // SPARQ_LIB_IMPORT_ONNX_GRAPHSIMPLIFY_H
