@@ -115,6 +115,7 @@ static std::shared_ptr<const OnnxHandlerTable> handlerTable() {
     registerShapeOps(*t);
     registerIndexingOps(*t);
     registerResizePadOps(*t);
+    registerQuantizeOps(*t);
     return t;
   }();
   return table;

@@ -105,6 +105,7 @@ void registerReductionOps(OnnxHandlerTable &table);   // Reduce*, Softmax, ArgMa
 void registerShapeOps(OnnxHandlerTable &table);       // Reshape Squeeze Transpose Expand ...
 void registerIndexingOps(OnnxHandlerTable &table);    // Concat Split Slice Gather* Scatter* ...
 void registerResizePadOps(OnnxHandlerTable &table);   // Pad Resize Upsample
+void registerQuantizeOps(OnnxHandlerTable &table);    // QuantizeLinear DequantizeLinear
 
 //===----------------------------------------------------------------------===//
 // Utilities shared by the handlers (Utils.cpp).
