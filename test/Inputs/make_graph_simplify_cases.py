@@ -14,6 +14,9 @@ expand_chain/   opset 13: Expand and ConstantOfShape whose shapes are Concat/Sli
 mvn/, windows/  operators sparq converts only through their ONNX function bodies:
                 MeanVarianceNormalization (opset 13); HannWindow and BlackmanWindow (opset 17)
                 of a constant length.
+if_shape/       an If on Equal(Gather(Shape(x), 0), 2) over x[N,3]: with N pinned the condition folds and
+                the If becomes its branch (then: Relu(x) + a branch initializer; else: Neg(x)).
+                test_data_set_0 has N=2 (then), test_data_set_1 has N=4 (else).
 sce/            SoftmaxCrossEntropyLoss with class weights and ignore_index (opset 13): a
                 context-dependent function whose body holds NegativeLogLikelihoodLoss (a second
                 function) and a Reshape to Shape(x).
@@ -126,6 +129,27 @@ def functions(out, rng):
                                           (xw * blackman).astype(np.float32)])])
 
 
+def if_shape(out, rng):
+    F = TensorProto.FLOAT
+    tb = rng.standard_normal(3).astype(np.float32)
+    then_g = helper.make_graph(
+        [helper.make_node("Relu", ["x"], ["t1"]), helper.make_node("Add", ["t1", "tb"], ["t2"])],
+        "then", [], [vi("t2", F, ["N", 3])], [numpy_helper.from_array(tb, "tb")])
+    else_g = helper.make_graph([helper.make_node("Neg", ["x"], ["e1"])], "else", [],
+                               [vi("e1", F, ["N", 3])])
+    nodes = [
+        helper.make_node("Shape", ["x"], ["s"]),
+        helper.make_node("Gather", ["s", "i0"], ["n"], axis=0),
+        helper.make_node("Equal", ["n", "two"], ["c"]),
+        helper.make_node("If", ["c"], ["y"], then_branch=then_g, else_branch=else_g),
+    ]
+    m = model(nodes, [vi("x", F, ["N", 3])], [vi("y", F, ["N", 3])],
+              [i64("i0", 0), i64("two", 2)])
+    x2 = rng.standard_normal((2, 3)).astype(np.float32)
+    x4 = rng.standard_normal((4, 3)).astype(np.float32)
+    save_case(out, "if_shape", m, [([x2], [np.maximum(x2, 0) + tb]), ([x4], [-x4])])
+
+
 def sce(out, rng):
     F, I64 = TensorProto.FLOAT, TensorProto.INT64
     n, c, d = 3, 5, 2
@@ -157,6 +181,7 @@ def main():
     reshape_chain(out, rng)
     expand_chain(out, rng)
     functions(out, rng)
+    if_shape(out, rng)
     sce(out, rng)
 
 

@@ -8,7 +8,8 @@
 //  - shape folding: small integer computations whose inputs are known at compile time (Shape of
 //    a statically shaped value, Gather, Slice, Concat, Unsqueeze, arithmetic ...) are evaluated
 //    and their results become Constant nodes, so that ONNX's shape inference can see the targets
-//    of Reshape, Expand, ConstantOfShape, Tile and friends.
+//    of Reshape, Expand, ConstantOfShape, Tile and friends; a Reshape target known but for one
+//    entry gets -1 there; an If whose condition is known becomes the branch it takes.
 //
 //===----------------------------------------------------------------------===//
 #ifndef SPARQ_LIB_IMPORT_ONNX_GRAPHSIMPLIFY_H
@@ -39,8 +40,10 @@ llvm::Expected<unsigned> expandFunctionNodes(::onnx::ModelProto &model, const Op
 
 /// Evaluates integer-valued nodes (int64, int32, bool results of at most kMaxFoldElements
 /// elements) whose inputs are constants or shapes known from the value types, and turns each into
-/// a Constant node with the computed value. Graph outputs are left as they are. Returns the number
-/// of nodes folded.
+/// a Constant node with the computed value. Graph outputs are left as they are. A Reshape target
+/// with one unknown entry (and no -1) gets -1 there; an If whose condition is known is replaced
+/// by the nodes of its branch (renamed under a unique prefix) and an Identity per output.
+/// Returns the number of nodes rewritten.
 llvm::Expected<unsigned> foldShapeComputations(::onnx::ModelProto &model);
 
 /// Largest result folded by foldShapeComputations.

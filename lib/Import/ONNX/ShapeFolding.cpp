@@ -159,6 +159,25 @@ const Elem &broadcastAt(const Known &k, const std::vector<int64_t> &out, int64_t
   return k.v[src];
 }
 
+/// Renames, in `g` and the subgraphs of its nodes, every reference to a name in `rename`.
+void renameReferences(::onnx::GraphProto &g,
+                      const std::unordered_map<std::string, std::string> &rename) {
+  for (auto &n : *g.mutable_node()) {
+    for (auto &in : *n.mutable_input())
+      if (auto it = rename.find(in); it != rename.end())
+        in = it->second;
+    for (auto &a : *n.mutable_attribute()) {
+      if (a.has_g())
+        renameReferences(*a.mutable_g(), rename);
+      for (auto &sub : *a.mutable_graphs())
+        renameReferences(sub, rename);
+    }
+  }
+  for (auto &o : *g.mutable_output())
+    if (auto it = rename.find(o.name()); it != rename.end())
+      o.set_name(it->second);
+}
+
 class Folder {
 public:
   explicit Folder(::onnx::ModelProto &model) : model(model) {
@@ -187,8 +206,14 @@ public:
     auto &nodes = *model.mutable_graph()->mutable_node();
     for (int idx = 0; idx < nodes.size(); ++idx) {
       ::onnx::NodeProto &node = nodes[idx];
-      if (!(node.domain().empty() || node.domain() == "ai.onnx") || node.output_size() != 1)
+      if (!(node.domain().empty() || node.domain() == "ai.onnx") ||
+          (node.output_size() != 1 && node.op_type() != "If"))
         continue;
+      if (node.op_type() == "If") {
+        if (inlineKnownBranch(node, idx, inserted))
+          ++folded;
+        continue;
+      }
       if (auto target = reshapeTarget(node)) {
         // A Reshape target with one unknown entry: that entry is what -1 infers.
         ::onnx::NodeProto c;
@@ -227,7 +252,8 @@ public:
       for (int idx = 0; idx < nodes.size(); ++idx) {
         for (; next < inserted.size() && inserted[next].first == idx; ++next)
           *out.Add() = std::move(inserted[next].second);
-        *out.Add() = std::move(nodes[idx]);
+        if (!removed.count(idx))
+          *out.Add() = std::move(nodes[idx]);
       }
       nodes.Swap(&out);
     }
@@ -283,6 +309,62 @@ private:
     return dims;
   }
 
+  /// An If whose condition is known becomes the nodes of the branch it takes (internal values
+  /// renamed under a unique prefix) and one Identity per output; the If itself is removed.
+  bool inlineKnownBranch(const ::onnx::NodeProto &n, int idx,
+                         std::vector<std::pair<int, ::onnx::NodeProto>> &inserted) {
+    const Known *cond = input(n, 0);
+    if (!cond || cond->v.size() != 1 || !cond->complete())
+      return false;
+    const ::onnx::AttributeProto *branch =
+        attr(n, *cond->v[0] ? "then_branch" : "else_branch");
+    if (!branch || !branch->has_g() || branch->g().output_size() != n.output_size())
+      return false;
+    ::onnx::GraphProto g = branch->g();
+    std::string prefix = (n.name().empty() ? n.output(0) : n.name()) + "/" +
+                         (*cond->v[0] ? "then" : "else") + "/";
+    std::unordered_map<std::string, std::string> rename;
+    for (const auto &init : g.initializer())
+      rename[init.name()] = prefix + init.name();
+    for (const auto &bn : g.node())
+      for (const auto &o : bn.output())
+        if (!o.empty())
+          rename[o] = prefix + o;
+    renameReferences(g, rename);
+    for (auto &init : *g.mutable_initializer()) {
+      // Branch initializers become Constant nodes (valid at every IR version).
+      ::onnx::NodeProto c;
+      c.set_op_type("Constant");
+      c.set_name(prefix + init.name());
+      c.add_output(prefix + init.name());
+      ::onnx::AttributeProto *a = c.add_attribute();
+      a->set_name("value");
+      a->set_type(::onnx::AttributeProto::TENSOR);
+      *a->mutable_t() = init;
+      a->mutable_t()->set_name(c.output(0));
+      inserted.emplace_back(idx, std::move(c));
+    }
+    for (auto &bn : *g.mutable_node()) {
+      for (auto &o : *bn.mutable_output())
+        if (auto it = rename.find(o); it != rename.end())
+          o = it->second;
+      bn.set_name(prefix + bn.name());
+      inserted.emplace_back(idx, std::move(bn));
+    }
+    for (int i = 0; i < n.output_size(); ++i) {
+      if (n.output(i).empty())
+        continue;
+      ::onnx::NodeProto id;
+      id.set_op_type("Identity");
+      id.set_name(n.output(i) + "/" + prefix);
+      id.add_input(g.output(i).name());
+      id.add_output(n.output(i));
+      inserted.emplace_back(idx, std::move(id));
+    }
+    removed.insert(idx);
+    return true;
+  }
+
   /// For a Reshape whose target is known but for one entry (and holds no -1), the target with
   /// that entry set to -1.
   std::optional<Known> reshapeTarget(const ::onnx::NodeProto &n) {
@@ -319,6 +401,7 @@ private:
   std::unordered_map<std::string, std::vector<int64_t>> initializerDims;
   std::unordered_map<std::string, Known> known;
   std::set<std::string> graphOutputs;
+  std::set<int> removed; // indices of nodes replaced by `inserted` ones
 };
 
 std::optional<Known> Folder::evaluate(const ::onnx::NodeProto &n) {
