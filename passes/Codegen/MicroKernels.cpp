@@ -139,8 +139,18 @@ struct SelectMicroKernelsPass
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
     getOperation().walk([&](linalg::LinalgOp op) {
-      if (!op.hasPureTensorSemantics() || op.hasDynamicShape())
+      if (!op.hasPureTensorSemantics())
         return;
+      // The GEMM kernels read M at run time: a contraction whose only dynamic loops are rows of
+      // the activation (a symbolic batch or sequence length) still gets one.
+      if (op.hasDynamicShape()) {
+        std::optional<sparq::PackedGemm> g = sparq::matchPackedGemm(op);
+        SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+        if (!g || !g->batchLoops.empty() ||
+            llvm::any_of(llvm::concat<const unsigned>(g->kLoops, g->nLoops),
+                         [&](unsigned l) { return ShapedType::isDynamic(ranges[l]); }))
+          return;
+      }
       auto allF32 = [&] {
         return llvm::all_of(op->getOperandTypes(),
                             [](Type t) { return getElementTypeOrSelf(t).isF32(); });

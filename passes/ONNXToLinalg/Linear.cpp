@@ -101,8 +101,70 @@ FailureOr<Value> emitMatMul(NodeContext &c, Value lhs, Value rhs, RankedTensorTy
   return reshapeStatic(b, loc, out, rt.getShape());
 }
 
+/// [d0, ..., M, K] x [K, N] where the rows (d0 ... M) of A may be dynamic and K, N and B are
+/// static: one contraction whose row count is read at run time (the micro-kernels take M as a
+/// run-time size, so one artifact serves every batch and sequence length). Null when the
+/// operands are not of that form.
+FailureOr<Value> emitDynamicRowsMatMul(NodeContext &c, Value lhs, Value rhs, RankedTensorType rt) {
+  OpBuilder &b = c.rewriter;
+  Location loc = c.loc;
+  auto at = cast<RankedTensorType>(lhs.getType()), bt = cast<RankedTensorType>(rhs.getType());
+  int64_t r = at.getRank();
+  if (r < 2 || bt.getRank() != 2 || !isa<FloatType>(rt.getElementType()) || !bt.hasStaticShape() || at.isDynamicDim(r - 1) ||
+      at.getDimSize(r - 1) != bt.getDimSize(0) || rt.getRank() != r ||
+      rt.isDynamicDim(r - 1) || rt.getDimSize(r - 1) != bt.getDimSize(1))
+    return Value();
+  for (int64_t d = 0; d + 1 < r; ++d)
+    if (!at.isDynamicDim(d) && !rt.isDynamicDim(d) && at.getDimSize(d) != rt.getDimSize(d))
+      return Value();
+  int64_t n = bt.getDimSize(1);
+  Type et = rt.getElementType();
+  // The result keeps A's row dims; no reshape (a collapse of several dynamic dims would need
+  // run-time strides downstream). The contraction is a generic over (rows..., n, k), which the
+  // micro-kernel selection recognises like a linalg.matmul.
+  SmallVector<Value> dynSizes;
+  SmallVector<int64_t> shape;
+  for (int64_t d = 0; d + 1 < r; ++d) {
+    shape.push_back(at.getDimSize(d));
+    if (at.isDynamicDim(d))
+      dynSizes.push_back(tensor::DimOp::create(b, loc, lhs, d));
+  }
+  shape.push_back(n);
+  auto outType = RankedTensorType::get(shape, et);
+  Value init = createFilled(b, loc, outType, zeroOf(b, loc, et), dynSizes);
+  MLIRContext *ctx = b.getContext();
+  SmallVector<AffineExpr> rowsE, aE, bE, cE;
+  for (int64_t d = 0; d + 1 < r; ++d)
+    rowsE.push_back(getAffineDimExpr(d, ctx));
+  AffineExpr nE = getAffineDimExpr(r - 1, ctx), kE = getAffineDimExpr(r, ctx);
+  aE = rowsE;
+  aE.push_back(kE);
+  cE = rowsE;
+  cE.push_back(nE);
+  bE = {kE, nE};
+  SmallVector<AffineMap> maps{AffineMap::get(r + 1, 0, aE, ctx), AffineMap::get(r + 1, 0, bE, ctx),
+                              AffineMap::get(r + 1, 0, cE, ctx)};
+  SmallVector<utils::IteratorType> iters(r, utils::IteratorType::parallel);
+  iters.push_back(utils::IteratorType::reduction);
+  Value y = linalg::GenericOp::create(
+                b, loc, TypeRange{outType}, ValueRange{lhs, rhs}, ValueRange{init}, maps, iters,
+                [&](OpBuilder &nb, Location l, ValueRange args) {
+                  Value p = arith::MulFOp::create(nb, l, args[0], args[1]);
+                  linalg::YieldOp::create(nb, l, ValueRange{arith::AddFOp::create(nb, l, args[2], p)});
+                })
+                .getResult(0);
+  return castTo(b, loc, y, rt);
+}
+
 LogicalResult lowerMatMul(NodeContext &c) {
   auto rt = c.rankedResultType(0);
+  if (c.inputType(0) && c.inputType(1) && !c.inputType(0).hasStaticShape()) {
+    auto r = emitDynamicRowsMatMul(c, c.input(0), c.input(1), rt);
+    if (failed(r))
+      return failure();
+    if (*r)
+      return c.replace(*r);
+  }
   if (failed(requireStaticShape(c, c.inputType(0), "input A")) ||
       failed(requireStaticShape(c, c.inputType(1), "input B")) ||
       failed(requireStaticShape(c, rt, "the result")))
