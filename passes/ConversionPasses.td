@@ -7,7 +7,9 @@ include "mlir/Pass/PassBase.td"
 def ConvertONNXToLinalgPass : Pass<"sparq-convert-onnx-to-linalg", "mlir::ModuleOp"> {
   let summary = "Convert sparq_onnx nodes to linalg, tensor, arith and math";
   let description = [{
-    Rewrites every `sparq_onnx.node` of the default ONNX domain into upstream dialects on tensors
+    Rewrites every `sparq_onnx.node` of the default ONNX domain (and the onnxruntime
+    `com.microsoft` operators it knows, e.g. MatMulNBits into `sparq_weight.linear` over packed
+    constants) into upstream dialects on tensors
     (the "model contract" form, see docs/contract.md) and turns ONNX's signed/unsigned integer
     element types into signless ones, including the function signature and constants.
 
@@ -33,7 +35,8 @@ def ConvertONNXToLinalgPass : Pass<"sparq-convert-onnx-to-linalg", "mlir::Module
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect", "mlir::math::MathDialect",
     "mlir::tensor::TensorDialect", "mlir::scf::SCFDialect", "mlir::func::FuncDialect",
-    "mlir::bufferization::BufferizationDialect"
+    "mlir::bufferization::BufferizationDialect", "sparq::weight::SparqWeightDialect",
+    "sparq::quant::SparqQuantDialect"
   ];
 }
 

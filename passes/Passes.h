@@ -36,9 +36,9 @@ namespace sparq {
 void populateONNXToLinalgPatterns(const mlir::TypeConverter &typeConverter,
                                   mlir::RewritePatternSet &patterns);
 
-/// Whether sparq-convert-onnx-to-linalg has a handler for `opType` of the default ONNX domain at
-/// `opset` (other domains: false). The importer expands other operators into their ONNX function
-/// bodies where the schema defines one.
+/// Whether sparq-convert-onnx-to-linalg has a handler for `opType` of `domain` at `opset` (the
+/// default domain, or com.microsoft for MatMulNBits). The importer expands other operators into
+/// their ONNX function bodies where the schema defines one.
 bool isONNXOpConverted(llvm::StringRef opType, llvm::StringRef domain, int64_t opset);
 
 /// The patterns of sparq-convert-compressed-to-linalg: the generic compressed-weight consumers

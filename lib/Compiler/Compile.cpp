@@ -91,6 +91,7 @@ LogicalResult compileModel(const CompileOptions &options, MLIRContext &context) 
   Location loc = FileLineColLoc::get(&context, options.inputPath, 0, 0);
   ImportOptions importOptions;
   importOptions.convertedOps = isONNXOpConverted;
+  importOptions.dynamicInputs = options.dynamicInputs;
   for (const std::string &flag : options.inputShapes) {
     if (llvm::Error err = parseInputShapeFlag(flag, importOptions))
       return emitError(UnknownLoc::get(&context)) << llvm::toString(std::move(err));

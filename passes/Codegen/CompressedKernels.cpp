@@ -11,7 +11,11 @@
 //   q<B><s|a>.<gG|pc|pt>            sparq_uk_qgemm_f32_mt (any width 1-8), or with act-bits=8
 //                                   and 2-, 4- or 8-bit codes in groups of a multiple of 32,
 //                                   sparq_uk_qgemm_i8_f32_mt (int8 activations; other layers
-//                                   keep float activations, with a warning)
+//                                   keep float activations, with a warning). A linear op with
+//                                   `sparq.act_bits = 8` (an imported MatMulNBits with
+//                                   accuracy_level 4) takes it where it applies, silently
+//                                   keeping float activations elsewhere (the model allows int8
+//                                   activations, it does not ask for them)
 //   nm<N>of<M>                      sparq_uk_nmgemm_f32_mt (fp32 kept values)
 //   nm<N>of<M>+q<B><s|a>.<...>      sparq_uk_nmqgemm_f32_mt (quantized kept values)
 //   bcq<Q>.g<G>[.p2]                sparq_uk_lutgemm_f32_mt (shift-add: lookup tables of
@@ -68,6 +72,13 @@ Value readAddress(OpBuilder &b, Location loc, Value v) {
 /// The int8-activation kernel (--act-bits 8).
 constexpr llvm::StringLiteral kInt8Kernel = "sparq_uk_qgemm_i8_f32_mt";
 
+/// A compressed-weight op's own activation width (sparq.act_bits, e.g. from an imported
+/// MatMulNBits node's accuracy_level), or 0.
+int64_t opActBits(Operation *op) {
+  auto a = op->getAttrOfType<IntegerAttr>("sparq.act_bits");
+  return a ? a.getInt() : 0;
+}
+
 struct KernelCall {
   StringRef symbol;
   std::function<SmallVector<Value>(OpBuilder &, Location, ValueRange packed)> weightArgs;
@@ -108,10 +119,11 @@ struct SelectCompressedMicroKernelsPass
       std::optional<KernelCall> call;
       if (auto linear = dyn_cast<weight::LinearOp>(op)) {
         auto t = linear.getInput().getType();
-        call = kernelFor(linear.getFormats(), t, t.getDimSize(t.getRank() - 1));
+        call = kernelFor(linear.getFormats(), t, t.getDimSize(t.getRank() - 1),
+                         std::max<int64_t>(actBits, opActBits(op)));
       } else if (auto conv = dyn_cast<weight::Conv2DOp>(op); conv && isPointwise(conv)) {
         auto t = conv.getInput().getType();
-        call = kernelFor(conv.getFormats(), t, t.getDimSize(1));
+        call = kernelFor(conv.getFormats(), t, t.getDimSize(1), actBits);
       }
       if (!isa<weight::LinearOp, weight::Conv2DOp>(op))
         return;
@@ -149,9 +161,10 @@ struct SelectCompressedMicroKernelsPass
   }
 
   /// The kernel of the table for `formats` on an f32 activation of type `inType` with reduction
-  /// length `k`, if any (keyed by the formats' kernel keys).
-  std::optional<KernelCall> kernelFor(ArrayAttr formats, RankedTensorType inType,
-                                      int64_t k) const {
+  /// length `k` and activations of `bits` (0: float), if any (keyed by the formats' kernel
+  /// keys).
+  std::optional<KernelCall> kernelFor(ArrayAttr formats, RankedTensorType inType, int64_t k,
+                                      int64_t bits) const {
     if (!inType.getElementType().isF32() || !inType.hasStaticShape())
       return std::nullopt;
     SmallVector<weight::WeightFormatAttrInterface> fs = weight::getFormats(formats);
@@ -162,8 +175,8 @@ struct SelectCompressedMicroKernelsPass
     auto isNM = [](StringRef key) { return key.starts_with("nm"); };
     if (keys.size() == 1 && isQuant(keys[0])) {
       auto scheme = cast<quant::SchemeAttr>(fs[0]);
-      int64_t bits = scheme.getBits();
-      bool int8 = actBits == 8 && (bits == 2 || bits == 4 || bits == 8) &&
+      int64_t wbits = scheme.getBits();
+      bool int8 = bits == 8 && (wbits == 2 || wbits == 4 || wbits == 8) &&
                   scheme.getGroup() > 0 && scheme.getGroup() % 32 == 0;
       return KernelCall{int8 ? kInt8Kernel : "sparq_uk_qgemm_f32_mt",
                         [scheme, k](OpBuilder &b, Location loc, ValueRange packed) {

@@ -8,6 +8,9 @@
 #include "passes/ONNXToLinalg/ONNXToLinalg.h"
 #include "passes/Passes.h"
 
+#include "dialects/Quant/QuantDialect.h"
+#include "dialects/Weight/WeightDialect.h"
+
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Func/Transforms/FuncConversions.h"
@@ -51,7 +54,8 @@ public:
   }
 };
 
-/// Dispatches a node to the handler of its op_type with the largest since-version <= its opset.
+/// Dispatches a node to the handler of its domain and op_type with the largest since-version <=
+/// its opset.
 struct NodeOpLowering : public OpConversionPattern<NodeOp> {
   NodeOpLowering(const TypeConverter &tc, MLIRContext *ctx,
                  std::shared_ptr<const OnnxHandlerTable> table)
@@ -60,14 +64,11 @@ struct NodeOpLowering : public OpConversionPattern<NodeOp> {
   LogicalResult matchAndRewrite(NodeOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
     StringRef domain = op.getDomain();
-    const OnnxHandler *handler = nullptr;
-    if (domain.empty() || domain == "ai.onnx") {
-      handler = table->lookup(op.getOpType(), op.getOpset());
-      if (!handler)
-        if (std::optional<int64_t> first = table->firstVersion(op.getOpType()))
-          return op.emitError() << "unsupported ONNX operator: " << op.describe()
-                                << ": converted from opset " << *first << " on";
-    }
+    const OnnxHandler *handler = table->lookup(domain, op.getOpType(), op.getOpset());
+    if (!handler)
+      if (std::optional<int64_t> first = table->firstVersion(domain, op.getOpType()))
+        return op.emitError() << "unsupported ONNX operator: " << op.describe()
+                              << ": converted from opset " << *first << " on";
     if (!handler)
       return op.emitError() << "unsupported ONNX operator: " << op.describe();
     for (Type t : op->getResultTypes())
@@ -116,13 +117,19 @@ static std::shared_ptr<const OnnxHandlerTable> handlerTable() {
     registerIndexingOps(*t);
     registerResizePadOps(*t);
     registerQuantizeOps(*t);
+    registerRecurrentOps(*t);
+    registerComMicrosoftOps(*t);
+    registerTopKOps(*t);
+    registerIntegerLinearOps(*t);
+    registerDataMovementOps(*t);
+    registerNumericOps(*t);
     return t;
   }();
   return table;
 }
 
 bool sparq::isONNXOpConverted(StringRef opType, StringRef domain, int64_t opset) {
-  return (domain.empty() || domain == "ai.onnx") && handlerTable()->lookup(opType, opset);
+  return handlerTable()->lookup(domain, opType, opset) != nullptr;
 }
 
 void sparq::populateONNXToLinalgPatterns(const TypeConverter &typeConverter,

@@ -6,8 +6,9 @@
 //  - MaxUnpool: a scatter of the values to the flat output positions given by the indices (as
 //    MaxPool produces them, over the whole N*C*spatial output): an scf.for over the flattened
 //    input inserting each value into a zero tensor; indices out of range are skipped, and a
-//    later duplicate overwrites an earlier one. The output shape is the result type's (from the
-//    output_shape input, or the default kernel/stride/pads equation).
+//    later duplicate overwrites an earlier one. The indices address the output size that the
+//    kernel/strides/pads equation gives (pads ignored when the output_shape input is present,
+//    as in ONNX's reference); a larger output_shape extends it with zeros at the end.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/ONNXToLinalg/ONNXToLinalg.h"
@@ -18,6 +19,13 @@ using namespace mlir;
 
 namespace sparq::onnx {
 namespace {
+
+int64_t product(ArrayRef<int64_t> v) {
+  int64_t p = 1;
+  for (int64_t x : v)
+    p *= x;
+  return p;
+}
 
 LogicalResult lowerReverseSequence(NodeContext &c) {
   RankedTensorType xt = c.inputType(0), lt = c.inputType(1);
@@ -91,26 +99,29 @@ LogicalResult lowerMaxUnpool(NodeContext &c) {
   if ((int64_t)pads.size() != 2 * sp)
     return c.fail("attribute 'pads' = " + joinInts(pads) + " must have " + Twine(2 * sp) +
                   " entries");
-  if (c.hasInput(2)) {
-    // output_shape: the result type carries it (shape inference); a constant must agree.
+  // The indices address the inferred output (the pads ignored when output_shape is given), which
+  // the result extends with zeros at the end of each spatial dimension (ONNX's reference).
+  bool hasShape = c.hasInput(2);
+  if (hasShape)
     if (auto shape = constInts(c, 2); shape && ArrayRef<int64_t>(*shape) != rt.getShape())
       return c.fail("input output_shape = " + joinInts(*shape) +
                     " does not match the result shape " + joinInts(rt.getShape()));
-  } else {
-    for (int64_t i = 0; i < sp; ++i) {
-      int64_t want =
-          (xt.getDimSize(2 + i) - 1) * strides[i] + kernel[i] - pads[i] - pads[sp + i];
-      if (rt.getDimSize(2 + i) != want)
-        return c.fail("the result size " + Twine(rt.getDimSize(2 + i)) +
-                      " along spatial dimension " + Twine(i) +
-                      " does not match the attributes (expected " + Twine(want) + ")");
-    }
+  SmallVector<int64_t> inferred = {xt.getDimSize(0), xt.getDimSize(1)};
+  SmallVector<int64_t> padHi(rank, 0);
+  for (int64_t i = 0; i < sp; ++i) {
+    int64_t padSum = hasShape ? 0 : pads[i] + pads[sp + i];
+    inferred.push_back((xt.getDimSize(2 + i) - 1) * strides[i] + kernel[i] - padSum);
+    padHi[2 + i] = rt.getDimSize(2 + i) - inferred.back();
+    if (inferred.back() < 0 || padHi[2 + i] < 0 || (!hasShape && padHi[2 + i] != 0))
+      return c.fail("the result size " + Twine(rt.getDimSize(2 + i)) + " along spatial dimension " +
+                    Twine(i) + (hasShape ? " is below" : " differs from") + " the size " +
+                    Twine(inferred.back()) + " the attributes give");
   }
   OpBuilder &b = c.rewriter;
   Location loc = c.loc;
   ScalarBuilder sb{b, loc};
   Type et = rt.getElementType();
-  int64_t count = xt.getNumElements(), total = rt.getNumElements();
+  int64_t count = xt.getNumElements(), total = product(inferred);
   Value xs = reshapeStatic(b, loc, c.input(0), {count});
   Value is = reshapeStatic(b, loc, c.input(1), {count});
   auto flatType = RankedTensorType::get({total}, et);
@@ -137,7 +148,9 @@ LogicalResult lowerMaxUnpool(NodeContext &c) {
             [&](OpBuilder &eb, Location el) { scf::YieldOp::create(eb, el, iter[0]); });
         scf::YieldOp::create(nb, nl, ifOp.getResults());
       });
-  return c.replace(reshapeStatic(b, loc, loop.getResult(0), rt.getShape()));
+  Value y = reshapeStatic(b, loc, loop.getResult(0), inferred);
+  return c.replace(padStatic(b, loc, y, SmallVector<int64_t>(rank, 0), padHi,
+                             scalarConstant(b, loc, et, 0.0)));
 }
 
 } // namespace

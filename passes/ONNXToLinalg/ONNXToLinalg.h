@@ -74,10 +74,12 @@ public:
 
 using OnnxHandler = std::function<mlir::LogicalResult(NodeContext &)>;
 
-/// The handlers of the default ONNX domain, registered by op_type and since-version in the manner
-/// of torch-mlir's `onOp(name, sinceVersion, fn)`. A node of opset N is converted by the handler of
-/// its op_type with the largest since-version <= N, so one registration covers every ONNX version
-/// of the operator up to the next registered one: `add("Squeeze", 1, ...)` handles Squeeze-1 and
+/// The handlers, registered by domain, op_type and since-version in the manner of torch-mlir's
+/// `onOp(name, sinceVersion, fn)`; the overloads without a domain are the default ONNX domain
+/// (`""`, also spelled `ai.onnx`), others (`com.microsoft`) carry the domain's own opset. A node
+/// of opset N is converted by the handler of its domain and op_type with the largest
+/// since-version <= N, so one registration covers every version of the operator up to the next
+/// registered one: `add("Squeeze", 1, ...)` handles Squeeze-1 and
 /// Squeeze-11 (axes attribute), `add("Squeeze", 13, ...)` Squeeze-13 and later (axes input). A
 /// handler never branches on the opset (NodeContext does not expose it); a form that differs is a
 /// registration of its own.
@@ -85,15 +87,26 @@ class OnnxHandlerTable {
 public:
   /// Registers `handler` for `opType` from opset `sinceVersion` on. Each (opType, sinceVersion)
   /// pair is registered once.
-  void add(llvm::StringRef opType, int64_t sinceVersion, OnnxHandler handler);
+  void add(llvm::StringRef opType, int64_t sinceVersion, OnnxHandler handler) {
+    add("", opType, sinceVersion, std::move(handler));
+  }
+  void add(llvm::StringRef domain, llvm::StringRef opType, int64_t sinceVersion,
+           OnnxHandler handler);
   /// The handler converting an `opType` node of `opset`, or null when there is none (no handler
   /// for the op_type, or `opset` below every registered since-version).
-  const OnnxHandler *lookup(llvm::StringRef opType, int64_t opset) const;
+  const OnnxHandler *lookup(llvm::StringRef opType, int64_t opset) const {
+    return lookup("", opType, opset);
+  }
+  const OnnxHandler *lookup(llvm::StringRef domain, llvm::StringRef opType, int64_t opset) const;
   /// The smallest since-version registered for `opType`; nullopt when it has no handler.
-  std::optional<int64_t> firstVersion(llvm::StringRef opType) const;
+  std::optional<int64_t> firstVersion(llvm::StringRef opType) const {
+    return firstVersion("", opType);
+  }
+  std::optional<int64_t> firstVersion(llvm::StringRef domain, llvm::StringRef opType) const;
 
 private:
-  /// Per op_type, the handlers by ascending since-version.
+  /// Per op_type (qualified as `domain::op_type` outside the default domain), the handlers by
+  /// ascending since-version.
   llvm::StringMap<llvm::SmallVector<std::pair<int64_t, OnnxHandler>, 1>> handlers;
 };
 
@@ -106,6 +119,12 @@ void registerShapeOps(OnnxHandlerTable &table);       // Reshape Squeeze Transpo
 void registerIndexingOps(OnnxHandlerTable &table);    // Concat Split Slice Gather* Scatter* ...
 void registerResizePadOps(OnnxHandlerTable &table);   // Pad Resize Upsample
 void registerQuantizeOps(OnnxHandlerTable &table);    // QuantizeLinear DequantizeLinear
+void registerRecurrentOps(OnnxHandlerTable &table);   // RNN GRU LSTM
+void registerComMicrosoftOps(OnnxHandlerTable &table); // com.microsoft: MatMulNBits
+void registerTopKOps(OnnxHandlerTable &table);        // TopK
+void registerIntegerLinearOps(OnnxHandlerTable &table); // ConvInteger QLinearMatMul QLinearConv
+void registerDataMovementOps(OnnxHandlerTable &table); // ReverseSequence MaxUnpool
+void registerNumericOps(OnnxHandlerTable &table);     // LRN Shrink Det
 
 //===----------------------------------------------------------------------===//
 // Utilities shared by the handlers (Utils.cpp).

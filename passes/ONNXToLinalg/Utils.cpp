@@ -109,8 +109,19 @@ LogicalResult NodeContext::replace(ValueRange values) {
 // OnnxHandlerTable
 //===----------------------------------------------------------------------===//
 
-void OnnxHandlerTable::add(StringRef opType, int64_t sinceVersion, OnnxHandler handler) {
-  auto &versions = handlers[opType];
+namespace {
+/// The key of an operator in the table: its op_type in the default domain, `domain::op_type`
+/// in any other.
+std::string handlerKey(StringRef domain, StringRef opType) {
+  if (domain.empty() || domain == "ai.onnx")
+    return opType.str();
+  return (domain + "::" + opType).str();
+}
+} // namespace
+
+void OnnxHandlerTable::add(StringRef domain, StringRef opType, int64_t sinceVersion,
+                           OnnxHandler handler) {
+  auto &versions = handlers[handlerKey(domain, opType)];
   auto it = llvm::lower_bound(versions, sinceVersion,
                               [](const auto &entry, int64_t v) { return entry.first < v; });
   assert((it == versions.end() || it->first != sinceVersion) &&
@@ -118,8 +129,9 @@ void OnnxHandlerTable::add(StringRef opType, int64_t sinceVersion, OnnxHandler h
   versions.insert(it, {sinceVersion, std::move(handler)});
 }
 
-const OnnxHandler *OnnxHandlerTable::lookup(StringRef opType, int64_t opset) const {
-  auto found = handlers.find(opType);
+const OnnxHandler *OnnxHandlerTable::lookup(StringRef domain, StringRef opType,
+                                            int64_t opset) const {
+  auto found = handlers.find(handlerKey(domain, opType));
   if (found == handlers.end())
     return nullptr;
   const auto &versions = found->second;
@@ -129,8 +141,9 @@ const OnnxHandler *OnnxHandlerTable::lookup(StringRef opType, int64_t opset) con
   return it == versions.begin() ? nullptr : &std::prev(it)->second;
 }
 
-std::optional<int64_t> OnnxHandlerTable::firstVersion(StringRef opType) const {
-  auto found = handlers.find(opType);
+std::optional<int64_t> OnnxHandlerTable::firstVersion(StringRef domain,
+                                                      StringRef opType) const {
+  auto found = handlers.find(handlerKey(domain, opType));
   if (found == handlers.end() || found->second.empty())
     return std::nullopt;
   return found->second.front().first;

@@ -13,12 +13,15 @@ w4_fzp/     4 bits, block 16, float zero points [N * k_blocks] (integral values)
 w2/         2 bits, block 32, packed zero points, 2-D scales [N, k_blocks]
 w3/         3 bits, block 16, packed zero points (codes straddle bytes)
 w8/         8 bits, block 32, no zero points (default 128)
+w8_acc4/    the same with accuracy_level 4
 k_pad/      4 bits, block 32, K = 80 (the last block holds 16 values; the padding codes of B
             and of the zero points are set to non-zero garbage that must be ignored)
 batch/      4 bits, block 32, A [2, 3, K], bias [N], the output feeds a Relu with no value_info
             (its type must be inferred)
 acc4/       4 bits, block 32, accuracy_level 4 (int8 activations allowed), packed zero points
 gidx/       4 bits, block 32, a g_idx input equal to k / block_size (the trivial grouping)
+multi/      w4 ... gidx and batch side by side in one model (inputs a0..a8, outputs y0..y8)
+multi_acc4/ acc4 and w8_acc4 side by side
 fp32/       the float32 MatMul of the w4-like weight of shape K = N = 512, and
 nbits512/   the same weight as MatMulNBits 4 bits block 32: the artifact size comparison
 Rejected forms (error tests; no test data):
@@ -168,26 +171,54 @@ def save(out, name, model, data=None):
                 f.write(numpy_helper.from_array(a).SerializeToString())
 
 
-def simple(out, name, case, m=3, seed=0, **node_kw):
-    """A [m, K] input straight into one MatMulNBits node, its output the graph output."""
+class Multi:
+    """Several cases side by side in one model (one compile for the lit test): input i feeds
+    case i, output i is its result."""
+
+    def __init__(self):
+        self.nodes, self.inputs, self.outputs, self.inits = [], [], [], []
+        self.a, self.y = [], []
+
+    def add(self, nodes, inits, a, y):
+        self.nodes += nodes
+        self.inits += inits
+        self.inputs.append(vi(f"a{len(self.a)}", list(a.shape)))
+        self.outputs.append(vi(f"y{len(self.y)}", list(y.shape)))
+        self.a.append(a)
+        self.y.append(y)
+
+    def save(self, out, name):
+        save(out, name, make_model(self.nodes, self.inputs, self.outputs, self.inits),
+             (self.a, self.y))
+
+
+def simple(out, name, case, m=3, seed=0, multi=None, **node_kw):
+    """A [m, K] input straight into one MatMulNBits node, its output the graph output; also
+    added to `multi`."""
     a = np.random.default_rng(seed + 1000).standard_normal((m, case.k)).astype(np.float32)
     node, inits = case.node("a", "y", name, **node_kw)
     model = make_model([node], [vi("a", [m, case.k])], [vi("y", [m, case.n])], inits)
     save(out, name, model, ([a], [case.reference(a)]))
+    if multi is not None:
+        i = len(multi.a)
+        node, inits = case.node(f"a{i}", f"y{i}", name, **node_kw)
+        multi.add([node], inits, a, case.reference(a))
 
 
 def main():
     out = sys.argv[1]
-    simple(out, "w4", Case(1, 64, 24, 4, 32))
-    simple(out, "w4_zp", Case(2, 64, 24, 4, 32, zp="packed"))
-    simple(out, "w4_fzp", Case(3, 64, 24, 4, 16, zp="float"))
-    simple(out, "w2", Case(4, 64, 24, 2, 32, zp="packed", scales_2d=True))
-    simple(out, "w3", Case(5, 64, 24, 3, 16, zp="packed"))
-    simple(out, "w8", Case(6, 64, 24, 8, 32))
-    simple(out, "k_pad", Case(7, 80, 24, 4, 32, zp="packed", pad_garbage=True))
-    simple(out, "acc4", Case(8, 128, 32, 4, 32, zp="packed"), m=4, accuracy_level=4)
-    gcase = Case(9, 64, 24, 4, 32)
-    simple(out, "gidx", gcase, g_idx=np.arange(64) // 32)
+    multi, acc4 = Multi(), Multi()
+    simple(out, "w4", Case(1, 64, 24, 4, 32), multi=multi)
+    simple(out, "w4_zp", Case(2, 64, 24, 4, 32, zp="packed"), multi=multi)
+    simple(out, "w4_fzp", Case(3, 64, 24, 4, 16, zp="float"), multi=multi)
+    simple(out, "w2", Case(4, 64, 24, 2, 32, zp="packed", scales_2d=True), multi=multi)
+    simple(out, "w3", Case(5, 64, 24, 3, 16, zp="packed"), multi=multi)
+    simple(out, "w8", Case(6, 64, 24, 8, 32), multi=multi)
+    simple(out, "k_pad", Case(7, 80, 24, 4, 32, zp="packed", pad_garbage=True), multi=multi)
+    simple(out, "gidx", Case(9, 64, 24, 4, 32), multi=multi, g_idx=np.arange(64) // 32)
+    simple(out, "acc4", Case(8, 128, 32, 4, 32, zp="packed"), m=4, multi=acc4, accuracy_level=4)
+    simple(out, "w8_acc4", Case(6, 64, 24, 8, 32), multi=acc4, accuracy_level=4)
+    acc4.save(out, "multi_acc4")
 
     # [2, 3, K] input, bias, output consumed by a Relu; the MatMulNBits result has no value_info.
     c = Case(10, 64, 16, 4, 32, zp="packed", bias=True)
@@ -196,6 +227,11 @@ def main():
     model = make_model([node, helper.make_node("Relu", ["mm"], ["y"], name="relu")],
                        [vi("a", [2, 3, 64])], [vi("y", [2, 3, 16])], inits)
     save(out, "batch", model, ([a], [np.maximum(c.reference(a), 0)]))
+    i = len(multi.a)
+    node, inits = c.node(f"a{i}", f"mm{i}", "batch")
+    multi.add([node, helper.make_node("Relu", [f"mm{i}"], [f"y{i}"], name="relu")], inits, a,
+              np.maximum(c.reference(a), 0))
+    multi.save(out, "multi")
 
     # Size comparison: the same 512 x 512 weight dense (float32 MatMul) and packed.
     c = Case(12, 512, 512, 4, 32)

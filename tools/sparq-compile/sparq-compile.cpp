@@ -32,6 +32,11 @@ static cl::opt<std::string> outputFile("o", cl::desc("Output file ('-' for stdou
 static cl::list<std::string>
     inputShapes("input-shape", cl::desc("Pin the dimensions of an input: NAME=D0xD1x..."),
                 cl::value_desc("NAME=DIMS"), cl::cat(category));
+static cl::opt<bool> dynamicInputs(
+    "dynamic-inputs",
+    cl::desc("Make every dimension of every input not pinned by --input-shape symbolic (one "
+             "artifact for all shapes; tests dynamic-shape support)"),
+    cl::init(false), cl::cat(category));
 static cl::opt<sparq::EmitKind> emit(
     "emit", cl::desc("What to produce"), cl::init(sparq::EmitKind::Lib),
     cl::values(clEnumValN(sparq::EmitKind::ONNX, "onnx", "sparq_onnx IR as imported"),
@@ -209,6 +214,7 @@ int main(int argc, char **argv) {
   options.inputPath = inputFile;
   options.outputPath = outputFile;
   options.inputShapes.assign(inputShapes.begin(), inputShapes.end());
+  options.dynamicInputs = dynamicInputs;
   options.emit = emit;
   options.optLevel = optLevel;
   options.targetCPU = targetCPU;

@@ -33,6 +33,9 @@ struct CompileOptions {
   std::string outputPath; ///< "-" writes text forms to stdout
   /// `NAME=D0xD1x...` entries pinning input dimensions.
   std::vector<std::string> inputShapes;
+  /// --dynamic-inputs: every dimension of every input not pinned by inputShapes becomes a
+  /// distinct symbol (the forced-dynamic mode the conformance runner measures).
+  bool dynamicInputs = false;
   EmitKind emit = EmitKind::Lib;
   unsigned optLevel = 2;
   std::string targetCPU = "native"; ///< --cpu: "native"/"host" or an LLVM CPU name

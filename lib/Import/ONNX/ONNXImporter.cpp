@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "lib/Import/ONNX/ONNXImporter.h"
+#include "lib/Import/ONNX/ContribSchemas.h"
 #include "lib/Import/ONNX/IsolatedInference.h"
 #include "lib/Import/ONNX/ModelCheck.h"
 
@@ -491,7 +492,22 @@ LogicalResult Importer::pinInputShapes() {
     for (int64_t d : dims)
       shape->add_dim()->set_dim_value(d);
   }
-  if (!options.inputShapes.empty())
+  if (options.dynamicInputs) {
+    for (auto &in : *model.mutable_graph()->mutable_input()) {
+      if (initializers.count(in.name()) || options.inputShapes.count(in.name()) ||
+          !in.type().has_tensor_type() || !in.type().tensor_type().has_shape())
+        continue;
+      auto *shape = in.mutable_type()->mutable_tensor_type()->mutable_shape();
+      for (int k = 0; k < shape->dim_size(); ++k)
+        shape->mutable_dim(k)->set_dim_param(in.name() + "/d" + std::to_string(k));
+    }
+    // Declared output shapes would hand static dims back to shape inference: drop them too.
+    for (auto &out : *model.mutable_graph()->mutable_output())
+      if (out.type().has_tensor_type() && out.type().tensor_type().has_shape())
+        for (auto &d : *out.mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim())
+          d.clear_dim_value();
+  }
+  if (!options.inputShapes.empty() || options.dynamicInputs)
     model.mutable_graph()->clear_value_info(); // stale after pinning; re-inferred below
   return success();
 }
@@ -530,6 +546,8 @@ LogicalResult Importer::simplifyGraph() {
 }
 
 OwningOpRef<ModuleOp> Importer::run() {
+  // Before the model check and the (forked) shape inference read the schema registry.
+  registerContribSchemas();
   ctx->loadDialect<sparq::onnx::SparqONNXDialect, func::FuncDialect, arith::ArithDialect>();
   if (failed(readModel()) || failed(pinInputShapes()))
     return nullptr;

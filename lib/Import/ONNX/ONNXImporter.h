@@ -18,6 +18,8 @@ namespace sparq {
 struct ImportOptions {
   /// Pins the dimensions of graph inputs: name -> dims (overrides symbolic and static dims).
   std::map<std::string, std::vector<int64_t>> inputShapes;
+  /// Makes every dimension of every graph input not in `inputShapes` a distinct symbol.
+  bool dynamicInputs = false;
   /// Tensors with at least this many bytes become dense_resource blobs; smaller ones are inlined
   /// as dense attributes so that shape computations can fold them.
   size_t resourceThresholdBytes = 1024;

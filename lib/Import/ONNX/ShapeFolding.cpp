@@ -9,9 +9,11 @@
 #include "lib/Import/ONNX/GraphSimplify.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <onnx/onnx_pb.h>
 
+#include <cmath>
 #include <cstring>
 #include <optional>
 #include <set>
@@ -48,6 +50,16 @@ int64_t product(const std::vector<int64_t> &dims, size_t from = 0, size_t to = S
   return n;
 }
 
+/// The element count of `dims` when every dim is non-negative and the count is at most
+/// kMaxFoldElements (overflow-safe); nullopt otherwise.
+std::optional<int64_t> foldableCount(const std::vector<int64_t> &dims) {
+  int64_t n = 1;
+  for (int64_t d : dims)
+    if (d < 0 || llvm::MulOverflow(n, d, n) || n > kMaxFoldElements)
+      return std::nullopt;
+  return n;
+}
+
 /// Reads a small integer tensor (stored inline); nullopt for anything else.
 std::optional<Known> readTensor(const ::onnx::TensorProto &t) {
   if (!isIntType(t.data_type()) || t.data_location() == ::onnx::TensorProto::EXTERNAL)
@@ -55,12 +67,10 @@ std::optional<Known> readTensor(const ::onnx::TensorProto &t) {
   Known k;
   k.type = t.data_type();
   k.dims.assign(t.dims().begin(), t.dims().end());
-  for (int64_t d : k.dims)
-    if (d < 0 || d > kMaxFoldElements)
-      return std::nullopt;
-  int64_t n = product(k.dims);
-  if (n > kMaxFoldElements)
+  std::optional<int64_t> count = foldableCount(k.dims);
+  if (!count)
     return std::nullopt;
+  int64_t n = *count;
   if (t.has_raw_data()) {
     size_t width = t.data_type() == ::onnx::TensorProto::INT64   ? 8
                    : t.data_type() == ::onnx::TensorProto::INT32 ? 4
@@ -230,7 +240,8 @@ public:
         ++folded;
       }
       std::optional<Known> result = evaluate(node);
-      if (!result || result->v.size() != size_t(product(result->dims)))
+      std::optional<int64_t> count = result ? foldableCount(result->dims) : std::nullopt;
+      if (!count || result->v.size() != size_t(*count))
         continue;
       const std::string &out = node.output(0);
       known[out] = *result;
@@ -515,7 +526,8 @@ std::optional<Known> Folder::evaluate(const ::onnx::NodeProto &n) {
         return std::nullopt;
       }
       r.dims.push_back(d);
-      prod *= d;
+      if (llvm::MulOverflow(prod, d, prod))
+        return std::nullopt;
     }
     int64_t count = int64_t(x->v.size());
     if (inferred >= 0) {
@@ -539,9 +551,12 @@ std::optional<Known> Folder::evaluate(const ::onnx::NodeProto &n) {
     if (!s || !l || !d || s->size() != 1 || l->size() != 1 || d->size() != 1 || (*d)[0] == 0)
       return std::nullopt;
     int64_t start = (*s)[0], limit = (*l)[0], delta = (*d)[0];
-    int64_t count = std::max<int64_t>(0, (limit - start + delta + (delta > 0 ? -1 : 1)) / delta);
-    if (count > kMaxFoldElements)
+    // ceil((limit - start) / delta), in long double: the int64 difference may overflow.
+    long double span = (long double)limit - (long double)start;
+    long double steps = span / (long double)delta;
+    if (steps > (long double)kMaxFoldElements)
       return std::nullopt;
+    int64_t count = steps <= 0 ? 0 : int64_t(std::ceil(steps));
     Known r = vector({});
     r.type = k->type;
     for (int64_t i = 0; i < count; ++i)
@@ -579,7 +594,7 @@ std::optional<Known> Folder::evaluate(const ::onnx::NodeProto &n) {
     if (!x || !shape)
       return std::nullopt;
     auto out = broadcast(x->dims, *shape);
-    if (!out || product(*out) > kMaxFoldElements)
+    if (!out || !foldableCount(*out))
       return std::nullopt;
     Known r = *x;
     r.dims = *out;
@@ -595,9 +610,22 @@ std::optional<Known> Folder::elementwise(const ::onnx::NodeProto &n) {
   const std::string &op = n.op_type();
   using Fn = std::optional<int64_t> (*)(int64_t, int64_t);
   static const std::unordered_map<std::string, Fn> binary = {
-      {"Add", [](int64_t a, int64_t b) -> std::optional<int64_t> { return a + b; }},
-      {"Sub", [](int64_t a, int64_t b) -> std::optional<int64_t> { return a - b; }},
-      {"Mul", [](int64_t a, int64_t b) -> std::optional<int64_t> { return a * b; }},
+      // Overflow is left to the kernel's wrapping arithmetic (not folded).
+      {"Add",
+       [](int64_t a, int64_t b) -> std::optional<int64_t> {
+         int64_t r;
+         return llvm::AddOverflow(a, b, r) ? std::nullopt : std::optional<int64_t>(r);
+       }},
+      {"Sub",
+       [](int64_t a, int64_t b) -> std::optional<int64_t> {
+         int64_t r;
+         return llvm::SubOverflow(a, b, r) ? std::nullopt : std::optional<int64_t>(r);
+       }},
+      {"Mul",
+       [](int64_t a, int64_t b) -> std::optional<int64_t> {
+         int64_t r;
+         return llvm::MulOverflow(a, b, r) ? std::nullopt : std::optional<int64_t>(r);
+       }},
       {"Div",
        [](int64_t a, int64_t b) -> std::optional<int64_t> {
          if (b == 0 || (a == INT64_MIN && b == -1))
@@ -622,8 +650,11 @@ std::optional<Known> Folder::elementwise(const ::onnx::NodeProto &n) {
       return std::nullopt;
     Known r = *x;
     for (Elem &e : r.v)
-      if (e)
+      if (e) {
+        if (*e == INT64_MIN && op != "Not")
+          return std::nullopt; // no int64 negation
         e = op == "Neg" ? -*e : op == "Abs" ? std::abs(*e) : int64_t(!*e);
+      }
     return r;
   }
   if (op == "Where") {
@@ -632,7 +663,7 @@ std::optional<Known> Folder::elementwise(const ::onnx::NodeProto &n) {
       return std::nullopt;
     auto ab = broadcast(a->dims, b->dims);
     auto out = ab ? broadcast(c->dims, *ab) : std::nullopt;
-    if (!out || product(*out) > kMaxFoldElements)
+    if (!out || !foldableCount(*out))
       return std::nullopt;
     Known r{a->type, *out, {}};
     for (int64_t i = 0, e = product(*out); i < e; ++i) {
@@ -654,7 +685,7 @@ std::optional<Known> Folder::elementwise(const ::onnx::NodeProto &n) {
     if (!b || b->type != first->type)
       return std::nullopt;
     auto out = broadcast(acc.dims, b->dims);
-    if (!out || product(*out) > kMaxFoldElements)
+    if (!out || !foldableCount(*out))
       return std::nullopt;
     Known r{comparisons.count(op) ? ::onnx::TensorProto::BOOL : acc.type, *out, {}};
     for (int64_t k = 0, e = product(*out); k < e; ++k) {
@@ -685,6 +716,8 @@ std::optional<Known> Folder::gather(const ::onnx::NodeProto &n) {
   r.dims.insert(r.dims.end(), x->dims.begin(), x->dims.begin() + *axis);
   r.dims.insert(r.dims.end(), idxK->dims.begin(), idxK->dims.end());
   r.dims.insert(r.dims.end(), x->dims.begin() + *axis + 1, x->dims.end());
+  if (!foldableCount(r.dims))
+    return std::nullopt;
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t i : *idx) {
       if (i < -dim || i >= dim)
@@ -740,17 +773,19 @@ std::optional<Known> Folder::slice(const ::onnx::NodeProto &n) {
         v = v < -d ? minV : v + d; // very negative values clamp to the low end
       return std::clamp(v, minV, maxV);
     };
+    if (s == INT64_MIN)
+      return std::nullopt;
     int64_t b, e;
     if (s > 0) {
       b = clampIdx((*starts)[i], 0, d);
       e = clampIdx((*ends)[i], 0, d);
-      len[*ax] = e > b ? (e - b + s - 1) / s : 0;
+      len[*ax] = e > b ? (e - b - 1) / s + 1 : 0;
     } else {
       b = clampIdx((*starts)[i], -1, d - 1);
       e = clampIdx((*ends)[i], -1, d - 1);
       if ((*ends)[i] < -d)
         e = -1;
-      len[*ax] = b > e ? (b - e + (-s) - 1) / (-s) : 0;
+      len[*ax] = b > e ? (b - e - 1) / (-s) + 1 : 0;
     }
     lo[*ax] = b;
     step[*ax] = s;

@@ -1,0 +1,472 @@
+//===- passes/ONNXToLinalg/Recurrent.cpp - RNN, GRU, LSTM ------------------------------===//
+//
+// The recurrent operators as one scf.for over the sequence per direction, carrying the hidden
+// (and cell) state and the stacked outputs as tensors. The input projection X·W^T (+ biases)
+// is one matmul over all time steps before the loop; each step does one matmul of the state with
+// R^T and elementwise generics for the cell. The IR does not grow with the sequence length.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/ONNXToLinalg/ONNXToLinalg.h"
+
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "llvm/ADT/StringSwitch.h"
+
+using namespace mlir;
+
+namespace sparq::onnx {
+namespace {
+
+enum class Cell { RNN, GRU, LSTM };
+
+/// A scalar activation function of the ONNX recurrent operators, with its alpha/beta.
+struct Activation {
+  std::string name;
+  double alpha = 0, beta = 0;
+
+  Value apply(OpBuilder &b, Location l, Value x) const {
+    Type t = x.getType();
+    auto cst = [&](double v) { return scalarConstant(b, l, t, v); };
+    auto sigmoid = [&](Value v) {
+      Value e = math::ExpOp::create(b, l, arith::NegFOp::create(b, l, v));
+      return arith::DivFOp::create(b, l, cst(1), arith::AddFOp::create(b, l, cst(1), e));
+    };
+    auto mul = [&](Value a, double s) { return arith::MulFOp::create(b, l, a, cst(s)); };
+    auto add = [&](Value a, double s) { return arith::AddFOp::create(b, l, a, cst(s)); };
+    auto clamp01 = [&](Value v) {
+      return arith::MinimumFOp::create(b, l, arith::MaximumFOp::create(b, l, v, cst(0)), cst(1));
+    };
+    if (name == "sigmoid")
+      return sigmoid(x);
+    if (name == "tanh")
+      return math::TanhOp::create(b, l, x);
+    if (name == "relu")
+      return arith::MaximumFOp::create(b, l, x, cst(0));
+    if (name == "affine")
+      return add(mul(x, alpha), beta);
+    if (name == "leakyrelu")
+      return arith::SelectOp::create(
+          b, l, arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGE, x, cst(0)), x,
+          mul(x, alpha));
+    if (name == "thresholdedrelu")
+      return arith::SelectOp::create(
+          b, l, arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, x, cst(alpha)), x, cst(0));
+    if (name == "scaledtanh")
+      return mul(math::TanhOp::create(b, l, mul(x, beta)), alpha);
+    if (name == "hardsigmoid")
+      return clamp01(add(mul(x, alpha), beta));
+    if (name == "elu")
+      return arith::SelectOp::create(
+          b, l, arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGE, x, cst(0)), x,
+          mul(arith::SubFOp::create(b, l, math::ExpOp::create(b, l, x), cst(1)), alpha));
+    if (name == "softsign")
+      return arith::DivFOp::create(b, l, x, add(math::AbsFOp::create(b, l, x), 1));
+    assert(name == "softplus" && "checked by readActivations");
+    return math::Log1pOp::create(b, l, math::ExpOp::create(b, l, x));
+  }
+};
+
+/// The `activations` (with `activation_alpha`/`activation_beta`) of a node: `perDirection`
+/// functions per direction, defaults `defaults`.
+FailureOr<SmallVector<Activation>> readActivations(NodeContext &c, unsigned directions,
+                                                   ArrayRef<StringRef> defaults) {
+  SmallVector<std::string> names;
+  if (auto arr = dyn_cast_or_null<ArrayAttr>(c.attr("activations"))) {
+    for (Attribute a : arr)
+      if (auto s = dyn_cast<StringAttr>(a))
+        names.push_back(s.getValue().lower());
+  } else {
+    for (unsigned d = 0; d < directions; ++d)
+      for (StringRef n : defaults)
+        names.push_back(n.lower());
+  }
+  if (names.size() != directions * defaults.size())
+    return c.fail("attribute 'activations' has " + Twine(names.size()) + " entries; " +
+                  Twine(directions * defaults.size()) + " expected");
+  SmallVector<float> alphas = c.floatsAttr("activation_alpha"),
+                     betas = c.floatsAttr("activation_beta");
+  size_t ai = 0, bi = 0;
+  SmallVector<Activation> result;
+  for (const std::string &n : names) {
+    // Defaults are those of the ONNX operators of the same name.
+    auto [takesAlpha, alpha, takesBeta, beta] =
+        llvm::StringSwitch<std::tuple<bool, double, bool, double>>(n)
+            .Case("affine", {true, 1.0, true, 0.0})
+            .Case("leakyrelu", {true, 0.01, false, 0.0})
+            .Case("thresholdedrelu", {true, 1.0, false, 0.0})
+            .Case("scaledtanh", {true, 1.0, true, 1.0})
+            .Case("hardsigmoid", {true, 0.2, true, 0.5})
+            .Case("elu", {true, 1.0, false, 0.0})
+            .Default({false, 0.0, false, 0.0});
+    if (!llvm::is_contained({"sigmoid", "tanh", "relu", "affine", "leakyrelu", "thresholdedrelu",
+                             "scaledtanh", "hardsigmoid", "elu", "softsign", "softplus"},
+                            n))
+      return c.fail("activation function '" + n + "' is not supported");
+    Activation act{n, alpha, beta};
+    if (takesAlpha && ai < alphas.size())
+      act.alpha = alphas[ai++];
+    if (takesBeta && bi < betas.size())
+      act.beta = betas[bi++];
+    result.push_back(act);
+  }
+  return result;
+}
+
+class RecurrentLowering {
+public:
+  RecurrentLowering(NodeContext &c, Cell cell) : c(c), b(c.rewriter), loc(c.loc), cell(cell) {}
+
+  LogicalResult run();
+
+private:
+  using OFR = OpFoldResult;
+  OFR idx(int64_t v) { return b.getIndexAttr(v); }
+  RankedTensorType tensorOf(ArrayRef<int64_t> shape) { return RankedTensorType::get(shape, et); }
+
+  /// `v[i]` along dim 0 (rank-reduced), or a column block [.., off:off+len] of a 2-D tensor.
+  Value row(Value v, OFR i) {
+    auto t = cast<RankedTensorType>(v.getType());
+    SmallVector<OFR> offs(t.getRank(), idx(0)), sizes, strides(t.getRank(), idx(1));
+    offs[0] = i;
+    sizes.push_back(idx(1));
+    for (int64_t d = 1; d < t.getRank(); ++d)
+      sizes.push_back(idx(t.getDimSize(d)));
+    return tensor::ExtractSliceOp::create(b, loc, tensorOf(t.getShape().drop_front()), v, offs,
+                                          sizes, strides);
+  }
+  Value columns(Value v, int64_t off, int64_t len) {
+    auto t = cast<RankedTensorType>(v.getType());
+    return tensor::ExtractSliceOp::create(
+        b, loc, tensorOf({t.getDimSize(0), len}), v, ArrayRef<OFR>{idx(0), idx(off)},
+        ArrayRef<OFR>{idx(t.getDimSize(0)), idx(len)}, ArrayRef<OFR>{idx(1), idx(1)});
+  }
+  Value slice1D(Value v, int64_t off, int64_t len) {
+    return tensor::ExtractSliceOp::create(b, loc, tensorOf({len}), v, ArrayRef<OFR>{idx(off)},
+                                          ArrayRef<OFR>{idx(len)}, ArrayRef<OFR>{idx(1)});
+  }
+  Value transpose2D(Value v) {
+    auto t = cast<RankedTensorType>(v.getType());
+    Value init = createEmpty(b, loc, tensorOf({t.getDimSize(1), t.getDimSize(0)}));
+    return linalg::TransposeOp::create(b, loc, v, init, ArrayRef<int64_t>{1, 0}).getResult()[0];
+  }
+  Value matmul(Value x, Value w) {
+    auto xt = cast<RankedTensorType>(x.getType()), wt = cast<RankedTensorType>(w.getType());
+    Value init = createFilled(b, loc, tensorOf({xt.getDimSize(0), wt.getDimSize(1)}),
+                              scalarConstant(b, loc, et, 0));
+    return linalg::MatmulOp::create(b, loc, TypeRange{init.getType()}, ValueRange{x, w},
+                                    ValueRange{init})
+        .getResult(0);
+  }
+  Value ew(ValueRange ins, ArrayRef<int64_t> shape, ScalarBodyFn body) {
+    return buildElementwise(b, loc, ins, tensorOf(shape), body);
+  }
+  /// Clamps a gate's pre-activation to [-clip, clip] when the node has `clip`.
+  Value clipped(OpBuilder &nb, Location l, Value v) {
+    if (!clip)
+      return v;
+    v = arith::MaximumFOp::create(nb, l, v, scalarConstant(nb, l, et, -*clip));
+    return arith::MinimumFOp::create(nb, l, v, scalarConstant(nb, l, et, *clip));
+  }
+
+  /// One direction: returns Y [S, B, H], last H and (LSTM) last C.
+  SmallVector<Value> direction(unsigned d, bool reverse);
+
+  NodeContext &c;
+  OpBuilder &b;
+  Location loc;
+  Cell cell;
+  Type et;
+  int64_t S = 0, B = 0, I = 0, H = 0, gates = 1;
+  std::optional<double> clip;
+  bool inputForget = false, linearBeforeReset = false;
+  SmallVector<Activation> acts;
+  Value x; // [S, B, I]
+};
+
+SmallVector<Value> RecurrentLowering::direction(unsigned d, bool reverse) {
+  unsigned nActs = cell == Cell::LSTM ? 3 : cell == Cell::GRU ? 2 : 1;
+  ArrayRef<Activation> f(acts.data() + d * nActs, nActs);
+  int64_t G = gates * H;
+  Value wT = transpose2D(row(c.input(1), idx(d))); // [I, G]
+  Value rT = transpose2D(row(c.input(2), idx(d))); // [H, G]
+  // Input projection of all steps plus the biases that simply add: [S*B, G] -> [S, B, G].
+  Value xs = tensor::CollapseShapeOp::create(
+      b, loc, x, SmallVector<ReassociationIndices>{{0, 1}, {2}});
+  Value xw = matmul(xs, wT);
+  Value rbh; // GRU with linear_before_reset: R's bias of the h gate stays inside r * (...)
+  if (c.hasInput(3)) {
+    Value bias = row(c.input(3), idx(d)); // [2G]: Wb then Rb
+    Value wb = slice1D(bias, 0, G), rb = slice1D(bias, G, G);
+    Value sum;
+    if (cell == Cell::GRU && linearBeforeReset) {
+      rbh = slice1D(rb, 2 * H, H);
+      Value zeroH = createFilled(b, loc, tensorOf({H}), scalarConstant(b, loc, et, 0));
+      Value rbZr = tensor::InsertSliceOp::create(b, loc, zeroH, rb, ArrayRef<OFR>{idx(2 * H)},
+                                                 ArrayRef<OFR>{idx(H)}, ArrayRef<OFR>{idx(1)});
+      sum = ew({wb, rbZr}, {G}, [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        return arith::AddFOp::create(nb, l, a[0], a[1]);
+      });
+    } else {
+      sum = ew({wb, rb}, {G}, [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        return arith::AddFOp::create(nb, l, a[0], a[1]);
+      });
+    }
+    xw = ew({xw, sum}, {S * B, G}, [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+      return arith::AddFOp::create(nb, l, a[0], a[1]);
+    });
+  }
+  xw = tensor::ExpandShapeOp::create(b, loc, tensorOf({S, B, G}), xw,
+                                     SmallVector<ReassociationIndices>{{0, 1}, {2}});
+  Value rhT = cell == Cell::GRU ? columns(rT, 2 * H, H) : Value(); // [H, H]
+  Value peep = cell == Cell::LSTM && c.numInputs() > 7 && c.hasInput(7) ? row(c.input(7), idx(d))
+                                                                         : Value(); // [3H]
+  auto initial = [&](unsigned i) {
+    if (c.numInputs() > i && c.hasInput(i))
+      return row(c.input(i), idx(d));
+    return createFilled(b, loc, tensorOf({B, H}), scalarConstant(b, loc, et, 0));
+  };
+  Value h0 = initial(5), c0 = cell == Cell::LSTM ? initial(6) : Value();
+  Value lens; // [B, 1] i32/i64 sequence lengths
+  if (c.numInputs() > 4 && c.hasInput(4))
+    lens = tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get({B, 1}, c.inputType(4).getElementType()), c.input(4),
+        SmallVector<ReassociationIndices>{{0, 1}});
+  Value y0 = createFilled(b, loc, tensorOf({S, B, H}), scalarConstant(b, loc, et, 0));
+
+  SmallVector<Value> inits{h0, y0};
+  if (c0)
+    inits.push_back(c0);
+  Value lb = arith::ConstantIndexOp::create(b, loc, 0), ub = arith::ConstantIndexOp::create(b, loc, S),
+        one = arith::ConstantIndexOp::create(b, loc, 1);
+  auto loop = scf::ForOp::create(
+      b, loc, lb, ub, one, inits, [&](OpBuilder &lb2, Location l, Value iv, ValueRange state) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(lb2.getInsertionBlock(), lb2.getInsertionPoint());
+        Value t = reverse ? arith::SubIOp::create(b, l, arith::ConstantIndexOp::create(b, l, S - 1), iv)
+                              .getResult()
+                          : iv;
+        Value hPrev = state[0], yAcc = state[1], cPrev = c0 ? state[2] : Value();
+        Value xt = row(xw, t);              // [B, G]
+        Value hr = matmul(hPrev, rT);       // [B, G]
+        auto gate = [&](Value v, int k) { return columns(v, k * H, H); };
+        // The step is taken for batch entries with t < sequence_lens (all when absent).
+        Value tI = lens ? arith::IndexCastOp::create(
+                              b, l, cast<RankedTensorType>(lens.getType()).getElementType(), t)
+                              .getResult()
+                        : Value();
+        auto hold = [&](OpBuilder &nb, Location l2, Value lenV, Value fresh, Value old) -> Value {
+          Value valid = arith::CmpIOp::create(nb, l2, arith::CmpIPredicate::slt, tI, lenV);
+          return arith::SelectOp::create(nb, l2, valid, fresh, old);
+        };
+        Value hNew, cNew;
+        if (cell == Cell::RNN) {
+          SmallVector<Value> ins{xt, hr, hPrev};
+          if (lens)
+            ins.push_back(lens);
+          hNew = ew(ins, {B, H}, [&](OpBuilder &nb, Location l2, ValueRange a) -> Value {
+            Value v = f[0].apply(nb, l2, clipped(nb, l2, arith::AddFOp::create(nb, l2, a[0], a[1])));
+            return lens ? hold(nb, l2, a[3], v, a[2]) : v;
+          });
+        } else if (cell == Cell::GRU) {
+          // Gates z, r, h.
+          Value rGate = ew({gate(xt, 1), gate(hr, 1)}, {B, H},
+                           [&](OpBuilder &nb, Location l2, ValueRange a) -> Value {
+                             return f[0].apply(
+                                 nb, l2, clipped(nb, l2, arith::AddFOp::create(nb, l2, a[0], a[1])));
+                           });
+          Value hPart; // the state's contribution to the h gate
+          if (linearBeforeReset) {
+            SmallVector<Value> ins{gate(hr, 2), rGate};
+            if (rbh)
+              ins.push_back(rbh);
+            hPart = ew(ins, {B, H}, [&](OpBuilder &nb, Location l2, ValueRange a) -> Value {
+              Value v = a.size() > 2 ? arith::AddFOp::create(nb, l2, a[0], a[2]).getResult() : a[0];
+              return arith::MulFOp::create(nb, l2, a[1], v);
+            });
+          } else {
+            Value rh = ew({rGate, hPrev}, {B, H}, [](OpBuilder &nb, Location l2, ValueRange a) -> Value {
+              return arith::MulFOp::create(nb, l2, a[0], a[1]);
+            });
+            hPart = matmul(rh, rhT);
+          }
+          SmallVector<Value> ins{gate(xt, 0), gate(hr, 0), gate(xt, 2), hPart, hPrev};
+          if (lens)
+            ins.push_back(lens);
+          hNew = ew(ins, {B, H}, [&](OpBuilder &nb, Location l2, ValueRange a) -> Value {
+            Value z = f[0].apply(nb, l2, clipped(nb, l2, arith::AddFOp::create(nb, l2, a[0], a[1])));
+            Value ht = f[1].apply(nb, l2, clipped(nb, l2, arith::AddFOp::create(nb, l2, a[2], a[3])));
+            Value oneV = scalarConstant(nb, l2, et, 1);
+            Value v = arith::AddFOp::create(
+                nb, l2, arith::MulFOp::create(nb, l2, arith::SubFOp::create(nb, l2, oneV, z), ht),
+                arith::MulFOp::create(nb, l2, z, a[4]));
+            return lens ? hold(nb, l2, a[5], v, a[4]) : v;
+          });
+        } else {
+          // Gates i, o, f, c; peepholes i, o, f.
+          SmallVector<Value> ins;
+          for (int k = 0; k < 4; ++k) {
+            ins.push_back(gate(xt, k));
+            ins.push_back(gate(hr, k));
+          }
+          ins.push_back(cPrev); // 8
+          int peepAt = -1, lensAt = -1;
+          if (peep) {
+            peepAt = ins.size();
+            for (int k = 0; k < 3; ++k)
+              ins.push_back(slice1D(peep, k * H, H));
+          }
+          if (lens) {
+            lensAt = ins.size();
+            ins.push_back(lens);
+          }
+          // Both results from one body: the cell state (which = 0) or the hidden state (1).
+          auto cellBody = [&, peepAt, lensAt](int which) {
+            return [&, which, peepAt, lensAt](OpBuilder &nb, Location l2, ValueRange a) -> Value {
+              auto pre = [&](int k) { return arith::AddFOp::create(nb, l2, a[2 * k], a[2 * k + 1]).getResult(); };
+              auto withPeep = [&](Value v, int k, Value cc) -> Value {
+                if (peepAt < 0)
+                  return v;
+                return arith::AddFOp::create(nb, l2, v, arith::MulFOp::create(nb, l2, a[peepAt + k], cc));
+              };
+              Value cp = a[8];
+              Value ig = f[0].apply(nb, l2, clipped(nb, l2, withPeep(pre(0), 0, cp)));
+              Value fg = inputForget ? arith::SubFOp::create(nb, l2, scalarConstant(nb, l2, et, 1), ig).getResult()
+                                     : f[0].apply(nb, l2, clipped(nb, l2, withPeep(pre(2), 2, cp)));
+              Value cg = f[1].apply(nb, l2, clipped(nb, l2, pre(3)));
+              Value cn = arith::AddFOp::create(nb, l2, arith::MulFOp::create(nb, l2, fg, cp),
+                                               arith::MulFOp::create(nb, l2, ig, cg));
+              if (which == 0)
+                return lensAt >= 0 ? hold(nb, l2, a[lensAt], cn, cp) : cn;
+              Value og = f[0].apply(nb, l2, clipped(nb, l2, withPeep(pre(1), 1, cn)));
+              Value hn = arith::MulFOp::create(nb, l2, og, f[2].apply(nb, l2, cn));
+              return hn;
+            };
+          };
+          cNew = ew(ins, {B, H}, cellBody(0));
+          hNew = ew(ins, {B, H}, cellBody(1));
+          if (lens)
+            hNew = ew({hNew, hPrev, lens}, {B, H}, [&](OpBuilder &nb, Location l2, ValueRange a) -> Value {
+              return hold(nb, l2, a[2], a[0], a[1]);
+            });
+        }
+        // Y[t] = the new state, zero past a batch entry's sequence length.
+        Value yt = hNew;
+        if (lens)
+          yt = ew({hNew, lens}, {B, H}, [&](OpBuilder &nb, Location l2, ValueRange a) -> Value {
+            return hold(nb, l2, a[1], a[0], scalarConstant(nb, l2, et, 0));
+          });
+        Value yNext = tensor::InsertSliceOp::create(
+            b, l, yt, yAcc, ArrayRef<OFR>{t, idx(0), idx(0)}, ArrayRef<OFR>{idx(1), idx(B), idx(H)},
+            ArrayRef<OFR>{idx(1), idx(1), idx(1)});
+        // The new state is copied into the carried one: bufferization needs each yielded value
+        // to be the loop argument's own buffer (the reads of the old state come first).
+        auto inPlace = [&](Value fresh, Value carried) {
+          return linalg::CopyOp::create(b, l, fresh, carried).getResult(0);
+        };
+        SmallVector<Value> next{inPlace(hNew, hPrev), yNext};
+        if (cNew)
+          next.push_back(inPlace(cNew, cPrev));
+        scf::YieldOp::create(b, l, next);
+      });
+  SmallVector<Value> out{loop.getResult(1), loop.getResult(0)};
+  if (c0)
+    out.push_back(loop.getResult(2));
+  return out;
+}
+
+LogicalResult RecurrentLowering::run() {
+  for (unsigned i = 0; i < 3; ++i)
+    if (failed(requireStaticShape(c, c.inputType(i), "input " + Twine(i))))
+      return failure();
+  et = c.inputType(0).getElementType();
+  if (!isa<FloatType>(et))
+    return c.fail("only floating-point inputs are supported");
+  gates = cell == Cell::LSTM ? 4 : cell == Cell::GRU ? 3 : 1;
+  H = c.intAttr("hidden_size", 0);
+  std::string dir = c.stringAttr("direction", "forward");
+  if (dir != "forward" && dir != "reverse" && dir != "bidirectional")
+    return c.fail("attribute 'direction' = '" + dir + "' is not one of forward, reverse, "
+                  "bidirectional");
+  unsigned nd = dir == "bidirectional" ? 2 : 1;
+  int64_t layout = c.intAttr("layout", 0);
+  if (layout != 0 && layout != 1)
+    return c.fail("attribute 'layout' = " + Twine(layout) + " is not 0 or 1");
+  if (c.hasAttr("clip"))
+    clip = c.floatAttr("clip", 0);
+  inputForget = c.intAttr("input_forget", 0) != 0;
+  linearBeforeReset = c.intAttr("linear_before_reset", 0) != 0;
+  SmallVector<StringRef> defaults =
+      cell == Cell::LSTM ? SmallVector<StringRef>{"Sigmoid", "Tanh", "Tanh"}
+      : cell == Cell::GRU ? SmallVector<StringRef>{"Sigmoid", "Tanh"}
+                          : SmallVector<StringRef>{"Tanh"};
+  auto a = readActivations(c, nd, defaults);
+  if (failed(a))
+    return failure();
+  acts = *a;
+
+  x = c.input(0);
+  auto xt = c.inputType(0);
+  if (xt.getRank() != 3)
+    return c.fail("input X must have rank 3");
+  if (layout == 1) {
+    Value init = createEmpty(b, loc, tensorOf({xt.getDimSize(1), xt.getDimSize(0), xt.getDimSize(2)}));
+    x = linalg::TransposeOp::create(b, loc, x, init, ArrayRef<int64_t>{1, 0, 2}).getResult()[0];
+  }
+  auto xs = cast<RankedTensorType>(x.getType());
+  S = xs.getDimSize(0), B = xs.getDimSize(1), I = xs.getDimSize(2);
+  auto wt = c.inputType(1), rt = c.inputType(2);
+  if (H <= 0 || wt.getRank() != 3 || wt.getDimSize(0) != nd || wt.getDimSize(1) != gates * H ||
+      wt.getDimSize(2) != I || rt.getRank() != 3 || rt.getDimSize(0) != nd ||
+      rt.getDimSize(1) != gates * H || rt.getDimSize(2) != H)
+    return c.fail("W must be [" + Twine(nd) + ", " + Twine(gates * H) + ", " + Twine(I) +
+                  "] and R [" + Twine(nd) + ", " + Twine(gates * H) + ", " + Twine(H) +
+                  "] for hidden_size " + Twine(H));
+  if (c.numInputs() > 4 && c.hasInput(4) && nd == 2)
+    return c.fail("sequence_lens with direction 'bidirectional' is not supported");
+  if (c.numInputs() > 4 && c.hasInput(4) && dir == "reverse")
+    return c.fail("sequence_lens with direction 'reverse' is not supported");
+
+  SmallVector<SmallVector<Value>> perDir;
+  for (unsigned d = 0; d < nd; ++d)
+    perDir.push_back(direction(d, dir == "reverse" || d == 1));
+
+  // Y [S, nd, B, H], Y_h / Y_c [nd, B, H] (then the batch-first layout if asked).
+  auto stack = [&](unsigned which, ArrayRef<int64_t> shape, unsigned axis) {
+    Value out = createEmpty(b, loc, tensorOf(shape));
+    for (unsigned d = 0; d < nd; ++d) {
+      SmallVector<OFR> offs(shape.size(), idx(0)), sizes, strides(shape.size(), idx(1));
+      for (int64_t s : shape)
+        sizes.push_back(idx(s));
+      offs[axis] = idx(d);
+      sizes[axis] = idx(1);
+      out = tensor::InsertSliceOp::create(b, loc, perDir[d][which], out, offs, sizes, strides);
+    }
+    return out;
+  };
+  SmallVector<Value> results{stack(0, {S, nd, B, H}, 1), stack(1, {nd, B, H}, 0)};
+  if (cell == Cell::LSTM)
+    results.push_back(stack(2, {nd, B, H}, 0));
+  if (layout == 1) {
+    Value y = results[0];
+    Value init = createEmpty(b, loc, tensorOf({B, S, nd, H}));
+    results[0] = linalg::TransposeOp::create(b, loc, y, init, ArrayRef<int64_t>{2, 0, 1, 3}).getResult()[0];
+    for (size_t i = 1; i < results.size(); ++i) {
+      Value s = results[i];
+      Value si = createEmpty(b, loc, tensorOf({B, nd, H}));
+      results[i] = linalg::TransposeOp::create(b, loc, s, si, ArrayRef<int64_t>{1, 0, 2}).getResult()[0];
+    }
+  }
+  SmallVector<Value> replaced;
+  for (unsigned i = 0; i < c.numResults(); ++i)
+    replaced.push_back(castTo(b, loc, results[i], c.resultType(i)));
+  return c.replace(replaced);
+}
+
+} // namespace
+
+void registerRecurrentOps(OnnxHandlerTable &t) {
+  t.add("RNN", 7, [](NodeContext &c) { return RecurrentLowering(c, Cell::RNN).run(); });
+  t.add("GRU", 7, [](NodeContext &c) { return RecurrentLowering(c, Cell::GRU).run(); });
+  t.add("LSTM", 7, [](NodeContext &c) { return RecurrentLowering(c, Cell::LSTM).run(); });
+}
+
+} // namespace sparq::onnx

@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""Writes RNN / GRU / LSTM models in the ONNX backend-test layout with expected outputs from the
+plain numpy reference below (written from the ONNX operator specification, step by step).
+
+Usage: make_recurrent_cases.py OUT_DIR
+
+lstm_bidir/      LSTM, bidirectional, biases, initial state, peepholes, clip 2.5
+gru_reverse/     GRU, reverse, linear_before_reset = 1, biases, initial state
+gru_forward/     GRU, forward, linear_before_reset = 0, HardSigmoid/Softsign activations
+rnn_seqlens/     RNN with sequence_lens [3, 1, 2] (shorter sequences hold their state, Y is 0
+                 past their end), Relu activation
+lstm_batchfirst/ LSTM, layout = 1 (batch first), sequence_lens [2, 4]
+"""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+ACT = {
+    "Sigmoid": sigmoid,
+    "Tanh": np.tanh,
+    "Relu": lambda x: np.maximum(x, 0),
+    "HardSigmoid": lambda x: np.clip(0.2 * x + 0.5, 0, 1),
+    "Softsign": lambda x: x / (1 + np.abs(x)),
+}
+
+
+def run_direction(kind, x, w, r, b, h0, c0, p, lens, acts, reverse, clip, lbr):
+    """x [S, B, I]; w [G*H, I]; r [G*H, H]; b [2*G*H]; returns Y [S, B, H], h, c."""
+    s_len, batch, _ = x.shape
+    hidden = r.shape[1]
+    h, c = h0.copy(), (c0.copy() if c0 is not None else None)
+    y = np.zeros((s_len, batch, hidden), np.float64)
+    g = w.shape[0] // hidden
+    wb, rb = b[: g * hidden], b[g * hidden:]
+    cl = (lambda v: np.clip(v, -clip, clip)) if clip is not None else (lambda v: v)
+    steps = range(s_len - 1, -1, -1) if reverse else range(s_len)
+    for t in steps:
+        xt = x[t]
+        hn = np.zeros_like(h)
+        cn = np.zeros_like(h) if c is not None else None
+        for bi in range(batch):
+            if lens is not None and t >= lens[bi]:
+                hn[bi] = h[bi]
+                if c is not None:
+                    cn[bi] = c[bi]
+                continue
+            def part(k, src, mat, bias):
+                return mat[k * hidden:(k + 1) * hidden] @ src + bias[k * hidden:(k + 1) * hidden]
+            if kind == "RNN":
+                hn[bi] = acts[0](cl(part(0, xt[bi], w, wb) + part(0, h[bi], r, rb)))
+            elif kind == "GRU":
+                z = acts[0](cl(part(0, xt[bi], w, wb) + part(0, h[bi], r, rb)))
+                rr = acts[0](cl(part(1, xt[bi], w, wb) + part(1, h[bi], r, rb)))
+                if lbr:
+                    ht = acts[1](cl(part(2, xt[bi], w, wb) + rr * part(2, h[bi], r, rb)))
+                else:
+                    ht = acts[1](cl(part(2, xt[bi], w, wb) + part(2, rr * h[bi], r, rb)))
+                hn[bi] = (1 - z) * ht + z * h[bi]
+            else:
+                pi, po, pf = (p[:hidden], p[hidden:2 * hidden], p[2 * hidden:]) if p is not None \
+                    else (0, 0, 0)
+                i = acts[0](cl(part(0, xt[bi], w, wb) + part(0, h[bi], r, rb) + pi * c[bi]))
+                f = acts[0](cl(part(2, xt[bi], w, wb) + part(2, h[bi], r, rb) + pf * c[bi]))
+                cc = acts[1](cl(part(3, xt[bi], w, wb) + part(3, h[bi], r, rb)))
+                cn[bi] = f * c[bi] + i * cc
+                o = acts[0](cl(part(1, xt[bi], w, wb) + part(1, h[bi], r, rb) + po * cn[bi]))
+                hn[bi] = o * acts[2](cn[bi])
+            y[t, bi] = hn[bi]
+        h, c = hn, cn
+    return y, h, c
+
+
+def make_case(out, name, kind, rng, s_len, batch, inp, hidden, direction="forward", layout=0,
+              bias=True, initial=False, peep=False, lens=None, clip=None, lbr=0, acts=None):
+    g = {"RNN": 1, "GRU": 3, "LSTM": 4}[kind]
+    nd = 2 if direction == "bidirectional" else 1
+    f32 = lambda a: np.asarray(a, np.float32)
+    x = f32(rng.standard_normal((s_len, batch, inp)))
+    w = f32(rng.standard_normal((nd, g * hidden, inp)) * 0.5)
+    r = f32(rng.standard_normal((nd, g * hidden, hidden)) * 0.5)
+    b = f32(rng.standard_normal((nd, 2 * g * hidden)) * 0.5) if bias else None
+    h0 = f32(rng.standard_normal((nd, batch, hidden))) if initial else None
+    c0 = f32(rng.standard_normal((nd, batch, hidden))) if initial and kind == "LSTM" else None
+    p = f32(rng.standard_normal((nd, 3 * hidden)) * 0.5) if peep else None
+    default = {"RNN": ["Tanh"], "GRU": ["Sigmoid", "Tanh"], "LSTM": ["Sigmoid", "Tanh", "Tanh"]}
+    act_names = acts or default[kind]
+    ys, hs, cs = [], [], []
+    for d in range(nd):
+        y, h, c = run_direction(
+            kind, x.astype(np.float64), w[d].astype(np.float64), r[d].astype(np.float64),
+            b[d].astype(np.float64) if b is not None else np.zeros(2 * g * hidden),
+            h0[d].astype(np.float64) if h0 is not None else np.zeros((batch, hidden)),
+            (c0[d].astype(np.float64) if c0 is not None else np.zeros((batch, hidden)))
+            if kind == "LSTM" else None,
+            p[d].astype(np.float64) if p is not None else None, lens,
+            [ACT[a] for a in act_names], direction == "reverse" or d == 1, clip, lbr)
+        ys.append(y)
+        hs.append(h)
+        cs.append(c)
+    y = np.stack(ys, axis=1)          # [S, nd, B, H]
+    yh = np.stack(hs, axis=0)         # [nd, B, H]
+    outs = [y, yh] + ([np.stack(cs, axis=0)] if kind == "LSTM" else [])
+    xin = x
+    if layout == 1:
+        xin = np.transpose(x, (1, 0, 2))
+        outs = [np.transpose(outs[0], (2, 0, 1, 3))] + [np.transpose(o, (1, 0, 2)) for o in outs[1:]]
+    outs = [f32(o) for o in outs]
+
+    names = ["X", "W", "R", "B", "sequence_lens", "initial_h", "initial_c", "P"]
+    values = [xin, w, r, b, None if lens is None else np.asarray(lens, np.int32), h0, c0, p]
+    node_inputs, graph_inputs, feeds = [], [], []
+    last = max(i for i, v in enumerate(values) if v is not None)
+    for i in range(last + 1):
+        if values[i] is None:
+            node_inputs.append("")
+            continue
+        node_inputs.append(names[i])
+        t = TensorProto.INT32 if names[i] == "sequence_lens" else TensorProto.FLOAT
+        graph_inputs.append(helper.make_tensor_value_info(names[i], t, list(values[i].shape)))
+        feeds.append(values[i])
+    out_names = ["Y", "Y_h", "Y_c"][:len(outs)]
+    attrs = dict(hidden_size=hidden, direction=direction)
+    if layout:
+        attrs["layout"] = layout
+    if clip is not None:
+        attrs["clip"] = clip
+    if kind == "GRU":
+        attrs["linear_before_reset"] = lbr
+    if acts:
+        attrs["activations"] = acts * nd
+    node = helper.make_node(kind, node_inputs, out_names, **attrs)
+    graph = helper.make_graph(
+        [node], name, graph_inputs,
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, list(o.shape))
+         for n, o in zip(out_names, outs)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
+    onnx.checker.check_model(model)
+    d = os.path.join(out, name)
+    ds = os.path.join(d, "test_data_set_0")
+    os.makedirs(ds, exist_ok=True)
+    onnx.save(model, os.path.join(d, "model.onnx"))
+    for kind_, arrays in (("input", feeds), ("output", outs)):
+        for i, a in enumerate(arrays):
+            with open(os.path.join(ds, f"{kind_}_{i}.pb"), "wb") as f:
+                f.write(numpy_helper.from_array(a).SerializeToString())
+
+
+def main():
+    out = sys.argv[1]
+    rng = np.random.default_rng(3)
+    make_case(out, "lstm_bidir", "LSTM", rng, 4, 2, 3, 5, direction="bidirectional",
+              initial=True, peep=True, clip=2.5)
+    make_case(out, "gru_reverse", "GRU", rng, 5, 2, 4, 3, direction="reverse", initial=True, lbr=1)
+    make_case(out, "gru_forward", "GRU", rng, 3, 3, 2, 4, acts=["HardSigmoid", "Softsign"])
+    make_case(out, "rnn_seqlens", "RNN", rng, 3, 3, 2, 4, lens=[3, 1, 2], acts=["Relu"])
+    make_case(out, "lstm_batchfirst", "LSTM", rng, 4, 2, 3, 3, layout=1, lens=[2, 4])
+
+
+if __name__ == "__main__":
+    main()
