@@ -50,18 +50,26 @@ func.func @runtime_rhs(%a: tensor<4x64xf32>, %b: tensor<64x48xf32>, %init: tenso
   return %r0, %r1 : tensor<4x48xf32>, tensor<2x4x5xf32>
 }
 
-// Not marked: an integer matmul and a dynamic shape.
+// Not marked: an integer matmul and a dynamic N (the kernels take only M at run time).
 // CHECK-LABEL: func.func @not_marked
 // CHECK-NOT: sparq.ukernel
 // CHECK: return
 func.func @not_marked(%ai: tensor<4x8xi32>, %initi: tensor<4x8xi32>,
-                      %da: tensor<?x64xf32>, %dinit: tensor<?x48xf32>)
-    -> (tensor<4x8xi32>, tensor<?x48xf32>) {
+                      %da: tensor<4x64xf32>, %db: tensor<64x?xf32>, %dinit: tensor<4x?xf32>)
+    -> (tensor<4x8xi32>, tensor<4x?xf32>) {
   %wi = arith.constant dense<1> : tensor<8x8xi32>
   %r1 = linalg.matmul ins(%ai, %wi : tensor<4x8xi32>, tensor<8x8xi32>) outs(%initi : tensor<4x8xi32>) -> tensor<4x8xi32>
+  %r3 = linalg.matmul ins(%da, %db : tensor<4x64xf32>, tensor<64x?xf32>) outs(%dinit : tensor<4x?xf32>) -> tensor<4x?xf32>
+  return %r1, %r3 : tensor<4x8xi32>, tensor<4x?xf32>
+}
+
+// Dynamic rows (a symbolic batch) in front of a constant weight: marked, M is read at run time.
+// CHECK-LABEL: func.func @dynamic_rows
+// CHECK: linalg.matmul {sparq.ukernel = "sgemm_f32"}
+func.func @dynamic_rows(%da: tensor<?x64xf32>, %dinit: tensor<?x48xf32>) -> tensor<?x48xf32> {
   %w = arith.constant dense<1.0> : tensor<64x48xf32>
-  %r3 = linalg.matmul ins(%da, %w : tensor<?x64xf32>, tensor<64x48xf32>) outs(%dinit : tensor<?x48xf32>) -> tensor<?x48xf32>
-  return %r1, %r3 : tensor<4x8xi32>, tensor<?x48xf32>
+  %r = linalg.matmul ins(%da, %w : tensor<?x64xf32>, tensor<64x48xf32>) outs(%dinit : tensor<?x48xf32>) -> tensor<?x48xf32>
+  return %r : tensor<?x48xf32>
 }
 
 // An NCHW convolution with a constant f32 filter is marked for the convolution kernel; one with
