@@ -20,13 +20,6 @@ using namespace mlir;
 namespace sparq::onnx {
 namespace {
 
-int64_t product(ArrayRef<int64_t> v) {
-  int64_t p = 1;
-  for (int64_t x : v)
-    p *= x;
-  return p;
-}
-
 LogicalResult lowerReverseSequence(NodeContext &c) {
   RankedTensorType xt = c.inputType(0), lt = c.inputType(1);
   RankedTensorType rt = c.rankedResultType(0);

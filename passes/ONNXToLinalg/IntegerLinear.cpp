@@ -21,13 +21,6 @@ using namespace mlir;
 namespace sparq::onnx {
 namespace {
 
-int64_t product(ArrayRef<int64_t> v) {
-  int64_t p = 1;
-  for (int64_t x : v)
-    p *= x;
-  return p;
-}
-
 /// Input `i` (a scale or zero point) shaped to broadcast against a tensor of rank `rank`: a
 /// scalar or one-element tensor becomes rank 0; a 1-D tensor of `dimSize` elements lies along
 /// dimension `dim` (when `dim` >= 0). `what` names the input in diagnostics.
@@ -92,66 +85,6 @@ LogicalResult require8Bit(NodeContext &c, unsigned i, const Twine &what) {
 //===----------------------------------------------------------------------===//
 // The i32 contractions
 //===----------------------------------------------------------------------===//
-
-Value identityBody(OpBuilder &, Location, ValueRange a) { return a[0]; }
-
-/// numpy.matmul of the i32 tensors `lhs` and `rhs` into the i32 result type `rt`.
-FailureOr<Value> emitIntMatMul(NodeContext &c, Value lhs, Value rhs, RankedTensorType rt) {
-  OpBuilder &b = c.rewriter;
-  Location loc = c.loc;
-  Type i32 = b.getI32Type();
-  auto at = cast<RankedTensorType>(lhs.getType()), bt = cast<RankedTensorType>(rhs.getType());
-  if (at.getRank() < 1 || bt.getRank() < 1)
-    return c.fail("the matmul operands must have rank >= 1");
-  SmallVector<int64_t> aShape(at.getShape()), bShape(bt.getShape());
-  if (aShape.size() == 1)
-    aShape.insert(aShape.begin(), 1);
-  if (bShape.size() == 1)
-    bShape.push_back(1);
-  int64_t m = aShape[aShape.size() - 2], k = aShape.back(), n = bShape.back();
-  if (bShape[bShape.size() - 2] != k)
-    return c.fail("the contraction sizes of A (" + Twine(k) + ") and B (" +
-                  Twine(bShape[bShape.size() - 2]) + ") differ");
-  SmallVector<int64_t> aBatch(aShape.begin(), aShape.end() - 2),
-      bBatch(bShape.begin(), bShape.end() - 2);
-  auto batch = broadcastShapes({aBatch, bBatch});
-  if (failed(batch))
-    return c.fail("the batch dimensions of A and B do not broadcast");
-  int64_t batchCount = product(*batch);
-  if (product(rt.getShape()) != batchCount * m * n)
-    return c.fail("the result type does not match the broadcast matmul shape");
-  auto zeros = [&](ArrayRef<int64_t> shape) {
-    return createFilled(b, loc, RankedTensorType::get(shape, i32),
-                        scalarConstant(b, loc, i32, 0));
-  };
-  auto broadcastTo = [&](Value v, ArrayRef<int64_t> shape) {
-    if (cast<RankedTensorType>(v.getType()).getShape() == shape)
-      return v;
-    return buildElementwise(b, loc, {v}, RankedTensorType::get(shape, i32), identityBody);
-  };
-  Value out;
-  if (product(bBatch) == 1) {
-    Value a2 = reshapeStatic(b, loc, lhs, {batchCount * m, k});
-    Value b2 = reshapeStatic(b, loc, rhs, {k, n});
-    Value init = zeros({batchCount * m, n});
-    out = linalg::MatmulOp::create(b, loc, TypeRange{init.getType()}, ValueRange{a2, b2},
-                                   ValueRange{init})
-              .getResult(0);
-  } else {
-    SmallVector<int64_t> aFull(*batch), bFull(*batch);
-    aFull.append({m, k});
-    bFull.append({k, n});
-    Value a3 = reshapeStatic(b, loc, broadcastTo(reshapeStatic(b, loc, lhs, aShape), aFull),
-                             {batchCount, m, k});
-    Value b3 = reshapeStatic(b, loc, broadcastTo(reshapeStatic(b, loc, rhs, bShape), bFull),
-                             {batchCount, k, n});
-    Value init = zeros({batchCount, m, n});
-    out = linalg::BatchMatmulOp::create(b, loc, TypeRange{init.getType()}, ValueRange{a3, b3},
-                                        ValueRange{init})
-              .getResult(0);
-  }
-  return reshapeStatic(b, loc, out, rt.getShape());
-}
 
 /// The i32 convolution of `x` [N, C, in...] (already padded) with `w` [F, C/group, k...]
 /// accumulating into `init` [N, F, out...]: the NC.../FC... named op for one group, otherwise a
@@ -367,7 +300,7 @@ LogicalResult lowerQLinearMatMul(NodeContext &c) {
   auto bv = widenMinusZeroPoint(c, 3, 5, colDimB, "b_zero_point");
   if (failed(bv))
     return failure();
-  auto acc = emitIntMatMul(c, *a, *bv, RankedTensorType::get(rt.getShape(),
+  auto acc = emitMatMul(c, *a, *bv, RankedTensorType::get(rt.getShape(),
                                                               c.rewriter.getI32Type()));
   if (failed(acc))
     return failure();

@@ -25,13 +25,6 @@ bool isFloat(Type t) { return isa<FloatType>(t); }
 
 Value zeroOf(OpBuilder &b, Location l, Type t) { return scalarConstant(b, l, t, 0.0); }
 
-int64_t product(ArrayRef<int64_t> v) {
-  int64_t p = 1;
-  for (int64_t x : v)
-    p *= x;
-  return p;
-}
-
 Value identityBody(OpBuilder &, Location, ValueRange a) { return a[0]; }
 
 /// Materializes the numpy broadcast of `v` to `shape`.
@@ -47,59 +40,6 @@ Value broadcastTo(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> shape) 
 // MatMul / MatMulInteger / Gemm
 //===----------------------------------------------------------------------===//
 
-/// numpy.matmul of `lhs` and `rhs` (same element type as `rt`) with the result type `rt`.
-FailureOr<Value> emitMatMul(NodeContext &c, Value lhs, Value rhs, RankedTensorType rt) {
-  OpBuilder &b = c.rewriter;
-  Location loc = c.loc;
-  Type et = rt.getElementType();
-  auto at = cast<RankedTensorType>(lhs.getType()), bt = cast<RankedTensorType>(rhs.getType());
-  if (at.getRank() < 1 || bt.getRank() < 1)
-    return c.fail("MatMul operands must have rank >= 1");
-  SmallVector<int64_t> aShape(at.getShape()), bShape(bt.getShape());
-  if (aShape.size() == 1)
-    aShape.insert(aShape.begin(), 1);
-  if (bShape.size() == 1)
-    bShape.push_back(1);
-  int64_t m = aShape[aShape.size() - 2], k = aShape.back(), n = bShape.back();
-  if (bShape[bShape.size() - 2] != k)
-    return c.fail("the contraction sizes of A (" + Twine(k) + ") and B (" +
-                  Twine(bShape[bShape.size() - 2]) + ") differ");
-  SmallVector<int64_t> aBatch(aShape.begin(), aShape.end() - 2),
-      bBatch(bShape.begin(), bShape.end() - 2);
-  auto batch = broadcastShapes({aBatch, bBatch});
-  if (failed(batch))
-    return c.fail("the batch dimensions of A and B do not broadcast");
-  int64_t batchCount = product(*batch);
-  if (product(rt.getShape()) != batchCount * m * n)
-    return c.fail("the result type does not match the broadcast matmul shape");
-  auto filled = [&](ArrayRef<int64_t> shape) {
-    return createFilled(b, loc, RankedTensorType::get(shape, et), zeroOf(b, loc, et));
-  };
-  Value out;
-  if (product(bBatch) == 1) {
-    // [batch..., M, K] x [K, N]: one linalg.matmul over batch*M rows; the weight stays 2-D.
-    Value a2 = reshapeStatic(b, loc, lhs, {batchCount * m, k});
-    Value b2 = reshapeStatic(b, loc, rhs, {k, n});
-    Value init = filled({batchCount * m, n});
-    out = linalg::MatmulOp::create(b, loc, TypeRange{init.getType()}, ValueRange{a2, b2},
-                                   ValueRange{init})
-              .getResult(0);
-  } else {
-    // linalg.batch_matmul over the flattened broadcast batch dims.
-    SmallVector<int64_t> aFull(*batch), bFull(*batch);
-    aFull.append({m, k});
-    bFull.append({k, n});
-    Value a3 = reshapeStatic(b, loc, broadcastTo(b, loc, reshapeStatic(b, loc, lhs, aShape), aFull),
-                             {batchCount, m, k});
-    Value b3 = reshapeStatic(b, loc, broadcastTo(b, loc, reshapeStatic(b, loc, rhs, bShape), bFull),
-                             {batchCount, k, n});
-    Value init = filled({batchCount, m, n});
-    out = linalg::BatchMatmulOp::create(b, loc, TypeRange{init.getType()}, ValueRange{a3, b3},
-                                        ValueRange{init})
-              .getResult(0);
-  }
-  return reshapeStatic(b, loc, out, rt.getShape());
-}
 
 /// [d0, ..., M, K] x [K, N] where the rows (d0 ... M) of A may be dynamic and K, N and B are
 /// static: one contraction whose row count is read at run time (the micro-kernels take M as a
@@ -653,6 +593,59 @@ LogicalResult lowerConvTranspose(NodeContext &c) {
 }
 
 } // namespace
+
+FailureOr<Value> emitMatMul(const NodeContext &c, Value lhs, Value rhs, RankedTensorType rt) {
+  OpBuilder &b = c.rewriter;
+  Location loc = c.loc;
+  Type et = rt.getElementType();
+  auto at = cast<RankedTensorType>(lhs.getType()), bt = cast<RankedTensorType>(rhs.getType());
+  if (at.getRank() < 1 || bt.getRank() < 1)
+    return c.fail("MatMul operands must have rank >= 1");
+  SmallVector<int64_t> aShape(at.getShape()), bShape(bt.getShape());
+  if (aShape.size() == 1)
+    aShape.insert(aShape.begin(), 1);
+  if (bShape.size() == 1)
+    bShape.push_back(1);
+  int64_t m = aShape[aShape.size() - 2], k = aShape.back(), n = bShape.back();
+  if (bShape[bShape.size() - 2] != k)
+    return c.fail("the contraction sizes of A (" + Twine(k) + ") and B (" +
+                  Twine(bShape[bShape.size() - 2]) + ") differ");
+  SmallVector<int64_t> aBatch(aShape.begin(), aShape.end() - 2),
+      bBatch(bShape.begin(), bShape.end() - 2);
+  auto batch = broadcastShapes({aBatch, bBatch});
+  if (failed(batch))
+    return c.fail("the batch dimensions of A and B do not broadcast");
+  int64_t batchCount = product(*batch);
+  if (product(rt.getShape()) != batchCount * m * n)
+    return c.fail("the result type does not match the broadcast matmul shape");
+  auto filled = [&](ArrayRef<int64_t> shape) {
+    return createFilled(b, loc, RankedTensorType::get(shape, et), zeroOf(b, loc, et));
+  };
+  Value out;
+  if (product(bBatch) == 1) {
+    // [batch..., M, K] x [K, N]: one linalg.matmul over batch*M rows; the weight stays 2-D.
+    Value a2 = reshapeStatic(b, loc, lhs, {batchCount * m, k});
+    Value b2 = reshapeStatic(b, loc, rhs, {k, n});
+    Value init = filled({batchCount * m, n});
+    out = linalg::MatmulOp::create(b, loc, TypeRange{init.getType()}, ValueRange{a2, b2},
+                                   ValueRange{init})
+              .getResult(0);
+  } else {
+    // linalg.batch_matmul over the flattened broadcast batch dims.
+    SmallVector<int64_t> aFull(*batch), bFull(*batch);
+    aFull.append({m, k});
+    bFull.append({k, n});
+    Value a3 = reshapeStatic(b, loc, broadcastTo(b, loc, reshapeStatic(b, loc, lhs, aShape), aFull),
+                             {batchCount, m, k});
+    Value b3 = reshapeStatic(b, loc, broadcastTo(b, loc, reshapeStatic(b, loc, rhs, bShape), bFull),
+                             {batchCount, k, n});
+    Value init = filled({batchCount, m, n});
+    out = linalg::BatchMatmulOp::create(b, loc, TypeRange{init.getType()}, ValueRange{a3, b3},
+                                        ValueRange{init})
+              .getResult(0);
+  }
+  return reshapeStatic(b, loc, out, rt.getShape());
+}
 
 void registerLinearOps(OnnxHandlerTable &t) {
   t.add("MatMul", 1, lowerMatMul);

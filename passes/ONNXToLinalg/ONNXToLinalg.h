@@ -142,6 +142,8 @@ mlir::Value createEmpty(mlir::OpBuilder &b, mlir::Location loc, mlir::RankedTens
 /// A tensor filled with the scalar `value` (linalg.fill over tensor.empty).
 mlir::Value createFilled(mlir::OpBuilder &b, mlir::Location loc, mlir::RankedTensorType type,
                          mlir::Value value, mlir::ValueRange dynSizes = {});
+/// The product of `v` (the element count of a static shape).
+int64_t product(llvm::ArrayRef<int64_t> v);
 /// A scalar constant of `type` (float or integer) with the value `v`.
 mlir::Value scalarConstant(mlir::OpBuilder &b, mlir::Location loc, mlir::Type type, double v);
 
@@ -234,6 +236,12 @@ mlir::Value buildIndexedGeneric(
 // Linear / PoolingNorm group (Linear.cpp, PoolingNorm.cpp): static reshapes, padding and the
 // sliding windows of convolutions and pools.
 //===----------------------------------------------------------------------===//
+
+/// numpy.matmul of the statically shaped `lhs` and `rhs` (same element type as `rt`) with the
+/// result type `rt`: one linalg.matmul when B has no batch, else a linalg.batch_matmul over the
+/// broadcast batch dims (Linear.cpp).
+mlir::FailureOr<mlir::Value> emitMatMul(const NodeContext &c, mlir::Value lhs, mlir::Value rhs,
+                                        mlir::RankedTensorType rt);
 
 /// Fails with "<what> must have a static shape" unless `t` is a statically shaped ranked tensor.
 mlir::LogicalResult requireStaticShape(const NodeContext &c, mlir::RankedTensorType t,

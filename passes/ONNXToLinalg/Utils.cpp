@@ -243,6 +243,13 @@ Value createFilled(OpBuilder &b, Location loc, RankedTensorType type, Value valu
   return linalg::FillOp::create(b, loc, value, empty).getResult(0);
 }
 
+int64_t product(ArrayRef<int64_t> v) {
+  int64_t p = 1;
+  for (int64_t x : v)
+    p *= x;
+  return p;
+}
+
 Value scalarConstant(OpBuilder &b, Location loc, Type type, double v) {
   if (auto ft = dyn_cast<FloatType>(type))
     return arith::ConstantOp::create(b, loc, b.getFloatAttr(ft, v));
