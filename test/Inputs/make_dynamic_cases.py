@@ -7,26 +7,12 @@ Usage: make_dynamic_cases.py OUT_DIR
 mlp_batch/  x[N,64] -> MatMul 64x128 -> Add -> Relu -> MatMul 128x16: data sets at N = 1, 3, 8
 seq3d/      x[B,S,32] -> MatMul 32x48 (+ bias): data sets at (B,S) = (1,5), (2,3), (3,128)
 """
-import os
 import sys
 
 import numpy as np
-import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-
-def save_case(out, name, model, datasets):
-    d = os.path.join(out, name)
-    os.makedirs(d, exist_ok=True)
-    onnx.checker.check_model(model)
-    onnx.save(model, os.path.join(d, "model.onnx"))
-    for k, (ins, outs) in enumerate(datasets):
-        ds = os.path.join(d, f"test_data_set_{k}")
-        os.makedirs(ds, exist_ok=True)
-        for kind, arrays in (("input", ins), ("output", outs)):
-            for i, a in enumerate(arrays):
-                with open(os.path.join(ds, f"{kind}_{i}.pb"), "wb") as f:
-                    f.write(numpy_helper.from_array(a).SerializeToString())
+from backend_case import save_case
 
 
 def main():

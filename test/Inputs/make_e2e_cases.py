@@ -10,35 +10,12 @@ dynamic/     Relu + Add over a symbolic batch dimension; test_data_set_0 has bat
              test_data_set_1 has batch 5
 mixed/       uint8 -> float Cast, integer Div (signed), Where over a comparison, broadcasting
 """
-import os
 import sys
 
 import numpy as np
-import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-
-def save_case(out, name, model, datasets):
-    d = os.path.join(out, name)
-    os.makedirs(d, exist_ok=True)
-    onnx.checker.check_model(model)
-    onnx.save(model, os.path.join(d, "model.onnx"))
-    for k, (ins, outs) in enumerate(datasets):
-        ds = os.path.join(d, f"test_data_set_{k}")
-        os.makedirs(ds, exist_ok=True)
-        for kind, arrays in (("input", ins), ("output", outs)):
-            for i, a in enumerate(arrays):
-                with open(os.path.join(ds, f"{kind}_{i}.pb"), "wb") as f:
-                    f.write(numpy_helper.from_array(a).SerializeToString())
-
-
-def model(nodes, inputs, outputs, inits=(), opset=13):
-    g = helper.make_graph(nodes, "g", inputs, outputs, list(inits))
-    return helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
-
-
-def vi(name, t, shape):
-    return helper.make_tensor_value_info(name, t, shape)
+from backend_case import save_case, model, vi
 
 
 def main():

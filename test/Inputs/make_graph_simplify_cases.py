@@ -21,35 +21,12 @@ sce/            SoftmaxCrossEntropyLoss with class weights and ignore_index (ops
                 context-dependent function whose body holds NegativeLogLikelihoodLoss (a second
                 function) and a Reshape to Shape(x).
 """
-import os
 import sys
 
 import numpy as np
-import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-
-def save_case(out, name, model, datasets):
-    d = os.path.join(out, name)
-    os.makedirs(d, exist_ok=True)
-    onnx.checker.check_model(model)
-    onnx.save(model, os.path.join(d, "model.onnx"))
-    for k, (ins, outs) in enumerate(datasets):
-        ds = os.path.join(d, f"test_data_set_{k}")
-        os.makedirs(ds, exist_ok=True)
-        for kind, arrays in (("input", ins), ("output", outs)):
-            for i, a in enumerate(arrays):
-                with open(os.path.join(ds, f"{kind}_{i}.pb"), "wb") as f:
-                    f.write(numpy_helper.from_array(a).SerializeToString())
-
-
-def model(nodes, inputs, outputs, inits=(), opset=13):
-    g = helper.make_graph(nodes, "g", inputs, outputs, list(inits))
-    return helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
-
-
-def vi(name, t, shape):
-    return helper.make_tensor_value_info(name, t, shape)
+from backend_case import save_case, model, vi
 
 
 def i64(name, values):
