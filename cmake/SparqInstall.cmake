@@ -13,7 +13,7 @@ include(CMakePackageConfigHelpers)
 
 get_property(SPARQ_SCHEME_LIBRARIES GLOBAL PROPERTY SPARQ_SCHEME_LIBRARIES)
 set(SPARQ_EXPORTED_LIBRARIES
-  SparqCompressionHost SparqDialectCommon SparqONNXDialect SparqWeightDialect
+  SparqCompressionHost SparqWeightHost SparqDialectCommon SparqONNXDialect SparqWeightDialect
   ${SPARQ_SCHEME_LIBRARIES}
   SparqPasses SparqRegistration SparqImportONNX SparqTargetCPU SparqArtifact SparqCompiler)
 

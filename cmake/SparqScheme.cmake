@@ -18,6 +18,7 @@ function(sparq_add_scheme_dialect name)
     target_include_directories(${host_library} PUBLIC
       $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}> $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>)
     set_target_properties(${host_library} PROPERTIES POSITION_INDEPENDENT_CODE ON)
+    target_link_libraries(${host_library} PUBLIC SparqWeightHost)
     set_property(GLOBAL APPEND PROPERTY SPARQ_SCHEME_LIBRARIES ${host_library})
   endif()
   set(LLVM_TARGET_DEFINITIONS ${name}.td)

@@ -64,6 +64,22 @@ std::unique_ptr<mlir::Pass> createCompressWeightsPass(const CompressionOptions &
                                                       CompressionProgress progress = {},
                                                       LayerReportSink report = {});
 
+/// One compressible layer whose input `instrumentForCalibration` made an entry result.
+struct CalibrationProbe {
+  std::string name;    ///< the layer's name, as sparq-compress-weights and its report call it
+  unsigned result = 0; ///< entry result carrying the layer input (shared by layers on one input)
+  int64_t k = 0;       ///< reduction length of the layer's canonical weight
+  /// Convolutions: the input vectors are the im2col patches of this window (NCHW input,
+  /// channel-major patches of kernel[0] x kernel[1] taps, the weight's K order).
+  bool isConv = false;
+  int64_t kernel[2] = {1, 1}, strides[2] = {1, 1}, dilations[2] = {1, 1}, pads[4] = {0, 0, 0, 0};
+};
+
+/// Appends the input of every layer sparq-compress-weights can compress (in the order it meets
+/// them) to the results of the entry function of imported IR, so a dense build of the module
+/// returns the activations calibration needs.
+mlir::FailureOr<std::vector<CalibrationProbe>> instrumentForCalibration(mlir::ModuleOp module);
+
 /// Options of `sparq-cpu-codegen-pipeline`.
 struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
   Option<unsigned> optLevel{*this, "opt-level",

@@ -17,6 +17,8 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/Support/Regex.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace sparq;
 using namespace sparq::nm;
@@ -44,11 +46,29 @@ void PatternAttr::getPackedOperands(int64_t rows, int64_t k, SmallVectorImpl<Typ
 
 llvm::Expected<weight::HostPart> PatternAttr::compressHost(ArrayRef<float> w, int64_t rows,
                                                            int64_t k,
-                                                           const weight::CompressOptions &) const {
+                                                           const weight::CompressOptions &options) const {
   unsigned n = getN(), m = getM();
-  std::vector<float> pruned = cmp::pruneNM(std::vector<float>(w.begin(), w.end()), rows, k, n, m);
-  size_t kept = fmt::nmKeptPerRow(k, n, m), ib = fmt::nmIndexRowBytes(k, n, m);
+  std::vector<float> wv(w.begin(), w.end()), pruned;
   weight::HostPart part;
+  const weight::InputStatistics *stats =
+      options.stats && options.stats->size() == k ? options.stats : nullptr;
+  if (stats && options.method == weight::Method::Wanda) {
+    std::vector<double> norm(k);
+    for (int64_t c = 0; c < k; ++c)
+      norm[c] = std::sqrt(stats->meanSquare(c));
+    pruned = cmp::pruneNMWanda(wv, rows, k, n, m, norm);
+    part.method = "wanda";
+  } else if (stats && options.method == weight::Method::SparseGPT) {
+    std::string error;
+    const std::vector<double> &u = stats->inverseFactor(options.damp, error);
+    if (u.empty())
+      return llvm::createStringError("SparseGPT: " + error);
+    pruned = cmp::pruneNMSparseGPT(wv, rows, k, n, m, u);
+    part.method = "sparsegpt";
+  } else {
+    pruned = cmp::pruneNM(wv, rows, k, n, m);
+  }
+  size_t kept = fmt::nmKeptPerRow(k, n, m), ib = fmt::nmIndexRowBytes(k, n, m);
   part.values.assign(rows * kept, 0.0f);
   std::vector<int8_t> indices(rows * ib, 0);
   for (int64_t r = 0; r < rows; ++r)

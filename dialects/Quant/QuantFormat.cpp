@@ -61,7 +61,22 @@ SchemeAttr::compressHost(ArrayRef<float> w, int64_t rows, int64_t k,
   qc.symmetric = getSymmetric();
   qc.group = getGroup();
   qc.searchClip = options.searchClip;
-  cmp::Quantized q = cmp::quantize(std::vector<float>(w.begin(), w.end()), rows, k, qc);
+  std::vector<float> wv(w.begin(), w.end());
+  weight::HostPart part;
+  cmp::Quantized q;
+  // GPTQ needs the statistics of this format's own K (a quantization after a pruning transform
+  // sees the kept values only, whose inputs differ per row: it stays round-to-nearest there).
+  if ((options.method == weight::Method::GPTQ || options.method == weight::Method::SparseGPT) &&
+      options.stats && options.stats->size() == k) {
+    std::string error;
+    const std::vector<double> &u = options.stats->inverseFactor(options.damp, error);
+    if (u.empty())
+      return llvm::createStringError("GPTQ: " + error);
+    q = cmp::quantizeGPTQ(wv, rows, k, qc, u);
+    part.method = "gptq";
+  } else {
+    q = cmp::quantize(wv, rows, k, qc);
+  }
   // Codes packed row by row (docs/packed-formats.md).
   unsigned bits = getBits();
   size_t rb = fmt::packedRowBytes(k, bits);
@@ -72,7 +87,6 @@ SchemeAttr::compressHost(ArrayRef<float> w, int64_t rows, int64_t k,
       row[i] = fmt::encode(q.codes[r * k + i], bits);
     fmt::packCodes(row.data(), k, bits, reinterpret_cast<uint8_t *>(&packed[r * rb]));
   }
-  weight::HostPart part;
   part.packed.push_back(weight::toBytes(packed));
   part.packed.push_back(weight::toBytes(q.scales));
   if (!getSymmetric())

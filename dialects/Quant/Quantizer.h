@@ -33,6 +33,17 @@ struct Quantized {
 Quantized quantize(const std::vector<float> &w, int64_t rows, int64_t k, const QuantConfig &config,
                    const std::vector<bool> *keep = nullptr);
 
+/// GPTQ (Frantar et al., 2022): quantizes the columns of `w` in order, each with the
+/// parameters of its group fitted when the sweep reaches the group's first column (per channel:
+/// at the start, from the whole row; per tensor: from the whole weight), and spreads each
+/// column's rounding error over the columns not yet quantized so that the layer output on the
+/// calibration inputs changes least. `u` is the `[k, k]` upper factor with UᵀU = H⁻¹
+/// (InputStatistics::inverseFactor). With `keep`, dropped values are forced to zero and their
+/// error is compensated too (pruning and quantization in one sweep).
+Quantized quantizeGPTQ(const std::vector<float> &w, int64_t rows, int64_t k,
+                       const QuantConfig &config, const std::vector<double> &u,
+                       const std::vector<bool> *keep = nullptr);
+
 } // namespace sparq::compression
 
 #endif // SPARQ_DIALECTS_QUANT_QUANTIZER_H

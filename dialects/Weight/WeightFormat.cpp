@@ -205,6 +205,7 @@ llvm::Expected<HostCompressed> compressHost(ArrayAttr formats, ArrayRef<float> w
                                        names[j] + ", " + std::to_string(typeBytes(types[j])) +
                                        " expected");
     out.packed.insert(out.packed.end(), part->packed.begin(), part->packed.end());
+    out.methods.push_back(part->method);
     current = part->values;
     parts.push_back(std::move(*part));
   }

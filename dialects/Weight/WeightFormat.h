@@ -11,6 +11,8 @@
 #ifndef SPARQ_DIALECTS_WEIGHT_WEIGHTFORMAT_H
 #define SPARQ_DIALECTS_WEIGHT_WEIGHTFORMAT_H
 
+#include "dialects/Weight/Calibration.h"
+
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -28,6 +30,12 @@ namespace sparq::weight {
 /// values are chosen, not what they mean).
 struct CompressOptions {
   bool searchClip = false; ///< search each group's error-minimizing clipping range
+  /// How values are chosen. The data-aware methods read `stats`; a format that has no use for
+  /// the method (or for statistics of another length than its K) compresses data-free and
+  /// says so by leaving HostPart::method empty.
+  Method method = Method::RTN;
+  const InputStatistics *stats = nullptr; ///< the layer's input statistics (length = dense K)
+  double damp = 0.01;                     ///< GPTQ/SparseGPT damping, fraction of mean(diag H)
 };
 
 /// What one format's host compressor produces.
@@ -37,6 +45,8 @@ struct HostPart {
   std::vector<std::vector<char>> packed;
   /// Encoding: the dequantized `[rows, K]` weight. Transform: the `[rows, K']` values handed on.
   std::vector<float> values;
+  /// The data-aware method the format used ("" when it compressed data-free).
+  std::string method;
 };
 
 /// The bytes of a host array, for HostPart::packed.
@@ -129,6 +139,8 @@ std::string kernelKey(mlir::ArrayAttr formats);
 struct HostCompressed {
   std::vector<std::vector<char>> packed;
   std::vector<float> dequantized;
+  /// Per format, the data-aware method it used ("" for data-free).
+  std::vector<std::string> methods;
 };
 
 /// Runs each format's compressor in list order and reconstructs the dequantized weight.

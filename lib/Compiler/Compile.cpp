@@ -1,5 +1,6 @@
 //===- lib/Compiler/Compile.cpp - the compile API ------------------------------===//
 #include "sparq/Compiler/Compile.h"
+#include "lib/Compiler/CompileInternal.h"
 
 #include "sparq/Formats/DensePanels.h"
 
@@ -71,7 +72,14 @@ LogicalResult compress(const CompileOptions &options, ModuleOp module) {
   LayerReportSink report;
   if (options.report)
     report = [&](const LayerReport &r) { options.report->push_back(r); };
-  pm.addPass(createCompressWeightsPass(options.compression, sink, options.progress, report));
+  CompressionOptions compression = options.compression;
+  if (!options.calibrationDir.empty()) {
+    auto calibration = collectCalibration(module, options);
+    if (failed(calibration))
+      return failure();
+    compression.calibration = *calibration;
+  }
+  pm.addPass(createCompressWeightsPass(compression, sink, options.progress, report));
   if (failed(pm.run(module)))
     return failure();
   if (!options.exportDequantizedPath.empty()) {
@@ -86,6 +94,67 @@ LogicalResult compress(const CompileOptions &options, ModuleOp module) {
 }
 
 } // namespace
+
+LogicalResult lowerAndWrite(ModuleOp module, const CompileOptions &options, EmitKind emit,
+                            StringRef outputPath) {
+  MLIRContext &context = *module.getContext();
+  Location loc = module.getLoc();
+  auto target = resolveCPU(options.targetCPU);
+  if (!target)
+    return emitError(loc) << "--cpu: " << llvm::toString(target.takeError());
+  PipelineOptions pipelineOptions;
+  pipelineOptions.optLevel = options.optLevel;
+  pipelineOptions.actBits = options.actBits;
+  pipelineOptions.panelWidth = formats::panelWidthFor(target->vectorFloats);
+  pipelineOptions.tileRows = formats::tileRowsFor(target->vectorFloats);
+  {
+    PassManager pm(&context);
+    buildContractPipeline(pm);
+    if (failed(pm.run(module)))
+      return failure();
+  }
+  if (emit == EmitKind::Contract)
+    return writeOutput(outputPath, loc, [&](raw_ostream &os) { module.print(os); });
+  {
+    PassManager pm(&context);
+    buildCPUCodegenPipeline(pm, pipelineOptions);
+    if (failed(pm.run(module)))
+      return failure();
+  }
+  auto sigAttr = module->getAttrOfType<StringAttr>("sparq.signature");
+  if (!sigAttr)
+    return emitError(loc) << "internal error: the codegen pipeline recorded no signature";
+  std::string signature = sigAttr.getValue().str();
+  module->removeAttr("sparq.signature");
+  if (emit == EmitKind::LLVM)
+    return writeOutput(outputPath, loc, [&](raw_ostream &os) { module.print(os); });
+
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule = translateToLLVMIR(module, llvmContext);
+  if (!llvmModule)
+    return emitError(loc) << "translation to LLVM IR failed";
+  unsigned numInputs = 0;
+  {
+    // Count entry inputs from the signature text ("inputs N" on line 2).
+    StringRef rest = StringRef(signature).split('\n').second;
+    StringRef line = rest.split('\n').first;
+    (void)line.drop_front(strlen("inputs ")).getAsInteger(10, numInputs);
+  }
+  if (llvm::Error err = addArtifactABI(*llvmModule, kEntryFunctionName, signature, numInputs,
+                                       target->runtimeDescription))
+    return emitError(loc) << llvm::toString(std::move(err));
+  llvm::Expected<std::string> object = emitObject(*llvmModule, *target, options.optLevel);
+  if (!object)
+    return emitError(loc) << llvm::toString(object.takeError());
+  if (emit == EmitKind::Obj)
+    return writeBytes(outputPath, *object, loc);
+  if (llvm::Error err = linkSharedObject(*object, outputPath,
+                                         options.linker.empty() ? defaultLinker()
+                                                                : options.linker))
+    return emitError(loc) << llvm::toString(std::move(err));
+  return success();
+}
+
 
 LogicalResult compileModel(const CompileOptions &options, MLIRContext &context) {
   Location loc = FileLineColLoc::get(&context, options.inputPath, 0, 0);
@@ -113,6 +182,9 @@ LogicalResult compileModel(const CompileOptions &options, MLIRContext &context) 
   if (options.compression.enabled()) {
     if (failed(compress(options, *module)))
       return failure();
+  } else if (!options.calibrationDir.empty()) {
+    return emitError(loc) << "--calibration needs compression settings (--scheme, --sparsity, "
+                             "--wbits, --shiftadd or --recipe)";
   } else if (!options.exportDequantizedPath.empty()) {
     return emitError(loc) << "--export-dequantized needs compression settings (--scheme, "
                              "--sparsity, --wbits, --shiftadd or --recipe)";
@@ -120,60 +192,7 @@ LogicalResult compileModel(const CompileOptions &options, MLIRContext &context) 
   if (options.emit == EmitKind::Compressed)
     return writeText(options, *module, loc);
 
-  auto target = resolveCPU(options.targetCPU);
-  if (!target)
-    return emitError(loc) << "--cpu: " << llvm::toString(target.takeError());
-  PipelineOptions pipelineOptions;
-  pipelineOptions.optLevel = options.optLevel;
-  pipelineOptions.actBits = options.actBits;
-  pipelineOptions.panelWidth = formats::panelWidthFor(target->vectorFloats);
-  pipelineOptions.tileRows = formats::tileRowsFor(target->vectorFloats);
-  {
-    PassManager pm(&context);
-    buildContractPipeline(pm);
-    if (failed(pm.run(*module)))
-      return failure();
-  }
-  if (options.emit == EmitKind::Contract)
-    return writeText(options, *module, loc);
-  {
-    PassManager pm(&context);
-    buildCPUCodegenPipeline(pm, pipelineOptions);
-    if (failed(pm.run(*module)))
-      return failure();
-  }
-  auto sigAttr = (*module)->getAttrOfType<StringAttr>("sparq.signature");
-  if (!sigAttr)
-    return emitError(loc) << "internal error: the codegen pipeline recorded no signature";
-  std::string signature = sigAttr.getValue().str();
-  (*module)->removeAttr("sparq.signature");
-  if (options.emit == EmitKind::LLVM)
-    return writeText(options, *module, loc);
-
-  llvm::LLVMContext llvmContext;
-  std::unique_ptr<llvm::Module> llvmModule = translateToLLVMIR(*module, llvmContext);
-  if (!llvmModule)
-    return emitError(loc) << "translation to LLVM IR failed";
-  unsigned numInputs = 0;
-  {
-    // Count entry inputs from the signature text ("inputs N" on line 2).
-    StringRef rest = StringRef(signature).split('\n').second;
-    StringRef line = rest.split('\n').first;
-    (void)line.drop_front(strlen("inputs ")).getAsInteger(10, numInputs);
-  }
-  if (llvm::Error err = addArtifactABI(*llvmModule, kEntryFunctionName, signature, numInputs,
-                                       target->runtimeDescription))
-    return emitError(loc) << llvm::toString(std::move(err));
-  llvm::Expected<std::string> object = emitObject(*llvmModule, *target, options.optLevel);
-  if (!object)
-    return emitError(loc) << llvm::toString(object.takeError());
-  if (options.emit == EmitKind::Obj)
-    return writeBytes(options.outputPath, *object, loc);
-  if (llvm::Error err = linkSharedObject(*object, options.outputPath,
-                                         options.linker.empty() ? defaultLinker()
-                                                                : options.linker))
-    return emitError(loc) << llvm::toString(std::move(err));
-  return success();
+  return lowerAndWrite(*module, options, options.emit, options.outputPath);
 }
 
 } // namespace sparq

@@ -12,10 +12,12 @@
 
 #include "dialects/Common/ConstantData.h"
 #include "dialects/ONNX/SparqONNXDialect.h"
+#include "dialects/Weight/Calibration.h"
 #include "dialects/Weight/WeightDialect.h"
 #include "passes/Compression/Rearrange.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
@@ -90,6 +92,12 @@ FailureOr<LayerSpec> resolve(MLIRContext *ctx, const CompressionSettings &c, std
   LayerSpec spec;
   spec.rearrange = c.rearrange;
   spec.options.searchClip = c.searchClip;
+  std::optional<weight::Method> method = weight::parseMethod(c.method);
+  if (!method) {
+    err = "unknown method '" + c.method + "' (expected rtn, gptq, wanda or sparsegpt)";
+    return failure();
+  }
+  spec.options.method = *method;
   std::string list = c.scheme;
   if (list.empty()) {
     auto shorthand = shorthandScheme(c);
@@ -124,7 +132,14 @@ LogicalResult applyJSON(const llvm::json::Object &o, CompressionSettings &c, std
     };
     if (key == "match")
       continue;
-    if (key == "scheme") {
+    if (key == "method") {
+      auto s = v.getAsString();
+      if (!s) {
+        err = "'method' must be a string: \"rtn\", \"gptq\", \"wanda\" or \"sparsegpt\"";
+        return failure();
+      }
+      c.method = s->str();
+    } else if (key == "scheme") {
       auto s = v.getAsString();
       if (!s) {
         err = "'scheme' must be a string like \"2:4,w4g128\"";
@@ -188,7 +203,106 @@ struct Layer {
   bool isConv = false;
   LayerSpec spec;
   std::vector<int64_t> rowPerm; ///< rows permuted by a consumer's rearrangement (new -> old)
+  std::shared_ptr<weight::InputStatistics> stats; ///< calibration statistics of the input
 };
+
+/// Recognizes a weight-bearing node with a constant float weight.
+std::optional<Layer> matchLayer(sparq::onnx::NodeOp node) {
+  StringRef type = node.getOpType();
+  if (!node.getDomain().empty() && node.getDomain() != "ai.onnx")
+    return std::nullopt;
+  Layer l;
+  l.node = node;
+  unsigned wIdx = 1;
+  if (type == "MatMul" || type == "Gemm") {
+    if (type == "Gemm" &&
+        cast_or_null<IntegerAttr>(node.getOnnxAttr("transA")) &&
+        cast<IntegerAttr>(node.getOnnxAttr("transA")).getInt() != 0)
+      return std::nullopt;
+    auto x = dyn_cast<RankedTensorType>(node.getInputs()[0].getType());
+    if (!x || x.getRank() < 2 || !x.hasStaticShape())
+      return std::nullopt;
+    bool transB = false;
+    if (auto t = dyn_cast_or_null<IntegerAttr>(node.getOnnxAttr("transB")))
+      transB = t.getInt() != 0;
+    l.transposed = !(type == "Gemm" && transB);
+  } else if (type == "Conv") {
+    auto g = dyn_cast_or_null<IntegerAttr>(node.getOnnxAttr("group"));
+    auto x = dyn_cast<RankedTensorType>(node.getInputs()[0].getType());
+    if ((g && g.getInt() != 1) || !x || x.getRank() != 4 || !x.hasStaticShape())
+      return std::nullopt;
+    l.isConv = true;
+  } else {
+    return std::nullopt;
+  }
+  if (node.getInputs().size() <= wIdx)
+    return std::nullopt;
+  l.weightOp = node.getInputs()[wIdx].getDefiningOp<arith::ConstantOp>();
+  if (!l.weightOp)
+    return std::nullopt;
+  auto wt = cast<RankedTensorType>(l.weightOp.getType());
+  if (!wt.getElementType().isF32() || (l.isConv ? wt.getRank() != 4 : wt.getRank() != 2))
+    return std::nullopt;
+  auto values = sparq::readElementsAsDouble(l.weightOp.getValue());
+  if (!values)
+    return std::nullopt;
+  if (l.isConv) {
+    l.rows = wt.getDimSize(0);
+    l.k = wt.getNumElements() / l.rows;
+    l.w.assign(values->begin(), values->end());
+  } else {
+    int64_t d0 = wt.getDimSize(0), d1 = wt.getDimSize(1);
+    l.rows = l.transposed ? d1 : d0;
+    l.k = l.transposed ? d0 : d1;
+    l.w.resize(l.rows * l.k);
+    for (int64_t i = 0; i < d0; ++i)
+      for (int64_t j = 0; j < d1; ++j)
+        (l.transposed ? l.w[j * l.k + i] : l.w[i * l.k + j]) = (float)(*values)[i * d1 + j];
+  }
+  l.name = node.getName().str();
+  if (auto nl = dyn_cast<NameLoc>(l.weightOp.getLoc()))
+    l.weightName = nl.getName().str();
+  if (l.name.empty())
+    l.name = l.weightName;
+  return l;
+}
+
+/// A convolution layer's window: kernel, strides, dilations and pads (auto_pad resolved).
+struct ConvGeometry {
+  SmallVector<int64_t> kernel, strides, dilations, pads;
+};
+
+ConvGeometry convGeometry(Layer &l) {
+  auto in = cast<RankedTensorType>(l.node.getInputs()[0].getType());
+  auto wt = cast<RankedTensorType>(l.weightOp.getType());
+  auto out = cast<RankedTensorType>(l.node->getResult(0).getType());
+  auto ints = [&](StringRef name, SmallVector<int64_t> dflt) {
+    if (auto a = dyn_cast_or_null<DenseI64ArrayAttr>(l.node.getOnnxAttr(name)))
+      return SmallVector<int64_t>(a.asArrayRef());
+    return dflt;
+  };
+  ConvGeometry g;
+  g.kernel = {wt.getDimSize(2), wt.getDimSize(3)};
+  g.strides = ints("strides", {1, 1});
+  g.dilations = ints("dilations", {1, 1});
+  g.pads = ints("pads", {0, 0, 0, 0});
+  std::string autoPad = "NOTSET";
+  if (auto a = dyn_cast_or_null<StringAttr>(l.node.getOnnxAttr("auto_pad")))
+    autoPad = a.getValue().str();
+  if (autoPad == "VALID")
+    g.pads = {0, 0, 0, 0};
+  else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER")
+    for (int i = 0; i < 2; ++i) {
+      int64_t total = std::max<int64_t>((out.getDimSize(2 + i) - 1) * g.strides[i] +
+                                            (g.kernel[i] - 1) * g.dilations[i] + 1 -
+                                            in.getDimSize(2 + i),
+                                        0);
+      int64_t small = total / 2;
+      g.pads[i] = autoPad == "SAME_UPPER" ? small : total - small;
+      g.pads[i + 2] = total - g.pads[i];
+    }
+  return g;
+}
 
 struct CompressWeightsPass
     : public sparq::impl::CompressWeightsPassBase<CompressWeightsPass> {
@@ -219,6 +333,7 @@ struct CompressWeightsPass
     o.defaults.pow2 = pow2;
     o.defaults.searchClip = searchClip;
     o.defaults.rearrange = rearrange;
+    o.defaults.method = method;
     o.only = only;
     o.skip = skip;
     o.recipe = recipe;
@@ -308,67 +423,6 @@ struct CompressWeightsPass
     return defaults;
   }
 
-  /// Recognizes a weight-bearing node with a constant float weight.
-  std::optional<Layer> match(sparq::onnx::NodeOp node) {
-    StringRef type = node.getOpType();
-    if (!node.getDomain().empty() && node.getDomain() != "ai.onnx")
-      return std::nullopt;
-    Layer l;
-    l.node = node;
-    unsigned wIdx = 1;
-    if (type == "MatMul" || type == "Gemm") {
-      if (type == "Gemm" &&
-          cast_or_null<IntegerAttr>(node.getOnnxAttr("transA")) &&
-          cast<IntegerAttr>(node.getOnnxAttr("transA")).getInt() != 0)
-        return std::nullopt;
-      auto x = dyn_cast<RankedTensorType>(node.getInputs()[0].getType());
-      if (!x || x.getRank() < 2 || !x.hasStaticShape())
-        return std::nullopt;
-      bool transB = false;
-      if (auto t = dyn_cast_or_null<IntegerAttr>(node.getOnnxAttr("transB")))
-        transB = t.getInt() != 0;
-      l.transposed = !(type == "Gemm" && transB);
-    } else if (type == "Conv") {
-      auto g = dyn_cast_or_null<IntegerAttr>(node.getOnnxAttr("group"));
-      auto x = dyn_cast<RankedTensorType>(node.getInputs()[0].getType());
-      if ((g && g.getInt() != 1) || !x || x.getRank() != 4 || !x.hasStaticShape())
-        return std::nullopt;
-      l.isConv = true;
-    } else {
-      return std::nullopt;
-    }
-    if (node.getInputs().size() <= wIdx)
-      return std::nullopt;
-    l.weightOp = node.getInputs()[wIdx].getDefiningOp<arith::ConstantOp>();
-    if (!l.weightOp)
-      return std::nullopt;
-    auto wt = cast<RankedTensorType>(l.weightOp.getType());
-    if (!wt.getElementType().isF32() || (l.isConv ? wt.getRank() != 4 : wt.getRank() != 2))
-      return std::nullopt;
-    auto values = sparq::readElementsAsDouble(l.weightOp.getValue());
-    if (!values)
-      return std::nullopt;
-    if (l.isConv) {
-      l.rows = wt.getDimSize(0);
-      l.k = wt.getNumElements() / l.rows;
-      l.w.assign(values->begin(), values->end());
-    } else {
-      int64_t d0 = wt.getDimSize(0), d1 = wt.getDimSize(1);
-      l.rows = l.transposed ? d1 : d0;
-      l.k = l.transposed ? d0 : d1;
-      l.w.resize(l.rows * l.k);
-      for (int64_t i = 0; i < d0; ++i)
-        for (int64_t j = 0; j < d1; ++j)
-          (l.transposed ? l.w[j * l.k + i] : l.w[i * l.k + j]) = (float)(*values)[i * d1 + j];
-    }
-    l.name = node.getName().str();
-    if (auto nl = dyn_cast<NameLoc>(l.weightOp.getLoc()))
-      l.weightName = nl.getName().str();
-    if (l.name.empty())
-      l.name = l.weightName;
-    return l;
-  }
-
   /// The producer whose output rows can absorb a permutation of this layer's K: a MatMul/Gemm
   /// layer reached through single-use, single-input elementwise nodes.
   Layer *foldableProducer(Layer &l, std::map<Operation *, Layer *> &byNode) {
@@ -401,13 +455,30 @@ struct CompressWeightsPass
     if (failed(setup(module)))
       return signalPassFailure();
     std::vector<Layer> layers;
+    const weight::CalibrationData *calibration = options ? options->calibration.get() : nullptr;
+    size_t ordinal = 0;
+    bool statsMismatch = false;
     module.walk([&](sparq::onnx::NodeOp node) {
-      if (auto l = match(node)) {
+      if (auto l = matchLayer(node)) {
+        // Calibration statistics are listed in the order this walk meets the layers.
+        if (calibration) {
+          if (ordinal < calibration->layers.size() &&
+              calibration->layers[ordinal].name == l->name)
+            l->stats = calibration->layers[ordinal].stats;
+          else
+            statsMismatch = true;
+        }
+        ++ordinal;
         l->spec = specFor(*l);
         if (l->spec.formats)
           layers.push_back(std::move(*l));
       }
     });
+    if (statsMismatch || (calibration && ordinal != calibration->layers.size())) {
+      module.emitError("internal error: the calibration statistics do not match the layers "
+                       "of the model");
+      return signalPassFailure();
+    }
     std::map<Operation *, Layer *> byNode;
     for (Layer &l : layers)
       byNode[l.node] = &l;
@@ -428,10 +499,14 @@ struct CompressWeightsPass
   Value gatherLastDim(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> perm);
 };
 
-/// The list compressed on the host, with its weight error.
+/// The list compressed on the host, with its weight error and (with calibration statistics in
+/// the options) its layer output error.
 struct Compressed {
   weight::HostCompressed host;
   double error = 0;
+  double outputError = -1;
+  /// The error compressions are compared by: the output error when known.
+  double score() const { return outputError >= 0 ? outputError : error; }
 };
 
 FailureOr<Compressed> compressWith(Operation *node, ArrayAttr formats,
@@ -443,8 +518,19 @@ FailureOr<Compressed> compressWith(Operation *node, ArrayAttr formats,
            << weight::spellFormats(formats) << ": " << llvm::toString(host.takeError());
   Compressed c;
   c.error = cmp::relativeError(w, host->dequantized);
+  if (options.stats)
+    c.outputError = options.stats->relativeOutputError(w, host->dequantized, rows);
   c.host = std::move(*host);
   return c;
+}
+
+/// The data-aware methods the formats used, joined ("rtn" when none).
+std::string methodsUsed(const weight::HostCompressed &host) {
+  std::vector<std::string> used;
+  for (const std::string &m : host.methods)
+    if (!m.empty() && llvm::find(used, m) == used.end())
+      used.push_back(m);
+  return used.empty() ? "rtn" : llvm::join(used, "+");
 }
 
 /// Error of the other order: the list's encoding first, then its transforms (e.g. quantize,
@@ -505,24 +591,87 @@ LogicalResult CompressWeightsPass::process(Layer &l, std::map<Operation *, Layer
       std::copy(&l.w[l.rowPerm[r] * l.k], &l.w[l.rowPerm[r] * l.k] + l.k, &p[r * l.k]);
     l.w = std::move(p);
   }
-  FailureOr<Compressed> best = compressWith(l.node, spec.formats, l.w, l.rows, l.k, spec.options);
+  weight::CompressOptions options = spec.options;
+  options.stats = l.stats.get();
+  if (this->options)
+    options.damp = this->options->damp;
+  if (weight::needsCalibration(options.method) && !options.stats)
+    return l.node.emitError("method '")
+           << weight::methodName(options.method) << "' needs calibration data (--calibration DIR)";
+  FailureOr<Compressed> best = compressWith(l.node, spec.formats, l.w, l.rows, l.k, options);
   if (failed(best))
     return failure();
+  // Compensation can overshoot at very low bit widths when the inputs are strongly
+  // correlated; stronger damping trades it for less compensation. Keep the best of three.
+  if (options.stats && (options.method == weight::Method::GPTQ ||
+                        options.method == weight::Method::SparseGPT)) {
+    double base = options.damp, chosen = base;
+    for (double d : {base * 10, base * 100}) {
+      weight::CompressOptions o = options;
+      o.damp = d;
+      FailureOr<Compressed> c = compressWith(l.node, spec.formats, l.w, l.rows, l.k, o);
+      if (failed(c))
+        return failure();
+      if (c->score() < best->score()) {
+        best = std::move(c);
+        chosen = d;
+      }
+    }
+    options.damp = chosen;
+  }
+  if (weight::needsCalibration(options.method) && methodsUsed(best->host) == "rtn")
+    return l.node.emitError("method '")
+           << weight::methodName(options.method) << "' does not apply to "
+           << weight::spellFormats(spec.formats)
+           << " (gptq: a quantization of the dense weight; wanda: N:M pruning; sparsegpt: N:M "
+              "pruning or a quantization of the dense weight)";
   std::vector<int64_t> colPerm;
   double errorWithoutPerm = best->error;
+  // The statistics of the inputs in the weight's current column order.
+  std::optional<weight::InputStatistics> permutedStats;
   // Rearranging channels helps an encoding whose parameters are shared along K.
   if (spec.rearrange && weight::getFormats(spec.formats).back().isEncoding() && !l.isConv) {
     FailureOr<Compressed> permuted = failure();
+    std::optional<weight::InputStatistics> tried;
     cmp::RearrangeDecision d = cmp::decideRearrangement(
-        l.w, l.rows, l.k, best->error, [&](const std::vector<float> &pw) {
-          permuted = compressWith(l.node, spec.formats, pw, l.rows, l.k, spec.options);
-          return succeeded(permuted) ? permuted->error : INFINITY;
+        l.w, l.rows, l.k, best->score(),
+        [&](const std::vector<float> &pw, const std::vector<int64_t> &perm) {
+          weight::CompressOptions po = options;
+          if (options.stats) {
+            tried.emplace(options.stats->permuted(perm));
+            po.stats = &*tried;
+          }
+          permuted = compressWith(l.node, spec.formats, pw, l.rows, l.k, po);
+          return succeeded(permuted) ? permuted->score() : INFINITY;
         });
     if (failed(permuted))
       return failure();
     if (!d.permutation.empty()) {
       best = std::move(permuted);
       colPerm = std::move(d.permutation);
+      permutedStats = std::move(tried);
+      if (options.stats)
+        options.stats = &*permutedStats;
+    }
+  }
+  // With statistics: round-to-nearest at the same scheme and permutation, for the report and as
+  // the result whenever the method does not lower the output error.
+  double outputErrorRTN = -1;
+  bool fellBack = false;
+  if (options.stats) {
+    const std::vector<float> &wp =
+        colPerm.empty() ? l.w : cmp::permuteColumns(l.w, l.rows, l.k, colPerm);
+    weight::CompressOptions ro = options;
+    ro.method = weight::Method::RTN;
+    FailureOr<Compressed> rtn = options.method == weight::Method::RTN
+                                    ? FailureOr<Compressed>(*best)
+                                    : compressWith(l.node, spec.formats, wp, l.rows, l.k, ro);
+    if (failed(rtn))
+      return failure();
+    outputErrorRTN = rtn->outputError;
+    if (options.method != weight::Method::RTN && rtn->outputError <= best->outputError) {
+      best = std::move(rtn);
+      fellBack = true;
     }
   }
   // Both orders of pruning and quantization, for the report.
@@ -565,38 +714,15 @@ LogicalResult CompressWeightsPass::process(Layer &l, std::map<Operation *, Layer
     y = weight::LinearOp::create(b, loc, RankedTensorType::get(mmShape, f32), x, packed,
                                  spec.formats);
   } else {
-    // Convolution: pads from attributes (auto_pad resolved here), bias as given.
-    auto in = cast<RankedTensorType>(x.getType());
-    auto wt = cast<RankedTensorType>(l.weightOp.getType());
-    SmallVector<int64_t> kernel = {wt.getDimSize(2), wt.getDimSize(3)};
-    auto ints = [&](StringRef name, SmallVector<int64_t> dflt) {
-      if (auto a = dyn_cast_or_null<DenseI64ArrayAttr>(l.node.getOnnxAttr(name)))
-        return SmallVector<int64_t>(a.asArrayRef());
-      return dflt;
-    };
-    SmallVector<int64_t> strides = ints("strides", {1, 1}), dil = ints("dilations", {1, 1});
-    SmallVector<int64_t> pads = ints("pads", {0, 0, 0, 0});
-    auto out = cast<RankedTensorType>(resultType);
-    std::string autoPad = "NOTSET";
-    if (auto a = dyn_cast_or_null<StringAttr>(l.node.getOnnxAttr("auto_pad")))
-      autoPad = a.getValue().str();
-    if (autoPad == "VALID")
-      pads = {0, 0, 0, 0};
-    else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER")
-      for (int i = 0; i < 2; ++i) {
-        int64_t total = std::max<int64_t>(
-            (out.getDimSize(2 + i) - 1) * strides[i] + (kernel[i] - 1) * dil[i] + 1 -
-                in.getDimSize(2 + i), 0);
-        int64_t small = total / 2;
-        pads[i] = autoPad == "SAME_UPPER" ? small : total - small;
-        pads[i + 2] = total - pads[i];
-      }
+    // Convolution: pads from attributes (auto_pad resolved), bias as given.
+    ConvGeometry geo = convGeometry(l);
     Value bias = l.node.getInputs().size() > 2 &&
                          !isa<NoneType>(l.node.getInputs()[2].getType())
                      ? l.node.getInputs()[2]
                      : Value();
-    auto kAttr = b.getDenseI64ArrayAttr(kernel), sAttr = b.getDenseI64ArrayAttr(strides),
-         dAttr = b.getDenseI64ArrayAttr(dil), pAttr = b.getDenseI64ArrayAttr(pads);
+    auto kAttr = b.getDenseI64ArrayAttr(geo.kernel),
+         sAttr = b.getDenseI64ArrayAttr(geo.strides),
+         dAttr = b.getDenseI64ArrayAttr(geo.dilations), pAttr = b.getDenseI64ArrayAttr(geo.pads);
     y = weight::Conv2DOp::create(b, loc, resultType, x, packed, bias, spec.formats, kAttr, sAttr,
                                  dAttr, pAttr);
   }
@@ -664,6 +790,12 @@ LogicalResult CompressWeightsPass::process(Layer &l, std::map<Operation *, Layer
     r.permuted = !colPerm.empty();
     r.permutation = colPerm.empty() ? "none" : gathered ? "gather" : "folded into producer";
     r.errorWithoutPermutation = errorWithoutPerm;
+    r.method = methodsUsed(best->host);
+    r.outputError = best->outputError;
+    r.outputErrorRTN = outputErrorRTN;
+    r.fellBackToRTN = fellBack;
+    if (options.method == weight::Method::GPTQ || options.method == weight::Method::SparseGPT)
+      r.damp = options.damp;
     if (reversedError >= 0) {
       r.errorPruneThenQuantize = best->error;
       r.errorQuantizeThenPrune = reversedError;
@@ -700,4 +832,61 @@ std::unique_ptr<Pass> sparq::createCompressWeightsPass(const CompressionOptions 
                                                        LayerReportSink report) {
   return std::make_unique<CompressWeightsPass>(options, std::move(sink), std::move(progress),
                                                std::move(report));
+}
+
+FailureOr<std::vector<sparq::CalibrationProbe>>
+sparq::instrumentForCalibration(ModuleOp module) {
+  func::FuncOp entry;
+  module.walk([&](func::FuncOp f) {
+    if (f->hasAttr("sparq.entry"))
+      entry = f;
+  });
+  if (!entry || entry.getBody().getBlocks().size() != 1)
+    return module.emitError("calibration needs an entry function with one block");
+  std::vector<sparq::CalibrationProbe> probes;
+  auto ret = cast<func::ReturnOp>(entry.getBody().front().getTerminator());
+  SmallVector<Value> results(ret.getOperands());
+  SmallVector<Attribute> resAttrs;
+  for (unsigned i = 0; i < results.size(); ++i)
+    resAttrs.push_back(entry.getResultAttrDict(i) ? Attribute(entry.getResultAttrDict(i))
+                                                  : DictionaryAttr::get(module.getContext()));
+  llvm::DenseMap<Value, unsigned> resultOf;
+  entry.walk([&](sparq::onnx::NodeOp node) {
+    std::optional<Layer> l = matchLayer(node);
+    if (!l)
+      return;
+    sparq::CalibrationProbe p;
+    p.name = l->name;
+    p.k = l->k;
+    Value x = node.getInputs()[0];
+    auto [it, inserted] = resultOf.try_emplace(x, (unsigned)results.size());
+    if (inserted) {
+      results.push_back(x);
+      resAttrs.push_back(DictionaryAttr::get(
+          module.getContext(),
+          {NamedAttribute(StringAttr::get(module.getContext(), "sparq.name"),
+                          StringAttr::get(module.getContext(),
+                                          "calibration." + std::to_string(probes.size())))}));
+    }
+    p.result = it->second;
+    if (l->isConv) {
+      ConvGeometry g = convGeometry(*l);
+      p.isConv = true;
+      for (int i = 0; i < 2; ++i) {
+        p.kernel[i] = g.kernel[i];
+        p.strides[i] = g.strides[i];
+        p.dilations[i] = g.dilations[i];
+      }
+      for (int i = 0; i < 4; ++i)
+        p.pads[i] = g.pads[i];
+    }
+    probes.push_back(std::move(p));
+  });
+  OpBuilder b(ret);
+  func::ReturnOp::create(b, ret.getLoc(), results);
+  ret.erase();
+  entry.setFunctionType(
+      FunctionType::get(module.getContext(), entry.getArgumentTypes(), ValueRange(results).getTypes()));
+  entry.setAllResultAttrs(resAttrs);
+  return probes;
 }

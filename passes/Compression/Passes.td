@@ -24,7 +24,13 @@ def CompressWeightsPass : Pass<"sparq-compress-weights", "mlir::ModuleOp"> {
       reduction channels by outlier score before compressing, keep the permutation only if it
       lowers the weight error, and fold it into the producer of the activation (the rows of a
       MatMul/Gemm producer with a constant weight, through single-input elementwise nodes) or
-      else gather the activation.
+      else gather the activation;
+    - `method`: `rtn` (data-free, the default), or with calibration statistics (given to
+      `createCompressWeightsPass` by `sparq-compile --calibration`) `gptq` (quantization with
+      second-order error compensation), `wanda` (N:M pruning by |w|·‖x‖) or `sparsegpt` (N:M
+      pruning with compensation, and GPTQ for a quantization of the dense weight). With
+      statistics, every layer is also compressed round-to-nearest, the layer output errors of
+      both are reported, and the method's result is kept only if its output error is lower.
 
     Each compressed layer's report record (errors, sizes, bits per weight, both orders of
     pruning and quantization) goes to the report sink of `createCompressWeightsPass`. Only packed
@@ -43,6 +49,8 @@ def CompressWeightsPass : Pass<"sparq-compress-weights", "mlir::ModuleOp"> {
     Option<"searchClip", "search-clip", "bool", "false",
            "search the error-minimizing clipping ratio per group">,
     Option<"rearrange", "rearrange", "bool", "false", "outlier channel rearrangement">,
+    Option<"method", "method", "std::string", "\"rtn\"",
+           "rtn, or (with calibration statistics) gptq, wanda or sparsegpt">,
     Option<"only", "only", "std::string", "\"\"",
            "compress only layers whose node or weight name matches this regex">,
     Option<"skip", "skip", "std::string", "\"\"",

@@ -45,12 +45,14 @@ std::vector<float> permuteColumns(const std::vector<float> &w, int64_t rows, int
 }
 
 RearrangeDecision
-decideRearrangement(const std::vector<float> &w, int64_t rows, int64_t k, double errorWithout,
-                    const std::function<double(const std::vector<float> &)> &errorOf) {
+decideRearrangement(
+    const std::vector<float> &w, int64_t rows, int64_t k, double errorWithout,
+    const std::function<double(const std::vector<float> &, const std::vector<int64_t> &)>
+        &errorOf) {
   RearrangeDecision d;
   d.errorWithout = d.errorWith = errorWithout;
   std::vector<int64_t> perm = sortChannelsByScore(channelScores(w, rows, k));
-  double withPerm = errorOf(permuteColumns(w, rows, k, perm));
+  double withPerm = errorOf(permuteColumns(w, rows, k, perm), perm);
   if (withPerm < errorWithout * 0.999) {
     d.permutation = std::move(perm);
     d.errorWith = withPerm;

@@ -34,12 +34,13 @@ struct RearrangeDecision {
   double errorWith = 0;             ///< ... with the kept permutation (errorWithout if none)
 };
 
-/// Given the error of compressing `w` as it is, measures `errorOf` on `w` with its columns
-/// sorted by outlier score and keeps that permutation only for a real gain (0.1%, not
-/// rounding noise in the error sum).
-RearrangeDecision
-decideRearrangement(const std::vector<float> &w, int64_t rows, int64_t k, double errorWithout,
-                    const std::function<double(const std::vector<float> &)> &errorOf);
+/// Given the error of compressing `w` as it is, measures `errorOf(permuted w, permutation)` for
+/// `w` with its columns sorted by outlier score and keeps that permutation only for a real gain
+/// (0.1%, not rounding noise in the error sum).
+RearrangeDecision decideRearrangement(
+    const std::vector<float> &w, int64_t rows, int64_t k, double errorWithout,
+    const std::function<double(const std::vector<float> &, const std::vector<int64_t> &)>
+        &errorOf);
 
 } // namespace sparq::compression
 

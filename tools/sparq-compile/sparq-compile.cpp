@@ -103,6 +103,22 @@ static cl::opt<bool> rearrange("rearrange-channels",
 static cl::opt<bool> searchClip("search-clip",
                                 cl::desc("Search the error-minimizing clipping range per group"),
                                 cl::cat(compressCategory));
+static cl::opt<std::string> calibration(
+    "calibration",
+    cl::desc("Calibration samples: a folder of folders of input_K.pb / input_K.npy (as "
+             "sparq-run --inputs reads), or one such folder; the dense model runs on them and "
+             "the report gains layer output errors (docs/calibration.md)"),
+    cl::value_desc("DIR"), cl::cat(compressCategory));
+static cl::opt<std::string> method(
+    "method",
+    cl::desc("How compressed values are chosen: rtn (data-free, default); with --calibration: "
+             "gptq (quantization with error compensation), wanda (N:M pruning by |w|*|x|), "
+             "sparsegpt (N:M pruning with compensation; GPTQ for dense quantization)"),
+    cl::value_desc("rtn|gptq|wanda|sparsegpt"), cl::init("rtn"), cl::cat(compressCategory));
+static cl::opt<double> damp("damp",
+                            cl::desc("GPTQ/SparseGPT damping as a fraction of the mean input "
+                                     "second moment (default 0.01)"),
+                            cl::value_desc("F"), cl::init(0.01), cl::cat(compressCategory));
 static cl::opt<std::string> only("only",
                                  cl::desc("Compress only layers whose node or weight name "
                                           "matches REGEX"),
@@ -131,19 +147,30 @@ static bool emitReport(const std::vector<sparq::LayerReport> &report, raw_ostrea
     after += r.bytesAfter;
   }
   if (!quiet) {
-    os << format("%-28s %-7s %-11s %-14s %7s %9s %9s %9s %-6s %9s\n", "layer", "op", "shape",
+    bool calibrated = !report.empty() && report.front().outputError >= 0;
+    os << format("%-28s %-7s %-11s %-14s %7s %9s %9s %9s %-6s %9s", "layer", "op", "shape",
                  "scheme", "bits/w", "w.err", "S->Q", "Q->S", "perm", "saved");
+    if (calibrated)
+      os << format(" %-10s %9s %9s", "method", "out.err", "rtn.err");
+    os << "\n";
     for (const auto &r : report) {
       std::string shape = std::to_string(r.rows) + "x" + std::to_string(r.k);
       auto opt = [](double v) { return v < 0 ? std::string("-") : formatv("{0:F4}", v).str(); };
-      os << format("%-28s %-7s %-11s %-14s %7.3f %9.4f %9s %9s %-6s %9s\n",
+      os << format("%-28s %-7s %-11s %-14s %7.3f %9.4f %9s %9s %-6s %9s",
                    r.name.substr(0, 28).c_str(), r.op.c_str(), shape.c_str(), r.scheme.c_str(),
                    r.bitsPerWeight, r.weightError, opt(r.errorPruneThenQuantize).c_str(),
                    opt(r.errorQuantizeThenPrune).c_str(), r.permuted ? "yes" : "no",
                    r.permuted ? opt(r.errorWithoutPermutation - r.weightError).c_str() : "-");
+      if (calibrated)
+        os << format(" %-10s %9s %9s", (r.method + (r.fellBackToRTN ? "*" : "")).c_str(),
+                     opt(r.outputError).c_str(), opt(r.outputErrorRTN).c_str());
+      os << "\n";
     }
     os << format("total: %zu layers, %.1f KiB -> %.1f KiB, compression ratio %.2fx\n",
                  report.size(), before / 1024, after / 1024, after > 0 ? before / after : 0.0);
+    if (calibrated)
+      os << "out.err: relative layer output error on the calibration data; rtn.err: the same "
+            "for round-to-nearest; *: the method was not better, round-to-nearest kept\n";
   }
   if (reportFile.empty())
     return true;
@@ -158,6 +185,14 @@ static bool emitReport(const std::vector<sparq::LayerReport> &report, raw_ostrea
                    {"error_without_permutation", r.errorWithoutPermutation},
                    {"error_saved_by_permutation",
                     r.permuted ? r.errorWithoutPermutation - r.weightError : 0.0}};
+    if (r.outputError >= 0) {
+      o["method"] = r.method;
+      o["relative_output_error"] = r.outputError;
+      o["relative_output_error_rtn"] = r.outputErrorRTN;
+      o["fell_back_to_rtn"] = r.fellBackToRTN;
+      if (r.damp > 0)
+        o["damp"] = r.damp;
+    }
     if (r.errorPruneThenQuantize >= 0) {
       o["error_prune_then_quantize"] = r.errorPruneThenQuantize;
       o["error_quantize_then_prune"] = r.errorQuantizeThenPrune;
@@ -242,6 +277,13 @@ int main(int argc, char **argv) {
   c.defaults.pow2 = pow2;
   c.defaults.rearrange = rearrange;
   c.defaults.searchClip = searchClip;
+  c.defaults.method = method;
+  if (!(damp > 0 && damp < 1e6)) {
+    errs() << "sparq-compile: error: --damp must be a positive number, got " << damp << "\n";
+    return 1;
+  }
+  c.damp = damp;
+  options.calibrationDir = calibration;
   c.only = only;
   c.skip = skip;
   c.recipe = recipe;
@@ -255,6 +297,15 @@ int main(int argc, char **argv) {
       int filled = total ? (int)(width * done / total) : width;
       errs() << "\rcompressing [" << std::string(filled, '#') << std::string(width - filled, ' ')
              << "] " << done << "/" << total << " " << left_justify(name.take_front(32), 32);
+      if (done == total)
+        errs() << "\n";
+    };
+  if (bar)
+    options.calibrationProgress = [](size_t done, size_t total) {
+      const int width = 30;
+      int filled = total ? (int)(width * done / total) : width;
+      errs() << "\rcalibrating [" << std::string(filled, '#') << std::string(width - filled, ' ')
+             << "] " << done << "/" << total << " samples";
       if (done == total)
         errs() << "\n";
     };

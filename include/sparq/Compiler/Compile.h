@@ -49,6 +49,11 @@ struct CompileOptions {
   std::string exportDequantizedPath;
   /// Called during compression with (layers done, total layers, current layer name).
   std::function<void(size_t, size_t, llvm::StringRef)> progress;
+  /// --calibration: a folder of samples (folders of input_K.pb / .npy) the dense model is run
+  /// on to collect what the data-aware compression methods need (docs/calibration.md).
+  std::string calibrationDir;
+  /// Called while calibrating with (samples done, total samples).
+  std::function<void(size_t, size_t)> calibrationProgress;
   /// Filled with one entry per compressed layer.
   std::vector<LayerReport> *report = nullptr;
 };

@@ -9,9 +9,13 @@
 #define SPARQ_COMPRESSION_OPTIONS_H
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace sparq {
+namespace weight {
+struct CalibrationData;
+} // namespace weight
 
 /// How one layer (or, as defaults, every layer) is compressed.
 struct CompressionSettings {
@@ -28,6 +32,9 @@ struct CompressionSettings {
   // Options of the compressors, not of the format.
   bool rearrange = false;  ///< outlier channel rearrangement
   bool searchClip = false; ///< search each group's clipping range
+  /// How values are chosen (--method): "rtn" (data-free), or with calibration data "gptq",
+  /// "wanda", "sparsegpt" (docs/calibration.md).
+  std::string method = "rtn";
 
   bool enabled() const { return !scheme.empty() || !sparsity.empty() || wbits || shiftadd; }
 };
@@ -37,6 +44,9 @@ struct CompressionOptions {
   CompressionSettings defaults;
   std::string only, skip; ///< regexes of node / weight names
   std::string recipe;     ///< JSON file with per-layer settings
+  /// Statistics of each layer's inputs on calibration data (--calibration); null: none.
+  std::shared_ptr<const weight::CalibrationData> calibration;
+  double damp = 0.01; ///< GPTQ/SparseGPT damping (--damp), a fraction of mean(diag H)
   bool enabled() const { return defaults.enabled() || !recipe.empty(); }
 };
 
@@ -48,6 +58,14 @@ struct LayerReport {
   double errorWithoutPermutation = 0;
   bool permuted = false;
   double errorPruneThenQuantize = -1, errorQuantizeThenPrune = -1; ///< -1: not applicable
+  /// With calibration data: the data-aware methods the formats used ("rtn" when none), the
+  /// relative layer output error ‖(W − Ŵ)X‖/‖WX‖ on the calibration inputs, and that of
+  /// data-free round-to-nearest at the same scheme (-1 without calibration data).
+  std::string method = "rtn";
+  double outputError = -1, outputErrorRTN = -1;
+  /// Set when the method's output error was not below round-to-nearest's, which was kept.
+  bool fellBackToRTN = false;
+  double damp = 0; ///< the damping GPTQ/SparseGPT settled on (the best of --damp, 10x, 100x)
 };
 
 } // namespace sparq

@@ -31,7 +31,10 @@ RearrangeDecision decideForQuantization(const std::vector<float> &w, int64_t row
   auto errorOf = [&](const std::vector<float> &x) {
     return relativeError(x, quantize(x, rows, k, c).dequantized);
   };
-  return decideRearrangement(w, rows, k, errorOf(w), errorOf);
+  return decideRearrangement(w, rows, k, errorOf(w),
+                             [&](const std::vector<float> &x, const std::vector<int64_t> &) {
+                               return errorOf(x);
+                             });
 }
 
 std::vector<float> gaussian(int64_t n, unsigned seed, float sigma = 1.0f) {

@@ -1,0 +1,167 @@
+//===- dialects/Weight/Calibration.cpp - calibration statistics ------------===//
+#include "dialects/Weight/Calibration.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace sparq::weight {
+
+const char *methodName(Method m) {
+  switch (m) {
+  case Method::RTN:
+    return "rtn";
+  case Method::GPTQ:
+    return "gptq";
+  case Method::Wanda:
+    return "wanda";
+  case Method::SparseGPT:
+    return "sparsegpt";
+  }
+  return "?";
+}
+
+std::optional<Method> parseMethod(const std::string &name) {
+  for (Method m : {Method::RTN, Method::GPTQ, Method::Wanda, Method::SparseGPT})
+    if (name == methodName(m))
+      return m;
+  return std::nullopt;
+}
+
+void InputStatistics::accumulate(const float *x, int64_t n) {
+  // Blocks of vectors share one pass over each row of the (upper) accumulator, which for large
+  // k does not fit in cache.
+  constexpr int64_t kBlock = 16;
+  std::vector<double> a(kBlock);
+  for (int64_t v0 = 0; v0 < n; v0 += kBlock) {
+    int64_t nb = std::min(kBlock, n - v0);
+    const float *xb = x + v0 * k;
+    for (int64_t i = 0; i < k; ++i) {
+      double *row = &xtx[i * k];
+      for (int64_t t = 0; t < nb; ++t) {
+        double xi = xb[t * k + i];
+        if (xi == 0.0)
+          continue;
+        const float *xt = xb + t * k;
+        for (int64_t j = i; j < k; ++j)
+          row[j] += xi * (double)xt[j];
+      }
+    }
+  }
+  vectors += n;
+}
+
+namespace {
+/// The full symmetric H (mean, mirrored from the accumulated upper triangle).
+std::vector<double> symmetricMean(const std::vector<double> &upper, int64_t k, int64_t count) {
+  std::vector<double> h((size_t)(k * k), 0.0);
+  double inv = count ? 1.0 / (double)count : 0.0;
+  for (int64_t i = 0; i < k; ++i)
+    for (int64_t j = i; j < k; ++j)
+      h[i * k + j] = h[j * k + i] = upper[i * k + j] * inv;
+  return h;
+}
+} // namespace
+
+InputStatistics InputStatistics::permuted(const std::vector<int64_t> &perm) const {
+  InputStatistics out(k);
+  out.vectors = vectors;
+  for (int64_t a = 0; a < k; ++a)
+    for (int64_t b = a; b < k; ++b) {
+      int64_t i = std::min(perm[a], perm[b]), j = std::max(perm[a], perm[b]);
+      out.xtx[a * k + b] = xtx[i * k + j];
+    }
+  return out;
+}
+
+const std::vector<double> &InputStatistics::inverseFactor(double damp, std::string &error) const {
+  if (factorDamp == damp && !factor.empty())
+    return factor;
+  factor.clear();
+  std::vector<double> h = symmetricMean(xtx, k, vectors);
+  double meanDiag = 0;
+  for (int64_t i = 0; i < k; ++i) {
+    if (h[i * k + i] <= 0)
+      h[i * k + i] = 1.0;
+    meanDiag += h[i * k + i];
+  }
+  meanDiag /= (double)std::max<int64_t>(k, 1);
+  for (int64_t i = 0; i < k; ++i)
+    h[i * k + i] += damp * meanDiag;
+  // With P the reversal permutation and P H P = R Rᵀ (R lower), U = P R⁻¹ P is upper and
+  // UᵀU = H⁻¹: one Cholesky factorization and one triangular inverse.
+  auto at = [&](std::vector<double> &m, int64_t i, int64_t j) -> double & { return m[i * k + j]; };
+  std::vector<double> r((size_t)(k * k), 0.0);
+  for (int64_t j = 0; j < k; ++j) {
+    for (int64_t i = j; i < k; ++i) {
+      double s = h[(k - 1 - i) * k + (k - 1 - j)];
+      const double *ri = &r[i * k], *rj = &r[j * k];
+      for (int64_t p = 0; p < j; ++p)
+        s -= ri[p] * rj[p];
+      if (i == j) {
+        if (!(s > 0) || !std::isfinite(s)) {
+          error = "the damped input second-moment matrix is not positive definite (channel " +
+                  std::to_string(k - 1 - j) + "); raise the damping";
+          return factor;
+        }
+        at(r, j, j) = std::sqrt(s);
+      } else {
+        at(r, i, j) = s / at(r, j, j);
+      }
+    }
+  }
+  // X = R⁻¹, row by row: X[i, :] = (e_i − Σ_{p<i} R[i, p] X[p, :]) / R[i, i].
+  std::vector<double> x((size_t)(k * k), 0.0), tmp(k);
+  for (int64_t i = 0; i < k; ++i) {
+    std::fill(tmp.begin(), tmp.begin() + i + 1, 0.0);
+    tmp[i] = 1.0;
+    for (int64_t p = 0; p < i; ++p) {
+      double rip = at(r, i, p);
+      if (rip == 0.0)
+        continue;
+      const double *xp = &x[p * k];
+      for (int64_t j = 0; j <= p; ++j)
+        tmp[j] -= rip * xp[j];
+    }
+    double d = at(r, i, i);
+    for (int64_t j = 0; j <= i; ++j)
+      at(x, i, j) = tmp[j] / d;
+  }
+  factor.assign((size_t)(k * k), 0.0);
+  for (int64_t i = 0; i < k; ++i)
+    for (int64_t j = i; j < k; ++j)
+      factor[i * k + j] = x[(k - 1 - i) * k + (k - 1 - j)];
+  factorDamp = damp;
+  return factor;
+}
+
+double InputStatistics::relativeOutputError(const std::vector<float> &w,
+                                            const std::vector<float> &q, int64_t rows) const {
+  std::vector<double> h = symmetricMean(xtx, k, vectors);
+  std::vector<double> d(k), hd(k), wv(k), hw(k);
+  double num = 0, den = 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t i = 0; i < k; ++i) {
+      d[i] = (double)w[r * k + i] - (double)q[r * k + i];
+      wv[i] = w[r * k + i];
+    }
+    std::fill(hd.begin(), hd.end(), 0.0);
+    std::fill(hw.begin(), hw.end(), 0.0);
+    for (int64_t i = 0; i < k; ++i) {
+      const double *hi = &h[i * k];
+      double di = d[i], wi = wv[i];
+      for (int64_t j = 0; j < k; ++j) {
+        hd[j] += hi[j] * di;
+        hw[j] += hi[j] * wi;
+      }
+    }
+    for (int64_t i = 0; i < k; ++i) {
+      num += d[i] * hd[i];
+      den += wv[i] * hw[i];
+    }
+  }
+  if (den <= 0)
+    return num <= 0 ? 0.0 : INFINITY;
+  return std::sqrt(std::max(num, 0.0) / den);
+}
+
+} // namespace sparq::weight

@@ -1,0 +1,88 @@
+//===- dialects/Weight/Calibration.h - calibration statistics -*- C++ -*-===//
+//
+// What the data-aware compression methods know about a layer's input, on plain host arrays (no
+// MLIR): the second moments H = XᵀX/n of the activation vectors along the reduction dimension
+// of the layer's canonical `[rows, K]` weight (for a convolution, of its im2col patches), the
+// damped inverse factor GPTQ and SparseGPT sweep with, and the layer output error a compressed
+// weight causes on the calibration data. docs/calibration.md describes the methods.
+//
+//===----------------------------------------------------------------------===//
+#ifndef SPARQ_DIALECTS_WEIGHT_CALIBRATION_H
+#define SPARQ_DIALECTS_WEIGHT_CALIBRATION_H
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sparq::weight {
+
+/// How the host compressors choose packed values.
+enum class Method {
+  RTN,       ///< data-free: round to nearest, magnitude N:M pruning
+  GPTQ,      ///< quantization with second-order error compensation (Frantar et al., 2022)
+  Wanda,     ///< N:M pruning scored by |w|·‖x‖ (Sun et al., 2023), no compensation
+  SparseGPT, ///< N:M pruning with compensation (Frantar & Alistarh, 2023), then GPTQ
+};
+
+/// "rtn", "gptq", "wanda", "sparsegpt".
+const char *methodName(Method m);
+/// The method `name` spells (case-sensitive, as methodName writes it), or none.
+std::optional<Method> parseMethod(const std::string &name);
+/// True for the methods that need calibration statistics.
+inline bool needsCalibration(Method m) { return m != Method::RTN; }
+
+/// Second moments of one layer's input vectors (length k).
+class InputStatistics {
+public:
+  explicit InputStatistics(int64_t k) : k(k), xtx((size_t)(k * k), 0.0) {}
+
+  int64_t size() const { return k; }
+  /// Number of input vectors accumulated.
+  int64_t count() const { return vectors; }
+  /// Adds `n` row-major input vectors of length k.
+  void accumulate(const float *x, int64_t n);
+  /// H[i, j] = Σ x_i x_j / count (0 when nothing was accumulated).
+  double hessian(int64_t i, int64_t j) const {
+    return vectors ? xtx[i * k + j] / (double)vectors : 0.0;
+  }
+  /// Mean square of input channel i (Wanda's ‖x_i‖² per vector).
+  double meanSquare(int64_t i) const { return hessian(i, i); }
+  /// The statistics of the inputs with their channels permuted: result channel a is channel
+  /// perm[a] here.
+  InputStatistics permuted(const std::vector<int64_t> &perm) const;
+
+  /// The upper-triangular U with UᵀU = (H + λI)⁻¹, λ = damp · mean(diag H); channels that
+  /// never saw a non-zero input get H[i, i] = 1 first (their weights are irrelevant). Computed
+  /// once per damping and cached. Empty with `error` set when H + λI is not positive definite.
+  const std::vector<double> &inverseFactor(double damp, std::string &error) const;
+
+  /// Output error of replacing `w` by `q` (both `[rows, k]` row-major) on the calibration
+  /// inputs: sqrt(tr((w − q) H (w − q)ᵀ) / tr(w H wᵀ)), i.e. ‖(w − q) X‖ / ‖w X‖ over the
+  /// calibration vectors (0 when the output is zero and unchanged).
+  double relativeOutputError(const std::vector<float> &w, const std::vector<float> &q,
+                             int64_t rows) const;
+
+private:
+  int64_t k;
+  int64_t vectors = 0;
+  std::vector<double> xtx; ///< [k, k] Σ x xᵀ (upper triangle filled by accumulate, mirrored)
+  mutable double factorDamp = -1;
+  mutable std::vector<double> factor;
+};
+
+/// Calibration statistics of a whole model: per compressible layer, in the order the compression
+/// pass meets the layers (layers that share an input share their statistics).
+struct CalibrationData {
+  struct Layer {
+    std::string name;
+    std::shared_ptr<InputStatistics> stats;
+  };
+  std::vector<Layer> layers;
+  int64_t samples = 0;
+};
+
+} // namespace sparq::weight
+
+#endif // SPARQ_DIALECTS_WEIGHT_CALIBRATION_H
