@@ -596,8 +596,9 @@ LogicalResult CompressWeightsPass::process(Layer &l, std::map<Operation *, Layer
   if (this->options)
     options.damp = this->options->damp;
   if (weight::needsCalibration(options.method) && !options.stats)
-    return l.node.emitError("method '")
-           << weight::methodName(options.method) << "' needs calibration data (--calibration DIR)";
+    return l.node.emitError("layer '")
+           << l.name << "': method '" << weight::methodName(options.method)
+           << "' needs calibration data (--calibration DIR)";
   FailureOr<Compressed> best = compressWith(l.node, spec.formats, l.w, l.rows, l.k, options);
   if (failed(best))
     return failure();
@@ -620,8 +621,9 @@ LogicalResult CompressWeightsPass::process(Layer &l, std::map<Operation *, Layer
     options.damp = chosen;
   }
   if (weight::needsCalibration(options.method) && methodsUsed(best->host) == "rtn")
-    return l.node.emitError("method '")
-           << weight::methodName(options.method) << "' does not apply to "
+    return l.node.emitError("layer '")
+           << l.name << "': method '" << weight::methodName(options.method)
+           << "' does not apply to "
            << weight::spellFormats(spec.formats)
            << " (gptq: a quantization of the dense weight; wanda: N:M pruning; sparsegpt: N:M "
               "pruning or a quantization of the dense weight)";
