@@ -45,6 +45,8 @@ CONFIGS = {
     "2:4-sparsegpt": (["--sparsity", "2:4"], "sparsegpt"),
     "2:4+W4g32": (["--scheme", "2:4,w4g32"], "rtn"),
     "2:4+W4g32-sparsegpt": (["--scheme", "2:4,w4g32"], "sparsegpt"),
+    "target4.5": (["--target-bits", "4.5"], "rtn"),
+    "target4.5-gptq": (["--target-bits", "4.5"], "gptq"),
 }
 
 WORDS = ("invoice total amount date order number customer address street city phone email "
@@ -121,8 +123,14 @@ def ctc_decode(probs):
 
 
 def weight_count(model_path):
+    """Elements of the float tensors of rank >= 2 held as initializers or Constant nodes."""
     m = onnx.load(model_path)
-    return sum(int(np.prod(t.dims)) for t in m.graph.initializer if len(t.dims) >= 2)
+    tensors = list(m.graph.initializer)
+    for n in m.graph.node:
+        if n.op_type == "Constant":
+            tensors += [a.t for a in n.attribute if a.name == "value"]
+    return sum(int(np.prod(t.dims)) for t in tensors
+               if len(t.dims) >= 2 and t.data_type == onnx.TensorProto.FLOAT)
 
 
 def main():

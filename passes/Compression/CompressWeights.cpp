@@ -22,6 +22,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Regex.h"
@@ -83,6 +84,7 @@ llvm::Expected<std::string> shorthandScheme(const CompressionSettings &c) {
 /// A layer's resolved settings.
 struct LayerSpec {
   ArrayAttr formats; ///< null: the layer stays dense
+  bool fromDefaults = false; ///< not set by a recipe entry nor excluded by --only/--skip
   bool rearrange = false;
   weight::CompressOptions options;
 };
@@ -204,7 +206,13 @@ struct Layer {
   LayerSpec spec;
   std::vector<int64_t> rowPerm; ///< rows permuted by a consumer's rearrangement (new -> old)
   std::shared_ptr<weight::InputStatistics> stats; ///< calibration statistics of the input
+  /// --target-bits: the candidates measured for this layer.
+  std::vector<sparq::LayerReport::Candidate> candidates;
 };
+
+/// The default candidate set of --target-bits (docs/calibration.md).
+constexpr llvm::StringLiteral kDefaultCandidates =
+    "w2g32;w3g64;w3g32;w4g128;w4g64;w4g32;w5g32;w6g32;w8g32;2:4,w4g32;2:4,w8g32";
 
 /// Recognizes a weight-bearing node with a constant float weight.
 std::optional<Layer> matchLayer(sparq::onnx::NodeOp node) {
@@ -349,6 +357,9 @@ struct CompressWeightsPass
     if (failed(spec))
       return module.emitError("invalid compression settings: ") << err;
     defaults = *spec;
+    targetBits = o.targetBits;
+    if (targetBits > 0 && failed(parseCandidates(ctx, o.candidates)))
+      return failure();
     for (auto [text, slot, flag] : {std::tuple{StringRef(o.only), &onlyRe, "--only"},
                                     std::tuple{StringRef(o.skip), &skipRe, "--skip"}}) {
       if (text.empty())
@@ -409,6 +420,8 @@ struct CompressWeightsPass
     return success();
   }
 
+  double targetBits = 0;
+
   LayerSpec specFor(const Layer &l) {
     auto matches = [&](llvm::Regex &re) {
       return re.match(l.name) || (!l.weightName.empty() && re.match(l.weightName));
@@ -420,8 +433,33 @@ struct CompressWeightsPass
     for (auto &[re, spec] : recipeLayers)
       if (matches(*re))
         return spec;
-    return defaults;
+    LayerSpec d = defaults;
+    d.fromDefaults = true;
+    return d;
   }
+
+  /// --target-bits: the candidate scheme lists.
+  SmallVector<ArrayAttr> candidateLists;
+  LogicalResult parseCandidates(MLIRContext *ctx, StringRef text) {
+    if (text.empty())
+      text = kDefaultCandidates;
+    SmallVector<StringRef> lists;
+    text.split(lists, ';', -1, false);
+    for (StringRef l : lists) {
+      std::string err;
+      ArrayAttr formats = weight::parseSchemeList(ctx, l.trim(), err);
+      if (!formats)
+        return emitError(UnknownLoc::get(ctx)) << "--candidates '" << l.trim() << "': " << err;
+      candidateLists.push_back(formats);
+    }
+    if (candidateLists.empty())
+      return emitError(UnknownLoc::get(ctx)) << "--candidates lists no scheme";
+    return success();
+  }
+
+  /// Chooses a scheme per layer from the candidates: minimizes the sum of squared relative
+  /// (output, with statistics) errors under the bits budget with a Lagrange multiplier.
+  LogicalResult allocate(std::vector<Layer *> &pool, double fixedBits, double fixedWeights);
 
   /// The producer whose output rows can absorb a permutation of this layer's K: a MatMul/Gemm
   /// layer reached through single-use, single-input elementwise nodes.
@@ -470,7 +508,7 @@ struct CompressWeightsPass
         }
         ++ordinal;
         l->spec = specFor(*l);
-        if (l->spec.formats)
+        if (l->spec.formats || (targetBits > 0 && l->spec.fromDefaults))
           layers.push_back(std::move(*l));
       }
     });
@@ -478,6 +516,21 @@ struct CompressWeightsPass
       module.emitError("internal error: the calibration statistics do not match the layers "
                        "of the model");
       return signalPassFailure();
+    }
+    if (targetBits > 0) {
+      std::vector<Layer *> pool;
+      double fixedBits = 0, fixedWeights = 0;
+      for (Layer &l : layers) {
+        if (l.spec.fromDefaults) {
+          pool.push_back(&l);
+        } else {
+          fixedBits += (double)weight::packedBytes(l.spec.formats, l.rows, l.k,
+                                                   Float32Type::get(&getContext())) * 8;
+          fixedWeights += (double)(l.rows * l.k);
+        }
+      }
+      if (failed(allocate(pool, fixedBits, fixedWeights)))
+        return signalPassFailure();
     }
     std::map<Operation *, Layer *> byNode;
     for (Layer &l : layers)
@@ -796,6 +849,7 @@ LogicalResult CompressWeightsPass::process(Layer &l, std::map<Operation *, Layer
     r.outputError = best->outputError;
     r.outputErrorRTN = outputErrorRTN;
     r.fellBackToRTN = fellBack;
+    r.candidates = l.candidates;
     if (options.method == weight::Method::GPTQ || options.method == weight::Method::SparseGPT)
       r.damp = options.damp;
     if (reversedError >= 0) {
@@ -825,6 +879,107 @@ LogicalResult CompressWeightsPass::process(Layer &l, std::map<Operation *, Layer
   l.node->erase();
   if (l.weightOp->use_empty())
     l.weightOp->erase();
+  return success();
+}
+
+LogicalResult CompressWeightsPass::allocate(std::vector<Layer *> &pool, double fixedBits,
+                                           double fixedWeights) {
+  MLIRContext *ctx = &getContext();
+  Type f32 = Float32Type::get(ctx);
+  // Measure every candidate on every layer (one compression each, no damping search).
+  std::vector<std::vector<std::pair<double, double>>> costs; // (bits, error) per candidate
+  size_t done = 0;
+  for (Layer *l : pool) {
+    if (progress)
+      progress(done++, pool.size(), "allocating " + l->name);
+    auto &lc = costs.emplace_back();
+    for (ArrayAttr formats : candidateLists) {
+      weight::CompressOptions o = l->spec.options;
+      o.stats = l->stats.get();
+      if (this->options)
+        o.damp = this->options->damp;
+      // A calibrated method applies to what it can: N:M lists prune with SparseGPT (or Wanda),
+      // dense quantizations use GPTQ.
+      bool pruning = !weight::getFormats(formats).front().isEncoding();
+      if (o.method == weight::Method::GPTQ && pruning)
+        o.method = weight::Method::SparseGPT;
+      if ((o.method == weight::Method::SparseGPT || o.method == weight::Method::Wanda) &&
+          !pruning)
+        o.method = weight::Method::GPTQ;
+      if (o.method != weight::Method::RTN && !o.stats)
+        return l->node.emitError("layer '")
+               << l->name << "': method '" << weight::methodName(o.method)
+               << "' needs calibration data (--calibration DIR)";
+      FailureOr<Compressed> c = compressWith(l->node, formats, l->w, l->rows, l->k, o);
+      if (failed(c))
+        return failure();
+      double bits = (double)weight::packedBytes(formats, l->rows, l->k, f32) * 8 /
+                    (double)(l->rows * l->k);
+      lc.emplace_back(bits, c->score());
+      l->candidates.push_back({weight::spellFormats(formats), bits, c->score()});
+    }
+  }
+  double weights = fixedWeights, budget = targetBits * fixedWeights - fixedBits;
+  for (Layer *l : pool) {
+    weights += (double)(l->rows * l->k);
+    budget += targetBits * (double)(l->rows * l->k);
+  }
+  // Per layer: the candidate minimizing error² + λ · bits · weights.
+  auto choose = [&](double lambda, std::vector<size_t> &pick) {
+    double used = 0;
+    pick.assign(pool.size(), 0);
+    for (size_t i = 0; i < pool.size(); ++i) {
+      double n = (double)(pool[i]->rows * pool[i]->k), best = INFINITY;
+      for (size_t c = 0; c < costs[i].size(); ++c) {
+        auto [bits, err] = costs[i][c];
+        double v = err * err + lambda * bits * n;
+        if (v < best || (v == best && bits < costs[i][pick[i]].first)) {
+          best = v;
+          pick[i] = c;
+        }
+      }
+      used += costs[i][pick[i]].first * n;
+    }
+    return used;
+  };
+  std::vector<size_t> pick;
+  double minUsed = 0;
+  for (size_t i = 0; i < pool.size(); ++i) {
+    double cheapest = INFINITY;
+    for (auto [bits, err] : costs[i])
+      cheapest = std::min(cheapest, bits);
+    minUsed += cheapest * (double)(pool[i]->rows * pool[i]->k);
+  }
+  if (minUsed > budget * (1 + 1e-12))
+    return emitError(UnknownLoc::get(ctx))
+           << "--target-bits " << llvm::formatv("{0:F2}", targetBits).str()
+           << " is below what the cheapest candidates reach ("
+           << llvm::formatv("{0:F3}", (minUsed + fixedBits) / weights).str() << " bits per weight)";
+  if (choose(0, pick) > budget) {
+    double lo = 0, hi = 1e-12;
+    std::vector<size_t> hiPick;
+    while (choose(hi, hiPick) > budget && hi < 1e30)
+      hi *= 4;
+    for (int it = 0; it < 200; ++it) {
+      double mid = (lo + hi) / 2;
+      std::vector<size_t> p;
+      if (choose(mid, p) > budget)
+        lo = mid;
+      else
+        hi = mid;
+    }
+    choose(hi, pick);
+  }
+  for (size_t i = 0; i < pool.size(); ++i) {
+    ArrayAttr formats = candidateLists[pick[i]];
+    pool[i]->spec.formats = formats;
+    weight::Method &m = pool[i]->spec.options.method;
+    bool pruning = !weight::getFormats(formats).front().isEncoding();
+    if (m == weight::Method::GPTQ && pruning)
+      m = weight::Method::SparseGPT;
+    if ((m == weight::Method::SparseGPT || m == weight::Method::Wanda) && !pruning)
+      m = weight::Method::GPTQ;
+  }
   return success();
 }
 

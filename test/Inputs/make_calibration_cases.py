@@ -5,6 +5,9 @@
                                            inputs and numpy float64 outputs), and bad inputs
   make_calibration_cases.py report R.json  checks a --report: every layer's output error is at
                                            most round-to-nearest's and prints the methods
+  make_calibration_cases.py budget R.json B
+                                           checks a --target-bits report: total within B, every
+                                           choice one of its candidates and undominated
   make_calibration_cases.py heldout CASE A B
                                            relative output error on CASE/eval of the outputs
                                            sparq-run wrote under A/K and B/K (K = data set);
@@ -121,6 +124,27 @@ def report(path):
         print(f"{layer['name']}: {layer['method']} {err:.4f} rtn {rtn:.4f} {verdict}")
 
 
+def budget(path, bits):
+    """--target-bits: the total is within the budget, each layer's scheme is one of its
+    candidates, and no candidate of the layer has both fewer bits and a lower error."""
+    with open(path) as f:
+        r = json.load(f)
+    total = r["total"]["bits_per_weight"]
+    print(f"total {total:.3f} bits per weight: " + ("within" if total <= bits + 1e-9 else "OVER")
+          + f" {bits}")
+    for layer in r["layers"]:
+        cands = {c["scheme"]: c for c in layer["candidates"]}
+        chosen = cands.get(layer["scheme"])
+        if chosen is None:
+            print(f"{layer['name']}: {layer['scheme']} NOT A CANDIDATE")
+            continue
+        dominated = [c["scheme"] for c in cands.values()
+                     if c["bits_per_weight"] < chosen["bits_per_weight"] - 1e-9
+                     and c["error"] < chosen["error"]]
+        print(f"{layer['name']}: {layer['scheme']} "
+              + ("DOMINATED by " + ",".join(dominated) if dominated else "undominated"))
+
+
 def load(path):
     with open(path, "rb") as f:
         t = TensorProto()
@@ -149,5 +173,7 @@ if __name__ == "__main__":
         gen(sys.argv[2])
     elif sys.argv[1] == "report":
         report(sys.argv[2])
+    elif sys.argv[1] == "budget":
+        budget(sys.argv[2], float(sys.argv[3]))
     else:
         heldout(sys.argv[2], sys.argv[3], sys.argv[4])

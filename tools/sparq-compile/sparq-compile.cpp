@@ -119,6 +119,17 @@ static cl::opt<double> damp("damp",
                             cl::desc("GPTQ/SparseGPT damping as a fraction of the mean input "
                                      "second moment (default 0.01)"),
                             cl::value_desc("F"), cl::init(0.01), cl::cat(compressCategory));
+static cl::opt<double> targetBits(
+    "target-bits",
+    cl::desc("Choose each layer's scheme from --candidates so that the average bits per weight "
+             "(indices, scales and zero points counted) stay within B, by the layers' measured "
+             "errors (output errors with --calibration)"),
+    cl::value_desc("B"), cl::init(0), cl::cat(compressCategory));
+static cl::opt<std::string> candidates(
+    "candidates",
+    cl::desc("';'-separated scheme lists --target-bits chooses from (default: "
+             "w2g32;w3g64;w3g32;w4g128;w4g64;w4g32;w5g32;w6g32;w8g32;2:4,w4g32;2:4,w8g32)"),
+    cl::value_desc("LISTS"), cl::cat(compressCategory));
 static cl::opt<std::string> only("only",
                                  cl::desc("Compress only layers whose node or weight name "
                                           "matches REGEX"),
@@ -166,8 +177,21 @@ static bool emitReport(const std::vector<sparq::LayerReport> &report, raw_ostrea
                      opt(r.outputError).c_str(), opt(r.outputErrorRTN).c_str());
       os << "\n";
     }
-    os << format("total: %zu layers, %.1f KiB -> %.1f KiB, compression ratio %.2fx\n",
-                 report.size(), before / 1024, after / 1024, after > 0 ? before / after : 0.0);
+    os << format("total: %zu layers, %.1f KiB -> %.1f KiB, compression ratio %.2fx, %.3f bits "
+                 "per weight\n",
+                 report.size(), before / 1024, after / 1024, after > 0 ? before / after : 0.0,
+                 before > 0 ? after * 8 / (before / 4) : 0.0);
+    if (!report.empty() && !report.front().candidates.empty()) {
+      os << "--target-bits: per layer, the candidates (bits/w:error) the choice was made from\n";
+      for (const auto &r : report) {
+        os << "  " << r.name << ":";
+        for (const auto &cand : r.candidates)
+          os << " " << (cand.scheme == r.scheme ? "[" : "") << cand.scheme << " "
+             << formatv("{0:F2}:{1:F4}", cand.bits, cand.error)
+             << (cand.scheme == r.scheme ? "]" : "");
+        os << "\n";
+      }
+    }
     if (calibrated)
       os << "out.err: relative layer output error on the calibration data; rtn.err: the same "
             "for round-to-nearest; *: the method was not better, round-to-nearest kept\n";
@@ -193,6 +217,13 @@ static bool emitReport(const std::vector<sparq::LayerReport> &report, raw_ostrea
       if (r.damp > 0)
         o["damp"] = r.damp;
     }
+    if (!r.candidates.empty()) {
+      json::Array cands;
+      for (const auto &cand : r.candidates)
+        cands.push_back(json::Object{{"scheme", cand.scheme}, {"bits_per_weight", cand.bits},
+                                     {"error", cand.error}});
+      o["candidates"] = std::move(cands);
+    }
     if (r.errorPruneThenQuantize >= 0) {
       o["error_prune_then_quantize"] = r.errorPruneThenQuantize;
       o["error_quantize_then_prune"] = r.errorQuantizeThenPrune;
@@ -202,7 +233,8 @@ static bool emitReport(const std::vector<sparq::LayerReport> &report, raw_ostrea
   json::Object root{{"layers", std::move(layers)},
                     {"total", json::Object{{"bytes_before", before},
                                            {"bytes_after", after},
-                                           {"compression_ratio", after > 0 ? before / after : 0.0}}}};
+                                           {"compression_ratio", after > 0 ? before / after : 0.0},
+                                           {"bits_per_weight", before > 0 ? after * 8 / (before / 4) : 0.0}}}};
   std::error_code ec;
   raw_fd_ostream out(reportFile, ec);
   if (ec) {
@@ -283,6 +315,18 @@ int main(int argc, char **argv) {
     return 1;
   }
   c.damp = damp;
+  if (targetBits < 0 || (targetBits > 0 && (!scheme.empty() || !sparsity.empty() || wbits ||
+                                            shiftadd))) {
+    errs() << "sparq-compile: error: --target-bits must be positive and replaces --scheme, "
+              "--sparsity, --wbits and --shiftadd\n";
+    return 1;
+  }
+  if (!candidates.empty() && targetBits <= 0) {
+    errs() << "sparq-compile: error: --candidates needs --target-bits\n";
+    return 1;
+  }
+  c.targetBits = targetBits;
+  c.candidates = candidates;
   options.calibrationDir = calibration;
   c.only = only;
   c.skip = skip;

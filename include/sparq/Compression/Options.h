@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace sparq {
 namespace weight {
@@ -47,7 +48,12 @@ struct CompressionOptions {
   /// Statistics of each layer's inputs on calibration data (--calibration); null: none.
   std::shared_ptr<const weight::CalibrationData> calibration;
   double damp = 0.01; ///< GPTQ/SparseGPT damping (--damp), a fraction of mean(diag H)
-  bool enabled() const { return defaults.enabled() || !recipe.empty(); }
+  /// --target-bits: > 0 chooses each layer's scheme (of those not set by a recipe entry) from
+  /// `candidates` so the average bits per weight, everything counted, stay within it.
+  double targetBits = 0;
+  /// --candidates: ';'-separated scheme lists; empty: the default set (docs/calibration.md).
+  std::string candidates;
+  bool enabled() const { return defaults.enabled() || !recipe.empty() || targetBits > 0; }
 };
 
 /// One compressed layer, as reported by --report.
@@ -66,6 +72,13 @@ struct LayerReport {
   /// Set when the method's output error was not below round-to-nearest's, which was kept.
   bool fellBackToRTN = false;
   double damp = 0; ///< the damping GPTQ/SparseGPT settled on (the best of --damp, 10x, 100x)
+  /// --target-bits: every candidate scheme considered for the layer with its bits per weight
+  /// and error (output error with calibration data, else weight error).
+  struct Candidate {
+    std::string scheme;
+    double bits, error;
+  };
+  std::vector<Candidate> candidates;
 };
 
 } // namespace sparq
