@@ -74,6 +74,17 @@ llvm::Expected<weight::HostPart> PatternAttr::compressHost(ArrayRef<float> w, in
   for (int64_t r = 0; r < rows; ++r)
     fmt::nmPackRow(&pruned[r * k], k, n, m, &part.values[r * kept],
                    reinterpret_cast<uint8_t *>(&indices[r * ib]));
+  // The dense column of each kept value; -1 for the zero slots a short last group has past K.
+  part.positions.assign(rows * kept, -1);
+  unsigned ibits = fmt::nmIndexBits(m);
+  for (int64_t r = 0; r < rows; ++r)
+    for (size_t s = 0; s < kept; ++s) {
+      int64_t col = (int64_t)((s / n) * m +
+                              fmt::codeAt(reinterpret_cast<const uint8_t *>(&indices[r * ib]),
+                                          s, ibits));
+      if (col < k)
+        part.positions[r * kept + s] = col;
+    }
   part.packed.push_back(weight::toBytes(indices));
   return part;
 }

@@ -64,15 +64,18 @@ SchemeAttr::compressHost(ArrayRef<float> w, int64_t rows, int64_t k,
   std::vector<float> wv(w.begin(), w.end());
   weight::HostPart part;
   cmp::Quantized q;
-  // GPTQ needs the statistics of this format's own K (a quantization after a pruning transform
-  // sees the kept values only, whose inputs differ per row: it stays round-to-nearest there).
+  // After a pruning transform the sweep runs over the dense columns (the handed-on values'
+  // positions), so the statistics of the dense K apply.
+  bool dense = options.stats && !options.positions && options.stats->size() == k;
+  bool afterTransform =
+      options.stats && options.positions && options.stats->size() == options.denseK;
   if ((options.method == weight::Method::GPTQ || options.method == weight::Method::SparseGPT) &&
-      options.stats && options.stats->size() == k) {
+      (dense || afterTransform)) {
     std::string error;
     const std::vector<double> &u = options.stats->inverseFactor(options.damp, error);
     if (u.empty())
       return llvm::createStringError("GPTQ: " + error);
-    q = cmp::quantizeGPTQ(wv, rows, k, qc, u);
+    q = cmp::quantizeGPTQ(wv, rows, k, qc, u, options.positions, options.denseK);
     part.method = "gptq";
   } else {
     q = cmp::quantize(wv, rows, k, qc);

@@ -37,12 +37,17 @@ Quantized quantize(const std::vector<float> &w, int64_t rows, int64_t k, const Q
 /// parameters of its group fitted when the sweep reaches the group's first column (per channel:
 /// at the start, from the whole row; per tensor: from the whole weight), and spreads each
 /// column's rounding error over the columns not yet quantized so that the layer output on the
-/// calibration inputs changes least. `u` is the `[k, k]` upper factor with UᵀU = H⁻¹
-/// (InputStatistics::inverseFactor). With `keep`, dropped values are forced to zero and their
-/// error is compensated too (pruning and quantization in one sweep).
+/// calibration inputs changes least. `u` is the upper factor with UᵀU = H⁻¹
+/// (InputStatistics::inverseFactor) over the dense reduction dimension.
+///
+/// After N:M pruning `w` holds each row's kept values (k per row) and `positions` ([rows, k])
+/// their dense columns out of `denseK`: the sweep then runs over the dense columns, the
+/// dropped ones with target zero, so pruning error left after compensation and quantization
+/// error are compensated in one pass; groups are groups of kept values, as the packed format
+/// stores them.
 Quantized quantizeGPTQ(const std::vector<float> &w, int64_t rows, int64_t k,
                        const QuantConfig &config, const std::vector<double> &u,
-                       const std::vector<bool> *keep = nullptr);
+                       const std::vector<int64_t> *positions = nullptr, int64_t denseK = 0);
 
 } // namespace sparq::compression
 

@@ -187,8 +187,16 @@ llvm::Expected<HostCompressed> compressHost(ArrayAttr formats, ArrayRef<float> w
   std::vector<HostPart> parts;
   std::vector<float> current(w.begin(), w.end());
   HostCompressed out;
+  // Dense column of each current value once a transform has run (composed across transforms;
+  // -1: a padding value of no column).
+  std::vector<int64_t> positions;
   for (auto [i, f] : llvm::enumerate(fs)) {
-    auto part = f.compressHost(current, rows, ks[i], options);
+    CompressOptions fo = options;
+    if (i > 0 && !positions.empty()) {
+      fo.positions = &positions;
+      fo.denseK = k;
+    }
+    auto part = f.compressHost(current, rows, ks[i], fo);
     if (!part)
       return part.takeError();
     SmallVector<Type> types;
@@ -207,6 +215,16 @@ llvm::Expected<HostCompressed> compressHost(ArrayAttr formats, ArrayRef<float> w
     out.packed.insert(out.packed.end(), part->packed.begin(), part->packed.end());
     out.methods.push_back(part->method);
     current = part->values;
+    if (!f.isEncoding() && !part->positions.empty()) {
+      int64_t inner = f.getInnerK(ks[i]);
+      std::vector<int64_t> composed((size_t)(rows * inner));
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t e = 0; e < inner; ++e) {
+          int64_t p = part->positions[r * inner + e];
+          composed[r * inner + e] = positions.empty() || p < 0 ? p : positions[r * ks[i] + p];
+        }
+      positions = std::move(composed);
+    }
     parts.push_back(std::move(*part));
   }
   // `current` is now the dequantized output of an encoding, or the values a transform kept.

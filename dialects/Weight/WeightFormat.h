@@ -36,6 +36,11 @@ struct CompressOptions {
   Method method = Method::RTN;
   const InputStatistics *stats = nullptr; ///< the layer's input statistics (length = dense K)
   double damp = 0.01;                     ///< GPTQ/SparseGPT damping, fraction of mean(diag H)
+  /// Set by compressHost for a format after transforms: the dense column (of `denseK`) of each
+  /// value it is handed ([rows, K'] row-major), so a data-aware method can work on the dense
+  /// problem the statistics describe.
+  const std::vector<int64_t> *positions = nullptr;
+  int64_t denseK = 0;
 };
 
 /// What one format's host compressor produces.
@@ -47,6 +52,9 @@ struct HostPart {
   std::vector<float> values;
   /// The data-aware method the format used ("" when it compressed data-free).
   std::string method;
+  /// Transforms: the column (of the K the format was given) of each value handed on,
+  /// `[rows, K']` row-major.
+  std::vector<int64_t> positions;
 };
 
 /// The bytes of a host array, for HostPart::packed.

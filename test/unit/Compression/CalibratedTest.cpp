@@ -5,6 +5,8 @@
 //  - the layer output error from the statistics equals ‖(W − Q)X‖ / ‖WX‖ computed from X;
 //  - GPTQ's result equals the optimal-brain-surgeon sweep done directly, inverting the Hessian
 //    of the remaining columns at every step (no Cholesky factor), per channel and group-wise;
+//  - GPTQ of the kept values after N:M pruning equals the direct sweep over the dense columns
+//    with the dropped ones' target zero;
 //  - SparseGPT's N:M result equals the same direct sweep with its saliency-chosen masks;
 //  - Wanda keeps the values of largest |w|·‖x‖ (a hand-computed case);
 //  - compensation never increases the calibration output error compared with round-to-nearest.
@@ -251,6 +253,54 @@ void checkGPTQAgainstOBS(int64_t group) {
 
 TEST(GPTQ, EqualsDirectOBSSweepPerChannel) { checkGPTQAgainstOBS(0); }
 TEST(GPTQ, EqualsDirectOBSSweepGroupwise) { checkGPTQAgainstOBS(4); }
+
+TEST(GPTQ, AfterPruningEqualsDirectOBSSweepOverTheDenseColumns) {
+  // 2:4-pruned rows (different kept columns per row), the kept values quantized to 3 bits in
+  // groups of 4 kept values: one sweep over the dense columns, dropped ones with target zero.
+  const int64_t n = 48, k = 16, rows = 6, kept = 8, g = 4;
+  const unsigned bits = 3;
+  std::vector<float> x = correlatedInputs(n, k, 51), w = gaussian(rows * k, 52);
+  std::vector<float> pruned = pruneNM(w, rows, k, 2, 4);
+  std::vector<int64_t> positions;
+  std::vector<float> values;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < k; ++c)
+      if (pruned[r * k + c] != 0.0f) {
+        positions.push_back(c);
+        values.push_back(pruned[r * k + c]);
+      }
+  ASSERT_EQ((int64_t)positions.size(), rows * kept);
+  InputStatistics st(k);
+  st.accumulate(x.data(), n);
+  std::string err;
+  const std::vector<double> &u = st.inverseFactor(0.01, err);
+  ASSERT_FALSE(u.empty()) << err;
+  QuantConfig c;
+  c.bits = bits;
+  c.group = g;
+  Quantized q = quantizeGPTQ(values, rows, kept, c, u, &positions, k);
+
+  std::vector<float> amax(rows);
+  std::vector<double> ref = obsSweep(
+      std::vector<double>(pruned.begin(), pruned.end()), rows, k, dampedHessian(x, n, k, 0.01),
+      [&](int64_t j, const std::vector<double> &cur) {
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t i = 0; i < kept; i += g)
+            if (positions[r * kept + i] == j) {
+              float a = 0;
+              for (int64_t e = i; e < i + g; ++e)
+                a = std::max(a, std::fabs((float)cur[r * k + positions[r * kept + e]]));
+              amax[r] = a;
+            }
+      },
+      [&](int64_t r, int64_t j, const double *row) {
+        return pruned[r * k + j] != 0.0f ? symQuant(row[j], amax[r], bits) : 0.0;
+      });
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t i = 0; i < kept; ++i)
+      EXPECT_NEAR(q.dequantized[r * kept + i], ref[r * k + positions[r * kept + i]], 1e-4)
+          << "row " << r << " element " << i;
+}
 
 TEST(SparseGPT, EqualsDirectOBSSweepWithSaliencyMasks) {
   const int64_t n = 48, k = 16, rows = 6;
