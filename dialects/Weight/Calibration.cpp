@@ -74,9 +74,13 @@ InputStatistics InputStatistics::permuted(const std::vector<int64_t> &perm) cons
 }
 
 const std::vector<double> &InputStatistics::inverseFactor(double damp, std::string &error) const {
-  if (factorDamp == damp && !factor.empty())
-    return factor;
-  factor.clear();
+  for (auto &[d, f] : factors)
+    if (d == damp)
+      return f;
+  if (factors.size() >= 3)
+    factors.pop_front();
+  factors.emplace_back(damp, std::vector<double>());
+  std::vector<double> &factor = factors.back().second;
   std::vector<double> h = symmetricMean(xtx, k, vectors);
   double meanDiag = 0;
   for (int64_t i = 0; i < k; ++i) {
@@ -101,7 +105,9 @@ const std::vector<double> &InputStatistics::inverseFactor(double damp, std::stri
         if (!(s > 0) || !std::isfinite(s)) {
           error = "the damped input second-moment matrix is not positive definite (channel " +
                   std::to_string(k - 1 - j) + "); raise the damping";
-          return factor;
+          factors.pop_back();
+          static const std::vector<double> none;
+          return none;
         }
         at(r, j, j) = std::sqrt(s);
       } else {
@@ -130,7 +136,6 @@ const std::vector<double> &InputStatistics::inverseFactor(double damp, std::stri
   for (int64_t i = 0; i < k; ++i)
     for (int64_t j = i; j < k; ++j)
       factor[i * k + j] = x[(k - 1 - i) * k + (k - 1 - j)];
-  factorDamp = damp;
   return factor;
 }
 

@@ -11,6 +11,7 @@
 #define SPARQ_DIALECTS_WEIGHT_CALIBRATION_H
 
 #include <cstdint>
+#include <list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -55,7 +56,8 @@ public:
 
   /// The upper-triangular U with UᵀU = (H + λI)⁻¹, λ = damp · mean(diag H); channels that
   /// never saw a non-zero input get H[i, i] = 1 first (their weights are irrelevant). Computed
-  /// once per damping and cached. Empty with `error` set when H + λI is not positive definite.
+  /// once per damping and cached (the last three). Empty with `error` set when H + λI is not
+  /// positive definite.
   const std::vector<double> &inverseFactor(double damp, std::string &error) const;
 
   /// Output error of replacing `w` by `q` (both `[rows, k]` row-major) on the calibration
@@ -68,8 +70,8 @@ private:
   int64_t k;
   int64_t vectors = 0;
   std::vector<double> xtx; ///< [k, k] Σ x xᵀ (upper triangle filled by accumulate, mirrored)
-  mutable double factorDamp = -1;
-  mutable std::vector<double> factor;
+  /// Factors computed so far, by damping (the damping search asks for a few).
+  mutable std::list<std::pair<double, std::vector<double>>> factors;
 };
 
 /// Calibration statistics of a whole model: per compressible layer, in the order the compression

@@ -161,7 +161,10 @@ collectCalibration(ModuleOp module, const CompileOptions &options) {
   if (std::error_code ec = llvm::sys::fs::createTemporaryFile("sparq-calibration", "so", soPath))
     return emitError(loc) << "cannot create a temporary file: " << ec.message();
   llvm::FileRemover remover(soPath);
-  if (failed(lowerAndWrite(*clone, options, EmitKind::Lib, soPath)))
+  // -O1: about half the compile time of -O2 and fast enough to run the samples.
+  CompileOptions instrumented = options;
+  instrumented.optLevel = std::min(options.optLevel, 1u);
+  if (failed(lowerAndWrite(*clone, instrumented, EmitKind::Lib, soPath)))
     return emitError(loc) << "cannot build the instrumented model for calibration";
 
   ModelHandle h;

@@ -656,9 +656,19 @@ LogicalResult CompressWeightsPass::process(Layer &l, std::map<Operation *, Layer
   if (failed(best))
     return failure();
   // Compensation can overshoot at very low bit widths when the inputs are strongly
-  // correlated; stronger damping trades it for less compensation. Keep the best of three.
+  // correlated; stronger damping trades it for less compensation. Unless the method already
+  // beats round-to-nearest clearly (by 10%), keep the best of three dampings.
+  std::optional<Compressed> rtnFirst;
   if (options.stats && (options.method == weight::Method::GPTQ ||
                         options.method == weight::Method::SparseGPT)) {
+    weight::CompressOptions ro = options;
+    ro.method = weight::Method::RTN;
+    FailureOr<Compressed> rtn = compressWith(l.node, spec.formats, l.w, l.rows, l.k, ro);
+    if (failed(rtn))
+      return failure();
+    rtnFirst = std::move(*rtn);
+  }
+  if (rtnFirst && best->score() > 0.9 * rtnFirst->score()) {
     double base = options.damp, chosen = base;
     for (double d : {base * 10, base * 100}) {
       weight::CompressOptions o = options;
@@ -718,8 +728,9 @@ LogicalResult CompressWeightsPass::process(Layer &l, std::map<Operation *, Layer
         colPerm.empty() ? l.w : cmp::permuteColumns(l.w, l.rows, l.k, colPerm);
     weight::CompressOptions ro = options;
     ro.method = weight::Method::RTN;
-    FailureOr<Compressed> rtn = options.method == weight::Method::RTN
-                                    ? FailureOr<Compressed>(*best)
+    FailureOr<Compressed> rtn = options.method == weight::Method::RTN ? FailureOr<Compressed>(*best)
+                                : rtnFirst && colPerm.empty()
+                                    ? FailureOr<Compressed>(*rtnFirst)
                                     : compressWith(l.node, spec.formats, wp, l.rows, l.k, ro);
     if (failed(rtn))
       return failure();
