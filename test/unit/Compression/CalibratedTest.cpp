@@ -58,6 +58,15 @@ std::vector<float> gaussian(int64_t n, unsigned seed) {
   return v;
 }
 
+/// The statistics' inverse factor at `damp` (empty, with the error printed, on failure).
+std::vector<double> factor(const InputStatistics &st, double damp) {
+  std::string err;
+  std::vector<double> u = st.inverseFactor(damp, err);
+  if (u.empty())
+    ADD_FAILURE() << err;
+  return u;
+}
+
 /// H + λI exactly as the statistics damp it, computed from X here.
 std::vector<double> dampedHessian(const std::vector<float> &x, int64_t n, int64_t k,
                                   double damp) {
@@ -224,9 +233,8 @@ void checkGPTQAgainstOBS(int64_t group) {
   std::vector<float> x = correlatedInputs(n, k, 11), w = gaussian(rows * k, 12);
   InputStatistics st(k);
   st.accumulate(x.data(), n);
-  std::string err;
-  const std::vector<double> &u = st.inverseFactor(0.01, err);
-  ASSERT_FALSE(u.empty()) << err;
+  std::vector<double> u = factor(st, 0.01);
+  ASSERT_FALSE(u.empty());
   QuantConfig c;
   c.bits = bits;
   c.group = group;
@@ -272,9 +280,8 @@ TEST(GPTQ, AfterPruningEqualsDirectOBSSweepOverTheDenseColumns) {
   ASSERT_EQ((int64_t)positions.size(), rows * kept);
   InputStatistics st(k);
   st.accumulate(x.data(), n);
-  std::string err;
-  const std::vector<double> &u = st.inverseFactor(0.01, err);
-  ASSERT_FALSE(u.empty()) << err;
+  std::vector<double> u = factor(st, 0.01);
+  ASSERT_FALSE(u.empty());
   QuantConfig c;
   c.bits = bits;
   c.group = g;
@@ -308,9 +315,8 @@ TEST(SparseGPT, EqualsDirectOBSSweepWithSaliencyMasks) {
   std::vector<float> x = correlatedInputs(n, k, 21), w = gaussian(rows * k, 22);
   InputStatistics st(k);
   st.accumulate(x.data(), n);
-  std::string err;
-  const std::vector<double> &u = st.inverseFactor(0.01, err);
-  ASSERT_FALSE(u.empty()) << err;
+  std::vector<double> u = factor(st, 0.01);
+  ASSERT_FALSE(u.empty());
   std::vector<float> got = pruneNMSparseGPT(w, rows, k, nn, m, u);
 
   std::vector<double> h = dampedHessian(x, n, k, 0.01);
@@ -361,9 +367,8 @@ TEST(Compensation, NeverWorseThanRoundToNearestOnCalibrationData) {
   // The damping sparq-compress-weights tries per layer (--damp, 10x, 100x); the best counts.
   std::vector<std::vector<double>> factors;
   for (double damp : {0.01, 0.1, 1.0}) {
-    std::string err;
-    factors.push_back(st.inverseFactor(damp, err));
-    ASSERT_FALSE(factors.back().empty()) << err;
+    factors.push_back(factor(st, damp));
+    ASSERT_FALSE(factors.back().empty());
   }
   const std::vector<double> &u = factors[0];
   for (unsigned seed = 40; seed < 44; ++seed) {
