@@ -38,6 +38,7 @@ CONFIGS = {
     "W4g32-gptq": (["--wbits", "4", "--group", "32"], "gptq"),
     "W4g128": (["--wbits", "4", "--group", "128"], "rtn"),
     "W4g128-gptq": (["--wbits", "4", "--group", "128"], "gptq"),
+    "W4g128+rearrange-gptq": (["--wbits", "4", "--group", "128", "--rearrange-channels"], "gptq"),
     "W3g32": (["--wbits", "3", "--group", "32"], "rtn"),
     "W3g32-gptq": (["--wbits", "3", "--group", "32"], "gptq"),
     "2:4": (["--sparsity", "2:4"], "rtn"),

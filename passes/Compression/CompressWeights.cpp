@@ -698,6 +698,10 @@ LogicalResult CompressWeightsPass::process(Layer &l, std::map<Operation *, Layer
   if (spec.rearrange && weight::getFormats(spec.formats).back().isEncoding() && !l.isConv) {
     FailureOr<Compressed> permuted = failure();
     std::optional<weight::InputStatistics> tried;
+    std::vector<float> norms;
+    if (options.stats)
+      for (int64_t c = 0; c < l.k; ++c)
+        norms.push_back((float)std::sqrt(options.stats->meanSquare(c)));
     cmp::RearrangeDecision d = cmp::decideRearrangement(
         l.w, l.rows, l.k, best->score(),
         [&](const std::vector<float> &pw, const std::vector<int64_t> &perm) {
@@ -708,7 +712,8 @@ LogicalResult CompressWeightsPass::process(Layer &l, std::map<Operation *, Layer
           }
           permuted = compressWith(l.node, spec.formats, pw, l.rows, l.k, po);
           return succeeded(permuted) ? permuted->score() : INFINITY;
-        });
+        },
+        norms.empty() ? nullptr : &norms);
     if (failed(permuted))
       return failure();
     if (!d.permutation.empty()) {

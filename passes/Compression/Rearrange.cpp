@@ -48,10 +48,15 @@ RearrangeDecision
 decideRearrangement(
     const std::vector<float> &w, int64_t rows, int64_t k, double errorWithout,
     const std::function<double(const std::vector<float> &, const std::vector<int64_t> &)>
-        &errorOf) {
+        &errorOf,
+    const std::vector<float> *inputNorms) {
   RearrangeDecision d;
   d.errorWithout = d.errorWith = errorWithout;
-  std::vector<int64_t> perm = sortChannelsByScore(channelScores(w, rows, k));
+  std::vector<float> scores = channelScores(w, rows, k);
+  if (inputNorms)
+    for (int64_t c = 0; c < k; ++c)
+      scores[c] *= (*inputNorms)[c];
+  std::vector<int64_t> perm = sortChannelsByScore(scores);
   double withPerm = errorOf(permuteColumns(w, rows, k, perm), perm);
   if (withPerm < errorWithout * 0.999) {
     d.permutation = std::move(perm);

@@ -36,11 +36,15 @@ struct RearrangeDecision {
 
 /// Given the error of compressing `w` as it is, measures `errorOf(permuted w, permutation)` for
 /// `w` with its columns sorted by outlier score and keeps that permutation only for a real gain
-/// (0.1%, not rounding noise in the error sum).
+/// (0.1%, not rounding noise in the error sum). With `inputNorms` (the RMS of each input channel
+/// on calibration data) the score is max|w| · ‖x‖: channels whose products with the input are
+/// large lead, which also makes a GPTQ sweep over the permuted columns handle them first
+/// (GPTQ's activation order, with the packed layout unchanged).
 RearrangeDecision decideRearrangement(
     const std::vector<float> &w, int64_t rows, int64_t k, double errorWithout,
     const std::function<double(const std::vector<float> &, const std::vector<int64_t> &)>
-        &errorOf);
+        &errorOf,
+    const std::vector<float> *inputNorms = nullptr);
 
 } // namespace sparq::compression
 

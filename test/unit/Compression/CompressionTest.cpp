@@ -231,3 +231,18 @@ TEST(ShiftAdd, Pow2ScalesArePowersOfTwoAndRefinementHelps) {
 }
 
 } // namespace
+
+namespace {
+TEST(Rearrange, ActivationAwareScoresWeighInputNorms) {
+  // max|w| per channel 1, 2, 3, 4; input RMS 10, 1, 1, 1: scores 10, 2, 3, 4.
+  std::vector<float> w = {1.0f, -2.0f, 3.0f, 4.0f};
+  std::vector<float> norms = {10.0f, 1.0f, 1.0f, 1.0f};
+  auto alwaysBetter = [](const std::vector<float> &, const std::vector<int64_t> &) {
+    return 0.0;
+  };
+  RearrangeDecision d = decideRearrangement(w, 1, 4, 1.0, alwaysBetter, &norms);
+  EXPECT_EQ(d.permutation, (std::vector<int64_t>{0, 3, 2, 1}));
+  RearrangeDecision plain = decideRearrangement(w, 1, 4, 1.0, alwaysBetter);
+  EXPECT_EQ(plain.permutation, (std::vector<int64_t>{3, 2, 1, 0}));
+}
+} // namespace
