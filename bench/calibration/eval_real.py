@@ -45,6 +45,7 @@ CONFIGS = {
     "2:4-wanda": (["--sparsity", "2:4"], "wanda"),
     "2:4-sparsegpt": (["--sparsity", "2:4"], "sparsegpt"),
     "2:4+W4g32": (["--scheme", "2:4,w4g32"], "rtn"),
+    "2:4+W4g32-gptq": (["--scheme", "2:4,w4g32"], "gptq"),
     "2:4+W4g32-sparsegpt": (["--scheme", "2:4,w4g32"], "sparsegpt"),
     "target4.5": (["--target-bits", "4.5"], "rtn"),
     "target4.5-gptq": (["--target-bits", "4.5"], "gptq"),
