@@ -78,7 +78,13 @@ def render(rng, height, width, rotate=False):
     from PIL import Image, ImageDraw, ImageFont
     font_dir = "/usr/share/fonts/truetype/dejavu"
     font = ImageFont.truetype(os.path.join(font_dir, rng.choice(FONTS)), rng.randint(26, 36))
-    text = text_line(rng)
+    # Lines that fit the input width at the input height (no horizontal squeezing): PP-OCR
+    # would split longer lines into several crops.
+    for _ in range(50):
+        text = text_line(rng)
+        left, top, right, bottom = font.getbbox(text)
+        if (right - left + 8) * height <= width * (bottom - top + 8):
+            break
     bg = rng.randint(200, 255)
     fg = rng.randint(0, 70)
     left, top, right, bottom = font.getbbox(text)
@@ -86,7 +92,7 @@ def render(rng, height, width, rotate=False):
     ImageDraw.Draw(img).text((4 - left, 4 - top), text, fill=(fg, fg, fg), font=font)
     # PP-OCR preprocessing: resize to the height keeping the aspect ratio (at most the width),
     # pad right, scale to [-1, 1], CHW.
-    w = min(width, max(1, round(img.width * height / img.height)))
+    w = min(width, max(1, round(img.width * height / img.height)))  # squeezes only if no fit
     img = img.resize((w, height), Image.BILINEAR)
     if rotate:
         img = img.rotate(180)

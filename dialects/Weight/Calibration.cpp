@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <thread>
 
 namespace sparq::weight {
 
@@ -27,26 +28,48 @@ std::optional<Method> parseMethod(const std::string &name) {
   return std::nullopt;
 }
 
+namespace {
+/// Runs fn(worker, workers) on up to hardware_concurrency threads (1 when work is small).
+template <typename F>
+void onWorkers(double work, F fn) {
+  unsigned workers = work < 1e7 ? 1u : std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
+  if (workers == 1) {
+    fn(0u, 1u);
+    return;
+  }
+  std::vector<std::thread> threads;
+  for (unsigned w = 1; w < workers; ++w)
+    threads.emplace_back(fn, w, workers);
+  fn(0u, workers);
+  for (std::thread &t : threads)
+    t.join();
+}
+} // namespace
+
 void InputStatistics::accumulate(const float *x, int64_t n) {
   // Blocks of vectors share one pass over each row of the (upper) accumulator, which for large
   // k does not fit in cache.
-  constexpr int64_t kBlock = 16;
-  std::vector<double> a(kBlock);
-  for (int64_t v0 = 0; v0 < n; v0 += kBlock) {
-    int64_t nb = std::min(kBlock, n - v0);
-    const float *xb = x + v0 * k;
-    for (int64_t i = 0; i < k; ++i) {
-      double *row = &xtx[i * k];
-      for (int64_t t = 0; t < nb; ++t) {
-        double xi = xb[t * k + i];
-        if (xi == 0.0)
+  // Workers own interleaved bands of rows of the accumulator (the upper triangle shrinks).
+  constexpr int64_t kBlock = 16, kBand = 8;
+  onWorkers((double)n * k * k / 2, [&](unsigned w, unsigned workers) {
+    for (int64_t v0 = 0; v0 < n; v0 += kBlock) {
+      int64_t nb = std::min(kBlock, n - v0);
+      const float *xb = x + v0 * k;
+      for (int64_t i = 0; i < k; ++i) {
+        if ((i / kBand) % workers != w)
           continue;
-        const float *xt = xb + t * k;
-        for (int64_t j = i; j < k; ++j)
-          row[j] += xi * (double)xt[j];
+        double *row = &xtx[i * k];
+        for (int64_t t = 0; t < nb; ++t) {
+          double xi = xb[t * k + i];
+          if (xi == 0.0)
+            continue;
+          const float *xt = xb + t * k;
+          for (int64_t j = i; j < k; ++j)
+            row[j] += xi * (double)xt[j];
+        }
       }
     }
-  }
+  });
   vectors += n;
 }
 
@@ -99,8 +122,14 @@ const std::vector<double> &InputStatistics::inverseFactor(double damp, std::stri
     for (int64_t i = j; i < k; ++i) {
       double s = h[(k - 1 - i) * k + (k - 1 - j)];
       const double *ri = &r[i * k], *rj = &r[j * k];
-      for (int64_t p = 0; p < j; ++p)
-        s -= ri[p] * rj[p];
+      double dot = 0;
+      {
+        // Summation order does not matter here: let the dot product vectorize.
+#pragma clang fp reassociate(on)
+        for (int64_t p = 0; p < j; ++p)
+          dot += ri[p] * rj[p];
+      }
+      s -= dot;
       if (i == j) {
         if (!(s > 0) || !std::isfinite(s)) {
           error = "the damped input second-moment matrix is not positive definite (channel " +
@@ -142,27 +171,45 @@ const std::vector<double> &InputStatistics::inverseFactor(double damp, std::stri
 double InputStatistics::relativeOutputError(const std::vector<float> &w,
                                             const std::vector<float> &q, int64_t rows) const {
   std::vector<double> h = symmetricMean(xtx, k, vectors);
-  std::vector<double> d(k), hd(k), wv(k), hw(k);
-  double num = 0, den = 0;
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t i = 0; i < k; ++i) {
-      d[i] = (double)w[r * k + i] - (double)q[r * k + i];
-      wv[i] = w[r * k + i];
-    }
-    std::fill(hd.begin(), hd.end(), 0.0);
-    std::fill(hw.begin(), hw.end(), 0.0);
-    for (int64_t i = 0; i < k; ++i) {
-      const double *hi = &h[i * k];
-      double di = d[i], wi = wv[i];
-      for (int64_t j = 0; j < k; ++j) {
-        hd[j] += hi[j] * di;
-        hw[j] += hi[j] * wi;
+  // Rows in blocks of 8 share each pass over H; workers take interleaved blocks.
+  constexpr int64_t kRows = 8;
+  int64_t blocks = (rows + kRows - 1) / kRows;
+  std::vector<double> nums(8, 0.0), dens(8, 0.0);
+  onWorkers(2.0 * rows * k * k, [&](unsigned wk, unsigned workers) {
+    std::vector<double> d(kRows * k), wv(kRows * k), hd(kRows * k), hw(kRows * k);
+    double num = 0, den = 0;
+    for (int64_t b = wk; b < blocks; b += workers) {
+      int64_t r0 = b * kRows, nr = std::min(kRows, rows - r0);
+      for (int64_t t = 0; t < nr; ++t)
+        for (int64_t i = 0; i < k; ++i) {
+          d[t * k + i] = (double)w[(r0 + t) * k + i] - (double)q[(r0 + t) * k + i];
+          wv[t * k + i] = w[(r0 + t) * k + i];
+        }
+      std::fill(hd.begin(), hd.end(), 0.0);
+      std::fill(hw.begin(), hw.end(), 0.0);
+      for (int64_t i = 0; i < k; ++i) {
+        const double *hi = &h[i * k];
+        for (int64_t t = 0; t < nr; ++t) {
+          double di = d[t * k + i], wi = wv[t * k + i];
+          double *hdt = &hd[t * k], *hwt = &hw[t * k];
+          for (int64_t j = 0; j < k; ++j) {
+            hdt[j] += hi[j] * di;
+            hwt[j] += hi[j] * wi;
+          }
+        }
+      }
+      for (int64_t t = 0; t < nr * k; ++t) {
+        num += d[t] * hd[t];
+        den += wv[t] * hw[t];
       }
     }
-    for (int64_t i = 0; i < k; ++i) {
-      num += d[i] * hd[i];
-      den += wv[i] * hw[i];
-    }
+    nums[wk] = num;
+    dens[wk] = den;
+  });
+  double num = 0, den = 0;
+  for (int i = 0; i < 8; ++i) {
+    num += nums[i];
+    den += dens[i];
   }
   if (den <= 0)
     return num <= 0 ? 0.0 : INFINITY;
