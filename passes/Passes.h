@@ -67,7 +67,10 @@ std::unique_ptr<mlir::Pass> createCompressWeightsPass(const CompressionOptions &
 /// One compressible layer whose input `instrumentForCalibration` made an entry result.
 struct CalibrationProbe {
   std::string name;    ///< the layer's name, as sparq-compress-weights and its report call it
-  unsigned result = 0; ///< entry result carrying the layer input (shared by layers on one input)
+  static constexpr unsigned kNoResult = ~0u;
+  /// Entry result carrying the layer input (shared by layers on one input); kNoResult for a
+  /// layer inside a control-flow region, which gets no statistics.
+  unsigned result = 0;
   int64_t k = 0;       ///< reduction length of the layer's canonical weight
   /// Convolutions: the input vectors are the im2col patches of this window (NCHW input,
   /// channel-major patches of kernel[0] x kernel[1] taps, the weight's K order).

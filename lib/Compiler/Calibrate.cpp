@@ -180,6 +180,10 @@ collectCalibration(ModuleOp module, const CompileOptions &options) {
   std::map<std::tuple<unsigned, bool, std::vector<int64_t>>, std::shared_ptr<weight::InputStatistics>>
       byStream;
   for (const CalibrationProbe &p : *probes) {
+    if (p.result == CalibrationProbe::kNoResult) {
+      data->layers.push_back({p.name, nullptr});
+      continue;
+    }
     std::vector<int64_t> window;
     if (p.isConv)
       window = {p.kernel[0], p.kernel[1], p.strides[0], p.strides[1], p.dilations[0],
@@ -218,7 +222,7 @@ collectCalibration(ModuleOp module, const CompileOptions &options) {
       return emitError(loc) << "calibration sample '" << dir << "': " << e;
     std::map<weight::InputStatistics *, bool> done;
     for (auto [p, layer] : llvm::zip(*probes, data->layers)) {
-      if (done[layer.stats.get()])
+      if (!layer.stats || done[layer.stats.get()])
         continue;
       done[layer.stats.get()] = true;
       if (p.result >= numOutputs)

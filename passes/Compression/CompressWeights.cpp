@@ -650,8 +650,11 @@ LogicalResult CompressWeightsPass::process(Layer &l, std::map<Operation *, Layer
     options.damp = this->options->damp;
   if (weight::needsCalibration(options.method) && !options.stats)
     return l.node.emitError("layer '")
-           << l.name << "': method '" << weight::methodName(options.method)
-           << "' needs calibration data (--calibration DIR)";
+           << l.name << "': method '" << weight::methodName(options.method) << "' needs "
+           << (this->options && this->options->calibration
+                   ? "calibration statistics, which sparq does not collect inside control-flow "
+                     "regions yet (give this layer \"method\": \"rtn\" in a recipe)"
+                   : "calibration data (--calibration DIR)");
   FailureOr<Compressed> best = compressWith(l.node, spec.formats, l.w, l.rows, l.k, options);
   if (failed(best))
     return failure();
@@ -1032,6 +1035,12 @@ sparq::instrumentForCalibration(ModuleOp module) {
     p.name = l->name;
     p.k = l->k;
     Value x = node.getInputs()[0];
+    if (x.getParentRegion() != &entry.getBody()) {
+      // Inside a control-flow region: its input cannot be returned from the entry block.
+      p.result = sparq::CalibrationProbe::kNoResult;
+      probes.push_back(std::move(p));
+      return;
+    }
     auto [it, inserted] = resultOf.try_emplace(x, (unsigned)results.size());
     if (inserted) {
       results.push_back(x);
