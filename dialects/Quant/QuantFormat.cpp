@@ -69,8 +69,7 @@ SchemeAttr::compressHost(ArrayRef<float> w, int64_t rows, int64_t k,
   bool dense = options.stats && !options.positions && options.stats->size() == k;
   bool afterTransform =
       options.stats && options.positions && options.stats->size() == options.denseK;
-  if ((options.method == weight::Method::GPTQ || options.method == weight::Method::SparseGPT) &&
-      (dense || afterTransform)) {
+  if (weight::compensates(options.method) && (dense || afterTransform)) {
     std::string error;
     const std::vector<double> &u = options.stats->inverseFactor(options.damp, error);
     if (u.empty())

@@ -33,6 +33,8 @@ const char *methodName(Method m);
 std::optional<Method> parseMethod(const std::string &name);
 /// True for the methods that need calibration statistics.
 inline bool needsCalibration(Method m) { return m != Method::RTN; }
+/// True for the methods that spread errors with the inverse Hessian (GPTQ, SparseGPT).
+inline bool compensates(Method m) { return m == Method::GPTQ || m == Method::SparseGPT; }
 
 /// Second moments of one layer's input vectors (length k).
 class InputStatistics {

@@ -662,8 +662,7 @@ LogicalResult CompressWeightsPass::process(Layer &l, std::map<Operation *, Layer
   // correlated; stronger damping trades it for less compensation. Unless the method already
   // beats round-to-nearest clearly (by 10%), keep the best of three dampings.
   std::optional<Compressed> rtnFirst;
-  if (options.stats && (options.method == weight::Method::GPTQ ||
-                        options.method == weight::Method::SparseGPT)) {
+  if (options.stats && weight::compensates(options.method)) {
     weight::CompressOptions ro = options;
     ro.method = weight::Method::RTN;
     FailureOr<Compressed> rtn = compressWith(l.node, spec.formats, l.w, l.rows, l.k, ro);
@@ -869,7 +868,7 @@ LogicalResult CompressWeightsPass::process(Layer &l, std::map<Operation *, Layer
     r.outputErrorRTN = outputErrorRTN;
     r.fellBackToRTN = fellBack;
     r.candidates = l.candidates;
-    if (options.method == weight::Method::GPTQ || options.method == weight::Method::SparseGPT)
+    if (weight::compensates(options.method))
       r.damp = options.damp;
     if (reversedError >= 0) {
       r.errorPruneThenQuantize = best->error;
@@ -901,6 +900,17 @@ LogicalResult CompressWeightsPass::process(Layer &l, std::map<Operation *, Layer
   return success();
 }
 
+/// The method a --target-bits candidate is compressed with: a calibrated method applies to
+/// what it can, so N:M lists prune with SparseGPT (or Wanda) and dense quantizations use GPTQ.
+static weight::Method candidateMethod(weight::Method m, ArrayAttr formats) {
+  bool pruning = !weight::getFormats(formats).front().isEncoding();
+  if (m == weight::Method::GPTQ && pruning)
+    return weight::Method::SparseGPT;
+  if ((m == weight::Method::SparseGPT || m == weight::Method::Wanda) && !pruning)
+    return weight::Method::GPTQ;
+  return m;
+}
+
 LogicalResult CompressWeightsPass::allocate(std::vector<Layer *> &pool, double fixedBits,
                                            double fixedWeights) {
   MLIRContext *ctx = &getContext();
@@ -917,14 +927,7 @@ LogicalResult CompressWeightsPass::allocate(std::vector<Layer *> &pool, double f
       o.stats = l->stats.get();
       if (this->options)
         o.damp = this->options->damp;
-      // A calibrated method applies to what it can: N:M lists prune with SparseGPT (or Wanda),
-      // dense quantizations use GPTQ.
-      bool pruning = !weight::getFormats(formats).front().isEncoding();
-      if (o.method == weight::Method::GPTQ && pruning)
-        o.method = weight::Method::SparseGPT;
-      if ((o.method == weight::Method::SparseGPT || o.method == weight::Method::Wanda) &&
-          !pruning)
-        o.method = weight::Method::GPTQ;
+      o.method = candidateMethod(o.method, formats);
       if (o.method != weight::Method::RTN && !o.stats)
         return l->node.emitError("layer '")
                << l->name << "': method '" << weight::methodName(o.method)
@@ -992,12 +995,7 @@ LogicalResult CompressWeightsPass::allocate(std::vector<Layer *> &pool, double f
   for (size_t i = 0; i < pool.size(); ++i) {
     ArrayAttr formats = candidateLists[pick[i]];
     pool[i]->spec.formats = formats;
-    weight::Method &m = pool[i]->spec.options.method;
-    bool pruning = !weight::getFormats(formats).front().isEncoding();
-    if (m == weight::Method::GPTQ && pruning)
-      m = weight::Method::SparseGPT;
-    if ((m == weight::Method::SparseGPT || m == weight::Method::Wanda) && !pruning)
-      m = weight::Method::GPTQ;
+    pool[i]->spec.options.method = candidateMethod(pool[i]->spec.options.method, formats);
   }
   return success();
 }
