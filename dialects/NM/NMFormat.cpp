@@ -50,8 +50,7 @@ llvm::Expected<weight::HostPart> PatternAttr::compressHost(ArrayRef<float> w, in
   unsigned n = getN(), m = getM();
   std::vector<float> wv(w.begin(), w.end()), pruned;
   weight::HostPart part;
-  const weight::InputStatistics *stats =
-      options.stats && options.stats->size() == k ? options.stats : nullptr;
+  const weight::InputStatistics *stats = options.statsFor(k);
   if (stats && options.method == weight::Method::Wanda) {
     std::vector<double> norm(k);
     for (int64_t c = 0; c < k; ++c)

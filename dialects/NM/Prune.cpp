@@ -1,6 +1,8 @@
 //===- dialects/NM/Prune.cpp - calibrated N:M pruning ---------------------===//
 #include "dialects/NM/Prune.h"
 
+#include "dialects/Weight/Calibration.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -39,38 +41,29 @@ std::vector<float> pruneNMWanda(const std::vector<float> &w, int64_t rows, int64
 
 std::vector<float> pruneNMSparseGPT(const std::vector<float> &w, int64_t rows, int64_t k,
                                     unsigned n, unsigned m, const std::vector<double> &u) {
-  std::vector<double> cur(w.begin(), w.end());
   std::vector<float> out(w.size(), 0.0f);
-  std::vector<bool> keepAll((size_t)(rows * k), false);
+  weight::CompensatedSweep sweep(w, rows, k, u);
+  std::vector<char> keepRow((size_t)(rows * m), 0); // each row's mask of its current group
   double score[16];
   bool keep[16];
-  for (int64_t g0 = 0; g0 < k; g0 += m) {
-    int64_t len = std::min<int64_t>(m, k - g0);
-    for (int64_t r = 0; r < rows; ++r) {
+  sweep.run([&](int64_t r, int64_t i, double x) -> double {
+    if (i % m == 0) {
+      // The group's mask from its current values: the N largest w² / [H⁻¹]ⱼⱼ.
+      int64_t len = std::min<int64_t>(m, k - i);
       for (int64_t j = 0; j < len; ++j) {
-        double d = u[(g0 + j) * k + (g0 + j)];
-        double x = cur[r * k + g0 + j];
-        score[j] = x * x / (d * d);
+        double d = u[(i + j) * k + (i + j)];
+        double v = sweep.current(r, i + j);
+        score[j] = v * v / (d * d);
       }
       keepLargest(score, (size_t)len, n, keep);
       for (int64_t j = 0; j < len; ++j)
-        keepAll[r * k + g0 + j] = keep[j];
+        keepRow[r * m + j] = keep[j];
     }
-    // Visit the group's columns in order: a dropped value's error moves onto later columns.
-    for (int64_t j = g0; j < g0 + len; ++j) {
-      const double *uj = &u[j * k];
-      for (int64_t r = 0; r < rows; ++r) {
-        double *row = &cur[r * k];
-        if (keepAll[r * k + j]) {
-          out[r * k + j] = (float)row[j];
-          continue;
-        }
-        double e = row[j] / uj[j];
-        for (int64_t l = j + 1; l < k; ++l)
-          row[l] -= e * uj[l];
-      }
-    }
-  }
+    if (!keepRow[r * m + i % m])
+      return 0.0;
+    out[r * k + i] = (float)x;
+    return x;
+  });
   return out;
 }
 

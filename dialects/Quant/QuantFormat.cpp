@@ -66,12 +66,10 @@ SchemeAttr::compressHost(ArrayRef<float> w, int64_t rows, int64_t k,
   cmp::Quantized q;
   // After a pruning transform the sweep runs over the dense columns (the handed-on values'
   // positions), so the statistics of the dense K apply.
-  bool dense = options.stats && !options.positions && options.stats->size() == k;
-  bool afterTransform =
-      options.stats && options.positions && options.stats->size() == options.denseK;
-  if (weight::compensates(options.method) && (dense || afterTransform)) {
+  const weight::InputStatistics *stats = options.statsFor(k);
+  if (weight::compensates(options.method) && stats) {
     std::string error;
-    const std::vector<double> &u = options.stats->inverseFactor(options.damp, error);
+    const std::vector<double> &u = stats->inverseFactor(options.damp, error);
     if (u.empty())
       return llvm::createStringError("GPTQ: " + error);
     q = cmp::quantizeGPTQ(wv, rows, k, qc, u, options.positions, options.denseK);

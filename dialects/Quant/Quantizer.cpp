@@ -1,6 +1,7 @@
 //===- dialects/Quant/Quantizer.cpp - round-to-nearest quantization ---===//
 #include "dialects/Quant/Quantizer.h"
 
+#include "dialects/Weight/Calibration.h"
 #include "sparq/Formats/PackedFormats.h"
 
 #include <algorithm>
@@ -130,89 +131,41 @@ Quantized quantize(const std::vector<float> &w, int64_t rows, int64_t k, const Q
 Quantized quantizeGPTQ(const std::vector<float> &w, int64_t rows, int64_t k, const QuantConfig &c,
                        const std::vector<double> &u, const std::vector<int64_t> *positions,
                        int64_t denseK) {
-  // The sweep runs over the dense columns; element i of row r (of the k quantized per row)
-  // sits at dense column pos(r, i). Dense columns holding no element of a row are pruned
-  // there: their target is zero and their error is compensated too.
-  int64_t dk = positions ? denseK : k;
-  auto pos = [&](int64_t r, int64_t i) { return positions ? (*positions)[r * k + i] : i; };
   ParamLayout pl(c, rows, k);
   Quantized out = emptyResult(c, rows, k, pl);
-  std::vector<double> cur((size_t)(rows * dk), 0.0); // dense weights as compensation updates them
-  std::vector<int64_t> elementAt((size_t)(rows * dk), -1); // dense column -> element, or -1
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t i = 0; i < k; ++i) {
-      int64_t p = pos(r, i);
-      if (p < 0)
-        continue; // padding past the dense K: stays zero (code = zero point, set below)
-      cur[r * dk + p] = w[r * k + i];
-      elementAt[r * dk + p] = i;
-    }
+  weight::CompensatedSweep sweep(w, rows, k, u, positions, denseK);
   std::vector<GroupParams> params(pl.paramRows);
   std::vector<float> values;
-  // Fits the parameters of the group element i starts (per tensor: all rows at once).
+  // Fits the parameters of the group element i starts (per tensor: all rows at once) to the
+  // group's current values.
   auto fit = [&](int64_t r, int64_t i) {
     values.clear();
     int64_t g = c.group > 0 ? pl.g : k;
     int64_t r0 = c.group < 0 ? 0 : r, r1 = c.group < 0 ? rows : r + 1;
     for (int64_t rr = r0; rr < r1; ++rr)
       for (int64_t e = i; e < std::min(k, i + g); ++e)
-        values.push_back(pos(rr, e) < 0 ? 0.0f : (float)cur[rr * dk + pos(rr, e)]);
+        values.push_back((float)sweep.current(rr, e));
     int64_t pr = c.group < 0 ? 0 : r;
     params[pr] = fitParams(values, c);
     storeParams(out, pr * pl.groups + (c.group > 0 ? i / pl.g : 0), params[pr], c);
   };
   if (c.group < 0)
     fit(0, 0);
-  // Lazy batches: compensation inside a block is applied column by column, to the columns
-  // after the block once per block (the same result, fewer passes over the weight).
-  constexpr int64_t kBlock = 64;
-  std::vector<double> err((size_t)(rows * kBlock));
-  for (int64_t b0 = 0; b0 < dk; b0 += kBlock) {
-    int64_t b1 = std::min(dk, b0 + kBlock);
-    for (int64_t j = b0; j < b1; ++j) {
-      const double *uj = &u[j * dk];
-      double d = uj[j];
-      for (int64_t r = 0; r < rows; ++r) {
-        int64_t i = elementAt[r * dk + j];
-        double x = cur[r * dk + j];
-        float deq = 0.0f;
-        if (i >= 0) {
-          if (c.group >= 0 && (c.group > 0 ? i % pl.g == 0 : i == 0))
-            fit(r, i);
-          GroupParams gp = params[c.group < 0 ? 0 : r];
-          int q = quantizeValue((float)x, gp, c);
-          deq = (q - gp.zeroPoint) * gp.scale;
-          out.codes[r * k + i] = (int8_t)q;
-          out.dequantized[r * k + i] = deq;
-        }
-        double e = (x - deq) / d;
-        err[r * kBlock + (j - b0)] = e;
-        if (e == 0.0)
-          continue;
-        double *row = &cur[r * dk];
-        for (int64_t l = j + 1; l < b1; ++l)
-          row[l] -= e * uj[l];
-      }
-    }
-    if (b1 == dk)
-      break;
-    for (int64_t r = 0; r < rows; ++r) {
-      double *row = &cur[r * dk];
-      for (int64_t j = b0; j < b1; ++j) {
-        double e = err[r * kBlock + (j - b0)];
-        if (e == 0.0)
-          continue;
-        const double *uj = &u[j * dk];
-        for (int64_t l = b1; l < dk; ++l)
-          row[l] -= e * uj[l];
-      }
-    }
-  }
+  sweep.run([&](int64_t r, int64_t i, double x) -> double {
+    if (c.group >= 0 && (c.group > 0 ? i % pl.g == 0 : i == 0))
+      fit(r, i);
+    GroupParams gp = params[c.group < 0 ? 0 : r];
+    int q = quantizeValue((float)x, gp, c);
+    float deq = (q - gp.zeroPoint) * gp.scale;
+    out.codes[r * k + i] = (int8_t)q;
+    out.dequantized[r * k + i] = deq;
+    return deq;
+  });
   // Padding values: the zero point's code, as round-to-nearest gives them.
   if (positions && !c.symmetric)
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t i = 0; i < k; ++i)
-        if (pos(r, i) < 0)
+        if (sweep.column(r, i) < 0)
           out.codes[r * k + i] =
               out.zeroPoints[(c.group < 0 ? 0 : r) * pl.groups + (c.group > 0 ? i / pl.g : 0)];
   return out;

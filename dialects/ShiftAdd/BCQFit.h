@@ -29,6 +29,16 @@ struct BCQ {
 /// signs, then the best signs (exhaustive over the 2^q combinations) given the scales.
 BCQ fitBCQ(const std::vector<float> &w, int64_t rows, int64_t k, const BCQConfig &config);
 
+/// The activation-aware fit with error compensation (after ShiftAddLLM, You et al., 2024): the
+/// columns are swept in order (weight::CompensatedSweep with the factor `u`); when the sweep
+/// reaches a group, its scales are fitted to the group's current values with each value's
+/// squared error weighted by `importance` of its dense column (the mean square of that input,
+/// diag H), each value takes the nearest of the 2^q levels, and its error moves onto the
+/// columns not yet visited. `positions`/`denseK` as for quantizeGPTQ (after N:M pruning).
+BCQ fitBCQCompensated(const std::vector<float> &w, int64_t rows, int64_t k, const BCQConfig &config,
+                      const std::vector<double> &u, const std::vector<double> &importance,
+                      const std::vector<int64_t> *positions = nullptr, int64_t denseK = 0);
+
 } // namespace sparq::compression
 
 #endif // SPARQ_DIALECTS_SHIFTADD_BCQFIT_H

@@ -48,17 +48,35 @@ void BCQAttr::getPackedOperands(int64_t rows, int64_t k, SmallVectorImpl<Type> &
 }
 
 llvm::Expected<weight::HostPart> BCQAttr::compressHost(ArrayRef<float> w, int64_t rows, int64_t k,
-                                                       const weight::CompressOptions &) const {
+                                                       const weight::CompressOptions &options) const {
   cmp::BCQConfig config;
   config.q = getQ();
   config.group = getGroup();
   config.pow2 = getPow2();
-  cmp::BCQ fit = cmp::fitBCQ(std::vector<float>(w.begin(), w.end()), rows, k, config);
+  std::vector<float> wv(w.begin(), w.end());
+  weight::HostPart part;
+  cmp::BCQ fit;
+  // With statistics of the dense K (directly or after a pruning transform), GPTQ and SparseGPT
+  // fit the planes activation-aware with compensation.
+  const weight::InputStatistics *stats = options.statsFor(k);
+  if (weight::compensates(options.method) && stats) {
+    std::string error;
+    const std::vector<double> &u = stats->inverseFactor(options.damp, error);
+    if (u.empty())
+      return llvm::createStringError("shift-add fit: " + error);
+    std::vector<double> importance((size_t)stats->size());
+    for (int64_t c = 0; c < stats->size(); ++c)
+      importance[c] = stats->meanSquare(c);
+    fit = cmp::fitBCQCompensated(wv, rows, k, config, u, importance, options.positions,
+                                 options.denseK);
+    part.method = "gptq";
+  } else {
+    fit = cmp::fitBCQ(wv, rows, k, config);
+  }
   size_t rb = fmt::bcqRowBytes(k);
   std::vector<int8_t> packed(getQ() * rows * rb);
   for (int64_t r = 0; r < (int64_t)getQ() * rows; ++r)
     fmt::bcqPackRow(&fit.signs[r * k], k, reinterpret_cast<uint8_t *>(&packed[r * rb]));
-  weight::HostPart part;
   part.packed.push_back(weight::toBytes(packed));
   part.packed.push_back(weight::toBytes(fit.scales));
   part.values = std::move(fit.dequantized);

@@ -216,4 +216,68 @@ double InputStatistics::relativeOutputError(const std::vector<float> &w,
   return std::sqrt(std::max(num, 0.0) / den);
 }
 
+CompensatedSweep::CompensatedSweep(const std::vector<float> &w, int64_t rows, int64_t k,
+                                   const std::vector<double> &u,
+                                   const std::vector<int64_t> *positions, int64_t denseK)
+    : rows(rows), k(k), dk(positions ? denseK : k), u(u), positions(positions),
+      cur((size_t)(rows * dk), 0.0), elementAt((size_t)(rows * dk), -1),
+      err((size_t)(rows * kBlock), 0.0) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t i = 0; i < k; ++i) {
+      int64_t p = column(r, i);
+      if (p < 0)
+        continue;
+      cur[r * dk + p] = w[r * k + i];
+      elementAt[r * dk + p] = (int32_t)i;
+    }
+}
+
+double CompensatedSweep::current(int64_t r, int64_t i) const {
+  int64_t p = column(r, i);
+  if (p < 0)
+    return 0.0;
+  double v = cur[r * dk + p];
+  if (p >= blockEnd) // updates of this block's visited columns not applied yet
+    for (int64_t j = blockStart; j < visiting; ++j)
+      v -= err[r * kBlock + (j - blockStart)] * u[j * dk + p];
+  return v;
+}
+
+void CompensatedSweep::run(const std::function<double(int64_t, int64_t, double)> &choose) {
+  for (blockStart = 0; blockStart < dk; blockStart = blockEnd) {
+    blockEnd = std::min(dk, blockStart + kBlock);
+    for (int64_t j = blockStart; j < blockEnd; ++j) {
+      const double *uj = &u[j * dk];
+      double d = uj[j];
+      for (int64_t r = 0; r < rows; ++r) {
+        visiting = j; // row r's errors of columns [blockStart, j) are in err
+        int64_t i = elementAt[r * dk + j];
+        double x = cur[r * dk + j];
+        double chosen = i >= 0 ? choose(r, i, x) : 0.0;
+        double e = (x - chosen) / d;
+        err[r * kBlock + (j - blockStart)] = e;
+        if (e == 0.0)
+          continue;
+        double *row = &cur[r * dk];
+        for (int64_t l = j + 1; l < blockEnd; ++l)
+          row[l] -= e * uj[l];
+      }
+    }
+    visiting = blockEnd;
+    if (blockEnd == dk)
+      break;
+    for (int64_t r = 0; r < rows; ++r) {
+      double *row = &cur[r * dk];
+      for (int64_t j = blockStart; j < blockEnd; ++j) {
+        double e = err[r * kBlock + (j - blockStart)];
+        if (e == 0.0)
+          continue;
+        const double *uj = &u[j * dk];
+        for (int64_t l = blockEnd; l < dk; ++l)
+          row[l] -= e * uj[l];
+      }
+    }
+  }
+}
+
 } // namespace sparq::weight

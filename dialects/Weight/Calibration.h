@@ -11,6 +11,7 @@
 #define SPARQ_DIALECTS_WEIGHT_CALIBRATION_H
 
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <memory>
 #include <optional>
@@ -74,6 +75,46 @@ private:
   std::vector<double> xtx; ///< [k, k] Σ x xᵀ (upper triangle filled by accumulate, mirrored)
   /// Factors computed so far, by damping (the damping search asks for a few).
   mutable std::list<std::pair<double, std::vector<double>>> factors;
+};
+
+/// The column sweep GPTQ, SparseGPT and the compensated shift-add fit share (Frantar et al.,
+/// 2022): the dense columns are visited in order; in each, every row's value is replaced by what
+/// the method chooses, and the difference, divided by U[j, j], is spread over the row's columns
+/// not yet visited with U's row j (UᵀU = (H + λI)⁻¹, InputStatistics::inverseFactor), which
+/// keeps the layer output on the calibration inputs as close as possible. Updates inside a block
+/// of 64 columns are applied column by column, to later columns once per block (the same result,
+/// fewer passes over the weight); current() adds pending updates, so it is always exact.
+class CompensatedSweep {
+public:
+  /// `w` is `[rows, k]` row-major. After an N:M transform `w` holds each row's kept values and
+  /// `positions` ([rows, k]) their dense columns out of `denseK` (negative: padding past the
+  /// dense K, which stays zero and is not visited); dense columns holding no value of a row are
+  /// pruned there (target zero, error compensated too).
+  CompensatedSweep(const std::vector<float> &w, int64_t rows, int64_t k,
+                   const std::vector<double> &u, const std::vector<int64_t> *positions = nullptr,
+                   int64_t denseK = 0);
+
+  /// The dense column of element i of row r (negative for padding).
+  int64_t column(int64_t r, int64_t i) const {
+    return positions ? (*positions)[r * k + i] : i;
+  }
+  /// Element i of row r with the errors of every column visited so far compensated (0 for
+  /// padding).
+  double current(int64_t r, int64_t i) const;
+
+  /// Runs the sweep: `choose(r, i, x)` returns the value element i of row r (current value x)
+  /// becomes. It may read current() of the row's later elements (to fit a group's parameters).
+  void run(const std::function<double(int64_t r, int64_t i, double x)> &choose);
+
+private:
+  static constexpr int64_t kBlock = 64;
+  int64_t rows, k, dk;
+  const std::vector<double> &u;
+  const std::vector<int64_t> *positions;
+  std::vector<double> cur;           ///< [rows, dk] dense weights, updates applied so far
+  std::vector<int32_t> elementAt;    ///< [rows, dk] dense column -> element, or -1
+  std::vector<double> err;           ///< [rows, kBlock] scaled errors of the current block
+  int64_t blockStart = 0, blockEnd = 0, visiting = 0;
 };
 
 /// Calibration statistics of a whole model: per compressible layer, in the order the compression

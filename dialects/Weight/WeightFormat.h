@@ -41,6 +41,12 @@ struct CompressOptions {
   /// problem the statistics describe.
   const std::vector<int64_t> *positions = nullptr;
   int64_t denseK = 0;
+
+  /// The statistics when they describe the problem of a format given K values per row: of K
+  /// itself, or after a transform (positions set) of the dense K. Null otherwise.
+  const InputStatistics *statsFor(int64_t k) const {
+    return stats && stats->size() == (positions ? denseK : k) ? stats : nullptr;
+  }
 };
 
 /// What one format's host compressor produces.

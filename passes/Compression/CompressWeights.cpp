@@ -690,8 +690,8 @@ LogicalResult CompressWeightsPass::process(Layer &l, std::map<Operation *, Layer
            << l.name << "': method '" << weight::methodName(options.method)
            << "' does not apply to "
            << weight::spellFormats(spec.formats)
-           << " (gptq and sparsegpt: uniform quantization, also of the values N:M pruning kept; "
-              "wanda and sparsegpt: N:M pruning)";
+           << " (gptq and sparsegpt: uniform and shift-add quantization, also of the values N:M "
+              "pruning kept; wanda and sparsegpt: N:M pruning)";
   std::vector<int64_t> colPerm;
   double errorWithoutPerm = best->error;
   // The statistics of the inputs in the weight's current column order.

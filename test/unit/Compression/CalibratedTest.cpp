@@ -8,12 +8,17 @@
 //  - GPTQ of the kept values after N:M pruning equals the direct sweep over the dense columns
 //    with the dropped ones' target zero;
 //  - SparseGPT's N:M result equals the same direct sweep with its saliency-chosen masks;
+//  - the compensated one-plane shift-add fit equals the direct sweep with each group's scale the
+//    input-energy-weighted mean magnitude (the weighted least-squares optimum), also across the
+//    sweep's blocks of 64 columns;
 //  - Wanda keeps the values of largest |w|·‖x‖ (a hand-computed case);
-//  - compensation never increases the calibration output error compared with round-to-nearest.
+//  - compensation never increases the calibration output error compared with round-to-nearest
+//    (uniform and shift-add).
 //
 //===----------------------------------------------------------------------===//
 #include "dialects/NM/Prune.h"
 #include "dialects/Quant/Quantizer.h"
+#include "dialects/ShiftAdd/BCQFit.h"
 #include "dialects/Weight/Calibration.h"
 
 #include <gtest/gtest.h>
@@ -227,8 +232,8 @@ TEST(Calibration, PermutedStatisticsFollowTheChannels) {
 }
 
 /// GPTQ against the direct sweep for symmetric 3-bit codes with `group` (0: per channel).
-void checkGPTQAgainstOBS(int64_t group) {
-  const int64_t n = 48, k = 16, rows = 8;
+void checkGPTQAgainstOBS(int64_t group, int64_t k = 16) {
+  const int64_t n = 3 * k, rows = 8;
   const unsigned bits = 3;
   std::vector<float> x = correlatedInputs(n, k, 11), w = gaussian(rows * k, 12);
   InputStatistics st(k);
@@ -261,6 +266,47 @@ void checkGPTQAgainstOBS(int64_t group) {
 
 TEST(GPTQ, EqualsDirectOBSSweepPerChannel) { checkGPTQAgainstOBS(0); }
 TEST(GPTQ, EqualsDirectOBSSweepGroupwise) { checkGPTQAgainstOBS(4); }
+// Groups that straddle the sweep's blocks of 64 columns.
+TEST(GPTQ, EqualsDirectOBSSweepAcrossBlocks) { checkGPTQAgainstOBS(48, 136); }
+
+TEST(ShiftAdd, CompensatedOnePlaneEqualsDirectOBSSweep) {
+  // One binary plane: given the signs (those of the values) the weighted least-squares scale of
+  // a group is Σ hᵢ|vᵢ| / Σ hᵢ with hᵢ the mean square of input i, and every value becomes
+  // ±scale; groups of 40 over K = 136 cross the blocks of 64 columns.
+  const int64_t k = 136, n = 3 * k, rows = 5, g = 40;
+  std::vector<float> x = correlatedInputs(n, k, 61), w = gaussian(rows * k, 62);
+  InputStatistics st(k);
+  st.accumulate(x.data(), n);
+  std::vector<double> u = factor(st, 0.01);
+  ASSERT_FALSE(u.empty());
+  std::vector<double> energy(k, 0.0);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t c = 0; c < k; ++c)
+      energy[c] += (double)x[i * k + c] * x[i * k + c] / n;
+  BCQConfig cfg;
+  cfg.q = 1;
+  cfg.group = g;
+  BCQ got = fitBCQCompensated(w, rows, k, cfg, u, energy);
+
+  std::vector<double> scale(rows);
+  std::vector<double> ref = obsSweep(
+      std::vector<double>(w.begin(), w.end()), rows, k, dampedHessian(x, n, k, 0.01),
+      [&](int64_t j, const std::vector<double> &cur) {
+        if (j % g)
+          return;
+        for (int64_t r = 0; r < rows; ++r) {
+          double num = 0, den = 0;
+          for (int64_t c = j; c < std::min(k, j + g); ++c) {
+            num += energy[c] * std::fabs(cur[r * k + c]);
+            den += energy[c];
+          }
+          scale[r] = (float)(num / den);
+        }
+      },
+      [&](int64_t r, int64_t j, const double *row) { return row[j] >= 0 ? scale[r] : -scale[r]; });
+  for (int64_t i = 0; i < rows * k; ++i)
+    EXPECT_NEAR(got.dequantized[i], ref[i], 1e-4) << "element " << i;
+}
 
 TEST(GPTQ, AfterPruningEqualsDirectOBSSweepOverTheDenseColumns) {
   // 2:4-pruned rows (different kept columns per row), the kept values quantized to 3 bits in
@@ -388,6 +434,20 @@ TEST(Compensation, NeverWorseThanRoundToNearestOnCalibrationData) {
                                       w, quantizeGPTQ(w, rows, k, c, f).dequantized, rows));
           EXPECT_LE(gptq, rtn) << "bits " << bits << " group " << group << " sym " << symmetric;
         }
+    std::vector<double> energy(k);
+    for (int64_t c = 0; c < k; ++c)
+      energy[c] = st.meanSquare(c);
+    for (unsigned q : {1u, 2u, 3u}) {
+      BCQConfig b;
+      b.q = q;
+      b.group = 16;
+      double dataFree = st.relativeOutputError(w, fitBCQ(w, rows, k, b).dequantized, rows);
+      double compensated = INFINITY;
+      for (const auto &f : factors)
+        compensated = std::min(compensated, st.relativeOutputError(
+                                                w, fitBCQCompensated(w, rows, k, b, f, energy).dequantized, rows));
+      EXPECT_LE(compensated, dataFree) << "shift-add q " << q;
+    }
     std::vector<float> magnitude = pruneNM(w, rows, k, 2, 4);
     double magErr = st.relativeOutputError(w, magnitude, rows);
     EXPECT_LT(st.relativeOutputError(w, pruneNMSparseGPT(w, rows, k, 2, 4, u), rows), magErr);
