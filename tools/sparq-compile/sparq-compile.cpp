@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "sparq/Compiler/Compile.h"
+#include "sparq/Compiler/ReportChart.h"
 
 #include "dialects/Weight/WeightFormat.h"
 
@@ -143,6 +144,11 @@ static cl::opt<std::string> recipe("recipe", cl::desc("Per-layer settings (JSON)
 static cl::opt<std::string> reportFile("report",
                                        cl::desc("Write the compression report as JSON"),
                                        cl::value_desc("FILE.json"), cl::cat(compressCategory));
+static cl::opt<std::string> reportChart(
+    "report-chart",
+    cl::desc("Draw the compression report as an SVG bar chart: bits per weight and error per "
+             "layer (with --calibration: output error beside round-to-nearest's)"),
+    cl::value_desc("FILE.svg"), cl::cat(compressCategory));
 static cl::opt<std::string> exportDequantized(
     "export-dequantized",
     cl::desc("Write the model with compressed weights expanded back to float32"),
@@ -195,6 +201,15 @@ static bool emitReport(const std::vector<sparq::LayerReport> &report, raw_ostrea
     if (calibrated)
       os << "out.err: relative layer output error on the calibration data; rtn.err: the same "
             "for round-to-nearest; *: the method was not better, round-to-nearest kept\n";
+  }
+  if (!reportChart.empty()) {
+    std::error_code ec;
+    raw_fd_ostream out(reportChart, ec);
+    if (ec) {
+      errs() << "sparq-compile: error: " << reportChart << ": " << ec.message() << "\n";
+      return false;
+    }
+    sparq::writeReportChart(report, out);
   }
   if (reportFile.empty())
     return true;
@@ -353,8 +368,10 @@ int main(int argc, char **argv) {
       if (done == total)
         errs() << "\n";
     };
-  if ((!reportFile.empty() || !exportDequantized.empty()) && !c.enabled()) {
-    errs() << "sparq-compile: error: --report and --export-dequantized need compression "
+  if ((!reportFile.empty() || !reportChart.empty() || !exportDequantized.empty()) &&
+      !c.enabled()) {
+    errs() << "sparq-compile: error: --report, --report-chart and --export-dequantized need "
+              "compression "
               "settings (--scheme, --sparsity, --wbits, --shiftadd or --recipe)\n";
     return 1;
   }
