@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sparq::weight {
@@ -40,7 +41,7 @@ inline bool compensates(Method m) { return m == Method::GPTQ || m == Method::Spa
 /// Second moments of one layer's input vectors (length k).
 class InputStatistics {
 public:
-  explicit InputStatistics(int64_t k) : k(k), xtx((size_t)(k * k), 0.0) {}
+  explicit InputStatistics(int64_t k) : k(k), xtx((size_t)(k * (k + 1) / 2), 0.0) {}
 
   int64_t size() const { return k; }
   /// Number of input vectors accumulated.
@@ -49,7 +50,9 @@ public:
   void accumulate(const float *x, int64_t n);
   /// H[i, j] = Σ x_i x_j / count (0 when nothing was accumulated).
   double hessian(int64_t i, int64_t j) const {
-    return vectors ? xtx[i * k + j] / (double)vectors : 0.0;
+    if (i > j)
+      std::swap(i, j);
+    return vectors ? upperRow(i)[j] / (double)vectors : 0.0;
   }
   /// Mean square of input channel i (Wanda's ‖x_i‖² per vector).
   double meanSquare(int64_t i) const { return hessian(i, i); }
@@ -62,6 +65,9 @@ public:
   /// once per damping and cached (the last three). Empty with `error` set when H + λI is not
   /// positive definite.
   const std::vector<double> &inverseFactor(double damp, std::string &error) const;
+  /// Frees the cached factors (k² doubles each); the compression pass calls it when a layer is
+  /// done, so only the statistics themselves stay for the layers still to come.
+  void releaseFactors() const { factors.clear(); }
 
   /// Output error of replacing `w` by `q` (both `[rows, k]` row-major) on the calibration
   /// inputs: sqrt(tr((w − q) H (w − q)ᵀ) / tr(w H wᵀ)), i.e. ‖(w − q) X‖ / ‖w X‖ over the
@@ -70,9 +76,18 @@ public:
                              int64_t rows) const;
 
 private:
+  /// The full symmetric H (mean, mirrored from the accumulated upper triangle).
+  std::vector<double> symmetricMean() const;
+
   int64_t k;
   int64_t vectors = 0;
-  std::vector<double> xtx; ///< [k, k] Σ x xᵀ (upper triangle filled by accumulate, mirrored)
+  /// Σ x xᵀ, the upper triangle packed row by row (k(k+1)/2 doubles).
+  std::vector<double> xtx;
+  /// Row i of the upper triangle, indexed by the column j >= i.
+  double *upperRow(int64_t i) { return xtx.data() + i * k - i * (i - 1) / 2 - i; }
+  const double *upperRow(int64_t i) const {
+    return xtx.data() + i * k - i * (i - 1) / 2 - i;
+  }
   /// Factors computed so far, by damping (the damping search asks for a few).
   mutable std::list<std::pair<double, std::vector<double>>> factors;
 };

@@ -543,6 +543,8 @@ struct CompressWeightsPass
         progress(done++, layers.size(), it->name);
       if (failed(process(*it, byNode)))
         return signalPassFailure();
+      if (it->stats)
+        it->stats->releaseFactors(); // k² doubles each; the next layer may need another
     }
     if (progress && !layers.empty())
       progress(layers.size(), layers.size(), "");
@@ -940,6 +942,8 @@ LogicalResult CompressWeightsPass::allocate(std::vector<Layer *> &pool, double f
       lc.emplace_back(bits, c->score());
       l->candidates.push_back({weight::spellFormats(formats), bits, c->score()});
     }
+    if (l->stats)
+      l->stats->releaseFactors();
   }
   double weights = fixedWeights, budget = targetBits * fixedWeights - fixedBits;
   for (Layer *l : pool) {
