@@ -17,12 +17,14 @@ const char *methodName(Method m) {
     return "wanda";
   case Method::SparseGPT:
     return "sparsegpt";
+  case Method::AWQ:
+    return "awq";
   }
   return "?";
 }
 
 std::optional<Method> parseMethod(const std::string &name) {
-  for (Method m : {Method::RTN, Method::GPTQ, Method::Wanda, Method::SparseGPT})
+  for (Method m : {Method::RTN, Method::GPTQ, Method::Wanda, Method::SparseGPT, Method::AWQ})
     if (name == methodName(m))
       return m;
   return std::nullopt;

@@ -27,9 +27,10 @@ enum class Method {
   GPTQ,      ///< quantization with second-order error compensation (Frantar et al., 2022)
   Wanda,     ///< N:M pruning scored by |w|·‖x‖ (Sun et al., 2023), no compensation
   SparseGPT, ///< N:M pruning with compensation (Frantar & Alistarh, 2023), then GPTQ
+  AWQ,       ///< activation-aware input-channel scaling before quantization (Lin et al., 2023)
 };
 
-/// "rtn", "gptq", "wanda", "sparsegpt".
+/// "rtn", "gptq", "wanda", "sparsegpt", "awq".
 const char *methodName(Method m);
 /// The method `name` spells (case-sensitive, as methodName writes it), or none.
 std::optional<Method> parseMethod(const std::string &name);

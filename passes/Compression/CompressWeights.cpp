@@ -96,7 +96,7 @@ FailureOr<LayerSpec> resolve(MLIRContext *ctx, const CompressionSettings &c, std
   spec.options.searchClip = c.searchClip;
   std::optional<weight::Method> method = weight::parseMethod(c.method);
   if (!method) {
-    err = "unknown method '" + c.method + "' (expected rtn, gptq, wanda or sparsegpt)";
+    err = "unknown method '" + c.method + "' (expected rtn, gptq, wanda, sparsegpt or awq)";
     return failure();
   }
   spec.options.method = *method;
@@ -137,7 +137,7 @@ LogicalResult applyJSON(const llvm::json::Object &o, CompressionSettings &c, std
     if (key == "method") {
       auto s = v.getAsString();
       if (!s) {
-        err = "'method' must be a string: \"rtn\", \"gptq\", \"wanda\" or \"sparsegpt\"";
+        err = "'method' must be a string: \"rtn\", \"gptq\", \"wanda\", \"sparsegpt\" or \"awq\"";
         return failure();
       }
       c.method = s->str();
@@ -579,6 +579,58 @@ FailureOr<Compressed> compressWith(Operation *node, ArrayAttr formats,
   return c;
 }
 
+/// AWQ (Lin et al., 2023): the weight's input channels are multiplied by s_c = (E x_c²)^(α/2)
+/// (normalized so that max·min = 1) before round-to-nearest compression and the layer input is
+/// divided by s, which gives channels with large activations finer steps. α is searched over
+/// 0, 0.1, …, 1 for the lowest layer output error on the calibration data (α = 0 is plain
+/// round-to-nearest). The result's `dequantized` is the effective weight Q(W·s)/s; `invScale`
+/// gets 1/s (empty when α = 0 won).
+FailureOr<Compressed> compressAWQ(Operation *node, ArrayAttr formats, const std::vector<float> &w,
+                                  int64_t rows, int64_t k, const weight::CompressOptions &options,
+                                  std::vector<float> &invScale) {
+  const weight::InputStatistics &st = *options.stats;
+  weight::CompressOptions ro = options;
+  ro.method = weight::Method::RTN;
+  ro.stats = nullptr; // errors are measured on the effective weight below
+  std::optional<Compressed> best;
+  std::vector<float> ws(w.size()), s(k);
+  for (int step = 0; step <= 10; ++step) {
+    double alpha = step / 10.0, lo = INFINITY, hi = 0;
+    double floor = 0;
+    for (int64_t c = 0; c < k; ++c)
+      floor = std::max(floor, st.meanSquare(c));
+    floor = floor > 0 ? floor * 1e-8 : 1.0; // channels that never saw an input
+    for (int64_t c = 0; c < k; ++c) {
+      s[c] = (float)std::pow(std::max(st.meanSquare(c), floor), alpha / 2);
+      lo = std::min(lo, (double)s[c]);
+      hi = std::max(hi, (double)s[c]);
+    }
+    float norm = (float)std::sqrt(lo * hi);
+    for (int64_t c = 0; c < k; ++c)
+      s[c] /= norm;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < k; ++c)
+        ws[r * k + c] = w[r * k + c] * s[c];
+    FailureOr<Compressed> cand = compressWith(node, formats, ws, rows, k, ro);
+    if (failed(cand))
+      return failure();
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < k; ++c)
+        cand->host.dequantized[r * k + c] /= s[c];
+    cand->outputError = st.relativeOutputError(w, cand->host.dequantized, rows);
+    if (best && cand->outputError >= best->outputError)
+      continue;
+    cand->error = cmp::relativeError(w, cand->host.dequantized);
+    cand->host.methods.assign(1, step ? "awq" : "");
+    invScale.clear();
+    if (step)
+      for (int64_t c = 0; c < k; ++c)
+        invScale.push_back(1.0f / s[c]);
+    best = std::move(*cand);
+  }
+  return std::move(*best);
+}
+
 /// The data-aware methods the formats used, joined ("rtn" when none).
 std::string methodsUsed(const weight::HostCompressed &host) {
   std::vector<std::string> used;
@@ -657,7 +709,22 @@ LogicalResult CompressWeightsPass::process(Layer &l, std::map<Operation *, Layer
                    ? "calibration statistics, which sparq does not collect inside control-flow "
                      "regions yet (give this layer \"method\": \"rtn\" in a recipe)"
                    : "calibration data (--calibration DIR)");
-  FailureOr<Compressed> best = compressWith(l.node, spec.formats, l.w, l.rows, l.k, options);
+  bool awq = options.method == weight::Method::AWQ;
+  if (awq && l.isConv)
+    return l.node.emitError("layer '")
+           << l.name << "': method 'awq' applies to MatMul and Gemm layers (convolutions: gptq)";
+  if (awq && spec.rearrange)
+    return l.node.emitError("layer '")
+           << l.name << "': method 'awq' and channel rearrangement both reorder the input "
+           << "channels' scales; choose one";
+  if (awq && !weight::getFormats(spec.formats).front().isEncoding())
+    return l.node.emitError("layer '")
+           << l.name << "': method 'awq' applies to quantization, not to "
+           << weight::spellFormats(spec.formats);
+  std::vector<float> awqInvScale; // 1/s of AWQ, the input's channel scales
+  FailureOr<Compressed> best =
+      awq ? compressAWQ(l.node, spec.formats, l.w, l.rows, l.k, options, awqInvScale)
+          : compressWith(l.node, spec.formats, l.w, l.rows, l.k, options);
   if (failed(best))
     return failure();
   // Compensation can overshoot at very low bit widths when the inputs are strongly
@@ -687,7 +754,7 @@ LogicalResult CompressWeightsPass::process(Layer &l, std::map<Operation *, Layer
     }
     options.damp = chosen;
   }
-  if (weight::needsCalibration(options.method) && methodsUsed(best->host) == "rtn")
+  if (weight::needsCalibration(options.method) && !awq && methodsUsed(best->host) == "rtn")
     return l.node.emitError("layer '")
            << l.name << "': method '" << weight::methodName(options.method)
            << "' does not apply to "
@@ -744,9 +811,11 @@ LogicalResult CompressWeightsPass::process(Layer &l, std::map<Operation *, Layer
     if (failed(rtn))
       return failure();
     outputErrorRTN = rtn->outputError;
-    if (options.method != weight::Method::RTN && rtn->outputError <= best->outputError) {
+    if (options.method != weight::Method::RTN &&
+        (rtn->outputError <= best->outputError || (awq && awqInvScale.empty()))) {
       best = std::move(rtn);
       fellBack = true;
+      awqInvScale.clear();
     }
   }
   // Both orders of pruning and quantization, for the report.
@@ -765,6 +834,16 @@ LogicalResult CompressWeightsPass::process(Layer &l, std::map<Operation *, Layer
       x = gatherLastDim(b, loc, x, colPerm);
       gathered = true;
     }
+  }
+  if (!awqInvScale.empty()) {
+    // AWQ: the input's channels divided by the scales the weight's columns were multiplied by.
+    auto st = RankedTensorType::get({(int64_t)awqInvScale.size()}, b.getF32Type());
+    Value inv = arith::ConstantOp::create(
+        b, loc, sparq::makeFloatConstant(st, awqInvScale, l.name + ".awq_inv_scale"));
+    x = sparq::onnx::NodeOp::create(b, loc, TypeRange{x.getType()}, "Mul", "", l.node.getOpset(),
+                                    l.name + ".awq_scale", b.getDictionaryAttr({}),
+                                    ValueRange{x, inv})
+            .getResult(0);
   }
 
   int64_t rows = l.rows, k = l.k;
@@ -929,6 +1008,9 @@ LogicalResult CompressWeightsPass::allocate(std::vector<Layer *> &pool, double f
       o.stats = l->stats.get();
       if (this->options)
         o.damp = this->options->damp;
+      if (o.method == weight::Method::AWQ)
+        return l->node.emitError("layer '")
+               << l->name << "': method 'awq' is not a --target-bits method yet (gptq is)";
       o.method = candidateMethod(o.method, formats);
       if (o.method != weight::Method::RTN && !o.stats)
         return l->node.emitError("layer '")

@@ -50,7 +50,7 @@ def CompressWeightsPass : Pass<"sparq-compress-weights", "mlir::ModuleOp"> {
            "search the error-minimizing clipping ratio per group">,
     Option<"rearrange", "rearrange", "bool", "false", "outlier channel rearrangement">,
     Option<"method", "method", "std::string", "\"rtn\"",
-           "rtn, or (with calibration statistics) gptq, wanda or sparsegpt">,
+           "rtn, or (with calibration statistics) gptq, wanda, sparsegpt or awq">,
     Option<"only", "only", "std::string", "\"\"",
            "compress only layers whose node or weight name matches this regex">,
     Option<"skip", "skip", "std::string", "\"\"",

@@ -114,8 +114,10 @@ static cl::opt<std::string> method(
     "method",
     cl::desc("How compressed values are chosen: rtn (data-free, default); with --calibration: "
              "gptq (quantization with error compensation), wanda (N:M pruning by |w|*|x|), "
-             "sparsegpt (N:M pruning with compensation; GPTQ for dense quantization)"),
-    cl::value_desc("rtn|gptq|wanda|sparsegpt"), cl::init("rtn"), cl::cat(compressCategory));
+             "sparsegpt (N:M pruning with compensation; GPTQ for dense quantization), awq "
+             "(input channels of MatMul/Gemm layers scaled by their activation magnitude before "
+             "quantization)"),
+    cl::value_desc("rtn|gptq|wanda|sparsegpt|awq"), cl::init("rtn"), cl::cat(compressCategory));
 static cl::opt<double> damp("damp",
                             cl::desc("GPTQ/SparseGPT damping as a fraction of the mean input "
                                      "second moment (default 0.01)"),
