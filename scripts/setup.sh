@@ -19,6 +19,8 @@ PACKAGES=(
   libclang-rt-22-dev
   # The artifacts' content digest (XXH3, header-only: include/sparq/Formats/ArtifactDigest.h).
   libxxhash-dev
+  # LAPACK (OpenBLAS) for the calibration statistics' Cholesky factors (dialects/Weight).
+  libopenblas-dev
   # Test-model generators and lit (Debian's python3, not a pyenv one).
   python3 python3-onnx python3-numpy
 )
