@@ -57,12 +57,11 @@ llvm::Expected<weight::HostPart> PatternAttr::compressHost(ArrayRef<float> w, in
       norm[c] = std::sqrt(stats->meanSquare(c));
     pruned = cmp::pruneNMWanda(wv, rows, k, n, m, norm);
     part.method = "wanda";
-  } else if (stats && options.method == weight::Method::SparseGPT) {
-    std::string error;
-    const std::vector<double> &u = stats->inverseFactor(options.damp, error);
-    if (u.empty())
-      return llvm::createStringError("SparseGPT: " + error);
-    pruned = cmp::pruneNMSparseGPT(wv, rows, k, n, m, u);
+  } else if (options.method == weight::Method::SparseGPT && stats) {
+    llvm::Expected<const std::vector<double> *> u = options.compensationFactor(k, "SparseGPT");
+    if (!u)
+      return u.takeError();
+    pruned = cmp::pruneNMSparseGPT(wv, rows, k, n, m, **u);
     part.method = "sparsegpt";
   } else {
     pruned = cmp::pruneNM(wv, rows, k, n, m);

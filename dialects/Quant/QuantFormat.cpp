@@ -66,13 +66,11 @@ SchemeAttr::compressHost(ArrayRef<float> w, int64_t rows, int64_t k,
   cmp::Quantized q;
   // After a pruning transform the sweep runs over the dense columns (the handed-on values'
   // positions), so the statistics of the dense K apply.
-  const weight::InputStatistics *stats = options.statsFor(k);
-  if (weight::compensates(options.method) && stats) {
-    std::string error;
-    const std::vector<double> &u = stats->inverseFactor(options.damp, error);
-    if (u.empty())
-      return llvm::createStringError("GPTQ: " + error);
-    q = cmp::quantizeGPTQ(wv, rows, k, qc, u, options.positions, options.denseK);
+  llvm::Expected<const std::vector<double> *> u = options.compensationFactor(k, "GPTQ");
+  if (!u)
+    return u.takeError();
+  if (*u) {
+    q = cmp::quantizeGPTQ(wv, rows, k, qc, **u, options.positions, options.denseK);
     part.method = "gptq";
   } else {
     q = cmp::quantize(wv, rows, k, qc);

@@ -58,16 +58,16 @@ llvm::Expected<weight::HostPart> BCQAttr::compressHost(ArrayRef<float> w, int64_
   cmp::BCQ fit;
   // With statistics of the dense K (directly or after a pruning transform), GPTQ and SparseGPT
   // fit the planes activation-aware with compensation.
-  const weight::InputStatistics *stats = options.statsFor(k);
-  if (weight::compensates(options.method) && stats) {
-    std::string error;
-    const std::vector<double> &u = stats->inverseFactor(options.damp, error);
-    if (u.empty())
-      return llvm::createStringError("shift-add fit: " + error);
-    std::vector<double> importance((size_t)stats->size());
-    for (int64_t c = 0; c < stats->size(); ++c)
-      importance[c] = stats->meanSquare(c);
-    fit = cmp::fitBCQCompensated(wv, rows, k, config, u, importance, options.positions,
+  llvm::Expected<const std::vector<double> *> u =
+      options.compensationFactor(k, "shift-add fit");
+  if (!u)
+    return u.takeError();
+  if (*u) {
+    const weight::InputStatistics &stats = *options.statsFor(k);
+    std::vector<double> importance((size_t)stats.size());
+    for (int64_t c = 0; c < stats.size(); ++c)
+      importance[c] = stats.meanSquare(c);
+    fit = cmp::fitBCQCompensated(wv, rows, k, config, **u, importance, options.positions,
                                  options.denseK);
     part.method = "gptq";
   } else {

@@ -257,3 +257,15 @@ Value buildDecode(OpBuilder &b, Location loc, ArrayAttr formats, ValueRange pack
 }
 
 } // namespace sparq::weight
+
+llvm::Expected<const std::vector<double> *>
+sparq::weight::CompressOptions::compensationFactor(int64_t k, llvm::StringRef what) const {
+  const InputStatistics *st = statsFor(k);
+  if (!compensates(method) || !st)
+    return nullptr;
+  std::string error;
+  const std::vector<double> &u = st->inverseFactor(damp, error);
+  if (u.empty())
+    return llvm::createStringError(what.str() + ": " + error);
+  return &u;
+}

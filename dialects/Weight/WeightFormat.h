@@ -47,6 +47,12 @@ struct CompressOptions {
   const InputStatistics *statsFor(int64_t k) const {
     return stats && stats->size() == (positions ? denseK : k) ? stats : nullptr;
   }
+  /// The factor U (UᵀU = (H + λI)⁻¹, λ from `damp`) a compensating sweep over the problem of a
+  /// format given K values per row needs: null when the method does not compensate or no
+  /// statistics describe the problem (the format then compresses data-free); an error starting
+  /// with `what` when H + λI is not positive definite.
+  llvm::Expected<const std::vector<double> *> compensationFactor(int64_t k,
+                                                                 llvm::StringRef what) const;
 };
 
 /// What one format's host compressor produces.

@@ -594,12 +594,12 @@ FailureOr<Compressed> compressAWQ(Operation *node, ArrayAttr formats, const std:
   ro.stats = nullptr; // errors are measured on the effective weight below
   std::optional<Compressed> best;
   std::vector<float> ws(w.size()), s(k);
+  double floor = 0;
+  for (int64_t c = 0; c < k; ++c)
+    floor = std::max(floor, st.meanSquare(c));
+  floor = floor > 0 ? floor * 1e-8 : 1.0; // channels that never saw an input
   for (int step = 0; step <= 10; ++step) {
     double alpha = step / 10.0, lo = INFINITY, hi = 0;
-    double floor = 0;
-    for (int64_t c = 0; c < k; ++c)
-      floor = std::max(floor, st.meanSquare(c));
-    floor = floor > 0 ? floor * 1e-8 : 1.0; // channels that never saw an input
     for (int64_t c = 0; c < k; ++c) {
       s[c] = (float)std::pow(std::max(st.meanSquare(c), floor), alpha / 2);
       lo = std::min(lo, (double)s[c]);
