@@ -103,6 +103,15 @@ struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
       llvm::cl::desc("Rows per register tile of the f32 micro-kernels (8 for AVX-512, 6 for "
                      "AVX2): the tile height of packed filters"),
       llvm::cl::init(8)};
+  Option<bool> blockFusion{
+      *this, "block-fusion",
+      llvm::cl::desc("Compute convolution blocks as one loop over row tiles (sparq-block-fusion; "
+                     "at opt-level 2 and above)"),
+      llvm::cl::init(true)};
+  Option<bool> fusionReport{
+      *this, "fusion-report",
+      llvm::cl::desc("Remarks from sparq-block-fusion on what it fused and what it left alone"),
+      llvm::cl::init(false)};
 };
 
 /// sparq_onnx -> model contract (linalg/tensor/arith/math on tensors), verified.

@@ -43,6 +43,12 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const PipelineOptions &options) 
   if (options.optLevel > 0) {
     pm.addNestedPass<func::FuncOp>(createLinalgFuseElementwisePass());
     addTextual(pm, "canonicalize,cse");
+    if (options.blockFusion && options.optLevel >= 2) {
+      BlockFusionPassOptions fusion;
+      fusion.report = options.fusionReport;
+      pm.addNestedPass<func::FuncOp>(createBlockFusionPass(fusion));
+      addTextual(pm, "canonicalize,cse");
+    }
     pm.addNestedPass<func::FuncOp>(createSelectMicroKernelsPass());
     LinalgDistributePassOptions distribute;
     pm.addNestedPass<func::FuncOp>(createLinalgDistributePass(distribute));
@@ -66,8 +72,9 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const PipelineOptions &options) 
   ukernels.tileRows = options.tileRows;
   pm.addPass(createLowerMicroKernelsPass(ukernels));
   pm.addNestedPass<func::FuncOp>(createLowerStridedCopiesPass());
-  addTextual(pm, "func.func(scf-forall-to-parallel),convert-scf-to-openmp,canonicalize,"
-                 "func.func(convert-linalg-to-loops),"
+  addTextual(pm, "func.func(scf-forall-to-parallel),convert-scf-to-openmp,canonicalize");
+  pm.addPass(createInlineAllocaScopesPass());
+  addTextual(pm, "func.func(convert-linalg-to-loops),"
                  "convert-vector-to-scf{full-unroll=1},"
                  "expand-strided-metadata,lower-affine,"
                  "convert-scf-to-cf,"

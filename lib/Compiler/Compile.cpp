@@ -105,6 +105,8 @@ LogicalResult lowerAndWrite(ModuleOp module, const CompileOptions &options, Emit
   PipelineOptions pipelineOptions;
   pipelineOptions.optLevel = options.optLevel;
   pipelineOptions.actBits = options.actBits;
+  pipelineOptions.blockFusion = options.blockFusion;
+  pipelineOptions.fusionReport = options.fusionReport;
   pipelineOptions.panelWidth = formats::panelWidthFor(target->vectorFloats);
   pipelineOptions.tileRows = formats::tileRowsFor(target->vectorFloats);
   {

@@ -141,16 +141,8 @@ struct SelectMicroKernelsPass
     getOperation().walk([&](linalg::LinalgOp op) {
       if (!op.hasPureTensorSemantics())
         return;
-      // The GEMM kernels read M at run time: a contraction whose only dynamic loops are rows of
-      // the activation (a symbolic batch or sequence length) still gets one.
-      if (op.hasDynamicShape()) {
-        std::optional<sparq::PackedGemm> g = sparq::matchPackedGemm(op);
-        SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-        if (!g || !g->batchLoops.empty() ||
-            llvm::any_of(llvm::concat<const unsigned>(g->kLoops, g->nLoops),
-                         [&](unsigned l) { return ShapedType::isDynamic(ranges[l]); }))
-          return;
-      }
+      // The convolution kernels read every size at run time (a block fused by sparq-block-fusion
+      // has tiles of a dynamic number of rows).
       auto allF32 = [&] {
         return llvm::all_of(op->getOperandTypes(),
                             [](Type t) { return getElementTypeOrSelf(t).isF32(); });
@@ -166,6 +158,16 @@ struct SelectMicroKernelsPass
             op.getDpsInputOperand(1)->get().getDefiningOp<arith::ConstantOp>())
           op->setAttr(sparq::kMicroKernelAttr, StringAttr::get(ctx, sparq::kConvKernel));
         return;
+      }
+      // The GEMM kernels read M at run time: a contraction whose only dynamic loops are rows of
+      // the activation (a symbolic batch or sequence length) still gets one.
+      if (op.hasDynamicShape()) {
+        std::optional<sparq::PackedGemm> g = sparq::matchPackedGemm(op);
+        SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+        if (!g || !g->batchLoops.empty() ||
+            llvm::any_of(llvm::concat<const unsigned>(g->kLoops, g->nLoops),
+                         [&](unsigned l) { return ShapedType::isDynamic(ranges[l]); }))
+          return;
       }
       std::optional<sparq::PackedGemm> g = sparq::matchPackedGemm(op);
       if (!g)
@@ -319,7 +321,11 @@ struct SelectMicroKernelsPass
           kept.push_back(rewriter.getAffineDimExpr(d));
       sourceMap = AffineMap::get(rank, 0, kept, rewriter.getContext());
     }
-    Value empty = tensor::EmptyOp::create(rewriter, loc, type.getShape(), type.getElementType());
+    // Sizes of the accumulator (dynamic in the row tiles of a fused block), read from the
+    // residual operand, which has the same shape and outlives the rewrite.
+    Value empty = tensor::EmptyOp::create(rewriter, loc,
+                                          tensor::getMixedSizes(rewriter, loc, other),
+                                          type.getElementType());
     auto newInit = linalg::GenericOp::create(
         rewriter, loc, TypeRange{type}, ValueRange{source, other}, ValueRange{empty},
         ArrayRef<AffineMap>{sourceMap, id, id}, parallel,
@@ -365,7 +371,9 @@ struct SelectMicroKernelsPass
     rewriter.setInsertionPoint(op);
     auto type = cast<RankedTensorType>(init.getType());
     Value empty =
-        tensor::EmptyOp::create(rewriter, op.getLoc(), type.getShape(), type.getElementType());
+        tensor::EmptyOp::create(rewriter, op.getLoc(),
+                                tensor::getMixedSizes(rewriter, op.getLoc(), bcast.getInit()),
+                                type.getElementType());
     rewriter.modifyOpInPlace(op, [&] {
       op.getDpsInitOperand(0)->set(empty);
       op->setAttr(sparq::kMicroKernelBiasAttr, value);

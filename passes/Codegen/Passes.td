@@ -56,6 +56,19 @@ def LowerStridedCopiesPass : Pass<"sparq-lower-strided-copies", "mlir::func::Fun
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
+def InlineAllocaScopesPass : Pass<"sparq-inline-alloca-scopes", "mlir::ModuleOp"> {
+  let summary = "Inline memref.alloca_scope ops whose body allocates nothing on the stack";
+  let description = [{
+    `convert-scf-to-openmp` wraps each parallel loop body in a `memref.alloca_scope`, whose
+    region must stay one block. When the body holds loops that later become branches
+    (`convert-scf-to-cf`: the fill of a padded tile in a fused block, an elementwise op left as
+    loops), the scope would no longer verify. A scope with no `memref.alloca` in it (outside
+    nested scopes) reclaims nothing, so its body is inlined into the parent before the loops are
+    lowered; scopes with allocas are left alone.
+  }];
+  let dependentDialects = ["mlir::memref::MemRefDialect"];
+}
+
 def PrepareEntryPass : Pass<"sparq-prepare-entry", "mlir::ModuleOp"> {
   let summary = "Make the entry function's outputs fresh buffers and expose a C interface";
   let description = [{
@@ -68,6 +81,59 @@ def PrepareEntryPass : Pass<"sparq-prepare-entry", "mlir::ModuleOp"> {
   }];
   let dependentDialects = ["mlir::bufferization::BufferizationDialect",
                            "mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect"];
+}
+
+def BlockFusionPass : Pass<"sparq-block-fusion", "mlir::func::FuncOp"> {
+  let summary = "Compute each convolution block as one loop over tiles of output rows";
+  let description = [{
+    Finds convolution blocks on tensors and computes each as one `scf.forall` over tiles of its
+    output rows (and images), so that the block's intermediates exist only one tile at a time and
+    stay in the cache instead of going to memory and back between layers (ConvFirst, "On the
+    Efficiency of Convolutional Neural Networks"; docs/codegen.md).
+
+    A block is found from its last op backwards along the data operand of each op: up to three
+    NCHW convolutions (plain or depthwise) of which at most one has a spatial kernel or a
+    stride, the elementwise ops (activations, batch-norm scales) and constant paddings between
+    them, each used only by the next; the broadcasts of their biases; when the last op is an
+    elementwise op of two full-size operands, a residual add whose other operand is the skip
+    connection, and a convolution of the block input on the skip side (a projection shortcut).
+    A block needs two convolutions on its main path. A value used twice inside the chain, or an
+    op that is not elementwise (a pooling, a reshape) ends the chain there.
+
+    Upstream's tile-and-fuse (`scf::tileConsumerAndFuseProducersUsingSCF`) tiles the last op and
+    pulls the others into the loop: each computes the rows its consumer's tile reads, so the
+    halo rows of a k x k convolution are recomputed by neighbouring tiles. The tile height is
+    the largest that keeps the block's per-tile intermediates within `scratch-kib` and gives at
+    least `min-tiles` tiles per image (the tiles are the loop's parallel iterations), preferring
+    one that divides the output height. The convolutions inside keep running on the
+    micro-kernels (`sparq-cpu-select-ukernels` marks them afterwards). The loop carries
+    `sparq.fused_block` (what was fused) and `sparq.tile_rows`; with `report`, a remark names
+    each fused block and each convolution chain left alone, with the reason.
+
+    ```mlir
+    %1 = linalg.conv_2d_nchw_fchw ins(%x, %w1 ...)        // 1x1, 64 -> 256 channels
+    %2 = linalg.generic ... max(%1, 0)
+    %p = tensor.pad %2 low[0, 0, 1, 1] high[0, 0, 1, 1]
+    %3 = linalg.depthwise_conv_2d_nchw_chw ins(%p, %w2 ...)
+    %5 = linalg.conv_2d_nchw_fchw ins(%4, %w3 ...)         // 1x1, 256 -> 64
+    %y = linalg.generic ... %5 + %x
+    // becomes
+    %y = scf.forall (%r) = (0) to (56) step (8) shared_outs(%o = ...) {
+      // the rows of %1 .. %5 that output rows [%r, %r + 8) need, then the add
+    } {sparq.fused_block = "residual block of 3 convolutions (depthwise)", sparq.tile_rows = 8}
+    ```
+  }];
+  let options = [
+    Option<"scratchKiB", "scratch-kib", "int64_t", "1024",
+           "budget for one tile's intermediates in KiB (about half an L2 cache)">,
+    Option<"minTiles", "min-tiles", "int64_t", "4",
+           "fewest row tiles per image (parallel iterations for the threads)">,
+    Option<"report", "report", "bool", "false",
+           "emit a remark for every fused block and every convolution chain left alone">
+  ];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::tensor::TensorDialect",
+                           "mlir::linalg::LinalgDialect", "mlir::affine::AffineDialect",
+                           "mlir::arith::ArithDialect"];
 }
 
 def LinalgFuseElementwisePass : Pass<"sparq-linalg-fuse-elementwise", "mlir::func::FuncOp"> {

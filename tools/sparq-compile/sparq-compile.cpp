@@ -63,6 +63,20 @@ static cl::opt<std::string>
                        "the artifact records it and refuses to load on a CPU without its "
                        "features"),
               cl::value_desc("CPU"), cl::init("native"), cl::cat(category));
+enum class Toggle { Off, On };
+static cl::opt<Toggle> blockFusion(
+    "block-fusion",
+    cl::desc("Compute convolution blocks (residual, inverted residual) as one loop over tiles of "
+             "output rows at -O2 and -O3 (sparq-block-fusion; docs/codegen.md)"),
+    cl::init(Toggle::On),
+    cl::values(clEnumValN(Toggle::On, "on", "fuse (default)"),
+               clEnumValN(Toggle::Off, "off", "run every layer on its own")),
+    cl::cat(category));
+static cl::opt<bool> fusionReport(
+    "fusion-report",
+    cl::desc("Print what block fusion fused (tile height, intermediates per tile) and which "
+             "convolution chains it left alone, and why"),
+    cl::init(false), cl::cat(category));
 static cl::alias targetCPUAlias("target-cpu", cl::desc("Alias for --cpu"),
                                 cl::aliasopt(targetCPU), cl::cat(category));
 
@@ -302,6 +316,8 @@ int main(int argc, char **argv) {
   options.emit = emit;
   options.optLevel = optLevel;
   options.targetCPU = targetCPU;
+  options.blockFusion = blockFusion == Toggle::On;
+  options.fusionReport = fusionReport;
   if (actBits != 0 && actBits != 8) {
     errs() << "sparq-compile: error: --act-bits must be 0 or 8, got " << actBits << "\n";
     return 1;

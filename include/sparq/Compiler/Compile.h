@@ -38,6 +38,10 @@ struct CompileOptions {
   bool dynamicInputs = false;
   EmitKind emit = EmitKind::Lib;
   unsigned optLevel = 2;
+  /// --block-fusion: convolution blocks as one loop over row tiles (at optLevel >= 2).
+  bool blockFusion = true;
+  /// --fusion-report: remarks on what block fusion fused and what it left alone.
+  bool fusionReport = false;
   std::string targetCPU = "native"; ///< --cpu: "native"/"host" or an LLVM CPU name
   /// Linker driver for EmitKind::Lib; empty means the configured default.
   std::string linker;

@@ -1,0 +1,474 @@
+//===- passes/Codegen/BlockFusion.cpp - a residual block as one loop over row tiles ===//
+//
+// sparq-block-fusion finds convolution blocks (ResNet bottlenecks, MobileNet inverted residuals:
+// up to three convolutions of which at most one has a spatial kernel, the elementwise ops and
+// paddings between them, the bias broadcasts, the residual add and a projection shortcut) and
+// computes each as one scf.forall over tiles of output rows: upstream's tile-and-fuse
+// (scf::tileConsumerAndFuseProducersUsingSCF) tiles the block's last op and pulls every other op
+// of the block into the loop, each computing the rows its consumer's tile needs (a k x k
+// convolution's halo rows are recomputed by the neighbouring tiles). Intermediates exist only per
+// tile, sized by the tile-height choice below to stay in the L2 cache; the convolutions inside
+// keep running on the micro-kernels (sparq-cpu-select-ukernels marks them afterwards).
+//
+//===----------------------------------------------------------------------===//
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/TilingInterface.h"
+
+#include "llvm/ADT/SetVector.h"
+#include <functional>
+#include "llvm/Support/FormatVariadic.h"
+
+namespace sparq {
+#define GEN_PASS_DEF_BLOCKFUSIONPASS
+#include "passes/Codegen/Passes.h.inc"
+} // namespace sparq
+
+using namespace mlir;
+
+namespace {
+
+constexpr int kMaxConvs = 3;
+
+/// Kernel height, stride and dilation along H of an NCHW convolution (plain or depthwise).
+struct RowWindow {
+  int64_t kh = 1, stride = 1, dilation = 1, kw = 1;
+  bool spatial() const { return kh > 1 || kw > 1 || stride > 1; }
+  /// Input rows the convolution reads to produce `rows` output rows.
+  int64_t inputRows(int64_t rows) const { return (rows - 1) * stride + (kh - 1) * dilation + 1; }
+};
+
+std::optional<RowWindow> convWindow(Operation *op) {
+  auto conv = dyn_cast<linalg::LinalgOp>(op);
+  if (!conv || !isa<linalg::Conv2DNchwFchwOp, linalg::DepthwiseConv2DNchwChwOp>(op))
+    return std::nullopt;
+  auto filter = dyn_cast<RankedTensorType>(conv.getDpsInputOperand(1)->get().getType());
+  if (!filter || !filter.hasStaticShape())
+    return std::nullopt;
+  auto strides = op->getAttrOfType<DenseIntElementsAttr>("strides");
+  auto dilations = op->getAttrOfType<DenseIntElementsAttr>("dilations");
+  RowWindow w;
+  unsigned rank = filter.getRank();
+  w.kh = filter.getDimSize(rank - 2);
+  w.kw = filter.getDimSize(rank - 1);
+  if (strides) {
+    auto s = llvm::to_vector(strides.getValues<int64_t>());
+    w.stride = s[0];
+    if (s[1] > 1)
+      w.kw = std::max<int64_t>(w.kw, 2); // spatial() counts a W stride too
+  }
+  if (dilations)
+    w.dilation = *dilations.getValues<int64_t>().begin();
+  return w;
+}
+
+/// An all-parallel linalg.generic with one 4-D result indexed by the identity (an elementwise op,
+/// possibly reading broadcast operands).
+bool isElementwise(Operation *op) {
+  auto generic = dyn_cast<linalg::GenericOp>(op);
+  if (!generic || generic.getNumDpsInits() != 1 || generic.getNumReductionLoops() != 0 ||
+      generic->getNumResults() != 1)
+    return false;
+  auto type = dyn_cast<RankedTensorType>(generic->getResult(0).getType());
+  return type && type.getRank() == 4 &&
+         generic.getMatchingIndexingMap(generic.getDpsInitOperand(0)).isIdentity() &&
+         llvm::all_of(generic.getIndexingMapsArray(),
+                      [](AffineMap m) { return m.isProjectedPermutation(); });
+}
+
+/// A full-size 4-D operand of an elementwise op (identity-indexed), as opposed to a broadcast
+/// one (a bias, a constant).
+bool isFullOperand(linalg::GenericOp op, OpOperand *operand) {
+  return op.getMatchingIndexingMap(operand).isIdentity();
+}
+
+/// A block found from its last op: the ops tile-and-fuse may pull into the loop, and what the
+/// report says about it.
+struct BlockPlan {
+  Operation *root = nullptr;
+  llvm::SetVector<Operation *> ops;
+  /// Convolutions on the main path, root side first.
+  SmallVector<Operation *> convs;
+  /// The main path's values from the root back to the block input, with the window of the op that
+  /// produced each (pads and elementwise ops keep the row count).
+  SmallVector<std::pair<Value, RowWindow>> path;
+  bool residual = false, projection = false;
+  std::string why;
+};
+
+/// Whether every user of every result of `op` is in `set`.
+bool usedOnlyBy(Operation *op, const llvm::SetVector<Operation *> &set) {
+  return llvm::all_of(op->getUsers(), [&](Operation *u) { return set.contains(u); });
+}
+
+/// The producers of `op`'s init operands and broadcast inputs that a tile needs too: broadcasts,
+/// fills and elementwise ops of constants (a bias), each used only by `op`.
+void addSideProducers(Operation *op, BlockPlan &plan) {
+  for (Value v : op->getOperands()) {
+    Operation *def = v.getDefiningOp();
+    if (!def || plan.ops.contains(def) || !def->hasOneUse())
+      continue;
+    if (isa<linalg::BroadcastOp, linalg::FillOp>(def))
+      plan.ops.insert(def);
+  }
+}
+
+/// Walks back from `root` along the data operand of each op: convolutions (at most kMaxConvs,
+/// at most one spatial), elementwise ops with one full-size operand, constant pads. Every value
+/// on the path but the block input must have one use.
+BlockPlan planBlock(Operation *root) {
+  BlockPlan plan;
+  plan.root = root;
+  plan.ops.insert(root);
+  Value skip;
+  Value cur;
+  if (isElementwise(root)) {
+    auto g = cast<linalg::GenericOp>(root);
+    SmallVector<Value> full;
+    for (OpOperand *in : g.getDpsInputOperands())
+      if (isFullOperand(g, in))
+        full.push_back(in->get());
+    // The main operand: a convolution's result (through elementwise ops); with two, the other is
+    // the skip connection.
+    auto reachesConv = [](Value v) {
+      for (int steps = 0; steps < 8; ++steps) {
+        Operation *def = v.getDefiningOp();
+        if (!def || !v.hasOneUse())
+          return false;
+        if (convWindow(def))
+          return true;
+        auto g = dyn_cast<linalg::GenericOp>(def);
+        if (!g || !isElementwise(def))
+          return false;
+        Value next;
+        for (OpOperand *in : g.getDpsInputOperands())
+          if (isFullOperand(g, in))
+            next = next ? Value() : in->get();
+        if (!next)
+          return false;
+        v = next;
+      }
+      return false;
+    };
+    if (full.size() == 1) {
+      cur = full[0];
+    } else if (full.size() == 2) {
+      bool r0 = reachesConv(full[0]), r1 = reachesConv(full[1]);
+      // With a convolution on both sides, the main path is the longer one; the other (a
+      // projection) joins below.
+      auto depth = [](Value v) {
+        int n = 0;
+        for (Operation *def = v.getDefiningOp(); def && n < 16; ++n) {
+          if (convWindow(def))
+            def = def->getOperand(0).getDefiningOp();
+          else if (auto g = dyn_cast<linalg::GenericOp>(def))
+            def = g.getDpsInputOperand(0)->get().getDefiningOp();
+          else if (auto pad = dyn_cast<tensor::PadOp>(def))
+            def = pad.getSource().getDefiningOp();
+          else
+            break;
+        }
+        return n;
+      };
+      if (r0 && (!r1 || depth(full[0]) >= depth(full[1]))) {
+        cur = full[0];
+        skip = full[1];
+      } else if (r1) {
+        cur = full[1];
+        skip = full[0];
+      }
+      plan.residual = true;
+    }
+    if (!cur) {
+      plan.why = "its last op does not read a convolution";
+      return plan;
+    }
+  } else if (convWindow(root)) {
+    cur = root->getResult(0);
+  } else {
+    plan.why = "not a convolution or an elementwise op";
+    return plan;
+  }
+  addSideProducers(root, plan);
+  if (convWindow(root)) {
+    plan.convs.push_back(root);
+    plan.path.push_back({root->getResult(0), *convWindow(root)});
+    cur = root->getOperand(0);
+  }
+  int spatial = plan.convs.empty() ? 0 : convWindow(root)->spatial();
+  // Walk back.
+  while (true) {
+    Operation *def = cur.getDefiningOp();
+    if (!def || cur == skip || !cur.hasOneUse() || !usedOnlyBy(def, plan.ops) ||
+        def->getBlock() != root->getBlock())
+      break;
+    if (std::optional<RowWindow> w = convWindow(def)) {
+      if ((int)plan.convs.size() == kMaxConvs || (w->spatial() && spatial))
+        break;
+      auto conv = cast<linalg::LinalgOp>(def);
+      if (!conv.hasPureTensorSemantics())
+        break;
+      spatial += w->spatial();
+      plan.convs.push_back(def);
+      plan.ops.insert(def);
+      plan.path.push_back({cur, *w});
+      addSideProducers(def, plan);
+      cur = conv.getDpsInputOperand(0)->get();
+      continue;
+    }
+    if (auto pad = dyn_cast<tensor::PadOp>(def)) {
+      // Constant padding only (the tiled pad fills its border rows with it).
+      if (!pad.getConstantPaddingValue())
+        break;
+      plan.ops.insert(def);
+      plan.path.push_back({cur, RowWindow{}});
+      cur = pad.getSource();
+      continue;
+    }
+    if (isElementwise(def)) {
+      auto g = cast<linalg::GenericOp>(def);
+      Value next;
+      int fullCount = 0;
+      for (OpOperand *in : g.getDpsInputOperands())
+        if (isFullOperand(g, in)) {
+          next = in->get();
+          ++fullCount;
+        }
+      if (fullCount != 1)
+        break;
+      plan.ops.insert(def);
+      plan.path.push_back({cur, RowWindow{}});
+      addSideProducers(def, plan);
+      cur = next;
+      continue;
+    }
+    break;
+  }
+  // The block starts at its first convolution: ops after it on the path (towards the input) are
+  // not part of it.
+  while (!plan.path.empty()) {
+    Operation *def = plan.path.back().first.getDefiningOp();
+    if (convWindow(def))
+      break;
+    plan.ops.remove(def);
+    plan.path.pop_back();
+  }
+  Value input = plan.convs.empty()
+                    ? Value()
+                    : cast<linalg::LinalgOp>(plan.convs.back()).getDpsInputOperand(0)->get();
+  // A projection shortcut: a convolution of the block input used only by the root.
+  if (skip && input)
+    if (Operation *def = skip.getDefiningOp())
+      if (convWindow(def) && def->getOperand(0) == input && skip.hasOneUse() &&
+          cast<linalg::LinalgOp>(def).hasPureTensorSemantics()) {
+        plan.ops.insert(def);
+        addSideProducers(def, plan);
+        plan.projection = true;
+      }
+  if (plan.convs.size() < 2)
+    plan.why = llvm::formatv("{0} convolution(s) on its main path; a block needs two",
+                             plan.convs.size());
+  return plan;
+}
+
+} // namespace
+
+namespace {
+
+struct BlockFusionPass : public sparq::impl::BlockFusionPassBase<BlockFusionPass> {
+  using BlockFusionPassBase::BlockFusionPassBase;
+
+  /// Bytes of per-tile intermediates live at once for output tiles of `rows` rows: the most, over
+  /// the block's convolutions, of its input and output tiles (a padded input counted at its
+  /// padded size: its producer writes into it). Elementwise ops become the kernels' epilogues and
+  /// the block input is read in place, so neither counts.
+  static int64_t tileBytes(const BlockPlan &plan, int64_t rows) {
+    auto tile = [](Value v, int64_t r) {
+      auto type = cast<RankedTensorType>(v.getType());
+      return type.getDimSize(0) * type.getDimSize(1) * r * type.getDimSize(3) * 4;
+    };
+    int64_t most = 0, r = rows;
+    for (Operation *conv : plan.convs) {
+      RowWindow w = *convWindow(conv);
+      int64_t in = 0, out = tile(conv->getResult(0), r);
+      r = w.inputRows(r);
+      if (conv != plan.convs.back())
+        in = tile(cast<linalg::LinalgOp>(conv).getDpsInputOperand(0)->get(), r);
+      most = std::max(most, in + out);
+    }
+    return most;
+  }
+
+  /// Upstream's tiled tensor.pad guards the case of a tile that reads no source rows with an
+  /// scf.if (a tensor.generate of the padding value, else the pad of the slice). The else branch
+  /// computes that case right too (an empty slice padded to the tile), and the kernels need one
+  /// buffer layout for their input: keep only the else branch.
+  static void dropZeroSliceGuards(RewriterBase &rewriter, Operation *loop) {
+    SmallVector<scf::IfOp> guards;
+    loop->walk([&](scf::IfOp op) {
+      Block &then = op.getThenRegion().front();
+      if (op.getNumResults() == 1 && !op.getElseRegion().empty() &&
+          then.getOperations().size() == 2 && isa<tensor::GenerateOp>(then.front()))
+        guards.push_back(op);
+    });
+    for (scf::IfOp op : guards) {
+      Block &otherwise = op.getElseRegion().front();
+      auto yield = cast<scf::YieldOp>(otherwise.getTerminator());
+      Value result = yield.getOperand(0);
+      rewriter.eraseOp(yield);
+      rewriter.inlineBlockBefore(&otherwise, op);
+      rewriter.replaceOp(op, result);
+    }
+  }
+
+  /// Moves the tensor.extract_slice ops of values defined outside `loop` (with the index
+  /// computations they use) to the top of its body, so that the micro-kernel epilogue folding
+  /// finds a residual operand defined before the convolution that adds it.
+  static void hoistInputSlices(RewriterBase &rewriter, scf::ForallOp loop) {
+    Block *body = loop.getBody();
+    SmallVector<tensor::ExtractSliceOp> slices;
+    for (Operation &op : *body)
+      if (auto slice = dyn_cast<tensor::ExtractSliceOp>(op))
+        if (!loop.getRegion().isAncestor(slice.getSource().getParentRegion()))
+          slices.push_back(slice);
+    llvm::DenseSet<Operation *> moved;
+    Operation *last = nullptr;
+    std::function<bool(Operation *)> movable = [&](Operation *op) {
+      for (Value v : op->getOperands()) {
+        Operation *def = v.getDefiningOp();
+        if (!def || def->getBlock() != body || moved.contains(def))
+          continue;
+        if (!isa<affine::AffineApplyOp, affine::AffineMinOp, affine::AffineMaxOp,
+                 arith::ConstantOp>(def) ||
+            !movable(def))
+          return false;
+      }
+      return true;
+    };
+    // Each op goes right after the previous one moved, its dependencies first.
+    std::function<void(Operation *)> move = [&](Operation *op) {
+      for (Value v : op->getOperands())
+        if (Operation *def = v.getDefiningOp();
+            def && def->getBlock() == body && !moved.contains(def))
+          move(def);
+      if (last)
+        rewriter.moveOpAfter(op, last);
+      else
+        rewriter.moveOpBefore(op, body, body->begin());
+      moved.insert(op);
+      last = op;
+    };
+    for (tensor::ExtractSliceOp slice : slices)
+      if (movable(slice))
+        move(slice);
+  }
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    llvm::DenseSet<Operation *> taken;
+    SmallVector<Operation *> candidates;
+    func.walk([&](Operation *op) {
+      if (isa<linalg::GenericOp, linalg::Conv2DNchwFchwOp, linalg::DepthwiseConv2DNchwChwOp>(op) &&
+          op->getParentOp() == func)
+        candidates.push_back(op);
+    });
+    IRRewriter rewriter(&getContext());
+    // From the end: a block's root is the last op of its block.
+    for (Operation *root : llvm::reverse(candidates)) {
+      if (taken.contains(root))
+        continue;
+      auto type = dyn_cast<RankedTensorType>(root->getResult(0).getType());
+      if (!type || type.getRank() != 4 || !type.hasStaticShape() ||
+          !cast<linalg::LinalgOp>(root).hasPureTensorSemantics())
+        continue;
+      BlockPlan plan = planBlock(root);
+      if (!plan.why.empty()) {
+        // Only convolution chains are worth a remark.
+        if (report && !plan.convs.empty())
+          root->emitRemark("sparq-block-fusion: not fused: ") << plan.why;
+        continue;
+      }
+      int64_t rows = type.getDimSize(2);
+      // The tallest tile whose intermediates fit the scratch budget, with at least min-tiles
+      // tiles; among the heights down to half of it, one that divides the rows if any.
+      int64_t cap = std::max<int64_t>(1, (rows + minTiles - 1) / minTiles);
+      int64_t budget = scratchKiB * 1024, th = 0;
+      for (int64_t t = cap; t >= 1 && !th; --t)
+        if (tileBytes(plan, t) <= budget)
+          th = t;
+      if (!th) {
+        if (report)
+          root->emitRemark("sparq-block-fusion: not fused: one output row needs ")
+              << tileBytes(plan, 1) << " bytes of intermediates, over the " << scratchKiB
+              << " KiB scratch budget";
+        continue;
+      }
+      for (int64_t t = th; t * 2 >= th; --t)
+        if (rows % t == 0) {
+          th = t;
+          break;
+        }
+      auto tileable = cast<TilingInterface>(root);
+      SmallVector<OpFoldResult> sizes(tileable.getLoopIteratorTypes().size(),
+                                      rewriter.getIndexAttr(0));
+      sizes[0] = rewriter.getIndexAttr(1);
+      sizes[2] = rewriter.getIndexAttr(th);
+      scf::SCFTileAndFuseOptions options;
+      options.tilingOptions.setTileSizes(sizes);
+      options.tilingOptions.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+      const llvm::SetVector<Operation *> &ops = plan.ops;
+      options.setFusionControlFn(
+          [&](tensor::ExtractSliceOp, OpResult producer,
+              bool) -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+            if (!ops.contains(producer.getOwner()))
+              return std::nullopt;
+            return scf::SCFTileAndFuseOptions::ControlFnResult{};
+          });
+      rewriter.setInsertionPoint(root);
+      FailureOr<scf::SCFTileAndFuseResult> fused =
+          scf::tileConsumerAndFuseProducersUsingSCF(rewriter, tileable, options);
+      if (failed(fused)) {
+        if (report)
+          root->emitRemark("sparq-block-fusion: not fused: tiling failed");
+        continue;
+      }
+      for (OpResult r : root->getResults())
+        if (Value repl = fused->replacements.lookup(r))
+          rewriter.replaceAllUsesWith(r, repl);
+      std::string kind = llvm::formatv(
+          "{0}{1} of {2} convolutions{3}", plan.residual ? "residual block" : "convolution chain",
+          plan.projection ? " with projection" : "", plan.convs.size(),
+          llvm::any_of(plan.convs, [](Operation *c) {
+            return isa<linalg::DepthwiseConv2DNchwChwOp>(c);
+          }) ? " (depthwise)" : "");
+      Operation *loop = fused->loops.front().getOperation();
+      dropZeroSliceGuards(rewriter, loop);
+      hoistInputSlices(rewriter, cast<scf::ForallOp>(loop));
+      loop->setAttr("sparq.fused_block", rewriter.getStringAttr(kind));
+      loop->setAttr("sparq.tile_rows", rewriter.getI64IntegerAttr(th));
+      if (report)
+        loop->emitRemark("sparq-block-fusion: fused ")
+            << kind << " (" << ops.size() << " ops) over tiles of " << th << " output rows, "
+            << tileBytes(plan, th) << " bytes of intermediates per tile";
+      for (Operation *op : ops)
+        taken.insert(op);
+      // The original ops are dead now (the loop computes the root); erase them, users first.
+      for (Operation *op : llvm::reverse(candidates))
+        if (ops.contains(op) && op->use_empty())
+          rewriter.eraseOp(op);
+      for (Operation *op : ops)
+        if (!isa<linalg::GenericOp, linalg::Conv2DNchwFchwOp, linalg::DepthwiseConv2DNchwChwOp>(
+                op) &&
+            op->use_empty())
+          rewriter.eraseOp(op);
+    }
+  }
+};
+
+} // namespace
