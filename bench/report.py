@@ -10,7 +10,8 @@ RESULTS.tsv holds tab-separated records written by run.sh:
   cached_bandwidth  THREADS  GB/s  LINE   (the same on a 64 MiB buffer)
   peak  THREADS  GFLOP/s  LINE            (bench/roofline/peak_fma)
   compile  MODEL  ok  SECONDS  SO_BYTES   |  compile  MODEL  fail  MESSAGE
-  run  THREADS  MODEL  sparq|ort  ok  MEDIAN_MS  ROUND  RUNS  |  ... fail  MESSAGE  ROUND  RUNS
+  run  THREADS  MODEL  ENGINE  ok  MEDIAN_MS  ROUND  RUNS  [PEAK_BYTES]  |  ... fail  MESSAGE
+      ROUND  RUNS      (ENGINE: sparq, sparq-cold, sparq-unfused (--block-fusion=off) or ort)
 MODELS_DIR/MODEL/bench.json (from make_models.py) gives weight bytes, FLOPs and the note kind.
 
 Per thread count and model, a latency is the median of the per-round medians; ort/sparq is the
@@ -19,7 +20,9 @@ of the DRAM roofline, (weight bytes / measured DRAM read bandwidth) / latency, t
 the 64 MiB (cache-resident on big-L3 machines) bandwidth; for gemm128 the fraction of peak FMA,
 (2*M*N*K / measured peak FLOP/s) / latency. A compressed variant (bench.json "baseline": the
 float32 model it compresses) also gets "x fp32": sparq's float32 latency of the baseline in the
-same run divided by its own; its roofline uses the compressed weight bytes.
+same run divided by its own; its roofline uses the compressed weight bytes. With sparq-unfused
+runs (run.sh --unfused) the table gains "unfused ms", "fusion gain" (unfused / fused latency) and
+"peak MiB" (sparq-run's peak buffer memory, fused / unfused).
 """
 import json
 import os
@@ -49,6 +52,7 @@ def main(argv):
     bandwidth, cached, peak, compiles, models, threads = {}, {}, {}, {}, [], []
     samples = {}  # (kind, threads) -> every roofline value, to spot a busy machine
     runs = {}  # (threads, model, engine) -> {"ms": [per-round medians], "fails": [messages]}
+    peaks = {}  # (model, engine) -> peak buffer bytes
     with open(results_path) as f:
         for raw in f:
             rec = raw.rstrip("\n").split("\t")
@@ -76,6 +80,8 @@ def main(argv):
                 entry = runs.setdefault((t, model, engine), {"ms": [], "fails": []})
                 if status == "ok":
                     entry["ms"].append(float(value))
+                    if len(rec) > 8 and rec[8]:
+                        peaks[(model, engine)] = max(peaks.get((model, engine), 0), int(rec[8]))
                 else:
                     entry["fails"].append(value)
 
@@ -120,6 +126,11 @@ def main(argv):
         return v, cell
 
     have_cold = any(e == "sparq-cold" for (_, _, e) in runs)
+    have_unfused = any(e == "sparq-unfused" for (_, _, e) in runs)
+
+    def peak_mib(m, engine):
+        v = peaks.get((m, engine))
+        return f"{v / 2**20:.2f}" if v is not None else "-"
     for t in threads:
         l3 = f" ({cached[t]:.1f} GB/s on 64 MiB)" if t in cached else ""
         out.append(f"## {t} thread{'s' if t > 1 else ''}: DRAM read bandwidth {bandwidth[t]:.1f} "
@@ -129,6 +140,7 @@ def main(argv):
         for m in models:
             s, s_cell = latency(t, m, "sparq")
             c, c_cell = latency(t, m, "sparq-cold") if have_cold else (None, "")
+            u, u_cell = latency(t, m, "sparq-unfused") if have_unfused else (None, "")
             o, o_cell = latency(t, m, "ort") if have_ort else (None, "")
             note = []
             info = meta.get(m, {})
@@ -165,11 +177,16 @@ def main(argv):
                 if b is not None:
                     note.append(f"cold: {b / c:.2f}x sparq fp32 cold")
             row = [m, s_cell] + ([c_cell] if have_cold else [])
+            if have_unfused:
+                gain = f"{u / s:.2f}" if s is not None and u is not None else "-"
+                row += [u_cell, gain, f"{peak_mib(m, 'sparq')} / {peak_mib(m, 'sparq-unfused')}"]
             if have_ort:
                 ratio = f"{o / s:.2f}" if s is not None and o is not None else "-"
                 row += [o_cell, ratio]
             rows.append(row + ["; ".join(note)])
         header = ["model", "sparq ms"] + (["sparq cold ms"] if have_cold else [])
+        if have_unfused:
+            header += ["unfused ms", "fusion gain", "peak MiB fused / unfused"]
         if have_ort:
             header += ["onnxruntime ms", "ort/sparq"]
         out += [table(header + ["note"], rows), ""]
@@ -188,6 +205,10 @@ def main(argv):
     rounds = max((len(e["ms"]) + len(e["fails"]) for e in runs.values()), default=0)
     out.append(f"Latency: median over {rounds} alternating round{'s' if rounds != 1 else ''} "
                "of each run's median; ort/sparq above 1 means sparq is faster.")
+    if have_unfused:
+        out.append("unfused: the same model compiled with --block-fusion=off, alternating with "
+                   "the others; fusion gain = unfused / fused latency; peak MiB: sparq-run's peak "
+                   "buffer memory (intermediates and outputs).")
     if have_cold:
         out.append("sparq cold: sparq-run --cold, the artifact (its weights) flushed from every "
                    "cache level (clflush) before each timed run; onnxruntime runs warm.")

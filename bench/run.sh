@@ -2,7 +2,7 @@
 # sparq CPU benchmark suite (see docs/bench.md).
 #
 #   ./bench/run.sh [--threads "1 2"] [--rounds R] [--models "gemv gemm128 ..."] [--runs N]
-#                  [--timeout S] [--cold]
+#                  [--timeout S] [--cold] [--unfused]
 #
 # 1. generates the benchmark models into build/bench/models/ (bench/models/make_models.py, once:
 #    again only when the generator changes) and uses test/models/tinycnn as it is;
@@ -29,6 +29,9 @@
 #   --cold          also time sparq with its weights flushed from the caches before every run
 #                   (sparq-run --cold), alternating with the other engines: the "sparq cold ms"
 #                   column, whose bandwidth-bound models are compared with the DRAM roofline
+#   --unfused       also compile every model with --block-fusion=off and time it, alternating
+#                   with the other engines: the "unfused ms" and "fusion gain" columns, and the
+#                   peak buffer memory of both (sparq-run's accounting)
 # Environment: SPARQ_BIN (default build/bin), CC (default clang-22), PYTHON (default
 # /usr/bin/python3), NODE (default node).
 set -euo pipefail
@@ -49,6 +52,7 @@ models=""
 runs=auto
 timeout_s=300
 cold=""
+unfused=""
 
 die() { echo "run.sh: error: $*" >&2; exit 1; }
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
@@ -61,6 +65,7 @@ while [ $# -gt 0 ]; do
     --runs) runs=${2:?--runs needs a value}; shift 2 ;;
     --timeout) timeout_s=${2:?--timeout needs a value}; shift 2 ;;
     --cold) cold=1; shift ;;
+    --unfused) unfused=1; shift ;;
     -h|--help) usage ;;
     *) echo "run.sh: error: unknown argument '$1'" >&2; usage ;;
   esac
@@ -207,6 +212,12 @@ for m in $models; do
     record compile "$m" fail "$(first_error "$logf" $rc)"
     log "  fails: $(first_error "$logf" $rc)"
   fi
+  if [ -n "$unfused" ] && [ -n "${compiled[$m]:-}" ]; then
+    rm -f "$OUT/so/$m.unfused.so"
+    timeout "$timeout_s" "$SPARQ_BIN/sparq-compile" "$dir/model.onnx" -o "$OUT/so/$m.unfused.so" \
+      --quiet --block-fusion=off ${flags[@]+"${flags[@]}"} >"$OUT/logs/$m.unfused.compile.log" 2>&1 ||
+      log "  --block-fusion=off fails: $(first_error "$OUT/logs/$m.unfused.compile.log" 1)"
+  fi
 done
 
 # --- 4. measure -----------------------------------------------------------------------------------
@@ -214,10 +225,11 @@ done
 measure() {
   local engine=$1 m=$2 t=$3 n=$4 logf=$5 dir rc=0
   dir=$(model_dir "$m")
-  if [ "$engine" = sparq ] || [ "$engine" = sparq-cold ]; then
-    local extra=()
+  if [[ $engine = sparq* ]]; then
+    local extra=() so=$OUT/so/$m.so
     [ "$engine" = sparq-cold ] && extra=(--cold)
-    timeout "$timeout_s" "$SPARQ_BIN/sparq-run" "$OUT/so/$m.so" --inputs "$dir/test_data_set_0" \
+    [ "$engine" = sparq-unfused ] && so=$OUT/so/$m.unfused.so
+    timeout "$timeout_s" "$SPARQ_BIN/sparq-run" "$so" --inputs "$dir/test_data_set_0" \
       --bench "$n" --threads "$t" ${extra[@]+"${extra[@]}"} >"$logf" 2>&1 || rc=$?
   else
     # A compressed variant's onnxruntime model uses MatMulNBits (make_models.py); without one,
@@ -233,10 +245,13 @@ measure() {
   [ $rc = 0 ] || return $rc
   sed -n 's/^latency: .* median \([0-9.]*\) ms.*/\1/p' "$logf" | grep . || return 1
 }
+# peak_bytes LOG: the peak buffer memory sparq-run reported, or nothing.
+peak_bytes() { sed -n 's/^peak buffer memory: \([0-9]*\) bytes.*/\1/p' "$1" | head -1; }
 
 declare -A failed probed
 engines="sparq"
 [ -n "$cold" ] && engines="$engines sparq-cold"
+[ -n "$unfused" ] && engines="$engines sparq-unfused"
 [ -n "$ort" ] && engines="$engines ort"
 first_t=${threads%% *}
 for t in $threads; do
@@ -264,12 +279,13 @@ print(min(200, max(5, math.ceil(1000 / max(float(p), 1e-3)))) if p else 5)")
       for e in $engines; do
         key=$e/$m/$t
         if [ "$e" != ort ] && [ -z "${compiled[$m]:-}" ]; then continue; fi
+        if [ "$e" = sparq-unfused ] && [ ! -f "$OUT/so/$m.unfused.so" ]; then continue; fi
         [ -n "${failed[$key]:-}" ] && continue
         logf=$OUT/logs/$m.$e.t$t.r$r.log
         rc=0
         ms=$(measure "$e" "$m" "$t" "$n" "$logf") || rc=$?
         if [ $rc = 0 ]; then
-          record run "$t" "$m" "$e" ok "$ms" "$r" "$n"
+          record run "$t" "$m" "$e" ok "$ms" "$r" "$n" "$(peak_bytes "$logf")"
         else
           # A run that timed out is not retried (it would cost the limit again); any other
           # failure is, in the next round, and the report shows how many rounds failed.

@@ -222,13 +222,14 @@ def decoder_model(name, seq, past=0, d=1024, heads=16, head_dim=64, hidden=2816)
     return g
 
 
-def conv(g, x, cin, cout, k, hw, group=1, relu=True, tag="conv"):
-    """Conv k x k, stride 1, 'same' padding, with bias; `hw` is the (square) output size."""
+def conv(g, x, cin, cout, k, hw, group=1, relu=True, tag="conv", stride=1):
+    """Conv k x k, 'same' padding, with bias; `hw` is the (square) output size."""
     w = g.weight(tag + "_w", [cout, cin // group, k, k], cin // group * k * k)
     b = g.const(tag + "_b", (0.1 * g.rng.standard_normal(cout)).astype(np.float32),
                 weight=True)
     p = k // 2
-    y = g.op("Conv", [x, w, b], name=tag, kernel_shape=[k, k], pads=[p, p, p, p], group=group)
+    y = g.op("Conv", [x, w, b], name=tag, kernel_shape=[k, k], pads=[p, p, p, p], group=group,
+             strides=[stride, stride])
     g.flops += 2 * cout * (cin // group) * k * k * hw * hw
     return g.op("Relu", [y], name=tag + "_relu") if relu else y
 
@@ -252,6 +253,44 @@ def depthwise_block_model(name, c=64, expand=256, hw=56):
     y = conv(g, y, expand, c, 1, hw, relu=False, tag="project")
     y = g.op("Add", [y, x], name="y")
     g.output(y, [1, c, hw, hw])
+    return g
+
+
+def resnet_projection_model(name, cin=64, mid=64, cout=256, hw=56):
+    """The first bottleneck of ResNet-50's stage 1: a 1x1 projection on the shortcut."""
+    g = Graph(name, seed_of(name))
+    x = g.input("x", [1, cin, hw, hw])
+    y = conv(g, x, cin, mid, 1, hw, tag="conv1")
+    y = conv(g, y, mid, mid, 3, hw, tag="conv2")
+    y = conv(g, y, mid, cout, 1, hw, relu=False, tag="conv3")
+    s = conv(g, x, cin, cout, 1, hw, relu=False, tag="projection")
+    y = g.op("Relu", [g.op("Add", [y, s], name="residual")], name="y")
+    g.output(y, [1, cout, hw, hw])
+    return g
+
+
+def cnn_blocks_model(name, hw=56):
+    """A small MobileNetV2-style network: stem, inverted residual blocks (with and without a
+    skip, one with a stride-2 depthwise), global average pooling and a classifier."""
+    g = Graph(name, seed_of(name))
+    x = g.input("x", [1, 16, hw, hw])
+    y = conv(g, x, 16, 32, 3, hw, tag="stem")
+    c = 32
+    for i, (cout, stride, expand) in enumerate([(32, 1, 4), (32, 1, 4), (64, 2, 4), (64, 1, 4),
+                                                 (64, 1, 4)]):
+        out_hw = hw // stride
+        h = conv(g, y, c, c * expand, 1, hw, tag=f"b{i}_expand")
+        h = conv(g, h, c * expand, c * expand, 3, out_hw, group=c * expand, stride=stride,
+                 tag=f"b{i}_dw")
+        h = conv(g, h, c * expand, cout, 1, out_hw, relu=False, tag=f"b{i}_project")
+        y = g.op("Add", [h, y], name=f"b{i}_add") if stride == 1 and cout == c else h
+        c, hw = cout, out_hw
+    y = g.op("GlobalAveragePool", [y], name="pool")
+    y = g.op("Flatten", [y], name="flatten", axis=1)
+    w = g.weight("fc_w", [c, 10], c)
+    y = g.op("MatMul", [y, w], name="y")
+    g.flops += 2 * c * 10
+    g.output(y, [1, 10])
     return g
 
 
@@ -325,6 +364,12 @@ MODELS = {
                           "ResNet bottleneck 256-64-64-256 on 56x56, identity shortcut", None),
     "depthwise_block": (lambda: depthwise_block_model("depthwise_block"),
                         "inverted residual 64-256(dw 3x3)-64 on 56x56", None),
+    "resnet_projection": (lambda: resnet_projection_model("resnet_projection"),
+                          "ResNet bottleneck 64-64-64-256 on 56x56, 1x1 projection shortcut",
+                          None),
+    "cnn_blocks": (lambda: cnn_blocks_model("cnn_blocks"),
+                   "MobileNetV2-style CNN: stem, 5 inverted residual blocks, pool, classifier",
+                   None),
 }
 
 # Compressed variants: name -> compressed(base model, sparq scheme, weight bytes per weight,

@@ -14,6 +14,7 @@
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
@@ -202,16 +203,31 @@ BlockPlan planBlock(Operation *root) {
     cur = root->getOperand(0);
   }
   int spatial = plan.convs.empty() ? 0 : convWindow(root)->spatial();
-  // Walk back.
+  // Walk back; `stop` says why the chain ends where it does.
+  std::string stop;
   while (true) {
     Operation *def = cur.getDefiningOp();
-    if (!def || cur == skip || !cur.hasOneUse() || !usedOnlyBy(def, plan.ops) ||
-        def->getBlock() != root->getBlock())
+    if (!def) {
+      stop = "the function's input";
       break;
+    }
+    std::string name = def->getName().getStringRef().str();
+    if (cur == skip || def->getBlock() != root->getBlock())
+      break;
+    if (!cur.hasOneUse() || !usedOnlyBy(def, plan.ops)) {
+      stop = "a value used more than once";
+      break;
+    }
     if (std::optional<RowWindow> w = convWindow(def)) {
-      if ((int)plan.convs.size() == kMaxConvs || (w->spatial() && spatial))
-        break;
       auto conv = cast<linalg::LinalgOp>(def);
+      if ((int)plan.convs.size() == kMaxConvs) {
+        stop = "a convolution past the third";
+        break;
+      }
+      if (w->spatial() && spatial) {
+        stop = "a second convolution with a spatial kernel or a stride";
+        break;
+      }
       if (!conv.hasPureTensorSemantics())
         break;
       spatial += w->spatial();
@@ -224,8 +240,10 @@ BlockPlan planBlock(Operation *root) {
     }
     if (auto pad = dyn_cast<tensor::PadOp>(def)) {
       // Constant padding only (the tiled pad fills its border rows with it).
-      if (!pad.getConstantPaddingValue())
+      if (!pad.getConstantPaddingValue()) {
+        stop = "a padding that is not constant";
         break;
+      }
       plan.ops.insert(def);
       plan.path.push_back({cur, RowWindow{}});
       cur = pad.getSource();
@@ -240,14 +258,21 @@ BlockPlan planBlock(Operation *root) {
           next = in->get();
           ++fullCount;
         }
-      if (fullCount != 1)
+      if (fullCount != 1) {
+        stop = "an elementwise op of two full-size tensors (a join)";
         break;
+      }
       plan.ops.insert(def);
       plan.path.push_back({cur, RowWindow{}});
       addSideProducers(def, plan);
       cur = next;
       continue;
     }
+    // A compressed-weight layer is a kernel call on buffers by now (sparq-cpu-compressed-ukernels).
+    if (isa<bufferization::ToTensorOp>(def))
+      stop = "a compressed-weight layer (its kernel call is not tiled by block fusion yet)";
+    else
+      stop = "'" + name + "', which is not a convolution, an elementwise op or a padding";
     break;
   }
   // The block starts at its first convolution: ops after it on the path (towards the input) are
@@ -272,8 +297,9 @@ BlockPlan planBlock(Operation *root) {
         plan.projection = true;
       }
   if (plan.convs.size() < 2)
-    plan.why = llvm::formatv("{0} convolution(s) on its main path; a block needs two",
-                             plan.convs.size());
+    plan.why = llvm::formatv("{0} convolution(s) on its main path; a block needs two{1}",
+                             plan.convs.size(), stop.empty() ? "" : " (the chain stops at " + stop + ")")
+                   .str();
   return plan;
 }
 

@@ -31,14 +31,17 @@ void sparq_uk_conv2d_nchw_packed_f32(intptr_t outAddr, int64_t outStrideN, int64
   bool accumulate = flags & SPARQ_UK_ACCUMULATE, applyRelu = flags & SPARQ_UK_RELU;
   if (N <= 0 || F <= 0 || P <= 0)
     return;
-  // Contiguous output rows: panels of NR pixels run across rows. Otherwise (an output written
-  // into the interior of a padded buffer) each panel stays inside one output row.
+  // Contiguous output rows: panels of NR pixels run across rows and are stored in place.
+  // Otherwise (an output written into the interior of a padded buffer) a panel whose pixels
+  // span two rows is computed into a buffer of up to FT channels and scattered to its rows, so
+  // that narrow images (a 28- or 14-pixel row is less than a panel) still get full panels.
   const bool flat = outStrideH == OW;
   alignas(64) float Bs[KC * NR];
-  int64_t off[NR];
-  // One panel: ncols output pixels whose input offsets are off[], written at C (row stride of
-  // the channels outStrideF).
-  auto panel = [&](const float *in, float *C, int64_t ncols) {
+  int64_t off[NR], outOff[NR];
+  // One panel: ncols output pixels whose input offsets are off[], for the filter tiles
+  // [t0, t1), written at C (row stride ldc; tile t0's first row at C).
+  auto panel = [&](const float *in, float *C, int64_t ldc, int64_t ncols, int64_t t0,
+                   int64_t t1) {
     bool contiguous = ncols == NR && off[NR - 1] - off[0] == NR - 1;
     for (int64_t kb = 0; kb < K; kb += KC) {
       int64_t kc = K - kb < KC ? K - kb : KC;
@@ -65,11 +68,28 @@ void sparq_uk_conv2d_nchw_packed_f32(intptr_t outAddr, int64_t outStrideN, int64
         }
       }
       bool loadC = accumulate || kb > 0, last = applyRelu && kb + kc == K;
-      for (int64_t t = 0; t < tiles; ++t) {
+      for (int64_t t = t0; t < t1; ++t) {
         int64_t rows = F - t * MR < MR ? F - t * MR : MR;
-        packedTile<false>(rows, C + t * MR * outStrideF, outStrideF, Wp + t * K * MR + kb * MR,
-                          Bs, kc, ncols, loadC, nullptr, last, bias ? bias + t * MR : nullptr);
+        packedTile<false>(rows, C + (t - t0) * MR * ldc, ldc, Wp + t * K * MR + kb * MR, Bs, kc,
+                          ncols, loadC, nullptr, last, bias ? bias + t * MR : nullptr);
       }
+    }
+  };
+  // Channels per chunk of a scattered panel: a multiple of every variant's MR (8 and 6).
+  constexpr int64_t FT = 480;
+  alignas(64) float T[FT * NR];
+  auto scattered = [&](const float *in, float *out, int64_t ncols) {
+    for (int64_t t0 = 0; t0 < tiles; t0 += FT / MR) {
+      int64_t t1 = tiles - t0 < FT / MR ? tiles : t0 + FT / MR;
+      int64_t f0 = t0 * MR, f1 = t1 * MR < F ? t1 * MR : F;
+      if (accumulate)
+        for (int64_t f = f0; f < f1; ++f)
+          for (int64_t j = 0; j < ncols; ++j)
+            T[(f - f0) * NR + j] = out[f * outStrideF + outOff[j]];
+      panel(in, T, NR, ncols, t0, t1);
+      for (int64_t f = f0; f < f1; ++f)
+        for (int64_t j = 0; j < ncols; ++j)
+          out[f * outStrideF + outOff[j]] = T[(f - f0) * NR + j];
     }
   };
   for (int64_t n = 0; n < N; ++n) {
@@ -83,24 +103,19 @@ void sparq_uk_conv2d_nchw_packed_f32(intptr_t outAddr, int64_t outStrideN, int64
               out[f * outStrideF + oh * outStrideH + ow] = bias ? bias[f] : 0.0f;
       continue;
     }
-    if (flat) {
-      for (int64_t p0 = 0; p0 < P; p0 += NR) {
-        int64_t ncols = P - p0 < NR ? P - p0 : NR;
-        for (int64_t j = 0; j < ncols; ++j) {
-          int64_t oh = (p0 + j) / OW, ow = (p0 + j) % OW;
-          off[j] = oh * SH * inStrideH + ow * SW;
-        }
-        panel(in, out + p0, ncols);
+    for (int64_t p0 = 0; p0 < P; p0 += NR) {
+      int64_t ncols = P - p0 < NR ? P - p0 : NR;
+      for (int64_t j = 0; j < ncols; ++j) {
+        int64_t oh = (p0 + j) / OW, ow = (p0 + j) % OW;
+        off[j] = oh * SH * inStrideH + ow * SW;
+        outOff[j] = oh * outStrideH + ow;
       }
-      continue;
+      // In place when the panel's pixels are consecutive in the output.
+      if (flat || outOff[ncols - 1] - outOff[0] == ncols - 1)
+        panel(in, out + outOff[0], outStrideF, ncols, 0, tiles);
+      else
+        scattered(in, out, ncols);
     }
-    for (int64_t oh = 0; oh < OH; ++oh)
-      for (int64_t ow0 = 0; ow0 < OW; ow0 += NR) {
-        int64_t ncols = OW - ow0 < NR ? OW - ow0 : NR;
-        for (int64_t j = 0; j < ncols; ++j)
-          off[j] = oh * SH * inStrideH + (ow0 + j) * SW;
-        panel(in, out + oh * outStrideH + ow0, ncols);
-      }
   }
 }
 
