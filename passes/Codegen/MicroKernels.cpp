@@ -148,7 +148,9 @@ struct SelectMicroKernelsPass
                             [](Type t) { return getElementTypeOrSelf(t).isF32(); });
       };
       if (isa<linalg::DepthwiseConv2DNchwChwOp>(op.getOperation())) {
-        if (allF32())
+        // The kernel reads the filter as a contiguous C x KH x KW block of known KH and KW.
+        auto filter = dyn_cast<RankedTensorType>(op.getDpsInputOperand(1)->get().getType());
+        if (allF32() && filter && !filter.isDynamicDim(1) && !filter.isDynamicDim(2))
           op->setAttr(sparq::kMicroKernelAttr, StringAttr::get(ctx, sparq::kDepthwiseKernel));
         return;
       }
