@@ -43,6 +43,22 @@ void sparq_uk_conv2d_nchw_packed_f32(intptr_t outAddr, int64_t outStrideN, int64
   auto panel = [&](const float *in, float *C, int64_t ldc, int64_t ncols, int64_t t0,
                    int64_t t1) {
     bool contiguous = ncols == NR && off[NR - 1] - off[0] == NR - 1;
+    // A 1x1 convolution's im2col rows over NR consecutive pixels are the input's channel rows
+    // themselves: the tiles read them in place (one stride per channel) instead of a copy.
+    if (contiguous && KH == 1 && KW == 1) {
+      for (int64_t kb = 0; kb < K; kb += KC) {
+        int64_t kc = K - kb < KC ? K - kb : KC;
+        bool loadC = accumulate || kb > 0, last = applyRelu && kb + kc == K;
+        const float *B = in + off[0] + kb * inStrideC;
+        for (int64_t t = t0; t < t1; ++t) {
+          int64_t rows = F - t * MR < MR ? F - t * MR : MR;
+          packedTile<false>(rows, C + (t - t0) * MR * ldc, ldc, Wp + t * K * MR + kb * MR, B,
+                            kc, ncols, loadC, nullptr, last, bias ? bias + t * MR : nullptr,
+                            inStrideC);
+        }
+      }
+      return;
+    }
     for (int64_t kb = 0; kb < K; kb += KC) {
       int64_t kc = K - kb < KC ? K - kb : KC;
       // Gather the kc x NR slice of the implicit im2col matrix.
@@ -79,17 +95,32 @@ void sparq_uk_conv2d_nchw_packed_f32(intptr_t outAddr, int64_t outStrideN, int64
   constexpr int64_t FT = 480;
   alignas(64) float T[FT * NR];
   auto scattered = [&](const float *in, float *out, int64_t ncols) {
+    // The panel's pixels as runs that are contiguous in the output (one per output row).
+    int64_t runStart[NR + 1], runs = 0;
+    for (int64_t j = 0; j < ncols; ++j)
+      if (j == 0 || outOff[j] != outOff[j - 1] + 1)
+        runStart[runs++] = j;
+    runStart[runs] = ncols;
+    auto copy = [&](int64_t f0, int64_t f1, bool toT) {
+      for (int64_t f = f0; f < f1; ++f)
+        for (int64_t r = 0; r < runs; ++r) {
+          float *o = out + f * outStrideF + outOff[runStart[r]];
+          float *t = T + (f - f0) * NR + runStart[r];
+          for (int64_t j = 0, n = runStart[r + 1] - runStart[r]; j < n; ++j) {
+            if (toT)
+              t[j] = o[j];
+            else
+              o[j] = t[j];
+          }
+        }
+    };
     for (int64_t t0 = 0; t0 < tiles; t0 += FT / MR) {
       int64_t t1 = tiles - t0 < FT / MR ? tiles : t0 + FT / MR;
       int64_t f0 = t0 * MR, f1 = t1 * MR < F ? t1 * MR : F;
       if (accumulate)
-        for (int64_t f = f0; f < f1; ++f)
-          for (int64_t j = 0; j < ncols; ++j)
-            T[(f - f0) * NR + j] = out[f * outStrideF + outOff[j]];
+        copy(f0, f1, true);
       panel(in, T, NR, ncols, t0, t1);
-      for (int64_t f = f0; f < f1; ++f)
-        for (int64_t j = 0; j < ncols; ++j)
-          out[f * outStrideF + outOff[j]] = T[(f - f0) * NR + j];
+      copy(f0, f1, false);
     }
   };
   for (int64_t n = 0; n < N; ++n) {
@@ -103,12 +134,22 @@ void sparq_uk_conv2d_nchw_packed_f32(intptr_t outAddr, int64_t outStrideN, int64
               out[f * outStrideF + oh * outStrideH + ow] = bias ? bias[f] : 0.0f;
       continue;
     }
+    // (oh, ow) of the panel's first pixel, advanced without divisions.
+    int64_t oh0 = 0, ow0 = 0;
     for (int64_t p0 = 0; p0 < P; p0 += NR) {
       int64_t ncols = P - p0 < NR ? P - p0 : NR;
-      for (int64_t j = 0; j < ncols; ++j) {
-        int64_t oh = (p0 + j) / OW, ow = (p0 + j) % OW;
+      for (int64_t j = 0, oh = oh0, ow = ow0; j < ncols; ++j) {
         off[j] = oh * SH * inStrideH + ow * SW;
         outOff[j] = oh * outStrideH + ow;
+        if (++ow == OW) {
+          ow = 0;
+          ++oh;
+        }
+      }
+      ow0 += NR;
+      while (ow0 >= OW) {
+        ow0 -= OW;
+        ++oh0;
       }
       // In place when the panel's pixels are consecutive in the output.
       if (flat || outOff[ncols - 1] - outOff[0] == ncols - 1)

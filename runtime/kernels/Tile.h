@@ -94,14 +94,15 @@ SPARQ_UK_INLINE void transpose(vf (&r)[V]) {
 }
 
 /// An MR x NR tile over kc reduction steps with A packed as kc x MR (row r of step k at
-/// Ap[k * MR + r]); only the first `rows` rows are stored. With Prefetch, also pulls the
-/// kc x NR slice at `next` (the next panel's) into the cache while computing. Without loadC, a
-/// non-null rowBias adds rowBias[r] to row r; applyRelu stores max(., 0).
+/// Ap[k * MR + r]) and step k of B at B + k * ldb (NR floats); only the first `rows` rows are
+/// stored. With Prefetch, also pulls the kc x NR slice at `next` (the next panel's) into the
+/// cache while computing. Without loadC, a non-null rowBias adds rowBias[r] to row r;
+/// applyRelu stores max(., 0).
 template <bool Prefetch>
 SPARQ_UK_INLINE void packedTile(int64_t rows, float *C, int64_t ldc, const float *Ap,
                                 const float *B, int64_t kc, int64_t ncols, bool loadC,
                                 const float *next, bool applyRelu = false,
-                                const float *rowBias = nullptr) {
+                                const float *rowBias = nullptr, int64_t ldb = NR) {
   vf acc[MR][NV];
   for (int r = 0; r < MR; ++r)
     for (int j = 0; j < NV; ++j)
@@ -111,7 +112,7 @@ SPARQ_UK_INLINE void packedTile(int64_t rows, float *C, int64_t ldc, const float
       __builtin_prefetch(next + k * 16, 0, 2);
     vf b[NV];
     for (int j = 0; j < NV; ++j)
-      b[j] = load(B + k * NR + j * V);
+      b[j] = load(B + k * ldb + j * V);
     for (int r = 0; r < MR; ++r) {
       vf a = splat(Ap[k * MR + r]);
       for (int j = 0; j < NV; ++j)
