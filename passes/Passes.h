@@ -108,6 +108,13 @@ struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
       llvm::cl::desc("Compute convolution blocks as one loop over row tiles (sparq-block-fusion; "
                      "at opt-level 2 and above)"),
       llvm::cl::init(true)};
+  Option<int64_t> fusionScratchKiB{
+      *this, "fusion-scratch-kib",
+      llvm::cl::desc("sparq-block-fusion: budget for one row tile's intermediates, in KiB"),
+      llvm::cl::init(1024)};
+  Option<int64_t> fusionMinTiles{
+      *this, "fusion-min-tiles",
+      llvm::cl::desc("sparq-block-fusion: fewest row tiles per image"), llvm::cl::init(4)};
   Option<bool> fusionReport{
       *this, "fusion-report",
       llvm::cl::desc("Remarks from sparq-block-fusion on what it fused and what it left alone"),

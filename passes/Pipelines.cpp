@@ -46,6 +46,8 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const PipelineOptions &options) 
     if (options.blockFusion && options.optLevel >= 2) {
       BlockFusionPassOptions fusion;
       fusion.report = options.fusionReport;
+      fusion.scratchKiB = options.fusionScratchKiB;
+      fusion.minTiles = options.fusionMinTiles;
       pm.addNestedPass<func::FuncOp>(createBlockFusionPass(fusion));
       addTextual(pm, "canonicalize,cse");
     }

@@ -107,6 +107,8 @@ LogicalResult lowerAndWrite(ModuleOp module, const CompileOptions &options, Emit
   pipelineOptions.actBits = options.actBits;
   pipelineOptions.blockFusion = options.blockFusion;
   pipelineOptions.fusionReport = options.fusionReport;
+  pipelineOptions.fusionScratchKiB = options.fusionScratchKiB;
+  pipelineOptions.fusionMinTiles = options.fusionMinTiles;
   pipelineOptions.panelWidth = formats::panelWidthFor(target->vectorFloats);
   pipelineOptions.tileRows = formats::tileRowsFor(target->vectorFloats);
   {

@@ -397,6 +397,11 @@ struct BlockFusionPass : public sparq::impl::BlockFusionPassBase<BlockFusionPass
 
   void runOnOperation() override {
     func::FuncOp func = getOperation();
+    if (scratchKiB < 1 || minTiles < 1) {
+      func.emitError("sparq-block-fusion: scratch-kib and min-tiles must be at least 1, got ")
+          << scratchKiB.getValue() << " and " << minTiles.getValue();
+      return signalPassFailure();
+    }
     llvm::DenseSet<Operation *> taken;
     SmallVector<Operation *> candidates;
     func.walk([&](Operation *op) {

@@ -4,6 +4,8 @@
 // middle and two spatial convolutions in a row are left alone, each with a remark that says why.
 // RUN: sparq-opt %s --pass-pipeline='builtin.module(func.func(sparq-block-fusion{report=1}),canonicalize,cse)' -split-input-file -verify-diagnostics | FileCheck %s
 // RUN: sparq-opt %s --pass-pipeline='builtin.module(func.func(sparq-block-fusion{scratch-kib=4096 min-tiles=2}),canonicalize,cse)' -split-input-file | FileCheck %s --check-prefix=BIG
+// RUN: not sparq-opt %s --pass-pipeline='builtin.module(func.func(sparq-block-fusion{min-tiles=0}))' -split-input-file 2>&1 | FileCheck %s --check-prefix=BAD
+// BAD: sparq-block-fusion: scratch-kib and min-tiles must be at least 1, got 1024 and 0
 
 #id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
 

@@ -77,6 +77,16 @@ static cl::opt<bool> fusionReport(
     cl::desc("Print what block fusion fused (tile height, intermediates per tile) and which "
              "convolution chains it left alone, and why"),
     cl::init(false), cl::cat(category));
+static cl::opt<int64_t> fusionScratchKiB(
+    "fusion-scratch-kib",
+    cl::desc("Block fusion: budget for one row tile's intermediates in KiB (default 1024, about "
+             "half of a 2 MiB L2 cache); tiles are as tall as fit"),
+    cl::value_desc("KiB"), cl::init(1024), cl::cat(category));
+static cl::opt<int64_t> fusionMinTiles(
+    "fusion-min-tiles",
+    cl::desc("Block fusion: fewest row tiles per image, the parallel work for the threads "
+             "(default 4)"),
+    cl::value_desc("N"), cl::init(4), cl::cat(category));
 static cl::alias targetCPUAlias("target-cpu", cl::desc("Alias for --cpu"),
                                 cl::aliasopt(targetCPU), cl::cat(category));
 
@@ -318,6 +328,13 @@ int main(int argc, char **argv) {
   options.targetCPU = targetCPU;
   options.blockFusion = blockFusion == Toggle::On;
   options.fusionReport = fusionReport;
+  if (fusionScratchKiB < 1 || fusionMinTiles < 1) {
+    errs() << "sparq-compile: error: --fusion-scratch-kib and --fusion-min-tiles must be at "
+              "least 1\n";
+    return 1;
+  }
+  options.fusionScratchKiB = fusionScratchKiB;
+  options.fusionMinTiles = fusionMinTiles;
   if (actBits != 0 && actBits != 8) {
     errs() << "sparq-compile: error: --act-bits must be 0 or 8, got " << actBits << "\n";
     return 1;

@@ -42,6 +42,9 @@ struct CompileOptions {
   bool blockFusion = true;
   /// --fusion-report: remarks on what block fusion fused and what it left alone.
   bool fusionReport = false;
+  /// --fusion-scratch-kib / --fusion-min-tiles: the tile-height choice of block fusion.
+  int64_t fusionScratchKiB = 1024;
+  int64_t fusionMinTiles = 4;
   std::string targetCPU = "native"; ///< --cpu: "native"/"host" or an LLVM CPU name
   /// Linker driver for EmitKind::Lib; empty means the configured default.
   std::string linker;
