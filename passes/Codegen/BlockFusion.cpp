@@ -353,15 +353,17 @@ struct BlockFusionPass : public sparq::impl::BlockFusionPassBase<BlockFusionPass
     }
   }
 
-  /// Moves the tensor.extract_slice ops of values defined outside `loop` (with the index
-  /// computations they use) to the top of its body, so that the micro-kernel epilogue folding
-  /// finds a residual operand defined before the convolution that adds it.
+  /// Moves the tensor.extract_slice ops of values defined outside `loop` and of its shared
+  /// outputs (with the index computations they use) to the top of its body, so that the
+  /// micro-kernel epilogue folding finds a residual operand, and the output tile to write into,
+  /// defined before the convolution that adds it.
   static void hoistInputSlices(RewriterBase &rewriter, scf::ForallOp loop) {
     Block *body = loop.getBody();
     SmallVector<tensor::ExtractSliceOp> slices;
     for (Operation &op : *body)
       if (auto slice = dyn_cast<tensor::ExtractSliceOp>(op))
-        if (!loop.getRegion().isAncestor(slice.getSource().getParentRegion()))
+        if (!loop.getRegion().isAncestor(slice.getSource().getParentRegion()) ||
+            llvm::is_contained(loop.getRegionIterArgs(), slice.getSource()))
           slices.push_back(slice);
     llvm::DenseSet<Operation *> moved;
     Operation *last = nullptr;

@@ -323,11 +323,20 @@ struct SelectMicroKernelsPass
           kept.push_back(rewriter.getAffineDimExpr(d));
       sourceMap = AffineMap::get(rank, 0, kept, rewriter.getContext());
     }
-    // Sizes of the accumulator (dynamic in the row tiles of a fused block), read from the
-    // residual operand, which has the same shape and outlives the rewrite.
-    Value empty = tensor::EmptyOp::create(rewriter, loc,
-                                          tensor::getMixedSizes(rewriter, loc, other),
-                                          type.getElementType());
+    // The accumulator is written where the add wrote its result (in a fused block's row tile,
+    // the slice of the block's output, so the kernel stores there and no tile is copied) when
+    // that destination is available here; otherwise a new tensor of the residual operand's sizes
+    // (dynamic in row tiles).
+    Value empty = add.getDpsInitOperand(0)->get();
+    Operation *destDef = empty.getDefiningOp();
+    bool available = empty.getType() == type &&
+                     (destDef ? destDef->getBlock() == op->getBlock() && destDef->isBeforeInBlock(op)
+                              : cast<BlockArgument>(empty).getOwner() == op->getBlock() ||
+                                    cast<BlockArgument>(empty).getParentRegion()->isAncestor(
+                                        op->getParentRegion()));
+    if (!available)
+      empty = tensor::EmptyOp::create(rewriter, loc, tensor::getMixedSizes(rewriter, loc, other),
+                                      type.getElementType());
     auto newInit = linalg::GenericOp::create(
         rewriter, loc, TypeRange{type}, ValueRange{source, other}, ValueRange{empty},
         ArrayRef<AffineMap>{sourceMap, id, id}, parallel,
