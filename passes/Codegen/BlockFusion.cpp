@@ -37,10 +37,10 @@ namespace {
 
 constexpr int kMaxConvs = 3;
 
-/// Kernel height, stride and dilation along H of an NCHW convolution (plain or depthwise).
+/// Kernel size, strides and dilation along H of an NCHW convolution (plain or depthwise).
 struct RowWindow {
-  int64_t kh = 1, stride = 1, dilation = 1, kw = 1;
-  bool spatial() const { return kh > 1 || kw > 1 || stride > 1; }
+  int64_t kh = 1, kw = 1, stride = 1, strideW = 1, dilation = 1;
+  bool spatial() const { return kh > 1 || kw > 1 || stride > 1 || strideW > 1; }
   /// Input rows the convolution reads to produce `rows` output rows.
   int64_t inputRows(int64_t rows) const { return (rows - 1) * stride + (kh - 1) * dilation + 1; }
 };
@@ -61,8 +61,7 @@ std::optional<RowWindow> convWindow(Operation *op) {
   if (strides) {
     auto s = llvm::to_vector(strides.getValues<int64_t>());
     w.stride = s[0];
-    if (s[1] > 1)
-      w.kw = std::max<int64_t>(w.kw, 2); // spatial() counts a W stride too
+    w.strideW = s[1];
   }
   if (dilations)
     w.dilation = *dilations.getValues<int64_t>().begin();
@@ -83,10 +82,14 @@ bool isElementwise(Operation *op) {
                       [](AffineMap m) { return m.isProjectedPermutation(); });
 }
 
-/// A full-size 4-D operand of an elementwise op (identity-indexed), as opposed to a broadcast
-/// one (a bias, a constant).
-bool isFullOperand(linalg::GenericOp op, OpOperand *operand) {
-  return op.getMatchingIndexingMap(operand).isIdentity();
+/// The full-size 4-D inputs of an elementwise op (identity-indexed), as opposed to broadcast
+/// ones (a bias, a constant).
+SmallVector<Value> fullInputs(linalg::GenericOp op) {
+  SmallVector<Value> full;
+  for (OpOperand *in : op.getDpsInputOperands())
+    if (op.getMatchingIndexingMap(in).isIdentity())
+      full.push_back(in->get());
+  return full;
 }
 
 /// A block found from its last op: the ops tile-and-fuse may pull into the loop, and what the
@@ -96,9 +99,8 @@ struct BlockPlan {
   llvm::SetVector<Operation *> ops;
   /// Convolutions on the main path, root side first.
   SmallVector<Operation *> convs;
-  /// The main path's values from the root back to the block input, with the window of the op that
-  /// produced each (pads and elementwise ops keep the row count).
-  SmallVector<std::pair<Value, RowWindow>> path;
+  /// The ops of the main path from the root back to the block input.
+  SmallVector<Operation *> path;
   bool residual = false, projection = false;
   std::string why;
 };
@@ -130,11 +132,7 @@ BlockPlan planBlock(Operation *root) {
   Value skip;
   Value cur;
   if (isElementwise(root)) {
-    auto g = cast<linalg::GenericOp>(root);
-    SmallVector<Value> full;
-    for (OpOperand *in : g.getDpsInputOperands())
-      if (isFullOperand(g, in))
-        full.push_back(in->get());
+    SmallVector<Value> full = fullInputs(cast<linalg::GenericOp>(root));
     // The main operand: a convolution's result (through elementwise ops); with two, the other is
     // the skip connection.
     auto reachesConv = [](Value v) {
@@ -144,16 +142,12 @@ BlockPlan planBlock(Operation *root) {
           return false;
         if (convWindow(def))
           return true;
-        auto g = dyn_cast<linalg::GenericOp>(def);
-        if (!g || !isElementwise(def))
+        if (!isElementwise(def))
           return false;
-        Value next;
-        for (OpOperand *in : g.getDpsInputOperands())
-          if (isFullOperand(g, in))
-            next = next ? Value() : in->get();
-        if (!next)
+        SmallVector<Value> next = fullInputs(cast<linalg::GenericOp>(def));
+        if (next.size() != 1)
           return false;
-        v = next;
+        v = next[0];
       }
       return false;
     };
@@ -199,7 +193,7 @@ BlockPlan planBlock(Operation *root) {
   addSideProducers(root, plan);
   if (convWindow(root)) {
     plan.convs.push_back(root);
-    plan.path.push_back({root->getResult(0), *convWindow(root)});
+    plan.path.push_back(root);
     cur = root->getOperand(0);
   }
   int spatial = plan.convs.empty() ? 0 : convWindow(root)->spatial();
@@ -211,7 +205,6 @@ BlockPlan planBlock(Operation *root) {
       stop = "the function's input";
       break;
     }
-    std::string name = def->getName().getStringRef().str();
     if (cur == skip || def->getBlock() != root->getBlock())
       break;
     if (!cur.hasOneUse() || !usedOnlyBy(def, plan.ops)) {
@@ -233,7 +226,7 @@ BlockPlan planBlock(Operation *root) {
       spatial += w->spatial();
       plan.convs.push_back(def);
       plan.ops.insert(def);
-      plan.path.push_back({cur, *w});
+      plan.path.push_back(def);
       addSideProducers(def, plan);
       cur = conv.getDpsInputOperand(0)->get();
       continue;
@@ -245,43 +238,34 @@ BlockPlan planBlock(Operation *root) {
         break;
       }
       plan.ops.insert(def);
-      plan.path.push_back({cur, RowWindow{}});
+      plan.path.push_back(def);
       cur = pad.getSource();
       continue;
     }
     if (isElementwise(def)) {
-      auto g = cast<linalg::GenericOp>(def);
-      Value next;
-      int fullCount = 0;
-      for (OpOperand *in : g.getDpsInputOperands())
-        if (isFullOperand(g, in)) {
-          next = in->get();
-          ++fullCount;
-        }
-      if (fullCount != 1) {
+      SmallVector<Value> next = fullInputs(cast<linalg::GenericOp>(def));
+      if (next.size() != 1) {
         stop = "an elementwise op of two full-size tensors (a join)";
         break;
       }
       plan.ops.insert(def);
-      plan.path.push_back({cur, RowWindow{}});
+      plan.path.push_back(def);
       addSideProducers(def, plan);
-      cur = next;
+      cur = next[0];
       continue;
     }
     // A compressed-weight layer is a kernel call on buffers by now (sparq-cpu-compressed-ukernels).
     if (isa<bufferization::ToTensorOp>(def))
       stop = "a compressed-weight layer (its kernel call is not tiled by block fusion yet)";
     else
-      stop = "'" + name + "', which is not a convolution, an elementwise op or a padding";
+      stop = "'" + def->getName().getStringRef().str() +
+             "', which is not a convolution, an elementwise op or a padding";
     break;
   }
   // The block starts at its first convolution: ops after it on the path (towards the input) are
   // not part of it.
-  while (!plan.path.empty()) {
-    Operation *def = plan.path.back().first.getDefiningOp();
-    if (convWindow(def))
-      break;
-    plan.ops.remove(def);
+  while (!plan.path.empty() && !convWindow(plan.path.back())) {
+    plan.ops.remove(plan.path.back());
     plan.path.pop_back();
   }
   Value input = plan.convs.empty()
@@ -492,13 +476,10 @@ struct BlockFusionPass : public sparq::impl::BlockFusionPassBase<BlockFusionPass
       for (Operation *op : ops)
         taken.insert(op);
       // The original ops are dead now (the loop computes the root); erase them, users first.
-      for (Operation *op : llvm::reverse(candidates))
-        if (ops.contains(op) && op->use_empty())
-          rewriter.eraseOp(op);
-      for (Operation *op : ops)
-        if (!isa<linalg::GenericOp, linalg::Conv2DNchwFchwOp, linalg::DepthwiseConv2DNchwChwOp>(
-                op) &&
-            op->use_empty())
+      SmallVector<Operation *> dead(ops.begin(), ops.end());
+      llvm::sort(dead, [](Operation *a, Operation *b) { return b->isBeforeInBlock(a); });
+      for (Operation *op : dead)
+        if (op->use_empty())
           rewriter.eraseOp(op);
     }
   }

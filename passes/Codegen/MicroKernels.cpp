@@ -269,6 +269,14 @@ struct SelectMicroKernelsPass
     return user;
   }
 
+  /// Whether `v` can be used at `op` when defined where it is: an op earlier in op's block, or a
+  /// block argument of an enclosing region.
+  static bool availableBefore(Value v, Operation *op) {
+    if (Operation *def = v.getDefiningOp())
+      return def->getBlock() == op->getBlock() && def->isBeforeInBlock(op);
+    return v.getParentRegion()->isAncestor(op->getParentRegion());
+  }
+
   static bool isZero(Value v) {
     FloatAttr attr;
     return matchPattern(v, m_Constant(&attr)) && attr.getValue().isZero();
@@ -302,9 +310,8 @@ struct SelectMicroKernelsPass
     Value other = add.getDpsInputOperand(1 - mine)->get();
     if (other == result)
       return op;
-    if (Operation *def = other.getDefiningOp())
-      if (def->getBlock() != op->getBlock() || !def->isBeforeInBlock(op))
-        return op;
+    if (!availableBefore(other, op))
+      return op;
     Value init = op.getDpsInitOperand(0)->get();
     rewriter.setInsertionPoint(op);
     Location loc = add.getLoc();
@@ -328,13 +335,7 @@ struct SelectMicroKernelsPass
     // that destination is available here; otherwise a new tensor of the residual operand's sizes
     // (dynamic in row tiles).
     Value empty = add.getDpsInitOperand(0)->get();
-    Operation *destDef = empty.getDefiningOp();
-    bool available = empty.getType() == type &&
-                     (destDef ? destDef->getBlock() == op->getBlock() && destDef->isBeforeInBlock(op)
-                              : cast<BlockArgument>(empty).getOwner() == op->getBlock() ||
-                                    cast<BlockArgument>(empty).getParentRegion()->isAncestor(
-                                        op->getParentRegion()));
-    if (!available)
+    if (empty.getType() != type || !availableBefore(empty, op))
       empty = tensor::EmptyOp::create(rewriter, loc, tensor::getMixedSizes(rewriter, loc, other),
                                       type.getElementType());
     auto newInit = linalg::GenericOp::create(

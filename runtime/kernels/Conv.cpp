@@ -31,11 +31,11 @@ void sparq_uk_conv2d_nchw_packed_f32(intptr_t outAddr, int64_t outStrideN, int64
   bool accumulate = flags & SPARQ_UK_ACCUMULATE, applyRelu = flags & SPARQ_UK_RELU;
   if (N <= 0 || F <= 0 || P <= 0)
     return;
-  // Contiguous output rows: panels of NR pixels run across rows and are stored in place.
-  // Otherwise (an output written into the interior of a padded buffer) a panel whose pixels
-  // span two rows is computed into a buffer of up to FT channels and scattered to its rows, so
-  // that narrow images (a 28- or 14-pixel row is less than a panel) still get full panels.
-  const bool flat = outStrideH == OW;
+  // Panels of NR pixels run across output rows. A panel whose pixels are consecutive in the
+  // output (always, when the output rows are contiguous) is stored in place; otherwise (an
+  // output written into the interior of a padded buffer, a panel spanning two rows) it is
+  // computed into a buffer of up to FT channels and scattered to its rows, so that narrow images
+  // (a 28- or 14-pixel row is less than a panel) still get full panels.
   alignas(64) float Bs[KC * NR];
   int64_t off[NR], outOff[NR];
   // One panel: ncols output pixels whose input offsets are off[], for the filter tiles
@@ -45,49 +45,43 @@ void sparq_uk_conv2d_nchw_packed_f32(intptr_t outAddr, int64_t outStrideN, int64
     bool contiguous = ncols == NR && off[NR - 1] - off[0] == NR - 1;
     // A 1x1 convolution's im2col rows over NR consecutive pixels are the input's channel rows
     // themselves: the tiles read them in place (one stride per channel) instead of a copy.
-    if (contiguous && KH == 1 && KW == 1) {
-      for (int64_t kb = 0; kb < K; kb += KC) {
-        int64_t kc = K - kb < KC ? K - kb : KC;
-        bool loadC = accumulate || kb > 0, last = applyRelu && kb + kc == K;
-        const float *B = in + off[0] + kb * inStrideC;
-        for (int64_t t = t0; t < t1; ++t) {
-          int64_t rows = F - t * MR < MR ? F - t * MR : MR;
-          packedTile<false>(rows, C + (t - t0) * MR * ldc, ldc, Wp + t * K * MR + kb * MR, B,
-                            kc, ncols, loadC, nullptr, last, bias ? bias + t * MR : nullptr,
-                            inStrideC);
-        }
-      }
-      return;
-    }
+    bool inPlace = contiguous && KH == 1 && KW == 1;
     for (int64_t kb = 0; kb < K; kb += KC) {
       int64_t kc = K - kb < KC ? K - kb : KC;
-      // Gather the kc x NR slice of the implicit im2col matrix.
-      int64_t c = kb / (KH * KW), r = kb % (KH * KW), kh = r / KW, kw = r % KW;
-      for (int64_t k = 0; k < kc; ++k) {
-        const float *src = in + c * inStrideC + kh * DH * inStrideH + kw * DW;
-        float *dst = Bs + k * NR;
-        if (contiguous) {
-          for (int j = 0; j < NV; ++j)
-            store(dst + j * V, load(src + off[0] + j * V));
-        } else {
-          for (int64_t j = 0; j < ncols; ++j)
-            dst[j] = src[off[j]];
-          for (int64_t j = ncols; j < NR; ++j)
-            dst[j] = 0.0f;
-        }
-        if (++kw == KW) {
-          kw = 0;
-          if (++kh == KH) {
-            kh = 0;
-            ++c;
+      const float *B = Bs;
+      int64_t ldb = NR;
+      if (inPlace) {
+        B = in + off[0] + kb * inStrideC;
+        ldb = inStrideC;
+      } else {
+        // Gather the kc x NR slice of the implicit im2col matrix.
+        int64_t c = kb / (KH * KW), r = kb % (KH * KW), kh = r / KW, kw = r % KW;
+        for (int64_t k = 0; k < kc; ++k) {
+          const float *src = in + c * inStrideC + kh * DH * inStrideH + kw * DW;
+          float *dst = Bs + k * NR;
+          if (contiguous) {
+            for (int j = 0; j < NV; ++j)
+              store(dst + j * V, load(src + off[0] + j * V));
+          } else {
+            for (int64_t j = 0; j < ncols; ++j)
+              dst[j] = src[off[j]];
+            for (int64_t j = ncols; j < NR; ++j)
+              dst[j] = 0.0f;
+          }
+          if (++kw == KW) {
+            kw = 0;
+            if (++kh == KH) {
+              kh = 0;
+              ++c;
+            }
           }
         }
       }
       bool loadC = accumulate || kb > 0, last = applyRelu && kb + kc == K;
       for (int64_t t = t0; t < t1; ++t) {
         int64_t rows = F - t * MR < MR ? F - t * MR : MR;
-        packedTile<false>(rows, C + (t - t0) * MR * ldc, ldc, Wp + t * K * MR + kb * MR, Bs, kc,
-                          ncols, loadC, nullptr, last, bias ? bias + t * MR : nullptr);
+        packedTile<false>(rows, C + (t - t0) * MR * ldc, ldc, Wp + t * K * MR + kb * MR, B, kc,
+                          ncols, loadC, nullptr, last, bias ? bias + t * MR : nullptr, ldb);
       }
     }
   };
@@ -151,8 +145,7 @@ void sparq_uk_conv2d_nchw_packed_f32(intptr_t outAddr, int64_t outStrideN, int64
         ow0 -= OW;
         ++oh0;
       }
-      // In place when the panel's pixels are consecutive in the output.
-      if (flat || outOff[ncols - 1] - outOff[0] == ncols - 1)
+      if (outOff[ncols - 1] - outOff[0] == ncols - 1)
         panel(in, out + outOff[0], outStrideF, ncols, 0, tiles);
       else
         scattered(in, out, ncols);
