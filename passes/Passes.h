@@ -115,6 +115,10 @@ struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
   Option<int64_t> fusionMinTiles{
       *this, "fusion-min-tiles",
       llvm::cl::desc("sparq-block-fusion: fewest row tiles per image"), llvm::cl::init(4)};
+  Option<bool> profile{
+      *this, "profile",
+      llvm::cl::desc("Time each kernel at run time (sparq-profile-kernels; sparq-run --profile)"),
+      llvm::cl::init(false)};
   Option<bool> fusionReport{
       *this, "fusion-report",
       llvm::cl::desc("Remarks from sparq-block-fusion on what it fused and what it left alone"),

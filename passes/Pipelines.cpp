@@ -52,12 +52,17 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const PipelineOptions &options) 
       addTextual(pm, "canonicalize,cse");
     }
     pm.addNestedPass<func::FuncOp>(createSelectMicroKernelsPass());
+    // After the micro-kernels fold epilogues (bias, ReLU, residual add) into their ops.
+    if (options.profile)
+      pm.addPass(createProfileKernelsPass());
     LinalgDistributePassOptions distribute;
     pm.addNestedPass<func::FuncOp>(createLinalgDistributePass(distribute));
     LinalgTileAndVectorizePassOptions tv;
     pm.addNestedPass<func::FuncOp>(createLinalgTileAndVectorizePass(tv));
     pm.addPass(createCanonicalizerPass());
   }
+  if (options.profile && options.optLevel == 0)
+    pm.addPass(createProfileKernelsPass());
   // After fusion and tiling: its output copies are plain (rank-0 copies crash the elementwise
   // fusion pass) and need no tiling.
   pm.addPass(createPrepareEntryPass());

@@ -23,7 +23,7 @@ namespace sparq {
 
 llvm::Error addArtifactABI(llvm::Module &module, llvm::StringRef entryName,
                            llvm::StringRef signature, unsigned numInputs,
-                           llvm::StringRef cpuText) {
+                           llvm::StringRef cpuText, llvm::StringRef profileTable) {
   llvm::LLVMContext &ctx = module.getContext();
   std::string cifaceName = ("_mlir_ciface_" + entryName).str();
   llvm::Function *ciface = module.getFunction(cifaceName);
@@ -98,6 +98,28 @@ llvm::Error addArtifactABI(llvm::Module &module, llvm::StringRef entryName,
   b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", threadsFn));
   b.CreateCall(ompSet, {threadsFn->getArg(0)});
   b.CreateRetVoid();
+
+  if (!profileTable.empty()) {
+    // const char *sparq_model_profile_v1(void): the kernel table.
+    auto *tableData = llvm::ConstantDataArray::getString(ctx, profileTable, /*AddNull=*/true);
+    auto *tableGlobal = new llvm::GlobalVariable(module, tableData->getType(), /*isConstant=*/true,
+                                                 llvm::GlobalValue::PrivateLinkage, tableData,
+                                                 "sparq_profile_text");
+    auto *tableFn = llvm::Function::Create(llvm::FunctionType::get(ptrTy, false),
+                                           llvm::GlobalValue::ExternalLinkage,
+                                           "sparq_model_profile_v1", module);
+    b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", tableFn));
+    b.CreateRet(tableGlobal);
+    // void sparq_model_profile_read_v1(int64_t *out, int64_t count, int32_t reset): the
+    // kernels' (nanoseconds, calls), runtime/kernels/Profile.cpp.
+    auto *readTy = llvm::FunctionType::get(voidTy, {ptrTy, i64, i32}, false);
+    llvm::FunctionCallee read = module.getOrInsertFunction("sparq_uk_profile_read", readTy);
+    auto *readFn = llvm::Function::Create(readTy, llvm::GlobalValue::ExternalLinkage,
+                                          "sparq_model_profile_read_v1", module);
+    b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", readFn));
+    b.CreateCall(read, {readFn->getArg(0), readFn->getArg(1), readFn->getArg(2)});
+    b.CreateRetVoid();
+  }
 
   // The content digest's note (include/sparq/Formats/ArtifactDigest.h), zero until
   // linkSharedObject stamps the linked file.

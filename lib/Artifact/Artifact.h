@@ -14,10 +14,12 @@ namespace sparq {
 /// Adds the ABI symbols `sparq_model_signature_v1`, `sparq_model_invoke_v1` (which unpacks its
 /// `void **args` and calls `_mlir_ciface_<entryName>`), `sparq_model_set_num_threads_v1` and
 /// `sparq_model_cpu_v1` (returning `cpuText`: the CPU name, then the features the code needs)
-/// to `module`.
+/// to `module`. With a `profileTable` (include/sparq/Formats/KernelProfile.h; from
+/// sparq-profile-kernels), also `sparq_model_profile_v1` (the table) and
+/// `sparq_model_profile_read_v1` (the kernels' timers).
 llvm::Error addArtifactABI(llvm::Module &module, llvm::StringRef entryName,
                            llvm::StringRef signature, unsigned numInputs,
-                           llvm::StringRef cpuText);
+                           llvm::StringRef cpuText, llvm::StringRef profileTable = {});
 
 /// Links a relocatable object into a shared object at `outputPath` with the linker driver
 /// `linker` (a cc-compatible driver such as clang).

@@ -109,6 +109,7 @@ LogicalResult lowerAndWrite(ModuleOp module, const CompileOptions &options, Emit
   pipelineOptions.fusionReport = options.fusionReport;
   pipelineOptions.fusionScratchKiB = options.fusionScratchKiB;
   pipelineOptions.fusionMinTiles = options.fusionMinTiles;
+  pipelineOptions.profile = options.profile;
   pipelineOptions.panelWidth = formats::panelWidthFor(target->vectorFloats);
   pipelineOptions.tileRows = formats::tileRowsFor(target->vectorFloats);
   {
@@ -130,6 +131,11 @@ LogicalResult lowerAndWrite(ModuleOp module, const CompileOptions &options, Emit
     return emitError(loc) << "internal error: the codegen pipeline recorded no signature";
   std::string signature = sigAttr.getValue().str();
   module->removeAttr("sparq.signature");
+  std::string profileTable;
+  if (auto table = module->getAttrOfType<StringAttr>("sparq.profile")) {
+    profileTable = table.getValue().str();
+    module->removeAttr("sparq.profile");
+  }
   if (emit == EmitKind::LLVM)
     return writeOutput(outputPath, loc, [&](raw_ostream &os) { module.print(os); });
 
@@ -145,7 +151,7 @@ LogicalResult lowerAndWrite(ModuleOp module, const CompileOptions &options, Emit
     (void)line.drop_front(strlen("inputs ")).getAsInteger(10, numInputs);
   }
   if (llvm::Error err = addArtifactABI(*llvmModule, kEntryFunctionName, signature, numInputs,
-                                       target->runtimeDescription))
+                                       target->runtimeDescription, profileTable))
     return emitError(loc) << llvm::toString(std::move(err));
   llvm::Expected<std::string> object = emitObject(*llvmModule, *target, options.optLevel);
   if (!object)

@@ -11,6 +11,7 @@
 // keep running on the micro-kernels (sparq-cpu-select-ukernels marks them afterwards).
 //
 //===----------------------------------------------------------------------===//
+#include "passes/Codegen/KernelCost.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -447,6 +448,12 @@ struct BlockFusionPass : public sparq::impl::BlockFusionPassBase<BlockFusionPass
               return std::nullopt;
             return scf::SCFTileAndFuseOptions::ControlFnResult{};
           });
+      // The block's cost and its ops' locations, taken before tiling replaces them.
+      SmallVector<Operation *> blockOps(ops.begin(), ops.end());
+      sparq::KernelCost cost = sparq::fusedCost(blockOps, {root});
+      SmallVector<Location> locs = llvm::map_to_vector(blockOps, [](Operation *op) {
+        return op->getLoc();
+      });
       rewriter.setInsertionPoint(root);
       FailureOr<scf::SCFTileAndFuseResult> fused =
           scf::tileConsumerAndFuseProducersUsingSCF(rewriter, tileable, options);
@@ -469,6 +476,8 @@ struct BlockFusionPass : public sparq::impl::BlockFusionPassBase<BlockFusionPass
       hoistInputSlices(rewriter, cast<scf::ForallOp>(loop));
       loop->setAttr("sparq.fused_block", rewriter.getStringAttr(kind));
       loop->setAttr("sparq.tile_rows", rewriter.getI64IntegerAttr(th));
+      sparq::setKernelCost(loop, cost);
+      loop->setLoc(rewriter.getFusedLoc(locs));
       if (report)
         loop->emitRemark("sparq-block-fusion: fused ")
             << kind << " (" << ops.size() << " ops) over tiles of " << th << " output rows, "

@@ -22,6 +22,7 @@
 //                                   partial sums of activations indexed by the sign planes)
 //
 //===----------------------------------------------------------------------===//
+#include "passes/Codegen/KernelCost.h"
 #include "passes/Passes.h"
 
 #include "dialects/Common/ScalarBuilder.h"
@@ -241,7 +242,12 @@ struct SelectCompressedMicroKernelsPass
     args.append(call.weightArgs(b, loc, packed));
     args.append({sb.cIdx(m), sb.cIdx(n), sb.cIdx(k), sb.cIdx(0)});
     declare(module, call.symbol, args.size());
-    func::CallOp::create(b, loc, call.symbol, TypeRange{}, args);
+    auto kernel = func::CallOp::create(b, loc, call.symbol, TypeRange{}, args);
+    // For the profile: the dense product's flops, the bytes of x, the packed weight and y.
+    sparq::KernelCost cost{2 * m * n * k, 4 * m * (k + n)};
+    for (Value v : packed)
+      cost += sparq::KernelCost{0, sparq::shapedBytes(v.getType())};
+    sparq::setKernelCost(kernel, cost);
     return bufferization::ToTensorOp::create(b, loc, RankedTensorType::get({m, n}, f32), out,
                                              /*restrict=*/true, /*writable=*/true);
   }

@@ -136,6 +136,39 @@ def BlockFusionPass : Pass<"sparq-block-fusion", "mlir::func::FuncOp"> {
                            "mlir::arith::ArithDialect"];
 }
 
+def ProfileKernelsPass : Pass<"sparq-profile-kernels", "mlir::ModuleOp"> {
+  let summary = "Time each kernel of the entry function (sparq-compile --profile)";
+  let description = [{
+    Brackets every kernel at the top level of the `sparq.entry` function with calls of
+    `sparq_uk_profile_begin(id)` and `sparq_uk_profile_end(id)` (runtime/kernels/Profile.cpp) and
+    records the kernel table as the module's `sparq.profile` string, which the artifact exports
+    as `sparq_model_profile_v1` (include/sparq/Formats/KernelProfile.h, docs/profile.md).
+
+    A kernel is a linalg op, an op with regions (a fused block's `scf.forall`, control flow, a
+    padding), a call (a compressed-weight kernel), or a data-movement op that copies
+    (insert_slice, concat, gather, scatter); constants, empty tensors, views and scalar shape
+    arithmetic are not. Each table row gives the kernel's kind, its ONNX node names (from the
+    importer's name locations), and its cost per call: arithmetic ops (a multiply-add counts
+    two) and the least bytes it moves (every tensor read once, results written once), taken
+    from the `sparq.kernel_cost` attribute that `sparq-block-fusion` and
+    `sparq-cpu-compressed-ukernels` put on the kernels they build, or computed for one linalg op;
+    -1 where shapes are dynamic.
+
+    Runs on tensors after block fusion and before distribution and tiling, so that each kernel
+    is still one op: what the later passes make of it stays between its two calls.
+
+    ```mlir
+    %y = linalg.matmul ins(%x, %w : ...) outs(%acc : ...) -> tensor<16x64xf32>
+    // becomes
+    call @sparq_uk_profile_begin(%c0_i32) : (i32) -> ()
+    %y = linalg.matmul ins(%x, %w : ...) outs(%acc : ...) -> tensor<16x64xf32>
+    call @sparq_uk_profile_end(%c0_i32) : (i32) -> ()
+    // and the module gets sparq.profile = "sparq-profile 1\nkernels 1\n0\t32768\t...\n"
+    ```
+  }];
+  let dependentDialects = ["mlir::func::FuncDialect", "mlir::arith::ArithDialect"];
+}
+
 def LinalgFuseElementwisePass : Pass<"sparq-linalg-fuse-elementwise", "mlir::func::FuncOp"> {
   let summary = "Fuse elementwise linalg ops, never into a contraction or reduction";
   let description = [{

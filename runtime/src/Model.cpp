@@ -8,6 +8,7 @@
 #include "ArtifactCheck.h"
 #include "CpuFeatures.h"
 #include "Internal.h"
+#include "Profile.h"
 #include "Signature.h"
 
 #include <dlfcn.h>
@@ -25,6 +26,7 @@ using SignatureFn = const char *(*)();
 using InvokeFn = void (*)(void **);
 using SetNumThreadsFn = void (*)(int);
 using PeakBytesFn = int64_t (*)();
+using ProfileReadFn = void (*)(int64_t *, int64_t, int32_t);
 
 struct sparq_model_s {
   std::atomic<int> references{1};
@@ -34,6 +36,11 @@ struct sparq_model_s {
   InvokeFn invoke = nullptr;
   SetNumThreadsFn setNumThreads = nullptr;
   PeakBytesFn peakBytes = nullptr;
+  /// Profiled artifacts: the kernel table, the timers' reader and the last read.
+  std::vector<sparq::runtime::KernelInfo> kernelInfo;
+  ProfileReadFn profileRead = nullptr;
+  std::vector<int64_t> profileCounters;
+  std::vector<sparq_kernel_profile_t> profile;
 };
 
 struct sparq_session_s {
@@ -360,7 +367,8 @@ sparq_status_t loadModel(const char *path, sparq_model_t **out_model) {
                           (reason ? reason : "symbol is NULL"));
   };
   void *signatureSymbol = nullptr, *invokeSymbol = nullptr, *setNumThreadsSymbol = nullptr,
-       *peakBytesSymbol = nullptr, *cpuSymbol = nullptr;
+       *peakBytesSymbol = nullptr, *cpuSymbol = nullptr, *profileSymbol = nullptr,
+       *profileReadSymbol = nullptr;
   struct AbiSymbol {
     const char *name;
     bool required;
@@ -370,7 +378,9 @@ sparq_status_t loadModel(const char *path, sparq_model_t **out_model) {
                                {"sparq_model_invoke_v1", true, &invokeSymbol},
                                {"sparq_model_set_num_threads_v1", false, &setNumThreadsSymbol},
                                {"sparq_model_peak_bytes_v1", false, &peakBytesSymbol},
-                               {"sparq_model_cpu_v1", false, &cpuSymbol}};
+                               {"sparq_model_cpu_v1", false, &cpuSymbol},
+                               {"sparq_model_profile_v1", false, &profileSymbol},
+                               {"sparq_model_profile_read_v1", false, &profileReadSymbol}};
   for (const AbiSymbol &symbol : symbols)
     if (sparq_status_t status = lookup(symbol.name, symbol.required, *symbol.out))
       return status;
@@ -384,6 +394,17 @@ sparq_status_t loadModel(const char *path, sparq_model_t **out_model) {
   const char *text = reinterpret_cast<SignatureFn>(signatureSymbol)();
   if (sparq_status_t status = parseSignature(text, model->path, model->signature))
     return status;
+  if (profileSymbol || profileReadSymbol) {
+    if (!profileSymbol || !profileReadSymbol)
+      return makeStatus(SPARQ_STATUS_DATA_LOSS,
+                        "artifact '" + model->path + "' exports only one of " +
+                            "sparq_model_profile_v1 and sparq_model_profile_read_v1");
+    const char *table = reinterpret_cast<SignatureFn>(profileSymbol)();
+    if (sparq_status_t status =
+            sparq::runtime::parseProfileTable(table, model->path, model->kernelInfo))
+      return status;
+    model->profileRead = reinterpret_cast<ProfileReadFn>(profileReadSymbol);
+  }
   *out_model = model.release();
   return nullptr;
 }
@@ -610,6 +631,34 @@ sparq_status_t sparq_session_peak_bytes(const sparq_session_t *session, int64_t 
                       "sparq_session_peak_bytes: the session has not run yet");
   *out_bytes = session->model->peakBytes();
   return nullptr;
+}
+
+sparq_status_t sparq_model_profile(sparq_model_t *model, int reset, size_t *out_count,
+                                   const sparq_kernel_profile_t **out_kernels) {
+  if (!model || !out_count || !out_kernels)
+    return nullArgument("sparq_model_profile",
+                        !model ? "model" : !out_count ? "out_count" : "out_kernels");
+  if (!model->profileRead)
+    return makeStatus(SPARQ_STATUS_UNIMPLEMENTED,
+                      "artifact '" + model->path +
+                          "' has no kernel timers (compile it with sparq-compile --profile)");
+  try {
+    size_t n = model->kernelInfo.size();
+    model->profileCounters.assign(2 * n, 0);
+    model->profileRead(model->profileCounters.data(), int64_t(n), reset ? 1 : 0);
+    model->profile.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      const sparq::runtime::KernelInfo &info = model->kernelInfo[i];
+      model->profile[i] = {info.kind.c_str(), info.name.c_str(), info.flops, info.bytes,
+                           model->profileCounters[2 * i + 1],
+                           double(model->profileCounters[2 * i]) * 1e-9};
+    }
+    *out_count = n;
+    *out_kernels = model->profile.data();
+    return nullptr;
+  } catch (const std::bad_alloc &) {
+    return outOfMemory("sparq_model_profile");
+  }
 }
 
 sparq_status_t sparq_session_run(sparq_session_t *session) {

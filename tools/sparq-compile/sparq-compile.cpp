@@ -87,6 +87,12 @@ static cl::opt<int64_t> fusionMinTiles(
     cl::desc("Block fusion: fewest row tiles per image, the parallel work for the threads "
              "(default 4)"),
     cl::value_desc("N"), cl::init(4), cl::cat(category));
+static cl::opt<bool> profileKernels(
+    "profile",
+    cl::desc("Time each kernel (fused block, op, compressed-weight kernel) at run time: the "
+             "artifact exports its kernel table with flops and bytes, read by sparq-run "
+             "--profile (docs/profile.md)"),
+    cl::init(false), cl::cat(category));
 static cl::alias targetCPUAlias("target-cpu", cl::desc("Alias for --cpu"),
                                 cl::aliasopt(targetCPU), cl::cat(category));
 
@@ -328,6 +334,7 @@ int main(int argc, char **argv) {
   options.targetCPU = targetCPU;
   options.blockFusion = blockFusion == Toggle::On;
   options.fusionReport = fusionReport;
+  options.profile = profileKernels;
   if (fusionScratchKiB < 1 || fusionMinTiles < 1) {
     errs() << "sparq-compile: error: --fusion-scratch-kib and --fusion-min-tiles must be at "
               "least 1\n";

@@ -2,15 +2,21 @@
 //
 //   sparq-run MODEL.so (--inputs DIR | --input NAME=FILE ...) [--output-dir DIR] [--npy]
 //             [--expect DIR] [--rtol R] [--atol A] [--bench N [--cold]] [--threads T]
+//             [--profile [--profile-json FILE] [--profile-svg FILE] [--baseline OTHER.so]]
+//             [--roofline FILE]
+//   sparq-run --measure-roofline [--threads T] [--roofline FILE]
 //
 // Loads an artifact with the runtime's C API, binds inputs read from .pb / .npy files, runs
 // it, prints the outputs, and optionally writes them, compares them with expected outputs and
-// times repeated runs. Errors: one line `sparq-run: error: ...` on stderr, exit code 1; usage
+// times repeated runs. With --profile (an artifact compiled with sparq-compile --profile) it
+// times each kernel and reports it against this machine's roofline (docs/profile.md). Errors: one line `sparq-run: error: ...` on stderr, exit code 1; usage
 // errors exit 2; a comparison mismatch exits 1.
 //
 //===----------------------------------------------------------------------===//
 #include "sparq/Runtime/sparq_runtime.h"
 #include "tools/sparq-run/Evict.h"
+#include "tools/sparq-run/ProfileReport.h"
+#include "tools/sparq-run/Roofline.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -30,6 +36,7 @@
 #include <utility>
 #include <vector>
 
+#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,7 +44,10 @@ namespace {
 
 const char *const usageLine =
     "usage: sparq-run MODEL.so (--inputs DIR | --input NAME=FILE ...) [--output-dir DIR] "
-    "[--npy] [--expect DIR] [--rtol R] [--atol A] [--bench N [--cold]] [--threads T]";
+    "[--npy] [--expect DIR] [--rtol R] [--atol A] [--bench N [--cold]] [--threads T] "
+    "[--profile [--profile-json FILE] [--profile-svg FILE] [--baseline OTHER.so]] "
+    "[--roofline FILE]\n"
+    "       sparq-run --measure-roofline [--threads T] [--roofline FILE]";
 
 const size_t printedValues = 8;
 
@@ -53,6 +63,12 @@ struct Options {
   long bench = 0;
   bool cold = false; ///< --cold: flush the artifact (its weights) from the caches before each run
   long threads = 0;
+  /// --profile: time each kernel (runs: --bench N, default 10), against the roofline.
+  bool profile = false;
+  std::string profileJson, profileSvg;
+  std::string baseline;     ///< --baseline: a second artifact profiled in alternation
+  std::string roofline;     ///< --roofline: the roofline cache file
+  bool measureRoofline = false;
 };
 
 /// Thrown for usage errors (exit 2).
@@ -163,6 +179,22 @@ Options parseArgs(int argc, char **argv) {
       options.cold = true;
     } else if (arg == "--threads") {
       options.threads = parseCount(arg, next());
+    } else if (arg == "--profile") {
+      if (hasInlineValue)
+        throw UsageError{"--profile takes no value"};
+      options.profile = true;
+    } else if (arg == "--profile-json") {
+      options.profileJson = next();
+    } else if (arg == "--profile-svg") {
+      options.profileSvg = next();
+    } else if (arg == "--baseline") {
+      options.baseline = next();
+    } else if (arg == "--roofline") {
+      options.roofline = next();
+    } else if (arg == "--measure-roofline") {
+      if (hasInlineValue)
+        throw UsageError{"--measure-roofline takes no value"};
+      options.measureRoofline = true;
     } else if (arg.size() > 1 && arg[0] == '-') {
       throw UsageError{"unknown option '" + arg + "'"};
     } else if (options.model.empty()) {
@@ -172,8 +204,18 @@ Options parseArgs(int argc, char **argv) {
                        "')"};
     }
   }
+  if (options.measureRoofline) {
+    if (!options.model.empty() || options.profile)
+      throw UsageError{"--measure-roofline runs no model"};
+    return options;
+  }
   if (options.model.empty())
     throw UsageError{"no model given"};
+  if (!options.profile && (!options.profileJson.empty() || !options.profileSvg.empty() ||
+                           !options.baseline.empty()))
+    throw UsageError{"--profile-json, --profile-svg and --baseline need --profile"};
+  if (options.profile && options.cold)
+    throw UsageError{"--cold and --profile cannot be combined"};
   if (!options.inputsDir.empty() && !options.inputs.empty())
     throw UsageError{"give either --inputs DIR or --input NAME=FILE, not both"};
   if (options.npy && options.outputDir.empty())
@@ -398,7 +440,147 @@ void writeOutputs(const std::string &dir, bool npy,
   }
 }
 
+/// Threads of the artifact's pool: --threads, else every CPU this process may run on.
+int poolThreads(const Options &options) {
+  if (options.threads > 0)
+    return int(options.threads);
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+    return CPU_COUNT(&set);
+  return 1;
+}
+
+/// The roofline for the pool's threads: from the cache file if it was measured on this CPU for
+/// as many threads (unless `measure`), else measured and written there.
+sparq::run::Roofline obtainRoofline(const Options &options, bool measure) {
+  int threads = poolThreads(options);
+  std::string path =
+      options.roofline.empty() ? sparq::run::defaultRooflinePath(threads) : options.roofline;
+  sparq::run::Roofline roofline;
+  if (!measure && sparq::run::loadRoofline(path, threads, roofline)) {
+    std::printf("roofline (%s): peak %.1f GFLOP/s, DRAM %.1f GB/s, cache %.1f GB/s, %d threads\n",
+                path.c_str(), roofline.peakGflops, roofline.dramGBs, roofline.cacheGBs, threads);
+    return roofline;
+  }
+  std::fprintf(stderr, "sparq-run: measuring this machine's roofline with %d threads...\n",
+               threads);
+  roofline = sparq::run::measureRoofline(threads);
+  std::printf("roofline: peak %.1f GFLOP/s (%s), DRAM %.1f GB/s, cache %.1f GB/s, %d threads "
+              "(written to %s)\n",
+              roofline.peakGflops, roofline.isa.c_str(), roofline.dramGBs, roofline.cacheGBs,
+              threads, path.c_str());
+  std::error_code ec;
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty())
+    std::filesystem::create_directories(parent, ec);
+  FILE *file = std::fopen(path.c_str(), "w");
+  std::string text = sparq::run::formatRoofline(roofline);
+  if (!file || std::fwrite(text.data(), 1, text.size(), file) != text.size() ||
+      std::fclose(file) != 0)
+    throw Failure{"cannot write the roofline file '" + path + "': " + std::strerror(errno)};
+  return roofline;
+}
+
+void writeText(const std::string &path, const std::string &text, const char *what) {
+  FILE *file = std::fopen(path.c_str(), "w");
+  bool ok = file && std::fwrite(text.data(), 1, text.size(), file) == text.size();
+  if (file && std::fclose(file) != 0)
+    ok = false;
+  if (!ok)
+    throw Failure{std::string("cannot write the ") + what + " '" + path + "': " +
+                  std::strerror(errno)};
+}
+
+double medianOf(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  size_t n = values.size();
+  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+/// --profile: runs the model (and the baseline, in alternation) and reports each kernel.
+void runProfile(const Options &options, sparq_model_t *model, sparq_session_t *session,
+                const std::vector<const sparq_tensor_t *> &bound) {
+  struct Contender {
+    std::string path;
+    sparq_model_t *model;
+    sparq_session_t *session;
+    std::vector<double> seconds;
+  };
+  std::vector<Contender> contenders = {{options.model, model, session, {}}};
+  std::unique_ptr<sparq_model_t, ModelDeleter> baselineModel;
+  std::unique_ptr<sparq_session_t, SessionDeleter> baselineSession;
+  if (!options.baseline.empty()) {
+    sparq_model_t *raw = nullptr;
+    check(sparq_model_load(options.baseline.c_str(), &raw), "--baseline");
+    baselineModel.reset(raw);
+    sparq_session_t *rawSession = nullptr;
+    check(sparq_session_create(raw, &rawSession));
+    baselineSession.reset(rawSession);
+    for (size_t i = 0; i < bound.size(); ++i) {
+      sparq_tensor_info_t info;
+      check(sparq_model_input_info(model, i, &info));
+      check(sparq_session_bind_input_by_name(rawSession, info.name, bound[i]),
+            "--baseline '" + options.baseline + "'");
+    }
+    if (options.threads > 0)
+      check(sparq_session_set_num_threads(rawSession, int(options.threads)));
+    check(sparq_session_run(rawSession), "running '" + options.baseline + "'");
+    contenders.push_back({options.baseline, raw, rawSession, {}});
+  }
+  sparq::run::Roofline roofline = obtainRoofline(options, false);
+  for (Contender &c : contenders) {
+    size_t count = 0;
+    const sparq_kernel_profile_t *kernels = nullptr;
+    check(sparq_model_profile(c.model, /*reset=*/1, &count, &kernels), "--profile");
+  }
+  long runs = options.bench > 0 ? options.bench : 10;
+  // Alternate the contenders run by run, so a noisy stretch of the machine hits both alike.
+  for (long i = 0; i < runs; ++i)
+    for (Contender &c : contenders) {
+      auto start = std::chrono::steady_clock::now();
+      check(sparq_session_run(c.session), "running '" + c.path + "'");
+      c.seconds.push_back(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+  std::vector<sparq::run::ProfileResult> results;
+  for (Contender &c : contenders) {
+    size_t count = 0;
+    const sparq_kernel_profile_t *kernels = nullptr;
+    check(sparq_model_profile(c.model, /*reset=*/0, &count, &kernels), "--profile");
+    sparq::run::ProfileResult result;
+    result.model = c.path;
+    result.runs = runs;
+    result.medianRunSeconds = medianOf(c.seconds);
+    for (size_t k = 0; k < count; ++k)
+      result.kernels.push_back({kernels[k].kind, kernels[k].name, kernels[k].flops,
+                                kernels[k].bytes, double(kernels[k].calls) / double(runs),
+                                kernels[k].seconds / double(runs)});
+    std::sort(c.seconds.begin(), c.seconds.end());
+    std::printf("latency of %s: min %.3f ms, median %.3f ms, max %.3f ms (%ld runs)\n",
+                c.path.c_str(), c.seconds.front() * 1e3, result.medianRunSeconds * 1e3,
+                c.seconds.back() * 1e3, runs);
+    results.push_back(std::move(result));
+  }
+  for (const sparq::run::ProfileResult &result : results)
+    sparq::run::printProfile(stdout, result, roofline);
+  const sparq::run::ProfileResult *baseline = results.size() > 1 ? &results[1] : nullptr;
+  if (baseline)
+    std::printf("%s is %.2fx as fast as %s (median run times)\n", results[0].model.c_str(),
+                baseline->medianRunSeconds / results[0].medianRunSeconds,
+                baseline->model.c_str());
+  if (!options.profileJson.empty())
+    writeText(options.profileJson, sparq::run::profileJson(results[0], baseline, roofline),
+              "profile JSON");
+  if (!options.profileSvg.empty())
+    writeText(options.profileSvg, sparq::run::profileSvg(results[0], baseline, roofline),
+              "profile picture");
+}
+
 int runMain(const Options &options) {
+  if (options.measureRoofline) {
+    obtainRoofline(options, true);
+    return 0;
+  }
   sparq_model_t *rawModel = nullptr;
   check(sparq_model_load(options.model.c_str(), &rawModel));
   std::unique_ptr<sparq_model_t, ModelDeleter> model(rawModel);
@@ -409,8 +591,9 @@ int runMain(const Options &options) {
   check(sparq_model_num_inputs(model.get(), &numInputs));
   check(sparq_model_num_outputs(model.get(), &numOutputs));
 
-  // Inputs.
+  // Inputs; bound[i] is input i's tensor.
   std::vector<TensorPtr> inputs;
+  std::vector<const sparq_tensor_t *> bound(numInputs, nullptr);
   if (!options.inputsDir.empty()) {
     if (!std::filesystem::is_directory(options.inputsDir))
       throw Failure{"--inputs '" + options.inputsDir + "' is not a directory"};
@@ -418,6 +601,7 @@ int runMain(const Options &options) {
       std::string path = joinPath(options.inputsDir, "input_" + std::to_string(i) + ".pb");
       inputs.push_back(readTensor(path));
       check(sparq_session_bind_input(session.get(), i, inputs.back().get()), path);
+      bound[i] = inputs.back().get();
     }
     std::string extra = joinPath(options.inputsDir, "input_" + std::to_string(numInputs) + ".pb");
     if (fileExists(extra))
@@ -435,6 +619,7 @@ int runMain(const Options &options) {
       inputs.push_back(readTensor(input.second));
       check(sparq_session_bind_input(session.get(), index, inputs.back().get()), input.second);
       given[index] = true;
+      bound[index] = inputs.back().get();
     }
     for (size_t i = 0; i < numInputs; ++i) {
       if (given[i])
@@ -486,7 +671,9 @@ int runMain(const Options &options) {
     std::printf("peak buffer memory: %lld bytes (%.2f MiB)\n", static_cast<long long>(peakBytes),
                 double(peakBytes) / (1 << 20));
 
-  if (options.bench > 0) {
+  if (options.profile) {
+    runProfile(options, model.get(), session.get(), bound);
+  } else if (options.bench > 0) {
     std::vector<double> times;
     size_t flushed = 0;
     for (long i = 0; i < options.bench; ++i) {

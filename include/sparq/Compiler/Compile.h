@@ -45,6 +45,8 @@ struct CompileOptions {
   /// --fusion-scratch-kib / --fusion-min-tiles: the tile-height choice of block fusion.
   int64_t fusionScratchKiB = 1024;
   int64_t fusionMinTiles = 4;
+  /// --profile: time each kernel; the artifact exports its kernel table (docs/profile.md).
+  bool profile = false;
   std::string targetCPU = "native"; ///< --cpu: "native"/"host" or an LLVM CPU name
   /// Linker driver for EmitKind::Lib; empty means the configured default.
   std::string linker;

@@ -87,6 +87,14 @@ void sparq_uk_parallel(void (*fn)(void *ctx, int32_t tid, int32_t team), void *c
 void sparq_uk_memory_begin(void);
 int64_t sparq_uk_memory_peak(void);
 
+/* Kernel timers of an artifact compiled with --profile (runtime/kernels/Profile.cpp). The entry
+ * function calls begin(id) before and end(id) after kernel `id` (0 <= id < the table's kernel
+ * count, include/sparq/Formats/KernelProfile.h); read copies (nanoseconds, calls) of the first
+ * `count` kernels into out[2 * count] and zeroes them when `reset` is non-zero. */
+void sparq_uk_profile_begin(int32_t id);
+void sparq_uk_profile_end(int32_t id);
+void sparq_uk_profile_read(int64_t *out, int64_t count, int32_t reset);
+
 /* Thread pool of the artifact (runtime/kernels/Parallel.cpp). Sets the number of threads later
  * parallel regions use (>= 1; values above 256 are clamped); the default is every online CPU. */
 void sparq_uk_set_num_threads(int32_t n);

@@ -215,6 +215,27 @@ void sparq_model_destroy(sparq_model_t *model);
 /** The path the model was loaded from (owned by the model). Thread-safe. */
 const char *sparq_model_path(const sparq_model_t *model);
 
+/** One kernel of an artifact compiled with `sparq-compile --profile` (docs/profile.md): a fused
+ *  block, a single op or a compressed-weight kernel call, in the order the entry point runs
+ *  them. */
+typedef struct sparq_kernel_profile_s {
+  const char *kind; /**< e.g. "fused block", "conv_2d_nchw_fchw", "elementwise", "qgemm_f32" */
+  const char *name; /**< the ONNX node names it computes, joined by '+' */
+  int64_t flops;    /**< arithmetic ops per call (a multiply-add counts 2); -1: unknown */
+  int64_t bytes;    /**< least bytes moved per call (inputs read once, results written once);
+                         -1: unknown */
+  int64_t calls;    /**< calls since the timers were last reset */
+  double seconds;   /**< time spent in it since then */
+} sparq_kernel_profile_t;
+
+/** Reads the kernel timers of a profiled artifact: `*out_kernels` (owned by the model, valid
+ *  until the next call of this function on the model or its destruction) has `*out_count`
+ *  entries. With `reset` non-zero the timers restart from zero after the read. The timers
+ *  belong to the loaded artifact: every session of it counts. UNIMPLEMENTED for an artifact
+ *  compiled without --profile. Not thread-safe with itself or with a run of the model. */
+sparq_status_t sparq_model_profile(sparq_model_t *model, int reset, size_t *out_count,
+                                   const sparq_kernel_profile_t **out_kernels);
+
 /** Number of inputs / outputs of the model's entry point. Thread-safe. */
 sparq_status_t sparq_model_num_inputs(const sparq_model_t *model, size_t *out_count);
 sparq_status_t sparq_model_num_outputs(const sparq_model_t *model, size_t *out_count);
