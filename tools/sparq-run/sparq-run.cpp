@@ -46,8 +46,7 @@ const char *const usageLine =
     "usage: sparq-run MODEL.so (--inputs DIR | --input NAME=FILE ...) [--output-dir DIR] "
     "[--npy] [--expect DIR] [--rtol R] [--atol A] [--bench N [--cold]] [--threads T] "
     "[--profile [--profile-json FILE] [--profile-svg FILE] [--baseline OTHER.so]] "
-    "[--roofline FILE]\n"
-    "       sparq-run --measure-roofline [--threads T] [--roofline FILE]";
+    "[--roofline FILE] | sparq-run --measure-roofline [--threads T] [--roofline FILE]";
 
 const size_t printedValues = 8;
 
