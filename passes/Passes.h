@@ -115,6 +115,11 @@ struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
   Option<int64_t> fusionMinTiles{
       *this, "fusion-min-tiles",
       llvm::cl::desc("sparq-block-fusion: fewest row tiles per image"), llvm::cl::init(4)};
+  Option<bool> approximateMath{
+      *this, "approximate-math",
+      llvm::cl::desc("f32 exp/expm1/tanh/erf as inline polynomials (sparq-approximate-math); "
+                     "they use fused multiply-adds, so the driver enables it for CPUs with FMA"),
+      llvm::cl::init(true)};
   Option<bool> profile{
       *this, "profile",
       llvm::cl::desc("Time each kernel at run time (sparq-profile-kernels; sparq-run --profile)"),

@@ -81,6 +81,8 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const PipelineOptions &options) 
   pm.addNestedPass<func::FuncOp>(createLowerStridedCopiesPass());
   addTextual(pm, "func.func(scf-forall-to-parallel),convert-scf-to-openmp,canonicalize");
   pm.addPass(createInlineAllocaScopesPass());
+  if (options.approximateMath)
+    pm.addPass(createApproximateMathPass());
   addTextual(pm, "func.func(convert-linalg-to-loops),"
                  "convert-vector-to-scf{full-unroll=1},"
                  "expand-strided-metadata,lower-affine,"

@@ -110,6 +110,8 @@ LogicalResult lowerAndWrite(ModuleOp module, const CompileOptions &options, Emit
   pipelineOptions.fusionScratchKiB = options.fusionScratchKiB;
   pipelineOptions.fusionMinTiles = options.fusionMinTiles;
   pipelineOptions.profile = options.profile;
+  // The polynomials are chains of fused multiply-adds: without FMA each would be a libm call.
+  pipelineOptions.approximateMath = target->fma;
   pipelineOptions.panelWidth = formats::panelWidthFor(target->vectorFloats);
   pipelineOptions.tileRows = formats::tileRowsFor(target->vectorFloats);
   {

@@ -169,6 +169,20 @@ def ProfileKernelsPass : Pass<"sparq-profile-kernels", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::func::FuncDialect", "mlir::arith::ArithDialect"];
 }
 
+def ApproximateMathPass : Pass<"sparq-approximate-math"> {
+  let summary = "f32 exp, expm1, tanh and erf as inline polynomials instead of libm calls";
+  let description = [{
+    Rewrites `math.exp`, `math.expm1`, `math.tanh` and `math.erf` on f32 (scalars and vectors)
+    into upstream MLIR's polynomial approximations (`populateMathPolynomialApproximationPatterns`):
+    range reduction and a polynomial in plain arith ops, so that the loops of softmax, SiLU,
+    sigmoid and GELU vectorize instead of calling libm's `expf`, `tanhf`, `erff` once per
+    element. Other types and functions keep their libm calls. Runs in the CPU pipeline after
+    bufferization, before the lowering to LLVM.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::math::MathDialect",
+                           "mlir::vector::VectorDialect"];
+}
+
 def LinalgFuseElementwisePass : Pass<"sparq-linalg-fuse-elementwise", "mlir::func::FuncOp"> {
   let summary = "Fuse elementwise linalg ops, never into a contraction or reduction";
   let description = [{

@@ -22,6 +22,8 @@ struct ResolvedCPU {
   unsigned vectorFloats = 8;
   /// AVX-512 VNNI (vpdpbusd): selects the kernel variant whose int8-activation kernel uses it.
   bool avx512vnni = false;
+  /// Fused multiply-add (FMA3): sparq-approximate-math's polynomials are chains of them.
+  bool fma = false;
 
   /// "CPU FEATURE ..." with the enabled ISA extensions the runtime checks before loading an
   /// artifact (docs/artifact-abi.md, sparq_model_cpu_v1).
