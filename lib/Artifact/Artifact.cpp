@@ -86,6 +86,17 @@ llvm::Error addArtifactABI(llvm::Module &module, llvm::StringRef entryName,
   b.CreateRet(b.CreateCall(
       module.getOrInsertFunction("sparq_uk_memory_peak", llvm::FunctionType::get(i64, false))));
 
+  // void sparq_model_release_v1(void *block): an output block the caller is done with goes back
+  // to the artifact's allocator cache (runtime/kernels/Alloc.cpp), so the next invocation
+  // writes its output into warm memory instead of fresh pages.
+  auto *releaseTy = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptrTy}, false);
+  llvm::FunctionCallee freeFn = module.getOrInsertFunction("_mlir_memref_to_llvm_free", releaseTy);
+  auto *releaseFn = llvm::Function::Create(releaseTy, llvm::GlobalValue::ExternalLinkage,
+                                           "sparq_model_release_v1", module);
+  b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", releaseFn));
+  b.CreateCall(freeFn, {releaseFn->getArg(0)});
+  b.CreateRetVoid();
+
   // void sparq_model_set_num_threads_v1(int n): the thread count of later invocations (the
   // artifact's own pool, runtime/kernels/Parallel.cpp).
   auto *i32 = llvm::Type::getInt32Ty(ctx);

@@ -12,7 +12,8 @@
 namespace sparq {
 
 /// Adds the ABI symbols `sparq_model_signature_v1`, `sparq_model_invoke_v1` (which unpacks its
-/// `void **args` and calls `_mlir_ciface_<entryName>`), `sparq_model_set_num_threads_v1` and
+/// `void **args` and calls `_mlir_ciface_<entryName>`), `sparq_model_release_v1` (an output
+/// block back to the artifact's allocator), `sparq_model_set_num_threads_v1` and
 /// `sparq_model_cpu_v1` (returning `cpuText`: the CPU name, then the features the code needs)
 /// to `module`. With a `profileTable` (include/sparq/Formats/KernelProfile.h; from
 /// sparq-profile-kernels), also `sparq_model_profile_v1` (the table) and

@@ -32,6 +32,11 @@ struct sparq_tensor_s {
   size_t byteSize = 0;
   void *data = nullptr;
   bool ownsData = false;
+  /// An output adopted from the model without a copy: the block the model allocated (`data`
+  /// points into it), released on destruction with `release` (the artifact's
+  /// sparq_model_release_v1, which keeps it for the next run) or, if that is NULL, free().
+  void *allocation = nullptr;
+  void (*release)(void *) = nullptr;
   std::string name;
 };
 

@@ -18,6 +18,7 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <map>
 #include <set>
 
 using namespace sparq::runtime;
@@ -27,6 +28,7 @@ using InvokeFn = void (*)(void **);
 using SetNumThreadsFn = void (*)(int);
 using PeakBytesFn = int64_t (*)();
 using ProfileReadFn = void (*)(int64_t *, int64_t, int32_t);
+using ReleaseFn = void (*)(void *);
 
 struct sparq_model_s {
   std::atomic<int> references{1};
@@ -36,6 +38,8 @@ struct sparq_model_s {
   InvokeFn invoke = nullptr;
   SetNumThreadsFn setNumThreads = nullptr;
   PeakBytesFn peakBytes = nullptr;
+  /// Optional: gives an output buffer back to the artifact's allocator for its next run.
+  ReleaseFn release = nullptr;
   /// Profiled artifacts: the kernel table, the timers' reader and the last read.
   std::vector<sparq::runtime::KernelInfo> kernelInfo;
   ProfileReadFn profileRead = nullptr;
@@ -185,9 +189,21 @@ void clearOutputs(sparq_session_t *session) {
   session->haveOutputs = false;
 }
 
-/// Reads output `k`'s descriptor at `words` and copies it into a new tensor.
+/// Whether `sizes`/`strides` describe a contiguous row-major layout.
+bool isRowMajor(const int64_t *sizes, const int64_t *strides, size_t rank) {
+  int64_t expected = 1;
+  for (size_t d = rank; d-- > 0;) {
+    if (sizes[d] != 1 && strides[d] != expected)
+      return false;
+    expected *= sizes[d];
+  }
+  return true;
+}
+
+/// Reads output `k`'s descriptor at `words` into a new tensor: the model's own buffer when it
+/// is contiguous and `adopt` (the block is then the tensor's, released by it), else a copy.
 sparq_status_t collectOutput(const sparq_model_t *model, size_t k, const int64_t *words,
-                             sparq_tensor_t **out) {
+                             bool adopt, sparq_tensor_t **out) {
   const TensorSpec &spec = model->signature.outputs[k];
   size_t rank = spec.dims.size();
   void *aligned;
@@ -209,7 +225,23 @@ sparq_status_t collectOutput(const sparq_model_t *model, size_t k, const int64_t
                                                    " with shape " + formatShape(dims) +
                                                    ", its signature says " +
                                                    formatShape(spec.dims));
+  size_t elementSize = sparq_element_type_size(spec.type);
+  void *allocated;
+  std::memcpy(&allocated, &words[0], sizeof(void *));
   sparq_tensor_t *tensor = nullptr;
+  if (adopt && allocated && aligned && isRowMajor(sizes, strides, rank)) {
+    // No copy: the tensor views the model's block (a plain malloc block, or one from the
+    // artifact's allocator cache) and releases it when destroyed.
+    if (sparq_status_t status = sparq_tensor_wrap(
+            spec.type, int64_t(rank), dims.data(),
+            static_cast<char *>(aligned) + offset * int64_t(elementSize), ~size_t(0), &tensor))
+      return status;
+    tensor->allocation = allocated;
+    tensor->release = model->release;
+    tensor->name = spec.name;
+    *out = tensor;
+    return nullptr;
+  }
   if (sparq_status_t status = createTensor(spec.type, dims, &tensor))
     return status;
   if (tensor->numElements > 0) {
@@ -219,7 +251,6 @@ sparq_status_t collectOutput(const sparq_model_t *model, size_t k, const int64_t
                                                    "' broke the artifact ABI: " + what +
                                                    " has a NULL data pointer");
     }
-    size_t elementSize = sparq_element_type_size(spec.type);
     copyStrided(static_cast<char *>(tensor->data),
                 static_cast<const char *>(aligned) + offset * int64_t(elementSize), elementSize,
                 sizes, strides, rank);
@@ -270,17 +301,25 @@ sparq_status_t runImpl(sparq_session_t *session) {
 
   model->invoke(args.data());
 
+  // An output whose block no other output shares is adopted without a copy (when
+  // contiguous); the others are copied, and every block not adopted is freed once.
+  std::vector<void *> blocks(signature.outputs.size(), nullptr);
+  std::map<void *, int> uses;
+  for (size_t k = 0; k < signature.outputs.size(); ++k) {
+    std::memcpy(&blocks[k], &results[outputOffsets[k]], sizeof(void *));
+    if (blocks[k])
+      ++uses[blocks[k]];
+  }
   sparq_status_t status = nullptr;
   std::vector<sparq_tensor_t *> outputs(signature.outputs.size(), nullptr);
   for (size_t k = 0; k < signature.outputs.size() && !status; ++k)
-    status = collectOutput(model, k, results.data() + outputOffsets[k], &outputs[k]);
-  // Free every buffer the model allocated, once each, whether or not the copies succeeded.
+    status = collectOutput(model, k, results.data() + outputOffsets[k],
+                           blocks[k] && uses[blocks[k]] == 1, &outputs[k]);
   std::set<void *> freed;
   for (size_t k = 0; k < signature.outputs.size(); ++k) {
-    void *allocated;
-    std::memcpy(&allocated, &results[outputOffsets[k]], sizeof(void *));
-    if (allocated && freed.insert(allocated).second)
-      std::free(allocated);
+    bool adopted = outputs[k] && outputs[k]->allocation == blocks[k];
+    if (blocks[k] && !adopted && freed.insert(blocks[k]).second)
+      (model->release ? model->release : std::free)(blocks[k]);
   }
   if (status) {
     for (sparq_tensor_t *tensor : outputs)
@@ -368,7 +407,7 @@ sparq_status_t loadModel(const char *path, sparq_model_t **out_model) {
   };
   void *signatureSymbol = nullptr, *invokeSymbol = nullptr, *setNumThreadsSymbol = nullptr,
        *peakBytesSymbol = nullptr, *cpuSymbol = nullptr, *profileSymbol = nullptr,
-       *profileReadSymbol = nullptr;
+       *profileReadSymbol = nullptr, *releaseSymbol = nullptr;
   struct AbiSymbol {
     const char *name;
     bool required;
@@ -380,13 +419,15 @@ sparq_status_t loadModel(const char *path, sparq_model_t **out_model) {
                                {"sparq_model_peak_bytes_v1", false, &peakBytesSymbol},
                                {"sparq_model_cpu_v1", false, &cpuSymbol},
                                {"sparq_model_profile_v1", false, &profileSymbol},
-                               {"sparq_model_profile_read_v1", false, &profileReadSymbol}};
+                               {"sparq_model_profile_read_v1", false, &profileReadSymbol},
+                               {"sparq_model_release_v1", false, &releaseSymbol}};
   for (const AbiSymbol &symbol : symbols)
     if (sparq_status_t status = lookup(symbol.name, symbol.required, *symbol.out))
       return status;
   model->invoke = reinterpret_cast<InvokeFn>(invokeSymbol);
   model->setNumThreads = reinterpret_cast<SetNumThreadsFn>(setNumThreadsSymbol);
   model->peakBytes = reinterpret_cast<PeakBytesFn>(peakBytesSymbol);
+  model->release = reinterpret_cast<ReleaseFn>(releaseSymbol);
   // Optional: the CPU the artifact was compiled for and the features its code uses.
   if (cpuSymbol)
     if (sparq_status_t status = checkCpu(model->path, reinterpret_cast<SignatureFn>(cpuSymbol)))
@@ -688,6 +729,10 @@ sparq_status_t sparq_session_take_output(sparq_session_t *session, size_t index,
   if (sparq_status_t status = checkOutputIndex(session, index, "sparq_session_take_output"))
     return status;
   *out_tensor = session->outputs[index];
+  // The caller may destroy it after the artifact is unloaded: free() it then, not the
+  // artifact's release.
+  if (*out_tensor)
+    (*out_tensor)->release = nullptr;
   session->outputs[index] = nullptr;
   session->taken[index] = true;
   return nullptr;

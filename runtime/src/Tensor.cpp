@@ -176,6 +176,8 @@ void sparq_tensor_destroy(sparq_tensor_t *tensor) {
     return;
   if (tensor->ownsData)
     std::free(tensor->data);
+  if (tensor->allocation)
+    (tensor->release ? tensor->release : std::free)(tensor->allocation);
   delete tensor;
 }
 

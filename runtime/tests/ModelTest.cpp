@@ -193,6 +193,42 @@ TEST(Model, OutputThatBreaksTheSignatureIsAnErrorAndIsFreed) {
                               "2x3");
 }
 
+TEST(Model, ContiguousOutputsAreAdoptedAndReleasedToTheArtifact) {
+  ModelPtr model = load(SPARQ_RT_FAKE_ADD);
+  ASSERT_TRUE(model);
+  void *handle = dlopen(SPARQ_RT_FAKE_ADD, RTLD_NOW | RTLD_NOLOAD);
+  ASSERT_NE(handle, nullptr);
+  auto lastOutput = reinterpret_cast<void *(*)()>(dlsym(handle, "fake_add_last_output"));
+  auto lastReleased = reinterpret_cast<void *(*)()>(dlsym(handle, "fake_add_last_released"));
+  auto released = reinterpret_cast<int (*)()>(dlsym(handle, "fake_add_released"));
+  ASSERT_TRUE(lastOutput && lastReleased && released);
+  SessionPtr session = newSession(model);
+  std::vector<float> a = {1, 2, 3, 4, 5, 6}, b = {1, 1, 1, 1, 1, 1};
+  TensorPtr ta = makeTensor(SPARQ_ELEMENT_TYPE_FLOAT32, {2, 3}, a);
+  TensorPtr tb = makeTensor(SPARQ_ELEMENT_TYPE_FLOAT32, {2, 3}, b);
+  SPARQ_ASSERT_OK(sparq_session_bind_input(session.get(), 0, ta.get()));
+  SPARQ_ASSERT_OK(sparq_session_bind_input(session.get(), 1, tb.get()));
+  int before = released();
+  SPARQ_ASSERT_OK(sparq_session_run(session.get()));
+  // The contiguous output is the model's block itself, not a copy.
+  void *first = lastOutput();
+  EXPECT_EQ(sparq_tensor_data(output(session, 0)), first);
+  EXPECT_EQ(valuesOf<float>(output(session, 0)), (std::vector<float>{2, 3, 4, 5, 6, 7}));
+  EXPECT_EQ(released(), before);
+  // The next run gives it back to the artifact.
+  SPARQ_ASSERT_OK(sparq_session_run(session.get()));
+  EXPECT_EQ(released(), before + 1);
+  EXPECT_EQ(lastReleased(), first);
+  // A taken output is the caller's: destroying it (even after the session) uses free().
+  sparq_tensor_t *taken = nullptr;
+  SPARQ_ASSERT_OK(sparq_session_take_output(session.get(), 0, &taken));
+  EXPECT_EQ(sparq_tensor_data(taken), lastOutput());
+  session.reset();
+  sparq_tensor_destroy(taken);
+  EXPECT_EQ(released(), before + 1);
+  dlclose(handle);
+}
+
 TEST(Model, NumThreadsIsForwardedWhenExported) {
   ModelPtr model = load(SPARQ_RT_FAKE_ADD);
   ASSERT_TRUE(model);

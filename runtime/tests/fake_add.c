@@ -2,7 +2,9 @@
  *
  * A hand-written model artifact per docs/artifact-abi.md: two float32 [2,3] inputs, their
  * elementwise sum as output (malloc'ed, contiguous). Exports the optional
- * sparq_model_set_num_threads_v1 and, for the tests, fake_add_num_threads().
+ * sparq_model_set_num_threads_v1 and sparq_model_release_v1 (which frees the block and counts
+ * it) and, for the tests, fake_add_num_threads(), fake_add_last_output() (the block the last
+ * invocation returned) and fake_add_released() / fake_add_last_released().
  * Test hook: if a[0][0] == 12345, the returned shape is 2x4, breaking the signature.
  *
  *===----------------------------------------------------------------------===*/
@@ -18,6 +20,8 @@ typedef struct {
 } memref_2d_t;
 
 static int num_threads = 1;
+static void *last_output = NULL, *last_released = NULL;
+static int released = 0;
 
 const char *sparq_model_signature_v1(void) {
   return "sparq-signature 1\n"
@@ -31,6 +35,16 @@ const char *sparq_model_signature_v1(void) {
 void sparq_model_set_num_threads_v1(int n) { num_threads = n; }
 
 int fake_add_num_threads(void) { return num_threads; }
+
+void sparq_model_release_v1(void *block) {
+  last_released = block;
+  ++released;
+  free(block);
+}
+
+void *fake_add_last_output(void) { return last_output; }
+void *fake_add_last_released(void) { return last_released; }
+int fake_add_released(void) { return released; }
 
 /* A fixed figure, so that the runtime's forwarding can be checked. */
 int64_t sparq_model_peak_bytes_v1(void) { return 4242; }
@@ -46,6 +60,7 @@ void sparq_model_invoke_v1(void **args) {
     for (int64_t j = 0; j < 3; ++j)
       result[i * 3 + j] = pa[i * a->strides[0] + j * a->strides[1]] +
                           pb[i * b->strides[0] + j * b->strides[1]];
+  last_output = result;
   out->allocated = result;
   out->aligned = result;
   out->offset = 0;

@@ -20,7 +20,7 @@
 // CHECK: linalg.conv_2d_nchw_fchw
 // CHECK: arith.addf
 // CHECK: tensor.parallel_insert_slice
-// CHECK: sparq.fused_block = "residual block of 3 convolutions (depthwise)", sparq.tile_rows = 2
+// CHECK: sparq.fused_block = "residual block of 3 convolutions (depthwise)", sparq.kernel_cost = array<i64: {{[0-9]+}}, {{[0-9]+}}>, sparq.tile_rows = 2
 // CHECK-NOT: linalg.conv_2d
 // CHECK: return
 // BIG-LABEL: func.func @inverted_residual

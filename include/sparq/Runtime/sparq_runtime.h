@@ -291,9 +291,10 @@ sparq_status_t sparq_session_bind_inputs(sparq_session_t *session, size_t count,
 sparq_status_t sparq_session_set_num_threads(sparq_session_t *session, int num_threads);
 
 /** Runs the model on the bound inputs. Checks that every input is bound, calls the entry
- *  point, copies each output into a contiguous row-major tensor owned by the session
- *  (whatever the strides the model returned) and frees the model's buffers. Outputs of the
- *  previous run are destroyed first (unless taken). On error no outputs are available. */
+ *  point and makes each output a contiguous row-major tensor owned by the session: the model's
+ *  own buffer when it already is one (no copy), else a copy (whatever the strides the model
+ *  returned). Outputs of the previous run are destroyed first (unless taken), their buffers
+ *  given back to the artifact for this run. On error no outputs are available. */
 sparq_status_t sparq_session_run(sparq_session_t *session);
 
 /** Peak bytes of the buffers (intermediates and outputs) the model held during the last
