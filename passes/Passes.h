@@ -2,6 +2,7 @@
 #ifndef SPARQ_PASSES_PASSES_H
 #define SPARQ_PASSES_PASSES_H
 
+#include "sparq/Codegen/FusionRecord.h"
 #include "sparq/Compression/Options.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -64,6 +65,13 @@ std::unique_ptr<mlir::Pass> createCompressWeightsPass(const CompressionOptions &
                                                       CompressionProgress progress = {},
                                                       LayerReportSink report = {});
 
+using FusionRecordSink = std::function<void(const FusionRecord &)>;
+
+/// sparq-block-fusion with `options`, telling `sink` about every convolution chain it fused or
+/// left alone.
+std::unique_ptr<mlir::Pass> createBlockFusionPass(const BlockFusionPassOptions &options,
+                                                  FusionRecordSink sink);
+
 /// One compressible layer whose input `instrumentForCalibration` made an entry result.
 struct CalibrationProbe {
   std::string name;    ///< the layer's name, as sparq-compress-weights and its report call it
@@ -124,6 +132,8 @@ struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
       *this, "profile",
       llvm::cl::desc("Time each kernel at run time (sparq-profile-kernels; sparq-run --profile)"),
       llvm::cl::init(false)};
+  /// Not a textual option: receives sparq-block-fusion's records (sparq-compile --report).
+  FusionRecordSink fusionSink;
   Option<bool> fusionReport{
       *this, "fusion-report",
       llvm::cl::desc("Remarks from sparq-block-fusion on what it fused and what it left alone"),

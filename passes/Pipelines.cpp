@@ -48,7 +48,7 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const PipelineOptions &options) 
       fusion.report = options.fusionReport;
       fusion.scratchKiB = options.fusionScratchKiB;
       fusion.minTiles = options.fusionMinTiles;
-      pm.addNestedPass<func::FuncOp>(createBlockFusionPass(fusion));
+      pm.addNestedPass<func::FuncOp>(createBlockFusionPass(fusion, options.fusionSink));
       addTextual(pm, "canonicalize,cse");
     }
     pm.addNestedPass<func::FuncOp>(createSelectMicroKernelsPass());

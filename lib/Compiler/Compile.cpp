@@ -110,6 +110,8 @@ LogicalResult lowerAndWrite(ModuleOp module, const CompileOptions &options, Emit
   pipelineOptions.fusionScratchKiB = options.fusionScratchKiB;
   pipelineOptions.fusionMinTiles = options.fusionMinTiles;
   pipelineOptions.profile = options.profile;
+  if (options.fusion)
+    pipelineOptions.fusionSink = [&](const FusionRecord &r) { options.fusion->push_back(r); };
   // The polynomials are chains of fused multiply-adds: without FMA each would be a libm call.
   pipelineOptions.approximateMath = target->fma;
   pipelineOptions.panelWidth = formats::panelWidthFor(target->vectorFloats);

@@ -294,6 +294,30 @@ namespace {
 
 struct BlockFusionPass : public sparq::impl::BlockFusionPassBase<BlockFusionPass> {
   using BlockFusionPassBase::BlockFusionPassBase;
+  BlockFusionPass(const sparq::BlockFusionPassOptions &options, sparq::FusionRecordSink sink)
+      : BlockFusionPassBase(options), sink(std::move(sink)) {}
+
+  sparq::FusionRecordSink sink;
+
+  /// A remark (with `report`) and a record (to the sink) on the chain ending at `root`.
+  void note(Operation *at, Operation *root, sparq::FusionRecord record) {
+    record.root = sparq::onnxNames(root->getLoc());
+    if (report) {
+      if (record.fused)
+        at->emitRemark("sparq-block-fusion: fused ")
+            << record.kind << " (" << record.ops << " ops) over tiles of " << record.tileRows
+            << " output rows, " << record.tileBytes << " bytes of intermediates per tile";
+      else
+        at->emitRemark("sparq-block-fusion: not fused: ") << record.reason;
+    }
+    if (sink)
+      sink(record);
+  }
+  static sparq::FusionRecord notFused(std::string reason) {
+    sparq::FusionRecord record;
+    record.reason = std::move(reason);
+    return record;
+  }
 
   /// Bytes of per-tile intermediates live at once for output tiles of `rows` rows: the most, over
   /// the block's convolutions, of its input and output tiles (a padded input counted at its
@@ -408,8 +432,8 @@ struct BlockFusionPass : public sparq::impl::BlockFusionPassBase<BlockFusionPass
       BlockPlan plan = planBlock(root);
       if (!plan.why.empty()) {
         // Only convolution chains are worth a remark.
-        if (report && !plan.convs.empty())
-          root->emitRemark("sparq-block-fusion: not fused: ") << plan.why;
+        if (!plan.convs.empty())
+          note(root, root, notFused(plan.why));
         continue;
       }
       int64_t rows = type.getDimSize(2);
@@ -421,10 +445,10 @@ struct BlockFusionPass : public sparq::impl::BlockFusionPassBase<BlockFusionPass
         if (tileBytes(plan, t) <= budget)
           th = t;
       if (!th) {
-        if (report)
-          root->emitRemark("sparq-block-fusion: not fused: one output row needs ")
-              << tileBytes(plan, 1) << " bytes of intermediates, over the " << scratchKiB
-              << " KiB scratch budget";
+        note(root, root,
+             notFused(llvm::formatv("one output row needs {0} bytes of intermediates, over the "
+                                    "{1} KiB scratch budget",
+                                    tileBytes(plan, 1), int64_t(scratchKiB))));
         continue;
       }
       for (int64_t t = th; t * 2 >= th; --t)
@@ -458,8 +482,7 @@ struct BlockFusionPass : public sparq::impl::BlockFusionPassBase<BlockFusionPass
       FailureOr<scf::SCFTileAndFuseResult> fused =
           scf::tileConsumerAndFuseProducersUsingSCF(rewriter, tileable, options);
       if (failed(fused)) {
-        if (report)
-          root->emitRemark("sparq-block-fusion: not fused: tiling failed");
+        note(root, root, notFused("tiling failed"));
         continue;
       }
       for (OpResult r : root->getResults())
@@ -477,11 +500,16 @@ struct BlockFusionPass : public sparq::impl::BlockFusionPassBase<BlockFusionPass
       loop->setAttr("sparq.fused_block", rewriter.getStringAttr(kind));
       loop->setAttr("sparq.tile_rows", rewriter.getI64IntegerAttr(th));
       sparq::setKernelCost(loop, cost);
-      loop->setLoc(rewriter.getFusedLoc(locs));
-      if (report)
-        loop->emitRemark("sparq-block-fusion: fused ")
-            << kind << " (" << ops.size() << " ops) over tiles of " << th << " output rows, "
-            << tileBytes(plan, th) << " bytes of intermediates per tile";
+      sparq::FusionRecord record;
+      record.fused = true;
+      record.kind = kind;
+      record.ops = int64_t(ops.size());
+      record.tileRows = th;
+      record.tileBytes = tileBytes(plan, th);
+      Location blockLoc = rewriter.getFusedLoc(locs);
+      record.names = sparq::onnxNames(blockLoc);
+      note(loop, root, record);
+      loop->setLoc(blockLoc);
       for (Operation *op : ops)
         taken.insert(op);
       // The original ops are dead now (the loop computes the root); erase them, users first.
@@ -495,3 +523,8 @@ struct BlockFusionPass : public sparq::impl::BlockFusionPassBase<BlockFusionPass
 };
 
 } // namespace
+
+std::unique_ptr<mlir::Pass> sparq::createBlockFusionPass(const BlockFusionPassOptions &options,
+                                                         FusionRecordSink sink) {
+  return std::make_unique<BlockFusionPass>(options, std::move(sink));
+}

@@ -11,6 +11,8 @@
 
 #include "mlir/IR/Operation.h"
 
+#include <string>
+
 #include "llvm/ADT/ArrayRef.h"
 
 namespace sparq {
@@ -41,6 +43,9 @@ KernelCost fusedCost(llvm::ArrayRef<mlir::Operation *> ops,
                      llvm::ArrayRef<mlir::Operation *> outputs);
 
 void setKernelCost(mlir::Operation *op, const KernelCost &cost);
+
+/// The ONNX node names in `loc` (the importer's name locations), each once, joined by '+'.
+std::string onnxNames(mlir::Location loc);
 
 } // namespace sparq
 

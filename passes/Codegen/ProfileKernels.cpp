@@ -122,6 +122,19 @@ KernelCost fusedCost(ArrayRef<Operation *> ops, ArrayRef<Operation *> outputs) {
   return cost;
 }
 
+std::string onnxNames(Location loc) {
+  llvm::SmallVector<std::string> names;
+  loc->walk([&](Location l) {
+    if (auto name = dyn_cast<NameLoc>(l)) {
+      std::string s = name.getName().str();
+      if (!llvm::is_contained(names, s))
+        names.push_back(s);
+    }
+    return WalkResult::advance();
+  });
+  return llvm::join(names, "+");
+}
+
 void setKernelCost(Operation *op, const KernelCost &cost) {
   op->setAttr(kKernelCostAttr,
               DenseI64ArrayAttr::get(op->getContext(), {cost.flops, cost.bytes}));
@@ -159,16 +172,7 @@ std::string kernelKind(Operation *op) {
 
 /// The ONNX node names in `loc` (the importer's NameLocs), joined by '+'.
 std::string kernelName(Operation *op) {
-  llvm::SmallVector<std::string> names;
-  op->getLoc()->walk([&](Location l) {
-    if (auto name = dyn_cast<NameLoc>(l)) {
-      std::string s = name.getName().str();
-      if (!llvm::is_contained(names, s))
-        names.push_back(s);
-    }
-    return WalkResult::advance();
-  });
-  std::string joined = llvm::join(names, "+");
+  std::string joined = sparq::onnxNames(op->getLoc());
   if (auto fused = op->getAttrOfType<StringAttr>("sparq.fused_block"))
     joined = fused.getValue().str() + (joined.empty() ? "" : ": " + joined);
   for (char &c : joined)

@@ -174,7 +174,9 @@ static cl::opt<std::string> skip("skip",
 static cl::opt<std::string> recipe("recipe", cl::desc("Per-layer settings (JSON)"),
                                    cl::value_desc("FILE.json"), cl::cat(compressCategory));
 static cl::opt<std::string> reportFile("report",
-                                       cl::desc("Write the compression report as JSON"),
+                                       cl::desc("Write the compression report (with compression "
+                                                "settings) and what block fusion fused and left "
+                                                "alone, and why, as JSON"),
                                        cl::value_desc("FILE.json"), cl::cat(compressCategory));
 static cl::opt<std::string> reportChart(
     "report-chart",
@@ -188,14 +190,17 @@ static cl::opt<std::string> exportDequantized(
 static cl::opt<bool> quiet("quiet", cl::desc("No progress bar or report table"),
                            cl::cat(compressCategory));
 
-/// The report as a table (to `os`) and as JSON (to --report).
-static bool emitReport(const std::vector<sparq::LayerReport> &report, raw_ostream &os) {
+/// The report as a table (to `os`, with compression) and as JSON (to --report), with the
+/// block-fusion records.
+static bool emitReport(const std::vector<sparq::LayerReport> &report,
+                       const std::vector<sparq::FusionRecord> &fusion, bool compressed,
+                       raw_ostream &os) {
   double before = 0, after = 0;
   for (const auto &r : report) {
     before += r.bytesBefore;
     after += r.bytesAfter;
   }
-  if (!quiet) {
+  if (!quiet && compressed) {
     bool calibrated = !report.empty() && report.front().outputError >= 0;
     os << format("%-28s %-7s %-11s %-14s %7s %9s %9s %9s %-6s %9s", "layer", "op", "shape",
                  "scheme", "bits/w", "w.err", "S->Q", "Q->S", "perm", "saved");
@@ -277,7 +282,23 @@ static bool emitReport(const std::vector<sparq::LayerReport> &report, raw_ostrea
     }
     layers.push_back(std::move(o));
   }
+  json::Array fused;
+  // In program order (the pass finds blocks from the end).
+  for (const auto &f : llvm::reverse(fusion)) {
+    json::Object o{{"root", f.root}, {"fused", f.fused}};
+    if (f.fused) {
+      o["kind"] = f.kind;
+      o["ops"] = f.ops;
+      o["names"] = f.names;
+      o["tile_rows"] = f.tileRows;
+      o["tile_bytes"] = f.tileBytes;
+    } else {
+      o["reason"] = f.reason;
+    }
+    fused.push_back(std::move(o));
+  }
   json::Object root{{"layers", std::move(layers)},
+                    {"fusion", std::move(fused)},
                     {"total", json::Object{{"bytes_before", before},
                                            {"bytes_after", after},
                                            {"compression_ratio", after > 0 ? before / after : 0.0},
@@ -391,6 +412,9 @@ int main(int argc, char **argv) {
   options.exportDequantizedPath = exportDequantized;
   std::vector<sparq::LayerReport> report;
   options.report = &report;
+  std::vector<sparq::FusionRecord> fusion;
+  if (!reportFile.empty())
+    options.fusion = &fusion;
   bool bar = !quiet && sys::Process::StandardErrIsDisplayed();
   if (bar)
     options.progress = [](size_t done, size_t total, StringRef name) {
@@ -410,10 +434,8 @@ int main(int argc, char **argv) {
       if (done == total)
         errs() << "\n";
     };
-  if ((!reportFile.empty() || !reportChart.empty() || !exportDequantized.empty()) &&
-      !c.enabled()) {
-    errs() << "sparq-compile: error: --report, --report-chart and --export-dequantized need "
-              "compression "
+  if ((!reportChart.empty() || !exportDequantized.empty()) && !c.enabled()) {
+    errs() << "sparq-compile: error: --report-chart and --export-dequantized need compression "
               "settings (--scheme, --sparsity, --wbits, --shiftadd or --recipe)\n";
     return 1;
   }
@@ -422,7 +444,8 @@ int main(int argc, char **argv) {
       errs() << "sparq-compile: error: " << inputFile << ": compilation failed\n";
     return 1;
   }
-  if (c.enabled() && !emitReport(report, outputFile == "-" ? errs() : outs()))
+  if ((c.enabled() || !reportFile.empty()) &&
+      !emitReport(report, fusion, c.enabled(), outputFile == "-" ? errs() : outs()))
     return 1;
   return 0;
 }

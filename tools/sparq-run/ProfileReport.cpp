@@ -28,14 +28,17 @@ Rates ratesOf(const KernelTime &k, const Roofline &roofline) {
   if (k.flops < 0 || k.bytes < 0 || k.callsPerRun <= 0)
     return r;
   double flops = double(k.flops) * k.callsPerRun, bytes = double(k.bytes) * k.callsPerRun;
-  if (k.secondsPerRun > 0) {
+  // Under a microsecond per run is below what the timers resolve (an in-place insert, a fill
+  // folded away): no rates.
+  bool timed = k.secondsPerRun >= 1e-6;
+  if (timed) {
     r.gflops = flops / k.secondsPerRun * 1e-9;
     r.gbs = bytes / k.secondsPerRun * 1e-9;
   }
   if (bytes > 0)
     r.intensity = flops / bytes;
   r.floorSeconds = std::max(flops / (roofline.peakGflops * 1e9), bytes / (roofline.dramGBs * 1e9));
-  if (k.secondsPerRun > 0)
+  if (timed)
     r.fraction = r.floorSeconds / k.secondsPerRun;
   return r;
 }
@@ -86,6 +89,12 @@ std::string xmlText(const std::string &s) {
     }
   }
   return out;
+}
+
+/// The file name of a path (the pictures label artifacts by it).
+std::string baseName(const std::string &path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
 std::string shorten(const std::string &s, size_t n) {
@@ -183,7 +192,7 @@ void svgRoofline(std::ostringstream &os, const ProfileResult &result,
       else
         os << "<circle cx='" << px << "' cy='" << py << "' r='5' fill='" << colour
            << "' fill-opacity='0.75'>";
-      os << "<title>" << xmlText(r.model + " #" + std::to_string(i) + " " + r.kernels[i].kind +
+      os << "<title>" << xmlText(baseName(r.model) + " #" + std::to_string(i) + " " + r.kernels[i].kind +
                                  ": " + r.kernels[i].name)
          << "</title>" << (square ? "</rect>" : "</circle>") << "<text x='" << px + 6
          << "' y='" << py - 4 << "' font-size='10' fill='" << colour << "'>" << i << "</text>\n";
@@ -196,7 +205,7 @@ void svgRoofline(std::ostringstream &os, const ProfileResult &result,
   auto legend = [&](const ProfileResult &r, const char *colour) {
     os << "<rect x='" << left + 10 << "' y='" << ly - 9 << "' width='10' height='10' fill='"
        << colour << "'/><text x='" << left + 26 << "' y='" << ly
-       << "' font-size='11'>" << xmlText(r.model) << "</text>\n";
+       << "' font-size='11'>" << xmlText(baseName(r.model)) << "</text>\n";
     ly += 16;
   };
   legend(result, kMainColour);
@@ -210,7 +219,7 @@ double svgWaterline(std::ostringstream &os, const ProfileResult &r, const Roofli
   const double left = 300, width = 430, row = 18;
   double total = kernelSeconds(r), floorTotal = 0;
   os << "<text x='10' y='" << top << "' font-size='13' font-weight='bold'>"
-     << xmlText(r.model) << ": " << number(r.medianRunSeconds * 1e3, "%.3f")
+     << xmlText(baseName(r.model)) << ": " << number(r.medianRunSeconds * 1e3, "%.3f")
      << " ms per run (median of " << r.runs << "), kernels " << number(total * 1e3, "%.3f")
      << " ms</text>\n";
   double y = top + 10;

@@ -7,6 +7,7 @@
 #ifndef SPARQ_COMPILER_COMPILE_H
 #define SPARQ_COMPILER_COMPILE_H
 
+#include "sparq/Codegen/FusionRecord.h"
 #include "sparq/Compression/Options.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -65,6 +66,8 @@ struct CompileOptions {
   std::function<void(size_t, size_t)> calibrationProgress;
   /// Filled with one entry per compressed layer.
   std::vector<LayerReport> *report = nullptr;
+  /// If set, receives what block fusion fused and left alone (--report's "fusion" entries).
+  std::vector<FusionRecord> *fusion = nullptr;
 };
 
 /// Creates a context with every dialect and extension sparq needs registered.
