@@ -240,8 +240,11 @@ double svgWaterline(std::ostringstream &os, const ProfileResult &r, const Roofli
        << "<rect x='" << left << "' y='" << y + 2 << "' width='" << fw << "' height='" << row - 4
        << "' fill='" << colour << "'/>"
        << "<text x='" << left + std::max(w, 0.5) + 6 << "' y='" << y + 13
-       << "' font-size='11'>" << number(k.secondsPerRun * 1e3, "%.3f") << " ms, "
-       << number(rates.fraction * 100, "%.0f") << "% of roofline</text>\n";
+       << "' font-size='11'>" << number(k.secondsPerRun * 1e3, "%.3f") << " ms"
+       << (std::isnan(rates.fraction)
+               ? std::string(k.flops < 0 || k.bytes < 0 ? " (cost unknown)" : "")
+               : ", " + number(rates.fraction * 100, "%.0f") + "% of roofline")
+       << "</text>\n";
     y += row;
   }
   double outside = std::max(0.0, r.medianRunSeconds - total);
