@@ -21,6 +21,24 @@
 
 namespace sparq {
 
+namespace {
+
+/// Adds `const char *name(void)` returning `text` (a private constant `globalName`).
+void addTextFunction(llvm::Module &module, llvm::StringRef name, llvm::StringRef text,
+                     llvm::StringRef globalName) {
+  llvm::LLVMContext &ctx = module.getContext();
+  auto *data = llvm::ConstantDataArray::getString(ctx, text, /*AddNull=*/true);
+  auto *global = new llvm::GlobalVariable(module, data->getType(), /*isConstant=*/true,
+                                          llvm::GlobalValue::PrivateLinkage, data, globalName);
+  auto *fn = llvm::Function::Create(
+      llvm::FunctionType::get(llvm::PointerType::getUnqual(ctx), false),
+      llvm::GlobalValue::ExternalLinkage, name, module);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", fn));
+  b.CreateRet(global);
+}
+
+} // namespace
+
 llvm::Error addArtifactABI(llvm::Module &module, llvm::StringRef entryName,
                            llvm::StringRef signature, unsigned numInputs,
                            llvm::StringRef cpuText, llvm::StringRef profileTable) {
@@ -40,26 +58,9 @@ llvm::Error addArtifactABI(llvm::Module &module, llvm::StringRef entryName,
   llvm::IRBuilder<> b(ctx);
 
   // const char *sparq_model_signature_v1(void)
-  auto *sigData = llvm::ConstantDataArray::getString(ctx, signature, /*AddNull=*/true);
-  auto *sigGlobal = new llvm::GlobalVariable(module, sigData->getType(), /*isConstant=*/true,
-                                             llvm::GlobalValue::PrivateLinkage, sigData,
-                                             "sparq_signature_text");
-  auto *sigFn = llvm::Function::Create(llvm::FunctionType::get(ptrTy, false),
-                                       llvm::GlobalValue::ExternalLinkage,
-                                       "sparq_model_signature_v1", module);
-  b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", sigFn));
-  b.CreateRet(sigGlobal);
-
+  addTextFunction(module, "sparq_model_signature_v1", signature, "sparq_signature_text");
   // const char *sparq_model_cpu_v1(void): "CPU FEATURE..." the code was generated for.
-  auto *cpuData = llvm::ConstantDataArray::getString(ctx, cpuText, /*AddNull=*/true);
-  auto *cpuGlobal = new llvm::GlobalVariable(module, cpuData->getType(), /*isConstant=*/true,
-                                             llvm::GlobalValue::PrivateLinkage, cpuData,
-                                             "sparq_cpu_text");
-  auto *cpuFn = llvm::Function::Create(llvm::FunctionType::get(ptrTy, false),
-                                       llvm::GlobalValue::ExternalLinkage, "sparq_model_cpu_v1",
-                                       module);
-  b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", cpuFn));
-  b.CreateRet(cpuGlobal);
+  addTextFunction(module, "sparq_model_cpu_v1", cpuText, "sparq_cpu_text");
 
   // void sparq_model_invoke_v1(void **args)
   auto *invokeFn = llvm::Function::Create(
@@ -112,15 +113,7 @@ llvm::Error addArtifactABI(llvm::Module &module, llvm::StringRef entryName,
 
   if (!profileTable.empty()) {
     // const char *sparq_model_profile_v1(void): the kernel table.
-    auto *tableData = llvm::ConstantDataArray::getString(ctx, profileTable, /*AddNull=*/true);
-    auto *tableGlobal = new llvm::GlobalVariable(module, tableData->getType(), /*isConstant=*/true,
-                                                 llvm::GlobalValue::PrivateLinkage, tableData,
-                                                 "sparq_profile_text");
-    auto *tableFn = llvm::Function::Create(llvm::FunctionType::get(ptrTy, false),
-                                           llvm::GlobalValue::ExternalLinkage,
-                                           "sparq_model_profile_v1", module);
-    b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", tableFn));
-    b.CreateRet(tableGlobal);
+    addTextFunction(module, "sparq_model_profile_v1", profileTable, "sparq_profile_text");
     // void sparq_model_profile_read_v1(int64_t *out, int64_t count, int32_t reset): the
     // kernels' (nanoseconds, calls), runtime/kernels/Profile.cpp.
     auto *readTy = llvm::FunctionType::get(voidTy, {ptrTy, i64, i32}, false);
