@@ -23,7 +23,6 @@ inline constexpr llvm::StringLiteral kKernelCostAttr = "sparq.kernel_cost";
 struct KernelCost {
   int64_t flops = 0; ///< arithmetic ops (a multiply-add counts 2); -1: unknown
   int64_t bytes = 0; ///< each tensor read once, each result written once; -1: unknown
-  bool known() const { return flops >= 0 && bytes >= 0; }
   KernelCost &operator+=(const KernelCost &other);
 };
 

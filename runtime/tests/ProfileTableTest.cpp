@@ -40,23 +40,12 @@ TEST(ProfileTable, EmptyNameAndNoKernels) {
   EXPECT_TRUE(kernels.empty());
 }
 
-struct MalformedCase {
-  const char *text;
-  const char *expected; ///< a substring of the message
-};
-
-void PrintTo(const MalformedCase &c, std::ostream *os) { *os << '"' << c.expected << '"'; }
-
 class MalformedProfileTable : public ::testing::TestWithParam<MalformedCase> {};
 
 TEST_P(MalformedProfileTable, IsRejectedWithAMessage) {
   std::vector<KernelInfo> kernels;
-  StatusInfo info = take(parseProfileTable(GetParam().text, "/tmp/model.so", kernels));
-  ASSERT_FALSE(info.ok);
-  EXPECT_EQ(info.code, SPARQ_STATUS_DATA_LOSS);
-  EXPECT_EQ(info.message.rfind("artifact '/tmp/model.so': malformed profile table", 0), 0u)
-      << info.message;
-  EXPECT_NE(info.message.find(GetParam().expected), std::string::npos) << info.message;
+  expectMalformed(parseProfileTable(GetParam().text, "/tmp/model.so", kernels),
+                  "artifact '/tmp/model.so': malformed profile table", GetParam().expected);
 }
 
 #define HDR "sparq-profile 1\n"

@@ -66,24 +66,12 @@ TEST(Signature, OutputNameMayRepeatAnInputName) {
                                  "m.so", signature));
 }
 
-struct MalformedCase {
-  const char *text;
-  const char *expected; ///< a substring of the message
-};
-
-/// Keeps ctest's test names short: print the expected message fragment only.
-void PrintTo(const MalformedCase &c, std::ostream *os) { *os << '"' << c.expected << '"'; }
-
 class MalformedSignature : public ::testing::TestWithParam<MalformedCase> {};
 
 TEST_P(MalformedSignature, IsRejectedWithAMessage) {
   Signature signature;
-  StatusInfo info = take(parseSignature(GetParam().text, "/tmp/model.so", signature));
-  ASSERT_FALSE(info.ok);
-  EXPECT_EQ(info.code, SPARQ_STATUS_DATA_LOSS);
-  EXPECT_EQ(info.message.rfind("artifact '/tmp/model.so': malformed signature", 0), 0u)
-      << info.message;
-  EXPECT_NE(info.message.find(GetParam().expected), std::string::npos) << info.message;
+  expectMalformed(parseSignature(GetParam().text, "/tmp/model.so", signature),
+                  "artifact '/tmp/model.so': malformed signature", GetParam().expected);
 }
 
 #define HDR "sparq-signature 1\n"

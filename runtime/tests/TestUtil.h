@@ -118,6 +118,28 @@ struct CaseName {
   }
 };
 
+/// A malformed text for a parser and a fragment of the error it must give.
+struct MalformedCase {
+  const char *text;
+  const char *expected; ///< a substring of the message
+};
+
+/// Keeps ctest's test names short: print the expected message fragment only.
+inline void PrintTo(const MalformedCase &c, std::ostream *os) {
+  *os << '"' << c.expected << '"';
+}
+
+/// Expects `status` to be a DATA_LOSS error whose message starts with `prefix` and contains
+/// `expected`.
+inline void expectMalformed(sparq_status_t status, const std::string &prefix,
+                            const char *expected) {
+  StatusInfo info = take(status);
+  ASSERT_FALSE(info.ok);
+  EXPECT_EQ(info.code, SPARQ_STATUS_DATA_LOSS);
+  EXPECT_EQ(info.message.rfind(prefix, 0), 0u) << info.message;
+  EXPECT_NE(info.message.find(expected), std::string::npos) << info.message;
+}
+
 inline std::vector<int64_t> dimsOf(const sparq_tensor_t *tensor) {
   const int64_t *dims = sparq_tensor_dims(tensor);
   return std::vector<int64_t>(dims, dims + sparq_tensor_rank(tensor));

@@ -60,54 +60,39 @@ double timeThreads(int threads, const std::function<void(int)> &body) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-#if defined(__x86_64__)
-__attribute__((target("avx512f"))) float fmaLoopAvx512(long iterations) {
-  __m512 acc[kChains];
-  __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
+/// kChains independent chains acc = acc * a + b on vectors of `Lanes` floats, summed at the end;
+/// inlined into a function built for the ISA, where each step is one fused multiply-add if the
+/// ISA has them (clang contracts a * b + c within an expression).
+template <int Lanes>
+[[gnu::always_inline]] inline float fmaChains(long iterations) {
+  typedef float V __attribute__((vector_size(Lanes * sizeof(float))));
+  V acc[kChains];
   for (int c = 0; c < kChains; ++c)
-    acc[c] = _mm512_set1_ps(float(c));
+    acc[c] = V{} + float(c);
+  V a = V{} + 0.999999f, b = V{} + 1e-7f;
   for (long i = 0; i < iterations; ++i)
     for (int c = 0; c < kChains; ++c)
-      acc[c] = _mm512_fmadd_ps(acc[c], a, b);
-  __m512 sum = acc[0];
+      acc[c] = acc[c] * a + b;
+  V sum = acc[0];
   for (int c = 1; c < kChains; ++c)
-    sum = _mm512_add_ps(sum, acc[c]);
-  return _mm512_reduce_add_ps(sum);
+    sum += acc[c];
+  float total = 0;
+  for (int j = 0; j < Lanes; ++j)
+    total += sum[j];
+  return total;
 }
 
+#if defined(__x86_64__)
+__attribute__((target("avx512f"))) float fmaLoopAvx512(long iterations) {
+  return fmaChains<16>(iterations);
+}
 __attribute__((target("avx2,fma"))) float fmaLoopAvx2(long iterations) {
-  __m256 acc[kChains];
-  __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
-  for (int c = 0; c < kChains; ++c)
-    acc[c] = _mm256_set1_ps(float(c));
-  for (long i = 0; i < iterations; ++i)
-    for (int c = 0; c < kChains; ++c)
-      acc[c] = _mm256_fmadd_ps(acc[c], a, b);
-  __m256 sum = acc[0];
-  for (int c = 1; c < kChains; ++c)
-    sum = _mm256_add_ps(sum, acc[c]);
-  float lanes[8];
-  _mm256_storeu_ps(lanes, sum);
-  float total = 0;
-  for (float lane : lanes)
-    total += lane;
-  return total;
+  return fmaChains<8>(iterations);
 }
 #endif
 
-/// Plain multiply-add chains (what the compiler vectorizes for the baseline ISA).
-float fmaLoopPlain(long iterations) {
-  float acc[kChains * 4];
-  for (int c = 0; c < kChains * 4; ++c)
-    acc[c] = float(c);
-  for (long i = 0; i < iterations; ++i)
-    for (float &v : acc)
-      v = v * 0.999999f + 1e-7f;
-  float total = 0;
-  for (float v : acc)
-    total += v;
-  return total;
-}
+/// The baseline ISA's 4-float vectors (multiply and add).
+float fmaLoopPlain(long iterations) { return fmaChains<4>(iterations); }
 
 /// Flops of one iteration of the loop the CPU runs, and the loop.
 std::pair<double, float (*)(long)> fmaKernel(std::string &isa) {
@@ -205,7 +190,10 @@ std::string cpuName() {
   return "unknown CPU";
 }
 
-bool readCache(const std::string &path, const std::string &cpu, int threads, Roofline &out) {
+} // namespace
+
+bool loadRoofline(const std::string &path, int threads, Roofline &out) {
+  std::string cpu = cpuName();
   std::ifstream in(path);
   if (!in)
     return false;
@@ -243,8 +231,6 @@ bool readCache(const std::string &path, const std::string &cpu, int threads, Roo
   return true;
 }
 
-} // namespace
-
 std::string defaultRooflinePath(int threads) {
   std::string dir;
   if (const char *xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
@@ -273,10 +259,6 @@ std::string formatRoofline(const Roofline &r) {
                 kRooflineMagic, r.cpu.c_str(), r.threads, r.isa.c_str(), r.peakGflops, r.dramGBs,
                 r.cacheGBs);
   return text;
-}
-
-bool loadRoofline(const std::string &path, int threads, Roofline &out) {
-  return readCache(path, cpuName(), threads, out);
 }
 
 } // namespace sparq::run

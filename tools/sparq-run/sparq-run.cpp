@@ -141,6 +141,12 @@ Options parseArgs(int argc, char **argv) {
         throw UsageError{arg + " needs a value"};
       return args[++i];
     };
+    // A flag that takes no value.
+    auto flag = [&]() {
+      if (hasInlineValue)
+        throw UsageError{arg + " takes no value"};
+      return true;
+    };
     if (arg == "-h" || arg == "--help") {
       std::printf("%s\n", usageLine);
       std::exit(0);
@@ -161,9 +167,7 @@ Options parseArgs(int argc, char **argv) {
     } else if (arg == "--output-dir") {
       options.outputDir = next();
     } else if (arg == "--npy") {
-      if (hasInlineValue)
-        throw UsageError{"--npy takes no value"};
-      options.npy = true;
+      options.npy = flag();
     } else if (arg == "--expect") {
       options.expectDir = next();
     } else if (arg == "--rtol") {
@@ -173,15 +177,11 @@ Options parseArgs(int argc, char **argv) {
     } else if (arg == "--bench") {
       options.bench = parseCount(arg, next());
     } else if (arg == "--cold") {
-      if (hasInlineValue)
-        throw UsageError{"--cold takes no value"};
-      options.cold = true;
+      options.cold = flag();
     } else if (arg == "--threads") {
       options.threads = parseCount(arg, next());
     } else if (arg == "--profile") {
-      if (hasInlineValue)
-        throw UsageError{"--profile takes no value"};
-      options.profile = true;
+      options.profile = flag();
     } else if (arg == "--profile-json") {
       options.profileJson = next();
     } else if (arg == "--profile-svg") {
@@ -191,9 +191,7 @@ Options parseArgs(int argc, char **argv) {
     } else if (arg == "--roofline") {
       options.roofline = next();
     } else if (arg == "--measure-roofline") {
-      if (hasInlineValue)
-        throw UsageError{"--measure-roofline takes no value"};
-      options.measureRoofline = true;
+      options.measureRoofline = flag();
     } else if (arg.size() > 1 && arg[0] == '-') {
       throw UsageError{"unknown option '" + arg + "'"};
     } else if (options.model.empty()) {
@@ -449,6 +447,16 @@ int poolThreads(const Options &options) {
   return 1;
 }
 
+void writeText(const std::string &path, const std::string &text, const char *what) {
+  FILE *file = std::fopen(path.c_str(), "w");
+  bool ok = file && std::fwrite(text.data(), 1, text.size(), file) == text.size();
+  if (file && std::fclose(file) != 0)
+    ok = false;
+  if (!ok)
+    throw Failure{std::string("cannot write the ") + what + " '" + path + "': " +
+                  std::strerror(errno)};
+}
+
 /// The roofline for the pool's threads: from the cache file if it was measured on this CPU for
 /// as many threads (unless `measure`), else measured and written there.
 sparq::run::Roofline obtainRoofline(const Options &options, bool measure) {
@@ -472,23 +480,10 @@ sparq::run::Roofline obtainRoofline(const Options &options, bool measure) {
   std::filesystem::path parent = std::filesystem::path(path).parent_path();
   if (!parent.empty())
     std::filesystem::create_directories(parent, ec);
-  FILE *file = std::fopen(path.c_str(), "w");
-  std::string text = sparq::run::formatRoofline(roofline);
-  if (!file || std::fwrite(text.data(), 1, text.size(), file) != text.size() ||
-      std::fclose(file) != 0)
-    throw Failure{"cannot write the roofline file '" + path + "': " + std::strerror(errno)};
+  writeText(path, sparq::run::formatRoofline(roofline), "roofline file");
   return roofline;
 }
 
-void writeText(const std::string &path, const std::string &text, const char *what) {
-  FILE *file = std::fopen(path.c_str(), "w");
-  bool ok = file && std::fwrite(text.data(), 1, text.size(), file) == text.size();
-  if (file && std::fclose(file) != 0)
-    ok = false;
-  if (!ok)
-    throw Failure{std::string("cannot write the ") + what + " '" + path + "': " +
-                  std::strerror(errno)};
-}
 
 double medianOf(std::vector<double> values) {
   std::sort(values.begin(), values.end());
@@ -688,11 +683,10 @@ int runMain(const Options &options) {
       auto end = std::chrono::steady_clock::now();
       times.push_back(std::chrono::duration<double, std::milli>(end - start).count());
     }
+    double median = medianOf(times);
     std::sort(times.begin(), times.end());
-    size_t n = times.size();
-    double median = n % 2 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
     std::printf("latency: min %.3f ms, median %.3f ms, max %.3f ms (%zu runs%s)\n",
-                times.front(), median, times.back(), n,
+                times.front(), median, times.back(), times.size(),
                 options.cold ? ", cold: artifact flushed from the caches before each" : "");
     if (options.cold)
       std::printf("cold: %zu bytes of the artifact flushed before each run\n", flushed);
