@@ -11,6 +11,7 @@
 //                            static schedule, as the compiled code runs it.
 //   BM_EmptyRegion/T         __kmpc_fork_call with an empty microtask on a team of T: the
 //                            fixed cost of a parallel region.
+//   BM_Conv/F/C/HW/KS        the convolution kernel on ResNet/MobileNet shapes (below).
 //   BM_PeakFma/T             independent FMA chains on the variant's widest vectors (512-bit for
 //                            v16, 256-bit for v8) on every member of a pool region of T
 //                            threads (GFLOPs: all threads together): the peak that GFLOPs
@@ -555,6 +556,55 @@ void BM_NMGemm(benchmark::State &state) {
 BENCHMARK(BM_NMGemm)
     ->ArgNames({"bits", "M", "T"})
     ->ArgsProduct({{0, 4}, {16, 128}, {1, 2}})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+
+//===----------------------------------------------------------------------===//
+// Convolutions (sparq_uk_conv2d_nchw_packed_f32), one thread, one image, filter packed in row
+// tiles (packRowTiles), input already padded, bias and ReLU epilogue as the compiler calls it.
+//
+//   BM_Conv/F/C/HW/KS        F output channels, C input channels, HW x HW output pixels, KS x KS
+//                            filter (stride 1, pad KS/2): GFLOPs = 2 F C KS^2 HW^2 per call.
+//                            The ResNet/MobileNet shapes of the benchmark models.
+//===----------------------------------------------------------------------===//
+
+void BM_Conv(benchmark::State &state) {
+  const int64_t F = state.range(0), C = state.range(1), HW = state.range(2), KS = state.range(3);
+  const int64_t pad = KS / 2, IH = HW + 2 * pad, K = C * KS * KS;
+  const int64_t mr = sparq::formats::tileRowsFor(kVlen);
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::vector<float> in(size_t(C * IH * IH)), w(size_t(F * K)), bias(static_cast<size_t>(F)),
+      out(size_t(F * HW * HW));
+  for (float &x : in)
+    x = u(rng);
+  for (float &x : w)
+    x = u(rng);
+  for (float &x : bias)
+    x = u(rng);
+  std::vector<float> wp(size_t(sparq::formats::panelCount(F, mr) * mr * K));
+  sparq::formats::packRowTiles<float>(F, K, mr, [&](int64_t f, int64_t k) { return w[f * K + k]; },
+                                      wp.data());
+  for (auto _ : state) {
+    sparq_uk_conv2d_nchw_packed_f32(reinterpret_cast<intptr_t>(out.data()), F * HW * HW,
+                                    HW * HW, HW, reinterpret_cast<intptr_t>(in.data()),
+                                    C * IH * IH, IH * IH, IH,
+                                    reinterpret_cast<intptr_t>(wp.data()), 1, F, C, KS, KS, HW,
+                                    HW, 1, 1, 1, 1, reinterpret_cast<intptr_t>(bias.data()),
+                                    SPARQ_UK_BIAS | SPARQ_UK_RELU);
+    benchmark::ClobberMemory();
+  }
+  state.counters["GFLOPs"] = benchmark::Counter(2.0 * double(F * K * HW * HW) * 1e-9,
+                                                benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_Conv)
+    ->ArgNames({"F", "C", "HW", "KS"})
+    ->Args({256, 64, 56, 1})
+    ->Args({64, 256, 56, 1})
+    ->Args({64, 64, 56, 1})
+    ->Args({64, 64, 56, 3})
+    ->Args({128, 32, 28, 1})
+    ->Args({32, 128, 28, 1})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 

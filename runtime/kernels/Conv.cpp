@@ -4,9 +4,10 @@
 // as a GEMM with the constant filter on the left: M = F output channels (packed at compile time
 // into tiles of MR channels, include/sparq/Formats/DensePanels.h), K = C*KH*KW, N = OH*OW output
 // pixels. The im2col matrix never exists: for each block of NR output pixels and KC reduction
-// steps, the kernel gathers a KC x NR slice of it into an L1 buffer (a plain vector copy when the
-// NR pixels are contiguous in the input, as for 1x1 stride-1 convolutions) and runs every filter
-// tile over it with the register tile the GEMM uses (Tile.h). The input must already be padded.
+// steps, the kernel gathers a KC x NR slice of it into an L1 buffer (or, for a 1x1 stride-1
+// convolution, reads the input's channel rows in place) and runs every filter tile over it with
+// the register tile the GEMM uses (Tile.h), which stores the panel's pixels as one run per output
+// row. The input must already be padded.
 //
 //===----------------------------------------------------------------------===//
 #include "Tile.h"
@@ -31,17 +32,15 @@ void sparq_uk_conv2d_nchw_packed_f32(intptr_t outAddr, int64_t outStrideN, int64
   bool accumulate = flags & SPARQ_UK_ACCUMULATE, applyRelu = flags & SPARQ_UK_RELU;
   if (N <= 0 || F <= 0 || P <= 0)
     return;
-  // Panels of NR pixels run across output rows. A panel whose pixels are consecutive in the
-  // output (always, when the output rows are contiguous) is stored in place; otherwise (an
-  // output written into the interior of a padded buffer, a panel spanning two rows) it is
-  // computed into a buffer of up to FT channels and scattered to its rows, so that narrow images
-  // (a 28- or 14-pixel row is less than a panel) still get full panels.
+  // Panels of NR pixels run across output rows, also when the rows are not adjacent (an output
+  // written into the interior of a padded buffer): the tiles store each row's part of the panel
+  // as one run (ColumnRuns), so that narrow images (a 28- or 14-pixel row is less than a panel)
+  // still get full panels.
   alignas(64) float Bs[KC * NR];
-  int64_t off[NR], outOff[NR];
-  // One panel: ncols output pixels whose input offsets are off[], for the filter tiles
-  // [t0, t1), written at C (row stride ldc; tile t0's first row at C).
-  auto panel = [&](const float *in, float *C, int64_t ldc, int64_t ncols, int64_t t0,
-                   int64_t t1) {
+  int64_t off[NR];
+  ColumnRuns runs;
+  // One panel: ncols output pixels whose input offsets are off[] and output offsets are runs.
+  auto panel = [&](const float *in, float *out, int64_t ncols) {
     bool contiguous = ncols == NR && off[NR - 1] - off[0] == NR - 1;
     // A 1x1 convolution's im2col rows over NR consecutive pixels are the input's channel rows
     // themselves: the tiles read them in place (one stride per channel) instead of a copy.
@@ -78,43 +77,12 @@ void sparq_uk_conv2d_nchw_packed_f32(intptr_t outAddr, int64_t outStrideN, int64
         }
       }
       bool loadC = accumulate || kb > 0, last = applyRelu && kb + kc == K;
-      for (int64_t t = t0; t < t1; ++t) {
+      for (int64_t t = 0; t < tiles; ++t) {
         int64_t rows = F - t * MR < MR ? F - t * MR : MR;
-        packedTile<false>(rows, C + (t - t0) * MR * ldc, ldc, Wp + t * K * MR + kb * MR, B, kc,
-                          ncols, loadC, nullptr, last, bias ? bias + t * MR : nullptr, ldb);
+        packedTile<false>(rows, out + t * MR * outStrideF, outStrideF, Wp + t * K * MR + kb * MR,
+                          B, kc, ncols, loadC, nullptr, last, bias ? bias + t * MR : nullptr, ldb,
+                          &runs);
       }
-    }
-  };
-  // Channels per chunk of a scattered panel: a multiple of every variant's MR (8 and 6).
-  constexpr int64_t FT = 480;
-  alignas(64) float T[FT * NR];
-  auto scattered = [&](const float *in, float *out, int64_t ncols) {
-    // The panel's pixels as runs that are contiguous in the output (one per output row).
-    int64_t runStart[NR + 1], runs = 0;
-    for (int64_t j = 0; j < ncols; ++j)
-      if (j == 0 || outOff[j] != outOff[j - 1] + 1)
-        runStart[runs++] = j;
-    runStart[runs] = ncols;
-    auto copy = [&](int64_t f0, int64_t f1, bool toT) {
-      for (int64_t f = f0; f < f1; ++f)
-        for (int64_t r = 0; r < runs; ++r) {
-          float *o = out + f * outStrideF + outOff[runStart[r]];
-          float *t = T + (f - f0) * NR + runStart[r];
-          for (int64_t j = 0, n = runStart[r + 1] - runStart[r]; j < n; ++j) {
-            if (toT)
-              t[j] = o[j];
-            else
-              o[j] = t[j];
-          }
-        }
-    };
-    for (int64_t t0 = 0; t0 < tiles; t0 += FT / MR) {
-      int64_t t1 = tiles - t0 < FT / MR ? tiles : t0 + FT / MR;
-      int64_t f0 = t0 * MR, f1 = t1 * MR < F ? t1 * MR : F;
-      if (accumulate)
-        copy(f0, f1, true);
-      panel(in, T, NR, ncols, t0, t1);
-      copy(f0, f1, false);
     }
   };
   for (int64_t n = 0; n < N; ++n) {
@@ -132,23 +100,27 @@ void sparq_uk_conv2d_nchw_packed_f32(intptr_t outAddr, int64_t outStrideN, int64
     int64_t oh0 = 0, ow0 = 0;
     for (int64_t p0 = 0; p0 < P; p0 += NR) {
       int64_t ncols = P - p0 < NR ? P - p0 : NR;
-      for (int64_t j = 0, oh = oh0, ow = ow0; j < ncols; ++j) {
+      runs.count = 0;
+      for (int64_t j = 0, oh = oh0, ow = ow0, prev = -2; j < ncols; ++j) {
         off[j] = oh * SH * inStrideH + ow * SW;
-        outOff[j] = oh * outStrideH + ow;
+        int64_t o = oh * outStrideH + ow;
+        if (o != prev + 1) {
+          runs.start[runs.count] = int(j);
+          runs.offset[runs.count++] = o;
+        }
+        prev = o;
         if (++ow == OW) {
           ow = 0;
           ++oh;
         }
       }
+      runs.start[runs.count] = int(ncols);
       ow0 += NR;
       while (ow0 >= OW) {
         ow0 -= OW;
         ++oh0;
       }
-      if (outOff[ncols - 1] - outOff[0] == ncols - 1)
-        panel(in, out + outOff[0], outStrideF, ncols, 0, tiles);
-      else
-        scattered(in, out, ncols);
+      panel(in, out, ncols);
     }
   }
 }

@@ -35,6 +35,8 @@ constexpr int64_t NCP = V == 16 ? 16 : 32;
 typedef float vf __attribute__((vector_size(V * sizeof(float))));
 
 #define SPARQ_UK_INLINE inline __attribute__((always_inline))
+/// The same for a lambda (vector arguments must not cross a call in the target-neutral bitcode).
+#define SPARQ_UK_INLINE_LAMBDA __attribute__((always_inline))
 
 SPARQ_UK_INLINE vf load(const float *p) {
   vf v;
@@ -93,16 +95,66 @@ SPARQ_UK_INLINE void transpose(vf (&r)[V]) {
   transposeStage<1>(r);
 }
 
+/// Lanes [lo, hi) of a vector, as the mask of a masked load or store. Target-neutral: LLVM lowers
+/// llvm.masked.* to AVX-512 mask registers, AVX2 vmaskmovps, or scalar code.
+typedef bool vmask __attribute__((ext_vector_type(V)));
+typedef int vlane __attribute__((ext_vector_type(V)));
+typedef float vfe __attribute__((ext_vector_type(V)));
+#define SPARQ_UK_LANE(l) l
+SPARQ_UK_INLINE vmask laneMask(int lo, int hi) {
+  const vlane lane = {SPARQ_UK_IV(SPARQ_UK_LANE)};
+  return __builtin_convertvector((lane >= lo) & (lane < hi), vmask);
+}
+#undef SPARQ_UK_LANE
+/// Loads lanes m of p (the others read nothing and are 0); p + l must be valid only for those.
+SPARQ_UK_INLINE vf maskedLoad(const float *p, vmask m) {
+  return (vf)__builtin_masked_load(m, p, (vfe){});
+}
+SPARQ_UK_INLINE void maskedStore(float *p, vf v, vmask m) { __builtin_masked_store(m, (vfe)v, p); }
+
+/// Where the columns of a register tile go in each of its output rows: `count` runs of
+/// consecutive elements, run i holding columns [start[i], start[i + 1]) from offset[i] of the
+/// row. The NR pixels of a convolution panel that crosses output rows are one run per row (the
+/// rows of a padded buffer are not adjacent); a panel of consecutive outputs is one run.
+struct ColumnRuns {
+  int count = 0;
+  int start[NR + 1];
+  int64_t offset[NR];
+};
+
+/// Stores the V columns [j * V, j * V + V) of one tile row: v is the row's accumulator vector,
+/// finish(v, old) applies the epilogue given the current output (old; loaded only when needed).
+/// Full vectors inside one run are plain stores; the ends of runs are masked.
+template <bool LoadOld, typename Finish>
+SPARQ_UK_INLINE void storeRuns(float *c, const ColumnRuns &runs, int j, vf v, Finish finish) {
+  const int lo = j * V, hi = lo + V;
+  for (int i = 0; i < runs.count && runs.start[i] < hi; ++i) {
+    int a = runs.start[i], b = runs.start[i + 1];
+    if (b <= lo)
+      continue;
+    // Lane l of this vector is column lo + l, stored at c + offset[i] + (lo + l - a).
+    float *p = c + (runs.offset[i] + lo - a);
+    if (a <= lo && b >= hi) {
+      store(p, finish(v, LoadOld ? load(p) : vf{}));
+      continue;
+    }
+    vmask m = laneMask(a > lo ? a - lo : 0, b < hi ? b - lo : V);
+    maskedStore(p, finish(v, LoadOld ? maskedLoad(p, m) : vf{}), m);
+  }
+}
+
 /// An MR x NR tile over kc reduction steps with A packed as kc x MR (row r of step k at
-/// Ap[k * MR + r]) and step k of B at B + k * ldb (NR floats); only the first `rows` rows are
-/// stored. With Prefetch, also pulls the kc x NR slice at `next` (the next panel's) into the
-/// cache while computing. Without loadC, a non-null rowBias adds rowBias[r] to row r;
+/// Ap[k * MR + r]) and step k of B at B + k * ldb (NR floats); only the first `rows` rows and
+/// `ncols` columns are stored, row r at C + r * ldc, its columns consecutive or, with `runs`,
+/// where the runs say. With Prefetch, also pulls the kc x NR slice at `next` (the next panel's)
+/// into the cache while computing. Without loadC, a non-null rowBias adds rowBias[r] to row r;
 /// applyRelu stores max(., 0).
 template <bool Prefetch>
 SPARQ_UK_INLINE void packedTile(int64_t rows, float *C, int64_t ldc, const float *Ap,
                                 const float *B, int64_t kc, int64_t ncols, bool loadC,
                                 const float *next, bool applyRelu = false,
-                                const float *rowBias = nullptr, int64_t ldb = NR) {
+                                const float *rowBias = nullptr, int64_t ldb = NR,
+                                const ColumnRuns *runs = nullptr) {
   vf acc[MR][NV];
   for (int r = 0; r < MR; ++r)
     for (int j = 0; j < NV; ++j)
@@ -119,27 +171,36 @@ SPARQ_UK_INLINE void packedTile(int64_t rows, float *C, int64_t ldc, const float
         acc[r][j] = a * b[j] + acc[r][j];
     }
   }
+  ColumnRuns one;
+  if (!runs && ncols < NR) {
+    one.count = 1;
+    one.start[0] = 0;
+    one.start[1] = int(ncols);
+    one.offset[0] = 0;
+    runs = &one;
+  }
+  bool contiguous = !runs || (runs->count == 1 && ncols == NR);
+  float *base = runs && contiguous ? C + runs->offset[0] : C;
   // Fully unrolled with a condition (not a break), so every acc[r] index is a constant and the
   // accumulators stay in registers through the reduction loop.
 #pragma unroll
   for (int r = 0; r < MR; ++r) {
     if (r >= rows)
       continue;
-    float *c = C + r * ldc;
-    float bias = !loadC && rowBias ? rowBias[r] : 0.0f;
-    if (ncols == NR) {
-      for (int j = 0; j < NV; ++j) {
-        vf v = loadC ? acc[r][j] + load(c + j * V) : acc[r][j] + splat(bias);
-        store(c + j * V, applyRelu ? relu(v) : v);
-      }
-    } else {
-      float t[NR];
-      for (int j = 0; j < NV; ++j)
-        store(t + j * V, acc[r][j]);
-      for (int64_t j = 0; j < ncols; ++j) {
-        float v = loadC ? c[j] + t[j] : t[j] + bias;
-        c[j] = applyRelu && v < 0.0f ? 0.0f : v;
-      }
+    float *c = base + r * ldc;
+    vf bias = splat(!loadC && rowBias ? rowBias[r] : 0.0f);
+    auto finish = [&](vf v, vf old) SPARQ_UK_INLINE_LAMBDA {
+      v = loadC ? v + old : v + bias;
+      return applyRelu ? relu(v) : v;
+    };
+#pragma unroll
+    for (int j = 0; j < NV; ++j) {
+      if (contiguous)
+        store(c + j * V, finish(acc[r][j], loadC ? load(c + j * V) : vf{}));
+      else if (loadC)
+        storeRuns<true>(c, *runs, j, acc[r][j], finish);
+      else
+        storeRuns<false>(c, *runs, j, acc[r][j], finish);
     }
   }
 }

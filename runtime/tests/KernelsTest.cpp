@@ -408,57 +408,68 @@ TEST_F(Gemm, AccumulateSplitsK) {
 class Conv : public KernelTest {};
 
 /// sparq_uk_conv2d_nchw_packed_f32 writing into the interior of a padded output (row stride
-/// > OW, as a producer writing into its consumer's padded buffer does): panels run across rows
-/// and are scattered back, in chunks of channels when there are many. Small integers keep every
-/// sum exact, so the result must match the loop here bit for bit; the border must stay as it
-/// was. Bias + ReLU from a fresh output, and accumulation into existing values.
+/// > OW, as a producer writing into its consumer's padded buffer does): panels run across rows,
+/// so a tile's columns are stored as one run per output row with masked vector stores at the run
+/// ends. Shapes: a 3x2 filter (gathered panels), 1x1 filters read in place with K above the
+/// reduction block (accumulation over K blocks) and rows of 33, 28 and 1 pixels (a run per pixel),
+/// a stride-2 3x3, channel counts off the tile height. Small integers keep every sum exact, so the
+/// result must match the loop here bit for bit; the border must stay as it was. Bias + ReLU from
+/// a fresh output, and accumulation into existing values.
 TEST_F(Conv, PaddedOutputAcrossRows) {
-  const int64_t C = 3, KH = 3, KW = 2, H = 9, W = 14, SH = 1, SW = 1;
-  const int64_t OH = H - KH + 1, OW = W - KW + 1; // 7 x 13: a panel spans rows
+  struct Shape {
+    int64_t C, KH, KW, H, W, S;
+  };
+  const Shape shapes[] = {{3, 3, 2, 9, 14, 1}, {300, 1, 1, 5, 33, 1}, {16, 1, 1, 4, 28, 1},
+                          {4, 1, 1, 40, 1, 1}, {5, 3, 3, 15, 15, 2}};
   const int64_t mr = sparq_uk_tile_rows_f32(), padH = 2, padW = 3;
-  const int64_t ldo = OW + 2 * padW, outRows = OH + 2 * padH;
-  for (int64_t F : {int64_t(5), int64_t(517)}) // 517: more channels than one chunk, not a tile multiple
-    for (int64_t flags : {int64_t(SPARQ_UK_BIAS | SPARQ_UK_RELU), int64_t(SPARQ_UK_ACCUMULATE)}) {
-      std::mt19937 rng(uint32_t(F * 31 + flags));
-      auto small = [&] { return float(int(rng() % 7) - 3); };
-      std::vector<float> in(size_t(C * H * W)), w(size_t(F * C * KH * KW)), bias(static_cast<size_t>(F));
-      for (float &v : in) v = small();
-      for (float &v : w) v = small();
-      for (float &v : bias) v = small();
-      std::vector<float> out(size_t(F * outRows * ldo));
-      for (float &v : out) v = small();
-      std::vector<float> out0 = out;
-      const int64_t K = C * KH * KW;
-      std::vector<float> packed(size_t((F + mr - 1) / mr * mr * K));
-      sparq::formats::packRowTiles<float>(F, K, mr, [&](int64_t f, int64_t k) { return w[size_t(f * K + k)]; },
-                                          packed.data());
-      float *interior = out.data() + padH * ldo + padW;
-      sparq_uk_conv2d_nchw_packed_f32(reinterpret_cast<intptr_t>(interior), 0, outRows * ldo, ldo,
-                                      reinterpret_cast<intptr_t>(in.data()), 0, H * W, W,
-                                      reinterpret_cast<intptr_t>(packed.data()), 1, F, C, KH, KW,
-                                      OH, OW, SH, SW, 1, 1, reinterpret_cast<intptr_t>(bias.data()),
-                                      flags);
-      int bad = 0;
-      for (int64_t f = 0; f < F && bad < 5; ++f)
-        for (int64_t r = 0; r < outRows; ++r)
-          for (int64_t c = 0; c < ldo; ++c) {
-            size_t i = size_t(f * outRows * ldo + r * ldo + c);
-            int64_t oh = r - padH, ow = c - padW;
-            float expect = out0[i];
-            if (oh >= 0 && oh < OH && ow >= 0 && ow < OW) {
-              double acc = flags & SPARQ_UK_ACCUMULATE ? out0[i] : bias[size_t(f)];
-              for (int64_t ci = 0; ci < C; ++ci)
-                for (int64_t kh = 0; kh < KH; ++kh)
-                  for (int64_t kw = 0; kw < KW; ++kw)
-                    acc += double(w[size_t(((f * C + ci) * KH + kh) * KW + kw)]) *
-                           in[size_t(ci * H * W + (oh * SH + kh) * W + ow * SW + kw)];
-              expect = float(flags & SPARQ_UK_RELU ? std::max(acc, 0.0) : acc);
+  for (const Shape &sh : shapes)
+    for (int64_t F : {int64_t(5), int64_t(37)})
+      for (int64_t flags : {int64_t(SPARQ_UK_BIAS | SPARQ_UK_RELU), int64_t(SPARQ_UK_ACCUMULATE)}) {
+        const int64_t C = sh.C, KH = sh.KH, KW = sh.KW, H = sh.H, W = sh.W, SH = sh.S, SW = sh.S;
+        const int64_t OH = (H - KH) / SH + 1, OW = (W - KW) / SW + 1;
+        const int64_t ldo = OW + 2 * padW, outRows = OH + 2 * padH;
+        std::mt19937 rng(uint32_t(F * 31 + flags + C * 7 + W));
+        auto small = [&] { return float(int(rng() % 7) - 3); };
+        std::vector<float> in(size_t(C * H * W)), w(size_t(F * C * KH * KW)),
+            bias(static_cast<size_t>(F));
+        for (float &v : in) v = small();
+        for (float &v : w) v = small();
+        for (float &v : bias) v = small();
+        std::vector<float> out(size_t(F * outRows * ldo));
+        for (float &v : out) v = small();
+        std::vector<float> out0 = out;
+        const int64_t K = C * KH * KW;
+        std::vector<float> packed(size_t((F + mr - 1) / mr * mr * K));
+        sparq::formats::packRowTiles<float>(
+            F, K, mr, [&](int64_t f, int64_t k) { return w[size_t(f * K + k)]; }, packed.data());
+        float *interior = out.data() + padH * ldo + padW;
+        sparq_uk_conv2d_nchw_packed_f32(reinterpret_cast<intptr_t>(interior), 0, outRows * ldo,
+                                        ldo, reinterpret_cast<intptr_t>(in.data()), 0, H * W, W,
+                                        reinterpret_cast<intptr_t>(packed.data()), 1, F, C, KH,
+                                        KW, OH, OW, SH, SW, 1, 1,
+                                        reinterpret_cast<intptr_t>(bias.data()), flags);
+        int bad = 0;
+        for (int64_t f = 0; f < F && bad < 5; ++f)
+          for (int64_t r = 0; r < outRows; ++r)
+            for (int64_t c = 0; c < ldo; ++c) {
+              size_t i = size_t(f * outRows * ldo + r * ldo + c);
+              int64_t oh = r - padH, ow = c - padW;
+              float expect = out0[i];
+              if (oh >= 0 && oh < OH && ow >= 0 && ow < OW) {
+                double acc = flags & SPARQ_UK_ACCUMULATE ? out0[i] : bias[size_t(f)];
+                for (int64_t ci = 0; ci < C; ++ci)
+                  for (int64_t kh = 0; kh < KH; ++kh)
+                    for (int64_t kw = 0; kw < KW; ++kw)
+                      acc += double(w[size_t(((f * C + ci) * KH + kh) * KW + kw)]) *
+                             in[size_t(ci * H * W + (oh * SH + kh) * W + ow * SW + kw)];
+                expect = float(flags & SPARQ_UK_RELU ? std::max(acc, 0.0) : acc);
+              }
+              if (out[i] != expect && bad++ < 5)
+                ADD_FAILURE() << "C=" << C << " " << KH << "x" << KW << " W=" << W << " F=" << F
+                              << " flags=" << flags << " out[" << f << "][" << r << "][" << c
+                              << "] = " << out[i] << ", expected " << expect;
             }
-            if (out[i] != expect && bad++ < 5)
-              ADD_FAILURE() << "F=" << F << " flags=" << flags << " out[" << f << "][" << r
-                            << "][" << c << "] = " << out[i] << ", expected " << expect;
-          }
-    }
+      }
 }
 
 //===----------------------------------------------------------------------===//
