@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# bench/kernels/conv_ab.sh REV_A [REV_B] [cold] - the NCHW convolution micro-kernel
+# (runtime/kernels/Conv.cpp with its Tile.h) of git revision REV_A against REV_B (default: the
+# working tree), alternating in one process (ConvAB.cpp) on the shapes of the benchmark models:
+# cnn_blocks' fused-block calls (expand into a padded tile, project accumulating into the image,
+# the 28x28 stage, the 3x3 stem) and the ResNet bottleneck's full-image convolutions. Prints one
+# line per shape: median microseconds of A and B, B/A (below 1: B is faster), max |A - B|.
+# Built with clang-22 for AVX-512 (the v16 variant); needs an AVX-512 host.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+a=${1:?usage: conv_ab.sh REV_A [REV_B|.] [cold]}
+b=${2:-.}
+mode=${3:-}
+work=$(mktemp -d /tmp/sparq-conv-ab.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+CXX=${CXX:-clang++-22}
+flags=(-O3 -std=c++17 -DSPARQ_UK_VLEN=16 -mavx512f -mavx512vl -mavx512dq -mavx512bw -mfma -mavx2
+       -Iinclude)
+for side in a b; do
+  rev=$a; [ $side = b ] && rev=$b
+  mkdir -p "$work/$side"
+  for f in Conv.cpp Tile.h; do
+    if [ "$rev" = . ]; then cp "runtime/kernels/$f" "$work/$side/$f"
+    else git show "$rev:runtime/kernels/$f" > "$work/$side/$f"; fi
+  done
+  # Renaming the namespace keeps the two Tile.h versions' inline functions apart at link time.
+  "$CXX" "${flags[@]}" -Dsparq_uk_conv2d_nchw_packed_f32=conv_$side -Dkernels=kernels_$side \
+    -Dsparq_uk_tile_rows_f32=tile_rows_$side -c "$work/$side/Conv.cpp" -o "$work/$side.o"
+done
+"$CXX" "${flags[@]}" bench/kernels/ConvAB.cpp "$work/a.o" "$work/b.o" -o "$work/conv_ab"
+echo "A = $a, B = ${b/#./working tree}"
+#                F   C  KS OH OW IN_PLANE IN_ROW OUT_PLANE OUT_ROW OUT_OFFSET FLAGS
+while read -r args; do
+  "$work/conv_ab" $args $mode
+done <<'SHAPES'
+128  32 1 16 56 3136 56  928 58 59 12
+32  128 1 14 56  784 56 3136 56  0  1
+256  64 1  9 28  784 28  270 30 31 12
+32   16 3  7 56 3364 58 3136 56  0 12
+64  256 1 56 56 3136 56 3364 58 59 12
+256  64 1 56 56 3136 56 3136 56  0 12
+64   64 3 56 56 3364 58 3136 56  0 12
+SHAPES
