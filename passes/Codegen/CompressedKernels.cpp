@@ -23,6 +23,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Codegen/KernelCost.h"
+#include "passes/Codegen/MicroKernels.h"
 #include "passes/Passes.h"
 
 #include "dialects/Common/ScalarBuilder.h"
@@ -241,7 +242,7 @@ struct SelectCompressedMicroKernelsPass
                                sb.cIdx(k)};
     args.append(call.weightArgs(b, loc, packed));
     args.append({sb.cIdx(m), sb.cIdx(n), sb.cIdx(k), sb.cIdx(0)});
-    declare(module, call.symbol, args.size());
+    sparq::declareIndexKernel(module, call.symbol, args.size());
     auto kernel = func::CallOp::create(b, loc, call.symbol, TypeRange{}, args);
     // For the profile: the dense product's flops, the bytes of x, the packed weight and y.
     sparq::KernelCost cost{2 * m * n * k, 4 * m * (k + n)};
@@ -326,16 +327,6 @@ struct SelectCompressedMicroKernelsPass
     op.erase();
   }
 
-  /// A private declaration of the kernel `name` taking `numArgs` index arguments.
-  static void declare(ModuleOp module, StringRef name, unsigned numArgs) {
-    if (SymbolTable::lookupSymbolIn(module, name))
-      return;
-    OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
-    auto fn = func::FuncOp::create(
-        b, module.getLoc(), name,
-        b.getFunctionType(SmallVector<Type>(numArgs, b.getIndexType()), {}));
-    fn.setPrivate();
-  }
 };
 
 } // namespace

@@ -108,6 +108,27 @@ std::optional<PackedGemm> matchPackedGemm(linalg::LinalgOp op) {
   return std::nullopt;
 }
 
+func::FuncOp declareKernelFunction(ModuleOp module, StringRef name, FunctionType type,
+                                   SymbolTable *symbols) {
+  Operation *existing =
+      symbols ? symbols->lookup(name) : SymbolTable::lookupSymbolIn(module, name);
+  if (auto fn = dyn_cast_or_null<func::FuncOp>(existing))
+    return fn;
+  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+  auto fn = func::FuncOp::create(b, module.getLoc(), name, type);
+  fn.setPrivate();
+  if (symbols)
+    symbols->insert(fn);
+  return fn;
+}
+
+func::FuncOp declareIndexKernel(ModuleOp module, StringRef name, unsigned numArgs,
+                                SymbolTable *symbols) {
+  Builder b(module.getContext());
+  return declareKernelFunction(
+      module, name, b.getFunctionType(SmallVector<Type>(numArgs, b.getIndexType()), {}), symbols);
+}
+
 } // namespace sparq
 
 namespace {
@@ -439,10 +460,10 @@ struct LowerMicroKernelsPass
       return signalPassFailure();
     }
     SymbolTable symbols(module);
-    declareKernel(module, symbols, kGemmSymbol, 9);
-    declareKernel(module, symbols, kConvSymbol, 22);
-    declareKernel(module, symbols, kDepthwiseSymbol, 21);
-    declareKernel(module, symbols, kGemmRuntimeSymbol, 14);
+    sparq::declareIndexKernel(module, kGemmSymbol, 9, &symbols);
+    sparq::declareIndexKernel(module, kConvSymbol, 22, &symbols);
+    sparq::declareIndexKernel(module, kDepthwiseSymbol, 21, &symbols);
+    sparq::declareIndexKernel(module, kGemmRuntimeSymbol, 14, &symbols);
     for (linalg::LinalgOp op : targets) {
       LogicalResult lowered =
           isa<linalg::Conv2DNchwFchwOp>(op.getOperation())            ? lowerConv(op, symbols)
@@ -468,16 +489,6 @@ private:
   /// Packed copies of weight globals, by (global, transposed).
   std::map<std::tuple<Operation *, unsigned, int64_t>, memref::GlobalOp> packed;
 
-  void declareKernel(ModuleOp module, SymbolTable &symbols, StringRef name, unsigned numArgs) {
-    if (symbols.lookup(name))
-      return;
-    OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
-    Type index = b.getIndexType();
-    auto type = b.getFunctionType(SmallVector<Type>(numArgs, index), {});
-    auto fn = func::FuncOp::create(b, module.getLoc(), name, type);
-    fn.setPrivate();
-    symbols.insert(fn);
-  }
 
   /// The packed global for `source` read as B[k][n] (or B[n][k] when transposed).
   FailureOr<memref::GlobalOp> packedGlobal(memref::GlobalOp source, bool transposed, int64_t k,

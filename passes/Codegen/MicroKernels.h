@@ -1,13 +1,17 @@
 //===- passes/Codegen/MicroKernels.h - contractions the CPU kernels run -*- C++ -*-===//
 //
 // The one description, shared by sparq-cpu-select-ukernels, sparq-linalg-distribute and
-// sparq-cpu-lower-ukernels, of a contraction that sparq_uk_sgemm_packed_f32 computes.
+// sparq-cpu-lower-ukernels, of a contraction that sparq_uk_sgemm_packed_f32 computes; and the
+// one way the passes that call runtime kernels declare them.
 //
 //===----------------------------------------------------------------------===//
 #ifndef SPARQ_PASSES_CODEGEN_MICROKERNELS_H
 #define SPARQ_PASSES_CODEGEN_MICROKERNELS_H
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/SymbolTable.h"
 
 #include <optional>
 
@@ -44,6 +48,16 @@ struct PackedGemm {
 /// Matches a linalg op (on tensors or buffers) of that form with f32 operands; std::nullopt
 /// otherwise. Does not look at where B comes from.
 std::optional<PackedGemm> matchPackedGemm(mlir::linalg::LinalgOp op);
+
+/// The private declaration of the external (runtime kernel) function `name` of `type` in
+/// `module`, created at the top of the module unless it exists (looked up, and recorded, in
+/// `symbols` when the caller keeps a symbol table of the module).
+mlir::func::FuncOp declareKernelFunction(mlir::ModuleOp module, llvm::StringRef name,
+                                         mlir::FunctionType type,
+                                         mlir::SymbolTable *symbols = nullptr);
+/// The same for the sparq_uk_* kernels' calling form: `numArgs` index arguments, no results.
+mlir::func::FuncOp declareIndexKernel(mlir::ModuleOp module, llvm::StringRef name,
+                                      unsigned numArgs, mlir::SymbolTable *symbols = nullptr);
 
 } // namespace sparq
 

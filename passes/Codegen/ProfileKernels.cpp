@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Codegen/KernelCost.h"
+#include "passes/Codegen/MicroKernels.h"
 #include "passes/Passes.h"
 
 #include "sparq/Formats/KernelProfile.h"
@@ -209,14 +210,8 @@ struct ProfileKernelsPass : public sparq::impl::ProfileKernelsPassBase<ProfileKe
     }
     OpBuilder b(module.getBodyRegion());
     Type i32 = b.getI32Type();
-    auto declare = [&](StringRef name) {
-      if (SymbolTable::lookupSymbolIn(module, name))
-        return;
-      auto fn = func::FuncOp::create(b, module.getLoc(), name, b.getFunctionType({i32}, {}));
-      fn.setPrivate();
-    };
-    declare("sparq_uk_profile_begin");
-    declare("sparq_uk_profile_end");
+    for (StringRef name : {"sparq_uk_profile_begin", "sparq_uk_profile_end"})
+      sparq::declareKernelFunction(module, name, b.getFunctionType({i32}, {}));
 
     SmallVector<Operation *> kernels;
     for (Operation &op : entry.getBody().front())
