@@ -326,7 +326,6 @@ struct SelectCompressedMicroKernelsPass
     op.getResult().replaceAllUsesWith(y);
     op.erase();
   }
-
 };
 
 } // namespace

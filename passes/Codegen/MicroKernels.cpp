@@ -112,8 +112,8 @@ func::FuncOp declareKernelFunction(ModuleOp module, StringRef name, FunctionType
                                    SymbolTable *symbols) {
   Operation *existing =
       symbols ? symbols->lookup(name) : SymbolTable::lookupSymbolIn(module, name);
-  if (auto fn = dyn_cast_or_null<func::FuncOp>(existing))
-    return fn;
+  if (existing)
+    return dyn_cast<func::FuncOp>(existing);
   OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
   auto fn = func::FuncOp::create(b, module.getLoc(), name, type);
   fn.setPrivate();
@@ -488,7 +488,6 @@ private:
 
   /// Packed copies of weight globals, by (global, transposed).
   std::map<std::tuple<Operation *, unsigned, int64_t>, memref::GlobalOp> packed;
-
 
   /// The packed global for `source` read as B[k][n] (or B[n][k] when transposed).
   FailureOr<memref::GlobalOp> packedGlobal(memref::GlobalOp source, bool transposed, int64_t k,

@@ -50,8 +50,9 @@ struct PackedGemm {
 std::optional<PackedGemm> matchPackedGemm(mlir::linalg::LinalgOp op);
 
 /// The private declaration of the external (runtime kernel) function `name` of `type` in
-/// `module`, created at the top of the module unless it exists (looked up, and recorded, in
-/// `symbols` when the caller keeps a symbol table of the module).
+/// `module`, created at the top of the module unless a symbol of that name exists (looked up,
+/// and recorded, in `symbols` when the caller keeps a symbol table of the module); null when
+/// that symbol is not a function.
 mlir::func::FuncOp declareKernelFunction(mlir::ModuleOp module, llvm::StringRef name,
                                          mlir::FunctionType type,
                                          mlir::SymbolTable *symbols = nullptr);

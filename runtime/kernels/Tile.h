@@ -125,8 +125,9 @@ struct ColumnRuns {
 /// Stores the V columns [j * V, j * V + V) of one tile row: v is the row's accumulator vector,
 /// finish(v, old) applies the epilogue given the current output (old; loaded only when needed).
 /// Full vectors inside one run are plain stores; the ends of runs are masked.
-template <bool LoadOld, typename Finish>
-SPARQ_UK_INLINE void storeRuns(float *c, const ColumnRuns &runs, int j, vf v, Finish finish) {
+template <typename Finish>
+SPARQ_UK_INLINE void storeRuns(float *c, const ColumnRuns &runs, int j, vf v, bool loadOld,
+                               Finish finish) {
   const int lo = j * V, hi = lo + V;
   for (int i = 0; i < runs.count && runs.start[i] < hi; ++i) {
     int a = runs.start[i], b = runs.start[i + 1];
@@ -135,11 +136,11 @@ SPARQ_UK_INLINE void storeRuns(float *c, const ColumnRuns &runs, int j, vf v, Fi
     // Lane l of this vector is column lo + l, stored at c + offset[i] + (lo + l - a).
     float *p = c + (runs.offset[i] + lo - a);
     if (a <= lo && b >= hi) {
-      store(p, finish(v, LoadOld ? load(p) : vf{}));
+      store(p, finish(v, loadOld ? load(p) : vf{}));
       continue;
     }
     vmask m = laneMask(a > lo ? a - lo : 0, b < hi ? b - lo : V);
-    maskedStore(p, finish(v, LoadOld ? maskedLoad(p, m) : vf{}), m);
+    maskedStore(p, finish(v, loadOld ? maskedLoad(p, m) : vf{}), m);
   }
 }
 
@@ -197,10 +198,8 @@ SPARQ_UK_INLINE void packedTile(int64_t rows, float *C, int64_t ldc, const float
     for (int j = 0; j < NV; ++j) {
       if (contiguous)
         store(c + j * V, finish(acc[r][j], loadC ? load(c + j * V) : vf{}));
-      else if (loadC)
-        storeRuns<true>(c, *runs, j, acc[r][j], finish);
       else
-        storeRuns<false>(c, *runs, j, acc[r][j], finish);
+        storeRuns(c, *runs, j, acc[r][j], loadC, finish);
     }
   }
 }
