@@ -1,0 +1,37 @@
+//===- runtime/kernels/cuda/MmaGemm.h - CUDA GEMM kernels' parameters -*- C++ -*-===//
+//
+// The parameter block of the tensor-core GEMM/GEMV kernels (MmaGemm.cu), shared by the kernels
+// and the host code that launches them, and the kernels' names. Plain C++17: no CUDA headers.
+//
+//===----------------------------------------------------------------------===//
+#ifndef SPARQ_RUNTIME_KERNELS_CUDA_MMAGEMM_H
+#define SPARQ_RUNTIME_KERNELS_CUDA_MMAGEMM_H
+
+#include <cstdint>
+#include <string>
+
+namespace sparq::cuda {
+
+/// Passed by value as the kernels' only parameter. Pointers are device addresses.
+struct MmaArgs {
+  const uint32_t *planes[3]; // packed codes, one array per plane (Formats/MmaPanels.h)
+  const uint16_t *scales;    // fp16 [N/16][K/128][16]; unused for fp16 weights
+  const uint16_t *zeros;     // fp16 1024 + zero point, same layout; null: 1024 + 2^(bits-1)
+  const uint32_t *meta;      // 2:4 metadata (sparse formats only)
+  const uint16_t *x;         // fp16 activations [M][K]
+  float *y;                  // fp32 [M][N]; zeroed by the caller when gridDim.y > 1
+  int m, n, k;
+};
+
+/// Threads per block of every MmaGemm kernel.
+constexpr int kMmaThreads = 128;
+
+/// The entry point for weight format `format` (f16, w8, w4, w3, w2, sp24w4, sp24f16), R tiles of
+/// 16 rows and MT tiles of 8 tokens per warp. Launch on grid (N / (16 R), splitK).
+inline std::string mmaKernelName(const std::string &format, int r, int mt) {
+  return "sparq_cuda_mma_" + format + "_r" + std::to_string(r) + "_m" + std::to_string(mt);
+}
+
+} // namespace sparq::cuda
+
+#endif // SPARQ_RUNTIME_KERNELS_CUDA_MMAGEMM_H
