@@ -105,7 +105,7 @@ bool instantiated(const Format &f, int r, int mt) {
   bool wide = f.bits >= 8;
   if (wide)
     return (r == 1 && (mt == 1 || mt == 2 || mt == 8)) || (r == 2 && (mt == 1 || mt == 2));
-  return (r == 1 || r == 2 || r == 4) && (mt == 1 || mt == 2 || mt == 8) && !(r == 4 && mt == 8);
+  return ((r == 1 || r == 2 || r == 4) && (mt == 1 || mt == 2)) || (r == 1 && mt == 8);
 }
 
 /// A format's weights on the host: codes, scales, zeros, positions, and the packed planes.
@@ -121,15 +121,15 @@ struct HostWeights {
   std::vector<uint32_t> meta;
 
   size_t rowLen() const { return sparse ? k / 2 : k; }
-  /// Dequantized weight (n, kept index j) as the kernel computes it (fp16 arithmetic).
+  /// Dequantized weight (n, kept index j): (code - zero) x scale, exactly.
   float value(size_t row, size_t j) const {
     uint16_t c = codes[row * rowLen() + j];
     if (bits == mma::kHalfBits)
       return mma::halfToFloat(c);
     size_t kk = sparse ? (j / 2) * 4 : j; // a dense k of the same group
     size_t si = mma::scaleIndex(row, kk / mma::kChunk, k / mma::kChunk);
-    float d = (1024.0f + c) - mma::halfToFloat(zeros[si]); // exact in fp16
-    return mma::halfToFloat(mma::halfFromFloat(d * mma::halfToFloat(scales[si])));
+    float d = (1024.0f + c) - mma::halfToFloat(zeros[si]);
+    return d * mma::halfToFloat(scales[si]);
   }
   /// Dense k of kept index j.
   size_t column(size_t row, size_t j) const { return sparse ? (j / 2) * 4 + pos[row * rowLen() + j] : j; }
@@ -290,14 +290,14 @@ double refOutput(const HostWeights &h, const std::vector<float> &x, size_t m, si
 }
 
 struct Config {
-  int r = 0, splitK = 0;
+  int r = 0, warps = 0;
   double us = 1e30;
 };
 
 } // namespace
 
 int main(int argc, char **argv) {
-  std::string fatbinPath, csvPath;
+  std::string fatbinPath, csvPath, only; // only: "format,R,warps,N,M" (one configuration, for profilers)
   bool quick = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -307,8 +307,10 @@ int main(int argc, char **argv) {
       csvPath = argv[++i];
     else if (a == "--quick")
       quick = true;
+    else if (a == "--only" && i + 1 < argc)
+      only = argv[++i];
     else {
-      std::fprintf(stderr, "usage: sparq-gpu-gemm-bench --fatbin FILE [--csv FILE] [--quick]\n");
+      std::fprintf(stderr, "usage: sparq-gpu-gemm-bench --fatbin FILE [--csv FILE] [--quick] [--only FORMAT,R,WARPS,N,M]\n");
       return 2;
     }
   }
@@ -396,12 +398,14 @@ int main(int argc, char **argv) {
 
   std::FILE *csv = csvPath.empty() ? nullptr : std::fopen(csvPath.c_str(), "w");
   if (csv)
-    std::fprintf(csv, "n,k,m,format,label,r,splitk,us,bytes,roofline_frac,check,max_err,weight_rel_err,"
+    std::fprintf(csv, "n,k,m,format,label,r,warps,us,bytes,roofline_frac,check,max_err,weight_rel_err,"
                       "output_rel_err,bandwidth_gbs\n");
-  std::printf("%-6s %-6s %-3s %-14s %5s %6s %10s %9s %9s %6s  %s\n", "N", "K", "M", "format", "R", "splitK",
+  std::printf("%-6s %-6s %-3s %-14s %5s %6s %10s %9s %9s %6s  %s\n", "N", "K", "M", "format", "R", "warps",
               "time us", "MB", "roof frac", "check", "rel err vs fp32 (weights / outputs)");
   int failures = 0;
   for (const Format &f : kFormats) {
+    if (!only.empty() && only.rfind(std::string(f.name) + ",", 0) != 0)
+      continue;
     HostWeights h = makeWeights(w, nFull, kDim, f);
     // Two copies: the 8192-row windows (3 per copy) and the full weight rotate over 2x its bytes.
     DeviceWeights d = uploadWeights(h, 2);
@@ -447,14 +451,27 @@ int main(int argc, char **argv) {
           CUfunction fn;
           std::string kname = mmaKernelName(f.name, r, mt);
           check(gD->moduleGetFunction(&fn, module, kname.c_str()), kname.c_str());
-          for (int splitK : {1, 2, 4, 8, 16}) {
+          // Warps to launch: a few per group of R tiles, or a few per SM (multiples of 4).
+          const size_t groups = tilesPerWindow / r, chunks = kDim / mma::kChunk;
+          std::vector<size_t> warpCounts;
+          for (size_t wc : {groups, 2 * groups, 4 * groups, size_t(sms) * 4, size_t(sms) * 8, size_t(sms) * 12,
+                            size_t(sms) * 16, size_t(sms) * 24, size_t(sms) * 32})
+            if (wc <= groups * chunks)
+              warpCounts.push_back((wc + 3) / 4 * 4);
+          std::sort(warpCounts.begin(), warpCounts.end());
+          warpCounts.erase(std::unique(warpCounts.begin(), warpCounts.end()), warpCounts.end());
+          for (size_t warps : warpCounts) {
+            if (!only.empty() && only != std::string(f.name) + "," + std::to_string(r) + "," + std::to_string(warps) +
+                                             "," + std::to_string(n) + "," + std::to_string(m))
+              continue;
+            const bool shared = mma::groupShared(groups * chunks, chunks, warps);
             auto launch = [&](int window) {
               int copy = window / int(windowsPerCopy), win = window % int(windowsPerCopy);
               MmaArgs a = windowArgs(h, d, copy, win * tilesPerWindow, n, dx.ptr, dy.ptr, m);
-              if (splitK > 1)
+              if (shared)
                 check(gD->memsetD32Async(dy.ptr, 0, size_t(m) * n, nullptr), "cuMemsetD32Async");
               void *params[] = {&a};
-              check(gD->launchKernel(fn, unsigned(tilesPerWindow / r), splitK, 1, kMmaThreads, 1, 1, 0, nullptr,
+              check(gD->launchKernel(fn, unsigned(warps * 32 / kMmaThreads), 1, 1, kMmaThreads, 1, 1, 0, nullptr,
                                      params, nullptr),
                     kname.c_str());
             };
@@ -470,7 +487,7 @@ int main(int argc, char **argv) {
             }
             if (!ok) {
               allOk = false;
-              std::printf("CHECK FAILED: %s splitK %d (N %zu, M %d)\n", kname.c_str(), splitK, n, m);
+              std::printf("CHECK FAILED: %s, %zu warps (N %zu, M %d)\n", kname.c_str(), warps, n, m);
               continue;
             }
             const int windows = int(windowsPerCopy) * d.copies, iters = quick ? 10 : 30;
@@ -485,7 +502,7 @@ int main(int argc, char **argv) {
               msBest = std::min(msBest, elapsedMs() / iters);
             }
             if (msBest * 1e3 < best.us)
-              best = {r, splitK, msBest * 1e3};
+              best = {r, int(warps), msBest * 1e3};
           }
         }
         failures += !allOk;
@@ -496,11 +513,11 @@ int main(int argc, char **argv) {
         double bytes = h.weightBytes(n) + 2.0 * m * kDim + 4.0 * m * n;
         double roof = bytes / bandwidth * 1e6 / best.us;
         std::printf("%-6zu %-6zu %-3d %-14s %5d %6d %10.1f %9.1f %9.2f %6s  %.4f / %.4f\n", n, kDim, m, f.label, best.r,
-                    best.splitK, best.us, bytes / 1e6, roof, allOk ? "ok" : "FAIL", std::sqrt(werr / wnorm),
+                    best.warps, best.us, bytes / 1e6, roof, allOk ? "ok" : "FAIL", std::sqrt(werr / wnorm),
                     std::sqrt(oerr / onorm));
         if (csv)
           std::fprintf(csv, "%zu,%zu,%d,%s,%s,%d,%d,%.3f,%.0f,%.4f,%s,%.3g,%.5f,%.5f,%.1f\n", n, kDim, m, f.name,
-                       f.label, best.r, best.splitK, best.us, bytes, roof, allOk ? "ok" : "FAIL", worst,
+                       f.label, best.r, best.warps, best.us, bytes, roof, allOk ? "ok" : "FAIL", worst,
                        std::sqrt(werr / wnorm), std::sqrt(oerr / onorm), bandwidth / 1e9);
       }
     }

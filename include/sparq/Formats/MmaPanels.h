@@ -10,7 +10,10 @@
 // group). One chunk is 8 dense mma steps of 16 k, or 4 sparse steps of 32 k (16 kept values). In
 // one step lane l (g = l / 4, c = 2 (l % 4)) holds four pairs of fragment elements, pair i at row
 // g + 8 (i & 1) and columns c + 8 (i >> 1) + {0, 1} (columns are k for dense steps, kept-value
-// indices for sparse ones), which is the PTX A-fragment layout of both instructions.
+// indices for sparse ones), which is the PTX A-fragment layout of both instructions. A dense
+// chunk's k are permuted (denseK): any permutation inside a chunk leaves the dot products
+// unchanged, and this one makes the activations of a lane's B fragments for steps 2i and 2i + 1
+// eight consecutive values, one 16-byte load.
 //
 // Codes. A `bits`-bit code (1..8, unsigned, value = (code - zero) * scale) is split into planes of
 // 8/4/2/1 bits, widest first, holding successively higher code bits (3 = 2 + 1, 7 = 4 + 2 + 1).
@@ -54,7 +57,7 @@ constexpr int numPlanes(int bits) {
 /// Width of plane p (widest first): the p-th set bit of `bits` from the top.
 constexpr int planeWidth(int bits, int p) {
   if (bits == kHalfBits)
-    return kHalfBits;
+    return p == 0 ? kHalfBits : 0;
   for (int w = 8; w >= 1; w >>= 1)
     if (bits & w) {
       if (p == 0)
@@ -79,9 +82,10 @@ constexpr int unitWords(int width, bool sparse) {
 constexpr size_t planeWords(size_t n, size_t k, int width, bool sparse) {
   return (n / kTileRows) * (k / kChunk) * kLanes * wordsPerLane(width, sparse);
 }
-/// Whether the kernels take an N x K weight (no partial tiles or chunks).
+/// Whether the kernels take an N x K weight: no partial tiles or chunks, and every packed array
+/// (at most N x K words, for fp16) indexable with 32 bits.
 constexpr bool shapeSupported(size_t n, size_t k) {
-  return n > 0 && k > 0 && n % kTileRows == 0 && k % kChunk == 0;
+  return n > 0 && k > 0 && n % kTileRows == 0 && k % kChunk == 0 && n * k < (size_t(1) << 32);
 }
 
 /// Index of word u (0 .. wordsPerLane-1) of `lane` in (tile, chunk) of a plane.
@@ -96,6 +100,13 @@ constexpr size_t planeWordIndex(size_t tile, size_t chunk, size_t chunks, int la
 constexpr int fragRow(int lane, int i) { return (lane >> 2) + 8 * (i & 1); }
 constexpr int fragCol(int lane, int i, int h) { return 2 * (lane & 3) + 8 * (i >> 1) + h; }
 
+/// The k (within its chunk) of fragment column `col` of dense step `step`: in each block of four
+/// steps (64 k), the columns 2q + 8j + h of step s are k = 16q + 4s + 2j + h, so the B fragments
+/// lane q needs for steps s and s + 1 (s even) are the 8 activations from denseK(s, 2q).
+constexpr int denseK(int step, int col) {
+  return (step / 4) * 64 + 16 * ((col & 7) >> 1) + 4 * (step & 3) + 2 * (col >> 3) + (col & 1);
+}
+
 /// Word (within the lane's words) and bit of element h of pair P (= 4 step + i) in a plane.
 constexpr int pairWord(int pair, int width) { return pair * width / 16; }
 constexpr int pairShift(int pair, int width, int h) { return pair * width % 16 + 16 * h; }
@@ -103,6 +114,15 @@ constexpr int pairShift(int pair, int width, int h) { return pair * width % 16 +
 /// Index of the scale / zero of (row n, chunk) in the [tile][chunk][16] layout.
 constexpr size_t scaleIndex(size_t n, size_t chunk, size_t chunks) {
   return ((n / kTileRows) * chunks + chunk) * kTileRows + n % kTileRows;
+}
+
+/// Whether a launch of `warps` warps over `units` = groups x `chunks` units shares a group between
+/// warps (then its rows are summed with atomics and Y must start at zero).
+constexpr bool groupShared(size_t units, size_t chunks, size_t warps) {
+  for (size_t w = 1; w < warps; ++w)
+    if (units * w / warps % chunks != 0 && units * w / warps < units)
+      return true;
+  return false;
 }
 
 /// Words of 2:4 metadata of an N x K weight, and the index of (tile, chunk, row 0..7, half, step).
@@ -184,7 +204,8 @@ void packPlanes(const Code *codes, size_t n, size_t k, int bits, bool sparse, ui
             for (int i = 0; i < 4; ++i)
               for (int h = 0; h < 2; ++h) {
                 size_t row = t * kTileRows + fragRow(lane, i);
-                size_t col = ch * (kChunk / (sparse ? 2 : 1)) + s * stepCols + fragCol(lane, i, h);
+                size_t col = sparse ? ch * (kChunk / 2) + s * stepCols + fragCol(lane, i, h)
+                                    : ch * kChunk + denseK(s, fragCol(lane, i, h));
                 uint32_t v = (static_cast<uint32_t>(codes[row * rowLen + col]) >> off) & mask;
                 int pair = 4 * s + i;
                 planes[p][planeWordIndex(t, ch, chunks, lane, pairWord(pair, width), width, sparse)] |=

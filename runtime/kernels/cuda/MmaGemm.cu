@@ -9,16 +9,21 @@
 //
 // Each lane loads the codes of its own A fragments with coalesced 16-byte loads (the packed layout
 // puts them there), turns two codes into an fp16 pair with one AND and one OR against 0x64006400
-// (1024 + code), subtracts 1024 + zero (exact) and multiplies by the group's scale, all in
-// registers. A warp owns R tiles of 16 rows, so each activation fragment it loads feeds R MMAs,
-// and a K range; a block's 4 warps split its K range and add their partial sums in shared memory;
-// gridDim.y splits K across blocks, which then add into Y with atomics (Y zeroed first).
+// (1024 + code) and subtracts 1024 + zero (exact), all in registers; the group's scale multiplies
+// the chunk's partial sums after the MMAs. A warp works on R tiles of 16 rows at a time, so each activation fragment it loads
+// feeds R MMAs; the (R tiles, 128-k chunk) units are split evenly over however many warps the
+// caller launches (mmaGemm below).
+//
+// Index arithmetic inside the chunk loop is 32-bit (one IMAD per address instead of 64-bit
+// multiply-adds): every packed array must hold fewer than 2^32 elements (mma::shapeSupported).
 //
 // Entry points are extern "C" `sparq_cuda_mma_<format>_r<R>_m<MT>` with one by-value parameter
-// block (MmaArgs). Launch: grid (N / (16 R), splitK), block 128 threads, no dynamic shared memory.
+// block (MmaArgs). Launch: any number of blocks of 128 threads, no shared memory.
 //
 //===----------------------------------------------------------------------===//
 #include <cstdint>
+
+#include <cuda_fp16.h>
 
 #include "sparq/Formats/MmaPanels.h"
 #include "MmaGemm.h"
@@ -28,8 +33,6 @@ namespace mma = sparq::formats::mma;
 using sparq::cuda::MmaArgs;
 
 namespace {
-
-constexpr int kWarps = 4;
 
 __device__ __forceinline__ void mma16816(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
   asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "
@@ -52,9 +55,9 @@ __device__ __forceinline__ uint32_t hsub2(uint32_t a, uint32_t b) {
   asm("sub.f16x2 %0, %1, %2;" : "=r"(r) : "r"(a), "r"(b));
   return r;
 }
-__device__ __forceinline__ uint32_t hmul2(uint32_t a, uint32_t b) {
+__device__ __forceinline__ uint32_t hfma2(uint32_t a, uint32_t b, uint32_t c) {
   uint32_t r;
-  asm("mul.f16x2 %0, %1, %2;" : "=r"(r) : "r"(a), "r"(b));
+  asm("fma.rn.f16x2 %0, %1, %2, %3;" : "=r"(r) : "r"(a), "r"(b), "r"(c));
   return r;
 }
 
@@ -85,7 +88,7 @@ template <int Bits, bool Sparse> struct ChunkCodes {
   uint32_t w1[kW1 ? mma::wordsPerLane(kW1, Sparse) : 1];
   uint32_t w2[kW2 ? mma::wordsPerLane(kW2, Sparse) : 1];
 
-  __device__ __forceinline__ void load(const MmaArgs &a, size_t tile, size_t chunk, size_t chunks, int lane) {
+  __device__ __forceinline__ void load(const MmaArgs &a, unsigned tile, unsigned chunk, unsigned chunks, int lane) {
     loadLaneWords<kW0, Sparse>(a.planes[0] + (tile * chunks + chunk) * mma::kLanes * mma::wordsPerLane(kW0, Sparse),
                                lane, w0);
     if constexpr (kW1 != 0)
@@ -114,25 +117,154 @@ template <int Bits, bool Sparse> struct ChunkCodes {
   }
 };
 
-template <int Bits, bool Sparse, int R, int MT>
-__device__ __forceinline__ void mmaGemm(const MmaArgs &a) {
-  constexpr int kSteps = mma::stepsPerChunk(Sparse);
-  constexpr bool kQuant = Bits != mma::kHalfBits;
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  const int g = lane >> 2, c = 2 * (lane & 3);
-  const size_t chunks = a.k / mma::kChunk;
-  const size_t tile0 = static_cast<size_t>(blockIdx.x) * R;
-  // This block's chunk range; its warps take every kWarps-th chunk of it.
-  const size_t cBegin = chunks * blockIdx.y / gridDim.y, cEnd = chunks * (blockIdx.y + 1) / gridDim.y;
+__device__ __forceinline__ void cpAsync(void *smem, const uint32_t *gmem, int bytes) {
+  const uint32_t s = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
+  if (bytes == 16)
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(s), "l"(gmem));
+  else if (bytes == 8)
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 8;\n" ::"r"(s), "l"(gmem));
+  else
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4;\n" ::"r"(s), "l"(gmem));
+}
+__device__ __forceinline__ void cpAsyncCommit() { asm volatile("cp.async.commit_group;\n" ::); }
+template <int N> __device__ __forceinline__ void cpAsyncWait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
 
-  float acc[R][MT][4];
+/// Codes of narrow formats (up to 4 bits) stream through a per-warp ring of shared-memory stages
+/// filled with cp.async: a chunk's codes are a few hundred bytes per tile, and a register
+/// double buffer keeps too few bytes in flight to reach the memory bandwidth (measured: W4 and
+/// W2 took as long as W8). Each lane copies and later reads only its own 16-byte slots, so the
+/// per-thread cp.async.wait_group is the only synchronization.
+template <int Bits, bool Sparse, int R> struct CodeStages {
+  using Codes = ChunkCodes<Bits, Sparse>;
+  static constexpr int units(int w) { return w ? mma::wordsPerLane(w, Sparse) / mma::unitWords(w, Sparse) : 0; }
+  static constexpr int kUnitsPerTile = units(Codes::kW0) + units(Codes::kW1) + units(Codes::kW2);
+  static constexpr int kSlots = R * kUnitsPerTile; // 16-byte slots per lane and stage
+  static constexpr bool kEnabled = Bits <= 4;
+  /// As many stages as 48 KiB of static shared memory holds for a block's 4 warps (2..6).
+  static constexpr int kStages = kEnabled ? (49152 / (4 * kSlots * 512) > 6 ? 6 : 49152 / (4 * kSlots * 512)) : 1;
+  static_assert(!kEnabled || kStages >= 2, "too few shared-memory stages");
+
+  uint4 (*slots)[32]; // this warp's [kStages * kSlots][32 lanes]
+
+  __device__ __forceinline__ void issue(const MmaArgs &a, unsigned tile0, unsigned ch, unsigned chunks, int lane, int stage) {
 #pragma unroll
-  for (int r = 0; r < R; ++r)
+    for (int r = 0; r < R; ++r) {
+      int slot = (stage * R + r) * kUnitsPerTile;
 #pragma unroll
-    for (int t = 0; t < MT; ++t)
+      for (int p = 0; p < 3; ++p) {
+        if (mma::planeWidth(Bits, p) == 0)
+          continue;
+        const int wpl = mma::wordsPerLane(mma::planeWidth(Bits, p), Sparse),
+                  uw = mma::unitWords(mma::planeWidth(Bits, p), Sparse);
+        const uint32_t *base = a.planes[p] + ((tile0 + r) * chunks + ch) * mma::kLanes * wpl;
 #pragma unroll
-      for (int e = 0; e < 4; ++e)
-        acc[r][t][e] = 0.f;
+        for (int u = 0; u < wpl / uw; ++u, ++slot)
+          cpAsync(&slots[slot][lane], base + (u * mma::kLanes + lane) * uw, 4 * uw);
+      }
+    }
+  }
+
+  __device__ __forceinline__ void read(int stage, int lane, Codes (&codes)[R]) const {
+#pragma unroll
+    for (int r = 0; r < R; ++r) {
+      int slot = (stage * R + r) * kUnitsPerTile;
+      uint32_t *dst[3] = {codes[r].w0, codes[r].w1, codes[r].w2};
+#pragma unroll
+      for (int p = 0; p < 3; ++p) {
+        if (mma::planeWidth(Bits, p) == 0)
+          continue;
+        const int wpl = mma::wordsPerLane(mma::planeWidth(Bits, p), Sparse),
+                  uw = mma::unitWords(mma::planeWidth(Bits, p), Sparse);
+#pragma unroll
+        for (int u = 0; u < wpl / uw; ++u, ++slot) {
+          const uint4 v = slots[slot][lane];
+          const uint32_t vv[4] = {v.x, v.y, v.z, v.w};
+#pragma unroll
+          for (int i = 0; i < uw; ++i)
+            dst[p][u * uw + i] = vv[i];
+        }
+      }
+    }
+  }
+};
+
+/// Everything one chunk of R tiles needs besides the accumulators: codes, scales and zeros, 2:4
+/// metadata and (for up to 16 tokens) the activations' B fragments. A warp loads the next chunk's
+/// while it computes this one, so that no load's latency is exposed at its first use.
+template <int Bits, bool Sparse, int R, int MT> struct ChunkData {
+  static constexpr int kSteps = mma::stepsPerChunk(Sparse);
+  static constexpr bool kQuant = Bits != mma::kHalfBits;
+  /// Activations are prefetched with the chunk for up to 16 tokens; 64 tokens' would not fit in
+  /// registers next to their accumulators, and are loaded step by step.
+  static constexpr bool kX = MT <= 2;
+  /// Codes are prefetched too, except where two chunks' codes and 64 tokens' accumulators would
+  /// not fit (8- and 16-bit codes, MT = 8).
+  static constexpr bool kCodes = !(Bits >= 8 && MT == 8) && !CodeStages<Bits, Sparse, R>::kEnabled;
+
+  ChunkCodes<Bits, Sparse> codes[R];
+  uint32_t scale[R][2], zero[R][2]; // raw fp16 of rows g and g + 8
+  uint32_t meta[R][Sparse ? kSteps : 1];
+  uint32_t x[kX ? MT : 1][16];      // B fragments: dense 4 per step pair, sparse 4 per step
+
+  __device__ __forceinline__ void load(const MmaArgs &a, unsigned tile0, unsigned ch, unsigned chunks, int lane,
+                                       const uint32_t *const (&xrow)[MT], bool withCodes) {
+    const int g = lane >> 2, c = 2 * (lane & 3);
+    if (withCodes)
+#pragma unroll
+      for (int r = 0; r < R; ++r)
+        codes[r].load(a, tile0 + r, ch, chunks, lane);
+    if constexpr (kQuant) {
+#pragma unroll
+      for (int r = 0; r < R; ++r)
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+          unsigned idx = ((tile0 + r) * chunks + ch) * mma::kTileRows + g + 8 * h;
+          scale[r][h] = __ldg(a.scales + idx);
+          zero[r][h] = a.zeros ? __ldg(a.zeros + idx) : 0u;
+        }
+    }
+    if constexpr (Sparse) {
+#pragma unroll
+      for (int r = 0; r < R; ++r) {
+        uint4 v = __ldg(reinterpret_cast<const uint4 *>(a.meta + (((tile0 + r) * chunks + ch) * 16u + 2 * g + (lane & 1)) * 4u));
+        meta[r][0] = v.x, meta[r][1] = v.y, meta[r][2] = v.z, meta[r][3] = v.w;
+      }
+    }
+    if constexpr (kX)
+#pragma unroll
+      for (int t = 0; t < MT; ++t)
+        loadX(xrow[t], ch, c, x[t]);
+  }
+
+  /// The B fragments of one chunk for one 8-token tile: dense, steps 2i and 2i + 1 in x[4i..4i+3]
+  /// (the 8 activations at mma::denseK(2i, c)); sparse, step s in x[4s..4s+3] (k = c + 8j).
+  __device__ __forceinline__ static void loadX(const uint32_t *xrow, unsigned ch, int c, uint32_t (&x)[16]) {
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      if (!xrow) {
+        x[4 * i] = x[4 * i + 1] = x[4 * i + 2] = x[4 * i + 3] = 0u;
+      } else if constexpr (Sparse) {
+#pragma unroll
+        for (int j = 0; j < 4; ++j)
+          x[4 * i + j] = __ldg(xrow + (ch * mma::kChunk + 32 * i + c + 8 * j) / 2);
+      } else {
+        uint4 v = __ldg(reinterpret_cast<const uint4 *>(xrow + (ch * mma::kChunk + mma::denseK(2 * i, c)) / 2));
+        x[4 * i] = v.x, x[4 * i + 1] = v.y, x[4 * i + 2] = v.z, x[4 * i + 3] = v.w;
+      }
+    }
+  }
+};
+
+/// Whole-chunk work of one warp: chunks [chBegin, chEnd) of tiles tile0 .. tile0 + R - 1, summed
+/// into acc.
+template <int Bits, bool Sparse, int R, int MT>
+__device__ __forceinline__ void mmaChunks(const MmaArgs &a, unsigned tile0, unsigned chBegin, unsigned chEnd,
+                                          float (&acc)[R][MT][4], CodeStages<Bits, Sparse, R> stages) {
+  using Data = ChunkData<Bits, Sparse, R, MT>;
+  constexpr int kSteps = Data::kSteps;
+  const int lane = threadIdx.x & 31;
+  const int g = lane >> 2, c = 2 * (lane & 3);
+  const unsigned chunks = a.k / mma::kChunk;
 
   // Activation rows this lane reads (B fragment column g of each 8-token tile), or none.
   const uint32_t *xrow[MT];
@@ -142,125 +274,194 @@ __device__ __forceinline__ void mmaGemm(const MmaArgs &a) {
     xrow[t] = m < a.m ? reinterpret_cast<const uint32_t *>(a.x + static_cast<size_t>(m) * a.k) : nullptr;
   }
   // fp16 1024 + z is 0x6400 + z for 0 <= z < 1024.
-  const uint32_t defaultZero = 0x10001u * (0x6400u + (1u << ((kQuant ? Bits : 1) - 1)));
+  const uint32_t defaultZero = 0x6400u + (1u << ((Data::kQuant ? Bits : 1) - 1));
 
-  ChunkCodes<Bits, Sparse> cur[R];
-  size_t ch = cBegin + warp;
-  if (ch < cEnd)
+  using Stages = CodeStages<Bits, Sparse, R>;
+  constexpr int kStages = Stages::kStages;
+  if constexpr (Stages::kEnabled) {
+    // Fill all stages but one; every iteration then waits for its own and refills the one it
+    // read last. Chunks past the end are clamped to the last one (a redundant copy from L2) so
+    // that every iteration commits exactly one group.
 #pragma unroll
-    for (int r = 0; r < R; ++r)
-      cur[r].load(a, tile0 + r, ch, chunks, lane);
-
-  for (; ch < cEnd; ch += kWarps) {
-    // Prefetch the next chunk's codes while this one is computed.
-    ChunkCodes<Bits, Sparse> next[R];
-    const size_t nch = ch + kWarps;
-    if (nch < cEnd)
+    for (int i = 0; i < kStages - 1; ++i) {
+      stages.issue(a, tile0, chBegin + i < chEnd ? chBegin + i : chEnd - 1, chunks, lane, i);
+      cpAsyncCommit();
+    }
+  }
+  Data cur;
+  cur.load(a, tile0, chBegin, chunks, lane, xrow, Data::kCodes);
+  int stage = 0;
+  for (unsigned ch = chBegin; ch < chEnd; ++ch) {
+    if constexpr (Stages::kEnabled) {
+      cpAsyncWait<kStages - 2>();
+      stages.read(stage, lane, cur.codes);
+      const unsigned ahead = ch + kStages - 1;
+      stages.issue(a, tile0, ahead < chEnd ? ahead : chEnd - 1, chunks, lane, stage == 0 ? kStages - 1 : stage - 1);
+      cpAsyncCommit();
+      stage = stage + 1 == kStages ? 0 : stage + 1;
+    }
+    // The last iteration reloads its own chunk (from L2) rather than branch around the loads.
+    Data next;
+    next.load(a, tile0, ch + 1 < chEnd ? ch + 1 : ch, chunks, lane, xrow, Data::kCodes);
+    if constexpr (!Data::kCodes && !Stages::kEnabled)
 #pragma unroll
       for (int r = 0; r < R; ++r)
-        next[r].load(a, tile0 + r, nch, chunks, lane);
+        cur.codes[r].load(a, tile0 + r, ch, chunks, lane);
 
-    // Scales and zeros of rows g and g + 8 of each tile, as fp16 pairs.
-    uint32_t sc[R][2], zr[R][2];
-    if constexpr (kQuant) {
+    // 1024 + zero of rows g and g + 8 of each tile as fp16 pairs, and minus (64 + zero) for the
+    // codes that W4 dequantizes 16 times too large (see below). The scales are applied to the
+    // chunk's partial sums after the MMAs (one FMA per accumulator and chunk, not one multiply
+    // per weight pair), which also keeps the dequantized weights exact in fp16.
+    uint32_t zr[R][2], nz16[R][2];
+    float part[R][MT][4];
+    if constexpr (Data::kQuant) {
 #pragma unroll
       for (int r = 0; r < R; ++r)
 #pragma unroll
         for (int h = 0; h < 2; ++h) {
-          size_t idx = ((tile0 + r) * chunks + ch) * mma::kTileRows + g + 8 * h;
-          sc[r][h] = 0x10001u * __ldg(a.scales + idx);
-          zr[r][h] = a.zeros ? 0x10001u * __ldg(a.zeros + idx) : defaultZero;
+          zr[r][h] = 0x10001u * (a.zeros ? cur.zero[r][h] : defaultZero);
+          nz16[r][h] = hsub2(zr[r][h], 0x63806380u) ^ 0x80008000u; // -(1024 + z - 960)
         }
-    }
-    uint32_t meta[R][kSteps];
-    if constexpr (Sparse) {
 #pragma unroll
-      for (int r = 0; r < R; ++r) {
-        uint4 v = __ldg(reinterpret_cast<const uint4 *>(a.meta + mma::metaIndex(tile0 + r, ch, chunks, g, lane & 1, 0)));
-        meta[r][0] = v.x, meta[r][1] = v.y, meta[r][2] = v.z, meta[r][3] = v.w;
-      }
+      for (int r = 0; r < R; ++r)
+#pragma unroll
+        for (int t = 0; t < MT; ++t)
+#pragma unroll
+          for (int e = 0; e < 4; ++e)
+            part[r][t][e] = 0.f;
     }
 
+    uint32_t b[MT][4]; // B fragments of the current step (dense: of the current step pair)
 #pragma unroll
     for (int s = 0; s < kSteps; ++s) {
-      const size_t k0 = ch * mma::kChunk + s * (Sparse ? 32 : 16);
-      // B fragments: tokens t*8+g, k = k0 + c + 8j + {0,1}.
-      uint32_t b[MT][Sparse ? 4 : 2];
+      // From the prefetched chunk, or (64 tokens) loaded now: a dense step pair's 16 bytes at its
+      // first step. Only the loads of this step's words stay; the rest of loadX is dead code.
 #pragma unroll
-      for (int t = 0; t < MT; ++t)
+      for (int t = 0; t < MT; ++t) {
+        const int base = Sparse ? 4 * s : 4 * (s / 2);
+        if constexpr (Data::kX) {
 #pragma unroll
-        for (int j = 0; j < (Sparse ? 4 : 2); ++j)
-          b[t][j] = xrow[t] ? __ldg(xrow[t] + (k0 + c + 8 * j) / 2) : 0u;
+          for (int j = 0; j < 4; ++j)
+            b[t][j] = cur.x[t][base + j];
+        } else if (Sparse || s % 2 == 0) {
+          uint32_t xs[16];
+          Data::loadX(xrow[t], ch, c, xs);
+#pragma unroll
+          for (int j = 0; j < 4; ++j)
+            b[t][j] = xs[base + j];
+        }
+      }
 #pragma unroll
       for (int r = 0; r < R; ++r) {
         uint32_t af[4];
+        if constexpr (Bits == 4) {
+          // The four pairs of a W4 step share one word, at bits 0, 4, 8, 12 (+16): pairs 0 and 2
+          // become 1024 + code with one AND-OR each, pairs 1 and 3 become 1024 + 16 code without
+          // a shift, which one FMA by 1/16 brings back (exactly) while subtracting 64 + zero.
+          const uint32_t w = cur.codes[r].w0[mma::pairWord(4 * s, 4)], w8 = w >> 8;
+          af[0] = hsub2((w & 0x000F000Fu) | 0x64006400u, zr[r][0]);
+          af[1] = hfma2((w & 0x00F000F0u) | 0x64006400u, 0x2C002C00u, nz16[r][1]);
+          af[2] = hsub2((w8 & 0x000F000Fu) | 0x64006400u, zr[r][0]);
+          af[3] = hfma2((w8 & 0x00F000F0u) | 0x64006400u, 0x2C002C00u, nz16[r][1]);
+        } else {
 #pragma unroll
-        for (int i = 0; i < 4; ++i) {
-          uint32_t v = cur[r].pairBits(4 * s + i);
-          if constexpr (kQuant)
-            v = hmul2(hsub2(v, zr[r][i & 1]), sc[r][i & 1]);
-          af[i] = v;
+          for (int i = 0; i < 4; ++i) {
+            uint32_t v = cur.codes[r].pairBits(4 * s + i);
+            if constexpr (Data::kQuant)
+              v = hsub2(v, zr[r][i & 1]);
+            af[i] = v;
+          }
         }
 #pragma unroll
         for (int t = 0; t < MT; ++t) {
+          float(&d)[4] = Data::kQuant ? part[r][t] : acc[r][t];
           if constexpr (Sparse)
-            mmaSp16832(acc[r][t], af, b[t], meta[r][s]);
+            mmaSp16832(d, af, b[t], cur.meta[r][s]);
           else
-            mma16816(acc[r][t], af, b[t][0], b[t][1]);
+            mma16816(d, af, b[t][2 * (s & 1)], b[t][2 * (s & 1) + 1]);
         }
       }
     }
+    if constexpr (Data::kQuant) {
+      // acc += scale (row) x the chunk's sum; accumulator element e is row g + 8 (e >> 1).
 #pragma unroll
-    for (int r = 0; r < R; ++r)
-      cur[r] = next[r];
+      for (int r = 0; r < R; ++r) {
+        const float s0 = __half2float(__ushort_as_half(static_cast<unsigned short>(cur.scale[r][0])));
+        const float s1 = __half2float(__ushort_as_half(static_cast<unsigned short>(cur.scale[r][1])));
+#pragma unroll
+        for (int t = 0; t < MT; ++t)
+#pragma unroll
+          for (int e = 0; e < 4; ++e)
+            acc[r][t][e] = fmaf(e < 2 ? s0 : s1, part[r][t][e], acc[r][t][e]);
+      }
+    }
+    cur = next; // without kCodes, its codes are loaded or read at the top of the next iteration
   }
+  if constexpr (Stages::kEnabled)
+    cpAsyncWait<0>(); // nothing in flight into the stages when the next group reuses them
+}
 
-  // Sum the warps' partial tiles in shared memory; warp 0 writes.
-  __shared__ float red[kWarps - 1][R * MT * 4][32];
-  if (warp > 0)
+/// The work is a list of units (group of R tiles, chunk), group-major; warp w of W takes the
+/// contiguous units [U w / W, U (w + 1) / W), so every warp streams consecutive weight bytes and
+/// no SM idles behind a partial last wave. A warp stores the rows of a group it covers whole and
+/// adds (atomically) into those it shares; the caller zeroes Y when any group is shared
+/// (mma::groupShared).
+template <int Bits, bool Sparse, int R, int MT>
+__device__ __forceinline__ void mmaGemm(const MmaArgs &a) {
+  const int lane = threadIdx.x & 31;
+  const int g = lane >> 2, c = 2 * (lane & 3);
+  const size_t chunks = a.k / mma::kChunk, units = static_cast<size_t>(a.n) / (mma::kTileRows * R) * chunks;
+  const size_t warps = static_cast<size_t>(gridDim.x) * (blockDim.x / 32);
+  const size_t w = static_cast<size_t>(blockIdx.x) * (blockDim.x / 32) + (threadIdx.x >> 5);
+  const size_t uEnd = units * (w + 1) / warps;
+  using Stages = CodeStages<Bits, Sparse, R>;
+  __shared__ uint4 slots[Stages::kEnabled ? 4 * Stages::kStages * Stages::kSlots : 1][32];
+  Stages stages{&slots[(threadIdx.x >> 5) * Stages::kStages * Stages::kSlots]};
+  for (size_t u = units * w / warps; u < uEnd;) {
+    const size_t group = u / chunks, chBegin = u - group * chunks;
+    const size_t chEnd = (uEnd < (group + 1) * chunks ? uEnd : (group + 1) * chunks) - group * chunks;
+    float acc[R][MT][4];
 #pragma unroll
     for (int r = 0; r < R; ++r)
 #pragma unroll
       for (int t = 0; t < MT; ++t)
 #pragma unroll
         for (int e = 0; e < 4; ++e)
-          red[warp - 1][(r * MT + t) * 4 + e][lane] = acc[r][t][e];
-  __syncthreads();
-  if (warp != 0)
-    return;
-  const bool atomic = gridDim.y > 1;
+          acc[r][t][e] = 0.f;
+    mmaChunks<Bits, Sparse, R, MT>(a, static_cast<unsigned>(group * R), static_cast<unsigned>(chBegin),
+                                   static_cast<unsigned>(chEnd), acc, stages);
+    const bool whole = chBegin == 0 && chEnd == chunks;
 #pragma unroll
-  for (int r = 0; r < R; ++r)
+    for (int r = 0; r < R; ++r)
 #pragma unroll
-    for (int t = 0; t < MT; ++t)
+      for (int t = 0; t < MT; ++t)
 #pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        float v = acc[r][t][e];
-#pragma unroll
-        for (int w = 0; w < kWarps - 1; ++w)
-          v += red[w][(r * MT + t) * 4 + e][lane];
-        // Accumulator element e: row g + 8 (e >> 1), token c + (e & 1) of the 8-token tile.
-        int m = t * 8 + c + (e & 1);
-        size_t n = (tile0 + r) * mma::kTileRows + g + 8 * (e >> 1);
-        if (m < a.m) {
-          float *dst = a.y + static_cast<size_t>(m) * a.n + n;
-          if (atomic)
-            atomicAdd(dst, v);
-          else
-            *dst = v;
+        for (int e = 0; e < 4; ++e) {
+          // Accumulator element e: row g + 8 (e >> 1), token c + (e & 1) of the 8-token tile.
+          int m = t * 8 + c + (e & 1);
+          size_t n = (group * R + r) * mma::kTileRows + g + 8 * (e >> 1);
+          if (m < a.m) {
+            float *dst = a.y + static_cast<size_t>(m) * a.n + n;
+            if (whole)
+              *dst = acc[r][t][e];
+            else
+              atomicAdd(dst, acc[r][t][e]);
+          }
         }
-      }
+    u += chEnd - chBegin;
+  }
 }
 
 } // namespace
 
 #define SPARQ_MMA_ENTRY(NAME, BITS, SPARSE, R, MT)                                                  \
-  extern "C" __global__ void __launch_bounds__(128) sparq_cuda_mma_##NAME##_r##R##_m##MT(const MmaArgs a) { \
+  extern "C" __global__ void __launch_bounds__(128, 1) sparq_cuda_mma_##NAME##_r##R##_m##MT(const MmaArgs a) { \
     mmaGemm<BITS, SPARSE, R, MT>(a);                                                                \
   }
 // Register tiles per format: R tiles of 16 rows x MT tiles of 8 tokens. The 16-bit and 8-bit
-// formats hold more code registers per tile, so their larger shapes would spill (ptxas -v); the
-// compile-only test (test/cuda) keeps every instantiated kernel free of spills.
+// formats hold more code registers per tile, so their larger shapes would spill (ptxas -v), and
+// 64 tokens (MT = 8) take one tile at a time; the compile-only test (test/cuda) keeps every
+// instantiated kernel free of spills.
 #define SPARQ_MMA_SHAPES_WIDE(NAME, BITS, SPARSE)                                                   \
   SPARQ_MMA_ENTRY(NAME, BITS, SPARSE, 1, 1)                                                         \
   SPARQ_MMA_ENTRY(NAME, BITS, SPARSE, 2, 1)                                                         \
@@ -270,8 +471,7 @@ __device__ __forceinline__ void mmaGemm(const MmaArgs &a) {
 #define SPARQ_MMA_SHAPES(NAME, BITS, SPARSE)                                                        \
   SPARQ_MMA_SHAPES_WIDE(NAME, BITS, SPARSE)                                                         \
   SPARQ_MMA_ENTRY(NAME, BITS, SPARSE, 4, 1)                                                         \
-  SPARQ_MMA_ENTRY(NAME, BITS, SPARSE, 4, 2)                                                         \
-  SPARQ_MMA_ENTRY(NAME, BITS, SPARSE, 2, 8)
+  SPARQ_MMA_ENTRY(NAME, BITS, SPARSE, 4, 2)
 
 SPARQ_MMA_SHAPES_WIDE(f16, 16, false)
 SPARQ_MMA_SHAPES_WIDE(w8, 8, false)

@@ -19,7 +19,7 @@ struct MmaArgs {
   const uint16_t *zeros;     // fp16 1024 + zero point, same layout; null: 1024 + 2^(bits-1)
   const uint32_t *meta;      // 2:4 metadata (sparse formats only)
   const uint16_t *x;         // fp16 activations [M][K]
-  float *y;                  // fp32 [M][N]; zeroed by the caller when gridDim.y > 1
+  float *y;                  // fp32 [M][N]; zeroed by the caller when mma::groupShared
   int m, n, k;
 };
 
@@ -27,7 +27,7 @@ struct MmaArgs {
 constexpr int kMmaThreads = 128;
 
 /// The entry point for weight format `format` (f16, w8, w4, w3, w2, sp24w4, sp24f16), R tiles of
-/// 16 rows and MT tiles of 8 tokens per warp. Launch on grid (N / (16 R), splitK).
+/// 16 rows and MT tiles of 8 tokens per warp. Launch any number of blocks of kMmaThreads.
 inline std::string mmaKernelName(const std::string &format, int r, int mt) {
   return "sparq_cuda_mma_" + format + "_r" + std::to_string(r) + "_m" + std::to_string(mt);
 }
