@@ -93,15 +93,18 @@ struct Format {
   const char *label;
   int bits;         // 16: fp16
   bool sparse;      // 2:4
+  int bcq = 0;      // shift-add (binary-coded) planes; then bits and sparse are unused
 };
 const Format kFormats[] = {
     {"f16", "fp16 dense", 16, false}, {"w4", "W4 g128", 4, false},      {"sp24w4", "2:4 + W4 g128", 4, true},
     {"w3", "W3 g128", 3, false},      {"w2", "W2 g128", 2, false},      {"w8", "W8 g128", 8, false},
-    {"sp24f16", "2:4 fp16", 16, true},
+    {"sp24f16", "2:4 fp16", 16, true},  {"bcq3", "shift-add q=3", 1, false, 3},
 };
 
 /// Register shapes each format instantiates (MmaGemm.cu): R tiles x MT token tiles.
 bool instantiated(const Format &f, int r, int mt) {
+  if (f.bcq)
+    return (mt == 1 && (r == 1 || r == 2 || r == 4)) || (mt == 2 && (r == 1 || r == 2));
   bool wide = f.bits >= 8;
   if (wide)
     return (r == 1 && (mt == 1 || mt == 2 || mt == 8)) || (r == 2 && (mt == 1 || mt == 2));
@@ -113,6 +116,7 @@ struct HostWeights {
   size_t n = 0, k = 0;
   int bits = 16;
   bool sparse = false;
+  int bcq = 0;                   // shift-add planes: codes hold the sign bits, scales the alphas
   std::vector<uint16_t> codes;   // per kept value (N x K or N x K/2): code, or fp16 bits
   std::vector<uint8_t> pos;      // 2:4: in-group position of each kept value
   std::vector<uint16_t> scales;  // fp16, [tile][chunk][16]
@@ -124,6 +128,13 @@ struct HostWeights {
   /// Dequantized weight (n, kept index j): (code - zero) x scale, exactly.
   float value(size_t row, size_t j) const {
     uint16_t c = codes[row * rowLen() + j];
+    if (bcq) {
+      float v = 0;
+      for (int p = 0; p < bcq; ++p)
+        v += mma::halfToFloat(scales[mma::bcqScaleIndex(row, j / mma::kChunk, k / mma::kChunk, p, bcq)]) *
+             ((c >> p) & 1 ? 1.f : -1.f);
+      return v;
+    }
     if (bits == mma::kHalfBits)
       return mma::halfToFloat(c);
     size_t kk = sparse ? (j / 2) * 4 : j; // a dense k of the same group
@@ -134,6 +145,8 @@ struct HostWeights {
   /// Dense k of kept index j.
   size_t column(size_t row, size_t j) const { return sparse ? (j / 2) * 4 + pos[row * rowLen() + j] : j; }
   size_t weightBytes(size_t rows) const {
+    if (bcq)
+      return bcq * (mma::planeWords(rows, k, 1, false) * 4 + 2 * rows * (k / mma::kChunk));
     size_t b = 0;
     for (int p = 0; p < mma::numPlanes(bits); ++p)
       b += mma::planeWords(rows, k, mma::planeWidth(bits, p), sparse) * 4;
@@ -146,7 +159,51 @@ struct HostWeights {
 };
 
 /// Quantizes (round to nearest, min-max per row and group of 128) and packs W for `f`.
+/// Greedy binary coding per row and group of 128 (LUT-GEMM's BCQ): plane p takes the signs of
+/// the residual and alpha_p its mean magnitude.
+HostWeights makeBcqWeights(const std::vector<float> &w, size_t n, size_t k, int q) {
+  HostWeights h;
+  h.n = n, h.k = k, h.bits = 1, h.bcq = q;
+  const size_t chunks = k / mma::kChunk;
+  h.codes.assign(n * k, 0);
+  h.scales.resize(n * chunks * q);
+  parallelFor(n, [&](size_t r0, size_t r1) {
+    std::vector<float> res(mma::kChunk);
+    for (size_t r = r0; r < r1; ++r)
+      for (size_t ch = 0; ch < chunks; ++ch) {
+        for (size_t j = 0; j < res.size(); ++j)
+          res[j] = w[r * k + ch * mma::kChunk + j];
+        for (int p = 0; p < q; ++p) {
+          double mag = 0;
+          for (float v : res)
+            mag += std::fabs(v);
+          float alpha = mma::halfToFloat(mma::halfFromFloat(static_cast<float>(mag / res.size())));
+          h.scales[mma::bcqScaleIndex(r, ch, chunks, p, q)] = mma::halfFromFloat(alpha);
+          for (size_t j = 0; j < res.size(); ++j) {
+            bool plus = res[j] >= 0;
+            h.codes[r * k + ch * mma::kChunk + j] |= static_cast<uint16_t>(plus << p);
+            res[j] -= plus ? alpha : -alpha;
+          }
+        }
+      }
+  });
+  h.planes.resize(q);
+  for (int p = 0; p < q; ++p) {
+    h.planes[p].resize(mma::planeWords(n, k, 1, false));
+    std::vector<uint8_t> bitsP(n * k);
+    for (size_t i = 0; i < bitsP.size(); ++i)
+      bitsP[i] = (h.codes[i] >> p) & 1;
+    uint32_t *ptr = h.planes[p].data();
+    parallelFor(n / mma::kTileRows, [&](size_t t0, size_t t1) {
+      mma::packPlanes(bitsP.data(), n, k, 1, false, &ptr, t0, t1);
+    });
+  }
+  return h;
+}
+
 HostWeights makeWeights(const std::vector<float> &w, size_t n, size_t k, const Format &f) {
+  if (f.bcq)
+    return makeBcqWeights(w, n, k, f.bcq);
   HostWeights h;
   h.n = n, h.k = k, h.bits = f.bits, h.sparse = f.sparse;
   const size_t rowLen = h.rowLen(), chunks = k / mma::kChunk;
@@ -237,9 +294,11 @@ DeviceWeights uploadWeights(const HostWeights &h, int copies) {
   if (!h.scales.empty()) {
     d.scalesPerCopy = h.scales.size();
     d.scales = std::make_unique<DeviceBuffer>(h.scales.size() * 2 * copies);
-    d.zeros = std::make_unique<DeviceBuffer>(h.zeros.size() * 2 * copies);
     upload(*d.scales, h.scales, copies);
-    upload(*d.zeros, h.zeros, copies);
+    if (!h.zeros.empty()) {
+      d.zeros = std::make_unique<DeviceBuffer>(h.zeros.size() * 2 * copies);
+      upload(*d.zeros, h.zeros, copies);
+    }
   }
   if (!h.meta.empty()) {
     d.metaPerCopy = h.meta.size();
@@ -255,14 +314,16 @@ MmaArgs windowArgs(const HostWeights &h, const DeviceWeights &d, int copy, size_
   MmaArgs a{};
   const size_t chunks = h.k / mma::kChunk;
   for (size_t p = 0; p < d.planes.size(); ++p) {
-    size_t tileWords = chunks * mma::kLanes * mma::wordsPerLane(mma::planeWidth(h.bits, p), h.sparse);
+    int width = h.bcq ? 1 : mma::planeWidth(h.bits, p);
+    size_t tileWords = chunks * mma::kLanes * mma::wordsPerLane(width, h.sparse);
     a.planes[p] = reinterpret_cast<const uint32_t *>(d.planes[p]->ptr +
                                                      4 * (copy * d.planeWordsPerCopy[p] + tile0 * tileWords));
   }
   if (d.scales) {
-    size_t off = copy * d.scalesPerCopy + tile0 * chunks * mma::kTileRows;
+    size_t off = copy * d.scalesPerCopy + tile0 * chunks * mma::kTileRows * (h.bcq ? h.bcq : 1);
     a.scales = reinterpret_cast<const uint16_t *>(d.scales->ptr + 2 * off);
-    a.zeros = reinterpret_cast<const uint16_t *>(d.zeros->ptr + 2 * off);
+    if (d.zeros)
+      a.zeros = reinterpret_cast<const uint16_t *>(d.zeros->ptr + 2 * off);
   }
   if (d.meta)
     a.meta = reinterpret_cast<const uint32_t *>(d.meta->ptr +
@@ -507,7 +568,8 @@ int main(int argc, char **argv) {
         }
         failures += !allOk;
         if (best.r == 0) {
-          std::printf("%-6zu %-6zu %-3d %-14s no configuration passed\n", n, kDim, m, f.label);
+          std::printf("%-6zu %-6zu %-3d %-14s %s\n", n, kDim, m, f.label,
+                      allOk ? "no kernel instantiated for this many tokens" : "no configuration passed");
           continue;
         }
         double bytes = h.weightBytes(n) + 2.0 * m * kDim + 4.0 * m * n;

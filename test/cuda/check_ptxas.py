@@ -28,6 +28,12 @@ def expected_kernels(source):
     for macro, fmt in re.findall(r"^(SPARQ_MMA_SHAPES(?:_WIDE)?)\((\w+),", text, re.M):
         for r, mt in shapes[macro]:
             names.add("sparq_cuda_mma_%s_r%s_m%s" % (fmt, r, mt))
+    # Binary-coded (shift-add) kernels: SPARQ_BCQ_SHAPES(Q) over SPARQ_BCQ_ENTRY(Q, R, MT).
+    m = re.search(r"#define SPARQ_BCQ_SHAPES\(Q\)((?:.*\\\n)*.*)", text)
+    bcq = re.findall(r"SPARQ_BCQ_ENTRY\(Q, (\d+), (\d+)\)", m.group(1)) if m else []
+    for q in re.findall(r"^SPARQ_BCQ_SHAPES\((\d+)\)", text, re.M):
+        for r, mt in bcq:
+            names.add("sparq_cuda_mma_bcq%s_r%s_m%s" % (q, r, mt))
     return names
 
 

@@ -116,6 +116,12 @@ constexpr size_t scaleIndex(size_t n, size_t chunk, size_t chunks) {
   return ((n / kTileRows) * chunks + chunk) * kTileRows + n % kTileRows;
 }
 
+/// Binary-coded (shift-add) weights: each of the q sign planes (bit 1 for +1) is a 1-bit plane of
+/// the layout above, and the fp16 alpha of (row n, chunk, plane) is at [tile][chunk][plane][16].
+constexpr size_t bcqScaleIndex(size_t n, size_t chunk, size_t chunks, int plane, int planes) {
+  return (((n / kTileRows) * chunks + chunk) * planes + plane) * kTileRows + n % kTileRows;
+}
+
 /// Whether a launch of `warps` warps over `units` = groups x `chunks` units shares a group between
 /// warps (then its rows are summed with atomics and Y must start at zero).
 constexpr bool groupShared(size_t units, size_t chunks, size_t warps) {

@@ -401,12 +401,124 @@ __device__ __forceinline__ void mmaChunks(const MmaArgs &a, unsigned tile0, unsi
     cpAsyncWait<0>(); // nothing in flight into the stages when the next group reuses them
 }
 
+/// Binary-coded (shift-add) weights, W = sum_p alpha_p (2 B_p - 1) with B_p in {0, 1} and one
+/// alpha per row, group of 128 and plane: each of the Q 1-bit planes goes through the tensor cores
+/// as fp16 0/1 weights (partial sums P_p = sum B_p x, exact), a fourth product with an all-ones A
+/// gives each token's group sum S = sum x, and the chunk adds alpha_p (2 P_p - S) per row. No
+/// lookup table: the tensor cores do the additions that LUT-GEMM's tables precompute.
+template <int Q, int R, int MT>
+__device__ __forceinline__ void bcqChunks(const MmaArgs &a, unsigned tile0, unsigned chBegin, unsigned chEnd,
+                                          float (&acc)[R][MT][4]) {
+  constexpr int kSteps = mma::stepsPerChunk(false), kWpl = mma::wordsPerLane(1, false);
+  constexpr bool kX = MT <= 2;
+  const int lane = threadIdx.x & 31;
+  const int g = lane >> 2, c = 2 * (lane & 3);
+  const unsigned chunks = a.k / mma::kChunk;
+  const uint32_t *xrow[MT];
+#pragma unroll
+  for (int t = 0; t < MT; ++t) {
+    int m = t * 8 + g;
+    xrow[t] = m < a.m ? reinterpret_cast<const uint32_t *>(a.x + static_cast<size_t>(m) * a.k) : nullptr;
+  }
+  struct Data {
+    uint32_t w[R][Q][kWpl];
+    uint32_t alpha[R][Q][2]; // raw fp16 of rows g and g + 8
+    uint32_t x[kX ? MT : 1][16];
+  };
+  auto load = [&](unsigned ch, Data &d) {
+#pragma unroll
+    for (int r = 0; r < R; ++r)
+#pragma unroll
+      for (int p = 0; p < Q; ++p) {
+        loadLaneWords<1, false>(a.planes[p] + ((tile0 + r) * chunks + ch) * mma::kLanes * kWpl, lane, d.w[r][p]);
+#pragma unroll
+        for (int h = 0; h < 2; ++h)
+          d.alpha[r][p][h] = __ldg(a.scales + (((tile0 + r) * chunks + ch) * Q + p) * mma::kTileRows + g + 8 * h);
+        // (the index is mma::bcqScaleIndex)
+      }
+    if constexpr (kX)
+#pragma unroll
+      for (int t = 0; t < MT; ++t)
+        ChunkData<1, false, 1, 1>::loadX(xrow[t], ch, c, d.x[t]);
+  };
+  Data cur;
+  load(chBegin, cur);
+  for (unsigned ch = chBegin; ch < chEnd; ++ch) {
+    Data next;
+    load(ch + 1 < chEnd ? ch + 1 : ch, next);
+    float part[Q][R][MT][4], sum[MT][4];
+#pragma unroll
+    for (int t = 0; t < MT; ++t) {
+#pragma unroll
+      for (int e = 0; e < 4; ++e)
+        sum[t][e] = 0.f;
+#pragma unroll
+      for (int p = 0; p < Q; ++p)
+#pragma unroll
+        for (int r = 0; r < R; ++r)
+#pragma unroll
+          for (int e = 0; e < 4; ++e)
+            part[p][r][t][e] = 0.f;
+    }
+    uint32_t b[MT][4];
+#pragma unroll
+    for (int s = 0; s < kSteps; ++s) {
+#pragma unroll
+      for (int t = 0; t < MT; ++t) {
+        if constexpr (kX) {
+#pragma unroll
+          for (int j = 0; j < 4; ++j)
+            b[t][j] = cur.x[t][4 * (s / 2) + j];
+        } else if (s % 2 == 0) {
+          uint32_t xs[16];
+          ChunkData<1, false, 1, 1>::loadX(xrow[t], ch, c, xs);
+#pragma unroll
+          for (int j = 0; j < 4; ++j)
+            b[t][j] = xs[4 * (s / 2) + j];
+        }
+        const uint32_t ones[4] = {0x3C003C00u, 0x3C003C00u, 0x3C003C00u, 0x3C003C00u};
+        mma16816(sum[t], ones, b[t][2 * (s & 1)], b[t][2 * (s & 1) + 1]);
+      }
+#pragma unroll
+      for (int r = 0; r < R; ++r)
+#pragma unroll
+        for (int p = 0; p < Q; ++p) {
+          uint32_t af[4];
+#pragma unroll
+          for (int i = 0; i < 4; ++i) {
+            const int pair = 4 * s + i;
+            // Two bits to fp16 0.0 / 1.0 (0x3C00).
+            af[i] = ((cur.w[r][p][mma::pairWord(pair, 1)] >> mma::pairShift(pair, 1, 0)) & 0x00010001u) * 0x3C00u;
+          }
+#pragma unroll
+          for (int t = 0; t < MT; ++t)
+            mma16816(part[p][r][t], af, b[t][2 * (s & 1)], b[t][2 * (s & 1) + 1]);
+        }
+    }
+#pragma unroll
+    for (int r = 0; r < R; ++r)
+#pragma unroll
+      for (int p = 0; p < Q; ++p) {
+        const float a0 = __half2float(__ushort_as_half(static_cast<unsigned short>(cur.alpha[r][p][0])));
+        const float a1 = __half2float(__ushort_as_half(static_cast<unsigned short>(cur.alpha[r][p][1])));
+#pragma unroll
+        for (int t = 0; t < MT; ++t)
+#pragma unroll
+          for (int e = 0; e < 4; ++e) {
+            const float al = e < 2 ? a0 : a1;
+            acc[r][t][e] = fmaf(2.f * al, part[p][r][t][e], fmaf(-al, sum[t][e], acc[r][t][e]));
+          }
+      }
+    cur = next;
+  }
+}
+
 /// The work is a list of units (group of R tiles, chunk), group-major; warp w of W takes the
 /// contiguous units [U w / W, U (w + 1) / W), so every warp streams consecutive weight bytes and
 /// no SM idles behind a partial last wave. A warp stores the rows of a group it covers whole and
 /// adds (atomically) into those it shares; the caller zeroes Y when any group is shared
 /// (mma::groupShared).
-template <int Bits, bool Sparse, int R, int MT>
+template <int Bits, bool Sparse, int R, int MT, int Q = 0>
 __device__ __forceinline__ void mmaGemm(const MmaArgs &a) {
   const int lane = threadIdx.x & 31;
   const int g = lane >> 2, c = 2 * (lane & 3);
@@ -415,7 +527,7 @@ __device__ __forceinline__ void mmaGemm(const MmaArgs &a) {
   const size_t w = static_cast<size_t>(blockIdx.x) * (blockDim.x / 32) + (threadIdx.x >> 5);
   const size_t uEnd = units * (w + 1) / warps;
   using Stages = CodeStages<Bits, Sparse, R>;
-  __shared__ uint4 slots[Stages::kEnabled ? 4 * Stages::kStages * Stages::kSlots : 1][32];
+  __shared__ uint4 slots[Stages::kEnabled && Q == 0 ? 4 * Stages::kStages * Stages::kSlots : 1][32];
   Stages stages{&slots[(threadIdx.x >> 5) * Stages::kStages * Stages::kSlots]};
   for (size_t u = units * w / warps; u < uEnd;) {
     const size_t group = u / chunks, chBegin = u - group * chunks;
@@ -428,8 +540,12 @@ __device__ __forceinline__ void mmaGemm(const MmaArgs &a) {
 #pragma unroll
         for (int e = 0; e < 4; ++e)
           acc[r][t][e] = 0.f;
-    mmaChunks<Bits, Sparse, R, MT>(a, static_cast<unsigned>(group * R), static_cast<unsigned>(chBegin),
-                                   static_cast<unsigned>(chEnd), acc, stages);
+    if constexpr (Q > 0)
+      bcqChunks<Q, R, MT>(a, static_cast<unsigned>(group * R), static_cast<unsigned>(chBegin),
+                          static_cast<unsigned>(chEnd), acc);
+    else
+      mmaChunks<Bits, Sparse, R, MT>(a, static_cast<unsigned>(group * R), static_cast<unsigned>(chBegin),
+                                     static_cast<unsigned>(chEnd), acc, stages);
     const bool whole = chBegin == 0 && chEnd == chunks;
 #pragma unroll
     for (int r = 0; r < R; ++r)
@@ -454,6 +570,10 @@ __device__ __forceinline__ void mmaGemm(const MmaArgs &a) {
 
 } // namespace
 
+#define SPARQ_BCQ_ENTRY(Q, R, MT)                                                                   \
+  extern "C" __global__ void __launch_bounds__(128, 1) sparq_cuda_mma_bcq##Q##_r##R##_m##MT(const MmaArgs a) { \
+    mmaGemm<16, false, R, MT, Q>(a);                                                                \
+  }
 #define SPARQ_MMA_ENTRY(NAME, BITS, SPARSE, R, MT)                                                  \
   extern "C" __global__ void __launch_bounds__(128, 1) sparq_cuda_mma_##NAME##_r##R##_m##MT(const MmaArgs a) { \
     mmaGemm<BITS, SPARSE, R, MT>(a);                                                                \
@@ -480,3 +600,13 @@ SPARQ_MMA_SHAPES(w3, 3, false)
 SPARQ_MMA_SHAPES(w2, 2, false)
 SPARQ_MMA_SHAPES(sp24w4, 4, true)
 SPARQ_MMA_SHAPES_WIDE(sp24f16, 16, true)
+// Shift-add (binary-coded) weights with 2 and 3 planes, up to 16 tokens (64 tokens' partial sums
+// per plane would spill).
+#define SPARQ_BCQ_SHAPES(Q)                                                                         \
+  SPARQ_BCQ_ENTRY(Q, 1, 1)                                                                          \
+  SPARQ_BCQ_ENTRY(Q, 2, 1)                                                                          \
+  SPARQ_BCQ_ENTRY(Q, 4, 1)                                                                          \
+  SPARQ_BCQ_ENTRY(Q, 1, 2)                                                                          \
+  SPARQ_BCQ_ENTRY(Q, 2, 2)
+SPARQ_BCQ_SHAPES(2)
+SPARQ_BCQ_SHAPES(3)

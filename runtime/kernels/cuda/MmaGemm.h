@@ -26,7 +26,8 @@ struct MmaArgs {
 /// Threads per block of every MmaGemm kernel.
 constexpr int kMmaThreads = 128;
 
-/// The entry point for weight format `format` (f16, w8, w4, w3, w2, sp24w4, sp24f16), R tiles of
+/// The entry point for weight format `format` (f16, w8, w4, w3, w2, sp24w4, sp24f16, or bcq2 / bcq3
+/// for shift-add weights with 2 / 3 planes), R tiles of
 /// 16 rows and MT tiles of 8 tokens per warp. Launch any number of blocks of kMmaThreads.
 inline std::string mmaKernelName(const std::string &format, int r, int mt) {
   return "sparq_cuda_mma_" + format + "_r" + std::to_string(r) + "_m" + std::to_string(mt);
