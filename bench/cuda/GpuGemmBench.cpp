@@ -525,7 +525,7 @@ int main(int argc, char **argv) {
             if (!only.empty() && only != std::string(f.name) + "," + std::to_string(r) + "," + std::to_string(warps) +
                                              "," + std::to_string(n) + "," + std::to_string(m))
               continue;
-            const bool shared = mma::groupShared(groups * chunks, chunks, warps);
+            const bool shared = mma::outputAccumulates(groups, chunks, warps);
             auto launch = [&](int window) {
               int copy = window / int(windowsPerCopy), win = window % int(windowsPerCopy);
               MmaArgs a = windowArgs(h, d, copy, win * tilesPerWindow, n, dx.ptr, dy.ptr, m);

@@ -131,6 +131,13 @@ constexpr bool groupShared(size_t units, size_t chunks, size_t warps) {
   return false;
 }
 
+/// Whether a kernel launch of `warps` warps (blocks of 4) over `groups` groups of `chunks` chunks
+/// adds into Y with atomics, so that Y must be zeroed first: when a group is shared between
+/// warps, unless there is exactly one block per group (its warps reduce in shared memory).
+constexpr bool outputAccumulates(size_t groups, size_t chunks, size_t warps) {
+  return warps != 4 * groups && groupShared(groups * chunks, chunks, warps);
+}
+
 /// Words of 2:4 metadata of an N x K weight, and the index of (tile, chunk, row 0..7, half, step).
 constexpr size_t metaWords(size_t n, size_t k) {
   return (n / kTileRows) * (k / kChunk) * 16 * stepsPerChunk(true);

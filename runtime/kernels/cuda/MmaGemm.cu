@@ -517,22 +517,25 @@ __device__ __forceinline__ void bcqChunks(const MmaArgs &a, unsigned tile0, unsi
 /// contiguous units [U w / W, U (w + 1) / W), so every warp streams consecutive weight bytes and
 /// no SM idles behind a partial last wave. A warp stores the rows of a group it covers whole and
 /// adds (atomically) into those it shares; the caller zeroes Y when any group is shared
-/// (mma::groupShared).
+/// (mma::outputAccumulates). With one block per group the block reduces in shared memory.
 template <int Bits, bool Sparse, int R, int MT, int Q = 0>
 __device__ __forceinline__ void mmaGemm(const MmaArgs &a) {
-  const int lane = threadIdx.x & 31;
+  constexpr int kWarps = sparq::cuda::kMmaThreads / 32;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int g = lane >> 2, c = 2 * (lane & 3);
-  const size_t chunks = a.k / mma::kChunk, units = static_cast<size_t>(a.n) / (mma::kTileRows * R) * chunks;
-  const size_t warps = static_cast<size_t>(gridDim.x) * (blockDim.x / 32);
-  const size_t w = static_cast<size_t>(blockIdx.x) * (blockDim.x / 32) + (threadIdx.x >> 5);
+  const size_t chunks = a.k / mma::kChunk, groups = static_cast<size_t>(a.n) / (mma::kTileRows * R);
+  const size_t units = groups * chunks, warps = static_cast<size_t>(gridDim.x) * kWarps;
+  const size_t w = static_cast<size_t>(blockIdx.x) * kWarps + warp;
   const size_t uEnd = units * (w + 1) / warps;
+
+  // Shared memory: the code stages of narrow formats, reused at the end for the block reduction.
   using Stages = CodeStages<Bits, Sparse, R>;
-  __shared__ uint4 slots[Stages::kEnabled && Q == 0 ? 4 * Stages::kStages * Stages::kSlots : 1][32];
-  Stages stages{&slots[(threadIdx.x >> 5) * Stages::kStages * Stages::kSlots]};
-  for (size_t u = units * w / warps; u < uEnd;) {
-    const size_t group = u / chunks, chBegin = u - group * chunks;
-    const size_t chEnd = (uEnd < (group + 1) * chunks ? uEnd : (group + 1) * chunks) - group * chunks;
-    float acc[R][MT][4];
+  constexpr int kStageUnits = Stages::kEnabled && Q == 0 ? kWarps * Stages::kStages * Stages::kSlots * 32 : 0;
+  constexpr int kRedUnits = (kWarps - 1) * R * MT * 4 * 32 / 4; // floats, in 16-byte units
+  __shared__ uint4 smem[kStageUnits > kRedUnits ? kStageUnits : kRedUnits];
+  Stages stages{reinterpret_cast<uint4(*)[32]>(smem) + warp * Stages::kStages * Stages::kSlots};
+
+  auto accumulate = [&](size_t group, size_t chBegin, size_t chEnd, float(&acc)[R][MT][4]) {
 #pragma unroll
     for (int r = 0; r < R; ++r)
 #pragma unroll
@@ -540,30 +543,73 @@ __device__ __forceinline__ void mmaGemm(const MmaArgs &a) {
 #pragma unroll
         for (int e = 0; e < 4; ++e)
           acc[r][t][e] = 0.f;
+    if (chBegin >= chEnd)
+      return;
     if constexpr (Q > 0)
       bcqChunks<Q, R, MT>(a, static_cast<unsigned>(group * R), static_cast<unsigned>(chBegin),
                           static_cast<unsigned>(chEnd), acc);
     else
       mmaChunks<Bits, Sparse, R, MT>(a, static_cast<unsigned>(group * R), static_cast<unsigned>(chBegin),
                                      static_cast<unsigned>(chEnd), acc, stages);
+  };
+  // Accumulator element e of tile r, token tile t: row g + 8 (e >> 1), token c + (e & 1).
+  auto output = [&](size_t group, int r, int t, int e) -> float * {
+    int m = t * 8 + c + (e & 1);
+    size_t n = (group * R + r) * mma::kTileRows + g + 8 * (e >> 1);
+    return m < a.m ? a.y + static_cast<size_t>(m) * a.n + n : nullptr;
+  };
+
+  if (gridDim.x == groups) {
+    // Block mode (mma::outputAccumulates is false): block b's warps split group b's chunks; they
+    // add their sums in shared memory and warp 0 stores, so Y needs no zeroing and no atomics.
+    float acc[R][MT][4];
+    accumulate(blockIdx.x, chunks * warp / kWarps, chunks * (warp + 1) / kWarps, acc);
+    float *red = reinterpret_cast<float *>(smem);
+    __syncthreads(); // every warp's stages are drained (mmaChunks waits for its copies)
+    if (warp > 0)
+#pragma unroll
+      for (int r = 0; r < R; ++r)
+#pragma unroll
+        for (int t = 0; t < MT; ++t)
+#pragma unroll
+          for (int e = 0; e < 4; ++e)
+            red[(((warp - 1) * R + r) * MT * 4 + t * 4 + e) * 32 + lane] = acc[r][t][e];
+    __syncthreads();
+    if (warp == 0)
+#pragma unroll
+      for (int r = 0; r < R; ++r)
+#pragma unroll
+        for (int t = 0; t < MT; ++t)
+#pragma unroll
+          for (int e = 0; e < 4; ++e) {
+            float v = acc[r][t][e];
+#pragma unroll
+            for (int ww = 0; ww < kWarps - 1; ++ww)
+              v += red[((ww * R + r) * MT * 4 + t * 4 + e) * 32 + lane];
+            if (float *dst = output(blockIdx.x, r, t, e))
+              *dst = v;
+          }
+    return;
+  }
+
+  for (size_t u = units * w / warps; u < uEnd;) {
+    const size_t group = u / chunks, chBegin = u - group * chunks;
+    const size_t chEnd = (uEnd < (group + 1) * chunks ? uEnd : (group + 1) * chunks) - group * chunks;
+    float acc[R][MT][4];
+    accumulate(group, chBegin, chEnd, acc);
     const bool whole = chBegin == 0 && chEnd == chunks;
 #pragma unroll
     for (int r = 0; r < R; ++r)
 #pragma unroll
       for (int t = 0; t < MT; ++t)
 #pragma unroll
-        for (int e = 0; e < 4; ++e) {
-          // Accumulator element e: row g + 8 (e >> 1), token c + (e & 1) of the 8-token tile.
-          int m = t * 8 + c + (e & 1);
-          size_t n = (group * R + r) * mma::kTileRows + g + 8 * (e >> 1);
-          if (m < a.m) {
-            float *dst = a.y + static_cast<size_t>(m) * a.n + n;
+        for (int e = 0; e < 4; ++e)
+          if (float *dst = output(group, r, t, e)) {
             if (whole)
               *dst = acc[r][t][e];
             else
               atomicAdd(dst, acc[r][t][e]);
           }
-        }
     u += chEnd - chBegin;
   }
 }

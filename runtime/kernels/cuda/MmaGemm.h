@@ -19,7 +19,7 @@ struct MmaArgs {
   const uint16_t *zeros;     // fp16 1024 + zero point, same layout; null: 1024 + 2^(bits-1)
   const uint32_t *meta;      // 2:4 metadata (sparse formats only)
   const uint16_t *x;         // fp16 activations [M][K]
-  float *y;                  // fp32 [M][N]; zeroed by the caller when mma::groupShared
+  float *y;                  // fp32 [M][N]; zeroed by the caller when mma::outputAccumulates
   int m, n, k;
 };
 

@@ -186,6 +186,10 @@ TEST(MmaPanels, GroupShared) {
   EXPECT_FALSE(mma::groupShared(32, 8, 1));
   EXPECT_TRUE(mma::groupShared(32, 8, 3));
   EXPECT_TRUE(mma::groupShared(32, 8, 8));
+  // One block of 4 warps per group reduces in shared memory: no atomics.
+  EXPECT_FALSE(mma::outputAccumulates(4, 8, 16));
+  EXPECT_TRUE(mma::outputAccumulates(4, 8, 8));
+  EXPECT_FALSE(mma::outputAccumulates(4, 8, 4));
 }
 
 TEST(MmaPanels, HalfConversionMatchesFloat16) {
