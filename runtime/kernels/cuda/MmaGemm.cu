@@ -188,6 +188,69 @@ template <int Bits, bool Sparse, int R> struct CodeStages {
   }
 };
 
+template <int R, int MT> __device__ __forceinline__ void zeroTiles(float (&acc)[R][MT][4]) {
+#pragma unroll
+  for (int r = 0; r < R; ++r)
+#pragma unroll
+    for (int t = 0; t < MT; ++t)
+#pragma unroll
+      for (int e = 0; e < 4; ++e)
+        acc[r][t][e] = 0.f;
+}
+
+/// The activation rows a lane reads (B fragment column g of each 8-token tile), or null past M.
+template <int MT>
+__device__ __forceinline__ void activationRows(const MmaArgs &a, int g, const uint32_t *(&xrow)[MT]) {
+#pragma unroll
+  for (int t = 0; t < MT; ++t) {
+    int m = t * 8 + g;
+    xrow[t] = m < a.m ? reinterpret_cast<const uint32_t *>(a.x + static_cast<size_t>(m) * a.k) : nullptr;
+  }
+}
+
+/// The B fragments of one chunk for one 8-token tile: dense, steps 2i and 2i + 1 in x[4i..4i+3]
+/// (the 8 activations at mma::denseK(2i, c)); sparse, step s in x[4s..4s+3] (k = c + 8j).
+template <bool Sparse>
+__device__ __forceinline__ void loadActivations(const uint32_t *xrow, unsigned ch, int c, uint32_t (&x)[16]) {
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    if (!xrow) {
+      x[4 * i] = x[4 * i + 1] = x[4 * i + 2] = x[4 * i + 3] = 0u;
+    } else if constexpr (Sparse) {
+#pragma unroll
+      for (int j = 0; j < 4; ++j)
+        x[4 * i + j] = __ldg(xrow + (ch * mma::kChunk + 32 * i + c + 8 * j) / 2);
+    } else {
+      uint4 v = __ldg(reinterpret_cast<const uint4 *>(xrow + (ch * mma::kChunk + mma::denseK(2 * i, c)) / 2));
+      x[4 * i] = v.x, x[4 * i + 1] = v.y, x[4 * i + 2] = v.z, x[4 * i + 3] = v.w;
+    }
+  }
+}
+
+/// The B fragments of step s (dense: of its step pair, set at the pair's first step) for each
+/// token tile: from the chunk's prefetched activations, or loaded now (64 tokens; only the loads
+/// of this step's words survive, the rest of loadActivations is dead code).
+template <bool Sparse, bool Prefetched, int MT>
+__device__ __forceinline__ void stepFragments(int s, const uint32_t (&x)[Prefetched ? MT : 1][16],
+                                              const uint32_t *const (&xrow)[MT], unsigned ch, int c,
+                                              uint32_t (&b)[MT][4]) {
+  const int base = Sparse ? 4 * s : 4 * (s / 2);
+#pragma unroll
+  for (int t = 0; t < MT; ++t) {
+    if constexpr (Prefetched) {
+#pragma unroll
+      for (int j = 0; j < 4; ++j)
+        b[t][j] = x[t][base + j];
+    } else if (Sparse || s % 2 == 0) {
+      uint32_t xs[16];
+      loadActivations<Sparse>(xrow[t], ch, c, xs);
+#pragma unroll
+      for (int j = 0; j < 4; ++j)
+        b[t][j] = xs[base + j];
+    }
+  }
+}
+
 /// Everything one chunk of R tiles needs besides the accumulators: codes, scales and zeros, 2:4
 /// metadata and (for up to 16 tokens) the activations' B fragments. A warp loads the next chunk's
 /// while it computes this one, so that no load's latency is exposed at its first use.
@@ -233,25 +296,7 @@ template <int Bits, bool Sparse, int R, int MT> struct ChunkData {
     if constexpr (kX)
 #pragma unroll
       for (int t = 0; t < MT; ++t)
-        loadX(xrow[t], ch, c, x[t]);
-  }
-
-  /// The B fragments of one chunk for one 8-token tile: dense, steps 2i and 2i + 1 in x[4i..4i+3]
-  /// (the 8 activations at mma::denseK(2i, c)); sparse, step s in x[4s..4s+3] (k = c + 8j).
-  __device__ __forceinline__ static void loadX(const uint32_t *xrow, unsigned ch, int c, uint32_t (&x)[16]) {
-#pragma unroll
-    for (int i = 0; i < 4; ++i) {
-      if (!xrow) {
-        x[4 * i] = x[4 * i + 1] = x[4 * i + 2] = x[4 * i + 3] = 0u;
-      } else if constexpr (Sparse) {
-#pragma unroll
-        for (int j = 0; j < 4; ++j)
-          x[4 * i + j] = __ldg(xrow + (ch * mma::kChunk + 32 * i + c + 8 * j) / 2);
-      } else {
-        uint4 v = __ldg(reinterpret_cast<const uint4 *>(xrow + (ch * mma::kChunk + mma::denseK(2 * i, c)) / 2));
-        x[4 * i] = v.x, x[4 * i + 1] = v.y, x[4 * i + 2] = v.z, x[4 * i + 3] = v.w;
-      }
-    }
+        loadActivations<Sparse>(xrow[t], ch, c, x[t]);
   }
 };
 
@@ -266,13 +311,8 @@ __device__ __forceinline__ void mmaChunks(const MmaArgs &a, unsigned tile0, unsi
   const int g = lane >> 2, c = 2 * (lane & 3);
   const unsigned chunks = a.k / mma::kChunk;
 
-  // Activation rows this lane reads (B fragment column g of each 8-token tile), or none.
   const uint32_t *xrow[MT];
-#pragma unroll
-  for (int t = 0; t < MT; ++t) {
-    int m = t * 8 + g;
-    xrow[t] = m < a.m ? reinterpret_cast<const uint32_t *>(a.x + static_cast<size_t>(m) * a.k) : nullptr;
-  }
+  activationRows(a, g, xrow);
   // fp16 1024 + z is 0x6400 + z for 0 <= z < 1024.
   const uint32_t defaultZero = 0x6400u + (1u << ((Data::kQuant ? Bits : 1) - 1));
 
@@ -322,35 +362,13 @@ __device__ __forceinline__ void mmaChunks(const MmaArgs &a, unsigned tile0, unsi
           zr[r][h] = 0x10001u * (a.zeros ? cur.zero[r][h] : defaultZero);
           nz16[r][h] = hsub2(zr[r][h], 0x63806380u) ^ 0x80008000u; // -(1024 + z - 960)
         }
-#pragma unroll
-      for (int r = 0; r < R; ++r)
-#pragma unroll
-        for (int t = 0; t < MT; ++t)
-#pragma unroll
-          for (int e = 0; e < 4; ++e)
-            part[r][t][e] = 0.f;
+      zeroTiles(part);
     }
 
     uint32_t b[MT][4]; // B fragments of the current step (dense: of the current step pair)
 #pragma unroll
     for (int s = 0; s < kSteps; ++s) {
-      // From the prefetched chunk, or (64 tokens) loaded now: a dense step pair's 16 bytes at its
-      // first step. Only the loads of this step's words stay; the rest of loadX is dead code.
-#pragma unroll
-      for (int t = 0; t < MT; ++t) {
-        const int base = Sparse ? 4 * s : 4 * (s / 2);
-        if constexpr (Data::kX) {
-#pragma unroll
-          for (int j = 0; j < 4; ++j)
-            b[t][j] = cur.x[t][base + j];
-        } else if (Sparse || s % 2 == 0) {
-          uint32_t xs[16];
-          Data::loadX(xrow[t], ch, c, xs);
-#pragma unroll
-          for (int j = 0; j < 4; ++j)
-            b[t][j] = xs[base + j];
-        }
-      }
+      stepFragments<Sparse, Data::kX, MT>(s, cur.x, xrow, ch, c, b);
 #pragma unroll
       for (int r = 0; r < R; ++r) {
         uint32_t af[4];
@@ -415,11 +433,7 @@ __device__ __forceinline__ void bcqChunks(const MmaArgs &a, unsigned tile0, unsi
   const int g = lane >> 2, c = 2 * (lane & 3);
   const unsigned chunks = a.k / mma::kChunk;
   const uint32_t *xrow[MT];
-#pragma unroll
-  for (int t = 0; t < MT; ++t) {
-    int m = t * 8 + g;
-    xrow[t] = m < a.m ? reinterpret_cast<const uint32_t *>(a.x + static_cast<size_t>(m) * a.k) : nullptr;
-  }
+  activationRows(a, g, xrow);
   struct Data {
     uint32_t w[R][Q][kWpl];
     uint32_t alpha[R][Q][2]; // raw fp16 of rows g and g + 8
@@ -439,7 +453,7 @@ __device__ __forceinline__ void bcqChunks(const MmaArgs &a, unsigned tile0, unsi
     if constexpr (kX)
 #pragma unroll
       for (int t = 0; t < MT; ++t)
-        ChunkData<1, false, 1, 1>::loadX(xrow[t], ch, c, d.x[t]);
+        loadActivations<false>(xrow[t], ch, c, d.x[t]);
   };
   Data cur;
   load(chBegin, cur);
@@ -447,35 +461,16 @@ __device__ __forceinline__ void bcqChunks(const MmaArgs &a, unsigned tile0, unsi
     Data next;
     load(ch + 1 < chEnd ? ch + 1 : ch, next);
     float part[Q][R][MT][4], sum[MT][4];
+    zeroTiles(reinterpret_cast<float(&)[1][MT][4]>(sum));
 #pragma unroll
-    for (int t = 0; t < MT; ++t) {
-#pragma unroll
-      for (int e = 0; e < 4; ++e)
-        sum[t][e] = 0.f;
-#pragma unroll
-      for (int p = 0; p < Q; ++p)
-#pragma unroll
-        for (int r = 0; r < R; ++r)
-#pragma unroll
-          for (int e = 0; e < 4; ++e)
-            part[p][r][t][e] = 0.f;
-    }
+    for (int p = 0; p < Q; ++p)
+      zeroTiles(part[p]);
     uint32_t b[MT][4];
 #pragma unroll
     for (int s = 0; s < kSteps; ++s) {
+      stepFragments<false, kX, MT>(s, cur.x, xrow, ch, c, b);
 #pragma unroll
       for (int t = 0; t < MT; ++t) {
-        if constexpr (kX) {
-#pragma unroll
-          for (int j = 0; j < 4; ++j)
-            b[t][j] = cur.x[t][4 * (s / 2) + j];
-        } else if (s % 2 == 0) {
-          uint32_t xs[16];
-          ChunkData<1, false, 1, 1>::loadX(xrow[t], ch, c, xs);
-#pragma unroll
-          for (int j = 0; j < 4; ++j)
-            b[t][j] = xs[4 * (s / 2) + j];
-        }
         const uint32_t ones[4] = {0x3C003C00u, 0x3C003C00u, 0x3C003C00u, 0x3C003C00u};
         mma16816(sum[t], ones, b[t][2 * (s & 1)], b[t][2 * (s & 1) + 1]);
       }
@@ -536,13 +531,7 @@ __device__ __forceinline__ void mmaGemm(const MmaArgs &a) {
   Stages stages{reinterpret_cast<uint4(*)[32]>(smem) + warp * Stages::kStages * Stages::kSlots};
 
   auto accumulate = [&](size_t group, size_t chBegin, size_t chEnd, float(&acc)[R][MT][4]) {
-#pragma unroll
-    for (int r = 0; r < R; ++r)
-#pragma unroll
-      for (int t = 0; t < MT; ++t)
-#pragma unroll
-        for (int e = 0; e < 4; ++e)
-          acc[r][t][e] = 0.f;
+    zeroTiles(acc);
     if (chBegin >= chEnd)
       return;
     if constexpr (Q > 0)
