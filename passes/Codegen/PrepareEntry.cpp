@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
+#include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -105,6 +106,26 @@ struct PrepareEntryPass : public sparq::impl::PrepareEntryPassBase<PrepareEntryP
       if (failed(appendTensorLine(os, entry.getLoc(), entry.getResultAttrDict(i),
                                   ft.getResult(i), i)))
         return signalPassFailure();
+    // Dynamic input dimensions that share an ONNX dim_param (the importer's sparq.dim_params):
+    // `equal SYMBOL COUNT INPUT DIM ...`, checked by the runtime before each call.
+    llvm::MapVector<StringRef, SmallVector<std::pair<unsigned, unsigned>>> groups;
+    for (unsigned i = 0; i < ft.getNumInputs(); ++i) {
+      auto tt = dyn_cast<RankedTensorType>(ft.getInput(i));
+      auto params = entry.getArgAttrOfType<ArrayAttr>(i, "sparq.dim_params");
+      if (!tt || !params || params.size() != size_t(tt.getRank()))
+        continue;
+      for (auto [d, p] : llvm::enumerate(params.getAsRange<StringAttr>()))
+        if (p && !p.getValue().empty() && tt.isDynamicDim(d))
+          groups[p.getValue()].push_back({i, unsigned(d)});
+    }
+    for (auto &[symbol, members] : groups) {
+      if (members.size() < 2)
+        continue;
+      os << "equal " << escapeName(symbol.str()) << " " << members.size();
+      for (auto [i, d] : members)
+        os << " " << i << " " << d;
+      os << "\n";
+    }
     module->setAttr("sparq.signature", StringAttr::get(&getContext(), sig));
 
     // Fresh buffers for outputs that would alias constants, arguments or each other.

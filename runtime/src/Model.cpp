@@ -270,6 +270,23 @@ sparq_status_t runImpl(sparq_session_t *session) {
                         describeTensor("input", signature.inputs[i], i) +
                             " is not bound (the model has " +
                             std::to_string(signature.inputs.size()) + " inputs)");
+  // Dimensions the model declares equal (one ONNX dim_param): the compiled code indexes one
+  // input with the other's size, so a mismatch would read past a buffer.
+  for (const EqualDims &group : signature.equalDims) {
+    auto [i0, d0] = group.members.front();
+    int64_t size0 = session->inputs[i0]->dims[d0];
+    for (auto [i, d] : group.members) {
+      int64_t size = session->inputs[i]->dims[d];
+      if (size != size0)
+        return makeStatus(SPARQ_STATUS_INVALID_ARGUMENT,
+                          describeTensor("input", signature.inputs[i0], i0) + " dimension " +
+                              std::to_string(d0) + " is " + std::to_string(size0) + " but " +
+                              describeTensor("input", signature.inputs[i], i) + " dimension " +
+                              std::to_string(d) + " is " + std::to_string(size) +
+                              "; the model declares both as the dimension '" + group.symbol +
+                              "', so they must be equal");
+    }
+  }
 
   // Input descriptors: contiguous row-major, offset 0.
   std::vector<std::vector<int64_t>> inputDescriptors(signature.inputs.size());

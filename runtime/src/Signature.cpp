@@ -103,6 +103,12 @@ public:
       return status;
     if (sparq_status_t status = parseSection("outputs", next, signature.outputs))
       return status;
+    for (; next < lines.size() && lines[next].rfind("equal ", 0) == 0; ++next) {
+      EqualDims group;
+      if (sparq_status_t status = parseEqualLine(next, signature.inputs, group))
+        return status;
+      signature.equalDims.push_back(std::move(group));
+    }
     if (next < lines.size())
       return error(next + 1, "unexpected text after the last output");
     out = std::move(signature);
@@ -143,6 +149,33 @@ private:
         return error(next + 1, std::string("duplicate ") + (keyword[0] == 'i' ? "input" : "output") +
                                    " name '" + spec.name + "'");
       specs.push_back(std::move(spec));
+    }
+    return nullptr;
+  }
+
+  /// `equal SYMBOL COUNT I0 D0 ... I(COUNT-1) D(COUNT-1)`: dynamic dimension Dk of input Ik,
+  /// COUNT >= 2 of them, are the one symbolic dimension SYMBOL.
+  sparq_status_t parseEqualLine(size_t index, const std::vector<TensorSpec> &inputs, EqualDims &group) {
+    const char *help = "expected 'equal SYMBOL COUNT INPUT DIM ...' with COUNT >= 2 pairs";
+    std::vector<std::string> fields;
+    int64_t count = 0;
+    if (!splitFields(lines[index], fields) || fields.size() < 3 || !parseInt64(fields[2], count) ||
+        count < 2 || fields.size() != size_t(3 + 2 * count))
+      return error(index + 1, help);
+    std::string nameError;
+    if (!decodeSignatureName(fields[1], group.symbol, nameError))
+      return error(index + 1, nameError);
+    for (int64_t k = 0; k < count; ++k) {
+      int64_t input = 0, dim = 0;
+      if (!parseInt64(fields[size_t(3 + 2 * k)], input) || input < 0 || size_t(input) >= inputs.size())
+        return error(index + 1, "input index '" + fields[size_t(3 + 2 * k)] + "' is not one of the " +
+                                    std::to_string(inputs.size()) + " inputs");
+      const TensorSpec &spec = inputs[size_t(input)];
+      if (!parseInt64(fields[size_t(4 + 2 * k)], dim) || dim < 0 || size_t(dim) >= spec.dims.size() ||
+          spec.dims[size_t(dim)] != -1)
+        return error(index + 1, "dimension '" + fields[size_t(4 + 2 * k)] + "' is not a dynamic dimension of input '" +
+                                    spec.name + "'");
+      group.members.emplace_back(size_t(input), size_t(dim));
     }
     return nullptr;
   }

@@ -23,10 +23,18 @@ struct TensorSpec {
   std::vector<int64_t> dims; ///< -1 marks a dynamic dimension
 };
 
+/// Dynamic input dimensions that the model declares to be one symbolic dimension (the same ONNX
+/// dim_param): the compiled code assumes they are equal, so the runtime checks it.
+struct EqualDims {
+  std::string symbol;                              ///< decoded dim_param name
+  std::vector<std::pair<size_t, size_t>> members; ///< (input index, dimension), at least two
+};
+
 /// The entry point's inputs and outputs, in graph order.
 struct Signature {
   std::vector<TensorSpec> inputs;
   std::vector<TensorSpec> outputs;
+  std::vector<EqualDims> equalDims;
 };
 
 /// Parses `text` strictly. On failure returns a SPARQ_STATUS_DATA_LOSS status whose message

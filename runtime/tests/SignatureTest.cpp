@@ -60,6 +60,25 @@ TEST(Signature, DecodesEscapedNames) {
   EXPECT_EQ(signature.outputs[0].name, "%");
 }
 
+TEST(Signature, EqualDimensionGroups) {
+  const char *text = "sparq-signature 1\n"
+                     "inputs 3\n"
+                     "a float32 2 -1 3\n"
+                     "b float32 1 -1\n"
+                     "c float32 2 -1 -1\n"
+                     "outputs 0\n"
+                     "equal batch%2Fsize 3 0 0 1 0 2 1\n"
+                     "equal M 2 2 0 0 0\n";
+  Signature signature;
+  SPARQ_ASSERT_OK(parseSignature(text, "m.so", signature));
+  ASSERT_EQ(signature.equalDims.size(), 2u);
+  EXPECT_EQ(signature.equalDims[0].symbol, "batch/size");
+  using Members = std::vector<std::pair<size_t, size_t>>;
+  EXPECT_EQ(signature.equalDims[0].members, (Members{{0, 0}, {1, 0}, {2, 1}}));
+  EXPECT_EQ(signature.equalDims[1].symbol, "M");
+  EXPECT_EQ(signature.equalDims[1].members, (Members{{2, 0}, {0, 0}}));
+}
+
 TEST(Signature, OutputNameMayRepeatAnInputName) {
   Signature signature;
   SPARQ_EXPECT_OK(parseSignature("sparq-signature 1\ninputs 1\nx int8 0\noutputs 1\nx int8 0\n",
@@ -124,7 +143,20 @@ INSTANTIATE_TEST_SUITE_P(
                       "duplicate output name 'y'"},
         MalformedCase{HDR "inputs 0\noutputs 0\nextra\n",
                       "line 4 ('extra'): unexpected text after the last output"},
-        MalformedCase{HDR "inputs 0\noutputs 0\n\n", "unexpected text after the last output"}),
+        MalformedCase{HDR "inputs 0\noutputs 0\n\n", "unexpected text after the last output"},
+        // Equal-dimension groups: two or more dynamic dimensions of existing inputs.
+        MalformedCase{HDR "inputs 2\na int8 1 -1\nb int8 1 -1\noutputs 0\nequal N 1 0 0\n",
+                      "line 6 ('equal N 1 0 0'): expected 'equal SYMBOL COUNT INPUT DIM ...'"},
+        MalformedCase{HDR "inputs 2\na int8 1 -1\nb int8 1 -1\noutputs 0\nequal N 2 0 0 1\n",
+                      "expected 'equal SYMBOL COUNT"},
+        MalformedCase{HDR "inputs 2\na int8 1 -1\nb int8 1 -1\noutputs 0\nequal N 2 0 0 2 0\n",
+                      "input index '2' is not one of the 2 inputs"},
+        MalformedCase{HDR "inputs 2\na int8 1 -1\nb int8 1 4\noutputs 0\nequal N 2 0 0 1 0\n",
+                      "dimension '0' is not a dynamic dimension of input 'b'"},
+        MalformedCase{HDR "inputs 2\na int8 1 -1\nb int8 1 -1\noutputs 0\nequal N 2 0 0 1 1\n",
+                      "dimension '1' is not a dynamic dimension of input 'b'"},
+        MalformedCase{HDR "inputs 2\na int8 1 -1\nb int8 1 -1\noutputs 0\nequal N!x 2 0 0 1 0\n",
+                      "byte 33 at offset 1 must be written as %XX"}),
     [](const ::testing::TestParamInfo<MalformedCase> &info) {
       return "case" + std::to_string(info.index);
     });

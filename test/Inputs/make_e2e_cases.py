@@ -9,6 +9,8 @@ alias/       outputs that alias an input, a constant, each other and a reshaped 
 dynamic/     Relu + Add over a symbolic batch dimension; test_data_set_0 has batch 2,
              test_data_set_1 has batch 5
 mixed/       uint8 -> float Cast, integer Div (signed), Where over a comparison, broadcasting
+same_dim/    Add of two inputs that share the symbolic dimension N (the runtime must check that
+             the two sizes agree), plus a third input with its own symbol M
 """
 import sys
 
@@ -46,6 +48,16 @@ def main():
         xi = (np.arange(n * 3, dtype=np.float32).reshape(n, 3) - 4) * 0.5
         sets.append(([xi], [np.maximum(xi, 0) + b]))
     save_case(out, "dynamic", m, sets)
+
+    m = model(
+        [helper.make_node("Add", ["a", "b"], ["y"]),
+         helper.make_node("ReduceSum", ["c"], ["s"], keepdims=0)],
+        [vi("a", F, ["N"]), vi("b", F, ["N"]), vi("c", F, ["M"])],
+        [vi("y", F, ["N"]), vi("s", F, [])])
+    a = np.array([1.0, 2.0, 3.0, 4.0], dtype=np.float32)
+    bb = np.array([0.5, -1.0, 8.0, 0.25], dtype=np.float32)
+    cc = np.array([1.0, 2.0, 4.0], dtype=np.float32)
+    save_case(out, "same_dim", m, [([a, bb, cc], [a + bb, np.array(cc.sum(), dtype=np.float32)])])
 
     q = np.array([0, 7, 200, 255], dtype=np.uint8)
     i = np.array([-7, 7, 9, -9], dtype=np.int32)

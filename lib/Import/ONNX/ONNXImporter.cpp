@@ -584,10 +584,23 @@ OwningOpRef<ModuleOp> Importer::run() {
       return nullptr;
     argTypes.push_back(*t);
     inputs.push_back(&vi);
-    argAttrs.push_back(builder.getDictionaryAttr(
-        {builder.getNamedAttr("sparq.name", builder.getStringAttr(vi.name())),
-         builder.getNamedAttr("sparq.dtype", builder.getStringAttr(onnxTypeName(
-                                                 vi.type().tensor_type().elem_type())))}));
+    SmallVector<NamedAttribute> attrs = {
+        builder.getNamedAttr("sparq.name", builder.getStringAttr(vi.name())),
+        builder.getNamedAttr("sparq.dtype",
+                             builder.getStringAttr(onnxTypeName(vi.type().tensor_type().elem_type())))};
+    // The dim_param of each dimension ("" for none): inputs that share one must agree at run time
+    // (PrepareEntry writes the groups into the signature; the runtime checks them).
+    SmallVector<Attribute> dimParams;
+    bool anyParam = false;
+    if (vi.type().tensor_type().has_shape())
+      for (const auto &dim : vi.type().tensor_type().shape().dim()) {
+        bool param = dim.has_dim_param() && !dim.dim_param().empty();
+        anyParam |= param;
+        dimParams.push_back(builder.getStringAttr(param ? dim.dim_param() : ""));
+      }
+    if (anyParam)
+      attrs.push_back(builder.getNamedAttr("sparq.dim_params", builder.getArrayAttr(dimParams)));
+    argAttrs.push_back(builder.getDictionaryAttr(attrs));
   }
   auto func = func::FuncOp::create(builder, fileLoc, kEntryFunctionName,
                                    builder.getFunctionType(argTypes, {}));
