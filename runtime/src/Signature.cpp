@@ -159,8 +159,9 @@ private:
     const char *help = "expected 'equal SYMBOL COUNT INPUT DIM ...' with COUNT >= 2 pairs";
     std::vector<std::string> fields;
     int64_t count = 0;
+    // COUNT is compared with the number of fields before it is multiplied (it may be huge).
     if (!splitFields(lines[index], fields) || fields.size() < 3 || !parseInt64(fields[2], count) ||
-        count < 2 || fields.size() != size_t(3 + 2 * count))
+        count < 2 || uint64_t(count) != (fields.size() - 3) / 2 || (fields.size() - 3) % 2 != 0)
       return error(index + 1, help);
     std::string nameError;
     if (!decodeSignatureName(fields[1], group.symbol, nameError))

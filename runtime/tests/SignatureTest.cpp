@@ -149,6 +149,9 @@ INSTANTIATE_TEST_SUITE_P(
                       "line 6 ('equal N 1 0 0'): expected 'equal SYMBOL COUNT INPUT DIM ...'"},
         MalformedCase{HDR "inputs 2\na int8 1 -1\nb int8 1 -1\noutputs 0\nequal N 2 0 0 1\n",
                       "expected 'equal SYMBOL COUNT"},
+        // Found by sparq-fuzz-signature: a COUNT whose double overflows int64.
+        MalformedCase{HDR "inputs 2\na int8 1 -1\nb int8 1 -1\noutputs 0\nequal N 6666666666666666662 0 0 1 0\n",
+                      "expected 'equal SYMBOL COUNT"},
         MalformedCase{HDR "inputs 2\na int8 1 -1\nb int8 1 -1\noutputs 0\nequal N 2 0 0 2 0\n",
                       "input index '2' is not one of the 2 inputs"},
         MalformedCase{HDR "inputs 2\na int8 1 -1\nb int8 1 4\noutputs 0\nequal N 2 0 0 1 0\n",
