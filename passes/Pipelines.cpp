@@ -32,6 +32,9 @@ void buildContractPipeline(OpPassManager &pm) {
 }
 
 void buildCPUCodegenPipeline(OpPassManager &pm, const PipelineOptions &options) {
+  // First, while every op is still at the top level of the entry function: what the code assumes
+  // about dynamic sizes becomes checks that end the invocation with an error.
+  pm.addNestedPass<func::FuncOp>(createInsertRuntimeChecksPass());
   // Compressed-weight consumers run on the CPU kernels that exist for their formats, the others
   // through their reference lowering.
   if (options.optLevel > 0) {
@@ -86,8 +89,9 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const PipelineOptions &options) 
   addTextual(pm, "func.func(convert-linalg-to-loops),"
                  "convert-vector-to-scf{full-unroll=1},"
                  "expand-strided-metadata,lower-affine,"
-                 "convert-scf-to-cf,"
-                 "convert-math-to-funcs{convert-ctlz=0},"
+                 "convert-scf-to-cf");
+  pm.addPass(createLowerRuntimeChecksPass());
+  addTextual(pm, "convert-math-to-funcs{convert-ctlz=0},"
                  "convert-vector-to-llvm,"
                  "convert-math-to-llvm,convert-math-to-libm,"
                  "finalize-memref-to-llvm{use-generic-functions=1},convert-arith-to-llvm,convert-index-to-llvm,"

@@ -62,14 +62,12 @@ llvm::Error addArtifactABI(llvm::Module &module, llvm::StringRef entryName,
   // const char *sparq_model_cpu_v1(void): "CPU FEATURE..." the code was generated for.
   addTextFunction(module, "sparq_model_cpu_v1", cpuText, "sparq_cpu_text");
 
-  // void sparq_model_invoke_v1(void **args)
-  auto *invokeFn = llvm::Function::Create(
+  // static void sparq_invoke_body(void **args): unpacks the argument array for the C interface.
+  auto *bodyFn = llvm::Function::Create(
       llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptrTy}, false),
-      llvm::GlobalValue::ExternalLinkage, "sparq_model_invoke_v1", module);
-  b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", invokeFn));
-  auto *voidFnTy = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), false);
-  b.CreateCall(module.getOrInsertFunction("sparq_uk_memory_begin", voidFnTy));
-  llvm::Value *args = invokeFn->getArg(0);
+      llvm::GlobalValue::InternalLinkage, "sparq_invoke_body", module);
+  b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", bodyFn));
+  llvm::Value *args = bodyFn->getArg(0);
   llvm::SmallVector<llvm::Value *> callArgs;
   for (unsigned i = 0; i <= numInputs; ++i) {
     llvm::Value *slot = b.CreateConstGEP1_64(ptrTy, args, i);
@@ -78,8 +76,22 @@ llvm::Error addArtifactABI(llvm::Module &module, llvm::StringRef entryName,
   b.CreateCall(ciface, callArgs);
   b.CreateRetVoid();
 
-  // int64_t sparq_model_peak_bytes_v1(void): peak bytes of buffers during the last invocation.
+  // int32_t sparq_model_invoke_v2(void **args, char *error, int64_t error_size): the body under
+  // the run-time error channel (runtime/kernels/Checks.cpp).
   auto *i64 = llvm::Type::getInt64Ty(ctx);
+  auto *i32 = llvm::Type::getInt32Ty(ctx);
+  auto *invokeTy = llvm::FunctionType::get(i32, {ptrTy, ptrTy, i64}, false);
+  auto *invokeFn = llvm::Function::Create(invokeTy, llvm::GlobalValue::ExternalLinkage,
+                                          "sparq_model_invoke_v2", module);
+  b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", invokeFn));
+  auto *voidFnTy = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), false);
+  b.CreateCall(module.getOrInsertFunction("sparq_uk_memory_begin", voidFnTy));
+  llvm::FunctionCallee checked = module.getOrInsertFunction(
+      "sparq_uk_invoke_checked", llvm::FunctionType::get(i32, {ptrTy, ptrTy, ptrTy, i64}, false));
+  b.CreateRet(b.CreateCall(checked, {bodyFn, invokeFn->getArg(0), invokeFn->getArg(1),
+                                     invokeFn->getArg(2)}));
+
+  // int64_t sparq_model_peak_bytes_v1(void): peak bytes of buffers during the last invocation.
   auto *peakFn = llvm::Function::Create(llvm::FunctionType::get(i64, false),
                                         llvm::GlobalValue::ExternalLinkage,
                                         "sparq_model_peak_bytes_v1", module);
@@ -100,7 +112,6 @@ llvm::Error addArtifactABI(llvm::Module &module, llvm::StringRef entryName,
 
   // void sparq_model_set_num_threads_v1(int n): the thread count of later invocations (the
   // artifact's own pool, runtime/kernels/Parallel.cpp).
-  auto *i32 = llvm::Type::getInt32Ty(ctx);
   auto *voidTy = llvm::Type::getVoidTy(ctx);
   llvm::FunctionCallee ompSet = module.getOrInsertFunction(
       "sparq_uk_set_num_threads", llvm::FunctionType::get(voidTy, {i32}, false));

@@ -11,8 +11,9 @@
 
 namespace sparq {
 
-/// Adds the ABI symbols `sparq_model_signature_v1`, `sparq_model_invoke_v1` (which unpacks its
-/// `void **args` and calls `_mlir_ciface_<entryName>`), `sparq_model_release_v1` (an output
+/// Adds the ABI symbols `sparq_model_signature_v1`, `sparq_model_invoke_v2` (which unpacks its
+/// `void **args`, calls `_mlir_ciface_<entryName>` under the run-time error channel and returns
+/// its status), `sparq_model_release_v1` (an output
 /// block back to the artifact's allocator), `sparq_model_set_num_threads_v1` and
 /// `sparq_model_cpu_v1` (returning `cpuText`: the CPU name, then the features the code needs)
 /// to `module`. With a `profileTable` (include/sparq/Formats/KernelProfile.h; from

@@ -69,6 +69,44 @@ def InlineAllocaScopesPass : Pass<"sparq-inline-alloca-scopes", "mlir::ModuleOp"
   let dependentDialects = ["mlir::memref::MemRefDialect"];
 }
 
+def InsertRuntimeChecksPass : Pass<"sparq-insert-runtime-checks", "mlir::func::FuncOp"> {
+  let summary = "Check at run time what the compiled code assumes about dynamic shapes";
+  let description = [{
+    Asks every op of the function that implements `RuntimeVerifiableOpInterface` (linalg
+    structured ops, `tensor.cast`, `tensor.dim`, `tensor.extract`, `tensor.extract_slice`, ...)
+    for the checks of its dynamic sizes and indices, and inserts them as `cf.assert` before the
+    op, with a one-line message that names the ONNX node (the op's `NameLoc`):
+
+    ```mlir
+    // a[N] + b[M]: the generic takes its size from a
+    cf.assert %same, "node 'add_ab': dimension #0 of input/output operand #1 is incompatible with inferred dimension size"
+    %y = linalg.generic ... ins(%a, %b : tensor<?xf32>, tensor<?xf32>) ...
+    ```
+
+    Ops inside the regions of linalg ops and of `scf.forall` / `scf.parallel` are skipped: the
+    checks stay outside anything that later runs on worker threads, so that a failed check can
+    leave the invocation on the calling thread (`sparq-lower-runtime-checks`). On static shapes
+    the checks fold away. `cf.assert`s that other passes created (Gather's index checks) are
+    lowered the same way.
+  }];
+  let dependentDialects = ["mlir::cf::ControlFlowDialect", "mlir::index::IndexDialect",
+                           "mlir::scf::SCFDialect", "mlir::arith::ArithDialect"];
+}
+
+def LowerRuntimeChecksPass : Pass<"sparq-lower-runtime-checks", "mlir::ModuleOp"> {
+  let summary = "Lower cf.assert to a call of the artifact's check-failure hook";
+  let description = [{
+    Replaces every `cf.assert %ok, "message"` by a branch to a block that calls
+    `sparq_uk_check_failed(const char *message)` (runtime/kernels/Checks.cpp, linked into every
+    artifact; it does not return), instead of upstream's lowering that prints the message and
+    aborts the process. The hook ends the invocation: `sparq_model_invoke_v2` returns the
+    message as its status (docs/artifact-abi.md). Runs after `convert-scf-to-cf`. An assert
+    inside an OpenMP region would fail on a worker thread, which cannot leave the invocation;
+    the pass refuses it with an error.
+  }];
+  let dependentDialects = ["mlir::LLVM::LLVMDialect", "mlir::cf::ControlFlowDialect"];
+}
+
 def PrepareEntryPass : Pass<"sparq-prepare-entry", "mlir::ModuleOp"> {
   let summary = "Make the entry function's outputs fresh buffers and expose a C interface";
   let description = [{

@@ -8,14 +8,17 @@
 // tensor.extract. Scatters and the data-dependent NonZero/Compress are scf.for loops over tensors,
 // the only form that expresses their sequential writes.
 //
-// Out-of-range indices (undefined in ONNX) are clamped so generated code never reads or writes
-// outside a tensor. Data-dependent inputs (Split's sizes, Slice's starts/ends/axes/steps, ...) are
+// Out-of-range indices are errors, as in onnxruntime: constant indices are checked at compile
+// time, the others by a check before the op that ends the invocation with a message naming the
+// node (checkIndices; runtime/kernels/Checks.cpp). The reads themselves still clamp, so generated
+// code never reads or writes outside a tensor. Data-dependent inputs (Split's sizes, Slice's starts/ends/axes/steps, ...) are
 // folded when they are constants and read at run time otherwise, where the result type is static.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/ONNXToLinalg/ONNXToLinalg.h"
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 
@@ -36,6 +39,61 @@ Value normalizeIndex(OpBuilder &b, Location l, Value idx, Value size) {
   idx = ScalarBuilder{b, l}.select(neg, ScalarBuilder{b, l}.add(idx, size), idx);
   return ScalarBuilder{b, l}.clampS(idx, zero,
                                     ScalarBuilder{b, l}.sub(size, ScalarBuilder{b, l}.cIdx(1)));
+}
+
+/// Checks that every element of `indices` lies in [-n, n), n being `sizes[0]`, or with several
+/// sizes (GatherND's index tuples along the last dimension), `sizes[j]` for component j. Constant
+/// indices against static sizes are checked now; the others by a reduction over the indices and
+/// a cf.assert after it, at the top level (sparq-lower-runtime-checks turns it into the
+/// invocation's error). An empty data dimension (n = 0) admits no index.
+LogicalResult checkIndices(NodeContext &c, Value indices, bool idxUnsigned, ArrayRef<Value> sizes,
+                           const Twine &what) {
+  OpBuilder &b = c.rewriter;
+  Location l = c.loc;
+  auto it = cast<RankedTensorType>(indices.getType());
+  SmallVector<std::optional<int64_t>> staticSizes;
+  for (Value n : sizes)
+    staticSizes.push_back(getConstantIntValue(n));
+  if (auto values = getConstantInts(indices); succeeded(values) && it.hasStaticShape() &&
+                                              llvm::all_of(staticSizes, [](auto n) { return n.has_value(); })) {
+    for (auto [pos, v] : llvm::enumerate(*values)) {
+      int64_t n = *staticSizes[sizes.size() == 1 ? 0 : pos % sizes.size()];
+      if ((idxUnsigned && uint64_t(v) >= uint64_t(n)) || (!idxUnsigned && (v < -n || v >= n)))
+        return c.fail("index " + Twine(v) + " (element " + Twine(pos) + " of the indices) is out of range for " +
+                      what + " of size " + Twine(n));
+    }
+    return success();
+  }
+  MLIRContext *ctx = b.getContext();
+  int64_t q = it.getRank();
+  auto flagType = RankedTensorType::get({}, b.getI1Type());
+  Value init = createFilled(b, l, flagType, arith::ConstantIntOp::create(b, l, 0, 1));
+  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(q), AffineMap::get(q, 0, {}, ctx)};
+  SmallVector<utils::IteratorType> iters(q, utils::IteratorType::reduction);
+  Value bad = linalg::GenericOp::create(
+                  b, l, TypeRange{flagType}, ValueRange{indices}, ValueRange{init}, maps, iters,
+                  [&](OpBuilder &nb, Location nl, ValueRange args) {
+                    ScalarBuilder sb{nb, nl};
+                    Value idx = toIndex(nb, nl, args[0], idxUnsigned);
+                    Value n = sizes[0];
+                    for (size_t j = 1; j < sizes.size(); ++j)
+                      n = sb.select(sb.eq(sb.index(unsigned(q - 1)), sb.cIdx(int64_t(j))),
+                                    sizes[j], n);
+                    Value low = sb.cmp(arith::CmpIPredicate::slt, idx, sb.sub(sb.cIdx(0), n));
+                    Value high = sb.cmp(arith::CmpIPredicate::sge, idx, n);
+                    Value out = arith::OrIOp::create(
+                        nb, nl, args[1], arith::OrIOp::create(nb, nl, low, high));
+                    linalg::YieldOp::create(nb, nl, out);
+                  })
+                  .getResult(0);
+  Value anyBad = tensor::ExtractOp::create(b, l, bad, ValueRange{});
+  Value ok = arith::XOrIOp::create(b, l, anyBad, arith::ConstantIntOp::create(b, l, 1, 1));
+  std::string msg;
+  llvm::raw_string_ostream os(msg);
+  os << c.op.describe() << ": an index is out of range for " << what
+     << " (indices must lie in [-n, n), n being its size)";
+  cf::AssertOp::create(b, l, ok, msg);
+  return success();
 }
 
 /// A tensor.empty of the given (static or dynamic) sizes.
@@ -436,6 +494,8 @@ LogicalResult lowerGather(NodeContext &c) {
   for (int64_t j = 0; j < q; ++j)
     idxExprs.push_back(getAffineDimExpr(*axis + j, ctx));
   Value n = dimValue(b, l, data, *axis);
+  if (failed(checkIndices(c, indices, idxUnsigned, n, "axis " + Twine(*axis) + " of the data")))
+    return failure();
   auto dyn = dynamicSizes(rt, [&](int64_t i) {
     if (i < *axis)
       return dimValue(b, l, data, i);
@@ -474,6 +534,8 @@ LogicalResult lowerGatherElements(NodeContext &c) {
     return c.fail("indices have rank " + Twine(it.getRank()) + " but data has rank " + Twine(r));
   bool idxUnsigned = c.isUnsignedInput(1);
   Value n = dimValue(b, l, data, *axis);
+  if (failed(checkIndices(c, indices, idxUnsigned, n, "axis " + Twine(*axis) + " of the data")))
+    return failure();
   Value out = buildIndexedGeneric(
       b, l, rt, dynamicSizes(rt, [&](int64_t i) { return dimValue(b, l, indices, i); }), indices,
       b.getMultiDimIdentityMap(r),
@@ -508,6 +570,10 @@ LogicalResult lowerGatherND(NodeContext &c) {
   SmallVector<Value> sizes;
   for (int64_t j = 0; j < k; ++j)
     sizes.push_back(dimValue(b, l, data, bd + j));
+  if (k > 0 && failed(checkIndices(c, indices, idxUnsigned, sizes,
+                                   "dimensions " + Twine(bd) + ".." + Twine(bd + k - 1) +
+                                       " of the data")))
+    return failure();
   auto dyn = dynamicSizes(rt, [&](int64_t i) {
     return i < q - 1 ? dimValue(b, l, indices, i) : dimValue(b, l, data, i - (q - 1) + bd + k);
   });
@@ -675,6 +741,8 @@ LogicalResult lowerScatterElements(NodeContext &c) {
   bool idxUnsigned = c.isUnsignedInput(1);
   Value data = c.input(0), indices = c.input(1), updates = c.input(2);
   Value n = dimValue(b, l, data, *axis);
+  if (failed(checkIndices(c, indices, idxUnsigned, n, "axis " + Twine(*axis) + " of the data")))
+    return failure();
   Value out = scatterLoop(
       b, l, indices, data, [&](OpBuilder &nb, Location nl, ValueRange ivs, Value acc) -> Value {
         Value i = tensor::ExtractOp::create(nb, nl, indices, ivs);
@@ -711,6 +779,9 @@ LogicalResult lowerScatterND(NodeContext &c) {
   SmallVector<Value> sizes;
   for (int64_t j = 0; j < k; ++j)
     sizes.push_back(dimValue(b, l, data, j));
+  if (k > 0 && failed(checkIndices(c, indices, idxUnsigned, sizes,
+                                   "dimensions 0.." + Twine(k - 1) + " of the data")))
+    return failure();
   Value out = scatterLoop(
       b, l, updates, data, [&](OpBuilder &nb, Location nl, ValueRange ivs, Value acc) -> Value {
         SmallVector<Value> iidx(ivs.take_front(q - 1)), coords;

@@ -13,6 +13,11 @@
 // every pointer the model returns is a plain malloc pointer. The cache holds at most kMaxBlocks blocks and kMaxBytes bytes; it is
 // emptied when the artifact is unloaded.
 //
+// An invocation that may end early (a failed run-time check, runtime/kernels/Checks.cpp) is
+// guarded: between sparq_uk_memory_guard_begin and _end the blocks its calling thread allocates
+// are listed (and unlisted when freed, from any thread), and `_end(1)` frees those still live, so
+// a failed invocation leaks nothing.
+//
 //===----------------------------------------------------------------------===//
 #include <pthread.h>
 #include <stdint.h>
@@ -51,6 +56,46 @@ void count(int64_t delta) {
   }
 }
 
+/// The blocks a guarded invocation's calling thread allocated and has not freed yet. Guards of
+/// concurrent invocations are chained in `guards` (under cache.lock), since a block may be freed
+/// on another thread than the one that allocated it.
+struct Guard {
+  void **blocks;
+  int64_t count, capacity;
+  bool complete; // false once a block could not be listed (out of memory)
+  Guard *next;
+};
+
+Guard *guards = nullptr;              // guarded by cache.lock
+thread_local Guard threadGuard;       // this thread's invocation, when `guarded`
+thread_local bool guarded = false;
+
+/// Lists `ptr` in this thread's guard. Needs cache.lock.
+void listBlock(void *ptr) {
+  Guard &g = threadGuard;
+  if (g.count == g.capacity) {
+    int64_t capacity = g.capacity ? 2 * g.capacity : 64;
+    void **grown = static_cast<void **>(realloc(g.blocks, size_t(capacity) * sizeof(void *)));
+    if (!grown) {
+      g.complete = false;
+      return;
+    }
+    g.blocks = grown;
+    g.capacity = capacity;
+  }
+  g.blocks[g.count++] = ptr;
+}
+
+/// Removes `ptr` from whichever guard lists it. Needs cache.lock.
+void unlistBlock(void *ptr) {
+  for (Guard *g = guards; g; g = g->next)
+    for (int64_t i = g->count; i-- > 0;)
+      if (g->blocks[i] == ptr) {
+        g->blocks[i] = g->blocks[--g->count];
+        return;
+      }
+}
+
 __attribute__((destructor)) void releaseCache() {
   pthread_mutex_lock(&cache.lock);
   for (int i = 0; i < cache.count; ++i)
@@ -63,6 +108,8 @@ __attribute__((destructor)) void releaseCache() {
 } // namespace
 
 extern "C" {
+
+void _mlir_memref_to_llvm_free(void *ptr);
 
 void sparq_uk_memory_begin(void) {
   __atomic_store_n(&liveBytes, 0, __ATOMIC_RELAXED);
@@ -85,16 +132,59 @@ void *_mlir_memref_to_llvm_alloc(uint64_t size) {
     Block block = cache.blocks[best];
     cache.blocks[best] = cache.blocks[--cache.count];
     cache.bytes -= block.size;
+    if (guarded)
+      listBlock(block.ptr);
     pthread_mutex_unlock(&cache.lock);
     count(int64_t(block.size));
     return block.ptr;
   }
   pthread_mutex_unlock(&cache.lock);
   void *ptr = malloc(size);
-  if (ptr)
+  if (ptr) {
     count(int64_t(malloc_usable_size(ptr)));
+    if (guarded) {
+      pthread_mutex_lock(&cache.lock);
+      listBlock(ptr);
+      pthread_mutex_unlock(&cache.lock);
+    }
+  }
   return ptr;
 }
+
+void sparq_uk_memory_guard_begin(void) {
+  pthread_mutex_lock(&cache.lock);
+  Guard &g = threadGuard;
+  g.count = 0;
+  g.complete = true;
+  g.next = guards;
+  guards = &g;
+  guarded = true;
+  pthread_mutex_unlock(&cache.lock);
+}
+
+int32_t sparq_uk_memory_guard_end(int32_t release) {
+  pthread_mutex_lock(&cache.lock);
+  Guard &g = threadGuard;
+  for (Guard **link = &guards; *link; link = &(*link)->next)
+    if (*link == &g) {
+      *link = g.next;
+      break;
+    }
+  guarded = false;
+  int64_t live = g.count;
+  g.count = 0;
+  pthread_mutex_unlock(&cache.lock);
+  if (release)
+    for (int64_t i = 0; i < live; ++i)
+      _mlir_memref_to_llvm_free(g.blocks[i]);
+  // The list goes with the invocation: a thread that exits later leaves nothing behind.
+  free(g.blocks);
+  g.blocks = nullptr;
+  g.capacity = 0;
+  return g.complete ? 1 : 0;
+}
+
+int64_t sparq_uk_memory_live(void) { return __atomic_load_n(&liveBytes, __ATOMIC_RELAXED); }
 
 void _mlir_memref_to_llvm_free(void *ptr) {
   if (!ptr)
@@ -102,6 +192,8 @@ void _mlir_memref_to_llvm_free(void *ptr) {
   uint64_t size = malloc_usable_size(ptr);
   count(-int64_t(size));
   pthread_mutex_lock(&cache.lock);
+  if (guards)
+    unlistBlock(ptr);
   if (cache.count < kMaxBlocks && cache.bytes + size <= kMaxBytes) {
     cache.blocks[cache.count++] = {ptr, size};
     cache.bytes += size;

@@ -1,7 +1,7 @@
 //===- runtime/src/Model.cpp - loading and running artifacts ------*- C++ -*-===//
 //
 // sparq_model_* (validate and dlopen an artifact, parse its signature) and sparq_session_*
-// (bind inputs, check them against the signature, call sparq_model_invoke_v1, copy the outputs
+// (bind inputs, check them against the signature, call sparq_model_invoke_v2, copy the outputs
 // out of the memref descriptors the model returns and free the model's buffers).
 //
 //===----------------------------------------------------------------------===//
@@ -24,7 +24,7 @@
 using namespace sparq::runtime;
 
 using SignatureFn = const char *(*)();
-using InvokeFn = void (*)(void **);
+using InvokeFn = int32_t (*)(void **, char *, int64_t);
 using SetNumThreadsFn = void (*)(int);
 using PeakBytesFn = int64_t (*)();
 using ProfileReadFn = void (*)(int64_t *, int64_t, int32_t);
@@ -316,7 +316,14 @@ sparq_status_t runImpl(sparq_session_t *session) {
   std::vector<int64_t> results(resultWords + 1, 0);
   args[0] = results.data();
 
-  model->invoke(args.data());
+  // A failed run-time check of the compiled code (docs/artifact-abi.md): the artifact has
+  // already freed what the invocation allocated and written no outputs.
+  char error[1024];
+  if (int32_t rc = model->invoke(args.data(), error, sizeof error))
+    return makeStatus(SPARQ_STATUS_INVALID_ARGUMENT,
+                      "model '" + model->path + "': " +
+                          (rc == 1 ? "run-time check failed: " + std::string(error)
+                                   : "invocation failed with status " + std::to_string(rc)));
 
   // An output whose block no other output shares is adopted without a copy (when
   // contiguous); the others are copied, and every block not adopted is freed once.
@@ -431,13 +438,22 @@ sparq_status_t loadModel(const char *path, sparq_model_t **out_model) {
     void **out;
   };
   const AbiSymbol symbols[] = {{"sparq_model_signature_v1", true, &signatureSymbol},
-                               {"sparq_model_invoke_v1", true, &invokeSymbol},
+                               {"sparq_model_invoke_v2", true, &invokeSymbol},
                                {"sparq_model_set_num_threads_v1", false, &setNumThreadsSymbol},
                                {"sparq_model_peak_bytes_v1", false, &peakBytesSymbol},
                                {"sparq_model_cpu_v1", false, &cpuSymbol},
                                {"sparq_model_profile_v1", false, &profileSymbol},
                                {"sparq_model_profile_read_v1", false, &profileReadSymbol},
                                {"sparq_model_release_v1", false, &releaseSymbol}};
+  // Version 1 of the invoke entry had no status return (no run-time checks): such an artifact
+  // is refused by name rather than reported as "not a sparq artifact".
+  dlerror();
+  if (!dlsym(model->handle, "sparq_model_invoke_v2") && dlsym(model->handle, "sparq_model_invoke_v1"))
+    return makeStatus(SPARQ_STATUS_FAILED_PRECONDITION,
+                      "artifact '" + model->path +
+                          "' uses version 1 of the artifact ABI (sparq_model_invoke_v1, without "
+                          "a status return); this runtime needs version 2: compile the model "
+                          "again with this release's sparq-compile");
   for (const AbiSymbol &symbol : symbols)
     if (sparq_status_t status = lookup(symbol.name, symbol.required, *symbol.out))
       return status;

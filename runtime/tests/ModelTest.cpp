@@ -193,6 +193,28 @@ TEST(Model, OutputThatBreaksTheSignatureIsAnErrorAndIsFreed) {
                               "2x3");
 }
 
+TEST(Model, FailedRunTimeCheckIsAnErrorWithTheArtifactsMessage) {
+  ModelPtr model = load(SPARQ_RT_FAKE_ADD);
+  ASSERT_TRUE(model);
+  SessionPtr session = newSession(model);
+  TensorPtr a = makeTensor<float>(SPARQ_ELEMENT_TYPE_FLOAT32, {2, 3}, {-1, 0, 0, 0, 0, 0});
+  TensorPtr b = makeTensor<float>(SPARQ_ELEMENT_TYPE_FLOAT32, {2, 3}, {});
+  const sparq_tensor_t *inputs[2] = {a.get(), b.get()};
+  SPARQ_ASSERT_OK(sparq_session_bind_inputs(session.get(), 2, inputs));
+  StatusInfo info = take(sparq_session_run(session.get()));
+  EXPECT_EQ(info.code, SPARQ_STATUS_INVALID_ARGUMENT);
+  EXPECT_EQ(info.message, std::string("model '") + SPARQ_RT_FAKE_ADD +
+                              "': run-time check failed: node 'fake_add': a check failed");
+  const sparq_tensor_t *out = nullptr;
+  EXPECT_EQ(take(sparq_session_output(session.get(), 0, &out)).code,
+            SPARQ_STATUS_FAILED_PRECONDITION);
+  // The session stays usable.
+  TensorPtr good = makeTensor<float>(SPARQ_ELEMENT_TYPE_FLOAT32, {2, 3}, {1, 2, 3, 4, 5, 6});
+  SPARQ_ASSERT_OK(sparq_session_bind_input(session.get(), 0, good.get()));
+  SPARQ_ASSERT_OK(sparq_session_run(session.get()));
+  EXPECT_EQ(valuesOf<float>(output(session, 0)), (std::vector<float>{1, 2, 3, 4, 5, 6}));
+}
+
 TEST(Model, ContiguousOutputsAreAdoptedAndReleasedToTheArtifact) {
   ModelPtr model = load(SPARQ_RT_FAKE_ADD);
   ASSERT_TRUE(model);
@@ -450,10 +472,19 @@ TEST(ModelLoad, Errors) {
   info = take(sparq_model_load(SPARQ_RT_FAKE_NOINVOKE, &model));
   EXPECT_EQ(info.code, SPARQ_STATUS_NOT_FOUND);
   EXPECT_EQ(info.message.rfind(std::string("artifact '") + SPARQ_RT_FAKE_NOINVOKE +
-                                   "' does not export sparq_model_invoke_v1",
+                                   "' does not export sparq_model_invoke_v2",
                                0),
             0u)
       << info.message;
+  EXPECT_EQ(model, nullptr);
+
+  // An artifact of the version 1 ABI (invoke without a status return) is refused by name.
+  info = take(sparq_model_load(SPARQ_RT_FAKE_V1INVOKE, &model));
+  EXPECT_EQ(info.code, SPARQ_STATUS_FAILED_PRECONDITION);
+  EXPECT_EQ(info.message, std::string("artifact '") + SPARQ_RT_FAKE_V1INVOKE +
+                              "' uses version 1 of the artifact ABI (sparq_model_invoke_v1, "
+                              "without a status return); this runtime needs version 2: compile "
+                              "the model again with this release's sparq-compile");
   EXPECT_EQ(model, nullptr);
 }
 

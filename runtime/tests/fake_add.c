@@ -9,6 +9,7 @@
  *
  *===----------------------------------------------------------------------===*/
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 typedef struct {
@@ -49,12 +50,17 @@ int fake_add_released(void) { return released; }
 /* A fixed figure, so that the runtime's forwarding can be checked. */
 int64_t sparq_model_peak_bytes_v1(void) { return 4242; }
 
-void sparq_model_invoke_v1(void **args) {
+/* Adds a and b; a[0][0] == -1 plays a failed run-time check (status 1 and a message). */
+int32_t sparq_model_invoke_v2(void **args, char *error, int64_t error_size) {
   memref_2d_t *out = (memref_2d_t *)args[0];
   const memref_2d_t *a = (const memref_2d_t *)args[1];
   const memref_2d_t *b = (const memref_2d_t *)args[2];
   const float *pa = (const float *)a->aligned + a->offset;
   const float *pb = (const float *)b->aligned + b->offset;
+  if (pa[0] == -1.0f) {
+    snprintf(error, (size_t)error_size, "node 'fake_add': a check failed");
+    return 1;
+  }
   float *result = (float *)malloc(6 * sizeof(float));
   for (int64_t i = 0; i < 2; ++i)
     for (int64_t j = 0; j < 3; ++j)
@@ -68,4 +74,5 @@ void sparq_model_invoke_v1(void **args) {
   out->sizes[1] = pa[0] == 12345.0f ? 4 : 3;
   out->strides[0] = 3;
   out->strides[1] = 1;
+  return 0;
 }

@@ -18,4 +18,9 @@ const char sparq_model_cpu_v1[] = "x86-64 sse2";
 const char sparq_model_signature_v1[] = "sparq-signature 1\ninputs 0\noutputs 0\n";
 #endif
 
-void sparq_model_invoke_v1(void **args) { (void)args; }
+int32_t sparq_model_invoke_v2(void **args, char *error, int64_t error_size) {
+  (void)args;
+  (void)error;
+  (void)error_size;
+  return 0;
+}

@@ -48,7 +48,9 @@ const char *sparq_model_signature_v1(void) {
          "row%20sums int64 1 -1\n";
 }
 
-void sparq_model_invoke_v1(void **args) {
+int32_t sparq_model_invoke_v2(void **args, char *error, int64_t error_size) {
+  (void)error;
+  (void)error_size;
   results_t *out = (results_t *)args[0];
   const memref_2d_t *x = (const memref_2d_t *)args[1];
   const memref_0d_t *k = (const memref_0d_t *)args[2];
@@ -75,4 +77,5 @@ void sparq_model_invoke_v1(void **args) {
   out->row_sums.offset = 0;
   out->row_sums.sizes[0] = rows;
   out->row_sums.strides[0] = 1;
+  return 0;
 }

@@ -60,7 +60,9 @@ static void *alloc_padded(size_t bytes, void **aligned) {
   return base;
 }
 
-void sparq_model_invoke_v1(void **args) {
+int32_t sparq_model_invoke_v2(void **args, char *error, int64_t error_size) {
+  (void)error;
+  (void)error_size;
   results_t *out = (results_t *)args[0];
   const memref_2d_t *m = (const memref_2d_t *)args[1];
   const int32_t *pm = (const int32_t *)m->aligned + m->offset;
@@ -92,4 +94,5 @@ void sparq_model_invoke_v1(void **args) {
   memcpy(aligned, &sum, sizeof(sum));
   out->total.aligned = aligned;
   out->total.offset = 0;
+  return 0;
 }

@@ -87,6 +87,23 @@ void sparq_uk_parallel(void (*fn)(void *ctx, int32_t tid, int32_t team), void *c
 void sparq_uk_memory_begin(void);
 int64_t sparq_uk_memory_peak(void);
 
+/* Guarded invocations (runtime/kernels/Alloc.cpp): between begin and end, the blocks the calling
+ * thread allocates are listed until freed; end(1) frees the ones still live (a failed
+ * invocation), end(0) forgets them (they are the outputs). end returns 0 when a block could not
+ * be listed (out of memory), 1 otherwise. sparq_uk_memory_live: the bytes of blocks in use since
+ * sparq_uk_memory_begin (for tests). */
+void sparq_uk_memory_guard_begin(void);
+int32_t sparq_uk_memory_guard_end(int32_t release);
+int64_t sparq_uk_memory_live(void);
+
+/* The run-time error channel (runtime/kernels/Checks.cpp). sparq_uk_invoke_checked calls
+ * body(args) and returns 0, or 1 when a run-time check of the model failed; then `error` (of
+ * errorSize bytes) holds the check's one-line message and the buffers the invocation allocated
+ * are freed. sparq_uk_check_failed(message) is what a failed check calls; it does not return. */
+int32_t sparq_uk_invoke_checked(void (*body)(void **), void **args, char *error,
+                                int64_t errorSize);
+__attribute__((noreturn)) void sparq_uk_check_failed(const char *message);
+
 /* Kernel timers of an artifact compiled with --profile (runtime/kernels/Profile.cpp). The entry
  * function calls begin(id) before and end(id) after kernel `id` (0 <= id < the table's kernel
  * count, include/sparq/Formats/KernelProfile.h); read copies (nanoseconds, calls) of the first
