@@ -11,6 +11,10 @@ dynamic/     Relu + Add over a symbolic batch dimension; test_data_set_0 has bat
 mixed/       uint8 -> float Cast, integer Div (signed), Where over a comparison, broadcasting
 same_dim/    Add of two inputs that share the symbolic dimension N (the runtime must check that
              the two sizes agree), plus a third input with its own symbol M
+diff_dim/    Relu(a[N]) + b[M]: different symbols that the Add forces equal (the compiled code
+             must check them at run time)
+gather/      Gather (axis 0) and GatherND over dynamic data and indices, negative indices
+             included (out-of-range indices must be reported at run time)
 """
 import sys
 
@@ -58,6 +62,29 @@ def main():
     bb = np.array([0.5, -1.0, 8.0, 0.25], dtype=np.float32)
     cc = np.array([1.0, 2.0, 4.0], dtype=np.float32)
     save_case(out, "same_dim", m, [([a, bb, cc], [a + bb, np.array(cc.sum(), dtype=np.float32)])])
+
+    m = model(
+        [helper.make_node("Relu", ["a"], ["r"], name="relu_a"),
+         helper.make_node("Add", ["r", "b"], ["y"], name="add_rb")],
+        [vi("a", F, ["N"]), vi("b", F, ["M"])], [vi("y", F, ["N"])])
+    a = np.array([1.0, -2.0, 3.0, -4.0, 5.0], dtype=np.float32)
+    bb = np.array([0.5, 0.25, -8.0, 1.0, 2.0], dtype=np.float32)
+    save_case(out, "diff_dim", m, [([a, bb], [np.maximum(a, 0) + bb])])
+
+    I64 = TensorProto.INT64
+    m = model(
+        [helper.make_node("Gather", ["d", "i"], ["g"], axis=0, name="embed"),
+         helper.make_node("GatherND", ["d", "p"], ["n"], name="pick")],
+        [vi("d", F, ["V", 3]), vi("i", I64, ["S"]), vi("p", I64, ["P", 2])],
+        [vi("g", F, ["S", 3]), vi("n", F, ["P"])])
+    sets = []
+    for v, idx, pairs in ((4, [3, -1, 0, -4], [[0, 2], [-1, -3], [3, 1]]),
+                          (2, [1], [[-2, 0]])):
+        dv = np.arange(v * 3, dtype=np.float32).reshape(v, 3) * 0.5 - 1
+        iv = np.array(idx, dtype=np.int64)
+        pv = np.array(pairs, dtype=np.int64)
+        sets.append(([dv, iv, pv], [dv[iv], dv[pv[:, 0], pv[:, 1]]]))
+    save_case(out, "gather", m, sets)
 
     q = np.array([0, 7, 200, 255], dtype=np.uint8)
     i = np.array([-7, 7, 9, -9], dtype=np.int32)

@@ -203,8 +203,9 @@ typedef struct sparq_tensor_info_s {
 } sparq_tensor_info_t;
 
 /** Loads the artifact at `path` with dlopen, looks up sparq_model_signature_v1 and
- *  sparq_model_invoke_v1 and parses the signature strictly. Errors name the path (and give
- *  dlerror's text, or the line of the signature that is malformed). The caller owns
+ *  sparq_model_invoke_v2 (an artifact of ABI version 1 is refused with
+ *  SPARQ_STATUS_FAILED_PRECONDITION) and parses the signature strictly. Errors name the path
+ *  (and give dlerror's text, or the line of the signature that is malformed). The caller owns
  *  `*out_model`. Thread-safe. */
 sparq_status_t sparq_model_load(const char *path, sparq_model_t **out_model);
 
@@ -294,7 +295,10 @@ sparq_status_t sparq_session_set_num_threads(sparq_session_t *session, int num_t
  *  point and makes each output a contiguous row-major tensor owned by the session: the model's
  *  own buffer when it already is one (no copy), else a copy (whatever the strides the model
  *  returned). Outputs of the previous run are destroyed first (unless taken), their buffers
- *  given back to the artifact for this run. On error no outputs are available. */
+ *  given back to the artifact for this run. On error no outputs are available. Inputs whose
+ *  sizes the compiled code cannot handle (dimensions that must agree, indices out of range:
+ *  the model's run-time checks) are SPARQ_STATUS_INVALID_ARGUMENT, with the check's message
+ *  naming the ONNX node. */
 sparq_status_t sparq_session_run(sparq_session_t *session);
 
 /** Peak bytes of the buffers (intermediates and outputs) the model held during the last
