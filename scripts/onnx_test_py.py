@@ -69,7 +69,11 @@ def run_model(so_path, inputs):
     res = (ctypes.c_int64 * total)()
     args = (ctypes.c_void_p * (1 + len(descs)))(
         ctypes.addressof(res), *[ctypes.addressof(d) for d in descs])
-    lib.sparq_model_invoke_v1(args)
+    err = ctypes.create_string_buffer(1024)
+    lib.sparq_model_invoke_v2.restype = ctypes.c_int32
+    lib.sparq_model_invoke_v2.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int64]
+    if lib.sparq_model_invoke_v2(args, err, len(err)) != 0:
+        raise RuntimeError("run-time check failed: " + err.value.decode(errors="replace"))
     outs = []
     off = 0
     for name, dtype, dims in sig["outputs"]:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/test.sh - set up a fresh machine, build everything and run every test:
-# lit (importer, conversions, driver), GoogleTest (runtime), end-to-end, and ONNX conformance,
-# whose per-suite `N passed, N failed` lines are printed at the end.
+# lit (importer, conversions, driver), GoogleTest (runtime), end-to-end, fuzzing and ONNX
+# conformance, whose per-suite `N passed, N failed` lines are printed; then the same tests (a
+# conformance sample) built with ASan and UBSan.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -12,4 +13,13 @@ echo "== ONNX backend conformance (log: build/conformance.log)"
 ctest --test-dir build -L conformance --verbose > build/conformance.log 2>&1 || status=1
 grep -E '(passed, [0-9]+ failed|UNEXPECTED|NEW  |conformance: |forced-dynamic )' build/conformance.log \
   | sed 's/^[0-9]*: //' || true
+
+# The same suite once more, with the compiler, runtime, tools and tests built with ASan and UBSan
+# (build-asan; the artifacts' kernel code and Debian's MLIR/LLVM/libonnx are not instrumented):
+# every test but the fuzzers (which carry their own sanitizers above) and a conformance sample.
+echo "== Sanitizer build (ASan + UBSan): build-asan"
+SPARQ_BUILD_DIR=build-asan SPARQ_SANITIZE=address,undefined ./scripts/build.sh
+export ASAN_OPTIONS=detect_leaks=1:detect_odr_violation=0:abort_on_error=0
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+ctest --test-dir build-asan --output-on-failure -j2 --timeout 1800 || status=1
 exit $status

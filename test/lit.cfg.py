@@ -23,6 +23,12 @@ if getattr(config, "sparq_scheme_tests", False):
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.sparq_tools_dir, append_path=True)
 llvm_config.use_default_substitutions()
+# A sanitized build (SPARQ_SANITIZE, scripts/test.sh's build-asan): the sanitizers' options
+# reach the tools, and tests that load sparq into an uninstrumented program (the plugin into
+# Debian's mlir-opt) are unsupported there.
+llvm_config.with_system_environment(["ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"])
+if getattr(config, "sparq_sanitize", ""):
+    config.available_features.add("sanitized")
 
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(

@@ -213,7 +213,9 @@ struct SelectMicroKernelsPass
         marked.push_back(op);
     });
     IRRewriter rewriter(ctx);
-    for (linalg::LinalgOp op : marked) {
+    // foldResidualAdd may replace the op: keep the list current for the pads below (ASan found
+    // them read from the erased op).
+    for (linalg::LinalgOp &op : marked) {
       op = foldResidualAdd(rewriter, op);
       foldRelu(rewriter, op);
       foldBias(rewriter, op);

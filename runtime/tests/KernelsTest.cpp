@@ -49,24 +49,27 @@
 #endif
 
 // The OpenMP runtime ABI subset the pool implements (LLVM's kmp.h spellings; `ident` unused).
+// The prototypes are the pool's own (ident_t *): the schedule tests call the init functions
+// through pointers, which UBSan checks against the definitions' types.
+struct ident_t;
 extern "C" {
 typedef void (*kmpc_micro)(int32_t *, int32_t *, ...);
-void __kmpc_fork_call(void *ident, int32_t argc, kmpc_micro fn, ...);
-int32_t __kmpc_global_thread_num(void *ident);
-void __kmpc_barrier(void *ident, int32_t gtid);
-void __kmpc_for_static_init_4(void *ident, int32_t gtid, int32_t schedule, int32_t *last,
+void __kmpc_fork_call(ident_t *ident, int32_t argc, kmpc_micro fn, ...);
+int32_t __kmpc_global_thread_num(ident_t *ident);
+void __kmpc_barrier(ident_t *ident, int32_t gtid);
+void __kmpc_for_static_init_4(ident_t *ident, int32_t gtid, int32_t schedule, int32_t *last,
                               int32_t *lower, int32_t *upper, int32_t *stride, int32_t incr,
                               int32_t chunk);
-void __kmpc_for_static_init_4u(void *ident, int32_t gtid, int32_t schedule, int32_t *last,
+void __kmpc_for_static_init_4u(ident_t *ident, int32_t gtid, int32_t schedule, int32_t *last,
                                uint32_t *lower, uint32_t *upper, int32_t *stride, int32_t incr,
                                int32_t chunk);
-void __kmpc_for_static_init_8(void *ident, int32_t gtid, int32_t schedule, int32_t *last,
+void __kmpc_for_static_init_8(ident_t *ident, int32_t gtid, int32_t schedule, int32_t *last,
                               int64_t *lower, int64_t *upper, int64_t *stride, int64_t incr,
                               int64_t chunk);
-void __kmpc_for_static_init_8u(void *ident, int32_t gtid, int32_t schedule, int32_t *last,
+void __kmpc_for_static_init_8u(ident_t *ident, int32_t gtid, int32_t schedule, int32_t *last,
                                uint64_t *lower, uint64_t *upper, int64_t *stride, int64_t incr,
                                int64_t chunk);
-void __kmpc_for_static_fini(void *ident, int32_t gtid);
+void __kmpc_for_static_fini(ident_t *ident, int32_t gtid);
 void omp_set_num_threads(int32_t n);
 }
 

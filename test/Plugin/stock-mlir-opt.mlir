@@ -1,5 +1,7 @@
 // Tests that a stock mlir-opt (not sparq-opt) loads sparq as a plugin: it parses and prints the
 // sparq dialects and runs sparq passes and named pipelines through --pass-pipeline.
+// The plugin is instrumented in a sanitized build, and a stock mlir-opt cannot load it.
+// UNSUPPORTED: sanitized
 // RUN: mlir-opt --load-dialect-plugin=%sparq_plugin --load-pass-plugin=%sparq_plugin %s | FileCheck %s --check-prefix=ROUNDTRIP
 // RUN: mlir-opt --load-dialect-plugin=%sparq_plugin --load-pass-plugin=%sparq_plugin %s --pass-pipeline='builtin.module(sparq-convert-compressed-to-linalg)' | FileCheck %s --check-prefix=LOWER
 // RUN: mlir-opt --load-dialect-plugin=%sparq_plugin --load-pass-plugin=%sparq_plugin %s --pass-pipeline='builtin.module(sparq-contract-pipeline)' | FileCheck %s --check-prefix=PIPELINE

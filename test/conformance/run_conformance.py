@@ -13,7 +13,8 @@ Tolerance (docs/conformance.md): |actual - expected| <= atol + rtol * |expected|
 atol 1e-4, rtol 1e-3, for floating-point outputs; integer and bool outputs must match exactly.
 
 Options: --update rewrites the expectations file from this run's results (review the diff!),
---filter REGEX runs a subset, --jobs N runs N tests at a time.
+--filter REGEX runs a subset, --every N every Nth test of it (a sample spread over all ops, as
+the sanitizer run of scripts/test.sh uses), --jobs N runs N tests at a time.
 """
 import argparse
 import concurrent.futures
@@ -122,6 +123,8 @@ def main():
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--timeout", type=int, default=300)
     ap.add_argument("--filter", default="")
+    ap.add_argument("--every", type=int, default=1,
+                    help="run every Nth test (after --filter) in name order: a spread-out sample")
     ap.add_argument("--update", action="store_true")
     ap.add_argument("--dynamic-inputs", action="store_true",
                     help="forced-dynamic mode: compile with every input dimension symbolic and "
@@ -142,6 +145,7 @@ def main():
                 key = f"{suite}/{os.path.basename(d)}"
                 if re.search(args.filter, key):
                     tests.append((suite, d, key))
+    tests = tests[::max(args.every, 1)]
     expectations = load_expectations(args.expectations)
     results = {}
     start = time.time()

@@ -81,6 +81,10 @@ typedef enum sparq_element_type_e {
   SPARQ_ELEMENT_TYPE_UINT32 = 12,
   SPARQ_ELEMENT_TYPE_UINT64 = 13,
   SPARQ_ELEMENT_TYPE_BFLOAT16 = 16,
+  /* Not a type: makes every non-negative int a value of the enum, so that the functions that
+   * refuse unknown types may be given any (a C caller can pass any int; in C++ a value outside
+   * the enumerators' range would be undefined behaviour). */
+  SPARQ_ELEMENT_TYPE_RANGE_END_ = 0x7fffffff
 } sparq_element_type_t;
 
 /** The signature spelling of `type` ("float32", "bool", ...), or "undefined" for an unknown
