@@ -19,7 +19,7 @@ grep -E '(passed, [0-9]+ failed|UNEXPECTED|NEW  |conformance: |forced-dynamic )'
 # every test but the fuzzers (which carry their own sanitizers above) and a conformance sample.
 echo "== Sanitizer build (ASan + UBSan): build-asan"
 SPARQ_BUILD_DIR=build-asan SPARQ_SANITIZE=address,undefined ./scripts/build.sh
-export ASAN_OPTIONS=detect_leaks=1:detect_odr_violation=0:abort_on_error=0
+export ASAN_OPTIONS=detect_leaks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ctest --test-dir build-asan --output-on-failure -j2 --timeout 1800 || status=1
 exit $status
