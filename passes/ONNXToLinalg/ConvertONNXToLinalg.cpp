@@ -71,8 +71,9 @@ struct NodeOpLowering : public OpConversionPattern<NodeOp> {
                               << ": converted from opset " << *first << " on";
     if (!handler)
       return op.emitError() << "unsupported ONNX operator: " << op.describe();
+    bool absentOk = table->acceptsAbsentOutputs(domain, op.getOpType());
     for (Type t : op->getResultTypes())
-      if (!isa<RankedTensorType>(t))
+      if (!isa<RankedTensorType>(t) && !(absentOk && isa<NoneType>(t)))
         return op.emitError() << op.describe() << ": result type " << t
                               << " is not a ranked tensor (ONNX shape inference could not "
                                  "determine its rank; pin input shapes with --input-shape)";
@@ -123,6 +124,7 @@ static std::shared_ptr<const OnnxHandlerTable> handlerTable() {
     registerIntegerLinearOps(*t);
     registerDataMovementOps(*t);
     registerNumericOps(*t);
+    registerTrainingOps(*t);
     return t;
   }();
   return table;

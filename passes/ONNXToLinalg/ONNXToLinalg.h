@@ -17,6 +17,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/DialectConversion.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 
 #include <functional>
 #include <optional>
@@ -104,10 +105,19 @@ public:
   }
   std::optional<int64_t> firstVersion(llvm::StringRef domain, llvm::StringRef opType) const;
 
+  /// Declares that the handlers of `opType` accept absent optional outputs (an empty output
+  /// name, NoneType results, e.g. an LSTM whose Y is not wanted but Y_h is): they skip them, and
+  /// NodeContext::replace gives them sparq_onnx.none. Other handlers never see NoneType results.
+  void acceptAbsentOutputs(llvm::StringRef opType) { absentOutputs.insert(opType); }
+  bool acceptsAbsentOutputs(llvm::StringRef domain, llvm::StringRef opType) const {
+    return domain.empty() && absentOutputs.contains(opType);
+  }
+
 private:
   /// Per op_type (qualified as `domain::op_type` outside the default domain), the handlers by
   /// ascending since-version.
   llvm::StringMap<llvm::SmallVector<std::pair<int64_t, OnnxHandler>, 1>> handlers;
+  llvm::StringSet<> absentOutputs;
 };
 
 // Registration, one function per group of operators (one file each).
@@ -125,6 +135,7 @@ void registerTopKOps(OnnxHandlerTable &table);        // TopK
 void registerIntegerLinearOps(OnnxHandlerTable &table); // ConvInteger QLinearMatMul QLinearConv
 void registerDataMovementOps(OnnxHandlerTable &table); // ReverseSequence MaxUnpool
 void registerNumericOps(OnnxHandlerTable &table);     // LRN Shrink Det
+void registerTrainingOps(OnnxHandlerTable &table);    // ai.onnx.preview.training: Adagrad Adam Momentum
 
 //===----------------------------------------------------------------------===//
 // Utilities shared by the handlers (Utils.cpp).

@@ -457,13 +457,17 @@ LogicalResult RecurrentLowering::run() {
   }
   SmallVector<Value> replaced;
   for (unsigned i = 0; i < c.numResults(); ++i)
-    replaced.push_back(castTo(b, loc, results[i], c.resultType(i)));
+    replaced.push_back(isa<NoneType>(c.resultType(i)) ? Value()
+                                                      : castTo(b, loc, results[i], c.resultType(i)));
   return c.replace(replaced);
 }
 
 } // namespace
 
 void registerRecurrentOps(OnnxHandlerTable &t) {
+  // Y is often not wanted when Y_h is (an empty first output name).
+  for (StringRef op : {"RNN", "GRU", "LSTM"})
+    t.acceptAbsentOutputs(op);
   t.add("RNN", 7, [](NodeContext &c) { return RecurrentLowering(c, Cell::RNN).run(); });
   t.add("GRU", 7, [](NodeContext &c) { return RecurrentLowering(c, Cell::GRU).run(); });
   t.add("LSTM", 7, [](NodeContext &c) { return RecurrentLowering(c, Cell::LSTM).run(); });

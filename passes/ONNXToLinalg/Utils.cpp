@@ -101,7 +101,12 @@ LogicalResult NodeContext::fail(const Twine &msg) const {
 }
 
 LogicalResult NodeContext::replace(ValueRange values) {
-  rewriter.replaceOp(op, values);
+  // Absent optional outputs (OnnxHandlerTable::acceptAbsentOutputs) have no users.
+  SmallVector<Value> all(values);
+  for (auto [i, result] : llvm::enumerate(op->getResults()))
+    if (isa<NoneType>(result.getType()))
+      all[i] = NoneOp::create(rewriter, loc, result.getType()).getResult();
+  rewriter.replaceOp(op, all);
   return success();
 }
 
