@@ -1,4 +1,4 @@
-//===- passes/ONNXToLinalg/ResizePad.cpp - Pad, Resize and Upsample ----------------===//
+//===- passes/ONNXToLinalg/ResizePad.cpp - Pad, Resize, Upsample and GridSample -----===//
 //
 // Pad with constant pads is tensor.pad (negative pads crop with tensor.extract_slice first); its
 // edge and reflect modes, and pads read at run time, are a linalg.generic gathering with clamped or
@@ -8,6 +8,9 @@
 // source indices of the taps and, for linear and cubic modes, their weights); one linalg.generic
 // then gathers and blends the taps. Upsample and Resize-10 are Resize's legacy form: the
 // 'asymmetric' coordinate transformation with the 'simple' nearest mode.
+//
+// GridSample reads its sampling points from the grid in one generic over the output and blends
+// the taps there (nearest, bilinear, or bicubic with Resize's cubic weights).
 //
 //===----------------------------------------------------------------------===//
 #include "passes/ONNXToLinalg/ONNXToLinalg.h"
@@ -231,6 +234,19 @@ enum class ResizeForm {
   /// and the nearest mode are attributes.
   Resize11,
 };
+
+/// The four weights of Keys' cubic convolution with parameter `a` for the taps at distances
+/// 1+r, r, 1-r and 2-r from a point r (f64, in [0, 1)) past the second tap.
+SmallVector<Value> keysCubicWeights(OpBuilder &b, Location l, Value r, double a) {
+  auto c = [&](double v) -> Value { return arith::ConstantOp::create(b, l, b.getF64FloatAttr(v)); };
+  auto mul = [&](Value x, Value y) -> Value { return arith::MulFOp::create(b, l, x, y); };
+  auto add = [&](Value x, double v) -> Value { return arith::AddFOp::create(b, l, x, c(v)); };
+  // outer (1 < |s| < 2): ((A s - 5A) s + 8A) s - 4A; inner: ((A+2) s - (A+3)) s s + 1
+  auto outer = [&](Value s) { return add(mul(add(mul(add(mul(c(a), s), -5 * a), s), 8 * a), s), -4 * a); };
+  auto inner = [&](Value s) { return add(mul(mul(add(mul(c(a + 2), s), -(a + 3)), s), s), 1.0); };
+  Value omr = arith::SubFOp::create(b, l, c(1.0), r);
+  return {outer(add(r, 1.0)), inner(r), inner(omr), outer(add(omr, 1.0))};
+}
 
 /// Per resized dimension, tables over the output coordinate: the `taps` source indices (i64)
 /// and, for linear/cubic, their weights; the main generic then gathers and blends.
@@ -489,27 +505,7 @@ LogicalResult lowerResize(NodeContext &c, ResizeForm form) {
             w.push_back(arith::SubFOp::create(nb, nl, f64c(nb, nl, 1.0), ratio));
             w.push_back(ratio);
           } else {
-            // Keys cubic convolution with parameter A at distances 1+r, r, 1-r, 2-r.
-            auto poly = [&](Value s, bool outer) -> Value {
-              // outer (1 < |s| < 2): ((A s - 5A) s + 8A) s - 4A; inner: ((A+2) s - (A+3)) s s + 1
-              auto mul = [&](Value a, Value b2) {
-                return arith::MulFOp::create(nb, nl, a, b2).getResult();
-              };
-              auto add = [&](Value a, double v) {
-                return arith::AddFOp::create(nb, nl, a, f64c(nb, nl, v)).getResult();
-              };
-              if (outer)
-                return add(
-                    mul(add(mul(add(mul(f64c(nb, nl, cubicA), s), -5 * cubicA), s), 8 * cubicA), s),
-                    -4 * cubicA);
-              return add(mul(mul(add(mul(f64c(nb, nl, cubicA + 2), s), -(cubicA + 3)), s), s), 1.0);
-            };
-            Value one = f64c(nb, nl, 1.0);
-            Value omr = arith::SubFOp::create(nb, nl, one, ratio);
-            w.push_back(poly(arith::AddFOp::create(nb, nl, ratio, one), true));
-            w.push_back(poly(ratio, false));
-            w.push_back(poly(omr, false));
-            w.push_back(poly(arith::AddFOp::create(nb, nl, omr, one), true));
+            w = keysCubicWeights(nb, nl, ratio, cubicA);
             if (excludeOutside) {
               Value sum = f64c(nb, nl, 0.0);
               for (int64_t t = 0; t < taps; ++t) {
@@ -582,9 +578,186 @@ LogicalResult lowerResize(NodeContext &c, ResizeForm form) {
   return c.replace(out);
 }
 
+/// GridSample (opset 16, 4-D): out[n][c][i][j] samples X[n][c] at the point grid[n][i][j] =
+/// (x, y) in [-1, 1] coordinates (align_corners: -1 and 1 are the centres of the corner pixels,
+/// else their outer edges), by nearest (round half to even), bilinear or bicubic (Keys, A =
+/// -0.75) interpolation. A point outside [x_min, x_max] x [y_min, y_max] (the corner centres or
+/// edges) is moved by 'border' (clamped to the corner centres) or 'reflection' (reflected
+/// about the bounds) padding before the taps are taken; taps outside the image read 0
+/// ('zeros'), the nearest edge pixel ('border') or their reflection ('reflection'). One generic
+/// over the output; coordinates in f64.
+LogicalResult lowerGridSample(NodeContext &c) {
+  if (failed(requireRanked(c, 0, "the input")) || failed(requireRanked(c, 1, "the grid")))
+    return failure();
+  auto xt = c.inputType(0), gt = c.inputType(1);
+  auto rt = c.rankedResultType(0);
+  if (xt.getRank() != 4 || gt.getRank() != 4 || rt.getRank() != 4)
+    return c.fail("only 4-D inputs (N, C, H, W) with grids (N, H_out, W_out, 2) are supported");
+  if (gt.getDimSize(3) != 2)
+    return c.fail("the grid's last dimension must be 2, got " +
+                  (gt.isDynamicDim(3) ? std::string("?") : std::to_string(gt.getDimSize(3))));
+  if (!isa<FloatType>(xt.getElementType()) || !isa<FloatType>(gt.getElementType()))
+    return c.fail("the input and the grid must be float tensors");
+  std::string mode = c.stringAttr("mode", "bilinear");
+  // Opset 20 renamed the modes (and allowed N-D inputs, which are refused above).
+  if (mode == "linear")
+    mode = "bilinear";
+  else if (mode == "cubic")
+    mode = "bicubic";
+  std::string padding = c.stringAttr("padding_mode", "zeros");
+  bool align = c.intAttr("align_corners", 0) != 0;
+  if (mode != "bilinear" && mode != "nearest" && mode != "bicubic")
+    return c.fail("attribute 'mode' = '" + mode +
+                  "' is not bilinear (linear), nearest or bicubic (cubic)");
+  if (padding != "zeros" && padding != "border" && padding != "reflection")
+    return c.fail("attribute 'padding_mode' = '" + padding +
+                  "' is not zeros, border or reflection");
+  OpBuilder &b = c.rewriter;
+  Location l = c.loc;
+  Value x = c.input(0), grid = c.input(1);
+  Value hIdx = dimValue(b, l, x, 2), wIdx = dimValue(b, l, x, 3);
+  auto dyn = dynamicSizes(rt, [&](int64_t i) {
+    return i < 2 ? dimValue(b, l, x, i) : dimValue(b, l, grid, i - 1);
+  });
+  Type et = rt.getElementType();
+  Value out = buildIndexedGeneric(
+      b, l, rt, dyn, {}, {}, [&](OpBuilder &nb, Location nl, ValueRange ivs, ValueRange) -> Value {
+        ScalarBuilder sb{nb, nl};
+        Type f64 = nb.getF64Type(), i64 = nb.getI64Type();
+        auto cf = [&](double v) -> Value { return arith::ConstantOp::create(nb, nl, nb.getF64FloatAttr(v)); };
+        auto ci = [&](int64_t v) -> Value { return arith::ConstantOp::create(nb, nl, nb.getI64IntegerAttr(v)); };
+        auto addf = [&](Value p, Value q) -> Value { return arith::AddFOp::create(nb, nl, p, q); };
+        auto subf = [&](Value p, Value q) -> Value { return arith::SubFOp::create(nb, nl, p, q); };
+        auto mulf = [&](Value p, Value q) -> Value { return arith::MulFOp::create(nb, nl, p, q); };
+        auto cmpf = [&](arith::CmpFPredicate p, Value u, Value v) -> Value {
+          return arith::CmpFOp::create(nb, nl, p, u, v);
+        };
+        auto cmpi = [&](arith::CmpIPredicate p, Value u, Value v) -> Value {
+          return arith::CmpIOp::create(nb, nl, p, u, v);
+        };
+        auto selectv = [&](Value cond, Value u, Value v) { return sb.select(cond, u, v); };
+        auto toF = [&](Value i) -> Value { return arith::SIToFPOp::create(nb, nl, f64, i); };
+        auto floorI = [&](Value v) -> Value {
+          return arith::FPToSIOp::create(nb, nl, i64, math::FloorOp::create(nb, nl, v));
+        };
+        Value hI = arith::IndexCastOp::create(nb, nl, i64, hIdx);
+        Value wI = arith::IndexCastOp::create(nb, nl, i64, wIdx);
+        Value hF = toF(hI), wF = toF(wI);
+        Value n = ivs[0], ch = ivs[1];
+        auto gridAt = [&](int64_t k) -> Value {
+          Value v = tensor::ExtractOp::create(nb, nl, grid, ValueRange{n, ivs[2], ivs[3], sb.cIdx(k)});
+          return arith::ExtFOp::create(nb, nl, f64, v).getResult();
+        };
+        // [-1, 1] to pixel coordinates.
+        auto denormalize = [&](Value g, Value size) -> Value {
+          Value g1 = addf(g, cf(1.0));
+          return align ? mulf(mulf(g1, cf(0.5)), subf(size, cf(1.0)))
+                       : mulf(subf(mulf(g1, size), cf(1.0)), cf(0.5));
+        };
+        Value px = denormalize(gridAt(0), wF), py = denormalize(gridAt(1), hF);
+        Value xMin = cf(align ? 0.0 : -0.5), yMin = xMin;
+        Value xMax = align ? subf(wF, cf(1.0)) : subf(wF, cf(0.5));
+        Value yMax = align ? subf(hF, cf(1.0)) : subf(hF, cf(0.5));
+        // Reflects v into [lo, hi] (repeatedly, as a mirror at each bound).
+        auto reflect = [&](Value v, Value lo, Value hi) -> Value {
+          Value range = subf(hi, lo);
+          auto fold = [&](Value d, Value first, Value second, bool towardLo) -> Value {
+            Value k = math::FloorOp::create(nb, nl, arith::DivFOp::create(nb, nl, d, range));
+            Value rem = subf(d, mulf(k, range));
+            Value half = math::FloorOp::create(nb, nl, mulf(k, cf(0.5)));
+            Value even = cmpf(arith::CmpFPredicate::OEQ, subf(k, mulf(half, cf(2.0))), cf(0.0));
+            Value a = towardLo ? addf(first, rem) : subf(first, rem);
+            Value z = towardLo ? subf(second, rem) : addf(second, rem);
+            return selectv(even, a, z);
+          };
+          Value below = fold(subf(lo, v), lo, hi, true);
+          Value above = fold(subf(v, hi), hi, lo, false);
+          return selectv(cmpf(arith::CmpFPredicate::OLT, v, lo), below,
+                         selectv(cmpf(arith::CmpFPredicate::OGT, v, hi), above, v));
+        };
+        if (mode == "nearest") {
+          px = math::RoundEvenOp::create(nb, nl, px);
+          py = math::RoundEvenOp::create(nb, nl, py);
+        }
+        if (padding != "zeros") {
+          Value outside = arith::OrIOp::create(
+              nb, nl,
+              arith::OrIOp::create(nb, nl, cmpf(arith::CmpFPredicate::OLT, px, xMin),
+                                   cmpf(arith::CmpFPredicate::OGT, px, xMax)),
+              arith::OrIOp::create(nb, nl, cmpf(arith::CmpFPredicate::OLT, py, yMin),
+                                   cmpf(arith::CmpFPredicate::OGT, py, yMax)));
+          Value mx, my;
+          if (padding == "border") {
+            mx = arith::MinimumFOp::create(nb, nl, arith::MaximumFOp::create(nb, nl, px, cf(0.0)),
+                                           subf(wF, cf(1.0)));
+            my = arith::MinimumFOp::create(nb, nl, arith::MaximumFOp::create(nb, nl, py, cf(0.0)),
+                                           subf(hF, cf(1.0)));
+          } else {
+            mx = reflect(px, xMin, xMax);
+            my = reflect(py, yMin, yMax);
+          }
+          px = selectv(outside, mx, px);
+          py = selectv(outside, my, py);
+        }
+        // The pixel at integer (row, col), with the padding's rule outside the image.
+        auto pixel = [&](Value row, Value col) -> Value {
+          Value valid;
+          if (padding == "zeros") {
+            auto inRange = [&](Value i, Value size) -> Value {
+              return arith::AndIOp::create(nb, nl, cmpi(arith::CmpIPredicate::sge, i, ci(0)),
+                                           cmpi(arith::CmpIPredicate::slt, i, size));
+            };
+            valid = arith::AndIOp::create(nb, nl, inRange(row, hI), inRange(col, wI));
+          } else if (padding == "reflection") {
+            row = arith::FPToSIOp::create(nb, nl, i64, reflect(toF(row), yMin, yMax));
+            col = arith::FPToSIOp::create(nb, nl, i64, reflect(toF(col), xMin, xMax));
+          }
+          // Clamped in every mode, so that no read leaves the image.
+          auto clampI = [&](Value i, Value size) {
+            return sb.clampS(i, ci(0), arith::SubIOp::create(nb, nl, size, ci(1)));
+          };
+          Value r = arith::IndexCastOp::create(nb, nl, nb.getIndexType(), clampI(row, hI));
+          Value cc = arith::IndexCastOp::create(nb, nl, nb.getIndexType(), clampI(col, wI));
+          Value v = tensor::ExtractOp::create(nb, nl, x, ValueRange{n, ch, r, cc});
+          Value v64 = arith::ExtFOp::create(nb, nl, f64, v);
+          return valid ? selectv(valid, v64, cf(0.0)) : v64;
+        };
+        Value result;
+        if (mode == "nearest") {
+          result = pixel(arith::FPToSIOp::create(nb, nl, i64, py),
+                         arith::FPToSIOp::create(nb, nl, i64, px));
+        } else if (mode == "bilinear") {
+          Value x1 = floorI(px), y1 = floorI(py);
+          Value x2 = arith::AddIOp::create(nb, nl, x1, ci(1));
+          Value y2 = arith::AddIOp::create(nb, nl, y1, ci(1));
+          Value dx1 = subf(px, toF(x1)), dx2 = subf(toF(x2), px);
+          Value dy1 = subf(py, toF(y1)), dy2 = subf(toF(y2), py);
+          Value top = addf(mulf(dx2, pixel(y1, x1)), mulf(dx1, pixel(y1, x2)));
+          Value bottom = addf(mulf(dx2, pixel(y2, x1)), mulf(dx1, pixel(y2, x2)));
+          result = addf(mulf(dy2, top), mulf(dy1, bottom));
+        } else {
+          Value x0 = arith::SubIOp::create(nb, nl, floorI(px), ci(1));
+          Value y0 = arith::SubIOp::create(nb, nl, floorI(py), ci(1));
+          SmallVector<Value> wx = keysCubicWeights(nb, nl, subf(subf(px, toF(x0)), cf(1.0)), -0.75);
+          SmallVector<Value> wy = keysCubicWeights(nb, nl, subf(subf(py, toF(y0)), cf(1.0)), -0.75);
+          result = cf(0.0);
+          for (int64_t i = 0; i < 4; ++i) {
+            Value rowSum = cf(0.0);
+            Value row = arith::AddIOp::create(nb, nl, y0, ci(i));
+            for (int64_t j = 0; j < 4; ++j)
+              rowSum = addf(rowSum, mulf(wx[j], pixel(row, arith::AddIOp::create(nb, nl, x0, ci(j)))));
+            result = addf(result, mulf(wy[i], rowSum));
+          }
+        }
+        return arith::TruncFOp::create(nb, nl, et, result);
+      });
+  return c.replace(out);
+}
+
 } // namespace
 
 void registerResizePadOps(OnnxHandlerTable &t) {
+  t.add("GridSample", 16, lowerGridSample);
   // The pads are the attribute 'paddings' in Pad-1, 'pads' in Pad-2, input 1 from Pad-11.
   t.add("Pad", 1, [](NodeContext &c) { return lowerPad(c, "paddings"); });
   t.add("Pad", 2, [](NodeContext &c) { return lowerPad(c, "pads"); });
