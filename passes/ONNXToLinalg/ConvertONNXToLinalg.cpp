@@ -125,6 +125,7 @@ static std::shared_ptr<const OnnxHandlerTable> handlerTable() {
     registerDataMovementOps(*t);
     registerNumericOps(*t);
     registerTrainingOps(*t);
+    registerDetectionOps(*t);
     return t;
   }();
   return table;

@@ -135,6 +135,7 @@ void registerTopKOps(OnnxHandlerTable &table);        // TopK
 void registerIntegerLinearOps(OnnxHandlerTable &table); // ConvInteger QLinearMatMul QLinearConv
 void registerDataMovementOps(OnnxHandlerTable &table); // ReverseSequence MaxUnpool
 void registerNumericOps(OnnxHandlerTable &table);     // LRN Shrink Det
+void registerDetectionOps(OnnxHandlerTable &table);   // NonMaxSuppression
 void registerTrainingOps(OnnxHandlerTable &table);    // ai.onnx.preview.training: Adagrad Adam Momentum
 
 //===----------------------------------------------------------------------===//

@@ -15,6 +15,8 @@ diff_dim/    Relu(a[N]) + b[M]: different symbols that the Add forces equal (the
              must check them at run time)
 gather/      Gather (axis 0) and GatherND over dynamic data and indices, negative indices
              included (out-of-range indices must be reported at run time)
+nms/         NonMaxSuppression with a data-dependent number of selected boxes (result [K, 3]),
+             two batches and three classes of random boxes, against a plain greedy NMS here
 """
 import sys
 
@@ -22,6 +24,35 @@ import numpy as np
 from onnx import TensorProto, helper, numpy_helper
 
 from backend_case import save_case, model, vi
+
+
+def reference_nms(boxes, scores, max_out, iou_thr, score_thr):
+    """Greedy NMS as the ONNX operator defines it: per batch and class, take the highest score
+    above score_thr (lowest index on ties), drop boxes whose IoU with it exceeds iou_thr."""
+    rows = []
+    for b in range(boxes.shape[0]):
+        y1 = np.minimum(boxes[b, :, 0], boxes[b, :, 2]).astype(np.float64)
+        x1 = np.minimum(boxes[b, :, 1], boxes[b, :, 3]).astype(np.float64)
+        y2 = np.maximum(boxes[b, :, 0], boxes[b, :, 2]).astype(np.float64)
+        x2 = np.maximum(boxes[b, :, 1], boxes[b, :, 3]).astype(np.float64)
+        area = (x2 - x1) * (y2 - y1)
+        for c in range(scores.shape[1]):
+            alive = [j for j in range(boxes.shape[1]) if scores[b, c, j] > score_thr]
+            alive.sort(key=lambda j: (-scores[b, c, j], j))
+            picked = 0
+            while alive and picked < max_out:
+                i = alive.pop(0)
+                rows.append([b, c, i])
+                picked += 1
+                keep = []
+                for j in alive:
+                    w = max(0.0, min(x2[i], x2[j]) - max(x1[i], x1[j]))
+                    h = max(0.0, min(y2[i], y2[j]) - max(y1[i], y1[j]))
+                    union = area[i] + area[j] - w * h
+                    if not (area[i] > 0 and area[j] > 0 and union > 0 and w * h / union > iou_thr):
+                        keep.append(j)
+                alive = keep
+    return np.array(rows, dtype=np.int64).reshape(-1, 3)
 
 
 def main():
@@ -85,6 +116,26 @@ def main():
         pv = np.array(pairs, dtype=np.int64)
         sets.append(([dv, iv, pv], [dv[iv], dv[pv[:, 0], pv[:, 1]]]))
     save_case(out, "gather", m, sets)
+
+    m = model(
+        [helper.make_node("NonMaxSuppression", ["boxes", "scores", "max_out", "iou", "score"],
+                          ["sel"], name="nms")],
+        [vi("boxes", F, [2, 12, 4]), vi("scores", F, [2, 3, 12]), vi("max_out", I64, [1]),
+         vi("iou", F, [1]), vi("score", F, [1])],
+        [vi("sel", I64, ["K", 3])], opset=11)
+    rng = np.random.default_rng(7)
+    sets = []
+    for max_out, iou_thr, score_thr in ((4, 0.3, 0.2), (12, 0.6, 0.0), (1, 0.5, 0.9)):
+        corner = rng.uniform(0, 10, (2, 12, 2)).astype(np.float32)
+        size = rng.uniform(1, 5, (2, 12, 2)).astype(np.float32)
+        # [y1, x1, y2, x2], some with the corners swapped.
+        boxes = np.concatenate([corner, corner + size], axis=2)
+        boxes[:, ::3] = boxes[:, ::3][:, :, [2, 3, 0, 1]]
+        scores = rng.uniform(0, 1, (2, 3, 12)).astype(np.float32)
+        sets.append(([boxes, scores, np.array([max_out], np.int64),
+                      np.array([iou_thr], np.float32), np.array([score_thr], np.float32)],
+                     [reference_nms(boxes, scores, max_out, iou_thr, score_thr)]))
+    save_case(out, "nms", m, sets)
 
     q = np.array([0, 7, 200, 255], dtype=np.uint8)
     i = np.array([-7, 7, 9, -9], dtype=np.int32)
