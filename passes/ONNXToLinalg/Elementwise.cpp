@@ -7,6 +7,8 @@
 //===----------------------------------------------------------------------===//
 #include "passes/ONNXToLinalg/ONNXToLinalg.h"
 
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
+
 #include "mlir/Dialect/Math/IR/Math.h"
 
 #include <cmath>
@@ -446,10 +448,38 @@ void registerElementwiseOps(OnnxHandlerTable &t) {
   };
   t.add("Identity", 1, identity);
   t.add("Dropout", 1, [identity](NodeContext &c) -> LogicalResult {
+    // Training mode drops elements at random unless the ratio is 0; sparq generates no random
+    // numbers, so it computes Dropout where it is the identity: inference mode, or ratio 0.
+    // Flags and ratios known only at run time are checked there.
     if (c.hasInput(2)) {
       auto training = getConstantInts(c.input(2));
-      if (failed(training) || training->empty() || (*training)[0] != 0)
-        return c.fail("only inference mode (training_mode absent or constant false) is supported");
+      bool inference = succeeded(training) && !training->empty() && (*training)[0] == 0;
+      if (!inference) {
+        std::optional<double> ratio = c.hasInput(1) ? std::nullopt : std::optional<double>(0.5);
+        if (auto r = getConstantFloats(c.input(1)); c.hasInput(1) && succeeded(r) && !r->empty())
+          ratio = (*r)[0];
+        if (ratio && *ratio != 0 && succeeded(training))
+          return c.fail("training mode with ratio " + std::to_string(*ratio) +
+                        " drops elements at random; sparq computes Dropout only where it is the "
+                        "identity (inference mode, or ratio 0)");
+        OpBuilder &b = c.rewriter;
+        Value dropping = arith::ConstantOp::create(b, c.loc, b.getBoolAttr(true));
+        if (failed(training))
+          dropping = isNonZero(b, c.loc, scalarInput(c, 2));
+        if (!ratio || *ratio != 0) {
+          Value r = ratio ? scalarConstant(b, c.loc, b.getF64Type(), *ratio)
+                          : scalarInput(c, 1);
+          Value nonzero = isNonZero(b, c.loc, r);
+          Value both = arith::AndIOp::create(b, c.loc, dropping, nonzero);
+          Value ok = arith::XOrIOp::create(b, c.loc, both,
+                                           arith::ConstantOp::create(b, c.loc, b.getBoolAttr(true)));
+          std::string msg;
+          llvm::raw_string_ostream os(msg);
+          os << c.op.describe() << ": training mode with a nonzero ratio drops elements at random; "
+             << "sparq computes Dropout only where it is the identity (inference mode, or ratio 0)";
+          cf::AssertOp::create(b, c.loc, ok, msg);
+        }
+      }
     }
     if (c.numResults() > 1) {
       // The mask output is all true in inference mode.

@@ -804,15 +804,6 @@ LogicalResult lowerScatterND(NodeContext &c) {
 // NonZero, Compress (static result types only)
 //===----------------------------------------------------------------------===//
 
-Value isNonZero(OpBuilder &b, Location l, Value v) {
-  Type t = v.getType();
-  if (t.isInteger(1))
-    return v;
-  if (isa<FloatType>(t))
-    return arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNE, v, scalarConstant(b, l, t, 0.0));
-  return ScalarBuilder{b, l}.cmp(arith::CmpIPredicate::ne, v, scalarConstant(b, l, t, 0.0));
-}
-
 LogicalResult lowerNonZero(NodeContext &c) {
   if (failed(requireRanked(c, 0, "the input")))
     return failure();

@@ -219,6 +219,8 @@ llvm::SmallVector<mlir::Value> dynamicSizes(mlir::RankedTensorType type,
 
 /// Element `i` (row-major over the static shape) of a small tensor, read at run time.
 mlir::Value extractElement(mlir::OpBuilder &b, mlir::Location l, mlir::Value t, int64_t i);
+/// Whether the scalar `v` (float, integer or i1) is nonzero, as an i1.
+mlir::Value isNonZero(mlir::OpBuilder &b, mlir::Location l, mlir::Value v);
 /// The scalar of input `i` (a rank-0 or one-element tensor), read at run time.
 mlir::Value scalarInput(NodeContext &c, unsigned i);
 

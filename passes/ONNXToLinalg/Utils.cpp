@@ -653,6 +653,15 @@ LogicalResult requireRanked(const NodeContext &c, unsigned i, StringRef what) {
   return success();
 }
 
+Value isNonZero(OpBuilder &b, Location l, Value v) {
+  Type t = v.getType();
+  if (t.isInteger(1))
+    return v;
+  if (isa<FloatType>(t))
+    return arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNE, v, scalarConstant(b, l, t, 0.0));
+  return ScalarBuilder{b, l}.cmp(arith::CmpIPredicate::ne, v, scalarConstant(b, l, t, 0.0));
+}
+
 Value scalarInput(NodeContext &c, unsigned i) {
   return extractElement(c.rewriter, c.loc, c.input(i), 0);
 }
