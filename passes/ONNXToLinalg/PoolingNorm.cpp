@@ -406,6 +406,10 @@ LogicalResult lowerGlobalPool(NodeContext &c, bool isMax) {
 // Normalizations
 //===----------------------------------------------------------------------===//
 
+/// Mean and (population) variance of `x` over `dims` (kept with size 1), two-pass.
+std::pair<Value, Value> meanAndVariance(OpBuilder &b, Location loc, Value x,
+                                        ArrayRef<int64_t> dims);
+
 /// BatchNormalization. `hasIsTest`: the 'is_test' attribute exists (opsets 1 and 6) and must
 /// select inference; `hasSpatial`: the 'spatial' attribute exists (up to opset 7) and may ask for
 /// per-sample parameters; from opset 9 on they are per channel.
@@ -414,14 +418,16 @@ LogicalResult lowerBatchNorm(NodeContext &c, bool hasIsTest, bool hasSpatial) {
   auto rt = c.rankedResultType(0);
   if (failed(requireStaticShape(c, in, "the input")))
     return failure();
-  if (c.intAttr("training_mode", 0) != 0)
-    return c.fail("attribute 'training_mode' = 1 is not supported (inference only)");
+  // Training mode (opset 14 on): normalizes with the batch's statistics and outputs the
+  // running ones, input * momentum + batch * (1 - momentum).
+  bool training = c.intAttr("training_mode", 0) != 0;
   if (hasIsTest && c.intAttr("is_test", 0) == 0)
     return c.fail("attribute 'is_test' = 0 (training) is not supported (inference only)");
-  for (unsigned i = 1; i < c.numResults(); ++i)
-    if (!c.op->getResult(i).use_empty())
-      return c.fail("output " + Twine(i) +
-                    " (a training statistic) is not supported (inference only)");
+  if (!training)
+    for (unsigned i = 1; i < c.numResults(); ++i)
+      if (!c.op->getResult(i).use_empty())
+        return c.fail("output " + Twine(i) +
+                      " (a training statistic) is not supported (inference only)");
   Type et = in.getElementType();
   if (!isFloat(et))
     return c.fail("only floating-point element types are supported");
@@ -453,6 +459,34 @@ LogicalResult lowerBatchNorm(NodeContext &c, bool hasIsTest, bool hasSpatial) {
                                   });
   int64_t rank = in.getRank();
   Value mean = c.input(3), bias = c.input(2);
+  SmallVector<Value> running;
+  if (training) {
+    if (!spatial)
+      return c.fail("training mode needs per-channel parameters");
+    SmallVector<int64_t> dims = {0};
+    for (int64_t d = 2; d < rank; ++d)
+      dims.push_back(d);
+    auto [batchMean, batchVar] = meanAndVariance(b, loc, c.input(0), dims);
+    batchMean = reshapeStatic(b, loc, batchMean, paramShape);
+    batchVar = reshapeStatic(b, loc, batchVar, paramShape);
+    double momentum = c.floatAttr("momentum", 0.9f);
+    Value batchStats[2] = {batchMean, batchVar};
+    for (auto [i, batch] : llvm::enumerate(batchStats)) {
+      if (c.numResults() <= 1 + i)
+        break;
+      running.push_back(buildElementwise(
+          b, loc, {c.input(3 + i), batch}, c.rankedResultType(1 + i),
+          [&](OpBuilder &nb, Location nl, ValueRange a) {
+            return addF(nb, nl, mulF(nb, nl, a[0], scalarConstant(nb, nl, et, momentum)),
+                        mulF(nb, nl, a[1], scalarConstant(nb, nl, et, 1.0 - momentum)));
+          }));
+    }
+    mean = batchMean;
+    factor = buildElementwise(b, loc, {c.input(1), batchVar}, paramType,
+                              [&](OpBuilder &nb, Location nl, ValueRange a) {
+                                return mulF(nb, nl, toEt(nb, nl, a[0]), invStd(nb, nl, a[1], eps));
+                              });
+  }
   if (spatial) {
     factor = alignDims(b, loc, factor, 1, rank);
     mean = alignDims(b, loc, mean, 1, rank);
@@ -465,14 +499,14 @@ LogicalResult lowerBatchNorm(NodeContext &c, bool hasIsTest, bool hasSpatial) {
                                return addF(nb, nl, mulF(nb, nl, d, a[2]), toEt(nb, nl, a[3]));
                              });
   SmallVector<Value> results = {y};
-  for (unsigned i = 1; i < c.numResults(); ++i)
+  results.append(running);
+  for (unsigned i = results.size(); i < c.numResults(); ++i)
     results.push_back(createEmpty(b, loc, c.rankedResultType(i))); // unused outputs
   return c.replace(results);
 }
 
-/// Mean and 1/sqrt(var + eps) of `x` over `dims` (kept with size 1), two-pass.
-std::pair<Value, Value> meanAndInvStd(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> dims,
-                                      double eps) {
+std::pair<Value, Value> meanAndVariance(OpBuilder &b, Location loc, Value x,
+                                        ArrayRef<int64_t> dims) {
   auto t = cast<RankedTensorType>(x.getType());
   Type et = t.getElementType();
   double count = 1;
@@ -492,10 +526,20 @@ std::pair<Value, Value> meanAndInvStd(OpBuilder &b, Location loc, Value x, Array
                               Value d = subF(nb, nl, a[0], a[1]);
                               return addF(nb, nl, a[2], mulF(nb, nl, d, d));
                             });
-  Value inv = buildElementwise(b, loc, {sq}, keptType,
+  Value var = buildElementwise(b, loc, {sq}, keptType,
                                [&](OpBuilder &nb, Location nl, ValueRange a) {
-                                 Value var = divF(nb, nl, a[0], scalarConstant(nb, nl, et, count));
-                                 return invStd(nb, nl, var, eps);
+                                 return divF(nb, nl, a[0], scalarConstant(nb, nl, et, count));
+                               });
+  return {mean, var};
+}
+
+/// Mean and 1/sqrt(var + eps) of `x` over `dims` (kept with size 1), two-pass.
+std::pair<Value, Value> meanAndInvStd(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> dims,
+                                      double eps) {
+  auto [mean, var] = meanAndVariance(b, loc, x, dims);
+  Value inv = buildElementwise(b, loc, {var}, cast<RankedTensorType>(var.getType()),
+                               [&](OpBuilder &nb, Location nl, ValueRange a) {
+                                 return invStd(nb, nl, a[0], eps);
                                });
   return {mean, inv};
 }
