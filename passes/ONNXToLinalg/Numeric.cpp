@@ -1,4 +1,4 @@
-//===- passes/ONNXToLinalg/Numeric.cpp - LRN, Shrink, Det ---------------------===//
+//===- passes/ONNXToLinalg/Numeric.cpp - LRN, Shrink, Det, DFT ----------------===//
 //
 // Numerical operators that fit no other group:
 //  - LRN: the sum of squares over a window of `size` channels (x zero-padded along C, one
@@ -11,10 +11,14 @@
 //    pivot search (a reduction over the rows), the row swap fused with the elimination of
 //    column k below the pivot, and det *= (swapped ? -1 : 1) * pivot. A zero pivot leaves the
 //    matrix as it is (the determinant is already 0).
+//  - DFT: the direct sum Y[k] = sum_n X[n] e^(-+2 pi i k n / N), one linalg.generic over the
+//    output with the signal index as its reduction dimension; the angle from (k n mod N) / N
+//    and the sum in f64, so long signals keep their precision. O(N^2) per signal: no FFT.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/ONNXToLinalg/ONNXToLinalg.h"
 
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
 #include <cmath>
@@ -234,9 +238,122 @@ LogicalResult lowerDet(NodeContext &c) {
   return c.replace(reshapeStatic(b, loc, loop.getResult(1), rt.getShape()));
 }
 
+//===----------------------------------------------------------------------===//
+// DFT
+//===----------------------------------------------------------------------===//
+
+/// DFT-17: x is [batch, ..., signal dims ..., 1 (real) or 2 (complex)]; the transform runs along
+/// `axis` with length dft_length (input 1, a constant; default the axis' size: shorter signals
+/// are zero-padded, longer ones cut); onesided keeps frequencies 0 .. N/2 of a real input;
+/// inverse scales by 1/N and turns the rotation around.
+LogicalResult lowerDFT(NodeContext &c) {
+  if (failed(requireRanked(c, 0, "the input")))
+    return failure();
+  auto xt = c.inputType(0);
+  auto rt = c.rankedResultType(0);
+  int64_t rank = xt.getRank();
+  if (rank < 3 || xt.isDynamicDim(rank - 1) || (xt.getDimSize(rank - 1) != 1 &&
+                                                  xt.getDimSize(rank - 1) != 2))
+    return c.fail("the input must be [batch, signal dims..., 1 or 2]");
+  if (!isa<FloatType>(xt.getElementType()) || rt.getRank() != rank ||
+      (!rt.isDynamicDim(rank - 1) && rt.getDimSize(rank - 1) != 2))
+    return c.fail("the input must be a float tensor and the result [..., 2]");
+  int64_t axis = c.intAttr("axis", 1);
+  if (axis < 0)
+    axis += rank;
+  if (axis < 1 || axis >= rank - 1)
+    return c.fail("attribute 'axis' = " + Twine(c.intAttr("axis", 1)) +
+                  " is not a signal dimension (1 to rank - 2)");
+  bool inverse = c.intAttr("inverse", 0) != 0, onesided = c.intAttr("onesided", 0) != 0;
+  bool complexIn = xt.getDimSize(rank - 1) == 2;
+  if (onesided && complexIn)
+    return c.fail("onesided needs a real input ([..., 1])");
+  if (xt.isDynamicDim(axis))
+    return c.fail("the signal dimension must be static");
+  int64_t n = xt.getDimSize(axis);
+  if (c.hasInput(1)) {
+    auto len = getConstantInts(c.input(1));
+    if (failed(len) || len->size() != 1 || (*len)[0] < 1)
+      return c.fail("input 'dft_length' must be a positive constant");
+    n = (*len)[0];
+  }
+  int64_t outLen = onesided ? n / 2 + 1 : n;
+  if (!rt.isDynamicDim(axis) && rt.getDimSize(axis) != outLen)
+    return c.fail("the result has " + Twine(rt.getDimSize(axis)) + " frequencies along axis " +
+                  Twine(axis) + ", expected " + Twine(outLen));
+  int64_t inLen = std::min(n, xt.getDimSize(axis)); // samples beyond it are zero padding
+  OpBuilder &b = c.rewriter;
+  Location l = c.loc;
+  MLIRContext *ctx = b.getContext();
+  Type et = rt.getElementType();
+  Value x = c.input(0);
+  SmallVector<int64_t> accShape(rt.getShape());
+  accShape[axis] = outLen;
+  auto accType = RankedTensorType::get(accShape, b.getF64Type());
+  SmallVector<Value> dyn;
+  for (int64_t d = 0; d < rank; ++d)
+    if (accType.isDynamicDim(d))
+      dyn.push_back(dimValue(b, l, x, d));
+  Value init = createFilled(b, l, accType, arith::ConstantOp::create(b, l, b.getF64FloatAttr(0.0)), dyn);
+  // Loops: the output's, then the signal index (reduction); x is read in the body.
+  SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(rank + 1, ctx).getMajorSubMap(rank)};
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  iters.push_back(utils::IteratorType::reduction);
+  SmallVector<Value> dynLoop(dyn);
+  // The reduction loop's extent comes from an operand: a [inLen] dummy input read by index.
+  auto dummyType = RankedTensorType::get({inLen}, b.getI1Type());
+  Value dummy = createFilled(b, l, dummyType, arith::ConstantOp::create(b, l, b.getBoolAttr(false)));
+  maps.insert(maps.begin(), AffineMap::get(rank + 1, 0, {getAffineDimExpr(rank, ctx)}, ctx));
+  double sign = inverse ? 1.0 : -1.0;
+  Value acc = linalg::GenericOp::create(
+                  b, l, TypeRange{accType}, ValueRange{dummy}, ValueRange{init}, maps, iters,
+                  [&](OpBuilder &nb, Location nl, ValueRange args) {
+                    ScalarBuilder sb{nb, nl};
+                    Type f64 = nb.getF64Type(), i64 = nb.getI64Type();
+                    auto idx = [&](unsigned d) { return linalg::IndexOp::create(nb, nl, d).getResult(); };
+                    Value k = idx(axis), t = idx(rank), part = idx(rank - 1);
+                    // theta = 2 pi ((k t) mod N) / N
+                    Value kt = sb.rem(sb.mul(k, t), sb.cIdx(n));
+                    Value ktF = arith::SIToFPOp::create(
+                        nb, nl, f64, arith::IndexCastOp::create(nb, nl, i64, kt));
+                    Value theta = arith::MulFOp::create(
+                        nb, nl, ktF, arith::ConstantOp::create(nb, nl, nb.getF64FloatAttr(sign * 2 * M_PI / n)));
+                    Value cs = math::CosOp::create(nb, nl, theta), sn = math::SinOp::create(nb, nl, theta);
+                    SmallVector<Value> coords;
+                    for (int64_t d = 0; d < rank - 1; ++d)
+                      coords.push_back(d == axis ? t : idx(d));
+                    coords.push_back(sb.cIdx(0));
+                    auto read = [&](ArrayRef<Value> at) -> Value {
+                      Value v = tensor::ExtractOp::create(nb, nl, x, at);
+                      return castScalar(nb, nl, v, f64, false, false);
+                    };
+                    Value re = read(coords), im = arith::ConstantOp::create(nb, nl, nb.getF64FloatAttr(0.0));
+                    if (complexIn) {
+                      coords.back() = sb.cIdx(1);
+                      im = read(coords);
+                    }
+                    // (re + i im)(cos + i sin): real part re cos - im sin, imaginary re sin + im cos.
+                    auto mul = [&](Value p, Value q) -> Value { return arith::MulFOp::create(nb, nl, p, q); };
+                    Value real = arith::SubFOp::create(nb, nl, mul(re, cs), mul(im, sn));
+                    Value imag = arith::AddFOp::create(nb, nl, mul(re, sn), mul(im, cs));
+                    Value isImag = sb.eq(part, sb.cIdx(1));
+                    Value term = sb.select(isImag, imag, real);
+                    linalg::YieldOp::create(nb, nl, ValueRange{arith::AddFOp::create(nb, nl, args[1], term)});
+                  })
+                  .getResult(0);
+  double scale = inverse ? 1.0 / double(n) : 1.0;
+  auto outType = RankedTensorType::get(accShape, et);
+  Value y = buildElementwise(b, l, {acc}, outType, [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+    Value v = arith::MulFOp::create(nb, nl, a[0], arith::ConstantOp::create(nb, nl, nb.getF64FloatAttr(scale)));
+    return castScalar(nb, nl, v, et, false, false);
+  });
+  return c.replace(castTo(b, l, y, rt));
+}
+
 } // namespace
 
 void registerNumericOps(OnnxHandlerTable &t) {
+  t.add("DFT", 17, lowerDFT);
   t.add("LRN", 1, lowerLRN);
   t.add("Shrink", 9, lowerShrink);
   t.add("Det", 11, lowerDet);

@@ -134,7 +134,7 @@ void registerComMicrosoftOps(OnnxHandlerTable &table); // com.microsoft: MatMulN
 void registerTopKOps(OnnxHandlerTable &table);        // TopK
 void registerIntegerLinearOps(OnnxHandlerTable &table); // ConvInteger QLinearMatMul QLinearConv
 void registerDataMovementOps(OnnxHandlerTable &table); // ReverseSequence MaxUnpool
-void registerNumericOps(OnnxHandlerTable &table);     // LRN Shrink Det
+void registerNumericOps(OnnxHandlerTable &table);     // LRN Shrink Det DFT
 void registerDetectionOps(OnnxHandlerTable &table);   // NonMaxSuppression
 void registerTrainingOps(OnnxHandlerTable &table);    // ai.onnx.preview.training: Adagrad Adam Momentum
 

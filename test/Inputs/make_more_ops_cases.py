@@ -16,17 +16,20 @@ from onnx import TensorProto, helper, numpy_helper
 RNG = np.random.default_rng(11)
 NP_TO_ONNX = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.int64): TensorProto.INT64,
               np.dtype(np.int32): TensorProto.INT32, np.dtype(np.uint8): TensorProto.UINT8,
-              np.dtype(np.int8): TensorProto.INT8}
+              np.dtype(np.int8): TensorProto.INT8, np.dtype(np.float64): TensorProto.DOUBLE}
 
 
-def write_case(out, name, op, inputs, outputs, opset, **attrs):
-    """inputs / outputs: lists of (name, array); an input named '' is an absent optional one."""
+def write_case(out, name, op, inputs, outputs, opset, inits=(), **attrs):
+    """inputs / outputs: lists of (name, array); an input named '' is an absent optional one;
+    inits: (name, array) constants appended to the node's inputs as initializers."""
     d = os.path.join(out, name)
     os.makedirs(os.path.join(d, "test_data_set_0"), exist_ok=True)
-    node = helper.make_node(op, [n for n, _ in inputs], [n for n, _ in outputs], **attrs)
+    node = helper.make_node(op, [n for n, _ in inputs] + [n for n, _ in inits],
+                            [n for n, _ in outputs], **attrs)
     vi = lambda n, a: helper.make_tensor_value_info(n, NP_TO_ONNX[a.dtype], a.shape)
     graph = helper.make_graph([node], name, [vi(n, a) for n, a in inputs if n],
-                              [vi(n, a) for n, a in outputs])
+                              [vi(n, a) for n, a in outputs],
+                              [numpy_helper.from_array(a, n) for n, a in inits])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
     model.ir_version = 7
     onnx.save(model, os.path.join(d, "model.onnx"))
@@ -175,6 +178,18 @@ def main():
     y = np.linalg.det(m.astype(np.float64)).astype(f32)
     y[1, 2] = 0.0
     write_case(out, "det_pivoting", "Det", [("x", m)], [("y", y)], 11)
+
+    # DFT against numpy's FFT: a real f32 signal zero-padded to dft_length 9, one-sided; a complex
+    # f64 signal transformed back (inverse) along a middle axis.
+    x = RNG.standard_normal((2, 7, 3, 1)).astype(f32)
+    f = np.fft.rfft(x[..., 0].astype(np.float64), n=9, axis=1)
+    write_case(out, "dft_onesided_padded", "DFT", [("x", x)],
+               [("y", np.stack([f.real, f.imag], -1).astype(f32))], 17,
+               inits=[("len", np.array(9, np.int64))], axis=1, onesided=1)
+    z = RNG.standard_normal((2, 3, 6, 2))
+    g = np.fft.ifft(z[..., 0] + 1j * z[..., 1], axis=2)
+    write_case(out, "dft_inverse_complex", "DFT", [("x", z)],
+               [("y", np.stack([g.real, g.imag], -1))], 17, axis=2, inverse=1)
 
 
 if __name__ == "__main__":
