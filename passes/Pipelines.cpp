@@ -40,7 +40,7 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const PipelineOptions &options) 
   if (options.optLevel > 0) {
     SelectCompressedMicroKernelsPassOptions compressed;
     compressed.actBits = options.actBits;
-    pm.addNestedPass<func::FuncOp>(createSelectCompressedMicroKernelsPass(compressed));
+    pm.addPass(createSelectCompressedMicroKernelsPass(compressed));
   }
   pm.addPass(createConvertCompressedToLinalgPass());
   if (options.optLevel > 0) {

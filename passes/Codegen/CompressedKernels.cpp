@@ -116,6 +116,9 @@ struct SelectCompressedMicroKernelsPass
                                  << static_cast<int64_t>(actBits);
       return signalPassFailure();
     }
+    // A module pass: the kernels' declarations go into the module, which a function pass
+    // running beside others on its siblings must not touch (the sanitizer build's lit run
+    // caught two threads declaring the same kernel).
     SmallVector<std::pair<Operation *, KernelCall>> targets;
     getOperation().walk([&](Operation *op) {
       std::optional<KernelCall> call;
@@ -145,7 +148,7 @@ struct SelectCompressedMicroKernelsPass
       if (call)
         targets.emplace_back(op, *call);
     });
-    auto module = getOperation()->getParentOfType<ModuleOp>();
+    ModuleOp module = getOperation();
     for (auto &[op, call] : targets) {
       if (auto linear = dyn_cast<weight::LinearOp>(op))
         lowerLinear(module, linear, call);

@@ -242,7 +242,7 @@ def LinalgFuseElementwisePass : Pass<"sparq-linalg-fuse-elementwise", "mlir::fun
 }
 
 def SelectCompressedMicroKernelsPass
-    : Pass<"sparq-cpu-compressed-ukernels", "mlir::func::FuncOp"> {
+    : Pass<"sparq-cpu-compressed-ukernels", "mlir::ModuleOp"> {
   let summary = "Run compressed-weight consumers on the CPU kernels that exist for their formats";
   let description = [{
     The CPU backend's table of kernels for compressed weights, looked up by the kernel keys of a

@@ -4,9 +4,9 @@
 // then quantization call the sparse kernels; shift-add calls the lookup-table kernel; lists
 // without a kernel (N:M then shift-add) keep the reference lowering; act-bits=8 picks the
 // int8-activation kernel where it applies.
-// RUN: sparq-opt %s --pass-pipeline='builtin.module(func.func(sparq-cpu-compressed-ukernels),cse)' | FileCheck %s
-// RUN: sparq-opt %s --pass-pipeline='builtin.module(func.func(sparq-cpu-compressed-ukernels{act-bits=8}),cse)' | FileCheck %s --check-prefix=I8
-// RUN: not sparq-opt %s --pass-pipeline='builtin.module(func.func(sparq-cpu-compressed-ukernels{act-bits=4}))' 2>&1 | FileCheck %s --check-prefix=BAD
+// RUN: sparq-opt %s --pass-pipeline='builtin.module(sparq-cpu-compressed-ukernels,cse)' | FileCheck %s
+// RUN: sparq-opt %s --pass-pipeline='builtin.module(sparq-cpu-compressed-ukernels{act-bits=8},cse)' | FileCheck %s --check-prefix=I8
+// RUN: not sparq-opt %s --pass-pipeline='builtin.module(sparq-cpu-compressed-ukernels{act-bits=4})' 2>&1 | FileCheck %s --check-prefix=BAD
 // BAD: act-bits must be 0 (float activations) or 8, got 4
 // I8-LABEL: func.func @group
 // I8: call @sparq_uk_qgemm_i8_f32_mt
