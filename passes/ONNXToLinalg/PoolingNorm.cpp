@@ -505,8 +505,13 @@ LogicalResult lowerBatchNorm(NodeContext &c, bool hasIsTest, bool hasSpatial) {
   return c.replace(results);
 }
 
-std::pair<Value, Value> meanAndVariance(OpBuilder &b, Location loc, Value x,
-                                        ArrayRef<int64_t> dims) {
+/// The mean of `x` over `dims` (kept with size 1), the sum of squared deviations from it and
+/// the number of elements reduced: the two passes of meanAndVariance and meanAndInvStd.
+struct Moments {
+  Value mean, squares;
+  double count;
+};
+Moments moments(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> dims) {
   auto t = cast<RankedTensorType>(x.getType());
   Type et = t.getElementType();
   double count = 1;
@@ -526,22 +531,33 @@ std::pair<Value, Value> meanAndVariance(OpBuilder &b, Location loc, Value x,
                               Value d = subF(nb, nl, a[0], a[1]);
                               return addF(nb, nl, a[2], mulF(nb, nl, d, d));
                             });
-  Value var = buildElementwise(b, loc, {sq}, keptType,
+  return {mean, sq, count};
+}
+
+std::pair<Value, Value> meanAndVariance(OpBuilder &b, Location loc, Value x,
+                                        ArrayRef<int64_t> dims) {
+  Moments m = moments(b, loc, x, dims);
+  auto type = cast<RankedTensorType>(m.squares.getType());
+  Value var = buildElementwise(b, loc, {m.squares}, type,
                                [&](OpBuilder &nb, Location nl, ValueRange a) {
-                                 return divF(nb, nl, a[0], scalarConstant(nb, nl, et, count));
+                                 return divF(nb, nl, a[0],
+                                             scalarConstant(nb, nl, type.getElementType(), m.count));
                                });
-  return {mean, var};
+  return {m.mean, var};
 }
 
 /// Mean and 1/sqrt(var + eps) of `x` over `dims` (kept with size 1), two-pass.
 std::pair<Value, Value> meanAndInvStd(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> dims,
                                       double eps) {
-  auto [mean, var] = meanAndVariance(b, loc, x, dims);
-  Value inv = buildElementwise(b, loc, {var}, cast<RankedTensorType>(var.getType()),
+  Moments m = moments(b, loc, x, dims);
+  auto type = cast<RankedTensorType>(m.squares.getType());
+  Value inv = buildElementwise(b, loc, {m.squares}, type,
                                [&](OpBuilder &nb, Location nl, ValueRange a) {
-                                 return invStd(nb, nl, a[0], eps);
+                                 Value var = divF(nb, nl, a[0],
+                                                  scalarConstant(nb, nl, type.getElementType(), m.count));
+                                 return invStd(nb, nl, var, eps);
                                });
-  return {mean, inv};
+  return {m.mean, inv};
 }
 
 LogicalResult lowerInstanceNorm(NodeContext &c) {

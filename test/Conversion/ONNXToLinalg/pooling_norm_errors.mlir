@@ -102,15 +102,6 @@ func.func @globalAveragePool_without_spatial_dims(%a0: tensor<1x2xf32>) -> tenso
 
 // -----
 
-// BatchNormalization training_mode.
-func.func @batchNormalization_training_mode(%a0: tensor<2x3x4xf32>, %a1: tensor<3xf32>, %a2: tensor<3xf32>, %a3: tensor<3xf32>, %a4: tensor<3xf32>) -> tensor<2x3x4xf32> {
-  // expected-error @+1 {{attribute 'training_mode' = 1 is not supported (inference only)}}
-  %0 = sparq_onnx.node "BatchNormalization"(%a0, %a1, %a2, %a3, %a4) {attrs = {training_mode = 1 : i64}, domain = "", name = "", opset = 15 : i64} : (tensor<2x3x4xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<2x3x4xf32>
-  return %0 : tensor<2x3x4xf32>
-}
-
-// -----
-
 // BatchNormalization is_test.
 func.func @batchNormalization_is_test(%a0: tensor<2x3x4xf32>, %a1: tensor<3xf32>, %a2: tensor<3xf32>, %a3: tensor<3xf32>, %a4: tensor<3xf32>) -> tensor<2x3x4xf32> {
   // expected-error @+1 {{attribute 'is_test' = 0 (training) is not supported (inference only)}}
