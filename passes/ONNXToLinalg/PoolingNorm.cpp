@@ -451,14 +451,8 @@ LogicalResult lowerBatchNorm(NodeContext &c, bool hasIsTest, bool hasSpatial) {
   auto toEt = [&](OpBuilder &nb, Location nl, Value v) {
     return castScalar(nb, nl, v, et, false, false);
   };
-  // Per channel: a = scale / sqrt(var + eps).
-  Value factor = buildElementwise(b, loc, {c.input(1), c.input(4)}, paramType,
-                                  [&](OpBuilder &nb, Location nl, ValueRange a) {
-                                    return mulF(nb, nl, toEt(nb, nl, a[0]),
-                                                invStd(nb, nl, toEt(nb, nl, a[1]), eps));
-                                  });
   int64_t rank = in.getRank();
-  Value mean = c.input(3), bias = c.input(2);
+  Value mean = c.input(3), var = c.input(4), bias = c.input(2);
   SmallVector<Value> running;
   if (training) {
     if (!spatial)
@@ -482,11 +476,14 @@ LogicalResult lowerBatchNorm(NodeContext &c, bool hasIsTest, bool hasSpatial) {
           }));
     }
     mean = batchMean;
-    factor = buildElementwise(b, loc, {c.input(1), batchVar}, paramType,
-                              [&](OpBuilder &nb, Location nl, ValueRange a) {
-                                return mulF(nb, nl, toEt(nb, nl, a[0]), invStd(nb, nl, a[1], eps));
-                              });
+    var = batchVar;
   }
+  // Per channel: a = scale / sqrt(var + eps).
+  Value factor = buildElementwise(b, loc, {c.input(1), var}, paramType,
+                                  [&](OpBuilder &nb, Location nl, ValueRange a) {
+                                    return mulF(nb, nl, toEt(nb, nl, a[0]),
+                                                invStd(nb, nl, toEt(nb, nl, a[1]), eps));
+                                  });
   if (spatial) {
     factor = alignDims(b, loc, factor, 1, rank);
     mean = alignDims(b, loc, mean, 1, rank);
