@@ -106,6 +106,11 @@ struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
       llvm::cl::desc("0: float activations into compressed-weight kernels; 8: int8 activations "
                      "quantized per group at run time where a kernel supports it"),
       llvm::cl::init(0)};
+  Option<bool> int8Tables{
+      *this, "int8-tables",
+      llvm::cl::desc("The target has AVX-512 VBMI and VNNI: with act-bits 8, shift-add weights "
+                     "run on the int8-table kernel"),
+      llvm::cl::init(false)};
   Option<int64_t> tileRows{
       *this, "tile-rows",
       llvm::cl::desc("Rows per register tile of the f32 micro-kernels (8 for AVX-512, 6 for "

@@ -40,6 +40,7 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const PipelineOptions &options) 
   if (options.optLevel > 0) {
     SelectCompressedMicroKernelsPassOptions compressed;
     compressed.actBits = options.actBits;
+    compressed.int8Tables = options.int8Tables;
     pm.addPass(createSelectCompressedMicroKernelsPass(compressed));
   }
   pm.addPass(createConvertCompressedToLinalgPass());

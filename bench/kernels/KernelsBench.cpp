@@ -355,9 +355,10 @@ BENCHMARK(BM_QGemvI8)
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 
-/// BM_LutGemv/q/T: the binary-coded (shift-add) 1 x 4096 x 4096 GEMV with q sign planes and
-/// group-128 scales (sparq_uk_lutgemm_f32; T = 2: _mt on two threads), hot weights (one copy),
-/// next to BM_QGemv/bits:4/T/cold:0. WeightGBs: sign-plane and scale bytes read per call.
+/// BM_LutGemv/q/T/i8: the binary-coded (shift-add) 1 x 4096 x 4096 GEMV with q sign planes and
+/// group-128 scales (sparq_uk_lutgemm_f32, or with i8:1 the int8-table sparq_uk_lutgemm_i8_f32;
+/// T = 2: _mt on two threads), hot weights (one copy), next to BM_QGemv/bits:4/T/cold:0 and
+/// BM_QGemvI8/bits:4/T. WeightGBs: sign-plane and scale bytes read per call.
 void BM_LutGemv(benchmark::State &state) {
   const int64_t q = state.range(0);
   const int32_t threads = int32_t(state.range(1));
@@ -373,7 +374,12 @@ void BM_LutGemv(benchmark::State &state) {
     x = u(rng);
   Operands &ops = operands();
   sparq_uk_set_num_threads(threads);
-  auto fn = threads > 1 ? sparq_uk_lutgemm_f32_mt : sparq_uk_lutgemm_f32;
+  const bool i8 = state.range(2) != 0;
+  if (SPARQ_KERNELS_BENCH_VLEN == 16 && i8 &&
+      (!__builtin_cpu_supports("avx512vbmi") || !__builtin_cpu_supports("avx512vnni")))
+    return state.SkipWithError("the int8-table kernel needs AVX-512 VBMI and VNNI");
+  auto fn = i8 ? (threads > 1 ? sparq_uk_lutgemm_i8_f32_mt : sparq_uk_lutgemm_i8_f32)
+               : (threads > 1 ? sparq_uk_lutgemm_f32_mt : sparq_uk_lutgemm_f32);
   for (auto _ : state) {
     fn(reinterpret_cast<intptr_t>(ops.C.data()), kN, reinterpret_cast<intptr_t>(ops.A.data()),
        kK, reinterpret_cast<intptr_t>(codes.data()), rowBytes,
@@ -385,8 +391,8 @@ void BM_LutGemv(benchmark::State &state) {
       benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_LutGemv)
-    ->ArgNames({"q", "T"})
-    ->ArgsProduct({{2, 3}, {1, 2}})
+    ->ArgNames({"q", "T", "i8"})
+    ->ArgsProduct({{2, 3}, {1, 2}, {0, 1}})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 

@@ -105,6 +105,7 @@ LogicalResult lowerAndWrite(ModuleOp module, const CompileOptions &options, Emit
   PipelineOptions pipelineOptions;
   pipelineOptions.optLevel = options.optLevel;
   pipelineOptions.actBits = options.actBits;
+  pipelineOptions.int8Tables = target->avx512vbmiVnni;
   pipelineOptions.blockFusion = options.blockFusion;
   pipelineOptions.fusionReport = options.fusionReport;
   pipelineOptions.fusionScratchKiB = options.fusionScratchKiB;

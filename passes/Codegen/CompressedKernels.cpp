@@ -19,7 +19,10 @@
 //   nm<N>of<M>                      sparq_uk_nmgemm_f32_mt (fp32 kept values)
 //   nm<N>of<M>+q<B><s|a>.<...>      sparq_uk_nmqgemm_f32_mt (quantized kept values)
 //   bcq<Q>.g<G>[.p2]                sparq_uk_lutgemm_f32_mt (shift-add: lookup tables of
-//                                   partial sums of activations indexed by the sign planes)
+//                                   partial sums of activations indexed by the sign planes), or
+//                                   with act-bits=8 on a target with AVX-512 VBMI and VNNI
+//                                   (int8-tables) and groups of a multiple of 32 (or one per
+//                                   row), sparq_uk_lutgemm_i8_f32_mt (int8 tables)
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Codegen/KernelCost.h"
@@ -71,8 +74,9 @@ Value readAddress(OpBuilder &b, Location loc, Value v) {
 
 /// A kernel of the table: its symbol and the arguments that describe the packed weight (those
 /// between A's row stride and the M, N, K sizes).
-/// The int8-activation kernel (--act-bits 8).
+/// The int8-activation kernels (--act-bits 8).
 constexpr llvm::StringLiteral kInt8Kernel = "sparq_uk_qgemm_i8_f32_mt";
+constexpr llvm::StringLiteral kInt8LutKernel = "sparq_uk_lutgemm_i8_f32_mt";
 
 /// A compressed-weight op's own activation width (sparq.act_bits, e.g. from an imported
 /// MatMulNBits node's accuracy_level), or 0.
@@ -133,7 +137,8 @@ struct SelectCompressedMicroKernelsPass
       if (!isa<weight::LinearOp, weight::Conv2DOp>(op))
         return;
       // No silent fallback: a layer that --act-bits 8 cannot reach says so.
-      if (actBits == 8 && (!call || call->symbol != kInt8Kernel)) {
+      if (actBits == 8 && (!call || (call->symbol != kInt8Kernel &&
+                                     call->symbol != kInt8LutKernel))) {
         auto formats = op->getAttrOfType<ArrayAttr>("formats");
         std::string weightName; // the packed weight constants keep the initializer's name
         if (Operation *def = op->getOperand(1).getDefiningOp())
@@ -141,9 +146,11 @@ struct SelectCompressedMicroKernelsPass
             weightName = " of weight '" + nl.getName().str() + "'";
         op->emitWarning() << "act-bits 8: the layer" << weightName << " ("
                           << weight::spellFormats(formats)
-                          << ") keeps float activations; the int8-activation kernel takes "
+                          << ") keeps float activations; the int8-activation kernels take "
                              "linear or 1x1-convolution weights quantized alone to 2, 4 or 8 "
-                             "bits in groups of a multiple of 32";
+                             "bits in groups of a multiple of 32, or binary-coded (shift-add) "
+                             "in groups of a multiple of 32 on CPUs with AVX-512 VBMI and VNNI"
+                          << (int8Tables ? "" : " (this target lacks them)");
       }
       if (call)
         targets.emplace_back(op, *call);
@@ -190,7 +197,11 @@ struct SelectCompressedMicroKernelsPass
     }
     if (keys.size() == 1 && StringRef(keys[0]).starts_with("bcq")) {
       auto config = cast<shiftadd::BCQAttr>(fs[0]);
-      return KernelCall{"sparq_uk_lutgemm_f32_mt",
+      // The int8-table kernel needs whole dwords of sign bits per group (or one group).
+      bool int8 = bits == 8 && int8Tables &&
+                  (config.getGroup() <= 0 || config.getGroup() >= k ||
+                   config.getGroup() % 32 == 0);
+      return KernelCall{int8 ? kInt8LutKernel : "sparq_uk_lutgemm_f32_mt",
                         [config](OpBuilder &b, Location loc, ValueRange packed) {
                           sparq::ScalarBuilder sb{b, loc};
                           auto codesType = cast<RankedTensorType>(packed[0].getType());

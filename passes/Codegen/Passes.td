@@ -250,13 +250,18 @@ def SelectCompressedMicroKernelsPass
     `sparq_weight.linear` on a static f32 activation (include/sparq/Kernels/UKernels.h):
 
     - a single `#sparq_quant.scheme` (key `q...`: any width 1-8, group-wise, per-channel or
-      per-tensor, symmetric or asymmetric): `sparq_uk_qgemm_f32_mt`; with `act-bits=8`, 4-bit
-      codes in groups of a multiple of 32 use `sparq_uk_qgemm_i8_f32_mt` (activations quantized
-      to int8 per group at run time, VNNI dot products);
+      per-tensor, symmetric or asymmetric): `sparq_uk_qgemm_f32_mt`; with `act-bits=8`, 2-, 4-
+      and 8-bit codes in groups of a multiple of 32 use `sparq_uk_qgemm_i8_f32_mt` (activations
+      quantized to int8 per group at run time, VNNI dot products);
     - `#sparq_nm.pattern` alone (fp32 kept values): `sparq_uk_nmgemm_f32_mt`;
     - `#sparq_nm.pattern` then `#sparq_quant.scheme`: `sparq_uk_nmqgemm_f32_mt`;
     - a single `#sparq_shiftadd.bcq`: `sparq_uk_lutgemm_f32_mt` (lookup tables of partial sums
-      of activations indexed by the sign planes).
+      of activations indexed by the sign planes); with `act-bits=8` and `int8-tables` (a target
+      with AVX-512 VBMI and VNNI), groups of a multiple of 32 or one group per row use
+      `sparq_uk_lutgemm_i8_f32_mt` (the tables quantized to int8 per group, vpermb lookups,
+      vpdpbusd sums).
+
+    With `act-bits=8`, every layer that keeps float activations gets a warning that says why.
 
     A `sparq_weight.conv2d` that is pointwise (1x1 kernel, unit strides, no padding) runs on the
     same kernels: its NCHW input is transposed to one row per pixel, the kernel computes
@@ -276,7 +281,11 @@ def SelectCompressedMicroKernelsPass
   let options = [
     Option<"actBits", "act-bits", "int64_t", "0",
            "0: float activations; 8: quantize activations to int8 per weight group at run time "
-           "where a kernel supports it (4-bit codes in groups of a multiple of 32)">
+           "where a kernel supports it (2-, 4- or 8-bit codes in groups of a multiple of 32; "
+           "shift-add weights in groups of a multiple of 32 where int8-tables is set)">,
+    Option<"int8Tables", "int8-tables", "bool", "false",
+           "The target has AVX-512 VBMI and VNNI, which the int8-table shift-add kernel "
+           "sparq_uk_lutgemm_i8_f32_mt needs (sparq-compile sets it from --cpu)">
   ];
   let dependentDialects = ["mlir::arith::ArithDialect", "mlir::bufferization::BufferizationDialect",
                            "mlir::memref::MemRefDialect", "mlir::tensor::TensorDialect",

@@ -155,17 +155,48 @@ SPARQ_LG_INLINE void transpose16(__m512i *r) {
     r[i] = t[i];
 }
 
+/// Lane r: r * stride.
+SPARQ_LG_INLINE __m512i laneStrides(int64_t stride) {
+  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  return _mm512_mullo_epi32(iota, _mm512_set1_epi32(int32_t(stride)));
+}
+
+/// Dword d (bytes 4d..4d+3: weights 32d..32d+31) of the 16 rows of a plane at `base` (rows
+/// rowBytes apart, lanes outside `rm` zero); `ridx` = laneStrides(rowBytes).
+SPARQ_LG_INLINE __m512i loadDword(const LG &c, const uint8_t *base, int64_t d, __mmask16 rm,
+                                  __m512i ridx) {
+  if (d < c.rowBytes / 4) // wholly inside a row
+    return _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), rm, ridx, base + d * 4, 1);
+  // The row's last bytes (fewer than 4): assembled without reading past the row.
+  alignas(64) uint32_t tmp[16];
+  for (int r = 0; r < 16; ++r) {
+    uint32_t v = 0;
+    if ((rm >> r) & 1)
+      for (int64_t b = d * 4; b < c.rowBytes; ++b)
+        v |= uint32_t(base[r * c.rowBytes + b]) << (8 * (b - d * 4));
+    tmp[r] = v;
+  }
+  return _mm512_load_si512(tmp);
+}
+
+/// Loads dwords d..d+15 of the 16 rows at `base` (mask rm) transposed: r[j] lane i is row i's
+/// dword d + j. Needs (d + 16) * 4 <= rowBytes.
+SPARQ_LG_INLINE void loadBlock16(const LG &c, const uint8_t *base, int64_t d, __mmask16 rm,
+                                 __m512i *r) {
+  for (int i = 0; i < 16; ++i)
+    r[i] = _mm512_maskz_loadu_epi32(__mmask16((rm >> i) & 1 ? 0xffff : 0),
+                                    base + i * c.rowBytes + d * 4);
+  transpose16(r);
+}
+
 /// Planes [i0, i0 + P) of 16 rows (mask rm) at nb, rows [m0, m0 + MB) of A, k in [kb0, kb1)
 /// (multiples of 32; group a multiple of 32), added to acc.
 template <int P, int MB>
 __attribute__((noinline)) void pass16(const LG &c, const float *tab, int64_t kb0, int64_t kb1,
                                       int64_t nb, __mmask16 rm, int64_t i0, __m512 *accOut) {
   const int64_t chunks = (kb1 - kb0) / 4;
-  const int64_t fullDw = c.rowBytes / 4; // dwords wholly inside a row
-  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  const __m512i ridx = _mm512_mullo_epi32(iota, _mm512_set1_epi32(int32_t(c.rowBytes)));
-  const __m512i sidx = _mm512_mullo_epi32(iota, _mm512_set1_epi32(int32_t(c.groups)));
-  const __m512i zero = _mm512_setzero_si512();
+  const __m512i ridx = laneStrides(c.rowBytes);
+  const __m512i sidx = laneStrides(c.groups);
   const uint8_t *base[P];
   const float *sbase[P];
   for (int p = 0; p < P; ++p) {
@@ -214,10 +245,7 @@ __attribute__((noinline)) void pass16(const LG &c, const float *tab, int64_t kb0
       // 16 dwords of each of the 16 rows: loaded and transposed in registers.
       for (int p = 0; p < P; ++p) {
         __m512i r[16];
-        for (int i = 0; i < 16; ++i)
-          r[i] = _mm512_maskz_loadu_epi32(__mmask16((rm >> i) & 1 ? 0xffff : 0),
-                                          base[p] + i * c.rowBytes + d * 4);
-        transpose16(r);
+        loadBlock16(c, base[p], d, rm, r);
         __m512 gp[MB];
         for (int m = 0; m < MB; ++m)
           gp[m] = ga[p][m];
@@ -239,21 +267,7 @@ __attribute__((noinline)) void pass16(const LG &c, const float *tab, int64_t kb0
       continue;
     }
     for (int p = 0; p < P; ++p) {
-      __m512i w;
-      if (d < fullDw) {
-        w = _mm512_mask_i32gather_epi32(zero, rm, ridx, base[p] + d * 4, 1);
-      } else {
-        // The row's last bytes (fewer than 4): assembled without reading past the row.
-        alignas(64) uint32_t tmp[16];
-        for (int r = 0; r < 16; ++r) {
-          uint32_t v = 0;
-          if ((rm >> r) & 1)
-            for (int64_t b = d * 4; b < c.rowBytes; ++b)
-              v |= uint32_t(base[p][r * c.rowBytes + b]) << (8 * (b - d * 4));
-          tmp[r] = v;
-        }
-        w = _mm512_load_si512(tmp);
-      }
+      __m512i w = loadDword(c, base[p], d, rm, ridx);
       const int64_t kn = d * 32 + 32;
       step(p, d, w, ga[p], kn % c.group == 0 || kn == kb1, d * 32 / c.group);
     }
@@ -275,8 +289,12 @@ PassFn passFn(int64_t P, int64_t MB) {
   return fns[P - 1][MB - 1];
 }
 
-void fastRows(const LG &c, const float *tab, int64_t m0, int64_t mb, int64_t kb0, int64_t kb1,
-              int64_t n0, int64_t n1, bool first, bool last) {
+/// For each block of 16 rows of W in [n0, n1): the accumulators of rows [m0, m0 + mb) of C
+/// (zero on the first K block unless accumulating), `planes(nb, rm, acc)` adding the block's
+/// products, ReLU on the last K block, the store.
+template <typename Planes>
+SPARQ_LG_INLINE void rowBlocks16(const LG &c, int64_t m0, int64_t mb, int64_t n0, int64_t n1,
+                                 bool first, bool last, Planes planes) {
   for (int64_t nb = n0; nb < n1; nb += 16) {
     int64_t rows = n1 - nb < 16 ? n1 - nb : 16;
     __mmask16 rm = __mmask16((1u << rows) - 1u);
@@ -284,6 +302,19 @@ void fastRows(const LG &c, const float *tab, int64_t m0, int64_t mb, int64_t kb0
     for (int64_t m = 0; m < mb; ++m)
       acc[m] = (first && !c.accumulate) ? _mm512_setzero_ps()
                                         : _mm512_maskz_loadu_ps(rm, c.C + (m0 + m) * c.ldc + nb);
+    planes(nb, rm, acc);
+    for (int64_t m = 0; m < mb; ++m) {
+      __m512 v = acc[m];
+      if (last && c.relu)
+        v = _mm512_max_ps(v, _mm512_setzero_ps());
+      _mm512_mask_storeu_ps(c.C + (m0 + m) * c.ldc + nb, rm, v);
+    }
+  }
+}
+
+void fastRows(const LG &c, const float *tab, int64_t m0, int64_t mb, int64_t kb0, int64_t kb1,
+              int64_t n0, int64_t n1, bool first, bool last) {
+  rowBlocks16(c, m0, mb, n0, n1, first, last, [&](int64_t nb, __mmask16 rm, __m512 *acc) {
     // Passes of at most 4 planes (q = 5..8: two passes).
     for (int64_t i0 = 0; i0 < c.q;) {
       int64_t P = c.q - i0 > 4 ? (c.q - i0 + 1) / 2 : c.q - i0;
@@ -292,13 +323,7 @@ void fastRows(const LG &c, const float *tab, int64_t m0, int64_t mb, int64_t kb0
       passFn(P, mb)(c, tab, kb0, kb1, nb, rm, i0, acc);
       i0 += P;
     }
-    for (int64_t m = 0; m < mb; ++m) {
-      __m512 v = acc[m];
-      if (last && c.relu)
-        v = _mm512_max_ps(v, _mm512_setzero_ps());
-      _mm512_mask_storeu_ps(c.C + (m0 + m) * c.ldc + nb, rm, v);
-    }
-  }
+  });
 }
 #endif
 
@@ -366,6 +391,256 @@ bool setup(LG &c, intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t cod
   return true;
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// int8 tables (sparq_uk_lutgemm_i8_f32): the same lookups with each group's tables quantized to
+// int8, the lookups summed in int32. Group g of row m of A has the scale s = max over its chunks
+// of (((|x0| + |x1|) + |x2|) + |x3|) / 127 (the largest |T[b]| of any of its chunks), and
+// t[b] = rne(T[b] * (127 / max)) (T[b] summed left to right; 0 for an all-zero group). Layout,
+// per row of A and dword d of K (32 weights, 8 chunks): 128 bytes, the tables of chunks 8d+0,
+// 8d+2, 8d+4, 8d+6 (16 bytes each) and then of 8d+1, 8d+3, 8d+5, 8d+7, so that a byte of sign
+// bits, whose low nibble is an even chunk and high nibble the next one, indexes one 64-byte half.
+//
+//   - AVX-512 with VBMI and VNNI (function target attributes; sparq-compile calls this kernel
+//     only for CPUs that have both): 16 rows of W at a time, dwords gathered or transposed as in
+//     the fp32 kernel; byte b of row r's dword becomes the index b*16 + nibble into a half
+//     (one vpternlogd for each nibble), vpermb looks 64 bytes up at once, and vpdpbusd against
+//     ones adds the 4 lookups of each row into its int32 lane.
+//   - otherwise: the same arithmetic one row and one chunk at a time.
+//
+// Groups must be a multiple of 32 (or one group per row): chunks never straddle a group, and a
+// dword never does. K is processed in blocks of tables of at most 32 KiB.
+
+constexpr int64_t kTab8Bytes = 32768;                // tables of one K block, all rows of A
+constexpr int64_t kTab8Dwords = kTab8Bytes / 128;    // dwords of K for one row of A
+constexpr int64_t kGroups8Max = kTab8Dwords + 1;     // groups meeting one K block
+
+/// The K block's tables and group scales for rows [m0, m0 + mb) of A.
+struct Tables8 {
+  const int8_t *tab; ///< row m's dword d of the block at tab + (m * dwords + d) * 128
+  int64_t dwords;    ///< dwords of the block
+  const float *scale; ///< s(m, g) at scale[m * kGroups8Max + g - g0]
+  int64_t g0;        ///< first group of the block
+};
+
+/// s(m, g) * 127, the largest |T[b]| of the group's chunks.
+float groupMaxSum(const LG &c, const float *a, int64_t g) {
+  const int64_t k0 = g * c.group, k1 = k0 + c.group < c.K ? k0 + c.group : c.K;
+  float mx = 0.0f;
+  for (int64_t k = k0; k < k1; k += 4) {
+    float s = 0.0f;
+    for (int j = 0; j < 4; ++j)
+      s += k + j < k1 ? __builtin_fabsf(a[k + j]) : 0.0f;
+    mx = s > mx ? s : mx;
+  }
+  return mx;
+}
+
+#if !SPARQ_LG_AVX512
+/// Round to nearest, ties to even, for |v| < 2^22 (the rounding of cvtps2dq).
+SPARQ_LG_INLINE float roundEven(float v) {
+#pragma clang fp contract(off)
+  const float magic = 12582912.0f; // 1.5 * 2^23
+  float r = v + magic;
+  return r - magic;
+}
+#endif
+
+/// Fills `tab` (mb * dwords * 128 bytes) and `scale` for k in [kb0, kb1) (multiples of 32).
+void buildTables8(const LG &c, int64_t m0, int64_t mb, int64_t kb0, int64_t kb1, int8_t *tab,
+                  float *scale) {
+#pragma clang fp contract(off)
+  const int64_t dwords = (kb1 - kb0) / 32, g0 = kb0 / c.group;
+  for (int64_t m = 0; m < mb; ++m) {
+    const float *a = c.A + (m0 + m) * c.lda;
+    float inv = 0.0f;
+    int64_t g = -1;
+    for (int64_t ch = 0; ch < dwords * 8; ++ch) {
+      const int64_t k = kb0 + ch * 4;
+      if (k / c.group != g) {
+        g = k / c.group;
+        float mx = k < c.K ? groupMaxSum(c, a, g) : 0.0f;
+        scale[m * kGroups8Max + g - g0] = mx / 127.0f;
+        inv = mx > 0.0f ? 127.0f / mx : 0.0f;
+      }
+      float x[4];
+      for (int j = 0; j < 4; ++j)
+        x[j] = k + j < c.K ? a[k + j] : 0.0f;
+      const int64_t d = ch / 8, e = ch % 8;
+      int8_t *t = tab + (m * dwords + d) * 128 + (e & 1) * 64 + (e >> 1) * 16;
+#if SPARQ_LG_AVX512
+      const __m512i bits = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+      __m512 T = _mm512_setzero_ps();
+      for (int j = 0; j < 4; ++j) {
+        __mmask16 pos = _mm512_test_epi32_mask(bits, _mm512_set1_epi32(1 << j));
+        __m512 xj = _mm512_set1_ps(x[j]);
+        T = _mm512_add_ps(T, _mm512_mask_blend_ps(pos, _mm512_sub_ps(_mm512_setzero_ps(), xj), xj));
+      }
+      __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(T, _mm512_set1_ps(inv)));
+      _mm_storeu_si128(reinterpret_cast<__m128i *>(t), _mm512_cvtsepi32_epi8(q));
+#else
+      for (int b = 0; b < 16; ++b) {
+        float T = 0.0f;
+        for (int j = 0; j < 4; ++j)
+          T += ((b >> j) & 1) ? x[j] : -x[j];
+        float v = T * inv;
+        t[b] = int8_t(int32_t(roundEven(v)));
+      }
+#endif
+    }
+  }
+}
+
+#if !SPARQ_LG_AVX512
+/// Portable: rows [n0, n1) of W against the K block's tables.
+void portableRows8(const LG &c, const Tables8 &tb, int64_t m0, int64_t mb, int64_t kb0,
+                   int64_t kb1, int64_t n0, int64_t n1, bool first, bool last) {
+  const int64_t ke1 = kb1 < c.K ? kb1 : c.K;
+  for (int64_t n = n0; n < n1; ++n) {
+    float acc[kMaxRowsA];
+    for (int64_t m = 0; m < mb; ++m)
+      acc[m] = (first && !c.accumulate) ? 0.0f : c.C[(m0 + m) * c.ldc + n];
+    for (int64_t i = 0; i < c.q; ++i) {
+      const uint8_t *row = c.codes + (i * c.N + n) * c.rowBytes;
+      const float *sc = c.scales + (i * c.N + n) * c.groups;
+      for (int64_t g = kb0 / c.group; g * c.group < ke1; ++g) {
+        const int64_t ks = g * c.group > kb0 ? g * c.group : kb0;
+        const int64_t ke = (g + 1) * c.group < ke1 ? (g + 1) * c.group : ke1;
+        for (int64_t m = 0; m < mb; ++m) {
+          int32_t sum = 0;
+          for (int64_t k = ks; k < ke; k += 4) {
+            const int64_t ch = (k - kb0) / 4, e = ch % 8;
+            const int8_t *t = tb.tab + (m * tb.dwords + ch / 8) * 128 + (e & 1) * 64 +
+                              (e >> 1) * 16;
+            sum += t[(row[k >> 3] >> (k & 4)) & 15u];
+          }
+          acc[m] += float(sum) * (sc[g] * tb.scale[m * kGroups8Max + g - tb.g0]);
+        }
+      }
+    }
+    for (int64_t m = 0; m < mb; ++m) {
+      float v = acc[m];
+      if (last && c.relu && !(v > 0.0f))
+        v = 0.0f;
+      c.C[(m0 + m) * c.ldc + n] = v;
+    }
+  }
+}
+
+#endif
+
+#if SPARQ_LG_AVX512
+#define SPARQ_LG8_TARGET __attribute__((target("avx512vbmi,avx512vnni")))
+
+/// Plane `i` of 16 rows (mask rm) at nb against rows [m0, m0 + MB) of A over the K block's
+/// tables, added to acc.
+template <int MB>
+SPARQ_LG8_TARGET __attribute__((noinline)) void plane16i8(const LG &c, const Tables8 &tb,
+                                                           int64_t kb0, int64_t kb1, int64_t nb,
+                                                           __mmask16 rm, int64_t i,
+                                                           __m512 *accOut) {
+  const uint8_t *base = c.codes + (i * c.N + nb) * c.rowBytes;
+  const float *sbase = c.scales + (i * c.N + nb) * c.groups;
+  const __m512i ridx = laneStrides(c.rowBytes), sidx = laneStrides(c.groups);
+  const __m512i lowNibble = _mm512_set1_epi8(0x0F);
+  const __m512i half = _mm512_set1_epi32(0x30201000); // byte b of a dword: b * 16
+  const __m512i ones = _mm512_set1_epi8(1);
+  __m512 acc[MB];
+  __m512i sum[MB];
+  for (int m = 0; m < MB; ++m) {
+    acc[m] = accOut[m];
+    sum[m] = _mm512_setzero_si512();
+  }
+  // Adds dword d of the 16 rows (w) to the sums; at the end of group g (or of the K block)
+  // scales them by alpha(rows, g) * s(m, g).
+  auto step = [&](int64_t d, __m512i w, bool flush, int64_t g) SPARQ_LG_INLINE_LAMBDA
+                  SPARQ_LG8_TARGET {
+    // (a & b) | c: 0xEA.
+    __m512i lo = _mm512_ternarylogic_epi32(w, lowNibble, half, 0xEA);
+    __m512i hi = _mm512_ternarylogic_epi32(_mm512_srli_epi32(w, 4), lowNibble, half, 0xEA);
+    const int8_t *t = tb.tab + (d - kb0 / 32) * 128;
+    for (int m = 0; m < MB; ++m) {
+      const int8_t *tm = t + m * tb.dwords * 128;
+      sum[m] = _mm512_dpbusd_epi32(sum[m], ones, _mm512_permutexvar_epi8(lo, _mm512_load_si512(tm)));
+      sum[m] = _mm512_dpbusd_epi32(sum[m], ones,
+                                   _mm512_permutexvar_epi8(hi, _mm512_load_si512(tm + 64)));
+    }
+    if (flush) {
+      __m512 alpha = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), rm, sidx, sbase + g, 4);
+      for (int m = 0; m < MB; ++m) {
+        __m512 s = _mm512_mul_ps(alpha, _mm512_set1_ps(tb.scale[m * kGroups8Max + g - tb.g0]));
+        acc[m] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[m]), s, acc[m]);
+        sum[m] = _mm512_setzero_si512();
+      }
+    }
+  };
+  const int64_t d1 = kb1 / 32;
+  for (int64_t d = kb0 / 32; d < d1;) {
+    if (d % 16 == 0 && d + 16 <= d1 && (d + 16) * 4 <= c.rowBytes) {
+      __m512i r[16];
+      loadBlock16(c, base, d, rm, r);
+      int64_t g = d * 32 / c.group, left = c.group - (d * 32 - g * c.group);
+#pragma GCC unroll 16
+      for (int j = 0; j < 16; ++j) {
+        left -= 32;
+        step(d + j, r[j], left == 0 || d + j + 1 == d1, g);
+        if (left == 0) {
+          ++g;
+          left = c.group;
+        }
+      }
+      d += 16;
+      continue;
+    }
+    const int64_t kn = d * 32 + 32;
+    step(d, loadDword(c, base, d, rm, ridx), kn % c.group == 0 || kn == kb1, d * 32 / c.group);
+    ++d;
+  }
+  for (int m = 0; m < MB; ++m)
+    accOut[m] = acc[m];
+}
+
+typedef void (*Plane8Fn)(const LG &, const Tables8 &, int64_t, int64_t, int64_t, __mmask16,
+                         int64_t, __m512 *);
+
+SPARQ_LG8_TARGET void fastRows8(const LG &c, const Tables8 &tb, int64_t m0, int64_t mb,
+                                int64_t kb0, int64_t kb1, int64_t n0, int64_t n1, bool first,
+                                bool last) {
+  static constexpr Plane8Fn fns[4] = {plane16i8<1>, plane16i8<2>, plane16i8<3>, plane16i8<4>};
+  rowBlocks16(c, m0, mb, n0, n1, first, last, [&](int64_t nb, __mmask16 rm, __m512 *acc) {
+    for (int64_t i = 0; i < c.q; ++i)
+      fns[mb - 1](c, tb, kb0, kb1, nb, rm, i, acc);
+  });
+}
+#endif
+
+/// Rows [n0, n1) of C (all M rows of A), int8 tables.
+void lutRange8(const LG &c, int64_t n0, int64_t n1) {
+  if (n0 >= n1)
+    return;
+  alignas(64) int8_t tab[kTab8Bytes];
+  float scale[kMaxRowsA * kGroups8Max];
+  const int64_t kPad = (c.K + 31) / 32 * 32;
+  for (int64_t m0 = 0; m0 < c.M; m0 += kMaxRowsA) {
+    const int64_t mb = c.M - m0 < kMaxRowsA ? c.M - m0 : kMaxRowsA;
+    const int64_t kb = kTab8Dwords / mb * 32;
+    for (int64_t kb0 = 0; kb0 < kPad; kb0 += kb) {
+      const int64_t kb1 = kb0 + kb < kPad ? kb0 + kb : kPad;
+      buildTables8(c, m0, mb, kb0, kb1, tab, scale);
+      const Tables8 tb{tab, (kb1 - kb0) / 32, scale, kb0 / c.group};
+      const bool first = kb0 == 0, last = kb1 == kPad;
+#if SPARQ_LG_AVX512
+      fastRows8(c, tb, m0, mb, kb0, kb1, n0, n1, first, last);
+#else
+      portableRows8(c, tb, m0, mb, kb0, kb1, n0, n1, first, last);
+#endif
+    }
+  }
+}
+
+/// The int8-table kernel applies: groups a multiple of 32, or one group per row.
+bool int8Tables(const LG &c) { return c.group % 32 == 0 || c.groups == 1; }
+
 } // namespace
 
 extern "C" {
@@ -396,6 +671,44 @@ void sparq_uk_lutgemm_f32_mt(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, i
         lutRange(g, n0, n1);
       },
       &c);
+}
+
+} // extern "C"
+
+extern "C" {
+
+void sparq_uk_lutgemm_i8_f32(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t codes,
+                             int64_t rowBytes, intptr_t scales, int64_t q, int64_t group,
+                             int64_t M, int64_t N, int64_t K, int64_t flags) {
+  LG c;
+  if (!setup(c, C, ldc, A, lda, codes, rowBytes, scales, q, group, M, N, K, flags))
+    return;
+  if (!int8Tables(c))
+    return lutRange(c, 0, N);
+  lutRange8(c, 0, N);
+}
+
+void sparq_uk_lutgemm_i8_f32_mt(intptr_t C, int64_t ldc, intptr_t A, int64_t lda,
+                                intptr_t codes, int64_t rowBytes, intptr_t scales, int64_t q,
+                                int64_t group, int64_t M, int64_t N, int64_t K, int64_t flags) {
+  LG c;
+  if (!setup(c, C, ldc, A, lda, codes, rowBytes, scales, q, group, M, N, K, flags))
+    return;
+  void (*range)(const LG &, int64_t, int64_t) = int8Tables(c) ? lutRange8 : lutRange;
+  if (N < 64 || M * N * K * q < (int64_t(1) << 20))
+    return range(c, 0, N);
+  struct Job {
+    const LG *c;
+    void (*range)(const LG &, int64_t, int64_t);
+  } job{&c, range};
+  sparq_uk_parallel(
+      [](void *ctx, int32_t tid, int32_t team) {
+        const Job &j = *static_cast<const Job *>(ctx);
+        int64_t per = ((j.c->N + team - 1) / team + 15) / 16 * 16;
+        int64_t n0 = tid * per, n1 = n0 + per < j.c->N ? n0 + per : j.c->N;
+        j.range(*j.c, n0, n1);
+      },
+      &job);
 }
 
 } // extern "C"

@@ -7,6 +7,11 @@
 // 1e-5 * (sum_k |A[m][k]| * sum_i |alpha_i(n, k/group)| + |C0|) + 1e-6.
 // The weights are packed with bcqPackRow (include/sparq/Formats/PackedFormats.h).
 //
+// sparq_uk_lutgemm_i8_f32(_mt), the int8-table variant, is checked against the same loop with
+// the tables quantized as UKernels.h specifies (written out here: per group the largest chunk
+// magnitude, each table entry rounded to nearest even), to 1e-5 of the magnitude, and against
+// the exact product within the bound of that rounding (half a step per lookup).
+//
 //===----------------------------------------------------------------------===//
 #include "sparq/Formats/PackedFormats.h"
 #include "sparq/Kernels/UKernels.h"
@@ -73,22 +78,23 @@ struct Problem {
   float alpha(int64_t i, int64_t n, int64_t k) const {
     return scales[size_t((i * N + n) * groups + k / group)];
   }
-  void call(std::vector<float> &C, int64_t flags, bool mt) const {
-    auto fn = mt ? sparq_uk_lutgemm_f32_mt : sparq_uk_lutgemm_f32;
+  void call(std::vector<float> &C, int64_t flags, bool mt, bool i8 = false) const {
+    auto fn = i8 ? (mt ? sparq_uk_lutgemm_i8_f32_mt : sparq_uk_lutgemm_i8_f32)
+                 : (mt ? sparq_uk_lutgemm_f32_mt : sparq_uk_lutgemm_f32);
     fn(reinterpret_cast<intptr_t>(C.data()), ldc, reinterpret_cast<intptr_t>(A.data()), lda,
        reinterpret_cast<intptr_t>(codes.data()), rowBytes,
        reinterpret_cast<intptr_t>(scales.data()), q, group, M, N, K, flags);
   }
 };
 
-void check(const Problem &p, int64_t flags, bool mt, int threads = 1) {
-  SCOPED_TRACE("M=" + std::to_string(p.M) + " N=" + std::to_string(p.N) +
+void check(const Problem &p, int64_t flags, bool mt, int threads = 1, bool i8 = false) {
+  SCOPED_TRACE(std::string(i8 ? "i8 (f32 fallback) " : "") + "M=" + std::to_string(p.M) + " N=" + std::to_string(p.N) +
                " K=" + std::to_string(p.K) + " q=" + std::to_string(p.q) +
                " group=" + std::to_string(p.group) + " flags=" + std::to_string(flags) +
                (mt ? " mt" : "") + " threads=" + std::to_string(threads));
   std::vector<float> C = p.C0;
   sparq_uk_set_num_threads(threads);
-  p.call(C, flags, mt);
+  p.call(C, flags, mt, i8);
   sparq_uk_set_num_threads(0);
   int bad = 0;
   for (int64_t m = 0; m < p.M; ++m) {
@@ -186,6 +192,177 @@ TEST(LutGemm, Degenerate) {
   Problem g(3, 37, 70, 3, 1000, 8);
   check(g, SPARQ_UK_ACCUMULATE, false);
   check(g, 0, true, 2);
+}
+
+// ---- int8 tables ----
+
+#define SKIP_WITHOUT_I8_ISA()                                                                 \
+  do {                                                                                        \
+    SKIP_WITHOUT_ISA();                                                                       \
+    if (SPARQ_KERNELS_TEST_VLEN == 16 && (!__builtin_cpu_supports("avx512vbmi") ||            \
+                                          !__builtin_cpu_supports("avx512vnni")))             \
+      GTEST_SKIP() << "host CPU lacks AVX-512 VBMI/VNNI; the v16 int8-table kernel cannot "   \
+                      "run here";                                                             \
+  } while (0)
+
+/// The int8-table product of UKernels.h, written out: the quantized-table result and the bound
+/// of its distance to the exact product, per output.
+struct I8Ref {
+  double value = 0.0, magnitude = 0.0, bound = 0.0;
+};
+
+I8Ref i8Reference(const Problem &p, int64_t m, int64_t n) {
+  const float *a = p.A.data() + m * p.lda;
+  const int64_t group = p.group <= 0 || p.group > p.K ? p.K : p.group;
+  I8Ref ref;
+  for (int64_t g = 0; g * group < p.K; ++g) {
+    const int64_t k0 = g * group, k1 = std::min(p.K, k0 + group);
+    auto x = [&](int64_t k) { return k < k1 ? a[k] : 0.0f; };
+    float mx = 0.0f;
+    for (int64_t k = k0; k < k1; k += 4) {
+      float s = 0.0f;
+      for (int j = 0; j < 4; ++j)
+        s += std::fabs(x(k + j));
+      mx = std::max(mx, s);
+    }
+    const float inv = mx > 0.0f ? 127.0f / mx : 0.0f;
+    const double step = double(mx) / 127.0;
+    for (int64_t i = 0; i < p.q; ++i) {
+      const double alpha = p.scales[size_t((i * p.N + n) * p.groups + g)];
+      int64_t sum = 0, chunks = 0;
+      for (int64_t k = k0; k < k1; k += 4, ++chunks) {
+        float T = 0.0f;
+        for (int j = 0; j < 4; ++j) {
+          // The stored bit (padding past K included: its x is 0).
+          const uint8_t *row = p.codes.data() + (i * p.N + n) * p.rowBytes;
+          bool plus = (row[(k + j) / 8] >> ((k + j) % 8)) & 1u;
+          T += plus ? x(k + j) : -x(k + j);
+        }
+        float v = T * inv;
+        sum += int64_t(std::nearbyint(v));
+      }
+      ref.value += alpha * step * double(sum);
+      ref.magnitude += std::fabs(alpha * step * double(sum));
+      ref.bound += alpha * step * 0.5 * double(chunks);
+    }
+  }
+  return ref;
+}
+
+void checkI8(const Problem &p, int64_t flags, bool mt, int threads = 1) {
+  SCOPED_TRACE("i8 M=" + std::to_string(p.M) + " N=" + std::to_string(p.N) +
+               " K=" + std::to_string(p.K) + " q=" + std::to_string(p.q) +
+               " group=" + std::to_string(p.group) + " flags=" + std::to_string(flags) +
+               (mt ? " mt" : "") + " threads=" + std::to_string(threads));
+  std::vector<float> C = p.C0;
+  sparq_uk_set_num_threads(threads);
+  p.call(C, flags, mt, /*i8=*/true);
+  sparq_uk_set_num_threads(0);
+  int bad = 0;
+  for (int64_t m = 0; m < p.M; ++m) {
+    const float *a = p.A.data() + m * p.lda;
+    for (int64_t n = 0; n < p.N; ++n) {
+      I8Ref ref = i8Reference(p, m, n);
+      double exact = 0.0;
+      for (int64_t k = 0; k < p.K; ++k)
+        for (int64_t i = 0; i < p.q; ++i)
+          exact += double(p.alpha(i, n, k)) * p.sign(i, n, k) * a[k];
+      const double c0 = p.C0[size_t(m * p.ldc + n)];
+      double r = ref.value;
+      if (flags & SPARQ_UK_ACCUMULATE) {
+        r += c0;
+        exact += c0;
+      }
+      const bool relu = flags & SPARQ_UK_RELU;
+      if (relu) {
+        r = std::max(r, 0.0);
+        exact = std::max(exact, 0.0);
+      }
+      const double tol = 1e-5 * (ref.magnitude + std::fabs(c0)) + 1e-6;
+      const double got = C[size_t(m * p.ldc + n)];
+      if (!(std::fabs(got - r) <= tol) && ++bad <= 5)
+        ADD_FAILURE() << "C[" << m << "][" << n << "] = " << got << ", int8-table reference " << r
+                      << " (tol " << tol << ")";
+      if (!(std::fabs(got - exact) <= ref.bound * (1 + 1e-5) + tol) && ++bad <= 5)
+        ADD_FAILURE() << "C[" << m << "][" << n << "] = " << got << ", exact product " << exact
+                      << " (table rounding bound " << ref.bound << ")";
+    }
+    for (int64_t n = p.N; n < p.ldc && m + 1 < p.M; ++n)
+      EXPECT_EQ(C[size_t(m * p.ldc + n)], p.C0[size_t(m * p.ldc + n)]);
+  }
+  EXPECT_EQ(bad, 0);
+}
+
+TEST(LutGemmI8, Gemv) {
+  SKIP_WITHOUT_I8_ISA();
+  uint32_t seed = 400;
+  for (int64_t q : {1, 2, 3, 4, 8})
+    for (int64_t group : {32, 128, 1000})
+      for (int64_t K : {130, 333, 512, 545})
+        for (int64_t N : {37, 130})
+          for (int64_t M : {1, 3}) {
+            Problem p(M, N, K, q, group, seed++);
+            for (int64_t f : kFlags)
+              checkI8(p, f, false);
+          }
+}
+
+TEST(LutGemmI8, RowsOfA) {
+  SKIP_WITHOUT_I8_ISA();
+  uint32_t seed = 500;
+  for (int64_t q : {1, 3, 8})
+    for (int64_t group : {32, 128})
+      for (int64_t M : {2, 4, 5, 16}) {
+        Problem p(M, 130, 333, q, group, seed++);
+        for (int64_t f : kFlags)
+          checkI8(p, f, false);
+      }
+}
+
+TEST(LutGemmI8, LongK) {
+  SKIP_WITHOUT_I8_ISA();
+  // K past one K block of tables (8192 / M values; 2048 at M = 4), groups straddling blocks.
+  uint32_t seed = 600;
+  for (int64_t q : {2, 3})
+    for (int64_t group : {96, 128})
+      for (int64_t M : {1, 3, 4}) {
+        Problem p(M, 40, M == 1 ? 8300 : 4100, q, group, seed++);
+        checkI8(p, 0, false);
+        checkI8(p, SPARQ_UK_ACCUMULATE | SPARQ_UK_RELU, false);
+      }
+}
+
+TEST(LutGemmI8, Threads) {
+  SKIP_WITHOUT_I8_ISA();
+  uint32_t seed = 700;
+  for (int threads : {1, 2})
+    for (int64_t q : {1, 3, 4})
+      for (int64_t M : {1, 3, 16}) {
+        Problem p(M, 130, 1030, q, 128, seed++);
+        for (int64_t f : kFlags)
+          checkI8(p, f, true, threads);
+        Problem s(M, 37, 130, q, 32, seed++); // small: on the calling thread
+        checkI8(s, SPARQ_UK_ACCUMULATE, true, threads);
+      }
+}
+
+TEST(LutGemmI8, Degenerate) {
+  SKIP_WITHOUT_I8_ISA();
+  uint32_t seed = 800;
+  // Groups that are not a multiple of 32 take the fp32-table kernel (documented fallback).
+  for (int64_t group : {8, 20, 100}) {
+    Problem p(3, 37, 333, 2, group, seed++);
+    check(p, SPARQ_UK_ACCUMULATE, false, 1, /*i8=*/true);
+    check(p, 0, true, 2, /*i8=*/true);
+  }
+  // K = 0: an empty sum; all-zero activations: zero scales, no division by zero.
+  Problem e(2, 9, 0, 2, 32, seed++);
+  for (int64_t f : kFlags)
+    checkI8(e, f, false);
+  Problem z(2, 40, 300, 3, 32, seed++);
+  std::fill(z.A.begin(), z.A.end(), 0.0f);
+  for (int64_t f : kFlags)
+    checkI8(z, f, false);
 }
 
 } // namespace

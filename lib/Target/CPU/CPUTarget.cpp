@@ -53,6 +53,7 @@ llvm::Expected<ResolvedCPU> resolveCPU(llvm::StringRef cpuName) {
                                    "CPU name such as skylake-avx512)");
   r.vectorFloats = sti->checkFeatures("+avx512f") ? 16 : 8;
   r.avx512vnni = r.vectorFloats == 16 && sti->checkFeatures("+avx512vnni");
+  r.avx512vbmiVnni = r.avx512vnni && sti->checkFeatures("+avx512vbmi");
   r.fma = sti->checkFeatures("+fma");
   // The extensions that change which instructions code may use (the runtime's table in
   // runtime/src/CpuFeatures.cpp knows the same names).

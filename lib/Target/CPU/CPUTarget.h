@@ -22,6 +22,8 @@ struct ResolvedCPU {
   unsigned vectorFloats = 8;
   /// AVX-512 VNNI (vpdpbusd): selects the kernel variant whose int8-activation kernel uses it.
   bool avx512vnni = false;
+  /// AVX-512 VBMI (vpermb) and VNNI: the int8-table shift-add kernel (sparq_uk_lutgemm_i8_f32).
+  bool avx512vbmiVnni = false;
   /// Fused multiply-add (FMA3): sparq-approximate-math's polynomials are chains of them.
   bool fma = false;
 
