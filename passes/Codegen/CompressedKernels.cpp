@@ -29,6 +29,7 @@
 #include "passes/Codegen/MicroKernels.h"
 #include "passes/Passes.h"
 
+#include "dialects/Common/ConstantData.h"
 #include "dialects/Common/ScalarBuilder.h"
 #include "dialects/NM/NMDialect.h"
 #include "dialects/Quant/QuantDialect.h"
@@ -40,7 +41,10 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
+#include "sparq/Formats/PackedFormats.h"
 
 namespace sparq {
 #define GEN_PASS_DEF_SELECTCOMPRESSEDMICROKERNELSPASS
@@ -108,6 +112,42 @@ SmallVector<Value> quantArgs(OpBuilder &b, Location loc, quant::SchemeAttr schem
           sb.cIdx(group)};
 }
 
+/// The constant sign planes [q, N, rowBytes] and scales [q, N, groups] of a binary-coded weight
+/// with rows of `k` positions, interleaved by 16 rows for the int8-table kernel
+/// (PackedFormats.h bcqInterleaveRows16 / bcqInterleaveScales16) as new constants.
+std::pair<Value, Value> interleaveBCQ(OpBuilder &b, Location loc, ValueRange packed, int64_t k) {
+  namespace f = sparq::formats;
+  auto codesType = cast<RankedTensorType>(packed[0].getType());
+  auto scalesType = cast<RankedTensorType>(packed[1].getType());
+  const size_t q = codesType.getDimSize(0), rows = codesType.getDimSize(1),
+               rowBytes = codesType.getDimSize(2), groups = scalesType.getDimSize(2);
+  Attribute codesAttr, scalesAttr;
+  (void)matchPattern(packed[0], m_Constant(&codesAttr));
+  (void)matchPattern(packed[1], m_Constant(&scalesAttr));
+  std::optional<std::vector<int64_t>> codes = sparq::readElementsAsInt(codesAttr);
+  std::optional<std::vector<double>> scales = sparq::readElementsAsDouble(scalesAttr);
+  assert(codes && scales && "kernelFor checked that the weight is constant");
+  std::vector<uint8_t> bytes(codes->begin(), codes->end());
+  std::vector<char> interleaved(f::bcqInterleavedBytes(q, rows, size_t(k)));
+  f::bcqInterleaveRows16(bytes.data(), q, rows, size_t(k), rowBytes,
+                         reinterpret_cast<uint8_t *>(interleaved.data()));
+  std::vector<float> alphas(scales->begin(), scales->end());
+  const size_t blocks = f::bcqInterleavedBlocks(rows);
+  std::vector<float> alphas16(q * blocks * groups * f::kBcqInterleaveRows);
+  f::bcqInterleaveScales16(alphas.data(), q, rows, groups, alphas16.data());
+  auto codes16Type =
+      RankedTensorType::get({int64_t(q), int64_t(blocks), int64_t(f::bcqInterleavedDwords(k)), 64},
+                            b.getIntegerType(8));
+  auto scales16Type = RankedTensorType::get(
+      {int64_t(q), int64_t(blocks), int64_t(groups), int64_t(f::kBcqInterleaveRows)},
+      b.getF32Type());
+  Value c = arith::ConstantOp::create(
+      b, loc, sparq::makeConstantFromBytes(codes16Type, interleaved, "sparq_bcq_signs16"));
+  Value s = arith::ConstantOp::create(
+      b, loc, sparq::makeFloatConstant(scales16Type, alphas16, "sparq_bcq_scales16"));
+  return {c, s};
+}
+
 struct SelectCompressedMicroKernelsPass
     : public sparq::impl::SelectCompressedMicroKernelsPassBase<
           SelectCompressedMicroKernelsPass> {
@@ -129,10 +169,12 @@ struct SelectCompressedMicroKernelsPass
       if (auto linear = dyn_cast<weight::LinearOp>(op)) {
         auto t = linear.getInput().getType();
         call = kernelFor(linear.getFormats(), t, t.getDimSize(t.getRank() - 1),
-                         std::max<int64_t>(actBits, opActBits(op)));
+                         std::max<int64_t>(actBits, opActBits(op)),
+                         isConstant(linear.getPacked()));
       } else if (auto conv = dyn_cast<weight::Conv2DOp>(op); conv && isPointwise(conv)) {
         auto t = conv.getInput().getType();
-        call = kernelFor(conv.getFormats(), t, t.getDimSize(1), actBits);
+        call = kernelFor(conv.getFormats(), t, t.getDimSize(1), actBits,
+                         isConstant(conv.getPacked()));
       }
       if (!isa<weight::LinearOp, weight::Conv2DOp>(op))
         return;
@@ -172,11 +214,25 @@ struct SelectCompressedMicroKernelsPass
            op.getResult().getType().hasStaticShape();
   }
 
+  /// Every packed operand is a constant whose elements can be read (dense, or a dense_resource
+  /// with its blob).
+  static bool isConstant(ValueRange packed) {
+    return llvm::all_of(packed, [](Value v) {
+      Attribute a;
+      if (!matchPattern(v, m_Constant(&a)))
+        return false;
+      if (auto res = dyn_cast<DenseResourceElementsAttr>(a))
+        return res.getRawHandle().getBlob() != nullptr;
+      return isa<DenseElementsAttr>(a);
+    });
+  }
+
   /// The kernel of the table for `formats` on an f32 activation of type `inType` with reduction
   /// length `k` and activations of `bits` (0: float), if any (keyed by the formats' kernel
-  /// keys).
+  /// keys). `constantWeight`: the packed operands are constants (kernels whose layout the
+  /// compiler produces from the stored one need them).
   std::optional<KernelCall> kernelFor(ArrayAttr formats, RankedTensorType inType, int64_t k,
-                                      int64_t bits) const {
+                                      int64_t bits, bool constantWeight) const {
     if (!inType.getElementType().isF32() || !inType.hasStaticShape())
       return std::nullopt;
     SmallVector<weight::WeightFormatAttrInterface> fs = weight::getFormats(formats);
@@ -197,11 +253,22 @@ struct SelectCompressedMicroKernelsPass
     }
     if (keys.size() == 1 && StringRef(keys[0]).starts_with("bcq")) {
       auto config = cast<shiftadd::BCQAttr>(fs[0]);
-      // The int8-table kernel needs whole dwords of sign bits per group (or one group).
-      bool int8 = bits == 8 && int8Tables &&
+      // The int8-table kernel needs whole dwords of sign bits per group (or one group), and
+      // the planes interleaved by 16 rows at compile time.
+      bool int8 = bits == 8 && int8Tables && constantWeight &&
                   (config.getGroup() <= 0 || config.getGroup() >= k ||
                    config.getGroup() % 32 == 0);
-      return KernelCall{int8 ? kInt8LutKernel : "sparq_uk_lutgemm_f32_mt",
+      if (int8)
+        return KernelCall{kInt8LutKernel, [config, k](OpBuilder &b, Location loc,
+                                                      ValueRange packed) {
+                            sparq::ScalarBuilder sb{b, loc};
+                            auto [codes, scales] = interleaveBCQ(b, loc, packed, k);
+                            return SmallVector<Value>{readAddress(b, loc, codes),
+                                                      readAddress(b, loc, scales),
+                                                      sb.cIdx(config.getQ()),
+                                                      sb.cIdx(config.getGroup())};
+                          }};
+      return KernelCall{"sparq_uk_lutgemm_f32_mt",
                         [config](OpBuilder &b, Location loc, ValueRange packed) {
                           sparq::ScalarBuilder sb{b, loc};
                           auto codesType = cast<RankedTensorType>(packed[0].getType());

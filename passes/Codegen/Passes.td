@@ -259,7 +259,8 @@ def SelectCompressedMicroKernelsPass
       of activations indexed by the sign planes); with `act-bits=8` and `int8-tables` (a target
       with AVX-512 VBMI and VNNI), groups of a multiple of 32 or one group per row use
       `sparq_uk_lutgemm_i8_f32_mt` (the tables quantized to int8 per group, vpermb lookups,
-      vpdpbusd sums).
+      vpdpbusd sums) on a copy of the constant sign planes and scales interleaved by 16 rows
+      (docs/packed-formats.md); a weight that is not a constant keeps the fp32 tables.
 
     With `act-bits=8`, every layer that keeps float activations gets a warning that says why.
 

@@ -56,6 +56,7 @@ struct LG {
   const float *scales;
   int64_t q, group, groups, M, N, K;
   bool accumulate, relu;
+  int64_t blocks = 0, dwords = 0; ///< int8-table kernel: 16-row blocks, dwords of K
 };
 
 /// Tables of rows [m0, m0 + mb) of A for k in [kb0, kb1) (kb1 - kb0 a multiple of 4; x = 0
@@ -394,18 +395,20 @@ bool setup(LG &c, intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t cod
 
 // ---------------------------------------------------------------------------------------------
 // int8 tables (sparq_uk_lutgemm_i8_f32): the same lookups with each group's tables quantized to
-// int8, the lookups summed in int32. Group g of row m of A has the scale s = max over its chunks
-// of (((|x0| + |x1|) + |x2|) + |x3|) / 127 (the largest |T[b]| of any of its chunks), and
-// t[b] = rne(T[b] * (127 / max)) (T[b] summed left to right; 0 for an all-zero group). Layout,
-// per row of A and dword d of K (32 weights, 8 chunks): 128 bytes, the tables of chunks 8d+0,
-// 8d+2, 8d+4, 8d+6 (16 bytes each) and then of 8d+1, 8d+3, 8d+5, 8d+7, so that a byte of sign
-// bits, whose low nibble is an even chunk and high nibble the next one, indexes one 64-byte half.
+// int8, the lookups summed in int32, on the sign planes interleaved by 16 rows at compile time
+// (PackedFormats.h bcqInterleaveRows16/bcqInterleaveScales16). Group g of row m of A has the
+// scale s = max over its chunks of (((|x0| + |x1|) + |x2|) + |x3|) / 127 (the largest |T[b]| of
+// any of its chunks), and t[b] = rne(T[b] * (127 / max)) (T[b] summed left to right; 0 for an
+// all-zero group). Table layout, per row of A and dword d of K (32 weights, 8 chunks): 128
+// bytes, the tables of chunks 8d+0, 8d+2, 8d+4, 8d+6 (16 bytes each) and then of 8d+1, 8d+3,
+// 8d+5, 8d+7, so that a byte of sign bits, whose low nibble is an even chunk and high nibble
+// the next one, indexes one 64-byte half.
 //
 //   - AVX-512 with VBMI and VNNI (function target attributes; sparq-compile calls this kernel
-//     only for CPUs that have both): 16 rows of W at a time, dwords gathered or transposed as in
-//     the fp32 kernel; byte b of row r's dword becomes the index b*16 + nibble into a half
-//     (one vpternlogd for each nibble), vpermb looks 64 bytes up at once, and vpdpbusd against
-//     ones adds the 4 lookups of each row into its int32 lane.
+//     only for CPUs that have both): a block of 16 rows of W is one 64-byte load per dword
+//     (lane r: row r's 4 sign bytes); byte b of a lane becomes the index b*16 + nibble into a
+//     half (one vpternlogd for each nibble), vpermb looks 64 bytes up at once, and vpdpbusd
+//     against ones adds the 4 lookups of each row into its int32 lane.
 //   - otherwise: the same arithmetic one row and one chunk at a time.
 //
 // Groups must be a multiple of 32 (or one group per row): chunks never straddle a group, and a
@@ -500,9 +503,11 @@ void portableRows8(const LG &c, const Tables8 &tb, int64_t m0, int64_t mb, int64
     float acc[kMaxRowsA];
     for (int64_t m = 0; m < mb; ++m)
       acc[m] = (first && !c.accumulate) ? 0.0f : c.C[(m0 + m) * c.ldc + n];
+    const int64_t b = n / 16, r = n % 16;
     for (int64_t i = 0; i < c.q; ++i) {
-      const uint8_t *row = c.codes + (i * c.N + n) * c.rowBytes;
-      const float *sc = c.scales + (i * c.N + n) * c.groups;
+      // The interleaved layout (PackedFormats.h): row r's bytes of dword d at d * 64 + 4r.
+      const uint8_t *row = c.codes + (i * c.blocks + b) * c.dwords * 64 + 4 * r;
+      const float *sc = c.scales + (i * c.blocks + b) * c.groups * 16 + r;
       for (int64_t g = kb0 / c.group; g * c.group < ke1; ++g) {
         const int64_t ks = g * c.group > kb0 ? g * c.group : kb0;
         const int64_t ke = (g + 1) * c.group < ke1 ? (g + 1) * c.group : ke1;
@@ -512,9 +517,9 @@ void portableRows8(const LG &c, const Tables8 &tb, int64_t m0, int64_t mb, int64
             const int64_t ch = (k - kb0) / 4, e = ch % 8;
             const int8_t *t = tb.tab + (m * tb.dwords + ch / 8) * 128 + (e & 1) * 64 +
                               (e >> 1) * 16;
-            sum += t[(row[k >> 3] >> (k & 4)) & 15u];
+            sum += t[(row[(k >> 5) * 64 + ((k >> 3) & 3)] >> (k & 4)) & 15u];
           }
-          acc[m] += float(sum) * (sc[g] * tb.scale[m * kGroups8Max + g - tb.g0]);
+          acc[m] += float(sum) * (sc[g * 16] * tb.scale[m * kGroups8Max + g - tb.g0]);
         }
       }
     }
@@ -532,16 +537,15 @@ void portableRows8(const LG &c, const Tables8 &tb, int64_t m0, int64_t mb, int64
 #if SPARQ_LG_AVX512
 #define SPARQ_LG8_TARGET __attribute__((target("avx512vbmi,avx512vnni")))
 
-/// Plane `i` of 16 rows (mask rm) at nb against rows [m0, m0 + MB) of A over the K block's
-/// tables, added to acc.
+/// Plane `i` of the 16-row block at nb against rows [m0, m0 + MB) of A over the K block's
+/// tables, added to acc. The block's sign bits are one sequential stream of 64-byte vectors,
+/// its alphas one 16-float vector per group (the interleaved layout, PackedFormats.h).
 template <int MB>
 SPARQ_LG8_TARGET __attribute__((noinline)) void plane16i8(const LG &c, const Tables8 &tb,
                                                            int64_t kb0, int64_t kb1, int64_t nb,
-                                                           __mmask16 rm, int64_t i,
-                                                           __m512 *accOut) {
-  const uint8_t *base = c.codes + (i * c.N + nb) * c.rowBytes;
-  const float *sbase = c.scales + (i * c.N + nb) * c.groups;
-  const __m512i ridx = laneStrides(c.rowBytes), sidx = laneStrides(c.groups);
+                                                           int64_t i, __m512 *accOut) {
+  const uint8_t *codes = c.codes + (i * c.blocks + nb / 16) * c.dwords * 64;
+  const float *alphas = c.scales + (i * c.blocks + nb / 16) * c.groups * 16;
   const __m512i lowNibble = _mm512_set1_epi8(0x0F);
   const __m512i half = _mm512_set1_epi32(0x30201000); // byte b of a dword: b * 16
   const __m512i ones = _mm512_set1_epi8(1);
@@ -551,65 +555,52 @@ SPARQ_LG8_TARGET __attribute__((noinline)) void plane16i8(const LG &c, const Tab
     acc[m] = accOut[m];
     sum[m] = _mm512_setzero_si512();
   }
-  // Adds dword d of the 16 rows (w) to the sums; at the end of group g (or of the K block)
-  // scales them by alpha(rows, g) * s(m, g).
-  auto step = [&](int64_t d, __m512i w, bool flush, int64_t g) SPARQ_LG_INLINE_LAMBDA
-                  SPARQ_LG8_TARGET {
-    // (a & b) | c: 0xEA.
-    __m512i lo = _mm512_ternarylogic_epi32(w, lowNibble, half, 0xEA);
-    __m512i hi = _mm512_ternarylogic_epi32(_mm512_srli_epi32(w, 4), lowNibble, half, 0xEA);
+  const int64_t d1 = kb1 / 32;
+  // Group boundaries by a running count (no division per dword).
+  int64_t g = kb0 / c.group, left = c.group - (kb0 - g * c.group);
+  for (int64_t d = kb0 / 32; d < d1; ++d) {
+    const __m512i w = _mm512_loadu_si512(codes + d * 64);
+    // Byte b of each row's dword: (w & 15) | b * 16 and ((w >> 4) & 15) | b * 16 ((a & b) | c:
+    // 0xEA), indices into the two 64-byte halves of the dword's tables.
+    const __m512i lo = _mm512_ternarylogic_epi32(w, lowNibble, half, 0xEA);
+    const __m512i hi = _mm512_ternarylogic_epi32(_mm512_srli_epi32(w, 4), lowNibble, half, 0xEA);
     const int8_t *t = tb.tab + (d - kb0 / 32) * 128;
     for (int m = 0; m < MB; ++m) {
       const int8_t *tm = t + m * tb.dwords * 128;
-      sum[m] = _mm512_dpbusd_epi32(sum[m], ones, _mm512_permutexvar_epi8(lo, _mm512_load_si512(tm)));
+      sum[m] = _mm512_dpbusd_epi32(sum[m], ones,
+                                   _mm512_permutexvar_epi8(lo, _mm512_load_si512(tm)));
       sum[m] = _mm512_dpbusd_epi32(sum[m], ones,
                                    _mm512_permutexvar_epi8(hi, _mm512_load_si512(tm + 64)));
     }
-    if (flush) {
-      __m512 alpha = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), rm, sidx, sbase + g, 4);
+    left -= 32;
+    if (left == 0 || d + 1 == d1) {
+      // The end of group g (or of the K block): scaled by alpha(rows, g) * s(m, g).
+      const __m512 alpha = _mm512_loadu_ps(alphas + g * 16);
       for (int m = 0; m < MB; ++m) {
-        __m512 s = _mm512_mul_ps(alpha, _mm512_set1_ps(tb.scale[m * kGroups8Max + g - tb.g0]));
-        acc[m] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[m]), s, acc[m]);
+        __m512 sc = _mm512_mul_ps(alpha, _mm512_set1_ps(tb.scale[m * kGroups8Max + g - tb.g0]));
+        acc[m] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[m]), sc, acc[m]);
         sum[m] = _mm512_setzero_si512();
       }
-    }
-  };
-  const int64_t d1 = kb1 / 32;
-  for (int64_t d = kb0 / 32; d < d1;) {
-    if (d % 16 == 0 && d + 16 <= d1 && (d + 16) * 4 <= c.rowBytes) {
-      __m512i r[16];
-      loadBlock16(c, base, d, rm, r);
-      int64_t g = d * 32 / c.group, left = c.group - (d * 32 - g * c.group);
-#pragma GCC unroll 16
-      for (int j = 0; j < 16; ++j) {
-        left -= 32;
-        step(d + j, r[j], left == 0 || d + j + 1 == d1, g);
-        if (left == 0) {
-          ++g;
-          left = c.group;
-        }
+      if (left == 0) {
+        ++g;
+        left = c.group;
       }
-      d += 16;
-      continue;
     }
-    const int64_t kn = d * 32 + 32;
-    step(d, loadDword(c, base, d, rm, ridx), kn % c.group == 0 || kn == kb1, d * 32 / c.group);
-    ++d;
   }
   for (int m = 0; m < MB; ++m)
     accOut[m] = acc[m];
 }
 
-typedef void (*Plane8Fn)(const LG &, const Tables8 &, int64_t, int64_t, int64_t, __mmask16,
-                         int64_t, __m512 *);
+typedef void (*Plane8Fn)(const LG &, const Tables8 &, int64_t, int64_t, int64_t, int64_t,
+                         __m512 *);
 
 SPARQ_LG8_TARGET void fastRows8(const LG &c, const Tables8 &tb, int64_t m0, int64_t mb,
                                 int64_t kb0, int64_t kb1, int64_t n0, int64_t n1, bool first,
                                 bool last) {
   static constexpr Plane8Fn fns[4] = {plane16i8<1>, plane16i8<2>, plane16i8<3>, plane16i8<4>};
-  rowBlocks16(c, m0, mb, n0, n1, first, last, [&](int64_t nb, __mmask16 rm, __m512 *acc) {
+  rowBlocks16(c, m0, mb, n0, n1, first, last, [&](int64_t nb, __mmask16, __m512 *acc) {
     for (int64_t i = 0; i < c.q; ++i)
-      fns[mb - 1](c, tb, kb0, kb1, nb, rm, i, acc);
+      fns[mb - 1](c, tb, kb0, kb1, nb, i, acc);
   });
 }
 #endif
@@ -640,6 +631,20 @@ void lutRange8(const LG &c, int64_t n0, int64_t n1) {
 
 /// The int8-table kernel applies: groups a multiple of 32, or one group per row.
 bool int8Tables(const LG &c) { return c.group % 32 == 0 || c.groups == 1; }
+
+/// Sets up an int8-table call: the interleaved layout's sizes, and the group rule checked.
+bool setup8(LG &c, intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t codes,
+            intptr_t scales, int64_t q, int64_t group, int64_t M, int64_t N, int64_t K,
+            int64_t flags) {
+  if (!setup(c, C, ldc, A, lda, codes, 0, scales, q, group, M, N, K, flags))
+    return false;
+  if (!int8Tables(c))
+    sparq_uk_check_failed("sparq_uk_lutgemm_i8_f32: the groups must be a multiple of 32 "
+                          "positions or cover the whole row");
+  c.blocks = (N + 15) / 16;
+  c.dwords = (c.K + 31) / 32;
+  return true;
+}
 
 } // namespace
 
@@ -673,42 +678,31 @@ void sparq_uk_lutgemm_f32_mt(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, i
       &c);
 }
 
-} // extern "C"
-
-extern "C" {
-
 void sparq_uk_lutgemm_i8_f32(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t codes,
-                             int64_t rowBytes, intptr_t scales, int64_t q, int64_t group,
-                             int64_t M, int64_t N, int64_t K, int64_t flags) {
+                             intptr_t scales, int64_t q, int64_t group, int64_t M, int64_t N,
+                             int64_t K, int64_t flags) {
   LG c;
-  if (!setup(c, C, ldc, A, lda, codes, rowBytes, scales, q, group, M, N, K, flags))
-    return;
-  if (!int8Tables(c))
-    return lutRange(c, 0, N);
-  lutRange8(c, 0, N);
+  if (setup8(c, C, ldc, A, lda, codes, scales, q, group, M, N, K, flags))
+    lutRange8(c, 0, N);
 }
 
 void sparq_uk_lutgemm_i8_f32_mt(intptr_t C, int64_t ldc, intptr_t A, int64_t lda,
-                                intptr_t codes, int64_t rowBytes, intptr_t scales, int64_t q,
-                                int64_t group, int64_t M, int64_t N, int64_t K, int64_t flags) {
+                                intptr_t codes, intptr_t scales, int64_t q, int64_t group,
+                                int64_t M, int64_t N, int64_t K, int64_t flags) {
   LG c;
-  if (!setup(c, C, ldc, A, lda, codes, rowBytes, scales, q, group, M, N, K, flags))
+  if (!setup8(c, C, ldc, A, lda, codes, scales, q, group, M, N, K, flags))
     return;
-  void (*range)(const LG &, int64_t, int64_t) = int8Tables(c) ? lutRange8 : lutRange;
   if (N < 64 || M * N * K * q < (int64_t(1) << 20))
-    return range(c, 0, N);
-  struct Job {
-    const LG *c;
-    void (*range)(const LG &, int64_t, int64_t);
-  } job{&c, range};
+    return lutRange8(c, 0, N);
   sparq_uk_parallel(
       [](void *ctx, int32_t tid, int32_t team) {
-        const Job &j = *static_cast<const Job *>(ctx);
-        int64_t per = ((j.c->N + team - 1) / team + 15) / 16 * 16;
-        int64_t n0 = tid * per, n1 = n0 + per < j.c->N ? n0 + per : j.c->N;
-        j.range(*j.c, n0, n1);
+        const LG &g = *static_cast<const LG *>(ctx);
+        // Whole 16-row blocks per thread.
+        int64_t per = ((g.N + team - 1) / team + 15) / 16 * 16;
+        int64_t n0 = tid * per, n1 = n0 + per < g.N ? n0 + per : g.N;
+        lutRange8(g, n0, n1);
       },
-      &job);
+      &c);
 }
 
 } // extern "C"

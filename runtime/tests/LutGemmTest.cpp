@@ -5,7 +5,9 @@
 // reads the signs bit by bit (bcqSignAt's rule written out here) and sums in double. The kernel's
 // tables are exact fp32 signed sums, so the only difference is fp32 rounding: the bound is
 // 1e-5 * (sum_k |A[m][k]| * sum_i |alpha_i(n, k/group)| + |C0|) + 1e-6.
-// The weights are packed with bcqPackRow (include/sparq/Formats/PackedFormats.h).
+// The weights are packed with bcqPackRow (include/sparq/Formats/PackedFormats.h), and for the
+// int8-table kernel interleaved with bcqInterleaveRows16/bcqInterleaveScales16 (the reference
+// reads the row-major planes, so a wrong interleave fails too).
 //
 // sparq_uk_lutgemm_i8_f32(_mt), the int8-table variant, is checked against the same loop with
 // the tables quantized as UKernels.h specifies (written out here: per group the largest chunk
@@ -42,8 +44,8 @@ namespace {
 
 struct Problem {
   int64_t M, N, K, q, group, groups, lda, ldc, rowBytes;
-  std::vector<float> A, C0, scales;
-  std::vector<uint8_t> codes;
+  std::vector<float> A, C0, scales, scales16;
+  std::vector<uint8_t> codes, codes16; // row-major, and interleaved by 16 rows (int8 tables)
 
   Problem(int64_t m, int64_t n, int64_t k, int64_t qq, int64_t g, uint32_t seed)
       : M(m), N(n), K(k), q(qq), group(g) {
@@ -70,6 +72,13 @@ struct Problem {
     scales.resize(size_t(q * N * groups));
     for (float &x : scales)
       x = us(rng);
+    namespace f = sparq::formats;
+    codes16.resize(f::bcqInterleavedBytes(size_t(q), size_t(N), size_t(K)));
+    f::bcqInterleaveRows16(codes.data(), size_t(q), size_t(N), size_t(K), size_t(rowBytes),
+                           codes16.data());
+    scales16.resize(size_t(q) * f::bcqInterleavedBlocks(size_t(N)) * size_t(groups) * 16);
+    f::bcqInterleaveScales16(scales.data(), size_t(q), size_t(N), size_t(groups),
+                             scales16.data());
   }
   int sign(int64_t i, int64_t n, int64_t k) const {
     const uint8_t *row = codes.data() + (i * N + n) * rowBytes;
@@ -79,22 +88,28 @@ struct Problem {
     return scales[size_t((i * N + n) * groups + k / group)];
   }
   void call(std::vector<float> &C, int64_t flags, bool mt, bool i8 = false) const {
-    auto fn = i8 ? (mt ? sparq_uk_lutgemm_i8_f32_mt : sparq_uk_lutgemm_i8_f32)
-                 : (mt ? sparq_uk_lutgemm_f32_mt : sparq_uk_lutgemm_f32);
+    if (i8) {
+      auto fn = mt ? sparq_uk_lutgemm_i8_f32_mt : sparq_uk_lutgemm_i8_f32;
+      fn(reinterpret_cast<intptr_t>(C.data()), ldc, reinterpret_cast<intptr_t>(A.data()), lda,
+         reinterpret_cast<intptr_t>(codes16.data()), reinterpret_cast<intptr_t>(scales16.data()),
+         q, group, M, N, K, flags);
+      return;
+    }
+    auto fn = mt ? sparq_uk_lutgemm_f32_mt : sparq_uk_lutgemm_f32;
     fn(reinterpret_cast<intptr_t>(C.data()), ldc, reinterpret_cast<intptr_t>(A.data()), lda,
        reinterpret_cast<intptr_t>(codes.data()), rowBytes,
        reinterpret_cast<intptr_t>(scales.data()), q, group, M, N, K, flags);
   }
 };
 
-void check(const Problem &p, int64_t flags, bool mt, int threads = 1, bool i8 = false) {
-  SCOPED_TRACE(std::string(i8 ? "i8 (f32 fallback) " : "") + "M=" + std::to_string(p.M) + " N=" + std::to_string(p.N) +
+void check(const Problem &p, int64_t flags, bool mt, int threads = 1) {
+  SCOPED_TRACE("M=" + std::to_string(p.M) + " N=" + std::to_string(p.N) +
                " K=" + std::to_string(p.K) + " q=" + std::to_string(p.q) +
                " group=" + std::to_string(p.group) + " flags=" + std::to_string(flags) +
                (mt ? " mt" : "") + " threads=" + std::to_string(threads));
   std::vector<float> C = p.C0;
   sparq_uk_set_num_threads(threads);
-  p.call(C, flags, mt, i8);
+  p.call(C, flags, mt);
   sparq_uk_set_num_threads(0);
   int bad = 0;
   for (int64_t m = 0; m < p.M; ++m) {
@@ -349,11 +364,12 @@ TEST(LutGemmI8, Threads) {
 TEST(LutGemmI8, Degenerate) {
   SKIP_WITHOUT_I8_ISA();
   uint32_t seed = 800;
-  // Groups that are not a multiple of 32 take the fp32-table kernel (documented fallback).
+  // Groups that are not a multiple of 32 (and do not cover K) are refused with a message.
   for (int64_t group : {8, 20, 100}) {
     Problem p(3, 37, 333, 2, group, seed++);
-    check(p, SPARQ_UK_ACCUMULATE, false, 1, /*i8=*/true);
-    check(p, 0, true, 2, /*i8=*/true);
+    std::vector<float> C = p.C0;
+    EXPECT_DEATH(p.call(C, 0, false, /*i8=*/true), "multiple of 32");
+    EXPECT_DEATH(p.call(C, 0, true, /*i8=*/true), "multiple of 32");
   }
   // K = 0: an empty sum; all-zero activations: zero scales, no division by zero.
   Problem e(2, 9, 0, 2, 32, seed++);

@@ -92,3 +92,26 @@ func.func @no_kernel(%x: tensor<8x128xf32>, %i: tensor<32x16xi8>, %c: tensor<1x3
   %y = sparq_weight.linear %x [%i, %c, %s] formats [#sparq_nm.pattern<2:4>, #sparq_shiftadd.bcq<q = 1, group = 64, pow2 = false>] : (tensor<8x128xf32>, tensor<32x16xi8>, tensor<1x32x8xi8>, tensor<1x32x1xf32>) -> tensor<8x32xf32>
   return %y : tensor<8x32xf32>
 }
+
+// act-bits=8 on a target with AVX-512 VBMI and VNNI (int8-tables): a constant binary-coded
+// weight is interleaved by 16 rows at compile time (docs/packed-formats.md) and runs on the
+// int8-table kernel; without int8-tables, or with a weight that is not a constant (@shiftadd),
+// the fp32-table kernel. Two rows of K = 40 (5 bytes, two dwords), one group: dword 0 holds
+// bytes 0-3 of row 0 then of row 1, dword 1 byte 4 of each, zeros elsewhere (rows 2-15 pad).
+// RUN: sparq-opt %s --pass-pipeline='builtin.module(sparq-cpu-compressed-ukernels{act-bits=8 int8-tables=true},cse)' | FileCheck %s --check-prefix=LUT8
+// LUT8-LABEL: func.func @shiftadd(
+// LUT8: call @sparq_uk_lutgemm_f32_mt
+// LUT8-LABEL: func.func @shiftadd_const
+// LUT8-DAG: arith.constant dense<"0x01020304060708090000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000050000000A0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"> : tensor<1x1x2x64xi8>
+// LUT8-DAG: arith.constant dense<{{\[\[\[\[}}5.000000e-01, 2.500000e-01, 0.000000e+00, {{.*}}]]]]> : tensor<1x1x1x16xf32>
+// LUT8: call @sparq_uk_lutgemm_i8_f32_mt
+// I8-LABEL: func.func @shiftadd_const
+// I8: call @sparq_uk_lutgemm_f32_mt
+// CHECK-LABEL: func.func @shiftadd_const
+// CHECK: call @sparq_uk_lutgemm_f32_mt
+func.func @shiftadd_const(%x: tensor<3x40xf32>) -> tensor<3x2xf32> {
+  %c = arith.constant dense<[[[1, 2, 3, 4, 5], [6, 7, 8, 9, 10]]]> : tensor<1x2x5xi8>
+  %s = arith.constant dense<[[[0.5], [0.25]]]> : tensor<1x2x1xf32>
+  %y = sparq_weight.linear %x [%c, %s] formats [#sparq_shiftadd.bcq<q = 1, group = 40, pow2 = false>] : (tensor<3x40xf32>, tensor<1x2x5xi8>, tensor<1x2x1xf32>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}

@@ -262,6 +262,61 @@ inline int bcqSignAt(const uint8_t *row, size_t index) {
   return (row[index / 8] >> (index % 8)) & 1u ? 1 : -1;
 }
 
+//===----------------------------------------------------------------------===//
+// Binary-coded planes interleaved by 16 rows (the int8-table kernel's layout)
+//
+// The same sign bits and scales, reordered at compile time for sparq_uk_lutgemm_i8_f32: rows in
+// blocks of 16 (the last block padded with zero rows), K in dwords of 32 positions. Plane i,
+// block b, dword d is one 64-byte vector at ((i * blocks + b) * dwords + d) * 64: bytes 4r..4r+3
+// are bytes 4d..4d+3 of row 16b + r (zero past the row's bcqRowBytes(K) bytes), so a kernel
+// reads each plane as one sequential stream of whole vectors, one lane per row. The scales
+// [q][rows][groups] become 16-float vectors: alpha_i(16b + r, g) at
+// ((i * blocks + b) * groups + g) * 16 + r (zero for padding rows).
+//===----------------------------------------------------------------------===//
+
+constexpr size_t kBcqInterleaveRows = 16;
+constexpr size_t bcqInterleavedBlocks(size_t rows) {
+  return (rows + kBcqInterleaveRows - 1) / kBcqInterleaveRows;
+}
+constexpr size_t bcqInterleavedDwords(size_t k) { return (k + 31) / 32; }
+/// Bytes of q interleaved planes of `rows` rows of K positions.
+constexpr size_t bcqInterleavedBytes(size_t q, size_t rows, size_t k) {
+  return q * bcqInterleavedBlocks(rows) * bcqInterleavedDwords(k) * 64;
+}
+
+/// Interleaves q plane-major planes of `rows` packed rows (bcqPackRow; row r of plane i at
+/// codes + (i * rows + r) * rowBytes, rowBytes >= bcqRowBytes(k)) into `out`
+/// (bcqInterleavedBytes(q, rows, k) bytes).
+inline void bcqInterleaveRows16(const uint8_t *codes, size_t q, size_t rows, size_t k,
+                                size_t rowBytes, uint8_t *out) {
+  const size_t blocks = bcqInterleavedBlocks(rows), dwords = bcqInterleavedDwords(k);
+  const size_t used = bcqRowBytes(k);
+  for (size_t i = 0; i < q; ++i)
+    for (size_t b = 0; b < blocks; ++b)
+      for (size_t d = 0; d < dwords; ++d) {
+        uint8_t *v = out + ((i * blocks + b) * dwords + d) * 64;
+        for (size_t r = 0; r < kBcqInterleaveRows; ++r)
+          for (size_t j = 0; j < 4; ++j) {
+            const size_t row = b * kBcqInterleaveRows + r, byte = 4 * d + j;
+            v[4 * r + j] = row < rows && byte < used ? codes[(i * rows + row) * rowBytes + byte] : 0;
+          }
+      }
+}
+
+/// Interleaves scales [q][rows][groups] into `out` (q * blocks * groups * 16 values).
+template <typename T>
+void bcqInterleaveScales16(const T *scales, size_t q, size_t rows, size_t groups, T *out) {
+  const size_t blocks = bcqInterleavedBlocks(rows);
+  for (size_t i = 0; i < q; ++i)
+    for (size_t b = 0; b < blocks; ++b)
+      for (size_t g = 0; g < groups; ++g)
+        for (size_t r = 0; r < kBcqInterleaveRows; ++r) {
+          const size_t row = b * kBcqInterleaveRows + r;
+          out[((i * blocks + b) * groups + g) * kBcqInterleaveRows + r] =
+              row < rows ? scales[(i * rows + row) * groups + g] : T(0);
+        }
+}
+
 } // namespace sparq::formats
 
 #endif // SPARQ_FORMATS_PACKEDFORMATS_H

@@ -236,26 +236,33 @@ void sparq_uk_lutgemm_f32_mt(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, i
                              int64_t rowBytes, intptr_t scales, int64_t q, int64_t group,
                              int64_t M, int64_t N, int64_t K, int64_t flags);
 
-/* The product of sparq_uk_lutgemm_f32 (same arguments and weight layout) with the lookup tables
- * quantized to int8 per row of A and group, and the lookups summed in int32 (T-MAC's table
- * quantization; runtime/kernels/LutGemm.cpp). For row m of A and group g, with T_c[b] the fp32
- * signed sum of chunk c (((+-x0 +- x1) +- x2) +- x3, left to right; x = 0 past K) and
- * mx(m, g) = max over the group's chunks of (((|x0| + |x1|) + |x2|) + |x3|):
+/* The product of sparq_uk_lutgemm_f32 with the lookup tables quantized to int8 per row of A and
+ * group, and the lookups summed in int32 (T-MAC's table quantization; runtime/kernels/
+ * LutGemm.cpp), on the same weight interleaved by 16 rows (include/sparq/Formats/
+ * PackedFormats.h, bcqInterleaveRows16 and bcqInterleaveScales16):
+ *   codes:  plane i, block b of 16 rows, dword d (32 positions of K): 64 bytes at
+ *           ((i * ceil(N/16) + b) * ceil(K/32) + d) * 64, bytes 4r..4r+3 the sign bytes
+ *           4d..4d+3 of row 16b + r (zero past the row and for rows >= N).
+ *   scales: alpha_i(16b + r, g) at scales[((i * ceil(N/16) + b) * groups + g) * 16 + r].
+ * For row m of A and group g, with T_c[b] the fp32 signed sum of chunk c (((+-x0 +- x1) +- x2)
+ * +- x3, left to right; x = 0 past K) and mx(m, g) = max over the group's chunks of
+ * (((|x0| + |x1|) + |x2|) + |x3|):
  *   t_c[b] = round-to-nearest-even(T_c[b] * (127 / mx(m, g))) (0 when mx = 0),
  *   C[m][n] (+)= sum_g sum_i alpha_i(n, g) * (mx(m, g) / 127) * sum_{c in g} t_c[nibble_i(n, c)].
- * Only groups (after the group <= 0 -> K rule) that are a multiple of 32 or cover the whole row;
- * anything else calls sparq_uk_lutgemm_f32. The AVX-512 build (v16) uses VBMI (vpermb) and VNNI
- * (vpdpbusd) through function target attributes: call it only on CPUs that have both
- * (sparq-compile selects it for such targets only). */
+ * The groups (after the group <= 0 -> K rule) must be a multiple of 32 or cover the whole row;
+ * any other group fails the invocation (sparq_uk_check_failed). The AVX-512 build (v16) uses
+ * VBMI (vpermb) and VNNI (vpdpbusd) through function target attributes: call it only on CPUs
+ * that have both (sparq-compile selects it for such targets only). */
 void sparq_uk_lutgemm_i8_f32(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t codes,
-                             int64_t rowBytes, intptr_t scales, int64_t q, int64_t group,
-                             int64_t M, int64_t N, int64_t K, int64_t flags);
+                             intptr_t scales, int64_t q, int64_t group, int64_t M, int64_t N,
+                             int64_t K, int64_t flags);
 
-/* The same, split over the pool's threads by ranges of N (each thread builds the tables it
- * reads); small problems run on the calling thread. Called outside parallel regions. */
+/* The same, split over the pool's threads by blocks of 16 rows of N (each thread builds the
+ * tables it reads); small problems run on the calling thread. Called outside parallel
+ * regions. */
 void sparq_uk_lutgemm_i8_f32_mt(intptr_t C, int64_t ldc, intptr_t A, int64_t lda,
-                                intptr_t codes, int64_t rowBytes, intptr_t scales, int64_t q,
-                                int64_t group, int64_t M, int64_t N, int64_t K, int64_t flags);
+                                intptr_t codes, intptr_t scales, int64_t q, int64_t group,
+                                int64_t M, int64_t N, int64_t K, int64_t flags);
 
 #ifdef __cplusplus
 } /* extern "C" */
