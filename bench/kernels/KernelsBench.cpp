@@ -378,19 +378,14 @@ void BM_LutGemv(benchmark::State &state) {
   if (SPARQ_KERNELS_BENCH_VLEN == 16 && i8 &&
       (!__builtin_cpu_supports("avx512vbmi") || !__builtin_cpu_supports("avx512vnni")))
     return state.SkipWithError("the int8-table kernel needs AVX-512 VBMI and VNNI");
-  // Random sign bits and scales: as good in the interleaved layout as in the row-major one
-  // (K and N are multiples of 32 and 16, so neither has padding; same bytes).
-  auto fn = threads > 1 ? sparq_uk_lutgemm_f32_mt : sparq_uk_lutgemm_f32;
-  auto fn8 = threads > 1 ? sparq_uk_lutgemm_i8_f32_mt : sparq_uk_lutgemm_i8_f32;
-  const intptr_t C = reinterpret_cast<intptr_t>(ops.C.data());
-  const intptr_t A = reinterpret_cast<intptr_t>(ops.A.data());
-  const intptr_t W = reinterpret_cast<intptr_t>(codes.data());
-  const intptr_t S = reinterpret_cast<intptr_t>(scales.data());
+  // Random sign bits and scales: as good in the kernels' interleaved layout as in the stored
+  // one (K and N are multiples of 32 and 16, so neither has padding; same bytes).
+  auto fn = i8 ? (threads > 1 ? sparq_uk_lutgemm_i8_f32_mt : sparq_uk_lutgemm_i8_f32)
+               : (threads > 1 ? sparq_uk_lutgemm_f32_mt : sparq_uk_lutgemm_f32);
   for (auto _ : state) {
-    if (i8)
-      fn8(C, kN, A, kK, W, S, q, group, 1, kN, kK, 0);
-    else
-      fn(C, kN, A, kK, W, rowBytes, S, q, group, 1, kN, kK, 0);
+    fn(reinterpret_cast<intptr_t>(ops.C.data()), kN, reinterpret_cast<intptr_t>(ops.A.data()),
+       kK, reinterpret_cast<intptr_t>(codes.data()), reinterpret_cast<intptr_t>(scales.data()),
+       q, group, 1, kN, kK, 0);
     benchmark::ClobberMemory();
   }
   const double bytes = double(codes.size()) + 4.0 * double(scales.size());

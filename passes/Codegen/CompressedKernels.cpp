@@ -19,7 +19,8 @@
 //   nm<N>of<M>                      sparq_uk_nmgemm_f32_mt (fp32 kept values)
 //   nm<N>of<M>+q<B><s|a>.<...>      sparq_uk_nmqgemm_f32_mt (quantized kept values)
 //   bcq<Q>.g<G>[.p2]                sparq_uk_lutgemm_f32_mt (shift-add: lookup tables of
-//                                   partial sums of activations indexed by the sign planes), or
+//                                   partial sums of activations indexed by the sign planes,
+//                                   interleaved by 16 rows at compile time: constant weights), or
 //                                   with act-bits=8 on a target with AVX-512 VBMI and VNNI
 //                                   (int8-tables) and groups of a multiple of 32 (or one per
 //                                   row), sparq_uk_lutgemm_i8_f32_mt (int8 tables)
@@ -113,7 +114,7 @@ SmallVector<Value> quantArgs(OpBuilder &b, Location loc, quant::SchemeAttr schem
 }
 
 /// The constant sign planes [q, N, rowBytes] and scales [q, N, groups] of a binary-coded weight
-/// with rows of `k` positions, interleaved by 16 rows for the int8-table kernel
+/// with rows of `k` positions, interleaved by 16 rows for the lookup-table kernels
 /// (PackedFormats.h bcqInterleaveRows16 / bcqInterleaveScales16) as new constants.
 std::pair<Value, Value> interleaveBCQ(OpBuilder &b, Location loc, ValueRange packed, int64_t k) {
   namespace f = sparq::formats;
@@ -252,30 +253,24 @@ struct SelectCompressedMicroKernelsPass
                         }};
     }
     if (keys.size() == 1 && StringRef(keys[0]).starts_with("bcq")) {
+      // Both lookup-table kernels read the planes interleaved by 16 rows, which the compiler
+      // lays out from the constant stored ones; a weight that is not a constant keeps the
+      // reference lowering.
+      if (!constantWeight)
+        return std::nullopt;
       auto config = cast<shiftadd::BCQAttr>(fs[0]);
-      // The int8-table kernel needs whole dwords of sign bits per group (or one group), and
-      // the planes interleaved by 16 rows at compile time.
-      bool int8 = bits == 8 && int8Tables && constantWeight &&
+      // The int8-table kernel needs whole dwords of sign bits per group (or one group).
+      bool int8 = bits == 8 && int8Tables &&
                   (config.getGroup() <= 0 || config.getGroup() >= k ||
                    config.getGroup() % 32 == 0);
-      if (int8)
-        return KernelCall{kInt8LutKernel, [config, k](OpBuilder &b, Location loc,
-                                                      ValueRange packed) {
-                            sparq::ScalarBuilder sb{b, loc};
-                            auto [codes, scales] = interleaveBCQ(b, loc, packed, k);
-                            return SmallVector<Value>{readAddress(b, loc, codes),
-                                                      readAddress(b, loc, scales),
-                                                      sb.cIdx(config.getQ()),
-                                                      sb.cIdx(config.getGroup())};
-                          }};
-      return KernelCall{"sparq_uk_lutgemm_f32_mt",
-                        [config](OpBuilder &b, Location loc, ValueRange packed) {
+      return KernelCall{int8 ? kInt8LutKernel : "sparq_uk_lutgemm_f32_mt",
+                        [config, k](OpBuilder &b, Location loc, ValueRange packed) {
                           sparq::ScalarBuilder sb{b, loc};
-                          auto codesType = cast<RankedTensorType>(packed[0].getType());
-                          return SmallVector<Value>{
-                              readAddress(b, loc, packed[0]), sb.cIdx(codesType.getDimSize(2)),
-                              readAddress(b, loc, packed[1]), sb.cIdx(config.getQ()),
-                              sb.cIdx(config.getGroup())};
+                          auto [codes, scales] = interleaveBCQ(b, loc, packed, k);
+                          return SmallVector<Value>{readAddress(b, loc, codes),
+                                                    readAddress(b, loc, scales),
+                                                    sb.cIdx(config.getQ()),
+                                                    sb.cIdx(config.getGroup())};
                         }};
     }
     if (keys.size() == 1 && isNM(keys[0])) {

@@ -255,19 +255,21 @@ def SelectCompressedMicroKernelsPass
       quantized to int8 per group at run time, VNNI dot products);
     - `#sparq_nm.pattern` alone (fp32 kept values): `sparq_uk_nmgemm_f32_mt`;
     - `#sparq_nm.pattern` then `#sparq_quant.scheme`: `sparq_uk_nmqgemm_f32_mt`;
-    - a single `#sparq_shiftadd.bcq`: `sparq_uk_lutgemm_f32_mt` (lookup tables of partial sums
-      of activations indexed by the sign planes); with `act-bits=8` and `int8-tables` (a target
-      with AVX-512 VBMI and VNNI), groups of a multiple of 32 or one group per row use
-      `sparq_uk_lutgemm_i8_f32_mt` (the tables quantized to int8 per group, vpermb lookups,
-      vpdpbusd sums) on a copy of the constant sign planes and scales interleaved by 16 rows
-      (docs/packed-formats.md); a weight that is not a constant keeps the fp32 tables.
+    - a single `#sparq_shiftadd.bcq` on a constant weight: `sparq_uk_lutgemm_f32_mt` (lookup
+      tables of partial sums of activations indexed by the sign planes); with `act-bits=8` and
+      `int8-tables` (a target with AVX-512 VBMI and VNNI), groups of a multiple of 32 or one
+      group per row use `sparq_uk_lutgemm_i8_f32_mt` (the tables quantized to int8 per group,
+      vpermb lookups, vpdpbusd sums). Both read a copy of the sign planes and scales
+      interleaved by 16 rows, laid out here from the stored constants (docs/packed-formats.md);
+      a binary-coded weight that is not a constant keeps the reference lowering.
 
     With `act-bits=8`, every layer that keeps float activations gets a warning that says why.
 
     A `sparq_weight.conv2d` that is pointwise (1x1 kernel, unit strides, no padding) runs on the
     same kernels: its NCHW input is transposed to one row per pixel, the kernel computes
     [pixels, F], which is transposed back, and the bias is added. The kernels read the packed
-    operands exactly as the formats store them; the call is built on tensors with
+    operands as the formats store them (the lookup-table kernels: the interleaved copy); the
+    call is built on tensors with
     `bufferization.to_buffer` / `to_tensor`. Consumers without a kernel keep the reference
     lowering of `sparq-convert-compressed-to-linalg`, which runs next.
 

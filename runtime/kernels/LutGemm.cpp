@@ -1,9 +1,11 @@
 //===- runtime/kernels/LutGemm.cpp - lookup-table GEMM on binary-coded weights ---===//
 //
 // C (+)= A * Wᵀ with W (N x K) binary-coded as sparq_shiftadd packs it (docs/packed-formats.md,
-// include/sparq/Formats/PackedFormats.h bcqPackRow): W = Σ_{i<q} α_i ⊙ B_i, plane i row n at
-// codes + (i*N + n) * rowBytes (bit k%8 of byte k/8: 1 = +1, 0 = -1), α_i(n, g) at
-// scales[(i*N + n) * groups + g], g = k / group. The packed bytes are read as they are.
+// include/sparq/Formats/PackedFormats.h): W = Σ_{i<q} α_i ⊙ B_i (bit k%8 of sign byte k/8:
+// 1 = +1, 0 = -1), g = k / group, read interleaved by 16 rows, as the compiler lays the stored
+// planes out (bcqInterleaveRows16 / bcqInterleaveScales16): plane i of row block b is a run of
+// 64-byte vectors, one per dword of K, whose lane r holds row 16b + r's 32 sign bits, and its
+// alphas one 16-float vector per group.
 //
 // The lookup-table product (LUT-GEMM / ShiftAddLLM / T-MAC): for each chunk of 4 activations
 // x_0..x_3 of a row of A, the 16 signed partial sums T[b] = Σ_j (bit j of b ? +x_j : -x_j) are
@@ -12,11 +14,11 @@
 // group and plane, and each group sum is scaled by α once. Activations past K are 0 in the
 // tables, so the padding bits (0, i.e. -1) contribute nothing. The tables are exact fp32 sums.
 //
-//   - AVX-512 (v16 built with __AVX512F__), groups that are a multiple of 32: 16 rows of W at a
-//     time; one dword (32 weights, 8 chunks) of each of the 16 rows is gathered into a vector,
-//     and for each of its 8 nibbles a vpermps (which reads only the low 4 bits of each lane)
-//     looks the 16 rows' chunk contributions up in the chunk's 16-float table held in one
-//     register. Up to 4 rows of A (the same gathered indices) and up to 4 planes per pass.
+//   - AVX-512 (v16 built with __AVX512F__), groups that are a multiple of 32 (or one group per
+//     row): 16 rows of W at a time; one load gives a dword (32 weights, 8 chunks) of each of the
+//     16 rows, and for each of its 8 nibbles a vpermps (which reads only the low 4 bits of each
+//     lane) looks the 16 rows' chunk contributions up in the chunk's 16-float table held in one
+//     register. Up to 4 rows of A (the same indices) and up to 4 planes per pass.
 //   - otherwise (v8, other groups): the same tables, one row of W and one nibble at a time;
 //     chunks that straddle a group boundary (groups not a multiple of 4) are summed weight by
 //     weight.
@@ -51,12 +53,19 @@ struct LG {
   int64_t ldc;
   const float *A;
   int64_t lda;
-  const uint8_t *codes;
-  int64_t rowBytes;
-  const float *scales;
+  const uint8_t *codes; ///< sign planes interleaved by 16 rows (PackedFormats.h)
+  const float *scales;  ///< alphas interleaved the same way
   int64_t q, group, groups, M, N, K;
+  int64_t blocks, dwords; ///< 16-row blocks of N, dwords (32 positions) of K
   bool accumulate, relu;
-  int64_t blocks = 0, dwords = 0; ///< int8-table kernel: 16-row blocks, dwords of K
+  /// Plane i of 16-row block b: `dwords` 64-byte vectors (lane r: row 16b + r's sign bytes).
+  const uint8_t *blockCodes(int64_t i, int64_t b) const {
+    return codes + (i * blocks + b) * dwords * 64;
+  }
+  /// Plane i's alphas of block b: one 16-float vector per group.
+  const float *blockAlphas(int64_t i, int64_t b) const {
+    return scales + (i * blocks + b) * groups * 16;
+  }
 };
 
 /// Tables of rows [m0, m0 + mb) of A for k in [kb0, kb1) (kb1 - kb0 a multiple of 4; x = 0
@@ -79,8 +88,13 @@ void buildTables(const LG &c, int64_t m0, int64_t mb, int64_t kb0, int64_t kb1, 
   }
 }
 
-SPARQ_LG_INLINE float signedX(const uint8_t *row, const float *a, int64_t k) {
-  return ((row[k >> 3] >> (k & 7)) & 1u) ? a[k] : -a[k];
+/// Sign byte j (positions 8j..8j+7) of row r of a block's plane.
+SPARQ_LG_INLINE unsigned signByte(const uint8_t *block, int64_t r, int64_t j) {
+  return block[(j >> 2) * 64 + 4 * r + (j & 3)];
+}
+
+SPARQ_LG_INLINE float signedX(const uint8_t *block, int64_t r, const float *a, int64_t k) {
+  return ((signByte(block, r, k >> 3) >> (k & 7)) & 1u) ? a[k] : -a[k];
 }
 
 /// Portable: rows [n0, n1) of W against rows [m0, m0 + mb) of A over k in [kb0, kb1).
@@ -89,12 +103,13 @@ void portableRows(const LG &c, const float *tab, int64_t m0, int64_t mb, int64_t
   const int64_t chunks = (kb1 - kb0) / 4;
   const int64_t ke1 = kb1 < c.K ? kb1 : c.K;
   for (int64_t n = n0; n < n1; ++n) {
+    const int64_t b = n / 16, r = n % 16;
     float acc[kMaxRowsA];
     for (int64_t m = 0; m < mb; ++m)
       acc[m] = (first && !c.accumulate) ? 0.0f : c.C[(m0 + m) * c.ldc + n];
     for (int64_t i = 0; i < c.q; ++i) {
-      const uint8_t *row = c.codes + (i * c.N + n) * c.rowBytes;
-      const float *sc = c.scales + (i * c.N + n) * c.groups;
+      const uint8_t *blk = c.blockCodes(i, b);
+      const float *sc = c.blockAlphas(i, b) + r;
       for (int64_t g = kb0 / c.group; g * c.group < ke1; ++g) {
         int64_t ks = g * c.group > kb0 ? g * c.group : kb0;
         int64_t ke = (g + 1) * c.group < ke1 ? (g + 1) * c.group : ke1;
@@ -104,18 +119,18 @@ void portableRows(const LG &c, const float *tab, int64_t m0, int64_t mb, int64_t
         int64_t k = ks;
         for (; k < ke && (k & 3); ++k)
           for (int64_t m = 0; m < mb; ++m)
-            gs[m] += signedX(row, c.A + (m0 + m) * c.lda, k);
+            gs[m] += signedX(blk, r, c.A + (m0 + m) * c.lda, k);
         for (; k + 4 <= ke; k += 4) {
-          unsigned nib = (row[k >> 3] >> (k & 4)) & 15u;
+          unsigned nib = (signByte(blk, r, k >> 3) >> (k & 4)) & 15u;
           const float *t = tab + ((k - kb0) >> 2) * 16 + nib;
           for (int64_t m = 0; m < mb; ++m)
             gs[m] += t[m * chunks * 16];
         }
         for (; k < ke; ++k)
           for (int64_t m = 0; m < mb; ++m)
-            gs[m] += signedX(row, c.A + (m0 + m) * c.lda, k);
+            gs[m] += signedX(blk, r, c.A + (m0 + m) * c.lda, k);
         for (int64_t m = 0; m < mb; ++m)
-          acc[m] += sc[g] * gs[m];
+          acc[m] += sc[g * 16] * gs[m];
       }
     }
     for (int64_t m = 0; m < mb; ++m) {
@@ -127,82 +142,22 @@ void portableRows(const LG &c, const float *tab, int64_t m0, int64_t mb, int64_t
   }
 }
 
+/// The vector paths apply: groups a multiple of 32 (whole dwords), or one group per row.
+bool dwordGroups(const LG &c) { return c.group % 32 == 0 || c.groups == 1; }
+
 #if SPARQ_LG_AVX512
-/// Transposes 16 x 16 dwords: r[i] lane j becomes r[j] lane i.
-SPARQ_LG_INLINE void transpose16(__m512i *r) {
-  __m512i t[16];
-  for (int i = 0; i < 8; ++i) {
-    t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
-  }
-  for (int i = 0; i < 4; ++i) {
-    r[4 * i] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
-    r[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
-    r[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
-    r[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
-  }
-  // r[4i + j], 128-bit lane L: rows 4i..4i+3 of column 4L + j.
-  for (int j = 0; j < 4; ++j) {
-    __m512i u0 = _mm512_shuffle_i32x4(r[j], r[4 + j], 0x44);
-    __m512i u1 = _mm512_shuffle_i32x4(r[j], r[4 + j], 0xEE);
-    __m512i v0 = _mm512_shuffle_i32x4(r[8 + j], r[12 + j], 0x44);
-    __m512i v1 = _mm512_shuffle_i32x4(r[8 + j], r[12 + j], 0xEE);
-    t[j] = _mm512_shuffle_i32x4(u0, v0, 0x88);
-    t[4 + j] = _mm512_shuffle_i32x4(u0, v0, 0xDD);
-    t[8 + j] = _mm512_shuffle_i32x4(u1, v1, 0x88);
-    t[12 + j] = _mm512_shuffle_i32x4(u1, v1, 0xDD);
-  }
-  for (int i = 0; i < 16; ++i)
-    r[i] = t[i];
-}
-
-/// Lane r: r * stride.
-SPARQ_LG_INLINE __m512i laneStrides(int64_t stride) {
-  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  return _mm512_mullo_epi32(iota, _mm512_set1_epi32(int32_t(stride)));
-}
-
-/// Dword d (bytes 4d..4d+3: weights 32d..32d+31) of the 16 rows of a plane at `base` (rows
-/// rowBytes apart, lanes outside `rm` zero); `ridx` = laneStrides(rowBytes).
-SPARQ_LG_INLINE __m512i loadDword(const LG &c, const uint8_t *base, int64_t d, __mmask16 rm,
-                                  __m512i ridx) {
-  if (d < c.rowBytes / 4) // wholly inside a row
-    return _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), rm, ridx, base + d * 4, 1);
-  // The row's last bytes (fewer than 4): assembled without reading past the row.
-  alignas(64) uint32_t tmp[16];
-  for (int r = 0; r < 16; ++r) {
-    uint32_t v = 0;
-    if ((rm >> r) & 1)
-      for (int64_t b = d * 4; b < c.rowBytes; ++b)
-        v |= uint32_t(base[r * c.rowBytes + b]) << (8 * (b - d * 4));
-    tmp[r] = v;
-  }
-  return _mm512_load_si512(tmp);
-}
-
-/// Loads dwords d..d+15 of the 16 rows at `base` (mask rm) transposed: r[j] lane i is row i's
-/// dword d + j. Needs (d + 16) * 4 <= rowBytes.
-SPARQ_LG_INLINE void loadBlock16(const LG &c, const uint8_t *base, int64_t d, __mmask16 rm,
-                                 __m512i *r) {
-  for (int i = 0; i < 16; ++i)
-    r[i] = _mm512_maskz_loadu_epi32(__mmask16((rm >> i) & 1 ? 0xffff : 0),
-                                    base + i * c.rowBytes + d * 4);
-  transpose16(r);
-}
-
-/// Planes [i0, i0 + P) of 16 rows (mask rm) at nb, rows [m0, m0 + MB) of A, k in [kb0, kb1)
-/// (multiples of 32; group a multiple of 32), added to acc.
+/// Planes [i0, i0 + P) of the 16-row block at nb, rows [m0, m0 + MB) of A, k in [kb0, kb1)
+/// (multiples of 32; dword groups), added to acc. Each plane is one sequential stream of
+/// 64-byte vectors, lane r holding row r's 32 sign bits of the dword.
 template <int P, int MB>
 __attribute__((noinline)) void pass16(const LG &c, const float *tab, int64_t kb0, int64_t kb1,
-                                      int64_t nb, __mmask16 rm, int64_t i0, __m512 *accOut) {
+                                      int64_t nb, int64_t i0, __m512 *accOut) {
   const int64_t chunks = (kb1 - kb0) / 4;
-  const __m512i ridx = laneStrides(c.rowBytes);
-  const __m512i sidx = laneStrides(c.groups);
   const uint8_t *base[P];
   const float *sbase[P];
   for (int p = 0; p < P; ++p) {
-    base[p] = c.codes + ((i0 + p) * c.N + nb) * c.rowBytes;
-    sbase[p] = c.scales + ((i0 + p) * c.N + nb) * c.groups;
+    base[p] = c.blockCodes(i0 + p, nb / 16);
+    sbase[p] = c.blockAlphas(i0 + p, nb / 16);
   }
   __m512 acc[MB];
   for (int m = 0; m < MB; ++m)
@@ -211,75 +166,53 @@ __attribute__((noinline)) void pass16(const LG &c, const float *tab, int64_t kb0
   for (int p = 0; p < P; ++p)
     for (int m = 0; m < MB; ++m)
       ga[p][m] = _mm512_setzero_ps();
-  // Adds the lookups of dword d (8 chunks, k = 32d..32d+31) of plane p's 16 rows (w) to
-  // ga[p]; at the end of a group (or of the K block) scales them by the group's alphas.
-  auto step = [&](int p, int64_t d, __m512i w, __m512 *gp, bool flush,
-                  int64_t g) SPARQ_LG_INLINE_LAMBDA {
-    const float *t = tab + ((d * 32 - kb0) / 4) * 16;
-    for (int m = 0; m < MB; ++m) {
-      const float *tm = t + m * chunks * 16;
-      __m512 s0 = _mm512_add_ps(
-          _mm512_permutexvar_ps(w, _mm512_load_ps(tm)),
-          _mm512_permutexvar_ps(_mm512_srli_epi32(w, 4), _mm512_load_ps(tm + 16)));
-      __m512 s1 = _mm512_add_ps(
-          _mm512_permutexvar_ps(_mm512_srli_epi32(w, 8), _mm512_load_ps(tm + 32)),
-          _mm512_permutexvar_ps(_mm512_srli_epi32(w, 12), _mm512_load_ps(tm + 48)));
-      __m512 s2 = _mm512_add_ps(
-          _mm512_permutexvar_ps(_mm512_srli_epi32(w, 16), _mm512_load_ps(tm + 64)),
-          _mm512_permutexvar_ps(_mm512_srli_epi32(w, 20), _mm512_load_ps(tm + 80)));
-      __m512 s3 = _mm512_add_ps(
-          _mm512_permutexvar_ps(_mm512_srli_epi32(w, 24), _mm512_load_ps(tm + 96)),
-          _mm512_permutexvar_ps(_mm512_srli_epi32(w, 28), _mm512_load_ps(tm + 112)));
-      gp[m] = _mm512_add_ps(gp[m], _mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
-    }
-    if (flush) {
-      __m512 alpha = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), rm, sidx, sbase[p] + g, 4);
-      for (int m = 0; m < MB; ++m) {
-        acc[m] = _mm512_fmadd_ps(alpha, gp[m], acc[m]);
-        gp[m] = _mm512_setzero_ps();
-      }
-    }
-  };
   const int64_t d1 = kb1 / 32;
-  for (int64_t d = kb0 / 32; d < d1;) {
-    if (d % 16 == 0 && d + 16 <= d1 && (d + 16) * 4 <= c.rowBytes) {
-      // 16 dwords of each of the 16 rows: loaded and transposed in registers.
-      for (int p = 0; p < P; ++p) {
-        __m512i r[16];
-        loadBlock16(c, base[p], d, rm, r);
-        __m512 gp[MB];
-        for (int m = 0; m < MB; ++m)
-          gp[m] = ga[p][m];
-        // Group boundaries by a running count (no division per dword).
-        int64_t g = d * 32 / c.group, left = c.group - (d * 32 - g * c.group);
-#pragma GCC unroll 16
-        for (int j = 0; j < 16; ++j) {
-          left -= 32;
-          step(p, d + j, r[j], gp, left == 0 || d + j + 1 == d1, g);
-          if (left == 0) {
-            ++g;
-            left = c.group;
-          }
-        }
-        for (int m = 0; m < MB; ++m)
-          ga[p][m] = gp[m];
-      }
-      d += 16;
-      continue;
-    }
+  // Group boundaries by a running count (no division per dword).
+  int64_t g = kb0 / c.group, left = c.group - (kb0 - g * c.group);
+  for (int64_t d = kb0 / 32; d < d1; ++d) {
+    const float *t = tab + ((d * 32 - kb0) / 4) * 16;
+    left -= 32;
+    const bool flush = left == 0 || d + 1 == d1;
     for (int p = 0; p < P; ++p) {
-      __m512i w = loadDword(c, base[p], d, rm, ridx);
-      const int64_t kn = d * 32 + 32;
-      step(p, d, w, ga[p], kn % c.group == 0 || kn == kb1, d * 32 / c.group);
+      // For each of the dword's 8 nibbles a vpermps (reading only the low 4 bits of each lane)
+      // looks the 16 rows' chunk contributions up in the chunk's 16-float table.
+      const __m512i w = _mm512_loadu_si512(base[p] + d * 64);
+      for (int m = 0; m < MB; ++m) {
+        const float *tm = t + m * chunks * 16;
+        __m512 s0 = _mm512_add_ps(
+            _mm512_permutexvar_ps(w, _mm512_load_ps(tm)),
+            _mm512_permutexvar_ps(_mm512_srli_epi32(w, 4), _mm512_load_ps(tm + 16)));
+        __m512 s1 = _mm512_add_ps(
+            _mm512_permutexvar_ps(_mm512_srli_epi32(w, 8), _mm512_load_ps(tm + 32)),
+            _mm512_permutexvar_ps(_mm512_srli_epi32(w, 12), _mm512_load_ps(tm + 48)));
+        __m512 s2 = _mm512_add_ps(
+            _mm512_permutexvar_ps(_mm512_srli_epi32(w, 16), _mm512_load_ps(tm + 64)),
+            _mm512_permutexvar_ps(_mm512_srli_epi32(w, 20), _mm512_load_ps(tm + 80)));
+        __m512 s3 = _mm512_add_ps(
+            _mm512_permutexvar_ps(_mm512_srli_epi32(w, 24), _mm512_load_ps(tm + 96)),
+            _mm512_permutexvar_ps(_mm512_srli_epi32(w, 28), _mm512_load_ps(tm + 112)));
+        ga[p][m] = _mm512_add_ps(ga[p][m],
+                                 _mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+      }
+      if (flush) {
+        // The end of group g (or of the K block): scaled by the group's alphas.
+        const __m512 alpha = _mm512_loadu_ps(sbase[p] + g * 16);
+        for (int m = 0; m < MB; ++m) {
+          acc[m] = _mm512_fmadd_ps(alpha, ga[p][m], acc[m]);
+          ga[p][m] = _mm512_setzero_ps();
+        }
+      }
     }
-    ++d;
+    if (left == 0) {
+      ++g;
+      left = c.group;
+    }
   }
   for (int m = 0; m < MB; ++m)
     accOut[m] = acc[m];
 }
 
-typedef void (*PassFn)(const LG &, const float *, int64_t, int64_t, int64_t, __mmask16, int64_t,
-                       __m512 *);
+typedef void (*PassFn)(const LG &, const float *, int64_t, int64_t, int64_t, int64_t, __m512 *);
 
 PassFn passFn(int64_t P, int64_t MB) {
   static constexpr PassFn fns[4][4] = {
@@ -291,8 +224,8 @@ PassFn passFn(int64_t P, int64_t MB) {
 }
 
 /// For each block of 16 rows of W in [n0, n1): the accumulators of rows [m0, m0 + mb) of C
-/// (zero on the first K block unless accumulating), `planes(nb, rm, acc)` adding the block's
-/// products, ReLU on the last K block, the store.
+/// (zero on the first K block unless accumulating), `planes(nb, acc)` adding the block's
+/// products, ReLU on the last K block, the store (rows past N masked).
 template <typename Planes>
 SPARQ_LG_INLINE void rowBlocks16(const LG &c, int64_t m0, int64_t mb, int64_t n0, int64_t n1,
                                  bool first, bool last, Planes planes) {
@@ -303,7 +236,7 @@ SPARQ_LG_INLINE void rowBlocks16(const LG &c, int64_t m0, int64_t mb, int64_t n0
     for (int64_t m = 0; m < mb; ++m)
       acc[m] = (first && !c.accumulate) ? _mm512_setzero_ps()
                                         : _mm512_maskz_loadu_ps(rm, c.C + (m0 + m) * c.ldc + nb);
-    planes(nb, rm, acc);
+    planes(nb, acc);
     for (int64_t m = 0; m < mb; ++m) {
       __m512 v = acc[m];
       if (last && c.relu)
@@ -315,13 +248,13 @@ SPARQ_LG_INLINE void rowBlocks16(const LG &c, int64_t m0, int64_t mb, int64_t n0
 
 void fastRows(const LG &c, const float *tab, int64_t m0, int64_t mb, int64_t kb0, int64_t kb1,
               int64_t n0, int64_t n1, bool first, bool last) {
-  rowBlocks16(c, m0, mb, n0, n1, first, last, [&](int64_t nb, __mmask16 rm, __m512 *acc) {
+  rowBlocks16(c, m0, mb, n0, n1, first, last, [&](int64_t nb, __m512 *acc) {
     // Passes of at most 4 planes (q = 5..8: two passes).
     for (int64_t i0 = 0; i0 < c.q;) {
       int64_t P = c.q - i0 > 4 ? (c.q - i0 + 1) / 2 : c.q - i0;
       if (P > 4)
         P = 4;
-      passFn(P, mb)(c, tab, kb0, kb1, nb, rm, i0, acc);
+      passFn(P, mb)(c, tab, kb0, kb1, nb, i0, acc);
       i0 += P;
     }
   });
@@ -333,7 +266,7 @@ void lutRange(const LG &c, int64_t n0, int64_t n1) {
   if (n0 >= n1)
     return;
 #if SPARQ_LG_AVX512
-  const bool fast = c.group % 32 == 0;
+  const bool fast = dwordGroups(c);
 #else
   const bool fast = false;
 #endif
@@ -359,8 +292,8 @@ void lutRange(const LG &c, int64_t n0, int64_t n1) {
 }
 
 bool setup(LG &c, intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t codes,
-           int64_t rowBytes, intptr_t scales, int64_t q, int64_t group, int64_t M, int64_t N,
-           int64_t K, int64_t flags) {
+           intptr_t scales, int64_t q, int64_t group, int64_t M, int64_t N, int64_t K,
+           int64_t flags) {
   if (M <= 0 || N <= 0)
     return false;
   c.C = reinterpret_cast<float *>(C);
@@ -368,7 +301,6 @@ bool setup(LG &c, intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t cod
   c.A = reinterpret_cast<const float *>(A);
   c.lda = lda;
   c.codes = reinterpret_cast<const uint8_t *>(codes);
-  c.rowBytes = rowBytes;
   c.scales = reinterpret_cast<const float *>(scales);
   c.q = q < 0 ? 0 : q;
   c.group = group > 0 ? group : (K > 0 ? K : 1);
@@ -376,6 +308,8 @@ bool setup(LG &c, intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t cod
   c.groups = (c.K + c.group - 1) / c.group;
   c.M = M;
   c.N = N;
+  c.blocks = (N + 15) / 16;
+  c.dwords = (c.K + 31) / 32;
   c.accumulate = (flags & SPARQ_UK_ACCUMULATE) != 0;
   c.relu = (flags & SPARQ_UK_RELU) != 0;
   if (c.K == 0 || c.q == 0) {
@@ -391,7 +325,6 @@ bool setup(LG &c, intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t cod
   }
   return true;
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // int8 tables (sparq_uk_lutgemm_i8_f32): the same lookups with each group's tables quantized to
@@ -505,9 +438,8 @@ void portableRows8(const LG &c, const Tables8 &tb, int64_t m0, int64_t mb, int64
       acc[m] = (first && !c.accumulate) ? 0.0f : c.C[(m0 + m) * c.ldc + n];
     const int64_t b = n / 16, r = n % 16;
     for (int64_t i = 0; i < c.q; ++i) {
-      // The interleaved layout (PackedFormats.h): row r's bytes of dword d at d * 64 + 4r.
-      const uint8_t *row = c.codes + (i * c.blocks + b) * c.dwords * 64 + 4 * r;
-      const float *sc = c.scales + (i * c.blocks + b) * c.groups * 16 + r;
+      const uint8_t *blk = c.blockCodes(i, b);
+      const float *sc = c.blockAlphas(i, b) + r;
       for (int64_t g = kb0 / c.group; g * c.group < ke1; ++g) {
         const int64_t ks = g * c.group > kb0 ? g * c.group : kb0;
         const int64_t ke = (g + 1) * c.group < ke1 ? (g + 1) * c.group : ke1;
@@ -517,7 +449,7 @@ void portableRows8(const LG &c, const Tables8 &tb, int64_t m0, int64_t mb, int64
             const int64_t ch = (k - kb0) / 4, e = ch % 8;
             const int8_t *t = tb.tab + (m * tb.dwords + ch / 8) * 128 + (e & 1) * 64 +
                               (e >> 1) * 16;
-            sum += t[(row[(k >> 5) * 64 + ((k >> 3) & 3)] >> (k & 4)) & 15u];
+            sum += t[(signByte(blk, r, k >> 3) >> (k & 4)) & 15u];
           }
           acc[m] += float(sum) * (sc[g * 16] * tb.scale[m * kGroups8Max + g - tb.g0]);
         }
@@ -544,8 +476,8 @@ template <int MB>
 SPARQ_LG8_TARGET __attribute__((noinline)) void plane16i8(const LG &c, const Tables8 &tb,
                                                            int64_t kb0, int64_t kb1, int64_t nb,
                                                            int64_t i, __m512 *accOut) {
-  const uint8_t *codes = c.codes + (i * c.blocks + nb / 16) * c.dwords * 64;
-  const float *alphas = c.scales + (i * c.blocks + nb / 16) * c.groups * 16;
+  const uint8_t *codes = c.blockCodes(i, nb / 16);
+  const float *alphas = c.blockAlphas(i, nb / 16);
   const __m512i lowNibble = _mm512_set1_epi8(0x0F);
   const __m512i half = _mm512_set1_epi32(0x30201000); // byte b of a dword: b * 16
   const __m512i ones = _mm512_set1_epi8(1);
@@ -598,7 +530,7 @@ SPARQ_LG8_TARGET void fastRows8(const LG &c, const Tables8 &tb, int64_t m0, int6
                                 int64_t kb0, int64_t kb1, int64_t n0, int64_t n1, bool first,
                                 bool last) {
   static constexpr Plane8Fn fns[4] = {plane16i8<1>, plane16i8<2>, plane16i8<3>, plane16i8<4>};
-  rowBlocks16(c, m0, mb, n0, n1, first, last, [&](int64_t nb, __mmask16, __m512 *acc) {
+  rowBlocks16(c, m0, mb, n0, n1, first, last, [&](int64_t nb, __m512 *acc) {
     for (int64_t i = 0; i < c.q; ++i)
       fns[mb - 1](c, tb, kb0, kb1, nb, i, acc);
   });
@@ -629,21 +561,35 @@ void lutRange8(const LG &c, int64_t n0, int64_t n1) {
   }
 }
 
-/// The int8-table kernel applies: groups a multiple of 32, or one group per row.
-bool int8Tables(const LG &c) { return c.group % 32 == 0 || c.groups == 1; }
-
 /// Sets up an int8-table call: the interleaved layout's sizes, and the group rule checked.
 bool setup8(LG &c, intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t codes,
             intptr_t scales, int64_t q, int64_t group, int64_t M, int64_t N, int64_t K,
             int64_t flags) {
-  if (!setup(c, C, ldc, A, lda, codes, 0, scales, q, group, M, N, K, flags))
+  if (!setup(c, C, ldc, A, lda, codes, scales, q, group, M, N, K, flags))
     return false;
-  if (!int8Tables(c))
+  if (!dwordGroups(c))
     sparq_uk_check_failed("sparq_uk_lutgemm_i8_f32: the groups must be a multiple of 32 "
                           "positions or cover the whole row");
-  c.blocks = (N + 15) / 16;
-  c.dwords = (c.K + 31) / 32;
   return true;
+}
+
+/// `range` over rows [0, N), split over the pool's threads in whole 16-row blocks; small
+/// problems on the calling thread.
+void splitRows(const LG &c, void (*range)(const LG &, int64_t, int64_t)) {
+  if (c.N < 64 || c.M * c.N * c.K * c.q < (int64_t(1) << 20))
+    return range(c, 0, c.N);
+  struct Job {
+    const LG *c;
+    void (*range)(const LG &, int64_t, int64_t);
+  } job{&c, range};
+  sparq_uk_parallel(
+      [](void *ctx, int32_t tid, int32_t team) {
+        const Job &j = *static_cast<const Job *>(ctx);
+        int64_t per = ((j.c->N + team - 1) / team + 15) / 16 * 16;
+        int64_t n0 = tid * per, n1 = n0 + per < j.c->N ? n0 + per : j.c->N;
+        j.range(*j.c, n0, n1);
+      },
+      &job);
 }
 
 } // namespace
@@ -651,31 +597,19 @@ bool setup8(LG &c, intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t co
 extern "C" {
 
 void sparq_uk_lutgemm_f32(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t codes,
-                          int64_t rowBytes, intptr_t scales, int64_t q, int64_t group, int64_t M,
-                          int64_t N, int64_t K, int64_t flags) {
+                          intptr_t scales, int64_t q, int64_t group, int64_t M, int64_t N,
+                          int64_t K, int64_t flags) {
   LG c;
-  if (!setup(c, C, ldc, A, lda, codes, rowBytes, scales, q, group, M, N, K, flags))
-    return;
-  lutRange(c, 0, N);
+  if (setup(c, C, ldc, A, lda, codes, scales, q, group, M, N, K, flags))
+    lutRange(c, 0, N);
 }
 
 void sparq_uk_lutgemm_f32_mt(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t codes,
-                             int64_t rowBytes, intptr_t scales, int64_t q, int64_t group,
-                             int64_t M, int64_t N, int64_t K, int64_t flags) {
+                             intptr_t scales, int64_t q, int64_t group, int64_t M, int64_t N,
+                             int64_t K, int64_t flags) {
   LG c;
-  if (!setup(c, C, ldc, A, lda, codes, rowBytes, scales, q, group, M, N, K, flags))
-    return;
-  if (N < 64 || M * N * K * q < (int64_t(1) << 20))
-    return lutRange(c, 0, N);
-  sparq_uk_parallel(
-      [](void *ctx, int32_t tid, int32_t team) {
-        const LG &g = *static_cast<const LG *>(ctx);
-        // Rows of W in multiples of 16 (whole row blocks of the AVX-512 path).
-        int64_t per = ((g.N + team - 1) / team + 15) / 16 * 16;
-        int64_t n0 = tid * per, n1 = n0 + per < g.N ? n0 + per : g.N;
-        lutRange(g, n0, n1);
-      },
-      &c);
+  if (setup(c, C, ldc, A, lda, codes, scales, q, group, M, N, K, flags))
+    splitRows(c, lutRange);
 }
 
 void sparq_uk_lutgemm_i8_f32(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t codes,
@@ -690,19 +624,8 @@ void sparq_uk_lutgemm_i8_f32_mt(intptr_t C, int64_t ldc, intptr_t A, int64_t lda
                                 intptr_t codes, intptr_t scales, int64_t q, int64_t group,
                                 int64_t M, int64_t N, int64_t K, int64_t flags) {
   LG c;
-  if (!setup8(c, C, ldc, A, lda, codes, scales, q, group, M, N, K, flags))
-    return;
-  if (N < 64 || M * N * K * q < (int64_t(1) << 20))
-    return lutRange8(c, 0, N);
-  sparq_uk_parallel(
-      [](void *ctx, int32_t tid, int32_t team) {
-        const LG &g = *static_cast<const LG *>(ctx);
-        // Whole 16-row blocks per thread.
-        int64_t per = ((g.N + team - 1) / team + 15) / 16 * 16;
-        int64_t n0 = tid * per, n1 = n0 + per < g.N ? n0 + per : g.N;
-        lutRange8(g, n0, n1);
-      },
-      &c);
+  if (setup8(c, C, ldc, A, lda, codes, scales, q, group, M, N, K, flags))
+    splitRows(c, lutRange8);
 }
 
 } // extern "C"

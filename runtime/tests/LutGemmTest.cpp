@@ -5,9 +5,9 @@
 // reads the signs bit by bit (bcqSignAt's rule written out here) and sums in double. The kernel's
 // tables are exact fp32 signed sums, so the only difference is fp32 rounding: the bound is
 // 1e-5 * (sum_k |A[m][k]| * sum_i |alpha_i(n, k/group)| + |C0|) + 1e-6.
-// The weights are packed with bcqPackRow (include/sparq/Formats/PackedFormats.h), and for the
-// int8-table kernel interleaved with bcqInterleaveRows16/bcqInterleaveScales16 (the reference
-// reads the row-major planes, so a wrong interleave fails too).
+// The weights are packed with bcqPackRow (include/sparq/Formats/PackedFormats.h) and given to
+// the kernels interleaved with bcqInterleaveRows16/bcqInterleaveScales16, as the compiler does;
+// the reference reads the row-major planes, so a wrong interleave fails too.
 //
 // sparq_uk_lutgemm_i8_f32(_mt), the int8-table variant, is checked against the same loop with
 // the tables quantized as UKernels.h specifies (written out here: per group the largest chunk
@@ -45,7 +45,7 @@ namespace {
 struct Problem {
   int64_t M, N, K, q, group, groups, lda, ldc, rowBytes;
   std::vector<float> A, C0, scales, scales16;
-  std::vector<uint8_t> codes, codes16; // row-major, and interleaved by 16 rows (int8 tables)
+  std::vector<uint8_t> codes, codes16; // row-major, and interleaved by 16 rows (the kernels')
 
   Problem(int64_t m, int64_t n, int64_t k, int64_t qq, int64_t g, uint32_t seed)
       : M(m), N(n), K(k), q(qq), group(g) {
@@ -88,17 +88,11 @@ struct Problem {
     return scales[size_t((i * N + n) * groups + k / group)];
   }
   void call(std::vector<float> &C, int64_t flags, bool mt, bool i8 = false) const {
-    if (i8) {
-      auto fn = mt ? sparq_uk_lutgemm_i8_f32_mt : sparq_uk_lutgemm_i8_f32;
-      fn(reinterpret_cast<intptr_t>(C.data()), ldc, reinterpret_cast<intptr_t>(A.data()), lda,
-         reinterpret_cast<intptr_t>(codes16.data()), reinterpret_cast<intptr_t>(scales16.data()),
-         q, group, M, N, K, flags);
-      return;
-    }
-    auto fn = mt ? sparq_uk_lutgemm_f32_mt : sparq_uk_lutgemm_f32;
+    auto fn = i8 ? (mt ? sparq_uk_lutgemm_i8_f32_mt : sparq_uk_lutgemm_i8_f32)
+                 : (mt ? sparq_uk_lutgemm_f32_mt : sparq_uk_lutgemm_f32);
     fn(reinterpret_cast<intptr_t>(C.data()), ldc, reinterpret_cast<intptr_t>(A.data()), lda,
-       reinterpret_cast<intptr_t>(codes.data()), rowBytes,
-       reinterpret_cast<intptr_t>(scales.data()), q, group, M, N, K, flags);
+       reinterpret_cast<intptr_t>(codes16.data()), reinterpret_cast<intptr_t>(scales16.data()),
+       q, group, M, N, K, flags);
   }
 };
 

@@ -15,7 +15,7 @@
 
 // CHECK-DAG: func.func private @sparq_uk_qgemm_f32_mt(index, index, index, index, index, index, index, index, index, index, index, index, index, index, index)
 // CHECK-DAG: func.func private @sparq_uk_nmgemm_f32_mt(index, index, index, index, index, index, index, index, index, index, index, index, index, index)
-// CHECK-DAG: func.func private @sparq_uk_lutgemm_f32_mt(index, index, index, index, index, index, index, index, index, index, index, index, index)
+// CHECK-DAG: func.func private @sparq_uk_lutgemm_f32_mt(index, index, index, index, index, index, index, index, index, index, index, index)
 // CHECK-DAG: func.func private @sparq_uk_nmqgemm_f32_mt(index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index)
 
 // CHECK-LABEL: func.func @group
@@ -74,12 +74,11 @@ func.func @nm_quant(%x: tensor<8x128xf32>, %i: tensor<32x16xi8>, %c: tensor<32x3
   return %y : tensor<8x32xf32>
 }
 
-// Two sign planes of 16 bytes per row, scales per group of 64: q = 2, group = 64.
+// A binary-coded weight that is not a constant keeps the reference lowering (the lookup-table
+// kernels read a layout the compiler makes from constant planes, @shiftadd_const).
 // CHECK-LABEL: func.func @shiftadd
-// CHECK-DAG: %[[C2:.*]] = arith.constant 2 : index
-// CHECK-DAG: %[[C16:.*]] = arith.constant 16 : index
-// CHECK-DAG: %[[C64:.*]] = arith.constant 64 : index
-// CHECK: call @sparq_uk_lutgemm_f32_mt(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[C16]], %{{.*}}, %[[C2]], %[[C64]],
+// CHECK: sparq_weight.linear
+// CHECK-NOT: call
 func.func @shiftadd(%x: tensor<8x128xf32>, %c: tensor<2x32x16xi8>, %s: tensor<2x32x2xf32>) -> tensor<8x32xf32> {
   %y = sparq_weight.linear %x [%c, %s] formats [#sparq_shiftadd.bcq<q = 2, group = 64, pow2 = false>] : (tensor<8x128xf32>, tensor<2x32x16xi8>, tensor<2x32x2xf32>) -> tensor<8x32xf32>
   return %y : tensor<8x32xf32>
@@ -93,14 +92,14 @@ func.func @no_kernel(%x: tensor<8x128xf32>, %i: tensor<32x16xi8>, %c: tensor<1x3
   return %y : tensor<8x32xf32>
 }
 
-// act-bits=8 on a target with AVX-512 VBMI and VNNI (int8-tables): a constant binary-coded
-// weight is interleaved by 16 rows at compile time (docs/packed-formats.md) and runs on the
-// int8-table kernel; without int8-tables, or with a weight that is not a constant (@shiftadd),
-// the fp32-table kernel. Two rows of K = 40 (5 bytes, two dwords), one group: dword 0 holds
-// bytes 0-3 of row 0 then of row 1, dword 1 byte 4 of each, zeros elsewhere (rows 2-15 pad).
+// A constant binary-coded weight is interleaved by 16 rows at compile time
+// (docs/packed-formats.md) and runs on the fp32-table kernel, or with act-bits=8 on a target
+// with AVX-512 VBMI and VNNI (int8-tables) on the int8-table kernel. Two rows of K = 40 (5
+// bytes, two dwords), one group: dword 0 holds bytes 0-3 of row 0 then of row 1, dword 1 byte 4
+// of each, zeros elsewhere (rows 2-15 pad).
 // RUN: sparq-opt %s --pass-pipeline='builtin.module(sparq-cpu-compressed-ukernels{act-bits=8 int8-tables=true},cse)' | FileCheck %s --check-prefix=LUT8
 // LUT8-LABEL: func.func @shiftadd(
-// LUT8: call @sparq_uk_lutgemm_f32_mt
+// LUT8-NOT: call
 // LUT8-LABEL: func.func @shiftadd_const
 // LUT8-DAG: arith.constant dense<"0x01020304060708090000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000050000000A0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"> : tensor<1x1x2x64xi8>
 // LUT8-DAG: arith.constant dense<{{\[\[\[\[}}5.000000e-01, 2.500000e-01, 0.000000e+00, {{.*}}]]]]> : tensor<1x1x1x16xf32>
@@ -108,7 +107,10 @@ func.func @no_kernel(%x: tensor<8x128xf32>, %i: tensor<32x16xi8>, %c: tensor<1x3
 // I8-LABEL: func.func @shiftadd_const
 // I8: call @sparq_uk_lutgemm_f32_mt
 // CHECK-LABEL: func.func @shiftadd_const
-// CHECK: call @sparq_uk_lutgemm_f32_mt
+// CHECK-DAG: %[[C1:.*]] = arith.constant 1 : index
+// CHECK-DAG: %[[C40:.*]] = arith.constant 40 : index
+// CHECK-DAG: arith.constant dense<"0x01020304060708090000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000050000000A0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"> : tensor<1x1x2x64xi8>
+// CHECK: call @sparq_uk_lutgemm_f32_mt(%{{.*}}, %{{.*}}, %{{.*}}, %[[C40]], %{{.*}}, %{{.*}}, %[[C1]], %[[C40]],
 func.func @shiftadd_const(%x: tensor<3x40xf32>) -> tensor<3x2xf32> {
   %c = arith.constant dense<[[[1, 2, 3, 4, 5], [6, 7, 8, 9, 10]]]> : tensor<1x2x5xi8>
   %s = arith.constant dense<[[[0.5], [0.25]]]> : tensor<1x2x1xf32>

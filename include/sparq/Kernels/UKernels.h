@@ -215,35 +215,33 @@ void sparq_uk_nmqgemm_f32_mt(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, i
                              int64_t N, int64_t K, int64_t flags);
 
 /* C[m][n] (+)= sum_k A[m][k] * W[n][k] for m < M, n < N, k < K, with W binary-coded as
- * sparq_shiftadd packs it (docs/packed-formats.md; PackedFormats.h bcqPackRow;
- * runtime/kernels/LutGemm.cpp): W[n][k] = sum_{i<q} alpha_i(n, k / group) * B_i(n, k),
- * B_i = +-1, q = 1..8.
- *   codes:  plane i, row n at codes + (i*N + n) * rowBytes (rowBytes >= ceil(K/8)); bit k%8 of
- *           byte k/8 is 1 for +1, 0 for -1; bits past K contribute nothing.
- *   scales: float [q, N, ceil(K/group)]: alpha_i(n, g) at scales[(i*N + n) * groups + g]
- *           (group <= 0 means K).
+ * sparq_shiftadd packs it (docs/packed-formats.md; runtime/kernels/LutGemm.cpp):
+ * W[n][k] = sum_{i<q} alpha_i(n, k / group) * B_i(n, k), B_i = +-1, q = 1..8 (group <= 0
+ * means K), in the layout interleaved by 16 rows that the compiler produces from the stored
+ * planes (include/sparq/Formats/PackedFormats.h, bcqInterleaveRows16 and
+ * bcqInterleaveScales16):
+ *   codes:  plane i, block b of 16 rows, dword d (32 positions of K): 64 bytes at
+ *           ((i * ceil(N/16) + b) * ceil(K/32) + d) * 64, bytes 4r..4r+3 the sign bytes
+ *           4d..4d+3 of row 16b + r (bit k%8 of sign byte k/8 is 1 for +1, 0 for -1; zero past
+ *           the row and for rows >= N: padding contributes nothing).
+ *   scales: alpha_i(16b + r, g) at scales[((i * ceil(N/16) + b) * groups + g) * 16 + r].
  *   A row-major with row stride lda; C row-major with row stride ldc.
  *   flags: SPARQ_UK_ACCUMULATE, SPARQ_UK_RELU.
  * Lookup tables of the 16 signed sums of each chunk of 4 activations (exact fp32) are built per
  * call and indexed by the nibbles of the sign planes. */
 void sparq_uk_lutgemm_f32(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t codes,
-                          int64_t rowBytes, intptr_t scales, int64_t q, int64_t group, int64_t M,
-                          int64_t N, int64_t K, int64_t flags);
+                          intptr_t scales, int64_t q, int64_t group, int64_t M, int64_t N,
+                          int64_t K, int64_t flags);
 
-/* The same, split over the pool's threads by ranges of N (sparq_uk_parallel); small problems run
- * on the calling thread. Called outside parallel regions. */
+/* The same, split over the pool's threads by blocks of 16 rows of N (sparq_uk_parallel); small
+ * problems run on the calling thread. Called outside parallel regions. */
 void sparq_uk_lutgemm_f32_mt(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t codes,
-                             int64_t rowBytes, intptr_t scales, int64_t q, int64_t group,
-                             int64_t M, int64_t N, int64_t K, int64_t flags);
+                             intptr_t scales, int64_t q, int64_t group, int64_t M, int64_t N,
+                             int64_t K, int64_t flags);
 
-/* The product of sparq_uk_lutgemm_f32 with the lookup tables quantized to int8 per row of A and
- * group, and the lookups summed in int32 (T-MAC's table quantization; runtime/kernels/
- * LutGemm.cpp), on the same weight interleaved by 16 rows (include/sparq/Formats/
- * PackedFormats.h, bcqInterleaveRows16 and bcqInterleaveScales16):
- *   codes:  plane i, block b of 16 rows, dword d (32 positions of K): 64 bytes at
- *           ((i * ceil(N/16) + b) * ceil(K/32) + d) * 64, bytes 4r..4r+3 the sign bytes
- *           4d..4d+3 of row 16b + r (zero past the row and for rows >= N).
- *   scales: alpha_i(16b + r, g) at scales[((i * ceil(N/16) + b) * groups + g) * 16 + r].
+/* The product of sparq_uk_lutgemm_f32 (same arguments and weight layout) with the lookup tables
+ * quantized to int8 per row of A and group, and the lookups summed in int32 (T-MAC's table
+ * quantization; runtime/kernels/LutGemm.cpp).
  * For row m of A and group g, with T_c[b] the fp32 signed sum of chunk c (((+-x0 +- x1) +- x2)
  * +- x3, left to right; x = 0 past K) and mx(m, g) = max over the group's chunks of
  * (((|x0| + |x1|) + |x2|) + |x3|):
