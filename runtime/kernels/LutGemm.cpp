@@ -60,11 +60,11 @@ struct LG {
   bool accumulate, relu;
   /// Plane i of 16-row block b: `dwords` 64-byte vectors (lane r: row 16b + r's sign bytes).
   const uint8_t *blockCodes(int64_t i, int64_t b) const {
-    return codes + (i * blocks + b) * dwords * 64;
+    return codes + (b * q + i) * dwords * 64;
   }
   /// Plane i's alphas of block b: one 16-float vector per group.
   const float *blockAlphas(int64_t i, int64_t b) const {
-    return scales + (i * blocks + b) * groups * 16;
+    return scales + (b * q + i) * groups * 16;
   }
 };
 

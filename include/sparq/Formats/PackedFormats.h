@@ -263,15 +263,16 @@ inline int bcqSignAt(const uint8_t *row, size_t index) {
 }
 
 //===----------------------------------------------------------------------===//
-// Binary-coded planes interleaved by 16 rows (the int8-table kernel's layout)
+// Binary-coded planes interleaved by 16 rows (the lookup-table kernels' layout)
 //
-// The same sign bits and scales, reordered at compile time for sparq_uk_lutgemm_i8_f32: rows in
-// blocks of 16 (the last block padded with zero rows), K in dwords of 32 positions. Plane i,
-// block b, dword d is one 64-byte vector at ((i * blocks + b) * dwords + d) * 64: bytes 4r..4r+3
-// are bytes 4d..4d+3 of row 16b + r (zero past the row's bcqRowBytes(K) bytes), so a kernel
-// reads each plane as one sequential stream of whole vectors, one lane per row. The scales
+// The same sign bits and scales, reordered at compile time for sparq_uk_lutgemm_f32 and
+// sparq_uk_lutgemm_i8_f32: rows in blocks of 16 (the last block padded with zero rows), K in
+// dwords of 32 positions. Plane i of block b, dword d is one 64-byte vector at
+// ((b * q + i) * dwords + d) * 64: bytes 4r..4r+3 are bytes 4d..4d+3 of row 16b + r (zero past
+// the row's bcqRowBytes(K) bytes), so a kernel reads the weight block after block, plane after
+// plane, as one sequential stream of whole vectors, one lane per row. The scales
 // [q][rows][groups] become 16-float vectors: alpha_i(16b + r, g) at
-// ((i * blocks + b) * groups + g) * 16 + r (zero for padding rows).
+// ((b * q + i) * groups + g) * 16 + r (zero for padding rows).
 //===----------------------------------------------------------------------===//
 
 constexpr size_t kBcqInterleaveRows = 16;
@@ -294,7 +295,7 @@ inline void bcqInterleaveRows16(const uint8_t *codes, size_t q, size_t rows, siz
   for (size_t i = 0; i < q; ++i)
     for (size_t b = 0; b < blocks; ++b)
       for (size_t d = 0; d < dwords; ++d) {
-        uint8_t *v = out + ((i * blocks + b) * dwords + d) * 64;
+        uint8_t *v = out + ((b * q + i) * dwords + d) * 64;
         for (size_t r = 0; r < kBcqInterleaveRows; ++r)
           for (size_t j = 0; j < 4; ++j) {
             const size_t row = b * kBcqInterleaveRows + r, byte = 4 * d + j;
@@ -312,7 +313,7 @@ void bcqInterleaveScales16(const T *scales, size_t q, size_t rows, size_t groups
       for (size_t g = 0; g < groups; ++g)
         for (size_t r = 0; r < kBcqInterleaveRows; ++r) {
           const size_t row = b * kBcqInterleaveRows + r;
-          out[((i * blocks + b) * groups + g) * kBcqInterleaveRows + r] =
+          out[((b * q + i) * groups + g) * kBcqInterleaveRows + r] =
               row < rows ? scales[(i * rows + row) * groups + g] : T(0);
         }
 }

@@ -221,10 +221,10 @@ void sparq_uk_nmqgemm_f32_mt(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, i
  * planes (include/sparq/Formats/PackedFormats.h, bcqInterleaveRows16 and
  * bcqInterleaveScales16):
  *   codes:  plane i, block b of 16 rows, dword d (32 positions of K): 64 bytes at
- *           ((i * ceil(N/16) + b) * ceil(K/32) + d) * 64, bytes 4r..4r+3 the sign bytes
+ *           ((b * q + i) * ceil(K/32) + d) * 64, bytes 4r..4r+3 the sign bytes
  *           4d..4d+3 of row 16b + r (bit k%8 of sign byte k/8 is 1 for +1, 0 for -1; zero past
  *           the row and for rows >= N: padding contributes nothing).
- *   scales: alpha_i(16b + r, g) at scales[((i * ceil(N/16) + b) * groups + g) * 16 + r].
+ *   scales: alpha_i(16b + r, g) at scales[((b * q + i) * groups + g) * 16 + r].
  *   A row-major with row stride lda; C row-major with row stride ldc.
  *   flags: SPARQ_UK_ACCUMULATE, SPARQ_UK_RELU.
  * Lookup tables of the 16 signed sums of each chunk of 4 activations (exact fp32) are built per
