@@ -40,7 +40,6 @@
 #endif
 
 #define SPARQ_LG_INLINE inline __attribute__((always_inline))
-#define SPARQ_LG_INLINE_LAMBDA __attribute__((always_inline))
 
 namespace {
 
@@ -56,7 +55,7 @@ struct LG {
   const uint8_t *codes; ///< sign planes interleaved by 16 rows (PackedFormats.h)
   const float *scales;  ///< alphas interleaved the same way
   int64_t q, group, groups, M, N, K;
-  int64_t blocks, dwords; ///< 16-row blocks of N, dwords (32 positions) of K
+  int64_t dwords; ///< dwords (32 positions) of K
   bool accumulate, relu;
   /// Plane i of 16-row block b: `dwords` 64-byte vectors (lane r: row 16b + r's sign bytes).
   const uint8_t *blockCodes(int64_t i, int64_t b) const {
@@ -261,6 +260,23 @@ void fastRows(const LG &c, const float *tab, int64_t m0, int64_t mb, int64_t kb0
 }
 #endif
 
+/// The table blocks of a call: `block(m0, mb, kb0, kb1, first, last)` for rows [m0, m0 + mb)
+/// of A (at most kMaxRowsA) and K blocks [kb0, kb1) of at most kPerRowA / mb positions (a
+/// multiple of 32; the last ends at K rounded up to 32), first and last marking the K blocks
+/// that start and finish C.
+template <typename Block>
+SPARQ_LG_INLINE void forTableBlocks(const LG &c, int64_t kPerRowA, Block block) {
+  const int64_t kPad = (c.K + 31) / 32 * 32;
+  for (int64_t m0 = 0; m0 < c.M; m0 += kMaxRowsA) {
+    const int64_t mb = c.M - m0 < kMaxRowsA ? c.M - m0 : kMaxRowsA;
+    const int64_t kb = kPerRowA / mb / 32 * 32;
+    for (int64_t kb0 = 0; kb0 < kPad; kb0 += kb) {
+      const int64_t kb1 = kb0 + kb < kPad ? kb0 + kb : kPad;
+      block(m0, mb, kb0, kb1, kb0 == 0, kb1 == kPad);
+    }
+  }
+}
+
 /// Rows [n0, n1) of C (all M rows of A).
 void lutRange(const LG &c, int64_t n0, int64_t n1) {
   if (n0 >= n1)
@@ -271,24 +287,16 @@ void lutRange(const LG &c, int64_t n0, int64_t n1) {
   const bool fast = false;
 #endif
   alignas(64) float tab[kTabFloats];
-  const int64_t kPad = (c.K + 31) / 32 * 32;
-  for (int64_t m0 = 0; m0 < c.M; m0 += kMaxRowsA) {
-    const int64_t mb = c.M - m0 < kMaxRowsA ? c.M - m0 : kMaxRowsA;
-    const int64_t kb = kKBlockMax / mb / 32 * 32;
-    for (int64_t kb0 = 0; kb0 < kPad; kb0 += kb) {
-      const int64_t kb1 = kb0 + kb < kPad ? kb0 + kb : kPad;
-      buildTables(c, m0, mb, kb0, kb1, tab);
-      const bool first = kb0 == 0, last = kb1 == kPad;
+  forTableBlocks(c, kKBlockMax, [&](int64_t m0, int64_t mb, int64_t kb0, int64_t kb1,
+                                    bool first, bool last) {
+    buildTables(c, m0, mb, kb0, kb1, tab);
 #if SPARQ_LG_AVX512
-      if (fast) {
-        fastRows(c, tab, m0, mb, kb0, kb1, n0, n1, first, last);
-        continue;
-      }
+    if (fast)
+      return fastRows(c, tab, m0, mb, kb0, kb1, n0, n1, first, last);
 #endif
-      (void)fast;
-      portableRows(c, tab, m0, mb, kb0, kb1, n0, n1, first, last);
-    }
-  }
+    (void)fast;
+    portableRows(c, tab, m0, mb, kb0, kb1, n0, n1, first, last);
+  });
 }
 
 bool setup(LG &c, intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t codes,
@@ -308,7 +316,6 @@ bool setup(LG &c, intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t cod
   c.groups = (c.K + c.group - 1) / c.group;
   c.M = M;
   c.N = N;
-  c.blocks = (N + 15) / 16;
   c.dwords = (c.K + 31) / 32;
   c.accumulate = (flags & SPARQ_UK_ACCUMULATE) != 0;
   c.relu = (flags & SPARQ_UK_RELU) != 0;
@@ -543,22 +550,16 @@ void lutRange8(const LG &c, int64_t n0, int64_t n1) {
     return;
   alignas(64) int8_t tab[kTab8Bytes];
   float scale[kMaxRowsA * kGroups8Max];
-  const int64_t kPad = (c.K + 31) / 32 * 32;
-  for (int64_t m0 = 0; m0 < c.M; m0 += kMaxRowsA) {
-    const int64_t mb = c.M - m0 < kMaxRowsA ? c.M - m0 : kMaxRowsA;
-    const int64_t kb = kTab8Dwords / mb * 32;
-    for (int64_t kb0 = 0; kb0 < kPad; kb0 += kb) {
-      const int64_t kb1 = kb0 + kb < kPad ? kb0 + kb : kPad;
-      buildTables8(c, m0, mb, kb0, kb1, tab, scale);
-      const Tables8 tb{tab, (kb1 - kb0) / 32, scale, kb0 / c.group};
-      const bool first = kb0 == 0, last = kb1 == kPad;
+  forTableBlocks(c, kTab8Dwords * 32, [&](int64_t m0, int64_t mb, int64_t kb0, int64_t kb1,
+                                          bool first, bool last) {
+    buildTables8(c, m0, mb, kb0, kb1, tab, scale);
+    const Tables8 tb{tab, (kb1 - kb0) / 32, scale, kb0 / c.group};
 #if SPARQ_LG_AVX512
-      fastRows8(c, tb, m0, mb, kb0, kb1, n0, n1, first, last);
+    fastRows8(c, tb, m0, mb, kb0, kb1, n0, n1, first, last);
 #else
-      portableRows8(c, tb, m0, mb, kb0, kb1, n0, n1, first, last);
+    portableRows8(c, tb, m0, mb, kb0, kb1, n0, n1, first, last);
 #endif
-    }
-  }
+  });
 }
 
 /// Sets up an int8-table call: the interleaved layout's sizes, and the group rule checked.
