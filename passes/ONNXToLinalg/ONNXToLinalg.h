@@ -217,7 +217,7 @@ mlir::Value dimValue(mlir::OpBuilder &b, mlir::Location l, mlir::Value v, int64_
 llvm::SmallVector<mlir::Value> dynamicSizes(mlir::RankedTensorType type,
                                             llvm::function_ref<mlir::Value(int64_t)> dim);
 
-/// Element `i` (row-major over the static shape) of a small tensor, read at run time.
+/// Element `i` (row-major) of a small tensor, read at run time; dynamic sizes are read too.
 mlir::Value extractElement(mlir::OpBuilder &b, mlir::Location l, mlir::Value t, int64_t i);
 /// Whether the scalar `v` (float, integer or i1) is nonzero, as an i1.
 mlir::Value isNonZero(mlir::OpBuilder &b, mlir::Location l, mlir::Value v);

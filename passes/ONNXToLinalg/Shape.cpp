@@ -17,6 +17,7 @@
 #include "passes/ONNXToLinalg/ONNXToLinalg.h"
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 
@@ -56,6 +57,62 @@ Value reshapeWithSizes(OpBuilder &b, Location l, Value v, RankedTensorType type,
   return tensor::ReshapeOp::create(b, l, type, v, shape);
 }
 
+/// Reshape to a target read at run time (a 1-D input of static length, the result's rank):
+/// each entry is taken as is, 0 copies the input dimension (unless `allowZero`), one -1 is the
+/// element count over the product of the others. The element counts must agree at run time.
+LogicalResult lowerReshapeRuntimeShape(NodeContext &c, bool allowZero) {
+  OpBuilder &b = c.rewriter;
+  Location l = c.loc;
+  ScalarBuilder sb{b, l};
+  auto in = c.inputType(0);
+  auto rt = c.rankedResultType(0);
+  auto st = dyn_cast<RankedTensorType>(c.input(1).getType());
+  if (!st || st.getRank() != 1)
+    return c.fail("the 'shape' input is not a constant and not a 1-D tensor");
+  if (!st.isDynamicDim(0) && st.getDimSize(0) != rt.getRank())
+    return c.fail("'shape' has " + Twine(st.getDimSize(0)) + " entries for a rank-" +
+                  Twine(rt.getRank()) + " result");
+  if (st.isDynamicDim(0)) // the result type fixes the rank: check the target's length
+    cf::AssertOp::create(b, l, sb.eq(dimValue(b, l, c.input(1), 0), sb.cIdx(rt.getRank())),
+                         c.op.describe() + ": the 'shape' input must have " +
+                             Twine(rt.getRank()).str() + " entries (the result's rank)");
+  Value total = sb.cIdx(1);
+  for (int64_t d = 0; d < in.getRank(); ++d)
+    total = sb.mul(total, dimValue(b, l, c.input(0), d));
+  Value zero = sb.cIdx(0), one = sb.cIdx(1), minusOne = sb.cIdx(-1);
+  SmallVector<Value> entries, sizes;
+  Value known = one, inferredCount = zero;
+  for (int64_t i = 0; i < rt.getRank(); ++i) {
+    Value e = toIndex(b, l, extractElement(b, l, c.input(1), i), /*isUnsigned=*/false);
+    Value size = e;
+    if (!allowZero && i < in.getRank())
+      size = sb.select(sb.eq(e, zero), dimValue(b, l, c.input(0), i), e);
+    Value isInferred = sb.eq(e, minusOne);
+    inferredCount = sb.add(inferredCount, sb.select(isInferred, one, zero));
+    known = sb.mul(known, sb.select(isInferred, one, size));
+    entries.push_back(isInferred);
+    sizes.push_back(size);
+  }
+  // Guard the division: a zero product with a -1 entry is the error below.
+  Value safeKnown = sb.select(sb.eq(known, zero), one, known);
+  Value inferred = arith::DivUIOp::create(b, l, total, safeKnown);
+  Value ok = sb.cmp(arith::CmpIPredicate::ule, inferredCount, one);
+  for (int64_t i = 0; i < rt.getRank(); ++i) {
+    sizes[i] = sb.select(entries[i], inferred, sizes[i]);
+    ok = arith::AndIOp::create(b, l, ok, sb.cmp(arith::CmpIPredicate::sge, sizes[i], zero));
+  }
+  Value count = one;
+  for (Value s : sizes)
+    count = sb.mul(count, s);
+  ok = arith::AndIOp::create(b, l, ok, sb.eq(count, total));
+  cf::AssertOp::create(b, l, ok,
+                       c.op.describe() + ": the 'shape' input does not fit the input's element "
+                                         "count (more than one -1, a negative entry, or a "
+                                         "different number of elements)");
+  Value r = reshapeWithSizes(b, l, c.input(0), rt, sizes);
+  return c.replace(r);
+}
+
 /// Reshape; `shapeFromInput`: the shape is input 1 (Reshape-5 and later), not the 'shape'
 /// attribute (Reshape-1).
 LogicalResult lowerReshape(NodeContext &c, bool shapeFromInput) {
@@ -77,11 +134,11 @@ LogicalResult lowerReshape(NodeContext &c, bool shapeFromInput) {
       sizes.push_back(ScalarBuilder{b, c.loc}.cIdx(d));
     return c.replace(reshapeWithSizes(b, c.loc, c.input(0), rt, sizes));
   }
-  // Dynamic result: the shape must be known; 0 copies an input dimension, -1 is inferred.
+  // Dynamic result: 0 copies an input dimension, -1 is inferred.
   std::optional<SmallVector<int64_t>> shape =
       shapeFromInput ? constInts(c, 1) : std::optional(c.intsAttr("shape"));
   if (!shape)
-    return c.fail("the 'shape' input is not a constant and the result shape is not static");
+    return lowerReshapeRuntimeShape(c, allowZero);
   if ((int64_t)shape->size() != rt.getRank())
     return c.fail("'shape' has " + Twine(shape->size()) + " entries for a rank-" +
                   Twine(rt.getRank()) + " result");

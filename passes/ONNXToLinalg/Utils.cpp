@@ -573,11 +573,26 @@ SmallVector<Value> dynamicSizes(RankedTensorType type, function_ref<Value(int64_
 
 Value extractElement(OpBuilder &b, Location l, Value t, int64_t i) {
   auto tt = cast<RankedTensorType>(t.getType());
+  ScalarBuilder sb{b, l};
   SmallVector<Value> idx(tt.getRank());
-  for (int64_t d = tt.getRank() - 1; d >= 0; --d) {
-    int64_t n = tt.isDynamicDim(d) ? 1 : std::max<int64_t>(tt.getDimSize(d), 1);
-    idx[d] = ScalarBuilder{b, l}.cIdx(i % n);
-    i /= n;
+  if (tt.hasStaticShape()) {
+    for (int64_t d = tt.getRank() - 1; d >= 0; --d) {
+      int64_t n = std::max<int64_t>(tt.getDimSize(d), 1);
+      idx[d] = sb.cIdx(i % n);
+      i /= n;
+    }
+  } else {
+    // Row-major position i split by the run-time sizes (the outermost index takes the rest).
+    Value rest = sb.cIdx(i);
+    for (int64_t d = tt.getRank() - 1; d >= 0; --d) {
+      if (d == 0) {
+        idx[d] = rest;
+        break;
+      }
+      Value n = dimValue(b, l, t, d);
+      idx[d] = arith::RemUIOp::create(b, l, rest, n);
+      rest = arith::DivUIOp::create(b, l, rest, n);
+    }
   }
   return tensor::ExtractOp::create(b, l, t, idx);
 }

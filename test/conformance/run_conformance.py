@@ -184,6 +184,15 @@ def main():
             ratio = f"{100.0 * passed / static:.1f}%" if static else "-"
             print(f"forced-dynamic {suite}: {passed} of {len(keys)} pass ({ratio} of the "
                   f"{static} that pass with static shapes)")
+        # What the forced-dynamic mode loses: tests that pass with static shapes, grouped by why.
+        lost = {}
+        for k, (status, reason) in results.items():
+            if status != "pass" and expectations.get(k, ("",))[0] == "pass":
+                lost.setdefault(reason, []).append(k)
+        if lost:
+            print("forced-dynamic losses against the static passes, by reason:")
+            for reason, keys in sorted(lost.items(), key=lambda kv: -len(kv[1])):
+                print(f"  {len(keys):4d}  {reason}  (e.g. {sorted(keys)[0]})")
         node = sum(results[k][0] == "pass" for k in results if k.startswith("node/"))
         if node < args.min_node_pass:
             print(f"conformance: FAILED (forced-dynamic: {node} node tests pass, "

@@ -9,7 +9,8 @@
 //    a statically shaped value, Gather, Slice, Concat, Unsqueeze, arithmetic ...) are evaluated
 //    and their results become Constant nodes, so that ONNX's shape inference can see the targets
 //    of Reshape, Expand, ConstantOfShape, Tile and friends; a Reshape target known but for one
-//    entry gets -1 there; an If whose condition is known becomes the branch it takes.
+//    entry gets -1 there; an If whose condition is known becomes the branch it takes; a Reshape
+//    whose target is only known in length gets its result rank as a type hint.
 //
 //===----------------------------------------------------------------------===//
 #ifndef SPARQ_LIB_IMPORT_ONNX_GRAPHSIMPLIFY_H
@@ -20,9 +21,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <string>
 
 namespace onnx {
 class ModelProto;
+class TypeProto;
 } // namespace onnx
 
 namespace sparq {
@@ -44,7 +48,14 @@ llvm::Expected<unsigned> expandFunctionNodes(::onnx::ModelProto &model, const Op
 /// with one unknown entry (and no -1) gets -1 there; an If whose condition is known is replaced
 /// by the nodes of its branch (renamed under a unique prefix) and an Identity per output.
 /// Returns the number of nodes rewritten.
-llvm::Expected<unsigned> foldShapeComputations(::onnx::ModelProto &model);
+///
+/// A Reshape whose target is not known but has a static length gets a type hint in `typeHints`
+/// (value name -> TypeProto): the result rank, with the dims the target does fix. ONNX 1.12's
+/// shape inference leaves such results unranked (it reads only constant targets); the importer
+/// adds the hints to the graph's value_info before each round of inference, which then carries
+/// the rank on to the consumers.
+llvm::Expected<unsigned> foldShapeComputations(::onnx::ModelProto &model,
+                                               std::map<std::string, ::onnx::TypeProto> &typeHints);
 
 /// Largest result folded by foldShapeComputations.
 inline constexpr int64_t kMaxFoldElements = 4096;

@@ -88,6 +88,9 @@ private:
   ::onnx::ModelProto model;
   std::map<std::string, int64_t> opsets;
   std::unordered_map<std::string, const ::onnx::TypeProto *> valueTypes;
+  /// Result types sparq infers where ONNX's inference does not (foldShapeComputations), added
+  /// to value_info before each round of inference.
+  std::map<std::string, ::onnx::TypeProto> typeHints;
   std::unordered_map<std::string, Value> values;
   Value none;
   Block *entryBlock = nullptr;
@@ -532,13 +535,18 @@ LogicalResult Importer::simplifyGraph() {
         return fail(llvm::toString(expanded.takeError()));
       changed += *expanded;
     }
-    auto folded = foldShapeComputations(model);
+    auto folded = foldShapeComputations(model, typeHints);
     if (!folded)
       return fail(llvm::toString(folded.takeError()));
     changed += *folded;
     if (!changed)
       return success();
     model.mutable_graph()->clear_value_info(); // re-inferred from the rewritten graph
+    for (const auto &[name, type] : typeHints) {
+      ::onnx::ValueInfoProto *vi = model.mutable_graph()->add_value_info();
+      vi->set_name(name);
+      *vi->mutable_type() = type;
+    }
     if (failed(inferShapes()))
       return failure();
   }

@@ -190,7 +190,8 @@ void renameReferences(::onnx::GraphProto &g,
 
 class Folder {
 public:
-  explicit Folder(::onnx::ModelProto &model) : model(model) {
+  Folder(::onnx::ModelProto &model, std::map<std::string, ::onnx::TypeProto> &typeHints)
+      : model(model), typeHints(typeHints) {
     for (const auto &o : model.opset_import())
       if (o.domain().empty() || o.domain() == "ai.onnx")
         opset = o.version();
@@ -239,6 +240,8 @@ public:
         inserted.emplace_back(idx, std::move(c));
         ++folded;
       }
+      if (hintReshapeRank(node))
+        ++folded;
       std::optional<Known> result = evaluate(node);
       std::optional<int64_t> count = result ? foldableCount(result->dims) : std::nullopt;
       if (!count || result->v.size() != size_t(*count))
@@ -400,6 +403,44 @@ private:
     return r;
   }
 
+  /// A Reshape (opset >= 5) with an unranked result whose target has a static length: records
+  /// the result type (that rank; each dim the target fixes, or copies from a known input dim)
+  /// in typeHints. Returns whether a hint was added.
+  bool hintReshapeRank(const ::onnx::NodeProto &n) {
+    if (n.op_type() != "Reshape" || n.input_size() != 2 || opset < 5)
+      return false;
+    const std::string &out = n.output(0);
+    auto it = types.find(out);
+    if (typeHints.count(out) || (it != types.end() && it->second->has_tensor_type() &&
+                                 it->second->tensor_type().has_shape()))
+      return false;
+    auto dataType = types.find(n.input(0));
+    std::optional<std::vector<Elem>> targetShape = shapeOf(n.input(1));
+    if (dataType == types.end() || !dataType->second->has_tensor_type() ||
+        dataType->second->tensor_type().elem_type() == 0 || !targetShape ||
+        targetShape->size() != 1 || !(*targetShape)[0])
+      return false;
+    int64_t rank = *(*targetShape)[0];
+    const Known *target = input(n, 1);
+    std::optional<std::vector<Elem>> inDims = shapeOf(n.input(0));
+    bool allowZero = intAttr(n, "allowzero", 0) != 0;
+    ::onnx::TypeProto t;
+    auto *tt = t.mutable_tensor_type();
+    tt->set_elem_type(dataType->second->tensor_type().elem_type());
+    auto *shape = tt->mutable_shape();
+    for (int64_t i = 0; i < rank; ++i) {
+      auto *d = shape->add_dim();
+      Elem e = target && target->v.size() == size_t(rank) ? target->v[i] : std::nullopt;
+      if (e && *e > 0)
+        d->set_dim_value(*e);
+      else if (e && *e == 0 && !allowZero && inDims && i < int64_t(inDims->size()) &&
+               (*inDims)[i])
+        d->set_dim_value(*(*inDims)[i]);
+    }
+    typeHints[out] = t;
+    return true;
+  }
+
   std::optional<Known> evaluate(const ::onnx::NodeProto &n);
   std::optional<Known> elementwise(const ::onnx::NodeProto &n);
   std::optional<Known> slice(const ::onnx::NodeProto &n);
@@ -407,6 +448,7 @@ private:
   std::optional<Known> concat(const ::onnx::NodeProto &n);
 
   ::onnx::ModelProto &model;
+  std::map<std::string, ::onnx::TypeProto> &typeHints;
   int64_t opset = 1;
   std::unordered_map<std::string, const ::onnx::TypeProto *> types;
   std::unordered_map<std::string, std::vector<int64_t>> initializerDims;
@@ -840,8 +882,9 @@ std::optional<Known> Folder::concat(const ::onnx::NodeProto &n) {
 
 } // namespace
 
-llvm::Expected<unsigned> foldShapeComputations(::onnx::ModelProto &model) {
-  return Folder(model).run();
+llvm::Expected<unsigned> foldShapeComputations(::onnx::ModelProto &model,
+                                               std::map<std::string, ::onnx::TypeProto> &typeHints) {
+  return Folder(model, typeHints).run();
 }
 
 } // namespace sparq
