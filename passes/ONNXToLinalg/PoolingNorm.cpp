@@ -69,7 +69,8 @@ Value reduceKeepDims(OpBuilder &b, Location loc, Value x, ValueRange kept, Array
     ins.push_back(k);
   }
   maps.push_back(keptMap);
-  Value init = createFilled(b, loc, outType, initValue);
+  Value init = createFilled(b, loc, outType, initValue,
+                            dynamicSizes(outType, [&](int64_t i) { return dimValue(b, loc, x, i); }));
   return linalg::GenericOp::create(b, loc, outType, ins, ValueRange{init}, maps, iters,
                                    [&](OpBuilder &nb, Location nl, ValueRange a) {
                                      linalg::YieldOp::create(nb, nl, body(nb, nl, a));
@@ -83,6 +84,11 @@ Value reduceNamedKeepDims(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t>
                           Value initValue,
                           function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
   auto t = cast<RankedTensorType>(x.getType());
+  if (!t.hasStaticShape()) // the kept unit dims of a dynamic shape: one generic, no reshape
+    return reduceKeepDims(b, loc, x, {}, dims, initValue,
+                          [&](OpBuilder &nb, Location nl, ValueRange a) {
+                            return combine(nb, nl, a[0], a[1]);
+                          });
   SmallVector<int64_t> outShape;
   for (int64_t i = 0; i < t.getRank(); ++i)
     if (!llvm::is_contained(dims, i))
@@ -416,7 +422,7 @@ std::pair<Value, Value> meanAndVariance(OpBuilder &b, Location loc, Value x,
 LogicalResult lowerBatchNorm(NodeContext &c, bool hasIsTest, bool hasSpatial) {
   auto in = c.inputType(0);
   auto rt = c.rankedResultType(0);
-  if (failed(requireStaticShape(c, in, "the input")))
+  if (failed(requireRanked(c, 0, "the input")))
     return failure();
   // Training mode (opset 14 on): normalizes with the batch's statistics and outputs the
   // running ones, input * momentum + batch * (1 - momentum).
@@ -440,7 +446,7 @@ LogicalResult lowerBatchNorm(NodeContext &c, bool hasIsTest, bool hasSpatial) {
     paramShape.assign(in.getShape().begin() + 1, in.getShape().end());
   for (unsigned i = 1; i <= 4; ++i) {
     auto pt = c.inputType(i);
-    if (!pt || pt.getShape() != ArrayRef<int64_t>(paramShape))
+    if (!pt || failed(verifyCompatibleShape(pt.getShape(), paramShape)))
       return c.fail("input " + Twine(i) + " (scale, B, mean, var) must have the shape [" +
                     Twine(paramShape.front()) + (spatial ? "]" : ", ...]"));
   }
@@ -506,14 +512,26 @@ LogicalResult lowerBatchNorm(NodeContext &c, bool hasIsTest, bool hasSpatial) {
 /// the number of elements reduced: the two passes of meanAndVariance and meanAndInvStd.
 struct Moments {
   Value mean, squares;
-  double count;
+  Value count; // scalar of the element type
 };
 Moments moments(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> dims) {
   auto t = cast<RankedTensorType>(x.getType());
   Type et = t.getElementType();
-  double count = 1;
-  for (int64_t d : dims)
-    count *= t.getDimSize(d);
+  double staticCount = 1;
+  Value runCount; // the product of the dynamic reduced sizes, index
+  for (int64_t d : dims) {
+    if (!t.isDynamicDim(d)) {
+      staticCount *= t.getDimSize(d);
+      continue;
+    }
+    Value n = dimValue(b, loc, x, d);
+    runCount = runCount ? ScalarBuilder{b, loc}.mul(runCount, n) : n;
+  }
+  Value count = scalarConstant(b, loc, et, staticCount);
+  if (runCount) {
+    Value i = arith::IndexCastOp::create(b, loc, b.getI64Type(), runCount);
+    count = arith::MulFOp::create(b, loc, count, arith::SIToFPOp::create(b, loc, et, i));
+  }
   auto keptType = RankedTensorType::get(keepDimsShape(t, dims), et);
   Value sum = reduceNamedKeepDims(b, loc, x, dims, zeroOf(b, loc, et),
                                   [](OpBuilder &nb, Location nl, Value v, Value acc) -> Value {
@@ -521,7 +539,7 @@ Moments moments(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> dims) {
                                   });
   Value mean = buildElementwise(b, loc, {sum}, keptType,
                                 [&](OpBuilder &nb, Location nl, ValueRange a) {
-                                  return divF(nb, nl, a[0], scalarConstant(nb, nl, et, count));
+                                  return divF(nb, nl, a[0], count);
                                 });
   Value sq = reduceKeepDims(b, loc, x, {mean}, dims, zeroOf(b, loc, et),
                             [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
@@ -537,8 +555,7 @@ std::pair<Value, Value> meanAndVariance(OpBuilder &b, Location loc, Value x,
   auto type = cast<RankedTensorType>(m.squares.getType());
   Value var = buildElementwise(b, loc, {m.squares}, type,
                                [&](OpBuilder &nb, Location nl, ValueRange a) {
-                                 return divF(nb, nl, a[0],
-                                             scalarConstant(nb, nl, type.getElementType(), m.count));
+                                 return divF(nb, nl, a[0], m.count);
                                });
   return {m.mean, var};
 }
@@ -550,8 +567,7 @@ std::pair<Value, Value> meanAndInvStd(OpBuilder &b, Location loc, Value x, Array
   auto type = cast<RankedTensorType>(m.squares.getType());
   Value inv = buildElementwise(b, loc, {m.squares}, type,
                                [&](OpBuilder &nb, Location nl, ValueRange a) {
-                                 Value var = divF(nb, nl, a[0],
-                                                  scalarConstant(nb, nl, type.getElementType(), m.count));
+                                 Value var = divF(nb, nl, a[0], m.count);
                                  return invStd(nb, nl, var, eps);
                                });
   return {m.mean, inv};
@@ -560,7 +576,7 @@ std::pair<Value, Value> meanAndInvStd(OpBuilder &b, Location loc, Value x, Array
 LogicalResult lowerInstanceNorm(NodeContext &c) {
   auto in = c.inputType(0);
   auto rt = c.rankedResultType(0);
-  if (failed(requireStaticShape(c, in, "the input")))
+  if (failed(requireRanked(c, 0, "the input")))
     return failure();
   Type et = in.getElementType();
   if (!isFloat(et))
@@ -570,7 +586,8 @@ LogicalResult lowerInstanceNorm(NodeContext &c) {
     return c.fail("the input must have at least one spatial dimension");
   for (unsigned i = 1; i <= 2; ++i) {
     auto pt = c.inputType(i);
-    if (!pt || pt.getRank() != 1 || pt.getDimSize(0) != in.getDimSize(1))
+    if (!pt || pt.getRank() != 1 ||
+        (!pt.isDynamicDim(0) && !in.isDynamicDim(1) && pt.getDimSize(0) != in.getDimSize(1)))
       return c.fail("input " + Twine(i) + " (scale, B) must have the shape [" +
                     Twine(in.getDimSize(1)) + "]");
   }
@@ -596,11 +613,9 @@ LogicalResult lowerInstanceNorm(NodeContext &c) {
                                     }));
 }
 
-/// LayerNormalization / LpNormalization: a static floating-point input and its `axis` attribute
-/// (default -1), normalized.
-FailureOr<int64_t> staticFloatInputAxis(NodeContext &c, RankedTensorType in) {
-  if (failed(requireStaticShape(c, in, "the input")))
-    return failure();
+/// LayerNormalization / LpNormalization: a floating-point input (static or dynamic) and its
+/// `axis` attribute (default -1), normalized.
+FailureOr<int64_t> floatInputAxis(NodeContext &c, RankedTensorType in) {
   if (!isFloat(in.getElementType()))
     return c.fail("only floating-point element types are supported");
   return axisAttr(c, in.getRank(), -1);
@@ -609,7 +624,7 @@ FailureOr<int64_t> staticFloatInputAxis(NodeContext &c, RankedTensorType in) {
 LogicalResult lowerLayerNorm(NodeContext &c) {
   auto in = c.inputType(0);
   auto rt = c.rankedResultType(0);
-  auto axis = staticFloatInputAxis(c, in);
+  auto axis = floatInputAxis(c, in);
   if (failed(axis))
     return failure();
   Type et = in.getElementType();
@@ -632,8 +647,10 @@ LogicalResult lowerLayerNorm(NodeContext &c) {
     if (!c.hasInput(i))
       continue;
     auto pt = c.inputType(i);
-    if (failed(requireStaticShape(c, pt, i == 1 ? "Scale" : "B")))
-      return failure();
+    if (!pt)
+      return c.fail(Twine(i == 1 ? "Scale" : "B") + " must be a ranked tensor");
+    if (!pt.hasStaticShape() || ShapedType::isDynamicShape(normShape))
+      continue; // equal sizes are checked at run time (sparq-runtime-checks)
     auto bs = broadcastShapes({SmallVector<int64_t>(pt.getShape()), normShape});
     if (failed(bs) || ArrayRef<int64_t>(*bs) != ArrayRef<int64_t>(normShape))
       return c.fail(Twine(i == 1 ? "Scale" : "B") +
@@ -679,7 +696,7 @@ LogicalResult lowerLayerNorm(NodeContext &c) {
 LogicalResult lowerLpNorm(NodeContext &c) {
   auto in = c.inputType(0);
   auto rt = c.rankedResultType(0);
-  auto axis = staticFloatInputAxis(c, in);
+  auto axis = floatInputAxis(c, in);
   if (failed(axis))
     return failure();
   Type et = in.getElementType();
