@@ -105,9 +105,7 @@ LogicalResult lowerMatMul(NodeContext &c) {
     if (*r)
       return c.replace(*r);
   }
-  if (failed(requireStaticShape(c, c.inputType(0), "input A")) ||
-      failed(requireStaticShape(c, c.inputType(1), "input B")) ||
-      failed(requireStaticShape(c, rt, "the result")))
+  if (failed(requireRanked(c, 0, "input A")) || failed(requireRanked(c, 1, "input B")))
     return failure();
   auto r = emitMatMul(c, c.input(0), c.input(1), rt);
   if (failed(r))
@@ -158,9 +156,7 @@ FailureOr<Value> subtractZeroPoint(NodeContext &c, unsigned xIdx, unsigned zpIdx
 
 LogicalResult lowerMatMulInteger(NodeContext &c) {
   auto rt = c.rankedResultType(0);
-  if (failed(requireStaticShape(c, c.inputType(0), "input A")) ||
-      failed(requireStaticShape(c, c.inputType(1), "input B")) ||
-      failed(requireStaticShape(c, rt, "the result")))
+  if (failed(requireRanked(c, 0, "input A")) || failed(requireRanked(c, 1, "input B")))
     return failure();
   if (!rt.getElementType().isInteger(32))
     return c.fail("the result must be int32");
@@ -179,10 +175,9 @@ LogicalResult lowerMatMulInteger(NodeContext &c) {
 LogicalResult lowerGemm(NodeContext &c) {
   auto at = c.inputType(0), bt = c.inputType(1);
   auto rt = c.rankedResultType(0);
-  if (failed(requireStaticShape(c, at, "input A")) ||
-      failed(requireStaticShape(c, bt, "input B")) ||
-      failed(requireStaticShape(c, rt, "the result")))
+  if (failed(requireRanked(c, 0, "input A")) || failed(requireRanked(c, 1, "input B")))
     return failure();
+  bool dynamic = !at.hasStaticShape() || !bt.hasStaticShape() || !rt.hasStaticShape();
   if (at.getRank() != 2 || bt.getRank() != 2)
     return c.fail("A and B must be matrices, got ranks " + Twine(at.getRank()) + " and " +
                   Twine(bt.getRank()));
@@ -194,10 +189,10 @@ LogicalResult lowerGemm(NodeContext &c) {
   double alpha = c.floatAttr("alpha", 1.0f), beta = c.floatAttr("beta", 1.0f);
   int64_t m = at.getDimSize(transA ? 1 : 0), k = at.getDimSize(transA ? 0 : 1);
   int64_t kb = bt.getDimSize(transB ? 1 : 0), n = bt.getDimSize(transB ? 0 : 1);
-  if (k != kb)
+  if (k != kb && !ShapedType::isDynamic(k) && !ShapedType::isDynamic(kb))
     return c.fail("the contraction sizes of A (" + Twine(k) + ") and B (" + Twine(kb) +
                   ") differ");
-  if (rt.getShape() != ArrayRef<int64_t>{m, n})
+  if (failed(verifyCompatibleShape(rt.getShape(), ArrayRef<int64_t>{m, n})))
     return c.fail("the result type does not match the Gemm shape");
   if (!isFloat(et)) {
     if (alpha != std::round(alpha))
@@ -208,10 +203,11 @@ LogicalResult lowerGemm(NodeContext &c) {
                     " is not supported for an integer Gemm");
   }
   bool hasC = c.hasInput(2) && beta != 0.0;
-  if (hasC && failed(requireStaticShape(c, c.inputType(2), "input C")))
+  if (hasC && failed(requireRanked(c, 2, "input C")))
     return failure();
-  if (hasC && failed(broadcastShapes({SmallVector<int64_t>(c.inputType(2).getShape()),
-                                      SmallVector<int64_t>{m, n}})))
+  if (hasC && c.inputType(2).hasStaticShape() && !dynamic &&
+      failed(broadcastShapes({SmallVector<int64_t>(c.inputType(2).getShape()),
+                              SmallVector<int64_t>{m, n}})))
     return c.fail("input C does not broadcast to the result shape");
 
   auto mulBy = [&](OpBuilder &nb, Location nl, Value v, double s) -> Value {
@@ -229,14 +225,19 @@ LogicalResult lowerGemm(NodeContext &c) {
   };
 
   // The accumulator: beta * C broadcast when alpha == 1 (the matmul adds into it), else zero.
+  // With dynamic sizes the result takes M from A and N from B, and C is added after the
+  // matmul (its dims are matched to the result's at run time).
   Value init;
-  if (hasC && alpha == 1.0)
+  if (hasC && alpha == 1.0 && !dynamic)
     init = buildElementwise(b, loc, {c.input(2)}, rt,
                             [&](OpBuilder &nb, Location nl, ValueRange a) {
                               return mulBy(nb, nl, a[0], beta);
                             });
   else
-    init = createFilled(b, loc, rt, zeroOf(b, loc, et));
+    init = createFilled(b, loc, rt, zeroOf(b, loc, et), dynamicSizes(rt, [&](int64_t i) {
+                          return i == 0 ? dimValue(b, loc, c.input(0), transA ? 1 : 0)
+                                        : dimValue(b, loc, c.input(1), transB ? 0 : 1);
+                        }));
 
   SmallVector<NamedAttribute> attrs;
   if (transA || transB) {
@@ -254,10 +255,14 @@ LogicalResult lowerGemm(NodeContext &c) {
   Value y = linalg::MatmulOp::create(b, loc, TypeRange{rt}, ValueRange{c.input(0), c.input(1)},
                                      ValueRange{init}, attrs)
                 .getResult(0);
-  if (alpha == 1.0)
+  if (alpha == 1.0 && (!hasC || !dynamic))
     return c.replace(y);
   SmallVector<Value> ins = {y};
-  if (hasC)
+  if (hasC && dynamic && !c.inputType(2).hasStaticShape())
+    ins.push_back(broadcastAtRunTime(b, loc, c.input(2), rt, dynamicSizes(rt, [&](int64_t i) {
+                                       return dimValue(b, loc, y, i);
+                                     })));
+  else if (hasC)
     ins.push_back(c.input(2));
   return c.replace(buildElementwise(b, loc, ins, rt, [&](OpBuilder &nb, Location nl, ValueRange a) {
     Value v = mulBy(nb, nl, a[0], alpha);
@@ -594,6 +599,112 @@ LogicalResult lowerConvTranspose(NodeContext &c) {
 
 } // namespace
 
+/// numpy matmul of operands with dynamic dims: one linalg.generic over (batch..., M, N, K)
+/// reading both operands in place (a batch dim of size 1 in one operand broadcasts; dynamic
+/// batch sizes must be equal, which sparq-runtime-checks verifies), a rank-1 operand
+/// promoted and its unit dim dropped from the result.
+Value emitDynamicMatMul(OpBuilder &b, Location loc, Value lhs, Value rhs, RankedTensorType rt) {
+  MLIRContext *ctx = b.getContext();
+  Type et = rt.getElementType();
+  auto at = cast<RankedTensorType>(lhs.getType()), bt = cast<RankedTensorType>(rhs.getType());
+  bool aVec = at.getRank() == 1, bVec = bt.getRank() == 1;
+  int64_t ra = aVec ? 2 : at.getRank(), rb = bVec ? 2 : bt.getRank();
+  int64_t batch = std::max(ra, rb) - 2, loops = batch + 3;
+  AffineExpr dm = getAffineDimExpr(batch, ctx), dn = getAffineDimExpr(batch + 1, ctx),
+             dk = getAffineDimExpr(batch + 2, ctx);
+  SmallVector<int64_t> shape;
+  SmallVector<Value> dynSizes;
+  auto operandExprs = [&](RankedTensorType t, int64_t r, bool isA) {
+    SmallVector<AffineExpr> e;
+    int64_t off = batch - (r - 2);
+    for (int64_t i = 0; i < r - 2; ++i)
+      e.push_back(t.getDimSize(i) == 1 ? getAffineConstantExpr(0, ctx)
+                                        : getAffineDimExpr(off + i, ctx));
+    if (isA) {
+      if (!aVec)
+        e.push_back(dm);
+      e.push_back(dk);
+    } else {
+      e.push_back(dk);
+      if (!bVec)
+        e.push_back(dn);
+    }
+    return e;
+  };
+  // Result dims of the generic: batch from whichever operand has a non-unit dim there.
+  for (int64_t i = 0; i < batch; ++i) {
+    int64_t ia = i - (batch - (ra - 2)), ib = i - (batch - (rb - 2));
+    Value src;
+    int64_t d = -1;
+    if (ia >= 0 && at.getDimSize(ia) != 1)
+      src = lhs, d = ia;
+    else if (ib >= 0 && bt.getDimSize(ib) != 1)
+      src = rhs, d = ib;
+    auto st = src ? cast<RankedTensorType>(src.getType()) : RankedTensorType();
+    shape.push_back(src ? st.getDimSize(d) : 1);
+    if (src && st.isDynamicDim(d))
+      dynSizes.push_back(tensor::DimOp::create(b, loc, src, d));
+  }
+  auto addDim = [&](Value v, RankedTensorType t, int64_t d) {
+    shape.push_back(t.getDimSize(d));
+    if (t.isDynamicDim(d))
+      dynSizes.push_back(tensor::DimOp::create(b, loc, v, d));
+  };
+  if (aVec)
+    shape.push_back(1);
+  else
+    addDim(lhs, at, at.getRank() - 2);
+  if (bVec)
+    shape.push_back(1);
+  else
+    addDim(rhs, bt, bt.getRank() - 1);
+  auto outType = RankedTensorType::get(shape, et);
+  Value init = createFilled(b, loc, outType, zeroOf(b, loc, et), dynSizes);
+  SmallVector<AffineExpr> oE;
+  for (int64_t i = 0; i < batch; ++i)
+    oE.push_back(getAffineDimExpr(i, ctx));
+  oE.push_back(aVec ? getAffineConstantExpr(0, ctx) : dm);
+  oE.push_back(bVec ? getAffineConstantExpr(0, ctx) : dn);
+  SmallVector<AffineMap> maps{AffineMap::get(loops, 0, operandExprs(at, ra, true), ctx),
+                              AffineMap::get(loops, 0, operandExprs(bt, rb, false), ctx),
+                              AffineMap::get(loops, 0, oE, ctx)};
+  SmallVector<utils::IteratorType> iters(loops, utils::IteratorType::parallel);
+  iters.back() = utils::IteratorType::reduction;
+  bool fp = isFloat(et);
+  Value y = linalg::GenericOp::create(
+                b, loc, TypeRange{outType}, ValueRange{lhs, rhs}, ValueRange{init}, maps, iters,
+                [&](OpBuilder &nb, Location l, ValueRange a) {
+                  Value p = fp ? arith::MulFOp::create(nb, l, a[0], a[1]).getResult()
+                               : arith::MulIOp::create(nb, l, a[0], a[1]).getResult();
+                  Value s = fp ? arith::AddFOp::create(nb, l, a[2], p).getResult()
+                               : arith::AddIOp::create(nb, l, a[2], p).getResult();
+                  linalg::YieldOp::create(nb, l, ValueRange{s});
+                })
+                .getResult(0);
+  if (!aVec && !bVec)
+    return castTo(b, loc, y, rt);
+  // Drop the promoted unit dims: group each with a neighbouring dim.
+  SmallVector<ReassociationIndices> groups;
+  int64_t r = outType.getRank();
+  SmallVector<bool> drop(r, false);
+  if (aVec)
+    drop[r - 2] = true;
+  if (bVec)
+    drop[r - 1] = true;
+  ReassociationIndices pending;
+  for (int64_t i = 0; i < r; ++i) {
+    pending.push_back(i);
+    if (!drop[i]) {
+      groups.push_back(pending);
+      pending.clear();
+    }
+  }
+  if (!pending.empty() && !groups.empty())
+    groups.back().append(pending.begin(), pending.end());
+  Value collapsed = tensor::CollapseShapeOp::create(b, loc, y, groups);
+  return castTo(b, loc, collapsed, rt);
+}
+
 FailureOr<Value> emitMatMul(const NodeContext &c, Value lhs, Value rhs, RankedTensorType rt) {
   OpBuilder &b = c.rewriter;
   Location loc = c.loc;
@@ -601,6 +712,19 @@ FailureOr<Value> emitMatMul(const NodeContext &c, Value lhs, Value rhs, RankedTe
   auto at = cast<RankedTensorType>(lhs.getType()), bt = cast<RankedTensorType>(rhs.getType());
   if (at.getRank() < 1 || bt.getRank() < 1)
     return c.fail("MatMul operands must have rank >= 1");
+  if (!at.hasStaticShape() || !bt.hasStaticShape() || !rt.hasStaticShape()) {
+    int64_t ka = at.getDimSize(at.getRank() - 1),
+            kb = bt.getDimSize(bt.getRank() == 1 ? 0 : bt.getRank() - 2);
+    if (!ShapedType::isDynamic(ka) && !ShapedType::isDynamic(kb) && ka != kb)
+      return c.fail("the contraction sizes of A (" + Twine(ka) + ") and B (" + Twine(kb) +
+                    ") differ");
+    int64_t want = std::max<int64_t>(at.getRank(), bt.getRank()) - (at.getRank() == 1) -
+                   (bt.getRank() == 1);
+    if (rt.getRank() != want)
+      return c.fail("the result has rank " + Twine(rt.getRank()) + ", the matmul gives rank " +
+                    Twine(want));
+    return emitDynamicMatMul(b, loc, lhs, rhs, rt);
+  }
   SmallVector<int64_t> aShape(at.getShape()), bShape(bt.getShape());
   if (aShape.size() == 1)
     aShape.insert(aShape.begin(), 1);

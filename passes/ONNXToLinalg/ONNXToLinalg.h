@@ -246,6 +246,12 @@ mlir::Value buildIndexedGeneric(
                                    mlir::ValueRange)>
         body);
 
+/// numpy broadcast of `v` to `type` (sizes `dynSizes` for its dynamic dims) decided at run time:
+/// a dynamic dim of `v` that is 1 at run time is read at index 0. For small operands whose
+/// broadcast the static types cannot tell (a bias with dynamic dims).
+mlir::Value broadcastAtRunTime(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
+                               mlir::RankedTensorType type, mlir::ValueRange dynSizes);
+
 //===----------------------------------------------------------------------===//
 // Linear / PoolingNorm group (Linear.cpp, PoolingNorm.cpp): static reshapes, padding and the
 // sliding windows of convolutions and pools.

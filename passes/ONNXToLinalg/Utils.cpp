@@ -635,6 +635,32 @@ Value buildIndexedGeneric(OpBuilder &b, Location loc, RankedTensorType resultTyp
                              })[0];
 }
 
+Value broadcastAtRunTime(OpBuilder &b, Location loc, Value v, RankedTensorType type,
+                         ValueRange dynSizes) {
+  auto vt = cast<RankedTensorType>(v.getType());
+  int64_t off = type.getRank() - vt.getRank();
+  SmallVector<Value> isOne(vt.getRank());
+  ScalarBuilder sb{b, loc};
+  for (int64_t i = 0; i < vt.getRank(); ++i)
+    if (vt.isDynamicDim(i))
+      isOne[i] = sb.eq(dimValue(b, loc, v, i), sb.cIdx(1));
+  return buildIndexedGeneric(
+      b, loc, type, dynSizes, {}, {},
+      [&](OpBuilder &nb, Location nl, ValueRange ivs, ValueRange) -> Value {
+        ScalarBuilder s{nb, nl};
+        SmallVector<Value> idx;
+        for (int64_t i = 0; i < vt.getRank(); ++i) {
+          if (vt.getDimSize(i) == 1)
+            idx.push_back(s.cIdx(0));
+          else if (isOne[i])
+            idx.push_back(s.select(isOne[i], s.cIdx(0), ivs[off + i]));
+          else
+            idx.push_back(ivs[off + i]);
+        }
+        return tensor::ExtractOp::create(nb, nl, v, idx);
+      });
+}
+
 std::optional<SmallVector<int64_t>> constInts(const NodeContext &c, unsigned i) {
   if (!c.hasInput(i))
     return std::nullopt;
