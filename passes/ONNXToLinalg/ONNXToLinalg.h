@@ -294,6 +294,24 @@ mlir::FailureOr<SlidingWindow> readSlidingWindow(const NodeContext &c, mlir::Ran
                                                  llvm::ArrayRef<int64_t> kernel,
                                                  mlir::RankedTensorType out, bool ceilMode);
 
+/// A sliding window over spatial sizes known only at run time (dynamic input dims or a kernel
+/// taken from a dynamic weight): every size an index value, computed as readSlidingWindow's
+/// integers are (auto_pad SAME split, ceil_mode's overhang with the last window starting inside
+/// the input or its low padding). A window larger than the padded input is a run-time error.
+struct DynamicWindow {
+  llvm::SmallVector<int64_t> strides, dilations;
+  llvm::SmallVector<mlir::Value> kernel, padLo, padHi, ceilHi, out;
+};
+mlir::FailureOr<DynamicWindow> readDynamicWindow(const NodeContext &c, mlir::Value x,
+                                                 llvm::ArrayRef<mlir::OpFoldResult> kernel,
+                                                 bool ceilMode);
+
+/// tensor.pad of `v` by run-time amounts (result dims dynamic where an amount is); `v` itself
+/// when every amount is a constant zero.
+mlir::Value padDynamic(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
+                       llvm::ArrayRef<mlir::OpFoldResult> lo, llvm::ArrayRef<mlir::OpFoldResult> hi,
+                       mlir::Value padValue);
+
 } // namespace sparq::onnx
 
 #endif // SPARQ_PASSES_ONNXTOLINALG_ONNXTOLINALG_H

@@ -36,6 +36,28 @@ Value alignDims(OpBuilder &b, Location loc, Value x, int64_t at, int64_t rank) {
   return reshapeStatic(b, loc, x, shape);
 }
 
+/// The number of elements of `x` over `dims` as a scalar of its (float) element type: a
+/// constant, times the dynamic sizes read at run time.
+Value elementCount(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> dims) {
+  auto t = cast<RankedTensorType>(x.getType());
+  Type et = t.getElementType();
+  double staticCount = 1;
+  Value runCount; // the product of the dynamic sizes, index
+  for (int64_t d : dims) {
+    if (!t.isDynamicDim(d)) {
+      staticCount *= t.getDimSize(d);
+      continue;
+    }
+    Value n = dimValue(b, loc, x, d);
+    runCount = runCount ? ScalarBuilder{b, loc}.mul(runCount, n) : n;
+  }
+  Value count = scalarConstant(b, loc, et, staticCount);
+  if (!runCount)
+    return count;
+  Value i = arith::IndexCastOp::create(b, loc, b.getI64Type(), runCount);
+  return arith::MulFOp::create(b, loc, count, arith::SIToFPOp::create(b, loc, et, i));
+}
+
 /// Shape of `t` with the dims in `dims` set to 1.
 SmallVector<int64_t> keepDimsShape(RankedTensorType t, ArrayRef<int64_t> dims) {
   SmallVector<int64_t> s(t.getShape());
@@ -245,11 +267,132 @@ SmallVector<int64_t> windowCounts(int64_t outSize, int64_t stride, int64_t dilat
   return counts;
 }
 
+/// The lowest value of `et` (-inf, or the integer minimum), MaxPool's padding.
+Value lowestOf(OpBuilder &b, Location loc, Type et, bool isUnsigned) {
+  if (isFloat(et))
+    return scalarConstant(b, loc, et, -std::numeric_limits<double>::infinity());
+  unsigned width = et.getIntOrFloatBitWidth();
+  return arith::ConstantOp::create(
+      b, loc, b.getIntegerAttr(et, isUnsigned ? APInt::getZero(width)
+                                              : APInt::getSignedMinValue(width)));
+}
+
+/// MaxPool / AveragePool over dynamic sizes: the window from readDynamicWindow, the input
+/// padded by run-time amounts, the pooling named op (or window generic) into a result of
+/// run-time size; AveragePool's divisor counted per output position in the body.
+LogicalResult lowerPoolDynamic(NodeContext &c, bool isMax, ArrayRef<int64_t> kernel,
+                               bool ceilMode) {
+  auto in = c.inputType(0);
+  auto rt = c.rankedResultType(0);
+  Type et = rt.getElementType();
+  OpBuilder &b = c.rewriter;
+  Location loc = c.loc;
+  ScalarBuilder sb{b, loc};
+  int64_t sp = in.getRank() - 2;
+  if (isMax && c.numResults() > 1 && !c.op->getResult(1).use_empty())
+    return c.fail("the Indices output needs static shapes (pin input shapes with --input-shape)");
+  SmallVector<OpFoldResult> k;
+  for (int64_t v : kernel)
+    k.push_back(b.getIndexAttr(v));
+  auto win = readDynamicWindow(c, c.input(0), k, ceilMode);
+  if (failed(win))
+    return failure();
+  SmallVector<OpFoldResult> lo = {b.getIndexAttr(0), b.getIndexAttr(0)}, hi = lo;
+  SmallVector<int64_t> shape = {in.getDimSize(0), in.getDimSize(1)};
+  SmallVector<Value> dynSizes;
+  for (int64_t d = 0; d < 2; ++d)
+    if (in.isDynamicDim(d))
+      dynSizes.push_back(dimValue(b, loc, c.input(0), d));
+  for (int64_t i = 0; i < sp; ++i) {
+    lo.push_back(win->padLo[i]);
+    hi.push_back(sb.add(win->padHi[i], win->ceilHi[i]));
+    shape.push_back(ShapedType::kDynamic);
+    dynSizes.push_back(win->out[i]);
+  }
+  auto outType = RankedTensorType::get(shape, et);
+  bool isUnsigned = c.isUnsignedInput(0);
+  Value pad = isMax ? lowestOf(b, loc, et, isUnsigned) : zeroOf(b, loc, et);
+  Value x = padDynamic(b, loc, c.input(0), lo, hi, pad);
+  Value init = createFilled(b, loc, outType, pad, dynSizes);
+  SlidingWindow sw;
+  sw.kernel.assign(kernel.begin(), kernel.end());
+  sw.strides = win->strides;
+  sw.dilations = win->dilations;
+  Value r;
+  if (isFloat(et) && sp <= 2) {
+    Value window = tensor::EmptyOp::create(b, loc, kernel, et);
+    auto strides = b.getI64TensorAttr(win->strides);
+    auto dilations = b.getI64TensorAttr(win->dilations);
+    TypeRange ty(outType);
+    if (isMax)
+      r = sp == 1 ? linalg::PoolingNcwMaxOp::create(b, loc, ty, ValueRange{x, window},
+                                                    ValueRange{init}, strides, dilations)
+                        .getResult(0)
+                  : linalg::PoolingNchwMaxOp::create(b, loc, ty, ValueRange{x, window},
+                                                     ValueRange{init}, strides, dilations)
+                        .getResult(0);
+    else
+      r = sp == 1 ? linalg::PoolingNcwSumOp::create(b, loc, ty, ValueRange{x, window},
+                                                    ValueRange{init}, strides, dilations)
+                        .getResult(0)
+                  : linalg::PoolingNchwSumOp::create(b, loc, ty, ValueRange{x, window},
+                                                     ValueRange{init}, strides, dilations)
+                        .getResult(0);
+  } else {
+    r = poolGeneric(b, loc, x, sw, init, [&](OpBuilder &nb, Location nl, Value v, Value acc) {
+      if (!isMax)
+        return addF(nb, nl, v, acc);
+      if (isFloat(et))
+        return arith::MaximumFOp::create(nb, nl, v, acc).getResult();
+      if (isUnsigned)
+        return arith::MaxUIOp::create(nb, nl, v, acc).getResult();
+      return arith::MaxSIOp::create(nb, nl, v, acc).getResult();
+    });
+  }
+  if (!isMax) {
+    // Divisor per output position: the product over spatial dims of the window positions in
+    // [lo, hi) (the input, or with count_include_pad the input and its explicit padding).
+    bool includePad = c.intAttr("count_include_pad", 0) != 0;
+    SmallVector<Value> sizes;
+    for (int64_t i = 0; i < sp; ++i)
+      sizes.push_back(dimValue(b, loc, c.input(0), 2 + i));
+    r = buildIndexedGeneric(
+        b, loc, outType, dynSizes, {r}, {b.getMultiDimIdentityMap(outType.getRank())},
+        [&](OpBuilder &nb, Location nl, ValueRange ivs, ValueRange a) -> Value {
+          ScalarBuilder s{nb, nl};
+          Value count = s.cIdx(1);
+          for (int64_t i = 0; i < sp; ++i) {
+            Value st = s.cIdx(win->strides[i]), dl = s.cIdx(win->dilations[i]);
+            Value lowB = includePad ? s.sub(s.cIdx(0), win->padLo[i]) : s.cIdx(0);
+            Value highB = includePad ? s.add(sizes[i], win->padHi[i]) : sizes[i];
+            // Window positions p_k = o*s - padLo + k*d for k in [0, K): count those in
+            // [lowB, highB) as kmax - kmin + 1, clamped at 0.
+            Value base = s.sub(s.mul(ivs[2 + i], st), win->padLo[i]);
+            Value kmin = s.maxS(arith::CeilDivSIOp::create(nb, nl, s.sub(lowB, base), dl),
+                                s.cIdx(0));
+            Value kmax = s.minS(
+                arith::FloorDivSIOp::create(nb, nl, s.sub(s.sub(highB, s.cIdx(1)), base), dl),
+                s.sub(win->kernel[i], s.cIdx(1)));
+            Value n = s.maxS(s.add(s.sub(kmax, kmin), s.cIdx(1)), s.cIdx(0));
+            count = s.mul(count, n);
+          }
+          Value cf = arith::SIToFPOp::create(
+              nb, nl, et, arith::IndexCastOp::create(nb, nl, nb.getI64Type(), count));
+          return divF(nb, nl, a[0], cf);
+        });
+  }
+  SmallVector<Value> results = {castTo(b, loc, r, rt)};
+  if (c.numResults() > 1) // unused Indices
+    results.push_back(createEmpty(b, loc, c.rankedResultType(1),
+                                  dynamicSizes(c.rankedResultType(1),
+                                               [&](int64_t i) { return dimValue(b, loc, r, i); })));
+  return c.replace(results);
+}
+
 LogicalResult lowerPool(NodeContext &c, bool isMax) {
   auto in = c.inputType(0);
   auto rt = c.rankedResultType(0);
-  if (failed(requireStaticShape(c, in, "the input")) ||
-      failed(requireStaticShape(c, rt, "the result")))
+  if (failed(requireRanked(c, 0, "the input")))
     return failure();
   Type et = rt.getElementType();
   if (!isFloat(et) && !(isMax && isa<IntegerType>(et)))
@@ -267,6 +410,8 @@ LogicalResult lowerPool(NodeContext &c, bool isMax) {
   int64_t storageOrder = isMax ? c.intAttr("storage_order", 0) : 0;
   if (storageOrder != 0 && storageOrder != 1)
     return c.fail("attribute 'storage_order' = " + Twine(storageOrder) + " is not supported");
+  if (!in.hasStaticShape() || !rt.hasStaticShape())
+    return lowerPoolDynamic(c, isMax, c.intsAttr("kernel_shape"), ceilMode != 0);
   auto win = readSlidingWindow(c, in, c.intsAttr("kernel_shape"), rt, ceilMode != 0);
   if (failed(win))
     return failure();
@@ -280,15 +425,7 @@ LogicalResult lowerPool(NodeContext &c, bool isMax) {
 
   if (isMax) {
     bool isUnsigned = c.isUnsignedInput(0);
-    Value lowest;
-    if (isFloat(et)) {
-      lowest = scalarConstant(b, loc, et, -std::numeric_limits<double>::infinity());
-    } else {
-      unsigned width = et.getIntOrFloatBitWidth();
-      lowest = arith::ConstantOp::create(
-          b, loc, b.getIntegerAttr(et, isUnsigned ? APInt::getZero(width)
-                                                  : APInt::getSignedMinValue(width)));
-    }
+    Value lowest = lowestOf(b, loc, et, isUnsigned);
     Value x = padStatic(b, loc, c.input(0), lo, hi, lowest);
     bool wantIndices = c.numResults() > 1 && !c.op->getResult(1).use_empty();
     if (wantIndices) {
@@ -378,7 +515,7 @@ LogicalResult lowerPool(NodeContext &c, bool isMax) {
 LogicalResult lowerGlobalPool(NodeContext &c, bool isMax) {
   auto in = c.inputType(0);
   auto rt = c.rankedResultType(0);
-  if (failed(requireStaticShape(c, in, "the input")))
+  if (failed(requireRanked(c, 0, "the input")))
     return failure();
   Type et = in.getElementType();
   if (!isFloat(et))
@@ -388,11 +525,8 @@ LogicalResult lowerGlobalPool(NodeContext &c, bool isMax) {
   OpBuilder &b = c.rewriter;
   Location loc = c.loc;
   SmallVector<int64_t> dims;
-  int64_t count = 1;
-  for (int64_t i = 2; i < in.getRank(); ++i) {
+  for (int64_t i = 2; i < in.getRank(); ++i)
     dims.push_back(i);
-    count *= in.getDimSize(i);
-  }
   Value init = isMax ? scalarConstant(b, loc, et, -std::numeric_limits<double>::infinity())
                      : zeroOf(b, loc, et);
   Value r = reduceNamedKeepDims(b, loc, c.input(0), dims, init,
@@ -401,10 +535,12 @@ LogicalResult lowerGlobalPool(NodeContext &c, bool isMax) {
                                     return arith::MaximumFOp::create(nb, nl, x, acc);
                                   return addF(nb, nl, x, acc);
                                 });
-  if (!isMax)
+  if (!isMax) {
+    Value count = elementCount(b, loc, c.input(0), dims);
     r = buildElementwise(b, loc, {r}, rt, [&](OpBuilder &nb, Location nl, ValueRange a) {
-      return divF(nb, nl, a[0], scalarConstant(nb, nl, et, (double)count));
+      return divF(nb, nl, a[0], count);
     });
+  }
   return c.replace(r);
 }
 
@@ -517,21 +653,7 @@ struct Moments {
 Moments moments(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> dims) {
   auto t = cast<RankedTensorType>(x.getType());
   Type et = t.getElementType();
-  double staticCount = 1;
-  Value runCount; // the product of the dynamic reduced sizes, index
-  for (int64_t d : dims) {
-    if (!t.isDynamicDim(d)) {
-      staticCount *= t.getDimSize(d);
-      continue;
-    }
-    Value n = dimValue(b, loc, x, d);
-    runCount = runCount ? ScalarBuilder{b, loc}.mul(runCount, n) : n;
-  }
-  Value count = scalarConstant(b, loc, et, staticCount);
-  if (runCount) {
-    Value i = arith::IndexCastOp::create(b, loc, b.getI64Type(), runCount);
-    count = arith::MulFOp::create(b, loc, count, arith::SIToFPOp::create(b, loc, et, i));
-  }
+  Value count = elementCount(b, loc, x, dims);
   auto keptType = RankedTensorType::get(keepDimsShape(t, dims), et);
   Value sum = reduceNamedKeepDims(b, loc, x, dims, zeroOf(b, loc, et),
                                   [](OpBuilder &nb, Location nl, Value v, Value acc) -> Value {

@@ -2,6 +2,7 @@
 #include "passes/ONNXToLinalg/ONNXToLinalg.h"
 
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/IR/AffineMap.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -461,21 +462,45 @@ Value padStatic(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> lo, Array
     return v;
   SmallVector<int64_t> shape(t.getShape());
   for (int64_t i = 0; i < t.getRank(); ++i)
-    shape[i] += lo[i] + hi[i];
+    if (!t.isDynamicDim(i))
+      shape[i] += lo[i] + hi[i];
   return tensor::PadOp::create(b, loc, RankedTensorType::get(shape, t.getElementType()), v,
                                getAsIndexOpFoldResult(b.getContext(), lo),
                                getAsIndexOpFoldResult(b.getContext(), hi), padValue);
 }
 
-FailureOr<SlidingWindow> readSlidingWindow(const NodeContext &c, RankedTensorType in,
-                                           ArrayRef<int64_t> kernel, RankedTensorType out,
-                                           bool ceilMode) {
-  size_t n = in.getRank() - 2;
-  SlidingWindow w;
-  w.kernel.assign(kernel.begin(), kernel.end());
-  w.strides = c.intsAttr("strides", SmallVector<int64_t>(n, 1));
-  w.dilations = c.intsAttr("dilations", SmallVector<int64_t>(n, 1));
-  SmallVector<int64_t> pads = c.intsAttr("pads", SmallVector<int64_t>(2 * n, 0));
+Value padDynamic(OpBuilder &b, Location loc, Value v, ArrayRef<OpFoldResult> lo,
+                 ArrayRef<OpFoldResult> hi, Value padValue) {
+  auto t = cast<RankedTensorType>(v.getType());
+  SmallVector<int64_t> shape(t.getShape());
+  bool none = true;
+  for (int64_t i = 0; i < t.getRank(); ++i) {
+    std::optional<int64_t> l = getConstantIntValue(lo[i]), h = getConstantIntValue(hi[i]);
+    none = none && l == 0 && h == 0;
+    if (!l || !h)
+      shape[i] = ShapedType::kDynamic;
+    else if (!t.isDynamicDim(i))
+      shape[i] += *l + *h;
+  }
+  if (none)
+    return v;
+  return tensor::PadOp::create(b, loc, RankedTensorType::get(shape, t.getElementType()), v, lo,
+                               hi, padValue);
+}
+
+namespace {
+/// The window attributes of a node sliding over `n` spatial dims: strides, dilations, pads
+/// (all checked for count and range) and auto_pad.
+struct WindowAttrs {
+  SmallVector<int64_t> strides, dilations, pads;
+  std::string autoPad;
+};
+FailureOr<WindowAttrs> readWindowAttrs(const NodeContext &c, size_t n,
+                                       ArrayRef<int64_t> staticKernel) {
+  WindowAttrs a;
+  a.strides = c.intsAttr("strides", SmallVector<int64_t>(n, 1));
+  a.dilations = c.intsAttr("dilations", SmallVector<int64_t>(n, 1));
+  a.pads = c.intsAttr("pads", SmallVector<int64_t>(2 * n, 0));
   auto checkCount = [&](StringRef name, ArrayRef<int64_t> v, size_t want) -> LogicalResult {
     if (v.size() == want)
       return success();
@@ -488,14 +513,95 @@ FailureOr<SlidingWindow> readSlidingWindow(const NodeContext &c, RankedTensorTyp
     return c.fail("attribute '" + name + "' = " + joinInts(v) + " has entries below " +
                   Twine(min));
   };
-  if (failed(checkCount("kernel_shape", w.kernel, n)) ||
-      failed(checkCount("strides", w.strides, n)) ||
-      failed(checkCount("dilations", w.dilations, n)) ||
-      failed(checkCount("pads", pads, 2 * n)) || failed(checkMin("kernel_shape", w.kernel, 1)) ||
-      failed(checkMin("strides", w.strides, 1)) ||
-      failed(checkMin("dilations", w.dilations, 1)) || failed(checkMin("pads", pads, 0)))
+  if (failed(checkCount("kernel_shape", staticKernel, n)) ||
+      failed(checkCount("strides", a.strides, n)) ||
+      failed(checkCount("dilations", a.dilations, n)) ||
+      failed(checkCount("pads", a.pads, 2 * n)) ||
+      failed(checkMin("strides", a.strides, 1)) ||
+      failed(checkMin("dilations", a.dilations, 1)) || failed(checkMin("pads", a.pads, 0)))
     return failure();
-  std::string autoPad = c.stringAttr("auto_pad", "NOTSET");
+  for (int64_t k : staticKernel)
+    if (!ShapedType::isDynamic(k) && k < 1)
+      return c.fail("attribute 'kernel_shape' = " + joinInts(staticKernel) +
+                    " has entries below 1");
+  a.autoPad = c.stringAttr("auto_pad", "NOTSET");
+  if (a.autoPad != "NOTSET" && a.autoPad != "VALID" && a.autoPad != "SAME_UPPER" &&
+      a.autoPad != "SAME_LOWER")
+    return c.fail("attribute 'auto_pad' = '" + a.autoPad + "' is not supported");
+  return a;
+}
+} // namespace
+
+FailureOr<DynamicWindow> readDynamicWindow(const NodeContext &c, Value x,
+                                           ArrayRef<OpFoldResult> kernel, bool ceilMode) {
+  OpBuilder &b = c.rewriter;
+  Location l = c.loc;
+  ScalarBuilder sb{b, l};
+  auto in = cast<RankedTensorType>(x.getType());
+  size_t n = in.getRank() - 2;
+  SmallVector<int64_t> staticKernel;
+  for (OpFoldResult k : kernel)
+    staticKernel.push_back(getConstantIntValue(k).value_or(ShapedType::kDynamic));
+  auto attrs = readWindowAttrs(c, n, staticKernel);
+  if (failed(attrs))
+    return failure();
+  DynamicWindow w;
+  w.strides = attrs->strides;
+  w.dilations = attrs->dilations;
+  auto idx = [&](OpFoldResult v) { return getValueOrCreateConstantIndexOp(b, l, v); };
+  Value zero = sb.cIdx(0), one = sb.cIdx(1);
+  for (size_t i = 0; i < n; ++i) {
+    Value size = dimValue(b, l, x, 2 + i), s = sb.cIdx(w.strides[i]);
+    Value k = idx(kernel[i]);
+    w.kernel.push_back(k);
+    Value extent = sb.add(sb.mul(sb.sub(k, one), sb.cIdx(w.dilations[i])), one);
+    Value lo = sb.cIdx(attrs->pads[i]), hi = sb.cIdx(attrs->pads[n + i]);
+    if (attrs->autoPad == "VALID") {
+      lo = hi = zero;
+    } else if (attrs->autoPad != "NOTSET") {
+      // SAME: ceil(size / stride) outputs, the padding split (the odd one high or low).
+      Value o = arith::CeilDivUIOp::create(b, l, size, s);
+      Value total = sb.maxS(sb.sub(sb.add(sb.mul(sb.sub(o, one), s), extent), size), zero);
+      Value half = arith::DivUIOp::create(b, l, total, sb.cIdx(2));
+      lo = attrs->autoPad == "SAME_UPPER" ? half : sb.sub(total, half);
+      hi = sb.sub(total, lo);
+    }
+    Value span = sb.add(sb.add(size, lo), hi);
+    cf::AssertOp::create(b, l, sb.cmp(arith::CmpIPredicate::sge, span, extent),
+                         c.op.describe() + ": the window is larger than the padded input along "
+                                           "spatial dimension " + std::to_string(i));
+    Value rest = sb.sub(span, extent);
+    Value out = sb.add(arith::DivUIOp::create(b, l, rest, s), one);
+    Value ceilHi = zero;
+    if (ceilMode) {
+      // Round up, but the last window must start inside the input or its low padding.
+      Value up = sb.add(arith::CeilDivUIOp::create(b, l, rest, s), one);
+      Value lastStart = sb.mul(sb.sub(up, one), s);
+      out = sb.select(sb.cmp(arith::CmpIPredicate::sge, lastStart, sb.add(size, lo)),
+                      sb.sub(up, one), up);
+      ceilHi = sb.maxS(sb.sub(sb.add(sb.mul(sb.sub(out, one), s), extent), span), zero);
+    }
+    w.padLo.push_back(lo);
+    w.padHi.push_back(hi);
+    w.ceilHi.push_back(ceilHi);
+    w.out.push_back(out);
+  }
+  return w;
+}
+
+FailureOr<SlidingWindow> readSlidingWindow(const NodeContext &c, RankedTensorType in,
+                                           ArrayRef<int64_t> kernel, RankedTensorType out,
+                                           bool ceilMode) {
+  size_t n = in.getRank() - 2;
+  auto attrs = readWindowAttrs(c, n, kernel);
+  if (failed(attrs))
+    return failure();
+  SlidingWindow w;
+  w.kernel.assign(kernel.begin(), kernel.end());
+  w.strides = attrs->strides;
+  w.dilations = attrs->dilations;
+  const SmallVector<int64_t> &pads = attrs->pads;
+  const std::string &autoPad = attrs->autoPad;
   w.padLo.assign(pads.begin(), pads.begin() + n);
   w.padHi.assign(pads.begin() + n, pads.end());
   for (size_t i = 0; i < n; ++i) {
@@ -509,9 +615,6 @@ FailureOr<SlidingWindow> readSlidingWindow(const NodeContext &c, RankedTensorTyp
       w.padHi[i] = total - w.padLo[i];
     } else if (autoPad == "VALID") {
       w.padLo[i] = w.padHi[i] = 0;
-    } else if (autoPad != "NOTSET") {
-      (void)c.fail("attribute 'auto_pad' = '" + autoPad + "' is not supported");
-      return failure();
     }
     int64_t span = size + w.padLo[i] + w.padHi[i];
     if (span < extent) {
