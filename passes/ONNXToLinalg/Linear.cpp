@@ -7,7 +7,7 @@
 // conv_2d_ngchw_gfchw for groups) on a tensor.pad'ed input, accumulating into the broadcast
 // bias. ConvTranspose is the equivalent direct convolution: the input scattered with a stride
 // into a zero buffer (tensor.insert_slice), convolved with the flipped, channel-swapped weight.
-// All shapes must be static.
+// Conv (group 1) also takes dynamic shapes; ConvTranspose needs static ones.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/ONNXToLinalg/ONNXToLinalg.h"
@@ -277,14 +277,16 @@ LogicalResult lowerGemm(NodeContext &c) {
 //===----------------------------------------------------------------------===//
 
 /// `init` ([N, F, out...]) filled with bias[f] when there is a bias, else zero.
-Value convInit(OpBuilder &b, Location loc, RankedTensorType rt, Value bias) {
+Value convInit(OpBuilder &b, Location loc, RankedTensorType rt, Value bias,
+               ValueRange dynSizes = {}) {
   Type et = rt.getElementType();
   if (!bias)
-    return createFilled(b, loc, rt, zeroOf(b, loc, et));
+    return createFilled(b, loc, rt, zeroOf(b, loc, et), dynSizes);
   SmallVector<int64_t> dims = {0};
   for (int64_t i = 2; i < rt.getRank(); ++i)
     dims.push_back(i);
-  return linalg::BroadcastOp::create(b, loc, bias, createEmpty(b, loc, rt), dims).getResult()[0];
+  return linalg::BroadcastOp::create(b, loc, bias, createEmpty(b, loc, rt, dynSizes), dims)
+      .getResult()[0];
 }
 
 /// A grouped convolution as a linalg.generic over [N, G, C/G, in...] x [G, F/G, C/G, k...] ->
@@ -405,9 +407,7 @@ Value emitConvolution(OpBuilder &b, Location loc, Value x, Value w, Value init,
 FailureOr<int64_t> checkConvOperands(NodeContext &c) {
   auto in = c.inputType(0), wt = c.inputType(1);
   auto rt = c.rankedResultType(0);
-  if (failed(requireStaticShape(c, in, "the input")) ||
-      failed(requireStaticShape(c, wt, "the weight")) ||
-      failed(requireStaticShape(c, rt, "the result")))
+  if (failed(requireRanked(c, 0, "the input")) || failed(requireRanked(c, 1, "the weight")))
     return failure();
   if (!isFloat(rt.getElementType()))
     return c.fail("only floating-point element types are supported");
@@ -419,17 +419,60 @@ FailureOr<int64_t> checkConvOperands(NodeContext &c) {
     return c.fail("the weight has rank " + Twine(wt.getRank()) + ", expected " +
                   Twine(in.getRank()));
   SmallVector<int64_t> kernel(wt.getShape().begin() + 2, wt.getShape().end());
-  if (c.hasAttr("kernel_shape") && c.intsAttr("kernel_shape") != kernel)
+  if (c.hasAttr("kernel_shape") && failed(verifyCompatibleShape(c.intsAttr("kernel_shape"), kernel)))
     return c.fail("attribute 'kernel_shape' does not match the weight's spatial dimensions");
   int64_t group = c.intAttr("group", 1);
   if (group < 1)
     return c.fail("attribute 'group' = " + Twine(group) + " must be positive");
   if (c.hasInput(2)) {
     auto bt = c.inputType(2);
-    if (!bt || bt.getRank() != 1 || bt.getDimSize(0) != rt.getDimSize(1))
+    if (!bt || bt.getRank() != 1 ||
+        failed(verifyCompatibleShape({bt.getDimSize(0)}, {rt.getDimSize(1)})))
       return c.fail("the bias must be 1-D with one entry per output channel");
   }
   return sp;
+}
+
+/// Conv (group 1) over dynamic sizes: the window from readDynamicWindow (the kernel from
+/// 'kernel_shape' or the weight's run-time dims), the input padded by run-time amounts, the
+/// named convolution into a result of run-time size.
+LogicalResult lowerConvDynamic(NodeContext &c, int64_t sp) {
+  auto in = c.inputType(0), wt = c.inputType(1);
+  auto rt = c.rankedResultType(0);
+  int64_t group = c.intAttr("group", 1);
+  if (group != 1)
+    return c.fail("a grouped convolution (group = " + Twine(group) +
+                  ") needs static shapes (pin input shapes with --input-shape)");
+  OpBuilder &b = c.rewriter;
+  Location loc = c.loc;
+  Type et = rt.getElementType();
+  SmallVector<int64_t> attrKernel = c.intsAttr("kernel_shape");
+  SmallVector<OpFoldResult> kernel;
+  for (int64_t i = 0; i < sp; ++i)
+    kernel.push_back(!wt.isDynamicDim(2 + i) || attrKernel.size() != size_t(sp)
+                         ? dimOf(b, loc, c.input(1), 2 + i)
+                         : OpFoldResult(b.getIndexAttr(attrKernel[i])));
+  auto win = readDynamicWindow(c, c.input(0), kernel, /*ceilMode=*/false);
+  if (failed(win))
+    return failure();
+  SmallVector<OpFoldResult> lo = {b.getIndexAttr(0), b.getIndexAttr(0)}, hi = lo;
+  SmallVector<int64_t> shape = {in.getDimSize(0), wt.getDimSize(0)};
+  SmallVector<Value> dynSizes;
+  if (in.isDynamicDim(0))
+    dynSizes.push_back(dimValue(b, loc, c.input(0), 0));
+  if (wt.isDynamicDim(0))
+    dynSizes.push_back(dimValue(b, loc, c.input(1), 0));
+  for (int64_t i = 0; i < sp; ++i) {
+    lo.push_back(win->padLo[i]);
+    hi.push_back(win->padHi[i]);
+    shape.push_back(ShapedType::kDynamic);
+    dynSizes.push_back(win->out[i]);
+  }
+  Value x = padDynamic(b, loc, c.input(0), lo, hi, zeroOf(b, loc, et));
+  auto outType = RankedTensorType::get(shape, et);
+  Value init = convInit(b, loc, outType, c.hasInput(2) ? c.input(2) : Value(), dynSizes);
+  Value r = emitConvolution(b, loc, x, c.input(1), init, win->strides, win->dilations, 1);
+  return c.replace(castTo(b, loc, r, rt));
 }
 
 LogicalResult lowerConv(NodeContext &c) {
@@ -438,6 +481,8 @@ LogicalResult lowerConv(NodeContext &c) {
     return failure();
   auto in = c.inputType(0), wt = c.inputType(1);
   auto rt = c.rankedResultType(0);
+  if (!in.hasStaticShape() || !wt.hasStaticShape() || !rt.hasStaticShape())
+    return lowerConvDynamic(c, *sp);
   int64_t group = c.intAttr("group", 1);
   int64_t ch = in.getDimSize(1), f = wt.getDimSize(0);
   if (ch % group != 0 || f % group != 0 || wt.getDimSize(1) * group != ch)
@@ -466,6 +511,10 @@ LogicalResult lowerConvTranspose(NodeContext &c) {
     return failure();
   auto in = c.inputType(0), wt = c.inputType(1);
   auto rt = c.rankedResultType(0);
+  if (failed(requireStaticShape(c, in, "the input")) ||
+      failed(requireStaticShape(c, wt, "the weight")) ||
+      failed(requireStaticShape(c, rt, "the result")))
+    return failure();
   int64_t n = *sp;
   int64_t group = c.intAttr("group", 1);
   int64_t ch = in.getDimSize(1), fg = wt.getDimSize(1), f = rt.getDimSize(1);
