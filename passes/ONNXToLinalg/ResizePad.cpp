@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 #include "passes/ONNXToLinalg/ONNXToLinalg.h"
 
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 
 #include <cmath>
@@ -299,6 +300,8 @@ LogicalResult lowerResize(NodeContext &c, ResizeForm form) {
   // empty scales tensor means 'sizes' is given. Unknown scales are read at run time.
   SmallVector<std::optional<double>> scaleC(rank, 1.0);
   SmallVector<Value> scaleV(rank);
+  bool sizesGiven = false;
+  SmallVector<Value> runSize(rank); // output sizes read from 'sizes' at run time
   unsigned scalesIdx = legacy ? 1 : 2;
   if (form == ResizeForm::ScalesAttr) {
     auto s = c.floatsAttr("scales");
@@ -306,9 +309,17 @@ LogicalResult lowerResize(NodeContext &c, ResizeForm form) {
       return c.fail("attribute 'scales' must have " + Twine(rank) + " entries");
     for (int64_t d = 0; d < rank; ++d)
       scaleC[d] = s[d];
-  } else if (auto st = c.inputType(scalesIdx); st && st.getNumElements() != 0) {
-    if (st.getRank() != 1 || st.getNumElements() != (int64_t)axes.size())
+  } else if (auto st = c.inputType(scalesIdx);
+             st && (!st.hasStaticShape() || st.getNumElements() != 0)) {
+    if (st.getRank() != 1 ||
+        (!st.isDynamicDim(0) && st.getNumElements() != (int64_t)axes.size()))
       return c.fail("'scales' must have " + Twine(axes.size()) + " entries");
+    if (st.isDynamicDim(0)) // a run-time scales tensor: its length is checked then
+      cf::AssertOp::create(b, l,
+                           ScalarBuilder{b, l}.eq(dimValue(b, l, c.input(scalesIdx), 0),
+                                                  ScalarBuilder{b, l}.cIdx(axes.size())),
+                           c.op.describe() + ": 'scales' must have " +
+                               std::to_string(axes.size()) + " entries");
     auto cst = getConstantFloats(c.input(scalesIdx));
     for (auto [k, d] : llvm::enumerate(axes)) {
       if (succeeded(cst)) {
@@ -322,11 +333,21 @@ LogicalResult lowerResize(NodeContext &c, ResizeForm form) {
       }
     }
   } else if (!legacy && c.hasInput(3)) {
-    // sizes: the result type already holds them; the scale is the size ratio.
-    for (int64_t d = 0; d < rank; ++d)
-      scaleC[d] = in.isDynamicDim(d) || rt.isDynamicDim(d)
-                      ? std::nullopt
-                      : std::optional<double>((double)rt.getDimSize(d) / in.getDimSize(d));
+    // sizes: the result type holds the static ones, the others are read at run time; the
+    // scale is the size ratio.
+    auto szt = c.inputType(3);
+    if (!szt || szt.getRank() != 1 ||
+        (!szt.isDynamicDim(0) && szt.getDimSize(0) != (int64_t)axes.size()))
+      return c.fail("'sizes' must have " + Twine(axes.size()) + " entries");
+    sizesGiven = true;
+    for (auto [k, d] : llvm::enumerate(axes)) {
+      if (!in.isDynamicDim(d) && !rt.isDynamicDim(d)) {
+        scaleC[d] = (double)rt.getDimSize(d) / in.getDimSize(d);
+        continue;
+      }
+      scaleC[d] = std::nullopt;
+      runSize[d] = toIndex(b, l, extractElement(b, l, c.input(3), k), false);
+    }
   } else {
     return c.fail("one of 'scales' and 'sizes' must be given");
   }
@@ -377,16 +398,40 @@ LogicalResult lowerResize(NodeContext &c, ResizeForm form) {
 
   // Dimensions that change get one table generic each; a size-1 input dimension is read at 0
   // (every tap clamps there and the weights sum to one).
+  // Sizes of dynamic dims are computed at run time: the input's, the output's from 'sizes' or
+  // floor(input * scale) (times the roi's width for tf_crop_and_resize).
   SmallVector<int64_t> resized;
   SmallVector<bool> broadcastDim(rank, false);
+  SmallVector<Value> inSize(rank), outSize(rank);
+  ScalarBuilder sb{b, l};
+  auto toF64 = [&](OpBuilder &nb, Location nl, Value i) -> Value {
+    return arith::SIToFPOp::create(nb, nl, f64,
+                                   arith::IndexCastOp::create(nb, nl, nb.getI64Type(), i));
+  };
   for (int64_t d = 0; d < rank; ++d) {
     bool identity = scaleC[d] && *scaleC[d] == 1.0 && in.getDimSize(d) == rt.getDimSize(d) &&
                     ctm != "tf_half_pixel_for_nn" && !crop;
-    if (identity)
+    if (identity && !in.isDynamicDim(d))
       continue;
-    if (in.isDynamicDim(d) || rt.isDynamicDim(d))
-      return c.fail("dimension " + Twine(d) +
-                    " is resized but not static (pin input shapes with --input-shape)");
+    if (identity && rt.isDynamicDim(d) && !sizesGiven)
+      continue; // scale 1 keeps the (run-time) size
+    inSize[d] = dimValue(b, l, data, d);
+    if (!rt.isDynamicDim(d)) {
+      outSize[d] = sb.cIdx(rt.getDimSize(d));
+    } else if (runSize[d]) {
+      outSize[d] = runSize[d];
+    } else {
+      Value scale = scaleC[d] ? arith::ConstantOp::create(b, l, b.getF64FloatAttr(*scaleC[d]))
+                              : scaleV[d];
+      Value n = arith::MulFOp::create(b, l, toF64(b, l, inSize[d]), scale);
+      if (crop)
+        n = arith::MulFOp::create(b, l, n, arith::SubFOp::create(b, l, roiEnd[d], roiStart[d]));
+      outSize[d] = arith::IndexCastOp::create(
+          b, l, b.getIndexType(),
+          arith::FPToSIOp::create(b, l, b.getI64Type(), math::FloorOp::create(b, l, n)));
+    }
+    if (!scaleC[d] && !scaleV[d]) // sizes given: the ratio of the run-time sizes
+      scaleV[d] = arith::DivFOp::create(b, l, toF64(b, l, outSize[d]), toF64(b, l, inSize[d]));
     if (in.getDimSize(d) == 1)
       broadcastDim[d] = true;
     else
@@ -395,24 +440,30 @@ LogicalResult lowerResize(NodeContext &c, ResizeForm form) {
   SmallVector<Value> tables; // per resized dim: taps index tables, then taps weight tables
   SmallVector<AffineMap> tableMaps;
   for (int64_t d : resized) {
-    int64_t inN = in.getDimSize(d), outN = rt.getDimSize(d);
+    int64_t outN = rt.getDimSize(d);
     SmallVector<Type> types(taps, RankedTensorType::get({outN}, b.getI64Type()));
     if (taps > 1)
       types.append(taps, RankedTensorType::get({outN}, wt));
     if (crop) // whether the source coordinate lies inside the input (i8: no i1 vectors)
       types.push_back(RankedTensorType::get({outN}, b.getI8Type()));
+    Value inNf = toF64(b, l, inSize[d]), outNf = toF64(b, l, outSize[d]);
+    Value inLast = arith::IndexCastOp::create(b, l, b.getI64Type(),
+                                              sb.sub(inSize[d], sb.cIdx(1)));
+    Value inLastF = arith::SIToFPOp::create(b, l, f64, inLast);
+    SmallVector<Value> tableSizes;
+    if (ShapedType::isDynamic(outN))
+      tableSizes.push_back(outSize[d]);
     auto t = buildIndexedGeneric(
-        b, l, types, {}, {}, {},
+        b, l, types, tableSizes, {}, {},
         [&](OpBuilder &nb, Location nl, ValueRange ivs, ValueRange) -> SmallVector<Value> {
           Value x = arith::SIToFPOp::create(
               nb, nl, f64, arith::IndexCastOp::create(nb, nl, nb.getI64Type(), ivs[0]));
           Value scale = scaleC[d] ? f64c(nb, nl, *scaleC[d]) : scaleV[d];
           Value half = f64c(nb, nl, 0.5);
-          Value inW = f64c(nb, nl, (double)inN);
-          Value outW = arith::MulFOp::create(nb, nl, scale, inW);
+          Value outW = arith::MulFOp::create(nb, nl, scale, inNf);
           Value xo;
           if (crop) {
-            Value one = f64c(nb, nl, 1.0), span = f64c(nb, nl, (double)(inN - 1));
+            Value one = f64c(nb, nl, 1.0), span = inLastF;
             Value width = arith::SubFOp::create(nb, nl, roiEnd[d], roiStart[d]);
             Value r = arith::DivFOp::create(
                 nb, nl,
@@ -428,7 +479,7 @@ LogicalResult lowerResize(NodeContext &c, ResizeForm form) {
           } else if (ctm == "align_corners") {
             Value one = f64c(nb, nl, 1.0);
             Value r = arith::DivFOp::create(
-                nb, nl, arith::MulFOp::create(nb, nl, x, f64c(nb, nl, (double)(inN - 1))),
+                nb, nl, arith::MulFOp::create(nb, nl, x, inLastF),
                 arith::SubFOp::create(nb, nl, outW, one));
             Value isOne = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ, outW, one);
             xo = ScalarBuilder{nb, nl}.select(isOne, f64c(nb, nl, 0.0), r);
@@ -437,8 +488,8 @@ LogicalResult lowerResize(NodeContext &c, ResizeForm form) {
             if (ctm == "tf_half_pixel_for_nn") {
               // (x + 0.5) / scale
             } else if (ctm == "half_pixel_symmetric") {
-              Value adj = arith::DivFOp::create(nb, nl, f64c(nb, nl, (double)outN), outW);
-              Value center = f64c(nb, nl, inN / 2.0);
+              Value adj = arith::DivFOp::create(nb, nl, outNf, outW);
+              Value center = arith::DivFOp::create(nb, nl, inNf, f64c(nb, nl, 2.0));
               Value offset = arith::MulFOp::create(
                   nb, nl, center, arith::SubFOp::create(nb, nl, f64c(nb, nl, 1.0), adj));
               xo = arith::SubFOp::create(nb, nl, arith::AddFOp::create(nb, nl, offset, xo), half);
@@ -457,7 +508,7 @@ LogicalResult lowerResize(NodeContext &c, ResizeForm form) {
           auto i64c = [&](int64_t v) -> Value {
             return arith::ConstantOp::create(nb, nl, nb.getI64IntegerAttr(v));
           };
-          Value lo = i64c(0), hi = i64c(inN - 1);
+          Value lo = i64c(0), hi = inLast;
           auto clamp64 = [&](Value v) {
             return arith::MinSIOp::create(nb, nl, arith::MaxSIOp::create(nb, nl, v, lo), hi)
                 .getResult();
@@ -468,8 +519,7 @@ LogicalResult lowerResize(NodeContext &c, ResizeForm form) {
               Value inside = arith::AndIOp::create(
                   nb, nl,
                   arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGE, xo, f64c(nb, nl, 0.0)),
-                  arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OLE, xo,
-                                        f64c(nb, nl, (double)(inN - 1))));
+                  arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OLE, xo, inLastF));
               res.push_back(arith::ExtUIOp::create(nb, nl, nb.getI8Type(), inside));
             }
             return res;
@@ -531,7 +581,9 @@ LogicalResult lowerResize(NodeContext &c, ResizeForm form) {
 
   int64_t per = (taps == 1 ? 1 : 2 * taps) + (crop ? 1 : 0);
   Value out = buildIndexedGeneric(
-      b, l, rt, dynamicSizes(rt, [&](int64_t d) { return dimValue(b, l, data, d); }), tables,
+      b, l, rt,
+      dynamicSizes(rt, [&](int64_t d) { return outSize[d] ? outSize[d] : dimValue(b, l, data, d); }),
+      tables,
       tableMaps, [&](OpBuilder &nb, Location nl, ValueRange ivs, ValueRange args) -> Value {
         int64_t k = resized.size();
         int64_t combos = 1;
