@@ -645,9 +645,8 @@ LogicalResult lowerGridSample(NodeContext &c) {
   auto rt = c.rankedResultType(0);
   if (xt.getRank() != 4 || gt.getRank() != 4 || rt.getRank() != 4)
     return c.fail("only 4-D inputs (N, C, H, W) with grids (N, H_out, W_out, 2) are supported");
-  if (gt.getDimSize(3) != 2)
-    return c.fail("the grid's last dimension must be 2, got " +
-                  (gt.isDynamicDim(3) ? std::string("?") : std::to_string(gt.getDimSize(3))));
+  if (!gt.isDynamicDim(3) && gt.getDimSize(3) != 2)
+    return c.fail("the grid's last dimension must be 2, got " + Twine(gt.getDimSize(3)));
   if (!isa<FloatType>(xt.getElementType()) || !isa<FloatType>(gt.getElementType()))
     return c.fail("the input and the grid must be float tensors");
   std::string mode = c.stringAttr("mode", "bilinear");
@@ -667,6 +666,10 @@ LogicalResult lowerGridSample(NodeContext &c) {
   OpBuilder &b = c.rewriter;
   Location l = c.loc;
   Value x = c.input(0), grid = c.input(1);
+  if (gt.isDynamicDim(3))
+    cf::AssertOp::create(b, l,
+                         ScalarBuilder{b, l}.eq(dimValue(b, l, grid, 3), ScalarBuilder{b, l}.cIdx(2)),
+                         c.op.describe() + ": the grid's last dimension must be 2");
   Value hIdx = dimValue(b, l, x, 2), wIdx = dimValue(b, l, x, 3);
   auto dyn = dynamicSizes(rt, [&](int64_t i) {
     return i < 2 ? dimValue(b, l, x, i) : dimValue(b, l, grid, i - 1);
