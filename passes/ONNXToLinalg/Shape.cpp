@@ -219,6 +219,80 @@ FailureOr<std::optional<SmallVector<int64_t>>> squeezeAxes(NodeContext &c, bool 
   return std::optional<SmallVector<int64_t>>(*axes);
 }
 
+/// Squeeze (`squeeze`) or Unsqueeze with the 'axes' input read at run time: the result rank
+/// fixes how many axes there are (checked against the input's length), each of the `span`
+/// dimensions (the input's for Squeeze, the result's for Unsqueeze) learns at run time whether
+/// an axis names it, and the result sizes follow; a tensor.reshape with those sizes (removing or
+/// inserting unit dims keeps the element order). A squeezed dimension must be 1 at run time.
+LogicalResult lowerSqueezeRuntimeAxes(NodeContext &c, bool squeeze) {
+  OpBuilder &b = c.rewriter;
+  Location l = c.loc;
+  ScalarBuilder sb{b, l};
+  auto in = c.inputType(0);
+  auto rt = c.rankedResultType(0);
+  auto at = dyn_cast<RankedTensorType>(c.input(1).getType());
+  int64_t r = in.getRank(), outRank = rt.getRank();
+  int64_t count = squeeze ? r - outRank : outRank - r, span = squeeze ? r : outRank;
+  if (!at || at.getRank() != 1 || count < 0 || (!at.isDynamicDim(0) && at.getDimSize(0) != count))
+    return c.fail("'axes' must be a 1-D tensor of " + Twine(std::max<int64_t>(count, 0)) +
+                  " entries (the rank difference of the input and the result)");
+  Value ok = sb.eq(dimValue(b, l, c.input(1), 0), sb.cIdx(count));
+  SmallVector<Value> axisVals;
+  Value spanV = sb.cIdx(span), zero = sb.cIdx(0), one = sb.cIdx(1);
+  for (int64_t k = 0; k < count; ++k) {
+    Value a = toIndex(b, l, extractElement(b, l, c.input(1), k), false);
+    a = sb.select(sb.cmp(arith::CmpIPredicate::slt, a, zero), sb.add(a, spanV), a);
+    ok = arith::AndIOp::create(b, l, ok, sb.cmp(arith::CmpIPredicate::sge, a, zero));
+    ok = arith::AndIOp::create(b, l, ok, sb.ult(a, spanV));
+    axisVals.push_back(a);
+  }
+  SmallVector<Value> isAxis;
+  for (int64_t i = 0; i < span; ++i) {
+    Value hit = arith::ConstantIntOp::create(b, l, 0, 1);
+    for (Value a : axisVals)
+      hit = arith::OrIOp::create(b, l, hit, sb.eq(a, sb.cIdx(i)));
+    isAxis.push_back(hit);
+  }
+  SmallVector<Value> inDims;
+  for (int64_t j = 0; j < r; ++j)
+    inDims.push_back(dimValue(b, l, c.input(0), j));
+  SmallVector<Value> sizes(outRank, one);
+  if (squeeze) {
+    // Input dim j (not squeezed) lands at position j - (squeezed dims before j).
+    Value pos = zero;
+    for (int64_t j = 0; j < r; ++j) {
+      ok = arith::AndIOp::create(
+          b, l, ok,
+          arith::OrIOp::create(b, l, arith::XOrIOp::create(b, l, isAxis[j],
+                                                           arith::ConstantIntOp::create(b, l, 1, 1)),
+                               sb.eq(inDims[j], one)));
+      for (int64_t i = 0; i < outRank; ++i)
+        sizes[i] = sb.select(
+            arith::AndIOp::create(b, l, sb.eq(pos, sb.cIdx(i)),
+                                  arith::XOrIOp::create(b, l, isAxis[j],
+                                                        arith::ConstantIntOp::create(b, l, 1, 1))),
+            inDims[j], sizes[i]);
+      pos = sb.add(pos, sb.select(isAxis[j], zero, one));
+    }
+  } else {
+    // Result dim i is 1 where an axis names it, else the next input dim.
+    Value next = zero;
+    for (int64_t i = 0; i < outRank; ++i) {
+      Value dim = one;
+      for (int64_t j = 0; j < r; ++j)
+        dim = sb.select(sb.eq(next, sb.cIdx(j)), inDims[j], dim);
+      sizes[i] = sb.select(isAxis[i], one, dim);
+      next = sb.add(next, sb.select(isAxis[i], zero, one));
+    }
+    ok = arith::AndIOp::create(b, l, ok, sb.eq(next, sb.cIdx(r))); // no axis named twice
+  }
+  cf::AssertOp::create(b, l, ok,
+                       c.op.describe() + ": 'axes' must name " + std::to_string(count) +
+                           " distinct dimensions in range" +
+                           (squeeze ? ", each of size 1" : ""));
+  return c.replace(reshapeWithSizes(b, l, c.input(0), rt, sizes));
+}
+
 LogicalResult lowerSqueeze(NodeContext &c, bool axesFromInput) {
   if (failed(requireRanked(c, 0, "the input")))
     return failure();
@@ -235,7 +309,7 @@ LogicalResult lowerSqueeze(NodeContext &c, bool axesFromInput) {
   auto axesOr = squeezeAxes(c, axesFromInput);
   SmallVector<bool> kept(rank, true);
   if (failed(axesOr)) {
-    return c.fail("the 'axes' input is not a constant and the shapes are not static");
+    return lowerSqueezeRuntimeAxes(c, /*squeeze=*/true);
   } else if (!*axesOr) {
     for (int64_t i = 0; i < rank; ++i) {
       if (in.isDynamicDim(i))
@@ -284,7 +358,7 @@ LogicalResult lowerUnsqueeze(NodeContext &c, bool axesFromInput) {
   }
   auto axesOr = squeezeAxes(c, axesFromInput);
   if (failed(axesOr))
-    return c.fail("the 'axes' input is not a constant and the shapes are not static");
+    return lowerSqueezeRuntimeAxes(c, /*squeeze=*/false);
   if (!*axesOr)
     return c.fail("'axes' is required");
   int64_t outRank = in.getRank() + (int64_t)(*axesOr)->size();
