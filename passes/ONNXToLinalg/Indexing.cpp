@@ -253,44 +253,82 @@ Value reverseDims(OpBuilder &b, Location l, Value v, ArrayRef<bool> rev) {
 /// Slice with run-time axes or steps (Slice-10 on): with a static result shape, output
 /// dimension d reads data[start_d + i * step_d], where start_d (clamped as ONNX does) and step_d
 /// are selected at run time from the entries whose axis is d.
-LogicalResult lowerSliceRuntime(NodeContext &c, int64_t count) {
+LogicalResult lowerSliceRuntime(NodeContext &c) {
   OpBuilder &b = c.rewriter;
   Location l = c.loc;
+  ScalarBuilder sb{b, l};
   auto in = c.inputType(0);
   auto rt = c.rankedResultType(0);
   int64_t rank = in.getRank();
   Value data = c.input(0);
-  if (!rt.hasStaticShape())
-    return c.fail("the 'axes' or 'steps' input is not a constant and the result shape is not "
-                  "static");
-  Value zero = ScalarBuilder{b, l}.cIdx(0), one = ScalarBuilder{b, l}.cIdx(1);
-  SmallVector<Value> start(rank, zero), step(rank, one), dims;
+  for (unsigned i = 1; i <= 4; ++i)
+    if (c.hasInput(i) && (!c.inputType(i) || c.inputType(i).getRank() != 1))
+      return c.fail("'starts', 'ends', 'axes' and 'steps' must be 1-D tensors");
+  Value zero = sb.cIdx(0), one = sb.cIdx(1);
+  Value count = dimValue(b, l, c.input(1), 0);
+  Value ok = sb.eq(dimValue(b, l, c.input(2), 0), count);
+  for (unsigned i = 3; i <= 4; ++i)
+    if (c.hasInput(i))
+      ok = arith::AndIOp::create(b, l, ok, sb.eq(dimValue(b, l, c.input(i), 0), count));
+  cf::AssertOp::create(b, l, ok,
+                       c.op.describe() +
+                           ": 'starts', 'ends', 'axes' and 'steps' must have the same length");
+  // Per dimension: first index, step and element count, updated by each entry k whose axis
+  // names it (ONNX's clamping for positive and negative steps).
+  SmallVector<Value> init, dims;
   for (int64_t d = 0; d < rank; ++d)
     dims.push_back(dimValue(b, l, data, d));
-  for (int64_t k = 0; k < count; ++k) {
-    Value ax = c.hasInput(3) ? toIndex(b, l, extractElement(b, l, c.input(3), k))
-                             : ScalarBuilder{b, l}.cIdx(k);
-    ax = ScalarBuilder{b, l}.select(ScalarBuilder{b, l}.cmp(arith::CmpIPredicate::slt, ax, zero),
-                ScalarBuilder{b, l}.add(ax, ScalarBuilder{b, l}.cIdx(rank)), ax);
-    Value st = c.hasInput(4) ? toIndex(b, l, extractElement(b, l, c.input(4), k)) : one;
-    Value s = toIndex(b, l, extractElement(b, l, c.input(1), k));
-    Value pos = ScalarBuilder{b, l}.cmp(arith::CmpIPredicate::sgt, st, zero);
-    for (int64_t d = 0; d < rank; ++d) {
-      Value n = dims[d];
-      Value sd =
-          ScalarBuilder{b, l}.select(ScalarBuilder{b, l}.cmp(arith::CmpIPredicate::slt, s, zero),
-                                     ScalarBuilder{b, l}.add(s, n), s);
-      Value sPos = ScalarBuilder{b, l}.clampS(sd, zero, n);
-      Value sNeg = ScalarBuilder{b, l}.clampS(sd, zero, ScalarBuilder{b, l}.sub(n, one));
-      Value match =
-          ScalarBuilder{b, l}.cmp(arith::CmpIPredicate::eq, ax, ScalarBuilder{b, l}.cIdx(d));
-      start[d] =
-          ScalarBuilder{b, l}.select(match, ScalarBuilder{b, l}.select(pos, sPos, sNeg), start[d]);
-      step[d] = ScalarBuilder{b, l}.select(match, st, step[d]);
-    }
-  }
+  init.append(rank, zero);
+  init.append(rank, one);
+  init.append(dims.begin(), dims.end());
+  auto loop = scf::ForOp::create(
+      b, l, zero, count, one, init,
+      [&](OpBuilder &nb, Location nl, Value k, ValueRange acc) {
+        ScalarBuilder s{nb, nl};
+        Value z = s.cIdx(0), o = s.cIdx(1);
+        auto read = [&](unsigned input) {
+          return toIndex(nb, nl, s.extract(c.input(input), k), false);
+        };
+        Value ax = c.hasInput(3) ? read(3) : k;
+        ax = s.select(s.cmp(arith::CmpIPredicate::slt, ax, z), s.add(ax, s.cIdx(rank)), ax);
+        Value st = c.hasInput(4) ? read(4) : o;
+        Value sv = read(1), ev = read(2);
+        Value pos = s.cmp(arith::CmpIPredicate::sgt, st, z);
+        SmallVector<Value> next(acc);
+        for (int64_t d = 0; d < rank; ++d) {
+          Value n = dims[d], nm1 = s.sub(n, o);
+          auto wrap = [&](Value v) {
+            return s.select(s.cmp(arith::CmpIPredicate::slt, v, z), s.add(v, n), v);
+          };
+          Value sw = wrap(sv), ew = wrap(ev);
+          Value sPos = s.clampS(sw, z, n), ePos = s.clampS(ew, z, n);
+          Value sNeg = s.clampS(sw, z, nm1), eNeg = s.clampS(ew, s.cIdx(-1), nm1);
+          Value cntPos = s.maxS(arith::CeilDivSIOp::create(nb, nl, s.sub(ePos, sPos), st), z);
+          Value cntNeg = s.maxS(arith::CeilDivSIOp::create(nb, nl, s.sub(sNeg, eNeg),
+                                                           s.sub(z, st)),
+                                z);
+          Value match = s.eq(ax, s.cIdx(d));
+          next[d] = s.select(match, s.select(pos, sPos, sNeg), acc[d]);
+          next[rank + d] = s.select(match, st, acc[rank + d]);
+          next[2 * rank + d] = s.select(match, s.select(pos, cntPos, cntNeg), acc[2 * rank + d]);
+        }
+        scf::YieldOp::create(nb, nl, next);
+      });
+  ValueRange res = loop.getResults();
+  SmallVector<Value> start(res.begin(), res.begin() + rank),
+      step(res.begin() + rank, res.begin() + 2 * rank), sizes(res.begin() + 2 * rank, res.end());
+  for (int64_t d = 0; d < rank; ++d)
+    if (!rt.isDynamicDim(d))
+      sizes[d] = sb.cIdx(rt.getDimSize(d));
+  // A zero step is an error; a static result size must match the computed count.
+  Value good = arith::ConstantIntOp::create(b, l, 1, 1);
+  for (int64_t d = 0; d < rank; ++d)
+    good = arith::AndIOp::create(b, l, good, arith::CmpIOp::create(b, l, arith::CmpIPredicate::ne,
+                                                                   step[d], zero));
+  cf::AssertOp::create(b, l, good, c.op.describe() + ": 'steps' has a zero entry");
   return c.replace(buildIndexedGeneric(
-      b, l, rt, {}, {}, {}, [&](OpBuilder &nb, Location nl, ValueRange ivs, ValueRange) -> Value {
+      b, l, rt, dynamicSizes(rt, [&](int64_t d) { return sizes[d]; }), {}, {},
+      [&](OpBuilder &nb, Location nl, ValueRange ivs, ValueRange) -> Value {
         SmallVector<Value> idx;
         for (int64_t d = 0; d < rank; ++d)
           idx.push_back(
@@ -322,9 +360,11 @@ FailureOr<SliceArgs> sliceArgsFromAttrs(NodeContext &c) {
 FailureOr<SliceArgs> sliceArgsFromInputs(NodeContext &c) {
   for (unsigned i = 1; i <= 2; ++i) {
     auto t = c.inputType(i);
-    if (!t || t.getRank() != 1 || t.isDynamicDim(0))
-      return c.fail(Twine(i == 1 ? "'starts'" : "'ends'") +
-                    " must be a 1-D tensor of static length");
+    if (!t || t.getRank() != 1)
+      return c.fail(Twine(i == 1 ? "'starts'" : "'ends'") + " must be a 1-D tensor");
+    if (t.isDynamicDim(0)) // read at run time, with axes and steps
+      return SliceArgs{ShapedType::kDynamic, std::nullopt, std::nullopt, std::nullopt,
+                       std::nullopt};
   }
   SliceArgs a;
   a.count = c.inputType(1).getDimSize(0);
@@ -356,7 +396,7 @@ LogicalResult lowerSlice(NodeContext &c, FailureOr<SliceArgs> (*readArgs)(NodeCo
   const std::optional<SmallVector<int64_t>> &starts = args->starts, &ends = args->ends,
                                             &axesC = args->axes, &steps = args->steps;
   if (!axesC || !steps)
-    return lowerSliceRuntime(c, count);
+    return lowerSliceRuntime(c);
   if ((starts && (int64_t)starts->size() != count) || (ends && (int64_t)ends->size() != count) ||
       (int64_t)axesC->size() != count || (int64_t)steps->size() != count)
     return c.fail("'starts', 'ends', 'axes' and 'steps' must have the same length");
