@@ -348,6 +348,45 @@ SmallVector<SmallVector<int64_t>> candidateReducedDims(RankedTensorType in, Rank
   return found;
 }
 
+/// Whether the Reduce* shapes leave unit dims undecided (dynamic dims): axes read at run time are
+/// then matched by their full mask of named dimensions.
+bool reduceShapesDynamic(RankedTensorType in, RankedTensorType out) {
+  return !in || !out || !in.hasStaticShape() || !out.hasStaticShape();
+}
+
+/// With dynamic shapes, every set of reduced dimensions the ranks allow (any set with keepdims,
+/// rank(in) - rank(out) dimensions without), the one empty axes mean first (every dimension, or
+/// none with noop_with_empty_axes) when the ranks allow it. Empty above rank 6 (the switch
+/// would grow too large).
+SmallVector<SmallVector<int64_t>> candidateReducedDimsDynamic(RankedTensorType in,
+                                                              RankedTensorType out, bool keepdims,
+                                                              bool noop) {
+  SmallVector<SmallVector<int64_t>> found;
+  if (!in || !out || !reduceShapesDynamic(in, out))
+    return found;
+  int64_t rin = in.getRank(), rout = out.getRank();
+  if (rin > 6 || (keepdims && rin != rout) || (!keepdims && rout > rin))
+    return found;
+  SmallVector<int64_t> emptyMeaning;
+  if (!noop)
+    emptyMeaning = llvm::to_vector(llvm::seq<int64_t>(0, rin));
+  int64_t emptyRank = keepdims ? rin : rin - (int64_t)emptyMeaning.size();
+  if (emptyRank == rout)
+    found.push_back(emptyMeaning);
+  for (uint32_t mask = 1; mask < (1u << rin); ++mask) {
+    if (!keepdims && llvm::popcount(mask) != rin - rout)
+      continue;
+    SmallVector<int64_t> dims;
+    for (int64_t d = 0; d < rin; ++d)
+      if (mask & (1u << d))
+        dims.push_back(d);
+    if (!found.empty() && dims == found.front())
+      continue;
+    found.push_back(dims);
+  }
+  return found;
+}
+
 /// Bit mask of the non-unit dimensions among `dims` of `type`.
 uint64_t nonUnitMask(RankedTensorType type, ArrayRef<int64_t> dims) {
   uint64_t m = 0;
@@ -376,12 +415,15 @@ FailureOr<SmallVector<SmallVector<int64_t>>> reduceDims(NodeContext &c, int64_t 
       } else {
         auto sets = candidateReducedDims(c.inputType(0), c.rankedResultType(0),
                                          c.intAttr("keepdims", 1) != 0);
+        if (sets.empty())
+          sets = candidateReducedDimsDynamic(c.inputType(0), c.rankedResultType(0),
+                                             c.intAttr("keepdims", 1) != 0, noop);
         if (sets.empty()) {
           (void)c.fail("the axes input is not a constant and the static input and result "
                        "shapes do not determine the reduced axes");
           return failure();
         }
-        if (sets.size() > 1 && (!axesType || !axesType.hasStaticShape() || rank > 63)) {
+        if (sets.size() > 1 && (!axesType || axesType.getRank() > 1 || rank > 63)) {
           (void)c.fail("the axes input is not a constant and has no static length");
           return failure();
         }
@@ -457,29 +499,51 @@ LogicalResult lowerReduce(NodeContext &c, ReduceKind kind, bool axesFromInput) {
   // Axes known only at run time, several candidate sets: switch on the mask of the non-unit
   // reduced dimensions. Axes that match no candidate (an invalid model: the result shape says
   // otherwise) select the first candidate.
+  // With dynamic shapes the cases are the full masks of the named dimensions (mask 0, empty
+  // axes, is the default: the first candidate).
+  bool fullMask = reduceShapesDynamic(inType, c.rankedResultType(0));
   auto axesType = c.inputType(1);
   Type i64 = b.getI64Type();
-  Value mask = intConstant(b, l, i64, APInt(64, 0));
   Value rank = intConstant(b, l, i64, APInt(64, inType.getRank()));
-  Value zero = intConstant(b, l, i64, APInt(64, 0));
-  Value one = intConstant(b, l, i64, APInt(64, 1));
-  for (int64_t j = 0; j < axesType.getNumElements(); ++j) {
-    SmallVector<Value> idx;
-    if (axesType.getRank() == 1)
-      idx.push_back(arith::ConstantIndexOp::create(b, l, j));
-    Value a = tensor::ExtractOp::create(b, l, c.input(1), idx);
-    a = castScalar(b, l, a, i64, false, false);
-    Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, a, zero);
-    a = arith::SelectOp::create(b, l, neg, arith::AddIOp::create(b, l, a, rank), a);
-    mask = arith::OrIOp::create(b, l, mask, arith::ShLIOp::create(b, l, one, a));
+  auto orAxis = [&](OpBuilder &nb, Location nl, Value mask, Value a) -> Value {
+    Value zero = intConstant(nb, nl, i64, APInt(64, 0));
+    Value one = intConstant(nb, nl, i64, APInt(64, 1));
+    a = castScalar(nb, nl, a, i64, false, false);
+    Value neg = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::slt, a, zero);
+    a = arith::SelectOp::create(nb, nl, neg, arith::AddIOp::create(nb, nl, a, rank), a);
+    return arith::OrIOp::create(nb, nl, mask, arith::ShLIOp::create(nb, nl, one, a));
+  };
+  Value mask = intConstant(b, l, i64, APInt(64, 0));
+  if (axesType.hasStaticShape()) {
+    for (int64_t j = 0; j < axesType.getNumElements(); ++j) {
+      SmallVector<Value> idx;
+      if (axesType.getRank() == 1)
+        idx.push_back(arith::ConstantIndexOp::create(b, l, j));
+      mask = orAxis(b, l, mask, tensor::ExtractOp::create(b, l, c.input(1), idx));
+    }
+  } else {
+    Value lb = arith::ConstantIndexOp::create(b, l, 0), step = arith::ConstantIndexOp::create(b, l, 1);
+    mask = scf::ForOp::create(b, l, lb, tensor::DimOp::create(b, l, c.input(1), 0), step,
+                              ValueRange{mask},
+                              [&](OpBuilder &nb, Location nl, Value j, ValueRange acc) {
+                                Value a = tensor::ExtractOp::create(nb, nl, c.input(1), j);
+                                scf::YieldOp::create(nb, nl, orAxis(nb, nl, acc[0], a));
+                              })
+               .getResult(0);
   }
-  uint64_t allNonUnit =
-      nonUnitMask(inType, llvm::to_vector(llvm::seq<int64_t>(0, inType.getRank())));
-  mask = arith::AndIOp::create(b, l, mask, intConstant(b, l, i64, APInt(64, allNonUnit)));
+  if (!fullMask) {
+    uint64_t allNonUnit =
+        nonUnitMask(inType, llvm::to_vector(llvm::seq<int64_t>(0, inType.getRank())));
+    mask = arith::AndIOp::create(b, l, mask, intConstant(b, l, i64, APInt(64, allNonUnit)));
+  }
   mask = arith::IndexCastOp::create(b, l, b.getIndexType(), mask);
   SmallVector<int64_t> cases;
-  for (auto &set : llvm::drop_begin(*sets))
-    cases.push_back((int64_t)nonUnitMask(inType, set));
+  for (auto &set : llvm::drop_begin(*sets)) {
+    int64_t m = 0;
+    for (int64_t d : set)
+      m |= int64_t(1) << d;
+    cases.push_back(fullMask ? m : (int64_t)nonUnitMask(inType, set));
+  }
   auto sw = scf::IndexSwitchOp::create(b, l, TypeRange{c.resultType(0)}, mask, cases,
                                        cases.size());
   {
