@@ -7,7 +7,7 @@
 // conv_2d_ngchw_gfchw for groups) on a tensor.pad'ed input, accumulating into the broadcast
 // bias. ConvTranspose is the equivalent direct convolution: the input scattered with a stride
 // into a zero buffer (tensor.insert_slice), convolved with the flipped, channel-swapped weight.
-// Conv (group 1) also takes dynamic shapes; ConvTranspose needs static ones.
+// Conv and ConvTranspose (group 1) also take dynamic shapes (ConvTranspose then as a gather).
 //
 //===----------------------------------------------------------------------===//
 #include "passes/ONNXToLinalg/ONNXToLinalg.h"
@@ -505,16 +505,130 @@ LogicalResult lowerConv(NodeContext &c) {
                                    group));
 }
 
+/// ConvTranspose (group 1) over dynamic sizes, as a gather: y[n, f, o] = bias[f] +
+/// sum over c, k of x[n, c, i] * w[c, f, k] where o + padLo = i * stride + k * dilation, for the
+/// i that are whole and inside the input. Pads and output sizes follow ONNX's shape equations at
+/// run time (output_shape, auto_pad SAME, output_padding).
+LogicalResult lowerConvTransposeDynamic(NodeContext &c, int64_t n) {
+  auto in = c.inputType(0), wt = c.inputType(1);
+  auto rt = c.rankedResultType(0);
+  if (c.intAttr("group", 1) != 1)
+    return c.fail("a grouped transposed convolution needs static shapes (pin input shapes with "
+                  "--input-shape)");
+  OpBuilder &b = c.rewriter;
+  Location loc = c.loc;
+  ScalarBuilder sb{b, loc};
+  MLIRContext *ctx = b.getContext();
+  Type et = rt.getElementType();
+  SmallVector<int64_t> strides = c.intsAttr("strides", SmallVector<int64_t>(n, 1));
+  SmallVector<int64_t> dilations = c.intsAttr("dilations", SmallVector<int64_t>(n, 1));
+  SmallVector<int64_t> pads = c.intsAttr("pads", SmallVector<int64_t>(2 * n, 0));
+  SmallVector<int64_t> outPad = c.intsAttr("output_padding", SmallVector<int64_t>(n, 0));
+  SmallVector<int64_t> outShape = c.intsAttr("output_shape");
+  if (outShape.size() == (size_t)n + 2)
+    outShape.erase(outShape.begin(), outShape.begin() + 2);
+  if ((int64_t)strides.size() != n || (int64_t)dilations.size() != n ||
+      (int64_t)pads.size() != 2 * n || (int64_t)outPad.size() != n ||
+      (!outShape.empty() && (int64_t)outShape.size() != n))
+    return c.fail("attributes 'strides', 'dilations', 'pads', 'output_padding' and "
+                  "'output_shape' must have one entry per spatial dimension (two for 'pads')");
+  for (int64_t i = 0; i < n; ++i)
+    if (strides[i] < 1 || dilations[i] < 1)
+      return c.fail("attributes 'strides' and 'dilations' must be positive");
+  std::string autoPad = c.stringAttr("auto_pad", "NOTSET");
+  if (autoPad != "NOTSET" && autoPad != "SAME_UPPER" && autoPad != "SAME_LOWER" &&
+      autoPad != "VALID")
+    return c.fail("attribute 'auto_pad' = '" + autoPad + "' is not supported");
+  bool samePads = autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER";
+  SmallVector<int64_t> attrKernel = c.intsAttr("kernel_shape");
+  SmallVector<Value> padLo, outSizes, inSizes, kernel;
+  for (int64_t i = 0; i < n; ++i) {
+    Value size = dimValue(b, loc, c.input(0), 2 + i);
+    Value k = wt.isDynamicDim(2 + i) && attrKernel.size() == (size_t)n
+                  ? sb.cIdx(attrKernel[i])
+                  : dimValue(b, loc, c.input(1), 2 + i);
+    Value s = sb.cIdx(strides[i]);
+    Value extent = sb.add(sb.mul(sb.sub(k, sb.cIdx(1)), sb.cIdx(dilations[i])), sb.cIdx(1));
+    Value full = sb.add(sb.add(sb.mul(s, sb.sub(size, sb.cIdx(1))), sb.cIdx(outPad[i])), extent);
+    Value lo = sb.cIdx(autoPad == "VALID" ? 0 : pads[i]);
+    Value hi = sb.cIdx(autoPad == "VALID" ? 0 : pads[n + i]);
+    if (!outShape.empty() || samePads) {
+      Value target = outShape.empty() ? sb.mul(size, s) : sb.cIdx(outShape[i]);
+      Value total = sb.sub(full, target);
+      Value half = arith::FloorDivSIOp::create(b, loc, total, sb.cIdx(2));
+      lo = autoPad == "SAME_UPPER" ? half : sb.sub(total, half);
+      hi = sb.sub(total, lo);
+    }
+    padLo.push_back(lo);
+    outSizes.push_back(sb.sub(sb.sub(full, lo), hi));
+    inSizes.push_back(size);
+    kernel.push_back(k);
+  }
+  // Result [N, F, out...]; F from the weight's dim 1.
+  SmallVector<int64_t> shape = {in.getDimSize(0), wt.getDimSize(1)};
+  SmallVector<Value> dynSizes;
+  if (in.isDynamicDim(0))
+    dynSizes.push_back(dimValue(b, loc, c.input(0), 0));
+  if (wt.isDynamicDim(1))
+    dynSizes.push_back(dimValue(b, loc, c.input(1), 1));
+  for (int64_t i = 0; i < n; ++i) {
+    shape.push_back(ShapedType::kDynamic);
+    dynSizes.push_back(outSizes[i]);
+  }
+  auto outType = RankedTensorType::get(shape, et);
+  Value init = convInit(b, loc, outType, c.hasInput(2) ? c.input(2) : Value(), dynSizes);
+  // Loops (n, f, o..., c, k...): the weight read as w[c, f, k...], x gathered in the body.
+  int64_t loops = 3 + 2 * n;
+  auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+  SmallVector<AffineExpr> wE = {d(2 + n), d(1)}, oE = {d(0), d(1)};
+  for (int64_t i = 0; i < n; ++i) {
+    wE.push_back(d(3 + n + i));
+    oE.push_back(d(2 + i));
+  }
+  SmallVector<AffineMap> maps = {AffineMap::get(loops, 0, wE, ctx),
+                                 AffineMap::get(loops, 0, oE, ctx)};
+  SmallVector<utils::IteratorType> iters(loops, utils::IteratorType::parallel);
+  for (int64_t i = 2 + n; i < loops; ++i)
+    iters[i] = utils::IteratorType::reduction;
+  Value x = c.input(0);
+  Value y = linalg::GenericOp::create(
+                b, loc, TypeRange{outType}, ValueRange{c.input(1)}, ValueRange{init}, maps, iters,
+                [&](OpBuilder &nb, Location nl, ValueRange a) {
+                  ScalarBuilder s{nb, nl};
+                  Value valid = arith::ConstantIntOp::create(nb, nl, 1, 1);
+                  SmallVector<Value> idx = {linalg::IndexOp::create(nb, nl, 0),
+                                            linalg::IndexOp::create(nb, nl, 2 + n)};
+                  for (int64_t i = 0; i < n; ++i) {
+                    Value o = linalg::IndexOp::create(nb, nl, 2 + i);
+                    Value k = linalg::IndexOp::create(nb, nl, 3 + n + i);
+                    Value num = s.sub(s.add(o, padLo[i]), s.mul(k, s.cIdx(dilations[i])));
+                    Value st = s.cIdx(strides[i]);
+                    Value q = arith::FloorDivSIOp::create(nb, nl, num, st);
+                    Value whole = s.eq(s.mul(q, st), num);
+                    Value inside = arith::AndIOp::create(
+                        nb, nl, s.cmp(arith::CmpIPredicate::sge, q, s.cIdx(0)),
+                        s.cmp(arith::CmpIPredicate::slt, q, inSizes[i]));
+                    valid = arith::AndIOp::create(nb, nl, valid,
+                                                  arith::AndIOp::create(nb, nl, whole, inside));
+                    idx.push_back(s.clampS(q, s.cIdx(0), s.sub(inSizes[i], s.cIdx(1))));
+                  }
+                  Value v = tensor::ExtractOp::create(nb, nl, x, idx);
+                  Value p = arith::MulFOp::create(nb, nl, v, a[0]);
+                  Value sum = arith::AddFOp::create(nb, nl, a[1], p);
+                  linalg::YieldOp::create(nb, nl, ValueRange{s.select(valid, sum, a[1])});
+                })
+                .getResult(0);
+  return c.replace(castTo(b, loc, y, rt));
+}
+
 LogicalResult lowerConvTranspose(NodeContext &c) {
   auto sp = checkConvOperands(c);
   if (failed(sp))
     return failure();
   auto in = c.inputType(0), wt = c.inputType(1);
   auto rt = c.rankedResultType(0);
-  if (failed(requireStaticShape(c, in, "the input")) ||
-      failed(requireStaticShape(c, wt, "the weight")) ||
-      failed(requireStaticShape(c, rt, "the result")))
-    return failure();
+  if (!in.hasStaticShape() || !wt.hasStaticShape() || !rt.hasStaticShape())
+    return lowerConvTransposeDynamic(c, *sp);
   int64_t n = *sp;
   int64_t group = c.intAttr("group", 1);
   int64_t ch = in.getDimSize(1), fg = wt.getDimSize(1), f = rt.getDimSize(1);
