@@ -630,10 +630,15 @@ private:
       op->removeAttr(sparq::kMicroKernelAttr);
       return success();
     }
+    // A dynamic reduction size of the activation equals the weight's at run time (the
+    // contraction's shared loop; sparq-runtime-checks verifies it before any kernel runs).
     int64_t lhsK = 1;
-    for (unsigned d = mRank; d < lhsType.getRank(); ++d)
-      lhsK *= lhsType.getDimSize(d);
-    if (lhsK != k)
+    bool lhsKDynamic = false;
+    for (unsigned d = mRank; d < lhsType.getRank(); ++d) {
+      lhsKDynamic |= lhsType.isDynamicDim(d);
+      lhsK *= lhsType.isDynamicDim(d) ? 1 : lhsType.getDimSize(d);
+    }
+    if (!lhsKDynamic && lhsK != k)
       return fail("the activation's reduction size does not match the weight");
 
     // Element addresses and the run-time sizes and row strides.
