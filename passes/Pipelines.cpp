@@ -72,7 +72,8 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const PipelineOptions &options) 
   pm.addPass(createPrepareEntryPass());
   addTextual(pm, "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
                  "one-shot-bufferize{bufferize-function-boundaries=1 "
-                 "function-boundary-type-conversion=identity-layout-map},"
+                 "function-boundary-type-conversion=identity-layout-map "
+                 "allow-return-allocs-from-loops=1},"
                  "canonicalize");
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);

@@ -23,7 +23,23 @@ LogicalResult NodeOp::verify() {
     return emitOpError("requires a non-empty op_type");
   if (getOpset() <= 0)
     return emitOpError("requires a positive opset version, got ") << getOpset();
+  size_t names = getSubgraphs() ? getSubgraphs()->size() : 0;
+  if (names != getGraphs().size())
+    return emitOpError("has ") << getGraphs().size() << " regions but " << names
+                               << " subgraph names";
+  for (Region &r : getGraphs())
+    if (r.empty() || !r.front().mightHaveTerminator() || !isa<YieldOp>(r.front().getTerminator()))
+      return emitOpError("subgraph regions must end in sparq_onnx.yield");
   return success();
+}
+
+Region *NodeOp::getSubgraph(StringRef attrName) {
+  if (!getSubgraphs())
+    return nullptr;
+  for (auto [i, n] : llvm::enumerate(getSubgraphs()->getAsValueRange<StringAttr>()))
+    if (n == attrName)
+      return &getGraphs()[i];
+  return nullptr;
 }
 
 std::string NodeOp::describe() {

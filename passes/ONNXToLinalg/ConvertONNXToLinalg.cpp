@@ -85,6 +85,26 @@ struct NodeOpLowering : public OpConversionPattern<NodeOp> {
   std::shared_ptr<const OnnxHandlerTable> table;
 };
 
+/// The end of a subgraph moved into an scf.if branch or an scf.execute_region (ControlFlow.cpp):
+/// scf.yield of its outputs, each cast to the type the parent declares.
+struct YieldLowering : public OpConversionPattern<YieldOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(YieldOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Operation *parent = op->getParentOp();
+    if (!isa<scf::IfOp, scf::ExecuteRegionOp>(parent) ||
+        parent->getNumResults() != adaptor.getValues().size())
+      return failure();
+    SmallVector<Value> values;
+    for (auto [v, t] : llvm::zip(adaptor.getValues(), parent->getResultTypes()))
+      values.push_back(v.getType() == t ? v
+                                        : tensor::CastOp::create(rewriter, op.getLoc(), t, v)
+                                              .getResult());
+    rewriter.replaceOpWithNewOp<scf::YieldOp>(op, values);
+    return success();
+  }
+};
+
 /// Rewrites arith.constant of signed/unsigned integer tensors into signless ones.
 struct ConstantLowering : public OpConversionPattern<arith::ConstantOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -126,6 +146,7 @@ static std::shared_ptr<const OnnxHandlerTable> handlerTable() {
     registerNumericOps(*t);
     registerTrainingOps(*t);
     registerDetectionOps(*t);
+    registerControlFlowOps(*t);
     return t;
   }();
   return table;
@@ -140,7 +161,7 @@ void sparq::populateONNXToLinalgPatterns(const TypeConverter &typeConverter,
   auto table = handlerTable();
   MLIRContext *ctx = patterns.getContext();
   patterns.add<NodeOpLowering>(typeConverter, ctx, std::move(table));
-  patterns.add<ConstantLowering>(typeConverter, ctx);
+  patterns.add<ConstantLowering, YieldLowering>(typeConverter, ctx);
 }
 
 namespace {
@@ -157,7 +178,7 @@ struct ConvertONNXToLinalgPass
                            tensor::TensorDialect, scf::SCFDialect,
                            bufferization::BufferizationDialect>();
     target.addLegalOp<NoneOp, ModuleOp>();
-    target.addIllegalOp<NodeOp>();
+    target.addIllegalOp<NodeOp, YieldOp>();
     target.addDynamicallyLegalOp<arith::ConstantOp>(
         [&](arith::ConstantOp op) { return tc.isLegal(op.getType()); });
     target.addDynamicallyLegalOp<func::FuncOp>([&](func::FuncOp op) {

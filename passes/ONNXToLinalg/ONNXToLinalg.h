@@ -137,6 +137,7 @@ void registerDataMovementOps(OnnxHandlerTable &table); // ReverseSequence MaxUnp
 void registerNumericOps(OnnxHandlerTable &table);     // LRN Shrink Det DFT
 void registerDetectionOps(OnnxHandlerTable &table);   // NonMaxSuppression
 void registerTrainingOps(OnnxHandlerTable &table);    // ai.onnx.preview.training: Adagrad Adam Momentum
+void registerControlFlowOps(OnnxHandlerTable &table); // If Loop Scan
 
 //===----------------------------------------------------------------------===//
 // Utilities shared by the handlers (Utils.cpp).

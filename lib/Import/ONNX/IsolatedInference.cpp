@@ -14,6 +14,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <functional>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
@@ -37,6 +38,22 @@ void writeAll(int fd, const std::string &bytes) {
   }
 }
 
+/// Calls `fn` on every subgraph (If branches, Loop/Scan bodies) of `g`, depth first in node and
+/// attribute order; the child and the parent walk the same model, so the orders agree.
+void forEachSubgraph(::onnx::GraphProto &g, const std::function<void(::onnx::GraphProto &)> &fn) {
+  for (auto &node : *g.mutable_node())
+    for (auto &a : *node.mutable_attribute()) {
+      if (a.has_g()) {
+        fn(*a.mutable_g());
+        forEachSubgraph(*a.mutable_g(), fn);
+      }
+      for (auto &sub : *a.mutable_graphs()) {
+        fn(sub);
+        forEachSubgraph(sub, fn);
+      }
+    }
+}
+
 [[noreturn]] void runChild(::onnx::ModelProto &model, int fd) {
   // A crash here must end only the child, quietly: no inherited handlers (LLVM's print a stack
   // dump and remove the parent's temporary files), no output on the parent's terminal.
@@ -57,6 +74,15 @@ void writeAll(int fd, const std::string &bytes) {
     ::onnx::GraphProto types;
     *types.mutable_value_info() = model.graph().value_info();
     *types.mutable_output() = model.graph().output();
+    // The types inferred inside subgraphs, one node per subgraph holding only its signature
+    // and value_info (no nodes, no initializers).
+    forEachSubgraph(*model.mutable_graph(), [&](::onnx::GraphProto &sub) {
+      ::onnx::AttributeProto *a = types.add_node()->add_attribute();
+      ::onnx::GraphProto *t = a->mutable_g();
+      *t->mutable_input() = sub.input();
+      *t->mutable_output() = sub.output();
+      *t->mutable_value_info() = sub.value_info();
+    });
     out = "T" + types.SerializeAsString();
   } catch (const std::exception &e) {
     out = std::string("E") + e.what();
@@ -146,6 +172,17 @@ llvm::Error inferShapesIsolated(::onnx::ModelProto &model, unsigned timeoutSecon
   graph.mutable_value_info()->Swap(types.mutable_value_info());
   if (types.output_size() == graph.output_size())
     graph.mutable_output()->Swap(types.mutable_output());
+  int k = 0;
+  forEachSubgraph(graph, [&](::onnx::GraphProto &sub) {
+    if (k >= types.node_size())
+      return;
+    ::onnx::GraphProto *t = types.mutable_node(k++)->mutable_attribute(0)->mutable_g();
+    if (t->input_size() == sub.input_size())
+      sub.mutable_input()->Swap(t->mutable_input());
+    if (t->output_size() == sub.output_size())
+      sub.mutable_output()->Swap(t->mutable_output());
+    sub.mutable_value_info()->Swap(t->mutable_value_info());
+  });
   return llvm::Error::success();
 }
 

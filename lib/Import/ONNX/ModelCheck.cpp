@@ -229,7 +229,9 @@ private:
       return error(where + " has sparse initializers, which sparq does not support");
     for (const auto &in : g.input()) {
       std::string what = "input " + quoted(in.name()) + " of " + where;
-      if (!in.has_type() && !defined.contains(in.name()))
+      // A subgraph input may leave its type to inference (Loop and Scan bodies give them
+      // from the node's inputs; ONNX's function bodies rely on it), which runs isolated.
+      if (!in.has_type() && !defined.contains(in.name()) && depth == 0)
         return error(what + " has no type");
       if (llvm::Error e = checkType(in.type(), what))
         return e;

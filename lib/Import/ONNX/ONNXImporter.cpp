@@ -23,6 +23,7 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/Verifier.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -76,6 +77,10 @@ private:
   FailureOr<Attribute> nodeAttr(const ::onnx::AttributeProto &attr, const ::onnx::NodeProto &node);
   LogicalResult importNode(const ::onnx::NodeProto &node);
   LogicalResult importConstantNode(const ::onnx::NodeProto &node);
+  /// Imports the graph attribute `g` into `region` (one block: the subgraph's inputs as
+  /// arguments, its nodes, a sparq_onnx.yield of its outputs).
+  LogicalResult importSubgraph(Region &region, const ::onnx::GraphProto &g,
+                               const std::string &what);
   FailureOr<int64_t> opsetFor(StringRef domain, const ::onnx::NodeProto &node);
   Value noneValue();
 
@@ -332,9 +337,9 @@ FailureOr<Attribute> Importer::nodeAttr(const ::onnx::AttributeProto &a,
       return failure();
     return Attribute(*t);
   }
-  case ::onnx::AttributeProto::GRAPH:
+  case ::onnx::AttributeProto::GRAPH: // regions of the node (importSubgraph)
   case ::onnx::AttributeProto::GRAPHS:
-    (void)fail(what + ": subgraph attributes (If, Loop, Scan) are not supported");
+    (void)fail(what + ": lists of subgraphs are not supported");
     return failure();
   default:
     (void)fail(what + ": attribute type " + Twine((int)a.type()) + " is not supported");
@@ -425,23 +430,105 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node) {
     auto t = tensorType(*it->second, "output '" + name + "' of node '" + node.name() + "'");
     if (failed(t))
       return failure();
+    // ONNX 1.12 leaves some results unranked that keep their data input's rank (Slice with
+    // run-time starts, inside Loop bodies in particular): give them that rank, dims unknown.
+    if (isa<UnrankedTensorType>(*t) && !operands.empty() &&
+        llvm::is_contained({"Slice", "Pad", "Tile", "Resize", "Upsample"}, node.op_type()) &&
+        (domain.empty() || domain == "ai.onnx"))
+      if (auto in = dyn_cast<RankedTensorType>(operands[0].getType()))
+        t = Type(RankedTensorType::get(
+            SmallVector<int64_t>(in.getRank(), ShapedType::kDynamic),
+            cast<UnrankedTensorType>(*t).getElementType()));
     resultTypes.push_back(*t);
   }
   SmallVector<NamedAttribute> attrs;
+  SmallVector<const ::onnx::AttributeProto *> graphs;
   for (const auto &a : node.attribute()) {
+    if (a.type() == ::onnx::AttributeProto::GRAPH) {
+      graphs.push_back(&a);
+      continue;
+    }
     auto attr = nodeAttr(a, node);
     if (failed(attr))
       return failure();
     attrs.push_back(builder.getNamedAttr(a.name(), *attr));
   }
-  auto op = sparq::onnx::NodeOp::create(builder, nodeLoc(node), resultTypes,
-                                 builder.getStringAttr(node.op_type()),
-                                 builder.getStringAttr(domain), builder.getI64IntegerAttr(*opset),
-                                 builder.getStringAttr(node.name()),
-                                 builder.getDictionaryAttr(attrs), operands);
+  SmallVector<StringRef> graphNames;
+  for (const auto *a : graphs)
+    graphNames.push_back(a->name());
+  auto op = sparq::onnx::NodeOp::create(
+      builder, nodeLoc(node), resultTypes, builder.getStringAttr(node.op_type()),
+      builder.getStringAttr(domain), builder.getI64IntegerAttr(*opset),
+      builder.getStringAttr(node.name()), builder.getDictionaryAttr(attrs),
+      graphs.empty() ? ArrayAttr() : builder.getStrArrayAttr(graphNames), operands,
+      graphs.size());
+  for (auto [i, a] : llvm::enumerate(graphs))
+    if (failed(importSubgraph(op->getRegion(i), a->g(),
+                              "attribute '" + a->name() + "' of " + describeNode(node, *opset))))
+      return failure();
+  // ONNX 1.12 leaves a Loop's carried outputs unranked when its body was typed late (function
+  // bodies): they have the type the body yields for them.
+  if (node.op_type() == "Loop" && (domain.empty() || domain == "ai.onnx") && !graphs.empty()) {
+    Operation *yield = op->getRegion(0).front().getTerminator();
+    unsigned nCarried = node.input_size() >= 2 ? node.input_size() - 2 : 0;
+    for (unsigned k = 0; k < nCarried && k < op->getNumResults() &&
+                         1 + k < yield->getNumOperands();
+         ++k)
+      if (isa<UnrankedTensorType>(op->getResult(k).getType()) &&
+          isa<RankedTensorType>(yield->getOperand(1 + k).getType()))
+        op->getResult(k).setType(yield->getOperand(1 + k).getType());
+  }
   for (int i = 0; i < node.output_size(); ++i)
     if (!node.output(i).empty())
       values[node.output(i)] = op->getResult(i);
+  return success();
+}
+
+LogicalResult Importer::importSubgraph(Region &region, const ::onnx::GraphProto &g,
+                                       const std::string &what) {
+  // The subgraph sees the values of the enclosing graphs; its own names stay inside it.
+  auto outerValues = values;
+  auto outerTypes = valueTypes;
+  auto restore = llvm::make_scope_exit([&] {
+    values = std::move(outerValues);
+    valueTypes = std::move(outerTypes);
+  });
+  for (const auto &vi : g.input())
+    valueTypes[vi.name()] = &vi.type();
+  for (const auto &vi : g.value_info())
+    valueTypes[vi.name()] = &vi.type();
+  for (const auto &vi : g.output())
+    valueTypes[vi.name()] = &vi.type();
+  if (g.sparse_initializer_size() > 0)
+    return fail(what + ": sparse initializers are not supported");
+  OpBuilder::InsertionGuard guard(builder);
+  Block *block = builder.createBlock(&region);
+  for (const auto &vi : g.input()) {
+    auto t = tensorType(vi.type(), what + ": input '" + vi.name() + "'");
+    if (failed(t))
+      return failure();
+    values[vi.name()] = block->addArgument(*t, fileLoc);
+  }
+  for (const auto &init : g.initializer()) {
+    auto attr = tensorAttr(init, what + ": initializer '" + init.name() + "'");
+    if (failed(attr))
+      return failure();
+    values[init.name()] =
+        arith::ConstantOp::create(builder, NameLoc::get(builder.getStringAttr(init.name()), fileLoc),
+                                  *attr)
+            .getResult();
+  }
+  for (const auto &node : g.node())
+    if (failed(importNode(node)))
+      return failure();
+  SmallVector<Value> results;
+  for (const auto &vi : g.output()) {
+    auto it = values.find(vi.name());
+    if (it == values.end())
+      return fail(what + ": output '" + vi.name() + "' is not produced by any node");
+    results.push_back(it->second);
+  }
+  sparq::onnx::YieldOp::create(builder, fileLoc, results);
   return success();
 }
 

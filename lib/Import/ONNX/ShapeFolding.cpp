@@ -217,6 +217,8 @@ public:
     auto &nodes = *model.mutable_graph()->mutable_node();
     for (int idx = 0; idx < nodes.size(); ++idx) {
       ::onnx::NodeProto &node = nodes[idx];
+      if ((node.domain().empty() || node.domain() == "ai.onnx") && typeLoopBody(node))
+        ++folded;
       if (!(node.domain().empty() || node.domain() == "ai.onnx") ||
           (node.output_size() != 1 && node.op_type() != "If"))
         continue;
@@ -439,6 +441,56 @@ private:
     }
     typeHints[out] = t;
     return true;
+  }
+
+  /// Loop and Scan bodies whose inputs carry no type (ONNX function bodies leave them to
+  /// inference, which ONNX 1.12 does not do for Loop): each gets the type of what feeds it, the
+  /// iteration count int64 and the condition bool scalars. Returns whether one was set.
+  bool typeLoopBody(::onnx::NodeProto &n) {
+    bool loop = n.op_type() == "Loop", scan = n.op_type() == "Scan" && opset >= 9;
+    if (!loop && !scan)
+      return false;
+    ::onnx::GraphProto *body = nullptr;
+    for (auto &a : *n.mutable_attribute())
+      if (a.name() == "body" && a.has_g())
+        body = a.mutable_g();
+    if (!body)
+      return false;
+    bool changed = false;
+    auto setScalar = [&](::onnx::ValueInfoProto &vi, int32_t elem) {
+      if (vi.has_type() && vi.type().has_tensor_type() && vi.type().tensor_type().has_shape())
+        return;
+      auto *tt = vi.mutable_type()->mutable_tensor_type();
+      tt->set_elem_type(elem);
+      tt->mutable_shape();
+      changed = true;
+    };
+    auto copyFrom = [&](::onnx::ValueInfoProto &vi, const std::string &from) {
+      if (vi.has_type() && vi.type().has_tensor_type() && vi.type().tensor_type().has_shape())
+        return;
+      auto it = types.find(from);
+      if (it == types.end() || !it->second->has_tensor_type() ||
+          !it->second->tensor_type().has_shape())
+        return;
+      *vi.mutable_type() = *it->second;
+      changed = true;
+    };
+    if (loop) {
+      if (body->input_size() < 2 || body->input_size() != n.input_size())
+        return false;
+      setScalar(*body->mutable_input(0), ::onnx::TensorProto::INT64);
+      setScalar(*body->mutable_input(1), ::onnx::TensorProto::BOOL);
+      for (int i = 2; i < n.input_size(); ++i)
+        copyFrom(*body->mutable_input(i), n.input(i));
+    } else {
+      int64_t nIn = intAttr(n, "num_scan_inputs", -1);
+      int64_t nState = n.input_size() - nIn;
+      if (nIn < 0 || nState < 0 || body->input_size() != n.input_size())
+        return false;
+      for (int64_t i = 0; i < nState; ++i)
+        copyFrom(*body->mutable_input(i), n.input(i));
+    }
+    return changed;
   }
 
   std::optional<Known> evaluate(const ::onnx::NodeProto &n);
