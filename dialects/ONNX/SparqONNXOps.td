@@ -48,7 +48,7 @@ def SparqONNX_NodeOp : SparqONNX_Op<"node", [Pure]> {
   let results = (outs Variadic<AnyType>:$outputs);
   let regions = (region VariadicRegion<SizedRegion<1>>:$graphs);
   let assemblyFormat = [{
-    $op_type `(` $inputs `)` ($graphs^)? attr-dict `:` functional-type($inputs, $outputs)
+    $op_type `(` $inputs `)` (`(` $graphs^ `)`)? attr-dict `:` functional-type($inputs, $outputs)
   }];
   let builders = [
     OpBuilder<(ins "::mlir::TypeRange":$resultTypes, "::llvm::StringRef":$opType,
