@@ -2,12 +2,15 @@
 // onnxruntime baseline for bench/run.sh (see docs/bench.md).
 //
 // usage: node ort_bench.js MODEL.onnx --inputs DIR [--bench N] [--threads T] [--warmup W]
+//                           [--write-outputs DIR]
 //
 // Loads MODEL.onnx into an onnxruntime-node CPU session (intraOpNumThreads=T, interOpNumThreads=1,
 // graphOptimizationLevel 'all', sequential execution), feeds DIR/input_K.pb (ONNX TensorProto
 // files, matched to the model inputs by their name field, else by position), runs W warm-up runs,
 // then N timed runs, and prints the same line as `sparq-run --bench N`:
 //   latency: min X ms, median Y ms, max Z ms (N runs)
+// --write-outputs DIR writes the outputs of one run as DIR/output_K.pb (reference data for
+// `sparq-run --expect DIR`, in the model's output order).
 // Errors are one line, `ort_bench: error: ...`, exit code 1.
 'use strict';
 
@@ -20,7 +23,7 @@ function fail(message) {
 }
 
 function parseArgs(argv) {
-  const options = { model: null, inputs: null, bench: 10, threads: 1, warmup: 3 };
+  const options = { model: null, inputs: null, bench: 10, threads: 1, warmup: 3, write: null };
   for (let i = 0; i < argv.length; ++i) {
     const arg = argv[i];
     const next = () => {
@@ -35,6 +38,7 @@ function parseArgs(argv) {
     else if (arg === '--bench') options.bench = count(next());
     else if (arg === '--threads') options.threads = count(next());
     else if (arg === '--warmup') options.warmup = count(next());
+    else if (arg === '--write-outputs') options.write = next();
     else if (arg.startsWith('-')) fail(`unknown option '${arg}'`);
     else if (options.model === null) options.model = arg;
     else fail(`unexpected argument '${arg}'`);
@@ -128,6 +132,32 @@ function readTensorProto(file) {
   return { name: t.name, type: typeName, dims: t.dims, data };
 }
 
+/// An onnx.TensorProto with dims (1), data_type (2), name (8) and raw_data (9).
+function writeTensorProto(file, name, tensor) {
+  const parts = [];
+  const varint = (v) => {
+    const out = [];
+    let x = BigInt.asUintN(64, BigInt(v));
+    do {
+      let b = Number(x & 0x7fn);
+      x >>= 7n;
+      if (x) b |= 0x80;
+      out.push(b);
+    } while (x);
+    return Buffer.from(out);
+  };
+  const code = Object.keys(DTYPES).find((k) => DTYPES[k][0] === tensor.type);
+  if (!code) throw new Error(`output type ${tensor.type} cannot be written`);
+  for (const d of tensor.dims) parts.push(varint(1 << 3), varint(d));
+  parts.push(varint(2 << 3), varint(Number(code)));
+  const nameBytes = Buffer.from(name, 'utf8');
+  parts.push(varint((8 << 3) | 2), varint(nameBytes.length), nameBytes);
+  const data = tensor.data;
+  const raw = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  parts.push(varint((9 << 3) | 2), varint(raw.length), raw);
+  fs.writeFileSync(file, Buffer.concat(parts));
+}
+
 // -------------------------------------------------------------------------------------------------
 
 async function main() {
@@ -175,6 +205,12 @@ async function main() {
 
   try {
     for (let i = 0; i < Math.max(1, options.warmup); ++i) await session.run(feeds);
+    if (options.write) {
+      const results = await session.run(feeds);
+      fs.mkdirSync(options.write, { recursive: true });
+      session.outputNames.forEach((n, k) =>
+        writeTensorProto(path.join(options.write, `output_${k}.pb`), n, results[n]));
+    }
     const times = [];
     for (let i = 0; i < options.bench; ++i) {
       const start = process.hrtime.bigint();

@@ -191,11 +191,26 @@ void renameReferences(::onnx::GraphProto &g,
 class Folder {
 public:
   Folder(::onnx::ModelProto &model, std::map<std::string, ::onnx::TypeProto> &typeHints)
-      : model(model), typeHints(typeHints) {
+      : graph(*model.mutable_graph()), typeHints(typeHints), topLevel(true) {
     for (const auto &o : model.opset_import())
       if (o.domain().empty() || o.domain() == "ai.onnx")
         opset = o.version();
-    const auto &g = model.graph();
+    addGraph(graph);
+  }
+
+  /// A subgraph of `parent`'s graph (If branch, Loop/Scan body): it sees the enclosing values
+  /// and shapes; its inputs shadow them.
+  Folder(const Folder &parent, ::onnx::GraphProto &g)
+      : graph(g), typeHints(parent.typeHints), topLevel(false), opset(parent.opset),
+        types(parent.types), initializerDims(parent.initializerDims), known(parent.known) {
+    for (const auto &vi : g.input()) {
+      known.erase(vi.name());
+      initializerDims.erase(vi.name());
+    }
+    addGraph(g);
+  }
+
+  void addGraph(const ::onnx::GraphProto &g) {
     for (const auto &vi : g.input())
       types[vi.name()] = &vi.type();
     for (const auto &vi : g.value_info())
@@ -214,11 +229,16 @@ public:
   unsigned run() {
     unsigned folded = 0;
     std::vector<std::pair<int, ::onnx::NodeProto>> inserted; // before node #first
-    auto &nodes = *model.mutable_graph()->mutable_node();
+    auto &nodes = *graph.mutable_node();
     for (int idx = 0; idx < nodes.size(); ++idx) {
       ::onnx::NodeProto &node = nodes[idx];
       if ((node.domain().empty() || node.domain() == "ai.onnx") && typeLoopBody(node))
         ++folded;
+      // Shape computations inside subgraphs fold too, with the enclosing values known (an If
+      // whose condition folds below is inlined with its branch already folded).
+      for (auto &a : *node.mutable_attribute())
+        if (a.has_g())
+          folded += Folder(*this, *a.mutable_g()).run();
       if (!(node.domain().empty() || node.domain() == "ai.onnx") ||
           (node.output_size() != 1 && node.op_type() != "If"))
         continue;
@@ -439,7 +459,20 @@ private:
                (*inDims)[i])
         d->set_dim_value(*(*inDims)[i]);
     }
-    typeHints[out] = t;
+    if (topLevel) {
+      typeHints[out] = t;
+      return true;
+    }
+    // Inside a subgraph the hint goes into its own value_info, which the importer does not
+    // clear between rounds of inference.
+    for (auto &vi : *graph.mutable_value_info())
+      if (vi.name() == out) {
+        *vi.mutable_type() = t;
+        return true;
+      }
+    ::onnx::ValueInfoProto *vi = graph.add_value_info();
+    vi->set_name(out);
+    *vi->mutable_type() = t;
     return true;
   }
 
@@ -499,8 +532,9 @@ private:
   std::optional<Known> gather(const ::onnx::NodeProto &n);
   std::optional<Known> concat(const ::onnx::NodeProto &n);
 
-  ::onnx::ModelProto &model;
+  ::onnx::GraphProto &graph;
   std::map<std::string, ::onnx::TypeProto> &typeHints;
+  bool topLevel;
   int64_t opset = 1;
   std::unordered_map<std::string, const ::onnx::TypeProto *> types;
   std::unordered_map<std::string, std::vector<int64_t>> initializerDims;
@@ -630,6 +664,45 @@ std::optional<Known> Folder::evaluate(const ::onnx::NodeProto &n) {
       r.dims[inferred] = count / prod;
     } else if (prod != count) {
       return std::nullopt;
+    }
+    return r;
+  }
+  if (op == "Transpose") {
+    // PyTorch's F.pad export reorders its pad vector with a Transpose of a [k, 2] tensor.
+    const Known *x = input(n, 0);
+    if (!x)
+      return std::nullopt;
+    int64_t rank = x->rank();
+    std::vector<int64_t> perm;
+    if (auto p = intsAttr(n, "perm"))
+      perm = *p;
+    else
+      for (int64_t i = rank - 1; i >= 0; --i)
+        perm.push_back(i);
+    if (int64_t(perm.size()) != rank)
+      return std::nullopt;
+    std::vector<bool> seen(rank, false);
+    for (int64_t p : perm) {
+      if (p < 0 || p >= rank || seen[p])
+        return std::nullopt;
+      seen[p] = true;
+    }
+    Known r;
+    r.type = x->type;
+    for (int64_t p : perm)
+      r.dims.push_back(x->dims[p]);
+    r.v.resize(x->v.size());
+    std::vector<int64_t> idx(rank, 0); // index into r, row-major
+    for (size_t flat = 0; flat < r.v.size(); ++flat) {
+      int64_t src = 0;
+      for (int64_t d = 0; d < rank; ++d) // source index: x index perm[d] = idx[d]
+        src += idx[d] * product(x->dims, perm[d] + 1);
+      r.v[flat] = x->v[src];
+      for (int64_t d = rank - 1; d >= 0; --d) {
+        if (++idx[d] < r.dims[d])
+          break;
+        idx[d] = 0;
+      }
     }
     return r;
   }
