@@ -180,11 +180,15 @@ LogicalResult compileModel(const CompileOptions &options, MLIRContext &context) 
     if (llvm::Error err = parseInputShapeFlag(flag, importOptions))
       return emitError(UnknownLoc::get(&context)) << llvm::toString(std::move(err));
   }
+  for (const std::string &flag : options.inputValues) {
+    if (llvm::Error err = parseInputValueFlag(flag, importOptions))
+      return emitError(UnknownLoc::get(&context)) << llvm::toString(std::move(err));
+  }
   OwningOpRef<ModuleOp> module;
   if (StringRef(options.inputPath).ends_with(".mlir")) {
     // MLIR input (imported, contract or compressed IR with a `sparq.entry` function).
-    if (!options.inputShapes.empty())
-      return emitError(loc) << "--input-shape applies to ONNX models only";
+    if (!options.inputShapes.empty() || !options.inputValues.empty())
+      return emitError(loc) << "--input-shape and --input-value apply to ONNX models only";
     module = parseSourceFile<ModuleOp>(options.inputPath, &context);
   } else {
     module = importONNXFile(options.inputPath, &context, importOptions);

@@ -7,7 +7,8 @@ Usage: make_control_flow_cases.py OUT_DIR
 if_data/    x[4] -> If(ReduceSum(x) > 0): then x * 2 + outer bias, else x - 1 (a data-dependent
             condition; the branches read the outer value `bias`): one set per branch
 if_nested/  x[3], flag bool -> If(flag): then If(x[0] > 0) (nested, its own condition) of
-            Relu(x) / Neg(x), else x * 3: three sets
+            Relu(x) / Neg(x), else x * 3: three sets; if_nested_fixed/ the sets with flag true,
+            without the flag input (for --input-value flag=1)
 loop_scan/  Loop with trip count M and a run-time condition: s = s + x * i while s.sum() < 50;
             carried s[3], scan output of s each iteration, the loop stops early: M = 10 and M = 2
 scan_rev/   Scan (opset 9) over x[5,2], one reversed input: running sum state, outputs the state
@@ -74,6 +75,9 @@ def main():
         y = (np.maximum(x, 0) if x[0] > 0 else -x) if flag else x * 3
         sets.append(([x, np.array(flag)], [y.astype(np.float32)]))
     save_case(out, "if_nested", model(g), sets)
+    # The same model's data for flag fixed to true at compile time (--input-value flag=1).
+    save_case(out, "if_nested_fixed", model(g), [([x], [y]) for (x, f), (y,) in
+                                                  ((ins, outs) for ins, outs in sets) if f])
 
     # loop_scan
     body = graph(

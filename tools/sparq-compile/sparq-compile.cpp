@@ -33,6 +33,12 @@ static cl::opt<std::string> outputFile("o", cl::desc("Output file ('-' for stdou
 static cl::list<std::string>
     inputShapes("input-shape", cl::desc("Pin the dimensions of an input: NAME=D0xD1x..."),
                 cl::value_desc("NAME=DIMS"), cl::cat(category));
+static cl::list<std::string> inputValues(
+    "input-value",
+    cl::desc("Fix an input to a value: NAME=V[,V...] (row-major; the input's shape must be "
+             "static). It becomes a constant, so computations on it fold (an If on a "
+             "sample-rate input becomes its branch) and the artifact no longer takes it"),
+    cl::value_desc("NAME=VALUES"), cl::cat(category));
 static cl::opt<bool> dynamicInputs(
     "dynamic-inputs",
     cl::desc("Make every dimension of every input not pinned by --input-shape symbolic (one "
@@ -349,6 +355,7 @@ int main(int argc, char **argv) {
   options.inputPath = inputFile;
   options.outputPath = outputFile;
   options.inputShapes.assign(inputShapes.begin(), inputShapes.end());
+  options.inputValues.assign(inputValues.begin(), inputValues.end());
   options.dynamicInputs = dynamicInputs;
   options.emit = emit;
   options.optLevel = optLevel;

@@ -34,6 +34,8 @@ struct CompileOptions {
   std::string outputPath; ///< "-" writes text forms to stdout
   /// `NAME=D0xD1x...` entries pinning input dimensions.
   std::vector<std::string> inputShapes;
+  /// `NAME=V[,V...]` entries fixing inputs to values (they become constants).
+  std::vector<std::string> inputValues;
   /// --dynamic-inputs: every dimension of every input not pinned by inputShapes becomes a
   /// distinct symbol (the forced-dynamic mode the conformance runner measures).
   bool dynamicInputs = false;

@@ -597,7 +597,57 @@ LogicalResult Importer::pinInputShapes() {
         for (auto &d : *out.mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim())
           d.clear_dim_value();
   }
-  if (!options.inputShapes.empty() || options.dynamicInputs)
+  for (const auto &[name, vals] : options.inputValues) {
+    auto &inputs = *model.mutable_graph()->mutable_input();
+    int at = -1;
+    for (int k = 0; k < inputs.size(); ++k)
+      if (inputs[k].name() == name && !initializers.count(name))
+        at = k;
+    if (at < 0)
+      return fail("--input-value names '" + name + "', which is not an input of the model");
+    const auto &tt = inputs[at].type().tensor_type();
+    ::onnx::TensorProto t;
+    t.set_name(name);
+    t.set_data_type(tt.elem_type());
+    int64_t count = 1;
+    if (tt.has_shape())
+      for (const auto &d : tt.shape().dim()) {
+        if (!d.has_dim_value())
+          return fail("--input-value '" + name + "': the input's shape is not static (pin it "
+                      "with --input-shape)");
+        t.add_dims(d.dim_value());
+        count *= d.dim_value();
+      }
+    if (!tt.has_shape() || count != (int64_t)vals.size())
+      return fail("--input-value gives " + Twine(vals.size()) + " values for input '" + name +
+                  "', which has " + (tt.has_shape() ? Twine(count) + " elements" : Twine("no shape")));
+    switch (tt.elem_type()) {
+    case ::onnx::TensorProto::FLOAT:
+      for (double v : vals)
+        t.add_float_data(float(v));
+      break;
+    case ::onnx::TensorProto::DOUBLE:
+      for (double v : vals)
+        t.add_double_data(v);
+      break;
+    case ::onnx::TensorProto::INT64:
+      for (double v : vals)
+        t.add_int64_data(int64_t(v));
+      break;
+    case ::onnx::TensorProto::INT32:
+    case ::onnx::TensorProto::BOOL:
+      for (double v : vals)
+        t.add_int32_data(int32_t(v));
+      break;
+    default:
+      return fail("--input-value '" + name + "': element type " +
+                  onnxTypeName(tt.elem_type()) +
+                  " is not supported (float32, float64, int64, int32, bool)");
+    }
+    *model.mutable_graph()->add_initializer() = std::move(t);
+    inputs.erase(inputs.begin() + at);
+  }
+  if (!options.inputShapes.empty() || options.dynamicInputs || !options.inputValues.empty())
     model.mutable_graph()->clear_value_info(); // stale after pinning; re-inferred below
   return success();
 }
@@ -811,6 +861,24 @@ writeModelWithInitializers(StringRef inputPath, StringRef outputPath,
     os << bytes;
     return llvm::Error::success();
   });
+}
+
+llvm::Error parseInputValueFlag(StringRef flag, ImportOptions &options) {
+  auto [name, list] = flag.rsplit('=');
+  if (name.empty() || list.empty() || !flag.contains('='))
+    return llvm::createStringError("--input-value expects NAME=V[,V...], got '" + flag.str() + "'");
+  std::vector<double> values;
+  SmallVector<StringRef> parts;
+  list.split(parts, ',');
+  for (StringRef p : parts) {
+    double v;
+    if (p.trim().getAsDouble(v))
+      return llvm::createStringError("--input-value '" + flag.str() + "': '" + p.str() +
+                                     "' is not a number");
+    values.push_back(v);
+  }
+  options.inputValues[name.str()] = values;
+  return llvm::Error::success();
 }
 
 llvm::Error parseInputShapeFlag(StringRef flag, ImportOptions &options) {

@@ -20,6 +20,10 @@ struct ImportOptions {
   std::map<std::string, std::vector<int64_t>> inputShapes;
   /// Makes every dimension of every graph input not in `inputShapes` a distinct symbol.
   bool dynamicInputs = false;
+  /// Fixes graph inputs to values: name -> the elements (row-major). Each becomes a constant of
+  /// the input's type, so computations on it fold (an If on a sample-rate input becomes its
+  /// branch); the artifact no longer takes it.
+  std::map<std::string, std::vector<double>> inputValues;
   /// Tensors with at least this many bytes become dense_resource blobs; smaller ones are inlined
   /// as dense attributes so that shape computations can fold them.
   size_t resourceThresholdBytes = 1024;
@@ -54,6 +58,9 @@ llvm::Error writeModelWithInitializers(
 
 /// Parses `NAME=D0xD1x...` into `options.inputShapes`.
 llvm::Error parseInputShapeFlag(llvm::StringRef flag, ImportOptions &options);
+
+/// Parses `NAME=V[,V...]` into `options.inputValues`.
+llvm::Error parseInputValueFlag(llvm::StringRef flag, ImportOptions &options);
 
 } // namespace sparq
 
