@@ -247,9 +247,13 @@ struct SelectMicroKernelsPass
         auto producerEmpty = producer.getDpsInitOperand(0)->get().getDefiningOp<tensor::EmptyOp>();
         Operation *target = producerEmpty ? producerEmpty.getOperation() : producer.getOperation();
         Value scalar = fill.getInputs()[0];
+        // The fill value and the run-time sizes of the padded buffer must exist there.
+        auto availableAtTarget = [&](Value v) {
+          Operation *def = v.getDefiningOp();
+          return !def || (def->getBlock() == target->getBlock() && def->isBeforeInBlock(target));
+        };
         if (!empty || !empty->hasOneUse() || target->getBlock() != fill->getBlock() ||
-            (scalar.getDefiningOp() && (scalar.getDefiningOp()->getBlock() != target->getBlock() ||
-                                        !scalar.getDefiningOp()->isBeforeInBlock(target))))
+            !availableAtTarget(scalar) || !llvm::all_of(empty->getOperands(), availableAtTarget))
           return;
         empty->moveBefore(target);
         fill->moveBefore(target);
@@ -355,11 +359,13 @@ struct SelectMicroKernelsPass
     }
     // The accumulator is written where the add wrote its result (in a fused block's row tile,
     // the slice of the block's output, so the kernel stores there and no tile is copied) when
-    // that destination is available here; otherwise a new tensor of the residual operand's sizes
-    // (dynamic in row tiles).
+    // that destination is available here; otherwise a new tensor of the convolution's own
+    // accumulator sizes (dynamic in row tiles and with dynamic shapes; the residual operand may
+    // be defined after the convolution, its sizes are not available here).
     Value empty = add.getDpsInitOperand(0)->get();
     if (empty.getType() != type || !availableBefore(empty, op))
-      empty = tensor::EmptyOp::create(rewriter, loc, tensor::getMixedSizes(rewriter, loc, other),
+      empty = tensor::EmptyOp::create(rewriter, loc,
+                                      tensor::getMixedSizes(rewriter, loc, init),
                                       type.getElementType());
     auto newInit = linalg::GenericOp::create(
         rewriter, loc, TypeRange{type}, ValueRange{source, other}, ValueRange{empty},

@@ -433,19 +433,32 @@ FailureOr<int64_t> checkConvOperands(NodeContext &c) {
   return sp;
 }
 
-/// Conv (group 1) over dynamic sizes: the window from readDynamicWindow (the kernel from
-/// 'kernel_shape' or the weight's run-time dims), the input padded by run-time amounts, the
-/// named convolution into a result of run-time size.
+/// Conv over dynamic sizes: the window from readDynamicWindow (the kernel from 'kernel_shape'
+/// or the weight's run-time dims), the input padded by run-time amounts, the named convolution
+/// into a result of run-time size. A grouped (or depthwise) convolution needs a static weight,
+/// which fixes the channel count.
 LogicalResult lowerConvDynamic(NodeContext &c, int64_t sp) {
   auto in = c.inputType(0), wt = c.inputType(1);
   auto rt = c.rankedResultType(0);
   int64_t group = c.intAttr("group", 1);
-  if (group != 1)
+  if (group != 1 && !wt.hasStaticShape())
     return c.fail("a grouped convolution (group = " + Twine(group) +
-                  ") needs static shapes (pin input shapes with --input-shape)");
+                  ") needs a static weight (pin input shapes with --input-shape)");
   OpBuilder &b = c.rewriter;
   Location loc = c.loc;
   Type et = rt.getElementType();
+  Value input = c.input(0);
+  if (group != 1) {
+    // The weight fixes the channels; the input's (dynamic) channel dim must match at run time.
+    int64_t ch = wt.getDimSize(1) * group, f = wt.getDimSize(0);
+    if ((!in.isDynamicDim(1) && in.getDimSize(1) != ch) || f % group != 0)
+      return c.fail("attribute 'group' = " + Twine(group) + " does not divide the " +
+                    Twine(f) + " output channels or match the weight's " +
+                    Twine(wt.getDimSize(1)) + " input channels per group");
+    SmallVector<int64_t> shape(in.getShape());
+    shape[1] = ch;
+    input = castTo(b, loc, input, RankedTensorType::get(shape, in.getElementType()));
+  }
   SmallVector<int64_t> attrKernel = c.intsAttr("kernel_shape");
   SmallVector<OpFoldResult> kernel;
   for (int64_t i = 0; i < sp; ++i)
@@ -468,10 +481,10 @@ LogicalResult lowerConvDynamic(NodeContext &c, int64_t sp) {
     shape.push_back(ShapedType::kDynamic);
     dynSizes.push_back(win->out[i]);
   }
-  Value x = padDynamic(b, loc, c.input(0), lo, hi, zeroOf(b, loc, et));
+  Value x = padDynamic(b, loc, input, lo, hi, zeroOf(b, loc, et));
   auto outType = RankedTensorType::get(shape, et);
   Value init = convInit(b, loc, outType, c.hasInput(2) ? c.input(2) : Value(), dynSizes);
-  Value r = emitConvolution(b, loc, x, c.input(1), init, win->strides, win->dilations, 1);
+  Value r = emitConvolution(b, loc, x, c.input(1), init, win->strides, win->dilations, group);
   return c.replace(castTo(b, loc, r, rt));
 }
 
