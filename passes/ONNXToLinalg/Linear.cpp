@@ -518,6 +518,44 @@ LogicalResult lowerConv(NodeContext &c) {
                                    group));
 }
 
+/// The attributes of a ConvTranspose over `n` spatial dims, checked.
+struct ConvTransposeAttrs {
+  SmallVector<int64_t> strides, dilations, pads, outPad, outShape;
+  std::string autoPad;
+  bool samePads;
+};
+FailureOr<ConvTransposeAttrs> readConvTransposeAttrs(const NodeContext &c, int64_t n) {
+  ConvTransposeAttrs a;
+  a.strides = c.intsAttr("strides", SmallVector<int64_t>(n, 1));
+  a.dilations = c.intsAttr("dilations", SmallVector<int64_t>(n, 1));
+  a.pads = c.intsAttr("pads", SmallVector<int64_t>(2 * n, 0));
+  a.outPad = c.intsAttr("output_padding", SmallVector<int64_t>(n, 0));
+  a.outShape = c.intsAttr("output_shape");
+  if (a.outShape.size() == (size_t)n + 2)
+    a.outShape.erase(a.outShape.begin(), a.outShape.begin() + 2);
+  auto checkCount = [&](StringRef name, ArrayRef<int64_t> v, size_t want) -> LogicalResult {
+    if (v.size() == want)
+      return success();
+    return c.fail("attribute '" + name + "' has " + Twine(v.size()) + " entries, expected " +
+                  Twine(want));
+  };
+  if (failed(checkCount("strides", a.strides, n)) ||
+      failed(checkCount("dilations", a.dilations, n)) ||
+      failed(checkCount("pads", a.pads, 2 * n)) ||
+      failed(checkCount("output_padding", a.outPad, n)) ||
+      (c.hasAttr("output_shape") && failed(checkCount("output_shape", a.outShape, n))))
+    return failure();
+  for (int64_t i = 0; i < n; ++i)
+    if (a.strides[i] < 1 || a.dilations[i] < 1)
+      return c.fail("attributes 'strides' and 'dilations' must be positive");
+  a.autoPad = c.stringAttr("auto_pad", "NOTSET");
+  if (a.autoPad != "NOTSET" && a.autoPad != "SAME_UPPER" && a.autoPad != "SAME_LOWER" &&
+      a.autoPad != "VALID")
+    return c.fail("attribute 'auto_pad' = '" + a.autoPad + "' is not supported");
+  a.samePads = a.autoPad == "SAME_UPPER" || a.autoPad == "SAME_LOWER";
+  return a;
+}
+
 /// ConvTranspose (group 1) over dynamic sizes, as a gather: y[n, f, o] = bias[f] +
 /// sum over c, k of x[n, c, i] * w[c, f, k] where o + padLo = i * stride + k * dilation, for the
 /// i that are whole and inside the input. Pads and output sizes follow ONNX's shape equations at
@@ -533,26 +571,14 @@ LogicalResult lowerConvTransposeDynamic(NodeContext &c, int64_t n) {
   ScalarBuilder sb{b, loc};
   MLIRContext *ctx = b.getContext();
   Type et = rt.getElementType();
-  SmallVector<int64_t> strides = c.intsAttr("strides", SmallVector<int64_t>(n, 1));
-  SmallVector<int64_t> dilations = c.intsAttr("dilations", SmallVector<int64_t>(n, 1));
-  SmallVector<int64_t> pads = c.intsAttr("pads", SmallVector<int64_t>(2 * n, 0));
-  SmallVector<int64_t> outPad = c.intsAttr("output_padding", SmallVector<int64_t>(n, 0));
-  SmallVector<int64_t> outShape = c.intsAttr("output_shape");
-  if (outShape.size() == (size_t)n + 2)
-    outShape.erase(outShape.begin(), outShape.begin() + 2);
-  if ((int64_t)strides.size() != n || (int64_t)dilations.size() != n ||
-      (int64_t)pads.size() != 2 * n || (int64_t)outPad.size() != n ||
-      (!outShape.empty() && (int64_t)outShape.size() != n))
-    return c.fail("attributes 'strides', 'dilations', 'pads', 'output_padding' and "
-                  "'output_shape' must have one entry per spatial dimension (two for 'pads')");
-  for (int64_t i = 0; i < n; ++i)
-    if (strides[i] < 1 || dilations[i] < 1)
-      return c.fail("attributes 'strides' and 'dilations' must be positive");
-  std::string autoPad = c.stringAttr("auto_pad", "NOTSET");
-  if (autoPad != "NOTSET" && autoPad != "SAME_UPPER" && autoPad != "SAME_LOWER" &&
-      autoPad != "VALID")
-    return c.fail("attribute 'auto_pad' = '" + autoPad + "' is not supported");
-  bool samePads = autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER";
+  auto attrs = readConvTransposeAttrs(c, n);
+  if (failed(attrs))
+    return failure();
+  const SmallVector<int64_t> &strides = attrs->strides, &dilations = attrs->dilations,
+                            &pads = attrs->pads, &outPad = attrs->outPad,
+                            &outShape = attrs->outShape;
+  const std::string &autoPad = attrs->autoPad;
+  bool samePads = attrs->samePads;
   SmallVector<int64_t> attrKernel = c.intsAttr("kernel_shape");
   SmallVector<Value> padLo, outSizes, inSizes, kernel;
   for (int64_t i = 0; i < n; ++i) {
@@ -650,32 +676,14 @@ LogicalResult lowerConvTranspose(NodeContext &c) {
                   " input channels, a weight of shape [" + Twine(wt.getDimSize(0)) + ", " +
                   Twine(fg) + ", ...] and " + Twine(f) + " output channels");
   SmallVector<int64_t> kernel(wt.getShape().begin() + 2, wt.getShape().end());
-  SmallVector<int64_t> strides = c.intsAttr("strides", SmallVector<int64_t>(n, 1));
-  SmallVector<int64_t> dilations = c.intsAttr("dilations", SmallVector<int64_t>(n, 1));
-  SmallVector<int64_t> pads = c.intsAttr("pads", SmallVector<int64_t>(2 * n, 0));
-  SmallVector<int64_t> outPad = c.intsAttr("output_padding", SmallVector<int64_t>(n, 0));
-  SmallVector<int64_t> outShape = c.intsAttr("output_shape");
-  if (outShape.size() == (size_t)n + 2)
-    outShape.erase(outShape.begin(), outShape.begin() + 2);
-  auto checkCount = [&](StringRef name, ArrayRef<int64_t> v, size_t want) -> LogicalResult {
-    if (v.size() == want)
-      return success();
-    return c.fail("attribute '" + name + "' has " + Twine(v.size()) + " entries, expected " +
-                  Twine(want));
-  };
-  if (failed(checkCount("strides", strides, n)) ||
-      failed(checkCount("dilations", dilations, n)) || failed(checkCount("pads", pads, 2 * n)) ||
-      failed(checkCount("output_padding", outPad, n)) ||
-      (c.hasAttr("output_shape") && failed(checkCount("output_shape", outShape, n))))
+  auto attrs = readConvTransposeAttrs(c, n);
+  if (failed(attrs))
     return failure();
-  for (int64_t i = 0; i < n; ++i)
-    if (strides[i] < 1 || dilations[i] < 1)
-      return c.fail("attributes 'strides' and 'dilations' must be positive");
-  std::string autoPad = c.stringAttr("auto_pad", "NOTSET");
-  if (autoPad != "NOTSET" && autoPad != "SAME_UPPER" && autoPad != "SAME_LOWER" &&
-      autoPad != "VALID")
-    return c.fail("attribute 'auto_pad' = '" + autoPad + "' is not supported");
-  bool samePads = autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER";
+  const SmallVector<int64_t> &strides = attrs->strides, &dilations = attrs->dilations,
+                            &pads = attrs->pads, &outPad = attrs->outPad,
+                            &outShape = attrs->outShape;
+  const std::string &autoPad = attrs->autoPad;
+  bool samePads = attrs->samePads;
 
   // Pads and the output size per spatial dim (ONNX ConvTranspose shape equations).
   SmallVector<int64_t> padLo(n);

@@ -169,6 +169,40 @@ Value poolGeneric(OpBuilder &b, Location loc, Value x, const SlidingWindow &w, V
       .getResult(0);
 }
 
+/// The pooling of the padded `x` into `init` (max or sum): the NCW/NCHW named op for float
+/// 1-D and 2-D windows, else a window generic.
+Value pool(OpBuilder &b, Location loc, bool isMax, bool isUnsigned, Value x,
+           const SlidingWindow &w, Value init) {
+  auto outType = cast<RankedTensorType>(init.getType());
+  Type et = outType.getElementType();
+  int64_t sp = outType.getRank() - 2;
+  if (isFloat(et) && sp <= 2) {
+    Value window = tensor::EmptyOp::create(b, loc, w.kernel, et);
+    auto strides = b.getI64TensorAttr(w.strides);
+    auto dilations = b.getI64TensorAttr(w.dilations);
+    TypeRange ty(outType);
+    SmallVector<Value> ins = {x, window}, outs = {init};
+    if (isMax)
+      return sp == 1 ? linalg::PoolingNcwMaxOp::create(b, loc, ty, ins, outs, strides, dilations)
+                           .getResult(0)
+                     : linalg::PoolingNchwMaxOp::create(b, loc, ty, ins, outs, strides, dilations)
+                           .getResult(0);
+    return sp == 1 ? linalg::PoolingNcwSumOp::create(b, loc, ty, ins, outs, strides, dilations)
+                         .getResult(0)
+                   : linalg::PoolingNchwSumOp::create(b, loc, ty, ins, outs, strides, dilations)
+                         .getResult(0);
+  }
+  return poolGeneric(b, loc, x, w, init, [&](OpBuilder &nb, Location nl, Value v, Value acc) {
+    if (!isMax)
+      return addF(nb, nl, v, acc);
+    if (isFloat(et))
+      return arith::MaximumFOp::create(nb, nl, v, acc).getResult();
+    if (isUnsigned)
+      return arith::MaxUIOp::create(nb, nl, v, acc).getResult();
+    return arith::MaxSIOp::create(nb, nl, v, acc).getResult();
+  });
+}
+
 /// MaxPool with its Indices output: one window linalg.generic with two results. Out-of-input
 /// window positions are skipped; ties keep the first position in scan order.
 SmallVector<Value> maxPoolWithIndices(NodeContext &c, Value x, const SlidingWindow &w,
@@ -318,37 +352,7 @@ LogicalResult lowerPoolDynamic(NodeContext &c, bool isMax, ArrayRef<int64_t> ker
   sw.kernel.assign(kernel.begin(), kernel.end());
   sw.strides = win->strides;
   sw.dilations = win->dilations;
-  Value r;
-  if (isFloat(et) && sp <= 2) {
-    Value window = tensor::EmptyOp::create(b, loc, kernel, et);
-    auto strides = b.getI64TensorAttr(win->strides);
-    auto dilations = b.getI64TensorAttr(win->dilations);
-    TypeRange ty(outType);
-    if (isMax)
-      r = sp == 1 ? linalg::PoolingNcwMaxOp::create(b, loc, ty, ValueRange{x, window},
-                                                    ValueRange{init}, strides, dilations)
-                        .getResult(0)
-                  : linalg::PoolingNchwMaxOp::create(b, loc, ty, ValueRange{x, window},
-                                                     ValueRange{init}, strides, dilations)
-                        .getResult(0);
-    else
-      r = sp == 1 ? linalg::PoolingNcwSumOp::create(b, loc, ty, ValueRange{x, window},
-                                                    ValueRange{init}, strides, dilations)
-                        .getResult(0)
-                  : linalg::PoolingNchwSumOp::create(b, loc, ty, ValueRange{x, window},
-                                                     ValueRange{init}, strides, dilations)
-                        .getResult(0);
-  } else {
-    r = poolGeneric(b, loc, x, sw, init, [&](OpBuilder &nb, Location nl, Value v, Value acc) {
-      if (!isMax)
-        return addF(nb, nl, v, acc);
-      if (isFloat(et))
-        return arith::MaximumFOp::create(nb, nl, v, acc).getResult();
-      if (isUnsigned)
-        return arith::MaxUIOp::create(nb, nl, v, acc).getResult();
-      return arith::MaxSIOp::create(nb, nl, v, acc).getResult();
-    });
-  }
+  Value r = pool(b, loc, isMax, isUnsigned, x, sw, init);
   if (!isMax) {
     // Divisor per output position: the product over spatial dims of the window positions in
     // [lo, hi) (the input, or with count_include_pad the input and its explicit padding).
@@ -435,27 +439,7 @@ LogicalResult lowerPool(NodeContext &c, bool isMax) {
       return c.replace(maxPoolWithIndices(c, x, *win, in, storageOrder == 1));
     }
     Value init = createFilled(b, loc, rt, lowest);
-    Value r;
-    if (isFloat(et) && sp <= 2) {
-      Value window = tensor::EmptyOp::create(b, loc, win->kernel, et);
-      auto strides = b.getI64TensorAttr(win->strides);
-      auto dilations = b.getI64TensorAttr(win->dilations);
-      r = sp == 1 ? linalg::PoolingNcwMaxOp::create(b, loc, TypeRange{rt}, ValueRange{x, window},
-                                                    ValueRange{init}, strides, dilations)
-                        .getResult(0)
-                  : linalg::PoolingNchwMaxOp::create(b, loc, TypeRange{rt}, ValueRange{x, window},
-                                                     ValueRange{init}, strides, dilations)
-                        .getResult(0);
-    } else {
-      r = poolGeneric(b, loc, x, *win, init,
-                      [&](OpBuilder &nb, Location nl, Value v, Value acc) -> Value {
-                        if (isFloat(et))
-                          return arith::MaximumFOp::create(nb, nl, v, acc);
-                        if (isUnsigned)
-                          return arith::MaxUIOp::create(nb, nl, v, acc);
-                        return arith::MaxSIOp::create(nb, nl, v, acc);
-                      });
-    }
+    Value r = pool(b, loc, /*isMax=*/true, isUnsigned, x, *win, init);
     SmallVector<Value> results = {r};
     if (c.numResults() > 1) // unused Indices
       results.push_back(createEmpty(b, loc, c.rankedResultType(1)));
@@ -466,23 +450,7 @@ LogicalResult lowerPool(NodeContext &c, bool isMax) {
   Value zero = zeroOf(b, loc, et);
   Value x = padStatic(b, loc, c.input(0), lo, hi, zero);
   Value init = createFilled(b, loc, rt, zero);
-  Value sum;
-  if (sp <= 2) {
-    Value window = tensor::EmptyOp::create(b, loc, win->kernel, et);
-    auto strides = b.getI64TensorAttr(win->strides);
-    auto dilations = b.getI64TensorAttr(win->dilations);
-    sum = sp == 1 ? linalg::PoolingNcwSumOp::create(b, loc, TypeRange{rt}, ValueRange{x, window},
-                                                    ValueRange{init}, strides, dilations)
-                        .getResult(0)
-                  : linalg::PoolingNchwSumOp::create(b, loc, TypeRange{rt}, ValueRange{x, window},
-                                                     ValueRange{init}, strides, dilations)
-                        .getResult(0);
-  } else {
-    sum = poolGeneric(b, loc, x, *win, init,
-                      [](OpBuilder &nb, Location nl, Value v, Value acc) -> Value {
-                        return addF(nb, nl, v, acc);
-                      });
-  }
+  Value sum = pool(b, loc, /*isMax=*/false, /*isUnsigned=*/false, x, *win, init);
   // The divisor is separable: a product of per-dimension counts. Explicit (and auto_pad) padding
   // counts with count_include_pad; ceil_mode's overhang never does.
   bool includePad = c.intAttr("count_include_pad", 0) != 0;

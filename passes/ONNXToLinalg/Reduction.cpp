@@ -367,20 +367,29 @@ SmallVector<SmallVector<int64_t>> candidateReducedDimsDynamic(RankedTensorType i
   int64_t rin = in.getRank(), rout = out.getRank();
   if (rin > 6 || (keepdims && rin != rout) || (!keepdims && rout > rin))
     return found;
+  // Whether reducing `dims` can give the result type (dynamic dims match anything).
+  auto fits = [&](ArrayRef<int64_t> dims) {
+    SmallVector<int64_t> shape;
+    for (int64_t d = 0; d < rin; ++d) {
+      bool reduced = llvm::is_contained(dims, d);
+      if (reduced && keepdims)
+        shape.push_back(1);
+      else if (!reduced)
+        shape.push_back(in.getDimSize(d));
+    }
+    return succeeded(verifyCompatibleShape(shape, out.getShape()));
+  };
   SmallVector<int64_t> emptyMeaning;
   if (!noop)
     emptyMeaning = llvm::to_vector(llvm::seq<int64_t>(0, rin));
-  int64_t emptyRank = keepdims ? rin : rin - (int64_t)emptyMeaning.size();
-  if (emptyRank == rout)
+  if (fits(emptyMeaning))
     found.push_back(emptyMeaning);
   for (uint32_t mask = 1; mask < (1u << rin); ++mask) {
-    if (!keepdims && llvm::popcount(mask) != rin - rout)
-      continue;
     SmallVector<int64_t> dims;
     for (int64_t d = 0; d < rin; ++d)
       if (mask & (1u << d))
         dims.push_back(d);
-    if (!found.empty() && dims == found.front())
+    if ((!found.empty() && dims == found.front()) || !fits(dims))
       continue;
     found.push_back(dims);
   }
@@ -419,12 +428,12 @@ FailureOr<SmallVector<SmallVector<int64_t>>> reduceDims(NodeContext &c, int64_t 
           sets = candidateReducedDimsDynamic(c.inputType(0), c.rankedResultType(0),
                                              c.intAttr("keepdims", 1) != 0, noop);
         if (sets.empty()) {
-          (void)c.fail("the axes input is not a constant and the static input and result "
-                       "shapes do not determine the reduced axes");
+          (void)c.fail("the axes input is not a constant and no set of reduced axes turns the "
+                       "input shape into the result shape");
           return failure();
         }
         if (sets.size() > 1 && (!axesType || axesType.getRank() > 1 || rank > 63)) {
-          (void)c.fail("the axes input is not a constant and has no static length");
+          (void)c.fail("the axes input is not a constant and not a 1-D tensor");
           return failure();
         }
         return sets;

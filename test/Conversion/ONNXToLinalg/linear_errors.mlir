@@ -2,11 +2,11 @@
 // (and of the shared sliding-window attribute checks).
 // RUN: sparq-opt %s --sparq-convert-onnx-to-linalg --split-input-file --verify-diagnostics
 
-// Dynamic contraction size (dynamic rows in front of a static weight do convert).
-func.func @dynamic_input(%a0: tensor<4x?xf32>, %a1: tensor<?x5xf32>) -> tensor<4x5xf32> {
-  // expected-error @+1 {{'MatMul' node (domain ai.onnx, opset 13): input A must have a static shape (pin input shapes with --input-shape)}}
-  %0 = sparq_onnx.node "MatMul"(%a0, %a1) {attrs = {}, domain = "", name = "", opset = 13 : i64} : (tensor<4x?xf32>, tensor<?x5xf32>) -> tensor<4x5xf32>
-  return %0 : tensor<4x5xf32>
+// Dynamic operands convert (one generic over batch, M, N, K); a result of the wrong rank does not.
+func.func @dynamic_input(%a0: tensor<4x?xf32>, %a1: tensor<?x5xf32>) -> tensor<4x5x1xf32> {
+  // expected-error @+1 {{'MatMul' node (domain ai.onnx, opset 13): the result has rank 3, the matmul gives rank 2}}
+  %0 = sparq_onnx.node "MatMul"(%a0, %a1) {attrs = {}, domain = "", name = "", opset = 13 : i64} : (tensor<4x?xf32>, tensor<?x5xf32>) -> tensor<4x5x1xf32>
+  return %0 : tensor<4x5x1xf32>
 }
 
 // -----

@@ -3,11 +3,11 @@
 // LpNormalization).
 // RUN: sparq-opt %s --sparq-convert-onnx-to-linalg --split-input-file --verify-diagnostics
 
-// Dynamic pool input.
-func.func @dynamic_pool_input(%a0: tensor<1x1x?x4xf32>) -> tensor<1x1x?x2xf32> {
-  // expected-error @+1 {{'MaxPool' node (domain ai.onnx, opset 12): the input must have a static shape (pin input shapes with --input-shape)}}
-  %0 = sparq_onnx.node "MaxPool"(%a0) {attrs = {kernel_shape = array<i64: 3, 3>}, domain = "", name = "", opset = 12 : i64} : (tensor<1x1x?x4xf32>) -> tensor<1x1x?x2xf32>
-  return %0 : tensor<1x1x?x2xf32>
+// Dynamic pool input: MaxPool's Indices output needs static shapes.
+func.func @dynamic_pool_input(%a0: tensor<1x1x?x4xf32>) -> (tensor<1x1x?x2xf32>, tensor<1x1x?x2xi64>) {
+  // expected-error @+1 {{'MaxPool' node (domain ai.onnx, opset 12): the Indices output needs static shapes (pin input shapes with --input-shape)}}
+  %0:2 = sparq_onnx.node "MaxPool"(%a0) {attrs = {kernel_shape = array<i64: 3, 3>}, domain = "", name = "", opset = 12 : i64} : (tensor<1x1x?x4xf32>) -> (tensor<1x1x?x2xf32>, tensor<1x1x?x2xi64>)
+  return %0#0, %0#1 : tensor<1x1x?x2xf32>, tensor<1x1x?x2xi64>
 }
 
 // -----

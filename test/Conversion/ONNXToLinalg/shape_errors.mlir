@@ -34,9 +34,9 @@ func.func @reshape_count(%x: tensor<2x3xf32>, %s: tensor<2xi64>) -> tensor<2x2xf
 
 // -----
 
-func.func @reshape_runtime_shape(%x: tensor<?x3xf32>, %s: tensor<2xi64>) -> tensor<?x?xf32> {
-  // expected-error @+1 {{the 'shape' input is not a constant and the result shape is not static}}
-  %0 = sparq_onnx.node "Reshape"(%x, %s) {attrs = {}, domain = "", name = "", opset = 14 : i64} : (tensor<?x3xf32>, tensor<2xi64>) -> tensor<?x?xf32>
+func.func @reshape_runtime_shape(%x: tensor<?x3xf32>, %s: tensor<3xi64>) -> tensor<?x?xf32> {
+  // expected-error @+1 {{'shape' has 3 entries for a rank-2 result}}
+  %0 = sparq_onnx.node "Reshape"(%x, %s) {attrs = {}, domain = "", name = "", opset = 14 : i64} : (tensor<?x3xf32>, tensor<3xi64>) -> tensor<?x?xf32>
   return %0 : tensor<?x?xf32>
 }
 
@@ -94,9 +94,9 @@ func.func @squeeze_count(%x: tensor<2x1xf32>) -> tensor<3xf32> {
 
 // -----
 
-func.func @squeeze_runtime_axes(%x: tensor<?x1xf32>, %a: tensor<1xi64>) -> tensor<?xf32> {
-  // expected-error @+1 {{the 'axes' input is not a constant and the shapes are not static}}
-  %0 = sparq_onnx.node "Squeeze"(%x, %a) {attrs = {}, domain = "", name = "", opset = 13 : i64} : (tensor<?x1xf32>, tensor<1xi64>) -> tensor<?xf32>
+func.func @squeeze_runtime_axes(%x: tensor<?x1xf32>, %a: tensor<2xi64>) -> tensor<?xf32> {
+  // expected-error @+1 {{'axes' must be a 1-D tensor of 1 entries (the rank difference of the input and the result)}}
+  %0 = sparq_onnx.node "Squeeze"(%x, %a) {attrs = {}, domain = "", name = "", opset = 13 : i64} : (tensor<?x1xf32>, tensor<2xi64>) -> tensor<?xf32>
   return %0 : tensor<?xf32>
 }
 
@@ -135,9 +135,9 @@ func.func @unsqueeze_count(%x: tensor<2x3xf32>) -> tensor<1x5xf32> {
 
 // -----
 
-func.func @unsqueeze_runtime_axes(%x: tensor<?xf32>, %a: tensor<1xi64>) -> tensor<1x?xf32> {
-  // expected-error @+1 {{the 'axes' input is not a constant and the shapes are not static}}
-  %0 = sparq_onnx.node "Unsqueeze"(%x, %a) {attrs = {}, domain = "", name = "", opset = 13 : i64} : (tensor<?xf32>, tensor<1xi64>) -> tensor<1x?xf32>
+func.func @unsqueeze_runtime_axes(%x: tensor<?xf32>, %a: tensor<1x1xi64>) -> tensor<1x?xf32> {
+  // expected-error @+1 {{'axes' must be a 1-D tensor of 1 entries (the rank difference of the input and the result)}}
+  %0 = sparq_onnx.node "Unsqueeze"(%x, %a) {attrs = {}, domain = "", name = "", opset = 13 : i64} : (tensor<?xf32>, tensor<1x1xi64>) -> tensor<1x?xf32>
   return %0 : tensor<1x?xf32>
 }
 
@@ -199,17 +199,17 @@ func.func @split_count(%x: tensor<?xf32>) -> (tensor<?xf32>, tensor<?xf32>) {
 
 // -----
 
-func.func @slice_runtime_axes_dynamic(%x: tensor<?x8xf32>, %s: tensor<1xi64>, %a: tensor<1xi64>) -> tensor<?x?xf32> {
-  // expected-error @+1 {{the 'axes' or 'steps' input is not a constant and the result shape is not static}}
-  %0 = sparq_onnx.node "Slice"(%x, %s, %s, %a) {attrs = {}, domain = "", name = "", opset = 13 : i64} : (tensor<?x8xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x?xf32>
+func.func @slice_runtime_axes_dynamic(%x: tensor<?x8xf32>, %s: tensor<1xi64>, %a: tensor<1x1xi64>) -> tensor<?x?xf32> {
+  // expected-error @+1 {{'starts', 'ends', 'axes' and 'steps' must be 1-D tensors}}
+  %0 = sparq_onnx.node "Slice"(%x, %s, %s, %a) {attrs = {}, domain = "", name = "", opset = 13 : i64} : (tensor<?x8xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1x1xi64>) -> tensor<?x?xf32>
   return %0 : tensor<?x?xf32>
 }
 
 // -----
 
-func.func @slice_dynamic_starts(%x: tensor<8xf32>, %s: tensor<?xi64>) -> tensor<?xf32> {
-  // expected-error @+1 {{'starts' must be a 1-D tensor of static length}}
-  %0 = sparq_onnx.node "Slice"(%x, %s, %s) {attrs = {}, domain = "", name = "", opset = 13 : i64} : (tensor<8xf32>, tensor<?xi64>, tensor<?xi64>) -> tensor<?xf32>
+func.func @slice_dynamic_starts(%x: tensor<8xf32>, %s: tensor<?x1xi64>) -> tensor<?xf32> {
+  // expected-error @+1 {{'starts' must be a 1-D tensor}}
+  %0 = sparq_onnx.node "Slice"(%x, %s, %s) {attrs = {}, domain = "", name = "", opset = 13 : i64} : (tensor<8xf32>, tensor<?x1xi64>, tensor<?x1xi64>) -> tensor<?xf32>
   return %0 : tensor<?xf32>
 }
 
@@ -449,10 +449,10 @@ func.func @pad_runtime_dynamic(%x: tensor<?xf32>, %p: tensor<2xi64>) -> tensor<?
 
 // -----
 
-func.func @resize_dynamic(%x: tensor<2x?xf32>, %s: tensor<2xf32>) -> tensor<2x?xf32> {
+func.func @resize_dynamic(%x: tensor<2x?xf32>, %s: tensor<3xf32>) -> tensor<2x?xf32> {
   %none = sparq_onnx.none
-  // expected-error @+1 {{dimension 1 is resized but not static (pin input shapes with --input-shape)}}
-  %0 = sparq_onnx.node "Resize"(%x, %none, %s) {attrs = {}, domain = "", name = "", opset = 13 : i64} : (tensor<2x?xf32>, none, tensor<2xf32>) -> tensor<2x?xf32>
+  // expected-error @+1 {{'scales' must have 2 entries}}
+  %0 = sparq_onnx.node "Resize"(%x, %none, %s) {attrs = {}, domain = "", name = "", opset = 13 : i64} : (tensor<2x?xf32>, none, tensor<3xf32>) -> tensor<2x?xf32>
   return %0 : tensor<2x?xf32>
 }
 
