@@ -30,6 +30,14 @@ llvm_config.with_system_environment(["ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTI
 if getattr(config, "sparq_sanitize", ""):
     config.available_features.add("sanitized")
 
+# The real-model corpus (docs/real-models.md): fetched by test/models/real/fetch_models.sh into
+# the folder SPARQ_REAL_MODELS names; without it the corpus test is unsupported (skipped).
+real_models = os.environ.get("SPARQ_REAL_MODELS", "")
+if real_models and os.path.isfile(os.path.join(real_models, "oww_hey_jarvis", "model.onnx")):
+    config.available_features.add("real-models")
+    config.substitutions.append(("%real_models", real_models))
+llvm_config.with_system_environment(["SPARQ_REAL_MODELS"])
+
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(
     ("%sparq_plugin", os.path.join(config.sparq_obj_root, "lib", "libSparqPlugin.so")))

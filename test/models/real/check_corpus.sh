@@ -1,0 +1,37 @@
+#!/bin/bash
+# Driver of test/Driver/real_models.test: compile, run, compare; stops at the first failure.
+set -euo pipefail
+check() { # model case artifact
+  sparq-run "$3" --inputs "$I/$1/$2" --expect "$R/$1/$2" --atol 1e-3 --rtol 1e-3 > "$T/$1.$2.log" \
+    || { cat "$T/$1.$2.log"; echo "FAIL: $1 $2"; exit 1; }
+  echo "ok: $1 $2"
+}
+pinned() { # model case flags...
+  local m=$1 c=$2; shift 2
+  sparq-compile "$M/$m/model.onnx" -o "$T/$m.pin.so" --quiet "$@"
+  check "$m" "$c" "$T/$m.pin.so"
+}
+dynamic() { # model cases...
+  local m=$1; shift
+  sparq-compile "$M/$m/model.onnx" -o "$T/$m.dyn.so" --quiet
+  for c in "$@"; do check "$m" "$c" "$T/$m.dyn.so"; done
+}
+pinned ppocr_mobile_v2_cls pin --input-shape x=1x3x48x192
+dynamic ppocr_mobile_v2_cls pin dyn0
+pinned ppocrv4_det pin --input-shape x=1x3x64x64
+dynamic ppocrv4_det pin dyn0
+pinned ppocrv4_rec pin --input-shape x=1x3x48x32
+dynamic ppocrv4_rec pin dyn0
+pinned oww_melspectrogram pin --input-shape input=1x1280
+dynamic oww_melspectrogram pin dyn0
+pinned oww_embedding pin --input-shape input_1=1x76x32x1
+dynamic oww_embedding pin dyn0
+# The If on the MLP's score runs at run time: both branches on the two inputs.
+pinned oww_hey_jarvis pin
+check oww_hey_jarvis pin_hi "$T/oww_hey_jarvis.pin.so"
+# The legacy VAD's If on the sample rate runs at run time (16 kHz and 8 kHz).
+pinned silero_vad_legacy pin --input-shape input=1x512 --input-shape h=2x1x64 --input-shape c=2x1x64
+check silero_vad_legacy pin8k "$T/silero_vad_legacy.pin.so"
+# v5's 8 kHz branch does not fit a 512-sample input: the sample rate is fixed at compile time.
+pinned silero_vad_v5 pin --input-shape input=1x512 --input-shape state=2x1x128 --input-value sr=16000
+echo "all real models match"
