@@ -27,9 +27,9 @@ Value scalarOf(OpBuilder &b, Location l, Value t, bool asBool) {
   return asBool ? isNonZero(b, l, v) : v;
 }
 
-/// Moves the single block of `region` to the end of `dest`'s block list... as the body of a new
-/// scf.execute_region returning `types`, with the block arguments replaced by `args`; returns
-/// the execute_region's results (the subgraph's outputs, cast to `types`).
+/// Moves the single block of `region` into a new scf.execute_region returning `types` (at the
+/// rewriter's insertion point), its block arguments replaced by `args`; returns the
+/// execute_region's results (the subgraph's outputs, cast to `types` by YieldLowering).
 ValueRange inlineSubgraph(ConversionPatternRewriter &rewriter, Location l, Region &region,
                           TypeRange types, ValueRange args) {
   auto exec = scf::ExecuteRegionOp::create(rewriter, l, types);
@@ -37,14 +37,6 @@ ValueRange inlineSubgraph(ConversionPatternRewriter &rewriter, Location l, Regio
   rewriter.inlineBlockBefore(&region.front(), body, body->end(), args);
   rewriter.setInsertionPointAfter(exec);
   return exec.getResults();
-}
-
-/// The types `values` will have once converted (signless).
-SmallVector<Type> convertedTypes(const NodeContext &c, TypeRange types) {
-  SmallVector<Type> out;
-  for (Type t : types)
-    out.push_back(c.typeConverter.convertType(t));
-  return out;
 }
 
 LogicalResult lowerIf(NodeContext &c) {
