@@ -81,6 +81,11 @@ private:
   /// arguments, its nodes, a sparq_onnx.yield of its outputs).
   LogicalResult importSubgraph(Region &region, const ::onnx::GraphProto &g,
                                const std::string &what);
+  /// Records the declared and inferred types of `g`'s values (inputs, value_info, outputs).
+  void addValueTypes(const ::onnx::GraphProto &g);
+  /// Imports `g`'s initializers (as constants) and nodes at the builder's insertion point;
+  /// `prefix` starts each message (empty for the main graph).
+  LogicalResult importGraphBody(const ::onnx::GraphProto &g, const std::string &prefix);
   FailureOr<int64_t> opsetFor(StringRef domain, const ::onnx::NodeProto &node);
   Value noneValue();
 
@@ -484,23 +489,43 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node) {
   return success();
 }
 
-LogicalResult Importer::importSubgraph(Region &region, const ::onnx::GraphProto &g,
-                                       const std::string &what) {
-  // The subgraph sees the values of the enclosing graphs; its own names stay inside it.
-  auto outerValues = values;
-  auto outerTypes = valueTypes;
-  auto restore = llvm::make_scope_exit([&] {
-    values = std::move(outerValues);
-    valueTypes = std::move(outerTypes);
-  });
+void Importer::addValueTypes(const ::onnx::GraphProto &g) {
   for (const auto &vi : g.input())
     valueTypes[vi.name()] = &vi.type();
   for (const auto &vi : g.value_info())
     valueTypes[vi.name()] = &vi.type();
   for (const auto &vi : g.output())
     valueTypes[vi.name()] = &vi.type();
+}
+
+LogicalResult Importer::importGraphBody(const ::onnx::GraphProto &g, const std::string &prefix) {
+  for (const auto &init : g.initializer()) {
+    auto attr = tensorAttr(init, prefix + "initializer '" + init.name() + "'");
+    if (failed(attr))
+      return failure();
+    values[init.name()] =
+        arith::ConstantOp::create(builder, NameLoc::get(builder.getStringAttr(init.name()), fileLoc),
+                                  *attr)
+            .getResult();
+  }
   if (g.sparse_initializer_size() > 0)
-    return fail(what + ": sparse initializers are not supported");
+    return fail(prefix + "sparse initializers are not supported");
+  for (const auto &node : g.node())
+    if (failed(importNode(node)))
+      return failure();
+  return success();
+}
+
+LogicalResult Importer::importSubgraph(Region &region, const ::onnx::GraphProto &g,
+                                       const std::string &what) {
+  // The subgraph sees the values of the enclosing graphs; its own names stay inside it.
+  auto outerValues = values;
+  auto outerTypes = valueTypes;
+  llvm::scope_exit restore([&] {
+    values = std::move(outerValues);
+    valueTypes = std::move(outerTypes);
+  });
+  addValueTypes(g);
   OpBuilder::InsertionGuard guard(builder);
   Block *block = builder.createBlock(&region);
   for (const auto &vi : g.input()) {
@@ -509,18 +534,8 @@ LogicalResult Importer::importSubgraph(Region &region, const ::onnx::GraphProto 
       return failure();
     values[vi.name()] = block->addArgument(*t, fileLoc);
   }
-  for (const auto &init : g.initializer()) {
-    auto attr = tensorAttr(init, what + ": initializer '" + init.name() + "'");
-    if (failed(attr))
-      return failure();
-    values[init.name()] =
-        arith::ConstantOp::create(builder, NameLoc::get(builder.getStringAttr(init.name()), fileLoc),
-                                  *attr)
-            .getResult();
-  }
-  for (const auto &node : g.node())
-    if (failed(importNode(node)))
-      return failure();
+  if (failed(importGraphBody(g, what + ": ")))
+    return failure();
   SmallVector<Value> results;
   for (const auto &vi : g.output()) {
     auto it = values.find(vi.name());
@@ -704,12 +719,7 @@ OwningOpRef<ModuleOp> Importer::run() {
     return nullptr;
 
   const ::onnx::GraphProto &graph = model.graph();
-  for (const auto &vi : graph.input())
-    valueTypes[vi.name()] = &vi.type();
-  for (const auto &vi : graph.value_info())
-    valueTypes[vi.name()] = &vi.type();
-  for (const auto &vi : graph.output())
-    valueTypes[vi.name()] = &vi.type();
+  addValueTypes(graph);
 
   std::set<std::string> initializers;
   for (const auto &init : graph.initializer())
@@ -755,22 +765,8 @@ OwningOpRef<ModuleOp> Importer::run() {
     values[vi->name()] = entryBlock->getArgument(i);
   builder.setInsertionPointToEnd(entryBlock);
 
-  for (const auto &init : graph.initializer()) {
-    auto attr = tensorAttr(init, "initializer '" + init.name() + "'");
-    if (failed(attr))
-      return nullptr;
-    values[init.name()] =
-        arith::ConstantOp::create(builder, NameLoc::get(builder.getStringAttr(init.name()), fileLoc),
-                                  *attr)
-            .getResult();
-  }
-  if (graph.sparse_initializer_size() > 0) {
-    (void)fail("sparse initializers are not supported");
+  if (failed(importGraphBody(graph, "")))
     return nullptr;
-  }
-  for (const auto &node : graph.node())
-    if (failed(importNode(node)))
-      return nullptr;
 
   SmallVector<Value> results;
   SmallVector<Attribute> resAttrs;
