@@ -273,8 +273,8 @@ mlir::LogicalResult requireStaticShape(const NodeContext &c, mlir::RankedTensorT
 mlir::Value reshapeStatic(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
                           llvm::ArrayRef<int64_t> shape);
 
-/// tensor.pad of a statically shaped tensor by `lo`/`hi` elements per dimension (one entry per
-/// dimension) with `padValue`; returns `v` itself when nothing is padded.
+/// tensor.pad of `v` by constant `lo`/`hi` elements per dimension (one entry per dimension)
+/// with `padValue` (padDynamic with constant amounts); returns `v` itself when nothing is padded.
 mlir::Value padStatic(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
                       llvm::ArrayRef<int64_t> lo, llvm::ArrayRef<int64_t> hi,
                       mlir::Value padValue);

@@ -456,17 +456,8 @@ Value reshapeStatic(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> shape
 
 Value padStatic(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> lo, ArrayRef<int64_t> hi,
                 Value padValue) {
-  auto t = cast<RankedTensorType>(v.getType());
-  if (llvm::all_of(lo, [](int64_t p) { return p == 0; }) &&
-      llvm::all_of(hi, [](int64_t p) { return p == 0; }))
-    return v;
-  SmallVector<int64_t> shape(t.getShape());
-  for (int64_t i = 0; i < t.getRank(); ++i)
-    if (!t.isDynamicDim(i))
-      shape[i] += lo[i] + hi[i];
-  return tensor::PadOp::create(b, loc, RankedTensorType::get(shape, t.getElementType()), v,
-                               getAsIndexOpFoldResult(b.getContext(), lo),
-                               getAsIndexOpFoldResult(b.getContext(), hi), padValue);
+  return padDynamic(b, loc, v, getAsIndexOpFoldResult(b.getContext(), lo),
+                    getAsIndexOpFoldResult(b.getContext(), hi), padValue);
 }
 
 Value padDynamic(OpBuilder &b, Location loc, Value v, ArrayRef<OpFoldResult> lo,
