@@ -109,7 +109,8 @@ struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
   Option<bool> int8Tables{
       *this, "int8-tables",
       llvm::cl::desc("The target has AVX-512 VBMI and VNNI: with act-bits 8, shift-add weights "
-                     "run on the int8-table kernel"),
+                     "run on the int8-table kernel and 2:4 + 4-bit weights on the int8 N:M "
+                     "kernel"),
       llvm::cl::init(false)};
   Option<int64_t> tileRows{
       *this, "tile-rows",

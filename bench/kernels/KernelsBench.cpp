@@ -329,29 +329,33 @@ BENCHMARK(BM_QGemv)
     ->UseRealTime();
 
 /// BM_QGemvI8/bits/T: the W2/W4/W8 g128 symmetric 1 x 4096 x 4096 GEMV with int8 activations
-/// quantized at run time (sparq_uk_qgemm_i8_f32; T = 2: _mt on two threads), hot weights (one
-/// copy, as onnxruntime's MatMulNBits accuracy_level 4 number is measured). Compare with
-/// BM_QGemv/bits/T/cold:0.
+/// quantized at run time (sparq_uk_qgemm_i8_f32; T = 2: _mt on two threads). cold as in
+/// BM_QGemv (cold:0 reuses one copy, as onnxruntime's MatMulNBits accuracy_level 4 number is
+/// measured). Compare with BM_QGemv/bits/T/cold.
 void BM_QGemvI8(benchmark::State &state) {
   const int64_t bits = state.range(0);
   const int32_t threads = int32_t(state.range(1));
-  QWeights &w = qweights(bits, false);
+  const bool cold = state.range(2) != 0;
+  QWeights &w = qweights(bits, cold);
   Operands &ops = operands();
   sparq_uk_set_num_threads(threads);
   auto fn = threads > 1 ? sparq_uk_qgemm_i8_f32_mt : sparq_uk_qgemm_i8_f32;
+  size_t copy = 0;
   for (auto _ : state) {
     fn(reinterpret_cast<intptr_t>(ops.C.data()), kN, reinterpret_cast<intptr_t>(ops.A.data()), kK,
-       reinterpret_cast<intptr_t>(w.codes[0].data()), w.rowBytes,
-       reinterpret_cast<intptr_t>(w.scales[0].data()), 0, w.groups, w.bits, w.group, 1, kN, kK,
-       0);
+       reinterpret_cast<intptr_t>(w.codes[copy].data()), w.rowBytes,
+       reinterpret_cast<intptr_t>(w.scales[copy].data()), 0, w.groups, w.bits, w.group, 1, kN,
+       kK, 0);
+    copy = (copy + 1) % w.codes.size();
     benchmark::ClobberMemory();
   }
   state.counters["WeightGBs"] = benchmark::Counter(w.bytesPerCall() * 1e-9,
                                                    benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["copies"] = double(w.codes.size());
 }
 BENCHMARK(BM_QGemvI8)
-    ->ArgNames({"bits", "T"})
-    ->ArgsProduct({{4, 2, 8}, {1, 2}})
+    ->ArgNames({"bits", "T", "cold"})
+    ->ArgsProduct({{4, 2, 8}, {1, 2}, {0, 1}})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 
@@ -462,8 +466,10 @@ BENCHMARK(BM_QGemm)
 // hot weights (one copy), next to BM_QGemv/4/T/0 (dense W4 g128) and BM_SgemvCold/T/0 (dense
 // f32 packed GEMV) and BM_Sgemm/M (dense f32 packed GEMM).
 //
-//   BM_NMGemv/bits/T         M = 1; bits 0: fp32 kept values, 4: 4-bit codes, symmetric, group
-//                            128 kept values. WeightGBs: value/code + index + scale bytes.
+//   BM_NMGemv/bits/T/i8      M = 1; bits 0: fp32 kept values, 4: 4-bit codes, symmetric, group
+//                            128 kept values; i8 = 1: int8 activations (sparq_uk_nmqgemm_i8_f32,
+//                            next to BM_QGemvI8/4/T/0). WeightGBs: value/code + index + scale
+//                            bytes.
 //   BM_NMGemm/bits/M/T       M = 16, 128: GFLOPs counted as the dense 2 M N K per call (so that
 //                            the figure compares with BM_Sgemm's: skipped multiplications show
 //                            up as a higher rate).
@@ -515,7 +521,7 @@ NMWeights &nmweights(int64_t bits) {
   return *w;
 }
 
-void runNM(const NMWeights &w, int64_t M, int32_t threads) {
+void runNM(const NMWeights &w, int64_t M, int32_t threads, bool i8 = false) {
   Operands &ops = operands();
   const intptr_t C = reinterpret_cast<intptr_t>(ops.C.data()),
                  A = reinterpret_cast<intptr_t>(ops.A.data()),
@@ -525,7 +531,8 @@ void runNM(const NMWeights &w, int64_t M, int32_t threads) {
     fn(C, kN, A, kK, I, w.idxRow, reinterpret_cast<intptr_t>(w.vals.data()), w.kept, 2, 4, M,
        kN, kK, 0);
   } else {
-    auto fn = threads > 1 ? sparq_uk_nmqgemm_f32_mt : sparq_uk_nmqgemm_f32;
+    auto fn = i8 ? (threads > 1 ? sparq_uk_nmqgemm_i8_f32_mt : sparq_uk_nmqgemm_i8_f32)
+                 : (threads > 1 ? sparq_uk_nmqgemm_f32_mt : sparq_uk_nmqgemm_f32);
     fn(C, kN, A, kK, I, w.idxRow, reinterpret_cast<intptr_t>(w.codes.data()), w.codeRow,
        reinterpret_cast<intptr_t>(w.scales.data()), 0, w.groups, w.bits, w.group, 2, 4, M, kN,
        kK, 0);
@@ -535,17 +542,23 @@ void runNM(const NMWeights &w, int64_t M, int32_t threads) {
 void BM_NMGemv(benchmark::State &state) {
   const NMWeights &w = nmweights(state.range(0));
   const int32_t threads = int32_t(state.range(1));
+  const bool i8 = state.range(2) != 0;
+  if (i8 && w.bits == 0)
+    return state.SkipWithError("int8 activations need quantized kept values");
+  if (SPARQ_KERNELS_BENCH_VLEN == 16 && i8 &&
+      (!__builtin_cpu_supports("avx512vbmi") || !__builtin_cpu_supports("avx512vnni")))
+    return state.SkipWithError("the int8 N:M kernel needs AVX-512 VBMI and VNNI");
   sparq_uk_set_num_threads(threads);
   for (auto _ : state) {
-    runNM(w, 1, threads);
+    runNM(w, 1, threads, i8);
     benchmark::ClobberMemory();
   }
   state.counters["WeightGBs"] = benchmark::Counter(w.bytesPerCall() * 1e-9,
                                                    benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_NMGemv)
-    ->ArgNames({"bits", "T"})
-    ->ArgsProduct({{0, 4}, {1, 2}})
+    ->ArgNames({"bits", "T", "i8"})
+    ->ArgsProduct({{0, 4}, {1, 2}, {0, 1}})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 

@@ -408,6 +408,8 @@ COMPRESSED = {
                               flags=["--act-bits", "8"]),
     "gemv_24": compressed("gemv", "2:4", NM24, ort=False),
     "gemv_24w4": compressed("gemv", "2:4,w4g128", NM24W4, ort=False),
+    "gemv_24w4_i8": compressed("gemv", "2:4,w4g128", NM24W4, ort=False,
+                               flags=["--act-bits", "8"]),
     "gemm128_24": compressed("gemm128", "2:4", NM24, ort=False),
     "gemm128_24w4": compressed("gemm128", "2:4,w4g128", NM24W4, ort=False),
 }

@@ -17,7 +17,11 @@
 //                                   keeping float activations elsewhere (the model allows int8
 //                                   activations, it does not ask for them)
 //   nm<N>of<M>                      sparq_uk_nmgemm_f32_mt (fp32 kept values)
-//   nm<N>of<M>+q<B><s|a>.<...>      sparq_uk_nmqgemm_f32_mt (quantized kept values)
+//   nm<N>of<M>+q<B><s|a>.<...>      sparq_uk_nmqgemm_f32_mt (quantized kept values), or with
+//                                   act-bits=8 on a target with AVX-512 VBMI and VNNI, for 2:4
+//                                   with 4-bit codes in groups of a multiple of 64 kept values
+//                                   (or one per row), sparq_uk_nmqgemm_i8_f32_mt (int8
+//                                   activations gathered by a byte permute)
 //   bcq<Q>.g<G>[.p2]                sparq_uk_lutgemm_f32_mt (shift-add: lookup tables of
 //                                   partial sums of activations indexed by the sign planes,
 //                                   interleaved by 16 rows at compile time: constant weights), or
@@ -82,6 +86,7 @@ Value readAddress(OpBuilder &b, Location loc, Value v) {
 /// The int8-activation kernels (--act-bits 8).
 constexpr llvm::StringLiteral kInt8Kernel = "sparq_uk_qgemm_i8_f32_mt";
 constexpr llvm::StringLiteral kInt8LutKernel = "sparq_uk_lutgemm_i8_f32_mt";
+constexpr llvm::StringLiteral kInt8NMKernel = "sparq_uk_nmqgemm_i8_f32_mt";
 
 /// A compressed-weight op's own activation width (sparq.act_bits, e.g. from an imported
 /// MatMulNBits node's accuracy_level), or 0.
@@ -181,7 +186,8 @@ struct SelectCompressedMicroKernelsPass
         return;
       // No silent fallback: a layer that --act-bits 8 cannot reach says so.
       if (actBits == 8 && (!call || (call->symbol != kInt8Kernel &&
-                                     call->symbol != kInt8LutKernel))) {
+                                     call->symbol != kInt8LutKernel &&
+                                     call->symbol != kInt8NMKernel))) {
         auto formats = op->getAttrOfType<ArrayAttr>("formats");
         std::string weightName; // the packed weight constants keep the initializer's name
         if (Operation *def = op->getOperand(1).getDefiningOp())
@@ -191,8 +197,10 @@ struct SelectCompressedMicroKernelsPass
                           << weight::spellFormats(formats)
                           << ") keeps float activations; the int8-activation kernels take "
                              "linear or 1x1-convolution weights quantized alone to 2, 4 or 8 "
-                             "bits in groups of a multiple of 32, or binary-coded (shift-add) "
-                             "in groups of a multiple of 32 on CPUs with AVX-512 VBMI and VNNI"
+                             "bits in groups of a multiple of 32, or, on CPUs with AVX-512 VBMI "
+                             "and VNNI, binary-coded (shift-add) in groups of a multiple of 32 "
+                             "or 2:4-sparse with 4-bit codes in groups of a multiple of 64 kept "
+                             "values"
                           << (int8Tables ? "" : " (this target lacks them)");
       }
       if (call)
@@ -288,7 +296,12 @@ struct SelectCompressedMicroKernelsPass
     if (keys.size() == 2 && isNM(keys[0]) && isQuant(keys[1])) {
       auto pattern = cast<nm::PatternAttr>(fs[0]);
       auto scheme = cast<quant::SchemeAttr>(fs[1]);
-      return KernelCall{"sparq_uk_nmqgemm_f32_mt",
+      // The int8-activation N:M kernel: 2:4, 4-bit codes, whole blocks of 64 kept values per
+      // group (or one group per row), VBMI and VNNI.
+      const int64_t kept = pattern.keptPerRow(k), group = scheme.getGroup();
+      bool int8 = bits == 8 && int8Tables && pattern.getN() == 2 && pattern.getM() == 4 &&
+                  scheme.getBits() == 4 && (group <= 0 || group >= kept || group % 64 == 0);
+      return KernelCall{int8 ? kInt8NMKernel : "sparq_uk_nmqgemm_f32_mt",
                         [pattern, scheme, k](OpBuilder &b, Location loc, ValueRange packed) {
                           sparq::ScalarBuilder sb{b, loc};
                           auto idxType = cast<RankedTensorType>(packed[0].getType());

@@ -254,7 +254,10 @@ def SelectCompressedMicroKernelsPass
       and 8-bit codes in groups of a multiple of 32 use `sparq_uk_qgemm_i8_f32_mt` (activations
       quantized to int8 per group at run time, VNNI dot products);
     - `#sparq_nm.pattern` alone (fp32 kept values): `sparq_uk_nmgemm_f32_mt`;
-    - `#sparq_nm.pattern` then `#sparq_quant.scheme`: `sparq_uk_nmqgemm_f32_mt`;
+    - `#sparq_nm.pattern` then `#sparq_quant.scheme`: `sparq_uk_nmqgemm_f32_mt`; with
+      `act-bits=8` and `int8-tables`, 2:4 with 4-bit codes in groups of a multiple of 64 kept
+      values (or one group per row) uses `sparq_uk_nmqgemm_i8_f32_mt` (int8 activations per
+      group, gathered for the kept slots by one byte permute, vpdpbusd sums);
     - a single `#sparq_shiftadd.bcq` on a constant weight: `sparq_uk_lutgemm_f32_mt` (lookup
       tables of partial sums of activations indexed by the sign planes); with `act-bits=8` and
       `int8-tables` (a target with AVX-512 VBMI and VNNI), groups of a multiple of 32 or one
@@ -285,10 +288,12 @@ def SelectCompressedMicroKernelsPass
     Option<"actBits", "act-bits", "int64_t", "0",
            "0: float activations; 8: quantize activations to int8 per weight group at run time "
            "where a kernel supports it (2-, 4- or 8-bit codes in groups of a multiple of 32; "
-           "shift-add weights in groups of a multiple of 32 where int8-tables is set)">,
+           "where int8-tables is set, shift-add weights in groups of a multiple of 32 and 2:4 "
+           "with 4-bit codes in groups of a multiple of 64 kept values)">,
     Option<"int8Tables", "int8-tables", "bool", "false",
            "The target has AVX-512 VBMI and VNNI, which the int8-table shift-add kernel "
-           "sparq_uk_lutgemm_i8_f32_mt needs (sparq-compile sets it from --cpu)">
+           "sparq_uk_lutgemm_i8_f32_mt and the int8 N:M kernel sparq_uk_nmqgemm_i8_f32_mt need "
+           "(sparq-compile sets it from --cpu)">
   ];
   let dependentDialects = ["mlir::arith::ArithDialect", "mlir::bufferization::BufferizationDialect",
                            "mlir::memref::MemRefDialect", "mlir::tensor::TensorDialect",

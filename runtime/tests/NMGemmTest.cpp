@@ -366,4 +366,191 @@ TEST_F(NMGemm, DegenerateSizes) {
   }
 }
 
+//===----------------------------------------------------------------------===//
+// sparq_uk_nmqgemm_i8_f32(_mt): 2:4 + 4-bit with run-time int8 activations (NMGemmI8.cpp).
+//
+// Reference: the activations quantized as specified (per row of A and group of 2 * group
+// positions, in float as the kernel computes them), the kept slots' integer values decoded bit
+// by bit, the sum per group in int64 (exact, like the kernel's int32 lanes), scaled in double.
+// Only the float arithmetic after the integer sums differs (the kernel converts lane sums and
+// accumulates sa * sw * sum in float), so |kernel - reference| <= 2e-5 * sum_g |sa sw| *
+// sum |qa value| + 1e-6 (2e-5 is about 340 float epsilons). A wrong gather position, nibble,
+// zero point or group boundary changes the integer sums, far beyond that bound.
+//===----------------------------------------------------------------------===//
+
+/// The v16 kernel needs AVX-512 VBMI and VNNI on the host.
+std::string missingI8Isa() {
+  std::string why = sparq::test::missingKernelIsa(true);
+#if SPARQ_KERNELS_TEST_VLEN == 16
+  if (why.empty() && !__builtin_cpu_supports("avx512vbmi"))
+    why = "host CPU lacks AVX-512 VBMI; the v16 int8 N:M kernel cannot run here";
+#endif
+  return why;
+}
+
+class NMGemmI8 : public ::testing::Test {
+protected:
+  void SetUp() override {
+    std::string why = missingI8Isa();
+    if (!why.empty())
+      GTEST_SKIP() << why;
+  }
+};
+
+/// Runs the int8 entry point on p (2:4, 4-bit) and compares with the quantized reference.
+int64_t runAndCheckI8(NMProblem &p, int64_t flags, bool mt, const std::string &what) {
+  const int64_t kept = p.kept, G = p.enc.group > 0 && p.enc.group <= kept ? p.enc.group : kept;
+  const int64_t span = 2 * G;
+  // Quantized activations and scales, computed as the kernel does (float).
+  std::vector<int32_t> qa(size_t(p.M * p.K));
+  std::vector<float> sa(size_t(p.M * ((p.K + span - 1) / span)));
+  for (int64_t m = 0; m < p.M; ++m)
+    for (int64_t g = 0; g * span < p.K; ++g) {
+      const int64_t k0 = g * span, k1 = std::min(p.K, k0 + span);
+      float amax = 0.0f;
+      for (int64_t k = k0; k < k1; ++k)
+        amax = std::max(amax, std::fabs(p.A[size_t(m * p.lda + k)]));
+      const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+      sa[size_t(m * ((p.K + span - 1) / span) + g)] = amax / 127.0f;
+      for (int64_t k = k0; k < k1; ++k) {
+        float y = std::nearbyint(p.A[size_t(m * p.lda + k)] * inv);
+        qa[size_t(m * p.K + k)] = int32_t(std::max(-127.0f, std::min(127.0f, y)));
+      }
+    }
+  const intptr_t c = reinterpret_cast<intptr_t>(p.C.data()), a = reinterpret_cast<intptr_t>(p.A.data());
+  auto fn = mt ? sparq_uk_nmqgemm_i8_f32_mt : sparq_uk_nmqgemm_i8_f32;
+  fn(c, p.ldc, a, p.lda, reinterpret_cast<intptr_t>(p.indices->data()), p.idxRowBytes,
+     reinterpret_cast<intptr_t>(p.codes->data()), p.codeRowBytes,
+     reinterpret_cast<intptr_t>(p.scales.data()),
+     p.enc.symmetric ? 0 : reinterpret_cast<intptr_t>(p.zeroPoints.data()), p.scaleStride, 4,
+     p.enc.group, 2, 4, p.M, p.N, p.K, flags);
+  const bool accumulate = flags & SPARQ_UK_ACCUMULATE, relu = flags & SPARQ_UK_RELU;
+  int64_t bad = 0;
+  auto report = [&](const std::string &msg) {
+    if (++bad <= 5)
+      ADD_FAILURE() << what << ": " << msg;
+  };
+  for (int64_t m = 0; m <= p.M; ++m)
+    for (int64_t n = 0; n < p.ldc; ++n) {
+      const size_t i = size_t(m * p.ldc + n);
+      const float got = p.C[i];
+      if (m == p.M || n >= p.N) {
+        if (std::memcmp(&got, &p.C0[i], sizeof(float)) != 0)
+          report("C[" + std::to_string(m) + "][" + std::to_string(n) + "] outside the block changed");
+        continue;
+      }
+      const uint8_t *irow = p.indices->data() + n * p.idxRowBytes;
+      const uint8_t *crow = p.codes->data() + n * p.codeRowBytes;
+      double ref = 0.0, mag = 0.0;
+      for (int64_t g = 0; g * G < kept; ++g) {
+        int64_t sum = 0, smag = 0;
+        const size_t si = size_t(n * p.scaleStride + g);
+        for (int64_t s = g * G; s < std::min(kept, (g + 1) * G); ++s) {
+          const int64_t k = (s / 2) * 4 + NMProblem::bitsAt(irow, s, 2);
+          if (k >= p.K)
+            continue;
+          const uint32_t code = NMProblem::bitsAt(crow, s, 4);
+          const int32_t v = p.enc.symmetric ? (code >= 8 ? int32_t(code) - 16 : int32_t(code))
+                                            : int32_t(code) - int32_t(p.zeroPoints[si]);
+          sum += int64_t(qa[size_t(m * p.K + k)]) * v;
+          smag += std::abs(int64_t(qa[size_t(m * p.K + k)]) * v);
+        }
+        const double scale = double(sa[size_t(m * ((p.K + span - 1) / span) + g)]) *
+                             double(p.scales[si]);
+        ref += scale * double(sum);
+        mag += std::fabs(scale) * double(smag);
+      }
+      if (accumulate) {
+        ref += p.C0[i];
+        mag += std::fabs(p.C0[i]);
+      }
+      if (relu && ref < 0.0)
+        ref = 0.0;
+      if (!(std::fabs(double(got) - ref) <= 2e-5 * mag + 1e-6))
+        report("C[" + std::to_string(m) + "][" + std::to_string(n) + "] = " + std::to_string(got) +
+               ", expected " + std::to_string(ref));
+    }
+  return bad;
+}
+
+/// Groups of 64 and 128 kept values and one per row, symmetric and asymmetric; K off the block
+/// (tails of 1..63 slots, K not a multiple of 4), N off the row blocks, M = 1, 3, 16, 130 (blocks
+/// of 4 rows of A), every flag combination; padded rows (the kernel must stay inside the row).
+TEST_F(NMGemmI8, MatchesQuantizedReference) {
+  uint32_t seed = 31337;
+  int64_t cases = 0;
+  for (const Enc &enc : {Enc{4, 64, true}, Enc{4, 128, false}, Enc{4, 0, true}, Enc{4, 0, false}})
+    for (int64_t M : {1, 2, 3, 4, 16, 130})
+      for (int64_t K : {130, 333, 1024, 1031})
+        for (int64_t N : {37, 130}) {
+          if (M > 16 && K > 400)
+            continue;
+          const int64_t flags = kFlags[seed % 4];
+          ++seed;
+          NMProblem p(M, N, K, 2, 4, enc, (seed & 1) != 0, seed);
+          if (runAndCheckI8(p, flags, false, p.describe(flags)) > 0)
+            return;
+          ++cases;
+        }
+  EXPECT_EQ(cases, 4 * (5 * 4 * 2 + 2 * 2));
+}
+
+/// K over several activation chunks (8192 positions), with groups that straddle a chunk
+/// (group 192: 384 positions), and all-zero activations (scale 0).
+TEST_F(NMGemmI8, LongReductionAndZeroActivations) {
+  uint32_t seed = 77;
+  for (const Enc &enc : {Enc{4, 192, true}, Enc{4, 128, false}, Enc{4, 0, true}})
+    for (int64_t M : {1, 5}) {
+      NMProblem p(M, 21, 8192 * 2 + 37, 2, 4, enc, true, ++seed);
+      if (runAndCheckI8(p, SPARQ_UK_RELU, false, "long " + p.describe(SPARQ_UK_RELU)) > 0)
+        return;
+    }
+  NMProblem z(2, 19, 700, 2, 4, Enc{4, 64, true}, false, 5);
+  for (int64_t k = 0; k < 700; ++k)
+    z.A[size_t(k)] = 0.0f;
+  EXPECT_EQ(runAndCheckI8(z, 0, false, "zero row"), 0);
+}
+
+/// The multi-threaded entry point on problems large enough to be split, teams of 1 and 2.
+TEST_F(NMGemmI8, MultiThreadedEntryPoint) {
+  uint32_t seed = 4040;
+  for (int32_t T : {1, 2})
+    for (int64_t M : {1, 3, 7})
+      for (const Enc &enc : {Enc{4, 128, true}, Enc{4, 64, false}}) {
+        sparq_uk_set_num_threads(T);
+        const int64_t flags = kFlags[(seed + 1) % 4];
+        NMProblem p(M, 517, 2100, 2, 4, enc, false, ++seed);
+        if (runAndCheckI8(p, flags, true, "mt T=" + std::to_string(T) + " " + p.describe(flags)) > 0)
+          return;
+      }
+}
+
+/// What the int8 kernel does not take (other patterns, widths, groups that are not a multiple
+/// of 64 kept values) is sparq_uk_nmqgemm_f32, bit for bit.
+TEST_F(NMGemmI8, FallbacksEqualTheFloatKernel) {
+  uint32_t seed = 9;
+  struct Case {
+    int64_t pn, pm, bits, group;
+  };
+  for (const Case &cs : {Case{2, 4, 4, 32}, Case{2, 4, 3, 64}, Case{2, 4, 8, 64},
+                         Case{1, 4, 4, 64}, Case{4, 8, 4, 64}})
+    for (bool mt : {false, true}) {
+      NMProblem p(3, 41, 333, cs.pn, cs.pm, Enc{cs.bits, cs.group, true}, false, ++seed);
+      std::vector<float> viaFloat = p.C;
+      auto call = [&](float *C, bool i8) {
+        auto fn = i8 ? (mt ? sparq_uk_nmqgemm_i8_f32_mt : sparq_uk_nmqgemm_i8_f32)
+                     : (mt ? sparq_uk_nmqgemm_f32_mt : sparq_uk_nmqgemm_f32);
+        fn(reinterpret_cast<intptr_t>(C), p.ldc, reinterpret_cast<intptr_t>(p.A.data()), p.lda,
+           reinterpret_cast<intptr_t>(p.indices->data()), p.idxRowBytes,
+           reinterpret_cast<intptr_t>(p.codes->data()), p.codeRowBytes,
+           reinterpret_cast<intptr_t>(p.scales.data()), 0, p.scaleStride, cs.bits, cs.group,
+           cs.pn, cs.pm, p.M, p.N, p.K, 0);
+      };
+      call(p.C.data(), true);
+      call(viaFloat.data(), false);
+      EXPECT_EQ(std::memcmp(p.C.data(), viaFloat.data(), p.C.size() * sizeof(float)), 0)
+          << cs.pn << ":" << cs.pm << " W" << cs.bits << " g" << cs.group;
+    }
+}
+
 } // namespace

@@ -131,8 +131,9 @@ static cl::opt<bool> pow2("pow2", cl::desc("Round shift-add scales to powers of 
 static cl::opt<unsigned> actBits(
     "act-bits",
     cl::desc("8: compressed-weight kernels quantize activations to int8 per weight group at run "
-             "time where they can (4-bit weights in groups of a multiple of 32; VNNI); 0: float "
-             "activations (default)"),
+             "time where they can (2-, 4- or 8-bit weights in groups of a multiple of 32; on "
+             "CPUs with AVX-512 VBMI and VNNI also shift-add weights and 2:4 + 4-bit weights in "
+             "groups of a multiple of 64 kept values); 0: float activations (default)"),
     cl::value_desc("0|8"), cl::init(0), cl::cat(compressCategory));
 static cl::opt<bool> rearrange("rearrange-channels",
                                cl::desc("Outlier channel rearrangement before quantization"),

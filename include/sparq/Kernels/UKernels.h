@@ -214,6 +214,31 @@ void sparq_uk_nmqgemm_f32_mt(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, i
                              int64_t bits, int64_t group, int64_t nmN, int64_t nmM, int64_t M,
                              int64_t N, int64_t K, int64_t flags);
 
+/* The product of sparq_uk_nmqgemm_f32 (same arguments and weight layout) for 2:4 with 4-bit
+ * codes in groups (after the group <= 0 or > kept -> kept rule) of a multiple of 64 kept values
+ * or one group per row, with the activations quantized at run time to int8 per row of A and
+ * group (the group's 2 * group positions of K; sa = max|x| / 127, qa = round-to-nearest-even(
+ * x * 127 / max|x|)), and integer dot products (runtime/kernels/NMGemmI8.cpp):
+ *   C[m][n] (+)= sum_g sa(m,g) * sw(n,g) * sum_{kept s in g, pos(s) < K} qa(m, pos(s)) * value(n, s)
+ * (value: the code's two's complement, or code - zp). Any other pattern, width or group calls
+ * sparq_uk_nmqgemm_f32. The AVX-512 build (v16) uses VBMI (vpermi2b, vpmultishiftqb) and VNNI
+ * (vpdpbusd) through function target attributes: call it only on CPUs that have both
+ * (sparq-compile selects it for such targets only). */
+void sparq_uk_nmqgemm_i8_f32(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t indices,
+                             int64_t indexRowBytes, intptr_t codes, int64_t codeRowBytes,
+                             intptr_t scales, intptr_t zeroPoints, int64_t scaleStride,
+                             int64_t bits, int64_t group, int64_t nmN, int64_t nmM, int64_t M,
+                             int64_t N, int64_t K, int64_t flags);
+
+/* The same, split over the pool's threads by ranges of N (the activations are quantized once,
+ * before the split); small problems run on the calling thread; the fallback is
+ * sparq_uk_nmqgemm_f32_mt. */
+void sparq_uk_nmqgemm_i8_f32_mt(intptr_t C, int64_t ldc, intptr_t A, int64_t lda,
+                                intptr_t indices, int64_t indexRowBytes, intptr_t codes,
+                                int64_t codeRowBytes, intptr_t scales, intptr_t zeroPoints,
+                                int64_t scaleStride, int64_t bits, int64_t group, int64_t nmN,
+                                int64_t nmM, int64_t M, int64_t N, int64_t K, int64_t flags);
+
 /* C[m][n] (+)= sum_k A[m][k] * W[n][k] for m < M, n < N, k < K, with W binary-coded as
  * sparq_shiftadd packs it (docs/packed-formats.md; runtime/kernels/LutGemm.cpp):
  * W[n][k] = sum_{i<q} alpha_i(n, k / group) * B_i(n, k), B_i = +-1, q = 1..8 (group <= 0
