@@ -319,6 +319,26 @@ void sparq_uk_parallel(void (*fn)(void *ctx, int32_t tid, int32_t team), void *c
                    reinterpret_cast<void *>(fn), ctx);
 }
 
+void sparq_uk_parallel_chunks(void (*fn)(void *ctx, int64_t begin, int64_t end), void *ctx,
+                              int64_t n, int64_t chunk) {
+  struct Job {
+    void (*fn)(void *, int64_t, int64_t);
+    void *ctx;
+    int64_t n, chunk, next;
+  } job{fn, ctx, n, chunk < 1 ? 1 : chunk, 0};
+  sparq_uk_parallel(
+      [](void *p, int32_t, int32_t) {
+        Job &j = *static_cast<Job *>(p);
+        for (;;) {
+          const int64_t b = __atomic_fetch_add(&j.next, j.chunk, __ATOMIC_RELAXED);
+          if (b >= j.n)
+            return;
+          j.fn(j.ctx, b, b + j.chunk < j.n ? b + j.chunk : j.n);
+        }
+      },
+      &job);
+}
+
 /// The OpenMP API call the artifact's thread-count entry point used to make.
 void omp_set_num_threads(int32_t n) { sparq_uk_set_num_threads(n); }
 

@@ -558,35 +558,29 @@ bool setup(Call &c, intptr_t cAddr, int64_t ldc, intptr_t aAddr, int64_t lda, in
 /// Rows [m0, m0 + mb) of A (mb <= MB), on the calling thread or split over N.
 template <int B> void block(const Call &c, int64_t m0, int64_t mb, bool parallel) {
   QA<B> qa;
-  struct Job {
-    Args a;
-    int64_t N;
-  } job;
-  job.N = c.N;
-  job.a.C = c.C + m0 * c.ldc;
-  job.a.ldc = c.ldc;
-  job.a.qa = &qa;
-  job.a.w = c.w;
-  job.a.codeBytes = (c.w.K * B + 7) / 8;
-  job.a.accumulate = c.accumulate;
-  job.a.relu = c.relu;
+  Args job;
+  job.C = c.C + m0 * c.ldc;
+  job.ldc = c.ldc;
+  job.qa = &qa;
+  job.w = c.w;
+  job.codeBytes = (c.w.K * B + 7) / 8;
+  job.accumulate = c.accumulate;
+  job.relu = c.relu;
   for (int64_t k0 = 0; k0 < c.w.K; k0 += KX) {
     const int64_t k1 = k0 + KX < c.w.K ? k0 + KX : c.w.K;
     quantize<B>(qa, c.A + m0 * c.lda, c.lda, int(mb), c.w, k0, k1);
-    job.a.first = k0 == 0;
-    job.a.last = k1 == c.w.K;
+    job.first = k0 == 0;
+    job.last = k1 == c.w.K;
     if (!parallel)
-      rows<B>(job.a, 0, c.N);
+      rows<B>(job, 0, c.N);
     else
-      sparq_uk_parallel(
-          [](void *ctx, int32_t tid, int32_t team) {
-            const Job &j = *static_cast<const Job *>(ctx);
-            int64_t per = ((j.N + team - 1) / team + 7) / 8 * 8;
-            int64_t n0 = tid * per, n1 = n0 + per < j.N ? n0 + per : j.N;
-            if (n0 < n1)
-              rows<B>(j.a, n0, n1);
+      // Chunks of 64 rows from a shared counter: a worker that wakes late (after sleeping
+      // between invocations) takes fewer rows instead of delaying the end.
+      sparq_uk_parallel_chunks(
+          [](void *ctx, int64_t n0, int64_t n1) {
+            rows<B>(*static_cast<const Args *>(ctx), n0, n1);
           },
-          &job);
+          &job, c.N, 64);
   }
 }
 

@@ -543,6 +543,61 @@ TEST_F(Pool, TeamIds) {
   }
 }
 
+/// sparq_uk_parallel_chunks covers [0, n) exactly once in chunks of `chunk` (the last one
+/// shorter), for teams of 1 to 4, n = 0 and chunks larger than n; a team member that starts
+/// late (its first chunk sleeps) takes fewer chunks and the others do the rest.
+TEST_F(Pool, ChunksCoverTheRangeOnce) {
+  Watchdog dog("PoolChunks");
+  struct Ctx {
+    std::vector<std::atomic<int>> *hits;
+    int64_t chunk, n;
+    std::atomic<int> bad{0};
+  };
+  for (int32_t T : {1, 2, 3, 4})
+    for (int64_t n : {0, 1, 63, 64, 65, 1000})
+      for (int64_t chunk : {1, 7, 64, 5000}) {
+        sparq_uk_set_num_threads(T);
+        std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+        Ctx ctx{&hits, chunk, n};
+        sparq_uk_parallel_chunks(
+            [](void *p, int64_t b, int64_t e) {
+              Ctx &c = *static_cast<Ctx *>(p);
+              if (b < 0 || e > c.n || e <= b || b % c.chunk != 0 ||
+                  (e - b != c.chunk && e != c.n))
+                c.bad++;
+              for (int64_t i = b; i < e && i < c.n && i >= 0; ++i)
+                (*c.hits)[size_t(i)]++;
+            },
+            &ctx, n, chunk);
+        EXPECT_EQ(ctx.bad.load(), 0) << "T=" << T << " n=" << n << " chunk=" << chunk;
+        for (int64_t i = 0; i < n; ++i)
+          ASSERT_EQ(hits[size_t(i)].load(), 1) << "index " << i << " T=" << T << " n=" << n
+                                               << " chunk=" << chunk;
+      }
+  // A late member: the first chunk taken by a worker sleeps 20 ms; the caller must not wait
+  // for it to do a share of the rest.
+  sparq_uk_set_num_threads(2);
+  struct Late {
+    std::atomic<int> byCaller{0}, byWorker{0};
+    std::thread::id caller = std::this_thread::get_id();
+    std::atomic<bool> slept{false};
+  } late;
+  sparq_uk_parallel_chunks(
+      [](void *p, int64_t, int64_t) {
+        Late &l = *static_cast<Late *>(p);
+        if (std::this_thread::get_id() == l.caller) {
+          l.byCaller++;
+          return;
+        }
+        l.byWorker++;
+        if (!l.slept.exchange(true))
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      },
+      &late, 100, 1);
+  EXPECT_EQ(late.byCaller.load() + late.byWorker.load(), 100);
+  EXPECT_GE(late.byCaller.load(), 90) << "the caller should take the chunks of a sleeping member";
+}
+
 /// Arguments reach every team member in order, for 0, 1, 3 and 8 of them.
 std::atomic<int> gArgErrors{0};
 std::atomic<int> gArgRuns{0};

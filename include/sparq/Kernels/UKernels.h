@@ -81,6 +81,13 @@ void sparq_uk_sgemm_packed_f32_mt(intptr_t C, int64_t ldc, intptr_t A, int64_t l
  * calling thread); nested calls run with a team of one. */
 void sparq_uk_parallel(void (*fn)(void *ctx, int32_t tid, int32_t team), void *ctx);
 
+/* Runs fn(ctx, begin, end) over [0, n) in chunks of `chunk` indices (the last may be shorter),
+ * handed out one at a time to the members of a team (sparq_uk_parallel) from a shared counter:
+ * a member that starts late (a worker woken from sleep, or descheduled) takes fewer chunks
+ * instead of delaying the end of the region. */
+void sparq_uk_parallel_chunks(void (*fn)(void *ctx, int64_t begin, int64_t end), void *ctx,
+                              int64_t n, int64_t chunk);
+
 /* Buffer accounting of the artifact's allocator (runtime/kernels/Alloc.cpp): the invocation
  * entry point calls sparq_uk_memory_begin; sparq_uk_memory_peak is the peak of the bytes of
  * buffers the model held since then. */
