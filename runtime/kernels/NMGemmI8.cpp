@@ -107,26 +107,9 @@ void quantize(QA &qa, const float *A, int64_t lda, int M, const W24 &w, int64_t 
     const float *a = A + m * lda;
     for (int64_t k = k0; k < k1;) {
       const int64_t g = k / span, gb = g * span, ge = gb + span < w.K ? gb + span : w.K;
-      vf vmax = splat(0.0f);
-      int64_t j = gb;
-      for (; j + V <= ge; j += V) {
-        vf x = load(a + j);
-        x = x < 0.0f ? -x : x;
-        vmax = x > vmax ? x : vmax;
-      }
-      float amax = 0.0f;
-      for (int i = 0; i < V; ++i)
-        amax = vmax[i] > amax ? vmax[i] : amax;
-      for (; j < ge; ++j) {
-        float x = a[j] < 0.0f ? -a[j] : a[j];
-        amax = x > amax ? x : amax;
-      }
-      const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
-      qa.sa[m][g - qa.g0] = amax / 127.0f;
-      for (const int64_t e = ge < k1 ? ge : k1; k < e; ++k) {
-        float y = __builtin_rintf(a[k] * inv);
-        qa.q[m][k - k0] = int8_t(y > 127.0f ? 127.0f : y < -127.0f ? -127.0f : y);
-      }
+      const int64_t e = ge < k1 ? ge : k1;
+      qa.sa[m][g - qa.g0] = quantizeGroupInt8(a, gb, ge, k, e, qa.q[m] + (k - k0));
+      k = e;
     }
     for (int64_t kk = k1 - k0; kk < kEnd; ++kk)
       qa.q[m][kk] = 0;

@@ -1,8 +1,9 @@
 //===- runtime/kernels/QCall.h - one quantized-weight call, checked -*- C++ -*-===//
 //
 // The quantized weight of a sparq_uk_qgemm_* call (UKernels.h) and the argument checks that the
-// float-activation (QGemm.cpp) and int8-activation (QGemmI8.cpp) kernels share, and the b-bit
-// code reader of the packed bit streams (also used by NMGemm.cpp). Internal to runtime/kernels.
+// float-activation (QGemm.cpp) and int8-activation (QGemmI8.cpp) kernels share, the b-bit code
+// reader of the packed bit streams (also used by NMGemm.cpp, NMGemmI8.cpp) and the activation
+// quantization of the int8-activation kernels. Internal to runtime/kernels.
 //
 //===----------------------------------------------------------------------===//
 #ifndef SPARQ_RUNTIME_KERNELS_QCALL_H
@@ -87,6 +88,46 @@ inline bool setupQCall(QCall &c, intptr_t cAddr, int64_t ldc, intptr_t aAddr, in
   c.w.K = K;
   c.w.bits = int(bits);
   return true;
+}
+
+/// max(v, v rotated by H lanes) per lane.
+template <int H> SPARQ_UK_INLINE vf foldMax(vf v) {
+#define SPARQ_QI8_ROT(i) (((i) + H) % V)
+  const vf r = __builtin_shufflevector(v, v, SPARQ_UK_IV(SPARQ_QI8_ROT));
+#undef SPARQ_QI8_ROT
+  return v > r ? v : r;
+}
+
+/// The largest lane of v (a tree of shuffles, not a chain of V scalar steps).
+SPARQ_UK_INLINE float hmax(vf v) {
+  if constexpr (V == 16)
+    v = foldMax<8>(v);
+  return foldMax<1>(foldMax<2>(foldMax<4>(v)))[0];
+}
+
+/// The activation quantization of the int8-activation kernels (QGemmI8.cpp, NMGemmI8.cpp): with
+/// amax = max |a[j]| over the group [gb, ge), q[k - qb] = round-to-nearest-even(a[k] * (127 /
+/// amax)) (clamped to +-127; 0 when amax = 0) for k in [qb, qe). Returns the scale amax / 127.
+inline float quantizeGroupInt8(const float *a, int64_t gb, int64_t ge, int64_t qb, int64_t qe,
+                               int8_t *q) {
+  vf vmax = splat(0.0f);
+  int64_t j = gb;
+  for (; j + V <= ge; j += V) {
+    vf x = load(a + j);
+    x = x < 0.0f ? -x : x;
+    vmax = x > vmax ? x : vmax;
+  }
+  float amax = hmax(vmax);
+  for (; j < ge; ++j) {
+    float x = a[j] < 0.0f ? -a[j] : a[j];
+    amax = x > amax ? x : amax;
+  }
+  const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+  for (int64_t k = qb; k < qe; ++k) {
+    float y = __builtin_rintf(a[k] * inv);
+    q[k - qb] = int8_t(y > 127.0f ? 127.0f : y < -127.0f ? -127.0f : y);
+  }
+  return amax / 127.0f;
 }
 
 } // namespace sparq::kernels

@@ -93,21 +93,6 @@ SPARQ_UK_INLINE vq splatB(uint8_t x) {
   return v;
 }
 
-/// max(v, v rotated by H lanes) per lane.
-template <int H> SPARQ_UK_INLINE vf foldMax(vf v) {
-#define SPARQ_QI8_ROT(i) (((i) + H) % V)
-  const vf r = __builtin_shufflevector(v, v, SPARQ_UK_IV(SPARQ_QI8_ROT));
-#undef SPARQ_QI8_ROT
-  return v > r ? v : r;
-}
-
-/// The largest lane of v (a tree of shuffles, not a chain of V scalar steps).
-SPARQ_UK_INLINE float hmax(vf v) {
-  if constexpr (V == 16)
-    v = foldMax<8>(v);
-  return foldMax<1>(foldMax<2>(foldMax<4>(v)))[0];
-}
-
 SPARQ_UK_INLINE float hsum(vf v) {
   float s = 0.0f;
   for (int i = 0; i < V; ++i)
@@ -370,24 +355,9 @@ void quantize(QA<B> &qa, const float *A, int64_t lda, int M, const QW &w, int64_
       qa.sa[m][i] = 0.0f;
     for (int64_t k = k0; k < k1;) {
       const int64_t g = k / G, gb = g * G, ge = gb + G < w.K ? gb + G : w.K;
-      vf vmax = splat(0.0f);
-      int64_t j = gb;
-      for (; j + V <= ge; j += V) {
-        vf x = load(a + j);
-        x = x < 0.0f ? -x : x;
-        vmax = x > vmax ? x : vmax;
-      }
-      float amax = hmax(vmax);
-      for (; j < ge; ++j) {
-        float x = a[j] < 0.0f ? -a[j] : a[j];
-        amax = x > amax ? x : amax;
-      }
-      const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
-      qa.sa[m][g - qa.g0] = amax / 127.0f;
-      for (const int64_t e = ge < k1 ? ge : k1; k < e; ++k) {
-        float y = __builtin_rintf(a[k] * inv);
-        nat[k - k0] = int8_t(y > 127.0f ? 127.0f : y < -127.0f ? -127.0f : y);
-      }
+      const int64_t e = ge < k1 ? ge : k1;
+      qa.sa[m][g - qa.g0] = quantizeGroupInt8(a, gb, ge, k, e, nat + (k - k0));
+      k = e;
     }
     for (int64_t kk = k1 - k0; kk < kEnd; ++kk)
       nat[kk] = 0;
