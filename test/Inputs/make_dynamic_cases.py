@@ -14,6 +14,9 @@ attn_dyn/   q, k, v [B,S,16] -> softmax(q kT / 4) v (MatMul of two activations):
             (2,7)
 reshape_rt/ x[N,6], shape[2] -> Reshape(x, shape) with the target read at run time: N = 2 with
             shape (3, 4) and (-1, 2) (good); bad_shape/ holds (4, 4) for the error test
+bcast_rt/   a[A,B], b[C,D] -> Add, Mul by c[E], every dim symbolic: (2,3)+(2,3) and c of 3
+            (equal sizes run); bcast_one/ holds (2,3)+(1,3), a dynamic dim that is 1 at run time,
+            and bad_bcast/ (2,3)+(3,3): both run-time errors (docs/importer.md)
 """
 import sys
 
@@ -159,6 +162,22 @@ def main():
     sets = [([x, np.array(t, np.int64)], [x.reshape(t)]) for t in ((3, 4), (-1, 2))]
     save_case(out, "reshape_rt", m, sets)
     save_case(out, "bad_shape", m, [([x, np.array((4, 4), np.int64)], [x.reshape(3, 4)])])
+
+    # bcast_rt: every dim symbolic, so whether one broadcasts is known at run time only.
+    g = helper.make_graph([helper.make_node("Add", ["a", "b"], ["s"]),
+                           helper.make_node("Mul", ["s", "c"], ["y"])], "bcast",
+                          [vi("a", F, ["A", "B"]), vi("b", F, ["C", "D"]), vi("c", F, ["E"])],
+                          [vi("y", F, ["P", "Q"])])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    sets = []
+    for sa, sb, sc in (((2, 3), (2, 3), (3,)), ((5, 4), (5, 4), (4,))):
+        a, b, c = (rng.standard_normal(sh).astype(np.float32) for sh in (sa, sb, sc))
+        sets.append(([a, b, c], [(a + b) * c]))
+    save_case(out, "bcast_rt", m, sets)
+    a, b, c = (rng.standard_normal(sh).astype(np.float32) for sh in ((2, 3), (1, 3), (3,)))
+    save_case(out, "bcast_one", m, [([a, b, c], [(a + b) * c])])
+    a, b, c = (rng.standard_normal(sh).astype(np.float32) for sh in ((2, 3), (3, 3), (3,)))
+    save_case(out, "bad_bcast", m, [([a, b, c], [np.zeros((2, 3), np.float32)])])
 
 
 if __name__ == "__main__":
