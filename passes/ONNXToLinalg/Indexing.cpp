@@ -650,8 +650,14 @@ LogicalResult lowerOneHot(NodeContext &c) {
   auto axis = axisAttr(c, outRank, -1);
   if (failed(axis))
     return failure();
-  if (c.inputType(2).getNumElements() != 2)
+  auto vt = c.inputType(2);
+  if (vt.getRank() != 1 || (vt.hasStaticShape() && vt.getNumElements() != 2))
     return c.fail("'values' must hold exactly [off_value, on_value]");
+  if (!vt.hasStaticShape()) // its length is read at run time
+    cf::AssertOp::create(b, l,
+                         ScalarBuilder{b, l}.eq(dimValue(b, l, c.input(2), 0),
+                                                ScalarBuilder{b, l}.cIdx(2)),
+                         c.op.describe() + ": 'values' must hold exactly [off_value, on_value]");
   bool idxUnsigned = c.isUnsignedInput(0);
   Value depth = toIndex(b, l, scalarInput(c, 1), c.isUnsignedInput(1));
   Value off = extractElement(b, l, c.input(2), 0), on = extractElement(b, l, c.input(2), 1);

@@ -15,6 +15,8 @@ diff_dim/    Relu(a[N]) + b[M]: different symbols that the Add forces equal (the
              must check them at run time)
 gather/      Gather (axis 0) and GatherND over dynamic data and indices, negative indices
              included (out-of-range indices must be reported at run time)
+onehot_dyn/  OneHot with indices[N], a depth input and values[V] of run-time length: V = 2 runs,
+             another length is a run-time error naming the node
 nms/         NonMaxSuppression with a data-dependent number of selected boxes (result [K, 3]),
              two batches and three classes of random boxes, against a plain greedy NMS here
 """
@@ -116,6 +118,16 @@ def main():
         pv = np.array(pairs, dtype=np.int64)
         sets.append(([dv, iv, pv], [dv[iv], dv[pv[:, 0], pv[:, 1]]]))
     save_case(out, "gather", m, sets)
+
+    m = model(
+        [helper.make_node("OneHot", ["i", "depth", "values"], ["y"], axis=-1, name="hot")],
+        [vi("i", I64, ["N"]), vi("depth", I64, []), vi("values", F, ["V"])],
+        [vi("y", F, ["N", "D"])], opset=11)
+    iv = np.array([0, 3, -1, 2], dtype=np.int64)
+    vv = np.array([-0.5, 2.0], dtype=np.float32)
+    y = np.full((4, 5), -0.5, np.float32)
+    y[np.arange(4), iv % 5] = 2.0
+    save_case(out, "onehot_dyn", m, [([iv, np.array(5, np.int64), vv], [y])])
 
     m = model(
         [helper.make_node("NonMaxSuppression", ["boxes", "scores", "max_out", "iou", "score"],
