@@ -409,13 +409,65 @@ LogicalResult lowerTranspose(NodeContext &c) {
   return c.replace(linalg::TransposeOp::create(b, c.loc, c.input(0), init, perm).getResult()[0]);
 }
 
+/// Expand to a 'shape' read at run time: the shape's L entries align with the result's last L
+/// dims (the others take the input's sizes); each result size is the broadcast of the input's
+/// and the entry's (checked: one of them 1, or equal), and the input is read at index 0 along its
+/// dims that are 1 at run time (broadcastAtRunTime).
+static LogicalResult lowerExpandAtRunTime(NodeContext &c) {
+  OpBuilder &b = c.rewriter;
+  Location l = c.loc;
+  auto in = c.inputType(0);
+  auto rt = c.rankedResultType(0);
+  auto st = dyn_cast_or_null<RankedTensorType>(c.input(1).getType());
+  const int64_t R = rt.getRank();
+  if (!st || st.getRank() != 1 || in.getRank() > R ||
+      (!st.isDynamicDim(0) && st.getDimSize(0) > R))
+    return c.fail("the 'shape' input is read at run time: it must be 1-D with at most as many "
+                  "entries as the result has dimensions (" + Twine(R) + ")");
+  ScalarBuilder sb{b, l};
+  const int64_t off = R - in.getRank();
+  Value len = dimValue(b, l, c.input(1), 0);
+  // The result's rank is max(input rank, L): L <= R, and L == R unless the input has rank R.
+  Value ok = sb.cmp(arith::CmpIPredicate::sle, len, sb.cIdx(R));
+  if (off > 0)
+    ok = arith::AndIOp::create(b, l, ok, sb.eq(len, sb.cIdx(R)));
+  auto dyn = dynamicSizes(rt, [&](int64_t j) -> Value {
+    // Entry j + L - R of the shape, or 1 before its first entry.
+    Value k = sb.sub(sb.add(sb.cIdx(j), len), sb.cIdx(R));
+    Value has = sb.cmp(arith::CmpIPredicate::sge, k, sb.cIdx(0));
+    Value at = sb.select(has, k, sb.cIdx(0));
+    Value e = toIndex(b, l, tensor::ExtractOp::create(b, l, c.input(1), ValueRange{at}),
+                      /*isUnsigned=*/false);
+    Value s = sb.select(has, e, sb.cIdx(1));
+    Value good;
+    Value size;
+    if (j < off) {
+      good = sb.cmp(arith::CmpIPredicate::sge, s, sb.cIdx(0));
+      size = s;
+    } else {
+      Value d = dimValue(b, l, c.input(0), j - off);
+      Value dIsOne = sb.eq(d, sb.cIdx(1));
+      good = sb.select(dIsOne, sb.cmp(arith::CmpIPredicate::sge, s, sb.cIdx(0)),
+                       arith::OrIOp::create(b, l, sb.eq(s, sb.cIdx(1)), sb.eq(s, d)));
+      size = sb.select(dIsOne, s, d);
+    }
+    ok = arith::AndIOp::create(b, l, ok, good);
+    return size;
+  });
+  cf::AssertOp::create(b, l, ok,
+                       c.op.describe() + ": the input cannot broadcast to the 'shape' input "
+                                         "(each pair of sizes must be equal or one of them 1, "
+                                         "and the result's rank is that of the larger)");
+  return c.replace(broadcastAtRunTime(b, l, c.input(0), rt, dyn));
+}
+
 LogicalResult lowerExpand(NodeContext &c) {
   if (failed(requireRanked(c, 0, "the input")))
     return failure();
   auto in = c.inputType(0);
   auto rt = c.rankedResultType(0);
   if (!rt.hasStaticShape() && !constInts(c, 1))
-    return c.fail("the 'shape' input is not a constant and the result shape is not static");
+    return lowerExpandAtRunTime(c);
   if (in.getRank() > rt.getRank())
     return c.fail("the input has rank " + Twine(in.getRank()) + " above the result's " +
                   Twine(rt.getRank()));

@@ -17,6 +17,8 @@ reshape_rt/ x[N,6], shape[2] -> Reshape(x, shape) with the target read at run ti
 bcast_rt/   a[A,B], b[C,D] -> Add, Mul by c[E], every dim symbolic: (2,3)+(2,3) and c of 3
             (equal sizes run); bcast_one/ holds (2,3)+(1,3), a dynamic dim that is 1 at run time,
             and bad_bcast/ (2,3)+(3,3): both run-time errors (docs/importer.md)
+expand_rt/  Expand(x[A,B], shape[3]) with the shape read at run time: (3,1) to (2,3,4), (1,1) to
+            (1,2,1), (2,5) to (4,1,5); bad_expand/ holds (3,2) to (2,3,4) for the error test
 """
 import sys
 
@@ -178,6 +180,20 @@ def main():
     save_case(out, "bcast_one", m, [([a, b, c], [(a + b) * c])])
     a, b, c = (rng.standard_normal(sh).astype(np.float32) for sh in ((2, 3), (3, 3), (3,)))
     save_case(out, "bad_bcast", m, [([a, b, c], [np.zeros((2, 3), np.float32)])])
+
+    # expand_rt: the target shape is a graph input.
+    g = helper.make_graph([helper.make_node("Expand", ["x", "shape"], ["y"])], "expand",
+                          [vi("x", F, ["A", "B"]), vi("shape", I64, [3])],
+                          [vi("y", F, ["P", "Q", "R"])])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    sets = []
+    for sx, sh in (((3, 1), (2, 3, 4)), ((1, 1), (1, 2, 1)), ((2, 5), (4, 1, 5))):
+        x = rng.standard_normal(sx).astype(np.float32)
+        sets.append(([x, np.array(sh, np.int64)], [x * np.ones(sh, np.float32)]))
+    save_case(out, "expand_rt", m, sets)
+    x = rng.standard_normal((3, 2)).astype(np.float32)
+    save_case(out, "bad_expand", m, [([x, np.array((2, 3, 4), np.int64)],
+                                      [np.zeros((2, 3, 4), np.float32)])])
 
 
 if __name__ == "__main__":
