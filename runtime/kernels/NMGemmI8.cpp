@@ -62,28 +62,21 @@ constexpr int MB = 4;                     // rows of A per pass over the weights
 constexpr int64_t CHUNK_GROUPS = KX / BK + 1; // groups meeting a chunk, at most (a group spans
                                                // one block or more)
 
-/// The 2:4, 4-bit weight of one call.
+/// The 2:4, 4-bit weight of one call: the positions, and the kept values quantized like a
+/// sparq_uk_qgemm_f32 weight whose rows are the kept slots (q.K = kept; q.group in kept slots: a
+/// multiple of BS, or kept).
 struct W24 {
   const uint8_t *idx;
   int64_t idxRow;
-  const uint8_t *codes;
-  int64_t codeRow;
-  const float *scales;
-  const uint8_t *zp;
-  int64_t ss;
-  int64_t group; // kept slots per group: a multiple of BS, or kept
-  int64_t K, kept;
-  int64_t span() const { return 2 * group; } // positions of K per group
+  QW q;
+  int64_t K;                                   // positions of K
+  int64_t span() const { return 2 * q.group; } // positions of K per group
 };
 
-struct Call {
-  float *C;
-  int64_t ldc;
-  const float *A;
-  int64_t lda;
-  W24 w;
-  int64_t M, N;
-  bool accumulate, relu;
+/// One call: C, A and the flags as for the quantized kernels (setupQCall), and the positions.
+struct Call : QCall {
+  const uint8_t *idx;
+  int64_t idxRow, K;
 };
 
 /// A chunk [k0, k1) of K for up to MB rows of A, quantized.
@@ -125,14 +118,9 @@ struct Args {
   bool first, last, accumulate, relu;
 };
 
-/// C[m][n + r] for r < valid, from the sums of this chunk.
+/// C[m][n] from its sum over this chunk.
 SPARQ_UK_INLINE void storeOne(const Args &a, int m, int64_t n, float v) {
-  float *c = a.C + m * a.ldc + n;
-  if (!a.first || a.accumulate)
-    v += *c;
-  if (a.last && a.relu && v < 0.0f)
-    v = 0.0f;
-  *c = v;
+  storeChunkSum(a.C + m * a.ldc + n, v, a.first, a.last, a.accumulate, a.relu);
 }
 
 #if !SPARQ_NM8_AVX512
@@ -140,21 +128,22 @@ SPARQ_UK_INLINE void storeOne(const Args &a, int m, int64_t n, float v) {
 void portableRows(const Args &a, int64_t n0, int64_t n1) {
   const QA &qa = *a.qa;
   const W24 &w = a.w;
-  const int64_t s0 = qa.k0 / 2, s1 = (qa.k1 + 3) / 4 * 2 < w.kept ? (qa.k1 + 3) / 4 * 2 : w.kept;
+  const int64_t kept = w.q.K, group = w.q.group;
+  const int64_t s0 = qa.k0 / 2, s1 = (qa.k1 + 3) / 4 * 2 < kept ? (qa.k1 + 3) / 4 * 2 : kept;
   for (int64_t n = n0; n < n1; ++n) {
-    const uint8_t *idx = w.idx + n * w.idxRow, *codes = w.codes + n * w.codeRow;
+    const uint8_t *idx = w.idx + n * w.idxRow, *codes = w.q.row(n);
     for (int m = 0; m < qa.M; ++m) {
       float acc = 0.0f;
       int32_t sum = 0;
       for (int64_t s = s0; s < s1; ++s) {
         const int64_t k = (s / 2) * 4 + int64_t(codeAt(idx, s, 2));
-        const int64_t g = s / w.group;
+        const int64_t g = s / group;
         const uint32_t c = codeAt(codes, s, 4);
-        const int32_t v = w.zp ? int32_t(c) - int32_t(w.zp[n * w.ss + g]) : int32_t(c ^ 8u) - 8;
+        const int32_t v = w.q.zp ? int32_t(c) - w.q.zero(n, g) : int32_t(c ^ 8u) - 8;
         if (k < w.K)
           sum += int32_t(qa.q[m][k - qa.k0]) * v;
-        if ((s + 1) % w.group == 0 || s + 1 == s1) {
-          acc += float(sum) * (qa.sa[m][g - qa.g0] * w.scales[n * w.ss + g]);
+        if ((s + 1) % group == 0 || s + 1 == s1) {
+          acc += float(sum) * (qa.sa[m][g - qa.g0] * w.q.scale(n, g));
           sum = 0;
         }
       }
@@ -183,11 +172,11 @@ SPARQ_NM8_TARGET __attribute__((noinline)) void fastRows(const Args &a, int64_t 
   for (int r = 0; r < R; ++r) {
     const int64_t nr = n + (r < valid ? r : valid - 1);
     idx[r] = w.idx + nr * w.idxRow + s0 / 4;
-    codes[r] = w.codes + nr * w.codeRow + s0 / 2;
-    sw[r] = w.scales + nr * w.ss;
-    zp[r] = Sym ? nullptr : w.zp + nr * w.ss;
+    codes[r] = w.q.row(nr) + s0 / 2;
+    sw[r] = w.q.scales + nr * w.q.ss;
+    zp[r] = Sym ? nullptr : w.q.zp + nr * w.q.ss;
   }
-  const int64_t pfIdx = R * w.idxRow, pfCodes = R * w.codeRow; // the next row block
+  const int64_t pfIdx = R * w.idxRow, pfCodes = R * w.q.rowBytes; // the next row block
   // vpmultishiftqb bit offsets: byte b of qword q holds the index of slot 2(8q + b) (q < 4, bit
   // 4b of dword q) or 2(8(q - 4) + b) + 1 (bit 4b + 2 of dword q - 4).
   const __m512i ctl = _mm512_set_epi64(0x1e1a16120e0a0602LL, 0x1e1a16120e0a0602LL,
@@ -281,10 +270,11 @@ SPARQ_NM8_TARGET __attribute__((noinline)) void fastRows(const Args &a, int64_t 
     }
   };
   // Whole blocks of the row, then at most one partial block (the row's last).
-  const int64_t full = (w.kept - s0) / BS < blocks ? (w.kept - s0) / BS : blocks;
-  const int64_t perGroup = w.group % BS == 0 ? w.group / BS : 0; // blocks per group (0: one group)
+  const int64_t kept = w.q.K, group = w.q.group;
+  const int64_t full = (kept - s0) / BS < blocks ? (kept - s0) / BS : blocks;
+  const int64_t perGroup = group % BS == 0 ? group / BS : 0; // blocks per group (0: one group)
   int64_t left = perGroup ? perGroup - (s0 / BS) % perGroup : -1; // blocks left in the group
-  int64_t g = s0 / w.group;
+  int64_t g = s0 / group;
   bool pending = false; // sums of group g not yet flushed
   for (int64_t b = 0; b < full; ++b) {
     block(b, BoolC<false>(), BS);
@@ -296,7 +286,7 @@ SPARQ_NM8_TARGET __attribute__((noinline)) void fastRows(const Args &a, int64_t 
     }
   }
   if (full < blocks) {
-    block(full, BoolC<true>(), w.kept - s0 - full * BS);
+    block(full, BoolC<true>(), kept - s0 - full * BS);
     pending = true;
   }
   if (pending)
@@ -312,7 +302,7 @@ template <int M> void fastRowsM(const Args &a, int64_t n0, int64_t n1) {
   constexpr int R = rowsPerBlock<M>();
   for (int64_t n = n0; n < n1; n += R) {
     const int valid = n1 - n < R ? int(n1 - n) : R;
-    if (a.w.zp)
+    if (a.w.q.zp)
       fastRows<M, R, false>(a, n, valid);
     else
       fastRows<M, R, true>(a, n, valid);
@@ -340,14 +330,14 @@ void block(const Call &c, int64_t m0, int64_t mb, bool parallel) {
   job.C = c.C + m0 * c.ldc;
   job.ldc = c.ldc;
   job.qa = &qa;
-  job.w = c.w;
+  job.w = W24{c.idx, c.idxRow, c.w, c.K};
   job.accumulate = c.accumulate;
   job.relu = c.relu;
-  for (int64_t k0 = 0; k0 < c.w.K; k0 += KX) {
-    const int64_t k1 = k0 + KX < c.w.K ? k0 + KX : c.w.K;
-    quantize(qa, c.A + m0 * c.lda, c.lda, int(mb), c.w, k0, k1);
+  for (int64_t k0 = 0; k0 < c.K; k0 += KX) {
+    const int64_t k1 = k0 + KX < c.K ? k0 + KX : c.K;
+    quantize(qa, c.A + m0 * c.lda, c.lda, int(mb), job.w, k0, k1);
     job.first = k0 == 0;
-    job.last = k1 == c.w.K;
+    job.last = k1 == c.K;
     if (!parallel)
       rows(job, 0, c.N);
     else
@@ -370,38 +360,25 @@ void run(const Call &c, bool parallel) {
   }
 }
 
-/// False when the call is not for this kernel (the caller then calls sparq_uk_nmqgemm_f32,
+/// False when the call is not for this kernel (the caller falls back to sparq_uk_nmqgemm_f32,
 /// which also handles the empty cases).
 bool setup(Call &c, intptr_t cAddr, int64_t ldc, intptr_t aAddr, int64_t lda, intptr_t indices,
            int64_t indexRowBytes, intptr_t codes, int64_t codeRowBytes, intptr_t scales,
            intptr_t zeroPoints, int64_t scaleStride, int64_t bits, int64_t group, int64_t nmN,
            int64_t nmM, int64_t M, int64_t N, int64_t K, int64_t flags) {
-  if (nmN != 2 || nmM != 4 || bits != 4 || M <= 0 || N <= 0 || K <= 0)
+  if (nmN != 2 || nmM != 4 || bits != 4 || K <= 0)
     return false;
+  // The kept values as a quantized weight with rows of `kept` slots (group rule included).
   const int64_t kept = (K + 3) / 4 * 2;
-  const int64_t G = group <= 0 || group > kept ? kept : group;
-  // Whole blocks per group (chunks of KX positions then end on group or block boundaries).
-  if (G != kept && G % BS != 0)
+  if (!setupQCall(c, cAddr, ldc, aAddr, lda, codes, codeRowBytes, scales, zeroPoints,
+                  scaleStride, bits, group, M, N, kept, flags))
     return false;
-  c.C = reinterpret_cast<float *>(cAddr);
-  c.ldc = ldc;
-  c.A = reinterpret_cast<const float *>(aAddr);
-  c.lda = lda;
-  c.M = M;
-  c.N = N;
-  c.accumulate = flags & SPARQ_UK_ACCUMULATE;
-  c.relu = flags & SPARQ_UK_RELU;
-  W24 &w = c.w;
-  w.idx = reinterpret_cast<const uint8_t *>(indices);
-  w.idxRow = indexRowBytes;
-  w.codes = reinterpret_cast<const uint8_t *>(codes);
-  w.codeRow = codeRowBytes;
-  w.scales = reinterpret_cast<const float *>(scales);
-  w.zp = reinterpret_cast<const uint8_t *>(zeroPoints);
-  w.ss = scaleStride;
-  w.group = G;
-  w.K = K;
-  w.kept = kept;
+  // Whole blocks per group (chunks of KX positions then end on group or block boundaries).
+  if (c.w.group != kept && c.w.group % BS != 0)
+    return false;
+  c.idx = reinterpret_cast<const uint8_t *>(indices);
+  c.idxRow = indexRowBytes;
+  c.K = K;
   return true;
 }
 

@@ -105,6 +105,18 @@ SPARQ_UK_INLINE float hmax(vf v) {
   return foldMax<1>(foldMax<2>(foldMax<4>(v)))[0];
 }
 
+/// Stores the sum `v` of one chunk of K into *c for the kernels that split K into chunks
+/// (QGemmI8.cpp, NMGemmI8.cpp): added to *c unless it is the first chunk of a call that does
+/// not accumulate, and clamped at 0 after the last chunk of a ReLU call.
+SPARQ_UK_INLINE void storeChunkSum(float *c, float v, bool first, bool last, bool accumulate,
+                                   bool relu) {
+  if (!first || accumulate)
+    v += *c;
+  if (last && relu && v < 0.0f)
+    v = 0.0f;
+  *c = v;
+}
+
 /// The activation quantization of the int8-activation kernels (QGemmI8.cpp, NMGemmI8.cpp): with
 /// amax = max |a[j]| over the group [gb, ge), q[k - qb] = round-to-nearest-even(a[k] * (127 /
 /// amax)) (clamped to +-127; 0 when amax = 0) for k in [qb, qe). Returns the scale amax / 127.

@@ -393,13 +393,8 @@ SPARQ_UK_INLINE void store(const Args &a, int64_t n, int valid, vf (&acc)[M][R])
     for (int r = 0; r < R; ++r) {
       if (r >= valid) // (not a shorter loop: every acc index stays a constant)
         continue;
-      float *c = a.C + m * a.ldc + n + r;
-      float v = hsum(acc[m][r]);
-      if (!a.first || a.accumulate)
-        v += *c;
-      if (a.last && a.relu && v < 0.0f)
-        v = 0.0f;
-      *c = v;
+      storeChunkSum(a.C + m * a.ldc + n + r, hsum(acc[m][r]), a.first, a.last, a.accumulate,
+                    a.relu);
     }
 }
 
