@@ -431,7 +431,10 @@ static LogicalResult lowerExpandAtRunTime(NodeContext &c) {
   Value ok = sb.cmp(arith::CmpIPredicate::sle, len, sb.cIdx(R));
   if (off > 0)
     ok = arith::AndIOp::create(b, l, ok, sb.eq(len, sb.cIdx(R)));
-  auto dyn = dynamicSizes(rt, [&](int64_t j) -> Value {
+  // Every result dim's size from the shape entry and the input's size, checked; a static one
+  // (from the model's declared output) must agree too, since the input is read unchecked.
+  SmallVector<Value> sizes(R);
+  for (int64_t j = 0; j < R; ++j) {
     // Entry j + L - R of the shape, or 1 before its first entry.
     Value k = sb.sub(sb.add(sb.cIdx(j), len), sb.cIdx(R));
     Value has = sb.cmp(arith::CmpIPredicate::sge, k, sb.cIdx(0));
@@ -440,24 +443,26 @@ static LogicalResult lowerExpandAtRunTime(NodeContext &c) {
                       /*isUnsigned=*/false);
     Value s = sb.select(has, e, sb.cIdx(1));
     Value good;
-    Value size;
     if (j < off) {
       good = sb.cmp(arith::CmpIPredicate::sge, s, sb.cIdx(0));
-      size = s;
+      sizes[j] = s;
     } else {
       Value d = dimValue(b, l, c.input(0), j - off);
       Value dIsOne = sb.eq(d, sb.cIdx(1));
       good = sb.select(dIsOne, sb.cmp(arith::CmpIPredicate::sge, s, sb.cIdx(0)),
                        arith::OrIOp::create(b, l, sb.eq(s, sb.cIdx(1)), sb.eq(s, d)));
-      size = sb.select(dIsOne, s, d);
+      sizes[j] = sb.select(dIsOne, s, d);
     }
+    if (!rt.isDynamicDim(j))
+      good = arith::AndIOp::create(b, l, good, sb.eq(sizes[j], sb.cIdx(rt.getDimSize(j))));
     ok = arith::AndIOp::create(b, l, ok, good);
-    return size;
-  });
+  }
+  auto dyn = dynamicSizes(rt, [&](int64_t j) { return sizes[j]; });
   cf::AssertOp::create(b, l, ok,
                        c.op.describe() + ": the input cannot broadcast to the 'shape' input "
                                          "(each pair of sizes must be equal or one of them 1, "
-                                         "and the result's rank is that of the larger)");
+                                         "the result's rank is that of the larger, and the "
+                                         "sizes are those the model declares)");
   return c.replace(broadcastAtRunTime(b, l, c.input(0), rt, dyn));
 }
 

@@ -19,6 +19,8 @@ bcast_rt/   a[A,B], b[C,D] -> Add, Mul by c[E], every dim symbolic: (2,3)+(2,3) 
             and bad_bcast/ (2,3)+(3,3): both run-time errors (docs/importer.md)
 expand_rt/  Expand(x[A,B], shape[3]) with the shape read at run time: (3,1) to (2,3,4), (1,1) to
             (1,2,1), (2,5) to (4,1,5); bad_expand/ holds (3,2) to (2,3,4) for the error test
+expand_decl/ the same with a declared output [A,4]: (2,1) to (2,4) runs; bad_decl/ holds (2,3) to
+            (2,3), which the declared 4 contradicts (an error, not a read past the input)
 """
 import sys
 
@@ -194,6 +196,18 @@ def main():
     x = rng.standard_normal((3, 2)).astype(np.float32)
     save_case(out, "bad_expand", m, [([x, np.array((2, 3, 4), np.int64)],
                                       [np.zeros((2, 3, 4), np.float32)])])
+
+    # expand_decl: a static result dim declared by the model, checked against the shape.
+    g = helper.make_graph([helper.make_node("Expand", ["x", "shape"], ["y"])], "expand_decl",
+                          [vi("x", F, ["A", "B"]), vi("shape", I64, [2])],
+                          [vi("y", F, ["A", 4])])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    x = rng.standard_normal((2, 1)).astype(np.float32)
+    save_case(out, "expand_decl", m, [([x, np.array((2, 4), np.int64)],
+                                       [x * np.ones((2, 4), np.float32)])])
+    x = rng.standard_normal((2, 3)).astype(np.float32)
+    save_case(out, "bad_decl", m, [([x, np.array((2, 3), np.int64)],
+                                    [np.zeros((2, 4), np.float32)])])
 
 
 if __name__ == "__main__":
