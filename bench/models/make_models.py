@@ -222,6 +222,25 @@ def decoder_model(name, seq, past=0, d=1024, heads=16, head_dim=64, hidden=2816)
     return g
 
 
+def attention_model(name, seq, heads=8, head_dim=64, causal=True):
+    """softmax(Q K^T / sqrt(D) + mask) V on Q, K, V [1, H, S, D] (inputs), with a causal mask
+    initializer [S, S] (0 on and below the diagonal, -1e9 above) when `causal`."""
+    g = Graph(name, seed_of(name))
+    q, k, v = (g.input(t, [1, heads, seq, head_dim]) for t in ("q", "k", "v"))
+    kt = g.op("Transpose", [k], name="k_t", perm=[0, 1, 3, 2])
+    scores = g.op("MatMul", [q, kt], name="scores")
+    scores = g.op("Mul", [scores, g.const("scale", np.array(head_dim ** -0.5, np.float32))],
+                  name="scaled")
+    if causal:
+        mask = np.triu(np.full((seq, seq), -1e9, np.float32), k=1)
+        scores = g.op("Add", [scores, g.const("causal_mask", mask)], name="masked")
+    probs = g.op("Softmax", [scores], name="probs", axis=-1)
+    y = g.op("MatMul", [probs, v], name="attn")
+    g.flops += 4 * heads * seq * seq * head_dim
+    g.output(y, [1, heads, seq, head_dim])
+    return g
+
+
 def conv(g, x, cin, cout, k, hw, group=1, relu=True, tag="conv", stride=1):
     """Conv k x k, 'same' padding, with bias; `hw` is the (square) output size."""
     w = g.weight(tag + "_w", [cout, cin // group, k, k], cin // group * k * k)
@@ -360,6 +379,10 @@ MODELS = {
                         None),
     "decoder_decode": (lambda: decoder_model("decoder_decode", 1, past=127),
                        "same layer, decode 1 token with a 127-token KV cache", None),
+    "attention2048": (lambda: attention_model("attention2048", 2048),
+                      "causal attention 8 heads x 64, sequence 2048 (Q, K, V inputs)", None),
+    "attention512": (lambda: attention_model("attention512", 512, causal=False),
+                     "attention 8 heads x 64, sequence 512, no mask", None),
     "resnet_bottleneck": (lambda: resnet_bottleneck_model("resnet_bottleneck"),
                           "ResNet bottleneck 256-64-64-256 on 56x56, identity shortcut", None),
     "depthwise_block": (lambda: depthwise_block_model("depthwise_block"),

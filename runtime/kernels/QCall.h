@@ -90,21 +90,6 @@ inline bool setupQCall(QCall &c, intptr_t cAddr, int64_t ldc, intptr_t aAddr, in
   return true;
 }
 
-/// max(v, v rotated by H lanes) per lane.
-template <int H> SPARQ_UK_INLINE vf foldMax(vf v) {
-#define SPARQ_QI8_ROT(i) (((i) + H) % V)
-  const vf r = __builtin_shufflevector(v, v, SPARQ_UK_IV(SPARQ_QI8_ROT));
-#undef SPARQ_QI8_ROT
-  return v > r ? v : r;
-}
-
-/// The largest lane of v (a tree of shuffles, not a chain of V scalar steps).
-SPARQ_UK_INLINE float hmax(vf v) {
-  if constexpr (V == 16)
-    v = foldMax<8>(v);
-  return foldMax<1>(foldMax<2>(foldMax<4>(v)))[0];
-}
-
 /// Stores the sum `v` of one chunk of K into *c for the kernels that split K into chunks
 /// (QGemmI8.cpp, NMGemmI8.cpp): added to *c unless it is the first chunk of a call that does
 /// not accumulate, and clamped at 0 after the last chunk of a ReLU call.

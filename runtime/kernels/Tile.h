@@ -68,6 +68,30 @@ SPARQ_UK_INLINE vf splat(float x) {
 #error "the kernels support SPARQ_UK_VLEN 16 and 8"
 #endif
 
+/// v combined by `op` with v rotated by H lanes, per lane.
+#define SPARQ_UK_ROT(i) (((i) + H) % V)
+template <int H> SPARQ_UK_INLINE vf foldMax(vf v) {
+  const vf r = __builtin_shufflevector(v, v, SPARQ_UK_IV(SPARQ_UK_ROT));
+  return v > r ? v : r;
+}
+template <int H> SPARQ_UK_INLINE vf foldSum(vf v) {
+  return v + __builtin_shufflevector(v, v, SPARQ_UK_IV(SPARQ_UK_ROT));
+}
+#undef SPARQ_UK_ROT
+
+/// The largest lane of v (a tree of shuffles, not a chain of V scalar steps).
+SPARQ_UK_INLINE float hmax(vf v) {
+  if constexpr (V == 16)
+    v = foldMax<8>(v);
+  return foldMax<1>(foldMax<2>(foldMax<4>(v)))[0];
+}
+/// The sum of the lanes of v (pairwise, as a tree).
+SPARQ_UK_INLINE float hsum(vf v) {
+  if constexpr (V == 16)
+    v = foldSum<8>(v);
+  return foldSum<1>(foldSum<2>(foldSum<4>(v)))[0];
+}
+
 /// Swaps the off-diagonal H x H blocks of rows i and i + H (one stage of a V x V transpose).
 template <int H> SPARQ_UK_INLINE void swapBlocks(vf &a, vf &b) {
 #define SPARQ_UK_TA(l) (((l) & H) ? V + (l) - H : (l))

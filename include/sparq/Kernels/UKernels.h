@@ -25,6 +25,7 @@ extern "C" {
 #define SPARQ_UK_RELU 4 /* every kernel: store max(result, 0) (the ReLU epilogue) */
 #define SPARQ_UK_BIAS 8 /* convolution kernels: start from bias[output channel] (without   \
                            SPARQ_UK_ACCUMULATE) */
+#define SPARQ_UK_CAUSAL 16 /* sparq_uk_attention_f32: query i attends keys j <= i + causalOffset */
 
 /* C[m][n] (+)= sum_k A[m][k] * B[k][n] for m < M, n < N, k < K.
  *   A:  row-major with row stride lda (elements); column stride 1.
@@ -87,6 +88,28 @@ void sparq_uk_parallel(void (*fn)(void *ctx, int32_t tid, int32_t team), void *c
  * instead of delaying the end of the region. */
 void sparq_uk_parallel_chunks(void (*fn)(void *ctx, int64_t begin, int64_t end), void *ctx,
                               int64_t n, int64_t chunk);
+
+/* Attention with an online softmax (runtime/kernels/Attention.cpp), for b < B, i < S, d < D:
+ *   O[b][i][d] = sum_{j < T} softmax_j(scale * sum_e Q[b][i][e] * Kt[b][e][j] + mask[b][i][j]) * V[b][j][d]
+ * where X[b][r][c] = X + b * strideX + r * ldX + c (unit stride along the last index): Q is
+ * B x S x D, Kt is K transposed (B x D x T), V is B x T x D, O is B x S x D; mask (0: none) is
+ * B x S x T (strideM 0 broadcasts it). SPARQ_UK_CAUSAL in flags excludes the keys j > i +
+ * causalOffset (causalOffset >= 0: every row attends key 0). The S x T scores never exist
+ * whole: keys are streamed in blocks with a running maximum and sum per row. D <= 256 (larger D
+ * returns without writing O); a row whose keys are all masked (-inf) gives NaN, as softmax
+ * does. The _mt form splits (batch, block of 32 query rows) tasks over the pool's threads. */
+void sparq_uk_attention_f32(intptr_t O, int64_t strideO, int64_t ldo, intptr_t Q,
+                            int64_t strideQ, int64_t ldq, intptr_t Kt, int64_t strideK,
+                            int64_t ldk, intptr_t V, int64_t strideV, int64_t ldv,
+                            intptr_t mask, int64_t strideM, int64_t ldm, int64_t B, int64_t S,
+                            int64_t T, int64_t D, float scale, int64_t causalOffset,
+                            int64_t flags);
+void sparq_uk_attention_f32_mt(intptr_t O, int64_t strideO, int64_t ldo, intptr_t Q,
+                               int64_t strideQ, int64_t ldq, intptr_t Kt, int64_t strideK,
+                               int64_t ldk, intptr_t V, int64_t strideV, int64_t ldv,
+                               intptr_t mask, int64_t strideM, int64_t ldm, int64_t B, int64_t S,
+                               int64_t T, int64_t D, float scale, int64_t causalOffset,
+                               int64_t flags);
 
 /* Buffer accounting of the artifact's allocator (runtime/kernels/Alloc.cpp): the invocation
  * entry point calls sparq_uk_memory_begin; sparq_uk_memory_peak is the peak of the bytes of

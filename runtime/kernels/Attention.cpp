@@ -1,0 +1,319 @@
+//===- runtime/kernels/Attention.cpp - attention with an online softmax ----------===//
+//
+// O = softmax(scale * Q Kᵀ + mask) V, one (batch, block of QB query rows) per task, streamed over
+// blocks of KB keys (FlashAttention's online softmax: a running row maximum m and sum l, the
+// accumulated output rescaled by exp(m_old - m_new) when the maximum grows), so the S x T score
+// matrix never exists: a task holds QB x D outputs, an RG x KB score tile and RG x KB
+// probabilities. Per key block and group of RG rows: scores as an RG x KB register tile over d
+// (Kᵀ rows are contiguous along the keys), then the softmax update, then the RG x D output tile
+// over the block's keys (V rows are contiguous along d). Causal masking skips the key blocks past
+// a task's last row; the blocks it cuts are masked lane by lane.
+//
+//===----------------------------------------------------------------------===//
+#include "Tile.h"
+
+#include "sparq/Kernels/UKernels.h"
+
+using namespace sparq::kernels;
+
+namespace {
+
+constexpr int RG = 4;        ///< query rows per register tile
+constexpr int KBV = 4;       ///< vectors of keys per block
+constexpr int KB = KBV * V;  ///< keys per block
+constexpr int QB = 32;       ///< query rows per task
+constexpr int64_t DMAX = 256; ///< largest head dimension (sparq-compile checks it)
+
+typedef int32_t vi __attribute__((vector_size(V * sizeof(int32_t))));
+
+/// exp(x) for x <= 0 (every argument here is a difference from a running maximum): 2^n * e^r,
+/// n = round(x / ln 2), r = x - n ln 2 in two parts (Cody-Waite), e^r by its Taylor polynomial
+/// of degree 7 on |r| <= ln2 / 2 (truncation below 4e-9 relative). x < -87.3 (e^x below the
+/// smallest normal float) and -inf give 0; NaN stays NaN.
+SPARQ_UK_INLINE vf expNonPositive(vf x) {
+  const vf lo = splat(-87.33654f), zero = {};
+  vf xc = x < lo ? lo : x;
+  xc = xc > zero ? zero : xc;
+  const vf shifter = splat(12582912.0f); // 1.5 * 2^23: adding it rounds to an integer
+  vf t = xc * splat(1.44269504088896341f) + shifter;
+  vf n = t - shifter;
+  vf r = xc - n * splat(0.693145751953125f);
+  r = r - n * splat(1.428606765330187045e-06f);
+  vf p = splat(1.0f / 5040);
+  p = p * r + splat(1.0f / 720);
+  p = p * r + splat(1.0f / 120);
+  p = p * r + splat(1.0f / 24);
+  p = p * r + splat(1.0f / 6);
+  p = p * r + splat(0.5f);
+  p = p * r + splat(1.0f);
+  p = p * r + splat(1.0f);
+  vi bits = ((vi)t - (vi)shifter + 127) << 23;
+  vf y = p * (vf)bits;
+  return x < lo ? zero : y;
+}
+
+struct Args {
+  float *O;
+  int64_t sO, ldo;
+  const float *Q;
+  int64_t sQ, ldq;
+  const float *K; // Kᵀ: D rows of T keys
+  int64_t sK, ldk;
+  const float *Vm;
+  int64_t sV, ldv;
+  const float *M; // additive mask or null
+  int64_t sM, ldm;
+  int64_t B, S, T, D;
+  float scale;
+  int64_t offset;
+  bool causal;
+};
+
+/// The RG x KB scores of rows q[0..RG) against keys [j0, j0 + KB) of Kᵀ (Full: all KB exist;
+/// otherwise lanes past T are read as 0).
+template <bool Full>
+SPARQ_UK_INLINE void scoreTile(const Args &a, const float *const (&q)[RG], const float *kt,
+                               int64_t j0, vf (&s)[RG][KBV]) {
+  for (int k = 0; k < RG; ++k)
+    for (int c = 0; c < KBV; ++c)
+      s[k][c] = vf{};
+  vmask lanes[KBV];
+  if constexpr (!Full)
+    for (int c = 0; c < KBV; ++c)
+      lanes[c] = laneMask(0, int(a.T - j0 - c * V));
+  for (int64_t d = 0; d < a.D; ++d) {
+    const float *row = kt + d * a.ldk + j0;
+    vf kv[KBV];
+    for (int c = 0; c < KBV; ++c)
+      kv[c] = Full ? load(row + c * V) : maskedLoad(row + c * V, lanes[c]);
+    for (int k = 0; k < RG; ++k) {
+      vf qs = splat(q[k][d]);
+      for (int c = 0; c < KBV; ++c)
+        s[k][c] = qs * kv[c] + s[k][c];
+    }
+  }
+}
+
+/// acc[RG rows][CV vectors from column dv*V] = acc * corr + P V over the block's kb keys.
+template <int CV>
+SPARQ_UK_INLINE void outputTile(float *acc, int64_t dp, int64_t dv, const float *p,
+                                const float (&corr)[RG], const float *vb, int64_t ldv,
+                                int64_t kb) {
+  vf o[RG][CV];
+  for (int k = 0; k < RG; ++k)
+    for (int c = 0; c < CV; ++c)
+      o[k][c] = load(acc + k * dp + (dv + c) * V) * splat(corr[k]);
+  for (int64_t j = 0; j < kb; ++j) {
+    vf vv[CV];
+    for (int c = 0; c < CV; ++c)
+      vv[c] = load(vb + j * ldv + (dv + c) * V);
+    for (int k = 0; k < RG; ++k) {
+      vf pk = splat(p[k * KB + j]);
+      for (int c = 0; c < CV; ++c)
+        o[k][c] = pk * vv[c] + o[k][c];
+    }
+  }
+  for (int k = 0; k < RG; ++k)
+    for (int c = 0; c < CV; ++c)
+      store(acc + k * dp + (dv + c) * V, o[k][c]);
+}
+
+/// Rows [i0, i0 + QB) of batch b.
+void task(const Args &a, int64_t b, int64_t i0) {
+  const int64_t rows = a.S - i0 < QB ? a.S - i0 : QB;
+  const int64_t dp = (a.D + V - 1) / V * V, dvs = dp / V;
+  alignas(64) float acc[QB * DMAX];
+  alignas(64) float p[RG * KB];
+  alignas(64) float vpad[KB * DMAX];
+  float m[QB], l[QB];
+  for (int64_t i = 0; i < rows * dp; ++i)
+    acc[i] = 0.0f;
+  for (int64_t i = 0; i < rows; ++i) {
+    m[i] = -__builtin_inff();
+    l[i] = 0.0f;
+  }
+  const float *Q = a.Q + b * a.sQ, *Kt = a.K + b * a.sK, *Vm = a.Vm + b * a.sV;
+  const float *M = a.M ? a.M + b * a.sM : nullptr;
+  // Keys row i attends: [0, limit(i)).
+  auto limit = [&](int64_t i) {
+    return a.causal && i + a.offset + 1 < a.T ? i + a.offset + 1 : a.T;
+  };
+  const int64_t kend = limit(i0 + rows - 1);
+#define SPARQ_UK_LANE(l) l
+  const vi laneIndex = {SPARQ_UK_IV(SPARQ_UK_LANE)};
+#undef SPARQ_UK_LANE
+  for (int64_t j0 = 0; j0 < kend; j0 += KB) {
+    const int64_t kb = kend - j0 < KB ? kend - j0 : KB;
+    // V rows of the block, padded to whole vectors when D is not.
+    const float *vb = Vm + j0 * a.ldv;
+    int64_t ldvb = a.ldv;
+    if (a.D % V) {
+      for (int64_t j = 0; j < kb; ++j)
+        for (int64_t d = 0; d < dp; ++d)
+          vpad[j * dp + d] = d < a.D ? vb[j * a.ldv + d] : 0.0f;
+      vb = vpad;
+      ldvb = dp;
+    }
+    for (int64_t g = 0; g < rows; g += RG) {
+      // Rows past the task's last are computed on its last row and never stored.
+      int64_t row[RG];
+      const float *q[RG];
+      for (int k = 0; k < RG; ++k) {
+        row[k] = i0 + (g + k < rows ? g + k : rows - 1);
+        q[k] = Q + row[k] * a.ldq;
+      }
+      if (limit(row[RG - 1]) <= j0) // causal: this block is past every row of the group
+        continue;
+      vf s[RG][KBV];
+      if (j0 + KB <= a.T)
+        scoreTile<true>(a, q, Kt, j0, s);
+      else
+        scoreTile<false>(a, q, Kt, j0, s);
+      float corr[RG];
+      for (int k = 0; k < RG; ++k) {
+        const int64_t lim = limit(row[k]);
+        const float *mrow = M ? M + row[k] * a.ldm + j0 : nullptr;
+        const int end = int((lim < j0 + KB ? lim : j0 + KB) - j0); // lanes [0, end) attend
+        const vf masked = splat(-__builtin_inff());
+        vf x[KBV];
+        vf vmax = masked;
+        for (int c = 0; c < KBV; ++c) {
+          x[c] = s[k][c] * splat(a.scale);
+          const vi valid = laneIndex + c * V < end;
+          if (mrow)
+            x[c] = x[c] + maskedLoad(mrow + c * V, __builtin_convertvector(valid, vmask));
+          x[c] = valid ? x[c] : masked;
+          vmax = x[c] > vmax ? x[c] : vmax;
+        }
+        const float rowMax = hmax(vmax);
+        const int64_t r = row[k] - i0;
+        const float mOld = m[r]; // a duplicated row reads the last row's
+        const float mNew = rowMax > mOld ? rowMax : mOld;
+        if (mNew == -__builtin_inff()) { // nothing attended yet: no contribution
+          corr[k] = 1.0f;
+          for (int c = 0; c < KBV; ++c)
+            store(p + k * KB + c * V, vf{});
+          continue;
+        }
+        corr[k] = expNonPositive(splat(mOld - mNew))[0];
+        vf sum = {};
+        for (int c = 0; c < KBV; ++c) {
+          vf e = expNonPositive(x[c] - splat(mNew));
+          store(p + k * KB + c * V, e);
+          sum = sum + e;
+        }
+        if (g + k < rows) {
+          m[r] = mNew;
+          l[r] = l[r] * corr[k] + hsum(sum);
+        }
+      }
+      // The output rows of the group (duplicated rows accumulate into a scratch copy of the
+      // last row's, never stored).
+      float *accg = acc + g * dp;
+      alignas(64) float scratch[RG * DMAX];
+      if (g + RG > rows) {
+        for (int64_t i = 0; i < RG * dp; ++i)
+          scratch[i] = i < (rows - g) * dp ? accg[i] : 0.0f;
+        accg = scratch;
+      }
+      int64_t dv = 0;
+      for (; dv + 4 <= dvs; dv += 4)
+        outputTile<4>(accg, dp, dv, p, corr, vb, ldvb, kb);
+      switch (dvs - dv) {
+      case 3: outputTile<3>(accg, dp, dv, p, corr, vb, ldvb, kb); break;
+      case 2: outputTile<2>(accg, dp, dv, p, corr, vb, ldvb, kb); break;
+      case 1: outputTile<1>(accg, dp, dv, p, corr, vb, ldvb, kb); break;
+      default: break;
+      }
+      if (accg == scratch)
+        for (int64_t i = 0; i < (rows - g) * dp; ++i)
+          acc[g * dp + i] = scratch[i];
+    }
+  }
+  float *O = a.O + b * a.sO;
+  for (int64_t i = 0; i < rows; ++i) {
+    const vf inv = splat(1.0f / l[i]);
+    float *out = O + (i0 + i) * a.ldo;
+    for (int64_t d = 0; d < a.D; d += V) {
+      const vf v = load(acc + i * dp + d) * inv;
+      if (d + V <= a.D)
+        store(out + d, v);
+      else
+        maskedStore(out + d, v, laneMask(0, int(a.D - d)));
+    }
+  }
+}
+
+Args makeArgs(intptr_t O, int64_t strideO, int64_t ldo, intptr_t Q, int64_t strideQ,
+              int64_t ldq, intptr_t Kt, int64_t strideK, int64_t ldk, intptr_t Vm,
+              int64_t strideV, int64_t ldv, intptr_t mask, int64_t strideM, int64_t ldm,
+              int64_t B, int64_t S, int64_t T, int64_t D, float scale, int64_t causalOffset,
+              int64_t flags) {
+  return Args{reinterpret_cast<float *>(O),
+              strideO,
+              ldo,
+              reinterpret_cast<const float *>(Q),
+              strideQ,
+              ldq,
+              reinterpret_cast<const float *>(Kt),
+              strideK,
+              ldk,
+              reinterpret_cast<const float *>(Vm),
+              strideV,
+              ldv,
+              reinterpret_cast<const float *>(mask),
+              strideM,
+              ldm,
+              B,
+              S,
+              T,
+              D,
+              scale,
+              causalOffset,
+              (flags & SPARQ_UK_CAUSAL) != 0};
+}
+
+/// Task t of B * ceil(S / QB): the query blocks from the last (the longest under a causal mask)
+/// to the first, each over every batch, so the shared counter hands out the long tasks first.
+void runTasks(const Args &a, int64_t t0, int64_t t1) {
+  const int64_t blocks = (a.S + QB - 1) / QB;
+  for (int64_t t = t0; t < t1; ++t)
+    task(a, t % a.B, (blocks - 1 - t / a.B) * QB);
+}
+
+} // namespace
+
+extern "C" {
+
+void sparq_uk_attention_f32(intptr_t O, int64_t strideO, int64_t ldo, intptr_t Q,
+                            int64_t strideQ, int64_t ldq, intptr_t Kt, int64_t strideK,
+                            int64_t ldk, intptr_t Vm, int64_t strideV, int64_t ldv,
+                            intptr_t mask, int64_t strideM, int64_t ldm, int64_t B, int64_t S,
+                            int64_t T, int64_t D, float scale, int64_t causalOffset,
+                            int64_t flags) {
+  if (B <= 0 || S <= 0 || D <= 0 || D > DMAX)
+    return;
+  Args a = makeArgs(O, strideO, ldo, Q, strideQ, ldq, Kt, strideK, ldk, Vm, strideV, ldv, mask,
+                    strideM, ldm, B, S, T, D, scale, causalOffset, flags);
+  runTasks(a, 0, B * ((S + QB - 1) / QB));
+}
+
+void sparq_uk_attention_f32_mt(intptr_t O, int64_t strideO, int64_t ldo, intptr_t Q,
+                               int64_t strideQ, int64_t ldq, intptr_t Kt, int64_t strideK,
+                               int64_t ldk, intptr_t Vm, int64_t strideV, int64_t ldv,
+                               intptr_t mask, int64_t strideM, int64_t ldm, int64_t B, int64_t S,
+                               int64_t T, int64_t D, float scale, int64_t causalOffset,
+                               int64_t flags) {
+  if (B <= 0 || S <= 0 || D <= 0 || D > DMAX)
+    return;
+  Args a = makeArgs(O, strideO, ldo, Q, strideQ, ldq, Kt, strideK, ldk, Vm, strideV, ldv, mask,
+                    strideM, ldm, B, S, T, D, scale, causalOffset, flags);
+  const int64_t tasks = B * ((a.S + QB - 1) / QB);
+  if (tasks == 1)
+    return runTasks(a, 0, 1);
+  sparq_uk_parallel_chunks(
+      [](void *ctx, int64_t t0, int64_t t1) { runTasks(*static_cast<const Args *>(ctx), t0, t1); },
+      &a, tasks, 1);
+}
+
+} // extern "C"
