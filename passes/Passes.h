@@ -72,6 +72,11 @@ using FusionRecordSink = std::function<void(const FusionRecord &)>;
 std::unique_ptr<mlir::Pass> createBlockFusionPass(const BlockFusionPassOptions &options,
                                                   FusionRecordSink sink);
 
+/// sparq-cpu-fuse-attention with `options`, telling `sink` about every attention block it fused
+/// or left alone.
+std::unique_ptr<mlir::Pass> createFuseAttentionPass(const FuseAttentionPassOptions &options,
+                                                    FusionRecordSink sink);
+
 /// One compressible layer whose input `instrumentForCalibration` made an entry result.
 struct CalibrationProbe {
   std::string name;    ///< the layer's name, as sparq-compress-weights and its report call it

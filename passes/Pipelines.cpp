@@ -45,6 +45,13 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const PipelineOptions &options) 
   }
   pm.addPass(createConvertCompressedToLinalgPass());
   if (options.optLevel > 0) {
+    // Attention blocks, matched in the form the ONNX lowering gives them (before elementwise
+    // fusion merges their softmax), become one kernel.
+    if (options.blockFusion && options.optLevel >= 2) {
+      FuseAttentionPassOptions attention;
+      attention.report = options.fusionReport;
+      pm.addPass(createFuseAttentionPass(attention, options.fusionSink));
+    }
     pm.addNestedPass<func::FuncOp>(createLinalgFuseElementwisePass());
     addTextual(pm, "canonicalize,cse");
     if (options.blockFusion && options.optLevel >= 2) {

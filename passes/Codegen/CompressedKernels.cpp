@@ -61,25 +61,10 @@ namespace weight = sparq::weight;
 namespace quant = sparq::quant;
 namespace nm = sparq::nm;
 namespace shiftadd = sparq::shiftadd;
+using sparq::elementAddress;
+using sparq::readAddress;
 
 namespace {
-
-/// The address (index) of the first element of `memref` (a buffer with a static element type).
-Value elementAddress(OpBuilder &b, Location loc, Value memref) {
-  auto type = cast<MemRefType>(memref.getType());
-  auto meta = memref::ExtractStridedMetadataOp::create(b, loc, memref);
-  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
-  sparq::ScalarBuilder sb{b, loc};
-  return sb.add(base, sb.mul(meta.getOffset(), sb.cIdx((type.getElementTypeBitWidth() + 7) / 8)));
-}
-
-/// The address of `v` as a read-only buffer of its tensor type's shape (identity layout).
-Value readAddress(OpBuilder &b, Location loc, Value v) {
-  auto t = cast<RankedTensorType>(v.getType());
-  Value buffer = bufferization::ToBufferOp::create(
-      b, loc, MemRefType::get(t.getShape(), t.getElementType()), v, /*readOnly=*/true);
-  return elementAddress(b, loc, buffer);
-}
 
 /// A kernel of the table: its symbol and the arguments that describe the packed weight (those
 /// between A's row stride and the M, N, K sizes).

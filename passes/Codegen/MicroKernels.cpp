@@ -17,6 +17,7 @@
 #include "sparq/Kernels/UKernels.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -127,6 +128,21 @@ func::FuncOp declareIndexKernel(ModuleOp module, StringRef name, unsigned numArg
   Builder b(module.getContext());
   return declareKernelFunction(
       module, name, b.getFunctionType(SmallVector<Type>(numArgs, b.getIndexType()), {}), symbols);
+}
+
+Value elementAddress(OpBuilder &b, Location loc, Value memref) {
+  auto type = cast<MemRefType>(memref.getType());
+  auto meta = memref::ExtractStridedMetadataOp::create(b, loc, memref);
+  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
+  ScalarBuilder sb{b, loc};
+  return sb.add(base, sb.mul(meta.getOffset(), sb.cIdx((type.getElementTypeBitWidth() + 7) / 8)));
+}
+
+Value readAddress(OpBuilder &b, Location loc, Value v) {
+  auto t = cast<RankedTensorType>(v.getType());
+  Value buffer = bufferization::ToBufferOp::create(
+      b, loc, MemRefType::get(t.getShape(), t.getElementType()), v, /*readOnly=*/true);
+  return elementAddress(b, loc, buffer);
 }
 
 } // namespace sparq

@@ -60,6 +60,14 @@ mlir::func::FuncOp declareKernelFunction(mlir::ModuleOp module, llvm::StringRef 
 mlir::func::FuncOp declareIndexKernel(mlir::ModuleOp module, llvm::StringRef name,
                                       unsigned numArgs, mlir::SymbolTable *symbols = nullptr);
 
+/// The address (index) of the first element of `memref` (a buffer with a static element type).
+mlir::Value elementAddress(mlir::OpBuilder &b, mlir::Location loc, mlir::Value memref);
+
+/// The address of the ranked tensor `v` as a read-only buffer of its shape with the identity
+/// layout (bufferization.to_buffer; bufferization places or copies the buffer): how a pass that
+/// calls a kernel on tensors passes an operand.
+mlir::Value readAddress(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v);
+
 } // namespace sparq
 
 #endif // SPARQ_PASSES_CODEGEN_MICROKERNELS_H

@@ -174,6 +174,49 @@ def BlockFusionPass : Pass<"sparq-block-fusion", "mlir::func::FuncOp"> {
                            "mlir::arith::ArithDialect"];
 }
 
+def FuseAttentionPass : Pass<"sparq-cpu-fuse-attention", "mlir::ModuleOp"> {
+  let summary = "Compute scaled dot-product attention as one kernel with an online softmax";
+  let description = [{
+    Finds attention blocks on tensors, as `sparq-convert-onnx-to-linalg` lowers the ONNX pattern
+    `MatMul(Q, Kᵀ)`, a scale (`Mul` or `Div` by a scalar constant), an optional additive mask
+    (`Add`), `Softmax` over the last axis and `MatMul(·, V)`, and replaces each with one call of
+    `sparq_uk_attention_f32_mt` (runtime/kernels/Attention.cpp). The kernel streams the keys
+    in blocks with a running row maximum and sum (FlashAttention's online softmax), so the
+    batch x S x T score matrix, its exponentials and the probabilities are never stored: the
+    block's memory is O(S·D) instead of O(S·T).
+
+    A constant mask that is 0 on and below a diagonal (key j ≤ query i + offset, offset ≥ 0)
+    and ≤ -1e9 above it is a causal mask: the kernel skips the key blocks past each query
+    block instead of reading it (with such a mask the masked exponentials are exactly 0 in
+    f32 unless a score exceeds 1e9 in magnitude). Any other mask, constant or computed, is
+    read as a tensor of the scores' last two dims (broadcast over the batch dims, or one per
+    batch).
+
+    Needs f32, static shapes and a head dimension D ≤ 256; a softmax over the scores of a
+    matmul that does not fit the pattern stays as it is, and with `report` a remark says why.
+    Runs before elementwise fusion, at -O2 and above with block fusion on
+    (`sparq-compile --block-fusion=off` disables it too).
+
+    ```mlir
+    %s = linalg.batch_matmul ins(%q, %kt ...)      // [8, S, D] x [8, D, T]
+    %x = linalg.generic ... %s * 0.125, + %mask
+    // softmax: linalg.reduce (max), linalg.generic (sum of exp), linalg.generic (exp / sum)
+    %o = linalg.batch_matmul ins(%p, %v ...)       // [8, S, T] x [8, T, D]
+    // becomes
+    %buf = memref.alloc() : memref<8xSx64xf32>
+    func.call @sparq_uk_attention_f32_mt(%out, ..., %q, ..., %kt, ..., %v, ..., %scale, %offset, %flags)
+    %o = bufferization.to_tensor %buf restrict writable
+    ```
+  }];
+  let options = [
+    Option<"report", "report", "bool", "false",
+           "emit a remark for every attention block fused and every one left alone">
+  ];
+  let dependentDialects = ["mlir::bufferization::BufferizationDialect",
+                           "mlir::memref::MemRefDialect", "mlir::func::FuncDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
 def ProfileKernelsPass : Pass<"sparq-profile-kernels", "mlir::ModuleOp"> {
   let summary = "Time each kernel of the entry function (sparq-compile --profile)";
   let description = [{

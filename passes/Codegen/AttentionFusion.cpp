@@ -1,0 +1,476 @@
+//===- passes/Codegen/AttentionFusion.cpp - attention as one online-softmax kernel ===//
+//
+// sparq-cpu-fuse-attention: matches, on tensors before elementwise fusion, the ops that
+// sparq-convert-onnx-to-linalg makes of MatMul(Q, Kᵀ) -> scale -> [+ mask] -> Softmax(-1) ->
+// MatMul(., V) and replaces them with one call of sparq_uk_attention_f32_mt, built on tensors
+// through bufferization.to_buffer / to_tensor like the compressed-weight kernels. See the
+// pass description in Passes.td and docs/codegen.md ("Attention").
+//
+//===----------------------------------------------------------------------===//
+#include "passes/Codegen/KernelCost.h"
+#include "passes/Codegen/MicroKernels.h"
+#include "passes/Passes.h"
+
+#include "dialects/Common/ConstantData.h"
+#include "dialects/Common/ScalarBuilder.h"
+#include "sparq/Kernels/UKernels.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
+
+#include <cmath>
+#include <string>
+
+namespace sparq {
+#define GEN_PASS_DEF_FUSEATTENTIONPASS
+#include "passes/Codegen/Passes.h.inc"
+} // namespace sparq
+
+using namespace mlir;
+
+namespace {
+
+constexpr llvm::StringLiteral kAttentionSymbol = "sparq_uk_attention_f32_mt";
+/// The kernel's limits and blocking (runtime/kernels/Attention.cpp).
+constexpr int64_t kMaxHeadDim = 256;
+constexpr int64_t kQueryRowsPerTask = 32;
+/// A constant mask entry at or below this is "masked" in a causal pattern.
+constexpr double kMaskedBelow = -1e9;
+
+/// The value of a scalar f32 constant (rank 0, or a splat), if `v` is one.
+std::optional<double> scalarConstant(Value v) {
+  Attribute attr;
+  if (!matchPattern(v, m_Constant(&attr)))
+    return std::nullopt;
+  if (auto f = dyn_cast<FloatAttr>(attr))
+    return f.getValueAsDouble();
+  if (auto d = dyn_cast<DenseFPElementsAttr>(attr); d && d.isSplat())
+    return d.getSplatValue<APFloat>().convertToDouble();
+  return std::nullopt;
+}
+
+/// Whether `init` is a linalg.fill of the constant `value`.
+bool isFillOf(Value init, double value) {
+  auto fill = init.getDefiningOp<linalg::FillOp>();
+  if (!fill)
+    return false;
+  std::optional<double> v = scalarConstant(fill.getInputs()[0]);
+  return v && (*v == value || (std::isinf(value) && std::isinf(*v) && (*v < 0) == (value < 0)));
+}
+
+bool allParallel(linalg::LinalgOp op) {
+  return op.getNumLoops() == op.getNumParallelLoops();
+}
+
+/// The ops of a body, without its terminator, if it has exactly `n` of them.
+std::optional<SmallVector<Operation *>> bodyOps(Block &body, size_t n) {
+  SmallVector<Operation *> ops;
+  for (Operation &op : body.without_terminator())
+    ops.push_back(&op);
+  if (ops.size() != n)
+    return std::nullopt;
+  return ops;
+}
+
+/// A plain (batch) matmul C[b?][m][n] = sum_k A[b?][m][k] B[b?][k][n] on f32 tensors of static
+/// shape, accumulating into a zero fill.
+bool isPlainMatmul(Operation *op) {
+  auto linalgOp = dyn_cast_or_null<linalg::LinalgOp>(op);
+  if (!linalgOp || !isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op) || !linalgOp.hasPureTensorSemantics())
+    return false;
+  std::optional<sparq::PackedGemm> g = sparq::matchPackedGemm(linalgOp);
+  if (!g || g->lhs != 0 || g->rhsTransposed || g->mLoops.size() != 1 || g->nLoops.size() != 1 ||
+      g->kLoops.size() != 1)
+    return false;
+  for (Value v : op->getOperands())
+    if (!cast<RankedTensorType>(v.getType()).hasStaticShape())
+      return false;
+  // The loops in (batch, m, n, k) order index A as (b, m, k) and B as (b, k, n).
+  SmallVector<AffineMap> maps = linalgOp.getIndexingMapsArray();
+  unsigned r = maps[2].getNumResults();
+  MLIRContext *ctx = op->getContext();
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  SmallVector<AffineExpr> a, b, c;
+  for (unsigned i = 0; i + 2 < r; ++i) {
+    a.push_back(d(i));
+    b.push_back(d(i));
+    c.push_back(d(i));
+  }
+  a.append({d(r - 2), d(r)});
+  b.append({d(r), d(r - 1)});
+  c.append({d(r - 2), d(r - 1)});
+  if (maps[0] != AffineMap::get(r + 1, 0, a, ctx) || maps[1] != AffineMap::get(r + 1, 0, b, ctx) ||
+      maps[2] != AffineMap::get(r + 1, 0, c, ctx))
+    return false;
+  return isFillOf(linalgOp.getDpsInits()[0], 0.0);
+}
+
+/// The softmax over the last dim of X as sparq-convert-onnx-to-linalg lowers it: m = max(X)
+/// (linalg.reduce from -inf), s = sum(exp(X - m)) (a reduction generic from 0) and the result
+/// exp(X - m) / s (`div`, a parallel generic).
+struct Softmax {
+  linalg::GenericOp div, sum;
+  linalg::ReduceOp max;
+  Value input;
+};
+
+std::optional<Softmax> matchSoftmax(linalg::GenericOp div) {
+  if (div.getNumDpsInputs() != 3 || div.getNumDpsInits() != 1 || !allParallel(div))
+    return std::nullopt;
+  Block &body = div.getRegion().front();
+  auto ops = bodyOps(body, 3);
+  if (!ops)
+    return std::nullopt;
+  auto sub = dyn_cast<arith::SubFOp>((*ops)[0]);
+  auto exp = dyn_cast<math::ExpOp>((*ops)[1]);
+  auto quot = dyn_cast<arith::DivFOp>((*ops)[2]);
+  if (!sub || !exp || !quot || sub.getLhs() != body.getArgument(0) ||
+      sub.getRhs() != body.getArgument(1) || exp.getOperand() != sub.getResult() ||
+      quot.getLhs() != exp.getResult() || quot.getRhs() != body.getArgument(2) ||
+      body.getTerminator()->getOperand(0) != quot.getResult())
+    return std::nullopt;
+  Softmax s;
+  s.div = div;
+  s.input = div.getDpsInputs()[0];
+  auto xType = dyn_cast<RankedTensorType>(s.input.getType());
+  if (!xType || !xType.getElementType().isF32() || xType.getRank() < 2)
+    return std::nullopt;
+  unsigned n = xType.getRank();
+  SmallVector<AffineMap> maps = div.getIndexingMapsArray();
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(n, div.getContext());
+  AffineMap rows = identity.dropResult(n - 1);
+  if (maps[0] != identity || maps[1] != rows || maps[2] != rows || maps[3] != identity)
+    return std::nullopt;
+  s.max = div.getDpsInputs()[1].getDefiningOp<linalg::ReduceOp>();
+  s.sum = div.getDpsInputs()[2].getDefiningOp<linalg::GenericOp>();
+  if (!s.max || !s.sum || s.max.getInputs().size() != 1 || s.max.getInputs()[0] != s.input ||
+      s.max.getDimensions() != ArrayRef<int64_t>{int64_t(n) - 1} ||
+      !isFillOf(s.max.getInits()[0], -INFINITY))
+    return std::nullopt;
+  Block &maxBody = s.max.getRegion().front();
+  auto maxOps = bodyOps(maxBody, 1);
+  if (!maxOps || !isa<arith::MaximumFOp>((*maxOps)[0]))
+    return std::nullopt;
+  // sum: inputs (X, m), init a zero fill, body exp(x - m) + out.
+  if (s.sum.getNumDpsInputs() != 2 || s.sum.getDpsInputs()[0] != s.input ||
+      s.sum.getDpsInputs()[1] != s.max.getResult(0) || !isFillOf(s.sum.getDpsInits()[0], 0.0) ||
+      s.sum.getNumReductionLoops() != 1)
+    return std::nullopt;
+  SmallVector<AffineMap> sumMaps = s.sum.getIndexingMapsArray();
+  if (sumMaps[0] != identity || sumMaps[1] != rows || sumMaps[2] != rows)
+    return std::nullopt;
+  Block &sumBody = s.sum.getRegion().front();
+  auto sumOps = bodyOps(sumBody, 3);
+  if (!sumOps)
+    return std::nullopt;
+  auto sub2 = dyn_cast<arith::SubFOp>((*sumOps)[0]);
+  auto exp2 = dyn_cast<math::ExpOp>((*sumOps)[1]);
+  auto add = dyn_cast<arith::AddFOp>((*sumOps)[2]);
+  if (!sub2 || !exp2 || !add || sub2.getLhs() != sumBody.getArgument(0) ||
+      sub2.getRhs() != sumBody.getArgument(1) || exp2.getOperand() != sub2.getResult() ||
+      !((add.getLhs() == sumBody.getArgument(2) && add.getRhs() == exp2.getResult()) ||
+        (add.getRhs() == sumBody.getArgument(2) && add.getLhs() == exp2.getResult())))
+    return std::nullopt;
+  // X feeds only the softmax; m and s only its own ops.
+  if (!llvm::all_of(s.input.getUsers(), [&](Operation *u) {
+        return u == s.div || u == s.sum || u == s.max;
+      }) ||
+      !s.max.getResult(0).hasNUses(2) || !s.sum.getResult(0).hasOneUse())
+    return std::nullopt;
+  return s;
+}
+
+/// A matched attention block.
+struct AttentionBlock {
+  Operation *scores = nullptr;   ///< Q Kᵀ
+  Operation *output = nullptr;   ///< P V
+  Softmax softmax;
+  SmallVector<Operation *> ops;  ///< every op replaced, consumers first
+  double scale = 1.0;
+  Value mask;                    ///< an additive mask read by the kernel, or null
+  bool maskPerBatch = false;
+  bool causal = false;
+  int64_t offset = 0;
+};
+
+/// Whether the constant [S, T] mask `values` is causal: 0 for key j <= i + offset and at most
+/// kMaskedBelow above; sets `offset` (>= 0, so that every row attends key 0).
+bool isCausal(ArrayRef<double> values, int64_t S, int64_t T, int64_t &offset) {
+  int64_t zeros = 0;
+  while (zeros < T && values[zeros] == 0.0)
+    ++zeros;
+  if (zeros == 0)
+    return false;
+  offset = zeros - 1;
+  for (int64_t i = 0; i < S; ++i)
+    for (int64_t j = 0; j < T; ++j) {
+      double v = values[i * T + j];
+      if (j <= i + offset ? v != 0.0 : !(v <= kMaskedBelow))
+        return false;
+    }
+  return true;
+}
+
+struct FuseAttentionPass : public sparq::impl::FuseAttentionPassBase<FuseAttentionPass> {
+  using FuseAttentionPassBase::FuseAttentionPassBase;
+  FuseAttentionPass(const sparq::FuseAttentionPassOptions &options, sparq::FusionRecordSink sink)
+      : FuseAttentionPassBase(options), sink(std::move(sink)) {}
+
+  sparq::FusionRecordSink sink;
+
+  void note(Operation *root, sparq::FusionRecord record) {
+    record.root = sparq::onnxNames(root->getLoc());
+    if (report) {
+      if (record.fused)
+        root->emitRemark("sparq-cpu-fuse-attention: fused ")
+            << record.kind << " (" << record.ops << " ops) over blocks of " << record.tileRows
+            << " query rows, " << record.tileBytes << " bytes of intermediates per block";
+      else
+        root->emitRemark("sparq-cpu-fuse-attention: not fused: ") << record.reason;
+    }
+    if (sink)
+      sink(record);
+  }
+
+  /// The attention block whose softmax is `s`, or the reason it is not one. `related` is set
+  /// when the softmax reads a matmul or feeds one (only then is a failure worth a remark).
+  FailureOr<AttentionBlock> match(Softmax s, std::string &why, bool &related) {
+    AttentionBlock blk;
+    blk.softmax = s;
+    related = false;
+    // Consumer: P (collapsed to the matmul's rank when the scores were expanded) V.
+    Value p = s.div.getResult(0);
+    if (!p.hasOneUse())
+      return why = "the probabilities have other users", failure();
+    Operation *user = *p.getUsers().begin();
+    auto collapse = dyn_cast<tensor::CollapseShapeOp>(user);
+    if (collapse) {
+      if (!collapse.getResult().hasOneUse())
+        return why = "the probabilities have other users", failure();
+      user = *collapse.getResult().getUsers().begin();
+    }
+    related = isa<linalg::MatmulOp, linalg::BatchMatmulOp>(user);
+    // Producer chain of X, last op first: elementwise ops with one constant or mask operand,
+    // then (an expand_shape of) the scores matmul.
+    SmallVector<linalg::GenericOp> elementwise;
+    Value x = s.input;
+    while (auto g = x.getDefiningOp<linalg::GenericOp>()) {
+      if (g.getNumDpsInputs() != 2 || g.getNumDpsInits() != 1 || !allParallel(g) ||
+          (!elementwise.empty() && !x.hasOneUse()))
+        break;
+      elementwise.push_back(g);
+      x = g.getDpsInputs()[0];
+    }
+    auto expand = x.getDefiningOp<tensor::ExpandShapeOp>();
+    if (expand) {
+      if (!expand.getResult().hasOneUse())
+        return why = "the scores have other users", failure();
+      x = expand.getSrc();
+    }
+    related = related || isa_and_nonnull<linalg::MatmulOp, linalg::BatchMatmulOp>(x.getDefiningOp());
+    if (!isPlainMatmul(x.getDefiningOp()))
+      return why = "the softmax input is not a (batch) matmul of static f32 tensors, "
+                   "scaled and masked",
+             failure();
+    if (!x.hasOneUse())
+      return why = "the scores have other users", failure();
+    blk.scores = x.getDefiningOp();
+    if (!isPlainMatmul(user) || user->getOperand(0) != (collapse ? collapse.getResult() : p))
+      return why = "the softmax result is not the left operand of a (batch) matmul", failure();
+    blk.output = user;
+    // The expand/collapse pair must restore the matmul's shape.
+    if ((expand != nullptr) != (collapse != nullptr) ||
+        (expand && (expand.getReassociationIndices() != collapse.getReassociationIndices() ||
+                    collapse.getResultType() != expand.getSrcType())))
+      return why = "the probabilities are reshaped differently from the scores", failure();
+    // The elementwise ops, first applied first: scale factors, then at most one mask.
+    auto xType = cast<RankedTensorType>(s.input.getType());
+    unsigned n = xType.getRank();
+    AffineMap identity = AffineMap::getMultiDimIdentityMap(n, &getContext());
+    for (linalg::GenericOp g : llvm::reverse(elementwise)) {
+      SmallVector<AffineMap> maps = g.getIndexingMapsArray();
+      Block &body = g.getRegion().front();
+      auto ops = bodyOps(body, 1);
+      if (maps[0] != identity || maps[2] != identity || !ops ||
+          body.getTerminator()->getOperand(0) != (*ops)[0]->getResult(0))
+        return why = "an op between the scores and the softmax is not a scale or a mask",
+               failure();
+      Operation *op = (*ops)[0];
+      Value other = g.getDpsInputs()[1];
+      bool xFirst = op->getNumOperands() == 2 && op->getOperand(0) == body.getArgument(0) &&
+                    op->getOperand(1) == body.getArgument(1);
+      bool xSecond = op->getNumOperands() == 2 && op->getOperand(1) == body.getArgument(0) &&
+                     op->getOperand(0) == body.getArgument(1);
+      std::optional<double> c = scalarConstant(other);
+      if (c && isa<arith::MulFOp>(op) && (xFirst || xSecond) && !blk.mask && !blk.causal) {
+        blk.scale *= *c;
+      } else if (c && isa<arith::DivFOp>(op) && xFirst && !blk.mask && !blk.causal && *c != 0) {
+        blk.scale /= *c;
+      } else if (isa<arith::AddFOp>(op) && (xFirst || xSecond) && !blk.mask && !blk.causal) {
+        if (failed(matchMask(blk, other, maps[1], xType, why)))
+          return failure();
+      } else {
+        return why = "an op between the scores and the softmax is not a scale by a constant "
+                     "followed by an additive mask",
+               failure();
+      }
+      blk.ops.push_back(g);
+    }
+    auto q = cast<RankedTensorType>(blk.scores->getOperand(0).getType());
+    if (q.getShape().back() > kMaxHeadDim)
+      return why = "head dimension " + std::to_string(q.getShape().back()) + " is above " +
+                   std::to_string(kMaxHeadDim),
+             failure();
+    // Consumers first, for erasing.
+    std::reverse(blk.ops.begin(), blk.ops.end());
+    SmallVector<Operation *> ops = {blk.output};
+    if (collapse)
+      ops.push_back(collapse);
+    ops.append({s.div, s.sum, s.max});
+    ops.append(blk.ops.begin(), blk.ops.end());
+    if (expand)
+      ops.push_back(expand);
+    ops.push_back(blk.scores);
+    blk.ops = ops;
+    return blk;
+  }
+
+  /// The additive mask `mask` indexed by `map` in the scores' (expanded) loops.
+  LogicalResult matchMask(AttentionBlock &blk, Value mask, AffineMap map, RankedTensorType xType,
+                          std::string &why) {
+    auto type = dyn_cast<RankedTensorType>(mask.getType());
+    unsigned n = xType.getRank();
+    if (!type || !type.getElementType().isF32() || !type.hasStaticShape())
+      return why = "the mask is not a static f32 tensor", failure();
+    const int64_t S = xType.getDimSize(n - 2), T = xType.getDimSize(n - 1);
+    unsigned r = map.getNumResults();
+    auto isDim = [&](unsigned result, unsigned dim) {
+      auto d = dyn_cast<AffineDimExpr>(map.getResult(result));
+      return d && d.getPosition() == dim;
+    };
+    if (r < 2 || !isDim(r - 2, n - 2) || !isDim(r - 1, n - 1) || type.getDimSize(r - 2) != S ||
+        type.getDimSize(r - 1) != T)
+      return why = "the mask does not cover the scores' last two dims", failure();
+    bool broadcast = true;
+    for (unsigned i = 0; i + 2 < r; ++i) {
+      auto cst = dyn_cast<AffineConstantExpr>(map.getResult(i));
+      if (!cst || cst.getValue() != 0 || type.getDimSize(i) != 1)
+        broadcast = false;
+    }
+    if (!broadcast) {
+      if (map != AffineMap::getMultiDimIdentityMap(n, map.getContext()) || type != xType)
+        return why = "the mask is neither one matrix for every batch nor one per batch",
+               failure();
+      blk.maskPerBatch = true;
+    }
+    Attribute attr;
+    if (broadcast && matchPattern(mask, m_Constant(&attr)))
+      if (std::optional<std::vector<double>> values = sparq::readElementsAsDouble(attr))
+        if (isCausal(*values, S, T, blk.offset)) {
+          blk.causal = true;
+          return success();
+        }
+    blk.mask = mask;
+    return success();
+  }
+
+  void rewrite(ModuleOp module, AttentionBlock &blk) {
+    OpBuilder b(blk.output);
+    Location loc = blk.output->getLoc();
+    sparq::ScalarBuilder sb{b, loc};
+    Value q = blk.scores->getOperand(0), kt = blk.scores->getOperand(1);
+    Value v = blk.output->getOperand(1);
+    auto outType = cast<RankedTensorType>(blk.output->getResult(0).getType());
+    auto qType = cast<RankedTensorType>(q.getType());
+    auto ktType = cast<RankedTensorType>(kt.getType());
+    unsigned r = qType.getRank();
+    const int64_t B = r == 3 ? qType.getDimSize(0) : 1, S = qType.getDimSize(r - 2),
+                  D = qType.getDimSize(r - 1), T = ktType.getDimSize(r - 1);
+    Value out = memref::AllocOp::create(
+        b, loc, MemRefType::get(outType.getShape(), outType.getElementType()),
+        b.getI64IntegerAttr(64));
+    Value zero = sb.cIdx(0);
+    SmallVector<Value> args = {sparq::elementAddress(b, loc, out), sb.cIdx(S * D), sb.cIdx(D),
+                               sparq::readAddress(b, loc, q), sb.cIdx(S * D), sb.cIdx(D),
+                               sparq::readAddress(b, loc, kt), sb.cIdx(D * T), sb.cIdx(T),
+                               sparq::readAddress(b, loc, v), sb.cIdx(T * D), sb.cIdx(D)};
+    if (blk.mask)
+      args.append({sparq::readAddress(b, loc, blk.mask), sb.cIdx(blk.maskPerBatch ? S * T : 0),
+                   sb.cIdx(T)});
+    else
+      args.append({zero, zero, zero});
+    args.append({sb.cIdx(B), sb.cIdx(S), sb.cIdx(T), sb.cIdx(D)});
+    args.push_back(arith::ConstantOp::create(b, loc, b.getF32FloatAttr(float(blk.scale))));
+    args.append({sb.cIdx(blk.offset), sb.cIdx(blk.causal ? SPARQ_UK_CAUSAL : 0)});
+    SmallVector<Type> types(args.size(), b.getIndexType());
+    types[types.size() - 3] = b.getF32Type();
+    sparq::declareKernelFunction(module, kAttentionSymbol, b.getFunctionType(types, {}));
+    auto call = func::CallOp::create(b, loc, kAttentionSymbol, TypeRange{}, args);
+    // Flops of the two products (halved by a causal mask), the bytes of Q, K, V, the mask and O.
+    int64_t pairs = 0;
+    for (int64_t i = 0; i < S; ++i)
+      pairs += blk.causal ? std::min(T, i + blk.offset + 1) : T;
+    sparq::KernelCost cost{4 * B * pairs * D, 4 * B * (2 * S * D + 2 * T * D)};
+    if (blk.mask)
+      cost.bytes += sparq::shapedBytes(blk.mask.getType());
+    sparq::setKernelCost(call, cost);
+    Value result = bufferization::ToTensorOp::create(b, loc, outType, out, /*restrict=*/true,
+                                                     /*writable=*/true);
+    blk.output->getResult(0).replaceAllUsesWith(result);
+    for (Operation *op : blk.ops)
+      if (op->use_empty())
+        op->erase();
+  }
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<linalg::GenericOp> candidates;
+    module.walk([&](linalg::GenericOp g) { candidates.push_back(g); });
+    for (linalg::GenericOp g : candidates) {
+      std::optional<Softmax> s = matchSoftmax(g);
+      if (!s)
+        continue;
+      std::string why;
+      bool related = false;
+      FailureOr<AttentionBlock> blk = match(*s, why, related);
+      if (failed(blk)) {
+        if (related) {
+          sparq::FusionRecord record;
+          record.reason = "attention: " + why;
+          note(g, record);
+        }
+        continue;
+      }
+      sparq::FusionRecord record;
+      record.fused = true;
+      record.kind = std::string("attention (online softmax") + (blk->causal ? ", causal" : "") +
+                    (blk->mask ? ", mask" : "") + ")";
+      record.ops = int64_t(blk->ops.size());
+      std::string names;
+      for (Operation *op : blk->ops) {
+        std::string n = sparq::onnxNames(op->getLoc());
+        if (!n.empty() && names.find(n) == std::string::npos)
+          names = names.empty() ? n : n + "+" + names;
+      }
+      record.names = names;
+      record.tileRows = kQueryRowsPerTask;
+      auto q = cast<RankedTensorType>(blk->scores->getOperand(0).getType());
+      record.tileBytes = 4 * kQueryRowsPerTask * q.getShape().back();
+      note(blk->output, record);
+      rewrite(module, *blk);
+    }
+  }
+};
+
+} // namespace
+
+std::unique_ptr<mlir::Pass>
+sparq::createFuseAttentionPass(const FuseAttentionPassOptions &options, FusionRecordSink sink) {
+  return std::make_unique<FuseAttentionPass>(options, std::move(sink));
+}
