@@ -246,6 +246,14 @@ struct FuseAttentionPass : public sparq::impl::FuseAttentionPassBase<FuseAttenti
     related = false;
     // Consumer: P (collapsed to the matmul's rank when the scores were expanded) V.
     Value p = s.div.getResult(0);
+    auto isMatmul = [](Operation *op) {
+      return isa_and_nonnull<linalg::MatmulOp, linalg::BatchMatmulOp>(op);
+    };
+    for (Operation *u : p.getUsers()) {
+      related = related || isMatmul(u);
+      if (auto c = dyn_cast<tensor::CollapseShapeOp>(u))
+        related = related || llvm::any_of(c->getUsers(), isMatmul);
+    }
     if (!p.hasOneUse())
       return why = "the probabilities have other users", failure();
     Operation *user = *p.getUsers().begin();
@@ -255,7 +263,6 @@ struct FuseAttentionPass : public sparq::impl::FuseAttentionPassBase<FuseAttenti
         return why = "the probabilities have other users", failure();
       user = *collapse.getResult().getUsers().begin();
     }
-    related = isa<linalg::MatmulOp, linalg::BatchMatmulOp>(user);
     // Producer chain of X, last op first: elementwise ops with one constant or mask operand,
     // then (an expand_shape of) the scores matmul.
     SmallVector<linalg::GenericOp> elementwise;
@@ -273,7 +280,7 @@ struct FuseAttentionPass : public sparq::impl::FuseAttentionPassBase<FuseAttenti
         return why = "the scores have other users", failure();
       x = expand.getSrc();
     }
-    related = related || isa_and_nonnull<linalg::MatmulOp, linalg::BatchMatmulOp>(x.getDefiningOp());
+    related = related || isMatmul(x.getDefiningOp());
     if (!isPlainMatmul(x.getDefiningOp()))
       return why = "the softmax input is not a (batch) matmul of static f32 tensors, "
                    "scaled and masked",
