@@ -39,7 +39,7 @@ namespace {
 constexpr llvm::StringLiteral kAttentionSymbol = "sparq_uk_attention_f32_mt";
 /// The kernel's limits and blocking (runtime/kernels/Attention.cpp).
 constexpr int64_t kMaxHeadDim = 256;
-constexpr int64_t kQueryRowsPerTask = 32;
+constexpr int64_t kQueryRowsPerTask = 64;
 /// A constant mask entry at or below this is "masked" in a causal pattern.
 constexpr double kMaskedBelow = -1e9;
 

@@ -29,15 +29,13 @@ typedef int32_t vi __attribute__((vector_size(V * sizeof(int32_t))));
 /// exp(x) for x <= 0 (every argument here is a difference from a running maximum): 2^n * e^r,
 /// n = round(x / ln 2), r = x - n ln 2 in two parts (Cody-Waite), e^r by its Taylor polynomial
 /// of degree 7 on |r| <= ln2 / 2 (truncation below 4e-9 relative). x < -87.3 (e^x below the
-/// smallest normal float) and -inf give 0; NaN stays NaN.
+/// smallest normal float) and -inf give 0 (whatever the lanes computed); NaN stays NaN.
 SPARQ_UK_INLINE vf expNonPositive(vf x) {
   const vf lo = splat(-87.33654f), zero = {};
-  vf xc = x < lo ? lo : x;
-  xc = xc > zero ? zero : xc;
   const vf shifter = splat(12582912.0f); // 1.5 * 2^23: adding it rounds to an integer
-  vf t = xc * splat(1.44269504088896341f) + shifter;
+  vf t = x * splat(1.44269504088896341f) + shifter;
   vf n = t - shifter;
-  vf r = xc - n * splat(0.693145751953125f);
+  vf r = x - n * splat(0.693145751953125f);
   r = r - n * splat(1.428606765330187045e-06f);
   vf p = splat(1.0f / 5040);
   p = p * r + splat(1.0f / 720);
@@ -69,23 +67,16 @@ struct Args {
   bool causal;
 };
 
-/// The RG x KB scores of rows q[0..RG) against keys [j0, j0 + KB) of Kᵀ (Full: all KB exist;
-/// otherwise lanes past T are read as 0).
-template <bool Full>
-SPARQ_UK_INLINE void scoreTile(const Args &a, const float *const (&q)[RG], const float *kt,
-                               int64_t j0, vf (&s)[RG][KBV]) {
+/// The RG x KB scores of rows q[0..RG) against the packed Kᵀ block kp (D rows of KB keys).
+SPARQ_UK_INLINE void scoreTile(int64_t D, const float *const (&q)[RG], const float *kp,
+                               vf (&s)[RG][KBV]) {
   for (int k = 0; k < RG; ++k)
     for (int c = 0; c < KBV; ++c)
       s[k][c] = vf{};
-  vmask lanes[KBV];
-  if constexpr (!Full)
-    for (int c = 0; c < KBV; ++c)
-      lanes[c] = laneMask(0, int(a.T - j0 - c * V));
-  for (int64_t d = 0; d < a.D; ++d) {
-    const float *row = kt + d * a.ldk + j0;
+  for (int64_t d = 0; d < D; ++d) {
     vf kv[KBV];
     for (int c = 0; c < KBV; ++c)
-      kv[c] = Full ? load(row + c * V) : maskedLoad(row + c * V, lanes[c]);
+      kv[c] = load(kp + d * KB + c * V);
     for (int k = 0; k < RG; ++k) {
       vf qs = splat(q[k][d]);
       for (int c = 0; c < KBV; ++c)
@@ -125,6 +116,7 @@ void task(const Args &a, int64_t b, int64_t i0) {
   alignas(64) float acc[QB * DMAX];
   alignas(64) float p[RG * KB];
   alignas(64) float vpad[KB * DMAX];
+  alignas(64) float kpack[DMAX * KB];
   float m[QB], l[QB];
   for (int64_t i = 0; i < rows * dp; ++i)
     acc[i] = 0.0f;
@@ -154,6 +146,15 @@ void task(const Args &a, int64_t b, int64_t i0) {
       vb = vpad;
       ldvb = dp;
     }
+    // The block of Kᵀ copied to D contiguous rows of KB keys (0 past T): read by every row group
+    // of the task, and Kᵀ's own rows, T floats apart, would fall on a few L1 sets.
+    for (int64_t d = 0; d < a.D; ++d) {
+      const float *src = Kt + d * a.ldk + j0;
+      for (int c = 0; c < KBV; ++c)
+        store(kpack + d * KB + c * V, (c + 1) * V <= kb
+                                          ? load(src + c * V)
+                                          : maskedLoad(src + c * V, laneMask(0, int(kb - c * V))));
+    }
     for (int64_t g = 0; g < rows; g += RG) {
       // Rows past the task's last are computed on its last row and never stored.
       int64_t row[RG];
@@ -165,10 +166,7 @@ void task(const Args &a, int64_t b, int64_t i0) {
       if (limit(row[RG - 1]) <= j0) // causal: this block is past every row of the group
         continue;
       vf s[RG][KBV];
-      if (j0 + KB <= a.T)
-        scoreTile<true>(a, q, Kt, j0, s);
-      else
-        scoreTile<false>(a, q, Kt, j0, s);
+      scoreTile(a.D, q, kpack, s);
       float corr[RG];
       for (int k = 0; k < RG; ++k) {
         const int64_t lim = limit(row[k]);

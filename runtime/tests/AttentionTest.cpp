@@ -2,7 +2,7 @@
 //
 // sparq_uk_attention_f32[_mt] against softmax(scale * Q Kᵀ + mask) V computed in double by a
 // plain loop over the whole score row: sizes off every block (S, T, D not multiples of the
-// kernel's 32 query rows, its key block or the vector width), padded row strides (padding must
+// kernel's 64 query rows, its key block or the vector width), padded row strides (padding must
 // stay untouched), batch strides, broadcast and per-batch masks with -inf entries, causal
 // masks with and without an offset (the decoder's T - S), scores whose row maximum grows from
 // key block to key block (the online rescaling), 1 and 2 threads. Kᵀ ends at an inaccessible

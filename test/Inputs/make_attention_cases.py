@@ -10,7 +10,7 @@ an offset (new queries after cached keys, -inf above the band); a mask given as 
 constant non-causal mask per head; rank-3 and rank-2 operands without a mask, the scale a Div.
 Cases left unfused (the report says why): the probabilities also an output, a scale applied
 after the mask, a head dimension above the kernel's 256. Sizes are not multiples of the
-kernel's 32 query rows, its key blocks or the vector width.
+kernel's 64 query rows, its key blocks or the vector width.
 """
 import os
 import sys
@@ -83,7 +83,7 @@ def band(S, T, offset, fill):
 def main():
     out = sys.argv[1]
     rng = np.random.default_rng(7)
-    case(out, "causal_odd", (1, 3), 37, 37, 40, mask=band(37, 37, 0, -1e9), seed=1)
+    case(out, "causal_odd", (1, 3), 77, 77, 40, mask=band(77, 77, 0, -1e9), seed=1)
     case(out, "causal_offset", (1, 2), 20, 45, 16, mask=band(20, 45, 25, -np.inf), seed=2)
     case(out, "mask_input", (2, 2), 33, 70, 24,
          mask=(0.5 * rng.standard_normal((33, 70))).astype(np.float32), mask_input=True,
