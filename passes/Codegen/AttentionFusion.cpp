@@ -22,7 +22,9 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
 
 #include <cmath>
 #include <string>
@@ -64,6 +66,17 @@ bool isFillOf(Value init, double value) {
   return v && (*v == value || (std::isinf(value) && std::isinf(*v) && (*v < 0) == (value < 0)));
 }
 
+/// Users of `v` other than tensor.dim (run-time checks read the sizes of intermediates; the
+/// rewrite answers those from the sizes the ops' inits carry).
+SmallVector<Operation *> realUsers(Value v) {
+  SmallVector<Operation *> users;
+  for (Operation *u : v.getUsers())
+    if (!isa<tensor::DimOp>(u))
+      users.push_back(u);
+  return users;
+}
+bool hasOneRealUse(Value v) { return realUsers(v).size() == 1; }
+
 bool allParallel(linalg::LinalgOp op) {
   return op.getNumLoops() == op.getNumParallelLoops();
 }
@@ -78,37 +91,56 @@ std::optional<SmallVector<Operation *>> bodyOps(Block &body, size_t n) {
   return ops;
 }
 
-/// A plain (batch) matmul C[b?][m][n] = sum_k A[b?][m][k] B[b?][k][n] on f32 tensors of static
-/// shape, accumulating into a zero fill.
+/// A (batch) matmul C[b...][m][n] = sum_k A[b...][m][k] B[b...][k][n] on f32 tensors,
+/// accumulating into a zero fill: a named matmul / batch_matmul, or the generic the ONNX lowering
+/// gives a MatMul with dynamic sizes, whose operands may index a batch dim that is 1 in the
+/// result at 0.
 bool isPlainMatmul(Operation *op) {
   auto linalgOp = dyn_cast_or_null<linalg::LinalgOp>(op);
-  if (!linalgOp || !isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op) || !linalgOp.hasPureTensorSemantics())
+  if (!linalgOp || !linalgOp.hasPureTensorSemantics() || linalgOp.getNumDpsInputs() != 2 ||
+      linalgOp.getNumDpsInits() != 1)
     return false;
-  std::optional<sparq::PackedGemm> g = sparq::matchPackedGemm(linalgOp);
-  if (!g || g->lhs != 0 || g->rhsTransposed || g->mLoops.size() != 1 || g->nLoops.size() != 1 ||
-      g->kLoops.size() != 1)
+  // Body: out + in0 * in1 (upstream's contraction check wants projected permutations, which
+  // a 0 index is not).
+  Block &body = linalgOp->getRegion(0).front();
+  auto ops = bodyOps(body, 2);
+  if (!ops)
+    return false;
+  auto mul = dyn_cast<arith::MulFOp>((*ops)[0]);
+  auto add = dyn_cast<arith::AddFOp>((*ops)[1]);
+  if (!mul || !add || body.getTerminator()->getOperand(0) != add.getResult() ||
+      !((mul.getLhs() == body.getArgument(0) && mul.getRhs() == body.getArgument(1)) ||
+        (mul.getLhs() == body.getArgument(1) && mul.getRhs() == body.getArgument(0))) ||
+      !((add.getLhs() == body.getArgument(2) && add.getRhs() == mul.getResult()) ||
+        (add.getRhs() == body.getArgument(2) && add.getLhs() == mul.getResult())))
     return false;
   for (Value v : op->getOperands())
-    if (!cast<RankedTensorType>(v.getType()).hasStaticShape())
+    if (!cast<RankedTensorType>(v.getType()).getElementType().isF32())
       return false;
-  // The loops in (batch, m, n, k) order index A as (b, m, k) and B as (b, k, n).
   SmallVector<AffineMap> maps = linalgOp.getIndexingMapsArray();
-  unsigned r = maps[2].getNumResults();
-  MLIRContext *ctx = op->getContext();
-  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-  SmallVector<AffineExpr> a, b, c;
-  for (unsigned i = 0; i + 2 < r; ++i) {
-    a.push_back(d(i));
-    b.push_back(d(i));
-    c.push_back(d(i));
-  }
-  a.append({d(r - 2), d(r)});
-  b.append({d(r), d(r - 1)});
-  c.append({d(r - 2), d(r - 1)});
-  if (maps[0] != AffineMap::get(r + 1, 0, a, ctx) || maps[1] != AffineMap::get(r + 1, 0, b, ctx) ||
-      maps[2] != AffineMap::get(r + 1, 0, c, ctx))
+  auto cType = cast<RankedTensorType>(op->getResult(0).getType());
+  unsigned r = cType.getRank();
+  if (r < 2 || linalgOp.getNumLoops() != r + 1 || linalgOp.getNumReductionLoops() != 1 ||
+      maps[2] != AffineMap::getMultiDimIdentityMap(r + 1, op->getContext()).getMajorSubMap(r))
     return false;
-  return isFillOf(linalgOp.getDpsInits()[0], 0.0);
+  // Operand results: batch dims (the loop's own, or 0 where the result's dim is 1), then the
+  // two matrix dims.
+  auto indexes = [&](AffineMap map, unsigned row, unsigned col) {
+    if (map.getNumResults() != r)
+      return false;
+    for (unsigned i = 0; i + 2 < r; ++i) {
+      AffineExpr e = map.getResult(i);
+      auto d = dyn_cast<AffineDimExpr>(e);
+      auto c = dyn_cast<AffineConstantExpr>(e);
+      if (!(d && d.getPosition() == i) && !(c && c.getValue() == 0 && cType.getDimSize(i) == 1))
+        return false;
+    }
+    auto d0 = dyn_cast<AffineDimExpr>(map.getResult(r - 2));
+    auto d1 = dyn_cast<AffineDimExpr>(map.getResult(r - 1));
+    return d0 && d1 && d0.getPosition() == row && d1.getPosition() == col;
+  };
+  return indexes(maps[0], r - 2, r) && indexes(maps[1], r, r - 1) &&
+         isFillOf(linalgOp.getDpsInits()[0], 0.0);
 }
 
 /// The softmax over the last dim of X as sparq-convert-onnx-to-linalg lowers it: m = max(X)
@@ -178,10 +210,10 @@ std::optional<Softmax> matchSoftmax(linalg::GenericOp div) {
         (add.getRhs() == sumBody.getArgument(2) && add.getLhs() == exp2.getResult())))
     return std::nullopt;
   // X feeds only the softmax; m and s only its own ops.
-  if (!llvm::all_of(s.input.getUsers(), [&](Operation *u) {
+  if (!llvm::all_of(realUsers(s.input), [&](Operation *u) {
         return u == s.div || u == s.sum || u == s.max;
       }) ||
-      !s.max.getResult(0).hasNUses(2) || !s.sum.getResult(0).hasOneUse())
+      realUsers(s.max.getResult(0)).size() != 2 || !hasOneRealUse(s.sum.getResult(0)))
     return std::nullopt;
   return s;
 }
@@ -247,21 +279,22 @@ struct FuseAttentionPass : public sparq::impl::FuseAttentionPassBase<FuseAttenti
     // Consumer: P (collapsed to the matmul's rank when the scores were expanded) V.
     Value p = s.div.getResult(0);
     auto isMatmul = [](Operation *op) {
-      return isa_and_nonnull<linalg::MatmulOp, linalg::BatchMatmulOp>(op);
+      auto l = dyn_cast_or_null<linalg::LinalgOp>(op);
+      return l && l.getNumDpsInputs() == 2 && l.getNumReductionLoops() == 1;
     };
-    for (Operation *u : p.getUsers()) {
+    for (Operation *u : realUsers(p)) {
       related = related || isMatmul(u);
       if (auto c = dyn_cast<tensor::CollapseShapeOp>(u))
         related = related || llvm::any_of(c->getUsers(), isMatmul);
     }
-    if (!p.hasOneUse())
+    if (!hasOneRealUse(p))
       return why = "the probabilities have other users", failure();
-    Operation *user = *p.getUsers().begin();
+    Operation *user = realUsers(p)[0];
     auto collapse = dyn_cast<tensor::CollapseShapeOp>(user);
     if (collapse) {
-      if (!collapse.getResult().hasOneUse())
+      if (!hasOneRealUse(collapse.getResult()))
         return why = "the probabilities have other users", failure();
-      user = *collapse.getResult().getUsers().begin();
+      user = realUsers(collapse.getResult())[0];
     }
     // Producer chain of X, last op first: elementwise ops with one constant or mask operand,
     // then (an expand_shape of) the scores matmul.
@@ -269,23 +302,23 @@ struct FuseAttentionPass : public sparq::impl::FuseAttentionPassBase<FuseAttenti
     Value x = s.input;
     while (auto g = x.getDefiningOp<linalg::GenericOp>()) {
       if (g.getNumDpsInputs() != 2 || g.getNumDpsInits() != 1 || !allParallel(g) ||
-          (!elementwise.empty() && !x.hasOneUse()))
+          (!elementwise.empty() && !hasOneRealUse(x)))
         break;
       elementwise.push_back(g);
       x = g.getDpsInputs()[0];
     }
     auto expand = x.getDefiningOp<tensor::ExpandShapeOp>();
     if (expand) {
-      if (!expand.getResult().hasOneUse())
+      if (!hasOneRealUse(expand.getResult()))
         return why = "the scores have other users", failure();
       x = expand.getSrc();
     }
     related = related || isMatmul(x.getDefiningOp());
     if (!isPlainMatmul(x.getDefiningOp()))
-      return why = "the softmax input is not a (batch) matmul of static f32 tensors, "
-                   "scaled and masked",
+      return why = "the softmax input is not a (batch) matmul of f32 tensors, scaled and "
+                   "masked",
              failure();
-    if (!x.hasOneUse())
+    if (!hasOneRealUse(x))
       return why = "the scores have other users", failure();
     blk.scores = x.getDefiningOp();
     if (!isPlainMatmul(user) || user->getOperand(0) != (collapse ? collapse.getResult() : p))
@@ -330,8 +363,12 @@ struct FuseAttentionPass : public sparq::impl::FuseAttentionPassBase<FuseAttenti
       blk.ops.push_back(g);
     }
     auto q = cast<RankedTensorType>(blk.scores->getOperand(0).getType());
-    if (q.getShape().back() > kMaxHeadDim)
-      return why = "head dimension " + std::to_string(q.getShape().back()) + " is above " +
+    auto v = cast<RankedTensorType>(blk.output->getOperand(1).getType());
+    const int64_t D = q.getShape().back();
+    if (ShapedType::isDynamic(D) || v.getShape().back() != D)
+      return why = "the head dimension is dynamic, or differs between Q and V", failure();
+    if (D > kMaxHeadDim)
+      return why = "head dimension " + std::to_string(D) + " is above " +
                    std::to_string(kMaxHeadDim),
              failure();
     // Consumers first, for erasing.
@@ -353,16 +390,20 @@ struct FuseAttentionPass : public sparq::impl::FuseAttentionPassBase<FuseAttenti
                           std::string &why) {
     auto type = dyn_cast<RankedTensorType>(mask.getType());
     unsigned n = xType.getRank();
-    if (!type || !type.getElementType().isF32() || !type.hasStaticShape())
-      return why = "the mask is not a static f32 tensor", failure();
+    if (!type || !type.getElementType().isF32())
+      return why = "the mask is not an f32 tensor", failure();
     const int64_t S = xType.getDimSize(n - 2), T = xType.getDimSize(n - 1);
+    // Sizes that may be equal: the lowering checked broadcasts of dynamic sizes at run time.
+    auto compatible = [](int64_t a, int64_t b) {
+      return a == b || ShapedType::isDynamic(a) || ShapedType::isDynamic(b);
+    };
     unsigned r = map.getNumResults();
     auto isDim = [&](unsigned result, unsigned dim) {
       auto d = dyn_cast<AffineDimExpr>(map.getResult(result));
       return d && d.getPosition() == dim;
     };
-    if (r < 2 || !isDim(r - 2, n - 2) || !isDim(r - 1, n - 1) || type.getDimSize(r - 2) != S ||
-        type.getDimSize(r - 1) != T)
+    if (r < 2 || !isDim(r - 2, n - 2) || !isDim(r - 1, n - 1) ||
+        !compatible(type.getDimSize(r - 2), S) || !compatible(type.getDimSize(r - 1), T))
       return why = "the mask does not cover the scores' last two dims", failure();
     bool broadcast = true;
     for (unsigned i = 0; i + 2 < r; ++i) {
@@ -371,13 +412,17 @@ struct FuseAttentionPass : public sparq::impl::FuseAttentionPassBase<FuseAttenti
         broadcast = false;
     }
     if (!broadcast) {
-      if (map != AffineMap::getMultiDimIdentityMap(n, map.getContext()) || type != xType)
+      if (map != AffineMap::getMultiDimIdentityMap(n, map.getContext()) ||
+          type.getRank() != xType.getRank() ||
+          !llvm::all_of(llvm::seq<unsigned>(0, n), [&](unsigned i) {
+            return compatible(type.getDimSize(i), xType.getDimSize(i));
+          }))
         return why = "the mask is neither one matrix for every batch nor one per batch",
                failure();
       blk.maskPerBatch = true;
     }
     Attribute attr;
-    if (broadcast && matchPattern(mask, m_Constant(&attr)))
+    if (broadcast && type.hasStaticShape() && matchPattern(mask, m_Constant(&attr)))
       if (std::optional<std::vector<double>> values = sparq::readElementsAsDouble(attr))
         if (isCausal(*values, S, T, blk.offset)) {
           blk.causal = true;
@@ -395,41 +440,84 @@ struct FuseAttentionPass : public sparq::impl::FuseAttentionPassBase<FuseAttenti
     Value v = blk.output->getOperand(1);
     auto outType = cast<RankedTensorType>(blk.output->getResult(0).getType());
     auto qType = cast<RankedTensorType>(q.getType());
-    auto ktType = cast<RankedTensorType>(kt.getType());
     unsigned r = qType.getRank();
-    const int64_t B = r == 3 ? qType.getDimSize(0) : 1, S = qType.getDimSize(r - 2),
-                  D = qType.getDimSize(r - 1), T = ktType.getDimSize(r - 1);
+    // Sizes as values (constants where static): B, S and D from Q, T from Kᵀ.
+    auto dim = [&](Value v, unsigned i) -> Value {
+      int64_t size = cast<RankedTensorType>(v.getType()).getDimSize(i);
+      if (!ShapedType::isDynamic(size))
+        return sb.cIdx(size);
+      return tensor::DimOp::create(b, loc, v, int64_t(i));
+    };
+    Value B = sb.cIdx(1), S = dim(q, r - 2), D = dim(q, r - 1), T = dim(kt, r - 1);
+    for (unsigned i = 0; i + 2 < r; ++i)
+      B = sb.mul(B, dim(q, i));
+    SmallVector<Value> dynamicSizes;
+    for (unsigned i = 0; i < r; ++i)
+      if (outType.isDynamicDim(i))
+        dynamicSizes.push_back(dim(q, i)); // a dynamic result dim is Q's (not a broadcast 1)
     Value out = memref::AllocOp::create(
-        b, loc, MemRefType::get(outType.getShape(), outType.getElementType()),
+        b, loc, MemRefType::get(outType.getShape(), outType.getElementType()), dynamicSizes,
         b.getI64IntegerAttr(64));
-    Value zero = sb.cIdx(0);
-    SmallVector<Value> args = {sparq::elementAddress(b, loc, out), sb.cIdx(S * D), sb.cIdx(D),
-                               sparq::readAddress(b, loc, q), sb.cIdx(S * D), sb.cIdx(D),
-                               sparq::readAddress(b, loc, kt), sb.cIdx(D * T), sb.cIdx(T),
-                               sparq::readAddress(b, loc, v), sb.cIdx(T * D), sb.cIdx(D)};
+    Value zero = sb.cIdx(0), SD = sb.mul(S, D), TD = sb.mul(T, D);
+    SmallVector<Value> args = {sparq::elementAddress(b, loc, out), SD, D,
+                               sparq::readAddress(b, loc, q), SD, D,
+                               sparq::readAddress(b, loc, kt), TD, T,
+                               sparq::readAddress(b, loc, v), TD, D};
     if (blk.mask)
-      args.append({sparq::readAddress(b, loc, blk.mask), sb.cIdx(blk.maskPerBatch ? S * T : 0),
-                   sb.cIdx(T)});
+      args.append({sparq::readAddress(b, loc, blk.mask), blk.maskPerBatch ? sb.mul(S, T) : zero,
+                   T});
     else
       args.append({zero, zero, zero});
-    args.append({sb.cIdx(B), sb.cIdx(S), sb.cIdx(T), sb.cIdx(D)});
+    args.append({B, S, T, D});
     args.push_back(arith::ConstantOp::create(b, loc, b.getF32FloatAttr(float(blk.scale))));
     args.append({sb.cIdx(blk.offset), sb.cIdx(blk.causal ? SPARQ_UK_CAUSAL : 0)});
     SmallVector<Type> types(args.size(), b.getIndexType());
     types[types.size() - 3] = b.getF32Type();
     sparq::declareKernelFunction(module, kAttentionSymbol, b.getFunctionType(types, {}));
     auto call = func::CallOp::create(b, loc, kAttentionSymbol, TypeRange{}, args);
-    // Flops of the two products (halved by a causal mask), the bytes of Q, K, V, the mask and O.
-    int64_t pairs = 0;
-    for (int64_t i = 0; i < S; ++i)
-      pairs += blk.causal ? std::min(T, i + blk.offset + 1) : T;
-    sparq::KernelCost cost{4 * B * pairs * D, 4 * B * (2 * S * D + 2 * T * D)};
-    if (blk.mask)
-      cost.bytes += sparq::shapedBytes(blk.mask.getType());
+    // Flops of the two products (fewer under a causal mask), the bytes of Q, K, V, the mask and
+    // O; unknown with dynamic sizes.
+    sparq::KernelCost cost{-1, -1};
+    auto qt = cast<RankedTensorType>(q.getType()), ktt = cast<RankedTensorType>(kt.getType());
+    if (qt.hasStaticShape() && ktt.hasStaticShape()) {
+      int64_t nb = 1;
+      for (unsigned i = 0; i + 2 < r; ++i)
+        nb *= qt.getDimSize(i);
+      const int64_t ns = qt.getDimSize(r - 2), nd = qt.getDimSize(r - 1),
+                    nt = ktt.getDimSize(r - 1);
+      int64_t pairs = 0;
+      for (int64_t i = 0; i < ns; ++i)
+        pairs += blk.causal ? std::min(nt, i + blk.offset + 1) : nt;
+      cost = sparq::KernelCost{4 * nb * pairs * nd, 4 * nb * (2 * ns * nd + 2 * nt * nd)};
+      int64_t maskBytes = blk.mask ? sparq::shapedBytes(blk.mask.getType()) : 0;
+      cost.bytes = maskBytes < 0 ? -1 : cost.bytes + maskBytes;
+    }
     sparq::setKernelCost(call, cost);
     Value result = bufferization::ToTensorOp::create(b, loc, outType, out, /*restrict=*/true,
                                                      /*writable=*/true);
     blk.output->getResult(0).replaceAllUsesWith(result);
+    // Sizes read from the replaced ops come from what their results' sizes are made of.
+    for (Operation *op : blk.ops) {
+      SmallVector<tensor::DimOp> dims;
+      for (Operation *u : op->getUsers())
+        if (auto d = dyn_cast<tensor::DimOp>(u))
+          dims.push_back(d);
+      if (dims.empty())
+        continue;
+      OpBuilder at(op);
+      ReifiedRankedShapedTypeDims shapes;
+      if (failed(reifyResultShapes(at, op, shapes)))
+        continue;
+      for (tensor::DimOp d : dims) {
+        std::optional<int64_t> index = d.getConstantIndex();
+        if (!index)
+          continue;
+        unsigned resultNo = cast<OpResult>(d.getSource()).getResultNumber();
+        d.getResult().replaceAllUsesWith(
+            getValueOrCreateConstantIndexOp(at, d.getLoc(), shapes[resultNo][*index]));
+        d.erase();
+      }
+    }
     for (Operation *op : blk.ops)
       if (op->use_empty())
         op->erase();

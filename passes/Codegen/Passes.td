@@ -192,7 +192,8 @@ def FuseAttentionPass : Pass<"sparq-cpu-fuse-attention", "mlir::ModuleOp"> {
     read as a tensor of the scores' last two dims (broadcast over the batch dims, or one per
     batch).
 
-    Needs f32, static shapes and a head dimension D ≤ 256; a softmax over the scores of a
+    Needs f32 and a static head dimension D ≤ 256, the same for Q and V; batch and sequence
+    sizes may be dynamic (the kernel reads them at run time). A softmax over the scores of a
     matmul that does not fit the pattern stays as it is, and with `report` a remark says why.
     Runs before elementwise fusion, at -O2 and above with block fusion on
     (`sparq-compile --block-fusion=off` disables it too).

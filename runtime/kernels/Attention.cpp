@@ -67,17 +67,23 @@ struct Args {
   bool causal;
 };
 
-/// The RG x KB scores of rows q[0..RG) against the packed Kᵀ block kp (D rows of KB keys).
-SPARQ_UK_INLINE void scoreTile(int64_t D, const float *const (&q)[RG], const float *kp,
-                               vf (&s)[RG][KBV]) {
-  for (int k = 0; k < RG; ++k)
+/// The R x KB scores of rows q[0..R) against keys [0, KB) of the Kᵀ block kp (D rows, ldk
+/// apart; Full: all KB keys exist, otherwise only the first kb are read, the others are 0).
+template <int R, bool Full>
+SPARQ_UK_INLINE void scoreTile(int64_t D, const float *const *q, const float *kp, int64_t ldk,
+                               int64_t kb, vf (&s)[R][KBV]) {
+  for (int k = 0; k < R; ++k)
     for (int c = 0; c < KBV; ++c)
       s[k][c] = vf{};
+  vmask lanes[KBV];
+  if constexpr (!Full)
+    for (int c = 0; c < KBV; ++c)
+      lanes[c] = laneMask(0, int(kb - c * V));
   for (int64_t d = 0; d < D; ++d) {
     vf kv[KBV];
     for (int c = 0; c < KBV; ++c)
-      kv[c] = load(kp + d * KB + c * V);
-    for (int k = 0; k < RG; ++k) {
+      kv[c] = Full ? load(kp + d * ldk + c * V) : maskedLoad(kp + d * ldk + c * V, lanes[c]);
+    for (int k = 0; k < R; ++k) {
       vf qs = splat(q[k][d]);
       for (int c = 0; c < KBV; ++c)
         s[k][c] = qs * kv[c] + s[k][c];
@@ -85,36 +91,117 @@ SPARQ_UK_INLINE void scoreTile(int64_t D, const float *const (&q)[RG], const flo
   }
 }
 
-/// acc[RG rows][CV vectors from column dv*V] = acc * corr + P V over the block's kb keys.
-template <int CV>
+/// acc[R rows][CV vectors from column dv*V] = acc * corr + P V over the block's kb keys.
+template <int R, int CV>
 SPARQ_UK_INLINE void outputTile(float *acc, int64_t dp, int64_t dv, const float *p,
-                                const float (&corr)[RG], const float *vb, int64_t ldv,
-                                int64_t kb) {
-  vf o[RG][CV];
-  for (int k = 0; k < RG; ++k)
+                                const float *corr, const float *vb, int64_t ldv, int64_t kb) {
+  vf o[R][CV];
+  for (int k = 0; k < R; ++k)
     for (int c = 0; c < CV; ++c)
       o[k][c] = load(acc + k * dp + (dv + c) * V) * splat(corr[k]);
   for (int64_t j = 0; j < kb; ++j) {
     vf vv[CV];
     for (int c = 0; c < CV; ++c)
       vv[c] = load(vb + j * ldv + (dv + c) * V);
-    for (int k = 0; k < RG; ++k) {
+    for (int k = 0; k < R; ++k) {
       vf pk = splat(p[k * KB + j]);
       for (int c = 0; c < CV; ++c)
         o[k][c] = pk * vv[c] + o[k][c];
     }
   }
-  for (int k = 0; k < RG; ++k)
+  for (int k = 0; k < R; ++k)
     for (int c = 0; c < CV; ++c)
       store(acc + k * dp + (dv + c) * V, o[k][c]);
 }
 
-/// Rows [i0, i0 + QB) of batch b.
+/// What the row groups of one task share: its rows' running maxima m, sums l and output
+/// accumulators (dp floats a row), and the current key block.
+struct Task {
+  const Args &a;
+  int64_t i0, dp;
+  const float *Q, *M;
+  float *acc, *m, *l;
+  // Key block [j0, j0 + kb): its Kᵀ (D rows ldk apart) and V rows (ldv apart, dp wide).
+  int64_t j0, kb;
+  const float *kt, *vb;
+  int64_t ldk, ldv;
+  bool full;
+  /// Keys row i attends: [0, limit(i)).
+  int64_t limit(int64_t i) const {
+    return a.causal && i + a.offset + 1 < a.T ? i + a.offset + 1 : a.T;
+  }
+};
+
+/// Rows [g, g + R) of the task (relative to i0) over the current key block.
+template <int R> void rowGroup(const Task &t, int64_t g) {
+  const Args &a = t.a;
+  if (t.limit(t.i0 + g + R - 1) <= t.j0) // causal: the block is past every row of the group
+    return;
+  const float *q[R];
+  for (int k = 0; k < R; ++k)
+    q[k] = t.Q + (t.i0 + g + k) * a.ldq;
+  vf s[R][KBV];
+  if (t.full)
+    scoreTile<R, true>(a.D, q, t.kt, t.ldk, t.kb, s);
+  else
+    scoreTile<R, false>(a.D, q, t.kt, t.ldk, t.kb, s);
+#define SPARQ_UK_LANE(l) l
+  const vi laneIndex = {SPARQ_UK_IV(SPARQ_UK_LANE)};
+#undef SPARQ_UK_LANE
+  alignas(64) float p[R * KB];
+  float corr[R];
+  for (int k = 0; k < R; ++k) {
+    const int64_t i = t.i0 + g + k, lim = t.limit(i);
+    const float *mrow = t.M ? t.M + i * a.ldm + t.j0 : nullptr;
+    const int end = int((lim < t.j0 + KB ? lim : t.j0 + KB) - t.j0); // lanes [0, end) attend
+    const vf masked = splat(-__builtin_inff());
+    vf x[KBV];
+    vf vmax = masked;
+    for (int c = 0; c < KBV; ++c) {
+      x[c] = s[k][c] * splat(a.scale);
+      const vi valid = laneIndex + c * V < end;
+      if (mrow)
+        x[c] = x[c] + maskedLoad(mrow + c * V, __builtin_convertvector(valid, vmask));
+      x[c] = valid ? x[c] : masked;
+      vmax = x[c] > vmax ? x[c] : vmax;
+    }
+    const float rowMax = hmax(vmax);
+    float &m = t.m[g + k], &l = t.l[g + k];
+    const float mNew = rowMax > m ? rowMax : m;
+    if (mNew == -__builtin_inff()) { // nothing attended yet: no contribution
+      corr[k] = 1.0f;
+      for (int c = 0; c < KBV; ++c)
+        store(p + k * KB + c * V, vf{});
+      continue;
+    }
+    corr[k] = expNonPositive(splat(m - mNew))[0];
+    vf sum = {};
+    for (int c = 0; c < KBV; ++c) {
+      vf e = expNonPositive(x[c] - splat(mNew));
+      store(p + k * KB + c * V, e);
+      sum = sum + e;
+    }
+    m = mNew;
+    l = l * corr[k] + hsum(sum);
+  }
+  float *acc = t.acc + g * t.dp;
+  const int64_t dvs = t.dp / V;
+  int64_t dv = 0;
+  for (; dv + 4 <= dvs; dv += 4)
+    outputTile<R, 4>(acc, t.dp, dv, p, corr, t.vb, t.ldv, t.kb);
+  switch (dvs - dv) {
+  case 3: outputTile<R, 3>(acc, t.dp, dv, p, corr, t.vb, t.ldv, t.kb); break;
+  case 2: outputTile<R, 2>(acc, t.dp, dv, p, corr, t.vb, t.ldv, t.kb); break;
+  case 1: outputTile<R, 1>(acc, t.dp, dv, p, corr, t.vb, t.ldv, t.kb); break;
+  default: break;
+  }
+}
+
+/// Rows [i0, i0 + QB) of batch b: groups of RG rows, then single rows.
 void task(const Args &a, int64_t b, int64_t i0) {
   const int64_t rows = a.S - i0 < QB ? a.S - i0 : QB;
-  const int64_t dp = (a.D + V - 1) / V * V, dvs = dp / V;
+  const int64_t dp = (a.D + V - 1) / V * V;
   alignas(64) float acc[QB * DMAX];
-  alignas(64) float p[RG * KB];
   alignas(64) float vpad[KB * DMAX];
   alignas(64) float kpack[DMAX * KB];
   float m[QB], l[QB];
@@ -124,109 +211,45 @@ void task(const Args &a, int64_t b, int64_t i0) {
     m[i] = -__builtin_inff();
     l[i] = 0.0f;
   }
-  const float *Q = a.Q + b * a.sQ, *Kt = a.K + b * a.sK, *Vm = a.Vm + b * a.sV;
-  const float *M = a.M ? a.M + b * a.sM : nullptr;
-  // Keys row i attends: [0, limit(i)).
-  auto limit = [&](int64_t i) {
-    return a.causal && i + a.offset + 1 < a.T ? i + a.offset + 1 : a.T;
-  };
-  const int64_t kend = limit(i0 + rows - 1);
-#define SPARQ_UK_LANE(l) l
-  const vi laneIndex = {SPARQ_UK_IV(SPARQ_UK_LANE)};
-#undef SPARQ_UK_LANE
-  for (int64_t j0 = 0; j0 < kend; j0 += KB) {
-    const int64_t kb = kend - j0 < KB ? kend - j0 : KB;
+  const float *Kt = a.K + b * a.sK, *Vm = a.Vm + b * a.sV;
+  Task t{a, i0, dp, a.Q + b * a.sQ, a.M ? a.M + b * a.sM : nullptr, acc, m, l,
+         0, 0, nullptr, nullptr, 0, 0, false};
+  const int64_t kend = t.limit(i0 + rows - 1);
+  for (t.j0 = 0; t.j0 < kend; t.j0 += KB) {
+    t.kb = kend - t.j0 < KB ? kend - t.j0 : KB;
     // V rows of the block, padded to whole vectors when D is not.
-    const float *vb = Vm + j0 * a.ldv;
-    int64_t ldvb = a.ldv;
+    t.vb = Vm + t.j0 * a.ldv;
+    t.ldv = a.ldv;
     if (a.D % V) {
-      for (int64_t j = 0; j < kb; ++j)
+      for (int64_t j = 0; j < t.kb; ++j)
         for (int64_t d = 0; d < dp; ++d)
-          vpad[j * dp + d] = d < a.D ? vb[j * a.ldv + d] : 0.0f;
-      vb = vpad;
-      ldvb = dp;
+          vpad[j * dp + d] = d < a.D ? t.vb[j * a.ldv + d] : 0.0f;
+      t.vb = vpad;
+      t.ldv = dp;
     }
-    // The block of Kᵀ copied to D contiguous rows of KB keys (0 past T): read by every row group
-    // of the task, and Kᵀ's own rows, T floats apart, would fall on a few L1 sets.
-    for (int64_t d = 0; d < a.D; ++d) {
-      const float *src = Kt + d * a.ldk + j0;
-      for (int c = 0; c < KBV; ++c)
-        store(kpack + d * KB + c * V, (c + 1) * V <= kb
-                                          ? load(src + c * V)
-                                          : maskedLoad(src + c * V, laneMask(0, int(kb - c * V))));
+    // With a full register group or more, the block of Kᵀ is copied to D contiguous rows of KB
+    // keys (0 past T): every group reads it, and Kᵀ's own rows, T floats apart, fall on a few
+    // L1 sets. A task of fewer rows (decoding) reads Kᵀ in place.
+    t.kt = Kt + t.j0;
+    t.ldk = a.ldk;
+    t.full = t.j0 + KB <= a.T;
+    if (rows >= RG) {
+      for (int64_t d = 0; d < a.D; ++d) {
+        const float *src = t.kt + d * a.ldk;
+        for (int c = 0; c < KBV; ++c)
+          store(kpack + d * KB + c * V,
+                (c + 1) * V <= t.kb ? load(src + c * V)
+                                    : maskedLoad(src + c * V, laneMask(0, int(t.kb - c * V))));
+      }
+      t.kt = kpack;
+      t.ldk = KB;
+      t.full = true;
     }
-    for (int64_t g = 0; g < rows; g += RG) {
-      // Rows past the task's last are computed on its last row and never stored.
-      int64_t row[RG];
-      const float *q[RG];
-      for (int k = 0; k < RG; ++k) {
-        row[k] = i0 + (g + k < rows ? g + k : rows - 1);
-        q[k] = Q + row[k] * a.ldq;
-      }
-      if (limit(row[RG - 1]) <= j0) // causal: this block is past every row of the group
-        continue;
-      vf s[RG][KBV];
-      scoreTile(a.D, q, kpack, s);
-      float corr[RG];
-      for (int k = 0; k < RG; ++k) {
-        const int64_t lim = limit(row[k]);
-        const float *mrow = M ? M + row[k] * a.ldm + j0 : nullptr;
-        const int end = int((lim < j0 + KB ? lim : j0 + KB) - j0); // lanes [0, end) attend
-        const vf masked = splat(-__builtin_inff());
-        vf x[KBV];
-        vf vmax = masked;
-        for (int c = 0; c < KBV; ++c) {
-          x[c] = s[k][c] * splat(a.scale);
-          const vi valid = laneIndex + c * V < end;
-          if (mrow)
-            x[c] = x[c] + maskedLoad(mrow + c * V, __builtin_convertvector(valid, vmask));
-          x[c] = valid ? x[c] : masked;
-          vmax = x[c] > vmax ? x[c] : vmax;
-        }
-        const float rowMax = hmax(vmax);
-        const int64_t r = row[k] - i0;
-        const float mOld = m[r]; // a duplicated row reads the last row's
-        const float mNew = rowMax > mOld ? rowMax : mOld;
-        if (mNew == -__builtin_inff()) { // nothing attended yet: no contribution
-          corr[k] = 1.0f;
-          for (int c = 0; c < KBV; ++c)
-            store(p + k * KB + c * V, vf{});
-          continue;
-        }
-        corr[k] = expNonPositive(splat(mOld - mNew))[0];
-        vf sum = {};
-        for (int c = 0; c < KBV; ++c) {
-          vf e = expNonPositive(x[c] - splat(mNew));
-          store(p + k * KB + c * V, e);
-          sum = sum + e;
-        }
-        if (g + k < rows) {
-          m[r] = mNew;
-          l[r] = l[r] * corr[k] + hsum(sum);
-        }
-      }
-      // The output rows of the group (duplicated rows accumulate into a scratch copy of the
-      // last row's, never stored).
-      float *accg = acc + g * dp;
-      alignas(64) float scratch[RG * DMAX];
-      if (g + RG > rows) {
-        for (int64_t i = 0; i < RG * dp; ++i)
-          scratch[i] = i < (rows - g) * dp ? accg[i] : 0.0f;
-        accg = scratch;
-      }
-      int64_t dv = 0;
-      for (; dv + 4 <= dvs; dv += 4)
-        outputTile<4>(accg, dp, dv, p, corr, vb, ldvb, kb);
-      switch (dvs - dv) {
-      case 3: outputTile<3>(accg, dp, dv, p, corr, vb, ldvb, kb); break;
-      case 2: outputTile<2>(accg, dp, dv, p, corr, vb, ldvb, kb); break;
-      case 1: outputTile<1>(accg, dp, dv, p, corr, vb, ldvb, kb); break;
-      default: break;
-      }
-      if (accg == scratch)
-        for (int64_t i = 0; i < (rows - g) * dp; ++i)
-          acc[g * dp + i] = scratch[i];
-    }
+    int64_t g = 0;
+    for (; g + RG <= rows; g += RG)
+      rowGroup<RG>(t, g);
+    for (; g < rows; ++g)
+      rowGroup<1>(t, g);
   }
   float *O = a.O + b * a.sO;
   for (int64_t i = 0; i < rows; ++i) {

@@ -7,7 +7,8 @@ Usage: make_attention_cases.py OUT_DIR
 
 Fused cases: a causal constant mask (-1e9 above the diagonal) on odd sizes; a causal mask with
 an offset (new queries after cached keys, -inf above the band); a mask given as an input; one
-constant non-causal mask per head; rank-3 and rank-2 operands without a mask, the scale a Div.
+constant non-causal mask per head; rank-3 and rank-2 operands without a mask, the scale a Div;
+symbolic sequence lengths (three data sets of different S and T) with the mask an input.
 Cases left unfused (the report says why): the probabilities also an output, a scale applied
 after the mask, a head dimension above the kernel's 256. Sizes are not multiples of the
 kernel's 64 query rows, its key blocks or the vector width.
@@ -28,49 +29,58 @@ def softmax(x):
 
 
 def case(out, name, lead, S, T, D, mask=None, mask_input=False, scale_op="Mul",
-         scale_after_mask=False, probs_output=False, rank2=False, seed=0):
+         scale_after_mask=False, probs_output=False, seed=0, dynamic=()):
     """Q [*lead, S, D], K and V [*lead, T, D] inputs; `mask` an additive [.., S, T] array
-    (an initializer unless `mask_input`)."""
-    rng = np.random.default_rng(seed)
-    q = rng.standard_normal((*lead, S, D)).astype(np.float32)
-    k = rng.standard_normal((*lead, T, D)).astype(np.float32)
-    v = rng.standard_normal((*lead, T, D)).astype(np.float32)
+    (an initializer unless `mask_input`, or a function of (S, T) with `dynamic`). `dynamic`:
+    more (S, T) sizes, each a further data set; the model's S and T (and the mask input's)
+    are then symbolic dims."""
+    sizes = [(S, T), *dynamic]
     perm = list(range(len(lead))) + [len(lead) + 1, len(lead)]
     nodes = [helper.make_node("Transpose", ["k"], ["kt"], perm=perm),
              helper.make_node("MatMul", ["q", "kt"], ["scores"])]
     scale = np.float32(1 / np.sqrt(D))
     c = scale if scale_op == "Mul" else np.float32(1 / scale)
     inits = [numpy_helper.from_array(np.array(c, np.float32), "c")]
-    inputs = [vi("q", TensorProto.FLOAT, list(q.shape)), vi("k", TensorProto.FLOAT, list(k.shape)),
-              vi("v", TensorProto.FLOAT, list(v.shape))]
-    feeds = [q, k, v]
-    s = np.matmul(q.astype(np.float64), np.swapaxes(k, -1, -2).astype(np.float64))
+    sd, td = ("S", "T") if dynamic else (S, T)
+    inputs = [vi("q", TensorProto.FLOAT, [*lead, sd, D]), vi("k", TensorProto.FLOAT, [*lead, td, D]),
+              vi("v", TensorProto.FLOAT, [*lead, td, D])]
     last = "scores"
     steps = ["scale", "mask"] if not scale_after_mask else ["mask", "scale"]
     for step in steps:
         if step == "scale":
             nodes.append(helper.make_node(scale_op, [last, "c"], ["scaled"]))
             last = "scaled"
-            s = s * np.float64(scale)
         elif mask is not None:
             if mask_input:
-                inputs.append(vi("mask", TensorProto.FLOAT, list(mask.shape)))
-                feeds.append(mask)
+                mshape = [sd, td] if dynamic else list(mask.shape)
+                inputs.append(vi("mask", TensorProto.FLOAT, mshape))
             else:
                 inits.append(numpy_helper.from_array(mask, "mask"))
             nodes.append(helper.make_node("Add", [last, "mask"], ["masked"]))
             last = "masked"
-            s = s + mask.astype(np.float64)
     nodes.append(helper.make_node("Softmax", [last], ["probs"], axis=-1))
     nodes.append(helper.make_node("MatMul", ["probs", "v"], ["y"]))
-    p = softmax(s)
-    y = np.matmul(p, v.astype(np.float64)).astype(np.float32)
-    outputs = [vi("y", TensorProto.FLOAT, list(y.shape))]
-    expected = [y]
+    outputs = [vi("y", TensorProto.FLOAT, [*lead, sd, D])]
     if probs_output:
-        outputs.append(vi("probs", TensorProto.FLOAT, list(p.shape)))
-        expected.append(p.astype(np.float32))
-    save_case(out, name, model(nodes, inputs, outputs, inits, opset=17), [(feeds, expected)])
+        outputs.append(vi("probs", TensorProto.FLOAT, [*lead, sd, td]))
+    datasets = []
+    rng = np.random.default_rng(seed)
+    for S, T in sizes:
+        q = rng.standard_normal((*lead, S, D)).astype(np.float32)
+        k = rng.standard_normal((*lead, T, D)).astype(np.float32)
+        v = rng.standard_normal((*lead, T, D)).astype(np.float32)
+        m = mask(S, T) if callable(mask) else mask
+        feeds = [q, k, v] + ([m] if mask is not None and mask_input else [])
+        s = np.matmul(q.astype(np.float64), np.swapaxes(k, -1, -2).astype(np.float64))
+        for step in steps:
+            if step == "scale":
+                s = s * np.float64(scale)
+            elif m is not None:
+                s = s + m.astype(np.float64)
+        p = softmax(s)
+        y = np.matmul(p, v.astype(np.float64)).astype(np.float32)
+        datasets.append((feeds, [y] + ([p.astype(np.float32)] if probs_output else [])))
+    save_case(out, name, model(nodes, inputs, outputs, inits, opset=17), datasets)
 
 
 def band(S, T, offset, fill):
@@ -97,6 +107,9 @@ def main():
     case(out, "scale_after_mask", (1, 2), 12, 12, 16,
          mask=(rng.standard_normal((12, 12))).astype(np.float32), scale_after_mask=True, seed=9)
     case(out, "head_dim_300", (1, 1), 5, 6, 300, seed=10)
+    # Symbolic S and T with a mask input of [S, T]: three sizes, one of them S = 1 (decode).
+    case(out, "dynamic", (1, 2), 70, 90, 32, mask=lambda S, T: band(S, T, T - S, -np.inf),
+         mask_input=True, seed=11, dynamic=[(1, 40), (5, 5)])
 
 
 if __name__ == "__main__":
