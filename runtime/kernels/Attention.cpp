@@ -302,6 +302,17 @@ void runTasks(const Args &a, int64_t t0, int64_t t1) {
     task(a, t % a.B, (blocks - 1 - t / a.B) * QB);
 }
 
+void run(const Args &a, bool parallel) {
+  if (a.B <= 0 || a.S <= 0 || a.D <= 0 || a.D > DMAX)
+    return;
+  const int64_t tasks = a.B * ((a.S + QB - 1) / QB);
+  if (!parallel || tasks == 1)
+    return runTasks(a, 0, tasks);
+  sparq_uk_parallel_chunks(
+      [](void *ctx, int64_t t0, int64_t t1) { runTasks(*static_cast<const Args *>(ctx), t0, t1); },
+      const_cast<Args *>(&a), tasks, 1);
+}
+
 } // namespace
 
 extern "C" {
@@ -312,11 +323,9 @@ void sparq_uk_attention_f32(intptr_t O, int64_t strideO, int64_t ldo, intptr_t Q
                             intptr_t mask, int64_t strideM, int64_t ldm, int64_t B, int64_t S,
                             int64_t T, int64_t D, float scale, int64_t causalOffset,
                             int64_t flags) {
-  if (B <= 0 || S <= 0 || D <= 0 || D > DMAX)
-    return;
-  Args a = makeArgs(O, strideO, ldo, Q, strideQ, ldq, Kt, strideK, ldk, Vm, strideV, ldv, mask,
-                    strideM, ldm, B, S, T, D, scale, causalOffset, flags);
-  runTasks(a, 0, B * ((S + QB - 1) / QB));
+  run(makeArgs(O, strideO, ldo, Q, strideQ, ldq, Kt, strideK, ldk, Vm, strideV, ldv, mask,
+               strideM, ldm, B, S, T, D, scale, causalOffset, flags),
+      false);
 }
 
 void sparq_uk_attention_f32_mt(intptr_t O, int64_t strideO, int64_t ldo, intptr_t Q,
@@ -325,16 +334,9 @@ void sparq_uk_attention_f32_mt(intptr_t O, int64_t strideO, int64_t ldo, intptr_
                                intptr_t mask, int64_t strideM, int64_t ldm, int64_t B, int64_t S,
                                int64_t T, int64_t D, float scale, int64_t causalOffset,
                                int64_t flags) {
-  if (B <= 0 || S <= 0 || D <= 0 || D > DMAX)
-    return;
-  Args a = makeArgs(O, strideO, ldo, Q, strideQ, ldq, Kt, strideK, ldk, Vm, strideV, ldv, mask,
-                    strideM, ldm, B, S, T, D, scale, causalOffset, flags);
-  const int64_t tasks = B * ((a.S + QB - 1) / QB);
-  if (tasks == 1)
-    return runTasks(a, 0, 1);
-  sparq_uk_parallel_chunks(
-      [](void *ctx, int64_t t0, int64_t t1) { runTasks(*static_cast<const Args *>(ctx), t0, t1); },
-      &a, tasks, 1);
+  run(makeArgs(O, strideO, ldo, Q, strideQ, ldq, Kt, strideK, ldk, Vm, strideV, ldv, mask,
+               strideM, ldm, B, S, T, D, scale, causalOffset, flags),
+      true);
 }
 
 } // extern "C"
