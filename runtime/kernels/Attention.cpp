@@ -18,7 +18,9 @@ using namespace sparq::kernels;
 
 namespace {
 
-constexpr int RG = 4;        ///< query rows per register tile
+/// Query rows per register tile: RG x KBV score accumulators plus KBV key vectors fit the
+/// registers (32 with AVX-512, 16 with AVX2; measured 4 vs 2 rows: +26 % with AVX2).
+constexpr int RG = V == 16 ? 4 : 2;
 constexpr int KBV = 4;       ///< vectors of keys per block
 constexpr int KB = KBV * V;  ///< keys per block
 constexpr int QB = 32;       ///< query rows per task
