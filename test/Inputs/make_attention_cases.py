@@ -8,7 +8,8 @@ Usage: make_attention_cases.py OUT_DIR
 Fused cases: a causal constant mask (-1e9 above the diagonal) on odd sizes; a causal mask with
 an offset (new queries after cached keys, -inf above the band); a mask given as an input; one
 constant non-causal mask per head; rank-3 and rank-2 operands without a mask, the scale a Div;
-symbolic sequence lengths (three data sets of different S and T) with the mask an input.
+symbolic sequence lengths (three data sets of different S and T) with the mask an input; Kᵀ
+given as an input (no Transpose for the kernel to absorb).
 Cases left unfused (the report says why): the probabilities also an output, a scale applied
 after the mask, a head dimension above the kernel's 256. Sizes are not multiples of the
 kernel's 64 query rows, its key blocks or the vector width.
@@ -29,20 +30,22 @@ def softmax(x):
 
 
 def case(out, name, lead, S, T, D, mask=None, mask_input=False, scale_op="Mul",
-         scale_after_mask=False, probs_output=False, seed=0, dynamic=()):
+         scale_after_mask=False, probs_output=False, seed=0, dynamic=(), kt_input=False):
     """Q [*lead, S, D], K and V [*lead, T, D] inputs; `mask` an additive [.., S, T] array
     (an initializer unless `mask_input`, or a function of (S, T) with `dynamic`). `dynamic`:
     more (S, T) sizes, each a further data set; the model's S and T (and the mask input's)
-    are then symbolic dims."""
+    are then symbolic dims. `kt_input`: the input is Kᵀ [*lead, D, T] (no Transpose)."""
     sizes = [(S, T), *dynamic]
     perm = list(range(len(lead))) + [len(lead) + 1, len(lead)]
-    nodes = [helper.make_node("Transpose", ["k"], ["kt"], perm=perm),
-             helper.make_node("MatMul", ["q", "kt"], ["scores"])]
+    nodes = [helper.make_node("MatMul", ["q", "k" if kt_input else "kt"], ["scores"])]
+    if not kt_input:
+        nodes.insert(0, helper.make_node("Transpose", ["k"], ["kt"], perm=perm))
     scale = np.float32(1 / np.sqrt(D))
     c = scale if scale_op == "Mul" else np.float32(1 / scale)
     inits = [numpy_helper.from_array(np.array(c, np.float32), "c")]
     sd, td = ("S", "T") if dynamic else (S, T)
-    inputs = [vi("q", TensorProto.FLOAT, [*lead, sd, D]), vi("k", TensorProto.FLOAT, [*lead, td, D]),
+    kshape = [*lead, D, td] if kt_input else [*lead, td, D]
+    inputs = [vi("q", TensorProto.FLOAT, [*lead, sd, D]), vi("k", TensorProto.FLOAT, kshape),
               vi("v", TensorProto.FLOAT, [*lead, td, D])]
     last = "scores"
     steps = ["scale", "mask"] if not scale_after_mask else ["mask", "scale"]
@@ -70,7 +73,8 @@ def case(out, name, lead, S, T, D, mask=None, mask_input=False, scale_op="Mul",
         k = rng.standard_normal((*lead, T, D)).astype(np.float32)
         v = rng.standard_normal((*lead, T, D)).astype(np.float32)
         m = mask(S, T) if callable(mask) else mask
-        feeds = [q, k, v] + ([m] if mask is not None and mask_input else [])
+        feeds = [q, np.ascontiguousarray(np.swapaxes(k, -1, -2)) if kt_input else k, v]
+        feeds += [m] if mask is not None and mask_input else []
         s = np.matmul(q.astype(np.float64), np.swapaxes(k, -1, -2).astype(np.float64))
         for step in steps:
             if step == "scale":
@@ -107,6 +111,9 @@ def main():
     case(out, "scale_after_mask", (1, 2), 12, 12, 16,
          mask=(rng.standard_normal((12, 12))).astype(np.float32), scale_after_mask=True, seed=9)
     case(out, "head_dim_300", (1, 1), 5, 6, 300, seed=10)
+    # Kᵀ given as an input: the kernel reads it as it is.
+    case(out, "kt_input", (1, 2), 66, 80, 48, mask=band(66, 80, 14, -1e9), seed=12,
+         kt_input=True)
     # Symbolic S and T with a mask input of [S, T]: three sizes, one of them S = 1 (decode).
     case(out, "dynamic", (1, 2), 70, 90, 32, mask=lambda S, T: band(S, T, T - S, -np.inf),
          mask_input=True, seed=11, dynamic=[(1, 40), (5, 5)])
