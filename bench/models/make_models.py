@@ -222,11 +222,14 @@ def decoder_model(name, seq, past=0, d=1024, heads=16, head_dim=64, hidden=2816)
     return g
 
 
-def attention_model(name, seq, heads=8, head_dim=64, causal=True):
-    """softmax(Q K^T / sqrt(D) + mask) V on Q, K, V [1, H, S, D] (inputs), with a causal mask
-    initializer [S, S] (0 on and below the diagonal, -1e9 above) when `causal`."""
+def attention_model(name, seq, heads=8, head_dim=64, causal=True, keys=None):
+    """softmax(Q K^T / sqrt(D) + mask) V on Q [1, H, S, D], K and V [1, H, T, D] (inputs; T =
+    `keys`, default S), with a causal mask initializer [S, S] (0 on and below the diagonal, -1e9
+    above) when `causal`."""
     g = Graph(name, seed_of(name))
-    q, k, v = (g.input(t, [1, heads, seq, head_dim]) for t in ("q", "k", "v"))
+    keys = keys or seq
+    q = g.input("q", [1, heads, seq, head_dim])
+    k, v = (g.input(t, [1, heads, keys, head_dim]) for t in ("k", "v"))
     kt = g.op("Transpose", [k], name="k_t", perm=[0, 1, 3, 2])
     scores = g.op("MatMul", [q, kt], name="scores")
     scores = g.op("Mul", [scores, g.const("scale", np.array(head_dim ** -0.5, np.float32))],
@@ -236,7 +239,7 @@ def attention_model(name, seq, heads=8, head_dim=64, causal=True):
         scores = g.op("Add", [scores, g.const("causal_mask", mask)], name="masked")
     probs = g.op("Softmax", [scores], name="probs", axis=-1)
     y = g.op("MatMul", [probs, v], name="attn")
-    g.flops += 4 * heads * seq * seq * head_dim
+    g.flops += 4 * heads * seq * keys * head_dim
     g.output(y, [1, heads, seq, head_dim])
     return g
 
@@ -383,6 +386,9 @@ MODELS = {
                       "causal attention 8 heads x 64, sequence 2048 (Q, K, V inputs)", None),
     "attention512": (lambda: attention_model("attention512", 512, causal=False),
                      "attention 8 heads x 64, sequence 512, no mask", None),
+    "attention_decode": (lambda: attention_model("attention_decode", 1, causal=False,
+                                                 keys=4096),
+                         "attention 8 heads x 64, 1 query over 4096 cached keys", None),
     "resnet_bottleneck": (lambda: resnet_bottleneck_model("resnet_bottleneck"),
                           "ResNet bottleneck 256-64-64-256 on 56x56, identity shortcut", None),
     "depthwise_block": (lambda: depthwise_block_model("depthwise_block"),

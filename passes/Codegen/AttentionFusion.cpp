@@ -226,6 +226,7 @@ struct AttentionBlock {
   SmallVector<Operation *> ops;  ///< every op replaced, consumers first
   double scale = 1.0;
   Value mask;                    ///< an additive mask read by the kernel, or null
+  Value k;                       ///< K itself ([.., T, D]) when Kᵀ is its transpose, or null
   bool maskPerBatch = false;
   bool causal = false;
   int64_t offset = 0;
@@ -381,6 +382,33 @@ struct FuseAttentionPass : public sparq::impl::FuseAttentionPassBase<FuseAttenti
     if (expand)
       ops.push_back(expand);
     ops.push_back(blk.scores);
+    // Kᵀ made by a transpose of K's last two dims (then collapsed to the matmul's rank) used
+    // only here, with at most one task of query rows per batch (decoding, static S <= 64): the
+    // kernel transposes each key block once as it reads it, and the transpose of the whole K
+    // (a copy of the KV cache per step) goes. With more query rows each task would transpose
+    // every block again: 6-20 % slower than the copy at S = 2048 (docs/codegen.md).
+    Value kt = blk.scores->getOperand(1);
+    auto kc = kt.getDefiningOp<tensor::CollapseShapeOp>();
+    if (auto tr = (kc ? kc.getSrc() : kt).getDefiningOp<linalg::TransposeOp>()) {
+      ArrayRef<int64_t> perm = tr.getPermutation();
+      size_t n = perm.size();
+      bool swapsLast = n >= 2 && perm[n - 1] == int64_t(n) - 2 && perm[n - 2] == int64_t(n) - 1;
+      for (size_t i = 0; i + 2 < n; ++i)
+        swapsLast = swapsLast && perm[i] == int64_t(i);
+      if (kc) {
+        auto groups = kc.getReassociationIndices();
+        swapsLast = swapsLast && groups.size() >= 2 && groups.back().size() == 1 &&
+                    groups[groups.size() - 2].size() == 1 && hasOneRealUse(kc.getResult());
+      }
+      int64_t S = q.getShape()[q.getRank() - 2];
+      if (swapsLast && hasOneRealUse(tr->getResult(0)) && !ShapedType::isDynamic(S) &&
+          S <= kQueryRowsPerTask) {
+        blk.k = tr.getInput();
+        if (kc)
+          ops.push_back(kc);
+        ops.push_back(tr);
+      }
+    }
     blk.ops = ops;
     return blk;
   }
@@ -448,7 +476,9 @@ struct FuseAttentionPass : public sparq::impl::FuseAttentionPassBase<FuseAttenti
         return sb.cIdx(size);
       return tensor::DimOp::create(b, loc, v, int64_t(i));
     };
-    Value B = sb.cIdx(1), S = dim(q, r - 2), D = dim(q, r - 1), T = dim(kt, r - 1);
+    Value B = sb.cIdx(1), S = dim(q, r - 2), D = dim(q, r - 1);
+    Value T = blk.k ? dim(blk.k, cast<RankedTensorType>(blk.k.getType()).getRank() - 2)
+                    : dim(kt, r - 1);
     for (unsigned i = 0; i + 2 < r; ++i)
       B = sb.mul(B, dim(q, i));
     SmallVector<Value> dynamicSizes;
@@ -461,7 +491,8 @@ struct FuseAttentionPass : public sparq::impl::FuseAttentionPassBase<FuseAttenti
     Value zero = sb.cIdx(0), SD = sb.mul(S, D), TD = sb.mul(T, D);
     SmallVector<Value> args = {sparq::elementAddress(b, loc, out), SD, D,
                                sparq::readAddress(b, loc, q), SD, D,
-                               sparq::readAddress(b, loc, kt), TD, T,
+                               sparq::readAddress(b, loc, blk.k ? blk.k : kt),
+                               TD, blk.k ? D : T,
                                sparq::readAddress(b, loc, v), TD, D};
     if (blk.mask)
       args.append({sparq::readAddress(b, loc, blk.mask), blk.maskPerBatch ? sb.mul(S, T) : zero,
@@ -470,7 +501,8 @@ struct FuseAttentionPass : public sparq::impl::FuseAttentionPassBase<FuseAttenti
       args.append({zero, zero, zero});
     args.append({B, S, T, D});
     args.push_back(arith::ConstantOp::create(b, loc, b.getF32FloatAttr(float(blk.scale))));
-    args.append({sb.cIdx(blk.offset), sb.cIdx(blk.causal ? SPARQ_UK_CAUSAL : 0)});
+    args.append({sb.cIdx(blk.offset), sb.cIdx((blk.causal ? SPARQ_UK_CAUSAL : 0) |
+                                               (blk.k ? SPARQ_UK_K_ROWS : 0))});
     SmallVector<Type> types(args.size(), b.getIndexType());
     types[types.size() - 3] = b.getF32Type();
     sparq::declareKernelFunction(module, kAttentionSymbol, b.getFunctionType(types, {}));
@@ -545,7 +577,7 @@ struct FuseAttentionPass : public sparq::impl::FuseAttentionPassBase<FuseAttenti
       sparq::FusionRecord record;
       record.fused = true;
       record.kind = std::string("attention (online softmax") + (blk->causal ? ", causal" : "") +
-                    (blk->mask ? ", mask" : "") + ")";
+                    (blk->mask ? ", mask" : "") + (blk->k ? ", K rows" : "") + ")";
       record.ops = int64_t(blk->ops.size());
       std::string names;
       for (Operation *op : blk->ops) {

@@ -57,7 +57,7 @@ struct Args {
   int64_t sO, ldo;
   const float *Q;
   int64_t sQ, ldq;
-  const float *K; // Kᵀ: D rows of T keys
+  const float *K; // Kᵀ: D rows of T keys, or with kRows K: T rows of D
   int64_t sK, ldk;
   const float *Vm;
   int64_t sV, ldv;
@@ -66,7 +66,7 @@ struct Args {
   int64_t B, S, T, D;
   float scale;
   int64_t offset;
-  bool causal;
+  bool causal, kRows;
 };
 
 /// The R x KB scores of rows q[0..R) against keys [0, KB) of the Kᵀ block kp (D rows, ldk
@@ -231,11 +231,29 @@ void task(const Args &a, int64_t b, int64_t i0) {
     }
     // With a full register group or more, the block of Kᵀ is copied to D contiguous rows of KB
     // keys (0 past T): every group reads it, and Kᵀ's own rows, T floats apart, fall on a few
-    // L1 sets. A task of fewer rows (decoding) reads Kᵀ in place.
+    // L1 sets. A task of fewer rows (decoding) reads Kᵀ in place. K given as rows is always
+    // transposed into the copy, V x V at a time in registers.
     t.kt = Kt + t.j0;
     t.ldk = a.ldk;
     t.full = t.j0 + KB <= a.T;
-    if (rows >= RG) {
+    if (a.kRows) {
+      for (int64_t d0 = 0; d0 < a.D; d0 += V) {
+        const vmask dl = laneMask(0, int(a.D - d0));
+        for (int c = 0; c < KBV; ++c) {
+          vf r[V];
+          for (int i = 0; i < V; ++i) {
+            const int64_t j = c * V + i;
+            r[i] = j >= t.kb ? vf{} : maskedLoad(Kt + (t.j0 + j) * a.ldk + d0, dl);
+          }
+          transpose(r);
+          for (int i = 0; i < V && d0 + i < a.D; ++i)
+            store(kpack + (d0 + i) * KB + c * V, r[i]);
+        }
+      }
+      t.kt = kpack;
+      t.ldk = KB;
+      t.full = true;
+    } else if (rows >= RG) {
       for (int64_t d = 0; d < a.D; ++d) {
         const float *src = t.kt + d * a.ldk;
         for (int c = 0; c < KBV; ++c)
@@ -293,7 +311,8 @@ Args makeArgs(intptr_t O, int64_t strideO, int64_t ldo, intptr_t Q, int64_t stri
               D,
               scale,
               causalOffset,
-              (flags & SPARQ_UK_CAUSAL) != 0};
+              (flags & SPARQ_UK_CAUSAL) != 0,
+              (flags & SPARQ_UK_K_ROWS) != 0};
 }
 
 /// Task t of B * ceil(S / QB): the query blocks from the last (the longest under a causal mask)

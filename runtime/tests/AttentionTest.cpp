@@ -5,8 +5,9 @@
 // kernel's 64 query rows, its key block or the vector width), padded row strides (padding must
 // stay untouched), batch strides, broadcast and per-batch masks with -inf entries, causal
 // masks with and without an offset (the decoder's T - S), scores whose row maximum grows from
-// key block to key block (the online rescaling), 1 and 2 threads. Kᵀ ends at an inaccessible
-// page, so reading a key past T faults.
+// key block to key block (the online rescaling), 1 and 2 threads, K given transposed and as
+// rows (SPARQ_UK_K_ROWS; the padding of K's rows is NaN, so reading it shows). Kᵀ and K end at
+// an inaccessible page, so reading a key past T faults.
 //
 //===----------------------------------------------------------------------===//
 #include "KernelTestUtil.h"
@@ -31,9 +32,10 @@ struct Problem {
 };
 
 class Attention : public sparq::test::KernelTest,
-                  public ::testing::WithParamInterface<std::tuple<Problem, int>> {};
+                  public ::testing::WithParamInterface<std::tuple<Problem, int, bool>> {};
 
-void runCase(const Problem &p, int threads) {
+/// With kRows the kernel reads K (T rows of D, SPARQ_UK_K_ROWS) instead of Kᵀ.
+void runCase(const Problem &p, int threads, bool kRows) {
   std::mt19937 rng(unsigned(p.B * 131 + p.S * 17 + p.T * 7 + p.D + p.mask));
   std::normal_distribution<float> normal(0.0f, 1.0f);
   const int64_t ldq = p.D + p.pad, ldk = p.T + p.pad, ldv = p.D + p.pad, ldo = p.D + p.pad;
@@ -54,13 +56,23 @@ void runCase(const Problem &p, int threads) {
   for (size_t i = 0; i < M.size(); ++i)
     // Mostly small offsets, some -inf (never key 0, so every row attends something).
     M[i] = (i % ldm) != 0 && rng() % 7 == 0 ? -INFINITY : 0.5f * normal(rng);
+  // K as rows (the same values), ending at an inaccessible page too.
+  const int64_t ldkr = p.D + p.pad;
+  GuardedBytes kBytes(sizeof(float) * p.B * p.T * ldkr);
+  float *K = reinterpret_cast<float *>(kBytes.data());
+  for (int64_t b = 0; b < p.B; ++b)
+    for (int64_t j = 0; j < p.T; ++j)
+      for (int64_t d = 0; d < ldkr; ++d)
+        K[(b * p.T + j) * ldkr + d] = d < p.D ? Kt[(b * p.D + d) * ldk + j] : NAN;
   const float scale = 1.0f / std::sqrt(float(p.D));
   const int64_t sM = p.mask == 2 ? p.S * ldm : 0;
   sparq_uk_set_num_threads(threads);
   auto call = threads == 1 ? sparq_uk_attention_f32 : sparq_uk_attention_f32_mt;
-  call(intptr_t(O.data()), p.S * ldo, ldo, intptr_t(Q.data()), p.S * ldq, ldq, intptr_t(Kt),
-       p.D * ldk, ldk, intptr_t(V.data()), p.T * ldv, ldv, p.mask ? intptr_t(M.data()) : 0, sM,
-       ldm, p.B, p.S, p.T, p.D, scale, p.offset, p.causal ? SPARQ_UK_CAUSAL : 0);
+  const int64_t flags = (p.causal ? SPARQ_UK_CAUSAL : 0) | (kRows ? SPARQ_UK_K_ROWS : 0);
+  call(intptr_t(O.data()), p.S * ldo, ldo, intptr_t(Q.data()), p.S * ldq, ldq,
+       kRows ? intptr_t(K) : intptr_t(Kt), kRows ? p.T * ldkr : p.D * ldk, kRows ? ldkr : ldk,
+       intptr_t(V.data()), p.T * ldv, ldv, p.mask ? intptr_t(M.data()) : 0, sM, ldm, p.B, p.S,
+       p.T, p.D, scale, p.offset, flags);
   sparq_uk_set_num_threads(1);
 
   std::vector<double> s(p.T);
@@ -100,8 +112,8 @@ void runCase(const Problem &p, int threads) {
 }
 
 TEST_P(Attention, MatchesReference) {
-  auto [p, threads] = GetParam();
-  runCase(p, threads);
+  auto [p, threads, kRows] = GetParam();
+  runCase(p, threads, kRows);
 }
 
 const Problem kProblems[] = {
@@ -121,6 +133,6 @@ const Problem kProblems[] = {
 
 INSTANTIATE_TEST_SUITE_P(Shapes, Attention,
                          ::testing::Combine(::testing::ValuesIn(kProblems),
-                                            ::testing::Values(1, 2)));
+                                            ::testing::Values(1, 2), ::testing::Bool()));
 
 } // namespace

@@ -1,7 +1,7 @@
 // Tests sparq-cpu-fuse-attention on the form sparq-convert-onnx-to-linalg gives attention: a
 // scaled, causally masked attention over 2 heads becomes one call of the attention kernel (the
-// causal mask a flag and an offset, no mask operand), an unmasked rank-2 one with the scale as a
-// division too; attention whose probabilities are also returned, and one with a softmax over
+// causal mask a flag and an offset, no mask operand; with 4 queries K is read as rows, flag 32,
+// and its transpose goes), an unmasked rank-2 one with the scale as a division too; attention whose probabilities are also returned, and one with a softmax over
 // scores scaled after the mask, are left alone with a remark that says why.
 // RUN: sparq-opt %s --pass-pipeline='builtin.module(sparq-cpu-fuse-attention{report=1},canonicalize,cse)' -split-input-file -verify-diagnostics | FileCheck %s
 
@@ -12,15 +12,16 @@
 
 // CHECK-LABEL: func.func @causal
 // CHECK-DAG: %[[SCALE:.*]] = arith.constant 0.353553{{[0-9]*}} : f32
-// CHECK-DAG: %[[CAUSAL:.*]] = arith.constant 16 : index
+// CHECK-DAG: %[[FLAGS:.*]] = arith.constant 48 : index
 // CHECK: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x4x8xf32>
 // CHECK: bufferization.to_buffer %{{.*}} read_only : tensor<2x4x8xf32> to memref<2x4x8xf32>
-// CHECK: bufferization.to_buffer %{{.*}} read_only : tensor<2x8x4xf32> to memref<2x8x4xf32>
-// CHECK: call @sparq_uk_attention_f32_mt({{.*}}, %[[SCALE]], %c0, %[[CAUSAL]]) {sparq.kernel_cost = array<i64: 640, 1024>}
+// CHECK: bufferization.to_buffer %arg1 read_only : tensor<1x2x4x8xf32> to memref<1x2x4x8xf32>
+// CHECK: call @sparq_uk_attention_f32_mt({{.*}}, %[[SCALE]], %c0, %[[FLAGS]]) {sparq.kernel_cost = array<i64: 640, 1024>}
 // CHECK: %[[T:.*]] = bufferization.to_tensor %[[OUT]] restrict writable
 // CHECK: tensor.expand_shape %[[T]]
 // CHECK-NOT: linalg.batch_matmul
 // CHECK-NOT: linalg.reduce
+// CHECK-NOT: linalg.transpose
 // CHECK: return
 func.func @causal(%arg0: tensor<1x2x4x8xf32>, %arg1: tensor<1x2x4x8xf32>, %arg2: tensor<1x2x4x8xf32>) -> (tensor<1x2x4x8xf32>) {
   %cst = arith.constant 0xFF800000 : f32
@@ -72,7 +73,7 @@ func.func @causal(%arg0: tensor<1x2x4x8xf32>, %arg1: tensor<1x2x4x8xf32>, %arg2:
   %collapsed_5 = tensor.collapse_shape %arg2 [[0, 1], [2], [3]] : tensor<1x2x4x8xf32> into tensor<2x4x8xf32>
   %12 = tensor.empty() : tensor<2x4x8xf32>
   %13 = linalg.fill ins(%cst_0 : f32) outs(%12 : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
-  // expected-remark @+1 {{sparq-cpu-fuse-attention: fused attention (online softmax, causal) (9 ops) over blocks of 64 query rows, 2048 bytes of intermediates per block}}
+  // expected-remark @+1 {{sparq-cpu-fuse-attention: fused attention (online softmax, causal, K rows) (11 ops) over blocks of 64 query rows, 2048 bytes of intermediates per block}}
   %14 = linalg.batch_matmul ins(%collapsed_4, %collapsed_5 : tensor<2x4x4xf32>, tensor<2x4x8xf32>) outs(%13 : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
   %expanded_6 = tensor.expand_shape %14 [[0, 1], [2], [3]] output_shape [1, 2, 4, 8] : tensor<2x4x8xf32> into tensor<1x2x4x8xf32>
   return %expanded_6 : tensor<1x2x4x8xf32>
@@ -86,7 +87,8 @@ func.func @causal(%arg0: tensor<1x2x4x8xf32>, %arg1: tensor<1x2x4x8xf32>, %arg2:
 
 // CHECK-LABEL: func.func @rank2
 // CHECK: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<3x4xf32>
-// CHECK: call @sparq_uk_attention_f32_mt({{.*}}, %cst{{.*}}, %c0, %c0) {sparq.kernel_cost = array<i64: 240, 256>}
+// CHECK: bufferization.to_buffer %arg1 read_only : tensor<5x4xf32> to memref<5x4xf32>
+// CHECK: call @sparq_uk_attention_f32_mt({{.*}}, %cst{{.*}}, %c0, %c32) {sparq.kernel_cost = array<i64: 240, 256>}
 // CHECK: %[[T:.*]] = bufferization.to_tensor %[[OUT]] restrict writable
 // CHECK-NOT: linalg.matmul
 // CHECK: return %[[T]]
@@ -128,7 +130,7 @@ func.func @rank2(%arg0: tensor<3x4xf32>, %arg1: tensor<5x4xf32>, %arg2: tensor<5
   } -> tensor<3x5xf32>
   %10 = tensor.empty() : tensor<3x4xf32>
   %11 = linalg.fill ins(%cst_0 : f32) outs(%10 : tensor<3x4xf32>) -> tensor<3x4xf32>
-  // expected-remark @+1 {{sparq-cpu-fuse-attention: fused attention (online softmax) (6 ops) over blocks of 64 query rows, 1024 bytes of intermediates per block}}
+  // expected-remark @+1 {{sparq-cpu-fuse-attention: fused attention (online softmax, K rows) (7 ops) over blocks of 64 query rows, 1024 bytes of intermediates per block}}
   %12 = linalg.matmul ins(%9, %arg2 : tensor<3x5xf32>, tensor<5x4xf32>) outs(%11 : tensor<3x4xf32>) -> tensor<3x4xf32>
   return %12 : tensor<3x4xf32>
 }

@@ -26,6 +26,7 @@ extern "C" {
 #define SPARQ_UK_BIAS 8 /* convolution kernels: start from bias[output channel] (without   \
                            SPARQ_UK_ACCUMULATE) */
 #define SPARQ_UK_CAUSAL 16 /* sparq_uk_attention_f32: query i attends keys j <= i + causalOffset */
+#define SPARQ_UK_K_ROWS 32 /* sparq_uk_attention_f32: Kt is K itself, B x T x D (ldk its row stride) */
 
 /* C[m][n] (+)= sum_k A[m][k] * B[k][n] for m < M, n < N, k < K.
  *   A:  row-major with row stride lda (elements); column stride 1.
@@ -92,8 +93,9 @@ void sparq_uk_parallel_chunks(void (*fn)(void *ctx, int64_t begin, int64_t end),
 /* Attention with an online softmax (runtime/kernels/Attention.cpp), for b < B, i < S, d < D:
  *   O[b][i][d] = sum_{j < T} softmax_j(scale * sum_e Q[b][i][e] * Kt[b][e][j] + mask[b][i][j]) * V[b][j][d]
  * where X[b][r][c] = X + b * strideX + r * ldX + c (unit stride along the last index): Q is
- * B x S x D, Kt is K transposed (B x D x T), V is B x T x D, O is B x S x D; mask (0: none) is
- * B x S x T (strideM 0 broadcasts it). SPARQ_UK_CAUSAL in flags excludes the keys j > i +
+ * B x S x D, Kt is K transposed (B x D x T) or, with SPARQ_UK_K_ROWS in flags, K itself
+ * (B x T x D: Kt[b][e][j] = K[b][j][e], ldk the stride of its rows), V is B x T x D, O is
+ * B x S x D; mask (0: none) is B x S x T (strideM 0 broadcasts it). SPARQ_UK_CAUSAL in flags excludes the keys j > i +
  * causalOffset (causalOffset >= 0: every row attends key 0). The S x T scores never exist
  * whole: keys are streamed in blocks with a running maximum and sum per row. D <= 256 (larger D
  * returns without writing O); a row whose keys are all masked (-inf) gives NaN, as softmax
