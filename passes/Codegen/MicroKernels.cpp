@@ -153,6 +153,7 @@ constexpr llvm::StringLiteral kGemmSymbol = "sparq_uk_sgemm_packed_f32_mt";
 constexpr llvm::StringLiteral kConvSymbol = "sparq_uk_conv2d_nchw_packed_f32";
 constexpr llvm::StringLiteral kDepthwiseSymbol = "sparq_uk_dwconv2d_nchw_f32";
 constexpr llvm::StringLiteral kGemmRuntimeSymbol = "sparq_uk_sgemm_f32";
+constexpr llvm::StringLiteral kTransposeSymbol = "sparq_uk_transpose_f32";
 
 /// Whether dims [from, to) of `t` collapse into one: ignoring unit dims, each dim's stride is the
 /// next one's stride times its size.
@@ -184,6 +185,17 @@ struct SelectMicroKernelsPass
         return llvm::all_of(op->getOperandTypes(),
                             [](Type t) { return getElementTypeOrSelf(t).isF32(); });
       };
+      if (auto transpose = dyn_cast<linalg::TransposeOp>(op.getOperation())) {
+        // Batched 2-D transposes (the last two dims swapped), e.g. attention's Kᵀ.
+        ArrayRef<int64_t> perm = transpose.getPermutation();
+        size_t n = perm.size();
+        bool swapsLast = n >= 2 && perm[n - 1] == int64_t(n) - 2 && perm[n - 2] == int64_t(n) - 1;
+        for (size_t i = 0; i + 2 < n; ++i)
+          swapsLast = swapsLast && perm[i] == int64_t(i);
+        if (swapsLast && allF32())
+          op->setAttr(sparq::kMicroKernelAttr, StringAttr::get(ctx, sparq::kTransposeKernel));
+        return;
+      }
       if (isa<linalg::DepthwiseConv2DNchwChwOp>(op.getOperation())) {
         // The kernel reads the filter as a contiguous C x KH x KW block of known KH and KW.
         auto filter = dyn_cast<RankedTensorType>(op.getDpsInputOperand(1)->get().getType());
@@ -488,9 +500,11 @@ struct LowerMicroKernelsPass
     sparq::declareIndexKernel(module, kConvSymbol, 22, &symbols);
     sparq::declareIndexKernel(module, kDepthwiseSymbol, 21, &symbols);
     sparq::declareIndexKernel(module, kGemmRuntimeSymbol, 14, &symbols);
+    sparq::declareIndexKernel(module, kTransposeSymbol, 9, &symbols);
     for (linalg::LinalgOp op : targets) {
       LogicalResult lowered =
-          isa<linalg::Conv2DNchwFchwOp>(op.getOperation())            ? lowerConv(op, symbols)
+          isa<linalg::TransposeOp>(op.getOperation())                 ? lowerTranspose(op)
+          : isa<linalg::Conv2DNchwFchwOp>(op.getOperation())          ? lowerConv(op, symbols)
           : isa<linalg::DepthwiseConv2DNchwChwOp>(op.getOperation()) ? lowerDepthwise(op, symbols)
           : op->getAttrOfType<StringAttr>(sparq::kMicroKernelAttr).getValue() ==
                   sparq::kGemmRuntimeKernel
@@ -816,6 +830,44 @@ private:
 
   /// Constant globals of folded biases, by value.
   llvm::DenseMap<Attribute, memref::GlobalOp> biasGlobals;
+
+  /// A transpose of the last two dims as sparq_uk_transpose_f32 over the leading dims
+  /// collapsed into one batch; buffers whose rows are not contiguous, or whose leading dims do
+  /// not collapse, keep the loops linalg.transpose lowers to.
+  LogicalResult lowerTranspose(linalg::LinalgOp linalgOp) {
+    auto op = cast<linalg::TransposeOp>(linalgOp.getOperation());
+    Value in = op.getInput(), out = op.getInit();
+    auto inType = cast<MemRefType>(in.getType()), outType = cast<MemRefType>(out.getType());
+    const unsigned n = inType.getRank();
+    auto [inStrides, inOffset] = inType.getStridesAndOffset();
+    auto [outStrides, outOffset] = outType.getStridesAndOffset();
+    if (inStrides[n - 1] != 1 || outStrides[n - 1] != 1 || !collapsible(inType, 0, n - 2) ||
+        !collapsible(outType, 0, n - 2)) {
+      op->removeAttr(sparq::kMicroKernelAttr);
+      return success();
+    }
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    sparq::ScalarBuilder sb{b, loc};
+    auto inMeta = memref::ExtractStridedMetadataOp::create(b, loc, in);
+    auto outMeta = memref::ExtractStridedMetadataOp::create(b, loc, out);
+    // Batch: the leading dims' sizes multiplied; its stride that of the innermost leading dim
+    // not statically 1 (the collapse check makes the others consistent with it).
+    Value batch = sb.cIdx(1), inStrideB = sb.cIdx(0), outStrideB = sb.cIdx(0);
+    for (unsigned d = 0; d + 2 < n; ++d) {
+      batch = sb.mul(batch, inMeta.getSizes()[d]);
+      if (inType.isDynamicDim(d) || inType.getDimSize(d) != 1) {
+        inStrideB = inMeta.getStrides()[d];
+        outStrideB = outMeta.getStrides()[d];
+      }
+    }
+    Value args[] = {elementAddress(b, loc, out, outMeta), outStrideB, outMeta.getStrides()[n - 2],
+                    elementAddress(b, loc, in, inMeta),   inStrideB,  inMeta.getStrides()[n - 2],
+                    batch, inMeta.getSizes()[n - 2], inMeta.getSizes()[n - 1]};
+    func::CallOp::create(b, loc, kTransposeSymbol, TypeRange{}, args);
+    op->erase();
+    return success();
+  }
 
   LogicalResult lowerDepthwise(linalg::LinalgOp linalgOp, SymbolTable &symbols) {
     auto op = cast<linalg::DepthwiseConv2DNchwChwOp>(linalgOp.getOperation());

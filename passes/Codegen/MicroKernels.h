@@ -30,6 +30,8 @@ inline constexpr llvm::StringLiteral kMicroKernelReluAttr = "sparq.ukernel.relu"
 inline constexpr llvm::StringLiteral kMicroKernelBiasAttr = "sparq.ukernel.bias";
 /// A contraction (PackedGemm, batch loops allowed) whose right-hand side is not a constant.
 inline constexpr llvm::StringLiteral kGemmRuntimeKernel = "sgemm_rt_f32";
+/// A `linalg.transpose` of the last two dims (f32): sparq_uk_transpose_f32.
+inline constexpr llvm::StringLiteral kTransposeKernel = "transpose_f32";
 /// An NCHW `linalg.depthwise_conv_2d_nchw_chw` (any filter).
 inline constexpr llvm::StringLiteral kDepthwiseKernel = "dwconv2d_nchw_f32";
 

@@ -119,3 +119,27 @@ func.func @conv_bias(%x: memref<1x2x4x5xf32>, %y: memref<1x3x4x5xf32>) {
     ins(%x, %w : memref<1x2x4x5xf32>, memref<3x2x1x1xf32>) outs(%y : memref<1x3x4x5xf32>)
   return
 }
+
+// -----
+
+// A marked transpose of the last two dims calls sparq_uk_transpose_f32 with the leading dims as
+// one batch (2 x 3 = 6 matrices of 4 x 5; batch strides 20, rows 5 in and 4 out); one whose
+// rows are not contiguous keeps its loops.
+// CHECK-LABEL: func.func @transpose
+// CHECK-DAG: %[[C6:.*]] = arith.constant 6 : index
+// CHECK-DAG: %[[C20:.*]] = arith.constant 20 : index
+// CHECK-DAG: %[[C4:.*]] = arith.constant 4 : index
+// CHECK-DAG: %[[C5:.*]] = arith.constant 5 : index
+// CHECK: call @sparq_uk_transpose_f32(%{{.*}}, %[[C20]], %[[C4]], %{{.*}}, %[[C20]], %[[C5]], %[[C6]], %[[C4]], %[[C5]])
+// CHECK-NOT: linalg.transpose
+// CHECK-LABEL: func.func @transpose_strided
+// CHECK-NOT: call
+// CHECK: linalg.transpose
+func.func @transpose(%in: memref<2x3x4x5xf32>, %out: memref<2x3x5x4xf32>) {
+  linalg.transpose ins(%in : memref<2x3x4x5xf32>) outs(%out : memref<2x3x5x4xf32>) permutation = [0, 1, 3, 2] {sparq.ukernel = "transpose_f32"}
+  return
+}
+func.func @transpose_strided(%in: memref<4x5xf32, strided<[10, 2]>>, %out: memref<5x4xf32>) {
+  linalg.transpose ins(%in : memref<4x5xf32, strided<[10, 2]>>) outs(%out : memref<5x4xf32>) permutation = [1, 0] {sparq.ukernel = "transpose_f32"}
+  return
+}

@@ -195,3 +195,22 @@ func.func @conv_bias(%x: tensor<1x2x6x6xf32>) -> tensor<1x3x4x4xf32> {
   } -> tensor<1x3x4x4xf32>
   return %y : tensor<1x3x4x4xf32>
 }
+
+// Transposes of the last two dims (f32) are marked for sparq_uk_transpose_f32; other
+// permutations and other element types are not.
+// CHECK-LABEL: func.func @transposes
+// CHECK: linalg.transpose ins(%{{.*}} : tensor<2x4x5xf32>) outs(%{{.*}} : tensor<2x5x4xf32>) permutation = [0, 2, 1]  {sparq.ukernel = "transpose_f32"}
+// CHECK: linalg.transpose ins(%{{.*}} : tensor<2x4x5xf32>) outs(%{{.*}} : tensor<4x2x5xf32>) permutation = [1, 0, 2]
+// CHECK-NOT: sparq.ukernel
+// CHECK: linalg.transpose ins(%{{.*}} : tensor<4x5xi32>)
+// CHECK-NOT: sparq.ukernel
+// CHECK: return
+func.func @transposes(%a: tensor<2x4x5xf32>, %b: tensor<4x5xi32>) -> (tensor<2x5x4xf32>, tensor<4x2x5xf32>, tensor<5x4xi32>) {
+  %e0 = tensor.empty() : tensor<2x5x4xf32>
+  %t0 = linalg.transpose ins(%a : tensor<2x4x5xf32>) outs(%e0 : tensor<2x5x4xf32>) permutation = [0, 2, 1]
+  %e1 = tensor.empty() : tensor<4x2x5xf32>
+  %t1 = linalg.transpose ins(%a : tensor<2x4x5xf32>) outs(%e1 : tensor<4x2x5xf32>) permutation = [1, 0, 2]
+  %e2 = tensor.empty() : tensor<5x4xi32>
+  %t2 = linalg.transpose ins(%b : tensor<4x5xi32>) outs(%e2 : tensor<5x4xi32>) permutation = [1, 0]
+  return %t0, %t1, %t2 : tensor<2x5x4xf32>, tensor<4x2x5xf32>, tensor<5x4xi32>
+}

@@ -113,6 +113,12 @@ void sparq_uk_attention_f32_mt(intptr_t O, int64_t strideO, int64_t ldo, intptr_
                                int64_t T, int64_t D, float scale, int64_t causalOffset,
                                int64_t flags);
 
+/* out[b][c][r] = in[b][r][c] for b < B, r < R, c < C: B transposes of R x C (in, row stride ldi,
+ * batch stride inStrideB) into C x R (out, ldo, outStrideB); unit stride along the rows of
+ * both (runtime/kernels/Transpose.cpp). */
+void sparq_uk_transpose_f32(intptr_t out, int64_t outStrideB, int64_t ldo, intptr_t in,
+                            int64_t inStrideB, int64_t ldi, int64_t B, int64_t R, int64_t C);
+
 /* Buffer accounting of the artifact's allocator (runtime/kernels/Alloc.cpp): the invocation
  * entry point calls sparq_uk_memory_begin; sparq_uk_memory_peak is the peak of the bytes of
  * buffers the model held since then. */
