@@ -42,9 +42,13 @@ for m in "${names[@]}"; do
     "$PYTHON" "$ROOT/bench/models/make_models.py" "$MODELS" "$m" >/dev/null
   fi
   data=$MODELS/$m/test_data_set_0
-  "$SPARQ_BIN/sparq-compile" "$MODELS/$m/model.onnx" --profile -o "$OUT/$m.fused.so"
-  "$SPARQ_BIN/sparq-compile" "$MODELS/$m/model.onnx" --profile --block-fusion=off \
-    -o "$OUT/$m.unfused.so"
+  # A compressed variant (gemv_w4, mlp1_w4_i8, ...) is the float model plus its sparq flags.
+  flags=()
+  [ -f "$MODELS/$m/sparq_flags" ] && read -r -a flags <"$MODELS/$m/sparq_flags"
+  "$SPARQ_BIN/sparq-compile" "$MODELS/$m/model.onnx" "${flags[@]}" --quiet --profile \
+    -o "$OUT/$m.fused.so"
+  "$SPARQ_BIN/sparq-compile" "$MODELS/$m/model.onnx" "${flags[@]}" --quiet --profile \
+    --block-fusion=off -o "$OUT/$m.unfused.so"
   expect=()
   [ -f "$data/output_0.pb" ] && expect=(--expect "$data" --atol 1e-3 --rtol 1e-3)
   "$SPARQ_BIN/sparq-run" "$OUT/$m.fused.so" --inputs "$data" "${expect[@]}" \
