@@ -14,9 +14,12 @@
 namespace sparq {
 
 /// Lowers imported (or compressed) IR through the contract and CPU codegen pipelines and writes
-/// what `emit` asks for (Contract, LLVM, Obj or Lib) to `outputPath`.
+/// what `emit` asks for (Contract, LLVM, Obj or Lib) to `outputPath`. With `lastUse` (nothing
+/// reads `module` or its constants afterwards) the constants' data is released once it has
+/// been copied into LLVM IR, so weights are not held three times while LLVM emits the object.
 mlir::LogicalResult lowerAndWrite(mlir::ModuleOp module, const CompileOptions &options,
-                                  EmitKind emit, llvm::StringRef outputPath);
+                                  EmitKind emit, llvm::StringRef outputPath,
+                                  bool lastUse = false);
 
 /// Builds a dense copy of the imported `module` that also returns every compressible layer's
 /// input, runs it on each sample of `options.calibrationDir` and accumulates per layer the

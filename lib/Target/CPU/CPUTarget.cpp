@@ -69,8 +69,9 @@ llvm::Expected<ResolvedCPU> resolveCPU(llvm::StringRef cpuName) {
   return r;
 }
 
-llvm::Expected<std::string> emitObject(llvm::Module &module, const ResolvedCPU &resolved,
-                                       unsigned optLevel) {
+llvm::Expected<llvm::SmallVector<char, 0>> emitObject(llvm::Module &module,
+                                                      const ResolvedCPU &resolved,
+                                                      unsigned optLevel) {
   llvm::Triple triple(resolved.triple);
   std::string error;
   const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
@@ -106,7 +107,7 @@ llvm::Expected<std::string> emitObject(llvm::Module &module, const ResolvedCPU &
   if (tm->addPassesToEmitFile(pm, os, nullptr, llvm::CodeGenFileType::ObjectFile))
     return llvm::createStringError("the LLVM target cannot emit object files");
   pm.run(module);
-  return std::string(buffer.begin(), buffer.end());
+  return buffer;
 }
 
 } // namespace sparq

@@ -44,9 +44,11 @@ std::unique_ptr<llvm::Module> translateToLLVMIR(mlir::ModuleOp module,
 llvm::Error linkMicroKernels(llvm::Module &module, const ResolvedCPU &target);
 
 /// Links the micro-kernels, optimizes `module` with LLVM's pipeline at `optLevel` and emits a
-/// relocatable object (PIC): its bytes.
-llvm::Expected<std::string> emitObject(llvm::Module &module, const ResolvedCPU &resolved,
-                                       unsigned optLevel);
+/// relocatable object (PIC): its bytes (the buffer LLVM wrote, not a copy: with weights the
+/// object is as large as they are).
+llvm::Expected<llvm::SmallVector<char, 0>> emitObject(llvm::Module &module,
+                                                      const ResolvedCPU &resolved,
+                                                      unsigned optLevel);
 
 } // namespace sparq
 
