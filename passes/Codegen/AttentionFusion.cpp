@@ -152,20 +152,30 @@ struct Softmax {
   Value input;
 };
 
+/// The third op of a 3-op body that starts exp(arg0 - arg1) (the value it combines with that
+/// exponential is checked by the caller), or null.
+Operation *afterExpOfDifference(Block &body, Value &exp) {
+  auto ops = bodyOps(body, 3);
+  if (!ops)
+    return nullptr;
+  auto sub = dyn_cast<arith::SubFOp>((*ops)[0]);
+  auto e = dyn_cast<math::ExpOp>((*ops)[1]);
+  if (!sub || !e || sub.getLhs() != body.getArgument(0) || sub.getRhs() != body.getArgument(1) ||
+      e.getOperand() != sub.getResult() ||
+      body.getTerminator()->getOperand(0) != (*ops)[2]->getResult(0))
+    return nullptr;
+  exp = e.getResult();
+  return (*ops)[2];
+}
+
 std::optional<Softmax> matchSoftmax(linalg::GenericOp div) {
   if (div.getNumDpsInputs() != 3 || div.getNumDpsInits() != 1 || !allParallel(div))
     return std::nullopt;
+  // exp(x - m) / s
   Block &body = div.getRegion().front();
-  auto ops = bodyOps(body, 3);
-  if (!ops)
-    return std::nullopt;
-  auto sub = dyn_cast<arith::SubFOp>((*ops)[0]);
-  auto exp = dyn_cast<math::ExpOp>((*ops)[1]);
-  auto quot = dyn_cast<arith::DivFOp>((*ops)[2]);
-  if (!sub || !exp || !quot || sub.getLhs() != body.getArgument(0) ||
-      sub.getRhs() != body.getArgument(1) || exp.getOperand() != sub.getResult() ||
-      quot.getLhs() != exp.getResult() || quot.getRhs() != body.getArgument(2) ||
-      body.getTerminator()->getOperand(0) != quot.getResult())
+  Value exp;
+  auto quot = dyn_cast_or_null<arith::DivFOp>(afterExpOfDifference(body, exp));
+  if (!quot || quot.getLhs() != exp || quot.getRhs() != body.getArgument(2))
     return std::nullopt;
   Softmax s;
   s.div = div;
@@ -197,17 +207,13 @@ std::optional<Softmax> matchSoftmax(linalg::GenericOp div) {
   SmallVector<AffineMap> sumMaps = s.sum.getIndexingMapsArray();
   if (sumMaps[0] != identity || sumMaps[1] != rows || sumMaps[2] != rows)
     return std::nullopt;
+  // exp(x - m) + out
   Block &sumBody = s.sum.getRegion().front();
-  auto sumOps = bodyOps(sumBody, 3);
-  if (!sumOps)
-    return std::nullopt;
-  auto sub2 = dyn_cast<arith::SubFOp>((*sumOps)[0]);
-  auto exp2 = dyn_cast<math::ExpOp>((*sumOps)[1]);
-  auto add = dyn_cast<arith::AddFOp>((*sumOps)[2]);
-  if (!sub2 || !exp2 || !add || sub2.getLhs() != sumBody.getArgument(0) ||
-      sub2.getRhs() != sumBody.getArgument(1) || exp2.getOperand() != sub2.getResult() ||
-      !((add.getLhs() == sumBody.getArgument(2) && add.getRhs() == exp2.getResult()) ||
-        (add.getRhs() == sumBody.getArgument(2) && add.getLhs() == exp2.getResult())))
+  Value exp2;
+  auto add = dyn_cast_or_null<arith::AddFOp>(afterExpOfDifference(sumBody, exp2));
+  Value acc = sumBody.getArgument(2);
+  if (!add || !((add.getLhs() == acc && add.getRhs() == exp2) ||
+                (add.getRhs() == acc && add.getLhs() == exp2)))
     return std::nullopt;
   // X feeds only the softmax; m and s only its own ops.
   if (!llvm::all_of(realUsers(s.input), [&](Operation *u) {
