@@ -466,7 +466,8 @@ struct FuseAttentionPass : public sparq::impl::FuseAttentionPassBase<FuseAttenti
     return success();
   }
 
-  void rewrite(ModuleOp module, AttentionBlock &blk) {
+  /// Replaces the block with the kernel call; adds the ops it erases to `erased`.
+  void rewrite(ModuleOp module, AttentionBlock &blk, llvm::SmallPtrSetImpl<Operation *> &erased) {
     OpBuilder b(blk.output);
     Location loc = blk.output->getLoc();
     sparq::ScalarBuilder sb{b, loc};
@@ -557,15 +558,22 @@ struct FuseAttentionPass : public sparq::impl::FuseAttentionPassBase<FuseAttenti
       }
     }
     for (Operation *op : blk.ops)
-      if (op->use_empty())
+      if (op->use_empty()) {
+        erased.insert(op);
         op->erase();
+      }
   }
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SmallVector<linalg::GenericOp> candidates;
     module.walk([&](linalg::GenericOp g) { candidates.push_back(g); });
+    // Ops a rewrite erased (a later candidate may be one: the dynamic-shape scores matmul
+    // and the softmax's sum are generics too); never looked at again.
+    llvm::SmallPtrSet<Operation *, 16> erased;
     for (linalg::GenericOp g : candidates) {
+      if (erased.contains(g.getOperation()))
+        continue;
       std::optional<Softmax> s = matchSoftmax(g);
       if (!s)
         continue;
@@ -596,7 +604,7 @@ struct FuseAttentionPass : public sparq::impl::FuseAttentionPassBase<FuseAttenti
       auto q = cast<RankedTensorType>(blk->scores->getOperand(0).getType());
       record.tileBytes = 4 * kQueryRowsPerTask * q.getShape().back();
       note(blk->output, record);
-      rewrite(module, *blk);
+      rewrite(module, *blk, erased);
     }
   }
 };
