@@ -396,11 +396,7 @@ struct FuseAttentionPass : public sparq::impl::FuseAttentionPassBase<FuseAttenti
     Value kt = blk.scores->getOperand(1);
     auto kc = kt.getDefiningOp<tensor::CollapseShapeOp>();
     if (auto tr = (kc ? kc.getSrc() : kt).getDefiningOp<linalg::TransposeOp>()) {
-      ArrayRef<int64_t> perm = tr.getPermutation();
-      size_t n = perm.size();
-      bool swapsLast = n >= 2 && perm[n - 1] == int64_t(n) - 2 && perm[n - 2] == int64_t(n) - 1;
-      for (size_t i = 0; i + 2 < n; ++i)
-        swapsLast = swapsLast && perm[i] == int64_t(i);
+      bool swapsLast = sparq::swapsLastTwoDims(tr.getPermutation());
       if (kc) {
         auto groups = kc.getReassociationIndices();
         swapsLast = swapsLast && groups.size() >= 2 && groups.back().size() == 1 &&

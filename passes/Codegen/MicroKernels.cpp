@@ -130,12 +130,24 @@ func::FuncOp declareIndexKernel(ModuleOp module, StringRef name, unsigned numArg
       module, name, b.getFunctionType(SmallVector<Type>(numArgs, b.getIndexType()), {}), symbols);
 }
 
-Value elementAddress(OpBuilder &b, Location loc, Value memref) {
+Value elementAddress(OpBuilder &b, Location loc, Value memref,
+                     memref::ExtractStridedMetadataOp meta) {
   auto type = cast<MemRefType>(memref.getType());
-  auto meta = memref::ExtractStridedMetadataOp::create(b, loc, memref);
+  if (!meta)
+    meta = memref::ExtractStridedMetadataOp::create(b, loc, memref);
   Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
   ScalarBuilder sb{b, loc};
   return sb.add(base, sb.mul(meta.getOffset(), sb.cIdx((type.getElementTypeBitWidth() + 7) / 8)));
+}
+
+bool swapsLastTwoDims(ArrayRef<int64_t> perm) {
+  const size_t n = perm.size();
+  if (n < 2 || perm[n - 1] != int64_t(n) - 2 || perm[n - 2] != int64_t(n) - 1)
+    return false;
+  for (size_t i = 0; i + 2 < n; ++i)
+    if (perm[i] != int64_t(i))
+      return false;
+  return true;
 }
 
 Value readAddress(OpBuilder &b, Location loc, Value v) {
@@ -187,12 +199,7 @@ struct SelectMicroKernelsPass
       };
       if (auto transpose = dyn_cast<linalg::TransposeOp>(op.getOperation())) {
         // Batched 2-D transposes (the last two dims swapped), e.g. attention's Kᵀ.
-        ArrayRef<int64_t> perm = transpose.getPermutation();
-        size_t n = perm.size();
-        bool swapsLast = n >= 2 && perm[n - 1] == int64_t(n) - 2 && perm[n - 2] == int64_t(n) - 1;
-        for (size_t i = 0; i + 2 < n; ++i)
-          swapsLast = swapsLast && perm[i] == int64_t(i);
-        if (swapsLast && allF32())
+        if (sparq::swapsLastTwoDims(transpose.getPermutation()) && allF32())
           op->setAttr(sparq::kMicroKernelAttr, StringAttr::get(ctx, sparq::kTransposeKernel));
         return;
       }
@@ -574,14 +581,6 @@ private:
     return global;
   }
 
-  /// The address (an index) of the first element of `memref`, whose metadata is `meta`.
-  static Value elementAddress(OpBuilder &b, Location loc, Value memref,
-                              memref::ExtractStridedMetadataOp meta) {
-    Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
-    Value four = arith::ConstantIndexOp::create(b, loc, 4);
-    Value bytes = arith::MulIOp::create(b, loc, meta.getOffset(), four);
-    return arith::AddIOp::create(b, loc, base, bytes);
-  }
 
   LogicalResult lower(linalg::LinalgOp op, SymbolTable &symbols) {
     auto fail = [&](const Twine &why) {
@@ -679,7 +678,7 @@ private:
 
     // Element addresses and the run-time sizes and row strides.
     auto address = [&](Value memref, memref::ExtractStridedMetadataOp meta) {
-      return elementAddress(b, loc, memref, meta);
+      return sparq::elementAddress(b, loc, memref, meta);
     };
     auto lhsMeta = memref::ExtractStridedMetadataOp::create(b, loc, lhs);
     auto outMeta = memref::ExtractStridedMetadataOp::create(b, loc, out);
@@ -772,7 +771,7 @@ private:
       auto t = cast<MemRefType>(v.getType());
       auto meta = memref::ExtractStridedMetadataOp::create(b, loc, v);
       Operand o;
-      o.addr = elementAddress(b, loc, v, meta);
+      o.addr = sparq::elementAddress(b, loc, v, meta);
       unsigned from = 0;
       for (unsigned size : groups) {
         Value n = cst(1), stride = cst(0);
@@ -861,9 +860,15 @@ private:
         outStrideB = outMeta.getStrides()[d];
       }
     }
-    Value args[] = {elementAddress(b, loc, out, outMeta), outStrideB, outMeta.getStrides()[n - 2],
-                    elementAddress(b, loc, in, inMeta),   inStrideB,  inMeta.getStrides()[n - 2],
-                    batch, inMeta.getSizes()[n - 2], inMeta.getSizes()[n - 1]};
+    Value args[] = {sparq::elementAddress(b, loc, out, outMeta),
+                    outStrideB,
+                    outMeta.getStrides()[n - 2],
+                    sparq::elementAddress(b, loc, in, inMeta),
+                    inStrideB,
+                    inMeta.getStrides()[n - 2],
+                    batch,
+                    inMeta.getSizes()[n - 2],
+                    inMeta.getSizes()[n - 1]};
     func::CallOp::create(b, loc, kTransposeSymbol, TypeRange{}, args);
     op->erase();
     return success();
@@ -889,7 +894,7 @@ private:
     Location loc = op.getLoc();
     auto cst = [&](int64_t v) { return sparq::ScalarBuilder{b, loc}.cIdx(v); };
     auto address = [&](Value memref, memref::ExtractStridedMetadataOp meta) {
-      return elementAddress(b, loc, memref, meta);
+      return sparq::elementAddress(b, loc, memref, meta);
     };
     auto inMeta = memref::ExtractStridedMetadataOp::create(b, loc, in);
     auto outMeta = memref::ExtractStridedMetadataOp::create(b, loc, out);
@@ -948,7 +953,7 @@ private:
     Location loc = op.getLoc();
     auto cst = [&](int64_t v) { return sparq::ScalarBuilder{b, loc}.cIdx(v); };
     auto address = [&](Value memref, memref::ExtractStridedMetadataOp meta) {
-      return elementAddress(b, loc, memref, meta);
+      return sparq::elementAddress(b, loc, memref, meta);
     };
     auto inMeta = memref::ExtractStridedMetadataOp::create(b, loc, in);
     auto outMeta = memref::ExtractStridedMetadataOp::create(b, loc, out);

@@ -10,6 +10,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/SymbolTable.h"
 
@@ -62,8 +63,13 @@ mlir::func::FuncOp declareKernelFunction(mlir::ModuleOp module, llvm::StringRef 
 mlir::func::FuncOp declareIndexKernel(mlir::ModuleOp module, llvm::StringRef name,
                                       unsigned numArgs, mlir::SymbolTable *symbols = nullptr);
 
-/// The address (index) of the first element of `memref` (a buffer with a static element type).
-mlir::Value elementAddress(mlir::OpBuilder &b, mlir::Location loc, mlir::Value memref);
+/// The address (index) of the first element of `memref` (a buffer with a static element type),
+/// from its strided metadata `meta` (created here when not given).
+mlir::Value elementAddress(mlir::OpBuilder &b, mlir::Location loc, mlir::Value memref,
+                           mlir::memref::ExtractStridedMetadataOp meta = {});
+
+/// Whether `perm` swaps the last two dims and keeps the others (a batch of matrix transposes).
+bool swapsLastTwoDims(llvm::ArrayRef<int64_t> perm);
 
 /// The address of the ranked tensor `v` as a read-only buffer of its shape with the identity
 /// layout (bufferization.to_buffer; bufferization places or copies the buffer): how a pass that
