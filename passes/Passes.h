@@ -134,6 +134,10 @@ struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
   Option<int64_t> fusionMinTiles{
       *this, "fusion-min-tiles",
       llvm::cl::desc("sparq-block-fusion: fewest row tiles per image"), llvm::cl::init(4)};
+  Option<bool> fusionKernels{
+      *this, "fusion-kernels",
+      llvm::cl::desc("sparq-block-fusion: inverted-residual blocks as one kernel call"),
+      llvm::cl::init(true)};
   Option<bool> approximateMath{
       *this, "approximate-math",
       llvm::cl::desc("f32 exp/expm1/tanh/erf as inline polynomials (sparq-approximate-math); "

@@ -59,7 +59,8 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const PipelineOptions &options) 
       fusion.report = options.fusionReport;
       fusion.scratchKiB = options.fusionScratchKiB;
       fusion.minTiles = options.fusionMinTiles;
-      pm.addNestedPass<func::FuncOp>(createBlockFusionPass(fusion, options.fusionSink));
+      fusion.invertedResidualKernel = options.fusionKernels;
+      pm.addPass(createBlockFusionPass(fusion, options.fusionSink));
       addTextual(pm, "canonicalize,cse");
     }
     pm.addNestedPass<func::FuncOp>(createSelectMicroKernelsPass());

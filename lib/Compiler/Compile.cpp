@@ -129,6 +129,7 @@ LogicalResult lowerAndWrite(ModuleOp module, const CompileOptions &options, Emit
   pipelineOptions.fusionReport = options.fusionReport;
   pipelineOptions.fusionScratchKiB = options.fusionScratchKiB;
   pipelineOptions.fusionMinTiles = options.fusionMinTiles;
+  pipelineOptions.fusionKernels = options.fusionKernels;
   pipelineOptions.profile = options.profile;
   if (options.fusion)
     pipelineOptions.fusionSink = [&](const FusionRecord &r) { options.fusion->push_back(r); };

@@ -11,11 +11,14 @@
 // keep running on the micro-kernels (sparq-cpu-select-ukernels marks them afterwards).
 //
 //===----------------------------------------------------------------------===//
+#include "passes/Codegen/InvertedResidual.h"
 #include "passes/Codegen/KernelCost.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
@@ -37,6 +40,8 @@ using namespace mlir;
 namespace {
 
 constexpr int kMaxConvs = 3;
+/// Stack one task of the inverted-residual kernel may use (its ring of expanded rows).
+constexpr int64_t kMaxKernelScratch = 512 * 1024;
 
 /// Kernel size, strides and dilation along H of an NCHW convolution (plain or depthwise).
 struct RowWindow {
@@ -303,7 +308,11 @@ struct BlockFusionPass : public sparq::impl::BlockFusionPassBase<BlockFusionPass
   void note(Operation *at, Operation *root, sparq::FusionRecord record) {
     record.root = sparq::onnxNames(root->getLoc());
     if (report) {
-      if (record.fused)
+      if (record.fused && record.tileRows == 0)
+        at->emitRemark("sparq-block-fusion: fused ")
+            << record.kind << " (" << record.ops << " ops) row by row, " << record.tileBytes
+            << " bytes of kernel scratch per task";
+      else if (record.fused)
         at->emitRemark("sparq-block-fusion: fused ")
             << record.kind << " (" << record.ops << " ops) over tiles of " << record.tileRows
             << " output rows, " << record.tileBytes << " bytes of intermediates per tile";
@@ -407,12 +416,60 @@ struct BlockFusionPass : public sparq::impl::BlockFusionPassBase<BlockFusionPass
   }
 
   void runOnOperation() override {
-    func::FuncOp func = getOperation();
+    ModuleOp module = getOperation();
     if (scratchKiB < 1 || minTiles < 1) {
-      func.emitError("sparq-block-fusion: scratch-kib and min-tiles must be at least 1, got ")
+      module.emitError("sparq-block-fusion: scratch-kib and min-tiles must be at least 1, got ")
           << scratchKiB.getValue() << " and " << minTiles.getValue();
       return signalPassFailure();
     }
+    for (func::FuncOp func : module.getOps<func::FuncOp>())
+      runOnFunction(module, func);
+  }
+
+  /// Erases the block's ops the fused form no longer uses, users first.
+  static void eraseDead(RewriterBase &rewriter, const llvm::SetVector<Operation *> &ops) {
+    SmallVector<Operation *> dead(ops.begin(), ops.end());
+    llvm::sort(dead, [](Operation *a, Operation *b) { return b->isBeforeInBlock(a); });
+    for (Operation *op : dead)
+      if (op->use_empty())
+        rewriter.eraseOp(op);
+  }
+
+  /// The block as one sparq_uk_mbconv_f32_mt call when it has that kernel's form; false (and
+  /// nothing changed) otherwise.
+  bool fuseAsKernel(ModuleOp module, IRRewriter &rewriter, const BlockPlan &plan,
+                    llvm::DenseSet<Operation *> &taken) {
+    if (!invertedResidualKernel || plan.projection || plan.convs.size() != 3)
+      return false;
+    std::string why;
+    SmallVector<Operation *> blockOps(plan.ops.begin(), plan.ops.end());
+    SmallVector<Location> locs =
+        llvm::map_to_vector(blockOps, [](Operation *op) { return op->getLoc(); });
+    FailureOr<sparq::InvertedResidualFusion> fused = sparq::fuseInvertedResidual(
+        module, plan.root, plan.path, plan.residual, kMaxKernelScratch, why);
+    if (failed(fused))
+      return false;
+    std::string kind = llvm::formatv("inverted residual block of 3 convolutions{0} (one kernel)",
+                                     plan.residual ? " with the input added" : "");
+    sparq::FusionRecord record;
+    record.fused = true;
+    record.kind = kind;
+    record.ops = int64_t(plan.ops.size());
+    record.tileRows = 0; // row by row, no row tiles
+    record.tileBytes = fused->scratchBytes;
+    Location blockLoc = rewriter.getFusedLoc(locs);
+    record.names = sparq::onnxNames(blockLoc);
+    Operation *call = fused->call;
+    call->setAttr("sparq.fused_block", rewriter.getStringAttr(kind));
+    note(call, plan.root, record);
+    call->setLoc(blockLoc);
+    for (Operation *op : plan.ops)
+      taken.insert(op);
+    eraseDead(rewriter, plan.ops);
+    return true;
+  }
+
+  void runOnFunction(ModuleOp module, func::FuncOp func) {
     llvm::DenseSet<Operation *> taken;
     SmallVector<Operation *> candidates;
     func.walk([&](Operation *op) {
@@ -436,6 +493,9 @@ struct BlockFusionPass : public sparq::impl::BlockFusionPassBase<BlockFusionPass
           note(root, root, notFused(plan.why));
         continue;
       }
+      IRRewriter kernelRewriter(&getContext());
+      if (fuseAsKernel(module, kernelRewriter, plan, taken))
+        continue;
       int64_t rows = type.getDimSize(2);
       // The tallest tile whose intermediates fit the scratch budget, with at least min-tiles
       // tiles; among the heights down to half of it, one that divides the rows if any.
@@ -512,12 +572,8 @@ struct BlockFusionPass : public sparq::impl::BlockFusionPassBase<BlockFusionPass
       loop->setLoc(blockLoc);
       for (Operation *op : ops)
         taken.insert(op);
-      // The original ops are dead now (the loop computes the root); erase them, users first.
-      SmallVector<Operation *> dead(ops.begin(), ops.end());
-      llvm::sort(dead, [](Operation *a, Operation *b) { return b->isBeforeInBlock(a); });
-      for (Operation *op : dead)
-        if (op->use_empty())
-          rewriter.eraseOp(op);
+      // The original ops are dead now (the loop computes the root).
+      eraseDead(rewriter, ops);
     }
   }
 };

@@ -121,7 +121,7 @@ def PrepareEntryPass : Pass<"sparq-prepare-entry", "mlir::ModuleOp"> {
                            "mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect"];
 }
 
-def BlockFusionPass : Pass<"sparq-block-fusion", "mlir::func::FuncOp"> {
+def BlockFusionPass : Pass<"sparq-block-fusion", "mlir::ModuleOp"> {
   let summary = "Compute each convolution block as one loop over tiles of output rows";
   let description = [{
     Finds convolution blocks on tensors and computes each as one `scf.forall` over tiles of its
@@ -148,6 +148,16 @@ def BlockFusionPass : Pass<"sparq-block-fusion", "mlir::func::FuncOp"> {
     `sparq.fused_block` (what was fused) and `sparq.tile_rows`; with `report`, a remark names
     each fused block and each convolution chain left alone, with the reason.
 
+    An inverted-residual block (MobileNetV2/EfficientNet: 1x1 expand -> depthwise -> 1x1
+    project, each with a constant filter and bias, clamps between them such as ReLU or ReLU6,
+    zero padding, optionally adding the block input) is instead replaced by one call of the
+    `sparq_uk_mbconv_f32_mt` kernel (with `inverted-residual-kernel`, the default): it computes
+    the block output row by output row with the expanded rows channels-last in a small ring,
+    which vectorizes all three convolutions along channels (runtime/kernels/InvertedResidual.cpp;
+    the weights are packed at compile time, include/sparq/Formats/InvertedResidual.h). The
+    kernel reads its inputs and writes its output on tensors through
+    `bufferization.to_buffer`/`to_tensor`; the call carries `sparq.kernel_cost`.
+
     ```mlir
     %1 = linalg.conv_2d_nchw_fchw ins(%x, %w1 ...)        // 1x1, 64 -> 256 channels
     %2 = linalg.generic ... max(%1, 0)
@@ -167,11 +177,14 @@ def BlockFusionPass : Pass<"sparq-block-fusion", "mlir::func::FuncOp"> {
     Option<"minTiles", "min-tiles", "int64_t", "4",
            "fewest row tiles per image (parallel iterations for the threads)">,
     Option<"report", "report", "bool", "false",
-           "emit a remark for every fused block and every convolution chain left alone">
+           "emit a remark for every fused block and every convolution chain left alone">,
+    Option<"invertedResidualKernel", "inverted-residual-kernel", "bool", "true",
+           "compute inverted-residual blocks with the one-pass kernel instead of row tiles">
   ];
   let dependentDialects = ["mlir::scf::SCFDialect", "mlir::tensor::TensorDialect",
                            "mlir::linalg::LinalgDialect", "mlir::affine::AffineDialect",
-                           "mlir::arith::ArithDialect"];
+                           "mlir::arith::ArithDialect", "mlir::bufferization::BufferizationDialect",
+                           "mlir::memref::MemRefDialect", "mlir::func::FuncDialect"];
 }
 
 def FuseAttentionPass : Pass<"sparq-cpu-fuse-attention", "mlir::ModuleOp"> {

@@ -88,6 +88,11 @@ static cl::opt<int64_t> fusionScratchKiB(
     cl::desc("Block fusion: budget for one row tile's intermediates in KiB (default 1024, about "
              "half of a 2 MiB L2 cache); tiles are as tall as fit"),
     cl::value_desc("KiB"), cl::init(1024), cl::cat(category));
+static cl::opt<bool> fusionKernels(
+    "fusion-kernels",
+    cl::desc("Block fusion: compute inverted-residual blocks (1x1 -> depthwise -> 1x1) with the "
+             "one-pass kernel instead of row tiles (default on; docs/codegen.md)"),
+    cl::init(true), cl::cat(category));
 static cl::opt<int64_t> fusionMinTiles(
     "fusion-min-tiles",
     cl::desc("Block fusion: fewest row tiles per image, the parallel work for the threads "
@@ -371,6 +376,7 @@ int main(int argc, char **argv) {
   }
   options.fusionScratchKiB = fusionScratchKiB;
   options.fusionMinTiles = fusionMinTiles;
+  options.fusionKernels = fusionKernels;
   if (actBits != 0 && actBits != 8) {
     errs() << "sparq-compile: error: --act-bits must be 0 or 8, got " << actBits << "\n";
     return 1;

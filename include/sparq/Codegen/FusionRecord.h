@@ -19,8 +19,8 @@ struct FusionRecord {
   std::string kind;     ///< fused: e.g. "residual block with projection of 3 convolutions"
   std::string names;    ///< fused: the ONNX node names of every op of the block, '+'-joined
   int64_t ops = 0;      ///< fused: ops in the block
-  int64_t tileRows = 0; ///< fused: output rows per tile
-  int64_t tileBytes = 0; ///< fused: bytes of intermediates per tile
+  int64_t tileRows = 0; ///< fused: output rows per tile (0: a one-pass kernel, row by row)
+  int64_t tileBytes = 0; ///< fused: bytes of intermediates per tile (kernel: per task)
   std::string reason;   ///< not fused: why (the same text as its remark)
 };
 

@@ -48,6 +48,8 @@ struct CompileOptions {
   /// --fusion-scratch-kib / --fusion-min-tiles: the tile-height choice of block fusion.
   int64_t fusionScratchKiB = 1024;
   int64_t fusionMinTiles = 4;
+  /// --fusion-kernels: inverted-residual blocks as one kernel call instead of row tiles.
+  bool fusionKernels = true;
   /// --profile: time each kernel; the artifact exports its kernel table (docs/profile.md).
   bool profile = false;
   std::string targetCPU = "native"; ///< --cpu: "native"/"host" or an LLVM CPU name

@@ -1,0 +1,358 @@
+//===- runtime/kernels/InvertedResidual.cpp - a MobileNet block in one pass ----===//
+//
+// sparq_uk_mbconv_f32: 1x1 expand -> depthwise KH x KW -> 1x1 project (+ the input), each with
+// its bias and clamp, computed output row by output row. The expanded rows live in a ring of
+// (KH - 1) * DH + 1 rows, channels-last (a pixel's CE channels contiguous): each input row is
+// expanded once, when the first output row that needs it comes, and dropped when the last one
+// has passed. Channels-last makes all three stages vector code along channels:
+//  - expand: a GEMM tile of MP pixels x NB channel vectors; each step broadcasts one input
+//    element per pixel (a row of the NCHW input, read in place) against NB weight vectors;
+//  - depthwise: four output pixels of one channel vector per step, each loaded input column
+//    shared by the outputs whose windows overlap it (stride 1 and 2 with 3- and 5-wide filters;
+//    other strides and dilations one pixel at a time);
+//  - project: the same GEMM tile over the depthwise row, into a row of OW x COp; the row is
+//    then transposed (V x V register transposes) into the NCHW output, adding the input.
+// A task is a range of output rows of one image; the first ring rows of a task are expanded
+// again by it (the halo), which costs (KH - 1) * DH / S rows per task.
+//
+// The weights come packed (include/sparq/Formats/InvertedResidual.h).
+//
+//===----------------------------------------------------------------------===//
+#include "Tile.h"
+
+#include "sparq/Formats/InvertedResidual.h"
+#include "sparq/Kernels/UKernels.h"
+
+using namespace sparq::kernels;
+namespace fmt = sparq::formats;
+
+namespace {
+
+SPARQ_UK_INLINE vf clampv(vf v, vf lo, vf hi) {
+  v = v > hi ? hi : v;
+  return v < lo ? lo : v;
+}
+
+/// C[i][j] = clamp(bias[j] + sum_k A[i * ai + k * ak] * B[k * ldb + j]) for i < MP pixels and
+/// NB vectors of channels.
+template <int MP, int NB>
+SPARQ_UK_INLINE void tile(const float *A, int64_t ai, int64_t ak, const float *B, int64_t ldb,
+                          int64_t K, const float *bias, vf lo, vf hi, float *C, int64_t ldc) {
+  vf acc[MP][NB];
+  for (int j = 0; j < NB; ++j) {
+    const vf b = load(bias + j * V);
+    for (int i = 0; i < MP; ++i)
+      acc[i][j] = b;
+  }
+  for (int64_t k = 0; k < K; ++k) {
+    vf b[NB];
+    for (int j = 0; j < NB; ++j)
+      b[j] = load(B + k * ldb + j * V);
+    for (int i = 0; i < MP; ++i) {
+      const vf a = splat(A[i * ai + k * ak]);
+      for (int j = 0; j < NB; ++j)
+        acc[i][j] = a * b[j] + acc[i][j];
+    }
+  }
+  for (int i = 0; i < MP; ++i)
+    for (int j = 0; j < NB; ++j)
+      store(C + i * ldc + j * V, clampv(acc[i][j], lo, hi));
+}
+
+/// Pixels per tile for NB vectors of channels: the tile's MP x NB accumulators, NB weight
+/// vectors and the broadcast take at most 30 of the 32 (v16) or 16 (v8) vector registers.
+constexpr int tilePixels(int NB) {
+  return V == 16 ? (NB == 4 ? 6 : NB == 3 ? 8 : NB == 2 ? 12 : 14) : (NB == 2 ? 6 : 12);
+}
+constexpr int kMaxNB = V == 16 ? 4 : 2;
+
+/// The tile rows of `pixels` pixels for NB channel vectors, the last tile shorter.
+template <int NB>
+SPARQ_UK_INLINE void tileRow(int64_t pixels, const float *A, int64_t ai, int64_t ak,
+                             const float *B, int64_t ldb, int64_t K, const float *bias, vf lo,
+                             vf hi, float *C, int64_t ldc) {
+  constexpr int MP = tilePixels(NB);
+  int64_t p = 0;
+  for (; p + MP <= pixels; p += MP)
+    tile<MP, NB>(A + p * ai, ai, ak, B, ldb, K, bias, lo, hi, C + p * ldc, ldc);
+  switch (pixels - p) {
+#define SPARQ_UK_TAIL(n)                                                                       \
+  case n:                                                                                      \
+    if constexpr (n < MP)                                                                      \
+      tile<n, NB>(A + p * ai, ai, ak, B, ldb, K, bias, lo, hi, C + p * ldc, ldc);              \
+    break;
+    SPARQ_UK_TAIL(1)
+    SPARQ_UK_TAIL(2)
+    SPARQ_UK_TAIL(3)
+    SPARQ_UK_TAIL(4)
+    SPARQ_UK_TAIL(5)
+    SPARQ_UK_TAIL(6)
+    SPARQ_UK_TAIL(7)
+    SPARQ_UK_TAIL(8)
+    SPARQ_UK_TAIL(9)
+    SPARQ_UK_TAIL(10)
+    SPARQ_UK_TAIL(11)
+    SPARQ_UK_TAIL(12)
+    SPARQ_UK_TAIL(13)
+#undef SPARQ_UK_TAIL
+  default:
+    break;
+  }
+}
+
+/// C[p][0 .. NV * V) for p < pixels over all NV = ldbVectors channel vectors: blocks of kMaxNB
+/// vectors, then the rest.
+SPARQ_UK_INLINE void gemmRow(int64_t pixels, const float *A, int64_t ai, int64_t ak,
+                             const float *B, int64_t ldb, int64_t K, const float *bias, vf lo,
+                             vf hi, float *C, int64_t ldc) {
+  const int64_t vectors = ldb / V;
+  int64_t j = 0;
+  for (; j + kMaxNB <= vectors; j += kMaxNB)
+    tileRow<kMaxNB>(pixels, A, ai, ak, B + j * V, ldb, K, bias + j * V, lo, hi, C + j * V, ldc);
+  switch (vectors - j) {
+  case 1:
+    tileRow<1>(pixels, A, ai, ak, B + j * V, ldb, K, bias + j * V, lo, hi, C + j * V, ldc);
+    break;
+  case 2:
+    if constexpr (kMaxNB > 2)
+      tileRow<2>(pixels, A, ai, ak, B + j * V, ldb, K, bias + j * V, lo, hi, C + j * V, ldc);
+    break;
+  case 3:
+    if constexpr (kMaxNB > 3)
+      tileRow<3>(pixels, A, ai, ak, B + j * V, ldb, K, bias + j * V, lo, hi, C + j * V, ldc);
+    break;
+  default:
+    break;
+  }
+}
+
+struct Args {
+  float *out;
+  int64_t outStrideN, outStrideC, outStrideH;
+  const float *in;
+  int64_t inStrideN, inStrideC, inStrideH;
+  const float *w;
+  int64_t N, C, H, W, CE, CO, KH, KW, OH, OW, SH, SW, DH, DW, padT, padL, flags;
+};
+
+/// Depthwise outputs per step (6 and 8 measured the same on cnn_blocks' shapes: the loop waits
+/// on the L2, not on the FMA latency).
+constexpr int kDwPixels = 4;
+/// Depthwise outputs [ow0, ow0 + kDwPixels) of channels [e, e + V), stride S (1 or 2), dilation 1:
+/// the (kDwPixels - 1) * S + KW input columns of a kernel row are loaded once; the taps come
+/// from D (L1).
+template <int S, int KWc>
+SPARQ_UK_INLINE void dwQuad(const float *const *rows, int64_t KH, int64_t CEp, const float *D,
+                            const float *biasD, vf lo, vf hi, float *h2, int64_t ow0, int64_t e) {
+  constexpr int P = kDwPixels;
+  constexpr int cols = (P - 1) * S + KWc;
+  const vf bias = load(biasD + e);
+  vf acc[P];
+  for (int i = 0; i < P; ++i)
+    acc[i] = bias;
+  for (int64_t kh = 0; kh < KH; ++kh) {
+    const float *r = rows[kh] + ow0 * S * CEp + e;
+    vf x[cols];
+    for (int c = 0; c < cols; ++c)
+      x[c] = load(r + c * CEp);
+    for (int kw = 0; kw < KWc; ++kw) {
+      const vf tap = load(D + (kh * KWc + kw) * CEp + e);
+      for (int i = 0; i < P; ++i)
+        acc[i] = tap * x[i * S + kw] + acc[i];
+    }
+  }
+  for (int i = 0; i < P; ++i)
+    store(h2 + (ow0 + i) * CEp + e, clampv(acc[i], lo, hi));
+}
+
+/// One depthwise output row: h2[ow][e] for every channel vector, from the KH ring rows. Four
+/// output pixels at a time, all their channels before the next four: a pixel's channels are
+/// contiguous, so the ring is read in sequential runs (going channel vector by channel vector
+/// over the whole row instead made this stage 1.2x slower: strided reads of a ring larger than
+/// L1).
+void dwRow(const Args &a, const float *const *rows, int64_t CEp, const float *D,
+           const float *biasD, vf lo, vf hi, float *h2) {
+  const int64_t KH = a.KH, KW = a.KW, OW = a.OW, SW = a.SW, DW = a.DW;
+  const bool unrolled = DW == 1 && (SW == 1 || SW == 2) && (KW == 3 || KW == 5);
+  int64_t ow = 0;
+  if (unrolled)
+    for (; ow + kDwPixels <= OW; ow += kDwPixels)
+      for (int64_t e = 0; e < CEp; e += V) {
+        if (KW == 3)
+          SW == 1 ? dwQuad<1, 3>(rows, KH, CEp, D, biasD, lo, hi, h2, ow, e)
+                  : dwQuad<2, 3>(rows, KH, CEp, D, biasD, lo, hi, h2, ow, e);
+        else
+          SW == 1 ? dwQuad<1, 5>(rows, KH, CEp, D, biasD, lo, hi, h2, ow, e)
+                  : dwQuad<2, 5>(rows, KH, CEp, D, biasD, lo, hi, h2, ow, e);
+      }
+  for (; ow < OW; ++ow)
+    for (int64_t e = 0; e < CEp; e += V) {
+      vf acc = load(biasD + e);
+      for (int64_t kh = 0; kh < KH; ++kh)
+        for (int64_t kw = 0; kw < KW; ++kw)
+          acc = load(D + (kh * KW + kw) * CEp + e) *
+                    load(rows[kh] + (ow * SW + kw * DW) * CEp + e) +
+                acc;
+      store(h2 + ow * CEp + e, clampv(acc, lo, hi));
+    }
+}
+
+/// Output rows [oh0, oh1) of image n.
+void runRows(const Args &a, int64_t n, int64_t oh0, int64_t oh1) {
+  const int64_t C = a.C, CE = a.CE, CO = a.CO, KH = a.KH, KW = a.KW, W = a.W, OW = a.OW;
+  const int64_t CEp = fmt::alignChannels(CE), COp = fmt::alignChannels(CO);
+  const fmt::InvertedResidualLayout l(C, CE, CO, KH, KW);
+  const float *w = a.w;
+  const vf lo1 = splat(w[0]), hi1 = splat(w[1]), lo2 = splat(w[2]), hi2 = splat(w[3]),
+           lo3 = splat(w[4]), hi3 = splat(w[5]);
+  // The ring: span rows of Wp expanded pixels (the zero padding included), then one depthwise
+  // row and one project row.
+  const int64_t span = (KH - 1) * a.DH + 1, Wp = (OW - 1) * a.SW + (KW - 1) * a.DW + 1;
+  const int64_t ringFloats = span * Wp * CEp;
+  float *ring = static_cast<float *>(__builtin_alloca_with_align(
+      size_t(ringFloats + OW * CEp + OW * COp) * sizeof(float), 512));
+  float *h2 = ring + ringFloats, *t = h2 + OW * CEp;
+  for (int64_t i = 0; i < ringFloats; ++i)
+    ring[i] = 0.0f;
+  const float *in = a.in + n * a.inStrideN;
+  float *out = a.out + n * a.outStrideN;
+  // Input columns [w0, w1) land on ring columns padL + w.
+  const int64_t w0 = a.padL < 0 ? -a.padL : 0;
+  const int64_t w1 = Wp - a.padL < W ? Wp - a.padL : W;
+  int64_t next = oh0 * a.SH; // the first padded input row not yet in the ring
+  for (int64_t oh = oh0; oh < oh1; ++oh) {
+    const float *rows[7];
+    for (int64_t kh = 0; kh < KH; ++kh) {
+      const int64_t ihp = oh * a.SH + kh * a.DH;
+      rows[kh] = ring + (ihp % span) * Wp * CEp;
+      // Rows below oh * SH are needed by no output from here on; with a dilation, rows between
+      // this output's taps are needed by the next ones.
+      for (int64_t r = next > oh * a.SH ? next : oh * a.SH; r <= ihp; ++r) {
+        float *row = ring + (r % span) * Wp * CEp;
+        const int64_t ih = r - a.padT;
+        if (ih < 0 || ih >= a.H) {
+          for (int64_t i = 0; i < Wp * CEp; ++i)
+            row[i] = 0.0f;
+        } else if (w1 > w0) {
+          gemmRow(w1 - w0, in + ih * a.inStrideH + w0, 1, a.inStrideC, w + l.expand, CEp, C,
+                  w + l.biasE, lo1, hi1, row + (a.padL + w0) * CEp, CEp);
+        }
+      }
+      if (ihp >= next)
+        next = ihp + 1;
+    }
+    dwRow(a, rows, CEp, w + l.dw, w + l.biasD, lo2, hi2, h2);
+    gemmRow(OW, h2, CEp, 1, w + l.project, COp, CE, w + l.biasP, lo3, hi3, t, COp);
+    // t[ow][o] -> out[o][oh][ow] (+ in[o][oh][ow]).
+    const bool residual = a.flags & SPARQ_UK_RESIDUAL;
+    for (int64_t ow0 = 0; ow0 < OW; ow0 += V) {
+      const int rowsHere = OW - ow0 < V ? int(OW - ow0) : V;
+      const vmask lanes = laneMask(0, rowsHere);
+      for (int64_t o0 = 0; o0 < CO; o0 += V) {
+        vf r[V];
+        for (int i = 0; i < V; ++i)
+          r[i] = i < rowsHere ? load(t + (ow0 + i) * COp + o0) : vf{};
+        transpose(r);
+        const int cols = CO - o0 < V ? int(CO - o0) : V;
+        for (int j = 0; j < cols; ++j) {
+          float *q = out + (o0 + j) * a.outStrideC + oh * a.outStrideH + ow0;
+          vf v = r[j];
+          if (residual) {
+            const float *x = in + (o0 + j) * a.inStrideC + oh * a.inStrideH + ow0;
+            v += rowsHere == V ? load(x) : maskedLoad(x, lanes);
+          }
+          if (rowsHere == V)
+            store(q, v);
+          else
+            maskedStore(q, v, lanes);
+        }
+      }
+    }
+  }
+}
+
+/// Rows per task: one task per thread and image, split in two (up to four tasks per thread, for
+/// balance on a busy machine) while the rows a task expands again stay under a tenth of its
+/// rows. Measured on cnn_blocks' blocks at 2 threads: four tasks of 7 rows per thread (2 rows
+/// of halo each) were 20-25% slower than one of 28.
+int64_t taskRows(const Args &a, int64_t threads) {
+  const int64_t halo = (a.KH - 1) * a.DH + 1 - a.SH;
+  int64_t rows = (a.OH + threads - 1) / threads;
+  for (int split = 1; split < 4 && rows >= 2 * 10 * (halo > 0 ? halo : 0) && rows >= 2; split *= 2)
+    rows = (rows + 1) / 2;
+  return rows;
+}
+
+void run(const Args &a, bool parallel) {
+  if (a.N <= 0 || a.OH <= 0 || a.OW <= 0 || a.CO <= 0)
+    return;
+  const int64_t threads = parallel ? sparq_uk_get_num_threads() : 1;
+  const int64_t rows = threads > 1 ? taskRows(a, threads) : a.OH;
+  const int64_t perImage = (a.OH + rows - 1) / rows;
+  auto task = [&](int64_t i) {
+    const int64_t n = i / perImage, oh0 = i % perImage * rows;
+    runRows(a, n, oh0, oh0 + rows < a.OH ? oh0 + rows : a.OH);
+  };
+  const int64_t tasks = a.N * perImage;
+  if (threads == 1 || tasks == 1) {
+    for (int64_t i = 0; i < tasks; ++i)
+      task(i);
+    return;
+  }
+  struct Ctx {
+    decltype(task) *fn;
+  } ctx{&task};
+  sparq_uk_parallel_chunks(
+      [](void *p, int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i)
+          (*static_cast<Ctx *>(p)->fn)(i);
+      },
+      &ctx, tasks, 1);
+}
+
+Args makeArgs(intptr_t outAddr, int64_t outStrideN, int64_t outStrideC, int64_t outStrideH,
+              intptr_t inAddr, int64_t inStrideN, int64_t inStrideC, int64_t inStrideH,
+              intptr_t wAddr, int64_t N, int64_t C, int64_t H, int64_t W, int64_t CE,
+              int64_t CO, int64_t KH, int64_t KW, int64_t OH, int64_t OW, int64_t SH,
+              int64_t SW, int64_t DH, int64_t DW, int64_t padT, int64_t padL, int64_t flags) {
+  return Args{reinterpret_cast<float *>(outAddr),
+              outStrideN,
+              outStrideC,
+              outStrideH,
+              reinterpret_cast<const float *>(inAddr),
+              inStrideN,
+              inStrideC,
+              inStrideH,
+              reinterpret_cast<const float *>(wAddr),
+              N, C, H, W, CE, CO, KH, KW, OH, OW, SH, SW, DH, DW, padT, padL, flags};
+}
+
+} // namespace
+
+extern "C" {
+
+void sparq_uk_mbconv_f32(intptr_t outAddr, int64_t outStrideN, int64_t outStrideC,
+                         int64_t outStrideH, intptr_t inAddr, int64_t inStrideN,
+                         int64_t inStrideC, int64_t inStrideH, intptr_t wAddr, int64_t N,
+                         int64_t C, int64_t H, int64_t W, int64_t CE, int64_t CO, int64_t KH,
+                         int64_t KW, int64_t OH, int64_t OW, int64_t SH, int64_t SW, int64_t DH,
+                         int64_t DW, int64_t padT, int64_t padL, int64_t flags) {
+  run(makeArgs(outAddr, outStrideN, outStrideC, outStrideH, inAddr, inStrideN, inStrideC,
+               inStrideH, wAddr, N, C, H, W, CE, CO, KH, KW, OH, OW, SH, SW, DH, DW, padT, padL,
+               flags),
+      false);
+}
+
+void sparq_uk_mbconv_f32_mt(intptr_t outAddr, int64_t outStrideN, int64_t outStrideC,
+                            int64_t outStrideH, intptr_t inAddr, int64_t inStrideN,
+                            int64_t inStrideC, int64_t inStrideH, intptr_t wAddr, int64_t N,
+                            int64_t C, int64_t H, int64_t W, int64_t CE, int64_t CO, int64_t KH,
+                            int64_t KW, int64_t OH, int64_t OW, int64_t SH, int64_t SW,
+                            int64_t DH, int64_t DW, int64_t padT, int64_t padL, int64_t flags) {
+  run(makeArgs(outAddr, outStrideN, outStrideC, outStrideH, inAddr, inStrideN, inStrideC,
+               inStrideH, wAddr, N, C, H, W, CE, CO, KH, KW, OH, OW, SH, SW, DH, DW, padT, padL,
+               flags),
+      true);
+}
+
+} // extern "C"

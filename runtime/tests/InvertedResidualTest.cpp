@@ -1,0 +1,160 @@
+//===- runtime/tests/InvertedResidualTest.cpp - the inverted-residual block kernel ----===//
+//
+// sparq_uk_mbconv_f32[_mt] against the block computed in double by plain loops over NCHW
+// tensors (1x1 expand, clamp, zero-padded depthwise, clamp, 1x1 project, clamp, + input):
+// channel counts off the vector width, 3x3 and 5x5 filters, strides 1 and 2, a dilation,
+// asymmetric padding, images narrower than a vector, batch > 1, ReLU / ReLU6 / no clamp, one
+// and two threads; the output written into a padded buffer whose padding must stay untouched,
+// the input ending at an inaccessible page.
+//
+//===----------------------------------------------------------------------===//
+#include "KernelTestUtil.h"
+
+#include "sparq/Formats/InvertedResidual.h"
+#include "sparq/Kernels/UKernels.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+namespace {
+
+using sparq::test::GuardedBytes;
+
+struct Case {
+  int64_t N, C, CE, CO, H, W, K, S, D, padT, padL, padB, padR;
+  int clamp; ///< 0: none, 1: ReLU after expand and depthwise, 2: ReLU6 on all three
+  int threads;
+};
+
+class MBConv : public sparq::test::KernelTest, public ::testing::WithParamInterface<Case> {};
+
+float value(int64_t i, int64_t salt) {
+  return float((i * 7919 + salt * 104729) % 2001 - 1000) / 1000.0f;
+}
+
+TEST_P(MBConv, MatchesReference) {
+  const Case p = GetParam();
+  const int64_t N = p.N, C = p.C, CE = p.CE, CO = p.CO, H = p.H, W = p.W, K = p.K, S = p.S,
+                Dl = p.D;
+  const int64_t OH = (H + p.padT + p.padB - (K - 1) * Dl - 1) / S + 1;
+  const int64_t OW = (W + p.padL + p.padR - (K - 1) * Dl - 1) / S + 1;
+  const bool residual = C == CO && OH == H && OW == W;
+  const float inf = std::numeric_limits<float>::infinity();
+  float clamps[6] = {-inf, inf, -inf, inf, -inf, inf};
+  if (p.clamp == 1)
+    clamps[0] = clamps[2] = 0.0f;
+  if (p.clamp == 2)
+    for (int s = 0; s < 3; ++s) {
+      clamps[2 * s] = 0.0f;
+      clamps[2 * s + 1] = 0.5f;
+    }
+  std::vector<float> E(CE * C), Dw(CE * K * K), P(CO * CE), bE(CE), bD(CE), bP(CO);
+  for (size_t i = 0; i < E.size(); ++i)
+    E[i] = value(int64_t(i), 1) * 0.5f;
+  for (size_t i = 0; i < Dw.size(); ++i)
+    Dw[i] = value(int64_t(i), 2);
+  for (size_t i = 0; i < P.size(); ++i)
+    P[i] = value(int64_t(i), 3) * 0.25f;
+  for (int64_t i = 0; i < CE; ++i) {
+    bE[i] = value(i, 4) * 0.1f;
+    bD[i] = value(i, 5) * 0.1f;
+  }
+  for (int64_t i = 0; i < CO; ++i)
+    bP[i] = value(i, 6) * 0.1f;
+  const sparq::formats::InvertedResidualLayout layout(C, CE, CO, K, K);
+  std::vector<float> packed(layout.total);
+  sparq::formats::packInvertedResidual(
+      packed.data(), C, CE, CO, K, K, clamps,
+      [&](int64_t e, int64_t c) { return E[e * C + c]; },
+      [&](int64_t e, int64_t kh, int64_t kw) { return Dw[(e * K + kh) * K + kw]; },
+      [&](int64_t o, int64_t e) { return P[o * CE + e]; }, [&](int64_t e) { return bE[e]; },
+      [&](int64_t e) { return bD[e]; }, [&](int64_t o) { return bP[o]; });
+
+  // The input with padded rows (inStrideH = W + 1) ends at a guard page.
+  const int64_t inStrideH = W + 1, inStrideC = H * inStrideH, inStrideN = C * inStrideC;
+  GuardedBytes inBytes(sizeof(float) * ((N - 1) * inStrideN + (C - 1) * inStrideC +
+                                        (H - 1) * inStrideH + W));
+  float *x = reinterpret_cast<float *>(inBytes.data());
+  for (size_t i = 0; i < inBytes.size() / sizeof(float); ++i)
+    x[i] = value(int64_t(i), 7);
+  const int64_t outStrideH = OW + 3, outStrideC = OH * outStrideH + 5,
+                outStrideN = CO * outStrideC + 2;
+  std::vector<float> out(N * outStrideN, -7.0f);
+
+  auto clampd = [](double v, float lo, float hi) { return std::min<double>(std::max<double>(v, lo), hi); };
+  std::vector<double> ref(N * CO * OH * OW);
+  for (int64_t n = 0; n < N; ++n) {
+    const float *xn = x + n * inStrideN;
+    std::vector<double> h1(CE * H * W), h2(CE * OH * OW);
+    for (int64_t e = 0; e < CE; ++e)
+      for (int64_t i = 0; i < H; ++i)
+        for (int64_t j = 0; j < W; ++j) {
+          double s = bE[e];
+          for (int64_t c = 0; c < C; ++c)
+            s += double(E[e * C + c]) * xn[c * inStrideC + i * inStrideH + j];
+          h1[(e * H + i) * W + j] = clampd(s, clamps[0], clamps[1]);
+        }
+    for (int64_t e = 0; e < CE; ++e)
+      for (int64_t i = 0; i < OH; ++i)
+        for (int64_t j = 0; j < OW; ++j) {
+          double s = bD[e];
+          for (int64_t kh = 0; kh < K; ++kh)
+            for (int64_t kw = 0; kw < K; ++kw) {
+              const int64_t ih = i * S + kh * Dl - p.padT, iw = j * S + kw * Dl - p.padL;
+              if (ih >= 0 && ih < H && iw >= 0 && iw < W)
+                s += double(Dw[(e * K + kh) * K + kw]) * h1[(e * H + ih) * W + iw];
+            }
+          h2[(e * OH + i) * OW + j] = clampd(s, clamps[2], clamps[3]);
+        }
+    for (int64_t o = 0; o < CO; ++o)
+      for (int64_t i = 0; i < OH * OW; ++i) {
+        double s = bP[o];
+        for (int64_t e = 0; e < CE; ++e)
+          s += double(P[o * CE + e]) * h2[e * OH * OW + i];
+        s = clampd(s, clamps[4], clamps[5]);
+        if (residual)
+          s += xn[o * inStrideC + (i / OW) * inStrideH + i % OW];
+        ref[(n * CO + o) * OH * OW + i] = s;
+      }
+  }
+
+  sparq_uk_set_num_threads(p.threads);
+  auto call = p.threads == 1 ? sparq_uk_mbconv_f32 : sparq_uk_mbconv_f32_mt;
+  call(intptr_t(out.data()), outStrideN, outStrideC, outStrideH, intptr_t(x), inStrideN,
+       inStrideC, inStrideH, intptr_t(packed.data()), N, C, H, W, CE, CO, K, K, OH, OW, S, S, Dl,
+       Dl, p.padT, p.padL, residual ? SPARQ_UK_RESIDUAL : 0);
+  sparq_uk_set_num_threads(0);
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t i = 0; i < outStrideN; ++i) {
+      const int64_t o = i / outStrideC, r = i % outStrideC, oh = r / outStrideH,
+                    ow = r % outStrideH;
+      const float got = out[n * outStrideN + i];
+      if (o < CO && oh < OH && ow < OW) {
+        const double want = ref[((n * CO + o) * OH + oh) * OW + ow];
+        ASSERT_NEAR(got, want, 1e-4 * (1.0 + std::fabs(want)))
+            << "n=" << n << " o=" << o << " oh=" << oh << " ow=" << ow;
+      } else {
+        ASSERT_EQ(got, -7.0f) << "padding written at n=" << n << " offset " << i;
+      }
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, MBConv,
+    ::testing::Values(
+        // N C CE CO H W K S D padT padL padB padR clamp threads
+        Case{1, 8, 32, 8, 9, 9, 3, 1, 1, 1, 1, 1, 1, 1, 1},     // residual, ReLU
+        Case{1, 8, 32, 8, 9, 9, 3, 1, 1, 1, 1, 1, 1, 1, 2},     // two threads
+        Case{2, 5, 21, 7, 7, 11, 3, 1, 1, 1, 1, 1, 1, 2, 1},    // channels off the vector
+        Case{1, 16, 72, 24, 20, 20, 3, 2, 1, 0, 0, 1, 1, 1, 2}, // stride 2, TF-style padding
+        Case{1, 16, 48, 16, 19, 37, 5, 1, 1, 2, 2, 2, 2, 0, 2}, // 5x5, no clamp, residual
+        Case{1, 12, 40, 20, 17, 17, 5, 2, 1, 2, 2, 2, 2, 1, 1}, // 5x5 stride 2
+        Case{1, 4, 16, 6, 13, 13, 3, 1, 2, 2, 2, 2, 2, 1, 2},   // dilation 2
+        Case{3, 24, 144, 24, 14, 14, 3, 1, 1, 1, 1, 1, 1, 2, 2}, // batch 3, residual, ReLU6
+        Case{1, 3, 17, 33, 1, 1, 3, 1, 1, 1, 1, 1, 1, 1, 1},    // a 1x1 image
+        Case{1, 32, 128, 32, 56, 56, 3, 1, 1, 1, 1, 1, 1, 1, 2}, // cnn_blocks' block
+        Case{1, 6, 30, 10, 31, 45, 3, 3, 1, 1, 1, 1, 1, 1, 2})); // stride 3 (one pixel at a time)
+
+} // namespace
