@@ -439,18 +439,20 @@ struct BlockFusionPass : public sparq::impl::BlockFusionPassBase<BlockFusionPass
   /// nothing changed) otherwise.
   bool fuseAsKernel(ModuleOp module, IRRewriter &rewriter, const BlockPlan &plan,
                     llvm::DenseSet<Operation *> &taken) {
-    if (!invertedResidualKernel || plan.projection || plan.convs.size() != 3)
+    if (!invertedResidualKernel || plan.convs.size() != 3)
       return false;
     std::string why;
     SmallVector<Operation *> blockOps(plan.ops.begin(), plan.ops.end());
     SmallVector<Location> locs =
         llvm::map_to_vector(blockOps, [](Operation *op) { return op->getLoc(); });
+    // The cost of the ops the call replaces, as for a loop of row tiles.
+    sparq::KernelCost cost = sparq::fusedCost(blockOps, {plan.root});
     FailureOr<sparq::InvertedResidualFusion> fused = sparq::fuseInvertedResidual(
         module, plan.root, plan.path, plan.residual, kMaxKernelScratch, why);
     if (failed(fused))
       return false;
-    std::string kind = llvm::formatv("inverted residual block of 3 convolutions{0} (one kernel)",
-                                     plan.residual ? " with the input added" : "");
+    sparq::setKernelCost(fused->call, cost);
+    const std::string &kind = fused->kind;
     sparq::FusionRecord record;
     record.fused = true;
     record.kind = kind;

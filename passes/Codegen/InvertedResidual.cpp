@@ -8,7 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "passes/Codegen/InvertedResidual.h"
 
-#include "passes/Codegen/KernelCost.h"
+#include "passes/Codegen/KernelCost.h" // onnxNames
 #include "passes/Codegen/MicroKernels.h"
 
 #include "dialects/Common/ConstantData.h"
@@ -34,7 +34,7 @@ using namespace mlir;
 namespace {
 
 constexpr llvm::StringLiteral kSymbol = "sparq_uk_mbconv_f32_mt";
-constexpr unsigned kNumArgs = 26;
+constexpr unsigned kNumArgs = 27;
 
 /// The values of a constant, looking through reshapes (which keep the row-major order).
 std::optional<std::vector<double>> constantValues(Value v) {
@@ -72,15 +72,12 @@ std::optional<std::vector<double>> biasOf(linalg::LinalgOp conv, int64_t channel
   return std::nullopt;
 }
 
-/// Folds an elementwise generic computing a clamp of its one input (a chain of arith.maximumf /
-/// minimumf with constants) into [lo, hi]; false for any other body.
-bool foldClamp(Operation *op, float &lo, float &hi) {
-  auto g = dyn_cast<linalg::GenericOp>(op);
-  if (!g || g.getNumDpsInputs() != 1)
-    return false;
-  Block &body = g.getRegion().front();
-  Value cur = body.getArgument(0);
-  for (Operation &inner : body.without_terminator()) {
+/// Folds the ops of `body` from `it` on, a chain of arith.maximumf / minimumf of the running
+/// value `cur` with constants ending in the yield of it, into the clamp [lo, hi]; false for
+/// anything else.
+bool foldClampChain(Block &body, Block::iterator it, Value cur, float &lo, float &hi) {
+  for (; it != body.end() && !it->hasTrait<OpTrait::IsTerminator>(); ++it) {
+    Operation &inner = *it;
     if (inner.getNumOperands() != 2 || !isa<arith::MaximumFOp, arith::MinimumFOp>(inner))
       return false;
     Value other = inner.getOperand(0) == cur ? inner.getOperand(1) : inner.getOperand(0);
@@ -101,18 +98,36 @@ bool foldClamp(Operation *op, float &lo, float &hi) {
   return body.getTerminator()->getOperand(0) == cur;
 }
 
-/// Whether `op` is an elementwise generic adding its two inputs.
-bool isAdd(Operation *op) {
+/// An elementwise generic computing a clamp of its one input (ReLU, ReLU6, Clip), folded into
+/// [lo, hi].
+bool foldClamp(Operation *op, float &lo, float &hi) {
+  auto g = dyn_cast<linalg::GenericOp>(op);
+  if (!g || g.getNumDpsInputs() != 1)
+    return false;
+  Block &body = g.getRegion().front();
+  return foldClampChain(body, body.begin(), body.getArgument(0), lo, hi);
+}
+
+/// An elementwise generic adding its two inputs, then possibly clamping the sum (a ReLU after
+/// a residual add, fused into it by elementwise fusion), the clamp folded into [lo, hi].
+bool foldAddClamp(Operation *op, float &lo, float &hi) {
   auto g = dyn_cast<linalg::GenericOp>(op);
   if (!g || g.getNumDpsInputs() != 2)
     return false;
   Block &body = g.getRegion().front();
-  if (body.getOperations().size() != 2)
-    return false;
   auto add = dyn_cast<arith::AddFOp>(body.front());
-  return add && body.getTerminator()->getOperand(0) == add.getResult() &&
-         llvm::is_contained(add->getOperands(), body.getArgument(0)) &&
-         llvm::is_contained(add->getOperands(), body.getArgument(1));
+  return add && llvm::is_contained(add->getOperands(), body.getArgument(0)) &&
+         llvm::is_contained(add->getOperands(), body.getArgument(1)) &&
+         foldClampChain(body, std::next(body.begin()), add.getResult(), lo, hi);
+}
+
+/// The (H, W) values of a convolution's strides or dilations attribute (1 when absent).
+std::pair<int64_t, int64_t> hw(Operation *conv, StringRef name) {
+  auto a = conv->getAttrOfType<DenseIntElementsAttr>(name);
+  if (!a)
+    return {1, 1};
+  auto v = llvm::to_vector(a.getValues<int64_t>());
+  return {v[0], v[1]};
 }
 
 bool isPointwise(linalg::Conv2DNchwFchwOp conv) {
@@ -133,9 +148,9 @@ sparq::fuseInvertedResidual(ModuleOp module, Operation *root, ArrayRef<Operation
     return failure();
   };
   const float inf = std::numeric_limits<float>::infinity();
-  float clamps[6] = {-inf, inf, -inf, inf, -inf, inf};
-  // The ops from the root back: [add] [clamp3...] project [clamp2...] depthwise [pad]
-  // [clamp1...] expand.
+  float clamps[8] = {-inf, inf, -inf, inf, -inf, inf, -inf, inf};
+  // The ops from the root back: [add (+ clamp 4)] [clamp 3...] project [clamp 2...] middle
+  // [pad] [clamp 1...] expand.
   SmallVector<Operation *> ops;
   if (root != path.front())
     ops.push_back(root);
@@ -143,8 +158,8 @@ sparq::fuseInvertedResidual(ModuleOp module, Operation *root, ArrayRef<Operation
   size_t i = 0;
   Operation *add = nullptr;
   if (residual) {
-    if (!isAdd(root))
-      return fail("its residual join is not a plain addition");
+    if (!foldAddClamp(root, clamps[6], clamps[7]))
+      return fail("its residual join is not an addition (and a clamp)");
     add = root;
     ++i;
   }
@@ -159,9 +174,10 @@ sparq::fuseInvertedResidual(ModuleOp module, Operation *root, ArrayRef<Operation
     return fail("it does not end with a 1x1 convolution (after clamps)");
   ++i;
   clampsUntil(1);
-  auto dw = i < ops.size() ? dyn_cast<linalg::DepthwiseConv2DNchwChwOp>(ops[i]) : nullptr;
-  if (!dw)
-    return fail("no depthwise convolution before its last 1x1 convolution");
+  Operation *middle = i < ops.size() ? ops[i] : nullptr;
+  if (!isa_and_nonnull<linalg::DepthwiseConv2DNchwChwOp, linalg::Conv2DNchwFchwOp>(middle))
+    return fail("no convolution before its last 1x1 convolution");
+  const bool full = isa<linalg::Conv2DNchwFchwOp>(middle);
   ++i;
   int64_t padT = 0, padL = 0;
   if (i < ops.size())
@@ -172,7 +188,7 @@ sparq::fuseInvertedResidual(ModuleOp module, Operation *root, ArrayRef<Operation
           value.getValueAsDouble() != 0.0 || low.size() != 4 || low[0] || low[1] || high[0] ||
           high[1] || llvm::any_of(low, ShapedType::isDynamic) ||
           llvm::any_of(high, ShapedType::isDynamic))
-        return fail("its depthwise input padding is not a static zero padding of H and W");
+        return fail("its middle convolution's padding is not a static zero padding of H and W");
       padT = low[2];
       padL = low[3];
       ++i;
@@ -182,64 +198,91 @@ sparq::fuseInvertedResidual(ModuleOp module, Operation *root, ArrayRef<Operation
   if (!expand || !isPointwise(expand) || i + 1 != ops.size())
     return fail("it does not start with a 1x1 convolution (before clamps)");
 
+  auto mid = cast<linalg::LinalgOp>(middle);
   Value x = expand.getDpsInputOperand(0)->get();
-  if (add && !llvm::is_contained(add->getOperands(), x))
-    return fail("its residual is not the block input");
   auto xType = cast<RankedTensorType>(x.getType());
   auto outType = cast<RankedTensorType>(root->getResult(0).getType());
-  auto dwOut = cast<RankedTensorType>(dw.getResult(0).getType());
-  auto dwIn = cast<RankedTensorType>(dw.getDpsInputOperand(0)->get().getType());
-  if (!xType.hasStaticShape() || !outType.hasStaticShape() || !dwIn.hasStaticShape() ||
+  auto midOut = cast<RankedTensorType>(middle->getResult(0).getType());
+  auto midIn = cast<RankedTensorType>(mid.getDpsInputOperand(0)->get().getType());
+  if (!xType.hasStaticShape() || !outType.hasStaticShape() || !midIn.hasStaticShape() ||
       !xType.getElementType().isF32() || !outType.getElementType().isF32() ||
-      !dwOut.getElementType().isF32())
+      !midOut.getElementType().isF32())
     return fail("it is not static f32");
   const int64_t N = xType.getDimSize(0), C = xType.getDimSize(1), H = xType.getDimSize(2),
                 W = xType.getDimSize(3);
-  const int64_t CE = dwOut.getDimSize(1), OH = dwOut.getDimSize(2), OW = dwOut.getDimSize(3),
-                CO = outType.getDimSize(1);
-  auto dwFilter = cast<RankedTensorType>(dw.getDpsInputOperand(1)->get().getType());
-  const int64_t KH = dwFilter.getDimSize(1), KW = dwFilter.getDimSize(2);
-  auto attr2 = [](DenseIntElementsAttr a, int idx) {
-    return a ? *(a.getValues<int64_t>().begin() + idx) : int64_t(1);
-  };
-  const int64_t SH = attr2(dw.getStrides(), 0), SW = attr2(dw.getStrides(), 1),
-                DH = attr2(dw.getDilations(), 0), DW = attr2(dw.getDilations(), 1);
+  const int64_t CE = midIn.getDimSize(1), CM = midOut.getDimSize(1), OH = midOut.getDimSize(2),
+                OW = midOut.getDimSize(3), CO = outType.getDimSize(1);
+  auto midFilter = cast<RankedTensorType>(mid.getDpsInputOperand(1)->get().getType());
+  const unsigned fr = midFilter.getRank();
+  const int64_t KH = midFilter.getDimSize(fr - 2), KW = midFilter.getDimSize(fr - 1);
+  const auto [SH, SW] = hw(middle, "strides");
+  const auto [DH, DW] = hw(middle, "dilations");
+  // The skip connection: the block input itself, or a 1x1 convolution of it (a projection
+  // shortcut) with the middle convolution's strides.
+  linalg::Conv2DNchwFchwOp shortcut;
+  if (add) {
+    Value main = path.front()->getResult(0);
+    Value skip = add->getOperand(0) == main ? add->getOperand(1) : add->getOperand(0);
+    if (skip != x) {
+      shortcut = skip.getDefiningOp<linalg::Conv2DNchwFchwOp>();
+      auto filter = shortcut ? cast<RankedTensorType>(shortcut.getDpsInputOperand(1)->get().getType())
+                             : RankedTensorType();
+      if (!shortcut || shortcut.getDpsInputOperand(0)->get() != x ||
+          filter.getDimSize(2) != 1 || filter.getDimSize(3) != 1 ||
+          hw(shortcut, "strides") != std::make_pair(SH, SW) ||
+          cast<RankedTensorType>(skip.getType()) != outType)
+        return fail("its skip connection is neither the block input nor a 1x1 convolution of "
+                    "it with the block's stride");
+    } else if (xType != outType) {
+      return fail("its residual input and output differ in shape");
+    }
+  }
   if (KH > 7)
-    return fail("its depthwise filter has more than 7 rows");
-  // The padded input must cover what the output rows and columns read.
-  if ((OH - 1) * SH + (KH - 1) * DH + 1 > dwIn.getDimSize(2) ||
-      (OW - 1) * SW + (KW - 1) * DW + 1 > dwIn.getDimSize(3))
-    return fail("its depthwise convolution reads past its padded input");
+    return fail("its middle filter has more than 7 rows");
+  if ((OH - 1) * SH + (KH - 1) * DH + 1 > midIn.getDimSize(2) ||
+      (OW - 1) * SW + (KW - 1) * DW + 1 > midIn.getDimSize(3))
+    return fail("its middle convolution reads past its padded input");
   const int64_t scratch = sparq::formats::invertedResidualScratchBytes(
-      W, CE, CO, KH, DH, (OW - 1) * SW + (KW - 1) * DW + 1 - W, OW);
+      W, CE, CM, CO, KH, DH, (OW - 1) * SW + (KW - 1) * DW + 1 - W, OW);
   if (scratch > maxScratchBytes)
     return fail(llvm::formatv("one row needs {0} bytes of kernel scratch, over {1}", scratch,
                               maxScratchBytes)
                     .str());
   std::optional<std::vector<double>> e = constantValues(expand.getDpsInputOperand(1)->get()),
-                                     d = constantValues(dw.getDpsInputOperand(1)->get()),
+                                     d = constantValues(mid.getDpsInputOperand(1)->get()),
                                      p = constantValues(project.getDpsInputOperand(1)->get());
-  std::optional<std::vector<double>> be = biasOf(expand, CE), bd = biasOf(dw, CE),
+  std::optional<std::vector<double>> be = biasOf(expand, CE),
+                                     bd = biasOf(mid, CM),
                                      bp = biasOf(project, CO);
-  if (!e || !d || !p)
+  std::optional<std::vector<double>> sc, bs;
+  if (shortcut) {
+    sc = constantValues(shortcut.getDpsInputOperand(1)->get());
+    bs = biasOf(shortcut, CO);
+  }
+  if (!e || !d || !p || (shortcut && !sc))
     return fail("a filter is not a constant");
-  if (!be || !bd || !bp)
+  if (!be || !bd || !bp || (shortcut && !bs))
     return fail("a convolution's initial value is not a constant bias");
 
   OpBuilder b(root);
   Location loc = root->getLoc();
   sparq::ScalarBuilder sb{b, loc};
-  const sparq::formats::InvertedResidualLayout layout(C, CE, CO, KH, KW);
+  const bool projection = bool(shortcut);
+  const sparq::formats::InvertedResidualLayout layout(C, CE, CM, CO, KH, KW, full, projection);
   std::vector<float> packed(size_t(layout.total));
   sparq::formats::packInvertedResidual(
-      packed.data(), C, CE, CO, KH, KW, clamps,
+      packed.data(), C, CE, CM, CO, KH, KW, full, projection, clamps,
       [&](int64_t ce, int64_t c) { return (*e)[ce * C + c]; },
-      [&](int64_t ce, int64_t kh, int64_t kw) { return (*d)[(ce * KH + kh) * KW + kw]; },
-      [&](int64_t o, int64_t ce) { return (*p)[o * CE + ce]; },
-      [&](int64_t ce) { return (*be)[ce]; }, [&](int64_t ce) { return (*bd)[ce]; },
-      [&](int64_t o) { return (*bp)[o]; });
+      [&](int64_t m, int64_t ce, int64_t kh, int64_t kw) {
+        return full ? (*d)[((m * CE + ce) * KH + kh) * KW + kw] : (*d)[(m * KH + kh) * KW + kw];
+      },
+      [&](int64_t o, int64_t m) { return (*p)[o * CM + m]; },
+      [&](int64_t o, int64_t c) { return projection ? (*sc)[o * C + c] : 0.0; },
+      [&](int64_t ce) { return (*be)[ce]; }, [&](int64_t m) { return (*bd)[m]; },
+      [&](int64_t o) { return (*bp)[o]; },
+      [&](int64_t o) { return projection ? (*bs)[o] : 0.0; });
   auto packedType = RankedTensorType::get({layout.total}, b.getF32Type());
-  std::string blob = sparq::onnxNames(project.getLoc()) + "_mbconv";
+  std::string blob = sparq::onnxNames(project.getLoc()) + "_block";
   Value weights = arith::ConstantOp::create(
       b, loc, packedType, sparq::makeFloatConstant(packedType, packed, blob));
   Value out = memref::AllocOp::create(
@@ -254,20 +297,18 @@ sparq::fuseInvertedResidual(ModuleOp module, Operation *root, ArrayRef<Operation
                              sb.cIdx(H * W),
                              sb.cIdx(W),
                              sparq::readAddress(b, loc, weights)};
-  for (int64_t v : {N, C, H, W, CE, CO, KH, KW, OH, OW, SH, SW, DH, DW, padT, padL,
-                    int64_t(add ? SPARQ_UK_RESIDUAL : 0)})
+  const int64_t flags = (add && !projection ? SPARQ_UK_RESIDUAL : 0) |
+                        (projection ? SPARQ_UK_PROJECTION : 0) | (full ? SPARQ_UK_FULL_CONV : 0);
+  for (int64_t v : {N, C, H, W, CE, CM, CO, KH, KW, OH, OW, SH, SW, DH, DW, padT, padL, flags})
     args.push_back(sb.cIdx(v));
   assert(args.size() == kNumArgs);
   sparq::declareIndexKernel(module, kSymbol, kNumArgs);
   auto call = func::CallOp::create(b, loc, kSymbol, TypeRange{}, args);
-  // Flops of the three convolutions and the clamps/add ignored; bytes of the input, the output
-  // and the packed weights.
-  sparq::setKernelCost(call, sparq::KernelCost{2 * N * (H * W * C * CE + OH * OW * CE * KH * KW +
-                                                        OH * OW * CE * CO),
-                                               4 * (N * C * H * W + N * CO * OH * OW +
-                                                    layout.total)});
   Value result = bufferization::ToTensorOp::create(b, loc, outType, out, /*restrict=*/true,
                                                    /*writable=*/true);
   root->getResult(0).replaceAllUsesWith(result);
-  return InvertedResidualFusion{call, scratch};
+  std::string kind = llvm::formatv(
+      "{0} of 3 convolutions{1} (one kernel)", full ? "bottleneck block" : "inverted residual block",
+      projection ? " with a projection shortcut" : add ? " with the input added" : "");
+  return InvertedResidualFusion{call, scratch, kind};
 }

@@ -4,20 +4,24 @@
 // middle and two spatial convolutions in a row are left alone, each with a remark that says why.
 // RUN: sparq-opt %s --pass-pipeline='builtin.module(sparq-block-fusion{report=1 inverted-residual-kernel=0},canonicalize,cse)' -split-input-file -verify-diagnostics | FileCheck %s
 // RUN: sparq-opt %s --pass-pipeline='builtin.module(sparq-block-fusion{scratch-kib=4096 min-tiles=2 inverted-residual-kernel=0},canonicalize,cse)' -split-input-file | FileCheck %s --check-prefix=BIG
-// With the kernel (the default), the inverted residual becomes one sparq_uk_mbconv_f32_mt call
-// on its packed weights (528 floats: 16 of clamps, 4x16 expand, 16 bias, 9x16 depthwise, 16 bias,
-// 16x16 project, 16 bias); the bottleneck with a projection still becomes row tiles.
+// With the kernel (the default), both blocks become one sparq_uk_mbconv_f32_mt call on their
+// packed weights: the inverted residual's 528 floats (16 of clamps, 4x16 expand, 16 bias, 9x16
+// depthwise, 16 bias, 16x16 project, 16 bias), flags 64 (the input added); the bottleneck's
+// full 3x3 convolution and its stride-2 projection shortcut with flags 128 | 256.
 // RUN: sparq-opt %s --pass-pipeline='builtin.module(sparq-block-fusion,canonicalize,cse)' -split-input-file | FileCheck %s --check-prefix=KERNEL
-// KERNEL: func.func private @sparq_uk_mbconv_f32_mt(index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index)
+// KERNEL: func.func private @sparq_uk_mbconv_f32_mt(index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index)
 // KERNEL-LABEL: func.func @inverted_residual
-// KERNEL: arith.constant dense_resource<{{.*}}> : tensor<528xf32>
-// KERNEL: call @sparq_uk_mbconv_f32_mt(
-// KERNEL-SAME: sparq.fused_block = "inverted residual block of 3 convolutions with the input added (one kernel)"
+// KERNEL-DAG: %[[F64:.*]] = arith.constant 64 : index
+// KERNEL-DAG: arith.constant dense_resource<{{.*}}> : tensor<528xf32>
+// KERNEL: call @sparq_uk_mbconv_f32_mt({{.*}}, %[[F64]]) {sparq.fused_block = "inverted residual block of 3 convolutions with the input added (one kernel)"
 // KERNEL-NOT: linalg.conv_2d_nchw_fchw
 // KERNEL-NOT: linalg.depthwise
 // KERNEL: return
 // KERNEL-LABEL: func.func @projection
-// KERNEL: scf.forall
+// KERNEL-DAG: %[[F384:.*]] = arith.constant 384 : index
+// KERNEL: call @sparq_uk_mbconv_f32_mt({{.*}}, %[[F384]]) {sparq.fused_block = "bottleneck block of 3 convolutions with a projection shortcut (one kernel)"
+// KERNEL-NOT: linalg.conv_2d_nchw_fchw
+// KERNEL: return
 // RUN: not sparq-opt %s --pass-pipeline='builtin.module(sparq-block-fusion{min-tiles=0})' -split-input-file 2>&1 | FileCheck %s --check-prefix=BAD
 // BAD: sparq-block-fusion: scratch-kib and min-tiles must be at least 1, got 1024 and 0
 

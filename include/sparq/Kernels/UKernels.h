@@ -28,6 +28,8 @@ extern "C" {
 #define SPARQ_UK_CAUSAL 16 /* sparq_uk_attention_f32: query i attends keys j <= i + causalOffset */
 #define SPARQ_UK_K_ROWS 32 /* sparq_uk_attention_f32: Kt is K itself, B x T x D (ldk its row stride) */
 #define SPARQ_UK_RESIDUAL 64 /* sparq_uk_mbconv_f32: add the block input to its output */
+#define SPARQ_UK_PROJECTION 128 /* sparq_uk_mbconv_f32: add a 1x1 convolution of the input */
+#define SPARQ_UK_FULL_CONV 256 /* sparq_uk_mbconv_f32: the middle convolution is full, not depthwise */
 
 /* C[m][n] (+)= sum_k A[m][k] * B[k][n] for m < M, n < N, k < K.
  *   A:  row-major with row stride lda (elements); column stride 1.
@@ -91,32 +93,38 @@ void sparq_uk_parallel(void (*fn)(void *ctx, int32_t tid, int32_t team), void *c
 void sparq_uk_parallel_chunks(void (*fn)(void *ctx, int64_t begin, int64_t end), void *ctx,
                               int64_t n, int64_t chunk);
 
-/* A MobileNet inverted-residual block in one pass (runtime/kernels/InvertedResidual.cpp), for
- * n < N and every output row:
+/* A convolution block in one pass (runtime/kernels/InvertedResidual.cpp), for n < N and every
+ * output row:
  *   h1 = clamp1(biasE + E . x)        1x1 expand, C -> CE channels, at the input's H x W
- *   h2 = clamp2(biasD + dw(pad(h1)))  KH x KW depthwise (KH <= 7), strides SH/SW, dilations
- *                                     DH/DW, zero padding padT/padL on top/left (bottom/right
- *                                     follow from OH/OW)
- *   out = clamp3(biasP + P . h2)      1x1 project, CE -> CO channels
- *   out += x                          with SPARQ_UK_RESIDUAL (C == CO, OH == H, OW == W)
- * x is N x C x H x W and out N x CO x OH x OW, NCHW with the given strides (unit stride along W).
+ *   h2 = clamp2(biasM + M * pad(h1))  KH x KW (KH <= 7) middle convolution, strides SH/SW,
+ *                                     dilations DH/DW, zero padding padT/padL on top/left
+ *                                     (bottom/right follow from OH/OW): depthwise (CM == CE),
+ *                                     or with SPARQ_UK_FULL_CONV a full CE -> CM convolution
+ *   y = clamp3(biasP + P . h2)        1x1 project, CM -> CO channels
+ *   out = clamp4(y + s)               s = x with SPARQ_UK_RESIDUAL (C == CO, OH == H, OW == W);
+ *                                     with SPARQ_UK_PROJECTION, s = biasS + S . x[., oh * SH,
+ *                                     ow * SW] (a 1x1 shortcut convolution of stride SH/SW);
+ *                                     else s = 0
+ * (an inverted residual of MobileNetV2/EfficientNet, or a ResNet bottleneck). x is
+ * N x C x H x W and out N x CO x OH x OW, NCHW with the given strides (unit stride along W).
  * The weights, biases and clamp bounds come in one buffer packed by
  * sparq::formats::packInvertedResidual (include/sparq/Formats/InvertedResidual.h). h1 and h2
- * never exist whole: each task (a range of output rows) uses
- * invertedResidualScratchBytes(...) of its stack. out must not overlap x. */
+ * never exist whole: each task (a range of output rows) uses invertedResidualScratchBytes(...)
+ * of its stack. out must not overlap x. */
 void sparq_uk_mbconv_f32(intptr_t out, int64_t outStrideN, int64_t outStrideC,
                          int64_t outStrideH, intptr_t in, int64_t inStrideN, int64_t inStrideC,
                          int64_t inStrideH, intptr_t weights, int64_t N, int64_t C, int64_t H,
-                         int64_t W, int64_t CE, int64_t CO, int64_t KH, int64_t KW, int64_t OH,
-                         int64_t OW, int64_t SH, int64_t SW, int64_t DH, int64_t DW,
+                         int64_t W, int64_t CE, int64_t CM, int64_t CO, int64_t KH, int64_t KW,
+                         int64_t OH, int64_t OW, int64_t SH, int64_t SW, int64_t DH, int64_t DW,
                          int64_t padT, int64_t padL, int64_t flags);
 /* The same, with the output rows of every image split over the pool's threads. */
 void sparq_uk_mbconv_f32_mt(intptr_t out, int64_t outStrideN, int64_t outStrideC,
                             int64_t outStrideH, intptr_t in, int64_t inStrideN,
                             int64_t inStrideC, int64_t inStrideH, intptr_t weights, int64_t N,
-                            int64_t C, int64_t H, int64_t W, int64_t CE, int64_t CO, int64_t KH,
-                            int64_t KW, int64_t OH, int64_t OW, int64_t SH, int64_t SW,
-                            int64_t DH, int64_t DW, int64_t padT, int64_t padL, int64_t flags);
+                            int64_t C, int64_t H, int64_t W, int64_t CE, int64_t CM, int64_t CO,
+                            int64_t KH, int64_t KW, int64_t OH, int64_t OW, int64_t SH,
+                            int64_t SW, int64_t DH, int64_t DW, int64_t padT, int64_t padL,
+                            int64_t flags);
 
 /* Attention with an online softmax (runtime/kernels/Attention.cpp), for b < B, i < S, d < D:
  *   O[b][i][d] = sum_{j < T} softmax_j(scale * sum_e Q[b][i][e] * Kt[b][e][j] + mask[b][i][j]) * V[b][j][d]
