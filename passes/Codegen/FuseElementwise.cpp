@@ -41,8 +41,22 @@ struct LinalgFuseElementwisePass
       return producer && producer->hasOneUse() && consumer &&
              consumer.getNumReductionLoops() == 0;
     };
+    // Reshapes are not propagated through an op that reads a convolution's result: it keeps
+    // its NCHW rank, so that sparq-block-fusion still finds it at the end of a block (a residual
+    // add before a global pooling was expanded to rank 6 by the pooling's reshape).
+    auto readsConv = [](Operation *op) {
+      return op && llvm::any_of(op->getOperands(), [](Value v) {
+               return isa_and_nonnull<linalg::Conv2DNchwFchwOp, linalg::DepthwiseConv2DNchwChwOp>(
+                   v.getDefiningOp());
+             });
+    };
+    linalg::ControlFusionFn reshapeControl = [=](OpOperand *fused) {
+      Operation *producer = fused->get().getDefiningOp();
+      return producer && producer->hasOneUse() && !readsConv(producer) &&
+             !readsConv(fused->getOwner());
+    };
     linalg::populateElementwiseOpsFusionPatterns(patterns, intoParallelOnly);
-    linalg::populateFoldReshapeOpsByExpansionPatterns(patterns, singleUse);
+    linalg::populateFoldReshapeOpsByExpansionPatterns(patterns, reshapeControl);
     tensor::populateBubbleUpExpandShapePatterns(patterns);
     affine::AffineApplyOp::getCanonicalizationPatterns(patterns, ctx);
     linalg::GenericOp::getCanonicalizationPatterns(patterns, ctx);
