@@ -237,8 +237,8 @@ sparq::fuseInvertedResidual(ModuleOp module, Operation *root, ArrayRef<Operation
       return fail("its residual input and output differ in shape");
     }
   }
-  if (KH > 7)
-    return fail("its middle filter has more than 7 rows");
+  if (KH > 7 || KW > 7)
+    return fail("its middle filter is larger than 7x7");
   if ((OH - 1) * SH + (KH - 1) * DH + 1 > midIn.getDimSize(2) ||
       (OW - 1) * SW + (KW - 1) * DW + 1 > midIn.getDimSize(3))
     return fail("its middle convolution reads past its padded input");

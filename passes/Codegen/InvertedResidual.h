@@ -28,7 +28,7 @@ struct InvertedResidualFusion {
 /// when it is a convolution), `residual` says whether `root` adds a skip connection. The block
 /// must be static f32 NCHW with constant filters and biases, its activations clamps
 /// (arith.maximumf / minimumf with constants: ReLU, ReLU6, Clip; also after the residual add),
-/// its padding zero, the middle filter at most 7 rows and the kernel's stack use at most
+/// its padding zero, the middle filter at most 7x7 and the kernel's stack use at most
 /// `maxScratchBytes`.
 /// Returns the call (root's uses now read its result; the block's ops are left for the caller
 /// to erase), or failure with `why` set when the block has another form.

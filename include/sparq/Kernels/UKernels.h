@@ -96,7 +96,7 @@ void sparq_uk_parallel_chunks(void (*fn)(void *ctx, int64_t begin, int64_t end),
 /* A convolution block in one pass (runtime/kernels/InvertedResidual.cpp), for n < N and every
  * output row:
  *   h1 = clamp1(biasE + E . x)        1x1 expand, C -> CE channels, at the input's H x W
- *   h2 = clamp2(biasM + M * pad(h1))  KH x KW (KH <= 7) middle convolution, strides SH/SW,
+ *   h2 = clamp2(biasM + M * pad(h1))  KH x KW (both <= 7) middle convolution, strides SH/SW,
  *                                     dilations DH/DW, zero padding padT/padL on top/left
  *                                     (bottom/right follow from OH/OW): depthwise (CM == CE),
  *                                     or with SPARQ_UK_FULL_CONV a full CE -> CM convolution
