@@ -442,16 +442,16 @@ struct BlockFusionPass : public sparq::impl::BlockFusionPassBase<BlockFusionPass
     if (!invertedResidualKernel || plan.convs.size() != 3)
       return false;
     std::string why;
-    SmallVector<Operation *> blockOps(plan.ops.begin(), plan.ops.end());
-    SmallVector<Location> locs =
-        llvm::map_to_vector(blockOps, [](Operation *op) { return op->getLoc(); });
-    // The cost of the ops the call replaces, as for a loop of row tiles.
-    sparq::KernelCost cost = sparq::fusedCost(blockOps, {plan.root});
     FailureOr<sparq::InvertedResidualFusion> fused = sparq::fuseInvertedResidual(
         module, plan.root, plan.path, plan.residual, kMaxKernelScratch, why);
     if (failed(fused))
       return false;
-    sparq::setKernelCost(fused->call, cost);
+    // The block's ops are still there (only the root's uses moved to the call): the cost of the
+    // ops the call replaces, as for a loop of row tiles, and their locations.
+    SmallVector<Operation *> blockOps(plan.ops.begin(), plan.ops.end());
+    SmallVector<Location> locs =
+        llvm::map_to_vector(blockOps, [](Operation *op) { return op->getLoc(); });
+    sparq::setKernelCost(fused->call, sparq::fusedCost(blockOps, {plan.root}));
     const std::string &kind = fused->kind;
     sparq::FusionRecord record;
     record.fused = true;
@@ -495,8 +495,7 @@ struct BlockFusionPass : public sparq::impl::BlockFusionPassBase<BlockFusionPass
           note(root, root, notFused(plan.why));
         continue;
       }
-      IRRewriter kernelRewriter(&getContext());
-      if (fuseAsKernel(module, kernelRewriter, plan, taken))
+      if (fuseAsKernel(module, rewriter, plan, taken))
         continue;
       int64_t rows = type.getDimSize(2);
       // The tallest tile whose intermediates fit the scratch budget, with at least min-tiles
