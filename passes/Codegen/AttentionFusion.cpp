@@ -41,7 +41,7 @@ namespace {
 constexpr llvm::StringLiteral kAttentionSymbol = "sparq_uk_attention_f32_mt";
 /// The kernel's limits and blocking (runtime/kernels/Attention.cpp).
 constexpr int64_t kMaxHeadDim = 256;
-constexpr int64_t kQueryRowsPerTask = 64;
+constexpr int64_t kQueryRowsPerTask = 128; // QB in runtime/kernels/Attention.cpp
 /// A constant mask entry at or below this is "masked" in a causal pattern.
 constexpr double kMaskedBelow = -1e9;
 
@@ -389,7 +389,7 @@ struct FuseAttentionPass : public sparq::impl::FuseAttentionPassBase<FuseAttenti
       ops.push_back(expand);
     ops.push_back(blk.scores);
     // Kᵀ made by a transpose of K's last two dims (then collapsed to the matmul's rank) used
-    // only here, with at most one task of query rows per batch (decoding, static S <= 64): the
+    // only here, with at most one task of query rows per batch (decoding, static S <= 128): the
     // kernel transposes each key block once as it reads it, and the transpose of the whole K
     // (a copy of the KV cache per step) goes. With more query rows each task would transpose
     // every block again: 6-20 % slower than the copy at S = 2048 (docs/codegen.md).

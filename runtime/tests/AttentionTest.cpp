@@ -127,7 +127,9 @@ const Problem kProblems[] = {
     {3, 37, 65, 17, false, 0, 2, 5},  // per-batch mask, D off the vector width
     {1, 70, 300, 128, true, 0, 1, 0, 40.0f}, // causal and a mask; scores up to ~40x at the end
     {2, 9, 129, 256, false, 0, 0, 1, 20.0f},
-    {1, 35, 64, 64, true, 0, 0, 0},   // exactly one key block
+    {1, 35, 64, 64, true, 0, 0, 0},   // exactly one key block (v8)
+    {2, 70, 128, 64, false, 0, 0, 0}, // exactly one key block (v16), two tasks of rows
+    {1, 3, 77, 64, false, 0, 0, 0},   // fewer rows than a register group: Kᵀ read in place
     {2, 100, 150, 32, true, 5},       // an offset off the 4-row register groups
 };
 

@@ -97,7 +97,7 @@ def band(S, T, offset, fill):
 def main():
     out = sys.argv[1]
     rng = np.random.default_rng(7)
-    case(out, "causal_odd", (1, 3), 77, 77, 40, mask=band(77, 77, 0, -1e9), seed=1)
+    case(out, "causal_odd", (1, 3), 150, 150, 40, mask=band(150, 150, 0, -1e9), seed=1)
     case(out, "causal_offset", (1, 2), 20, 45, 16, mask=band(20, 45, 25, -np.inf), seed=2)
     case(out, "mask_input", (2, 2), 33, 70, 24,
          mask=(0.5 * rng.standard_normal((33, 70))).astype(np.float32), mask_input=True,

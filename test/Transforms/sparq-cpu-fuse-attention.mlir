@@ -73,7 +73,7 @@ func.func @causal(%arg0: tensor<1x2x4x8xf32>, %arg1: tensor<1x2x4x8xf32>, %arg2:
   %collapsed_5 = tensor.collapse_shape %arg2 [[0, 1], [2], [3]] : tensor<1x2x4x8xf32> into tensor<2x4x8xf32>
   %12 = tensor.empty() : tensor<2x4x8xf32>
   %13 = linalg.fill ins(%cst_0 : f32) outs(%12 : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
-  // expected-remark @+1 {{sparq-cpu-fuse-attention: fused attention (online softmax, causal, K rows) (11 ops) over blocks of 64 query rows, 2048 bytes of intermediates per block}}
+  // expected-remark @+1 {{sparq-cpu-fuse-attention: fused attention (online softmax, causal, K rows) (11 ops) over blocks of 128 query rows, 4096 bytes of intermediates per block}}
   %14 = linalg.batch_matmul ins(%collapsed_4, %collapsed_5 : tensor<2x4x4xf32>, tensor<2x4x8xf32>) outs(%13 : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
   %expanded_6 = tensor.expand_shape %14 [[0, 1], [2], [3]] output_shape [1, 2, 4, 8] : tensor<2x4x8xf32> into tensor<1x2x4x8xf32>
   return %expanded_6 : tensor<1x2x4x8xf32>
@@ -130,7 +130,7 @@ func.func @rank2(%arg0: tensor<3x4xf32>, %arg1: tensor<5x4xf32>, %arg2: tensor<5
   } -> tensor<3x5xf32>
   %10 = tensor.empty() : tensor<3x4xf32>
   %11 = linalg.fill ins(%cst_0 : f32) outs(%10 : tensor<3x4xf32>) -> tensor<3x4xf32>
-  // expected-remark @+1 {{sparq-cpu-fuse-attention: fused attention (online softmax, K rows) (7 ops) over blocks of 64 query rows, 1024 bytes of intermediates per block}}
+  // expected-remark @+1 {{sparq-cpu-fuse-attention: fused attention (online softmax, K rows) (7 ops) over blocks of 128 query rows, 2048 bytes of intermediates per block}}
   %12 = linalg.matmul ins(%9, %arg2 : tensor<3x5xf32>, tensor<5x4xf32>) outs(%11 : tensor<3x4xf32>) -> tensor<3x4xf32>
   return %12 : tensor<3x4xf32>
 }

@@ -135,7 +135,7 @@ void sparq_uk_mbconv_f32_mt(intptr_t out, int64_t outStrideN, int64_t outStrideC
  * causalOffset (causalOffset >= 0: every row attends key 0). The S x T scores never exist
  * whole: keys are streamed in blocks with a running maximum and sum per row. D <= 256 (larger D
  * returns without writing O); a row whose keys are all masked (-inf) gives NaN, as softmax
- * does. The _mt form splits (batch, block of 64 query rows) tasks over the pool's threads. */
+ * does. The _mt form splits (batch, block of 128 query rows) tasks over the pool's threads. */
 void sparq_uk_attention_f32(intptr_t O, int64_t strideO, int64_t ldo, intptr_t Q,
                             int64_t strideQ, int64_t ldq, intptr_t Kt, int64_t strideK,
                             int64_t ldk, intptr_t V, int64_t strideV, int64_t ldv,
