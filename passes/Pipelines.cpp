@@ -96,6 +96,8 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const PipelineOptions &options) 
   pm.addPass(createInlineAllocaScopesPass());
   if (options.approximateMath)
     pm.addPass(createApproximateMathPass());
+  if (options.optLevel > 0)
+    pm.addPass(createReassociateReductionsPass());
   addTextual(pm, "func.func(convert-linalg-to-loops),"
                  "convert-vector-to-scf{full-unroll=1},"
                  "expand-strided-metadata,lower-affine,"

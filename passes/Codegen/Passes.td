@@ -282,6 +282,22 @@ def ApproximateMathPass : Pass<"sparq-approximate-math"> {
                            "mlir::vector::VectorDialect"];
 }
 
+def ReassociateReductionsPass : Pass<"sparq-reassociate-reductions"> {
+  let summary = "Let float sum and product reductions be reordered, so that they vectorize";
+  let description = [{
+    Sets the `reassoc` fast-math flag on the `arith.addf` or `arith.mulf` that folds an element
+    into a linalg op's reduction accumulator (the op the body yields, with the accumulator's
+    block argument as an operand), and on nothing else. Without it, LLVM must add the elements
+    in their order, one dependent scalar add after another (about one element per add latency);
+    with it, the loop vectorizer keeps vectors of partial sums and adds them up at the end.
+    The result may differ from the sequential sum in the last bits (as onnxruntime's and every
+    BLAS's reductions do). Runs in the CPU pipeline at -O1 and above, on the linalg ops that are
+    left after bufferization (global pools, ReduceSum/Mean/L2/Prod, normalization statistics,
+    unfused softmax sums); micro-kernels and vectorized tiles are not linalg ops any more.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect"];
+}
+
 def LinalgFuseElementwisePass : Pass<"sparq-linalg-fuse-elementwise", "mlir::func::FuncOp"> {
   let summary = "Fuse elementwise linalg ops, never into a contraction or reduction";
   let description = [{
