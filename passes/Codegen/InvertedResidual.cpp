@@ -243,7 +243,7 @@ sparq::fuseInvertedResidual(ModuleOp module, Operation *root, ArrayRef<Operation
       (OW - 1) * SW + (KW - 1) * DW + 1 > midIn.getDimSize(3))
     return fail("its middle convolution reads past its padded input");
   const int64_t scratch = sparq::formats::invertedResidualScratchBytes(
-      W, CE, CM, CO, KH, DH, (OW - 1) * SW + (KW - 1) * DW + 1 - W, OW);
+      W, CE, CM, CO, KH, DH, SH, (OW - 1) * SW + (KW - 1) * DW + 1 - W, OW);
   if (scratch > maxScratchBytes)
     return fail(llvm::formatv("one row needs {0} bytes of kernel scratch, over {1}", scratch,
                               maxScratchBytes)

@@ -12,6 +12,9 @@
 //    other strides and dilations one pixel at a time);
 //  - project: the same GEMM tile over the depthwise row, into a row of OW x COp; the row is
 //    then transposed (V x V register transposes) into the NCHW output, adding the input.
+// With a depthwise middle (3- or 5-wide, strides 1 and 2, no dilation) output rows go in pairs:
+// the ring holds SH more rows, each loaded ring row feeds both depthwise rows, and the project
+// GEMM runs over both rows' pixels at once (fewer short tail tiles).
 // A task is a range of output rows of one image; the first ring rows of a task are expanded
 // again by it (the halo), which costs (KH - 1) * DH / S rows per task.
 //
@@ -199,6 +202,86 @@ SPARQ_UK_INLINE void dwQuad(const float *const *rows, int64_t KH, int64_t CEp, c
     store(h2 + (ow0 + i) * CEp + e, clampv(acc[i], lo, hi));
 }
 
+/// Depthwise outputs [ow0, ow0 + kDwPixels) of channels [e, e + V) in two output rows at once,
+/// the second RS input rows below the first (its output row stride): the KH + RS input rows
+/// are each loaded once for both, so the ring (larger than L1) is read for 2 output rows per
+/// KH + RS rows instead of per 2 * KH.
+template <int S, int KWc>
+SPARQ_UK_INLINE void dwQuadPair(const float *const *in, int64_t KH, int64_t RS, int64_t CEp,
+                                const float *D, const float *biasD, vf lo, vf hi, float *h2a,
+                                float *h2b, int64_t ow0, int64_t e) {
+  constexpr int P = kDwPixels;
+  constexpr int cols = (P - 1) * S + KWc;
+  const vf bias = load(biasD + e);
+  vf accA[P], accB[P];
+  for (int i = 0; i < P; ++i)
+    accA[i] = accB[i] = bias;
+  for (int64_t r = 0; r < KH + RS; ++r) {
+    const float *row = in[r] + ow0 * S * CEp + e;
+    vf x[cols];
+    for (int c = 0; c < cols; ++c)
+      x[c] = load(row + c * CEp);
+    if (r < KH)
+      for (int kw = 0; kw < KWc; ++kw) {
+        const vf tap = load(D + (r * KWc + kw) * CEp + e);
+        for (int i = 0; i < P; ++i)
+          accA[i] = tap * x[i * S + kw] + accA[i];
+      }
+    if (r >= RS)
+      for (int kw = 0; kw < KWc; ++kw) {
+        const vf tap = load(D + ((r - RS) * KWc + kw) * CEp + e);
+        for (int i = 0; i < P; ++i)
+          accB[i] = tap * x[i * S + kw] + accB[i];
+      }
+  }
+  for (int i = 0; i < P; ++i) {
+    store(h2a + (ow0 + i) * CEp + e, clampv(accA[i], lo, hi));
+    store(h2b + (ow0 + i) * CEp + e, clampv(accB[i], lo, hi));
+  }
+}
+
+/// One output pixel of every channel vector, from the KH ring rows (any stride and dilation).
+SPARQ_UK_INLINE void dwPixel(const Args &a, const float *const *rows, int64_t CEp,
+                             const float *D, const float *biasD, vf lo, vf hi, float *h2,
+                             int64_t ow) {
+  for (int64_t e = 0; e < CEp; e += V) {
+    vf acc = load(biasD + e);
+    for (int64_t kh = 0; kh < a.KH; ++kh)
+      for (int64_t kw = 0; kw < a.KW; ++kw)
+        acc = load(D + (kh * a.KW + kw) * CEp + e) *
+                  load(rows[kh] + (ow * a.SW + kw * a.DW) * CEp + e) +
+              acc;
+    store(h2 + ow * CEp + e, clampv(acc, lo, hi));
+  }
+}
+
+/// Whether dwRowPair handles the block: the unrolled filter widths and strides, no dilation.
+bool pairsRows(const Args &a) {
+  return !(a.flags & SPARQ_UK_FULL_CONV) && a.DH == 1 && a.DW == 1 &&
+         (a.SW == 1 || a.SW == 2) && (a.KW == 3 || a.KW == 5) && (a.SH == 1 || a.SH == 2);
+}
+
+/// Two depthwise output rows (h2a, h2b) from the KH + SH ring rows in[]: row a reads in[0, KH),
+/// row b in[SH, SH + KH).
+void dwRowPair(const Args &a, const float *const *in, int64_t CEp, const float *D,
+               const float *biasD, vf lo, vf hi, float *h2a, float *h2b) {
+  const int64_t KH = a.KH, KW = a.KW, OW = a.OW, SW = a.SW, RS = a.SH;
+  int64_t ow = 0;
+  for (; ow + kDwPixels <= OW; ow += kDwPixels)
+    for (int64_t e = 0; e < CEp; e += V) {
+      if (KW == 3)
+        SW == 1 ? dwQuadPair<1, 3>(in, KH, RS, CEp, D, biasD, lo, hi, h2a, h2b, ow, e)
+                : dwQuadPair<2, 3>(in, KH, RS, CEp, D, biasD, lo, hi, h2a, h2b, ow, e);
+      else
+        SW == 1 ? dwQuadPair<1, 5>(in, KH, RS, CEp, D, biasD, lo, hi, h2a, h2b, ow, e)
+                : dwQuadPair<2, 5>(in, KH, RS, CEp, D, biasD, lo, hi, h2a, h2b, ow, e);
+    }
+  for (; ow < OW; ++ow) {
+    dwPixel(a, in, CEp, D, biasD, lo, hi, h2a, ow);
+    dwPixel(a, in + RS, CEp, D, biasD, lo, hi, h2b, ow);
+  }
+}
+
 /// One depthwise output row: h2[ow][e] for every channel vector, from the KH ring rows. Four
 /// output pixels at a time, all their channels before the next four: a pixel's channels are
 /// contiguous, so the ring is read in sequential runs (going channel vector by channel vector
@@ -220,15 +303,7 @@ void dwRow(const Args &a, const float *const *rows, int64_t CEp, const float *D,
                   : dwQuad<2, 5>(rows, KH, CEp, D, biasD, lo, hi, h2, ow, e);
       }
   for (; ow < OW; ++ow)
-    for (int64_t e = 0; e < CEp; e += V) {
-      vf acc = load(biasD + e);
-      for (int64_t kh = 0; kh < KH; ++kh)
-        for (int64_t kw = 0; kw < KW; ++kw)
-          acc = load(D + (kh * KW + kw) * CEp + e) *
-                    load(rows[kh] + (ow * SW + kw * DW) * CEp + e) +
-                acc;
-      store(h2 + ow * CEp + e, clampv(acc, lo, hi));
-    }
+    dwPixel(a, rows, CEp, D, biasD, lo, hi, h2, ow);
 }
 
 /// Output rows [oh0, oh1) of image n.
@@ -243,92 +318,109 @@ void runRows(const Args &a, int64_t n, int64_t oh0, int64_t oh1) {
   const vf lo1 = splat(w[0]), hi1 = splat(w[1]), lo2 = splat(w[2]), hi2 = splat(w[3]),
            lo3 = splat(w[4]), hi3 = splat(w[5]), lo4 = splat(w[6]), hi4 = splat(w[7]);
   const vf none = splat(__builtin_inff());
-  // The ring: span rows of Wp expanded pixels (the zero padding included), then one row of the
-  // middle convolution and one project row.
+  // The ring: span rows of Wp expanded pixels (the zero padding included), SH more when output
+  // rows go in pairs (dwRowPair), then two rows of the middle convolution and two project rows.
   const int64_t span = (KH - 1) * a.DH + 1, Wp = (OW - 1) * a.SW + (KW - 1) * a.DW + 1;
-  const int64_t ringFloats = span * Wp * CEp;
+  const bool pairs = pairsRows(a) && oh1 - oh0 >= 2;
+  const int64_t ringRows = span + (pairs ? a.SH : 0), ringFloats = ringRows * Wp * CEp;
   float *ring = static_cast<float *>(__builtin_alloca_with_align(
-      size_t(ringFloats + OW * CMp + OW * COp) * sizeof(float), 512));
-  float *h2 = ring + ringFloats, *t = h2 + OW * CMp;
+      size_t(ringFloats + 2 * OW * CMp + 2 * OW * COp) * sizeof(float), 512));
+  float *h2 = ring + ringFloats, *t = h2 + 2 * OW * CMp;
   for (int64_t i = 0; i < ringFloats; ++i)
     ring[i] = 0.0f;
+  auto ringRow = [&](int64_t r) { return ring + (r % ringRows) * Wp * CEp; };
   const float *in = a.in + n * a.inStrideN;
   float *out = a.out + n * a.outStrideN;
   // Input columns [w0, w1) land on ring columns padL + w.
   const int64_t w0 = a.padL < 0 ? -a.padL : 0;
   const int64_t w1 = Wp - a.padL < W ? Wp - a.padL : W;
   int64_t next = oh0 * a.SH; // the first padded input row not yet in the ring
-  for (int64_t oh = oh0; oh < oh1; ++oh) {
-    const float *rows[7];
-    for (int64_t kh = 0; kh < KH; ++kh) {
-      const int64_t ihp = oh * a.SH + kh * a.DH;
-      rows[kh] = ring + (ihp % span) * Wp * CEp;
-      // Rows below oh * SH are needed by no output from here on; with a dilation, rows between
-      // this output's taps are needed by the next ones.
-      for (int64_t r = next > oh * a.SH ? next : oh * a.SH; r <= ihp; ++r) {
-        float *row = ring + (r % span) * Wp * CEp;
-        const int64_t ih = r - a.padT;
-        if (ih < 0 || ih >= a.H) {
-          for (int64_t i = 0; i < Wp * CEp; ++i)
-            row[i] = 0.0f;
-        } else if (w1 > w0) {
-          gemmRow(rowGemm(in + ih * a.inStrideH + w0, 1, a.inStrideC, w + l.expand, CEp, C,
-                          w + l.biasE, lo1, hi1, row + (a.padL + w0) * CEp, CEp),
-                  w1 - w0);
-        }
+  const bool residual = a.flags & SPARQ_UK_RESIDUAL;
+  for (int64_t oh = oh0; oh < oh1;) {
+    const int64_t count = pairs && oh + 1 < oh1 ? 2 : 1; // output rows in this step
+    // Expand the padded input rows up to the last one this step reads. Rows below oh * SH are
+    // needed by no output from here on; with a dilation, rows between this output's taps are
+    // needed by the next ones.
+    const int64_t last = (oh + count - 1) * a.SH + (KH - 1) * a.DH;
+    for (int64_t r = next > oh * a.SH ? next : oh * a.SH; r <= last; ++r) {
+      float *row = ringRow(r);
+      const int64_t ih = r - a.padT;
+      if (ih < 0 || ih >= a.H) {
+        for (int64_t i = 0; i < Wp * CEp; ++i)
+          row[i] = 0.0f;
+      } else if (w1 > w0) {
+        gemmRow(rowGemm(in + ih * a.inStrideH + w0, 1, a.inStrideC, w + l.expand, CEp, C,
+                        w + l.biasE, lo1, hi1, row + (a.padL + w0) * CEp, CEp),
+                w1 - w0);
       }
-      if (ihp >= next)
-        next = ihp + 1;
     }
-    if (full) {
-      // The k x k convolution as one GEMM over its taps: tap (kh, kw) reads ring row kh from
-      // column kw * DW, every SW-th pixel, against its CE x CMp weight block.
-      RowGemm g = rowGemm(nullptr, a.SW * CEp, 1, nullptr, CMp, CE, w + l.biasM, lo2, hi2, h2,
-                          CMp);
-      g.segments = int(KH * KW);
-      for (int64_t kh = 0; kh < KH; ++kh)
-        for (int64_t kw = 0; kw < KW; ++kw) {
-          g.A[kh * KW + kw] = rows[kh] + kw * a.DW * CEp;
-          g.B[kh * KW + kw] = w + l.middle + (kh * KW + kw) * CE * CMp;
-        }
-      gemmRow(g, OW);
+    if (last >= next)
+      next = last + 1;
+    if (count == 2) {
+      const float *rows[7 + 2];
+      for (int64_t r = 0; r < KH + a.SH; ++r)
+        rows[r] = ringRow(oh * a.SH + r);
+      dwRowPair(a, rows, CEp, w + l.middle, w + l.biasM, lo2, hi2, h2, h2 + OW * CMp);
     } else {
-      dwRow(a, rows, CEp, w + l.middle, w + l.biasM, lo2, hi2, h2);
-    }
-    gemmRow(rowGemm(h2, CMp, 1, w + l.project, COp, CM, w + l.biasP, lo3, hi3, t, COp), OW);
-    if (projection) {
-      // The shortcut's 1x1 convolution of every SW-th input pixel of row oh * SH, added.
-      RowGemm g = rowGemm(in + oh * a.SH * a.inStrideH, a.SW, a.inStrideC, w + l.shortcut, COp,
-                          C, w + l.biasS, -none, none, t, COp);
-      g.accumulate = true;
-      gemmRow(g, OW);
-    }
-    // t[ow][o] -> out[o][oh][ow], adding the input with SPARQ_UK_RESIDUAL, then clamp 4.
-    const bool residual = a.flags & SPARQ_UK_RESIDUAL;
-    for (int64_t ow0 = 0; ow0 < OW; ow0 += V) {
-      const int rowsHere = OW - ow0 < V ? int(OW - ow0) : V;
-      const vmask lanes = laneMask(0, rowsHere);
-      for (int64_t o0 = 0; o0 < CO; o0 += V) {
-        vf r[V];
-        for (int i = 0; i < V; ++i)
-          r[i] = i < rowsHere ? load(t + (ow0 + i) * COp + o0) : vf{};
-        transpose(r);
-        const int cols = CO - o0 < V ? int(CO - o0) : V;
-        for (int j = 0; j < cols; ++j) {
-          float *q = out + (o0 + j) * a.outStrideC + oh * a.outStrideH + ow0;
-          vf v = r[j];
-          if (residual) {
-            const float *x = in + (o0 + j) * a.inStrideC + oh * a.inStrideH + ow0;
-            v += rowsHere == V ? load(x) : maskedLoad(x, lanes);
+      const float *rows[7];
+      for (int64_t kh = 0; kh < KH; ++kh)
+        rows[kh] = ringRow(oh * a.SH + kh * a.DH);
+      if (full) {
+        // The k x k convolution as one GEMM over its taps: tap (kh, kw) reads ring row kh from
+        // column kw * DW, every SW-th pixel, against its CE x CMp weight block.
+        RowGemm g = rowGemm(nullptr, a.SW * CEp, 1, nullptr, CMp, CE, w + l.biasM, lo2, hi2, h2,
+                            CMp);
+        g.segments = int(KH * KW);
+        for (int64_t kh = 0; kh < KH; ++kh)
+          for (int64_t kw = 0; kw < KW; ++kw) {
+            g.A[kh * KW + kw] = rows[kh] + kw * a.DW * CEp;
+            g.B[kh * KW + kw] = w + l.middle + (kh * KW + kw) * CE * CMp;
           }
-          v = clampv(v, lo4, hi4);
-          if (rowsHere == V)
-            store(q, v);
-          else
-            maskedStore(q, v, lanes);
+        gemmRow(g, OW);
+      } else {
+        dwRow(a, rows, CEp, w + l.middle, w + l.biasM, lo2, hi2, h2);
+      }
+    }
+    // The step's middle rows are contiguous: one project GEMM over count * OW pixels.
+    gemmRow(rowGemm(h2, CMp, 1, w + l.project, COp, CM, w + l.biasP, lo3, hi3, t, COp),
+            count * OW);
+    for (int64_t k = 0; k < count; ++k) {
+      const int64_t y = oh + k;
+      float *tr = t + k * OW * COp;
+      if (projection) {
+        // The shortcut's 1x1 convolution of every SW-th input pixel of row y * SH, added.
+        RowGemm g = rowGemm(in + y * a.SH * a.inStrideH, a.SW, a.inStrideC, w + l.shortcut,
+                            COp, C, w + l.biasS, -none, none, tr, COp);
+        g.accumulate = true;
+        gemmRow(g, OW);
+      }
+      // tr[ow][o] -> out[o][y][ow], adding the input with SPARQ_UK_RESIDUAL, then clamp 4.
+      for (int64_t ow0 = 0; ow0 < OW; ow0 += V) {
+        const int rowsHere = OW - ow0 < V ? int(OW - ow0) : V;
+        const vmask lanes = laneMask(0, rowsHere);
+        for (int64_t o0 = 0; o0 < CO; o0 += V) {
+          vf r[V];
+          for (int i = 0; i < V; ++i)
+            r[i] = i < rowsHere ? load(tr + (ow0 + i) * COp + o0) : vf{};
+          transpose(r);
+          const int cols = CO - o0 < V ? int(CO - o0) : V;
+          for (int j = 0; j < cols; ++j) {
+            float *q = out + (o0 + j) * a.outStrideC + y * a.outStrideH + ow0;
+            vf v = r[j];
+            if (residual) {
+              const float *x = in + (o0 + j) * a.inStrideC + y * a.inStrideH + ow0;
+              v += rowsHere == V ? load(x) : maskedLoad(x, lanes);
+            }
+            v = clampv(v, lo4, hi4);
+            if (rowsHere == V)
+              store(q, v);
+            else
+              maskedStore(q, v, lanes);
+          }
         }
       }
     }
+    oh += count;
   }
 }
 

@@ -104,13 +104,14 @@ void packInvertedResidual(T *out, int64_t C, int64_t CE, int64_t CM, int64_t CO,
   }
 }
 
-/// Bytes of stack one task of the kernel uses for a block (its expanded-row ring, one row of
-/// the middle convolution and one project row), for the compiler's choice.
+/// Bytes of stack one task of the kernel uses at most for a block (its expanded-row ring, SH
+/// rows more for output rows computed in pairs, two rows of the middle convolution and two
+/// project rows), for the compiler's choice.
 constexpr int64_t invertedResidualScratchBytes(int64_t W, int64_t CE, int64_t CM, int64_t CO,
-                                               int64_t KH, int64_t DH, int64_t padW,
-                                               int64_t OW) {
-  return 4 * ((((KH - 1) * DH + 1) * (W + padW)) * alignChannels(CE) + OW * alignChannels(CM) +
-              OW * alignChannels(CO));
+                                               int64_t KH, int64_t DH, int64_t SH,
+                                               int64_t padW, int64_t OW) {
+  return 4 * ((((KH - 1) * DH + 1 + SH) * (W + padW)) * alignChannels(CE) +
+              2 * OW * alignChannels(CM) + 2 * OW * alignChannels(CO));
 }
 
 } // namespace sparq::formats
