@@ -118,6 +118,50 @@ SPARQ_UK_INLINE void outputTile(float *acc, int64_t dp, int64_t dv, const float 
       store(acc + k * dp + (dv + c) * V, o[k][c]);
 }
 
+/// Halves the vectors r[0, 2H) into r[0, H): lanes of r[i] and r[i + H] exchanged in H-lane
+/// blocks and added (one stage of sumLanes).
+template <int H> SPARQ_UK_INLINE void foldPairs(vf (&r)[V]) {
+  for (int i = 0; i < H; ++i) {
+    swapBlocks<H>(r[i], r[i + H]);
+    r[i] = r[i] + r[i + H];
+  }
+}
+
+/// The vector whose lane i is the sum of the lanes of r[i]: 2 (V - 1) shuffles, where a
+/// transpose and V - 1 adds would take V log2 V.
+SPARQ_UK_INLINE vf sumLanes(vf (&r)[V]) {
+  if constexpr (V == 16)
+    foldPairs<8>(r);
+  foldPairs<4>(r);
+  foldPairs<2>(r);
+  foldPairs<1>(r);
+  return r[0];
+}
+
+/// scale * (the scores of query row q against keys [0, kb) of K given as rows, ldk apart), into
+/// p[0, kb) (whole vectors: lanes past kb hold 0), V keys at a time as V dot products over d
+/// whose partial vectors are summed lane-wise. For a single query row this reads each key row
+/// once, contiguously, and needs no transposed copy of the block.
+SPARQ_UK_INLINE void scoreRowDot(int64_t D, const float *q, const float *K, int64_t ldk,
+                                 int64_t kb, float scale, float *p) {
+  const vmask tail = laneMask(0, int(D % V));
+  for (int64_t c = 0; c * V < kb; ++c) {
+    const int keys = kb - c * V < V ? int(kb - c * V) : V;
+    vf acc[V];
+    for (int i = 0; i < V; ++i)
+      acc[i] = vf{};
+    for (int64_t d = 0; d < D; d += V) {
+      const bool whole = d + V <= D;
+      const vf qv = whole ? load(q + d) : maskedLoad(q + d, tail);
+      for (int i = 0; i < keys; ++i) {
+        const float *k = K + (c * V + i) * ldk + d;
+        acc[i] = qv * (whole ? load(k) : maskedLoad(k, tail)) + acc[i];
+      }
+    }
+    store(p + c * V, sumLanes(acc) * splat(scale));
+  }
+}
+
 /// What the row groups of one task share: its rows' running maxima m, sums l and output
 /// accumulators (dp floats a row), and the current key block.
 struct Task {
@@ -130,6 +174,7 @@ struct Task {
   const float *kt, *vb;
   int64_t ldk, ldv;
   bool full;
+  bool dot; ///< kt is the block's K rows, read by dot products (scoreRowDot)
   /// Keys row i attends: [0, limit(i)).
   int64_t limit(int64_t i) const {
     return a.causal && i + a.offset + 1 < a.T ? i + a.offset + 1 : a.T;
@@ -144,9 +189,13 @@ template <int R> void rowGroup(const Task &t, int64_t g) {
   const float *q[R];
   for (int k = 0; k < R; ++k)
     q[k] = t.Q + (t.i0 + g + k) * a.ldq;
-  // Scaled scores of the block, one register tile of KBV vectors at a time.
+  // Scaled scores of the block, one register tile of KBV vectors at a time (or, from K rows,
+  // row by row as dot products).
   alignas(64) float p[R * KB];
-  for (int h = 0; h < KT; ++h) {
+  if (t.dot)
+    for (int k = 0; k < R; ++k)
+      scoreRowDot(a.D, q[k], t.kt, t.ldk, t.kb, a.scale, p + k * KB);
+  for (int h = 0; h < KT && !t.dot; ++h) {
     const int64_t k0 = h * KBV * V;
     vf s[R][KBV];
     if (t.full)
@@ -234,7 +283,7 @@ void task(const Args &a, int64_t b, int64_t i0) {
   }
   const float *Kt = a.K + b * a.sK, *Vm = a.Vm + b * a.sV;
   Task t{a, i0, dp, a.Q + b * a.sQ, a.M ? a.M + b * a.sM : nullptr, acc, m, l,
-         0, 0, nullptr, nullptr, 0, 0, false};
+         0, 0, nullptr, nullptr, 0, 0, false, false};
   const int64_t kend = t.limit(i0 + rows - 1);
   for (t.j0 = 0; t.j0 < kend; t.j0 += KB) {
     t.kb = kend - t.j0 < KB ? kend - t.j0 : KB;
@@ -250,12 +299,18 @@ void task(const Args &a, int64_t b, int64_t i0) {
     }
     // With a full register group or more, the block of Kᵀ is copied to D contiguous rows of KB
     // keys (0 past T): every group reads it, and Kᵀ's own rows, T floats apart, fall on a few
-    // L1 sets. A task of fewer rows (decoding) reads Kᵀ in place. K given as rows is always
-    // transposed into the copy, V x V at a time in registers.
+    // L1 sets. A task of fewer rows (decoding) reads Kᵀ in place. K given as rows is
+    // transposed into the copy, V x V at a time in registers, or read in place by a task of
+    // fewer rows.
     t.kt = Kt + t.j0;
     t.ldk = a.ldk;
     t.full = t.j0 + KB <= a.T;
-    if (a.kRows) {
+    if (a.kRows && rows < RG) {
+      // Decoding from K rows: each row's scores are dot products over the key rows in place
+      // (transposing the block cost 4x the shuffles of summing the products).
+      t.kt = Kt + t.j0 * a.ldk;
+      t.dot = true;
+    } else if (a.kRows) {
       for (int64_t d0 = 0; d0 < a.D; d0 += V) {
         const vmask dl = laneMask(0, int(a.D - d0));
         for (int c = 0; c < KB / V; ++c) {

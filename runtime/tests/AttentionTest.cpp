@@ -130,6 +130,7 @@ const Problem kProblems[] = {
     {1, 35, 64, 64, true, 0, 0, 0},   // exactly one key block (v8)
     {2, 70, 128, 64, false, 0, 0, 0}, // exactly one key block (v16), two tasks of rows
     {1, 3, 77, 64, false, 0, 0, 0},   // fewer rows than a register group: Kᵀ read in place
+    {2, 1, 300, 20, true, 299, 2, 3, 8.0f}, // decode with D off the vector, a mask, padded rows
     {2, 100, 150, 32, true, 5},       // an offset off the 4-row register groups
 };
 
