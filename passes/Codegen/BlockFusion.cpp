@@ -312,10 +312,13 @@ struct BlockFusionPass : public sparq::impl::BlockFusionPassBase<BlockFusionPass
         at->emitRemark("sparq-block-fusion: fused ")
             << record.kind << " (" << record.ops << " ops) row by row, " << record.tileBytes
             << " bytes of kernel scratch per task";
-      else if (record.fused)
-        at->emitRemark("sparq-block-fusion: fused ")
-            << record.kind << " (" << record.ops << " ops) over tiles of " << record.tileRows
-            << " output rows, " << record.tileBytes << " bytes of intermediates per tile";
+      else if (record.fused) {
+        InFlightDiagnostic remark = at->emitRemark("sparq-block-fusion: fused ");
+        remark << record.kind << " (" << record.ops << " ops) over tiles of " << record.tileRows
+               << " output rows, " << record.tileBytes << " bytes of intermediates per tile";
+        if (!record.kernelSkipped.empty())
+          remark << " (not one kernel: " << record.kernelSkipped << ")";
+      }
       else
         at->emitRemark("sparq-block-fusion: not fused: ") << record.reason;
     }
@@ -437,11 +440,12 @@ struct BlockFusionPass : public sparq::impl::BlockFusionPassBase<BlockFusionPass
 
   /// The block as one sparq_uk_mbconv_f32_mt call when it has that kernel's form; false (and
   /// nothing changed) otherwise.
+  /// Fuses the block as one call of the block kernel where it has that form; otherwise says
+  /// why in `why` (empty when the kernel is off or the block has not three convolutions).
   bool fuseAsKernel(ModuleOp module, IRRewriter &rewriter, const BlockPlan &plan,
-                    llvm::DenseSet<Operation *> &taken) {
+                    llvm::DenseSet<Operation *> &taken, std::string &why) {
     if (!invertedResidualKernel || plan.convs.size() != 3)
       return false;
-    std::string why;
     FailureOr<sparq::InvertedResidualFusion> fused = sparq::fuseInvertedResidual(
         module, plan.root, plan.path, plan.residual, kMaxKernelScratch, why);
     if (failed(fused))
@@ -495,7 +499,8 @@ struct BlockFusionPass : public sparq::impl::BlockFusionPassBase<BlockFusionPass
           note(root, root, notFused(plan.why));
         continue;
       }
-      if (fuseAsKernel(module, rewriter, plan, taken))
+      std::string kernelSkipped;
+      if (fuseAsKernel(module, rewriter, plan, taken, kernelSkipped))
         continue;
       int64_t rows = type.getDimSize(2);
       // The tallest tile whose intermediates fit the scratch budget, with at least min-tiles
@@ -567,6 +572,7 @@ struct BlockFusionPass : public sparq::impl::BlockFusionPassBase<BlockFusionPass
       record.ops = int64_t(ops.size());
       record.tileRows = th;
       record.tileBytes = tileBytes(plan, th);
+      record.kernelSkipped = kernelSkipped;
       Location blockLoc = rewriter.getFusedLoc(locs);
       record.names = sparq::onnxNames(blockLoc);
       note(loop, root, record);

@@ -22,6 +22,8 @@
 // KERNEL: call @sparq_uk_mbconv_f32_mt({{.*}}, %[[F384]]) {sparq.fused_block = "bottleneck block of 3 convolutions with a projection shortcut (one kernel)"
 // KERNEL-NOT: linalg.conv_2d_nchw_fchw
 // KERNEL: return
+// With the kernel and the report on, a block the kernel does not take says why in its remark.
+// RUN: sparq-opt %s --pass-pipeline='builtin.module(sparq-block-fusion{report=1})' -split-input-file -o /dev/null 2>&1 | FileCheck %s --check-prefix=SKIP
 // RUN: not sparq-opt %s --pass-pipeline='builtin.module(sparq-block-fusion{min-tiles=0})' -split-input-file 2>&1 | FileCheck %s --check-prefix=BAD
 // BAD: sparq-block-fusion: scratch-kib and min-tiles must be at least 1, got 1024 and 0
 
@@ -195,4 +197,46 @@ func.func @two_spatial(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x4x4xf32> {
   %c2 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
       ins(%c1, %w : tensor<1x4x6x6xf32>, tensor<4x4x3x3xf32>) outs(%f2 : tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32>
   return %c2 : tensor<1x4x4x4xf32>
+}
+
+// -----
+
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+
+// A 9x9 depthwise middle: wider than the one-pass kernel's 7x7, so even with the kernel enabled
+// the block becomes row tiles, and the report says why.
+// CHECK-LABEL: func.func @wide_middle
+// CHECK: sparq.fused_block = "residual block of 3 convolutions (depthwise)"
+// KERNEL-LABEL: func.func @wide_middle
+// KERNEL-NOT: call @sparq_uk_mbconv
+// KERNEL: sparq.fused_block = "residual block of 3 convolutions (depthwise)"
+// SKIP: sparq-block-fusion: fused residual block of 3 convolutions (depthwise) (8 ops) over tiles of {{[0-9]+}} output rows, {{[0-9]+}} bytes of intermediates per tile (not one kernel: its middle filter is larger than 7x7)
+func.func @wide_middle(%x: tensor<1x4x14x14xf32>) -> tensor<1x4x14x14xf32> {
+  %w1 = arith.constant dense<0.5> : tensor<16x4x1x1xf32>
+  %w2 = arith.constant dense<0.25> : tensor<16x9x9xf32>
+  %w3 = arith.constant dense<0.125> : tensor<4x16x1x1xf32>
+  %zero = arith.constant 0.0 : f32
+  %e16 = tensor.empty() : tensor<1x16x14x14xf32>
+  %e4 = tensor.empty() : tensor<1x4x14x14xf32>
+  %f1 = linalg.fill ins(%zero : f32) outs(%e16 : tensor<1x16x14x14xf32>) -> tensor<1x16x14x14xf32>
+  %c1 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%x, %w1 : tensor<1x4x14x14xf32>, tensor<16x4x1x1xf32>) outs(%f1 : tensor<1x16x14x14xf32>) -> tensor<1x16x14x14xf32>
+  %p = tensor.pad %c1 low[0, 0, 4, 4] high[0, 0, 4, 4] {
+  ^bb0(%i: index, %j: index, %k: index, %l: index):
+    tensor.yield %zero : f32
+  } : tensor<1x16x14x14xf32> to tensor<1x16x22x22xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e16 : tensor<1x16x14x14xf32>) -> tensor<1x16x14x14xf32>
+  %c2 = linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%p, %w2 : tensor<1x16x22x22xf32>, tensor<16x9x9xf32>) outs(%f2 : tensor<1x16x14x14xf32>) -> tensor<1x16x14x14xf32>
+  %f3 = linalg.fill ins(%zero : f32) outs(%e4 : tensor<1x4x14x14xf32>) -> tensor<1x4x14x14xf32>
+  %c3 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%c2, %w3 : tensor<1x16x14x14xf32>, tensor<4x16x1x1xf32>) outs(%f3 : tensor<1x4x14x14xf32>) -> tensor<1x4x14x14xf32>
+  // expected-remark @+1 {{sparq-block-fusion: fused residual block of 3 convolutions (depthwise)}}
+  %y = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%c3, %x : tensor<1x4x14x14xf32>, tensor<1x4x14x14xf32>) outs(%e4 : tensor<1x4x14x14xf32>) {
+  ^bb0(%a: f32, %b: f32, %out: f32):
+    %s = arith.addf %a, %b : f32
+    linalg.yield %s : f32
+  } -> tensor<1x4x14x14xf32>
+  return %y : tensor<1x4x14x14xf32>
 }

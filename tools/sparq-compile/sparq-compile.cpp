@@ -304,6 +304,8 @@ static bool emitReport(const std::vector<sparq::LayerReport> &report,
       o["names"] = f.names;
       o["tile_rows"] = f.tileRows;
       o["tile_bytes"] = f.tileBytes;
+      if (!f.kernelSkipped.empty())
+        o["kernel_skipped"] = f.kernelSkipped;
     } else {
       o["reason"] = f.reason;
     }

@@ -22,6 +22,8 @@ struct FusionRecord {
   int64_t tileRows = 0; ///< fused: output rows per tile (0: a one-pass kernel, row by row)
   int64_t tileBytes = 0; ///< fused: bytes of intermediates per tile (kernel: per task)
   std::string reason;   ///< not fused: why (the same text as its remark)
+  /// fused as row tiles although the one-pass block kernel was enabled: why it did not apply
+  std::string kernelSkipped;
 };
 
 } // namespace sparq
