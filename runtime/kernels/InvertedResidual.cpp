@@ -53,8 +53,9 @@ struct RowGemm {
 };
 
 /// MP pixels from pixel p x NB channel vectors from vector j.
-template <int MP, int NB>
+template <int MP, int NB, int AI, int AK>
 SPARQ_UK_INLINE void tile(const RowGemm &g, int64_t p, int64_t j) {
+  const int64_t ai = AI ? AI : g.ai, ak = AK ? AK : g.ak;
   vf acc[MP][NB];
   float *C = g.C + p * g.ldc + j * V;
   for (int jj = 0; jj < NB; ++jj) {
@@ -63,13 +64,13 @@ SPARQ_UK_INLINE void tile(const RowGemm &g, int64_t p, int64_t j) {
       acc[i][jj] = g.accumulate ? b + load(C + i * g.ldc + jj * V) : b;
   }
   for (int s = 0; s < g.segments; ++s) {
-    const float *A = g.A[s] + p * g.ai, *B = g.B[s] + j * V;
+    const float *A = g.A[s] + p * ai, *B = g.B[s] + j * V;
     for (int64_t k = 0; k < g.K; ++k) {
       vf b[NB];
       for (int jj = 0; jj < NB; ++jj)
         b[jj] = load(B + k * g.ldb + jj * V);
       for (int i = 0; i < MP; ++i) {
-        const vf a = splat(A[i * g.ai + k * g.ak]);
+        const vf a = splat(A[i * ai + k * ak]);
         for (int jj = 0; jj < NB; ++jj)
           acc[i][jj] = a * b[jj] + acc[i][jj];
       }
@@ -87,57 +88,58 @@ constexpr int tilePixels(int NB) {
 }
 constexpr int kMaxNB = V == 16 ? 4 : 2;
 
-/// The tiles of `pixels` pixels for NB channel vectors from vector j, the last tile shorter.
-template <int NB> SPARQ_UK_INLINE void tileRow(const RowGemm &g, int64_t pixels, int64_t j) {
+/// The tiles of `pixels` pixels for NB channel vectors from vector j, the rest in tiles of 8, 4,
+/// 2 and 1 pixels (as many as fit under MP). Four tail sizes instead of one per remainder: the
+/// kernel is inlined at four call sites, and with a tile per remainder (13 for one vector) a
+/// model using it took seconds more to compile (LLVM's loop passes over the inlined copies).
+template <int NB, int AI, int AK>
+SPARQ_UK_INLINE void tileRow(const RowGemm &g, int64_t pixels, int64_t j) {
   constexpr int MP = tilePixels(NB);
   int64_t p = 0;
   for (; p + MP <= pixels; p += MP)
-    tile<MP, NB>(g, p, j);
-  switch (pixels - p) {
-#define SPARQ_UK_TAIL(n)                                                                       \
-  case n:                                                                                      \
-    if constexpr (n < MP)                                                                      \
-      tile<n, NB>(g, p, j);                                                                    \
-    break;
-    SPARQ_UK_TAIL(1)
-    SPARQ_UK_TAIL(2)
-    SPARQ_UK_TAIL(3)
-    SPARQ_UK_TAIL(4)
-    SPARQ_UK_TAIL(5)
-    SPARQ_UK_TAIL(6)
-    SPARQ_UK_TAIL(7)
-    SPARQ_UK_TAIL(8)
-    SPARQ_UK_TAIL(9)
-    SPARQ_UK_TAIL(10)
-    SPARQ_UK_TAIL(11)
-    SPARQ_UK_TAIL(12)
-    SPARQ_UK_TAIL(13)
-#undef SPARQ_UK_TAIL
-  default:
-    break;
+    tile<MP, NB, AI, AK>(g, p, j);
+  if constexpr (MP > 8)
+    if (pixels - p >= 8) {
+      tile<8, NB, AI, AK>(g, p, j);
+      p += 8;
+    }
+  if constexpr (MP > 4)
+    if (pixels - p >= 4) {
+      tile<4, NB, AI, AK>(g, p, j);
+      p += 4;
+    }
+  if (pixels - p >= 2) {
+    tile<2, NB, AI, AK>(g, p, j);
+    p += 2;
   }
+  if (pixels - p >= 1)
+    tile<1, NB, AI, AK>(g, p, j);
 }
 
 /// The whole row: blocks of kMaxNB channel vectors, then the rest. (Blocking the reduction so
 /// that a block of weights stays in L1 while the row's tiles pass over it, the outputs
 /// accumulating in memory, measured within the noise: 3% faster on a ResNet bottleneck, 2%
-/// slower on cnn_blocks' blocks; not kept.)
-SPARQ_UK_INLINE void gemmRow(const RowGemm &g, int64_t pixels) {
+/// slower on cnn_blocks' blocks; not kept.) AI / AK: the pixel and reduction strides of A when
+/// known (1) at the call site, 0 for run-time values. Not inlined, and instantiated three times
+/// (expand, middle and project, strided shortcut): its tile variants inlined at each call site
+/// made one function that LLVM's loop passes took seconds over whenever a model was compiled.
+template <int AI, int AK>
+__attribute__((noinline)) void gemmRow(const RowGemm &g, int64_t pixels) {
   const int64_t vectors = g.ldb / V;
   int64_t j = 0;
   for (; j + kMaxNB <= vectors; j += kMaxNB)
-    tileRow<kMaxNB>(g, pixels, j);
+    tileRow<kMaxNB, AI, AK>(g, pixels, j);
   switch (vectors - j) {
   case 1:
-    tileRow<1>(g, pixels, j);
+    tileRow<1, AI, AK>(g, pixels, j);
     break;
   case 2:
     if constexpr (kMaxNB > 2)
-      tileRow<2>(g, pixels, j);
+      tileRow<2, AI, AK>(g, pixels, j);
     break;
   case 3:
     if constexpr (kMaxNB > 3)
-      tileRow<3>(g, pixels, j);
+      tileRow<3, AI, AK>(g, pixels, j);
     break;
   default:
     break;
@@ -349,7 +351,7 @@ void runRows(const Args &a, int64_t n, int64_t oh0, int64_t oh1) {
         for (int64_t i = 0; i < Wp * CEp; ++i)
           row[i] = 0.0f;
       } else if (w1 > w0) {
-        gemmRow(rowGemm(in + ih * a.inStrideH + w0, 1, a.inStrideC, w + l.expand, CEp, C,
+        gemmRow<1, 0>(rowGemm(in + ih * a.inStrideH + w0, 1, a.inStrideC, w + l.expand, CEp, C,
                         w + l.biasE, lo1, hi1, row + (a.padL + w0) * CEp, CEp),
                 w1 - w0);
       }
@@ -376,13 +378,13 @@ void runRows(const Args &a, int64_t n, int64_t oh0, int64_t oh1) {
             g.A[kh * KW + kw] = rows[kh] + kw * a.DW * CEp;
             g.B[kh * KW + kw] = w + l.middle + (kh * KW + kw) * CE * CMp;
           }
-        gemmRow(g, OW);
+        gemmRow<0, 1>(g, OW);
       } else {
         dwRow(a, rows, CEp, w + l.middle, w + l.biasM, lo2, hi2, h2);
       }
     }
     // The step's middle rows are contiguous: one project GEMM over count * OW pixels.
-    gemmRow(rowGemm(h2, CMp, 1, w + l.project, COp, CM, w + l.biasP, lo3, hi3, t, COp),
+    gemmRow<0, 1>(rowGemm(h2, CMp, 1, w + l.project, COp, CM, w + l.biasP, lo3, hi3, t, COp),
             count * OW);
     for (int64_t k = 0; k < count; ++k) {
       const int64_t y = oh + k;
@@ -392,7 +394,7 @@ void runRows(const Args &a, int64_t n, int64_t oh0, int64_t oh1) {
         RowGemm g = rowGemm(in + y * a.SH * a.inStrideH, a.SW, a.inStrideC, w + l.shortcut,
                             COp, C, w + l.biasS, -none, none, tr, COp);
         g.accumulate = true;
-        gemmRow(g, OW);
+        gemmRow<0, 0>(g, OW);
       }
       // tr[ow][o] -> out[o][y][ow], adding the input with SPARQ_UK_RESIDUAL, then clamp 4.
       for (int64_t ow0 = 0; ow0 < OW; ow0 += V) {
