@@ -318,8 +318,7 @@ struct BlockFusionPass : public sparq::impl::BlockFusionPassBase<BlockFusionPass
                << " output rows, " << record.tileBytes << " bytes of intermediates per tile";
         if (!record.kernelSkipped.empty())
           remark << " (not one kernel: " << record.kernelSkipped << ")";
-      }
-      else
+      } else
         at->emitRemark("sparq-block-fusion: not fused: ") << record.reason;
     }
     if (sink)
@@ -439,9 +438,8 @@ struct BlockFusionPass : public sparq::impl::BlockFusionPassBase<BlockFusionPass
   }
 
   /// The block as one sparq_uk_mbconv_f32_mt call when it has that kernel's form; false (and
-  /// nothing changed) otherwise.
-  /// Fuses the block as one call of the block kernel where it has that form; otherwise says
-  /// why in `why` (empty when the kernel is off or the block has not three convolutions).
+  /// nothing changed) otherwise, with the reason in `why` (empty when the kernel is off or the
+  /// block has not three convolutions).
   bool fuseAsKernel(ModuleOp module, IRRewriter &rewriter, const BlockPlan &plan,
                     llvm::DenseSet<Operation *> &taken, std::string &why) {
     if (!invertedResidualKernel || plan.convs.size() != 3)

@@ -6,8 +6,9 @@
 // matrix never exists: a task holds QB x D outputs and RG x KB probabilities. Per key block and
 // group of RG rows: scores as KT register tiles of RG x KBV vectors over d (Kᵀ rows are
 // contiguous along the keys), then the softmax update (the R rescale factors as one vector),
-// then the RG x D output tile over the block's keys (V rows are contiguous along d). Causal masking skips the key blocks past
-// a task's last row; the blocks it cuts are masked lane by lane.
+// then the RG x D output tile over the block's keys (V rows are contiguous along d). Causal
+// masking skips the key blocks past a task's last row; the blocks it cuts are masked lane by
+// lane.
 //
 //===----------------------------------------------------------------------===//
 #include "Tile.h"
@@ -195,19 +196,20 @@ template <int R> void rowGroup(const Task &t, int64_t g) {
   if (t.dot)
     for (int k = 0; k < R; ++k)
       scoreRowDot(a.D, q[k], t.kt, t.ldk, t.kb, a.scale, p + k * KB);
-  for (int h = 0; h < KT && !t.dot; ++h) {
-    const int64_t k0 = h * KBV * V;
-    vf s[R][KBV];
-    if (t.full)
-      scoreTile<R, true>(a.D, q, t.kt + k0, t.ldk, t.kb - k0, s);
-    else if (t.kb > k0)
-      scoreTile<R, false>(a.D, q, t.kt + k0, t.ldk, t.kb - k0, s);
-    else
-      continue; // past the keys: every lane is masked below and p is not read
-    for (int k = 0; k < R; ++k)
-      for (int c = 0; c < KBV; ++c)
-        store(p + k * KB + k0 + c * V, s[k][c] * splat(a.scale));
-  }
+  else
+    for (int h = 0; h < KT; ++h) {
+      const int64_t k0 = h * KBV * V;
+      vf s[R][KBV];
+      if (t.full)
+        scoreTile<R, true>(a.D, q, t.kt + k0, t.ldk, t.kb - k0, s);
+      else if (t.kb > k0)
+        scoreTile<R, false>(a.D, q, t.kt + k0, t.ldk, t.kb - k0, s);
+      else
+        continue; // past the keys: every lane is masked below and p is not read
+      for (int k = 0; k < R; ++k)
+        for (int c = 0; c < KBV; ++c)
+          store(p + k * KB + k0 + c * V, s[k][c] * splat(a.scale));
+    }
 #define SPARQ_UK_LANE(l) l
   const vi laneIndex = {SPARQ_UK_IV(SPARQ_UK_LANE)};
 #undef SPARQ_UK_LANE

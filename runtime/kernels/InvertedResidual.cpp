@@ -89,9 +89,8 @@ constexpr int tilePixels(int NB) {
 constexpr int kMaxNB = V == 16 ? 4 : 2;
 
 /// The tiles of `pixels` pixels for NB channel vectors from vector j, the rest in tiles of 8, 4,
-/// 2 and 1 pixels (as many as fit under MP). Four tail sizes instead of one per remainder: the
-/// kernel is inlined at four call sites, and with a tile per remainder (13 for one vector) a
-/// model using it took seconds more to compile (LLVM's loop passes over the inlined copies).
+/// 2 and 1 pixels (as many as fit under MP): four tail sizes instead of one per remainder (13
+/// for one vector), which cost compile time in every model that links the kernel (gemmRow).
 template <int NB, int AI, int AK>
 SPARQ_UK_INLINE void tileRow(const RowGemm &g, int64_t pixels, int64_t j) {
   constexpr int MP = tilePixels(NB);
@@ -177,69 +176,55 @@ struct Args {
 /// Depthwise outputs per step (6 and 8 measured the same on cnn_blocks' shapes: the loop waits
 /// on the L2, not on the FMA latency).
 constexpr int kDwPixels = 4;
-/// Depthwise outputs [ow0, ow0 + kDwPixels) of channels [e, e + V), stride S (1 or 2), dilation 1:
-/// the (kDwPixels - 1) * S + KW input columns of a kernel row are loaded once; the taps come
-/// from D (L1).
-template <int S, int KWc>
-SPARQ_UK_INLINE void dwQuad(const float *const *rows, int64_t KH, int64_t CEp, const float *D,
-                            const float *biasD, vf lo, vf hi, float *h2, int64_t ow0, int64_t e) {
-  constexpr int P = kDwPixels;
-  constexpr int cols = (P - 1) * S + KWc;
-  const vf bias = load(biasD + e);
-  vf acc[P];
-  for (int i = 0; i < P; ++i)
-    acc[i] = bias;
-  for (int64_t kh = 0; kh < KH; ++kh) {
-    const float *r = rows[kh] + ow0 * S * CEp + e;
-    vf x[cols];
-    for (int c = 0; c < cols; ++c)
-      x[c] = load(r + c * CEp);
-    for (int kw = 0; kw < KWc; ++kw) {
-      const vf tap = load(D + (kh * KWc + kw) * CEp + e);
-      for (int i = 0; i < P; ++i)
-        acc[i] = tap * x[i * S + kw] + acc[i];
-    }
-  }
-  for (int i = 0; i < P; ++i)
-    store(h2 + (ow0 + i) * CEp + e, clampv(acc[i], lo, hi));
+
+/// Whether the depthwise stage computes kDwPixels outputs per step (dwQuad): 3- and 5-wide
+/// filters, strides 1 and 2 along W, no dilation along W.
+bool dwQuads(const Args &a) {
+  return a.DW == 1 && (a.SW == 1 || a.SW == 2) && (a.KW == 3 || a.KW == 5);
 }
 
-/// Depthwise outputs [ow0, ow0 + kDwPixels) of channels [e, e + V) in two output rows at once,
-/// the second RS input rows below the first (its output row stride): the KH + RS input rows
-/// are each loaded once for both, so the ring (larger than L1) is read for 2 output rows per
-/// KH + RS rows instead of per 2 * KH.
-template <int S, int KWc>
-SPARQ_UK_INLINE void dwQuadPair(const float *const *in, int64_t KH, int64_t RS, int64_t CEp,
-                                const float *D, const float *biasD, vf lo, vf hi, float *h2a,
-                                float *h2b, int64_t ow0, int64_t e) {
+/// Whether output rows go in pairs (dwRows<2>): a depthwise middle with dwQuads, no dilation
+/// along H, row stride 1 or 2.
+bool pairsRows(const Args &a) {
+  return !(a.flags & SPARQ_UK_FULL_CONV) && dwQuads(a) && a.DH == 1 && (a.SH == 1 || a.SH == 2);
+}
+
+/// Depthwise outputs [ow0, ow0 + kDwPixels) of channels [e, e + V), stride S (1 or 2) along W,
+/// in ROWS output rows (1 or 2): output row k reads the input rows in[k * RS, k * RS + KH) (RS
+/// its row stride). The (kDwPixels - 1) * S + KW input columns of each of the KH + (ROWS - 1) *
+/// RS input rows are loaded once, for every output row that reads them (two rows at once read
+/// the ring, larger than L1, for 2 output rows per KH + RS rows instead of per 2 * KH); the taps
+/// come from D (L1).
+template <int S, int KWc, int ROWS>
+SPARQ_UK_INLINE void dwQuad(const float *const *in, int64_t KH, int64_t RS, int64_t CEp,
+                            const float *D, const float *biasD, vf lo, vf hi,
+                            float *const *h2, int64_t ow0, int64_t e) {
   constexpr int P = kDwPixels;
   constexpr int cols = (P - 1) * S + KWc;
   const vf bias = load(biasD + e);
-  vf accA[P], accB[P];
-  for (int i = 0; i < P; ++i)
-    accA[i] = accB[i] = bias;
-  for (int64_t r = 0; r < KH + RS; ++r) {
+  vf acc[ROWS][P];
+  for (int k = 0; k < ROWS; ++k)
+    for (int i = 0; i < P; ++i)
+      acc[k][i] = bias;
+  for (int64_t r = 0; r < KH + (ROWS - 1) * RS; ++r) {
     const float *row = in[r] + ow0 * S * CEp + e;
     vf x[cols];
     for (int c = 0; c < cols; ++c)
       x[c] = load(row + c * CEp);
-    if (r < KH)
+    for (int k = 0; k < ROWS; ++k) {
+      const int64_t kh = r - k * RS; // this input row's filter row for output row k
+      if (kh < 0 || kh >= KH)
+        continue;
       for (int kw = 0; kw < KWc; ++kw) {
-        const vf tap = load(D + (r * KWc + kw) * CEp + e);
+        const vf tap = load(D + (kh * KWc + kw) * CEp + e);
         for (int i = 0; i < P; ++i)
-          accA[i] = tap * x[i * S + kw] + accA[i];
+          acc[k][i] = tap * x[i * S + kw] + acc[k][i];
       }
-    if (r >= RS)
-      for (int kw = 0; kw < KWc; ++kw) {
-        const vf tap = load(D + ((r - RS) * KWc + kw) * CEp + e);
-        for (int i = 0; i < P; ++i)
-          accB[i] = tap * x[i * S + kw] + accB[i];
-      }
+    }
   }
-  for (int i = 0; i < P; ++i) {
-    store(h2a + (ow0 + i) * CEp + e, clampv(accA[i], lo, hi));
-    store(h2b + (ow0 + i) * CEp + e, clampv(accB[i], lo, hi));
-  }
+  for (int k = 0; k < ROWS; ++k)
+    for (int i = 0; i < P; ++i)
+      store(h2[k] + (ow0 + i) * CEp + e, clampv(acc[k][i], lo, hi));
 }
 
 /// One output pixel of every channel vector, from the KH ring rows (any stride and dilation).
@@ -257,55 +242,29 @@ SPARQ_UK_INLINE void dwPixel(const Args &a, const float *const *rows, int64_t CE
   }
 }
 
-/// Whether dwRowPair handles the block: the unrolled filter widths and strides, no dilation.
-bool pairsRows(const Args &a) {
-  return !(a.flags & SPARQ_UK_FULL_CONV) && a.DH == 1 && a.DW == 1 &&
-         (a.SW == 1 || a.SW == 2) && (a.KW == 3 || a.KW == 5) && (a.SH == 1 || a.SH == 2);
-}
-
-/// Two depthwise output rows (h2a, h2b) from the KH + SH ring rows in[]: row a reads in[0, KH),
-/// row b in[SH, SH + KH).
-void dwRowPair(const Args &a, const float *const *in, int64_t CEp, const float *D,
-               const float *biasD, vf lo, vf hi, float *h2a, float *h2b) {
+/// ROWS depthwise output rows h2[k][ow][e] for every channel vector: row k from the ring rows
+/// in[k * SH, k * SH + KH) (for one row, in[kh] may be rows DH apart). Four output pixels at a
+/// time (dwQuads), all their channels before the next four: a pixel's channels are contiguous,
+/// so the ring is read in sequential runs (going channel vector by channel vector over the
+/// whole row instead made this stage 1.2x slower: strided reads of a ring larger than L1).
+template <int ROWS>
+void dwRows(const Args &a, const float *const *in, int64_t CEp, const float *D,
+            const float *biasD, vf lo, vf hi, float *const *h2) {
   const int64_t KH = a.KH, KW = a.KW, OW = a.OW, SW = a.SW, RS = a.SH;
   int64_t ow = 0;
-  for (; ow + kDwPixels <= OW; ow += kDwPixels)
-    for (int64_t e = 0; e < CEp; e += V) {
-      if (KW == 3)
-        SW == 1 ? dwQuadPair<1, 3>(in, KH, RS, CEp, D, biasD, lo, hi, h2a, h2b, ow, e)
-                : dwQuadPair<2, 3>(in, KH, RS, CEp, D, biasD, lo, hi, h2a, h2b, ow, e);
-      else
-        SW == 1 ? dwQuadPair<1, 5>(in, KH, RS, CEp, D, biasD, lo, hi, h2a, h2b, ow, e)
-                : dwQuadPair<2, 5>(in, KH, RS, CEp, D, biasD, lo, hi, h2a, h2b, ow, e);
-    }
-  for (; ow < OW; ++ow) {
-    dwPixel(a, in, CEp, D, biasD, lo, hi, h2a, ow);
-    dwPixel(a, in + RS, CEp, D, biasD, lo, hi, h2b, ow);
-  }
-}
-
-/// One depthwise output row: h2[ow][e] for every channel vector, from the KH ring rows. Four
-/// output pixels at a time, all their channels before the next four: a pixel's channels are
-/// contiguous, so the ring is read in sequential runs (going channel vector by channel vector
-/// over the whole row instead made this stage 1.2x slower: strided reads of a ring larger than
-/// L1).
-void dwRow(const Args &a, const float *const *rows, int64_t CEp, const float *D,
-           const float *biasD, vf lo, vf hi, float *h2) {
-  const int64_t KH = a.KH, KW = a.KW, OW = a.OW, SW = a.SW, DW = a.DW;
-  const bool unrolled = DW == 1 && (SW == 1 || SW == 2) && (KW == 3 || KW == 5);
-  int64_t ow = 0;
-  if (unrolled)
+  if (dwQuads(a))
     for (; ow + kDwPixels <= OW; ow += kDwPixels)
       for (int64_t e = 0; e < CEp; e += V) {
         if (KW == 3)
-          SW == 1 ? dwQuad<1, 3>(rows, KH, CEp, D, biasD, lo, hi, h2, ow, e)
-                  : dwQuad<2, 3>(rows, KH, CEp, D, biasD, lo, hi, h2, ow, e);
+          SW == 1 ? dwQuad<1, 3, ROWS>(in, KH, RS, CEp, D, biasD, lo, hi, h2, ow, e)
+                  : dwQuad<2, 3, ROWS>(in, KH, RS, CEp, D, biasD, lo, hi, h2, ow, e);
         else
-          SW == 1 ? dwQuad<1, 5>(rows, KH, CEp, D, biasD, lo, hi, h2, ow, e)
-                  : dwQuad<2, 5>(rows, KH, CEp, D, biasD, lo, hi, h2, ow, e);
+          SW == 1 ? dwQuad<1, 5, ROWS>(in, KH, RS, CEp, D, biasD, lo, hi, h2, ow, e)
+                  : dwQuad<2, 5, ROWS>(in, KH, RS, CEp, D, biasD, lo, hi, h2, ow, e);
       }
   for (; ow < OW; ++ow)
-    dwPixel(a, rows, CEp, D, biasD, lo, hi, h2, ow);
+    for (int k = 0; k < ROWS; ++k)
+      dwPixel(a, in + k * RS, CEp, D, biasD, lo, hi, h2[k], ow);
 }
 
 /// Output rows [oh0, oh1) of image n.
@@ -321,7 +280,7 @@ void runRows(const Args &a, int64_t n, int64_t oh0, int64_t oh1) {
            lo3 = splat(w[4]), hi3 = splat(w[5]), lo4 = splat(w[6]), hi4 = splat(w[7]);
   const vf none = splat(__builtin_inff());
   // The ring: span rows of Wp expanded pixels (the zero padding included), SH more when output
-  // rows go in pairs (dwRowPair), then two rows of the middle convolution and two project rows.
+  // rows go in pairs (dwRows<2>), then two rows of the middle convolution and two project rows.
   const int64_t span = (KH - 1) * a.DH + 1, Wp = (OW - 1) * a.SW + (KW - 1) * a.DW + 1;
   const bool pairs = pairsRows(a) && oh1 - oh0 >= 2;
   const int64_t ringRows = span + (pairs ? a.SH : 0), ringFloats = ringRows * Wp * CEp;
@@ -362,7 +321,8 @@ void runRows(const Args &a, int64_t n, int64_t oh0, int64_t oh1) {
       const float *rows[7 + 2];
       for (int64_t r = 0; r < KH + a.SH; ++r)
         rows[r] = ringRow(oh * a.SH + r);
-      dwRowPair(a, rows, CEp, w + l.middle, w + l.biasM, lo2, hi2, h2, h2 + OW * CMp);
+      float *const mids[2] = {h2, h2 + OW * CMp};
+      dwRows<2>(a, rows, CEp, w + l.middle, w + l.biasM, lo2, hi2, mids);
     } else {
       const float *rows[7];
       for (int64_t kh = 0; kh < KH; ++kh)
@@ -380,7 +340,7 @@ void runRows(const Args &a, int64_t n, int64_t oh0, int64_t oh1) {
           }
         gemmRow<0, 1>(g, OW);
       } else {
-        dwRow(a, rows, CEp, w + l.middle, w + l.biasM, lo2, hi2, h2);
+        dwRows<1>(a, rows, CEp, w + l.middle, w + l.biasM, lo2, hi2, &h2);
       }
     }
     // The step's middle rows are contiguous: one project GEMM over count * OW pixels.
