@@ -8,6 +8,7 @@
 // for bench/cuda/report.py, which adds cuBLAS fp16 (through PyTorch) measured in the same way.
 //
 //   sparq-gpu-gemm-bench --fatbin build/cuda/MmaGemm.fatbin [--csv out.csv] [--quick]
+//                        [--formats w4,sp24w4,...] [--only FORMAT,R,WARPS,N,M]
 //
 // Exit codes: 0 every check passed, 1 a check failed or a CUDA call failed, 77 no GPU or driver.
 //
@@ -359,6 +360,7 @@ struct Config {
 
 int main(int argc, char **argv) {
   std::string fatbinPath, csvPath, only; // only: "format,R,warps,N,M" (one configuration, for profilers)
+  std::string formats;                   // comma-separated kernel format names; empty: all
   bool quick = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -370,8 +372,10 @@ int main(int argc, char **argv) {
       quick = true;
     else if (a == "--only" && i + 1 < argc)
       only = argv[++i];
+    else if (a == "--formats" && i + 1 < argc)
+      formats = argv[++i];
     else {
-      std::fprintf(stderr, "usage: sparq-gpu-gemm-bench --fatbin FILE [--csv FILE] [--quick] [--only FORMAT,R,WARPS,N,M]\n");
+      std::fprintf(stderr, "usage: sparq-gpu-gemm-bench --fatbin FILE [--csv FILE] [--quick] [--formats F1,F2,...] [--only FORMAT,R,WARPS,N,M]\n");
       return 2;
     }
   }
@@ -466,6 +470,8 @@ int main(int argc, char **argv) {
   int failures = 0;
   for (const Format &f : kFormats) {
     if (!only.empty() && only.rfind(std::string(f.name) + ",", 0) != 0)
+      continue;
+    if (!formats.empty() && ("," + formats + ",").find("," + std::string(f.name) + ",") == std::string::npos)
       continue;
     HostWeights h = makeWeights(w, nFull, kDim, f);
     // Two copies: the 8192-row windows (3 per copy) and the full weight rotate over 2x its bytes.

@@ -8,11 +8,13 @@
 // which are what a decode step is bound by.
 //
 // Each lane loads the codes of its own A fragments with coalesced 16-byte loads (the packed layout
-// puts them there), turns two codes into an fp16 pair with one AND and one OR against 0x64006400
-// (1024 + code) and subtracts 1024 + zero (exact), all in registers; the group's scale multiplies
-// the chunk's partial sums after the MMAs. A warp works on R tiles of 16 rows at a time, so each activation fragment it loads
-// feeds R MMAs; the (R tiles, 128-k chunk) units are split evenly over however many warps the
-// caller launches (mmaGemm below).
+// puts them there) and turns two codes into an fp16 pair with one AND and one OR against
+// 0x64006400 (1024 + code), in registers; the zero point is taken off the chunk's partial sums
+// through the activations' chunk sums (or, for sparse codes and 64 tokens, subtracted in fp16,
+// exactly), and the group's scale multiplies the chunk's partial sums after the MMAs. A warp
+// works on R tiles of 16 rows at a time, so each activation fragment it loads feeds R MMAs; the
+// (R tiles, 128-k chunk) units are split evenly over however many warps the caller launches
+// (mmaGemm below).
 //
 // Index arithmetic inside the chunk loop is 32-bit (one IMAD per address instead of 64-bit
 // multiply-adds): every packed array must hold fewer than 2^32 elements (mma::shapeSupported).
@@ -29,6 +31,11 @@
 #include "MmaGemm.h"
 
 namespace mma = sparq::formats::mma;
+
+// Experiments: 0 streams narrow codes through registers instead of the cp.async stages.
+#ifndef SPARQ_CUDA_CODE_STAGES
+#define SPARQ_CUDA_CODE_STAGES 1
+#endif
 
 using sparq::cuda::MmaArgs;
 
@@ -139,7 +146,7 @@ template <int Bits, bool Sparse, int R> struct CodeStages {
   static constexpr int units(int w) { return w ? mma::wordsPerLane(w, Sparse) / mma::unitWords(w, Sparse) : 0; }
   static constexpr int kUnitsPerTile = units(Codes::kW0) + units(Codes::kW1) + units(Codes::kW2);
   static constexpr int kSlots = R * kUnitsPerTile; // 16-byte slots per lane and stage
-  static constexpr bool kEnabled = Bits <= 4;
+  static constexpr bool kEnabled = SPARQ_CUDA_CODE_STAGES && Bits <= 4;
   /// As many stages as 48 KiB of static shared memory holds for a block's 4 warps (2..6).
   static constexpr int kStages = kEnabled ? (49152 / (4 * kSlots * 512) > 6 ? 6 : 49152 / (4 * kSlots * 512)) : 1;
   static_assert(!kEnabled || kStages >= 2, "too few shared-memory stages");
@@ -198,13 +205,16 @@ template <int R, int MT> __device__ __forceinline__ void zeroTiles(float (&acc)[
         acc[r][t][e] = 0.f;
 }
 
-/// The activation rows a lane reads (B fragment column g of each 8-token tile), or null past M.
+/// The activation rows a lane reads (B fragment column g of each 8-token tile). Columns past M
+/// read the last row instead of zeros: a column of D depends only on its own column of B and
+/// those past M are never stored, so every lane loads unconditionally (no divergent branch
+/// between the lanes of real and of padding tokens).
 template <int MT>
 __device__ __forceinline__ void activationRows(const MmaArgs &a, int g, const uint32_t *(&xrow)[MT]) {
 #pragma unroll
   for (int t = 0; t < MT; ++t) {
-    int m = t * 8 + g;
-    xrow[t] = m < a.m ? reinterpret_cast<const uint32_t *>(a.x + static_cast<size_t>(m) * a.k) : nullptr;
+    const int m = t * 8 + g < a.m ? t * 8 + g : a.m - 1;
+    xrow[t] = reinterpret_cast<const uint32_t *>(a.x + static_cast<size_t>(m) * a.k);
   }
 }
 
@@ -214,9 +224,7 @@ template <bool Sparse>
 __device__ __forceinline__ void loadActivations(const uint32_t *xrow, unsigned ch, int c, uint32_t (&x)[16]) {
 #pragma unroll
   for (int i = 0; i < 4; ++i) {
-    if (!xrow) {
-      x[4 * i] = x[4 * i + 1] = x[4 * i + 2] = x[4 * i + 3] = 0u;
-    } else if constexpr (Sparse) {
+    if constexpr (Sparse) {
 #pragma unroll
       for (int j = 0; j < 4; ++j)
         x[4 * i + j] = __ldg(xrow + (ch * mma::kChunk + 32 * i + c + 8 * j) / 2);
@@ -348,44 +356,66 @@ __device__ __forceinline__ void mmaChunks(const MmaArgs &a, unsigned tile0, unsi
       for (int r = 0; r < R; ++r)
         cur.codes[r].load(a, tile0 + r, ch, chunks, lane);
 
-    // 1024 + zero of rows g and g + 8 of each tile as fp16 pairs, and minus (64 + zero) for the
-    // codes that W4 dequantizes 16 times too large (see below). The scales are applied to the
-    // chunk's partial sums after the MMAs (one FMA per accumulator and chunk, not one multiply
-    // per weight pair), which also keeps the dequantized weights exact in fp16.
+    // Dense quantized codes go into the MMAs as 1024 + code (no subtraction): one more MMA per
+    // step with an all-ones A gives each token's chunk sum S = sum x, and the chunk adds
+    // scale (P - (1024 + zero) S) per row, so the zero point costs one FMA per accumulator and
+    // chunk instead of one fp16 subtraction per weight pair. The products and S are exact and
+    // accumulate in fp32 (the 1024 S cancelled at the end is at most 2^11 times the result's
+    // magnitude: about 1e-5 relative, far under fp16 activations' rounding). W4 takes the codes
+    // of rows g + 8 as 1024 + 16 code, without a shift; their scale and zero absorb the 16.
+    // Sparse codes keep one fp16 subtraction per pair (their S would depend on each row's kept
+    // positions), and so do 64 tokens (R = 1 there: the sums would double the MMAs). The scales
+    // are applied to the chunk's partial sums after the MMAs (one FMA per accumulator and chunk,
+    // not one multiply per weight pair).
+    constexpr bool kSumZero = Data::kQuant && !Sparse && MT <= 2;
     uint32_t zr[R][2], nz16[R][2];
-    float part[R][MT][4];
+    float part[R][MT][4], xsum[MT][4];
     if constexpr (Data::kQuant) {
+      if constexpr (!kSumZero) {
 #pragma unroll
-      for (int r = 0; r < R; ++r)
+        for (int r = 0; r < R; ++r)
 #pragma unroll
-        for (int h = 0; h < 2; ++h) {
-          zr[r][h] = 0x10001u * (a.zeros ? cur.zero[r][h] : defaultZero);
-          nz16[r][h] = hsub2(zr[r][h], 0x63806380u) ^ 0x80008000u; // -(1024 + z - 960)
-        }
+          for (int h = 0; h < 2; ++h) {
+            zr[r][h] = 0x10001u * (a.zeros ? cur.zero[r][h] : defaultZero);
+            nz16[r][h] = hsub2(zr[r][h], 0x63806380u) ^ 0x80008000u; // -(1024 + z - 960)
+          }
+      }
       zeroTiles(part);
+      zeroTiles(reinterpret_cast<float(&)[1][MT][4]>(xsum));
     }
 
     uint32_t b[MT][4]; // B fragments of the current step (dense: of the current step pair)
 #pragma unroll
     for (int s = 0; s < kSteps; ++s) {
       stepFragments<Sparse, Data::kX, MT>(s, cur.x, xrow, ch, c, b);
+      if constexpr (kSumZero) {
+        const uint32_t ones[4] = {0x3C003C00u, 0x3C003C00u, 0x3C003C00u, 0x3C003C00u};
+#pragma unroll
+        for (int t = 0; t < MT; ++t)
+          mma16816(xsum[t], ones, b[t][2 * (s & 1)], b[t][2 * (s & 1) + 1]);
+      }
 #pragma unroll
       for (int r = 0; r < R; ++r) {
         uint32_t af[4];
         if constexpr (Bits == 4) {
           // The four pairs of a W4 step share one word, at bits 0, 4, 8, 12 (+16): pairs 0 and 2
-          // become 1024 + code with one AND-OR each, pairs 1 and 3 become 1024 + 16 code without
-          // a shift, which one FMA by 1/16 brings back (exactly) while subtracting 64 + zero.
+          // (row g) become 1024 + code with one AND-OR each, pairs 1 and 3 (row g + 8)
+          // 1024 + 16 code without a shift. Without the sums, the zero is subtracted here, and one
+          // FMA by 1/16 brings pairs 1 and 3 back (exactly) while subtracting 64 + zero.
           const uint32_t w = cur.codes[r].w0[mma::pairWord(4 * s, 4)], w8 = w >> 8;
-          af[0] = hsub2((w & 0x000F000Fu) | 0x64006400u, zr[r][0]);
-          af[1] = hfma2((w & 0x00F000F0u) | 0x64006400u, 0x2C002C00u, nz16[r][1]);
-          af[2] = hsub2((w8 & 0x000F000Fu) | 0x64006400u, zr[r][0]);
-          af[3] = hfma2((w8 & 0x00F000F0u) | 0x64006400u, 0x2C002C00u, nz16[r][1]);
+          af[0] = (w & 0x000F000Fu) | 0x64006400u;
+          af[1] = (w & 0x00F000F0u) | 0x64006400u;
+          af[2] = (w8 & 0x000F000Fu) | 0x64006400u;
+          af[3] = (w8 & 0x00F000F0u) | 0x64006400u;
+          if constexpr (!kSumZero) {
+            af[0] = hsub2(af[0], zr[r][0]), af[2] = hsub2(af[2], zr[r][0]);
+            af[1] = hfma2(af[1], 0x2C002C00u, nz16[r][1]), af[3] = hfma2(af[3], 0x2C002C00u, nz16[r][1]);
+          }
         } else {
 #pragma unroll
           for (int i = 0; i < 4; ++i) {
             uint32_t v = cur.codes[r].pairBits(4 * s + i);
-            if constexpr (Data::kQuant)
+            if constexpr (Data::kQuant && !kSumZero)
               v = hsub2(v, zr[r][i & 1]);
             af[i] = v;
           }
@@ -401,16 +431,24 @@ __device__ __forceinline__ void mmaChunks(const MmaArgs &a, unsigned tile0, unsi
       }
     }
     if constexpr (Data::kQuant) {
-      // acc += scale (row) x the chunk's sum; accumulator element e is row g + 8 (e >> 1).
+      // acc += scale (row) x (P - (1024 + zero) S); accumulator element e is row g + 8 (e >> 1).
 #pragma unroll
       for (int r = 0; r < R; ++r) {
-        const float s0 = __half2float(__ushort_as_half(static_cast<unsigned short>(cur.scale[r][0])));
-        const float s1 = __half2float(__ushort_as_half(static_cast<unsigned short>(cur.scale[r][1])));
+        float sc[2], z[2];
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+          sc[h] = __half2float(__ushort_as_half(static_cast<unsigned short>(cur.scale[r][h])));
+          z[h] = __half2float(__ushort_as_half(static_cast<unsigned short>(a.zeros ? cur.zero[r][h] : defaultZero)));
+        }
+        if constexpr (kSumZero && Bits == 4) // rows g + 8: P = sum (1024 + 16 code) x
+          sc[1] *= 0.0625f, z[1] = 16.f * z[1] - 15360.f;
 #pragma unroll
         for (int t = 0; t < MT; ++t)
 #pragma unroll
-          for (int e = 0; e < 4; ++e)
-            acc[r][t][e] = fmaf(e < 2 ? s0 : s1, part[r][t][e], acc[r][t][e]);
+          for (int e = 0; e < 4; ++e) {
+            const float p = kSumZero ? fmaf(-z[e >> 1], xsum[t][e], part[r][t][e]) : part[r][t][e];
+            acc[r][t][e] = fmaf(sc[e >> 1], p, acc[r][t][e]);
+          }
       }
     }
     cur = next; // without kCodes, its codes are loaded or read at the top of the next iteration
