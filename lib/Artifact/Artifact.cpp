@@ -207,8 +207,42 @@ std::string defaultLinker() {
   return SPARQ_DEFAULT_LINKER;
 }
 
+namespace {
+
+/// A temporary object file `stem-XXXXXXXX.o` in $TMPDIR.
+llvm::Expected<llvm::sys::fs::TempFile> createTempObject(llvm::StringRef stem) {
+  llvm::SmallString<128> model;
+  llvm::sys::path::system_temp_directory(/*erasedOnReboot=*/true, model);
+  llvm::sys::path::append(model, stem + "-%%%%%%%%.o");
+  llvm::Expected<llvm::sys::fs::TempFile> file = llvm::sys::fs::TempFile::create(model);
+  if (!file)
+    return llvm::createStringError("cannot create a temporary object file: " +
+                                   llvm::toString(file.takeError()));
+  return file;
+}
+
+} // namespace
+
+llvm::Expected<llvm::sys::fs::TempFile>
+writeWeightObjectFile(llvm::ArrayRef<ExternalWeight> weights, uint16_t machine) {
+  llvm::Expected<llvm::sys::fs::TempFile> file = createTempObject("sparq-weights");
+  if (!file)
+    return file.takeError();
+  llvm::raw_fd_ostream os(file->FD, /*shouldClose=*/false);
+  llvm::Error err = writeWeightObject(weights, machine, os);
+  os.flush();
+  if (!err && os.has_error())
+    err = llvm::createStringError("cannot write temporary object file '" + file->TmpName +
+                                  "': " + os.error().message());
+  if (err) {
+    llvm::consumeError(file->discard());
+    return std::move(err);
+  }
+  return std::move(*file);
+}
+
 llvm::Error linkSharedObject(llvm::StringRef objectBytes, llvm::StringRef outputPath,
-                             llvm::StringRef linker) {
+                             llvm::StringRef linker, llvm::ArrayRef<std::string> extraObjects) {
   auto program = llvm::sys::findProgramByName(linker);
   if (!program)
     return llvm::createStringError("linker '" + linker.str() +
@@ -217,13 +251,9 @@ llvm::Error linkSharedObject(llvm::StringRef objectBytes, llvm::StringRef output
   // renamed over it only once the link succeeded: a failed or killed compile never leaves a
   // partial artifact at the output path, and both temporaries are removed on SIGINT/SIGTERM
   // (LLVM's signal handlers) and on every error path.
-  llvm::SmallString<128> objModel;
-  llvm::sys::path::system_temp_directory(/*erasedOnReboot=*/true, objModel);
-  llvm::sys::path::append(objModel, "sparq-%%%%%%%%.o");
-  llvm::Expected<llvm::sys::fs::TempFile> obj = llvm::sys::fs::TempFile::create(objModel);
+  llvm::Expected<llvm::sys::fs::TempFile> obj = createTempObject("sparq");
   if (!obj)
-    return llvm::createStringError("cannot create a temporary object file: " +
-                                   llvm::toString(obj.takeError()));
+    return obj.takeError();
   llvm::Expected<llvm::sys::fs::TempFile> lib =
       llvm::sys::fs::TempFile::create(outputPath + ".tmp-%%%%%%%%");
   if (!lib) {
@@ -249,6 +279,8 @@ llvm::Error linkSharedObject(llvm::StringRef objectBytes, llvm::StringRef output
   std::string tmpOut = lib->TmpName, objName = obj->TmpName;
   llvm::SmallVector<llvm::StringRef> argv = {*program, "-shared",     "-o",       tmpOut,
                                              objName,  "-Wl,-z,defs", "-pthread", "-lm"};
+  for (const std::string &extra : extraObjects)
+    argv.push_back(extra);
   std::string errMsg;
   int rc = llvm::sys::ExecuteAndWait(*program, argv, std::nullopt, {}, 0, 0, &errMsg);
   if (rc != 0)

@@ -2,7 +2,10 @@
 #ifndef SPARQ_LIB_ARTIFACT_ARTIFACT_H
 #define SPARQ_LIB_ARTIFACT_ARTIFACT_H
 
+#include "lib/Artifact/WeightObject.h"
+
 #include "llvm/Support/Error.h"
+#include "llvm/Support/FileSystem.h"
 
 #include "llvm/ADT/StringRef.h"
 #include "llvm/IR/Module.h"
@@ -24,9 +27,15 @@ llvm::Error addArtifactABI(llvm::Module &module, llvm::StringRef entryName,
                            llvm::StringRef cpuText, llvm::StringRef profileTable = {});
 
 /// Links a relocatable object into a shared object at `outputPath` with the linker driver
-/// `linker` (a cc-compatible driver such as clang).
+/// `linker` (a cc-compatible driver such as clang), together with the object files
+/// `extraObjects` (the weight object).
 llvm::Error linkSharedObject(llvm::StringRef objectBytes, llvm::StringRef outputPath,
-                             llvm::StringRef linker);
+                             llvm::StringRef linker, llvm::ArrayRef<std::string> extraObjects = {});
+
+/// Writes the object of `weights` (WeightObject.h; ELF machine `machine`) to a temporary file
+/// for linkSharedObject; the caller discards it after linking.
+llvm::Expected<llvm::sys::fs::TempFile>
+writeWeightObjectFile(llvm::ArrayRef<ExternalWeight> weights, uint16_t machine);
 
 /// The linker driver found when sparq was configured (overridable with $SPARQ_LINKER).
 std::string defaultLinker();

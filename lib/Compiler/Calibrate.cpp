@@ -164,7 +164,10 @@ collectCalibration(ModuleOp module, const CompileOptions &options) {
   // -O1: about half the compile time of -O2 and fast enough to run the samples.
   CompileOptions instrumented = options;
   instrumented.optLevel = std::min(options.optLevel, 1u);
-  if (failed(lowerAndWrite(*clone, instrumented, EmitKind::Lib, soPath)))
+  // The clone's own blobs (its packed weights) go as soon as the instrumented artifact is
+  // written; the weights it shares with `module` stay for the compressed compile.
+  const llvm::DenseSet<DialectResourceBlobManager::BlobEntry *> shared = resourceBlobs(module);
+  if (failed(lowerAndWrite(*clone, instrumented, EmitKind::Lib, soPath, /*lastUse=*/true, &shared)))
     return emitError(loc) << "cannot build the instrumented model for calibration";
 
   ModelHandle h;

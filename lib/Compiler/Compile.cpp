@@ -5,11 +5,13 @@
 #include "sparq/Formats/DensePanels.h"
 
 #include "lib/Artifact/Artifact.h"
+#include "lib/Artifact/WeightObject.h"
 #include "lib/Import/ONNX/ONNXImporter.h"
 #include "lib/Target/CPU/CPUTarget.h"
 #include "passes/Passes.h"
 #include "sparq/InitAll.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -21,6 +23,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
+#include <optional>
 #include <map>
 
 #include <mutex>
@@ -110,8 +113,89 @@ static void collectResourceBlobs(ModuleOp module,
   });
 }
 
+/// Weights of at least this many bytes go to the weight object (WeightObject.h) instead of
+/// through LLVM IR; smaller constants stay in IR, where LLVM may fold them into the code.
+static constexpr size_t kMinExternalWeightBytes = 4096;
+
+/// Erases the private constant globals of the LLVM-dialect `module` that no code reads
+/// (packing for the kernels leaves the original of each packed weight unused; LLVM would drop
+/// them, but only after translation had copied them, and at -O0 not at all).
+static void dropUnusedConstants(ModuleOp module) {
+  llvm::DenseSet<StringRef> used;
+  module.walk([&](LLVM::AddressOfOp addr) { used.insert(addr.getGlobalName()); });
+  llvm::SmallVector<LLVM::GlobalOp> dead;
+  module.walk([&](LLVM::GlobalOp global) {
+    if (global.getConstant() && isa_and_nonnull<ElementsAttr>(global.getValueAttr()) &&
+        !global.getInitializerBlock() && !used.contains(global.getSymName()) &&
+        (global.getLinkage() == LLVM::Linkage::Private ||
+         global.getLinkage() == LLVM::Linkage::Internal))
+      dead.push_back(global);
+  });
+  for (LLVM::GlobalOp global : dead)
+    global.erase();
+}
+
+/// Turns every large constant global of the LLVM-dialect `module` whose value is a dense
+/// (resource) elements attribute into an external hidden declaration and returns its bytes, to
+/// be written into the weight object. `keepAlive` receives the blobs the bytes live in.
+static std::vector<ExternalWeight>
+externalizeWeights(ModuleOp module,
+                   llvm::SetVector<DialectResourceBlobManager::BlobEntry *> &keepAlive) {
+  // Only the weights the code reads: packing for the kernels leaves the original globals of
+  // packed weights unused, and LLVM would drop those from the object.
+  llvm::DenseSet<StringRef> used;
+  module.walk([&](LLVM::AddressOfOp addr) { used.insert(addr.getGlobalName()); });
+  std::vector<ExternalWeight> weights;
+  module.walk([&](LLVM::GlobalOp global) {
+    if (!global.getConstant() || !global.getValueAttr() || global.getInitializerBlock() ||
+        !used.contains(global.getSymName()))
+      return;
+    auto shaped = dyn_cast<ShapedType>(cast<TypedAttr>(global.getValueAttr()).getType());
+    if (!shaped || !shaped.hasStaticShape() || !shaped.getElementType().isIntOrFloat() ||
+        shaped.getElementTypeBitWidth() % 8 != 0)
+      return;
+    const size_t bytes = size_t(shaped.getNumElements()) * (shaped.getElementTypeBitWidth() / 8);
+    if (bytes < kMinExternalWeightBytes)
+      return;
+    ArrayRef<char> data;
+    if (auto res = dyn_cast<DenseResourceElementsAttr>(global.getValueAttr())) {
+      DialectResourceBlobManager::BlobEntry *entry = res.getRawHandle().getResource();
+      if (!entry || !entry->getBlob())
+        return;
+      data = entry->getBlob()->getData();
+      keepAlive.insert(entry);
+    } else if (auto dense = dyn_cast<DenseElementsAttr>(global.getValueAttr())) {
+      if (dense.isSplat())
+        return;
+      data = dense.getRawData();
+    } else {
+      return;
+    }
+    if (data.size() != bytes)
+      return;
+    weights.push_back({global.getSymName().str(), data,
+                       std::max<uint64_t>(global.getAlignment().value_or(0), 64)});
+    global.removeValueAttr();
+    global.setLinkage(LLVM::Linkage::External);
+    global.setVisibility_(LLVM::Visibility::Hidden);
+    global.setDsoLocal(true);
+  });
+  return weights;
+}
+
+llvm::DenseSet<DialectResourceBlobManager::BlobEntry *> resourceBlobs(ModuleOp module) {
+  llvm::SetVector<DialectResourceBlobManager::BlobEntry *> blobs;
+  collectResourceBlobs(module, blobs);
+  return llvm::DenseSet<DialectResourceBlobManager::BlobEntry *>(blobs.begin(), blobs.end());
+}
+
 LogicalResult lowerAndWrite(ModuleOp module, const CompileOptions &options, EmitKind emit,
-                            StringRef outputPath, bool lastUse) {
+                            StringRef outputPath, bool lastUse,
+                            const llvm::DenseSet<DialectResourceBlobManager::BlobEntry *> *keep) {
+  auto release = [&](DialectResourceBlobManager::BlobEntry *entry) {
+    if (!keep || !keep->contains(entry))
+      entry->setBlob(AsmResourceBlob());
+  };
   MLIRContext &context = *module.getContext();
   // The weights as they enter the pipelines (packing for the kernels replaces some by copies).
   llvm::SetVector<DialectResourceBlobManager::BlobEntry *> blobs;
@@ -164,17 +248,37 @@ LogicalResult lowerAndWrite(ModuleOp module, const CompileOptions &options, Emit
   if (emit == EmitKind::LLVM)
     return writeOutput(outputPath, loc, [&](raw_ostream &os) { module.print(os); });
 
+  // Weights no code reads go now, with their blobs on the last use of the module (the
+  // originals of packed weights: one copy of the weights fewer in memory from here on).
+  dropUnusedConstants(module);
+  if (lastUse) {
+    llvm::SetVector<DialectResourceBlobManager::BlobEntry *> live;
+    collectResourceBlobs(module, live);
+    for (DialectResourceBlobManager::BlobEntry *entry : blobs)
+      if (!live.contains(entry))
+        release(entry);
+  }
+  // A shared object gets its large weights from a separate object written straight from their
+  // blobs: LLVM never copies them (with the release above: 2.53 -> 0.99 GB peak for 378 MiB
+  // of fp32 weights, docs/calibration.md).
+  std::vector<ExternalWeight> externalWeights;
+  llvm::SetVector<DialectResourceBlobManager::BlobEntry *> externalBlobs;
+  const uint16_t weightMachine = weightObjectMachine(target->triple);
+  if (emit == EmitKind::Lib && weightMachine)
+    externalWeights = externalizeWeights(module, externalBlobs);
+
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule = translateToLLVMIR(module, llvmContext);
   if (!llvmModule)
     return emitError(loc) << "translation to LLVM IR failed";
-  // Their data is in LLVM IR now: free it (the weights and their packed copies), so that the
-  // object is emitted with one copy of them in memory fewer (3.2 -> 2.3 GB for 378 MiB of fp32
-  // weights).
+  // The data of the other weights is in LLVM IR now: free it (the weights and their packed
+  // copies), so that the object is emitted with one copy of them in memory fewer (3.2 -> 2.3 GB
+  // for 378 MiB of fp32 weights). The weight object's blobs go once it is written.
   if (lastUse) {
     collectResourceBlobs(module, blobs);
     for (DialectResourceBlobManager::BlobEntry *entry : blobs)
-      entry->setBlob(AsmResourceBlob());
+      if (!externalBlobs.contains(entry))
+        release(entry);
   }
   unsigned numInputs = 0;
   {
@@ -194,10 +298,28 @@ LogicalResult lowerAndWrite(ModuleOp module, const CompileOptions &options, Emit
   StringRef objectBytes(object->data(), object->size());
   if (emit == EmitKind::Obj)
     return writeBytes(outputPath, objectBytes, loc);
-  if (llvm::Error err = linkSharedObject(objectBytes, outputPath,
-                                         options.linker.empty() ? defaultLinker()
-                                                                : options.linker))
-    return emitError(loc) << llvm::toString(std::move(err));
+  std::optional<llvm::sys::fs::TempFile> weightObject;
+  std::vector<std::string> extraObjects;
+  if (!externalWeights.empty()) {
+    llvm::Expected<llvm::sys::fs::TempFile> file =
+        writeWeightObjectFile(externalWeights, weightMachine);
+    if (!file)
+      return emitError(loc) << llvm::toString(file.takeError());
+    weightObject.emplace(std::move(*file));
+    extraObjects.push_back(weightObject->TmpName);
+    // The bytes are in the file now: the linker and the digest's pass over the artifact run
+    // without them in memory.
+    if (lastUse)
+      for (DialectResourceBlobManager::BlobEntry *entry : externalBlobs)
+        release(entry);
+  }
+  llvm::Error linked = linkSharedObject(
+      objectBytes, outputPath, options.linker.empty() ? defaultLinker() : options.linker,
+      extraObjects);
+  if (weightObject)
+    llvm::consumeError(weightObject->discard());
+  if (linked)
+    return emitError(loc) << llvm::toString(std::move(linked));
   return success();
 }
 

@@ -10,16 +10,24 @@
 #include "sparq/Compiler/Compile.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/DenseSet.h"
 
 namespace sparq {
 
 /// Lowers imported (or compressed) IR through the contract and CPU codegen pipelines and writes
 /// what `emit` asks for (Contract, LLVM, Obj or Lib) to `outputPath`. With `lastUse` (nothing
-/// reads `module` or its constants afterwards) the constants' data is released once it has
-/// been copied into LLVM IR, so weights are not held three times while LLVM emits the object.
-mlir::LogicalResult lowerAndWrite(mlir::ModuleOp module, const CompileOptions &options,
-                                  EmitKind emit, llvm::StringRef outputPath,
-                                  bool lastUse = false);
+/// reads `module` or its constants afterwards) the constants' data is released as soon as
+/// nothing needs it (unused originals of packed weights after the pipelines, the weights in
+/// LLVM IR after translation, those of the weight object once it is written), except the
+/// blobs in `keep` (a clone's: those its original still refers to).
+mlir::LogicalResult
+lowerAndWrite(mlir::ModuleOp module, const CompileOptions &options, EmitKind emit,
+              llvm::StringRef outputPath, bool lastUse = false,
+              const llvm::DenseSet<mlir::DialectResourceBlobManager::BlobEntry *> *keep = nullptr);
+
+/// The blob of every dense_resource constant `module` refers to (its weights).
+llvm::DenseSet<mlir::DialectResourceBlobManager::BlobEntry *> resourceBlobs(mlir::ModuleOp module);
 
 /// Builds a dense copy of the imported `module` that also returns every compressible layer's
 /// input, runs it on each sample of `options.calibrationDir` and accumulates per layer the
