@@ -41,7 +41,7 @@ namespace {
 constexpr llvm::StringLiteral kAttentionSymbol = "sparq_uk_attention_f32_mt";
 /// The kernel's limits and blocking (runtime/kernels/Attention.cpp).
 constexpr int64_t kMaxHeadDim = 256;
-constexpr int64_t kQueryRowsPerTask = 128; // QB in runtime/kernels/Attention.cpp
+constexpr int64_t kQueryRowsPerTask = SPARQ_UK_ATTENTION_ROWS;
 /// A constant mask entry at or below this is "masked" in a causal pattern.
 constexpr double kMaskedBelow = -1e9;
 
@@ -389,10 +389,11 @@ struct FuseAttentionPass : public sparq::impl::FuseAttentionPassBase<FuseAttenti
       ops.push_back(expand);
     ops.push_back(blk.scores);
     // Kᵀ made by a transpose of K's last two dims (then collapsed to the matmul's rank) used
-    // only here, with at most one task of query rows per batch (decoding, static S <= 128): the
-    // kernel transposes each key block once as it reads it, and the transpose of the whole K
-    // (a copy of the KV cache per step) goes. With more query rows each task would transpose
-    // every block again: 6-20 % slower than the copy at S = 2048 (docs/codegen.md).
+    // only here: the kernel reads K's rows, and the transpose of the whole K (a copy of the KV
+    // cache per decoding step) goes. With one task of query rows per batch (static S <= 128)
+    // that task transposes each key block as it reads it; with more, the kernel packs every
+    // block once into the scratch the call passes (kpack) and all tasks read that copy (each
+    // task transposing every block again was 6-20 % slower than the copy at S = 2048).
     Value kt = blk.scores->getOperand(1);
     auto kc = kt.getDefiningOp<tensor::CollapseShapeOp>();
     if (auto tr = (kc ? kc.getSrc() : kt).getDefiningOp<linalg::TransposeOp>()) {
@@ -402,9 +403,7 @@ struct FuseAttentionPass : public sparq::impl::FuseAttentionPassBase<FuseAttenti
         swapsLast = swapsLast && groups.size() >= 2 && groups.back().size() == 1 &&
                     groups[groups.size() - 2].size() == 1 && hasOneRealUse(kc.getResult());
       }
-      int64_t S = q.getShape()[q.getRank() - 2];
-      if (swapsLast && hasOneRealUse(tr->getResult(0)) && !ShapedType::isDynamic(S) &&
-          S <= kQueryRowsPerTask) {
+      if (swapsLast && hasOneRealUse(tr->getResult(0))) {
         blk.k = tr.getInput();
         if (kc)
           ops.push_back(kc);
@@ -506,8 +505,23 @@ struct FuseAttentionPass : public sparq::impl::FuseAttentionPassBase<FuseAttenti
     args.push_back(arith::ConstantOp::create(b, loc, b.getF32FloatAttr(float(blk.scale))));
     args.append({sb.cIdx(blk.offset), sb.cIdx((blk.causal ? SPARQ_UK_CAUSAL : 0) |
                                                (blk.k ? SPARQ_UK_K_ROWS : 0))});
+    // The packed-key scratch (B x ceil(T / KEYS) x D x KEYS floats) where a batch may have more
+    // than one task of query rows (the kernel uses it only then; freed by the deallocation
+    // pipeline at the end of the block, after the call).
+    int64_t staticS = qType.getDimSize(r - 2);
+    if (ShapedType::isDynamic(staticS) || staticS > kQueryRowsPerTask) {
+      Value keys = sb.cIdx(SPARQ_UK_ATTENTION_KEYS);
+      Value blocks = sb.div(sb.add(T, sb.cIdx(SPARQ_UK_ATTENTION_KEYS - 1)), keys);
+      Value floats = sb.mul(sb.mul(B, blocks), sb.mul(D, keys));
+      Value kpack = memref::AllocOp::create(
+          b, loc, MemRefType::get({ShapedType::kDynamic}, b.getF32Type()), ValueRange{floats},
+          b.getI64IntegerAttr(64));
+      args.push_back(sparq::elementAddress(b, loc, kpack));
+    } else {
+      args.push_back(zero);
+    }
     SmallVector<Type> types(args.size(), b.getIndexType());
-    types[types.size() - 3] = b.getF32Type();
+    types[types.size() - 4] = b.getF32Type(); // scale, before causalOffset, flags and kpack
     sparq::declareKernelFunction(module, kAttentionSymbol, b.getFunctionType(types, {}));
     auto call = func::CallOp::create(b, loc, kAttentionSymbol, TypeRange{}, args);
     // Flops of the two products (fewer under a causal mask), the bytes of Q, K, V, the mask and

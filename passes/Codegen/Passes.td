@@ -205,9 +205,10 @@ def FuseAttentionPass : Pass<"sparq-cpu-fuse-attention", "mlir::ModuleOp"> {
     read as a tensor of the scores' last two dims (broadcast over the batch dims, or one per
     batch).
 
-    When Kᵀ is a transpose of K used only here and the queries are few (static S ≤ 64: one
-    task per batch, as when decoding), the kernel reads K's rows itself and the transpose (a
-    copy of the key cache per step) goes.
+    When Kᵀ is a transpose of K used only here, the kernel reads K's rows itself and the
+    transpose (a copy of the key cache per decoding step) goes. Where a batch may have more
+    than one task of query rows (S dynamic or above 128), the call passes a scratch buffer in
+    which the kernel packs every key block once for all the batch's tasks.
 
     Needs f32 and a static head dimension D ≤ 256, the same for Q and V; batch and sequence
     sizes may be dynamic (the kernel reads them at run time). A softmax over the scores of a

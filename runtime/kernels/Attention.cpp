@@ -26,7 +26,10 @@ constexpr int KBV = 4;       ///< vectors of keys per score register tile
 constexpr int KT = 2;        ///< score tiles per key block
 constexpr int KB = KT * KBV * V; ///< keys per block (the softmax update's reductions and the
                                  ///< output rescale are paid once per block and row)
-constexpr int QB = 128;      ///< query rows per task (each task copies the key blocks once)
+constexpr int QB = SPARQ_UK_ATTENTION_ROWS; ///< query rows per task
+/// Keys per block of the shared packed Kᵀ (kpack): whole kernel blocks.
+constexpr int PK = SPARQ_UK_ATTENTION_KEYS;
+static_assert(PK % KB == 0, "a packed block holds whole key blocks");
 constexpr int64_t DMAX = 256; ///< largest head dimension (sparq-compile checks it)
 
 typedef int32_t vi __attribute__((vector_size(V * sizeof(int32_t))));
@@ -70,7 +73,40 @@ struct Args {
   float scale;
   int64_t offset;
   bool causal, kRows;
+  float *kpack; // B x ceil(T / PK) x D x PK, or null
 };
+
+/// Packs keys [blk PK, blk PK + PK) of batch b into kpack: D rows of PK keys, 0 past T. From K
+/// rows, V x V at a time transposed in registers.
+void packKeys(const Args &a, int64_t b, int64_t blk) {
+  const int64_t blocks = (a.T + PK - 1) / PK, j0 = blk * PK;
+  const int64_t kb = a.T - j0 < PK ? a.T - j0 : PK;
+  const float *K = a.K + b * a.sK;
+  float *dst = a.kpack + (b * blocks + blk) * a.D * PK;
+  if (a.kRows) {
+    for (int64_t d0 = 0; d0 < a.D; d0 += V) {
+      const vmask dl = laneMask(0, int(a.D - d0));
+      for (int c = 0; c < PK / V; ++c) {
+        vf r[V];
+        for (int i = 0; i < V; ++i) {
+          const int64_t j = c * V + i;
+          r[i] = j >= kb ? vf{} : maskedLoad(K + (j0 + j) * a.ldk + d0, dl);
+        }
+        transpose(r);
+        for (int i = 0; i < V && d0 + i < a.D; ++i)
+          store(dst + (d0 + i) * PK + c * V, r[i]);
+      }
+    }
+    return;
+  }
+  for (int64_t d = 0; d < a.D; ++d) {
+    const float *src = K + d * a.ldk + j0;
+    for (int c = 0; c < PK / V; ++c)
+      store(dst + d * PK + c * V,
+            (c + 1) * V <= kb ? load(src + c * V)
+                              : maskedLoad(src + c * V, laneMask(0, int(kb - c * V))));
+  }
+}
 
 /// The R x KB scores of rows q[0..R) against keys [0, KB) of the Kᵀ block kp (D rows, ldk
 /// apart; Full: all KB keys exist, otherwise only the first kb are read, the others are 0).
@@ -307,7 +343,12 @@ void task(const Args &a, int64_t b, int64_t i0) {
     t.kt = Kt + t.j0;
     t.ldk = a.ldk;
     t.full = t.j0 + KB <= a.T;
-    if (a.kRows && rows < RG) {
+    if (a.kpack && rows >= RG) {
+      // The batch's blocks, packed once for all its tasks (run).
+      t.kt = a.kpack + (b * ((a.T + PK - 1) / PK) + t.j0 / PK) * a.D * PK + t.j0 % PK;
+      t.ldk = PK;
+      t.full = true;
+    } else if (a.kRows && rows < RG) {
       // Decoding from K rows: each row's scores are dot products over the key rows in place
       // (transposing the block cost 4x the shuffles of summing the products).
       t.kt = Kt + t.j0 * a.ldk;
@@ -365,7 +406,7 @@ Args makeArgs(intptr_t O, int64_t strideO, int64_t ldo, intptr_t Q, int64_t stri
               int64_t ldq, intptr_t Kt, int64_t strideK, int64_t ldk, intptr_t Vm,
               int64_t strideV, int64_t ldv, intptr_t mask, int64_t strideM, int64_t ldm,
               int64_t B, int64_t S, int64_t T, int64_t D, float scale, int64_t causalOffset,
-              int64_t flags) {
+              int64_t flags, intptr_t kpack) {
   return Args{reinterpret_cast<float *>(O),
               strideO,
               ldo,
@@ -388,7 +429,8 @@ Args makeArgs(intptr_t O, int64_t strideO, int64_t ldo, intptr_t Q, int64_t stri
               scale,
               causalOffset,
               (flags & SPARQ_UK_CAUSAL) != 0,
-              (flags & SPARQ_UK_K_ROWS) != 0};
+              (flags & SPARQ_UK_K_ROWS) != 0,
+              reinterpret_cast<float *>(kpack)};
 }
 
 /// Task t of B * ceil(S / QB): the query blocks from the last (the longest under a causal mask)
@@ -402,6 +444,20 @@ void runTasks(const Args &a, int64_t t0, int64_t t1) {
 void run(const Args &a, bool parallel) {
   if (a.B <= 0 || a.S <= 0 || a.D <= 0 || a.D > DMAX)
     return;
+  if (a.kpack && a.T > 0) {
+    // Every key block of every batch packed once, before the tasks that read them.
+    const int64_t units = a.B * ((a.T + PK - 1) / PK);
+    auto pack = [](void *ctx, int64_t u0, int64_t u1) {
+      const Args &a = *static_cast<const Args *>(ctx);
+      const int64_t blocks = (a.T + PK - 1) / PK;
+      for (int64_t u = u0; u < u1; ++u)
+        packKeys(a, u / blocks, u % blocks);
+    };
+    if (parallel && units > 1)
+      sparq_uk_parallel_chunks(pack, const_cast<Args *>(&a), units, 1);
+    else
+      pack(const_cast<Args *>(&a), 0, units);
+  }
   const int64_t tasks = a.B * ((a.S + QB - 1) / QB);
   if (!parallel || tasks == 1)
     return runTasks(a, 0, tasks);
@@ -419,9 +475,9 @@ void sparq_uk_attention_f32(intptr_t O, int64_t strideO, int64_t ldo, intptr_t Q
                             int64_t ldk, intptr_t Vm, int64_t strideV, int64_t ldv,
                             intptr_t mask, int64_t strideM, int64_t ldm, int64_t B, int64_t S,
                             int64_t T, int64_t D, float scale, int64_t causalOffset,
-                            int64_t flags) {
+                            int64_t flags, intptr_t kpack) {
   run(makeArgs(O, strideO, ldo, Q, strideQ, ldq, Kt, strideK, ldk, Vm, strideV, ldv, mask,
-               strideM, ldm, B, S, T, D, scale, causalOffset, flags),
+               strideM, ldm, B, S, T, D, scale, causalOffset, flags, kpack),
       false);
 }
 
@@ -430,9 +486,9 @@ void sparq_uk_attention_f32_mt(intptr_t O, int64_t strideO, int64_t ldo, intptr_
                                int64_t ldk, intptr_t Vm, int64_t strideV, int64_t ldv,
                                intptr_t mask, int64_t strideM, int64_t ldm, int64_t B, int64_t S,
                                int64_t T, int64_t D, float scale, int64_t causalOffset,
-                               int64_t flags) {
+                               int64_t flags, intptr_t kpack) {
   run(makeArgs(O, strideO, ldo, Q, strideQ, ldq, Kt, strideK, ldk, Vm, strideV, ldv, mask,
-               strideM, ldm, B, S, T, D, scale, causalOffset, flags),
+               strideM, ldm, B, S, T, D, scale, causalOffset, flags, kpack),
       true);
 }
 

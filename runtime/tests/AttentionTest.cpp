@@ -6,8 +6,10 @@
 // stay untouched), batch strides, broadcast and per-batch masks with -inf entries, causal
 // masks with and without an offset (the decoder's T - S), scores whose row maximum grows from
 // key block to key block (the online rescaling), 1 and 2 threads, K given transposed and as
-// rows (SPARQ_UK_K_ROWS; the padding of K's rows is NaN, so reading it shows). Kᵀ and K end at
-// an inaccessible page, so reading a key past T faults.
+// rows (SPARQ_UK_K_ROWS; the padding of K's rows is NaN, so reading it shows), with and without
+// the shared packed-key scratch (kpack; filled with NaN before the call, so a block the kernel
+// reads before packing it shows). Kᵀ, K and kpack end at an inaccessible page, so reading a key
+// past T (or past the scratch) faults.
 //
 //===----------------------------------------------------------------------===//
 #include "KernelTestUtil.h"
@@ -32,10 +34,11 @@ struct Problem {
 };
 
 class Attention : public sparq::test::KernelTest,
-                  public ::testing::WithParamInterface<std::tuple<Problem, int, bool>> {};
+                  public ::testing::WithParamInterface<std::tuple<Problem, int, bool, bool>> {};
 
-/// With kRows the kernel reads K (T rows of D, SPARQ_UK_K_ROWS) instead of Kᵀ.
-void runCase(const Problem &p, int threads, bool kRows) {
+/// With kRows the kernel reads K (T rows of D, SPARQ_UK_K_ROWS) instead of Kᵀ; with pack it gets
+/// the packed-key scratch.
+void runCase(const Problem &p, int threads, bool kRows, bool pack) {
   std::mt19937 rng(unsigned(p.B * 131 + p.S * 17 + p.T * 7 + p.D + p.mask));
   std::normal_distribution<float> normal(0.0f, 1.0f);
   const int64_t ldq = p.D + p.pad, ldk = p.T + p.pad, ldv = p.D + p.pad, ldo = p.D + p.pad;
@@ -66,13 +69,18 @@ void runCase(const Problem &p, int threads, bool kRows) {
         K[(b * p.T + j) * ldkr + d] = d < p.D ? Kt[(b * p.D + d) * ldk + j] : NAN;
   const float scale = 1.0f / std::sqrt(float(p.D));
   const int64_t sM = p.mask == 2 ? p.S * ldm : 0;
+  const int64_t packBlocks = (p.T + SPARQ_UK_ATTENTION_KEYS - 1) / SPARQ_UK_ATTENTION_KEYS;
+  GuardedBytes packBytes(pack ? sizeof(float) * p.B * packBlocks * p.D * SPARQ_UK_ATTENTION_KEYS : 0);
+  float *kpack = pack ? reinterpret_cast<float *>(packBytes.data()) : nullptr;
+  for (int64_t i = 0; pack && i < p.B * packBlocks * p.D * SPARQ_UK_ATTENTION_KEYS; ++i)
+    kpack[i] = NAN;
   sparq_uk_set_num_threads(threads);
   auto call = threads == 1 ? sparq_uk_attention_f32 : sparq_uk_attention_f32_mt;
   const int64_t flags = (p.causal ? SPARQ_UK_CAUSAL : 0) | (kRows ? SPARQ_UK_K_ROWS : 0);
   call(intptr_t(O.data()), p.S * ldo, ldo, intptr_t(Q.data()), p.S * ldq, ldq,
        kRows ? intptr_t(K) : intptr_t(Kt), kRows ? p.T * ldkr : p.D * ldk, kRows ? ldkr : ldk,
        intptr_t(V.data()), p.T * ldv, ldv, p.mask ? intptr_t(M.data()) : 0, sM, ldm, p.B, p.S,
-       p.T, p.D, scale, p.offset, flags);
+       p.T, p.D, scale, p.offset, flags, intptr_t(kpack));
   sparq_uk_set_num_threads(1);
 
   std::vector<double> s(p.T);
@@ -112,8 +120,8 @@ void runCase(const Problem &p, int threads, bool kRows) {
 }
 
 TEST_P(Attention, MatchesReference) {
-  auto [p, threads, kRows] = GetParam();
-  runCase(p, threads, kRows);
+  auto [p, threads, kRows, pack] = GetParam();
+  runCase(p, threads, kRows, pack);
 }
 
 const Problem kProblems[] = {
@@ -132,10 +140,12 @@ const Problem kProblems[] = {
     {1, 3, 77, 64, false, 0, 0, 0},   // fewer rows than a register group: Kᵀ read in place
     {2, 1, 300, 20, true, 299, 2, 3, 8.0f}, // decode with D off the vector, a mask, padded rows
     {2, 100, 150, 32, true, 5},       // an offset off the 4-row register groups
+    {2, 300, 333, 48, true, 0, 1, 2}, // three tasks of rows per batch reading one packed copy
 };
 
 INSTANTIATE_TEST_SUITE_P(Shapes, Attention,
                          ::testing::Combine(::testing::ValuesIn(kProblems),
-                                            ::testing::Values(1, 2), ::testing::Bool()));
+                                            ::testing::Values(1, 2), ::testing::Bool(),
+                                            ::testing::Bool()));
 
 } // namespace

@@ -1,8 +1,10 @@
 // Tests sparq-cpu-fuse-attention on the form sparq-convert-onnx-to-linalg gives attention: a
 // scaled, causally masked attention over 2 heads becomes one call of the attention kernel (the
-// causal mask a flag and an offset, no mask operand; with 4 queries K is read as rows, flag 32,
-// and its transpose goes), an unmasked rank-2 one with the scale as a division too; attention whose probabilities are also returned, and one with a softmax over
-// scores scaled after the mask, are left alone with a remark that says why.
+// causal mask a flag and an offset, no mask operand; K is read as rows, flag 32, and its
+// transpose goes), an unmasked rank-2 one with the scale as a division too, and the same with
+// 300 queries (the packed-key scratch passed); attention whose probabilities are also
+// returned, and one with a softmax over scores scaled after the mask, are left alone with a
+// remark that says why.
 // RUN: sparq-opt %s --pass-pipeline='builtin.module(sparq-cpu-fuse-attention{report=1},canonicalize,cse)' -split-input-file -verify-diagnostics | FileCheck %s
 
 #map = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
@@ -16,7 +18,7 @@
 // CHECK: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x4x8xf32>
 // CHECK: bufferization.to_buffer %{{.*}} read_only : tensor<2x4x8xf32> to memref<2x4x8xf32>
 // CHECK: bufferization.to_buffer %arg1 read_only : tensor<1x2x4x8xf32> to memref<1x2x4x8xf32>
-// CHECK: call @sparq_uk_attention_f32_mt({{.*}}, %[[SCALE]], %c0, %[[FLAGS]]) {sparq.kernel_cost = array<i64: 640, 1024>}
+// CHECK: call @sparq_uk_attention_f32_mt({{.*}}, %[[SCALE]], %c0, %[[FLAGS]], %c0) {sparq.kernel_cost = array<i64: 640, 1024>}
 // CHECK: %[[T:.*]] = bufferization.to_tensor %[[OUT]] restrict writable
 // CHECK: tensor.expand_shape %[[T]]
 // CHECK-NOT: linalg.batch_matmul
@@ -88,7 +90,7 @@ func.func @causal(%arg0: tensor<1x2x4x8xf32>, %arg1: tensor<1x2x4x8xf32>, %arg2:
 // CHECK-LABEL: func.func @rank2
 // CHECK: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<3x4xf32>
 // CHECK: bufferization.to_buffer %arg1 read_only : tensor<5x4xf32> to memref<5x4xf32>
-// CHECK: call @sparq_uk_attention_f32_mt({{.*}}, %cst{{.*}}, %c0, %c32) {sparq.kernel_cost = array<i64: 240, 256>}
+// CHECK: call @sparq_uk_attention_f32_mt({{.*}}, %cst{{.*}}, %c0, %c32, %c0) {sparq.kernel_cost = array<i64: 240, 256>}
 // CHECK: %[[T:.*]] = bufferization.to_tensor %[[OUT]] restrict writable
 // CHECK-NOT: linalg.matmul
 // CHECK: return %[[T]]
@@ -133,6 +135,62 @@ func.func @rank2(%arg0: tensor<3x4xf32>, %arg1: tensor<5x4xf32>, %arg2: tensor<5
   // expected-remark @+1 {{sparq-cpu-fuse-attention: fused attention (online softmax, K rows) (7 ops) over blocks of 128 query rows, 2048 bytes of intermediates per block}}
   %12 = linalg.matmul ins(%9, %arg2 : tensor<3x5xf32>, tensor<5x4xf32>) outs(%11 : tensor<3x4xf32>) -> tensor<3x4xf32>
   return %12 : tensor<3x4xf32>
+}
+
+// -----
+
+#map = affine_map<(d0, d1) -> (d0, d1)>
+#map1 = affine_map<(d0, d1) -> ()>
+#map2 = affine_map<(d0, d1) -> (d0)>
+
+// With more than one task of query rows (S = 300), the call passes the packed-key scratch:
+// B x ceil(T / 128) x D x 128 = 512 floats, its address the last operand.
+// CHECK-LABEL: func.func @rank2_long
+// CHECK: %[[PACK:.*]] = memref.alloc() {alignment = 64 : i64} : memref<512xf32>
+// CHECK: %[[CAST:.*]] = memref.cast %[[PACK]] : memref<512xf32> to memref<?xf32>
+// CHECK: %[[ADDR:.*]] = memref.extract_aligned_pointer_as_index %[[CAST]]
+// CHECK: call @sparq_uk_attention_f32_mt({{.*}}, %c0, %c32, %[[ADDR]])
+func.func @rank2_long(%arg0: tensor<300x4xf32>, %arg1: tensor<5x4xf32>, %arg2: tensor<5x4xf32>) -> (tensor<300x4xf32>) {
+  %cst = arith.constant 0xFF800000 : f32
+  %cst_0 = arith.constant 0.000000e+00 : f32
+  %cst_1 = arith.constant dense<2.000000e+00> : tensor<f32>
+  %0 = tensor.empty() : tensor<4x5xf32>
+  %transposed = linalg.transpose ins(%arg1 : tensor<5x4xf32>) outs(%0 : tensor<4x5xf32>) permutation = [1, 0] 
+  %1 = tensor.empty() : tensor<300x5xf32>
+  %2 = linalg.fill ins(%cst_0 : f32) outs(%1 : tensor<300x5xf32>) -> tensor<300x5xf32>
+  %3 = linalg.matmul ins(%arg0, %transposed : tensor<300x4xf32>, tensor<4x5xf32>) outs(%2 : tensor<300x5xf32>) -> tensor<300x5xf32>
+  %4 = linalg.generic {indexing_maps = [#map, #map1, #map], iterator_types = ["parallel", "parallel"]} ins(%3, %cst_1 : tensor<300x5xf32>, tensor<f32>) outs(%1 : tensor<300x5xf32>) {
+  ^bb0(%in: f32, %in_2: f32, %out: f32):
+    %13 = arith.divf %in, %in_2 : f32
+    linalg.yield %13 : f32
+  } -> tensor<300x5xf32>
+  %5 = tensor.empty() : tensor<300xf32>
+  %6 = linalg.fill ins(%cst : f32) outs(%5 : tensor<300xf32>) -> tensor<300xf32>
+  %reduced = linalg.reduce ins(%4 : tensor<300x5xf32>) outs(%6 : tensor<300xf32>) dimensions = [1] 
+    (%in: f32, %init: f32) {
+      %13 = arith.maximumf %in, %init : f32
+      linalg.yield %13 : f32
+    }
+  %7 = linalg.fill ins(%cst_0 : f32) outs(%5 : tensor<300xf32>) -> tensor<300xf32>
+  %8 = linalg.generic {indexing_maps = [#map, #map2, #map2], iterator_types = ["parallel", "reduction"]} ins(%4, %reduced : tensor<300x5xf32>, tensor<300xf32>) outs(%7 : tensor<300xf32>) {
+  ^bb0(%in: f32, %in_2: f32, %out: f32):
+    %13 = arith.subf %in, %in_2 : f32
+    %14 = math.exp %13 : f32
+    %15 = arith.addf %out, %14 : f32
+    linalg.yield %15 : f32
+  } -> tensor<300xf32>
+  %9 = linalg.generic {indexing_maps = [#map, #map2, #map2, #map], iterator_types = ["parallel", "parallel"]} ins(%4, %reduced, %8 : tensor<300x5xf32>, tensor<300xf32>, tensor<300xf32>) outs(%1 : tensor<300x5xf32>) {
+  ^bb0(%in: f32, %in_2: f32, %in_3: f32, %out: f32):
+    %13 = arith.subf %in, %in_2 : f32
+    %14 = math.exp %13 : f32
+    %15 = arith.divf %14, %in_3 : f32
+    linalg.yield %15 : f32
+  } -> tensor<300x5xf32>
+  %10 = tensor.empty() : tensor<300x4xf32>
+  %11 = linalg.fill ins(%cst_0 : f32) outs(%10 : tensor<300x4xf32>) -> tensor<300x4xf32>
+  // expected-remark @+1 {{sparq-cpu-fuse-attention: fused attention (online softmax, K rows) (7 ops) over blocks of 128 query rows, 2048 bytes of intermediates per block}}
+  %12 = linalg.matmul ins(%9, %arg2 : tensor<300x5xf32>, tensor<5x4xf32>) outs(%11 : tensor<300x4xf32>) -> tensor<300x4xf32>
+  return %12 : tensor<300x4xf32>
 }
 
 // -----

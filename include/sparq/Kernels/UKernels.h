@@ -27,6 +27,10 @@ extern "C" {
                            SPARQ_UK_ACCUMULATE) */
 #define SPARQ_UK_CAUSAL 16 /* sparq_uk_attention_f32: query i attends keys j <= i + causalOffset */
 #define SPARQ_UK_K_ROWS 32 /* sparq_uk_attention_f32: Kt is K itself, B x T x D (ldk its row stride) */
+/* sparq_uk_attention_f32: keys per block and query rows per task; kpack holds B x
+ * ceil(T / SPARQ_UK_ATTENTION_KEYS) x D x SPARQ_UK_ATTENTION_KEYS floats. */
+#define SPARQ_UK_ATTENTION_KEYS 128
+#define SPARQ_UK_ATTENTION_ROWS 128
 #define SPARQ_UK_RESIDUAL 64 /* sparq_uk_mbconv_f32: add the block input to its output */
 #define SPARQ_UK_PROJECTION 128 /* sparq_uk_mbconv_f32: add a 1x1 convolution of the input */
 #define SPARQ_UK_FULL_CONV 256 /* sparq_uk_mbconv_f32: the middle convolution is full, not depthwise */
@@ -135,19 +139,23 @@ void sparq_uk_mbconv_f32_mt(intptr_t out, int64_t outStrideN, int64_t outStrideC
  * causalOffset (causalOffset >= 0: every row attends key 0). The S x T scores never exist
  * whole: keys are streamed in blocks with a running maximum and sum per row. D <= 256 (larger D
  * returns without writing O); a row whose keys are all masked (-inf) gives NaN, as softmax
- * does. The _mt form splits (batch, block of 128 query rows) tasks over the pool's threads. */
+ * does. The _mt form splits (batch, block of SPARQ_UK_ATTENTION_ROWS query rows) tasks over the
+ * pool's threads. kpack (0: none) is scratch of the size above (64-byte aligned): the kernel
+ * first packs every key block of Kᵀ into it once (in parallel), and every task of the batch
+ * reads that copy; without it each task of a full register group of rows copies (or, from K
+ * rows, transposes) the blocks it reads itself, which costs once per task and batch. */
 void sparq_uk_attention_f32(intptr_t O, int64_t strideO, int64_t ldo, intptr_t Q,
                             int64_t strideQ, int64_t ldq, intptr_t Kt, int64_t strideK,
                             int64_t ldk, intptr_t V, int64_t strideV, int64_t ldv,
                             intptr_t mask, int64_t strideM, int64_t ldm, int64_t B, int64_t S,
                             int64_t T, int64_t D, float scale, int64_t causalOffset,
-                            int64_t flags);
+                            int64_t flags, intptr_t kpack);
 void sparq_uk_attention_f32_mt(intptr_t O, int64_t strideO, int64_t ldo, intptr_t Q,
                                int64_t strideQ, int64_t ldq, intptr_t Kt, int64_t strideK,
                                int64_t ldk, intptr_t V, int64_t strideV, int64_t ldv,
                                intptr_t mask, int64_t strideM, int64_t ldm, int64_t B, int64_t S,
                                int64_t T, int64_t D, float scale, int64_t causalOffset,
-                               int64_t flags);
+                               int64_t flags, intptr_t kpack);
 
 /* out[b][c][r] = in[b][r][c] for b < B, r < R, c < C: B transposes of R x C (in, row stride ldi,
  * batch stride inStrideB) into C x R (out, ldo, outStrideB); unit stride along the rows of
