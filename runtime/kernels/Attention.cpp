@@ -76,17 +76,14 @@ struct Args {
   float *kpack; // B x ceil(T / PK) x D x PK, or null
 };
 
-/// Packs keys [blk PK, blk PK + PK) of batch b into kpack: D rows of PK keys, 0 past T. From K
-/// rows, V x V at a time transposed in registers.
-void packKeys(const Args &a, int64_t b, int64_t blk) {
-  const int64_t blocks = (a.T + PK - 1) / PK, j0 = blk * PK;
-  const int64_t kb = a.T - j0 < PK ? a.T - j0 : PK;
-  const float *K = a.K + b * a.sK;
-  float *dst = a.kpack + (b * blocks + blk) * a.D * PK;
+/// Keys [j0, j0 + kb) of the batch whose K (or Kᵀ) is K, as D rows of W keys (0 from kb on) at
+/// dst: from K rows V x V at a time transposed in registers, from Kᵀ copied.
+template <int W>
+void packBlock(const Args &a, const float *K, int64_t j0, int64_t kb, float *dst) {
   if (a.kRows) {
     for (int64_t d0 = 0; d0 < a.D; d0 += V) {
       const vmask dl = laneMask(0, int(a.D - d0));
-      for (int c = 0; c < PK / V; ++c) {
+      for (int c = 0; c < W / V; ++c) {
         vf r[V];
         for (int i = 0; i < V; ++i) {
           const int64_t j = c * V + i;
@@ -94,18 +91,25 @@ void packKeys(const Args &a, int64_t b, int64_t blk) {
         }
         transpose(r);
         for (int i = 0; i < V && d0 + i < a.D; ++i)
-          store(dst + (d0 + i) * PK + c * V, r[i]);
+          store(dst + (d0 + i) * W + c * V, r[i]);
       }
     }
     return;
   }
   for (int64_t d = 0; d < a.D; ++d) {
     const float *src = K + d * a.ldk + j0;
-    for (int c = 0; c < PK / V; ++c)
-      store(dst + d * PK + c * V,
+    for (int c = 0; c < W / V; ++c)
+      store(dst + d * W + c * V,
             (c + 1) * V <= kb ? load(src + c * V)
                               : maskedLoad(src + c * V, laneMask(0, int(kb - c * V))));
   }
+}
+
+/// Packs keys [blk PK, blk PK + PK) of batch b into kpack.
+void packKeys(const Args &a, int64_t b, int64_t blk) {
+  const int64_t blocks = (a.T + PK - 1) / PK, j0 = blk * PK;
+  packBlock<PK>(a, a.K + b * a.sK, j0, a.T - j0 < PK ? a.T - j0 : PK,
+                a.kpack + (b * blocks + blk) * a.D * PK);
 }
 
 /// The R x KB scores of rows q[0..R) against keys [0, KB) of the Kᵀ block kp (D rows, ldk
@@ -311,7 +315,7 @@ void task(const Args &a, int64_t b, int64_t i0) {
   const int64_t dp = (a.D + V - 1) / V * V;
   alignas(64) float acc[QB * DMAX];
   alignas(64) float vpad[KB * DMAX];
-  alignas(64) float kpack[DMAX * KB];
+  alignas(64) float own[DMAX * KB]; // the task's copy of a key block
   float m[QB], l[QB];
   for (int64_t i = 0; i < rows * dp; ++i)
     acc[i] = 0.0f;
@@ -335,11 +339,10 @@ void task(const Args &a, int64_t b, int64_t i0) {
       t.vb = vpad;
       t.ldv = dp;
     }
-    // With a full register group or more, the block of Kᵀ is copied to D contiguous rows of KB
-    // keys (0 past T): every group reads it, and Kᵀ's own rows, T floats apart, fall on a few
-    // L1 sets. A task of fewer rows (decoding) reads Kᵀ in place. K given as rows is
-    // transposed into the copy, V x V at a time in registers, or read in place by a task of
-    // fewer rows.
+    // With a full register group or more, the block of Kᵀ is read from D contiguous rows of
+    // keys (0 past T): the batch's shared copy (run), or the task's own of KB keys. Every group
+    // reads it, and Kᵀ's own rows, T floats apart, fall on a few L1 sets. A task of fewer rows
+    // (decoding) reads Kᵀ in place, or K's rows (dot products).
     t.kt = Kt + t.j0;
     t.ldk = a.ldk;
     t.full = t.j0 + KB <= a.T;
@@ -353,32 +356,9 @@ void task(const Args &a, int64_t b, int64_t i0) {
       // (transposing the block cost 4x the shuffles of summing the products).
       t.kt = Kt + t.j0 * a.ldk;
       t.dot = true;
-    } else if (a.kRows) {
-      for (int64_t d0 = 0; d0 < a.D; d0 += V) {
-        const vmask dl = laneMask(0, int(a.D - d0));
-        for (int c = 0; c < KB / V; ++c) {
-          vf r[V];
-          for (int i = 0; i < V; ++i) {
-            const int64_t j = c * V + i;
-            r[i] = j >= t.kb ? vf{} : maskedLoad(Kt + (t.j0 + j) * a.ldk + d0, dl);
-          }
-          transpose(r);
-          for (int i = 0; i < V && d0 + i < a.D; ++i)
-            store(kpack + (d0 + i) * KB + c * V, r[i]);
-        }
-      }
-      t.kt = kpack;
-      t.ldk = KB;
-      t.full = true;
-    } else if (rows >= RG) {
-      for (int64_t d = 0; d < a.D; ++d) {
-        const float *src = t.kt + d * a.ldk;
-        for (int c = 0; c < KB / V; ++c)
-          store(kpack + d * KB + c * V,
-                (c + 1) * V <= t.kb ? load(src + c * V)
-                                    : maskedLoad(src + c * V, laneMask(0, int(t.kb - c * V))));
-      }
-      t.kt = kpack;
+    } else if (a.kRows || rows >= RG) {
+      packBlock<KB>(a, Kt, t.j0, t.kb, own);
+      t.kt = own;
       t.ldk = KB;
       t.full = true;
     }
@@ -441,9 +421,13 @@ void runTasks(const Args &a, int64_t t0, int64_t t1) {
     task(a, t % a.B, (blocks - 1 - t / a.B) * QB);
 }
 
-void run(const Args &a, bool parallel) {
+void run(Args a, bool parallel) {
   if (a.B <= 0 || a.S <= 0 || a.D <= 0 || a.D > DMAX)
     return;
+  // The shared copy pays off from two tasks per batch on; with one, each task packs the
+  // blocks it reads (and a decoding step, with fewer rows than a register group, packs none).
+  if (a.S <= QB)
+    a.kpack = nullptr;
   if (a.kpack && a.T > 0) {
     // Every key block of every batch packed once, before the tasks that read them.
     const int64_t units = a.B * ((a.T + PK - 1) / PK);

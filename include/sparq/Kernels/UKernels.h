@@ -140,10 +140,11 @@ void sparq_uk_mbconv_f32_mt(intptr_t out, int64_t outStrideN, int64_t outStrideC
  * whole: keys are streamed in blocks with a running maximum and sum per row. D <= 256 (larger D
  * returns without writing O); a row whose keys are all masked (-inf) gives NaN, as softmax
  * does. The _mt form splits (batch, block of SPARQ_UK_ATTENTION_ROWS query rows) tasks over the
- * pool's threads. kpack (0: none) is scratch of the size above (64-byte aligned): the kernel
- * first packs every key block of Kᵀ into it once (in parallel), and every task of the batch
- * reads that copy; without it each task of a full register group of rows copies (or, from K
- * rows, transposes) the blocks it reads itself, which costs once per task and batch. */
+ * pool's threads. kpack (0: none) is scratch of the size above (64-byte aligned): with more
+ * than SPARQ_UK_ATTENTION_ROWS query rows (S) the kernel first packs every key block of Kᵀ into
+ * it once (in parallel), and every task of the batch reads that copy; otherwise, or without it,
+ * each task of a full register group of rows copies (or, from K rows, transposes) the blocks
+ * it reads itself. */
 void sparq_uk_attention_f32(intptr_t O, int64_t strideO, int64_t ldo, intptr_t Q,
                             int64_t strideQ, int64_t ldq, intptr_t Kt, int64_t strideK,
                             int64_t ldk, intptr_t V, int64_t strideV, int64_t ldv,
