@@ -10,14 +10,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/sparq-gpu-ab}
 mkdir -p "$OUT"
-nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,clocks.sm,clocks.mem --format=csv
-BENCH=build/cuda/sparq-gpu-gemm-bench
-"$BENCH" --help >/dev/null 2>&1
-if [ $? -ne 2 ]; then
-  echo "carried bench does not start here; building it with g++"
-  g++ -O2 -std=c++17 -Iinclude -Iruntime/src -Iruntime/kernels bench/cuda/GpuGemmBench.cpp \
-    runtime/src/CudaDriver.cpp -ldl -pthread -o /tmp/sparq-gpu-gemm-bench && BENCH=/tmp/sparq-gpu-gemm-bench
-fi
+source bench/cuda/device_bench.sh
 FORMATS=${FORMATS:+--formats $FORMATS}
 : > "$OUT/bench.log"; : > "$OUT/all.csv"; : > "$OUT/report.md"
 rc=0

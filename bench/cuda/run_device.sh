@@ -7,14 +7,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/sparq-gpu}
 mkdir -p "$OUT"
-nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,clocks.max.mem,memory.total --format=csv
-BENCH=build/cuda/sparq-gpu-gemm-bench
-"$BENCH" --help >/dev/null 2>&1
-if [ $? -ne 2 ]; then
-  echo "carried bench does not start here; building it with g++"
-  g++ -O2 -std=c++17 -Iinclude -Iruntime/src -Iruntime/kernels bench/cuda/GpuGemmBench.cpp \
-    runtime/src/CudaDriver.cpp -ldl -pthread -o /tmp/sparq-gpu-gemm-bench && BENCH=/tmp/sparq-gpu-gemm-bench
-fi
+source bench/cuda/device_bench.sh
 "$BENCH" --fatbin build/cuda/MmaGemm.fatbin --csv "$OUT/sparq.csv" "$@" 2>&1 | tee "$OUT/bench.log"
 rc=${PIPESTATUS[0]}
 echo "bench exit code: $rc"
