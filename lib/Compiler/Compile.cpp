@@ -23,8 +23,8 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
-#include <optional>
 #include <map>
+#include <optional>
 
 #include <mutex>
 
@@ -137,18 +137,14 @@ static void dropUnusedConstants(ModuleOp module) {
 
 /// Turns every large constant global of the LLVM-dialect `module` whose value is a dense
 /// (resource) elements attribute into an external hidden declaration and returns its bytes, to
-/// be written into the weight object. `keepAlive` receives the blobs the bytes live in.
+/// be written into the weight object. `keepAlive` receives the blobs the bytes live in. Run
+/// after dropUnusedConstants, so that only weights the code reads are written.
 static std::vector<ExternalWeight>
 externalizeWeights(ModuleOp module,
                    llvm::SetVector<DialectResourceBlobManager::BlobEntry *> &keepAlive) {
-  // Only the weights the code reads: packing for the kernels leaves the original globals of
-  // packed weights unused, and LLVM would drop those from the object.
-  llvm::DenseSet<StringRef> used;
-  module.walk([&](LLVM::AddressOfOp addr) { used.insert(addr.getGlobalName()); });
   std::vector<ExternalWeight> weights;
   module.walk([&](LLVM::GlobalOp global) {
-    if (!global.getConstant() || !global.getValueAttr() || global.getInitializerBlock() ||
-        !used.contains(global.getSymName()))
+    if (!global.getConstant() || !global.getValueAttr() || global.getInitializerBlock())
       return;
     auto shaped = dyn_cast<ShapedType>(cast<TypedAttr>(global.getValueAttr()).getType());
     if (!shaped || !shaped.hasStaticShape() || !shaped.getElementType().isIntOrFloat() ||
