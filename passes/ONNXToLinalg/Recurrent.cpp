@@ -8,7 +8,10 @@
 //===----------------------------------------------------------------------===//
 #include "passes/ONNXToLinalg/ONNXToLinalg.h"
 
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "llvm/ADT/StringSwitch.h"
 
 using namespace mlir;
@@ -122,14 +125,34 @@ private:
   OFR idx(int64_t v) { return b.getIndexAttr(v); }
   RankedTensorType tensorOf(ArrayRef<int64_t> shape) { return RankedTensorType::get(shape, et); }
 
+  /// The static size of `s`, or ShapedType::kDynamic.
+  static int64_t staticOf(OFR s) { return getConstantIntValue(s).value_or(ShapedType::kDynamic); }
+  /// A tensor.empty (or one filled with `fill`) of the sizes `sizes`, static or not.
+  Value empty(ArrayRef<OFR> sizes, std::optional<double> fill = std::nullopt) {
+    SmallVector<int64_t> shape;
+    SmallVector<Value> dyn;
+    for (OFR s : sizes) {
+      shape.push_back(staticOf(s));
+      if (ShapedType::isDynamic(shape.back()))
+        dyn.push_back(cast<Value>(s));
+    }
+    if (fill)
+      return createFilled(b, loc, tensorOf(shape), scalarConstant(b, loc, et, *fill), dyn);
+    return createEmpty(b, loc, tensorOf(shape), dyn);
+  }
+  SmallVector<OFR> sizesOf(Value v) {
+    SmallVector<OFR> sizes;
+    for (int64_t d = 0; d < cast<RankedTensorType>(v.getType()).getRank(); ++d)
+      sizes.push_back(dimOf(b, loc, v, d));
+    return sizes;
+  }
+
   /// `v[i]` along dim 0 (rank-reduced), or a column block [.., off:off+len] of a 2-D tensor.
   Value row(Value v, OFR i) {
     auto t = cast<RankedTensorType>(v.getType());
-    SmallVector<OFR> offs(t.getRank(), idx(0)), sizes, strides(t.getRank(), idx(1));
+    SmallVector<OFR> offs(t.getRank(), idx(0)), sizes = sizesOf(v), strides(t.getRank(), idx(1));
     offs[0] = i;
-    sizes.push_back(idx(1));
-    for (int64_t d = 1; d < t.getRank(); ++d)
-      sizes.push_back(idx(t.getDimSize(d)));
+    sizes[0] = idx(1);
     return tensor::ExtractSliceOp::create(b, loc, tensorOf(t.getShape().drop_front()), v, offs,
                                           sizes, strides);
   }
@@ -137,21 +160,21 @@ private:
     auto t = cast<RankedTensorType>(v.getType());
     return tensor::ExtractSliceOp::create(
         b, loc, tensorOf({t.getDimSize(0), len}), v, ArrayRef<OFR>{idx(0), idx(off)},
-        ArrayRef<OFR>{idx(t.getDimSize(0)), idx(len)}, ArrayRef<OFR>{idx(1), idx(1)});
+        ArrayRef<OFR>{dimOf(b, loc, v, 0), idx(len)}, ArrayRef<OFR>{idx(1), idx(1)});
   }
   Value slice1D(Value v, int64_t off, int64_t len) {
     return tensor::ExtractSliceOp::create(b, loc, tensorOf({len}), v, ArrayRef<OFR>{idx(off)},
                                           ArrayRef<OFR>{idx(len)}, ArrayRef<OFR>{idx(1)});
   }
-  Value transpose2D(Value v) {
-    auto t = cast<RankedTensorType>(v.getType());
-    Value init = createEmpty(b, loc, tensorOf({t.getDimSize(1), t.getDimSize(0)}));
-    return linalg::TransposeOp::create(b, loc, v, init, ArrayRef<int64_t>{1, 0}).getResult()[0];
+  /// `v` with its dimensions permuted by `perm`.
+  Value transpose(Value v, ArrayRef<int64_t> perm) {
+    SmallVector<OFR> sizes = sizesOf(v), permuted;
+    for (int64_t p : perm)
+      permuted.push_back(sizes[p]);
+    return linalg::TransposeOp::create(b, loc, v, empty(permuted), perm).getResult()[0];
   }
   Value matmul(Value x, Value w) {
-    auto xt = cast<RankedTensorType>(x.getType()), wt = cast<RankedTensorType>(w.getType());
-    Value init = createFilled(b, loc, tensorOf({xt.getDimSize(0), wt.getDimSize(1)}),
-                              scalarConstant(b, loc, et, 0));
+    Value init = empty({dimOf(b, loc, x, 0), dimOf(b, loc, w, 1)}, 0.0);
     return linalg::MatmulOp::create(b, loc, TypeRange{init.getType()}, ValueRange{x, w},
                                     ValueRange{init})
         .getResult(0);
@@ -167,6 +190,11 @@ private:
     return arith::MinimumFOp::create(nb, l, v, scalarConstant(nb, l, et, *clip));
   }
 
+  /// Sets `in` (X and the states of layout 1 transposed to layout 0) and x, S, B, I: every
+  /// size an input must have is checked, statically or (dynamic sizes) at run time, and given
+  /// to its type.
+  LogicalResult readInputs(int64_t layout, unsigned nd);
+
   /// One direction: returns Y [S, B, H], last H and (LSTM) last C.
   SmallVector<Value> direction(unsigned d, bool reverse);
 
@@ -175,26 +203,30 @@ private:
   Location loc;
   Cell cell;
   Type et;
-  int64_t S = 0, B = 0, I = 0, H = 0, gates = 1;
+  int64_t S = 0, B = 0, I = 0, H = 0, gates = 1; // S and B may be dynamic
+  OFR sOfr, bOfr;                                // their sizes
   std::optional<double> clip;
   bool inputForget = false, linearBeforeReset = false;
   SmallVector<Activation> acts;
   Value x; // [S, B, I]
+  /// The inputs X, W, R, B, sequence_lens, initial_h, initial_c, P with the sizes the operator
+  /// gives them (layout 0); null where absent.
+  Value in[8];
 };
 
 SmallVector<Value> RecurrentLowering::direction(unsigned d, bool reverse) {
   unsigned nActs = cell == Cell::LSTM ? 3 : cell == Cell::GRU ? 2 : 1;
   ArrayRef<Activation> f(acts.data() + d * nActs, nActs);
   int64_t G = gates * H;
-  Value wT = transpose2D(row(c.input(1), idx(d))); // [I, G]
-  Value rT = transpose2D(row(c.input(2), idx(d))); // [H, G]
+  Value wT = transpose(row(in[1], idx(d)), {1, 0}); // [I, G]
+  Value rT = transpose(row(in[2], idx(d)), {1, 0}); // [H, G]
   // Input projection of all steps plus the biases that simply add: [S*B, G] -> [S, B, G].
   Value xs = tensor::CollapseShapeOp::create(
       b, loc, x, SmallVector<ReassociationIndices>{{0, 1}, {2}});
   Value xw = matmul(xs, wT);
   Value rbh; // GRU with linear_before_reset: R's bias of the h gate stays inside r * (...)
-  if (c.hasInput(3)) {
-    Value bias = row(c.input(3), idx(d)); // [2G]: Wb then Rb
+  if (in[3]) {
+    Value bias = row(in[3], idx(d)); // [2G]: Wb then Rb
     Value wb = slice1D(bias, 0, G), rb = slice1D(bias, G, G);
     Value sum;
     if (cell == Cell::GRU && linearBeforeReset) {
@@ -210,42 +242,46 @@ SmallVector<Value> RecurrentLowering::direction(unsigned d, bool reverse) {
         return arith::AddFOp::create(nb, l, a[0], a[1]);
       });
     }
-    xw = ew({xw, sum}, {S * B, G}, [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+    xw = ew({xw, sum}, {cast<RankedTensorType>(xw.getType()).getDimSize(0), G}, [](OpBuilder &nb, Location l, ValueRange a) -> Value {
       return arith::AddFOp::create(nb, l, a[0], a[1]);
     });
   }
-  xw = tensor::ExpandShapeOp::create(b, loc, tensorOf({S, B, G}), xw,
-                                     SmallVector<ReassociationIndices>{{0, 1}, {2}});
   Value rhT = cell == Cell::GRU ? columns(rT, 2 * H, H) : Value(); // [H, H]
-  Value peep = cell == Cell::LSTM && c.numInputs() > 7 && c.hasInput(7) ? row(c.input(7), idx(d))
-                                                                         : Value(); // [3H]
+  Value peep = in[7] ? row(in[7], idx(d)) : Value(); // [3H]
   auto initial = [&](unsigned i) {
-    if (c.numInputs() > i && c.hasInput(i))
-      return row(c.input(i), idx(d));
-    return createFilled(b, loc, tensorOf({B, H}), scalarConstant(b, loc, et, 0));
+    if (in[i])
+      return row(in[i], idx(d));
+    return empty({bOfr, idx(H)}, 0.0);
   };
   Value h0 = initial(5), c0 = cell == Cell::LSTM ? initial(6) : Value();
   Value lens; // [B, 1] i32/i64 sequence lengths
-  if (c.numInputs() > 4 && c.hasInput(4))
+  if (in[4])
     lens = tensor::ExpandShapeOp::create(
-        b, loc, RankedTensorType::get({B, 1}, c.inputType(4).getElementType()), c.input(4),
-        SmallVector<ReassociationIndices>{{0, 1}});
-  Value y0 = createFilled(b, loc, tensorOf({S, B, H}), scalarConstant(b, loc, et, 0));
+        b, loc, RankedTensorType::get({B, 1}, c.inputType(4).getElementType()), in[4],
+        SmallVector<ReassociationIndices>{{0, 1}}, ArrayRef<OFR>{bOfr, idx(1)});
+  Value y0 = empty({sOfr, bOfr, idx(H)}, 0.0);
 
   SmallVector<Value> inits{h0, y0};
   if (c0)
     inits.push_back(c0);
-  Value lb = arith::ConstantIndexOp::create(b, loc, 0), ub = arith::ConstantIndexOp::create(b, loc, S),
+  Value lb = arith::ConstantIndexOp::create(b, loc, 0),
+        ub = getValueOrCreateConstantIndexOp(b, loc, sOfr),
         one = arith::ConstantIndexOp::create(b, loc, 1);
   auto loop = scf::ForOp::create(
       b, loc, lb, ub, one, inits, [&](OpBuilder &lb2, Location l, Value iv, ValueRange state) {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPoint(lb2.getInsertionBlock(), lb2.getInsertionPoint());
-        Value t = reverse ? arith::SubIOp::create(b, l, arith::ConstantIndexOp::create(b, l, S - 1), iv)
+        Value t = reverse ? arith::SubIOp::create(b, l, arith::SubIOp::create(b, l, ub, one), iv)
                               .getResult()
                           : iv;
         Value hPrev = state[0], yAcc = state[1], cPrev = c0 ? state[2] : Value();
-        Value xt = row(xw, t);              // [B, G]
+        // Step t's rows of the projection, [t*B, (t+1)*B) (xw stays 2-D: an expand_shape into
+        // [S, B, G] with S and B both dynamic does not lower).
+        Value xt = tensor::ExtractSliceOp::create(
+            b, l, tensorOf({B, G}), xw,
+            ArrayRef<OFR>{ScalarBuilder{b, l}.mul(t, getValueOrCreateConstantIndexOp(b, l, bOfr)),
+                          idx(0)},
+            ArrayRef<OFR>{bOfr, idx(G)}, ArrayRef<OFR>{idx(1), idx(1)}); // [B, G]
         Value hr = matmul(hPrev, rT);       // [B, G]
         auto gate = [&](Value v, int k) { return columns(v, k * H, H); };
         // The step is taken for batch entries with t < sequence_lens (all when absent).
@@ -355,7 +391,7 @@ SmallVector<Value> RecurrentLowering::direction(unsigned d, bool reverse) {
             return hold(nb, l2, a[1], a[0], scalarConstant(nb, l2, et, 0));
           });
         Value yNext = tensor::InsertSliceOp::create(
-            b, l, yt, yAcc, ArrayRef<OFR>{t, idx(0), idx(0)}, ArrayRef<OFR>{idx(1), idx(B), idx(H)},
+            b, l, yt, yAcc, ArrayRef<OFR>{t, idx(0), idx(0)}, ArrayRef<OFR>{idx(1), bOfr, idx(H)},
             ArrayRef<OFR>{idx(1), idx(1), idx(1)});
         // The new state is copied into the carried one: bufferization needs each yielded value
         // to be the loop argument's own buffer (the reads of the old state come first).
@@ -373,10 +409,103 @@ SmallVector<Value> RecurrentLowering::direction(unsigned d, bool reverse) {
   return out;
 }
 
-LogicalResult RecurrentLowering::run() {
-  for (unsigned i = 0; i < 3; ++i)
-    if (failed(requireStaticShape(c, c.inputType(i), "input " + Twine(i))))
+LogicalResult RecurrentLowering::readInputs(int64_t layout, unsigned nd) {
+  // The shape each input must have; kB and kI stand for the batch and input sizes, which may be
+  // dynamic and are the same across inputs (S only occurs in X).
+  constexpr int64_t kB = -2, kI = -3, kS = -4;
+  int64_t G = gates * H;
+  SmallVector<int64_t> want[8] = {{kS, kB, kI}, {nd, G, kI}, {nd, G, H}, {nd, 2 * G}, {kB},
+                                  {nd, kB, H},  {nd, kB, H}, {nd, 3 * H}};
+  const char *names[] = {"X", "W", "R", "B", "sequence_lens", "initial_h", "initial_c", "P"};
+  unsigned used = cell == Cell::LSTM ? 8 : 6;
+  for (unsigned i = 0; i < used && i < c.numInputs(); ++i) {
+    if (!c.hasInput(i))
+      continue;
+    if (failed(requireRanked(c, i, "input " + std::to_string(i) + " ('" + names[i] + "')")))
       return failure();
+    Value v = c.input(i);
+    if (cast<RankedTensorType>(v.getType()).getRank() != (int64_t)want[i].size())
+      return c.fail("input " + Twine(i) + " ('" + names[i] + "') must have rank " +
+                    Twine(want[i].size()));
+    // Batch-first X and states (layout 1) are read as [S, B, I] and [nd, B, H].
+    if (layout == 1 && (i == 0 || i == 5 || i == 6))
+      v = transpose(v, {1, 0, 2});
+    in[i] = v;
+  }
+  if (!in[1] || !in[2])
+    return c.fail("inputs W and R are required");
+  // B and I: the first static size among the inputs that hold them; static sizes must agree.
+  int64_t sym[2] = {ShapedType::kDynamic, ShapedType::kDynamic}; // B, I
+  auto describe = [&](unsigned i, unsigned d) {
+    return "dimension " + std::to_string(d) + " of input " + std::to_string(i) + " ('" +
+           names[i] + "')" + (layout == 1 && (i == 0 || i == 5 || i == 6) ? " (layout 0)" : "");
+  };
+  for (unsigned i = 0; i < 8; ++i) {
+    if (!in[i])
+      continue;
+    auto t = cast<RankedTensorType>(in[i].getType());
+    for (unsigned d = 0; d < want[i].size(); ++d) {
+      int64_t w = want[i][d], got = t.getDimSize(d);
+      if (w == kS || ShapedType::isDynamic(got))
+        continue;
+      int64_t *known = w == kB ? &sym[0] : w == kI ? &sym[1] : &w;
+      if (ShapedType::isDynamic(*known))
+        *known = got;
+      else if (*known != got)
+        return c.fail(describe(i, d) + " is " + Twine(got) + ", expected " + Twine(*known) +
+                      (w >= 0 ? " (hidden_size " + Twine(H) + ", " + Twine(nd) +
+                                    " direction(s))"
+                              : Twine(w == kB ? " (the batch size)" : " (the input size)")));
+    }
+  }
+  B = sym[0], I = sym[1];
+  // Dynamic sizes are checked at run time against the static one, or else X's.
+  bOfr = ShapedType::isDynamic(B) ? dimOf(b, loc, in[0], 1) : idx(B);
+  OFR iOfr = ShapedType::isDynamic(I) ? dimOf(b, loc, in[0], 2) : idx(I);
+  ScalarBuilder sb{b, loc};
+  for (unsigned i = 0; i < 8; ++i) {
+    if (!in[i])
+      continue;
+    auto t = cast<RankedTensorType>(in[i].getType());
+    SmallVector<int64_t> shape(t.getShape());
+    for (unsigned d = 0; d < want[i].size(); ++d) {
+      int64_t w = want[i][d];
+      if (w == kS || !t.isDynamicDim(d) || (i == 0 && (d == 1 || d == 2)))
+        continue; // X's own B and I are the references where they are dynamic
+      OFR expect = w == kB ? bOfr : w == kI ? iOfr : idx(w);
+      shape[d] = staticOf(expect);
+      cf::AssertOp::create(
+          b, loc, sb.eq(dimValue(b, loc, in[i], d), getValueOrCreateConstantIndexOp(b, loc, expect)),
+          c.op.describe() + ": " + describe(i, d) + " is not " +
+              (w == kB ? "the batch size of X" : w == kI ? "the input size of X"
+                                                         : std::to_string(w)));
+    }
+    in[i] = castTo(b, loc, in[i], RankedTensorType::get(shape, t.getElementType()));
+  }
+  // X takes the static B and I another input gave, checked like the others.
+  auto xt = cast<RankedTensorType>(in[0].getType());
+  SmallVector<int64_t> xShape(xt.getShape());
+  for (unsigned d = 1; d < 3; ++d) {
+    int64_t size = d == 1 ? B : I;
+    if (!xt.isDynamicDim(d) || ShapedType::isDynamic(size))
+      continue;
+    cf::AssertOp::create(b, loc, sb.eq(dimValue(b, loc, in[0], d), sb.cIdx(size)),
+                         c.op.describe() + ": " + describe(0, d) + " is not " +
+                             std::to_string(size) + (d == 1 ? " (the batch size of the states)"
+                                                            : " (the input size of W)"));
+    xShape[d] = size;
+  }
+  x = castTo(b, loc, in[0], RankedTensorType::get(xShape, et));
+  S = xShape[0];
+  sOfr = dimOf(b, loc, x, 0);
+  if (!ShapedType::isDynamic(B))
+    bOfr = idx(B);
+  return success();
+}
+
+LogicalResult RecurrentLowering::run() {
+  if (failed(requireRanked(c, 0, "input 0 ('X')")))
+    return failure();
   et = c.inputType(0).getElementType();
   if (!isa<FloatType>(et))
     return c.fail("only floating-point inputs are supported");
@@ -403,23 +532,12 @@ LogicalResult RecurrentLowering::run() {
     return failure();
   acts = *a;
 
-  x = c.input(0);
-  auto xt = c.inputType(0);
-  if (xt.getRank() != 3)
-    return c.fail("input X must have rank 3");
-  if (layout == 1) {
-    Value init = createEmpty(b, loc, tensorOf({xt.getDimSize(1), xt.getDimSize(0), xt.getDimSize(2)}));
-    x = linalg::TransposeOp::create(b, loc, x, init, ArrayRef<int64_t>{1, 0, 2}).getResult()[0];
-  }
-  auto xs = cast<RankedTensorType>(x.getType());
-  S = xs.getDimSize(0), B = xs.getDimSize(1), I = xs.getDimSize(2);
-  auto wt = c.inputType(1), rt = c.inputType(2);
-  if (H <= 0 || wt.getRank() != 3 || wt.getDimSize(0) != nd || wt.getDimSize(1) != gates * H ||
-      wt.getDimSize(2) != I || rt.getRank() != 3 || rt.getDimSize(0) != nd ||
-      rt.getDimSize(1) != gates * H || rt.getDimSize(2) != H)
-    return c.fail("W must be [" + Twine(nd) + ", " + Twine(gates * H) + ", " + Twine(I) +
-                  "] and R [" + Twine(nd) + ", " + Twine(gates * H) + ", " + Twine(H) +
-                  "] for hidden_size " + Twine(H));
+  if (H <= 0)
+    return c.fail("attribute 'hidden_size' must be positive");
+  // Every size may be dynamic at the ONNX level; hidden_size and the direction fix all but the
+  // sequence, batch and input sizes, which are read at run time where no input fixes them.
+  if (failed(readInputs(layout, nd)))
+    return failure();
   if (c.numInputs() > 4 && c.hasInput(4) && nd == 2)
     return c.fail("sequence_lens with direction 'bidirectional' is not supported");
   if (c.numInputs() > 4 && c.hasInput(4) && dir == "reverse")
@@ -430,30 +548,25 @@ LogicalResult RecurrentLowering::run() {
     perDir.push_back(direction(d, dir == "reverse" || d == 1));
 
   // Y [S, nd, B, H], Y_h / Y_c [nd, B, H] (then the batch-first layout if asked).
-  auto stack = [&](unsigned which, ArrayRef<int64_t> shape, unsigned axis) {
-    Value out = createEmpty(b, loc, tensorOf(shape));
+  auto stack = [&](unsigned which, ArrayRef<OFR> shape, unsigned axis) {
+    Value out = empty(shape);
     for (unsigned d = 0; d < nd; ++d) {
-      SmallVector<OFR> offs(shape.size(), idx(0)), sizes, strides(shape.size(), idx(1));
-      for (int64_t s : shape)
-        sizes.push_back(idx(s));
+      SmallVector<OFR> offs(shape.size(), idx(0)), sizes(shape), strides(shape.size(), idx(1));
       offs[axis] = idx(d);
       sizes[axis] = idx(1);
       out = tensor::InsertSliceOp::create(b, loc, perDir[d][which], out, offs, sizes, strides);
     }
     return out;
   };
-  SmallVector<Value> results{stack(0, {S, nd, B, H}, 1), stack(1, {nd, B, H}, 0)};
+  OFR ndOfr = idx(nd), hOfr = idx(H);
+  SmallVector<Value> results{stack(0, {sOfr, ndOfr, bOfr, hOfr}, 1),
+                             stack(1, {ndOfr, bOfr, hOfr}, 0)};
   if (cell == Cell::LSTM)
-    results.push_back(stack(2, {nd, B, H}, 0));
+    results.push_back(stack(2, {ndOfr, bOfr, hOfr}, 0));
   if (layout == 1) {
-    Value y = results[0];
-    Value init = createEmpty(b, loc, tensorOf({B, S, nd, H}));
-    results[0] = linalg::TransposeOp::create(b, loc, y, init, ArrayRef<int64_t>{2, 0, 1, 3}).getResult()[0];
-    for (size_t i = 1; i < results.size(); ++i) {
-      Value s = results[i];
-      Value si = createEmpty(b, loc, tensorOf({B, nd, H}));
-      results[i] = linalg::TransposeOp::create(b, loc, s, si, ArrayRef<int64_t>{1, 0, 2}).getResult()[0];
-    }
+    results[0] = transpose(results[0], {2, 0, 1, 3});
+    for (size_t i = 1; i < results.size(); ++i)
+      results[i] = transpose(results[i], {1, 0, 2});
   }
   SmallVector<Value> replaced;
   for (unsigned i = 0; i < c.numResults(); ++i)

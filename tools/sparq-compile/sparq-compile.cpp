@@ -31,7 +31,10 @@ static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.onnx | mo
 static cl::opt<std::string> outputFile("o", cl::desc("Output file ('-' for stdout)"),
                                        cl::value_desc("file"), cl::Required, cl::cat(category));
 static cl::list<std::string>
-    inputShapes("input-shape", cl::desc("Pin the dimensions of an input: NAME=D0xD1x..."),
+    inputShapes("input-shape", cl::desc("Set the dimensions of an input: NAME=D0xD1x..., each D a size "
+                         "(pinned), '?' (symbolic: the model's symbol, or a new one) or a symbol "
+                         "name such as N (symbolic; equal names are equal at run time). "
+                         "Symbols contain no 'x': dimensions are separated by it"),
                 cl::value_desc("NAME=DIMS"), cl::cat(category));
 static cl::list<std::string> inputValues(
     "input-value",

@@ -593,9 +593,21 @@ LogicalResult Importer::pinInputShapes() {
       return fail("--input-shape gives " + Twine(dims.size()) + " dimensions for input '" + name +
                   "', which has rank " + Twine(tt->shape().dim_size()));
     auto *shape = tt->mutable_shape();
+    std::vector<::onnx::TensorShapeProto_Dimension> declared(shape->dim().begin(),
+                                                              shape->dim().end());
     shape->clear_dim();
-    for (int64_t d : dims)
-      shape->add_dim()->set_dim_value(d);
+    for (size_t k = 0; k < dims.size(); ++k) {
+      auto *dim = shape->add_dim();
+      if (dims[k].size >= 0)
+        dim->set_dim_value(dims[k].size);
+      else if (!dims[k].symbol.empty())
+        dim->set_dim_param(dims[k].symbol);
+      else if (k < declared.size() && declared[k].has_dim_param() &&
+               !declared[k].dim_param().empty())
+        dim->set_dim_param(declared[k].dim_param());
+      else
+        dim->set_dim_param(name + "/d" + std::to_string(k));
+    }
   }
   if (options.dynamicInputs) {
     for (auto &in : *model.mutable_graph()->mutable_input()) {
@@ -882,14 +894,18 @@ llvm::Error parseInputShapeFlag(StringRef flag, ImportOptions &options) {
   if (name.empty() || dimsStr.empty() || !flag.contains('='))
     return llvm::createStringError("--input-shape expects NAME=D0xD1x..., got '" + flag.str() +
                                    "'");
-  std::vector<int64_t> dims;
+  std::vector<ImportOptions::InputDim> dims;
   SmallVector<StringRef> parts;
   dimsStr.split(parts, 'x');
   for (StringRef p : parts) {
-    int64_t d;
-    if (p.getAsInteger(10, d) || d < 0)
+    ImportOptions::InputDim d;
+    bool symbol = !p.empty() && (isalpha((unsigned char)p[0]) || p[0] == '_') &&
+                  llvm::all_of(p, [](char ch) { return isalnum((unsigned char)ch) || ch == '_'; });
+    if (symbol)
+      d.symbol = p.str();
+    else if (p != "?" && (p.getAsInteger(10, d.size) || d.size < 0))
       return llvm::createStringError("--input-shape '" + flag.str() + "': '" + p.str() +
-                                     "' is not a dimension");
+                                     "' is not a dimension (a size, '?' or a symbol name)");
     dims.push_back(d);
   }
   options.inputShapes[name.str()] = dims;

@@ -16,8 +16,14 @@
 namespace sparq {
 
 struct ImportOptions {
-  /// Pins the dimensions of graph inputs: name -> dims (overrides symbolic and static dims).
-  std::map<std::string, std::vector<int64_t>> inputShapes;
+  /// One dimension of an --input-shape: a size (>= 0), or symbolic (`size` < 0) named `symbol`
+  /// (empty: the model's own symbol for it, or a fresh one where the model declares a size).
+  struct InputDim {
+    int64_t size = -1;
+    std::string symbol;
+  };
+  /// Sets the dimensions of graph inputs: name -> dims (overrides symbolic and static dims).
+  std::map<std::string, std::vector<InputDim>> inputShapes;
   /// Makes every dimension of every graph input not in `inputShapes` a distinct symbol.
   bool dynamicInputs = false;
   /// Fixes graph inputs to values: name -> the elements (row-major). Each becomes a constant of
@@ -56,7 +62,8 @@ llvm::Error writeModelWithInitializers(
     llvm::StringRef inputPath, llvm::StringRef outputPath,
     const std::map<std::string, std::vector<float>> &replacements);
 
-/// Parses `NAME=D0xD1x...` into `options.inputShapes`.
+/// Parses `NAME=D0xD1x...` into `options.inputShapes`; each D is a size, `?` (symbolic) or a
+/// symbol name (a letter or '_' first: dimensions with the same name are equal at run time).
 llvm::Error parseInputShapeFlag(llvm::StringRef flag, ImportOptions &options);
 
 /// Parses `NAME=V[,V...]` into `options.inputValues`.

@@ -32,6 +32,13 @@ check oww_hey_jarvis pin_hi "$T/oww_hey_jarvis.pin.so"
 # The legacy VAD's If on the sample rate runs at run time (16 kHz and 8 kHz).
 pinned silero_vad_legacy pin --input-shape input=1x512 --input-shape h=2x1x64 --input-shape c=2x1x64
 check silero_vad_legacy pin8k "$T/silero_vad_legacy.pin.so"
+dynamic silero_vad_legacy pin pin8k dyn0 dyn1
 # v5's 8 kHz branch does not fit a 512-sample input: the sample rate is fixed at compile time.
 pinned silero_vad_v5 pin --input-shape input=1x512 --input-shape state=2x1x128 --input-value sr=16000
+# Its decoder squeezes a length that is 1 only for 512-sample windows (an If on it yields rank 2
+# or 3): the window stays pinned and the batch is symbolic, one symbol N for both inputs.
+sparq-compile "$M/silero_vad_v5/model.onnx" -o "$T/silero_vad_v5.dyn.so" --quiet \
+  --input-value sr=16000 --input-shape input=Nx512 --input-shape state=2xNx128
+check silero_vad_v5 pin "$T/silero_vad_v5.dyn.so"
+check silero_vad_v5 dyn0 "$T/silero_vad_v5.dyn.so"
 echo "all real models match"
