@@ -1,7 +1,7 @@
 //===- lib/Import/ONNX/GraphSimplify.h - rewrites of the ONNX graph before import -*- C++ -*-===//
 //
-// Two rewrites the importer runs between rounds of ONNX shape inference, until neither changes
-// the graph (docs/importer.md, "Function expansion and shape folding"):
+// Rewrites the importer runs between rounds of ONNX shape inference, until none changes the
+// graph (docs/importer.md, "Function expansion and shape folding"):
 //  - function expansion: a node whose operator sparq does not convert, but whose ONNX schema
 //    defines it as a function of other operators (SoftmaxCrossEntropyLoss, MeanVarianceNormal-
 //    ization, the window functions, ...), is replaced by that function's body;
@@ -10,7 +10,8 @@
 //    and their results become Constant nodes, so that ONNX's shape inference can see the targets
 //    of Reshape, Expand, ConstantOfShape, Tile and friends; a Reshape target known but for one
 //    entry gets -1 there; an If whose condition is known becomes the branch it takes; a Reshape
-//    whose target is only known in length gets its result rank as a type hint.
+//    whose target is only known in length gets its result rank as a type hint;
+//  - gradient expansion: a Gradient node becomes the backward nodes that compute it.
 //
 //===----------------------------------------------------------------------===//
 #ifndef SPARQ_LIB_IMPORT_ONNX_GRAPHSIMPLIFY_H
@@ -56,6 +57,13 @@ llvm::Expected<unsigned> expandFunctionNodes(::onnx::ModelProto &model, const Op
 /// the rank on to the consumers.
 llvm::Expected<unsigned> foldShapeComputations(::onnx::ModelProto &model,
                                                std::map<std::string, ::onnx::TypeProto> &typeHints);
+
+/// Replaces each top-level ai.onnx.preview.training Gradient node by the nodes that compute its
+/// outputs (reverse-mode differentiation of the nodes between its `xs` and `y`, seeded with ones
+/// shaped like y). Needs the value types of shape inference (broadcast operands). Fails, naming
+/// the node, for an operator on that path without a derivative rule. Returns the number of
+/// Gradient nodes replaced.
+llvm::Expected<unsigned> expandGradientNodes(::onnx::ModelProto &model);
 
 /// Largest result folded by foldShapeComputations.
 inline constexpr int64_t kMaxFoldElements = 4096;

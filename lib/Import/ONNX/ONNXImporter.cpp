@@ -687,12 +687,16 @@ LogicalResult Importer::inferShapes() {
   return success();
 }
 
-/// Function expansion and shape folding, each followed by another round of shape inference,
-/// until neither changes the graph (GraphSimplify.h).
+/// Gradient expansion, function expansion and shape folding, each followed by another round of
+/// shape inference, until none changes the graph (GraphSimplify.h).
 LogicalResult Importer::simplifyGraph() {
   constexpr int kMaxRounds = 16; // nested functions and chains of shape arithmetic
   for (int round = 0; round < kMaxRounds; ++round) {
     unsigned changed = 0;
+    auto differentiated = expandGradientNodes(model);
+    if (!differentiated)
+      return fail(llvm::toString(differentiated.takeError()));
+    changed += *differentiated;
     if (options.convertedOps) {
       auto expanded = expandFunctionNodes(model, options.convertedOps);
       if (!expanded)
