@@ -423,7 +423,7 @@ TEST_F(Conv, PaddedOutputAcrossRows) {
     int64_t C, KH, KW, H, W, S;
   };
   const Shape shapes[] = {{3, 3, 2, 9, 14, 1}, {300, 1, 1, 5, 33, 1}, {16, 1, 1, 4, 28, 1},
-                          {4, 1, 1, 40, 1, 1}, {5, 3, 3, 15, 15, 2}};
+                          {4, 1, 1, 40, 1, 1}, {5, 3, 3, 15, 15, 2}, {4, 3, 3, 6, 58, 1}};
   const int64_t mr = sparq_uk_tile_rows_f32(), padH = 2, padW = 3;
   for (const Shape &sh : shapes)
     for (int64_t F : {int64_t(5), int64_t(37)})
