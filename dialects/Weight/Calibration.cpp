@@ -60,23 +60,35 @@ void InputStatistics::accumulate(const float *x, int64_t n) {
   // Blocks of vectors share one pass over each row of the (upper) accumulator, which for large
   // k does not fit in cache.
   // Workers own interleaved bands of rows of the accumulator (the upper triangle shrinks).
+  // A block's products are summed in double (`sum`), then added to the float accumulator.
   constexpr int64_t kBlock = 16, kBand = 8;
   onWorkers((double)n * k * k / 2, [&](unsigned w, unsigned workers) {
+    std::vector<double> sum((size_t)k);
     for (int64_t v0 = 0; v0 < n; v0 += kBlock) {
       int64_t nb = std::min(kBlock, n - v0);
       const float *xb = x + v0 * k;
       for (int64_t i = 0; i < k; ++i) {
         if ((i / kBand) % workers != w)
           continue;
-        double *row = upperRow(i);
+        bool any = false;
         for (int64_t t = 0; t < nb; ++t) {
           double xi = xb[t * k + i];
           if (xi == 0.0)
             continue;
           const float *xt = xb + t * k;
-          for (int64_t j = i; j < k; ++j)
-            row[j] += xi * (double)xt[j];
+          if (!any)
+            for (int64_t j = i; j < k; ++j)
+              sum[j] = xi * (double)xt[j];
+          else
+            for (int64_t j = i; j < k; ++j)
+              sum[j] += xi * (double)xt[j];
+          any = true;
         }
+        if (!any)
+          continue;
+        float *row = upperRow(i);
+        for (int64_t j = i; j < k; ++j)
+          row[j] = (float)((double)row[j] + sum[j]);
       }
     }
   });
@@ -87,9 +99,9 @@ std::vector<double> InputStatistics::symmetricMean() const {
   std::vector<double> h((size_t)(k * k), 0.0);
   double inv = vectors ? 1.0 / (double)vectors : 0.0;
   for (int64_t i = 0; i < k; ++i) {
-    const double *row = upperRow(i);
+    const float *row = upperRow(i);
     for (int64_t j = i; j < k; ++j)
-      h[i * k + j] = h[j * k + i] = row[j] * inv;
+      h[i * k + j] = h[j * k + i] = (double)row[j] * inv;
   }
   return h;
 }
@@ -176,7 +188,7 @@ double InputStatistics::relativeOutputError(const std::vector<float> &w,
           wv[t * k + i] = w[(r0 + t) * k + i];
         }
       for (int64_t i = 0; i < k; ++i) {
-        const double *hi = upperRow(i);
+        const float *hi = upperRow(i);
         for (int64_t t = 0; t < nr; ++t) {
           const double *dt = &d[t * k], *wt = &wv[t * k];
           double sd = 0, sw = 0;

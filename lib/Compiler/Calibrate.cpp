@@ -143,15 +143,14 @@ LogicalResult accumulate(const CalibrationProbe &p, const sparq_tensor_t *t,
 } // namespace
 
 FailureOr<std::shared_ptr<const weight::CalibrationData>>
-collectCalibration(ModuleOp module, const CompileOptions &options) {
-  Location loc = FileLineColLoc::get(module.getContext(), options.calibrationDir, 0, 0);
+collectCalibration(OwningOpRef<ModuleOp> module, const CompileOptions &options) {
+  Location loc = FileLineColLoc::get(module->getContext(), options.calibrationDir, 0, 0);
   FailureOr<std::vector<std::string>> samples = sampleDirs(options.calibrationDir, loc);
   if (failed(samples))
     return failure();
 
   // The dense, instrumented artifact.
-  OwningOpRef<ModuleOp> clone(module.clone());
-  FailureOr<std::vector<CalibrationProbe>> probes = instrumentForCalibration(*clone);
+  FailureOr<std::vector<CalibrationProbe>> probes = instrumentForCalibration(*module);
   if (failed(probes))
     return failure();
   auto data = std::make_shared<weight::CalibrationData>();
@@ -164,11 +163,11 @@ collectCalibration(ModuleOp module, const CompileOptions &options) {
   // -O1: about half the compile time of -O2 and fast enough to run the samples.
   CompileOptions instrumented = options;
   instrumented.optLevel = std::min(options.optLevel, 1u);
-  // The clone's own blobs (its packed weights) go as soon as the instrumented artifact is
-  // written; the weights it shares with `module` stay for the compressed compile.
-  const llvm::DenseSet<DialectResourceBlobManager::BlobEntry *> shared = resourceBlobs(module);
-  if (failed(lowerAndWrite(*clone, instrumented, EmitKind::Lib, soPath, /*lastUse=*/true, &shared)))
+  // Its weights go as soon as the artifact is written (the compressed compile imports the
+  // model again), and the module with them.
+  if (failed(lowerAndWrite(*module, instrumented, EmitKind::Lib, soPath, /*lastUse=*/true)))
     return emitError(loc) << "cannot build the instrumented model for calibration";
+  module = nullptr;
 
   ModelHandle h;
   if (std::string e = statusMessage(sparq_model_load(soPath.c_str(), &h.model)); !e.empty())

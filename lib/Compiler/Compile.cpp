@@ -66,8 +66,10 @@ LogicalResult writeBytes(StringRef path, StringRef bytes, Location loc) {
   return writeOutput(path, loc, [&](raw_ostream &os) { os << bytes; });
 }
 
-/// Runs sparq-compress-weights, fills the report and writes --export-dequantized.
-LogicalResult compress(const CompileOptions &options, ModuleOp module) {
+/// Runs sparq-compress-weights (with the statistics of --calibration, if any), fills the report
+/// and writes --export-dequantized.
+LogicalResult compress(const CompileOptions &options, ModuleOp module,
+                       std::shared_ptr<const weight::CalibrationData> calibration) {
   std::map<std::string, std::vector<float>> dequantized;
   DequantizedWeightSink sink;
   if (!options.exportDequantizedPath.empty())
@@ -79,12 +81,7 @@ LogicalResult compress(const CompileOptions &options, ModuleOp module) {
   if (options.report)
     report = [&](const LayerReport &r) { options.report->push_back(r); };
   CompressionOptions compression = options.compression;
-  if (!options.calibrationDir.empty()) {
-    auto calibration = collectCalibration(module, options);
-    if (failed(calibration))
-      return failure();
-    compression.calibration = *calibration;
-  }
+  compression.calibration = std::move(calibration);
   pm.addPass(createCompressWeightsPass(compression, sink, options.progress, report));
   if (failed(pm.run(module)))
     return failure();
@@ -97,6 +94,26 @@ LogicalResult compress(const CompileOptions &options, ModuleOp module) {
              << "--export-dequantized: " << llvm::toString(std::move(err));
   }
   return success();
+}
+
+/// `loc` (a location of another context) in `context`: files, names and their nesting are kept.
+Location translateLocation(Location loc, MLIRContext &context) {
+  if (auto file = dyn_cast<FileLineColLoc>(loc))
+    return FileLineColLoc::get(&context, file.getFilename().str(), file.getLine(),
+                               file.getColumn());
+  if (auto name = dyn_cast<NameLoc>(loc))
+    return NameLoc::get(StringAttr::get(&context, name.getName().str()),
+                        translateLocation(name.getChildLoc(), context));
+  return UnknownLoc::get(&context);
+}
+
+/// Emits `diag` (of another context) again in `context`, with its notes.
+void forwardDiagnostic(Diagnostic &diag, MLIRContext &context) {
+  InFlightDiagnostic copy = context.getDiagEngine().emit(
+      translateLocation(diag.getLocation(), context), diag.getSeverity());
+  copy << diag.str();
+  for (Diagnostic &note : diag.getNotes())
+    copy.attachNote(translateLocation(note.getLocation(), context)) << note.str();
 }
 
 } // namespace
@@ -179,18 +196,10 @@ externalizeWeights(ModuleOp module,
   return weights;
 }
 
-llvm::DenseSet<DialectResourceBlobManager::BlobEntry *> resourceBlobs(ModuleOp module) {
-  llvm::SetVector<DialectResourceBlobManager::BlobEntry *> blobs;
-  collectResourceBlobs(module, blobs);
-  return llvm::DenseSet<DialectResourceBlobManager::BlobEntry *>(blobs.begin(), blobs.end());
-}
-
 LogicalResult lowerAndWrite(ModuleOp module, const CompileOptions &options, EmitKind emit,
-                            StringRef outputPath, bool lastUse,
-                            const llvm::DenseSet<DialectResourceBlobManager::BlobEntry *> *keep) {
-  auto release = [&](DialectResourceBlobManager::BlobEntry *entry) {
-    if (!keep || !keep->contains(entry))
-      entry->setBlob(AsmResourceBlob());
+                            StringRef outputPath, bool lastUse) {
+  auto release = [](DialectResourceBlobManager::BlobEntry *entry) {
+    entry->setBlob(AsmResourceBlob());
   };
   MLIRContext &context = *module.getContext();
   // The weights as they enter the pipelines (packing for the kernels replaces some by copies).
@@ -333,22 +342,46 @@ LogicalResult compileModel(const CompileOptions &options, MLIRContext &context) 
     if (llvm::Error err = parseInputValueFlag(flag, importOptions))
       return emitError(UnknownLoc::get(&context)) << llvm::toString(std::move(err));
   }
-  OwningOpRef<ModuleOp> module;
-  if (StringRef(options.inputPath).ends_with(".mlir")) {
-    // MLIR input (imported, contract or compressed IR with a `sparq.entry` function).
-    if (!options.inputShapes.empty() || !options.inputValues.empty())
-      return emitError(loc) << "--input-shape and --input-value apply to ONNX models only";
-    module = parseSourceFile<ModuleOp>(options.inputPath, &context);
-  } else {
-    module = importONNXFile(options.inputPath, &context, importOptions);
+  bool mlirInput = StringRef(options.inputPath).ends_with(".mlir");
+  if (mlirInput && (!options.inputShapes.empty() || !options.inputValues.empty()))
+    return emitError(loc) << "--input-shape and --input-value apply to ONNX models only";
+  // MLIR input: imported, contract or compressed IR with a `sparq.entry` function.
+  auto load = [&](MLIRContext &ctx) {
+    return mlirInput ? parseSourceFile<ModuleOp>(options.inputPath, &ctx)
+                     : importONNXFile(options.inputPath, &ctx, importOptions);
+  };
+
+  // --calibration first, on a model of its own: its instrumented build frees that model's
+  // weights once the artifact is written, so that only the artifact and the statistics are in
+  // memory while the samples run; the model compiled below is imported afterwards.
+  std::shared_ptr<const weight::CalibrationData> calibration;
+  if (options.emit != EmitKind::ONNX && options.compression.enabled() &&
+      !options.calibrationDir.empty()) {
+    std::unique_ptr<MLIRContext> own = createCompilerContext();
+    // Its errors reach the caller; warnings and remarks are dropped: the import repeats below
+    // with the same ones, and the instrumented dense build is not what the user gets.
+    ScopedDiagnosticHandler forward(own.get(), [&](Diagnostic &diag) {
+      if (diag.getSeverity() == DiagnosticSeverity::Error)
+        forwardDiagnostic(diag, context);
+      return success();
+    });
+    OwningOpRef<ModuleOp> dense = load(*own);
+    if (!dense)
+      return failure();
+    auto collected = collectCalibration(std::move(dense), options);
+    if (failed(collected))
+      return failure();
+    calibration = *collected;
   }
+
+  OwningOpRef<ModuleOp> module = load(context);
   if (!module)
     return failure();
   if (options.emit == EmitKind::ONNX)
     return writeText(options, *module, loc);
 
   if (options.compression.enabled()) {
-    if (failed(compress(options, *module)))
+    if (failed(compress(options, *module, std::move(calibration))))
       return failure();
   } else if (!options.calibrationDir.empty()) {
     return emitError(loc) << "--calibration needs compression settings (--scheme, --sparsity, "

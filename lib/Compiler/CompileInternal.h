@@ -10,8 +10,7 @@
 #include "sparq/Compiler/Compile.h"
 
 #include "mlir/IR/BuiltinOps.h"
-#include "mlir/IR/DialectResourceBlobManager.h"
-#include "llvm/ADT/DenseSet.h"
+#include "mlir/IR/OwningOpRef.h"
 
 namespace sparq {
 
@@ -19,21 +18,17 @@ namespace sparq {
 /// what `emit` asks for (Contract, LLVM, Obj or Lib) to `outputPath`. With `lastUse` (nothing
 /// reads `module` or its constants afterwards) the constants' data is released as soon as
 /// nothing needs it (unused originals of packed weights after the pipelines, the weights in
-/// LLVM IR after translation, those of the weight object once it is written), except the
-/// blobs in `keep` (a clone's: those its original still refers to).
-mlir::LogicalResult
-lowerAndWrite(mlir::ModuleOp module, const CompileOptions &options, EmitKind emit,
-              llvm::StringRef outputPath, bool lastUse = false,
-              const llvm::DenseSet<mlir::DialectResourceBlobManager::BlobEntry *> *keep = nullptr);
+/// LLVM IR after translation, those of the weight object once it is written).
+mlir::LogicalResult lowerAndWrite(mlir::ModuleOp module, const CompileOptions &options,
+                                  EmitKind emit, llvm::StringRef outputPath,
+                                  bool lastUse = false);
 
-/// The blob of every dense_resource constant `module` refers to (its weights).
-llvm::DenseSet<mlir::DialectResourceBlobManager::BlobEntry *> resourceBlobs(mlir::ModuleOp module);
-
-/// Builds a dense copy of the imported `module` that also returns every compressible layer's
-/// input, runs it on each sample of `options.calibrationDir` and accumulates per layer the
-/// input second moments the data-aware compression methods need. Errors are diagnostics.
+/// Builds the imported `module` (consumed: its weights are freed once the artifact is written)
+/// as a dense artifact that also returns every compressible layer's input, runs it on each
+/// sample of `options.calibrationDir` and accumulates per layer the input second moments the
+/// data-aware compression methods need. Errors are diagnostics.
 mlir::FailureOr<std::shared_ptr<const weight::CalibrationData>>
-collectCalibration(mlir::ModuleOp module, const CompileOptions &options);
+collectCalibration(mlir::OwningOpRef<mlir::ModuleOp> module, const CompileOptions &options);
 
 } // namespace sparq
 

@@ -201,7 +201,10 @@ struct Layer {
   arith::ConstantOp weightOp;
   int64_t rows = 0, k = 0;
   bool transposed = false; ///< ONNX layout is [k, rows] (MatMul B, Gemm B without transB)
-  std::vector<float> w;    ///< canonical [rows, k]
+  /// Canonical [rows, k], read from the constant (loadWeight) only while the layer is being
+  /// compressed or measured: the whole model's weights copied at once would double the fp32
+  /// weights in memory during the pass.
+  std::vector<float> w;
   bool isConv = false;
   LayerSpec spec;
   std::vector<int64_t> rowPerm; ///< rows permuted by a consumer's rearrangement (new -> old)
@@ -249,23 +252,15 @@ std::optional<Layer> matchLayer(sparq::onnx::NodeOp node) {
   if (!l.weightOp)
     return std::nullopt;
   auto wt = cast<RankedTensorType>(l.weightOp.getType());
-  if (!wt.getElementType().isF32() || (l.isConv ? wt.getRank() != 4 : wt.getRank() != 2))
-    return std::nullopt;
-  auto values = sparq::readElementsAsDouble(l.weightOp.getValue());
-  if (!values)
+  if (!wt.getElementType().isF32() || (l.isConv ? wt.getRank() != 4 : wt.getRank() != 2) ||
+      !isa<DenseElementsAttr, DenseResourceElementsAttr>(l.weightOp.getValue()))
     return std::nullopt;
   if (l.isConv) {
     l.rows = wt.getDimSize(0);
     l.k = wt.getNumElements() / l.rows;
-    l.w.assign(values->begin(), values->end());
   } else {
-    int64_t d0 = wt.getDimSize(0), d1 = wt.getDimSize(1);
-    l.rows = l.transposed ? d1 : d0;
-    l.k = l.transposed ? d0 : d1;
-    l.w.resize(l.rows * l.k);
-    for (int64_t i = 0; i < d0; ++i)
-      for (int64_t j = 0; j < d1; ++j)
-        (l.transposed ? l.w[j * l.k + i] : l.w[i * l.k + j]) = (float)(*values)[i * d1 + j];
+    l.rows = l.transposed ? wt.getDimSize(1) : wt.getDimSize(0);
+    l.k = l.transposed ? wt.getDimSize(0) : wt.getDimSize(1);
   }
   l.name = node.getName().str();
   if (auto nl = dyn_cast<NameLoc>(l.weightOp.getLoc()))
@@ -274,6 +269,28 @@ std::optional<Layer> matchLayer(sparq::onnx::NodeOp node) {
     l.name = l.weightName;
   return l;
 }
+
+/// Reads `l`'s weight into l.w (canonical [rows, k]); fails with a diagnostic when its data
+/// cannot be read (a resource without a blob).
+LogicalResult loadWeight(Layer &l) {
+  if (!l.w.empty())
+    return success();
+  auto values = sparq::readElementsAsDouble(l.weightOp.getValue());
+  if (!values)
+    return l.node.emitError("layer '") << l.name << "': its weight's data cannot be read";
+  l.w.resize(l.rows * l.k);
+  if (l.isConv || !l.transposed) {
+    std::copy(values->begin(), values->end(), l.w.begin());
+  } else {
+    for (int64_t i = 0; i < l.k; ++i)
+      for (int64_t j = 0; j < l.rows; ++j)
+        l.w[j * l.k + i] = (float)(*values)[i * l.rows + j];
+  }
+  return success();
+}
+
+/// Frees l.w.
+void dropWeight(Layer &l) { std::vector<float>().swap(l.w); }
 
 /// A convolution layer's window: kernel, strides, dilations and pads (auto_pad resolved).
 struct ConvGeometry {
@@ -691,6 +708,8 @@ Value CompressWeightsPass::gatherLastDim(OpBuilder &b, Location loc, Value x,
 
 LogicalResult CompressWeightsPass::process(Layer &l, std::map<Operation *, Layer *> &byNode) {
   const LayerSpec &spec = l.spec;
+  if (failed(loadWeight(l)))
+    return failure();
   // Producer permutations arrive as row permutations of this layer's weight.
   if (!l.rowPerm.empty()) {
     std::vector<float> p(l.w.size());
@@ -978,6 +997,7 @@ LogicalResult CompressWeightsPass::process(Layer &l, std::map<Operation *, Layer
   l.node->erase();
   if (l.weightOp->use_empty())
     l.weightOp->erase();
+  dropWeight(l);
   return success();
 }
 
@@ -1003,6 +1023,8 @@ LogicalResult CompressWeightsPass::allocate(std::vector<Layer *> &pool, double f
     if (progress)
       progress(done++, pool.size(), "allocating " + l->name);
     auto &lc = costs.emplace_back();
+    if (failed(loadWeight(*l)))
+      return failure();
     for (ArrayAttr formats : candidateLists) {
       weight::CompressOptions o = l->spec.options;
       o.stats = l->stats.get();
@@ -1026,6 +1048,7 @@ LogicalResult CompressWeightsPass::allocate(std::vector<Layer *> &pool, double f
     }
     if (l->stats)
       l->stats->releaseFactors();
+    dropWeight(*l);
   }
   double weights = fixedWeights, budget = targetBits * fixedWeights - fixedBits;
   for (Layer *l : pool) {

@@ -33,6 +33,13 @@
 #include <onnx/defs/schema.h>
 #include <onnx/onnx-ml.pb.h>
 
+#include <fcntl.h>
+#include <google/protobuf/io/zero_copy_stream_impl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <set>
 #include <unordered_map>
@@ -548,24 +555,38 @@ LogicalResult Importer::importSubgraph(Region &region, const ::onnx::GraphProto 
 }
 
 LogicalResult Importer::readModel() {
-  std::unique_ptr<llvm::MemoryBuffer> file;
-  StringRef data = bytes;
-  if (!data.data()) {
-    auto buf =
-        llvm::MemoryBuffer::getFile(path, /*IsText=*/false, /*RequiresNullTerminator=*/false);
-    if (!buf)
-      return fail("cannot open model file: " + buf.getError().message());
-    file = std::move(*buf);
-    data = file->getBuffer();
+  auto parse = [&](google::protobuf::io::CodedInputStream &stream) -> LogicalResult {
+    stream.SetTotalBytesLimit(INT32_MAX);
+    if (!model.ParseFromCodedStream(&stream) || !stream.ConsumedEntireMessage())
+      return fail("not a valid ONNX model: protobuf parsing failed (the file is truncated or "
+                  "corrupted, or not an ONNX file)");
+    return success();
+  };
+  if (bytes.data()) {
+    if (bytes.empty())
+      return fail("model file is empty");
+    google::protobuf::io::CodedInputStream stream(
+        reinterpret_cast<const uint8_t *>(bytes.data()), (int)bytes.size());
+    if (failed(parse(stream)))
+      return failure();
+  } else {
+    // Streamed from the file in blocks: a mapped or read-in copy of a large model would be in
+    // memory next to the parsed tensors until the parse ends (doubling the import's peak).
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      return fail("cannot open model file: " + std::string(std::strerror(errno)));
+    auto closeFile = llvm::make_scope_exit([&] { ::close(fd); });
+    struct stat st;
+    if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode))
+      return fail("cannot open model file: " +
+                  std::string(std::strerror(S_ISDIR(st.st_mode) ? EISDIR : errno)));
+    if (st.st_size == 0)
+      return fail("model file is empty");
+    google::protobuf::io::FileInputStream file(fd, 1 << 20);
+    google::protobuf::io::CodedInputStream stream(&file);
+    if (failed(parse(stream)))
+      return failure();
   }
-  if (data.empty())
-    return fail("model file is empty");
-  google::protobuf::io::CodedInputStream stream(
-      reinterpret_cast<const uint8_t *>(data.data()), (int)data.size());
-  stream.SetTotalBytesLimit(INT32_MAX);
-  if (!model.ParseFromCodedStream(&stream) || !stream.ConsumedEntireMessage())
-    return fail("not a valid ONNX model: protobuf parsing failed (the file is truncated or "
-                "corrupted, or not an ONNX file)");
   if (!model.has_graph())
     return fail("not a valid ONNX model: it has no graph");
   if (model.ir_version() <= 0)

@@ -184,7 +184,9 @@ TEST(Calibration, InverseFactorInvertsTheDampedHessian) {
           utu += u[p * k + a] * u[p * k + c];
         s += utu * h[c * k + b];
       }
-      EXPECT_NEAR(s, a == b ? 1.0 : 0.0, 1e-9) << a << "," << b;
+      // H is accumulated in float (InputStatistics::xtx): ~1e-7 relative per entry, times
+      // the conditioning of the damped H.
+      EXPECT_NEAR(s, a == b ? 1.0 : 0.0, 1e-5) << a << "," << b;
     }
 }
 
@@ -208,7 +210,7 @@ TEST(Calibration, OutputErrorMatchesDirectComputation) {
       num += (y - yq) * (y - yq);
       den += y * y;
     }
-  EXPECT_NEAR(st.relativeOutputError(w, q, rows), std::sqrt(num / den), 1e-9);
+  EXPECT_NEAR(st.relativeOutputError(w, q, rows), std::sqrt(num / den), 1e-6); // float H
   EXPECT_EQ(st.relativeOutputError(w, w, rows), 0.0);
 }
 
