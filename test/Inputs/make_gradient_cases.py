@@ -13,12 +13,12 @@ row_bias/  Mul by a [1, 5] row (a broadcast kept dimension) and Sub; one x (c) r
 unused/    a Gradient w.r.t. a value y does not depend on (zeros)
 softmax/   a Softmax between x and y: sparq has no derivative for it (a compile error)
 """
-import os
 import sys
 
 import numpy as np
-import onnx
 from onnx import TensorProto, helper, numpy_helper
+
+from backend_case import save_case
 
 TRAINING = "ai.onnx.preview.training"
 
@@ -79,14 +79,8 @@ def write(out, name, nodes, inputs, feeds, outputs, results, opset=13, initializ
         list(initializers))
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset),
                                                     helper.make_opsetid(TRAINING, 1)])
-    d = os.path.join(out, name)
-    ds = os.path.join(d, "test_data_set_0")
-    os.makedirs(ds, exist_ok=True)
-    onnx.save(model, os.path.join(d, "model.onnx"))
-    for kind, arrays in (("input", feeds), ("output", results)):
-        for i, a in enumerate(arrays):
-            with open(os.path.join(ds, f"{kind}_{i}.pb"), "wb") as f:
-                f.write(numpy_helper.from_array(np.asarray(a, np.float32)).SerializeToString())
+    f32 = lambda arrays: [np.asarray(a, np.float32) for a in arrays]
+    save_case(out, name, model, [(f32(feeds), f32(results))])
 
 
 def main():

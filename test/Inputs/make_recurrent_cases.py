@@ -20,13 +20,15 @@ lstm_untied/     lstm_dyn with the initial states' batch sizes named apart from 
                  with an X of batch 2
 lstm_bad_w/      an LSTM whose W has input size 5 for an X of input size 4 (a compile error)
 """
-import shutil
 import os
+import shutil
 import sys
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto, helper
+
+from backend_case import save_case
 
 
 def sigmoid(x):
@@ -131,17 +133,7 @@ def make_case(out, name, kind, rng, s_len, batch, inp, hidden, direction="forwar
         [helper.make_tensor_value_info(n, TensorProto.FLOAT, sym_o if more else list(o.shape))
          for n, o, sym_o in zip(out_names, outs, out_sym)])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
-    onnx.checker.check_model(model)
-    d = os.path.join(out, name)
-    os.makedirs(d, exist_ok=True)
-    onnx.save(model, os.path.join(d, "model.onnx"))
-    for k, (feeds, outs, _, _) in enumerate(sets):
-        ds = os.path.join(d, f"test_data_set_{k}")
-        os.makedirs(ds, exist_ok=True)
-        for kind_, arrays in (("input", feeds), ("output", outs)):
-            for i, a in enumerate(arrays):
-                with open(os.path.join(ds, f"{kind_}_{i}.pb"), "wb") as f:
-                    f.write(numpy_helper.from_array(a).SerializeToString())
+    save_case(out, name, model, [(feeds, outs) for feeds, outs, _, _ in sets])
 
 
 def data_set(kind, rng, s_len, batch, lens, inp, hidden, nd, direction, layout, w, r, b, p,
