@@ -31,6 +31,8 @@ namespace {
 
 /// Iteration points above which an op is not vectorized whole (tiles are far smaller).
 constexpr int64_t kMaxVectorizedPoints = 1 << 16;
+/// Widest convolution filter whose taps a vectorized tile unrolls; wider ones loop over taps.
+constexpr int64_t kMaxUnrolledFilterWidth = 4;
 
 /// Largest divisor of `range` that is <= `want` (>= 1).
 int64_t divisorTile(int64_t range, int64_t want) {
@@ -77,9 +79,14 @@ struct LinalgTileAndVectorizePass
       for (unsigned d : dims->outputChannel) tiles[d] = divisorTile(ranges[d], tileN);
       for (unsigned d : dims->depth) tiles[d] = divisorTile(ranges[d], tileN);
       for (unsigned d : dims->inputChannel) tiles[d] = divisorTile(ranges[d], tileK);
-      // Filter rows to 1 so the 2-D tile decomposes into a 1-D convolution; keep the width.
+      // Filter rows to 1 so the 2-D tile decomposes into a 1-D convolution; keep the width
+      // unless it is wide: the 1-D vectorizer unrolls every tap for every output column (a
+      // 127-tap, stride-64 front end of a speech encoder took minutes of canonicalization over
+      // the unrolled LLVM IR), so wide filters go one tap per iteration of a loop.
       for (unsigned d : dims->filterLoop) tiles[d] = 1;
-      tiles[dims->filterLoop.back()] = 0;
+      int64_t width = ranges[dims->filterLoop.back()];
+      tiles[dims->filterLoop.back()] =
+          !ShapedType::isDynamic(width) && width > kMaxUnrolledFilterWidth ? 1 : 0;
       return tiles;
     }
     return {};
@@ -149,7 +156,14 @@ struct LinalgTileAndVectorizePass
         points *= r;
       if (points > kMaxVectorizedPoints)
         return;
-      if (linalg::isaContractionOpInterface(op) ||
+      // Integer contractions (MatMulInteger, ConvInteger) stay loops: vector.contract over
+      // i32 lowers to one reduction per output element, unrolled (half a million LLVM ops and
+      // minutes of compile time for a small speech encoder), where LLVM's loop vectorizer
+      // handles the scalar loops.
+      bool integerContraction =
+          linalg::isaContractionOpInterface(op) &&
+          !isa<FloatType>(getElementTypeOrSelf(op->getResultTypes().front()));
+      if ((linalg::isaContractionOpInterface(op) && !integerContraction) ||
           isa<linalg::Conv1DNwcWcfOp, linalg::Conv1DNcwFcwOp, linalg::DepthwiseConv1DNwcWcOp,
               linalg::FillOp>(op.getOperation()))
         toVectorize.push_back(op);

@@ -463,6 +463,14 @@ LogicalResult RecurrentLowering::readInputs(int64_t layout, unsigned nd) {
   bOfr = ShapedType::isDynamic(B) ? dimOf(b, loc, in[0], 1) : idx(B);
   OFR iOfr = ShapedType::isDynamic(I) ? dimOf(b, loc, in[0], 2) : idx(I);
   ScalarBuilder sb{b, loc};
+  auto expected = [&](int64_t w) -> std::string {
+    int64_t size = w == kB ? B : w == kI ? I : w;
+    const char *what = w == kB ? "batch size" : "input size";
+    if (w >= 0)
+      return std::to_string(w);
+    return ShapedType::isDynamic(size) ? std::string("the ") + what + " of X"
+                                       : std::to_string(size) + " (the " + what + ")";
+  };
   for (unsigned i = 0; i < 8; ++i) {
     if (!in[i])
       continue;
@@ -476,9 +484,7 @@ LogicalResult RecurrentLowering::readInputs(int64_t layout, unsigned nd) {
       shape[d] = staticOf(expect);
       cf::AssertOp::create(
           b, loc, sb.eq(dimValue(b, loc, in[i], d), getValueOrCreateConstantIndexOp(b, loc, expect)),
-          c.op.describe() + ": " + describe(i, d) + " is not " +
-              (w == kB ? "the batch size of X" : w == kI ? "the input size of X"
-                                                         : std::to_string(w)));
+          c.op.describe() + ": " + describe(i, d) + " is not " + expected(w));
     }
     in[i] = castTo(b, loc, in[i], RankedTensorType::get(shape, t.getElementType()));
   }

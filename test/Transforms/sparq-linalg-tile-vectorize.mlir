@@ -50,3 +50,31 @@ func.func @big_fill(%init: tensor<4x13x48x38xf32>) -> tensor<4x13x48x38xf32> {
   %r = linalg.fill ins(%z : f32) outs(%init : tensor<4x13x48x38xf32>) -> tensor<4x13x48x38xf32>
   return %r : tensor<4x13x48x38xf32>
 }
+
+// A filter wider than 4 taps loops over its taps, each iteration a vectorized one-tap tile (the
+// 1-D vectorizer would unroll all 7 taps for every output column); 3 taps stay unrolled.
+// CHECK-LABEL: func.func @wide_conv1d
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c7 step %c1
+// CHECK: vector.contract {{.*}} : vector<1x16x8xf32>, vector<16x32xf32> into vector<1x32x8xf32>
+// CHECK-NOT: linalg.conv_1d_ncw_fcw
+func.func @wide_conv1d(%x: tensor<1x16x70xf32>, %w: tensor<32x16x7xf32>, %init: tensor<1x32x64xf32>) -> tensor<1x32x64xf32> {
+  %r = linalg.conv_1d_ncw_fcw {dilations = dense<1> : tensor<1xi64>, strides = dense<1> : tensor<1xi64>} ins(%x, %w : tensor<1x16x70xf32>, tensor<32x16x7xf32>) outs(%init : tensor<1x32x64xf32>) -> tensor<1x32x64xf32>
+  return %r : tensor<1x32x64xf32>
+}
+// CHECK-LABEL: func.func @narrow_conv1d
+// CHECK-NOT: to %c3 step %c1
+// CHECK: vector.contract
+// CHECK-NOT: linalg.conv_1d_ncw_fcw
+func.func @narrow_conv1d(%x: tensor<1x16x66xf32>, %w: tensor<32x16x3xf32>, %init: tensor<1x32x64xf32>) -> tensor<1x32x64xf32> {
+  %r = linalg.conv_1d_ncw_fcw {dilations = dense<1> : tensor<1xi64>, strides = dense<1> : tensor<1xi64>} ins(%x, %w : tensor<1x16x66xf32>, tensor<32x16x3xf32>) outs(%init : tensor<1x32x64xf32>) -> tensor<1x32x64xf32>
+  return %r : tensor<1x32x64xf32>
+}
+
+// Integer contractions are tiled but not vectorized: their loops go to LLVM's loop vectorizer.
+// CHECK-LABEL: func.func @int_matmul
+// CHECK: linalg.matmul {{.*}} tensor<8x16xi8>, tensor<16x32xi8>
+// CHECK-NOT: vector.contract
+func.func @int_matmul(%a: tensor<64x96xi8>, %b: tensor<96x128xi8>, %init: tensor<64x128xi32>) -> tensor<64x128xi32> {
+  %r = linalg.matmul ins(%a, %b : tensor<64x96xi8>, tensor<96x128xi8>) outs(%init : tensor<64x128xi32>) -> tensor<64x128xi32>
+  return %r : tensor<64x128xi32>
+}

@@ -6,6 +6,15 @@ check() { # model case artifact
     || { cat "$T/$1.$2.log"; echo "FAIL: $1 $2"; exit 1; }
   echo "ok: $1 $2"
 }
+# By relative L2 error (compare_rel_l2.py), for dynamically quantized models: one ulp of float
+# difference flips a rounded activation and the flips cascade, so onnxruntime's own output moves
+# by ~4 % when its input is perturbed by 1e-7 relative noise (docs/real-models.md).
+check_l2() { # model case artifact tolerance
+  sparq-run "$3" --inputs "$I/$1/$2" --output-dir "$T/$1.$2.out" > "$T/$1.$2.log" \
+    && "$PY" "$(dirname "$0")/compare_rel_l2.py" "$T/$1.$2.out" "$R/$1/$2" "$4" >> "$T/$1.$2.log" \
+    || { cat "$T/$1.$2.log"; echo "FAIL: $1 $2"; exit 1; }
+  echo "ok: $1 $2"
+}
 pinned() { # model case flags...
   local m=$1 c=$2; shift 2
   sparq-compile "$M/$m/model.onnx" -o "$T/$m.pin.so" --quiet "$@"
@@ -41,4 +50,11 @@ sparq-compile "$M/silero_vad_v5/model.onnx" -o "$T/silero_vad_v5.dyn.so" --quiet
   --input-value sr=16000 --input-shape input=Nx512 --input-shape state=2xNx128
 check silero_vad_v5 pin "$T/silero_vad_v5.dyn.so"
 check silero_vad_v5 dyn0 "$T/silero_vad_v5.dyn.so"
+# Moonshine tiny's speech encoder (6 self-attention layers, DynamicQuantizeLinear + MatMulInteger).
+sparq-compile "$M/moonshine_tiny_enc/model.onnx" -o "$T/moonshine.pin.so" --quiet \
+  --input-shape input_values=1x16000
+check_l2 moonshine_tiny_enc pin "$T/moonshine.pin.so" 0.08
+sparq-compile "$M/moonshine_tiny_enc/model.onnx" -o "$T/moonshine.dyn.so" --quiet
+check_l2 moonshine_tiny_enc pin "$T/moonshine.dyn.so" 0.08
+check_l2 moonshine_tiny_enc dyn0 "$T/moonshine.dyn.so" 0.08
 echo "all real models match"

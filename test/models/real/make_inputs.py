@@ -40,6 +40,8 @@ CASES = {
                       ("dyn0", [("input_1", (3, 76, 32, 1), "u")])],
     "oww_hey_jarvis": [("pin", [("x.1", (1, 16, 96), "u")]),
                        ("pin_hi", [("x.1", (1, 16, 96), "a:3")])],
+    "moonshine_tiny_enc": [("pin", [("input_values", (1, 16000), "s")]),
+                           ("dyn0", [("input_values", (2, 8000), "s")])],
 }
 
 
