@@ -37,9 +37,9 @@ llvm::Error error(const ::onnx::NodeProto &node, const llvm::Twine &msg) {
 
 class Differentiator {
 public:
-  Differentiator(::onnx::GraphProto &graph, const ::onnx::NodeProto &grad, int64_t opset,
+  Differentiator(const ::onnx::GraphProto &graph, const ::onnx::NodeProto &grad, int64_t opset,
                  std::set<std::string> &names)
-      : graph(graph), grad(grad), opset(opset), names(names) {
+      : grad(grad), opset(opset), names(names) {
     for (const auto &vi : graph.input())
       types[vi.name()] = &vi.type();
     for (const auto &vi : graph.value_info())
@@ -336,7 +336,6 @@ private:
   std::string cast(const std::string &x) { return emit("Cast", {x}, {intAttr("to", elemType)}); }
   std::string transposed(const std::string &x) { return emit("Transpose", {x}); }
 
-  ::onnx::GraphProto &graph;
   const ::onnx::NodeProto &grad;
   int64_t opset;
   std::set<std::string> &names;

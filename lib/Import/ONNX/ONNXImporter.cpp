@@ -575,7 +575,7 @@ LogicalResult Importer::readModel() {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0)
       return fail("cannot open model file: " + std::string(std::strerror(errno)));
-    auto closeFile = llvm::make_scope_exit([&] { ::close(fd); });
+    llvm::scope_exit closeFile([&] { ::close(fd); });
     struct stat st;
     if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode))
       return fail("cannot open model file: " +
