@@ -48,7 +48,7 @@ bool functionBody(const ::onnx::OpSchema &schema, const ::onnx::NodeProto &node,
 
 class Expander {
 public:
-  explicit Expander(::onnx::GraphProto &graph) : graph(graph) {
+  explicit Expander(const ::onnx::GraphProto &graph) {
     for (const auto &vi : graph.input())
       types[vi.name()] = vi.type();
     for (const auto &vi : graph.value_info())
@@ -147,7 +147,6 @@ private:
     }
   }
 
-  ::onnx::GraphProto &graph;
   std::unordered_map<std::string, ::onnx::TypeProto> types;
   std::set<std::string> names, prefixes;
 };
