@@ -190,7 +190,7 @@ private:
     return arith::MinimumFOp::create(nb, l, v, scalarConstant(nb, l, et, *clip));
   }
 
-  /// Sets `in` (X and the states of layout 1 transposed to layout 0) and x, S, B, I: every
+  /// Sets `in` (X and the states of layout 1 transposed to layout 0), x, B, sOfr and bOfr: every
   /// size an input must have is checked, statically or (dynamic sizes) at run time, and given
   /// to its type.
   LogicalResult readInputs(int64_t layout, unsigned nd);
@@ -203,8 +203,8 @@ private:
   Location loc;
   Cell cell;
   Type et;
-  int64_t S = 0, B = 0, I = 0, H = 0, gates = 1; // S and B may be dynamic
-  OFR sOfr, bOfr;                                // their sizes
+  int64_t B = 0, H = 0, gates = 1; // B may be dynamic
+  OFR sOfr, bOfr;                   // the sequence and batch sizes
   std::optional<double> clip;
   bool inputForget = false, linearBeforeReset = false;
   SmallVector<Activation> acts;
@@ -220,7 +220,8 @@ SmallVector<Value> RecurrentLowering::direction(unsigned d, bool reverse) {
   int64_t G = gates * H;
   Value wT = transpose(row(in[1], idx(d)), {1, 0}); // [I, G]
   Value rT = transpose(row(in[2], idx(d)), {1, 0}); // [H, G]
-  // Input projection of all steps plus the biases that simply add: [S*B, G] -> [S, B, G].
+  // Input projection of all steps plus the biases that simply add: [S*B, G], step t's rows
+  // [t*B, (t+1)*B).
   Value xs = tensor::CollapseShapeOp::create(
       b, loc, x, SmallVector<ReassociationIndices>{{0, 1}, {2}});
   Value xw = matmul(xs, wT);
@@ -242,7 +243,8 @@ SmallVector<Value> RecurrentLowering::direction(unsigned d, bool reverse) {
         return arith::AddFOp::create(nb, l, a[0], a[1]);
       });
     }
-    xw = ew({xw, sum}, {cast<RankedTensorType>(xw.getType()).getDimSize(0), G}, [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+    int64_t rows = cast<RankedTensorType>(xw.getType()).getDimSize(0);
+    xw = ew({xw, sum}, {rows, G}, [](OpBuilder &nb, Location l, ValueRange a) -> Value {
       return arith::AddFOp::create(nb, l, a[0], a[1]);
     });
   }
@@ -458,7 +460,8 @@ LogicalResult RecurrentLowering::readInputs(int64_t layout, unsigned nd) {
                               : Twine(w == kB ? " (the batch size)" : " (the input size)")));
     }
   }
-  B = sym[0], I = sym[1];
+  B = sym[0];
+  int64_t I = sym[1];
   // Dynamic sizes are checked at run time against the static one, or else X's.
   bOfr = ShapedType::isDynamic(B) ? dimOf(b, loc, in[0], 1) : idx(B);
   OFR iOfr = ShapedType::isDynamic(I) ? dimOf(b, loc, in[0], 2) : idx(I);
@@ -478,9 +481,10 @@ LogicalResult RecurrentLowering::readInputs(int64_t layout, unsigned nd) {
     SmallVector<int64_t> shape(t.getShape());
     for (unsigned d = 0; d < want[i].size(); ++d) {
       int64_t w = want[i][d];
-      if (w == kS || !t.isDynamicDim(d) || (i == 0 && (d == 1 || d == 2)))
-        continue; // X's own B and I are the references where they are dynamic
       OFR expect = w == kB ? bOfr : w == kI ? iOfr : idx(w);
+      // X's own B and I are the references where no input gives them statically.
+      if (w == kS || !t.isDynamicDim(d) || (i == 0 && ShapedType::isDynamic(staticOf(expect))))
+        continue;
       shape[d] = staticOf(expect);
       cf::AssertOp::create(
           b, loc, sb.eq(dimValue(b, loc, in[i], d), getValueOrCreateConstantIndexOp(b, loc, expect)),
@@ -488,24 +492,8 @@ LogicalResult RecurrentLowering::readInputs(int64_t layout, unsigned nd) {
     }
     in[i] = castTo(b, loc, in[i], RankedTensorType::get(shape, t.getElementType()));
   }
-  // X takes the static B and I another input gave, checked like the others.
-  auto xt = cast<RankedTensorType>(in[0].getType());
-  SmallVector<int64_t> xShape(xt.getShape());
-  for (unsigned d = 1; d < 3; ++d) {
-    int64_t size = d == 1 ? B : I;
-    if (!xt.isDynamicDim(d) || ShapedType::isDynamic(size))
-      continue;
-    cf::AssertOp::create(b, loc, sb.eq(dimValue(b, loc, in[0], d), sb.cIdx(size)),
-                         c.op.describe() + ": " + describe(0, d) + " is not " +
-                             std::to_string(size) + (d == 1 ? " (the batch size of the states)"
-                                                            : " (the input size of W)"));
-    xShape[d] = size;
-  }
-  x = castTo(b, loc, in[0], RankedTensorType::get(xShape, et));
-  S = xShape[0];
+  x = in[0];
   sOfr = dimOf(b, loc, x, 0);
-  if (!ShapedType::isDynamic(B))
-    bOfr = idx(B);
   return success();
 }
 
