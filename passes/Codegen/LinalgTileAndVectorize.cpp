@@ -3,7 +3,8 @@
 // Tiles contractions (matmul, batch_matmul, generic contractions) and convolutions on tensors so
 // that each tile fits in vector registers, decomposes 2-D convolution tiles into 1-D ones, and
 // vectorizes the tiles. Tile sizes are shrunk to divisors of the static loop ranges so every tile
-// is full and static (no masking or peeling needed).
+// is full and static (no masking or peeling needed); a contraction's dynamic ranges get partial
+// last tiles, which stay loops for LLVM to vectorize.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Codegen/MicroKernels.h"
@@ -51,22 +52,30 @@ struct LinalgTileAndVectorizePass
   /// Tile sizes per loop for a contraction or convolution; empty if not handled.
   SmallVector<int64_t> tileSizesFor(linalg::LinalgOp op) {
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-    if (llvm::any_of(ranges, ShapedType::isDynamic))
-      return {};
     SmallVector<int64_t> tiles(ranges.size(), 0);
     if (linalg::isaContractionOpInterface(op)) {
       auto dims = linalg::inferContractionDims(op);
       if (failed(dims))
         return {};
+      // A dynamic range (batch or sequence rows read at run time) is tiled by the wanted size
+      // with a partial last tile: such a tile is not vectorized here (its shape is dynamic), and
+      // LLVM's loop vectorizer takes its static inner loops, as for the static integer
+      // contractions below. Untiled, the contraction ran as one (m, n, k) loop nest striding
+      // down B's columns (a speech encoder's int8 MLP: 17 ms per MatMulInteger, 1.2 ms tiled).
+      auto tileOf = [&](int64_t range, int64_t want) {
+        return ShapedType::isDynamic(range) ? want : divisorTile(range, want);
+      };
       for (unsigned d : dims->batch) tiles[d] = 1;
       for (unsigned d : dims->m) tiles[d] = 1;
       for (unsigned d : dims->n) tiles[d] = 1;
       for (unsigned d : dims->k) tiles[d] = 1;
-      if (!dims->m.empty()) tiles[dims->m.back()] = divisorTile(ranges[dims->m.back()], tileM);
-      if (!dims->n.empty()) tiles[dims->n.back()] = divisorTile(ranges[dims->n.back()], tileN);
-      if (!dims->k.empty()) tiles[dims->k.back()] = divisorTile(ranges[dims->k.back()], tileK);
+      if (!dims->m.empty()) tiles[dims->m.back()] = tileOf(ranges[dims->m.back()], tileM);
+      if (!dims->n.empty()) tiles[dims->n.back()] = tileOf(ranges[dims->n.back()], tileN);
+      if (!dims->k.empty()) tiles[dims->k.back()] = tileOf(ranges[dims->k.back()], tileK);
       return tiles;
     }
+    if (llvm::any_of(ranges, ShapedType::isDynamic))
+      return {};
     if (isa<linalg::Conv2DNchwFchwOp, linalg::Conv2DNhwcHwcfOp, linalg::DepthwiseConv2DNhwcHwcOp,
             linalg::Conv1DNcwFcwOp, linalg::Conv1DNwcWcfOp>(op.getOperation())) {
       auto dims = linalg::inferConvolutionDims(op);

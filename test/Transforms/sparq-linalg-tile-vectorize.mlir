@@ -78,3 +78,15 @@ func.func @int_matmul(%a: tensor<64x96xi8>, %b: tensor<96x128xi8>, %init: tensor
   %r = linalg.matmul ins(%a, %b : tensor<64x96xi8>, tensor<96x128xi8>) outs(%init : tensor<64x128xi32>) -> tensor<64x128xi32>
   return %r : tensor<64x128xi32>
 }
+
+// A dynamic row count is tiled too, the last tile partial (affine.min): the tiles keep static
+// N and K and a dynamic M, and stay loops.
+// CHECK-LABEL: func.func @int_matmul_dynamic_rows
+// CHECK: scf.for
+// CHECK: affine.min
+// CHECK: linalg.matmul {{.*}} tensor<?x16xi8>, tensor<16x32xi8>) outs({{.*}} : tensor<?x32xi32>)
+// CHECK-NOT: vector.contract
+func.func @int_matmul_dynamic_rows(%a: tensor<?x96xi8>, %b: tensor<96x128xi8>, %init: tensor<?x128xi32>) -> tensor<?x128xi32> {
+  %r = linalg.matmul ins(%a, %b : tensor<?x96xi8>, tensor<96x128xi8>) outs(%init : tensor<?x128xi32>) -> tensor<?x128xi32>
+  return %r : tensor<?x128xi32>
+}
