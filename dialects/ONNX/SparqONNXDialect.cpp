@@ -2,8 +2,10 @@
 #include "dialects/ONNX/SparqONNXDialect.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
@@ -11,7 +13,14 @@ using namespace sparq::onnx;
 
 #include "dialects/ONNX/SparqONNXDialect.cpp.inc"
 
+#define GET_TYPEDEF_CLASSES
+#include "dialects/ONNX/SparqONNXTypes.cpp.inc"
+
 void SparqONNXDialect::initialize() {
+  addTypes<
+#define GET_TYPEDEF_LIST
+#include "dialects/ONNX/SparqONNXTypes.cpp.inc"
+      >();
   addOperations<
 #define GET_OP_LIST
 #include "dialects/ONNX/SparqONNXOps.cpp.inc"

@@ -10,6 +10,9 @@
 
 #include "dialects/ONNX/SparqONNXDialect.h.inc"
 
+#define GET_TYPEDEF_CLASSES
+#include "dialects/ONNX/SparqONNXTypes.h.inc"
+
 #define GET_OP_CLASSES
 #include "dialects/ONNX/SparqONNXOps.h.inc"
 

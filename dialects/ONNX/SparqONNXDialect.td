@@ -2,6 +2,7 @@
 #ifndef SPARQ_ONNX_DIALECT_TD
 #define SPARQ_ONNX_DIALECT_TD
 
+include "mlir/IR/AttrTypeBase.td"
 include "mlir/IR/OpBase.td"
 
 def SparqONNX_Dialect : Dialect {
@@ -16,8 +17,22 @@ def SparqONNX_Dialect : Dialect {
 
     Absent optional inputs are the result of `sparq_onnx.none`. Initializers and Constant nodes are
     imported as `arith.constant` (large ones as `dense_resource` blobs).
+
+    ONNX `string` elements are `!sparq_onnx.string`.
   }];
   let cppNamespace = "::sparq::onnx";
+  let useDefaultTypePrinterParser = 1;
+}
+
+def SparqONNX_StringType : TypeDef<SparqONNX_Dialect, "String"> {
+  let mnemonic = "string";
+  let summary = "an ONNX string element";
+  let description = [{
+    One element of an ONNX `string` tensor (`tensor<4x!sparq_onnx.string>`). The conversion to
+    upstream dialects represents it as an `i64` holding the address of a NUL-terminated byte
+    string (docs/strings.md): data movement treats it like any 64-bit element, and the
+    string operators call run-time kernels.
+  }];
 }
 
 class SparqONNX_Op<string mnemonic, list<Trait> traits = []>

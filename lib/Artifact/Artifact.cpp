@@ -122,6 +122,16 @@ llvm::Error addArtifactABI(llvm::Module &module, llvm::StringRef entryName,
   b.CreateCall(ompSet, {threadsFn->getArg(0)});
   b.CreateRetVoid();
 
+  // void sparq_model_release_strings_v1(void): frees the strings the calling thread's last
+  // invocation made (runtime/kernels/Strings.cpp), once the runtime has copied its string
+  // outputs.
+  auto *releaseStringsFn = llvm::Function::Create(llvm::FunctionType::get(voidTy, false),
+                                                  llvm::GlobalValue::ExternalLinkage,
+                                                  "sparq_model_release_strings_v1", module);
+  b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", releaseStringsFn));
+  b.CreateCall(module.getOrInsertFunction("sparq_uk_str_arena_reset", voidFnTy));
+  b.CreateRetVoid();
+
   if (!profileTable.empty()) {
     // const char *sparq_model_profile_v1(void): the kernel table.
     addTextFunction(module, "sparq_model_profile_v1", profileTable, "sparq_profile_text");

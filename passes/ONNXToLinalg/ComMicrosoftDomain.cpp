@@ -46,28 +46,9 @@ constexpr llvm::StringLiteral kActBitsAttr = "sparq.act_bits";
 /// The raw little-endian bytes of a constant input, without converting elements (a packed
 /// weight of 8 MiB stays 8 MiB). Reads the converted operand, else the original one.
 std::optional<std::vector<char>> constantBytes(const NodeContext &c, unsigned i) {
-  for (Value v : {c.input(i), c.op.getInputs()[i]}) {
-    auto cst = v.getDefiningOp<arith::ConstantOp>();
-    if (!cst)
-      continue;
-    auto type = cast<ShapedType>(cst.getType());
-    size_t bytes = type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
-    if (auto dense = dyn_cast<DenseElementsAttr>(cst.getValue())) {
-      ArrayRef<char> raw = dense.getRawData();
-      if (!dense.isSplat())
-        return std::vector<char>(raw.begin(), raw.end());
-      std::vector<char> out(bytes);
-      for (size_t at = 0; at < bytes && !raw.empty(); at += raw.size())
-        std::memcpy(out.data() + at, raw.data(), std::min(raw.size(), bytes - at));
-      return out;
-    }
-    if (auto res = dyn_cast<DenseResourceElementsAttr>(cst.getValue()))
-      if (AsmResourceBlob *blob = res.getRawHandle().getBlob())
-        if (blob->getData().size() >= bytes)
-          return std::vector<char>(blob->getData().begin(), blob->getData().begin() + bytes);
-    return std::nullopt;
-  }
-  return std::nullopt;
+  if (auto bytes = constantBytesOf(c.input(i)))
+    return bytes;
+  return constantBytesOf(c.op.getInputs()[i]);
 }
 
 /// The zero points of a MatMulNBits node as values per [n, block], or nullopt when the node
@@ -214,11 +195,6 @@ LogicalResult lowerMatMulNBits(NodeContext &c) {
   const int64_t mid = int64_t(1) << (bits - 1);
   bool symmetric = !*zps || llvm::all_of(**zps, [&](int64_t z) { return z == mid; });
   auto scheme = quant::SchemeAttr::get(ctx, bits, /*isSigned=*/symmetric, symmetric, block);
-  ArrayAttr formats = ArrayAttr::get(ctx, {scheme});
-  Type f32 = c.rewriter.getF32Type();
-  SmallVector<Type> types;
-  SmallVector<std::string> names;
-  weight::getPackedOperands(formats, n, k, f32, types, names);
 
   // Codes: each block of B is `blob` whole bytes of the same little-endian bit stream sparq
   // uses, so a row of B is already sparq's row of ceil(K * bits / 8) bytes, followed by the
@@ -240,41 +216,21 @@ LogicalResult lowerMatMulNBits(NodeContext &c) {
       codes[r * rowBytes + j] = char((src[r * srcRow + j] & mask[j]) ^ flip[j]);
 
   std::vector<float> scaleValues(scales->begin(), scales->end());
+  std::vector<uint8_t> zpValues; // unsigned zero points, stored as i8 bit patterns
+  if (!symmetric)
+    for (int64_t z : **zps)
+      zpValues.push_back(uint8_t(z));
   // Named after the node, located at B's initializer (messages about the layer name it).
-  std::string name = c.op.getName().str();
   Location wLoc = c.loc;
   if (Operation *def = c.op.getInputs()[1].getDefiningOp())
     wLoc = def->getLoc();
-  auto constant = [&](unsigned i, ArrayRef<char> bytes) -> Value {
-    return arith::ConstantOp::create(
-        c.rewriter, wLoc,
-        makeConstantFromBytes(cast<RankedTensorType>(types[i]), bytes, name + "." + names[i]));
-  };
-  SmallVector<Value> packed = {
-      constant(0, codes),
-      constant(1, ArrayRef<char>(reinterpret_cast<const char *>(scaleValues.data()),
-                                 scaleValues.size() * sizeof(float)))};
-  if (!symmetric) {
-    std::vector<char> zpBytes;
-    for (int64_t z : **zps)
-      zpBytes.push_back(char(uint8_t(z))); // unsigned zero points, stored as i8 bit patterns
-    packed.push_back(constant(2, zpBytes));
-  }
 
-  // The linear op takes [..., M, K]: a vector A is one row.
-  Value x = c.input(0);
-  RankedTensorType linearType = yt;
-  if (at.getRank() == 1) {
-    x = reshapeStatic(c.rewriter, c.loc, x, {1, k});
-    linearType = RankedTensorType::get({1, n}, f32);
-  }
-  auto linear = weight::LinearOp::create(c.rewriter, c.loc, linearType, x, packed, formats);
+  weight::LinearOp linear;
+  Value y = emitPackedLinear(c, c.input(0), yt, scheme, n, k, codes, scaleValues, zpValues, wLoc,
+                             c.op.getName(), &linear);
   // accuracy_level 4 allows int8 activations (quantized per block, as onnxruntime does).
   if (accuracy == 4)
     linear->setAttr(kActBitsAttr, c.rewriter.getI64IntegerAttr(8));
-  Value y = linear.getResult();
-  if (at.getRank() == 1)
-    y = reshapeStatic(c.rewriter, c.loc, y, {n});
   if (c.hasInput(5))
     y = buildElementwise(c.rewriter, c.loc, {y, c.input(5)}, yt,
                          [](OpBuilder &b, Location l, ValueRange a) -> Value {

@@ -29,6 +29,9 @@ using namespace sparq::onnx;
 namespace {
 
 Type toSignless(Type t) {
+  // A string element is the address of its text (Strings.cpp).
+  if (isa<StringType>(t))
+    return IntegerType::get(t.getContext(), 64);
   if (auto it = dyn_cast<IntegerType>(t))
     if (!it.isSignless())
       return IntegerType::get(t.getContext(), it.getWidth());
@@ -40,6 +43,7 @@ public:
   SignlessTypeConverter() {
     addConversion([](Type t) { return t; });
     addConversion([](IntegerType t) { return toSignless(t); });
+    addConversion([](StringType t) { return toSignless(t); });
     addConversion([](RankedTensorType t) -> Type {
       return t.clone(toSignless(t.getElementType()));
     });
@@ -147,6 +151,7 @@ static std::shared_ptr<const OnnxHandlerTable> handlerTable() {
     registerTrainingOps(*t);
     registerDetectionOps(*t);
     registerControlFlowOps(*t);
+    registerStringOps(*t);
     return t;
   }();
   return table;

@@ -497,6 +497,9 @@ void registerElementwiseOps(OnnxHandlerTable &t) {
   });
 
   t.add("Cast", 1, [](NodeContext &c) -> LogicalResult {
+    if (isa<StringType>(c.onnxInputElementType(0)) ||
+        isa<StringType>(c.onnxResultElementType(0)))
+      return lowerStringCast(c, c.onnxResultElementType(0));
     bool srcU = c.isUnsignedInput(0);
     auto dstElem = dyn_cast<IntegerType>(c.onnxResultElementType(0));
     bool dstU = dstElem && (dstElem.isUnsigned() || dstElem.getWidth() == 1);
@@ -506,6 +509,8 @@ void registerElementwiseOps(OnnxHandlerTable &t) {
     });
   });
   t.add("CastLike", 15, [](NodeContext &c) -> LogicalResult {
+    if (isa<StringType>(c.onnxInputElementType(0)) || isa<StringType>(c.onnxInputElementType(1)))
+      return lowerStringCast(c, c.onnxInputElementType(1));
     bool srcU = c.isUnsignedInput(0);
     bool dstU = c.isUnsignedInput(1);
     Type dst = c.rankedResultType(0).getElementType();

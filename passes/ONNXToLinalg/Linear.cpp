@@ -98,6 +98,12 @@ FailureOr<Value> emitDynamicRowsMatMul(NodeContext &c, Value lhs, Value rhs, Ran
 
 LogicalResult lowerMatMul(NodeContext &c) {
   auto rt = c.rankedResultType(0);
+  // B dequantized from an integer initializer: run from its codes.
+  auto quantized = emitDequantizedWeightMatMul(c);
+  if (failed(quantized))
+    return failure();
+  if (*quantized)
+    return c.replace(*quantized);
   if (c.inputType(0) && c.inputType(1) && !c.inputType(0).hasStaticShape()) {
     auto r = emitDynamicRowsMatMul(c, c.input(0), c.input(1), rt);
     if (failed(r))

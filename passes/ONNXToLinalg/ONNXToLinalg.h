@@ -10,6 +10,8 @@
 
 #include "dialects/Common/ScalarBuilder.h"
 #include "dialects/ONNX/SparqONNXDialect.h"
+#include "dialects/Quant/QuantDialect.h"
+#include "dialects/Weight/WeightDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -138,6 +140,32 @@ void registerNumericOps(OnnxHandlerTable &table);     // LRN Shrink Det DFT
 void registerDetectionOps(OnnxHandlerTable &table);   // NonMaxSuppression
 void registerTrainingOps(OnnxHandlerTable &table);    // ai.onnx.preview.training: Adagrad Adam Momentum
 void registerControlFlowOps(OnnxHandlerTable &table); // If Loop Scan
+void registerStringOps(OnnxHandlerTable &table);      // StringNormalizer
+
+/// The raw little-endian bytes of a constant (arith.constant with a dense or dense_resource
+/// attribute), elements unconverted; nullopt for other values and bit-packed booleans
+/// (QuantizedWeights.cpp).
+std::optional<std::vector<char>> constantBytesOf(mlir::Value v);
+
+/// Y = X · dequant(W)^T as `sparq_weight.linear` with one `#sparq_quant.scheme`: `codes` are the
+/// packed rows of W [n, k] (docs/packed-formats.md), `scales` and (asymmetric schemes only)
+/// `zeroPoints` the scheme's parameters in its [rows, groups] layout; the constants are named
+/// `name`.codes ... and located at `wLoc`. X is [..., M, k] or a vector [k] (then so is Y).
+/// `linearOut` receives the linear op.
+mlir::Value emitPackedLinear(NodeContext &c, mlir::Value x, mlir::RankedTensorType yt,
+                             quant::SchemeAttr scheme, int64_t n, int64_t k,
+                             llvm::ArrayRef<char> codes, llvm::ArrayRef<float> scales,
+                             llvm::ArrayRef<uint8_t> zeroPoints, mlir::Location wLoc,
+                             llvm::StringRef name, weight::LinearOp *linearOut = nullptr);
+
+/// MatMul(A, DequantizeLinear(W, scale, zero_point)) with a constant integer W [K, N] (int8,
+/// uint8, int4, uint4; per tensor, per column, or blocked along K) as emitPackedLinear; null when
+/// the MatMul is not of that form (QuantizedWeights.cpp).
+mlir::FailureOr<mlir::Value> emitDequantizedWeightMatMul(NodeContext &c);
+
+/// Cast / CastLike where the input or the target (ONNX element type `dst`) is a string
+/// (Strings.cpp).
+mlir::LogicalResult lowerStringCast(NodeContext &c, mlir::Type dst);
 
 //===----------------------------------------------------------------------===//
 // Utilities shared by the handlers (Utils.cpp).

@@ -32,6 +32,8 @@ int32_t sparq_uk_invoke_checked(void (*body)(void **), void **args, char *error,
     error[0] = '\0';
   jmp_buf here;
   failedMessage = nullptr;
+  // The previous invocation's strings: its outputs have been copied by now (docs/strings.md).
+  sparq_uk_str_arena_reset();
   sparq_uk_memory_guard_begin();
   if (setjmp(here) == 0) {
     jumpPoint = &here;

@@ -1,6 +1,7 @@
 //===- runtime/src/ElementType.cpp - element types and half floats -*- C++ -*-===//
 //
-// Names and sizes of the element types, and float16/bfloat16 conversions.
+// Names and sizes of the element types (a string element is a `const char *`), and
+// float16/bfloat16 conversions.
 //
 //===----------------------------------------------------------------------===//
 #include "Internal.h"
@@ -26,6 +27,7 @@ const TypeEntry typeTable[] = {
     {SPARQ_ELEMENT_TYPE_UINT8, "uint8", 1},     {SPARQ_ELEMENT_TYPE_UINT16, "uint16", 2},
     {SPARQ_ELEMENT_TYPE_UINT32, "uint32", 4},   {SPARQ_ELEMENT_TYPE_UINT64, "uint64", 8},
     {SPARQ_ELEMENT_TYPE_BOOL, "bool", 1},
+    {SPARQ_ELEMENT_TYPE_STRING, "string", sizeof(const char *)},
 };
 
 const TypeEntry *lookup(sparq_element_type_t type) {
@@ -79,8 +81,6 @@ sparq_status_t sparq_element_type_from_name(const char *name, sparq_element_type
       return nullptr;
     }
   }
-  if (std::strcmp(name, "string") == 0)
-    return makeStatus(SPARQ_STATUS_UNIMPLEMENTED, "element type 'string' is not supported");
   return makeStatus(SPARQ_STATUS_INVALID_ARGUMENT,
                     std::string("unknown element type '") + name + "'");
 }

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <sys/stat.h>
@@ -32,6 +33,9 @@ struct sparq_tensor_s {
   size_t byteSize = 0;
   void *data = nullptr;
   bool ownsData = false;
+  /// A string tensor made by sparq_tensor_create: the bytes of its strings, each
+  /// NUL-terminated, that the `const char *` elements of `data` point to.
+  std::vector<char> strings;
   /// An output adopted from the model without a copy: the block the model allocated (`data`
   /// points into it), released on destruction with `release` (the artifact's
   /// sparq_model_release_v1, which keeps it for the next run) or, if that is NULL, free().
@@ -75,6 +79,7 @@ inline bool toElementType(int64_t value, sparq_element_type_t &out) {
   case SPARQ_ELEMENT_TYPE_INT16:
   case SPARQ_ELEMENT_TYPE_INT32:
   case SPARQ_ELEMENT_TYPE_INT64:
+  case SPARQ_ELEMENT_TYPE_STRING:
   case SPARQ_ELEMENT_TYPE_BOOL:
   case SPARQ_ELEMENT_TYPE_FLOAT16:
   case SPARQ_ELEMENT_TYPE_FLOAT64:
@@ -88,9 +93,19 @@ inline bool toElementType(int64_t value, sparq_element_type_t &out) {
   }
 }
 
-/// Creates a tensor owning a zero-initialised (64-byte aligned) buffer. Validates type/dims.
+/// Creates a tensor owning a zero-initialised (64-byte aligned) buffer (for a string tensor:
+/// every element ""). Validates type/dims.
 sparq_status_t createTensor(sparq_element_type_t type, const std::vector<int64_t> &dims,
                             sparq_tensor_t **out);
+
+/// Creates a string tensor that owns copies of `strings` (one per element, row-major; a NUL
+/// byte inside one would end the element's C string there: callers refuse such strings).
+sparq_status_t createStringTensor(const std::vector<int64_t> &dims,
+                                  const std::string_view *strings, sparq_tensor_t **out);
+
+/// Makes a string tensor own its strings: copies the strings its `const char *` elements point
+/// to (NULL reads as "") into storage of its own and points the elements at the copies.
+sparq_status_t ownStrings(sparq_tensor_t *tensor);
 
 /// Owns a POSIX file descriptor; closes it (ignoring errors) unless released.
 class UniqueFd {

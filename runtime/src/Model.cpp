@@ -13,6 +13,7 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -40,6 +41,8 @@ struct sparq_model_s {
   PeakBytesFn peakBytes = nullptr;
   /// Optional: gives an output buffer back to the artifact's allocator for its next run.
   ReleaseFn release = nullptr;
+  /// Optional: frees the strings the calling thread's last run made (once they are copied).
+  void (*releaseStrings)() = nullptr;
   /// Profiled artifacts: the kernel table, the timers' reader and the last read.
   std::vector<sparq::runtime::KernelInfo> kernelInfo;
   ProfileReadFn profileRead = nullptr;
@@ -201,7 +204,9 @@ bool isRowMajor(const int64_t *sizes, const int64_t *strides, size_t rank) {
 }
 
 /// Reads output `k`'s descriptor at `words` into a new tensor: the model's own buffer when it
-/// is contiguous and `adopt` (the block is then the tensor's, released by it), else a copy.
+/// is contiguous and `adopt` (the block is then the tensor's, released by it), else a copy. A
+/// string output is always copied, strings included: its elements point into the artifact's
+/// per-thread string arena, valid only until the model's next call on this thread.
 sparq_status_t collectOutput(const sparq_model_t *model, size_t k, const int64_t *words,
                              bool adopt, sparq_tensor_t **out) {
   const TensorSpec &spec = model->signature.outputs[k];
@@ -229,7 +234,8 @@ sparq_status_t collectOutput(const sparq_model_t *model, size_t k, const int64_t
   void *allocated;
   std::memcpy(&allocated, &words[0], sizeof(void *));
   sparq_tensor_t *tensor = nullptr;
-  if (adopt && allocated && aligned && isRowMajor(sizes, strides, rank)) {
+  bool isString = spec.type == SPARQ_ELEMENT_TYPE_STRING;
+  if (adopt && !isString && allocated && aligned && isRowMajor(sizes, strides, rank)) {
     // No copy: the tensor views the model's block (a plain malloc block, or one from the
     // artifact's allocator cache) and releases it when destroyed.
     if (sparq_status_t status = sparq_tensor_wrap(
@@ -254,6 +260,11 @@ sparq_status_t collectOutput(const sparq_model_t *model, size_t k, const int64_t
     copyStrided(static_cast<char *>(tensor->data),
                 static_cast<const char *>(aligned) + offset * int64_t(elementSize), elementSize,
                 sizes, strides, rank);
+    if (isString)
+      if (sparq_status_t status = ownStrings(tensor)) {
+        sparq_tensor_destroy(tensor);
+        return status;
+      }
   }
   tensor->name = spec.name;
   *out = tensor;
@@ -288,16 +299,29 @@ sparq_status_t runImpl(sparq_session_t *session) {
     }
   }
 
-  // Input descriptors: contiguous row-major, offset 0.
+  // Input descriptors: contiguous row-major, offset 0. A string input is its pointer array;
+  // the model needs a string behind every element, so a wrapped array with NULL elements is
+  // passed as a copy with "" in their place.
   std::vector<std::vector<int64_t>> inputDescriptors(signature.inputs.size());
+  std::vector<std::vector<const char *>> stringInputs(signature.inputs.size());
   std::vector<void *> args(1 + signature.inputs.size());
   for (size_t i = 0; i < signature.inputs.size(); ++i) {
     const sparq_tensor_t *tensor = session->inputs[i];
+    void *data = tensor->data;
+    if (tensor->type == SPARQ_ELEMENT_TYPE_STRING) {
+      const char *const *elements = static_cast<const char *const *>(data);
+      const char *const *end = elements + tensor->numElements;
+      if (std::find(elements, end, nullptr) != end) {
+        for (const char *const *element = elements; element != end; ++element)
+          stringInputs[i].push_back(*element ? *element : "");
+        data = stringInputs[i].data();
+      }
+    }
     size_t rank = tensor->dims.size();
     std::vector<int64_t> &words = inputDescriptors[i];
     words.assign(3 + 2 * rank, 0);
-    std::memcpy(&words[0], &tensor->data, sizeof(void *));
-    std::memcpy(&words[1], &tensor->data, sizeof(void *));
+    std::memcpy(&words[0], &data, sizeof(void *));
+    std::memcpy(&words[1], &data, sizeof(void *));
     int64_t stride = 1;
     for (size_t d = rank; d-- > 0;) {
       words[3 + d] = tensor->dims[d];
@@ -326,7 +350,8 @@ sparq_status_t runImpl(sparq_session_t *session) {
                                    : "invocation failed with status " + std::to_string(rc)));
 
   // An output whose block no other output shares is adopted without a copy (when
-  // contiguous); the others are copied, and every block not adopted is freed once.
+  // contiguous and not of strings); the others are copied, and every block not adopted is
+  // freed once.
   std::vector<void *> blocks(signature.outputs.size(), nullptr);
   std::map<void *, int> uses;
   for (size_t k = 0; k < signature.outputs.size(); ++k) {
@@ -345,6 +370,9 @@ sparq_status_t runImpl(sparq_session_t *session) {
     if (blocks[k] && !adopted && freed.insert(blocks[k]).second)
       (model->release ? model->release : std::free)(blocks[k]);
   }
+  // The string outputs own copies of their text now: the run's strings can go.
+  if (model->releaseStrings)
+    model->releaseStrings();
   if (status) {
     for (sparq_tensor_t *tensor : outputs)
       sparq_tensor_destroy(tensor);
@@ -431,7 +459,7 @@ sparq_status_t loadModel(const char *path, sparq_model_t **out_model) {
   };
   void *signatureSymbol = nullptr, *invokeSymbol = nullptr, *setNumThreadsSymbol = nullptr,
        *peakBytesSymbol = nullptr, *cpuSymbol = nullptr, *profileSymbol = nullptr,
-       *profileReadSymbol = nullptr, *releaseSymbol = nullptr;
+       *profileReadSymbol = nullptr, *releaseSymbol = nullptr, *releaseStringsSymbol = nullptr;
   struct AbiSymbol {
     const char *name;
     bool required;
@@ -444,7 +472,8 @@ sparq_status_t loadModel(const char *path, sparq_model_t **out_model) {
                                {"sparq_model_cpu_v1", false, &cpuSymbol},
                                {"sparq_model_profile_v1", false, &profileSymbol},
                                {"sparq_model_profile_read_v1", false, &profileReadSymbol},
-                               {"sparq_model_release_v1", false, &releaseSymbol}};
+                               {"sparq_model_release_v1", false, &releaseSymbol},
+                               {"sparq_model_release_strings_v1", false, &releaseStringsSymbol}};
   // Version 1 of the invoke entry had no status return (no run-time checks): such an artifact
   // is refused by name rather than reported as "not a sparq artifact".
   dlerror();
@@ -461,6 +490,7 @@ sparq_status_t loadModel(const char *path, sparq_model_t **out_model) {
   model->setNumThreads = reinterpret_cast<SetNumThreadsFn>(setNumThreadsSymbol);
   model->peakBytes = reinterpret_cast<PeakBytesFn>(peakBytesSymbol);
   model->release = reinterpret_cast<ReleaseFn>(releaseSymbol);
+  model->releaseStrings = reinterpret_cast<void (*)()>(releaseStringsSymbol);
   // Optional: the CPU the artifact was compiled for and the features its code uses.
   if (cpuSymbol)
     if (sparq_status_t status = checkCpu(model->path, reinterpret_cast<SignatureFn>(cpuSymbol)))

@@ -221,6 +221,13 @@ sparq_status_t decodeNpy(const uint8_t *data, size_t size, const std::string &so
     return fail(SPARQ_STATUS_UNIMPLEMENTED,
                 "Fortran-order (column-major) arrays are not supported; save the array in C "
                 "order (numpy.ascontiguousarray)");
+  // NumPy's strings ('U' UTF-32, 'S'/'a' bytes, fixed width) and objects ('O'): sparq reads
+  // string tensors from .pb only.
+  if (descr.size() >= 2 && descr[1] != '\0' && std::strchr("USaO", descr[1]))
+    return fail(SPARQ_STATUS_UNIMPLEMENTED,
+                "unsupported dtype descr '" + descr +
+                    "': string and object arrays cannot be read from .npy; store string "
+                    "tensors in a .pb file (TensorProto string_data)");
   if (descr.size() != 3)
     return fail(SPARQ_STATUS_UNIMPLEMENTED, "unsupported dtype descr '" + descr + "'");
   char order = descr[0];
@@ -303,16 +310,23 @@ sparq_status_t sparq_tensor_write_npy(const sparq_tensor_t *tensor, const char *
     return makeStatus(SPARQ_STATUS_INVALID_ARGUMENT,
                       std::string("sparq_tensor_write_npy: ") + (!tensor ? "tensor" : "path") +
                           " is NULL");
-  const char *code = nullptr;
-  for (const NpyDescr &entry : npyDescrs)
-    if (entry.type == tensor->type)
-      code = entry.code;
-  if (!code)
-    return makeStatus(SPARQ_STATUS_UNIMPLEMENTED,
-                      "file '" + std::string(path) + "': " +
-                          sparq_element_type_name(tensor->type) +
-                          " has no .npy dtype (NumPy has no bfloat16); write a .pb file instead");
   try {
+    if (tensor->type == SPARQ_ELEMENT_TYPE_STRING)
+      return makeStatus(SPARQ_STATUS_UNIMPLEMENTED,
+                        "file '" + std::string(path) + "': string tensor" +
+                            (tensor->name.empty() ? std::string() : " '" + tensor->name + "'") +
+                            " cannot be written as .npy (sparq does not write NumPy string "
+                            "arrays); write a .pb file instead");
+    const char *code = nullptr;
+    for (const NpyDescr &entry : npyDescrs)
+      if (entry.type == tensor->type)
+        code = entry.code;
+    if (!code)
+      return makeStatus(SPARQ_STATUS_UNIMPLEMENTED,
+                        "file '" + std::string(path) + "': " +
+                            sparq_element_type_name(tensor->type) +
+                            " has no .npy dtype (NumPy has no bfloat16); write a .pb file "
+                            "instead");
     std::string dict = std::string("{'descr': '") +
                        (sparq_element_type_size(tensor->type) == 1 ? "|" : "<") + code +
                        "', 'fortran_order': False, 'shape': (";

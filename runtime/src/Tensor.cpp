@@ -1,6 +1,7 @@
 //===- runtime/src/Tensor.cpp - dense tensors --------------------*- C++ -*-===//
 //
-// Contiguous row-major tensors that own their buffer or wrap the caller's memory.
+// Contiguous row-major tensors that own their buffer or wrap the caller's memory; a string
+// tensor's buffer holds `const char *` elements, which an owning tensor points at its own copies.
 //
 //===----------------------------------------------------------------------===//
 #include "Internal.h"
@@ -8,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <new>
 
 using namespace sparq::runtime;
@@ -63,13 +65,9 @@ namespace {
 /// Checks type, rank and dims; fills the tensor's shape fields.
 sparq_status_t initShape(sparq_tensor_s &tensor, sparq_element_type_t type, int64_t rank,
                          const int64_t *dims, const char *what) {
-  if (!isSupportedElementType(type)) {
-    if (type == 8)
-      return makeStatus(SPARQ_STATUS_UNIMPLEMENTED,
-                        std::string(what) + ": string tensors are not supported");
+  if (!isSupportedElementType(type))
     return makeStatus(SPARQ_STATUS_INVALID_ARGUMENT,
                       std::string(what) + ": unknown element type " + std::to_string(type));
-  }
   if (rank < 0 || rank > SPARQ_MAX_RANK)
     return makeStatus(SPARQ_STATUS_INVALID_ARGUMENT,
                       std::string(what) + ": rank " + std::to_string(rank) +
@@ -91,11 +89,120 @@ sparq_status_t initShape(sparq_tensor_s &tensor, sparq_element_type_t type, int6
   return nullptr;
 }
 
+/// Gives `tensor` a 64-byte aligned buffer of its byte size (none for 0 bytes).
+sparq_status_t allocateData(sparq_tensor_s &tensor, const char *what) {
+  if (tensor.byteSize == 0)
+    return nullptr;
+  size_t rounded = (tensor.byteSize + 63) & ~size_t(63);
+  void *buffer = rounded >= tensor.byteSize ? std::aligned_alloc(64, rounded) : nullptr;
+  if (!buffer)
+    return makeStatus(SPARQ_STATUS_RESOURCE_EXHAUSTED,
+                      std::string(what) + ": cannot allocate " +
+                          std::to_string(tensor.byteSize) + " bytes for a " +
+                          formatShape(tensor.dims) + " tensor");
+  tensor.data = buffer;
+  tensor.ownsData = true;
+  return nullptr;
+}
+
+/// Copies the strings `stringAt(i)` of a string tensor's elements into storage it owns, each
+/// NUL-terminated, and points its elements (`data`, already allocated) at the copies. Each
+/// `stringAt(i)` is read before element i is overwritten.
+template <typename StringAt>
+sparq_status_t copyStrings(sparq_tensor_s &tensor, StringAt stringAt) {
+  size_t count = size_t(tensor.numElements);
+  size_t total = 0;
+  for (size_t i = 0; i < count; ++i) {
+    size_t length = stringAt(i).size();
+    if (length >= std::numeric_limits<size_t>::max() - total)
+      return makeStatus(SPARQ_STATUS_RESOURCE_EXHAUSTED,
+                        "string tensor of shape " + formatShape(tensor.dims) +
+                            ": its strings overflow the addressable size");
+    total += length + 1;
+  }
+  std::vector<char> storage;
+  try {
+    storage.resize(total);
+  } catch (const std::bad_alloc &) {
+    return makeStatus(SPARQ_STATUS_RESOURCE_EXHAUSTED,
+                      "string tensor of shape " + formatShape(tensor.dims) +
+                          ": cannot allocate " + std::to_string(total) + " bytes for its strings");
+  }
+  char *next = storage.data();
+  const char **elements = static_cast<const char **>(tensor.data);
+  for (size_t i = 0; i < count; ++i) {
+    std::string_view text = stringAt(i);
+    if (!text.empty())
+      std::memcpy(next, text.data(), text.size());
+    next[text.size()] = '\0';
+    elements[i] = next;
+    next += text.size() + 1;
+  }
+  // Swapped in last: the old storage may hold the strings just copied.
+  tensor.strings.swap(storage);
+  return nullptr;
+}
+
+struct TensorDestroyer {
+  void operator()(sparq_tensor_s *tensor) const { sparq_tensor_destroy(tensor); }
+};
+
+/// sparq_tensor_create: a tensor owning a copy of `data` (zeros when NULL; for strings, copies
+/// of the C strings its pointers point to, or "").
+sparq_status_t newTensor(sparq_element_type_t type, int64_t rank, const int64_t *dims,
+                         const void *data, sparq_tensor_t **out_tensor) {
+  const char *what = "sparq_tensor_create";
+  if (!out_tensor)
+    return makeStatus(SPARQ_STATUS_INVALID_ARGUMENT, std::string(what) + ": out_tensor is NULL");
+  std::unique_ptr<sparq_tensor_s, TensorDestroyer> tensor(new (std::nothrow) sparq_tensor_s);
+  if (!tensor)
+    return makeStatus(SPARQ_STATUS_RESOURCE_EXHAUSTED, std::string(what) + ": out of memory");
+  try {
+    if (sparq_status_t status = initShape(*tensor, type, rank, dims, what))
+      return status;
+    if (sparq_status_t status = allocateData(*tensor, what))
+      return status;
+    if (tensor->byteSize > 0) {
+      if (data)
+        std::memcpy(tensor->data, data, tensor->byteSize);
+      else
+        std::memset(tensor->data, 0, tensor->byteSize); // for strings: NULL elements, ""
+    }
+    if (type == SPARQ_ELEMENT_TYPE_STRING)
+      if (sparq_status_t status = ownStrings(tensor.get()))
+        return status;
+  } catch (const std::bad_alloc &) {
+    return makeStatus(SPARQ_STATUS_RESOURCE_EXHAUSTED, std::string(what) + ": out of memory");
+  }
+  *out_tensor = tensor.release();
+  return nullptr;
+}
+
 } // namespace
 
 sparq_status_t createTensor(sparq_element_type_t type, const std::vector<int64_t> &dims,
                             sparq_tensor_t **out) {
-  return sparq_tensor_create(type, int64_t(dims.size()), dims.data(), nullptr, out);
+  return newTensor(type, int64_t(dims.size()), dims.data(), nullptr, out);
+}
+
+sparq_status_t createStringTensor(const std::vector<int64_t> &dims,
+                                  const std::string_view *strings, sparq_tensor_t **out) {
+  sparq_tensor_t *tensor = nullptr;
+  if (sparq_status_t status = createTensor(SPARQ_ELEMENT_TYPE_STRING, dims, &tensor))
+    return status;
+  if (sparq_status_t status = copyStrings(*tensor, [&](size_t i) { return strings[i]; })) {
+    sparq_tensor_destroy(tensor);
+    return status;
+  }
+  *out = tensor;
+  return nullptr;
+}
+
+sparq_status_t ownStrings(sparq_tensor_t *tensor) {
+  const char *const *elements = static_cast<const char *const *>(tensor->data);
+  return copyStrings(*tensor, [&](size_t i) {
+    return elements[i] ? std::string_view(elements[i]) : std::string_view();
+  });
 }
 
 } // namespace runtime
@@ -105,40 +212,7 @@ extern "C" {
 
 sparq_status_t sparq_tensor_create(sparq_element_type_t type, int64_t rank, const int64_t *dims,
                                    const void *data, sparq_tensor_t **out_tensor) {
-  if (!out_tensor)
-    return makeStatus(SPARQ_STATUS_INVALID_ARGUMENT, "sparq_tensor_create: out_tensor is NULL");
-  sparq_tensor_s *tensor = new (std::nothrow) sparq_tensor_s;
-  if (!tensor)
-    return makeStatus(SPARQ_STATUS_RESOURCE_EXHAUSTED, "sparq_tensor_create: out of memory");
-  try {
-    if (sparq_status_t status = initShape(*tensor, type, rank, dims, "sparq_tensor_create")) {
-      delete tensor;
-      return status;
-    }
-  } catch (...) {
-    delete tensor;
-    return makeStatus(SPARQ_STATUS_RESOURCE_EXHAUSTED, "sparq_tensor_create: out of memory");
-  }
-  if (tensor->byteSize > 0) {
-    size_t rounded = (tensor->byteSize + 63) & ~size_t(63);
-    void *buffer = rounded >= tensor->byteSize ? std::aligned_alloc(64, rounded) : nullptr;
-    if (!buffer) {
-      std::string shape = formatShape(tensor->dims);
-      size_t bytes = tensor->byteSize;
-      delete tensor;
-      return makeStatus(SPARQ_STATUS_RESOURCE_EXHAUSTED,
-                        "sparq_tensor_create: cannot allocate " + std::to_string(bytes) +
-                            " bytes for a " + shape + " tensor");
-    }
-    if (data)
-      std::memcpy(buffer, data, tensor->byteSize);
-    else
-      std::memset(buffer, 0, tensor->byteSize);
-    tensor->data = buffer;
-    tensor->ownsData = true;
-  }
-  *out_tensor = tensor;
-  return nullptr;
+  return newTensor(type, rank, dims, data, out_tensor);
 }
 
 sparq_status_t sparq_tensor_wrap(sparq_element_type_t type, int64_t rank, const int64_t *dims,

@@ -2,8 +2,8 @@
 //
 // A small decoder/encoder for the protobuf wire format of onnx.TensorProto, covering the
 // fields a dense tensor uses: dims (1, packed or not), data_type (2), float_data (4),
-// int32_data (5), int64_data (7), name (8), raw_data (9), double_data (10), uint64_data (11).
-// Unknown fields are skipped by wire type; string data, segments and external data are
+// int32_data (5), string_data (6), int64_data (7), name (8), raw_data (9), double_data (10),
+// uint64_data (11). Unknown fields are skipped by wire type; segments and external data are
 // reported as unsupported. Errors name the source and the byte offset.
 //
 //===----------------------------------------------------------------------===//
@@ -12,6 +12,7 @@
 #include <cstring>
 #include <limits>
 #include <new>
+#include <string_view>
 
 using namespace sparq::runtime;
 
@@ -64,7 +65,8 @@ struct Decoded {
   bool hasRaw = false;
   const uint8_t *raw = nullptr;
   size_t rawSize = 0;
-  bool hasStrings = false;
+  /// string_data: one view of the input bytes per element.
+  std::vector<std::string_view> stringData;
   bool hasSegment = false;
   bool external = false;
 };
@@ -276,11 +278,9 @@ private:
         out.int32Data.push_back(int32_t(uint32_t(value)));
       return nullptr;
     }
-    case 6:
-      out.hasStrings = true;
-      return skip(field, wire, tagPos);
     case 7:
       return readVarints(field, wire, tagPos, out.int64Data);
+    case 6:
     case 8:
     case 9: {
       if (wire != LengthDelimited)
@@ -288,8 +288,12 @@ private:
       size_t length;
       if (sparq_status_t status = readLength(field, length))
         return status;
-      if (field == 8) {
-        out.name.assign(reinterpret_cast<const char *>(data + pos), length);
+      const char *bytes = reinterpret_cast<const char *>(data + pos);
+      if (field == 6) {
+        // repeated bytes string_data: one element per occurrence (never packed).
+        out.stringData.emplace_back(bytes, length);
+      } else if (field == 8) {
+        out.name.assign(bytes, length);
       } else {
         out.hasRaw = true;
         out.raw = data + pos;
@@ -337,6 +341,27 @@ sparq_status_t narrowInt32(const std::vector<int32_t> &values, int64_t low, int6
   return nullptr;
 }
 
+/// A string tensor from string_data, whose count buildTensor has checked. sparq's strings are
+/// C strings: one holding a NUL byte cannot be represented.
+sparq_status_t buildStringTensor(const Decoded &decoded, int64_t count, const std::string &source,
+                                 sparq_tensor_t **out_tensor) {
+  for (int64_t i = 0; i < count; ++i) {
+    size_t nul = decoded.stringData[size_t(i)].find('\0');
+    if (nul != std::string_view::npos)
+      return makeStatus(SPARQ_STATUS_UNIMPLEMENTED,
+                        source + ": string tensor '" + decoded.name + "': string_data[" +
+                            std::to_string(i) + "] holds a NUL byte at offset " +
+                            std::to_string(nul) +
+                            "; sparq's strings are NUL-terminated and cannot contain one");
+  }
+  sparq_tensor_t *tensor = nullptr;
+  if (sparq_status_t status = createStringTensor(decoded.dims, decoded.stringData.data(), &tensor))
+    return status;
+  tensor->name = decoded.name;
+  *out_tensor = tensor;
+  return nullptr;
+}
+
 sparq_status_t buildTensor(const Decoded &decoded, const std::string &source,
                            sparq_tensor_t **out_tensor) {
   auto fail = [&](sparq_status_code_t code, const std::string &what) {
@@ -344,8 +369,6 @@ sparq_status_t buildTensor(const Decoded &decoded, const std::string &source,
   };
   if (!decoded.hasDataType || decoded.dataType == 0)
     return fail(SPARQ_STATUS_DATA_LOSS, "TensorProto has no data_type");
-  if (decoded.dataType == 8 || decoded.hasStrings)
-    return fail(SPARQ_STATUS_UNIMPLEMENTED, "string tensors are not supported");
   if (decoded.dataType < 0)
     return fail(SPARQ_STATUS_DATA_LOSS, "data_type " + std::to_string(decoded.dataType) +
                                             " is negative, not a TensorProto.DataType");
@@ -374,17 +397,24 @@ sparq_status_t buildTensor(const Decoded &decoded, const std::string &source,
     return fail(SPARQ_STATUS_DATA_LOSS,
                 "shape " + formatShape(decoded.dims) + " overflows the addressable size");
 
+  bool isString = type == SPARQ_ELEMENT_TYPE_STRING;
+  if (isString && decoded.hasRaw)
+    return fail(SPARQ_STATUS_DATA_LOSS, "raw_data cannot hold the data of a string tensor "
+                                        "(ONNX stores strings in string_data)");
+
   struct Typed {
     const char *name;
     size_t count;
   } typed[] = {{"float_data", decoded.floatData.size()},
                {"int32_data", decoded.int32Data.size()},
+               {"string_data", decoded.stringData.size()},
                {"int64_data", decoded.int64Data.size()},
                {"double_data", decoded.doubleData.size()},
                {"uint64_data", decoded.uint64Data.size()}};
   const char *field = nullptr;
   switch (type) {
   case SPARQ_ELEMENT_TYPE_FLOAT32: field = "float_data"; break;
+  case SPARQ_ELEMENT_TYPE_STRING: field = "string_data"; break;
   case SPARQ_ELEMENT_TYPE_INT64: field = "int64_data"; break;
   case SPARQ_ELEMENT_TYPE_FLOAT64: field = "double_data"; break;
   case SPARQ_ELEMENT_TYPE_UINT32:
@@ -418,10 +448,14 @@ sparq_status_t buildTensor(const Decoded &decoded, const std::string &source,
     for (const Typed &entry : typed)
       any |= entry.count > 0;
     if (!any)
-      return fail(SPARQ_STATUS_DATA_LOSS, "TensorProto of shape " + formatShape(decoded.dims) +
-                                              " has no data (neither raw_data nor " + field +
-                                              ")");
+      return fail(SPARQ_STATUS_DATA_LOSS,
+                  "TensorProto of shape " + formatShape(decoded.dims) + " has no data (" +
+                      (isString ? std::string("no string_data")
+                                : "neither raw_data nor " + std::string(field)) +
+                      ")");
   }
+  if (isString)
+    return buildStringTensor(decoded, count, source, out_tensor);
 
   sparq_tensor_t *tensor = nullptr;
   if (sparq_status_t status = createTensor(type, decoded.dims, &tensor))
@@ -516,6 +550,14 @@ void putTag(std::string &out, uint32_t field, WireType wire) {
   putVarint(out, (uint64_t(field) << 3) | wire);
 }
 
+/// A length-delimited field.
+void putBytes(std::string &out, uint32_t field, std::string_view bytes) {
+  putTag(out, field, LengthDelimited);
+  putVarint(out, bytes.size());
+  if (!bytes.empty())
+    out.append(bytes.data(), bytes.size());
+}
+
 } // namespace
 
 namespace sparq {
@@ -567,15 +609,17 @@ sparq_status_t sparq_tensor_write_pb(const sparq_tensor_t *tensor, const char *p
     }
     putTag(out, 2, Varint);
     putVarint(out, uint64_t(tensor->type));
-    if (!tensor->name.empty()) {
-      putTag(out, 8, LengthDelimited);
-      putVarint(out, tensor->name.size());
-      out += tensor->name;
+    bool isString = tensor->type == SPARQ_ELEMENT_TYPE_STRING;
+    if (isString) {
+      // string_data (6) comes before name (8) in field order; a NULL element is "".
+      const char *const *elements = static_cast<const char *const *>(tensor->data);
+      for (int64_t i = 0; i < tensor->numElements; ++i)
+        putBytes(out, 6, elements[i] ? elements[i] : "");
     }
-    putTag(out, 9, LengthDelimited);
-    putVarint(out, tensor->byteSize);
-    if (tensor->byteSize)
-      out.append(static_cast<const char *>(tensor->data), tensor->byteSize);
+    if (!tensor->name.empty())
+      putBytes(out, 8, tensor->name);
+    if (!isString)
+      putBytes(out, 9, std::string_view(static_cast<const char *>(tensor->data), tensor->byteSize));
     return writeWholeFile(path, out.data(), out.size());
   } catch (const std::bad_alloc &) {
     return makeStatus(SPARQ_STATUS_RESOURCE_EXHAUSTED,

@@ -384,6 +384,83 @@ TEST(Model, StridedOffsetAndScalarOutputsAreCopiedRowMajor) {
   EXPECT_EQ(valuesOf<int32_t>(owned.get()), (std::vector<int32_t>{60, 50, 40}));
 }
 
+TEST(Model, StringInputsAndOutputsAreCopiedOutOfTheArena) {
+  ModelPtr model = load(SPARQ_RT_FAKE_STR);
+  ASSERT_TRUE(model);
+  sparq_tensor_info_t info;
+  SPARQ_ASSERT_OK(sparq_model_input_info(model.get(), 0, &info));
+  EXPECT_EQ(info.element_type, SPARQ_ELEMENT_TYPE_STRING);
+  SPARQ_ASSERT_OK(sparq_model_output_info(model.get(), 1, &info));
+  EXPECT_EQ(info.element_type, SPARQ_ELEMENT_TYPE_STRING);
+  void *handle = dlopen(SPARQ_RT_FAKE_STR, RTLD_NOW | RTLD_NOLOAD);
+  ASSERT_TRUE(handle);
+  auto released = reinterpret_cast<int (*)()>(dlsym(handle, "fake_str_released"));
+  auto arena = reinterpret_cast<const char *(*)()>(dlsym(handle, "fake_str_arena"));
+  auto stringsReleased =
+      reinterpret_cast<int (*)()>(dlsym(handle, "fake_str_strings_released"));
+  ASSERT_TRUE(released && arena && stringsReleased);
+  dlclose(handle);
+
+  SessionPtr session = newSession(model);
+  TensorPtr floats = makeTensor(SPARQ_ELEMENT_TYPE_FLOAT32, {2, 2}, std::vector<float>(4));
+  StatusInfo mismatch = take(sparq_session_bind_input(session.get(), 0, floats.get()));
+  EXPECT_EQ(mismatch.message, "input 'words' (#0): expected element type string, got float32");
+
+  // "\xc3\xa9" is UTF-8 for e-acute: its bytes pass through unchanged.
+  std::vector<const char *> first = {"monday", "Tue 2", "", "caf\xc3\xa9"};
+  TensorPtr words = makeStringTensor({2, 2}, first);
+  SPARQ_ASSERT_OK(sparq_session_bind_input(session.get(), 0, words.get()));
+  int before = released(), stringsBefore = stringsReleased();
+  SPARQ_ASSERT_OK(sparq_session_run(session.get()));
+  // Both pointer blocks were given back right after the call: neither was adopted. The run's
+  // strings were released (the arena poisoned) once copied.
+  EXPECT_EQ(released(), before + 2);
+  EXPECT_EQ(stringsReleased(), stringsBefore + 1);
+  const std::vector<std::string> upper = {"MONDAY", "TUE 2", "", "CAF\xc3\xa9"};
+  const sparq_tensor_t *u = output(session, 0);
+  ASSERT_TRUE(u);
+  EXPECT_EQ(dimsOf(u), (std::vector<int64_t>{2, 2}));
+  EXPECT_EQ(sparq_tensor_byte_size(u), 4 * sizeof(char *));
+  EXPECT_EQ(stringsOf(u), upper);
+  const sparq_tensor_t *t = output(session, 1);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(stringsOf(t), (std::vector<std::string>{"MONDAY", "", "TUE 2", "CAF\xc3\xa9"}));
+  // The elements point into the tensor's own storage, not into the artifact's arena.
+  const char *arenaStart = arena(), *arenaEnd = arenaStart + 4096;
+  for (const sparq_tensor_t *tensor : {u, t}) {
+    const char *const *elements = static_cast<const char *const *>(sparq_tensor_data(tensor));
+    for (int i = 0; i < 4; ++i)
+      EXPECT_FALSE(elements[i] >= arenaStart && elements[i] < arenaEnd) << i;
+  }
+
+  // A taken output keeps its strings through the next run (which overwrites the arena) and
+  // the unloading of the artifact.
+  sparq_tensor_t *taken = nullptr;
+  SPARQ_ASSERT_OK(sparq_session_take_output(session.get(), 0, &taken));
+  TensorPtr owned(taken);
+  std::vector<const char *> second = {"a", "b", "c", "d"};
+  TensorPtr others = makeStringTensor({2, 2}, second);
+  SPARQ_ASSERT_OK(sparq_session_bind_input(session.get(), 0, others.get()));
+  SPARQ_ASSERT_OK(sparq_session_run(session.get()));
+  EXPECT_EQ(stringsOf(output(session, 1)), (std::vector<std::string>{"A", "C", "B", "D"}));
+
+  // A wrapped array's NULL elements reach the model as "" (it reads every element).
+  const char *withNull[4] = {"x", nullptr, "y", nullptr};
+  int64_t dims[2] = {2, 2};
+  sparq_tensor_t *raw = nullptr;
+  SPARQ_ASSERT_OK(sparq_tensor_wrap(SPARQ_ELEMENT_TYPE_STRING, 2, dims, withNull,
+                                    sizeof(withNull), &raw));
+  TensorPtr wrapped(raw);
+  SPARQ_ASSERT_OK(sparq_session_bind_input(session.get(), 0, wrapped.get()));
+  SPARQ_ASSERT_OK(sparq_session_run(session.get()));
+  EXPECT_EQ(stringsOf(output(session, 0)), (std::vector<std::string>{"X", "", "Y", ""}));
+  EXPECT_EQ(withNull[1], nullptr); // the caller's array is left as it was
+
+  session.reset();
+  model.reset();
+  EXPECT_EQ(stringsOf(owned.get()), upper);
+}
+
 TEST(Model, SessionKeepsTheModelAlive) {
   sparq_model_t *model = nullptr;
   SPARQ_ASSERT_OK(sparq_model_load(SPARQ_RT_FAKE_STRIDED, &model));

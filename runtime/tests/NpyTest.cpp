@@ -153,6 +153,19 @@ TEST(NpyWrite, BFloat16HasNoNpyForm) {
                               ".pb file instead");
 }
 
+TEST(NpyWrite, StringTensorsAreRefused) {
+  TempDir dir;
+  TensorPtr tensor = makeStringTensor({2}, {"a", "b"}, "words");
+  ASSERT_TRUE(tensor);
+  std::string path = dir.file("s.npy");
+  StatusInfo info = take(sparq_tensor_write_npy(tensor.get(), path.c_str()));
+  EXPECT_EQ(info.code, SPARQ_STATUS_UNIMPLEMENTED);
+  EXPECT_EQ(info.message, "file '" + path +
+                              "': string tensor 'words' cannot be written as .npy (sparq does "
+                              "not write NumPy string arrays); write a .pb file instead");
+  EXPECT_FALSE(std::filesystem::exists(path));
+}
+
 TEST(NpyWrite, LargeRankStillUsesVersion1) {
   TempDir dir;
   std::vector<int64_t> dims(SPARQ_MAX_RANK, 1);
@@ -216,7 +229,19 @@ INSTANTIATE_TEST_SUITE_P(
         BadNpyCase{"object",
                    npyFile(1, "{'descr': '|O', 'fortran_order': False, 'shape': (2,), }",
                            Bytes(16)),
-                   SPARQ_STATUS_UNIMPLEMENTED, "unsupported dtype descr '|O'"},
+                   SPARQ_STATUS_UNIMPLEMENTED,
+                   "unsupported dtype descr '|O': string and object arrays cannot be read from "
+                   ".npy; store string tensors in a .pb file (TensorProto string_data)"},
+        BadNpyCase{"unicode strings",
+                   npyFile(1, "{'descr': '<U5', 'fortran_order': False, 'shape': (2,), }",
+                           Bytes(40)),
+                   SPARQ_STATUS_UNIMPLEMENTED,
+                   "unsupported dtype descr '<U5': string and object arrays cannot be read"},
+        BadNpyCase{"byte strings",
+                   npyFile(1, "{'descr': '|S3', 'fortran_order': False, 'shape': (2,), }",
+                           Bytes(6)),
+                   SPARQ_STATUS_UNIMPLEMENTED,
+                   "unsupported dtype descr '|S3': string and object arrays cannot be read"},
         BadNpyCase{"complex",
                    npyFile(1, "{'descr': '<c8', 'fortran_order': False, 'shape': (2,), }",
                            Bytes(16)),

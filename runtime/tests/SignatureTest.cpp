@@ -35,15 +35,17 @@ TEST(Signature, ParsesTheAbiExample) {
 
 TEST(Signature, EveryElementTypeScalarsAndNoTrailingNewline) {
   const char *names[] = {"float32", "float64", "float16", "bfloat16", "int8",   "int16", "int32",
-                         "int64",   "uint8",   "uint16",  "uint32",   "uint64", "bool"};
-  std::string text = "sparq-signature 1\ninputs 13\n";
-  for (int i = 0; i < 13; ++i)
+                         "int64",   "uint8",   "uint16",  "uint32",   "uint64", "bool",
+                         "string"};
+  std::string text = "sparq-signature 1\ninputs 14\n";
+  for (int i = 0; i < 14; ++i)
     text += "t" + std::to_string(i) + " " + names[i] + " 0\n";
   text += "outputs 0"; // no final newline
   Signature signature;
   SPARQ_ASSERT_OK(parseSignature(text.c_str(), "m.so", signature));
-  ASSERT_EQ(signature.inputs.size(), 13u);
-  for (int i = 0; i < 13; ++i) {
+  ASSERT_EQ(signature.inputs.size(), 14u);
+  EXPECT_EQ(signature.inputs[13].type, SPARQ_ELEMENT_TYPE_STRING);
+  for (int i = 0; i < 14; ++i) {
     EXPECT_STREQ(sparq_element_type_name(signature.inputs[i].type), names[i]);
     EXPECT_TRUE(signature.inputs[i].dims.empty());
   }
@@ -117,8 +119,8 @@ INSTANTIATE_TEST_SUITE_P(
         MalformedCase{HDR "inputs 1\nx float32\noutputs 0\n", "expected 'NAME DTYPE RANK"},
         MalformedCase{HDR "inputs 1\nx float128 0\noutputs 0\n",
                       "unknown element type 'float128'"},
-        MalformedCase{HDR "inputs 1\nx string 0\noutputs 0\n",
-                      "element type 'string' is not supported"},
+        MalformedCase{HDR "inputs 1\nx String 0\noutputs 0\n",
+                      "unknown element type 'String'"},
         MalformedCase{HDR "inputs 1\nx int8 1 -2\noutputs 0\n",
                       "dimension 0 '-2' is neither a size >= 0 nor -1"},
         MalformedCase{HDR "inputs 1\nx int8 1 3a\noutputs 0\n", "dimension 0 '3a'"},

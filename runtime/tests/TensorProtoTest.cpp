@@ -182,6 +182,47 @@ TEST(TensorProtoDecode, EmptyPackedRuns) {
   EXPECT_EQ(dimsOf(doubles.get()), (std::vector<int64_t>{0}));
 }
 
+TEST(TensorProtoDecode, StringData) {
+  Bytes bytes = {0x08, 0x03,                         // dims [3]
+                 0x10, 0x08,                         // data_type STRING
+                 0x32, 0x06, 'm', 'o', 'n', 'd', 'a', 'y', // string_data "monday"
+                 0x32, 0x00,                         // string_data ""
+                 0x42, 0x01, 's',                    // name "s" (between the strings)
+                 0x32, 0x05, 0xc3, 0xa9, 0xe2, 0x82, 0xac}; // string_data UTF-8 e-acute, euro
+  TensorPtr tensor = decodeOk(bytes);
+  ASSERT_TRUE(tensor);
+  EXPECT_EQ(dimsOf(tensor.get()), (std::vector<int64_t>{3}));
+  EXPECT_STREQ(sparq_tensor_name(tensor.get()), "s");
+  EXPECT_EQ(sparq_tensor_byte_size(tensor.get()), 3 * sizeof(const char *));
+  EXPECT_EQ(stringsOf(tensor.get()),
+            (std::vector<std::string>{"monday", "", "\xc3\xa9\xe2\x82\xac"}));
+
+  TensorPtr scalar = decodeOk({0x10, 0x08, 0x32, 0x01, 'a'}); // a rank-0 string
+  ASSERT_TRUE(scalar);
+  EXPECT_EQ(sparq_tensor_rank(scalar.get()), 0);
+  EXPECT_EQ(stringsOf(scalar.get()), (std::vector<std::string>{"a"}));
+
+  TensorPtr empty = decodeOk({0x08, 0x00, 0x10, 0x08}); // dims [0], no string_data
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(sparq_tensor_num_elements(empty.get()), 0);
+}
+
+// A file of ONNX's backend test data, written by protobuf itself.
+TEST(TensorProtoDecode, OnnxBackendTestStrings) {
+  const char *path = "/usr/share/libonnx-testdata/data/node/"
+                     "test_strnormalizer_export_monday_casesensintive_lower/test_data_set_0/"
+                     "input_0.pb";
+  if (access(path, R_OK) != 0)
+    GTEST_SKIP() << path << " is not installed (Debian package onnx-testdata)";
+  sparq_tensor_t *raw = nullptr;
+  SPARQ_ASSERT_OK(sparq_tensor_read_pb(path, &raw));
+  TensorPtr tensor(raw);
+  EXPECT_STREQ(sparq_tensor_name(raw), "x");
+  EXPECT_EQ(dimsOf(raw), (std::vector<int64_t>{4}));
+  EXPECT_EQ(stringsOf(raw),
+            (std::vector<std::string>{"monday", "tuesday", "wednesday", "thursday"}));
+}
+
 struct CorruptCase {
   const char *what;
   Bytes bytes;
@@ -249,8 +290,30 @@ INSTANTIATE_TEST_SUITE_P(
         CorruptCase{"uint32 out of range",
                     {0x10, 0x0c, 0x58, 0x80, 0x80, 0x80, 0x80, 0x10}, SPARQ_STATUS_DATA_LOSS,
                     "uint64_data[0] = 4294967296 is out of range for uint32"},
-        CorruptCase{"string tensor", {0x10, 0x08, 0x32, 0x01, 'a'}, SPARQ_STATUS_UNIMPLEMENTED,
-                    "string tensors are not supported"},
+        CorruptCase{"NUL byte in a string",
+                    {0x08, 0x02, 0x10, 0x08, 0x32, 0x01, 'a', 0x32, 0x03, 'b', 0x00, 'c', 0x42,
+                     0x01, 's'},
+                    SPARQ_STATUS_UNIMPLEMENTED,
+                    "string tensor 's': string_data[1] holds a NUL byte at offset 1; sparq's "
+                    "strings are NUL-terminated and cannot contain one"},
+        CorruptCase{"raw_data of a string tensor", {0x10, 0x08, 0x4a, 0x02, 'a', 'b'},
+                    SPARQ_STATUS_DATA_LOSS,
+                    "raw_data cannot hold the data of a string tensor (ONNX stores strings in "
+                    "string_data)"},
+        CorruptCase{"too few strings", {0x08, 0x02, 0x10, 0x08, 0x32, 0x01, 'a'},
+                    SPARQ_STATUS_DATA_LOSS, "string_data has 1 values, shape 2 needs 2"},
+        CorruptCase{"too many strings", {0x10, 0x08, 0x32, 0x00, 0x32, 0x00},
+                    SPARQ_STATUS_DATA_LOSS, "string_data has 2 values, shape scalar needs 1"},
+        CorruptCase{"no strings", {0x08, 0x02, 0x10, 0x08}, SPARQ_STATUS_DATA_LOSS,
+                    "TensorProto of shape 2 has no data (no string_data)"},
+        CorruptCase{"strings for floats", {0x10, 0x01, 0x32, 0x01, 'a'}, SPARQ_STATUS_DATA_LOSS,
+                    "string_data cannot hold the data of a float32 tensor (expected float_data)"},
+        CorruptCase{"floats for strings", {0x10, 0x08, 0x25, 0, 0, 0, 0}, SPARQ_STATUS_DATA_LOSS,
+                    "float_data cannot hold the data of a string tensor (expected string_data)"},
+        CorruptCase{"string_data as a varint", {0x10, 0x08, 0x30, 0x01}, SPARQ_STATUS_DATA_LOSS,
+                    "at byte 2: field 6 (string_data) has unexpected wire type 0"},
+        CorruptCase{"string past the end", {0x10, 0x08, 0x32, 0x05, 'a'}, SPARQ_STATUS_DATA_LOSS,
+                    "at byte 3: field 6 (string_data) has length 5 but only 1 bytes are left"},
         CorruptCase{"complex", {0x10, 0x0e}, SPARQ_STATUS_UNIMPLEMENTED,
                     "data_type 14 (COMPLEX64) is not supported"},
         CorruptCase{"external data", {0x10, 0x01, 0x70, 0x01}, SPARQ_STATUS_UNIMPLEMENTED,
@@ -388,6 +451,45 @@ TEST(TensorProtoWrite, ProducesTheExpectedBytes) {
   Bytes expected = {0x08, 0x02, 0x08, 0x03, 0x10, 0x01, 0x42, 0x01, 'x', 0x4a, 0x18};
   expected.resize(expected.size() + 24, 0);
   EXPECT_EQ(readBytes(path), expected);
+}
+
+TEST(TensorProtoWrite, StringsGoToStringData) {
+  // What protobuf writes for onnx.helper.make_tensor("s", TensorProto.STRING, [2], [b"a", b""]).
+  TempDir dir;
+  TensorPtr tensor = makeStringTensor({2}, {"a", ""}, "s");
+  ASSERT_TRUE(tensor);
+  std::string path = dir.file("s.pb");
+  SPARQ_ASSERT_OK(sparq_tensor_write_pb(tensor.get(), path.c_str()));
+  EXPECT_EQ(readBytes(path), (Bytes{0x08, 0x02, 0x10, 0x08, 0x32, 0x01, 'a', 0x32, 0x00, 0x42,
+                                    0x01, 's'}));
+}
+
+TEST(TensorProtoRoundTrip, Strings) {
+  TempDir dir;
+  // "" , ASCII with quotes and controls, two-, three- and four-byte UTF-8 sequences.
+  const std::vector<std::string> strings = {
+      "", "plain", "say \"hi\"\n\ttab", "gr\xc3\xbc\xc3\x9f", "\xe6\x97\xa5\xe6\x9c\xac",
+      "\xf0\x9f\x98\x80", std::string(300, 'x')}; // 300 bytes: a two-byte length varint
+  const std::vector<std::vector<int64_t>> shapes = {{7}, {1, 7}, {}, {0, 3}};
+  for (const std::vector<int64_t> &shape : shapes) {
+    int64_t count = 1;
+    for (int64_t d : shape)
+      count *= d;
+    std::vector<const char *> elements;
+    for (int64_t i = 0; i < count; ++i)
+      elements.push_back(strings[size_t(i) % strings.size()].c_str());
+    std::vector<std::string> expected(elements.begin(), elements.end());
+    TensorPtr original = makeStringTensor(shape, elements, "words");
+    ASSERT_TRUE(original);
+    std::string path = dir.file("s.pb");
+    SPARQ_ASSERT_OK(sparq_tensor_write_pb(original.get(), path.c_str()));
+    sparq_tensor_t *back = nullptr;
+    SPARQ_ASSERT_OK(sparq_tensor_read_pb(path.c_str(), &back));
+    TensorPtr readBack(back);
+    EXPECT_EQ(dimsOf(back), shape);
+    EXPECT_STREQ(sparq_tensor_name(back), "words");
+    EXPECT_EQ(stringsOf(back), expected);
+  }
 }
 
 TEST(TensorProtoFile, TruncatedFilesNameTheFileAndOffset) {

@@ -33,6 +33,7 @@ TEST(ElementType, NamesSizesAndOnnxNumbers) {
                {SPARQ_ELEMENT_TYPE_INT16, 5, "int16", 2},
                {SPARQ_ELEMENT_TYPE_INT32, 6, "int32", 4},
                {SPARQ_ELEMENT_TYPE_INT64, 7, "int64", 8},
+               {SPARQ_ELEMENT_TYPE_STRING, 8, "string", sizeof(const char *)},
                {SPARQ_ELEMENT_TYPE_BOOL, 9, "bool", 1},
                {SPARQ_ELEMENT_TYPE_FLOAT16, 10, "float16", 2},
                {SPARQ_ELEMENT_TYPE_FLOAT64, 11, "float64", 8},
@@ -47,12 +48,13 @@ TEST(ElementType, NamesSizesAndOnnxNumbers) {
     SPARQ_EXPECT_OK(sparq_element_type_from_name(entry.name, &parsed));
     EXPECT_EQ(parsed, entry.type);
   }
-  EXPECT_STREQ(sparq_element_type_name(sparq_element_type_t(8)), "undefined");
-  EXPECT_EQ(sparq_element_type_size(sparq_element_type_t(8)), 0u);
+  EXPECT_EQ(sparq_element_type_size(SPARQ_ELEMENT_TYPE_STRING), 8u); // a pointer, on LP64
+  EXPECT_STREQ(sparq_element_type_name(sparq_element_type_t(14)), "undefined");
+  EXPECT_EQ(sparq_element_type_size(sparq_element_type_t(14)), 0u);
   sparq_element_type_t parsed;
-  StatusInfo info = take(sparq_element_type_from_name("string", &parsed));
-  EXPECT_EQ(info.code, SPARQ_STATUS_UNIMPLEMENTED);
-  EXPECT_EQ(info.message, "element type 'string' is not supported");
+  StatusInfo info = take(sparq_element_type_from_name("complex64", &parsed));
+  EXPECT_EQ(info.code, SPARQ_STATUS_INVALID_ARGUMENT);
+  EXPECT_EQ(info.message, "unknown element type 'complex64'");
 }
 
 TEST(HalfFloat, Float16AgainstKnownBitPatterns) {
@@ -142,10 +144,6 @@ TEST(Tensor, Errors) {
   EXPECT_EQ(raw, nullptr);
 
   int64_t ok[1] = {2};
-  info = take(sparq_tensor_create(sparq_element_type_t(8), 1, ok, nullptr, &raw));
-  EXPECT_EQ(info.code, SPARQ_STATUS_UNIMPLEMENTED);
-  EXPECT_EQ(info.message, "sparq_tensor_create: string tensors are not supported");
-
   info = take(sparq_tensor_create(sparq_element_type_t(99), 1, ok, nullptr, &raw));
   EXPECT_EQ(info.message, "sparq_tensor_create: unknown element type 99");
 
@@ -164,6 +162,67 @@ TEST(Tensor, Errors) {
   info = take(sparq_tensor_wrap(SPARQ_ELEMENT_TYPE_FLOAT32, 1, four, nullptr, 16, &raw));
   EXPECT_EQ(info.message, "sparq_tensor_wrap: a float32 tensor of shape 4 needs 16 bytes, got NULL");
   EXPECT_EQ(raw, nullptr);
+}
+
+TEST(StringTensor, CreateCopiesEveryString) {
+  char first[] = "hello", second[] = "w\xc3\xb6rld"; // UTF-8 o-umlaut
+  const char *source[4] = {first, "", nullptr, second};
+  int64_t dims[2] = {2, 2};
+  sparq_tensor_t *raw = nullptr;
+  SPARQ_ASSERT_OK(sparq_tensor_create(SPARQ_ELEMENT_TYPE_STRING, 2, dims, source, &raw));
+  TensorPtr tensor(raw);
+  EXPECT_EQ(sparq_tensor_element_type(raw), SPARQ_ELEMENT_TYPE_STRING);
+  EXPECT_EQ(sparq_tensor_num_elements(raw), 4);
+  EXPECT_EQ(sparq_tensor_byte_size(raw), 4 * sizeof(const char *));
+  const char *const *elements = static_cast<const char *const *>(sparq_tensor_data(raw));
+  ASSERT_TRUE(elements);
+  EXPECT_NE(static_cast<const void *>(elements), static_cast<const void *>(source));
+  EXPECT_NE(elements[0], first);
+  EXPECT_NE(elements[3], second);
+  // Changing the caller's strings and array changes nothing in the tensor.
+  first[0] = 'J';
+  second[0] = 'W';
+  source[1] = "changed";
+  EXPECT_EQ(stringsOf(raw), (std::vector<std::string>{"hello", "", "", "w\xc3\xb6rld"}));
+  EXPECT_NE(elements[2], nullptr); // a NULL element became an owned ""
+}
+
+TEST(StringTensor, CreateWithoutDataScalarsAndEmpty) {
+  int64_t dims[1] = {3};
+  sparq_tensor_t *raw = nullptr;
+  SPARQ_ASSERT_OK(sparq_tensor_create(SPARQ_ELEMENT_TYPE_STRING, 1, dims, nullptr, &raw));
+  TensorPtr blanks(raw);
+  EXPECT_EQ(stringsOf(raw), (std::vector<std::string>{"", "", ""}));
+
+  const char *one[1] = {"only"};
+  SPARQ_ASSERT_OK(sparq_tensor_create(SPARQ_ELEMENT_TYPE_STRING, 0, nullptr, one, &raw));
+  TensorPtr scalar(raw);
+  EXPECT_EQ(sparq_tensor_rank(raw), 0);
+  EXPECT_EQ(stringsOf(raw), (std::vector<std::string>{"only"}));
+
+  int64_t none[2] = {0, 4};
+  SPARQ_ASSERT_OK(sparq_tensor_create(SPARQ_ELEMENT_TYPE_STRING, 2, none, nullptr, &raw));
+  TensorPtr empty(raw);
+  EXPECT_EQ(sparq_tensor_num_elements(raw), 0);
+  EXPECT_EQ(sparq_tensor_byte_size(raw), 0u);
+}
+
+TEST(StringTensor, WrapBorrowsTheArrayAndTheStrings) {
+  char text[] = "abc";
+  const char *array[2] = {text, "xyz"};
+  int64_t dims[1] = {2};
+  sparq_tensor_t *raw = nullptr;
+  StatusInfo info = take(
+      sparq_tensor_wrap(SPARQ_ELEMENT_TYPE_STRING, 1, dims, array, sizeof(array) - 1, &raw));
+  EXPECT_EQ(info.message, "sparq_tensor_wrap: a string tensor of shape 2 needs 16 bytes, got 15 "
+                          "bytes");
+  SPARQ_ASSERT_OK(
+      sparq_tensor_wrap(SPARQ_ELEMENT_TYPE_STRING, 1, dims, array, sizeof(array), &raw));
+  TensorPtr tensor(raw);
+  EXPECT_EQ(sparq_tensor_data(raw), static_cast<void *>(array));
+  text[0] = 'A';
+  array[1] = "new";
+  EXPECT_EQ(stringsOf(raw), (std::vector<std::string>{"Abc", "new"}));
 }
 
 } // namespace

@@ -145,6 +145,31 @@ inline std::vector<int64_t> dimsOf(const sparq_tensor_t *tensor) {
   return std::vector<int64_t>(dims, dims + sparq_tensor_rank(tensor));
 }
 
+/// A string tensor of `dims` that owns copies of `strings` (row-major), named `name` if given.
+inline TensorPtr makeStringTensor(const std::vector<int64_t> &dims,
+                                  const std::vector<const char *> &strings,
+                                  const char *name = nullptr) {
+  sparq_tensor_t *raw = nullptr;
+  StatusInfo info = take(sparq_tensor_create(SPARQ_ELEMENT_TYPE_STRING, int64_t(dims.size()),
+                                             dims.data(), strings.data(), &raw));
+  EXPECT_TRUE(info.ok) << info.message;
+  TensorPtr tensor(raw);
+  if (tensor && name) {
+    EXPECT_TRUE(take(sparq_tensor_set_name(raw, name)).ok);
+  }
+  return tensor;
+}
+
+/// The strings of a string tensor's elements (a NULL element reads as "").
+inline std::vector<std::string> stringsOf(const sparq_tensor_t *tensor) {
+  EXPECT_EQ(sparq_tensor_element_type(tensor), SPARQ_ELEMENT_TYPE_STRING);
+  const char *const *data = static_cast<const char *const *>(sparq_tensor_data(tensor));
+  std::vector<std::string> strings;
+  for (int64_t i = 0; i < sparq_tensor_num_elements(tensor); ++i)
+    strings.emplace_back(data[i] ? data[i] : "");
+  return strings;
+}
+
 } // namespace test
 } // namespace runtime
 } // namespace sparq

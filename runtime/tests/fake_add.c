@@ -12,13 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-typedef struct {
-  void *allocated;
-  void *aligned;
-  int64_t offset;
-  int64_t sizes[2];
-  int64_t strides[2];
-} memref_2d_t;
+#include "fake_memref.h"
 
 static int num_threads = 1;
 static void *last_output = NULL, *last_released = NULL;

@@ -10,27 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-typedef struct {
-  void *allocated;
-  void *aligned;
-  int64_t offset;
-} memref_0d_t;
-
-typedef struct {
-  void *allocated;
-  void *aligned;
-  int64_t offset;
-  int64_t sizes[1];
-  int64_t strides[1];
-} memref_1d_t;
-
-typedef struct {
-  void *allocated;
-  void *aligned;
-  int64_t offset;
-  int64_t sizes[2];
-  int64_t strides[2];
-} memref_2d_t;
+#include "fake_memref.h"
 
 /* The results area holds a rank-2 then a rank-1 descriptor, back to back. */
 typedef struct {

@@ -14,27 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-  void *allocated;
-  void *aligned;
-  int64_t offset;
-} memref_0d_t;
-
-typedef struct {
-  void *allocated;
-  void *aligned;
-  int64_t offset;
-  int64_t sizes[1];
-  int64_t strides[1];
-} memref_1d_t;
-
-typedef struct {
-  void *allocated;
-  void *aligned;
-  int64_t offset;
-  int64_t sizes[2];
-  int64_t strides[2];
-} memref_2d_t;
+#include "fake_memref.h"
 
 typedef struct {
   memref_2d_t t;

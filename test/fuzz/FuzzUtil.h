@@ -105,20 +105,40 @@ inline void checkTensor(const sparq_tensor_t *tensor) {
     if (type == SPARQ_ELEMENT_TYPE_BOOL)
       SPARQ_FUZZ_CHECK(bytes[i] <= 1);
   }
+  // A string tensor's elements point to NUL-terminated strings it owns: read every byte.
+  if (type == SPARQ_ELEMENT_TYPE_STRING)
+    for (int64_t i = 0; i < count; ++i) {
+      const char *text = static_cast<const char *const *>(sparq_tensor_data(tensor))[i];
+      SPARQ_FUZZ_CHECK(text);
+      sum += unsigned(std::strlen(text));
+    }
   volatile unsigned sink = sum;
   (void)sink;
 }
 
-/// Two tensors hold the same type, shape and bytes (and, with `sameName`, name).
+/// Two tensors' data are equal: the same bytes, or for string tensors the same strings.
+inline bool sameData(const sparq_tensor_t *a, const sparq_tensor_t *b) {
+  size_t size = sparq_tensor_byte_size(a);
+  if (size == 0)
+    return true;
+  if (sparq_tensor_element_type(a) != SPARQ_ELEMENT_TYPE_STRING)
+    return std::memcmp(sparq_tensor_data(a), sparq_tensor_data(b), size) == 0;
+  const char *const *x = static_cast<const char *const *>(sparq_tensor_data(a));
+  const char *const *y = static_cast<const char *const *>(sparq_tensor_data(b));
+  for (int64_t i = 0; i < sparq_tensor_num_elements(a); ++i)
+    if (std::strcmp(x[i], y[i]) != 0)
+      return false;
+  return true;
+}
+
+/// Two tensors hold the same type, shape and data (and, with `sameName`, name).
 inline bool sameTensor(const sparq_tensor_t *a, const sparq_tensor_t *b, bool sameName) {
   int64_t rank = sparq_tensor_rank(a);
-  size_t size = sparq_tensor_byte_size(a);
   return sparq_tensor_element_type(a) == sparq_tensor_element_type(b) &&
          rank == sparq_tensor_rank(b) &&
          (rank == 0 || std::memcmp(sparq_tensor_dims(a), sparq_tensor_dims(b),
                                    size_t(rank) * sizeof(int64_t)) == 0) &&
-         size == sparq_tensor_byte_size(b) &&
-         (size == 0 || std::memcmp(sparq_tensor_data(a), sparq_tensor_data(b), size) == 0) &&
+         sparq_tensor_byte_size(a) == sparq_tensor_byte_size(b) && sameData(a, b) &&
          (!sameName || std::strcmp(sparq_tensor_name(a), sparq_tensor_name(b)) == 0);
 }
 

@@ -250,10 +250,41 @@ bool isFloatType(sparq_element_type_t type) {
          type == SPARQ_ELEMENT_TYPE_FLOAT16 || type == SPARQ_ELEMENT_TYPE_BFLOAT16;
 }
 
+/// Element `i` of a string tensor (a NULL element reads as "").
+const char *stringElement(const sparq_tensor_t *tensor, int64_t i) {
+  const char *text = static_cast<const char *const *>(sparq_tensor_data(tensor))[i];
+  return text ? text : "";
+}
+
+/// `text` in double quotes, with '"', '\\' and control bytes escaped; other bytes (UTF-8) kept.
+std::string quoted(const char *text) {
+  std::string out = "\"";
+  for (const char *p = text; *p; ++p) {
+    unsigned char c = static_cast<unsigned char>(*p);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += char(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20 || c == 0x7f) {
+      char escape[8];
+      std::snprintf(escape, sizeof(escape), "\\x%02x", c);
+      out += escape;
+    } else {
+      out += char(c);
+    }
+  }
+  return out + "\"";
+}
+
 std::string formatElement(const sparq_tensor_t *tensor, int64_t i) {
   char buffer[64];
   const char *data = static_cast<const char *>(sparq_tensor_data(tensor));
   switch (sparq_tensor_element_type(tensor)) {
+  case SPARQ_ELEMENT_TYPE_STRING:
+    return quoted(stringElement(tensor, i));
   case SPARQ_ELEMENT_TYPE_INT64:
     std::snprintf(buffer, sizeof(buffer), "%" PRId64, reinterpret_cast<const int64_t *>(data)[i]);
     break;
@@ -292,6 +323,30 @@ void printOutput(size_t k, const sparq_tensor_t *tensor) {
   std::printf("%s\n", text.c_str());
 }
 
+/// Compares two string tensors of one shape element by element, exactly; prints one line.
+bool compareStrings(const std::string &prefix, const sparq_tensor_t *actual,
+                    const sparq_tensor_t *expected) {
+  int64_t count = sparq_tensor_num_elements(actual);
+  int64_t differing = 0, first = -1;
+  for (int64_t i = 0; i < count; ++i) {
+    if (std::strcmp(stringElement(actual, i), stringElement(expected, i)) != 0) {
+      if (first < 0)
+        first = i;
+      ++differing;
+    }
+  }
+  if (differing == 0) {
+    std::printf("%s%" PRId64 " strings equal OK\n", prefix.c_str(), count);
+    return true;
+  }
+  std::printf("%s%" PRId64 " of %" PRId64 " strings differ, the first at index %" PRId64
+              ": expected %s, got %s MISMATCH\n",
+              prefix.c_str(), differing, count, first,
+              quoted(stringElement(expected, first)).c_str(),
+              quoted(stringElement(actual, first)).c_str());
+  return false;
+}
+
 /// Compares `actual` with `expected`; prints one line; returns true when they match.
 bool compareOutput(size_t k, const sparq_tensor_t *actual, const sparq_tensor_t *expected,
                    double rtol, double atol) {
@@ -308,6 +363,8 @@ bool compareOutput(size_t k, const sparq_tensor_t *actual, const sparq_tensor_t 
                 formatShape(actual).c_str());
     return false;
   }
+  if (type == SPARQ_ELEMENT_TYPE_STRING)
+    return compareStrings(prefix, actual, expected);
   int64_t count = sparq_tensor_num_elements(actual);
   size_t elementSize = sparq_element_type_size(type);
   const char *a = static_cast<const char *>(sparq_tensor_data(actual));

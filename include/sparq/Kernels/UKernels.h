@@ -187,6 +187,25 @@ int32_t sparq_uk_invoke_checked(void (*body)(void **), void **args, char *error,
                                 int64_t errorSize);
 __attribute__((noreturn)) void sparq_uk_check_failed(const char *message);
 
+/* String elements (runtime/kernels/Strings.cpp, docs/strings.md): an int64 is the address of a
+ * NUL-terminated string. sparq_uk_str_arena is the invoking thread's arena of the strings the
+ * model makes (passed to the calls that make strings, which may run on any thread);
+ * sparq_uk_str_arena_reset frees it (at the start of each invocation, and by the runtime through
+ * sparq_model_release_strings_v1). sparq_uk_str_case: action 0 keeps the string, 1 lowers and 2
+ * raises ASCII letters. sparq_uk_str_in_list: whether s equals an entry of `list` (entries
+ * NUL-terminated, ended by an empty one), ASCII case folded unless caseSensitive. */
+int64_t sparq_uk_str_arena(void);
+void sparq_uk_str_arena_reset(void);
+int64_t sparq_uk_str_empty(void);
+int32_t sparq_uk_str_in_list(int64_t s, int64_t list, int32_t caseSensitive);
+int64_t sparq_uk_str_case(int64_t arena, int64_t s, int32_t action);
+int64_t sparq_uk_str_from_f32(int64_t arena, float v);
+int64_t sparq_uk_str_from_f64(int64_t arena, double v);
+int64_t sparq_uk_str_from_i64(int64_t arena, int64_t v, int32_t isUnsigned);
+float sparq_uk_str_to_f32(int64_t s);
+double sparq_uk_str_to_f64(int64_t s);
+int64_t sparq_uk_str_to_i64(int64_t s);
+
 /* Kernel timers of an artifact compiled with --profile (runtime/kernels/Profile.cpp). The entry
  * function calls begin(id) before and end(id) after kernel `id` (0 <= id < the table's kernel
  * count, include/sparq/Formats/KernelProfile.h); read copies (nanoseconds, calls) of the first

@@ -74,7 +74,7 @@ typedef enum sparq_element_type_e {
   SPARQ_ELEMENT_TYPE_INT16 = 5,
   SPARQ_ELEMENT_TYPE_INT32 = 6,
   SPARQ_ELEMENT_TYPE_INT64 = 7,
-  /* 8 is ONNX STRING: not supported by sparq. */
+  SPARQ_ELEMENT_TYPE_STRING = 8, /**< `const char *` per element, see sparq_tensor_create */
   SPARQ_ELEMENT_TYPE_BOOL = 9, /**< one byte, 0 or 1 */
   SPARQ_ELEMENT_TYPE_FLOAT16 = 10,
   SPARQ_ELEMENT_TYPE_FLOAT64 = 11,
@@ -119,7 +119,14 @@ typedef struct sparq_tensor_s sparq_tensor_t;
  *  `dims` holds `rank` non-negative sizes (may be NULL when rank is 0). `data`, if given, must
  *  hold the product of dims times sparq_element_type_size(type) bytes; it is copied and not
  *  retained. The buffer is 64-byte aligned. The caller owns `*out_tensor` and releases it with
- *  sparq_tensor_destroy. Thread-safe. */
+ *  sparq_tensor_destroy. Thread-safe.
+ *
+ *  SPARQ_ELEMENT_TYPE_STRING: `data` is a `const char *const *` array of one pointer per
+ *  element (row-major), each a NUL-terminated byte string (UTF-8 in practice) or NULL, read as
+ *  "". Every string is copied into storage the tensor owns; with `data` NULL every element is
+ *  "". The tensor's data is then its own array of `const char *` pointing into that storage
+ *  (byte size: elements times sizeof(char *)); a pointer the caller stores there later must
+ *  outlive the tensor. */
 sparq_status_t sparq_tensor_create(sparq_element_type_t type, int64_t rank, const int64_t *dims,
                                    const void *data, sparq_tensor_t **out_tensor);
 
@@ -127,7 +134,11 @@ sparq_status_t sparq_tensor_create(sparq_element_type_t type, int64_t rank, cons
  *  `data_size` bytes, at least the product of dims times the element size, contiguous
  *  row-major. The caller keeps ownership of `data` and must keep it alive (and not free it)
  *  until the tensor is destroyed; sparq_tensor_destroy does not free it. The caller owns
- *  `*out_tensor`. Thread-safe. */
+ *  `*out_tensor`. Thread-safe.
+ *
+ *  SPARQ_ELEMENT_TYPE_STRING: `data` is the caller's array of `const char *` (one per element,
+ *  NUL-terminated strings; NULL reads as ""). Neither the array nor the strings are copied:
+ *  the caller keeps both alive and unchanged until the tensor is destroyed. */
 sparq_status_t sparq_tensor_wrap(sparq_element_type_t type, int64_t rank, const int64_t *dims,
                                  void *data, size_t data_size, sparq_tensor_t **out_tensor);
 
@@ -157,9 +168,10 @@ sparq_status_t sparq_tensor_set_name(sparq_tensor_t *tensor, const char *name);
  *===----------------------------------------------------------------------===*/
 
 /** Reads a serialized onnx.TensorProto. Accepts raw_data or the typed fields (float_data,
- *  int32_data, int64_data, double_data, uint64_data) per ONNX rules, packed or not; the
- *  tensor's name is set from TensorProto.name. STRING tensors, external data and segments are
- *  rejected with SPARQ_STATUS_UNIMPLEMENTED. */
+ *  int32_data, int64_data, double_data, uint64_data) per ONNX rules, packed or not, and
+ *  string_data for STRING tensors (a string containing a NUL byte is rejected with
+ *  SPARQ_STATUS_UNIMPLEMENTED); the tensor's name is set from TensorProto.name. External data
+ *  and segments are rejected with SPARQ_STATUS_UNIMPLEMENTED. */
 sparq_status_t sparq_tensor_read_pb(const char *path, sparq_tensor_t **out_tensor);
 
 /** Like sparq_tensor_read_pb, from `size` bytes at `data`; `source_name` (may be NULL) is the
@@ -168,19 +180,22 @@ sparq_status_t sparq_tensor_decode_pb(const void *data, size_t size, const char 
                                       sparq_tensor_t **out_tensor);
 
 /** Writes `tensor` as a TensorProto with dims, data_type, name (if set) and raw_data
- *  (little-endian), the layout onnx.numpy_helper.from_array produces. */
+ *  (little-endian), the layout onnx.numpy_helper.from_array produces; a STRING tensor's
+ *  elements go to string_data instead. */
 sparq_status_t sparq_tensor_write_pb(const sparq_tensor_t *tensor, const char *path);
 
 /** Reads a .npy file (format version 1.0, 2.0 or 3.0, little-endian or byte-order-free
  *  descr, C order). Fortran order, big-endian and object/structured dtypes are rejected.
- *  bfloat16 has no NumPy spelling and cannot be stored in .npy. */
+ *  bfloat16 has no NumPy spelling and cannot be stored in .npy; string tensors (NumPy 'U', 'S'
+ *  and 'O' dtypes) are not supported in .npy either (SPARQ_STATUS_UNIMPLEMENTED: use .pb). */
 sparq_status_t sparq_tensor_read_npy(const char *path, sparq_tensor_t **out_tensor);
 
 /** Like sparq_tensor_read_npy, from memory; `source_name` (may be NULL) names it in errors. */
 sparq_status_t sparq_tensor_decode_npy(const void *data, size_t size, const char *source_name,
                                        sparq_tensor_t **out_tensor);
 
-/** Writes `tensor` as .npy (version 1.0, or 2.0 when the header needs it). */
+/** Writes `tensor` as .npy (version 1.0, or 2.0 when the header needs it). bfloat16 and
+ *  string tensors are refused with SPARQ_STATUS_UNIMPLEMENTED. */
 sparq_status_t sparq_tensor_write_npy(const sparq_tensor_t *tensor, const char *path);
 
 /** Reads a .pb or .npy file chosen by the file name's extension; any other extension is an
@@ -302,7 +317,9 @@ sparq_status_t sparq_session_set_num_threads(sparq_session_t *session, int num_t
  *  given back to the artifact for this run. On error no outputs are available. Inputs whose
  *  sizes the compiled code cannot handle (dimensions that must agree, indices out of range:
  *  the model's run-time checks) are SPARQ_STATUS_INVALID_ARGUMENT, with the check's message
- *  naming the ONNX node. */
+ *  naming the ONNX node. A STRING output is always copied, its strings included, into a
+ *  tensor that owns them (the model's strings are valid only until its next call on the same
+ *  thread). */
 sparq_status_t sparq_session_run(sparq_session_t *session);
 
 /** Peak bytes of the buffers (intermediates and outputs) the model held during the last

@@ -150,6 +150,7 @@ FailureOr<Type> Importer::elementType(int32_t t, const Twine &what) {
   case ::onnx::TensorProto::UINT16: return Type(IntegerType::get(ctx, 16, IntegerType::Unsigned));
   case ::onnx::TensorProto::UINT32: return Type(IntegerType::get(ctx, 32, IntegerType::Unsigned));
   case ::onnx::TensorProto::UINT64: return Type(IntegerType::get(ctx, 64, IntegerType::Unsigned));
+  case ::onnx::TensorProto::STRING: return Type(sparq::onnx::StringType::get(ctx));
   default:
     (void)fail(what + ": element type " + onnxTypeName(t) + " is not supported");
     return failure();
@@ -181,6 +182,11 @@ size_t rawElementBytes(Type t) {
 }
 
 FailureOr<TypedAttr> Importer::tensorAttr(const ::onnx::TensorProto &tensor, const Twine &what) {
+  if (tensor.data_type() == ::onnx::TensorProto::STRING) {
+    (void)fail(what + ": constant string tensors are not supported (string tensors may only be "
+                      "graph inputs or computed by the graph)");
+    return failure();
+  }
   auto elem = elementType(tensor.data_type(), what);
   if (failed(elem))
     return failure();

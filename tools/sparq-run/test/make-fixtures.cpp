@@ -90,5 +90,18 @@ int main(int argc, char **argv) {
   write("dyn/input_1.pb", SPARQ_ELEMENT_TYPE_INT64, {}, std::vector<int64_t>{2});
   write("dyn/expect/output_0.pb", f32, {5, 4}, y, "y");
   write("dyn/expect/output_1.pb", SPARQ_ELEMENT_TYPE_INT64, {5}, rowSums, "row sums");
+
+  // fake_str: upper = the words upper-cased (ASCII letters only), t = its transpose; words is
+  // [2,2]. "\xc3\xa9" is UTF-8 for e-acute.
+  const sparq_element_type_t str = SPARQ_ELEMENT_TYPE_STRING;
+  std::vector<const char *> words = {"monday", "say \"hi\"", "", "caf\xc3\xa9\tbar"};
+  std::vector<const char *> upper = {"MONDAY", "SAY \"HI\"", "", "CAF\xc3\xa9\tBAR"};
+  std::vector<const char *> transposed = {upper[0], upper[2], upper[1], upper[3]};
+  write("str/input_0.pb", str, {2, 2}, words, "words");
+  write("str/expect/output_0.pb", str, {2, 2}, upper, "upper");
+  write("str/expect/output_1.pb", str, {2, 2}, transposed, "t");
+  write("str/expect_bad/output_0.pb", str, {2, 2}, upper, "upper");
+  transposed[2] = "SAY HI";
+  write("str/expect_bad/output_1.pb", str, {2, 2}, transposed, "t");
   return 0;
 }

@@ -1,6 +1,7 @@
 # tools/sparq-run/test/sparq-run-test.cmake - one end-to-end case of the sparq-run CLI.
 #
-# cmake -DSPARQ_RUN=... -DFAKE_ADD=... -DFAKE_DYN=... -DFIXTURES=DIR -DWORK=DIR -DCASE=NAME -P
+# cmake -DSPARQ_RUN=... -DFAKE_ADD=... -DFAKE_DYN=... -DFAKE_STR=... -DFIXTURES=DIR -DWORK=DIR
+#       -DCASE=NAME -P
 # Runs sparq-run against the fake artifacts and checks its exit code, stdout and stderr.
 
 file(REMOVE_RECURSE ${WORK})
@@ -120,6 +121,28 @@ elseif(CASE STREQUAL "dynamic")
   expect_match("${OUT}" "output 0 'y': float32 5x4 \\[-1.5, -1, -0.5, 0, 0.5, 1, 1.5, -1.5, \\.\\.\\. \\(20 values\\)\\]\n")
   expect_match("${OUT}" "output 1 'row sums': int64 5 \\[0, 3, 1, 2, 2\\]\n")
   expect_match("${OUT}" "output 0 'y': max_abs_err=0 max_rel_err=0 OK\noutput 1 'row sums': max_abs_err=0 max_rel_err=0 OK\n")
+elseif(CASE STREQUAL "strings")
+  # Strings print quoted, with '"', '\' and control bytes escaped; UTF-8 bytes pass through.
+  set(STR ${FIXTURES}/str)
+  run(0 ${FAKE_STR} --inputs ${STR} --expect ${STR}/expect --output-dir ${WORK}/out --bench 2)
+  expect_match("${OUT}" "output 0 'upper': string 2x2 \\[\"MONDAY\", \"SAY \\\\\"HI\\\\\"\", \"\", \"CAFé\\\\tBAR\"\\]\n")
+  expect_match("${OUT}" "output 1 't': string 2x2 \\[\"MONDAY\", \"\", \"SAY \\\\\"HI\\\\\"\", ")
+  expect_match("${OUT}" "output 0 'upper': 4 strings equal OK\noutput 1 't': 4 strings equal OK\n")
+  # --output-dir wrote string_data that reads back equal.
+  run(0 ${FAKE_STR} --inputs ${STR} --expect ${WORK}/out)
+  expect_match("${OUT}" "output 1 't': 4 strings equal OK\n")
+  run(1 ${FAKE_STR} --inputs ${STR} --expect ${STR}/expect_bad)
+  expect_match("${OUT}" "output 0 'upper': 4 strings equal OK\n")
+  expect_match("${OUT}" "output 1 't': 1 of 4 strings differ, the first at index 2: expected \"SAY HI\", got \"SAY \\\\\"HI\\\\\"\" MISMATCH\n")
+  # .npy cannot hold strings: nothing is written.
+  run(1 ${FAKE_STR} --inputs ${STR} --output-dir ${WORK}/npy --npy)
+  expect_match("${ERR}" "string tensor 'upper' cannot be written as .npy")
+  if(EXISTS ${WORK}/npy/output_0.pb)
+    message(FATAL_ERROR "--npy wrote output_0.pb despite the error")
+  endif()
+  # A numeric input for a string one.
+  run(1 ${FAKE_STR} --input words=${ADD}/input_0.pb)
+  expect_match("${ERR}" "input 'words' \\(#0\\): expected element type string, got float32\n$")
 else()
   message(FATAL_ERROR "unknown case '${CASE}'")
 endif()
