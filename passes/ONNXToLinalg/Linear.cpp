@@ -512,6 +512,13 @@ LogicalResult lowerConv(NodeContext &c) {
   auto win = readSlidingWindow(c, in, kernel, rt, /*ceilMode=*/false);
   if (failed(win))
     return failure();
+  // A weight dequantized from an integer initializer: run from its codes.
+  auto quantized =
+      emitDequantizedWeightConv(c, win->strides, win->dilations, win->padLo, win->padHi);
+  if (failed(quantized))
+    return failure();
+  if (*quantized)
+    return c.replace(*quantized);
   OpBuilder &b = c.rewriter;
   Location loc = c.loc;
   Type et = rt.getElementType();

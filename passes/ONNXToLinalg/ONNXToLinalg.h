@@ -159,9 +159,18 @@ mlir::Value emitPackedLinear(NodeContext &c, mlir::Value x, mlir::RankedTensorTy
                              llvm::StringRef name, weight::LinearOp *linearOut = nullptr);
 
 /// MatMul(A, DequantizeLinear(W, scale, zero_point)) with a constant integer W [K, N] (int8,
-/// uint8, int4, uint4; per tensor, per column, or blocked along K) as emitPackedLinear; null when
-/// the MatMul is not of that form (QuantizedWeights.cpp).
+/// uint8, int4, uint4; per tensor, per column, or blocked along K) and a static float32 A, as
+/// emitPackedLinear; null when the MatMul is not of that form (QuantizedWeights.cpp).
 mlir::FailureOr<mlir::Value> emitDequantizedWeightMatMul(NodeContext &c);
+
+/// Conv(X, DequantizeLinear(W, ...)) with a constant integer W [F, C, KH, KW] (per tensor or per
+/// output channel), ungrouped, 2-D and static, as `sparq_weight.conv2d` over the codes, given the
+/// node's window; null when the Conv is not of that form (QuantizedWeights.cpp).
+mlir::FailureOr<mlir::Value> emitDequantizedWeightConv(NodeContext &c,
+                                                       llvm::ArrayRef<int64_t> strides,
+                                                       llvm::ArrayRef<int64_t> dilations,
+                                                       llvm::ArrayRef<int64_t> padLo,
+                                                       llvm::ArrayRef<int64_t> padHi);
 
 /// Cast / CastLike where the input or the target (ONNX element type `dst`) is a string
 /// (Strings.cpp).

@@ -49,16 +49,16 @@ std::optional<std::vector<char>> constantBytesOf(Value v) {
   return std::nullopt;
 }
 
-Value emitPackedLinear(NodeContext &c, Value x, RankedTensorType yt, quant::SchemeAttr scheme,
-                       int64_t n, int64_t k, ArrayRef<char> codes, ArrayRef<float> scales,
-                       ArrayRef<uint8_t> zeroPoints, Location wLoc, StringRef name,
-                       weight::LinearOp *linearOut) {
-  MLIRContext *ctx = c.rewriter.getContext();
-  ArrayAttr formats = ArrayAttr::get(ctx, {scheme});
-  Type f32 = c.rewriter.getF32Type();
+/// The packed constants of a one-scheme weight [n, k] (codes, scales, zero points for
+/// asymmetric schemes), named `name`.codes ... and located at `wLoc`.
+static SmallVector<Value> packedConstants(NodeContext &c, quant::SchemeAttr scheme, int64_t n,
+                                          int64_t k, ArrayRef<char> codes,
+                                          ArrayRef<float> scales, ArrayRef<uint8_t> zeroPoints,
+                                          Location wLoc, StringRef name) {
   SmallVector<Type> types;
   SmallVector<std::string> names;
-  weight::getPackedOperands(formats, n, k, f32, types, names);
+  weight::getPackedOperands(ArrayAttr::get(c.rewriter.getContext(), {scheme}), n, k,
+                            c.rewriter.getF32Type(), types, names);
   auto constant = [&](unsigned i, ArrayRef<char> bytes) -> Value {
     return arith::ConstantOp::create(
         c.rewriter, wLoc,
@@ -72,6 +72,17 @@ Value emitPackedLinear(NodeContext &c, Value x, RankedTensorType yt, quant::Sche
   if (!scheme.getSymmetric())
     packed.push_back(constant(2, ArrayRef<char>(reinterpret_cast<const char *>(zeroPoints.data()),
                                                 zeroPoints.size())));
+  return packed;
+}
+
+Value emitPackedLinear(NodeContext &c, Value x, RankedTensorType yt, quant::SchemeAttr scheme,
+                       int64_t n, int64_t k, ArrayRef<char> codes, ArrayRef<float> scales,
+                       ArrayRef<uint8_t> zeroPoints, Location wLoc, StringRef name,
+                       weight::LinearOp *linearOut) {
+  Type f32 = c.rewriter.getF32Type();
+  ArrayAttr formats = ArrayAttr::get(c.rewriter.getContext(), {scheme});
+  SmallVector<Value> packed =
+      packedConstants(c, scheme, n, k, codes, scales, zeroPoints, wLoc, name);
   // The linear op takes [..., M, K]: a vector x is one row.
   bool vector = cast<RankedTensorType>(x.getType()).getRank() == 1;
   RankedTensorType linearType = yt;
@@ -98,67 +109,81 @@ bool isPresent(Value v) { return v && !v.getDefiningOp<NoneOp>(); }
 
 } // namespace
 
-FailureOr<Value> emitDequantizedWeightMatMul(NodeContext &c) {
-  // B = DequantizeLinear(W, scale[, zero_point]) with W a constant [K, N] integer tensor.
-  auto dq = c.op.getInputs()[1].getDefiningOp<NodeOp>();
+namespace {
+
+/// A DequantizeLinear'd integer initializer repacked as sparq's quantized rows.
+struct DequantizedWeight {
+  quant::SchemeAttr scheme;
+  std::vector<char> codes;
+  std::vector<float> scales;
+  std::vector<uint8_t> zeroPoints; // asymmetric schemes only
+  Location loc;
+  std::string name;
+};
+
+/// Reads `dq` = DequantizeLinear(W, scale[, zero_point]) with a constant int8/uint8/int4/uint4 W
+/// as `rows` rows of `k` codes, element (r, kk) of W at index r * rowStride + kk * kStride. The
+/// scale may be one for the tensor, one per row along W's axis `rowAxis`, or (opset 21) one per
+/// block of `block_size` along W's axis `kAxis` and row (when the row and k axes are W's two
+/// dims). nullopt when `dq` is not of such a form.
+std::optional<DequantizedWeight> readDequantizedWeight(NodeContext &c, NodeOp dq, int64_t rows,
+                                                       int64_t k, int64_t rowStride,
+                                                       int64_t kStride, int64_t rowAxis,
+                                                       int64_t kAxis) {
   if (!dq || dq.getOpType() != "DequantizeLinear" || !dq.getDomain().empty() ||
       dq.getInputs().size() < 2)
-    return Value();
+    return std::nullopt;
   Value w = dq.getInputs()[0], scaleV = dq.getInputs()[1];
   Value zpV = dq.getInputs().size() > 2 ? dq.getInputs()[2] : Value();
   auto wt = dyn_cast<RankedTensorType>(w.getType());
   auto et = wt ? dyn_cast<IntegerType>(wt.getElementType()) : IntegerType();
-  if (!et || wt.getRank() != 2 || !wt.hasStaticShape() ||
+  if (!et || !wt.hasStaticShape() || wt.getNumElements() != rows * k ||
       (et.getWidth() != 8 && et.getWidth() != 4))
-    return Value();
-  const int64_t k = wt.getDimSize(0), n = wt.getDimSize(1);
+    return std::nullopt;
   const unsigned bits = et.getWidth();
   const bool signedCodes = !et.isUnsigned();
-  // A [..., K] float32 and static (the quantized-weight kernels take static sizes); else the
-  // DequantizeLinear runs as an elementwise op and the MatMul as any other.
-  RankedTensorType at = c.inputType(0), yt = c.rankedResultType(0);
-  if (!at || !yt || !at.hasStaticShape() || !yt.hasStaticShape() ||
-      !at.getElementType().isF32() || !yt.getElementType().isF32() || at.getRank() < 1 ||
-      at.getDimSize(at.getRank() - 1) != k)
-    return Value();
   auto wBytes = constantBytesOf(w);
   auto scales = getConstantFloats(scaleV);
   if (!wBytes || failed(scales))
-    return Value();
+    return std::nullopt;
   SmallVector<int64_t> zps;
   if (isPresent(zpV)) {
     auto z = getConstantInts(zpV);
     if (failed(z) || z->size() != scales->size())
-      return Value();
+      return std::nullopt;
     zps = std::move(*z);
   } else {
     zps.assign(scales->size(), 0); // ONNX's default zero point
   }
 
-  // Where each (k, n) finds its scale: one for the tensor, per column of W (axis 1), or per
-  // block of `block_size` rows along K (axis 0, opset 21).
+  // Where each element finds its scale: one for the tensor, one per row, or one per block of
+  // `block_size` along k and row.
   auto scaleType = cast<RankedTensorType>(scaleV.getType());
   int64_t axis = nodeIntAttr(dq, "axis", 1);
   if (axis < 0)
-    axis += 2;
+    axis += wt.getRank();
   int64_t block = nodeIntAttr(dq, "block_size", 0);
-  int64_t group; // sparq's: quant::SchemeAttr::kPerTensor / kPerChannel / a size along K
+  int64_t group; // sparq's: quant::SchemeAttr::kPerTensor / kPerChannel / a size along k
   if (scales->size() == 1) {
     group = quant::SchemeAttr::kPerTensor;
-  } else if (block == 0 && axis == 1 && scaleType.getRank() == 1 && scales->size() == size_t(n)) {
+  } else if (block == 0 && axis == rowAxis && scaleType.getRank() == 1 &&
+             scales->size() == size_t(rows)) {
     group = quant::SchemeAttr::kPerChannel;
-  } else if (block > 0 && axis == 0 && scaleType.getRank() == 2 &&
-             scaleType.getDimSize(0) == (k + block - 1) / block && scaleType.getDimSize(1) == n) {
+  } else if (block > 0 && axis == kAxis && wt.getRank() == 2 && scaleType.getRank() == 2 &&
+             scaleType.getDimSize(kAxis) == (k + block - 1) / block &&
+             scaleType.getDimSize(rowAxis) == rows) {
     group = block;
   } else {
-    return Value(); // per row of W (axis 0 without blocks): not sparq's layout
+    return std::nullopt; // e.g. a scale per k (not sparq's layout)
   }
   const int64_t groups = group > 0 ? (k + group - 1) / group : 1;
-  // The index into ONNX's scale and zero point of output column `row` and group `g`.
-  auto paramIndex = [&](int64_t row, int64_t g) -> size_t {
+  // The index into ONNX's scale and zero point of row `r` and group `g`.
+  auto paramIndex = [&](int64_t r, int64_t g) -> size_t {
     if (group == quant::SchemeAttr::kPerTensor)
       return 0;
-    return group == quant::SchemeAttr::kPerChannel ? row : g * n + row;
+    if (group == quant::SchemeAttr::kPerChannel)
+      return r;
+    return rowAxis == 1 ? g * rows + r : r * groups + g;
   };
 
   // The codes as sparq stores them: symmetric signed codes when every zero point is the middle
@@ -166,46 +191,104 @@ FailureOr<Value> emitDequantizedWeightMatMul(NodeContext &c) {
   const int64_t mid = int64_t(1) << (bits - 1);
   const int64_t symmetricZero = signedCodes ? 0 : mid;
   bool symmetric = llvm::all_of(zps, [&](int64_t z) { return z == symmetricZero; });
-  auto value = [&](int64_t kk, int64_t nn) -> int64_t {
-    uint8_t byte = uint8_t((*wBytes)[kk * n + nn]);
+  auto value = [&](int64_t index) -> int64_t {
+    uint8_t byte = uint8_t((*wBytes)[index]);
     if (!signedCodes)
       return bits == 8 ? byte : (byte & 0xf);
     return bits == 8 ? int64_t(int8_t(byte)) : int64_t(int8_t(uint8_t(byte << 4)) >> 4);
   };
-  auto scheme = quant::SchemeAttr::get(c.rewriter.getContext(), bits, /*isSigned=*/symmetric,
-                                       symmetric, group);
-  const int64_t rows = group == quant::SchemeAttr::kPerTensor ? 1 : n;
+  DequantizedWeight out{quant::SchemeAttr::get(c.rewriter.getContext(), bits,
+                                               /*isSigned=*/symmetric, symmetric, group),
+                        {}, {}, {}, c.loc, dq.getName().str()};
   const int64_t rowBytes = fmt::packedRowBytes(k, bits);
-  std::vector<char> codes(n * rowBytes);
+  out.codes.resize(rows * rowBytes);
   std::vector<uint8_t> rowCodes(k);
-  for (int64_t r = 0; r < n; ++r) {
+  for (int64_t r = 0; r < rows; ++r) {
     for (int64_t kk = 0; kk < k; ++kk) {
-      int64_t v = value(kk, r);
+      int64_t v = value(r * rowStride + kk * kStride);
       int64_t code = symmetric ? v - symmetricZero : (signedCodes ? v + mid : v);
       rowCodes[kk] = fmt::encode(int(code), bits);
     }
-    fmt::packCodes(rowCodes.data(), k, bits, reinterpret_cast<uint8_t *>(codes.data()) + r * rowBytes);
+    fmt::packCodes(rowCodes.data(), k, bits,
+                   reinterpret_cast<uint8_t *>(out.codes.data()) + r * rowBytes);
   }
-  std::vector<float> scaleValues(rows * groups);
-  std::vector<uint8_t> zpValues(symmetric ? 0 : rows * groups);
-  for (int64_t r = 0; r < rows; ++r)
+  const int64_t paramRows = group == quant::SchemeAttr::kPerTensor ? 1 : rows;
+  for (int64_t r = 0; r < paramRows; ++r)
     for (int64_t g = 0; g < groups; ++g) {
-      scaleValues[r * groups + g] = float((*scales)[paramIndex(r, g)]);
+      out.scales.push_back(float((*scales)[paramIndex(r, g)]));
       if (!symmetric) {
         int64_t z = zps[paramIndex(r, g)];
-        zpValues[r * groups + g] = uint8_t(signedCodes ? z + mid : z);
+        out.zeroPoints.push_back(uint8_t(signedCodes ? z + mid : z));
       }
     }
-
-  // Named after the DequantizeLinear node (or its weight), located at the weight.
-  std::string name = dq.getName().str();
-  Location wLoc = c.loc;
+  // Named after the DequantizeLinear node (or the consumer), located at the weight.
   if (Operation *def = w.getDefiningOp())
-    wLoc = def->getLoc();
-  if (name.empty())
-    name = c.op.getName().str();
-  return emitPackedLinear(c, c.input(0), yt, scheme, n, k, codes, scaleValues, zpValues, wLoc,
-                          name);
+    out.loc = def->getLoc();
+  if (out.name.empty())
+    out.name = c.op.getName().str();
+  return out;
+}
+
+/// The DequantizeLinear node producing input `i`, if any.
+NodeOp dequantizeOf(NodeContext &c, unsigned i) {
+  auto dq = c.op.getInputs()[i].getDefiningOp<NodeOp>();
+  return dq && dq.getOpType() == "DequantizeLinear" ? dq : NodeOp();
+}
+
+} // namespace
+
+FailureOr<Value> emitDequantizedWeightMatMul(NodeContext &c) {
+  // B = DequantizeLinear(W [K, N]); A [..., K] float32 and static (the quantized-weight kernels
+  // take static sizes). Otherwise the DequantizeLinear runs as an elementwise op and the MatMul
+  // as any other.
+  NodeOp dq = dequantizeOf(c, 1);
+  auto wt = dq ? dyn_cast<RankedTensorType>(dq.getInputs()[0].getType()) : RankedTensorType();
+  RankedTensorType at = c.inputType(0), yt = c.rankedResultType(0);
+  if (!wt || wt.getRank() != 2 || !wt.hasStaticShape() || !at || !yt ||
+      !at.hasStaticShape() || !yt.hasStaticShape() || !at.getElementType().isF32() ||
+      !yt.getElementType().isF32() || at.getRank() < 1 ||
+      at.getDimSize(at.getRank() - 1) != wt.getDimSize(0))
+    return Value();
+  const int64_t k = wt.getDimSize(0), n = wt.getDimSize(1);
+  // Rows of sparq's weight are W's columns: element (n, k) at k * N + n.
+  auto w = readDequantizedWeight(c, dq, n, k, /*rowStride=*/1, /*kStride=*/n, /*rowAxis=*/1,
+                                 /*kAxis=*/0);
+  if (!w)
+    return Value();
+  return emitPackedLinear(c, c.input(0), yt, w->scheme, n, k, w->codes, w->scales,
+                          w->zeroPoints, w->loc, w->name);
+}
+
+FailureOr<Value> emitDequantizedWeightConv(NodeContext &c, ArrayRef<int64_t> strides,
+                                           ArrayRef<int64_t> dilations,
+                                           ArrayRef<int64_t> padLo, ArrayRef<int64_t> padHi) {
+  // W = DequantizeLinear(W [F, C, KH, KW]) of a 2-D, ungrouped Conv over a static float32
+  // input: the rows are W's output channels, k its (c, kh, kw) in ONNX order.
+  NodeOp dq = dequantizeOf(c, 1);
+  auto wt = dq ? dyn_cast<RankedTensorType>(dq.getInputs()[0].getType()) : RankedTensorType();
+  RankedTensorType xt = c.inputType(0), yt = c.rankedResultType(0);
+  if (!wt || wt.getRank() != 4 || !wt.hasStaticShape() || !xt || !yt || xt.getRank() != 4 ||
+      !xt.hasStaticShape() || !yt.hasStaticShape() || !xt.getElementType().isF32() ||
+      !yt.getElementType().isF32() || c.intAttr("group", 1) != 1 ||
+      (c.hasInput(2) && (!c.inputType(2) || !c.inputType(2).getElementType().isF32())))
+    return Value();
+  const int64_t f = wt.getDimSize(0), k = wt.getDimSize(1) * wt.getDimSize(2) * wt.getDimSize(3);
+  auto w = readDequantizedWeight(c, dq, f, k, /*rowStride=*/k, /*kStride=*/1, /*rowAxis=*/0,
+                                 /*kAxis=*/1);
+  if (!w || w->scheme.getGroup() > 0)
+    return Value(); // blocks along C only: not along sparq's flattened (c, kh, kw)
+  ArrayAttr formats = ArrayAttr::get(c.rewriter.getContext(), {w->scheme});
+  SmallVector<Value> packed = packedConstants(c, w->scheme, f, k, w->codes, w->scales,
+                                              w->zeroPoints, w->loc, w->name);
+  SmallVector<int64_t> pads(padLo);
+  pads.append(padHi.begin(), padHi.end());
+  OpBuilder &b = c.rewriter;
+  return weight::Conv2DOp::create(
+             b, c.loc, yt, c.input(0), packed, c.hasInput(2) ? c.input(2) : Value(), formats,
+             b.getDenseI64ArrayAttr({wt.getDimSize(2), wt.getDimSize(3)}),
+             b.getDenseI64ArrayAttr(strides), b.getDenseI64ArrayAttr(dilations),
+             b.getDenseI64ArrayAttr(pads))
+      .getResult();
 }
 
 } // namespace sparq::onnx
