@@ -6,7 +6,9 @@ input, for comparing sparq's packed QDQ path with the float path (docs/compressi
     for i in 1 2 3; do for m in qdq fp32; do
       sparq-run OUT/$m.so --inputs OUT/in --bench 200 --threads 1 | tail -1; done; done
 
-The weight is K x K int8, symmetric, one scale per output column; the input is 1 x K."""
+The weight is K x K int8, symmetric, one scale per output column; the input is 1 x K. Also
+writes qdq4.onnx and fp32_4.onnx: the same product with an int4 weight in blocks of 32 along K
+(opset 21, symmetric: onnxruntime's 4-bit QDQ form) and its float32 twin."""
 import os
 import sys
 
@@ -22,11 +24,13 @@ w = rng.integers(-128, 128, size=(k, k)).astype(np.int8)
 scale = rng.uniform(0.001, 0.01, size=(k,)).astype(np.float32)
 
 
-def save(nodes, inits, name):
+def save(nodes, inits, name, opset=13):
     g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("a", TensorProto.FLOAT, [1, k])],
                           [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, k])], inits)
-    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]),
-              os.path.join(out, name))
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+    if opset >= 21:
+        m.ir_version = 10
+    onnx.save(m, os.path.join(out, name))
 
 
 save([helper.make_node("DequantizeLinear", ["w", "s", "z"], ["wd"], axis=1),
@@ -38,3 +42,16 @@ save([helper.make_node("MatMul", ["a", "wd"], ["y"])],
 with open(os.path.join(out, "in", "input_0.pb"), "wb") as f:
     f.write(numpy_helper.from_array(rng.standard_normal((1, k)).astype(np.float32), "a")
             .SerializeToString())
+
+# int4 (data_type 22), packed two per byte with the first in the low nibble, a scale per block.
+block = 32
+w4 = rng.integers(-8, 8, size=(k, k))
+s4 = rng.uniform(0.01, 0.05, size=(k // block, k)).astype(np.float32)
+nib = (w4.ravel() & 0xF).astype(np.uint8)
+t4 = TensorProto(name="w", data_type=22, dims=[k, k], raw_data=(nib[0::2] | (nib[1::2] << 4)).tobytes())
+save([helper.make_node("DequantizeLinear", ["w", "s"], ["wd"], axis=0, block_size=block),
+      helper.make_node("MatMul", ["a", "wd"], ["y"])],
+     [t4, numpy_helper.from_array(s4, "s")], "qdq4.onnx", opset=21)
+save([helper.make_node("MatMul", ["a", "wd"], ["y"])],
+     [numpy_helper.from_array((w4 * np.repeat(s4, block, axis=0)).astype(np.float32), "wd")],
+     "fp32_4.onnx")

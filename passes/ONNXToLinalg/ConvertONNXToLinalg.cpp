@@ -32,9 +32,10 @@ Type toSignless(Type t) {
   // A string element is the address of its text (Strings.cpp).
   if (isa<StringType>(t))
     return IntegerType::get(t.getContext(), 64);
+  // 4-bit elements (ONNX int4/uint4) are stored one per byte, sign- or zero-extended.
   if (auto it = dyn_cast<IntegerType>(t))
-    if (!it.isSignless())
-      return IntegerType::get(t.getContext(), it.getWidth());
+    if (!it.isSignless() || it.getWidth() == 4)
+      return IntegerType::get(t.getContext(), it.getWidth() == 4 ? 8 : it.getWidth());
   return t;
 }
 
@@ -118,7 +119,15 @@ struct ConstantLowering : public OpConversionPattern<arith::ConstantOp> {
     if (!newType)
       return failure();
     Attribute value = op.getValue();
-    if (auto dense = dyn_cast<DenseElementsAttr>(value))
+    Type oldElem = cast<ShapedType>(op.getType()).getElementType();
+    if (auto dense = dyn_cast<DenseIntElementsAttr>(value);
+        dense && oldElem.getIntOrFloatBitWidth() == 4) {
+      // 4-bit codes widen to their byte (the importer's resource blobs already hold bytes).
+      bool isUnsigned = oldElem.isUnsignedInteger();
+      value = dense.mapValues(newType.getElementType(), [&](const APInt &v) {
+        return isUnsigned ? v.zext(8) : v.sext(8);
+      });
+    } else if (auto dense = dyn_cast<DenseElementsAttr>(value))
       value = dense.bitcast(newType.getElementType());
     else if (auto res = dyn_cast<DenseResourceElementsAttr>(value))
       value = DenseResourceElementsAttr::get(newType, res.getRawHandle());

@@ -174,6 +174,20 @@ void registerElementwiseOps(OnnxHandlerTable &t) {
   addBinary("And", 1, arith3<arith::AndIOp, arith::AndIOp, arith::AndIOp>);
   addBinary("Or", 1, arith3<arith::OrIOp, arith::OrIOp, arith::OrIOp>);
   addBinary("Xor", 1, arith3<arith::XOrIOp, arith::XOrIOp, arith::XOrIOp>);
+  // Opset 18's bitwise operators (integer types only).
+  addBinary("BitwiseAnd", 18, arith3<arith::AndIOp, arith::AndIOp, arith::AndIOp>);
+  addBinary("BitwiseOr", 18, arith3<arith::OrIOp, arith::OrIOp, arith::OrIOp>);
+  addBinary("BitwiseXor", 18, arith3<arith::XOrIOp, arith::XOrIOp, arith::XOrIOp>);
+  t.add("BitwiseNot", 18, [](NodeContext &c) -> LogicalResult {
+    if (!isa<IntegerType>(c.rankedResultType(0).getElementType()))
+      return c.fail("only integer element types are supported");
+    return lowerElementwise(c, [](OpBuilder &b, Location l, ValueRange a, NodeContext &) -> Value {
+      Value ones = arith::ConstantOp::create(
+          b, l, b.getIntegerAttr(a[0].getType(), APInt::getAllOnes(
+                                                     a[0].getType().getIntOrFloatBitWidth())));
+      return arith::XOrIOp::create(b, l, a[0], ones);
+    });
+  });
 
   t.add("Mean", 1, [](NodeContext &c) -> LogicalResult {
     if (!isFloat(c.rankedResultType(0).getElementType()))
@@ -346,6 +360,10 @@ void registerElementwiseOps(OnnxHandlerTable &t) {
   });
   addFloatFn("Softplus", 1, [](OpBuilder &b, Location l, Value x, NodeContext &) -> Value {
     return math::Log1pOp::create(b, l, math::ExpOp::create(b, l, x));
+  });
+  addFloatFn("Mish", 18, [](OpBuilder &b, Location l, Value x, NodeContext &) -> Value {
+    Value sp = math::Log1pOp::create(b, l, math::ExpOp::create(b, l, x)); // softplus
+    return arith::MulFOp::create(b, l, x, math::TanhOp::create(b, l, sp));
   });
   addFloatFn("Softsign", 1, [](OpBuilder &b, Location l, Value x, NodeContext &) -> Value {
     Value d = arith::AddFOp::create(b, l, cst(b, l, x, 1.0), math::AbsFOp::create(b, l, x));

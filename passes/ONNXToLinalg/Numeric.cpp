@@ -246,7 +246,7 @@ LogicalResult lowerDet(NodeContext &c) {
 /// `axis` with length dft_length (input 1, a constant; default the axis' size: shorter signals
 /// are zero-padded, longer ones cut); onesided keeps frequencies 0 .. N/2 of a real input;
 /// inverse scales by 1/N and turns the rotation around.
-LogicalResult lowerDFT(NodeContext &c) {
+LogicalResult lowerDFT(NodeContext &c, bool axisFromInput) {
   if (failed(requireRanked(c, 0, "the input")))
     return failure();
   auto xt = c.inputType(0);
@@ -258,12 +258,20 @@ LogicalResult lowerDFT(NodeContext &c) {
   if (!isa<FloatType>(xt.getElementType()) || rt.getRank() != rank ||
       (!rt.isDynamicDim(rank - 1) && rt.getDimSize(rank - 1) != 2))
     return c.fail("the input must be a float tensor and the result [..., 2]");
-  int64_t axis = c.intAttr("axis", 1);
-  if (axis < 0)
-    axis += rank;
+  // DFT-17: attribute `axis` (default 1); DFT-20: input 2 (a constant, default -2).
+  int64_t given = c.intAttr("axis", 1);
+  if (axisFromInput) {
+    given = -2;
+    if (c.hasInput(2)) {
+      auto v = getConstantInts(c.input(2));
+      if (failed(v) || v->size() != 1)
+        return c.fail("input 'axis' must be a constant scalar");
+      given = (*v)[0];
+    }
+  }
+  int64_t axis = given < 0 ? given + rank : given;
   if (axis < 1 || axis >= rank - 1)
-    return c.fail("attribute 'axis' = " + Twine(c.intAttr("axis", 1)) +
-                  " is not a signal dimension (1 to rank - 2)");
+    return c.fail("axis " + Twine(given) + " is not a signal dimension (1 to rank - 2)");
   bool inverse = c.intAttr("inverse", 0) != 0, onesided = c.intAttr("onesided", 0) != 0;
   bool complexIn = xt.getDimSize(rank - 1) == 2;
   if (onesided && complexIn)
@@ -353,7 +361,8 @@ LogicalResult lowerDFT(NodeContext &c) {
 } // namespace
 
 void registerNumericOps(OnnxHandlerTable &t) {
-  t.add("DFT", 17, lowerDFT);
+  t.add("DFT", 17, [](NodeContext &c) { return lowerDFT(c, /*axisFromInput=*/false); });
+  t.add("DFT", 20, [](NodeContext &c) { return lowerDFT(c, /*axisFromInput=*/true); });
   t.add("LRN", 1, lowerLRN);
   t.add("Shrink", 9, lowerShrink);
   t.add("Det", 11, lowerDet);

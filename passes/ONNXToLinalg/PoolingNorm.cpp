@@ -703,6 +703,75 @@ LogicalResult lowerInstanceNorm(NodeContext &c) {
                                     }));
 }
 
+/// GroupNormalization-18 and -21: the C channels of X [N, C, ...] in `num_groups` groups of
+/// C / G, each normalized over its channels and spatial dims (the statistics in `stash_type`,
+/// float32 by default), then scaled and shifted per group (opset 18: scale and bias [G]) or per
+/// channel (opset 21: [C]). Static shapes: X is viewed as [N, G, C / G, spatial...].
+LogicalResult lowerGroupNorm(NodeContext &c, bool perChannel) {
+  auto in = c.inputType(0);
+  auto rt = c.rankedResultType(0);
+  if (failed(requireRanked(c, 0, "the input")) ||
+      failed(requireStaticShape(c, in, "the input")))
+    return failure();
+  Type et = in.getElementType();
+  if (!isFloat(et))
+    return c.fail("only floating-point element types are supported");
+  const int64_t rank = in.getRank(), channels = rank >= 2 ? in.getDimSize(1) : 0;
+  const int64_t groups = c.intAttr("num_groups", 0);
+  if (rank < 3)
+    return c.fail("the input must be [N, C, spatial...]");
+  if (groups < 1 || channels % groups != 0)
+    return c.fail("attribute 'num_groups' = " + Twine(groups) + " must divide the " +
+                  Twine(channels) + " channels");
+  const int64_t paramSize = perChannel ? channels : groups;
+  for (unsigned i = 1; i <= 2; ++i) {
+    auto pt = c.inputType(i);
+    if (!pt || pt.getRank() != 1 || pt.getDimSize(0) != paramSize)
+      return c.fail("input " + Twine(i) + " (" + (i == 1 ? "scale" : "bias") +
+                    ") must have the shape [" + Twine(paramSize) + "]");
+  }
+  Type st = et;
+  switch (c.intAttr("stash_type", 1)) {
+  case 1: st = c.rewriter.getF32Type(); break;
+  case 11: st = c.rewriter.getF64Type(); break;
+  default:
+    return c.fail("attribute 'stash_type' = " + Twine(c.intAttr("stash_type", 1)) +
+                  " is not supported (1: float32, 11: float64)");
+  }
+  OpBuilder &b = c.rewriter;
+  Location loc = c.loc;
+  // [N, G, C/G, spatial...] in the statistics' type.
+  SmallVector<int64_t> grouped = {in.getDimSize(0), groups, channels / groups};
+  grouped.append(in.getShape().begin() + 2, in.getShape().end());
+  const int64_t grank = rank + 1;
+  auto gtype = RankedTensorType::get(grouped, st);
+  Value x = reshapeStatic(b, loc, c.input(0), grouped);
+  if (st != et)
+    x = buildElementwise(b, loc, {x}, gtype, [&](OpBuilder &nb, Location nl, ValueRange a) {
+      return castScalar(nb, nl, a[0], st, false, false);
+    });
+  SmallVector<int64_t> dims;
+  for (int64_t d = 2; d < grank; ++d)
+    dims.push_back(d);
+  auto [mean, inv] = meanAndInvStd(b, loc, x, dims, c.floatAttr("epsilon", 1e-5f));
+  // scale and bias along the group dim (opset 18) or the group and channel-in-group dims (21).
+  SmallVector<int64_t> paramShape(grank, 1);
+  paramShape[1] = groups;
+  if (perChannel)
+    paramShape[2] = channels / groups;
+  Value scale = reshapeStatic(b, loc, c.input(1), paramShape);
+  Value bias = reshapeStatic(b, loc, c.input(2), paramShape);
+  Value y = buildElementwise(b, loc, {x, mean, inv, scale, bias},
+                             RankedTensorType::get(grouped, et),
+                             [&](OpBuilder &nb, Location nl, ValueRange a) {
+                               Value nrm = castScalar(
+                                   nb, nl, mulF(nb, nl, subF(nb, nl, a[0], a[1]), a[2]), et,
+                                   false, false);
+                               return addF(nb, nl, mulF(nb, nl, nrm, a[3]), a[4]);
+                             });
+  return c.replace(castTo(b, loc, reshapeStatic(b, loc, y, in.getShape()), rt));
+}
+
 /// LayerNormalization / LpNormalization: a floating-point input (static or dynamic) and its
 /// `axis` attribute (default -1), normalized.
 FailureOr<int64_t> floatInputAxis(NodeContext &c, RankedTensorType in) {
@@ -828,6 +897,8 @@ void registerPoolingNormOps(OnnxHandlerTable &t) {
     return lowerBatchNorm(c, /*hasIsTest=*/false, /*hasSpatial=*/false);
   });
   t.add("InstanceNormalization", 1, lowerInstanceNorm);
+  t.add("GroupNormalization", 18, [](NodeContext &c) { return lowerGroupNorm(c, false); });
+  t.add("GroupNormalization", 21, [](NodeContext &c) { return lowerGroupNorm(c, true); });
   t.add("LayerNormalization", 17, lowerLayerNorm);
   t.add("LpNormalization", 1, lowerLpNorm);
 }

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "lib/Import/ONNX/GraphSimplify.h"
 #include "lib/Import/ONNX/ModelCheck.h"
+#include "lib/Import/ONNX/NewerOpsets.h"
 
 #include <onnx/defs/schema.h>
 #include <onnx/onnx_pb.h>
@@ -151,6 +152,15 @@ private:
   std::set<std::string> names, prefixes;
 };
 
+/// Whether a body libonnx wrote for opset 17 or older uses an operator that the model's newer
+/// opset redefined (a ReduceMean with an `axes` attribute read at opset 18): its nodes would be
+/// read with the wrong definition, so the node is left to the converter (NewerOpsets.h).
+bool bodyUsesNewerDefinitions(const ::onnx::FunctionProto &body, int64_t opset) {
+  return llvm::any_of(body.node(), [&](const ::onnx::NodeProto &n) {
+    return isDefaultDomain(n.domain()) && newerDefinition(n.op_type(), opset);
+  });
+}
+
 } // namespace
 
 llvm::Expected<unsigned> expandFunctionNodes(::onnx::ModelProto &model, const OpFilter &converted) {
@@ -170,7 +180,8 @@ llvm::Expected<unsigned> expandFunctionNodes(::onnx::ModelProto &model, const Op
             : ::onnx::OpSchemaRegistry::Schema(node.op_type(), int(opset->second), domain);
     ::onnx::FunctionProto body;
     if (!schema || converted(node.op_type(), domain, opset->second) ||
-        !functionBody(*schema, node, expander.inputTypes(node), body)) {
+        !functionBody(*schema, node, expander.inputTypes(node), body) ||
+        bodyUsesNewerDefinitions(body, opset->second)) {
       *nodes.Add() = node;
       continue;
     }

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "lib/Import/ONNX/IsolatedInference.h"
+#include "lib/Import/ONNX/NewerOpsets.h"
 
 #include <onnx/defs/schema.h>
 #include <onnx/onnx-ml.pb.h>
@@ -70,6 +71,8 @@ void forEachSubgraph(::onnx::GraphProto &g, const std::function<void(::onnx::Gra
   // used (an int64 Constant at opset 6), which onnxruntime accepts too.
   ::onnx::ShapeInferenceOptions opts(/*check_type=*/false, /*error_mode=*/1, /*data_prop=*/true);
   try {
+    // Opsets 18-21 and 4-bit types as libonnx 1.12 reads them; the parent restores the types.
+    presentToLibonnx(model);
     ::onnx::shape_inference::InferShapes(model, ::onnx::OpSchemaRegistry::Instance(), opts);
     ::onnx::GraphProto types;
     *types.mutable_value_info() = model.graph().value_info();

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 #include "lib/Import/ONNX/ONNXImporter.h"
 #include "lib/Import/ONNX/ContribSchemas.h"
+#include "lib/Import/ONNX/NewerOpsets.h"
 #include "lib/Import/ONNX/IsolatedInference.h"
 #include "lib/Import/ONNX/ModelCheck.h"
 
@@ -131,6 +132,12 @@ std::string onnxTypeName(int32_t t) {
   case ::onnx::TensorProto::BFLOAT16: return "bfloat16";
   case ::onnx::TensorProto::COMPLEX64: return "complex64";
   case ::onnx::TensorProto::COMPLEX128: return "complex128";
+  case 17: return "float8e4m3fn";
+  case 18: return "float8e4m3fnuz";
+  case 19: return "float8e5m2";
+  case 20: return "float8e5m2fnuz";
+  case kOnnxUInt4: return "uint4";
+  case kOnnxInt4: return "int4";
   default: return "type#" + std::to_string(t);
   }
 }
@@ -151,6 +158,9 @@ FailureOr<Type> Importer::elementType(int32_t t, const Twine &what) {
   case ::onnx::TensorProto::UINT32: return Type(IntegerType::get(ctx, 32, IntegerType::Unsigned));
   case ::onnx::TensorProto::UINT64: return Type(IntegerType::get(ctx, 64, IntegerType::Unsigned));
   case ::onnx::TensorProto::STRING: return Type(sparq::onnx::StringType::get(ctx));
+  // One code per byte in constants (tensorAttr unpacks them); the converter stores them as i8.
+  case kOnnxInt4: return Type(IntegerType::get(ctx, 4));
+  case kOnnxUInt4: return Type(IntegerType::get(ctx, 4, IntegerType::Unsigned));
   default:
     (void)fail(what + ": element type " + onnxTypeName(t) + " is not supported");
     return failure();
@@ -176,9 +186,7 @@ FailureOr<Type> Importer::tensorType(const ::onnx::TypeProto &type, const Twine 
 
 /// Bytes per element of the raw (little-endian) ONNX storage of an MLIR element type.
 size_t rawElementBytes(Type t) {
-  if (t.isInteger(1))
-    return 1;
-  return t.getIntOrFloatBitWidth() / 8;
+  return (t.getIntOrFloatBitWidth() + 7) / 8; // i1 and i4 (unpacked) take a byte
 }
 
 FailureOr<TypedAttr> Importer::tensorAttr(const ::onnx::TensorProto &tensor, const Twine &what) {
@@ -199,7 +207,10 @@ FailureOr<TypedAttr> Importer::tensorAttr(const ::onnx::TensorProto &tensor, con
   auto type = RankedTensorType::get(dims, *elem);
   int64_t n = *count;
   size_t elemBytes = rawElementBytes(*elem);
-  size_t nbytes = (size_t)n * elemBytes;
+  // ONNX packs 4-bit elements two per byte, the first in the low nibble; read as stored, then
+  // unpacked below to one sign- (int4) or zero-extended (uint4) code per byte.
+  const bool fourBit = isFourBit(tensor.data_type());
+  size_t nbytes = fourBit ? size_t(n + 1) / 2 : (size_t)n * elemBytes;
 
   // Collect the bytes. `owned` takes over protobuf storage when possible.
   std::unique_ptr<std::string> owned;
@@ -263,7 +274,18 @@ FailureOr<TypedAttr> Importer::tensorAttr(const ::onnx::TensorProto &tensor, con
         std::memcpy(dst + i * elemBytes, &v, elemBytes);
       }
       break;
-    default: // int32_data carries INT32, INT16, INT8, UINT16, UINT8, BOOL, FLOAT16, BFLOAT16.
+    default: // int32_data carries INT32, INT16, INT8, UINT16, UINT8, BOOL, FLOAT16, BFLOAT16,
+             // and 4-bit pairs (one byte per entry).
+      if (fourBit) {
+        if (tensor.int32_data_size() != int64_t(nbytes)) {
+          (void)fail(what + ": holds " + Twine(tensor.int32_data_size()) + " entries of " +
+                     "4-bit pairs, its shape needs " + Twine(nbytes));
+          return failure();
+        }
+        for (size_t i = 0; i < nbytes; ++i)
+          dst[i] = char(tensor.int32_data(int(i)));
+        break;
+      }
       if (failed(check(tensor.int32_data_size()))) return failure();
       for (int64_t i = 0; i < n; ++i) {
         int32_t v = tensor.int32_data(i);
@@ -273,6 +295,16 @@ FailureOr<TypedAttr> Importer::tensorAttr(const ::onnx::TensorProto &tensor, con
     }
   } else {
     owned = std::make_unique<std::string>(); // no elements
+  }
+  if (fourBit) {
+    auto codes = std::make_unique<std::string>(size_t(n), '\0');
+    const bool isSigned = tensor.data_type() == kOnnxInt4;
+    for (int64_t i = 0; i < n; ++i) {
+      uint8_t nibble = (uint8_t((*owned)[i / 2]) >> (4 * (i % 2))) & 0xf;
+      (*codes)[i] = char(isSigned ? uint8_t(int8_t(uint8_t(nibble << 4)) >> 4) : nibble);
+    }
+    owned = std::move(codes);
+    nbytes = size_t(n);
   }
 
   // Small tensors and booleans: a dense attribute (foldable). Large ones: a resource blob.
@@ -418,9 +450,19 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node) {
   auto opset = opsetFor(domain, node);
   if (failed(opset))
     return failure();
-  if (!::onnx::OpSchemaRegistry::Schema(node.op_type(), (int)*opset, domain))
+  // libonnx knows the default domain up to opset 17; sparq reads 18-21 (NewerOpsets.h).
+  const bool defaultDomain = domain.empty() || domain == "ai.onnx";
+  if (defaultDomain && isNewerOnlyOperator(node.op_type()) && *opset > libonnxDefaultOpset()) {
+    if (!newerDefinition(node.op_type(), *opset))
+      return fail("unsupported ONNX operator: " + describeNode(node, *opset) +
+                  ": the operator was added in a later opset");
+    if (options.convertedOps && !options.convertedOps(node.op_type(), domain, *opset))
+      return fail("unsupported ONNX operator: " + describeNode(node, *opset) +
+                  ": sparq does not convert it");
+  } else if (!::onnx::OpSchemaRegistry::Schema(node.op_type(), (int)*opset, domain)) {
     return fail("unsupported ONNX operator: " + describeNode(node, *opset) +
                 ": no operator of this name exists in this domain and opset");
+  }
 
   SmallVector<Value> operands;
   for (const auto &name : node.input()) {
@@ -709,6 +751,7 @@ LogicalResult Importer::pinInputShapes() {
 LogicalResult Importer::inferShapes() {
   if (llvm::Error err = inferShapesIsolated(model, options.shapeInferenceTimeoutSeconds))
     return fail(llvm::toString(std::move(err)));
+  restoreNewerTypes(model); // 4-bit values libonnx knows as 8-bit
   if (llvm::Error err = checkInferredTypes(model))
     return fail(llvm::toString(std::move(err)));
   return success();
@@ -780,6 +823,11 @@ OwningOpRef<ModuleOp> Importer::run() {
     auto t = tensorType(vi.type(), "input '" + vi.name() + "'");
     if (failed(t))
       return nullptr;
+    if (int32_t et = vi.type().tensor_type().elem_type(); isFourBit(et)) {
+      (void)fail("input '" + vi.name() + "' is " + onnxTypeName(et) +
+                 ": the runtime does not pass 4-bit tensors in or out of a model");
+      return nullptr;
+    }
     argTypes.push_back(*t);
     inputs.push_back(&vi);
     SmallVector<NamedAttribute> attrs = {
@@ -821,6 +869,11 @@ OwningOpRef<ModuleOp> Importer::run() {
     }
     results.push_back(it->second);
     int32_t et = vi.type().has_tensor_type() ? vi.type().tensor_type().elem_type() : 0;
+    if (isFourBit(et)) {
+      (void)fail("graph output '" + vi.name() + "' is " + onnxTypeName(et) +
+                 ": the runtime does not pass 4-bit tensors in or out of a model");
+      return nullptr;
+    }
     resAttrs.push_back(builder.getDictionaryAttr(
         {builder.getNamedAttr("sparq.name", builder.getStringAttr(vi.name())),
          builder.getNamedAttr("sparq.dtype", builder.getStringAttr(onnxTypeName(et)))}));

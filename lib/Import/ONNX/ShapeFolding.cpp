@@ -239,6 +239,8 @@ public:
       for (auto &a : *node.mutable_attribute())
         if (a.has_g())
           folded += Folder(*this, *a.mutable_g()).run();
+      if ((node.domain().empty() || node.domain() == "ai.onnx") && newerForm(node, idx, inserted))
+        ++folded;
       if (!(node.domain().empty() || node.domain() == "ai.onnx") ||
           (node.output_size() != 1 && node.op_type() != "If"))
         continue;
@@ -249,17 +251,7 @@ public:
       }
       if (auto target = reshapeTarget(node)) {
         // A Reshape target with one unknown entry: that entry is what -1 infers.
-        ::onnx::NodeProto c;
-        c.set_op_type("Constant");
-        c.set_name(node.output(0) + "/sparq.reshape_target");
-        c.add_output(c.name());
-        ::onnx::AttributeProto *a = c.add_attribute();
-        a->set_name("value");
-        a->set_type(::onnx::AttributeProto::TENSOR);
-        *a->mutable_t() = toTensor(*target);
-        node.set_input(1, c.output(0));
-        known[c.output(0)] = *target;
-        inserted.emplace_back(idx, std::move(c));
+        constantInput(node, 1, "reshape_target", *target, idx, inserted);
         ++folded;
       }
       if (hintReshapeRank(node))
@@ -297,6 +289,75 @@ public:
   }
 
 private:
+  /// Sets input `i` of `n` to a new Constant node holding `value`, inserted before node #idx.
+  void constantInput(::onnx::NodeProto &n, int i, llvm::StringRef what, const Known &value,
+                     int idx, std::vector<std::pair<int, ::onnx::NodeProto>> &inserted) {
+    ::onnx::NodeProto c;
+    c.set_op_type("Constant");
+    c.set_name(n.output(0) + "/sparq." + what.str());
+    c.add_output(c.name());
+    ::onnx::AttributeProto *a = c.add_attribute();
+    a->set_name("value");
+    a->set_type(::onnx::AttributeProto::TENSOR);
+    *a->mutable_t() = toTensor(value);
+    while (n.input_size() <= i)
+      n.add_input("");
+    n.set_input(i, c.output(0));
+    known[c.output(0)] = value;
+    inserted.emplace_back(idx, std::move(c));
+  }
+
+  /// Opset 18's forms whose results libonnx 1.12 cannot infer (NewerOpsets.h), rewritten into
+  /// equivalent ones at the same opset once the input shape is known: a Split with
+  /// `num_outputs` gets its (ceil-divided) sizes as a constant `split` input; a Pad with
+  /// constant `axes` gets constant pads for every axis and no `axes`.
+  bool newerForm(::onnx::NodeProto &n, int idx,
+                 std::vector<std::pair<int, ::onnx::NodeProto>> &inserted) {
+    if (opset < 18 || n.input_size() == 0)
+      return false;
+    auto shape = shapeOf(n.input(0));
+    if (!shape)
+      return false;
+    const int64_t rank = int64_t(shape->size());
+    if (n.op_type() == "Split" && attr(n, "num_outputs") &&
+        (n.input_size() < 2 || n.input(1).empty())) {
+      auto axis = axisOf(intAttr(n, "axis", 0), rank);
+      const int64_t parts = intAttr(n, "num_outputs", 0);
+      if (!axis || !(*shape)[*axis] || parts != n.output_size() || parts < 1)
+        return false;
+      const int64_t dim = *(*shape)[*axis], chunk = (dim + parts - 1) / parts;
+      if (chunk * (parts - 1) > dim)
+        return false; // fewer elements than parts: the converter names it
+      std::vector<Elem> sizes(parts, chunk);
+      sizes.back() = dim - chunk * (parts - 1);
+      auto *attrs = n.mutable_attribute();
+      for (int k = 0; k < attrs->size(); ++k)
+        if ((*attrs)[k].name() == "num_outputs")
+          attrs->DeleteSubrange(k--, 1);
+      constantInput(n, 1, "split", vector(sizes), idx, inserted);
+      return true;
+    }
+    if (n.op_type() == "Pad" && n.input_size() >= 4 && !n.input(3).empty()) {
+      auto pads = ints(n, 1), axes = ints(n, 3);
+      if (!pads || !axes || pads->size() != 2 * axes->size())
+        return false;
+      std::vector<Elem> full(2 * rank, int64_t(0));
+      for (size_t k = 0; k < axes->size(); ++k) {
+        auto a = axisOf((*axes)[k], rank);
+        if (!a)
+          return false; // the converter names the bad axis
+        full[*a] = (*pads)[k];
+        full[rank + *a] = (*pads)[axes->size() + k];
+      }
+      n.mutable_input()->RemoveLast();
+      while (n.input_size() > 2 && n.input(n.input_size() - 1).empty())
+        n.mutable_input()->RemoveLast();
+      constantInput(n, 1, "pads", vector(full), idx, inserted);
+      return true;
+    }
+    return false;
+  }
+
   const Known *input(const ::onnx::NodeProto &n, int i) {
     if (i >= n.input_size() || n.input(i).empty())
       return nullptr;
