@@ -163,6 +163,7 @@ namespace {
 
 constexpr llvm::StringLiteral kGemmSymbol = "sparq_uk_sgemm_packed_f32_mt";
 constexpr llvm::StringLiteral kConvSymbol = "sparq_uk_conv2d_nchw_packed_f32";
+constexpr llvm::StringLiteral kPackFilterSymbol = "sparq_uk_pack_filter_f32";
 constexpr llvm::StringLiteral kDepthwiseSymbol = "sparq_uk_dwconv2d_nchw_f32";
 constexpr llvm::StringLiteral kGemmRuntimeSymbol = "sparq_uk_sgemm_f32";
 constexpr llvm::StringLiteral kTransposeSymbol = "sparq_uk_transpose_f32";
@@ -211,9 +212,10 @@ struct SelectMicroKernelsPass
         return;
       }
       if (isa<linalg::Conv2DNchwFchwOp>(op.getOperation())) {
-        if (llvm::all_of(op->getOperandTypes(),
-                         [](Type t) { return getElementTypeOrSelf(t).isF32(); }) &&
-            op.getDpsInputOperand(1)->get().getDefiningOp<arith::ConstantOp>())
+        // A constant filter is packed at compile time, a computed one (weights dequantized or
+        // normalized in the graph) at each call.
+        auto filter = dyn_cast<RankedTensorType>(op.getDpsInputOperand(1)->get().getType());
+        if (allF32() && filter && filter.hasStaticShape())
           op->setAttr(sparq::kMicroKernelAttr, StringAttr::get(ctx, sparq::kConvKernel));
         return;
       }
@@ -505,6 +507,7 @@ struct LowerMicroKernelsPass
     SymbolTable symbols(module);
     sparq::declareIndexKernel(module, kGemmSymbol, 9, &symbols);
     sparq::declareIndexKernel(module, kConvSymbol, 22, &symbols);
+    sparq::declareIndexKernel(module, kPackFilterSymbol, 5, &symbols);
     sparq::declareIndexKernel(module, kDepthwiseSymbol, 21, &symbols);
     sparq::declareIndexKernel(module, kGemmRuntimeSymbol, 14, &symbols);
     sparq::declareIndexKernel(module, kTransposeSymbol, 9, &symbols);
@@ -705,20 +708,24 @@ private:
     return success();
   }
 
-  /// The filter of a marked convolution, packed in tiles of `tileRows` output channels.
-  FailureOr<memref::GlobalOp> packedFilter(memref::GlobalOp source, SymbolTable &symbols) {
-    auto key = std::make_tuple(source.getOperation(), 2u, int64_t(0));
+  /// The filter of a marked convolution, the `f` rows of constant global `source` (row-major,
+  /// any shape: a 1-D convolution's [F, C, KW] filter reshaped to [F, C, 1, KW]), packed in
+  /// tiles of `tileRows` output channels.
+  FailureOr<memref::GlobalOp> packedFilter(memref::GlobalOp source, int64_t f,
+                                           SymbolTable &symbols) {
+    auto key = std::make_tuple(source.getOperation(), 2u, f);
     if (auto it = packed.find(key); it != packed.end())
       return it->second;
     auto init = dyn_cast_or_null<ElementsAttr>(source.getInitialValueAttr());
     MemRefType type = source.getType();
-    if (!source.getConstant() || !init || type.getRank() != 4 || !type.hasStaticShape())
+    if (!source.getConstant() || !init || !type.hasStaticShape() || f <= 0 ||
+        type.getNumElements() % f != 0)
       return source.emitError("sparq-cpu-lower-ukernels: the filter of a micro-kernel "
-                              "convolution must be a constant 4-D global with a value");
+                              "convolution must be a constant global of F rows with a value");
     std::optional<std::vector<double>> values = sparq::readElementsAsDouble(init);
     if (!values)
       return source.emitError("sparq-cpu-lower-ukernels: cannot read the filter's elements");
-    int64_t f = type.getDimSize(0), k = type.getNumElements() / std::max<int64_t>(f, 1);
+    int64_t k = type.getNumElements() / f;
     std::vector<float> tiles(sparq::formats::panelCount(f, tileRows) * k * tileRows);
     const std::vector<double> &v = *values;
     sparq::formats::packRowTiles<float>(
@@ -928,16 +935,32 @@ private:
     };
     Value in = op.getDpsInputOperand(0)->get(), filter = op.getDpsInputOperand(1)->get();
     Value out = op.getDpsInitOperand(0)->get();
+    // A constant filter, possibly reshaped (row-major reshapes keep the element order).
     Value f = filter;
-    while (auto cast = f.getDefiningOp<memref::CastOp>())
-      f = cast.getSource();
+    while (isa_and_nonnull<memref::CastOp, memref::ExpandShapeOp, memref::CollapseShapeOp>(
+        f.getDefiningOp()))
+      f = f.getDefiningOp()->getOperand(0);
     auto getGlobal = f.getDefiningOp<memref::GetGlobalOp>();
-    if (!getGlobal)
-      return fail("the filter is not a whole constant global");
-    auto source = symbols.lookup<memref::GlobalOp>(getGlobal.getName());
-    if (!source)
+    auto source =
+        getGlobal ? symbols.lookup<memref::GlobalOp>(getGlobal.getName()) : memref::GlobalOp();
+    if (getGlobal && !source)
       return fail("the filter's global '" + getGlobal.getName() + "' does not exist");
-    FailureOr<memref::GlobalOp> tiles = packedFilter(source, symbols);
+    // A computed filter: F rows of C*KH*KW contiguous floats, packed at each call.
+    auto filterType = cast<MemRefType>(filter.getType());
+    if (!filterType.hasStaticShape())
+      return fail("the filter does not have a static shape");
+    if (!source) {
+      auto [fStrides, fOffset] = filterType.getStridesAndOffset();
+      if (!filterType.hasStaticShape() ||
+          fStrides[3] != 1 || fStrides[2] != filterType.getDimSize(3) ||
+          fStrides[1] != filterType.getDimSize(2) * filterType.getDimSize(3)) {
+        op->removeAttr(sparq::kMicroKernelAttr); // stays a loop nest
+        return success();
+      }
+    }
+    FailureOr<memref::GlobalOp> tiles =
+        source ? packedFilter(source, filterType.getDimSize(0), symbols)
+               : FailureOr<memref::GlobalOp>(memref::GlobalOp());
     if (failed(tiles))
       return failure();
     auto inType = cast<MemRefType>(in.getType()), outType = cast<MemRefType>(out.getType());
@@ -947,7 +970,6 @@ private:
       return fail("the input does not have a unit W stride");
     if (outStrides[3] != 1)
       return fail("the output does not have a unit W stride");
-    MemRefType filterType = source.getType();
 
     OpBuilder b(op);
     Location loc = op.getLoc();
@@ -957,8 +979,24 @@ private:
     };
     auto inMeta = memref::ExtractStridedMetadataOp::create(b, loc, in);
     auto outMeta = memref::ExtractStridedMetadataOp::create(b, loc, out);
-    Value tileBase = memref::ExtractAlignedPointerAsIndexOp::create(
-        b, loc, memref::GetGlobalOp::create(b, loc, tiles->getType(), tiles->getSymName()));
+    Value tileBase, scratch;
+    if (source) {
+      tileBase = memref::ExtractAlignedPointerAsIndexOp::create(
+          b, loc, memref::GetGlobalOp::create(b, loc, tiles->getType(), tiles->getSymName()));
+    } else {
+      const int64_t fRows = filterType.getDimSize(0);
+      const int64_t k = filterType.getNumElements() / std::max<int64_t>(fRows, 1);
+      scratch = memref::AllocOp::create(
+          b, loc,
+          MemRefType::get({sparq::formats::panelCount(fRows, tileRows) * k * tileRows},
+                          b.getF32Type()),
+          b.getI64IntegerAttr(64));
+      tileBase = sparq::elementAddress(b, loc, scratch);
+      auto filterMeta = memref::ExtractStridedMetadataOp::create(b, loc, filter);
+      Value packArgs[] = {tileBase, address(filter, filterMeta), cst(fRows), cst(k),
+                          filterMeta.getStrides()[0]};
+      func::CallOp::create(b, loc, kPackFilterSymbol, TypeRange{}, packArgs);
+    }
     auto strides = llvm::to_vector(op.getStrides().getValues<int64_t>());
     auto dilations = llvm::to_vector(op.getDilations().getValues<int64_t>());
     Value args[] = {address(out, outMeta), outMeta.getStrides()[0], outMeta.getStrides()[1],
@@ -971,6 +1009,8 @@ private:
                     cst(strides[1]),       cst(dilations[0]),      cst(dilations[1]),
                     biasAddress(b, loc, op, symbols, cst(0)), cst(kernelFlags(op))};
     func::CallOp::create(b, loc, kConvSymbol, TypeRange{}, args);
+    if (scratch)
+      memref::DeallocOp::create(b, loc, scratch);
     op->erase();
     return success();
   }

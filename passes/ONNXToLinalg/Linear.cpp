@@ -336,6 +336,17 @@ Value emitConvolution(OpBuilder &b, Location loc, Value x, Value w, Value init,
   auto rt = cast<RankedTensorType>(init.getType());
   int64_t sp = xt.getRank() - 2;
   int64_t ch = xt.getDimSize(1), f = wt.getDimSize(0);
+  if (sp == 1 && xt.hasStaticShape() && wt.hasStaticShape() && rt.hasStaticShape()) {
+    // A 1-D convolution is a 2-D one of height 1, so that it reaches the 2-D kernels
+    // (MicroKernels.cpp) instead of a generic loop nest.
+    auto tall = [&](Value v) {
+      auto t = cast<RankedTensorType>(v.getType());
+      return reshapeStatic(b, loc, v, {t.getDimSize(0), t.getDimSize(1), 1, t.getDimSize(2)});
+    };
+    Value y = emitConvolution(b, loc, tall(x), tall(w), tall(init), {1, strides[0]},
+                              {1, dilations[0]}, group);
+    return reshapeStatic(b, loc, y, rt.getShape());
+  }
   auto stridesAttr = b.getI64TensorAttr(strides);
   auto dilationsAttr = b.getI64TensorAttr(dilations);
   TypeRange resTy(rt);

@@ -1,8 +1,9 @@
 //===- runtime/kernels/Conv.cpp - NCHW convolution as an implicit GEMM -----------===//
 //
 // out[n][f][oh][ow] (+)= sum_{c,kh,kw} W[f][c][kh][kw] * in[n][c][oh*SH + kh*DH][ow*SW + kw*DW]
-// as a GEMM with the constant filter on the left: M = F output channels (packed at compile time
-// into tiles of MR channels, include/sparq/Formats/DensePanels.h), K = C*KH*KW, N = OH*OW output
+// as a GEMM with the filter on the left: M = F output channels (packed into tiles of MR channels,
+// include/sparq/Formats/DensePanels.h: at compile time for a constant filter, at run time by
+// sparq_uk_pack_filter_f32 for a computed one), K = C*KH*KW, N = OH*OW output
 // pixels. The im2col matrix never exists: for each block of NR output pixels and KC reduction
 // steps, the kernel gathers a KC x NR slice of it into an L1 buffer (or, for a 1x1 stride-1
 // convolution, reads the input's channel rows in place) and runs every filter tile over it with
@@ -19,6 +20,14 @@ using namespace sparq::kernels;
 extern "C" {
 
 int64_t sparq_uk_tile_rows_f32(void) { return MR; }
+
+void sparq_uk_pack_filter_f32(intptr_t dstAddr, intptr_t srcAddr, int64_t F, int64_t K,
+                              int64_t srcRowStride) {
+  const float *src = reinterpret_cast<const float *>(srcAddr);
+  sparq::formats::packRowTiles<float>(
+      F, K, MR, [&](int64_t row, int64_t k) { return src[row * srcRowStride + k]; },
+      reinterpret_cast<float *>(dstAddr));
+}
 
 void sparq_uk_conv2d_nchw_packed_f32(intptr_t outAddr, int64_t outStrideN, int64_t outStrideF,
                                      int64_t outStrideH, intptr_t inAddr, int64_t inStrideN,

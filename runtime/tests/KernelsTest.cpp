@@ -475,6 +475,35 @@ TEST_F(Conv, PaddedOutputAcrossRows) {
       }
 }
 
+/// sparq_uk_pack_filter_f32 (a filter computed at run time) against the layout the convolution
+/// kernel reads, spelled out here: tile t holds K steps of mr values, step k's value r being
+/// row t * mr + r of the filter at column k, zero past the F rows. Source rows have a stride
+/// longer than K (a chunk of a wider buffer), F off the tile height.
+TEST_F(Conv, RunTimeFilterPacking) {
+  const int64_t mr = sparq_uk_tile_rows_f32();
+  for (int64_t F : {int64_t(1), mr - 1, mr, 2 * mr + 3})
+    for (int64_t K : {int64_t(1), int64_t(7), int64_t(127)}) {
+      const int64_t stride = K + 5, tiles = (F + mr - 1) / mr;
+      std::vector<float> src(size_t(F * stride));
+      for (size_t i = 0; i < src.size(); ++i)
+        src[i] = float(i % 1000) + 0.5f;
+      std::vector<float> packed(size_t(tiles * K * mr), -1.0f);
+      sparq_uk_pack_filter_f32(reinterpret_cast<intptr_t>(packed.data()),
+                               reinterpret_cast<intptr_t>(src.data()), F, K, stride);
+      int bad = 0;
+      for (int64_t t = 0; t < tiles; ++t)
+        for (int64_t k = 0; k < K; ++k)
+          for (int64_t r = 0; r < mr; ++r) {
+            const int64_t row = t * mr + r;
+            const float expect = row < F ? src[size_t(row * stride + k)] : 0.0f;
+            const float got = packed[size_t((t * K + k) * mr + r)];
+            if (got != expect && bad++ < 5)
+              ADD_FAILURE() << "F=" << F << " K=" << K << " tile " << t << " step " << k
+                            << " row " << r << ": " << got << ", expected " << expect;
+          }
+    }
+}
+
 //===----------------------------------------------------------------------===//
 // Thread pool
 //===----------------------------------------------------------------------===//

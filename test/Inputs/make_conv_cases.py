@@ -74,6 +74,75 @@ def main():
         for kind, a in (("input_0", x), ("output_0", y)):
             with open(os.path.join(d, kind + ".pb"), "wb") as fh:
                 fh.write(numpy_helper.from_array(a).SerializeToString())
+    conv1d_cases(out, rng)
+
+
+def conv1d_ref(x, w, b, stride, pad, dil, groups):
+    """A 1-D convolution as the 2-D reference over rows of height 1 (padded along W only)."""
+    x = np.pad(x, ((0, 0), (0, 0), (pad, pad)))
+    return conv_ref(x[:, :, None, :], w[:, :, None, :], b, stride, 0, dil, groups)[:, :, 0, :]
+
+
+# 1-D convolutions (run as 2-D ones of height 1 on the convolution kernels) and filters computed
+# at run time (packed at each call): NAME: batch, channels, W, out channels, kernel, stride, pad,
+# dilation, groups, filter ("const", "input": a model input, "dequant": Cast(int8) * scale +
+# zero_point in the graph, as Moonshine's encoder writes its convolutions).
+CASES_1D = {
+    "conv1d_k31_stride16": (1, 1, 700, 12, 31, 16, 0, 1, 1, "const"),
+    "conv1d_k7_dilation2_batch2": (2, 10, 53, 9, 7, 3, 2, 2, 1, "const"),
+    "conv1d_depthwise": (1, 6, 40, 6, 5, 1, 2, 1, 6, "const"),
+    "conv1d_dequant_filter": (1, 20, 61, 17, 3, 2, 0, 1, 1, "dequant"),
+    "conv2d_input_filter": (1, 5, 9, 11, 7, 3, 1, 1, 1, "input"),
+}
+
+
+def conv1d_cases(out, rng):
+    for name, (n, c, wd, f, k, stride, pad, dil, groups, filt) in CASES_1D.items():
+        two_d = name.startswith("conv2d")
+        kshape = (f, c // groups) + ((k, k) if two_d else (k,))
+        x = rng.standard_normal((n, c) + ((wd, wd) if two_d else (wd,))).astype(np.float32)
+        b = rng.standard_normal(f).astype(np.float32)
+        inits, nodes, inputs, feeds = [numpy_helper.from_array(b, "B")], [], [], [x]
+        if filt == "dequant":
+            q = rng.integers(-128, 128, size=kshape).astype(np.int8)
+            scale, zp = np.float32(0.02), np.float32(-0.14)
+            w = (q.astype(np.float32) * scale + zp).astype(np.float32)
+            inits += [numpy_helper.from_array(q, "Wq"),
+                      numpy_helper.from_array(np.array([scale]), "Ws"),
+                      numpy_helper.from_array(np.array([zp]), "Wz")]
+            nodes += [helper.make_node("Cast", ["Wq"], ["Wf"], to=TensorProto.FLOAT),
+                      helper.make_node("Mul", ["Wf", "Ws"], ["Wm"]),
+                      helper.make_node("Add", ["Wm", "Wz"], ["W"])]
+        else:
+            w = rng.standard_normal(kshape).astype(np.float32)
+            if filt == "input":
+                feeds.append(w)
+            else:
+                inits.append(numpy_helper.from_array(w, "W"))
+        if two_d:
+            y = conv_ref(x, w, b, stride, pad, dil, groups).astype(np.float32)
+        else:
+            y = conv1d_ref(x, w, b, stride, pad, dil, groups).astype(np.float32)
+        dims = 2 if two_d else 1
+        nodes.append(helper.make_node("Conv", ["x", "W", "B"], ["y"], kernel_shape=[k] * dims,
+                                      strides=[stride] * dims, pads=[pad] * (2 * dims),
+                                      dilations=[dil] * dims, group=groups))
+        inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x.shape))]
+        if filt == "input":
+            inputs.append(helper.make_tensor_value_info("W", TensorProto.FLOAT, list(w.shape)))
+        g = helper.make_graph(
+            nodes, name, inputs,
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, list(y.shape))], inits)
+        model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+        onnx.checker.check_model(model)
+        d = os.path.join(out, name, "test_data_set_0")
+        os.makedirs(d, exist_ok=True)
+        onnx.save(model, os.path.join(out, name, "model.onnx"))
+        for i, a in enumerate(feeds):
+            with open(os.path.join(d, f"input_{i}.pb"), "wb") as fh:
+                fh.write(numpy_helper.from_array(a).SerializeToString())
+        with open(os.path.join(d, "output_0.pb"), "wb") as fh:
+            fh.write(numpy_helper.from_array(y).SerializeToString())
 
 
 if __name__ == "__main__":

@@ -103,6 +103,33 @@ func.func @conv(%x: memref<1x2x4x5xf32>, %y: memref<1x3x4x5xf32>) {
 
 // -----
 
+// A filter computed at run time (F = 3 rows of C*KH*KW = 2*1*2 floats) is packed at each call
+// into a scratch buffer of ceil(3 / 8) * 4 * 8 floats by sparq_uk_pack_filter_f32 (F, K and its
+// row stride 4), which the convolution kernel reads, then freed. A filter whose rows are not
+// contiguous (every other input channel) keeps its loops.
+// CHECK-LABEL: func.func @conv_runtime_filter
+// CHECK: %[[S:.*]] = memref.alloc() {alignment = 64 : i64} : memref<32xf32>
+// CHECK: call @sparq_uk_pack_filter_f32({{.*}}, %c3, %c4, %c4)
+// CHECK: call @sparq_uk_conv2d_nchw_packed_f32(
+// CHECK: memref.dealloc %[[S]]
+// CHECK-NOT: linalg.conv_2d_nchw_fchw
+func.func @conv_runtime_filter(%x: memref<1x2x4x5xf32>, %w: memref<3x2x1x2xf32>, %y: memref<1x3x4x4xf32>) {
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>, sparq.ukernel = "conv2d_nchw_f32"}
+    ins(%x, %w : memref<1x2x4x5xf32>, memref<3x2x1x2xf32>) outs(%y : memref<1x3x4x4xf32>)
+  return
+}
+// CHECK-LABEL: func.func @conv_strided_filter
+// CHECK-NOT: call @sparq_uk_pack_filter_f32
+// CHECK: linalg.conv_2d_nchw_fchw
+func.func @conv_strided_filter(%x: memref<1x2x4x5xf32>, %w: memref<3x4x1x2xf32>, %y: memref<1x3x4x4xf32>) {
+  %v = memref.subview %w[0, 0, 0, 0] [3, 2, 1, 2] [1, 2, 1, 1] : memref<3x4x1x2xf32> to memref<3x2x1x2xf32, strided<[8, 4, 2, 1]>>
+  linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>, sparq.ukernel = "conv2d_nchw_f32"}
+    ins(%x, %v : memref<1x2x4x5xf32>, memref<3x2x1x2xf32, strided<[8, 4, 2, 1]>>) outs(%y : memref<1x3x4x4xf32>)
+  return
+}
+
+// -----
+
 // A folded bias becomes a constant global whose address the kernel gets, with SPARQ_UK_BIAS (8)
 // instead of SPARQ_UK_ACCUMULATE, plus SPARQ_UK_RELU (4).
 // CHECK-LABEL: memref.global "private" constant @sparq_bias : memref<3xf32> = dense<[1.000000e+00, 2.000000e+00, 3.000000e+00]> {alignment = 64 : i64}

@@ -72,12 +72,11 @@ func.func @dynamic_rows(%da: tensor<?x64xf32>, %dinit: tensor<?x48xf32>) -> tens
   return %r : tensor<?x48xf32>
 }
 
-// An NCHW convolution with a constant f32 filter is marked for the convolution kernel; one with
-// a filter computed at run time is not.
+// An NCHW convolution with a static f32 filter is marked for the convolution kernel, a constant
+// one (packed at compile time) and one computed at run time (packed at each call).
 // CHECK-LABEL: func.func @conv
 // CHECK: linalg.conv_2d_nchw_fchw {{{.*}}sparq.ukernel = "conv2d_nchw_f32"
-// CHECK: linalg.conv_2d_nchw_fchw
-// CHECK-NOT: sparq.ukernel
+// CHECK: linalg.conv_2d_nchw_fchw {{{.*}}sparq.ukernel = "conv2d_nchw_f32"
 // CHECK: return
 func.func @conv(%x: tensor<1x2x6x6xf32>, %init: tensor<1x3x4x4xf32>, %wdyn: tensor<3x2x3x3xf32>) -> (tensor<1x3x4x4xf32>, tensor<1x3x4x4xf32>) {
   %w = arith.constant dense<1.0> : tensor<3x2x3x3xf32>

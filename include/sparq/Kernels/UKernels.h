@@ -79,6 +79,12 @@ void sparq_uk_conv2d_nchw_packed_f32(intptr_t out, int64_t outStrideN, int64_t o
                                      int64_t OW, int64_t SH, int64_t SW, int64_t DH, int64_t DW,
                                      intptr_t bias, int64_t flags);
 
+/* Packs a filter computed at run time for sparq_uk_conv2d_nchw_packed_f32: F rows of K floats
+ * (row r at src + r * srcRowStride) into tiles of sparq_uk_tile_rows_f32() rows at dst
+ * (ceil(F / rows) * K * rows floats; the last tile zero-padded). */
+void sparq_uk_pack_filter_f32(intptr_t dst, intptr_t src, int64_t F, int64_t K,
+                              int64_t srcRowStride);
+
 /* Multi-threaded sparq_uk_sgemm_packed_f32: the calling thread and the pool's workers each take
  * a contiguous share of the weight's panels (or, with fewer panels than threads, of the rows),
  * so each packs its block of A once. Called outside parallel regions; inside one it runs on
