@@ -951,8 +951,7 @@ private:
       return fail("the filter does not have a static shape");
     if (!source) {
       auto [fStrides, fOffset] = filterType.getStridesAndOffset();
-      if (!filterType.hasStaticShape() ||
-          fStrides[3] != 1 || fStrides[2] != filterType.getDimSize(3) ||
+      if (fStrides[3] != 1 || fStrides[2] != filterType.getDimSize(3) ||
           fStrides[1] != filterType.getDimSize(2) * filterType.getDimSize(3)) {
         op->removeAttr(sparq::kMicroKernelAttr); // stays a loop nest
         return success();

@@ -81,27 +81,14 @@ FailureOr<SmallVector<Value>> scaleAndZeroPoint(NodeContext &c) {
   RankedTensorType in = c.inputType(0);
   if (!in)
     return c.fail("input 0 must be a ranked tensor");
-  if (int64_t block = c.intAttr("block_size", 0); block != 0) {
-    if (block < 0)
-      return c.fail("attribute 'block_size' = " + Twine(block) + " must be positive");
-    auto a = axisAttr(c, in.getRank(), 1);
-    if (failed(a))
-      return failure();
-    SmallVector<Value> ins{c.input(0)};
-    for (unsigned i = 1; i < 3; ++i) {
-      if (!c.hasInput(i))
-        continue;
-      auto v = expandBlocks(c, i, in, *a, block);
-      if (failed(v))
-        return failure();
-      ins.push_back(*v);
-    }
-    return ins;
-  }
-  // `axis` matters only for a per-axis scale (more than one element).
+  const int64_t block = c.intAttr("block_size", 0);
+  if (block < 0)
+    return c.fail("attribute 'block_size' = " + Twine(block) + " must be positive");
+  // `axis` matters only for a blocked or a per-axis scale (more than one element).
   int64_t axis = 0, axisSize = 1;
   RankedTensorType scaleType = c.inputType(1);
-  if (scaleType && !(scaleType.hasStaticShape() && scaleType.getNumElements() == 1)) {
+  if (block > 0 ||
+      (scaleType && !(scaleType.hasStaticShape() && scaleType.getNumElements() == 1))) {
     auto a = axisAttr(c, in.getRank(), 1);
     if (failed(a))
       return failure();
@@ -112,7 +99,8 @@ FailureOr<SmallVector<Value>> scaleAndZeroPoint(NodeContext &c) {
   for (unsigned i = 1; i < 3; ++i) {
     if (!c.hasInput(i))
       continue;
-    auto v = alongAxis(c, i, in.getRank(), axis, axisSize);
+    auto v = block > 0 ? expandBlocks(c, i, in, axis, block)
+                       : alongAxis(c, i, in.getRank(), axis, axisSize);
     if (failed(v))
       return failure();
     ins.push_back(*v);

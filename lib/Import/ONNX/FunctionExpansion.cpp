@@ -21,7 +21,6 @@
 namespace sparq {
 namespace {
 
-bool isDefaultDomain(const std::string &domain) { return domain.empty() || domain == "ai.onnx"; }
 
 /// The function body of `node` at `opset`, or false when its schema defines none (or one sparq
 /// cannot inline: bodies holding subgraphs).

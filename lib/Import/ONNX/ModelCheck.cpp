@@ -42,7 +42,7 @@ int64_t elementBytes(int32_t dt) {
   case T::INT64: case T::UINT64: case T::DOUBLE: case T::COMPLEX64: return 8;
   case T::COMPLEX128: return 16;
   case T::STRING: return 0;
-  case kOnnxInt4: case kOnnxUInt4: return 1; // two per byte: see storedBytes
+  case kOnnxInt4: case kOnnxUInt4: return 1; // packed two per byte: see checkTensor
   default: return -1;
   }
 }

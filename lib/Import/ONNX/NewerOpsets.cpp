@@ -9,7 +9,6 @@
 #include "lib/Import/ONNX/NewerOpsets.h"
 
 #include "llvm/ADT/StringMap.h"
-#include "llvm/ADT/StringSet.h"
 
 #include <onnx/defs/schema.h>
 #include <onnx/onnx-ml.pb.h>
@@ -24,8 +23,6 @@ namespace sparq {
 namespace {
 
 using T = ::onnx::TensorProto;
-
-bool isDefaultDomain(const std::string &d) { return d.empty() || d == "ai.onnx"; }
 
 /// Each default-domain operator that opsets 18-21 defined or redefined, with those opsets.
 const llvm::StringMap<std::vector<int64_t>> &definitions() {
@@ -116,9 +113,6 @@ private:
   /// Top-level 4-bit initializers and Constant nodes become graph inputs of the 8-bit type
   /// (no bytes are copied in the child).
   void fourBitConstantsToInputs(::onnx::GraphProto &g) {
-    llvm::StringSet<> inputs;
-    for (const auto &vi : g.input())
-      inputs.insert(vi.name());
     auto asInput = [&](const std::string &name, int32_t dataType, const auto &dims) {
       ::onnx::ValueInfoProto *vi = nullptr;
       for (auto &in : *g.mutable_input())

@@ -15,12 +15,18 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 namespace onnx {
 class ModelProto;
 } // namespace onnx
 
 namespace sparq {
+
+/// Whether `domain` names ONNX's default domain ("" or "ai.onnx").
+inline bool isDefaultDomain(const std::string &domain) {
+  return domain.empty() || domain == "ai.onnx";
+}
 
 /// The newest default-domain (ai.onnx) opset sparq reads.
 constexpr int64_t kMaxDefaultOpset = 21;
@@ -47,8 +53,8 @@ inline bool isFourBit(int32_t dataType) {
 /// that a newer opset redefined replaced by an opset-17 node with the same result types (a
 /// ReduceMean-18 with an axes input by ReduceSum-13, a DequantizeLinear-21 by CastLike to its
 /// scale, ...), 4-bit types shown as 8-bit, 4-bit constants as graph inputs of their type.
-/// Values whose shape the stand-in cannot give (a Pad-18 with axes) keep only their rank; the
-/// importer's canonicalization (`canonicalizeNewerForms`) makes them exact in the next round.
+/// Values whose shape the stand-in cannot give (a Pad-18 with axes) keep only their rank; shape
+/// folding (GraphSimplify.h) rewrites those nodes so that the next round makes them exact.
 /// No-op for a model of opset 17 or older without 4-bit types.
 void presentToLibonnx(::onnx::ModelProto &model);
 
@@ -56,12 +62,6 @@ void presentToLibonnx(::onnx::ModelProto &model);
 /// and of the data movement operators that carry them) their 4-bit types, which libonnx
 /// inferred as 8-bit.
 void restoreNewerTypes(::onnx::ModelProto &model);
-
-/// Rewrites newer-opset forms whose result shapes libonnx cannot infer into equivalent forms
-/// valid at the same opset that it can, once the input types are known: a Split-18 with
-/// `num_outputs` gets its sizes as a constant `split` input; a Pad-18 with constant `axes` gets
-/// pads for every axis. Returns the number of nodes rewritten.
-unsigned canonicalizeNewerForms(::onnx::ModelProto &model);
 
 } // namespace sparq
 

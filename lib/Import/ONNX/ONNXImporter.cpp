@@ -451,8 +451,7 @@ LogicalResult Importer::importNode(const ::onnx::NodeProto &node) {
   if (failed(opset))
     return failure();
   // libonnx knows the default domain up to opset 17; sparq reads 18-21 (NewerOpsets.h).
-  const bool defaultDomain = domain.empty() || domain == "ai.onnx";
-  if (defaultDomain && isNewerOnlyOperator(node.op_type()) && *opset > libonnxDefaultOpset()) {
+  if (isDefaultDomain(domain) && isNewerOnlyOperator(node.op_type()) && *opset > libonnxDefaultOpset()) {
     if (!newerDefinition(node.op_type(), *opset))
       return fail("unsupported ONNX operator: " + describeNode(node, *opset) +
                   ": the operator was added in a later opset");

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "lib/Import/ONNX/GraphSimplify.h"
+#include "lib/Import/ONNX/NewerOpsets.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/MathExtras.h"
@@ -239,10 +240,9 @@ public:
       for (auto &a : *node.mutable_attribute())
         if (a.has_g())
           folded += Folder(*this, *a.mutable_g()).run();
-      if ((node.domain().empty() || node.domain() == "ai.onnx") && newerForm(node, idx, inserted))
+      if (isDefaultDomain(node.domain()) && newerForm(node, idx, inserted))
         ++folded;
-      if (!(node.domain().empty() || node.domain() == "ai.onnx") ||
-          (node.output_size() != 1 && node.op_type() != "If"))
+      if (!isDefaultDomain(node.domain()) || (node.output_size() != 1 && node.op_type() != "If"))
         continue;
       if (node.op_type() == "If") {
         if (inlineKnownBranch(node, idx, inserted))
