@@ -76,8 +76,15 @@ constexpr llvm::StringLiteral kInt8NMKernel = "sparq_uk_nmqgemm_i8_f32_mt";
 /// A compressed-weight op's own activation width (sparq.act_bits, e.g. from an imported
 /// MatMulNBits node's accuracy_level), or 0.
 int64_t opActBits(Operation *op) {
-  auto a = op->getAttrOfType<IntegerAttr>("sparq.act_bits");
+  auto a = op->getAttrOfType<IntegerAttr>(weight::kActBitsAttrName);
   return a ? a.getInt() : 0;
+}
+
+/// The activation width an op's kernel uses under the pass option `actBits`: its own, or
+/// the option's, except that an op asking for float activations keeps them.
+int64_t layerActBits(Operation *op, int64_t actBits) {
+  int64_t own = opActBits(op);
+  return own == weight::kFloatActBits ? 0 : std::max(actBits, own);
 }
 
 struct KernelCall {
@@ -160,11 +167,11 @@ struct SelectCompressedMicroKernelsPass
       if (auto linear = dyn_cast<weight::LinearOp>(op)) {
         auto t = linear.getInput().getType();
         call = kernelFor(linear.getFormats(), t, t.getDimSize(t.getRank() - 1),
-                         std::max<int64_t>(actBits, opActBits(op)),
+                         layerActBits(op, actBits),
                          isConstant(linear.getPacked()));
       } else if (auto conv = dyn_cast<weight::Conv2DOp>(op); conv && isPointwise(conv)) {
         auto t = conv.getInput().getType();
-        call = kernelFor(conv.getFormats(), t, t.getDimSize(1), actBits,
+        call = kernelFor(conv.getFormats(), t, t.getDimSize(1), layerActBits(op, actBits),
                          isConstant(conv.getPacked()));
       }
       if (!isa<weight::LinearOp, weight::Conv2DOp>(op))
@@ -178,6 +185,16 @@ struct SelectCompressedMicroKernelsPass
         if (Operation *def = op->getOperand(1).getDefiningOp())
           if (auto nl = dyn_cast<NameLoc>(def->getLoc()))
             weightName = " of weight '" + nl.getName().str() + "'";
+        if (opActBits(op) == weight::kFloatActBits) {
+          op->emitWarning() << "act-bits 8: the layer" << weightName << " ("
+                            << weight::spellFormats(formats)
+                            << ") keeps float activations: it computes an integer product "
+                               "exactly (an ONNX MatMulInteger), which int8 activations would "
+                               "not";
+          if (call)
+            targets.emplace_back(op, *call);
+          return;
+        }
         op->emitWarning() << "act-bits 8: the layer" << weightName << " ("
                           << weight::spellFormats(formats)
                           << ") keeps float activations; the int8-activation kernels take "

@@ -39,10 +39,6 @@ std::string str(Type t) {
   return s;
 }
 
-/// Discardable attribute of sparq_weight.linear asking for int8 activations where a kernel
-/// supports them (sparq-cpu-compressed-ukernels, like its act-bits=8 option for every layer).
-constexpr llvm::StringLiteral kActBitsAttr = "sparq.act_bits";
-
 /// The raw little-endian bytes of a constant input, without converting elements (a packed
 /// weight of 8 MiB stays 8 MiB). Reads the converted operand, else the original one.
 std::optional<std::vector<char>> constantBytes(const NodeContext &c, unsigned i) {
@@ -230,7 +226,7 @@ LogicalResult lowerMatMulNBits(NodeContext &c) {
                              c.op.getName(), &linear);
   // accuracy_level 4 allows int8 activations (quantized per block, as onnxruntime does).
   if (accuracy == 4)
-    linear->setAttr(kActBitsAttr, c.rewriter.getI64IntegerAttr(8));
+    linear->setAttr(weight::kActBitsAttrName, c.rewriter.getI64IntegerAttr(8));
   if (c.hasInput(5))
     y = buildElementwise(c.rewriter, c.loc, {y, c.input(5)}, yt,
                          [](OpBuilder &b, Location l, ValueRange a) -> Value {

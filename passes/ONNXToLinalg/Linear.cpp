@@ -119,16 +119,16 @@ LogicalResult lowerMatMul(NodeContext &c) {
   return c.replace(*r);
 }
 
-/// ext(x) - ext(zeroPoint) in i32 for MatMulInteger; `rowZeroPoint` reshapes a 1-D zero point
-/// of A to [M, 1] so it applies per row.
+} // namespace
+
 FailureOr<Value> subtractZeroPoint(NodeContext &c, unsigned xIdx, unsigned zpIdx,
-                                   bool rowZeroPoint) {
+                                   bool rowZeroPoint, Type elementType) {
   OpBuilder &b = c.rewriter;
   Location loc = c.loc;
   auto xt = c.inputType(xIdx);
-  Type i32 = b.getI32Type();
+  Type et = elementType ? elementType : b.getI32Type();
   bool isUnsigned = c.isUnsignedInput(xIdx);
-  auto outType = RankedTensorType::get(xt.getShape(), i32);
+  auto outType = RankedTensorType::get(xt.getShape(), et);
   SmallVector<Value> ins = {c.input(xIdx)};
   if (c.hasInput(zpIdx)) {
     auto zt = c.inputType(zpIdx);
@@ -152,13 +152,19 @@ FailureOr<Value> subtractZeroPoint(NodeContext &c, unsigned xIdx, unsigned zpIdx
     }
     ins.push_back(zp);
   }
-  return buildElementwise(b, loc, ins, outType, [&](OpBuilder &nb, Location nl, ValueRange a) {
-    Value v = castScalar(nb, nl, a[0], i32, isUnsigned, false);
-    if (a.size() > 1)
-      v = arith::SubIOp::create(nb, nl, v, castScalar(nb, nl, a[1], i32, isUnsigned, false));
-    return v;
+  return buildElementwise(b, loc, ins, outType,
+                          [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+    Value v = castScalar(nb, nl, a[0], et, isUnsigned, false);
+    if (a.size() == 1)
+      return v;
+    Value z = castScalar(nb, nl, a[1], et, isUnsigned, false);
+    if (isa<FloatType>(et))
+      return arith::SubFOp::create(nb, nl, v, z).getResult();
+    return arith::SubIOp::create(nb, nl, v, z).getResult();
   });
 }
+
+namespace {
 
 LogicalResult lowerMatMulInteger(NodeContext &c) {
   auto rt = c.rankedResultType(0);
@@ -166,6 +172,12 @@ LogicalResult lowerMatMulInteger(NodeContext &c) {
     return failure();
   if (!rt.getElementType().isInteger(32))
     return c.fail("the result must be int32");
+  // A constant B: in float from its codes where that is exact.
+  auto exact = emitConstantWeightMatMulInteger(c);
+  if (failed(exact))
+    return failure();
+  if (*exact)
+    return c.replace(*exact);
   auto a = subtractZeroPoint(c, 0, 2, /*rowZeroPoint=*/true);
   if (failed(a))
     return failure();

@@ -163,6 +163,19 @@ mlir::Value emitPackedLinear(NodeContext &c, mlir::Value x, mlir::RankedTensorTy
 /// emitPackedLinear; null when the MatMul is not of that form (QuantizedWeights.cpp).
 mlir::FailureOr<mlir::Value> emitDequantizedWeightMatMul(NodeContext &c);
 
+/// MatMulInteger(A, B, a_zero_point, b_zero_point) with a static 8-bit A and a constant 8-bit
+/// B [K, N] whose zero point is constant, computed exactly in float32 by the quantized-weight
+/// kernels (B's codes with scale 1) where the column sums of |B - zero point| bound every
+/// partial sum below 2^24; null otherwise (QuantizedWeights.cpp).
+mlir::FailureOr<mlir::Value> emitConstantWeightMatMulInteger(NodeContext &c);
+
+/// ext(x) - ext(zeroPoint) of input `xIdx` and its zero point `zpIdx` (absent: 0) as
+/// `elementType` (null: i32), for MatMulInteger; `rowZeroPoint` reshapes a 1-D zero point to
+/// [M, 1] so it applies per row of a matrix (Linear.cpp).
+mlir::FailureOr<mlir::Value> subtractZeroPoint(NodeContext &c, unsigned xIdx, unsigned zpIdx,
+                                               bool rowZeroPoint,
+                                               mlir::Type elementType = nullptr);
+
 /// Conv(X, DequantizeLinear(W, ...)) with a constant integer W [F, C, KH, KW] (per tensor or per
 /// output channel), ungrouped, 2-D and static, as `sparq_weight.conv2d` over the codes, given the
 /// node's window; null when the Conv is not of that form (QuantizedWeights.cpp).

@@ -18,7 +18,9 @@
 
 #include "mlir/IR/DialectResourceBlobManager.h"
 
+#include <cstdlib>
 #include <cstring>
+#include <functional>
 
 using namespace mlir;
 namespace fmt = sparq::formats;
@@ -121,6 +123,65 @@ struct DequantizedWeight {
   std::string name;
 };
 
+/// An integer weight as ONNX stores it: `rows` rows of `k` codes of `bits` bits (8 or 4, two
+/// per byte for 4), element (r, kk) at index r * rowStride + kk * kStride of `bytes`, with
+/// ONNX's scales and zero points and where each element finds them.
+struct IntegerWeight {
+  ArrayRef<char> bytes;
+  unsigned bits;
+  bool signedCodes;
+  int64_t rows, k, rowStride, kStride;
+  ArrayRef<double> scales;
+  ArrayRef<int64_t> zeroPoints; // one per scale
+  int64_t group; // sparq's: quant::SchemeAttr::kPerTensor / kPerChannel / a size along k
+  /// The index into `scales` and `zeroPoints` of row r and group g.
+  std::function<size_t(int64_t r, int64_t g)> paramIndex;
+
+  /// The value of element `index` (sign-extended for signed codes).
+  int64_t value(int64_t index) const {
+    uint8_t byte = uint8_t(bytes[index]);
+    if (!signedCodes)
+      return bits == 8 ? byte : (byte & 0xf);
+    return bits == 8 ? int64_t(int8_t(byte)) : int64_t(int8_t(uint8_t(byte << 4)) >> 4);
+  }
+};
+
+/// `w` repacked as sparq's quantized rows: symmetric signed codes when every zero point is the
+/// middle of the range (0 for int, 2^(bits-1) for uint), else unsigned codes with zero points.
+DequantizedWeight packIntegerWeight(MLIRContext *ctx, const IntegerWeight &w, Location loc,
+                                    StringRef name) {
+  const unsigned bits = w.bits;
+  const int64_t mid = int64_t(1) << (bits - 1);
+  const int64_t symmetricZero = w.signedCodes ? 0 : mid;
+  bool symmetric = llvm::all_of(w.zeroPoints, [&](int64_t z) { return z == symmetricZero; });
+  DequantizedWeight out{quant::SchemeAttr::get(ctx, bits, /*isSigned=*/symmetric, symmetric,
+                                               w.group),
+                        {}, {}, {}, loc, name.str()};
+  const int64_t rowBytes = fmt::packedRowBytes(w.k, bits);
+  out.codes.resize(w.rows * rowBytes);
+  std::vector<uint8_t> rowCodes(w.k);
+  for (int64_t r = 0; r < w.rows; ++r) {
+    for (int64_t kk = 0; kk < w.k; ++kk) {
+      int64_t v = w.value(r * w.rowStride + kk * w.kStride);
+      int64_t code = symmetric ? v - symmetricZero : (w.signedCodes ? v + mid : v);
+      rowCodes[kk] = fmt::encode(int(code), bits);
+    }
+    fmt::packCodes(rowCodes.data(), w.k, bits,
+                   reinterpret_cast<uint8_t *>(out.codes.data()) + r * rowBytes);
+  }
+  const int64_t groups = w.group > 0 ? (w.k + w.group - 1) / w.group : 1;
+  const int64_t paramRows = w.group == quant::SchemeAttr::kPerTensor ? 1 : w.rows;
+  for (int64_t r = 0; r < paramRows; ++r)
+    for (int64_t g = 0; g < groups; ++g) {
+      out.scales.push_back(float(w.scales[w.paramIndex(r, g)]));
+      if (!symmetric) {
+        int64_t z = w.zeroPoints[w.paramIndex(r, g)];
+        out.zeroPoints.push_back(uint8_t(w.signedCodes ? z + mid : z));
+      }
+    }
+  return out;
+}
+
 /// Reads `dq` = DequantizeLinear(W, scale[, zero_point]) with a constant int8/uint8/int4/uint4 W
 /// as `rows` rows of `k` codes, element (r, kk) of W at index r * rowStride + kk * kStride. The
 /// scale may be one for the tensor, one per row along W's axis `rowAxis`, or (opset 21) one per
@@ -140,8 +201,6 @@ std::optional<DequantizedWeight> readDequantizedWeight(NodeContext &c, NodeOp dq
   if (!et || !wt.hasStaticShape() || wt.getNumElements() != rows * k ||
       (et.getWidth() != 8 && et.getWidth() != 4))
     return std::nullopt;
-  const unsigned bits = et.getWidth();
-  const bool signedCodes = !et.isUnsigned();
   auto wBytes = constantBytesOf(w);
   auto scales = getConstantFloats(scaleV);
   if (!wBytes || failed(scales))
@@ -163,7 +222,7 @@ std::optional<DequantizedWeight> readDequantizedWeight(NodeContext &c, NodeOp dq
   if (axis < 0)
     axis += wt.getRank();
   int64_t block = nodeIntAttr(dq, "block_size", 0);
-  int64_t group; // sparq's: quant::SchemeAttr::kPerTensor / kPerChannel / a size along k
+  int64_t group;
   if (scales->size() == 1) {
     group = quant::SchemeAttr::kPerTensor;
   } else if (block == 0 && axis == rowAxis && scaleType.getRank() == 1 &&
@@ -177,56 +236,21 @@ std::optional<DequantizedWeight> readDequantizedWeight(NodeContext &c, NodeOp dq
     return std::nullopt; // e.g. a scale per k (not sparq's layout)
   }
   const int64_t groups = group > 0 ? (k + group - 1) / group : 1;
-  // The index into ONNX's scale and zero point of row `r` and group `g`.
-  auto paramIndex = [&](int64_t r, int64_t g) -> size_t {
-    if (group == quant::SchemeAttr::kPerTensor)
-      return 0;
-    if (group == quant::SchemeAttr::kPerChannel)
-      return r;
-    return rowAxis == 1 ? g * rows + r : r * groups + g;
-  };
-
-  // The codes as sparq stores them: symmetric signed codes when every zero point is the middle
-  // of the range (0 for int, 2^(bits-1) for uint), else unsigned codes with zero points.
-  const int64_t mid = int64_t(1) << (bits - 1);
-  const int64_t symmetricZero = signedCodes ? 0 : mid;
-  bool symmetric = llvm::all_of(zps, [&](int64_t z) { return z == symmetricZero; });
-  auto value = [&](int64_t index) -> int64_t {
-    uint8_t byte = uint8_t((*wBytes)[index]);
-    if (!signedCodes)
-      return bits == 8 ? byte : (byte & 0xf);
-    return bits == 8 ? int64_t(int8_t(byte)) : int64_t(int8_t(uint8_t(byte << 4)) >> 4);
-  };
-  DequantizedWeight out{quant::SchemeAttr::get(c.rewriter.getContext(), bits,
-                                               /*isSigned=*/symmetric, symmetric, group),
-                        {}, {}, {}, c.loc, dq.getName().str()};
-  const int64_t rowBytes = fmt::packedRowBytes(k, bits);
-  out.codes.resize(rows * rowBytes);
-  std::vector<uint8_t> rowCodes(k);
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t kk = 0; kk < k; ++kk) {
-      int64_t v = value(r * rowStride + kk * kStride);
-      int64_t code = symmetric ? v - symmetricZero : (signedCodes ? v + mid : v);
-      rowCodes[kk] = fmt::encode(int(code), bits);
-    }
-    fmt::packCodes(rowCodes.data(), k, bits,
-                   reinterpret_cast<uint8_t *>(out.codes.data()) + r * rowBytes);
-  }
-  const int64_t paramRows = group == quant::SchemeAttr::kPerTensor ? 1 : rows;
-  for (int64_t r = 0; r < paramRows; ++r)
-    for (int64_t g = 0; g < groups; ++g) {
-      out.scales.push_back(float((*scales)[paramIndex(r, g)]));
-      if (!symmetric) {
-        int64_t z = zps[paramIndex(r, g)];
-        out.zeroPoints.push_back(uint8_t(signedCodes ? z + mid : z));
-      }
-    }
+  IntegerWeight iw{*wBytes, et.getWidth(), !et.isUnsigned(), rows, k, rowStride, kStride,
+                   *scales, zps, group,
+                   [&](int64_t r, int64_t g) -> size_t {
+                     if (group == quant::SchemeAttr::kPerTensor)
+                       return 0;
+                     if (group == quant::SchemeAttr::kPerChannel)
+                       return r;
+                     return rowAxis == 1 ? g * rows + r : r * groups + g;
+                   }};
   // Named after the DequantizeLinear node (or the consumer), located at the weight.
+  Location loc = c.loc;
   if (Operation *def = w.getDefiningOp())
-    out.loc = def->getLoc();
-  if (out.name.empty())
-    out.name = c.op.getName().str();
-  return out;
+    loc = def->getLoc();
+  return packIntegerWeight(c.rewriter.getContext(), iw, loc,
+                           dq.getName().empty() ? c.op.getName() : dq.getName());
 }
 
 /// The DequantizeLinear node producing input `i`, if any.
@@ -257,6 +281,69 @@ FailureOr<Value> emitDequantizedWeightMatMul(NodeContext &c) {
     return Value();
   return emitPackedLinear(c, c.input(0), yt, w->scheme, n, k, w->codes, w->scales,
                           w->zeroPoints, w->loc, w->name);
+}
+
+FailureOr<Value> emitConstantWeightMatMulInteger(NodeContext &c) {
+  // MatMulInteger(A [..., K], B [K, N], a_zero_point, b_zero_point) with a constant 8-bit B and
+  // a constant zero point of B (one, or one per column), static: sum_k (a - za)(b - zb) in
+  // float32 by the quantized-weight kernels, B's codes with scale 1 and zb as zero point,
+  // A - za converted to float, the result converted back. Every product and partial sum is an
+  // integer, so float32 holds it exactly while its magnitude stays below 2^24; as
+  // |a - za| <= 255 for 8-bit A, that holds when 255 * max over columns of sum_k |b - zb| <=
+  // 2^24, checked here on the constant. Otherwise null: the integer loop nest.
+  RankedTensorType at = c.inputType(0), bt = c.inputType(1), yt = c.rankedResultType(0);
+  if (!at || !bt || !yt || !at.hasStaticShape() || !yt.hasStaticShape() || at.getRank() < 1 ||
+      bt.getRank() != 2 || !bt.hasStaticShape() || !at.getElementType().isInteger(8) ||
+      !bt.getElementType().isInteger(8) || !yt.getElementType().isInteger(32) ||
+      at.getDimSize(at.getRank() - 1) != bt.getDimSize(0))
+    return Value();
+  const int64_t k = bt.getDimSize(0), n = bt.getDimSize(1);
+  auto bBytes = constantBytesOf(c.input(1));
+  if (!bBytes)
+    return Value();
+  const bool bUnsigned = c.isUnsignedInput(1);
+  SmallVector<int64_t> zps(1, 0);
+  if (c.hasInput(3)) {
+    auto z = getConstantInts(c.input(3));
+    if (failed(z) || (z->size() != 1 && z->size() != size_t(n)))
+      return Value(); // the integer lowering names a zero point of the wrong size
+    zps = std::move(*z);
+    if (bUnsigned)
+      for (int64_t &v : zps)
+        v &= 0xff;
+  }
+  SmallVector<double> scales(zps.size(), 1.0);
+  IntegerWeight w{*bBytes, 8, !bUnsigned, n, k, /*rowStride=*/1, /*kStride=*/n, scales, zps,
+                  zps.size() == 1 ? quant::SchemeAttr::kPerTensor
+                                  : quant::SchemeAttr::kPerChannel,
+                  [&](int64_t r, int64_t) -> size_t { return zps.size() == 1 ? 0 : r; }};
+  int64_t worst = 0; // max over columns of sum_k |b - zb|
+  for (int64_t col = 0; col < n; ++col) {
+    int64_t sum = 0, z = zps[w.paramIndex(col, 0)];
+    for (int64_t kk = 0; kk < k; ++kk)
+      sum += std::abs(w.value(kk * n + col) - z);
+    worst = std::max(worst, sum);
+  }
+  if (255 * worst > (int64_t(1) << 24))
+    return Value();
+
+  auto a = subtractZeroPoint(c, 0, 2, /*rowZeroPoint=*/true, c.rewriter.getF32Type());
+  if (failed(a))
+    return failure();
+  Location wLoc = c.loc;
+  if (Operation *def = c.input(1).getDefiningOp())
+    wLoc = def->getLoc();
+  DequantizedWeight packed = packIntegerWeight(c.rewriter.getContext(), w, wLoc, c.op.getName());
+  weight::LinearOp linear;
+  Value y = emitPackedLinear(c, *a, RankedTensorType::get(yt.getShape(), c.rewriter.getF32Type()),
+                             packed.scheme, n, k, packed.codes, packed.scales, packed.zeroPoints,
+                             packed.loc, packed.name, &linear);
+  // Float activations whatever --act-bits says: int8 activations would not be exact.
+  linear->setAttr(weight::kActBitsAttrName, c.rewriter.getI64IntegerAttr(weight::kFloatActBits));
+  return buildElementwise(c.rewriter, c.loc, {y}, yt,
+                          [&](OpBuilder &nb, Location nl, ValueRange v) -> Value {
+                            return arith::FPToSIOp::create(nb, nl, yt.getElementType(), v[0]);
+                          });
 }
 
 FailureOr<Value> emitDequantizedWeightConv(NodeContext &c, ArrayRef<int64_t> strides,
