@@ -47,6 +47,11 @@ bool isONNXOpConverted(llvm::StringRef opType, llvm::StringRef domain, int64_t o
 /// every loaded scheme dialect (WeightSchemeDialectInterface).
 void populateCompressedToLinalgPatterns(mlir::RewritePatternSet &patterns);
 
+/// Folds elementwise linalg.generic ops whose inputs are all constants (and whose results have
+/// at most `maxElements` elements) into constants (passes/Codegen/FoldConstantElementwise.cpp).
+void populateFoldConstantElementwisePatterns(mlir::RewritePatternSet &patterns,
+                                             int64_t maxElements);
+
 /// Receives, for each weight the compression pass replaced, the initializer name and the
 /// dequantized weight in the initializer's ONNX layout (for --export-dequantized).
 using DequantizedWeightSink =

@@ -169,7 +169,8 @@ struct SelectCompressedMicroKernelsPass
         call = kernelFor(linear.getFormats(), t, t.getDimSize(t.getRank() - 1),
                          layerActBits(op, actBits),
                          isConstant(linear.getPacked()));
-      } else if (auto conv = dyn_cast<weight::Conv2DOp>(op); conv && isPointwise(conv)) {
+      } else if (auto conv = dyn_cast<weight::Conv2DOp>(op);
+                 conv && isPointwise(conv) && conv.getInput().getType().hasStaticShape()) {
         auto t = conv.getInput().getType();
         call = kernelFor(conv.getFormats(), t, t.getDimSize(1), layerActBits(op, actBits),
                          isConstant(conv.getPacked()));
@@ -244,7 +245,10 @@ struct SelectCompressedMicroKernelsPass
   /// compiler produces from the stored one need them).
   std::optional<KernelCall> kernelFor(ArrayAttr formats, RankedTensorType inType, int64_t k,
                                       int64_t bits, bool constantWeight) const {
-    if (!inType.getElementType().isF32() || !inType.hasStaticShape())
+    // Rows (M) may be dynamic: the kernels take M at run time; K is static (verified). At most
+    // one leading dim dynamic: the call flattens them, and a collapse of two dynamic dims
+    // crashed a memref canonicalization after bufferization (LLVM 22).
+    if (!inType.getElementType().isF32() || inType.getNumDynamicDims() > 1)
       return std::nullopt;
     SmallVector<weight::WeightFormatAttrInterface> fs = weight::getFormats(formats);
     SmallVector<std::string> keys;
@@ -327,18 +331,28 @@ struct SelectCompressedMicroKernelsPass
     auto xType = cast<RankedTensorType>(x.getType());
     int64_t m = xType.getDimSize(0), k = xType.getDimSize(1);
     Type f32 = b.getF32Type();
-    Value out = memref::AllocOp::create(b, loc, MemRefType::get({m, n}, f32),
+    // M read at run time when dynamic (a sequence length): the kernels take it as an argument.
+    Value mValue = ShapedType::isDynamic(m) ? tensor::DimOp::create(b, loc, x, 0).getResult()
+                                            : sb.cIdx(m);
+    SmallVector<Value> dynSizes;
+    if (ShapedType::isDynamic(m))
+      dynSizes.push_back(mValue);
+    Value out = memref::AllocOp::create(b, loc, MemRefType::get({m, n}, f32), dynSizes,
                                         b.getI64IntegerAttr(64));
     SmallVector<Value> args = {elementAddress(b, loc, out), sb.cIdx(n), readAddress(b, loc, x),
                                sb.cIdx(k)};
     args.append(call.weightArgs(b, loc, packed));
-    args.append({sb.cIdx(m), sb.cIdx(n), sb.cIdx(k), sb.cIdx(0)});
+    args.append({mValue, sb.cIdx(n), sb.cIdx(k), sb.cIdx(0)});
     sparq::declareIndexKernel(module, call.symbol, args.size());
     auto kernel = func::CallOp::create(b, loc, call.symbol, TypeRange{}, args);
-    // For the profile: the dense product's flops, the bytes of x, the packed weight and y.
-    sparq::KernelCost cost{2 * m * n * k, 4 * m * (k + n)};
-    for (Value v : packed)
-      cost += sparq::KernelCost{0, sparq::shapedBytes(v.getType())};
+    // For the profile: the dense product's flops, the bytes of x, the packed weight and y
+    // (unknown with a dynamic M).
+    sparq::KernelCost cost{-1, -1};
+    if (!ShapedType::isDynamic(m)) {
+      cost = sparq::KernelCost{2 * m * n * k, 4 * m * (k + n)};
+      for (Value v : packed)
+        cost += sparq::KernelCost{0, sparq::shapedBytes(v.getType())};
+    }
     sparq::setKernelCost(kernel, cost);
     return bufferization::ToTensorOp::create(b, loc, RankedTensorType::get({m, n}, f32), out,
                                              /*restrict=*/true, /*writable=*/true);
@@ -352,7 +366,11 @@ struct SelectCompressedMicroKernelsPass
     auto outType = op.getResult().getType();
     int64_t rank = inType.getRank(), k = inType.getDimSize(rank - 1),
             n = outType.getDimSize(rank - 1);
-    int64_t m = inType.getNumElements() / std::max<int64_t>(k, 1);
+    // The rows: the product of the leading dims, dynamic when one of them is.
+    int64_t m = 1;
+    for (int64_t d = 0; d + 1 < rank; ++d)
+      m = inType.isDynamicDim(d) || ShapedType::isDynamic(m) ? ShapedType::kDynamic
+                                                             : m * inType.getDimSize(d);
     Value x = op.getInput();
     SmallVector<ReassociationIndices> collapse;
     if (rank > 2) {
@@ -364,8 +382,23 @@ struct SelectCompressedMicroKernelsPass
                                           x, collapse);
     }
     Value y = callKernel(module, b, loc, x, n, op.getPacked(), call);
-    if (rank > 2)
-      y = tensor::ExpandShapeOp::create(b, loc, outType, y, collapse);
+    if (rank > 2) {
+      // The leading dims of the result are the input's (read at run time where dynamic).
+      SmallVector<OpFoldResult> shape;
+      for (int64_t d = 0; d + 1 < rank; ++d)
+        shape.push_back(inType.isDynamicDim(d)
+                            ? OpFoldResult(tensor::DimOp::create(b, loc, op.getInput(), d)
+                                               .getResult())
+                            : OpFoldResult(b.getIndexAttr(inType.getDimSize(d))));
+      shape.push_back(b.getIndexAttr(n));
+      SmallVector<int64_t> dims(inType.getShape());
+      dims.back() = n;
+      y = tensor::ExpandShapeOp::create(b, loc, RankedTensorType::get(dims, b.getF32Type()), y,
+                                        collapse, shape);
+    }
+    // The result type may know sizes the input's does not (a declared output shape).
+    if (outType != y.getType())
+      y = tensor::CastOp::create(b, loc, outType, y);
     op.getResult().replaceAllUsesWith(y);
     op.erase();
   }

@@ -11,6 +11,7 @@
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -28,6 +29,7 @@ namespace {
 
 struct LinalgFuseElementwisePass
     : public sparq::impl::LinalgFuseElementwisePassBase<LinalgFuseElementwisePass> {
+  using LinalgFuseElementwisePassBase::LinalgFuseElementwisePassBase;
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
     RewritePatternSet patterns(ctx);
@@ -64,6 +66,8 @@ struct LinalgFuseElementwisePass
     tensor::CollapseShapeOp::getCanonicalizationPatterns(patterns, ctx);
     ctx->getLoadedDialect<linalg::LinalgDialect>()->getCanonicalizationPatterns(patterns);
     linalg::populateConstantFoldLinalgOperations(patterns, singleUse);
+    if (foldMaxElements > 0)
+      sparq::populateFoldConstantElementwisePatterns(patterns, foldMaxElements);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
                                      GreedyRewriteConfig().setUseTopDownTraversal())))
       return signalPassFailure();

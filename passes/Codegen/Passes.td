@@ -314,9 +314,23 @@ def LinalgFuseElementwisePass : Pass<"sparq-linalg-fuse-elementwise", "mlir::fun
     %y = linalg.matmul ins(%h, %w_down ...)
     // becomes: SiLU and * fused into one elementwise generic; the matmul is left alone
     ```
+
+    Elementwise ops whose inputs are all constants are evaluated at compile time into
+    constants, with the target's arithmetic (float32 operations rounded as float32, integers
+    wrapping at their width): e.g. a convolution filter stored as int8 and converted by the
+    graph (Cast, Mul by a scale, Add an offset) becomes a float32 constant that the
+    convolution kernel packs once at compile time, instead of being converted and packed at
+    every call. Only arith ops the folder interprets (int/float conversions, add, sub, mul,
+    div, neg) are folded, and only results of at most `fold-max-elements` elements and at most
+    4x the bytes of their inputs (plus 64 KiB), so a broadcast of a small constant stays a loop.
   }];
+  let options = [
+    Option<"foldMaxElements", "fold-max-elements", "int64_t", "16777216",
+           "Largest result (elements) of an elementwise op on constants folded at compile "
+           "time; 0 folds none">
+  ];
   let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::tensor::TensorDialect",
-                           "mlir::affine::AffineDialect"];
+                           "mlir::affine::AffineDialect", "mlir::arith::ArithDialect"];
 }
 
 def SelectCompressedMicroKernelsPass
@@ -325,7 +339,9 @@ def SelectCompressedMicroKernelsPass
   let description = [{
     The CPU backend's table of kernels for compressed weights, looked up by the kernel keys of a
     consumer's format list (`WeightFormatAttrInterface::getKernelKey`), for a
-    `sparq_weight.linear` on a static f32 activation (include/sparq/Kernels/UKernels.h):
+    `sparq_weight.linear` on an f32 activation [..., M, K] whose rows may be dynamic (M is
+    passed at run time; the result keeps the input's leading dims)
+    (include/sparq/Kernels/UKernels.h):
 
     - a single `#sparq_quant.scheme` (key `q...`: any width 1-8, group-wise, per-channel or
       per-tensor, symmetric or asymmetric): `sparq_uk_qgemm_f32_mt`; with `act-bits=8`, 2-, 4-
@@ -345,6 +361,8 @@ def SelectCompressedMicroKernelsPass
       a binary-coded weight that is not a constant keeps the reference lowering.
 
     With `act-bits=8`, every layer that keeps float activations gets a warning that says why.
+    An op marked `sparq.act_bits = 32` keeps float activations whatever `act-bits` says (an
+    ONNX MatMulInteger computed exactly in float32, which int8 activations would not be).
 
     A `sparq_weight.conv2d` that is pointwise (1x1 kernel, unit strides, no padding) runs on the
     same kernels: its NCHW input is transposed to one row per pixel, the kernel computes

@@ -159,11 +159,12 @@ mlir::Value emitPackedLinear(NodeContext &c, mlir::Value x, mlir::RankedTensorTy
                              llvm::StringRef name, weight::LinearOp *linearOut = nullptr);
 
 /// MatMul(A, DequantizeLinear(W, scale, zero_point)) with a constant integer W [K, N] (int8,
-/// uint8, int4, uint4; per tensor, per column, or blocked along K) and a static float32 A, as
+/// uint8, int4, uint4; per tensor, per column, or blocked along K) and a float32 A with a static
+/// K (rows possibly dynamic), as
 /// emitPackedLinear; null when the MatMul is not of that form (QuantizedWeights.cpp).
 mlir::FailureOr<mlir::Value> emitDequantizedWeightMatMul(NodeContext &c);
 
-/// MatMulInteger(A, B, a_zero_point, b_zero_point) with a static 8-bit A and a constant 8-bit
+/// MatMulInteger(A, B, a_zero_point, b_zero_point) with an 8-bit A (static K) and a constant 8-bit
 /// B [K, N] whose zero point is constant, computed exactly in float32 by the quantized-weight
 /// kernels (B's codes with scale 1) where the column sums of |B - zero point| bound every
 /// partial sum below 2^24; null otherwise (QuantizedWeights.cpp).

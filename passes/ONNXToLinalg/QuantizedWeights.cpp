@@ -85,17 +85,26 @@ Value emitPackedLinear(NodeContext &c, Value x, RankedTensorType yt, quant::Sche
   ArrayAttr formats = ArrayAttr::get(c.rewriter.getContext(), {scheme});
   SmallVector<Value> packed =
       packedConstants(c, scheme, n, k, codes, scales, zeroPoints, wLoc, name);
-  // The linear op takes [..., M, K]: a vector x is one row.
-  bool vector = cast<RankedTensorType>(x.getType()).getRank() == 1;
-  RankedTensorType linearType = yt;
+  // The linear op takes [..., M, K]: a vector x is one row. Its result has x's leading dims;
+  // where the node's result type knows more (a declared output shape over a dynamic input), a
+  // tensor.cast, which the run-time checks verify, gives it that type.
+  auto xt = cast<RankedTensorType>(x.getType());
+  bool vector = xt.getRank() == 1;
+  SmallVector<int64_t> dims(xt.getShape());
+  dims.back() = n;
   if (vector) {
     x = reshapeStatic(c.rewriter, c.loc, x, {1, k});
-    linearType = RankedTensorType::get({1, n}, f32);
+    dims = {1, n};
   }
-  auto linear = weight::LinearOp::create(c.rewriter, c.loc, linearType, x, packed, formats);
+  auto linear = weight::LinearOp::create(c.rewriter, c.loc, RankedTensorType::get(dims, f32), x,
+                                         packed, formats);
   if (linearOut)
     *linearOut = linear;
-  return vector ? reshapeStatic(c.rewriter, c.loc, linear.getResult(), {n}) : linear.getResult();
+  if (vector)
+    return reshapeStatic(c.rewriter, c.loc, linear.getResult(), {n});
+  Value y = linear.getResult();
+  auto want = RankedTensorType::get(yt.getShape(), f32);
+  return y.getType() == want ? y : tensor::CastOp::create(c.rewriter, c.loc, want, y).getResult();
 }
 
 namespace {
@@ -253,6 +262,17 @@ std::optional<DequantizedWeight> readDequantizedWeight(NodeContext &c, NodeOp dq
                            dq.getName().empty() ? c.op.getName() : dq.getName());
 }
 
+/// A [..., M, K] x [K, N] -> [..., M, N] product the linear op's kernels take: K and N static,
+/// the same rank, at most one leading dim dynamic (rows read at run time; the kernels' call
+/// flattens the leading dims, and a collapse of two dynamic dims does not survive
+/// bufferization's canonicalizations); a vector A [K] static.
+bool hasStaticRowLength(RankedTensorType at, RankedTensorType yt) {
+  if (at.getRank() < 1 || yt.getRank() != at.getRank() || at.isDynamicDim(at.getRank() - 1) ||
+      yt.isDynamicDim(yt.getRank() - 1))
+    return false;
+  return at.getRank() >= 2 ? at.getNumDynamicDims() <= 1 : at.hasStaticShape();
+}
+
 /// The DequantizeLinear node producing input `i`, if any.
 NodeOp dequantizeOf(NodeContext &c, unsigned i) {
   auto dq = c.op.getInputs()[i].getDefiningOp<NodeOp>();
@@ -262,16 +282,15 @@ NodeOp dequantizeOf(NodeContext &c, unsigned i) {
 } // namespace
 
 FailureOr<Value> emitDequantizedWeightMatMul(NodeContext &c) {
-  // B = DequantizeLinear(W [K, N]); A [..., K] float32 and static (the quantized-weight kernels
-  // take static sizes). Otherwise the DequantizeLinear runs as an elementwise op and the MatMul
-  // as any other.
+  // B = DequantizeLinear(W [K, N]); A [..., K] float32 with a static K (its rows may be
+  // dynamic: the quantized-weight kernels take M at run time). Otherwise the DequantizeLinear
+  // runs as an elementwise op and the MatMul as any other.
   NodeOp dq = dequantizeOf(c, 1);
   auto wt = dq ? dyn_cast<RankedTensorType>(dq.getInputs()[0].getType()) : RankedTensorType();
   RankedTensorType at = c.inputType(0), yt = c.rankedResultType(0);
   if (!wt || wt.getRank() != 2 || !wt.hasStaticShape() || !at || !yt ||
-      !at.hasStaticShape() || !yt.hasStaticShape() || !at.getElementType().isF32() ||
-      !yt.getElementType().isF32() || at.getRank() < 1 ||
-      at.getDimSize(at.getRank() - 1) != wt.getDimSize(0))
+      !hasStaticRowLength(at, yt) || !at.getElementType().isF32() ||
+      !yt.getElementType().isF32() || at.getDimSize(at.getRank() - 1) != wt.getDimSize(0))
     return Value();
   const int64_t k = wt.getDimSize(0), n = wt.getDimSize(1);
   // Rows of sparq's weight are W's columns: element (n, k) at k * N + n.
@@ -285,15 +304,14 @@ FailureOr<Value> emitDequantizedWeightMatMul(NodeContext &c) {
 
 FailureOr<Value> emitConstantWeightMatMulInteger(NodeContext &c) {
   // MatMulInteger(A [..., K], B [K, N], a_zero_point, b_zero_point) with a constant 8-bit B and
-  // a constant zero point of B (one, or one per column), static: sum_k (a - za)(b - zb) in
-  // float32 by the quantized-weight kernels, B's codes with scale 1 and zb as zero point,
-  // A - za converted to float, the result converted back. Every product and partial sum is an
+  // a constant zero point of B (one, or one per column), K static (rows may be dynamic):
+  // sum_k (a - za)(b - zb) in float32 by the quantized-weight kernels, B's codes with scale 1
+  // and zb as zero point, A - za converted to float, the result converted back. Every product and partial sum is an
   // integer, so float32 holds it exactly while its magnitude stays below 2^24; as
   // |a - za| <= 255 for 8-bit A, that holds when 255 * max over columns of sum_k |b - zb| <=
   // 2^24, checked here on the constant. Otherwise null: the integer loop nest.
   RankedTensorType at = c.inputType(0), bt = c.inputType(1), yt = c.rankedResultType(0);
-  if (!at || !bt || !yt || !at.hasStaticShape() || !yt.hasStaticShape() || at.getRank() < 1 ||
-      bt.getRank() != 2 || !bt.hasStaticShape() || !at.getElementType().isInteger(8) ||
+  if (!at || !bt || !yt || !hasStaticRowLength(at, yt) || bt.getRank() != 2 || !bt.hasStaticShape() || !at.getElementType().isInteger(8) ||
       !bt.getElementType().isInteger(8) || !yt.getElementType().isInteger(32) ||
       at.getDimSize(at.getRank() - 1) != bt.getDimSize(0))
     return Value();

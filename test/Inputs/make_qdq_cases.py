@@ -101,32 +101,38 @@ conv_case("conv_uint8_per_tensor_same", (2, 5, 7, 7), (6, 5, 3, 2), "uint8", Fal
           False, {"auto_pad": "SAME_UPPER", "dilations": [1, 2]}, [1, 1, 1, 1])
 
 
-def mmi_case(name, a_shape, n, atype, btype, za_kind, zb_kind, a_low=None, b_low=None):
+def mmi_case(name, a_shape, n, atype, btype, za_kind, zb_kind, a_low=None, b_low=None,
+             other_shapes=()):
     """MatMulInteger(A, B, a_zero_point, b_zero_point) with B and its zero point initializers
     (onnxruntime's dynamic quantization: A from DynamicQuantizeLinear at run time). za_kind /
     zb_kind: "none", "scalar", "per_row" (A) / "per_column" (B). The expected int32 output is
     the exact integer product, computed here in int64. a_low / b_low raise the lowest value
-    drawn for A / B."""
+    drawn for A / B; other_shapes add data sets (test_data_set_1, ...) of other shapes of A for
+    an artifact compiled with dynamic rows."""
     rng_t = {"int8": (-128, 127, np.int8, TensorProto.INT8),
              "uint8": (0, 255, np.uint8, TensorProto.UINT8)}
     alo, ahi, a_np, a_onnx = rng_t[atype]
     blo, bhi, b_np, _ = rng_t[btype]
     k = a_shape[-1]
     b = rng.integers(blo if b_low is None else b_low, bhi + 1, size=(k, n)).astype(b_np)
-    a = rng.integers(alo if a_low is None else a_low, ahi + 1, size=a_shape).astype(a_np)
     inputs = [vi("a", a_onnx, list(a_shape))]
-    feeds = [a]
     inits = [numpy_helper.from_array(b, "b")]
     mm_in = ["a", "b", "", ""]
-    za = np.zeros(()).astype(np.int64)
     if za_kind != "none":
         za_shape = [] if za_kind == "scalar" else [a_shape[-2]]
-        za_v = rng.integers(alo, ahi + 1, size=za_shape).astype(a_np)
         inputs.append(vi("a_zp", a_onnx, za_shape))
-        feeds.append(za_v)
         mm_in[2] = "a_zp"
+
+    def activations(shape):
+        """A of `shape` and its zero point: the feeds and A - za in int64."""
+        a = rng.integers(alo if a_low is None else a_low, ahi + 1, size=shape).astype(a_np)
+        if za_kind == "none":
+            return [a], a.astype(np.int64)
+        za_v = rng.integers(alo, ahi + 1,
+                            size=[] if za_kind == "scalar" else [shape[-2]]).astype(a_np)
         za = za_v.astype(np.int64) if za_kind == "scalar" else \
             za_v.astype(np.int64).reshape(-1, 1)
+        return [a, za_v], a.astype(np.int64) - za
     zb = np.zeros(()).astype(np.int64)
     if zb_kind != "none":
         zb_shape = [] if zb_kind == "scalar" else [n]
@@ -136,14 +142,21 @@ def mmi_case(name, a_shape, n, atype, btype, za_kind, zb_kind, a_low=None, b_low
         zb = zb_v.astype(np.int64)
     while mm_in and mm_in[-1] == "":
         mm_in.pop()
-    y = ((a.astype(np.int64) - za) @ (b.astype(np.int64) - zb)).astype(np.int32)
+    datasets = []
+    for shape in (a_shape,) + tuple(other_shapes):
+        feeds, a_centered = activations(shape)
+        datasets.append((feeds, [(a_centered @ (b.astype(np.int64) - zb)).astype(np.int32)]))
     nodes = [helper.make_node("MatMulInteger", mm_in, ["y"], name="mmi")]
-    m = model(nodes, inputs, [vi("y", TensorProto.INT32, list(y.shape))], inits)
-    save_case(out, name, m, [(feeds, [y])])
+    # Other shapes: the output's leading dims symbolic, as an exporter with dynamic axes writes.
+    y_shape = ([f"d{i}" for i in range(len(a_shape) - 1)] if other_shapes
+               else list(a_shape[:-1])) + [n]
+    m = model(nodes, inputs, [vi("y", TensorProto.INT32, y_shape)], inits)
+    save_case(out, name, m, datasets)
 
 
 # Moonshine's form: uint8 A with a run-time scalar zero point, uint8 B with a scalar one.
-mmi_case("mmi_uint8_scalar_zp", (2, 5, 288), 96, "uint8", "uint8", "scalar", "scalar")
+mmi_case("mmi_uint8_scalar_zp", (2, 5, 288), 96, "uint8", "uint8", "scalar", "scalar",
+         other_shapes=[(2, 9, 288)])
 # int8 A with a zero point per row, int8 B with one per column.
 mmi_case("mmi_int8_per_row_column", (4, 64), 40, "int8", "int8", "per_row", "per_column")
 # No zero points, a vector A.

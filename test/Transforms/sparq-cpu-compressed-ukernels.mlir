@@ -1,6 +1,7 @@
 // Tests the CPU kernel table for compressed weights: a single group-quantized format becomes a
 // call of the quantized kernel on the packed operands as stored (sizes, strides, bits, group and
-// zero points from the scheme), batched activations are flattened to rows; N:M alone and N:M
+// zero points from the scheme), batched activations are flattened to rows (dynamic rows read at
+// run time); N:M alone and N:M
 // then quantization call the sparse kernels; shift-add calls the lookup-table kernel; lists
 // without a kernel (N:M then shift-add) keep the reference lowering; act-bits=8 picks the
 // int8-activation kernel where it applies.
@@ -47,6 +48,28 @@ func.func @group(%x: tensor<8x128xf32>, %p: tensor<32x64xi8>, %s: tensor<32x2xf3
 func.func @batched_per_tensor(%x: tensor<2x3x40xf32>, %p: tensor<5x15xi8>, %s: tensor<1x1xf32>, %z: tensor<1x1xi8>) -> tensor<2x3x5xf32> {
   %y = sparq_weight.linear %x [%p, %s, %z] formats [#sparq_quant.scheme<bits = 3, unsigned, asymmetric, per_tensor>] : (tensor<2x3x40xf32>, tensor<5x15xi8>, tensor<1x1xf32>, tensor<1x1xi8>) -> tensor<2x3x5xf32>
   return %y : tensor<2x3x5xf32>
+}
+
+// Dynamic rows (a sequence length read at run time): M = 2 x dim 1 of the input, passed to the
+// kernel; the result keeps the input's leading dims. Two dynamic leading dims keep the
+// reference lowering.
+// CHECK-LABEL: func.func @dynamic_rows
+// CHECK: %[[X:.*]] = tensor.collapse_shape %{{.*}} {{\[\[}}0, 1], [2]] : tensor<2x?x40xf32> into tensor<?x40xf32>
+// CHECK: %[[M:.*]] = tensor.dim %[[X]], %{{.*}} : tensor<?x40xf32>
+// CHECK: %[[OUT:.*]] = memref.alloc(%[[M]]) {alignment = 64 : i64} : memref<?x5xf32>
+// CHECK: call @sparq_uk_qgemm_f32_mt({{.*}}, %[[M]], %{{.*}}, %{{.*}}, %{{.*}})
+// CHECK: %[[D1:.*]] = tensor.dim %{{.*}}, %{{.*}} : tensor<2x?x40xf32>
+// CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0, 1], [2]] output_shape [2, %[[D1]], 5] : tensor<?x5xf32> into tensor<2x?x5xf32>
+// CHECK-LABEL: func.func @two_dynamic_dims
+// CHECK-NOT: call @sparq_uk_qgemm_f32_mt
+// CHECK: sparq_weight.linear
+func.func @dynamic_rows(%x: tensor<2x?x40xf32>, %p: tensor<5x40xi8>, %s: tensor<5x1xf32>) -> tensor<2x?x5xf32> {
+  %y = sparq_weight.linear %x [%p, %s] formats [#sparq_quant.scheme<bits = 8, signed, symmetric, per_channel>] : (tensor<2x?x40xf32>, tensor<5x40xi8>, tensor<5x1xf32>) -> tensor<2x?x5xf32>
+  return %y : tensor<2x?x5xf32>
+}
+func.func @two_dynamic_dims(%x: tensor<?x?x40xf32>, %p: tensor<5x40xi8>, %s: tensor<5x1xf32>) -> tensor<?x?x5xf32> {
+  %y = sparq_weight.linear %x [%p, %s] formats [#sparq_quant.scheme<bits = 8, signed, symmetric, per_channel>] : (tensor<?x?x40xf32>, tensor<5x40xi8>, tensor<5x1xf32>) -> tensor<?x?x5xf32>
+  return %y : tensor<?x?x5xf32>
 }
 
 // 2:4 of K = 128: 16 index bytes and 64 kept values per row.
