@@ -186,25 +186,20 @@ struct SelectCompressedMicroKernelsPass
         if (Operation *def = op->getOperand(1).getDefiningOp())
           if (auto nl = dyn_cast<NameLoc>(def->getLoc()))
             weightName = " of weight '" + nl.getName().str() + "'";
-        if (opActBits(op) == weight::kFloatActBits) {
-          op->emitWarning() << "act-bits 8: the layer" << weightName << " ("
-                            << weight::spellFormats(formats)
-                            << ") keeps float activations: it computes an integer product "
-                               "exactly (an ONNX MatMulInteger), which int8 activations would "
-                               "not";
-          if (call)
-            targets.emplace_back(op, *call);
-          return;
-        }
+        std::string why =
+            opActBits(op) == weight::kFloatActBits
+                ? ": it computes an integer product exactly (an ONNX MatMulInteger), which "
+                  "int8 activations would not"
+                : std::string("; the int8-activation kernels take linear or 1x1-convolution "
+                              "weights quantized alone to 2, 4 or 8 bits in groups of a "
+                              "multiple of 32, or, on CPUs with AVX-512 VBMI and VNNI, "
+                              "binary-coded (shift-add) in groups of a multiple of 32 or "
+                              "2:4-sparse with 4-bit codes in groups of a multiple of 64 kept "
+                              "values") +
+                      (int8Tables ? "" : " (this target lacks them)");
         op->emitWarning() << "act-bits 8: the layer" << weightName << " ("
-                          << weight::spellFormats(formats)
-                          << ") keeps float activations; the int8-activation kernels take "
-                             "linear or 1x1-convolution weights quantized alone to 2, 4 or 8 "
-                             "bits in groups of a multiple of 32, or, on CPUs with AVX-512 VBMI "
-                             "and VNNI, binary-coded (shift-add) in groups of a multiple of 32 "
-                             "or 2:4-sparse with 4-bit codes in groups of a multiple of 64 kept "
-                             "values"
-                          << (int8Tables ? "" : " (this target lacks them)");
+                          << weight::spellFormats(formats) << ") keeps float activations"
+                          << why;
       }
       if (call)
         targets.emplace_back(op, *call);

@@ -158,10 +158,9 @@ struct FoldConstantElementwise : OpRewritePattern<linalg::GenericOp> {
       if (!m.isProjectedPermutation())
         return failure();
 
-    // Inputs: constants, with their strides over the loop dims (0 where broadcast). The result
-    // may be at most 4x their bytes (an int8 weight converted to float32), plus 64 KiB: a
-    // broadcast of a small constant to a large tensor stays a loop at run time rather than
-    // growing the artifact.
+    // The result may be at most 4x the inputs' bytes (an int8 weight converted to float32),
+    // plus 64 KiB: a broadcast of a small constant to a large tensor stays a loop at run time
+    // rather than growing the artifact.
     const int64_t rank = rt.getRank();
     int64_t inputBytes = 0;
     for (Value v : op.getDpsInputs())
@@ -170,24 +169,11 @@ struct FoldConstantElementwise : OpRewritePattern<linalg::GenericOp> {
     const int64_t resultBytes = rt.getNumElements() * (rt.getElementTypeBitWidth() / 8);
     if (resultBytes > 4 * inputBytes + 64 * 1024)
       return failure();
-    SmallVector<std::vector<Scalar>> inputs;
-    SmallVector<SmallVector<int64_t>> strides;
-    for (auto [i, operand] : llvm::enumerate(op.getDpsInputs())) {
-      auto values = readConstant(operand);
-      auto type = dyn_cast<RankedTensorType>(operand.getType());
-      if (!values || !type || !type.hasStaticShape() ||
-          int64_t(values->size()) != type.getNumElements())
+    // Every input a constant (read below, once nothing else can stop the fold: the greedy
+    // driver matches the op again after each change around it).
+    for (Value operand : op.getDpsInputs())
+      if (!matchPattern(operand, m_Constant()))
         return failure();
-      SmallVector<int64_t> s(rank, 0);
-      int64_t stride = 1;
-      AffineMap m = maps[i];
-      for (int64_t r = m.getNumResults() - 1; r >= 0; --r) {
-        s[m.getDimPosition(r)] = type.getDimSize(r) == 1 ? 0 : stride;
-        stride *= type.getDimSize(r);
-      }
-      inputs.push_back(std::move(*values));
-      strides.push_back(std::move(s));
-    }
 
     // The body as a program over slots: the inputs' block arguments first, then the scalar
     // constants it reads and the op results in the order they appear.
@@ -231,10 +217,11 @@ struct FoldConstantElementwise : OpRewritePattern<linalg::GenericOp> {
         auto it = slotOf.find(v);
         if (it == slotOf.end()) {
           Attribute outside; // a scalar constant defined above the op
-          if (!matchPattern(v, m_Constant(&outside)) || !scalarOf(outside))
+          std::optional<Scalar> c;
+          if (!matchPattern(v, m_Constant(&outside)) || !(c = scalarOf(outside)))
             return failure();
           it = slotOf.try_emplace(v, initial.size()).first;
-          initial.push_back(*scalarOf(outside));
+          initial.push_back(*c);
         }
         step.operands.push_back(it->second);
       }
@@ -249,6 +236,26 @@ struct FoldConstantElementwise : OpRewritePattern<linalg::GenericOp> {
     auto yieldSlot = slotOf.find(body.getTerminator()->getOperand(0));
     if (yieldSlot == slotOf.end())
       return failure();
+
+    // The inputs' elements, with their strides over the loop dims (0 where broadcast).
+    SmallVector<std::vector<Scalar>> inputs;
+    SmallVector<SmallVector<int64_t>> strides;
+    for (auto [i, operand] : llvm::enumerate(op.getDpsInputs())) {
+      auto values = readConstant(operand);
+      auto type = dyn_cast<RankedTensorType>(operand.getType());
+      if (!values || !type || !type.hasStaticShape() ||
+          int64_t(values->size()) != type.getNumElements())
+        return failure();
+      SmallVector<int64_t> s(rank, 0);
+      int64_t stride = 1;
+      AffineMap m = maps[i];
+      for (int64_t r = m.getNumResults() - 1; r >= 0; --r) {
+        s[m.getDimPosition(r)] = type.getDimSize(r) == 1 ? 0 : stride;
+        stride *= type.getDimSize(r);
+      }
+      inputs.push_back(std::move(*values));
+      strides.push_back(std::move(s));
+    }
 
     // Evaluate every element in row-major order.
     const int64_t n = rt.getNumElements();

@@ -306,12 +306,13 @@ FailureOr<Value> emitConstantWeightMatMulInteger(NodeContext &c) {
   // MatMulInteger(A [..., K], B [K, N], a_zero_point, b_zero_point) with a constant 8-bit B and
   // a constant zero point of B (one, or one per column), K static (rows may be dynamic):
   // sum_k (a - za)(b - zb) in float32 by the quantized-weight kernels, B's codes with scale 1
-  // and zb as zero point, A - za converted to float, the result converted back. Every product and partial sum is an
-  // integer, so float32 holds it exactly while its magnitude stays below 2^24; as
-  // |a - za| <= 255 for 8-bit A, that holds when 255 * max over columns of sum_k |b - zb| <=
-  // 2^24, checked here on the constant. Otherwise null: the integer loop nest.
+  // and zb as zero point, A - za converted to float, the result converted back. Every product
+  // and partial sum is an integer, so float32 holds it exactly while its magnitude stays below
+  // 2^24; as |a - za| <= 255 for 8-bit A, that holds when 255 * max over columns of
+  // sum_k |b - zb| <= 2^24, checked here on the constant. Otherwise null: the integer loop nest.
   RankedTensorType at = c.inputType(0), bt = c.inputType(1), yt = c.rankedResultType(0);
-  if (!at || !bt || !yt || !hasStaticRowLength(at, yt) || bt.getRank() != 2 || !bt.hasStaticShape() || !at.getElementType().isInteger(8) ||
+  if (!at || !bt || !yt || !hasStaticRowLength(at, yt) || bt.getRank() != 2 ||
+      !bt.hasStaticShape() || !at.getElementType().isInteger(8) ||
       !bt.getElementType().isInteger(8) || !yt.getElementType().isInteger(32) ||
       at.getDimSize(at.getRank() - 1) != bt.getDimSize(0))
     return Value();
