@@ -45,6 +45,26 @@ struct QW {
   int64_t groups() const { return (K + group - 1) / group; }
 };
 
+/// A width as a type: f(Width<B>()) lets a generic lambda instantiate a kernel for B.
+template <int B> struct Width {
+  static constexpr int value = B;
+};
+
+/// Calls f(Width<bits>()) for bits in 1-8 (8 for anything else). In an entry point inlined
+/// where bits is a constant (SPARQ_UK_ENTRY), only that width is instantiated in the model.
+template <class F> SPARQ_UK_INLINE void withBits(int bits, F f) {
+  switch (bits) {
+  case 1: return f(Width<1>());
+  case 2: return f(Width<2>());
+  case 3: return f(Width<3>());
+  case 4: return f(Width<4>());
+  case 5: return f(Width<5>());
+  case 6: return f(Width<6>());
+  case 7: return f(Width<7>());
+  default: return f(Width<8>());
+  }
+}
+
 /// One call's arguments, checked.
 struct QCall {
   float *C;

@@ -344,35 +344,27 @@ template <int B, int M> void gemvRowsB(const GemvArgs &a, int64_t n0, int64_t n1
     gemvNatural<B, M, 1>(a, n);
 }
 
-template <int M> void gemvRowsM(const GemvArgs &a, int64_t n0, int64_t n1) {
+template <int B, int M> void gemvRowsM(const GemvArgs &a, int64_t n0, int64_t n1) {
   if (a.path == 3) {
     for (int64_t n = n0; n < n1; ++n)
       gemvScalar<M>(a, n);
     return;
   }
-  switch (a.w.bits) {
-  case 1: return gemvRowsB<1, M>(a, n0, n1);
-  case 2: return gemvRowsB<2, M>(a, n0, n1);
-  case 3: return gemvRowsB<3, M>(a, n0, n1);
-  case 4: return gemvRowsB<4, M>(a, n0, n1);
-  case 5: return gemvRowsB<5, M>(a, n0, n1);
-  case 6: return gemvRowsB<6, M>(a, n0, n1);
-  case 7: return gemvRowsB<7, M>(a, n0, n1);
-  default: return gemvRowsB<8, M>(a, n0, n1);
-  }
+  gemvRowsB<B, M>(a, n0, n1);
 }
 
 /// Rows [n0, n1) of one K chunk of the GEMV.
+template <int B>
 __attribute__((noinline)) void gemvRows(const GemvArgs &a, int64_t M, int64_t n0, int64_t n1) {
   switch (M) {
-  case 1: return gemvRowsM<1>(a, n0, n1);
-  case 2: return gemvRowsM<2>(a, n0, n1);
-  case 3: return gemvRowsM<3>(a, n0, n1);
-  case 4: return gemvRowsM<4>(a, n0, n1);
-  case 5: return gemvRowsM<5>(a, n0, n1);
-  case 6: return gemvRowsM<6>(a, n0, n1);
-  case 7: return gemvRowsM<7>(a, n0, n1);
-  default: return gemvRowsM<8>(a, n0, n1);
+  case 1: return gemvRowsM<B, 1>(a, n0, n1);
+  case 2: return gemvRowsM<B, 2>(a, n0, n1);
+  case 3: return gemvRowsM<B, 3>(a, n0, n1);
+  case 4: return gemvRowsM<B, 4>(a, n0, n1);
+  case 5: return gemvRowsM<B, 5>(a, n0, n1);
+  case 6: return gemvRowsM<B, 6>(a, n0, n1);
+  case 7: return gemvRowsM<B, 7>(a, n0, n1);
+  default: return gemvRowsM<B, 8>(a, n0, n1);
   }
 }
 
@@ -512,18 +504,11 @@ void gemmRange(float *C, int64_t ldc, const float *A, int64_t lda, const QW &w, 
   }
 }
 
-__attribute__((noinline)) void gemm(float *C, int64_t ldc, const float *A, int64_t lda, const QW &w, int64_t n0,
-          int64_t n1, int64_t M, bool accumulate, bool applyRelu) {
-  switch (w.bits) {
-  case 1: return gemmRange<1>(C, ldc, A, lda, w, n0, n1, M, accumulate, applyRelu);
-  case 2: return gemmRange<2>(C, ldc, A, lda, w, n0, n1, M, accumulate, applyRelu);
-  case 3: return gemmRange<3>(C, ldc, A, lda, w, n0, n1, M, accumulate, applyRelu);
-  case 4: return gemmRange<4>(C, ldc, A, lda, w, n0, n1, M, accumulate, applyRelu);
-  case 5: return gemmRange<5>(C, ldc, A, lda, w, n0, n1, M, accumulate, applyRelu);
-  case 6: return gemmRange<6>(C, ldc, A, lda, w, n0, n1, M, accumulate, applyRelu);
-  case 7: return gemmRange<7>(C, ldc, A, lda, w, n0, n1, M, accumulate, applyRelu);
-  default: return gemmRange<8>(C, ldc, A, lda, w, n0, n1, M, accumulate, applyRelu);
-  }
+template <int B>
+__attribute__((noinline)) void gemm(float *C, int64_t ldc, const float *A, int64_t lda,
+                                    const QW &w, int64_t n0, int64_t n1, int64_t M,
+                                    bool accumulate, bool applyRelu) {
+  gemmRange<B>(C, ldc, A, lda, w, n0, n1, M, accumulate, applyRelu);
 }
 
 //===----------------------------------------------------------------------===//
@@ -566,7 +551,7 @@ constexpr int64_t kGemvRows = V == 16 ? 8 : 4;
 
 /// The GEMV of rows [m0, m0 + mb) of A and C (mb <= kGemvRows), on the calling thread or split
 /// over the pool by ranges of N.
-void gemvBlock(const Call &c, int64_t m0, int64_t mb, bool parallel) {
+template <int B> void gemvBlock(const Call &c, int64_t m0, int64_t mb, bool parallel) {
   Call b = c;
   b.A = c.A + m0 * c.lda;
   b.C = c.C + m0 * c.ldc;
@@ -584,7 +569,7 @@ void gemvBlock(const Call &c, int64_t m0, int64_t mb, bool parallel) {
     if (p.path == 1)
       deinterleave(xd, p.kx, b.A, b.lda, mb, job.a.kx0, job.a.kx1, 8 / b.w.bits);
     if (!parallel)
-      gemvRows(job.a, mb, 0, b.N);
+      gemvRows<B>(job.a, mb, 0, b.N);
     else
       sparq_uk_parallel(
           [](void *ctx, int32_t tid, int32_t team) {
@@ -593,7 +578,7 @@ void gemvBlock(const Call &c, int64_t m0, int64_t mb, bool parallel) {
             int64_t per = ((j.N + team - 1) / team + 7) / 8 * 8;
             int64_t n0 = tid * per, n1 = n0 + per < j.N ? n0 + per : j.N;
             if (n0 < n1)
-              gemvRows(j.a, j.M, n0, n1);
+              gemvRows<B>(j.a, j.M, n0, n1);
           },
           &job);
     if (job.a.last)
@@ -601,46 +586,29 @@ void gemvBlock(const Call &c, int64_t m0, int64_t mb, bool parallel) {
   }
 }
 
-void gemvBlocks(const Call &c, bool parallel) {
+template <int B> void gemvBlocks(const Call &c, bool parallel) {
   // Equal blocks: 12 rows are 6 + 6, not 8 + 4.
   const int64_t blocks = (c.M + kGemvRows - 1) / kGemvRows;
   for (int64_t i = 0, m0 = 0; i < blocks; ++i) {
     int64_t mb = (c.M - m0) / (blocks - i);
-    gemvBlock(c, m0, mb, parallel);
+    gemvBlock<B>(c, m0, mb, parallel);
     m0 += mb;
   }
 }
 
-} // namespace
-
-extern "C" {
-
-void sparq_uk_qgemm_f32(intptr_t cAddr, int64_t ldc, intptr_t aAddr, int64_t lda, intptr_t codes,
-                        int64_t codeRowBytes, intptr_t scales, intptr_t zeroPoints,
-                        int64_t scaleStride, int64_t bits, int64_t group, int64_t M, int64_t N,
-                        int64_t K, int64_t flags) {
-  Call c;
-  if (!setupQCall(c, cAddr, ldc, aAddr, lda, codes, codeRowBytes, scales, zeroPoints, scaleStride,
-             bits, group, M, N, K, flags))
-    return;
-  if (M > kGemvMaxM)
-    return gemm(c.C, c.ldc, c.A, c.lda, c.w, 0, N, M, c.accumulate, c.relu);
-  gemvBlocks(c, false);
+/// One call on the calling thread.
+template <int B> void qgemm(const Call &c) {
+  if (c.M > kGemvMaxM)
+    return gemm<B>(c.C, c.ldc, c.A, c.lda, c.w, 0, c.N, c.M, c.accumulate, c.relu);
+  gemvBlocks<B>(c, false);
 }
 
-void sparq_uk_qgemm_f32_mt(intptr_t cAddr, int64_t ldc, intptr_t aAddr, int64_t lda,
-                           intptr_t codes, int64_t codeRowBytes, intptr_t scales,
-                           intptr_t zeroPoints, int64_t scaleStride, int64_t bits, int64_t group,
-                           int64_t M, int64_t N, int64_t K, int64_t flags) {
-  Call c;
-  if (!setupQCall(c, cAddr, ldc, aAddr, lda, codes, codeRowBytes, scales, zeroPoints, scaleStride,
-             bits, group, M, N, K, flags))
-    return;
+/// One call split over the pool (small problems on the calling thread).
+template <int B> void qgemmParallel(const Call &c) {
   if (small(c))
-    return sparq_uk_qgemm_f32(cAddr, ldc, aAddr, lda, codes, codeRowBytes, scales, zeroPoints,
-                              scaleStride, bits, group, M, N, K, flags);
-  if (M <= kGemvMaxM)
-    return gemvBlocks(c, true);
+    return qgemm<B>(c);
+  if (c.M <= kGemvMaxM)
+    return gemvBlocks<B>(c, true);
   sparq_uk_parallel(
       [](void *ctx, int32_t tid, int32_t team) {
         const Call &g = *static_cast<const Call *>(ctx);
@@ -650,16 +618,45 @@ void sparq_uk_qgemm_f32_mt(intptr_t cAddr, int64_t ldc, intptr_t aAddr, int64_t 
           int64_t per = (panels + team - 1) / team, n0 = tid * per * NR;
           int64_t n1 = (tid + 1) * per * NR < g.N ? (tid + 1) * per * NR : g.N;
           if (n0 < n1)
-            gemm(g.C, g.ldc, g.A, g.lda, g.w, n0, n1, g.M, g.accumulate, g.relu);
+            gemm<B>(g.C, g.ldc, g.A, g.lda, g.w, n0, n1, g.M, g.accumulate, g.relu);
           return;
         }
         int64_t tiles = (g.M + MR - 1) / MR, per = (tiles + team - 1) / team;
         int64_t m0 = tid * per * MR, m1 = (tid + 1) * per * MR < g.M ? (tid + 1) * per * MR : g.M;
         if (m0 < m1)
-          gemm(g.C + m0 * g.ldc, g.ldc, g.A + m0 * g.lda, g.lda, g.w, 0, g.N, m1 - m0,
-               g.accumulate, g.relu);
+          gemm<B>(g.C + m0 * g.ldc, g.ldc, g.A + m0 * g.lda, g.lda, g.w, 0, g.N, m1 - m0,
+                  g.accumulate, g.relu);
       },
-      &c);
+      const_cast<Call *>(&c));
+}
+
+} // namespace
+
+extern "C" {
+
+// The entry points are inlined into the model's calls (SPARQ_UK_ENTRY), where the width is a
+// constant: the switch folds and only that width's code is compiled into the model.
+
+SPARQ_UK_ENTRY void sparq_uk_qgemm_f32(intptr_t cAddr, int64_t ldc, intptr_t aAddr, int64_t lda,
+                                       intptr_t codes, int64_t codeRowBytes, intptr_t scales,
+                                       intptr_t zeroPoints, int64_t scaleStride, int64_t bits,
+                                       int64_t group, int64_t M, int64_t N, int64_t K,
+                                       int64_t flags) {
+  Call c;
+  if (setupQCall(c, cAddr, ldc, aAddr, lda, codes, codeRowBytes, scales, zeroPoints, scaleStride,
+                 bits, group, M, N, K, flags))
+    withBits(c.w.bits, [&](auto b) { qgemm<decltype(b)::value>(c); });
+}
+
+SPARQ_UK_ENTRY void sparq_uk_qgemm_f32_mt(intptr_t cAddr, int64_t ldc, intptr_t aAddr,
+                                          int64_t lda, intptr_t codes, int64_t codeRowBytes,
+                                          intptr_t scales, intptr_t zeroPoints,
+                                          int64_t scaleStride, int64_t bits, int64_t group,
+                                          int64_t M, int64_t N, int64_t K, int64_t flags) {
+  Call c;
+  if (setupQCall(c, cAddr, ldc, aAddr, lda, codes, codeRowBytes, scales, zeroPoints, scaleStride,
+                 bits, group, M, N, K, flags))
+    withBits(c.w.bits, [&](auto b) { qgemmParallel<decltype(b)::value>(c); });
 }
 
 } // extern "C"

@@ -558,7 +558,8 @@ template <int B> void runB(const Call &c, bool parallel) {
   }
 }
 
-void run(const Call &c, bool parallel) {
+/// Inlined with its entry point, so that a constant width instantiates one runB in the model.
+SPARQ_UK_INLINE void run(const Call &c, bool parallel) {
   switch (c.w.bits) {
   case 2: return runB<2>(c, parallel);
   case 4: return runB<4>(c, parallel);
@@ -570,10 +571,13 @@ void run(const Call &c, bool parallel) {
 
 extern "C" {
 
-void sparq_uk_qgemm_i8_f32(intptr_t cAddr, int64_t ldc, intptr_t aAddr, int64_t lda,
-                           intptr_t codes, int64_t codeRowBytes, intptr_t scales,
-                           intptr_t zeroPoints, int64_t scaleStride, int64_t bits, int64_t group,
-                           int64_t M, int64_t N, int64_t K, int64_t flags) {
+// Inlined into the model's calls like sparq_uk_qgemm_f32 (SPARQ_UK_ENTRY): one width's code.
+
+SPARQ_UK_ENTRY void sparq_uk_qgemm_i8_f32(intptr_t cAddr, int64_t ldc, intptr_t aAddr,
+                                          int64_t lda, intptr_t codes, int64_t codeRowBytes,
+                                          intptr_t scales, intptr_t zeroPoints,
+                                          int64_t scaleStride, int64_t bits, int64_t group,
+                                          int64_t M, int64_t N, int64_t K, int64_t flags) {
   Call c;
   if (!setup(c, cAddr, ldc, aAddr, lda, codes, codeRowBytes, scales, zeroPoints, scaleStride,
              bits, group, M, N, K, flags))
@@ -582,10 +586,11 @@ void sparq_uk_qgemm_i8_f32(intptr_t cAddr, int64_t ldc, intptr_t aAddr, int64_t 
   run(c, false);
 }
 
-void sparq_uk_qgemm_i8_f32_mt(intptr_t cAddr, int64_t ldc, intptr_t aAddr, int64_t lda,
-                              intptr_t codes, int64_t codeRowBytes, intptr_t scales,
-                              intptr_t zeroPoints, int64_t scaleStride, int64_t bits,
-                              int64_t group, int64_t M, int64_t N, int64_t K, int64_t flags) {
+SPARQ_UK_ENTRY void sparq_uk_qgemm_i8_f32_mt(intptr_t cAddr, int64_t ldc, intptr_t aAddr,
+                                             int64_t lda, intptr_t codes, int64_t codeRowBytes,
+                                             intptr_t scales, intptr_t zeroPoints,
+                                             int64_t scaleStride, int64_t bits, int64_t group,
+                                             int64_t M, int64_t N, int64_t K, int64_t flags) {
   Call c;
   if (!setup(c, cAddr, ldc, aAddr, lda, codes, codeRowBytes, scales, zeroPoints, scaleStride,
              bits, group, M, N, K, flags))

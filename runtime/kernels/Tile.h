@@ -37,6 +37,11 @@ typedef float vf __attribute__((vector_size(V * sizeof(float))));
 #define SPARQ_UK_INLINE inline __attribute__((always_inline))
 /// The same for a lambda (vector arguments must not cross a call in the target-neutral bitcode).
 #define SPARQ_UK_INLINE_LAMBDA __attribute__((always_inline))
+/// An exported entry point that dispatches on a parameter the model passes as a constant (a bit
+/// width): inlined into the model's call, the dispatch folds and only the chosen variant's code
+/// is compiled into the model (docs/codegen.md, "Compile time"). The definition stays external
+/// for the runtime's own callers (tests, benchmarks).
+#define SPARQ_UK_ENTRY __attribute__((always_inline))
 
 SPARQ_UK_INLINE vf load(const float *p) {
   vf v;
