@@ -462,6 +462,76 @@ BENCHMARK(BM_QGemm)
     ->UseRealTime();
 
 //===----------------------------------------------------------------------===//
+// Small quantized GEMMs, the shapes of a transformer encoder's layers (Moonshine tiny: 40 rows,
+// hidden 288, MLP 1152), against the f32 packed kernel on the same shape, one thread, hot.
+//
+//   BM_SmallGemm/M/N/K/kind  kind 0: sparq_uk_sgemm_packed_f32 (weight packed once); kind 8:
+//                            sparq_uk_qgemm_f32 on 8-bit codes with one zero point per output
+//                            row (onnxruntime's MatMulInteger weights as sparq runs them), one
+//                            group; kind 4: 4-bit codes, symmetric, group 32. GFLOPs = 2 M N K
+//                            per call; compare kinds at the same M/N/K (the ratio is the cost of
+//                            dequantizing in the kernel).
+//===----------------------------------------------------------------------===//
+
+void BM_SmallGemm(benchmark::State &state) {
+  const int64_t M = state.range(0), N = state.range(1), K = state.range(2);
+  const int64_t kind = state.range(3);
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::vector<float> A(size_t(M * K)), C(size_t(M * N), 0.0f);
+  for (float &a : A)
+    a = u(rng);
+  const int64_t nr = sparq_uk_panel_width_f32();
+  std::vector<float> Bp;
+  std::vector<uint8_t> codes, zps;
+  std::vector<float> scales;
+  const int64_t bits = kind == 0 ? 0 : kind;
+  const int64_t group = kind == 4 ? 32 : K, groups = (K + group - 1) / group;
+  const int64_t rowBytes = (K * bits + 7) / 8;
+  if (kind == 0) {
+    std::vector<float> B(size_t(K * N));
+    for (float &b : B)
+      b = u(rng);
+    Bp.resize(size_t(sparq::formats::packedPanelElements(K, N, nr)));
+    sparq::formats::packPanels<float>(K, N, nr, [&](int64_t k, int64_t n) { return B[k * N + n]; },
+                                      Bp.data());
+  } else {
+    codes.resize(size_t(N * rowBytes));
+    for (uint8_t &c : codes)
+      c = uint8_t(byte(rng));
+    scales.assign(size_t(N * groups), 0.02f);
+    if (kind == 8)
+      for (int64_t n = 0; n < N; ++n)
+        zps.push_back(uint8_t(byte(rng)));
+  }
+  sparq_uk_set_num_threads(1);
+  for (auto _ : state) {
+    if (kind == 0)
+      sparq_uk_sgemm_packed_f32(reinterpret_cast<intptr_t>(C.data()), N,
+                                reinterpret_cast<intptr_t>(A.data()), K,
+                                reinterpret_cast<intptr_t>(Bp.data()), M, N, K, 0);
+    else
+      sparq_uk_qgemm_f32(reinterpret_cast<intptr_t>(C.data()), N,
+                         reinterpret_cast<intptr_t>(A.data()), K,
+                         reinterpret_cast<intptr_t>(codes.data()), rowBytes,
+                         reinterpret_cast<intptr_t>(scales.data()),
+                         zps.empty() ? 0 : reinterpret_cast<intptr_t>(zps.data()), groups, bits,
+                         group, M, N, K, 0);
+    benchmark::ClobberMemory();
+  }
+  state.counters["GFLOPs"] = benchmark::Counter(2.0 * double(M) * double(N) * double(K) * 1e-9,
+                                                benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_SmallGemm)
+    ->ArgNames({"M", "N", "K", "kind"})
+    ->ArgsProduct({{40, 41}, {288}, {288}, {0, 8, 4}})
+    ->ArgsProduct({{40}, {1152}, {288}, {0, 8, 4}})
+    ->ArgsProduct({{40}, {288}, {1152}, {0, 8, 4}})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+
+//===----------------------------------------------------------------------===//
 // N:M-sparse weights (sparq_uk_nmgemm_f32 / sparq_uk_nmqgemm_f32 and _mt), 2:4, N = K = 4096,
 // hot weights (one copy), next to BM_QGemv/4/T/0 (dense W4 g128) and BM_SgemvCold/T/0 (dense
 // f32 packed GEMV) and BM_Sgemm/M (dense f32 packed GEMM).

@@ -7,11 +7,12 @@
 // intermediate) is kept in a small cache and handed out again to the next request of the same
 // size, so from the second invocation on a model's intermediates reuse warm memory: no mmap/munmap
 // round trip and no page faults per call (glibc serves large blocks with mmap and returns them to
-// the kernel on free). It also counts the bytes of blocks in use since the current invocation
+// the kernel on free). The cache grows to hold every block of an invocation (a transformer encoder
+// frees hundreds), sorted by size for a best-fit lookup by binary search. It also counts the bytes of blocks in use since the current invocation
 // began and their peak (sparq_model_peak_bytes_v1: intermediates and outputs; concurrent
-// invocations of one artifact share the counters). Blocks are keyed by malloc_usable_size (glibc), so no header is needed and
-// every pointer the model returns is a plain malloc pointer. The cache holds at most kMaxBlocks blocks and kMaxBytes bytes; it is
-// emptied when the artifact is unloaded.
+// invocations of one artifact share the counters). Blocks are keyed by malloc_usable_size (glibc),
+// so no header is needed and every pointer the model returns is a plain malloc pointer. The cache
+// holds at most kMaxBlocks blocks and kMaxBytes bytes; it is emptied when the artifact is unloaded.
 //
 // An invocation that may end early (a failed run-time check, runtime/kernels/Checks.cpp) is
 // guarded: between sparq_uk_memory_guard_begin and _end the blocks its calling thread allocates
@@ -26,7 +27,10 @@
 
 namespace {
 
-constexpr int kMaxBlocks = 64;
+/// Bounds of the cache. With 64 blocks, Moonshine tiny's encoder (which frees ~300 blocks per
+/// invocation) faulted ~940 fresh pages per run and took 16-18 ms at best on 1 thread; with every
+/// block kept, 10.5 ms (docs/codegen.md, "Buffers").
+constexpr int64_t kMaxBlocks = int64_t(1) << 16;
 constexpr uint64_t kMaxBytes = uint64_t(4) << 30;
 
 struct Block {
@@ -36,12 +40,46 @@ struct Block {
 
 struct Cache {
   pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-  Block blocks[kMaxBlocks];
-  int count = 0;
+  Block *blocks = nullptr; // sorted by size
+  int64_t count = 0, capacity = 0;
   uint64_t bytes = 0;
 };
 
 Cache cache;
+
+/// Index of the first cached block of at least `size` bytes. Needs cache.lock.
+int64_t lowerBound(uint64_t size) {
+  int64_t lo = 0, hi = cache.count;
+  while (lo < hi) {
+    int64_t mid = lo + (hi - lo) / 2;
+    if (cache.blocks[mid].size < size)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+/// Caches a block of `size` bytes; false when the cache is full. Needs cache.lock.
+bool cacheBlock(void *ptr, uint64_t size) {
+  if (cache.count == kMaxBlocks || cache.bytes + size > kMaxBytes)
+    return false;
+  if (cache.count == cache.capacity) {
+    int64_t capacity = cache.capacity ? 2 * cache.capacity : 64;
+    void *grown = realloc(cache.blocks, size_t(capacity) * sizeof(Block));
+    if (!grown)
+      return false;
+    cache.blocks = static_cast<Block *>(grown);
+    cache.capacity = capacity;
+  }
+  int64_t i = lowerBound(size);
+  __builtin_memmove(cache.blocks + i + 1, cache.blocks + i,
+                    size_t(cache.count - i) * sizeof(Block));
+  cache.blocks[i] = {ptr, size};
+  ++cache.count;
+  cache.bytes += size;
+  return true;
+}
 
 /// Bytes of the blocks handed out since the current invocation began, and their peak.
 int64_t liveBytes = 0;
@@ -98,9 +136,11 @@ void unlistBlock(void *ptr) {
 
 __attribute__((destructor)) void releaseCache() {
   pthread_mutex_lock(&cache.lock);
-  for (int i = 0; i < cache.count; ++i)
+  for (int64_t i = 0; i < cache.count; ++i)
     free(cache.blocks[i].ptr);
-  cache.count = 0;
+  free(cache.blocks);
+  cache.blocks = nullptr;
+  cache.count = cache.capacity = 0;
   cache.bytes = 0;
   pthread_mutex_unlock(&cache.lock);
 }
@@ -121,16 +161,12 @@ int64_t sparq_uk_memory_peak(void) { return __atomic_load_n(&peakBytes, __ATOMIC
 void *_mlir_memref_to_llvm_alloc(uint64_t size) {
   // A cached block fits if it is at least `size` and wastes at most an eighth of it.
   pthread_mutex_lock(&cache.lock);
-  int best = -1;
-  for (int i = 0; i < cache.count; ++i) {
-    uint64_t have = cache.blocks[i].size;
-    if (have >= size && have - size <= size / 8 &&
-        (best < 0 || have < cache.blocks[best].size))
-      best = i;
-  }
-  if (best >= 0) {
+  const int64_t best = lowerBound(size);
+  if (best < cache.count && cache.blocks[best].size - size <= size / 8) {
     Block block = cache.blocks[best];
-    cache.blocks[best] = cache.blocks[--cache.count];
+    __builtin_memmove(cache.blocks + best, cache.blocks + best + 1,
+                      size_t(cache.count - best - 1) * sizeof(Block));
+    --cache.count;
     cache.bytes -= block.size;
     if (guarded)
       listBlock(block.ptr);
@@ -194,9 +230,7 @@ void _mlir_memref_to_llvm_free(void *ptr) {
   pthread_mutex_lock(&cache.lock);
   if (guards)
     unlistBlock(ptr);
-  if (cache.count < kMaxBlocks && cache.bytes + size <= kMaxBytes) {
-    cache.blocks[cache.count++] = {ptr, size};
-    cache.bytes += size;
+  if (cacheBlock(ptr, size)) {
     pthread_mutex_unlock(&cache.lock);
     return;
   }
