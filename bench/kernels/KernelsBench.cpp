@@ -699,6 +699,40 @@ BENCHMARK(BM_Conv)
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 
+/// A 1-D convolution (a 2-D one of height 1) with a stride: the front end of a speech encoder
+/// (Moonshine tiny's conv2 and conv3), F filters over C channels, OW outputs, width KW, stride SW.
+void BM_Conv1d(benchmark::State &state) {
+  const int64_t F = state.range(0), C = state.range(1), OW = state.range(2), KW = state.range(3),
+                SW = state.range(4);
+  const int64_t IW = (OW - 1) * SW + KW, K = C * KW;
+  const int64_t mr = sparq::formats::tileRowsFor(kVlen);
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::vector<float> in(size_t(C * IW)), w(size_t(F * K)), out(size_t(F * OW));
+  for (float &x : in)
+    x = u(rng);
+  for (float &x : w)
+    x = u(rng);
+  std::vector<float> wp(size_t(sparq::formats::panelCount(F, mr) * mr * K));
+  sparq::formats::packRowTiles<float>(F, K, mr, [&](int64_t f, int64_t k) { return w[f * K + k]; },
+                                      wp.data());
+  for (auto _ : state) {
+    sparq_uk_conv2d_nchw_packed_f32(reinterpret_cast<intptr_t>(out.data()), F * OW, OW, OW,
+                                    reinterpret_cast<intptr_t>(in.data()), C * IW, IW, IW,
+                                    reinterpret_cast<intptr_t>(wp.data()), 1, F, C, 1, KW, 1, OW,
+                                    1, SW, 1, 1, 0, 0);
+    benchmark::ClobberMemory();
+  }
+  state.counters["GFLOPs"] = benchmark::Counter(2.0 * double(F * K * OW) * 1e-9,
+                                                benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_Conv1d)
+    ->ArgNames({"F", "C", "OW", "KW", "SW"})
+    ->Args({576, 288, 83, 7, 3})
+    ->Args({288, 576, 41, 3, 2})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+
 } // namespace
 
 int main(int argc, char **argv) {

@@ -3,7 +3,8 @@
 # (runtime/kernels/Conv.cpp with its Tile.h) of git revision REV_A against REV_B (default: the
 # working tree), alternating in one process (ConvAB.cpp) on the shapes of the benchmark models:
 # cnn_blocks' fused-block calls (expand into a padded tile, project accumulating into the image,
-# the 28x28 stage, the 3x3 stem) and the ResNet bottleneck's full-image convolutions. Prints one
+# the 28x28 stage, the 3x3 stem), the ResNet bottleneck's full-image convolutions and Moonshine
+# tiny's strided 1-D front end (conv2, conv3; KS written KHxKW/stride). Prints one
 # line per shape: median microseconds of A and B, B/A (below 1: B is faster), max |A - B|.
 # Built with clang-22 for AVX-512 (the v16 variant); needs an AVX-512 host.
 set -euo pipefail
@@ -25,7 +26,8 @@ for side in a b; do
   done
   # Renaming the namespace keeps the two Tile.h versions' inline functions apart at link time.
   "$CXX" "${flags[@]}" -Dsparq_uk_conv2d_nchw_packed_f32=conv_$side -Dkernels=kernels_$side \
-    -Dsparq_uk_tile_rows_f32=tile_rows_$side -c "$work/$side/Conv.cpp" -o "$work/$side.o"
+    -Dsparq_uk_tile_rows_f32=tile_rows_$side -Dsparq_uk_pack_filter_f32=pack_filter_$side \
+    -c "$work/$side/Conv.cpp" -o "$work/$side.o"
 done
 "$CXX" "${flags[@]}" bench/kernels/ConvAB.cpp "$work/a.o" "$work/b.o" -o "$work/conv_ab"
 echo "A = $a, B = ${b/#./working tree}"
@@ -40,4 +42,6 @@ done <<'SHAPES'
 64  256 1 56 56 3136 56 3364 58 59 12
 256  64 1 56 56 3136 56 3136 56  0 12
 64   64 3 56 56 3364 58 3136 56  0 12
+576 288 1x7/3 1 83 253 253 83 83 0 8
+288 576 1x3/2 1 41  83  83 41 41 0 8
 SHAPES
