@@ -465,17 +465,22 @@ BENCHMARK(BM_QGemm)
 // Small quantized GEMMs, the shapes of a transformer encoder's layers (Moonshine tiny: 40 rows,
 // hidden 288, MLP 1152), against the f32 packed kernel on the same shape, one thread, hot.
 //
-//   BM_SmallGemm/M/N/K/kind  kind 0: sparq_uk_sgemm_packed_f32 (weight packed once); kind 8:
+//   BM_SmallGemm/M/N/K/kind/cold
+//                            kind 0: sparq_uk_sgemm_packed_f32 (weight packed once); kind 8:
 //                            sparq_uk_qgemm_f32 on 8-bit codes with one zero point per output
 //                            row (onnxruntime's MatMulInteger weights as sparq runs them), one
 //                            group; kind 4: 4-bit codes, symmetric, group 32. GFLOPs = 2 M N K
 //                            per call; compare kinds at the same M/N/K (the ratio is the cost of
-//                            dequantizing in the kernel).
+//                            dequantizing in the kernel). cold = 1 reads 64 MiB between calls
+//                            (not timed), so weights and activations come from L3 or DRAM, as
+//                            in a model that calls each layer once per run.
 //===----------------------------------------------------------------------===//
 
 void BM_SmallGemm(benchmark::State &state) {
   const int64_t M = state.range(0), N = state.range(1), K = state.range(2);
   const int64_t kind = state.range(3);
+  const bool cold = state.range(4) != 0;
+  std::vector<float> junk(cold ? size_t(16) << 20 : 0, 1.0f);
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
   std::uniform_int_distribution<int> byte(0, 255);
@@ -507,6 +512,14 @@ void BM_SmallGemm(benchmark::State &state) {
   }
   sparq_uk_set_num_threads(1);
   for (auto _ : state) {
+    if (cold) {
+      state.PauseTiming();
+      float sum = 0;
+      for (size_t i = 0; i < junk.size(); i += 16)
+        sum += junk[i];
+      benchmark::DoNotOptimize(sum);
+      state.ResumeTiming();
+    }
     if (kind == 0)
       sparq_uk_sgemm_packed_f32(reinterpret_cast<intptr_t>(C.data()), N,
                                 reinterpret_cast<intptr_t>(A.data()), K,
@@ -524,10 +537,10 @@ void BM_SmallGemm(benchmark::State &state) {
                                                 benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_SmallGemm)
-    ->ArgNames({"M", "N", "K", "kind"})
-    ->ArgsProduct({{40, 41}, {288}, {288}, {0, 8, 4}})
-    ->ArgsProduct({{40}, {1152}, {288}, {0, 8, 4}})
-    ->ArgsProduct({{40}, {288}, {1152}, {0, 8, 4}})
+    ->ArgNames({"M", "N", "K", "kind", "cold"})
+    ->ArgsProduct({{40, 41}, {288}, {288}, {0, 8, 4}, {0, 1}})
+    ->ArgsProduct({{40}, {1152}, {288}, {0, 8, 4}, {0, 1}})
+    ->ArgsProduct({{40}, {288}, {1152}, {0, 8, 4}, {0, 1}})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 

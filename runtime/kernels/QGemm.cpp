@@ -475,6 +475,21 @@ void dequantSlice(float *Bs, const QW &w, int64_t nb, int64_t ncols, int64_t kb,
   }
 }
 
+/// Prefetches into L2 the codes of W's rows [nb, nb + ncols) and codes [kb, kb + kc): the next
+/// panel slice. The codes are row-major, so a slice is ncols short runs a row apart, which the
+/// hardware prefetcher does not follow; with weights a model reads once per run (from L3 or
+/// DRAM) the dequantization otherwise waits on each row.
+template <int B>
+SPARQ_UK_INLINE void prefetchSlice(const QW &w, int64_t nb, int64_t ncols, int64_t kb,
+                                   int64_t kc) {
+  const int64_t b0 = kb * B / 8, b1 = ((kb + kc) * B + 7) / 8;
+  for (int64_t j = 0; j < ncols; ++j) {
+    const uint8_t *r = w.row(nb + j);
+    for (int64_t b = b0; b < b1; b += 64)
+      __builtin_prefetch(r + b, 0, 2);
+  }
+}
+
 /// Columns [n0, n1) of C for M > kGemvMaxM.
 template <int B>
 void gemmRange(float *C, int64_t ldc, const float *A, int64_t lda, const QW &w, int64_t n0,
@@ -492,6 +507,13 @@ void gemmRange(float *C, int64_t ldc, const float *A, int64_t lda, const QW &w, 
         packA(Ap, A + mb * lda + kb, lda, mc, kc);
         for (int64_t p = q0; p < q1; ++p) {
           const int64_t ncols = N - p * NR < NR ? N - p * NR : NR;
+          if (p + 1 < q1) {
+            const int64_t next = N - (p + 1) * NR < NR ? N - (p + 1) * NR : NR;
+            prefetchSlice<B>(w, n0 + (p + 1) * NR, next, kb, kc);
+          } else if (kb + kc < K) {
+            const int64_t next = N - q0 * NR < NR ? N - q0 * NR : NR;
+            prefetchSlice<B>(w, n0 + q0 * NR, next, kb + kc, K - kb - kc < KC ? K - kb - kc : KC);
+          }
           dequantSlice<B>(Bs, w, n0 + p * NR, ncols, kb, kc);
           for (int64_t t = 0; t < tiles; ++t) {
             const int64_t rows = mc - t * MR < MR ? mc - t * MR : MR;
