@@ -4,15 +4,16 @@
 // through `_mlir_memref_to_llvm_free` (finalize-memref-to-llvm with use-generic-functions). Every
 // block comes from malloc, so an output buffer handed to the caller may be released with free()
 // as the artifact ABI promises. What changes is release: a block the model frees itself (an
-// intermediate) is kept in a small cache and handed out again to the next request of the same
-// size, so from the second invocation on a model's intermediates reuse warm memory: no mmap/munmap
+// intermediate) is kept in a cache and handed out again to the next request of about its size,
+// so from the second invocation on a model's intermediates reuse warm memory: no mmap/munmap
 // round trip and no page faults per call (glibc serves large blocks with mmap and returns them to
-// the kernel on free). The cache grows to hold every block of an invocation (a transformer encoder
-// frees hundreds), sorted by size for a best-fit lookup by binary search. It also counts the bytes of blocks in use since the current invocation
-// began and their peak (sparq_model_peak_bytes_v1: intermediates and outputs; concurrent
-// invocations of one artifact share the counters). Blocks are keyed by malloc_usable_size (glibc),
-// so no header is needed and every pointer the model returns is a plain malloc pointer. The cache
-// holds at most kMaxBlocks blocks and kMaxBytes bytes; it is emptied when the artifact is unloaded.
+// the kernel on free). The cache grows to hold every block of an invocation (a transformer
+// encoder frees hundreds), sorted by size for a best-fit lookup by binary search. It also counts
+// the bytes of blocks in use since the current invocation began and their peak
+// (sparq_model_peak_bytes_v1: intermediates and outputs; concurrent invocations of one artifact
+// share the counters). Blocks are keyed by malloc_usable_size (glibc), so no header is needed
+// and every pointer the model returns is a plain malloc pointer. The cache holds at most
+// kMaxBlocks blocks and kMaxBytes bytes; it is emptied when the artifact is unloaded.
 //
 // An invocation that may end early (a failed run-time check, runtime/kernels/Checks.cpp) is
 // guarded: between sparq_uk_memory_guard_begin and _end the blocks its calling thread allocates
@@ -27,9 +28,9 @@
 
 namespace {
 
-/// Bounds of the cache. With 64 blocks, Moonshine tiny's encoder (which frees ~300 blocks per
-/// invocation) faulted ~940 fresh pages per run and took 16-18 ms at best on 1 thread; with every
-/// block kept, 10.5 ms (docs/codegen.md, "Buffers").
+/// Bounds of the cache: large enough for every block of an invocation. With 64 blocks, Moonshine
+/// tiny's encoder (which frees ~300 per invocation) faulted ~940 fresh pages per run
+/// (docs/codegen.md, "Buffers").
 constexpr int64_t kMaxBlocks = int64_t(1) << 16;
 constexpr uint64_t kMaxBytes = uint64_t(4) << 30;
 
