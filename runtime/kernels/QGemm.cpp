@@ -6,8 +6,9 @@
 // are read as they are; there is no kernel-specific weight layout.
 //
 //   - M <= 16 (GEMV and small batches; 8 on v8): every row's codes are streamed once per block of
-//     up to 8 rows of A (4 on v8), R rows of W at a time (independent FMA chains), the weights
-//     dequantized in registers, the activations' K chunk in L1, the next row block prefetched:
+//     up to 8 rows of A (4 on v8; M = 16 is one block of 16), R rows of W at a time (independent
+//     FMA chains), the weights dequantized in registers, the activations' K chunk in L1, the next
+//     row block prefetched, the M x R lane sums batched (Tile.h: hsums):
 //       * 1, 2, 4 and 8 bits with groups that are whole chunks of V bytes: a chunk is loaded as
 //         V bytes widened to V 32-bit lanes; phase p (p < 8 / bits) of the chunk is the code at
 //         bits [p*bits, (p+1)*bits) of every lane, so the activations are copied once per call
@@ -65,12 +66,6 @@ SPARQ_UK_INLINE vi splatI(int32_t x) {
   return v;
 }
 SPARQ_UK_INLINE vf toFloat(vi v) { return __builtin_convertvector(v, vf); }
-SPARQ_UK_INLINE float hsum(vf v) {
-  float s = 0.0f;
-  for (int i = 0; i < V; ++i)
-    s += v[i];
-  return s;
-}
 
 /// The integer a code stands for: B-bit two's complement, or unsigned minus the zero point.
 SPARQ_UK_INLINE int32_t codeValue(uint32_t c, int B, bool sym, int32_t zp) {
@@ -184,13 +179,33 @@ struct GemvArgs {
   const float *A;
   int64_t lda;
   QW w;
-  const float *xd; // de-interleaved activations of [kx0, kx1) (phase path), row m at m * xs
-  int64_t xs;
+  const float *xd; // de-interleaved activations of [kx0, kx1) (phase path), see deinterleave
   int64_t kx0, kx1; // the K chunk computed by this call (whole chunks)
   int64_t kTail;    // codes [kTail, K) are added one by one when `last`
   bool first, last, accumulate, relu;
   int path; // 1: de-interleaved phases, 2: natural-order chunks, 3: scalar
 };
+
+/// part[m][r] = the sum of the lanes of acc[m][r]: batched (Tile.h: hsums) when there are a
+/// power-of-two number of them up to V.
+template <int M, int R> SPARQ_UK_INLINE void sumParts(vf (&acc)[M][R], float (&part)[M][R]) {
+  constexpr int N = M * R;
+  if constexpr (N > 1 && N <= V && (N & (N - 1)) == 0) {
+    vf v[N];
+    float out[N];
+    for (int m = 0; m < M; ++m)
+      for (int r = 0; r < R; ++r)
+        v[m * R + r] = acc[m][r];
+    hsums<N>(v, out);
+    for (int m = 0; m < M; ++m)
+      for (int r = 0; r < R; ++r)
+        part[m][r] = out[m * R + r];
+  } else {
+    for (int m = 0; m < M; ++m)
+      for (int r = 0; r < R; ++r)
+        part[m][r] = hsum(acc[m][r]);
+  }
+}
 
 /// Stores one R-row block: partial sums part[m][r] of rows n..n+R.
 template <int M, int R>
@@ -215,7 +230,7 @@ SPARQ_UK_INLINE void finishRows(const GemvArgs &a, int64_t n, float (&part)[M][R
 }
 
 /// Path 1 for rows n..n+R: chunks of V bytes (V * 8/B codes), phase p of a chunk multiplying
-/// the V de-interleaved activations at xd + (chunk offset) + p * V.
+/// the V de-interleaved activations at xd + (chunk offset) * M + m * V * P + p * V.
 template <int B, int M, int R> __attribute__((noinline)) void gemvPhases(const GemvArgs &a, int64_t n) {
   constexpr int P = 8 / B, CH = V * P;
   const QW &w = a.w;
@@ -234,13 +249,15 @@ template <int B, int M, int R> __attribute__((noinline)) void gemvPhases(const G
     Deq<B> dq[R];
     for (int r = 0; r < R; ++r)
       dq[r].init(w.scale(n + r, g), sym, w.zero(n + r, g));
+    // The rows of a block are contiguous and short (2 KiB at K = 4096, 4 bits): pull the same
+    // lines of the next block's rows (R * rowBytes ahead), here rather than in the chunk loop (a
+    // branch there cost the 16-row tile its accumulators' registers).
+    for (int64_t byte = (k / P) & ~int64_t(63); byte < ge / P; byte += 64)
+      for (int r = 0; r < R; ++r)
+        __builtin_prefetch(rows[r] + byte + R * w.rowBytes, 0, 3);
     for (; k < ge; k += CH) {
-      const float *xc = a.xd + (k - a.kx0);
-      // The rows of a block are contiguous and short (2 KiB at K = 4096, 4 bits): pull the same
-      // line of the next block's rows (R * rowBytes ahead) once per cache line.
-      if ((k / P) % 64 < V)
-        for (int r = 0; r < R; ++r)
-          __builtin_prefetch(rows[r] + k / P + R * w.rowBytes, 0, 3);
+      // The M rows' activations of this chunk are contiguous: one base, constant offsets.
+      const float *xc = a.xd + (k - a.kx0) * M;
       vi raw[R];
       for (int r = 0; r < R; ++r) {
         vb bytes;
@@ -253,7 +270,7 @@ template <int B, int M, int R> __attribute__((noinline)) void gemvPhases(const G
         for (int r = 0; r < R; ++r)
           wv[r] = dq[r].apply(p == 0 ? raw[r] : raw[r] >> (p * B));
         for (int m = 0; m < M; ++m) {
-          vf x = load(xc + m * a.xs + p * V);
+          vf x = load(xc + (m * P + p) * V);
           for (int r = 0; r < R; ++r)
             acc[m][r] = wv[r] * x + acc[m][r];
         }
@@ -261,9 +278,7 @@ template <int B, int M, int R> __attribute__((noinline)) void gemvPhases(const G
     }
   }
   float part[M][R];
-  for (int m = 0; m < M; ++m)
-    for (int r = 0; r < R; ++r)
-      part[m][r] = hsum(acc[m][r]);
+  sumParts<M, R>(acc, part);
   finishRows<M, R>(a, n, part);
 }
 
@@ -300,9 +315,7 @@ template <int B, int M, int R> __attribute__((noinline)) void gemvNatural(const 
     }
   }
   float part[M][R];
-  for (int m = 0; m < M; ++m)
-    for (int r = 0; r < R; ++r)
-      part[m][r] = hsum(acc[m][r]);
+  sumParts<M, R>(acc, part);
   finishRows<M, R>(a, n, part);
 }
 
@@ -322,7 +335,7 @@ template <int M> void gemvScalar(const GemvArgs &a, int64_t n) {
 /// Rows per block of the vector paths: enough independent accumulators for M activation rows.
 template <int M> constexpr int rowsPerBlock() {
   if (V == 16)
-    return M <= 2 ? 4 : 2;
+    return M <= 2 ? 4 : M <= 8 ? 2 : 1;
   return M == 1 ? 4 : M == 2 ? 2 : 1;
 }
 
@@ -353,6 +366,13 @@ template <int B, int M> void gemvRowsM(const GemvArgs &a, int64_t n0, int64_t n1
   gemvRowsB<B, M>(a, n0, n1);
 }
 
+/// Rows of A up to which the streaming (GEMV) kernel is used, in blocks of at most kGemvRows
+/// rows (each block streams the codes once), or one block of exactly kGemvFullBlock rows; above
+/// it, the dequantize-and-tile GEMM.
+constexpr int64_t kGemvMaxM = V == 16 ? 16 : 8;
+constexpr int64_t kGemvRows = V == 16 ? 8 : 4;
+constexpr int kGemvFullBlock = V == 16 ? 16 : 4;
+
 /// Rows [n0, n1) of one K chunk of the GEMV.
 template <int B>
 __attribute__((noinline)) void gemvRows(const GemvArgs &a, int64_t M, int64_t n0, int64_t n1) {
@@ -364,7 +384,10 @@ __attribute__((noinline)) void gemvRows(const GemvArgs &a, int64_t M, int64_t n0
   case 5: return gemvRowsM<B, 5>(a, n0, n1);
   case 6: return gemvRowsM<B, 6>(a, n0, n1);
   case 7: return gemvRowsM<B, 7>(a, n0, n1);
-  default: return gemvRowsM<B, 8>(a, n0, n1);
+  case 8: return gemvRowsM<B, 8>(a, n0, n1);
+  default:
+    if constexpr (kGemvFullBlock > kGemvRows)
+      return gemvRowsM<B, kGemvFullBlock>(a, n0, n1);
   }
 }
 
@@ -409,22 +432,21 @@ GemvPlan planGemv(const QW &w, int64_t M) {
   return p;
 }
 
-/// Copies A[m][kx0, kx1) (whole chunks of V * P codes) into xd in the phase order of path 1.
-void deinterleave(float *xd, int64_t xs, const float *A, int64_t lda, int64_t M, int64_t kx0,
-                  int64_t kx1, int P) {
+/// Copies A[m][kx0, kx1) (whole chunks of V * P codes) into xd in the phase order of path 1:
+/// chunk by chunk, and in a chunk row by row (the M rows of a chunk at constant offsets from one
+/// pointer: with a row stride known only at run time, 16 rows took 16 address registers and
+/// spilled), phase p of row m's chunk at m * V * P + p * V.
+void deinterleave(float *xd, const float *A, int64_t lda, int64_t M, int64_t kx0, int64_t kx1,
+                  int P) {
   const int64_t ch = int64_t(V) * P;
-  for (int64_t m = 0; m < M; ++m) {
-    const float *x = A + m * lda;
-    float *d = xd + m * xs;
-    if (P == 1) {
-      for (int64_t k = kx0; k < kx1; ++k)
-        d[k - kx0] = x[k];
-      continue;
-    }
-    for (int64_t c = kx0; c < kx1; c += ch)
+  for (int64_t c = kx0; c < kx1; c += ch) {
+    float *d = xd + (c - kx0) * M;
+    for (int64_t m = 0; m < M; ++m, d += ch) {
+      const float *x = A + m * lda + c;
       for (int p = 0; p < P; ++p)
         for (int i = 0; i < V; ++i)
-          d[c - kx0 + p * V + i] = x[c + int64_t(i) * P + p];
+          d[p * V + i] = x[int64_t(i) * P + p];
+    }
   }
 }
 
@@ -547,7 +569,6 @@ GemvArgs gemvArgs(const Call &c, const GemvPlan &p, const float *xd, int64_t kx0
   a.lda = c.lda;
   a.w = c.w;
   a.xd = xd;
-  a.xs = p.kx;
   a.kx0 = kx0;
   a.kx1 = kx0 + p.kx < p.kFull ? kx0 + p.kx : p.kFull;
   if (a.kx1 < a.kx0)
@@ -565,11 +586,6 @@ GemvArgs gemvArgs(const Call &c, const GemvPlan &p, const float *xd, int64_t kx0
 bool small(const Call &c) {
   return c.N < 64 || c.M * c.N * c.w.K < (int64_t(1) << 20);
 }
-
-/// Rows of A up to which the streaming (GEMV) kernel is used, in blocks of at most kGemvRows
-/// rows (each block streams the codes once); above it, the dequantize-and-tile GEMM.
-constexpr int64_t kGemvMaxM = V == 16 ? 16 : 8;
-constexpr int64_t kGemvRows = V == 16 ? 8 : 4;
 
 /// The GEMV of rows [m0, m0 + mb) of A and C (mb <= kGemvRows), on the calling thread or split
 /// over the pool by ranges of N.
@@ -589,7 +605,7 @@ template <int B> void gemvBlock(const Call &c, int64_t m0, int64_t mb, bool para
   for (int64_t kx0 = 0;; kx0 += p.kx) {
     job.a = gemvArgs(b, p, xd, kx0);
     if (p.path == 1)
-      deinterleave(xd, p.kx, b.A, b.lda, mb, job.a.kx0, job.a.kx1, 8 / b.w.bits);
+      deinterleave(xd, b.A, b.lda, mb, job.a.kx0, job.a.kx1, 8 / b.w.bits);
     if (!parallel)
       gemvRows<B>(job.a, mb, 0, b.N);
     else
@@ -609,6 +625,8 @@ template <int B> void gemvBlock(const Call &c, int64_t m0, int64_t mb, bool para
 }
 
 template <int B> void gemvBlocks(const Call &c, bool parallel) {
+  if (c.M == kGemvFullBlock)
+    return gemvBlock<B>(c, 0, c.M, parallel);
   // Equal blocks: 12 rows are 6 + 6, not 8 + 4.
   const int64_t blocks = (c.M + kGemvRows - 1) / kGemvRows;
   for (int64_t i = 0, m0 = 0; i < blocks; ++i) {

@@ -1173,7 +1173,7 @@ INSTANTIATE_TEST_SUITE_P(QGemm, QGemmGrid, ::testing::Range<int64_t>(1, 9),
 TEST_F(QGemm, ExactOnIntegers) {
   uint32_t seed = 77;
   for (int64_t bits : {1, 2, 3, 4, 8})
-    for (int64_t M : {1, 4, 9})
+    for (int64_t M : {1, 4, 8, 9, 16})
       for (bool sym : {true, false}) {
         QProblem p(M, 45, 300, bits, QGroups::Group, 32, sym, false, ++seed);
         std::mt19937 rng(seed);
@@ -1193,7 +1193,7 @@ TEST_F(QGemm, ExactOnIntegers) {
 /// chunks that accumulate into C).
 TEST_F(QGemm, LongReduction) {
   uint32_t seed = 4242;
-  for (int64_t M : {1, 2, 4})
+  for (int64_t M : {1, 2, 4, 8, 16})
     for (int64_t bits : {1, 2, 4, 8})
       for (const QLayout &layout : {QLayout{QGroups::Group, 128}, QLayout{QGroups::PerChannel, 0}}) {
         const int64_t K = M == 1 ? 17000 + 13 : 9000 + 5;
