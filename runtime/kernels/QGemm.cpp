@@ -186,27 +186,6 @@ struct GemvArgs {
   int path; // 1: de-interleaved phases, 2: natural-order chunks, 3: scalar
 };
 
-/// part[m][r] = the sum of the lanes of acc[m][r]: batched (Tile.h: hsums) when there are a
-/// power-of-two number of them up to V.
-template <int M, int R> SPARQ_UK_INLINE void sumParts(vf (&acc)[M][R], float (&part)[M][R]) {
-  constexpr int N = M * R;
-  if constexpr (N > 1 && N <= V && (N & (N - 1)) == 0) {
-    vf v[N];
-    float out[N];
-    for (int m = 0; m < M; ++m)
-      for (int r = 0; r < R; ++r)
-        v[m * R + r] = acc[m][r];
-    hsums<N>(v, out);
-    for (int m = 0; m < M; ++m)
-      for (int r = 0; r < R; ++r)
-        part[m][r] = out[m * R + r];
-  } else {
-    for (int m = 0; m < M; ++m)
-      for (int r = 0; r < R; ++r)
-        part[m][r] = hsum(acc[m][r]);
-  }
-}
-
 /// Stores one R-row block: partial sums part[m][r] of rows n..n+R.
 template <int M, int R>
 SPARQ_UK_INLINE void finishRows(const GemvArgs &a, int64_t n, float (&part)[M][R]) {
@@ -278,7 +257,7 @@ template <int B, int M, int R> __attribute__((noinline)) void gemvPhases(const G
     }
   }
   float part[M][R];
-  sumParts<M, R>(acc, part);
+  laneSums<M, R>(acc, part);
   finishRows<M, R>(a, n, part);
 }
 
@@ -315,7 +294,7 @@ template <int B, int M, int R> __attribute__((noinline)) void gemvNatural(const 
     }
   }
   float part[M][R];
-  sumParts<M, R>(acc, part);
+  laneSums<M, R>(acc, part);
   finishRows<M, R>(a, n, part);
 }
 

@@ -93,13 +93,6 @@ SPARQ_UK_INLINE vq splatB(uint8_t x) {
   return v;
 }
 
-SPARQ_UK_INLINE float hsum(vf v) {
-  float s = 0.0f;
-  for (int i = 0; i < V; ++i)
-    s += v[i];
-  return s;
-}
-
 /// How codes of B bits are laid out in a block and turned into dot product operands.
 template <int B> struct Fmt {
   static constexpr int P = 8 / B;       // codes per byte (planes of a block)
@@ -389,12 +382,13 @@ struct Args {
 
 template <int M, int R>
 SPARQ_UK_INLINE void store(const Args &a, int64_t n, int valid, vf (&acc)[M][R]) {
+  float sums[M][R];
+  laneSums<M, R>(acc, sums);
   for (int m = 0; m < M; ++m)
     for (int r = 0; r < R; ++r) {
       if (r >= valid) // (not a shorter loop: every acc index stays a constant)
         continue;
-      storeChunkSum(a.C + m * a.ldc + n + r, hsum(acc[m][r]), a.first, a.last, a.accumulate,
-                    a.relu);
+      storeChunkSum(a.C + m * a.ldc + n + r, sums[m][r], a.first, a.last, a.accumulate, a.relu);
     }
 }
 

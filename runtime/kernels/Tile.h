@@ -161,6 +161,27 @@ template <int N> SPARQ_UK_INLINE void hsums(vf (&v)[N], float (&out)[N]) {
     out[lanes.of[j]] = r[j * (V / N)];
 }
 
+/// part[m][r] = the sum of the lanes of acc[m][r] (the M x R accumulators of a GEMV tile):
+/// batched by hsums when there are a power-of-two number of them up to V.
+template <int M, int R> SPARQ_UK_INLINE void laneSums(vf (&acc)[M][R], float (&part)[M][R]) {
+  constexpr int N = M * R;
+  if constexpr (N > 1 && N <= V && (N & (N - 1)) == 0) {
+    vf v[N];
+    float out[N];
+    for (int m = 0; m < M; ++m)
+      for (int r = 0; r < R; ++r)
+        v[m * R + r] = acc[m][r];
+    hsums<N>(v, out);
+    for (int m = 0; m < M; ++m)
+      for (int r = 0; r < R; ++r)
+        part[m][r] = out[m * R + r];
+  } else {
+    for (int m = 0; m < M; ++m)
+      for (int r = 0; r < R; ++r)
+        part[m][r] = hsum(acc[m][r]);
+  }
+}
+
 /// Swaps the off-diagonal H x H blocks of rows i and i + H (one stage of a V x V transpose).
 template <int H> SPARQ_UK_INLINE void swapBlocks(vf &a, vf &b) {
 #define SPARQ_UK_TA(l) (((l) & H) ? V + (l) - H : (l))
