@@ -489,15 +489,6 @@ template <int B, int M> void rowsM(const Args &a, int64_t n0, int64_t n1) {
     rowsMS<B, M, true>(a, n0, n1);
 }
 
-template <int B> __attribute__((noinline)) void rows(const Args &a, int64_t n0, int64_t n1) {
-  switch (static_cast<const QA<B> *>(a.qa)->M) {
-  case 1: return rowsM<B, 1>(a, n0, n1);
-  case 2: return rowsM<B, 2>(a, n0, n1);
-  case 3: return rowsM<B, 3>(a, n0, n1);
-  default: return rowsM<B, 4>(a, n0, n1);
-  }
-}
-
 using Call = QCall;
 
 /// False when the call is not for this kernel (the caller falls back to sparq_uk_qgemm_f32,
@@ -514,8 +505,9 @@ bool setup(Call &c, intptr_t cAddr, int64_t ldc, intptr_t aAddr, int64_t lda, in
                     scaleStride, bits, group, M, N, K, flags);
 }
 
-/// Rows [m0, m0 + mb) of A (mb <= MB), on the calling thread or split over N.
-template <int B> void block(const Call &c, int64_t m0, int64_t mb, bool parallel) {
+/// Rows [m0, m0 + R) of A (R <= MB), on the calling thread or split over N.
+template <int B, int R> void block(const Call &c, int64_t m0, bool parallel) {
+  constexpr int64_t mb = R;
   QA<B> qa;
   Args job;
   job.C = c.C + m0 * c.ldc;
@@ -531,23 +523,32 @@ template <int B> void block(const Call &c, int64_t m0, int64_t mb, bool parallel
     job.first = k0 == 0;
     job.last = k1 == c.w.K;
     if (!parallel)
-      rows<B>(job, 0, c.N);
+      rowsM<B, R>(job, 0, c.N);
     else
       // Chunks of 64 rows from a shared counter: a worker that wakes late (after sleeping
       // between invocations) takes fewer rows instead of delaying the end.
       sparq_uk_parallel_chunks(
           [](void *ctx, int64_t n0, int64_t n1) {
-            rows<B>(*static_cast<const Args *>(ctx), n0, n1);
+            rowsM<B, R>(*static_cast<const Args *>(ctx), n0, n1);
           },
           &job, c.N, 64);
   }
 }
 
-template <int B> void runB(const Call &c, bool parallel) {
+/// Blocks of at most MB rows of A, equal to within one (6 rows are 3 + 3). The block's row count
+/// is a template argument: with a constant M of at most MB (decoding), the loop runs once, the
+/// switch folds and only that row count's kernel is compiled into the model.
+template <int B> SPARQ_UK_INLINE void runB(const Call &c, bool parallel) {
+  static_assert(MB == 4, "the switch below enumerates MB row counts");
   const int64_t blocks = (c.M + MB - 1) / MB;
   for (int64_t i = 0, m0 = 0; i < blocks; ++i) {
     const int64_t mb = (c.M - m0) / (blocks - i);
-    block<B>(c, m0, mb, parallel);
+    switch (mb) {
+    case 1: block<B, 1>(c, m0, parallel); break;
+    case 2: block<B, 2>(c, m0, parallel); break;
+    case 3: block<B, 3>(c, m0, parallel); break;
+    default: block<B, 4>(c, m0, parallel); break;
+    }
     m0 += mb;
   }
 }
