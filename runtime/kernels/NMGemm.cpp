@@ -321,7 +321,7 @@ SPARQ_UK_INLINE int64_t wholeChunks(const NMW &w) {
 /// SPARQ_UK_ACCUMULATE), later ones add to it; the last one applies the ReLU.
 template <bool Q, int M, int R>
 __attribute__((noinline)) void gemv24(const Call &c, const Consts<Q> &kc, int64_t n, int64_t ch0,
-                                      int64_t ch1, bool first, bool last) {
+                                      int64_t ch1, bool first, bool last, const float *xb) {
   const NMW &w = c.w;
   const int64_t chunks = ch1;
   vreg acc[M][R];
@@ -364,7 +364,7 @@ __attribute__((noinline)) void gemv24(const Call &c, const Consts<Q> &kc, int64_
           __builtin_prefetch(ip[r] + ch * IB + PD * w.idxRow, 0, 3);
       XPair x[M];
       for (int m = 0; m < M; ++m)
-        x[m] = loadX(c.A + m * c.lda + ch * 2 * V);
+        x[m] = xb ? loadX(xb + ((ch - ch0) * M + m) * 2 * V) : loadX(c.A + m * c.lda + ch * 2 * V);
       for (int r = 0; r < R; ++r) {
         const ireg pos = positions<Q>(kc, ip[r] + ch * IB);
         vreg wv;
@@ -409,14 +409,23 @@ template <bool Q, int M> void gemv24Rows(const Call &c, int64_t n0, int64_t n1) 
   int64_t step = kXFloats / (M * 2 * V);
   if (Q && c.w.group < c.w.kept && step * V > c.w.group)
     step = step * V / c.w.group * c.w.group / V; // whole quantization groups
+  alignas(64) float xbuf[M > 8 ? kXFloats : 1];
   for (int64_t ch0 = 0;; ch0 += step) {
     const int64_t ch1 = ch0 + step < chunks ? ch0 + step : chunks;
     const bool first = ch0 == 0, last = ch1 >= chunks;
+    const float *xb = nullptr;
+    if constexpr (M > 8) {
+      for (int64_t ch = ch0; ch < ch1; ++ch)
+        for (int m = 0; m < M; ++m)
+          for (int i = 0; i < 2 * V; ++i)
+            xbuf[((ch - ch0) * M + m) * 2 * V + i] = c.A[m * c.lda + ch * 2 * V + i];
+      xb = xbuf;
+    }
     int64_t n = n0;
     for (; n + R <= n1; n += R)
-      gemv24<Q, M, R>(c, kc, n, ch0, ch1, first, last);
+      gemv24<Q, M, R>(c, kc, n, ch0, ch1, first, last, xb);
     for (; n < n1; ++n)
-      gemv24<Q, M, 1>(c, kc, n, ch0, ch1, first, last);
+      gemv24<Q, M, 1>(c, kc, n, ch0, ch1, first, last, xb);
     if (last)
       break;
   }
@@ -447,13 +456,16 @@ void gemvBlock(const Call &c, int64_t n0, int64_t n1) {
   case 6: return gemvRowsM<6>(c, n0, n1);
   case 7: return gemvRowsM<7>(c, n0, n1);
   case 8: return gemvRowsM<8>(c, n0, n1);
+  case 16: return gemvRowsM<16>(c, n0, n1);
 #endif
   default: return;
   }
 }
 
-/// Rows of A up to which the streaming GEMV runs (in blocks of at most kGemvRows rows): with
-/// the 2:4 vector path and quantized values, two blocks; otherwise 4 rows (the sparse tile is
+/// Rows of A up to which the streaming GEMV runs (in blocks of at most kGemvRows rows, or, on
+/// v16, one block of 16 with the activations copied chunk-major: 2:4 + W4 at M = 16 8.2 -> 5.0
+/// ms, BM_NMGemm/bits:4/M:16/T:1, old and new alternating): with the 2:4 vector path and
+/// quantized values, two blocks; otherwise 4 rows (the sparse tile is
 /// faster above: at M = 16, 2:4 fp32 took 9.4 ms in the GEMV and 7.0 ms in the tile, while 2:4
 /// + W4 took 8.2 ms in the GEMV and 8.8 ms in the tile; BM_NMGemm, 1 thread).
 int64_t gemvMaxM(const NMW &w) {
@@ -469,6 +481,8 @@ int64_t gemvMaxM(const NMW &w) {
 
 /// Rows [n0, n1) of W for M <= gemvMaxM, in equal blocks of rows of A.
 void gemvRows(const Call &c, int64_t n0, int64_t n1) {
+  if (V == 16 && c.M == 16)
+    return gemvBlock(c, n0, n1);
   const int64_t blocks = (c.M + kGemvRows - 1) / kGemvRows;
   for (int64_t i = 0, m0 = 0; i < blocks; ++i) {
     const int64_t mb = (c.M - m0) / (blocks - i);

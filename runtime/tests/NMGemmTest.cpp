@@ -300,7 +300,7 @@ TEST_F(NMGemm, OtherWidthsAndGroups) {
 /// GEMM tile), and N:M patterns with M up to 16.
 TEST_F(NMGemm, LongReductionAndWidePatterns) {
   uint32_t seed = 4242;
-  for (int64_t M : {1, 4, 33})
+  for (int64_t M : {1, 4, 16, 33})
     for (const Enc &enc : {Enc{0, 0, true}, Enc{4, 128, true}, Enc{4, 128, false}}) {
       NMProblem p(M, 19, 4096 + 13, 2, 4, enc, false, ++seed);
       p.run(SPARQ_UK_RELU, false);
