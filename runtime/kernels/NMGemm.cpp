@@ -363,8 +363,12 @@ __attribute__((noinline)) void gemv24(const Call &c, const Consts<Q> &kc, int64_
         for (int r = 0; r < R; ++r)
           __builtin_prefetch(ip[r] + ch * IB + PD * w.idxRow, 0, 3);
       XPair x[M];
-      for (int m = 0; m < M; ++m)
-        x[m] = xb ? loadX(xb + ((ch - ch0) * M + m) * 2 * V) : loadX(c.A + m * c.lda + ch * 2 * V);
+      for (int m = 0; m < M; ++m) {
+        if constexpr (M > 8) // copied chunk-major by gemv24Rows
+          x[m] = loadX(xb + ((ch - ch0) * M + m) * 2 * V);
+        else
+          x[m] = loadX(c.A + m * c.lda + ch * 2 * V);
+      }
       for (int r = 0; r < R; ++r) {
         const ireg pos = positions<Q>(kc, ip[r] + ch * IB);
         vreg wv;
