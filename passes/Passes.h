@@ -116,6 +116,11 @@ struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
       llvm::cl::desc("0: float activations into compressed-weight kernels; 8: int8 activations "
                      "quantized per group at run time where a kernel supports it"),
       llvm::cl::init(0)};
+  Option<bool> int8Dot{
+      *this, "int8-dot",
+      llvm::cl::desc("The target has AVX-512 VNNI: MatMulInteger products run on int8 dot "
+                     "products"),
+      llvm::cl::init(false)};
   Option<bool> int8Tables{
       *this, "int8-tables",
       llvm::cl::desc("The target has AVX-512 VBMI and VNNI: with act-bits 8, shift-add weights "

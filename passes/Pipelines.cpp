@@ -41,6 +41,7 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const PipelineOptions &options) 
     SelectCompressedMicroKernelsPassOptions compressed;
     compressed.actBits = options.actBits;
     compressed.int8Tables = options.int8Tables;
+    compressed.int8Dot = options.int8Dot;
     pm.addPass(createSelectCompressedMicroKernelsPass(compressed));
   }
   pm.addPass(createConvertCompressedToLinalgPass());

@@ -21,6 +21,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "sparq/Formats/DensePanels.h"
+#include "sparq/Formats/PackedFormats.h"
 #include "sparq/Kernels/UKernels.h"
 
 #include <benchmark/benchmark.h>
@@ -469,7 +470,12 @@ BENCHMARK(BM_QGemm)
 //                            kind 0: sparq_uk_sgemm_packed_f32 (weight packed once); kind 8:
 //                            sparq_uk_qgemm_f32 on 8-bit codes with one zero point per output
 //                            row (onnxruntime's MatMulInteger weights as sparq runs them), one
-//                            group; kind 4: 4-bit codes, symmetric, group 32. GFLOPs = 2 M N K
+//                            group; kind 9: the same weights on sparq_uk_qgemm_s8_f32, the exact
+//                            integer product on int8 activations (how sparq now runs an
+//                            onnxruntime MatMulInteger with K > 4096 on a VNNI CPU); kind 10:
+//                            sparq_uk_igemm_s8_f32, the int8 GEMM on dot-product panels (the
+//                            same product for K <= 4096); kind 4: 4-bit codes,
+//                            symmetric, group 32. GFLOPs = 2 M N K
 //                            per call; compare kinds at the same M/N/K (the ratio is the cost of
 //                            dequantizing in the kernel). cold = 1 reads 64 MiB between calls
 //                            (not timed), so weights and activations come from L3 or DRAM, as
@@ -491,7 +497,10 @@ void BM_SmallGemm(benchmark::State &state) {
   std::vector<float> Bp;
   std::vector<uint8_t> codes, zps;
   std::vector<float> scales;
-  const int64_t bits = kind == 0 ? 0 : kind;
+  const int64_t bits = kind == 0 ? 0 : kind == 9 || kind == 10 ? 8 : kind;
+  std::vector<int8_t> A8(size_t(M * K));
+  for (int8_t &a : A8)
+    a = int8_t(byte(rng) - 128);
   const int64_t group = kind == 4 ? 32 : K, groups = (K + group - 1) / group;
   const int64_t rowBytes = (K * bits + 7) / 8;
   if (kind == 0) {
@@ -506,9 +515,28 @@ void BM_SmallGemm(benchmark::State &state) {
     for (uint8_t &c : codes)
       c = uint8_t(byte(rng));
     scales.assign(size_t(N * groups), 0.02f);
-    if (kind == 8)
+    if (kind == 8 || kind == 9 || kind == 10)
       for (int64_t n = 0; n < N; ++n)
         zps.push_back(uint8_t(byte(rng)));
+  }
+  // kind 10: the codes as signed panel values (code - 128, zero point zp - 128), unit scales.
+  std::vector<int8_t> panels;
+  std::vector<int32_t> pz, pt;
+  std::vector<float> ps;
+  if (kind == 10) {
+    panels.resize(sparq::formats::int8PanelBytes(size_t(N), size_t(K)));
+    sparq::formats::int8PackPanels(
+        size_t(N), size_t(K),
+        [&](size_t n, size_t k) { return int8_t(codes[n * size_t(rowBytes) + k] ^ 0x80); },
+        panels.data());
+    for (int64_t n = 0; n < N; ++n) {
+      int64_t sum = 0;
+      for (int64_t k = 0; k < K; ++k)
+        sum += int8_t(codes[size_t(n * rowBytes + k)] ^ 0x80);
+      pz.push_back(int32_t(zps[size_t(n)]) - 128);
+      pt.push_back(int32_t(128 * (K * int64_t(pz.back()) - sum)));
+      ps.push_back(1.0f);
+    }
   }
   sparq_uk_set_num_threads(1);
   for (auto _ : state) {
@@ -524,6 +552,20 @@ void BM_SmallGemm(benchmark::State &state) {
       sparq_uk_sgemm_packed_f32(reinterpret_cast<intptr_t>(C.data()), N,
                                 reinterpret_cast<intptr_t>(A.data()), K,
                                 reinterpret_cast<intptr_t>(Bp.data()), M, N, K, 0);
+    else if (kind == 10)
+      sparq_uk_igemm_s8_f32(reinterpret_cast<intptr_t>(C.data()), N,
+                            reinterpret_cast<intptr_t>(A8.data()), K,
+                            reinterpret_cast<intptr_t>(panels.data()),
+                            reinterpret_cast<intptr_t>(pz.data()),
+                            reinterpret_cast<intptr_t>(pt.data()),
+                            reinterpret_cast<intptr_t>(ps.data()), M, N, K, 0);
+    else if (kind == 9)
+      sparq_uk_qgemm_s8_f32(reinterpret_cast<intptr_t>(C.data()), N,
+                            reinterpret_cast<intptr_t>(A8.data()), K,
+                            reinterpret_cast<intptr_t>(codes.data()), rowBytes,
+                            reinterpret_cast<intptr_t>(scales.data()),
+                            reinterpret_cast<intptr_t>(zps.data()), groups, bits, group, M, N, K,
+                            0);
     else
       sparq_uk_qgemm_f32(reinterpret_cast<intptr_t>(C.data()), N,
                          reinterpret_cast<intptr_t>(A.data()), K,
@@ -538,9 +580,9 @@ void BM_SmallGemm(benchmark::State &state) {
 }
 BENCHMARK(BM_SmallGemm)
     ->ArgNames({"M", "N", "K", "kind", "cold"})
-    ->ArgsProduct({{40, 41}, {288}, {288}, {0, 8, 4}, {0, 1}})
-    ->ArgsProduct({{40}, {1152}, {288}, {0, 8, 4}, {0, 1}})
-    ->ArgsProduct({{40}, {288}, {1152}, {0, 8, 4}, {0, 1}})
+    ->ArgsProduct({{40, 41}, {288}, {288}, {0, 8, 9, 10, 4}, {0, 1}})
+    ->ArgsProduct({{40}, {1152}, {288}, {0, 8, 9, 10, 4}, {0, 1}})
+    ->ArgsProduct({{40}, {288}, {1152}, {0, 8, 9, 10, 4}, {0, 1}})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 

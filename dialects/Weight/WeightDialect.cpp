@@ -31,7 +31,9 @@ LogicalResult LinearOp::verify() {
   int64_t k = in.getDimSize(in.getRank() - 1), n = out.getDimSize(out.getRank() - 1);
   if (ShapedType::isDynamic(k) || ShapedType::isDynamic(n))
     return emitOpError("needs static K (input) and N (result) dimensions");
-  return verifyPackedOperands(*this, getFormats(), n, k, in.getElementType(),
+  if (isa<IntegerType>(in.getElementType()) && !out.getElementType().isF32())
+    return emitOpError("with an 8-bit integer input needs an f32 result");
+  return verifyPackedOperands(*this, getFormats(), n, k, out.getElementType(),
                               getPacked().getTypes());
 }
 

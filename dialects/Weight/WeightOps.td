@@ -15,6 +15,11 @@ def SparqWeight_LinearOp : SparqWeight_Op<"linear", [Pure]> {
     the ordered `formats` describe and `packed` stores (the operands of each format in list order;
     see the dialect description). `input : [..., M, K]`, `result : [..., M, N]`.
 
+    An `i8` input holds integer activations, taken as signed values, with an `f32` result: the
+    exact integer product of an ONNX MatMulInteger (whose importer checks that every sum stays
+    below 2^24, so the float result holds it exactly); the CPU backend runs it on integer dot
+    products where the target has them.
+
     ```mlir
     %y = sparq_weight.linear %x [%codes, %idx, %scales]
         formats [#sparq_nm.pattern<2:4>,
@@ -23,7 +28,7 @@ def SparqWeight_LinearOp : SparqWeight_Op<"linear", [Pure]> {
         -> tensor<8x64xf32>
     ```
   }];
-  let arguments = (ins RankedTensorOf<[AnyFloat]>:$input, Variadic<AnyRankedTensor>:$packed,
+  let arguments = (ins RankedTensorOf<[AnyFloat, I8]>:$input, Variadic<AnyRankedTensor>:$packed,
                        SparqWeight_FormatListAttr:$formats);
   let results = (outs RankedTensorOf<[AnyFloat]>:$result);
   let assemblyFormat = [{

@@ -16,6 +16,14 @@
 //                                   accuracy_level 4) takes it where it applies, silently
 //                                   keeping float activations elsewhere (the model allows int8
 //                                   activations, it does not ask for them)
+//                                   A linear op on int8 activations (an ONNX MatMulInteger),
+//                                   on a target with AVX-512 VNNI (int8-dot): a constant 8-bit
+//                                   per-channel or per-tensor weight with K <= 4096 takes
+//                                   sparq_uk_igemm_s8_f32_mt (int8 dot-product panels laid out
+//                                   here from the stored codes); 2-, 4- or 8-bit codes in groups
+//                                   of a multiple of 32 or one per row sparq_uk_qgemm_s8_f32_mt;
+//                                   elsewhere its activations are converted to float for
+//                                   sparq_uk_qgemm_f32_mt
 //   nm<N>of<M>                      sparq_uk_nmgemm_f32_mt (fp32 kept values)
 //   nm<N>of<M>+q<B><s|a>.<...>      sparq_uk_nmqgemm_f32_mt (quantized kept values), or with
 //                                   act-bits=8 on a target with AVX-512 VBMI and VNNI, for 2:4
@@ -50,6 +58,7 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
 #include "sparq/Formats/PackedFormats.h"
+#include "sparq/Kernels/UKernels.h"
 
 namespace sparq {
 #define GEN_PASS_DEF_SELECTCOMPRESSEDMICROKERNELSPASS
@@ -72,6 +81,10 @@ namespace {
 constexpr llvm::StringLiteral kInt8Kernel = "sparq_uk_qgemm_i8_f32_mt";
 constexpr llvm::StringLiteral kInt8LutKernel = "sparq_uk_lutgemm_i8_f32_mt";
 constexpr llvm::StringLiteral kInt8NMKernel = "sparq_uk_nmqgemm_i8_f32_mt";
+/// The exact integer products on int8 activations (an i8-input linear op): on dot-product
+/// panels, and on the stored codes.
+constexpr llvm::StringLiteral kInt8GemmKernel = "sparq_uk_igemm_s8_f32_mt";
+constexpr llvm::StringLiteral kExactInt8Kernel = "sparq_uk_qgemm_s8_f32_mt";
 
 /// A compressed-weight op's own activation width (sparq.act_bits, e.g. from an imported
 /// MatMulNBits node's accuracy_level), or 0.
@@ -90,6 +103,9 @@ int64_t layerActBits(Operation *op, int64_t actBits) {
 struct KernelCall {
   StringRef symbol;
   std::function<SmallVector<Value>(OpBuilder &, Location, ValueRange packed)> weightArgs;
+  /// The kernel reads int8 activations as they are; the others take float activations (an
+  /// integer input is converted first).
+  bool int8Input = false;
 };
 
 /// The arguments of a quantization scheme's codes, scales, zero points, bits and group for a
@@ -146,6 +162,62 @@ std::pair<Value, Value> interleaveBCQ(OpBuilder &b, Location loc, ValueRange pac
   return {c, s};
 }
 
+/// The arguments of sparq_uk_igemm_s8_f32 for a constant 8-bit per-channel or per-tensor
+/// weight of K = `k` (its codes [N, k], scales and, asymmetric, zero points), as new constants:
+/// the int8 dot-product panels (PackedFormats.h int8PackPanels) of the signed values w (a
+/// symmetric code as it is; an unsigned one minus 128, with its zero point), the zero points
+/// z, the terms 128 (k z - sum_k w) and the scales, one per row.
+SmallVector<Value> int8GemmArgs(OpBuilder &b, Location loc, quant::SchemeAttr scheme,
+                                ValueRange packed, int64_t k) {
+  namespace f = sparq::formats;
+  const int64_t n = cast<RankedTensorType>(packed[0].getType()).getDimSize(0);
+  const bool asym = !scheme.getSymmetric();
+  auto read = [](Value v) {
+    Attribute a;
+    (void)matchPattern(v, m_Constant(&a));
+    return a;
+  };
+  std::optional<std::vector<int64_t>> codes = sparq::readElementsAsInt(read(packed[0]));
+  std::optional<std::vector<double>> scales = sparq::readElementsAsDouble(read(packed[1]));
+  std::optional<std::vector<int64_t>> zps;
+  if (asym)
+    zps = sparq::readElementsAsInt(read(packed[2]));
+  assert(codes && scales && (!asym || zps) && "kernelFor checked that the weight is constant");
+  // Per row: the index of its scale and zero point (per tensor: one).
+  const size_t perRow = scheme.isPerTensor() ? 0 : scales->size() / size_t(n);
+  auto param = [&](int64_t row) { return size_t(row) * perRow; };
+  auto value = [&](size_t row, size_t kk) {
+    const int64_t c = (*codes)[row * size_t(k) + kk];
+    return int8_t(asym ? (c & 0xff) - 128 : c);
+  };
+  std::vector<int8_t> panels(f::int8PanelBytes(size_t(n), size_t(k)));
+  f::int8PackPanels(size_t(n), size_t(k), value, panels.data());
+  std::vector<int32_t> zeros(n), terms(n);
+  std::vector<float> rowScales(n);
+  for (int64_t r = 0; r < n; ++r) {
+    zeros[r] = asym ? int32_t(((*zps)[param(r)] & 0xff) - 128) : 0;
+    int64_t sum = 0;
+    for (int64_t kk = 0; kk < k; ++kk)
+      sum += value(size_t(r), size_t(kk));
+    terms[r] = int32_t(uint32_t(128 * (k * int64_t(zeros[r]) - sum)));
+    rowScales[r] = float((*scales)[param(r)]);
+  }
+  auto i32 = b.getI32Type();
+  auto rowType = [&](Type t) { return RankedTensorType::get({n}, t); };
+  Value p = arith::ConstantOp::create(
+      b, loc,
+      sparq::makeI8Constant(RankedTensorType::get({int64_t(panels.size())}, b.getIntegerType(8)),
+                            panels, "sparq_int8_panels"));
+  Value z = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(rowType(i32), ArrayRef<int32_t>(zeros)));
+  Value t = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(rowType(i32), ArrayRef<int32_t>(terms)));
+  Value s = arith::ConstantOp::create(
+      b, loc, sparq::makeFloatConstant(rowType(b.getF32Type()), rowScales, "sparq_int8_scales"));
+  return {readAddress(b, loc, p), readAddress(b, loc, z), readAddress(b, loc, t),
+          readAddress(b, loc, s)};
+}
+
 struct SelectCompressedMicroKernelsPass
     : public sparq::impl::SelectCompressedMicroKernelsPassBase<
           SelectCompressedMicroKernelsPass> {
@@ -177,8 +249,10 @@ struct SelectCompressedMicroKernelsPass
       }
       if (!isa<weight::LinearOp, weight::Conv2DOp>(op))
         return;
-      // No silent fallback: a layer that --act-bits 8 cannot reach says so.
-      if (actBits == 8 && (!call || (call->symbol != kInt8Kernel &&
+      // No silent fallback: a layer that --act-bits 8 cannot reach says so (one on integer
+      // activations already is not one of them).
+      if (actBits == 8 && !(call && call->int8Input) &&
+          (!call || (call->symbol != kInt8Kernel &&
                                      call->symbol != kInt8LutKernel &&
                                      call->symbol != kInt8NMKernel))) {
         auto formats = op->getAttrOfType<ArrayAttr>("formats");
@@ -186,8 +260,13 @@ struct SelectCompressedMicroKernelsPass
         if (Operation *def = op->getOperand(1).getDefiningOp())
           if (auto nl = dyn_cast<NameLoc>(def->getLoc()))
             weightName = " of weight '" + nl.getName().str() + "'";
+        const bool intInput = cast<ShapedType>(op->getOperand(0).getType())
+                                  .getElementType()
+                                  .isInteger(8);
         std::string why =
-            opActBits(op) == weight::kFloatActBits
+            intInput ? std::string(": its integer activations run on integer dot products "
+                                   "only on CPUs with AVX-512 VNNI (this target lacks them)")
+            : opActBits(op) == weight::kFloatActBits
                 ? ": it computes an integer product exactly (an ONNX MatMulInteger), which "
                   "int8 activations would not"
                 : std::string("; the int8-activation kernels take linear or 1x1-convolution "
@@ -243,7 +322,8 @@ struct SelectCompressedMicroKernelsPass
     // Rows (M) may be dynamic: the kernels take M at run time; K is static (verified). At most
     // one leading dim dynamic: the call flattens them, and a collapse of two dynamic dims
     // crashed a memref canonicalization after bufferization (LLVM 22).
-    if (!inType.getElementType().isF32() || inType.getNumDynamicDims() > 1)
+    const bool intInput = inType.getElementType().isInteger(8);
+    if ((!intInput && !inType.getElementType().isF32()) || inType.getNumDynamicDims() > 1)
       return std::nullopt;
     SmallVector<weight::WeightFormatAttrInterface> fs = weight::getFormats(formats);
     SmallVector<std::string> keys;
@@ -254,7 +334,22 @@ struct SelectCompressedMicroKernelsPass
     if (keys.size() == 1 && isQuant(keys[0])) {
       auto scheme = cast<quant::SchemeAttr>(fs[0]);
       int64_t wbits = scheme.getBits();
-      bool int8 = bits == 8 && (wbits == 2 || wbits == 4 || wbits == 8) &&
+      const int64_t group = scheme.getGroup();
+      if (intInput && int8Dot && wbits == 8 && (group <= 0 || group >= k) &&
+          k <= SPARQ_UK_IGEMM_MAX_K && constantWeight)
+        return KernelCall{kInt8GemmKernel,
+                          [scheme, k](OpBuilder &b, Location loc, ValueRange packed) {
+                            return int8GemmArgs(b, loc, scheme, packed, k);
+                          },
+                          /*int8Input=*/true};
+      if (intInput && int8Dot && (wbits == 2 || wbits == 4 || wbits == 8) &&
+          (group <= 0 || group >= k || group % 32 == 0))
+        return KernelCall{kExactInt8Kernel,
+                          [scheme, k](OpBuilder &b, Location loc, ValueRange packed) {
+                            return quantArgs(b, loc, scheme, packed, k);
+                          },
+                          /*int8Input=*/true};
+      bool int8 = !intInput && bits == 8 && (wbits == 2 || wbits == 4 || wbits == 8) &&
                   scheme.getGroup() > 0 && scheme.getGroup() % 32 == 0;
       return KernelCall{int8 ? kInt8Kernel : "sparq_uk_qgemm_f32_mt",
                         [scheme, k](OpBuilder &b, Location loc, ValueRange packed) {
@@ -344,7 +439,8 @@ struct SelectCompressedMicroKernelsPass
     // (unknown with a dynamic M).
     sparq::KernelCost cost{-1, -1};
     if (!ShapedType::isDynamic(m)) {
-      cost = sparq::KernelCost{2 * m * n * k, 4 * m * (k + n)};
+      const int64_t xBytes = xType.getElementType().getIntOrFloatBitWidth() / 8;
+      cost = sparq::KernelCost{2 * m * n * k, m * (xBytes * k + 4 * n)};
       for (Value v : packed)
         cost += sparq::KernelCost{0, sparq::shapedBytes(v.getType())};
     }
@@ -367,14 +463,35 @@ struct SelectCompressedMicroKernelsPass
       m = inType.isDynamicDim(d) || ShapedType::isDynamic(m) ? ShapedType::kDynamic
                                                              : m * inType.getDimSize(d);
     Value x = op.getInput();
+    if (!call.int8Input && !inType.getElementType().isF32()) {
+      // Integer activations for a float kernel: converted (exactly: they are 8-bit).
+      auto floatType = RankedTensorType::get(inType.getShape(), b.getF32Type());
+      SmallVector<Value> dyn;
+      for (int64_t d = 0; d < rank; ++d)
+        if (inType.isDynamicDim(d))
+          dyn.push_back(tensor::DimOp::create(b, loc, x, d));
+      Value init = tensor::EmptyOp::create(b, loc, floatType.getShape(), b.getF32Type(), dyn);
+      SmallVector<AffineMap> maps(2, b.getMultiDimIdentityMap(rank));
+      SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+      x = linalg::GenericOp::create(b, loc, floatType, ValueRange{x}, ValueRange{init}, maps,
+                                    iters,
+                                    [&](OpBuilder &nb, Location nl, ValueRange a) {
+                                      linalg::YieldOp::create(
+                                          nb, nl,
+                                          arith::SIToFPOp::create(nb, nl, nb.getF32Type(), a[0])
+                                              .getResult());
+                                    })
+              .getResult(0);
+    }
+    const Type xElement = cast<RankedTensorType>(x.getType()).getElementType();
     SmallVector<ReassociationIndices> collapse;
     if (rank > 2) {
       ReassociationIndices lead;
       for (int64_t d = 0; d + 1 < rank; ++d)
         lead.push_back(d);
       collapse = {lead, {rank - 1}};
-      x = tensor::CollapseShapeOp::create(b, loc, RankedTensorType::get({m, k}, b.getF32Type()),
-                                          x, collapse);
+      x = tensor::CollapseShapeOp::create(b, loc, RankedTensorType::get({m, k}, xElement), x,
+                                          collapse);
     }
     Value y = callKernel(module, b, loc, x, n, op.getPacked(), call);
     if (rank > 2) {

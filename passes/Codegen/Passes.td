@@ -360,6 +360,12 @@ def SelectCompressedMicroKernelsPass
       interleaved by 16 rows, laid out here from the stored constants (docs/packed-formats.md);
       a binary-coded weight that is not a constant keeps the reference lowering.
 
+    A `sparq_weight.linear` on `i8` activations (the exact integer product of an ONNX
+    MatMulInteger) with a single `#sparq_quant.scheme` of 2-, 4- or 8-bit codes in groups of a
+    multiple of 32 or one per row runs on `sparq_uk_qgemm_s8_f32_mt` where `int8-dot` is set (a
+    target with AVX-512 VNNI: vpdpbusd on the activations as they are); otherwise its
+    activations are converted to float for the kernel above.
+
     With `act-bits=8`, every layer that keeps float activations gets a warning that says why.
     An op marked `sparq.act_bits = 32` keeps float activations whatever `act-bits` says (an
     ONNX MatMulInteger computed exactly in float32, which int8 activations would not be).
@@ -386,6 +392,10 @@ def SelectCompressedMicroKernelsPass
            "where a kernel supports it (2-, 4- or 8-bit codes in groups of a multiple of 32; "
            "where int8-tables is set, shift-add weights in groups of a multiple of 32 and 2:4 "
            "with 4-bit codes in groups of a multiple of 64 kept values)">,
+    Option<"int8Dot", "int8-dot", "bool", "false",
+           "The target has AVX-512 VNNI: a linear op on int8 activations (an ONNX "
+           "MatMulInteger) runs on sparq_uk_qgemm_s8_f32_mt, integer dot products (sparq-compile "
+           "sets it from --cpu); otherwise its activations are converted to float">,
     Option<"int8Tables", "int8-tables", "bool", "false",
            "The target has AVX-512 VBMI and VNNI, which the int8-table shift-add kernel "
            "sparq_uk_lutgemm_i8_f32_mt and the int8 N:M kernel sparq_uk_nmqgemm_i8_f32_mt need "

@@ -32,7 +32,8 @@ namespace weight = sparq::weight;
 
 namespace {
 
-/// result[..., m, n] = sum_k input[..., m, k] * weight[n, k].
+/// result[..., m, n] = sum_k input[..., m, k] * weight[n, k] (an 8-bit integer input taken as
+/// signed values, converted to the result's float type).
 Value contractTransposed(OpBuilder &b, Location loc, Value input, Value weight,
                          RankedTensorType resultType) {
   int64_t rank = resultType.getRank();
@@ -67,7 +68,10 @@ Value contractTransposed(OpBuilder &b, Location loc, Value input, Value weight,
   auto op = linalg::GenericOp::create(
       b, loc, resultType, ValueRange{input, weight}, ValueRange{init}, maps, iters,
       [&](OpBuilder &nb, Location nl, ValueRange args) {
-        Value prod = arith::MulFOp::create(nb, nl, args[0], args[1]);
+        Value x = args[0];
+        if (isa<IntegerType>(x.getType()))
+          x = arith::SIToFPOp::create(nb, nl, et, x);
+        Value prod = arith::MulFOp::create(nb, nl, x, args[1]);
         linalg::YieldOp::create(nb, nl, arith::AddFOp::create(nb, nl, args[2], prod).getResult());
       });
   return op.getResult(0);
@@ -143,7 +147,7 @@ struct LowerLinear : OpRewritePattern<weight::LinearOp> {
     auto out = op.getResult().getType();
     int64_t k = in.getDimSize(in.getRank() - 1), n = out.getDimSize(out.getRank() - 1);
     Value w = weight::buildDecode(rewriter, op.getLoc(), op.getFormats(), op.getPacked(), n, k,
-                                  in.getElementType());
+                                  out.getElementType());
     rewriter.replaceOp(op, contractTransposed(rewriter, op.getLoc(), op.getInput(), w, out));
     return success();
   }

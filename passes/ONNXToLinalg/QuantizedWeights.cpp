@@ -304,12 +304,14 @@ FailureOr<Value> emitDequantizedWeightMatMul(NodeContext &c) {
 
 FailureOr<Value> emitConstantWeightMatMulInteger(NodeContext &c) {
   // MatMulInteger(A [..., K], B [K, N], a_zero_point, b_zero_point) with a constant 8-bit B and
-  // a constant zero point of B (one, or one per column), K static (rows may be dynamic):
-  // sum_k (a - za)(b - zb) in float32 by the quantized-weight kernels, B's codes with scale 1
-  // and zb as zero point, A - za converted to float, the result converted back. Every product
-  // and partial sum is an integer, so float32 holds it exactly while its magnitude stays below
-  // 2^24; as |a - za| <= 255 for 8-bit A, that holds when 255 * max over columns of
-  // sum_k |b - zb| <= 2^24, checked here on the constant. Otherwise null: the integer loop nest.
+  // a constant zero point of B (one, or one per column), K static (rows may be dynamic): a
+  // `sparq_weight.linear` on int8 activations A8 (u8 A shifted by -128, s8 A as it is) against
+  // B's codes with scale 1 and zb as zero point, whose float result sum_k A8 * (b - zb) the CPU
+  // backend computes with integer dot products; then, per row, the shift and A's zero point:
+  //   sum_k (a - za)(b - zb) = sum_k A8 (b - zb) + (shift - za) * S[n],  S[n] = sum_k (b - zb).
+  // Every partial sum is an integer that float32 holds exactly while its magnitude stays below
+  // 2^24; as |A8| <= 128 < 255, that holds when 255 * max over columns of sum_k |b - zb| <=
+  // 2^24, checked here on the constant. Otherwise null: the integer loop nest.
   RankedTensorType at = c.inputType(0), bt = c.inputType(1), yt = c.rankedResultType(0);
   if (!at || !bt || !yt || !hasStaticRowLength(at, yt) || bt.getRank() != 2 ||
       !bt.hasStaticShape() || !at.getElementType().isInteger(8) ||
@@ -337,32 +339,67 @@ FailureOr<Value> emitConstantWeightMatMulInteger(NodeContext &c) {
                                   : quant::SchemeAttr::kPerChannel,
                   [&](int64_t r, int64_t) -> size_t { return zps.size() == 1 ? 0 : r; }};
   int64_t worst = 0; // max over columns of sum_k |b - zb|
+  SmallVector<int32_t> colSums(n, 0);
   for (int64_t col = 0; col < n; ++col) {
-    int64_t sum = 0, z = zps[w.paramIndex(col, 0)];
-    for (int64_t kk = 0; kk < k; ++kk)
-      sum += std::abs(w.value(kk * n + col) - z);
-    worst = std::max(worst, sum);
+    int64_t sum = 0, abs = 0, z = zps[w.paramIndex(col, 0)];
+    for (int64_t kk = 0; kk < k; ++kk) {
+      const int64_t v = w.value(kk * n + col) - z;
+      sum += v;
+      abs += std::abs(v);
+    }
+    colSums[col] = int32_t(sum);
+    worst = std::max(worst, abs);
   }
   if (255 * worst > (int64_t(1) << 24))
     return Value();
 
-  auto a = subtractZeroPoint(c, 0, 2, /*rowZeroPoint=*/true, c.rewriter.getF32Type());
-  if (failed(a))
-    return failure();
+  OpBuilder &b = c.rewriter;
+  Location loc = c.loc;
+  // A's zero point: a scalar, or one per row as [M, 1] (checked as the integer lowering does).
+  Value za;
+  if (c.hasInput(2)) {
+    auto zt = c.inputType(2);
+    if (!zt || !zt.hasStaticShape() || zt.getRank() > 1)
+      return Value();
+    const int64_t count = zt.getNumElements();
+    if (count != 1 && (at.getRank() < 2 || count != at.getDimSize(at.getRank() - 2)))
+      return Value();
+    za = reshapeStatic(b, loc, c.input(2), count == 1 ? ArrayRef<int64_t>{}
+                                                      : ArrayRef<int64_t>{count, 1});
+  }
+  const bool aUnsigned = c.isUnsignedInput(0);
+  Value a8 = c.input(0);
+  if (aUnsigned)
+    a8 = buildElementwise(b, loc, {a8}, at, [&](OpBuilder &nb, Location nl, ValueRange v) {
+      Value bit = arith::ConstantOp::create(nb, nl, nb.getIntegerAttr(v[0].getType(), 0x80));
+      return arith::XOrIOp::create(nb, nl, v[0], bit).getResult();
+    });
   Location wLoc = c.loc;
   if (Operation *def = c.input(1).getDefiningOp())
     wLoc = def->getLoc();
-  DequantizedWeight packed = packIntegerWeight(c.rewriter.getContext(), w, wLoc, c.op.getName());
+  DequantizedWeight packed = packIntegerWeight(b.getContext(), w, wLoc, c.op.getName());
   weight::LinearOp linear;
-  Value y = emitPackedLinear(c, *a, RankedTensorType::get(yt.getShape(), c.rewriter.getF32Type()),
+  Value y = emitPackedLinear(c, a8, RankedTensorType::get(yt.getShape(), b.getF32Type()),
                              packed.scheme, n, k, packed.codes, packed.scales, packed.zeroPoints,
                              packed.loc, packed.name, &linear);
-  // Float activations whatever --act-bits says: int8 activations would not be exact.
-  linear->setAttr(weight::kActBitsAttrName, c.rewriter.getI64IntegerAttr(weight::kFloatActBits));
-  return buildElementwise(c.rewriter, c.loc, {y}, yt,
-                          [&](OpBuilder &nb, Location nl, ValueRange v) -> Value {
-                            return arith::FPToSIOp::create(nb, nl, yt.getElementType(), v[0]);
-                          });
+  // No --act-bits quantization: the activations are the model's integers already.
+  linear->setAttr(weight::kActBitsAttrName, b.getI64IntegerAttr(weight::kFloatActBits));
+  auto i32 = b.getI32Type();
+  Value sums = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(RankedTensorType::get({n}, i32), ArrayRef<int32_t>(colSums)));
+  SmallVector<Value> ins = {y, sums};
+  if (za)
+    ins.push_back(za);
+  return buildElementwise(b, loc, ins, yt, [&](OpBuilder &nb, Location nl, ValueRange v) -> Value {
+    // (shift - za) * S[n], in int32 like the product (exact: |result| < 2^24).
+    Value corr = arith::ConstantOp::create(nb, nl, nb.getI32IntegerAttr(aUnsigned ? 128 : 0));
+    if (v.size() > 2)
+      corr = arith::SubIOp::create(nb, nl, corr,
+                                   castScalar(nb, nl, v[2], i32, aUnsigned, false));
+    Value dot = arith::FPToSIOp::create(nb, nl, i32, v[0]);
+    return arith::AddIOp::create(nb, nl, dot, arith::MulIOp::create(nb, nl, corr, v[1]))
+        .getResult();
+  });
 }
 
 FailureOr<Value> emitDequantizedWeightConv(NodeContext &c, ArrayRef<int64_t> strides,

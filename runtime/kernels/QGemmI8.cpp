@@ -39,6 +39,13 @@
 //   - R rows of W at a time against M <= 4 rows of A (independent accumulators), the next row
 //     block prefetched; larger M loops over blocks of rows of A.
 //
+// sparq_uk_qgemm_s8_f32(_mt), the exact integer product (an ONNX MatMulInteger), runs the same
+// kernels on activations that are int8 already: their rows are copied into the buffer with scale
+// 1 instead of quantized, so C holds sum_k a(m,k) * value(n,k) as a float (exact while it stays
+// below 2^24). Activations may be -128 there (never after quantization, which clamps at +-127):
+// nothing overflows with VNNI or the portable code, but the signed 8-bit scheme without VNNI
+// would (|-128| in int8, pairs of 128 * 128), so that build refuses 8-bit codes.
+//
 // Built twice like the other kernels (SPARQ_UK_VLEN 16 and 8); the dot products and permutes
 // use AVX-512 VNNI / AVX-512BW / AVX2 intrinsics when the compilation enables them and portable
 // vector code otherwise. Freestanding: no allocation, no global state.
@@ -72,6 +79,7 @@ constexpr int MB = 4;             // rows of A per pass over the weights
 constexpr int64_t CHUNK_GROUPS = KX / 32 + 1; // groups meeting a chunk, at most
 
 typedef int32_t vi __attribute__((vector_size(V * 4)));
+typedef uint32_t vu32 __attribute__((vector_size(V * 4)));
 typedef uint8_t vq __attribute__((vector_size(V * 4)));
 typedef int8_t vqs __attribute__((vector_size(V * 4)));
 
@@ -122,8 +130,13 @@ SPARQ_UK_INLINE void loadCodes(const uint8_t *p, int64_t avail, vq flip, Codes<B
   using F = Fmt<B>;
   vq w;
   if constexpr (Tail) {
+#if SPARQ_QI8_X86 && SPARQ_UK_VLEN == 16
+    // A masked load (a variable-length memcpy would be a library call).
+    w = (vq)_mm512_maskz_loadu_epi8(avail >= 64 ? ~__mmask64(0) : (__mmask64(1) << avail) - 1, p);
+#else
     w = splatB(0);
     __builtin_memcpy(&w, p, size_t(avail));
+#endif
   } else {
     __builtin_memcpy(&w, p, 4 * V);
   }
@@ -188,12 +201,31 @@ template <int B> SPARQ_UK_INLINE vi dot(vi acc, const Codes<B> &c, const int8_t 
 #endif
 }
 
-/// Whether the asymmetric lanes' -sum(qa) are stored as int16 (in the low half of the lane,
-/// the high half zero; V = 16: a lane sums at most KX / V = 256 activations) and multiplied by
-/// the zero points with one vpmaddwd; otherwise as int32.
+/// Whether the asymmetric lanes' -sum(qa) are stored as two int16 halves whose sum it is (V =
+/// 16: a lane sums at most KX / V = 256 activations, |sum| <= 256 * 128 = 2^15, so each half
+/// is at most 2^14) and multiplied by the zero points, held in both halves of the lane, with
+/// one vpmaddwd; otherwise as int32.
 constexpr bool kSums16 = SPARQ_QI8_X86 && V == 16;
 
-/// Lane l of z * s (s as kSums16 says, |z| < 2^15).
+/// -s as kSums16 says.
+SPARQ_UK_INLINE vi negSums(vi s) {
+  if constexpr (kSums16) {
+    const vi lo = -s / 2, hi = -s - lo;
+    return (lo & 0xFFFF) | (vi)((vu32)hi << 16);
+  } else {
+    return -s;
+  }
+}
+
+/// A lane's zero point z as mulZ takes it (|z| < 2^15).
+SPARQ_UK_INLINE vi zeroLanes(vi z) {
+  if constexpr (kSums16)
+    return (z & 0xFFFF) | (vi)((vu32)z << 16);
+  else
+    return z;
+}
+
+/// Lane l of z * s (z from zeroLanes, s from negSums).
 SPARQ_UK_INLINE vi mulZ(vi z, vi s) {
 #if SPARQ_QI8_X86 && SPARQ_UK_VLEN == 16
   return (vi)_mm512_madd_epi16((__m512i)z, (__m512i)s);
@@ -305,10 +337,30 @@ template <int B> bool multiBlockSpans(const QW &w) {
   return w.group % (2 * Fmt<B>::BK) == 0 || w.groups() == 1;
 }
 
-/// Quantizes rows [0, M) of A over [k0, k1) into qa.
-template <int B>
-void quantize(QA<B> &qa, const float *A, int64_t lda, int M, const QW &w, int64_t k0,
-              int64_t k1) {
+/// Where the int8 activations come from: float rows quantized per group (FloatRows), or int8
+/// rows taken as they are with scale 1 (Int8Rows, the exact integer product).
+struct FloatRows {
+  const float *A;
+  int64_t lda;
+  FloatRows from(int64_t m0) const { return {A + m0 * lda, lda}; }
+  /// Row m's q[0, qe - qb) for [qb, qe) of the group [gb, ge); returns its scale.
+  float group(int m, int64_t gb, int64_t ge, int64_t qb, int64_t qe, int8_t *q) const {
+    return quantizeGroupInt8(A + m * lda, gb, ge, qb, qe, q);
+  }
+};
+struct Int8Rows {
+  const int8_t *A;
+  int64_t lda;
+  Int8Rows from(int64_t m0) const { return {A + m0 * lda, lda}; }
+  float group(int m, int64_t, int64_t, int64_t qb, int64_t qe, int8_t *q) const {
+    __builtin_memcpy(q, A + m * lda + qb, size_t(qe - qb));
+    return 1.0f;
+  }
+};
+
+/// Quantizes (or copies) rows [0, M) of the activations over [k0, k1) into qa.
+template <int B, class Src>
+void quantize(QA<B> &qa, const Src &src, int M, const QW &w, int64_t k0, int64_t k1) {
   using F = Fmt<B>;
   const int64_t G = w.group, groups = w.groups();
   const bool multi = multiBlockSpans<B>(w);
@@ -343,13 +395,12 @@ void quantize(QA<B> &qa, const float *A, int64_t lda, int M, const QW &w, int64_
   const int64_t kEnd = qa.blocks * F::BK; // padded, relative to k0
   alignas(64) int8_t nat[KX];             // natural order
   for (int m = 0; m < M; ++m) {
-    const float *a = A + m * lda;
     for (int64_t i = 0; i < CHUNK_GROUPS + V; ++i)
       qa.sa[m][i] = 0.0f;
     for (int64_t k = k0; k < k1;) {
       const int64_t g = k / G, gb = g * G, ge = gb + G < w.K ? gb + G : w.K;
       const int64_t e = ge < k1 ? ge : k1;
-      qa.sa[m][g - qa.g0] = quantizeGroupInt8(a, gb, ge, k, e, nat + (k - k0));
+      qa.sa[m][g - qa.g0] = src.group(m, gb, ge, k, e, nat + (k - k0));
       k = e;
     }
     for (int64_t kk = k1 - k0; kk < kEnd; ++kk)
@@ -365,7 +416,7 @@ void quantize(QA<B> &qa, const float *A, int64_t lda, int M, const QW &w, int64_
       vi z = {};
       for (int64_t b = first[s]; b < first[s + 1]; ++b)
         z = dot<B>(z, ones, qa.q[m] + b * F::BK);
-      qa.zs[m][s] = w.zp == nullptr ? z * -F::SYM_Z : kSums16 ? -z & 0xFFFF : -z;
+      qa.zs[m][s] = w.zp == nullptr ? z * -F::SYM_Z : negSums(z);
     }
   }
 }
@@ -439,7 +490,7 @@ __attribute__((noinline)) void rowsKernel(const Args &a, int64_t n, int valid) {
           for (int m = 0; m < M; ++m)
             win[m][r] = sw * load(qa.sa[m] + (wb - qa.g0));
           if (!sym)
-            zw[r] = loadZ(zps[r] + wb, wn) - F::SHIFT;
+            zw[r] = zeroLanes(loadZ(zps[r] + wb, wn) - F::SHIFT);
         }
       }
       idx = qa.gIdx[s];
@@ -506,7 +557,8 @@ bool setup(Call &c, intptr_t cAddr, int64_t ldc, intptr_t aAddr, int64_t lda, in
 }
 
 /// Rows [m0, m0 + R) of A (R <= MB), on the calling thread or split over N.
-template <int B, int R> void block(const Call &c, int64_t m0, bool parallel) {
+template <int B, int R, class Src>
+void block(const Call &c, const Src &src, int64_t m0, bool parallel) {
   constexpr int64_t mb = R;
   QA<B> qa;
   Args job;
@@ -519,7 +571,7 @@ template <int B, int R> void block(const Call &c, int64_t m0, bool parallel) {
   job.relu = c.relu;
   for (int64_t k0 = 0; k0 < c.w.K; k0 += KX) {
     const int64_t k1 = k0 + KX < c.w.K ? k0 + KX : c.w.K;
-    quantize<B>(qa, c.A + m0 * c.lda, c.lda, int(mb), c.w, k0, k1);
+    quantize<B>(qa, src.from(m0), int(mb), c.w, k0, k1);
     job.first = k0 == 0;
     job.last = k1 == c.w.K;
     if (!parallel)
@@ -538,28 +590,70 @@ template <int B, int R> void block(const Call &c, int64_t m0, bool parallel) {
 /// Blocks of at most MB rows of A, equal to within one (6 rows are 3 + 3). The block's row count
 /// is a template argument: with a constant M of at most MB (decoding), the loop runs once, the
 /// switch folds and only that row count's kernel is compiled into the model.
-template <int B> SPARQ_UK_INLINE void runB(const Call &c, bool parallel) {
+template <int B, class Src> SPARQ_UK_INLINE void runB(const Call &c, const Src &src, bool parallel) {
   static_assert(MB == 4, "the switch below enumerates MB row counts");
   const int64_t blocks = (c.M + MB - 1) / MB;
   for (int64_t i = 0, m0 = 0; i < blocks; ++i) {
     const int64_t mb = (c.M - m0) / (blocks - i);
     switch (mb) {
-    case 1: block<B, 1>(c, m0, parallel); break;
-    case 2: block<B, 2>(c, m0, parallel); break;
-    case 3: block<B, 3>(c, m0, parallel); break;
-    default: block<B, 4>(c, m0, parallel); break;
+    case 1: block<B, 1>(c, src, m0, parallel); break;
+    case 2: block<B, 2>(c, src, m0, parallel); break;
+    case 3: block<B, 3>(c, src, m0, parallel); break;
+    default: block<B, 4>(c, src, m0, parallel); break;
     }
     m0 += mb;
   }
 }
 
 /// Inlined with its entry point, so that a constant width instantiates one runB in the model.
-SPARQ_UK_INLINE void run(const Call &c, bool parallel) {
+template <class Src> SPARQ_UK_INLINE void run(const Call &c, const Src &src, bool parallel) {
   switch (c.w.bits) {
-  case 2: return runB<2>(c, parallel);
-  case 4: return runB<4>(c, parallel);
-  default: return runB<8>(c, parallel);
+  case 2: return runB<2>(c, src, parallel);
+  case 4: return runB<4>(c, src, parallel);
+  default: return runB<8>(c, src, parallel);
   }
+}
+
+/// The float product on the int8-activation kernel: run() over the rows of A as floats.
+SPARQ_UK_INLINE void runFloat(const Call &c, bool parallel) {
+  run(c, FloatRows{c.A, c.lda}, parallel);
+}
+
+/// Checks an exact integer product's call (sparq_uk_qgemm_s8_f32); false when there is nothing
+/// to compute.
+bool setupExact(Call &c, intptr_t cAddr, int64_t ldc, intptr_t aAddr, int64_t lda,
+                intptr_t codes, int64_t codeRowBytes, intptr_t scales, intptr_t zeroPoints,
+                int64_t scaleStride, int64_t bits, int64_t group, int64_t M, int64_t N,
+                int64_t K, int64_t flags) {
+  if (bits != 2 && bits != 4 && bits != 8)
+    sparq_uk_check_failed("sparq_uk_qgemm_s8_f32: the codes must have 2, 4 or 8 bits");
+  if (SPARQ_QI8_X86 && !SPARQ_QI8_VNNI && bits == 8)
+    sparq_uk_check_failed("sparq_uk_qgemm_s8_f32: 8-bit codes need AVX-512 VNNI on x86 (the "
+                          "kernel library was built without it)");
+  if (!setupQCall(c, cAddr, ldc, aAddr, lda, codes, codeRowBytes, scales, zeroPoints,
+                  scaleStride, bits, group, M, N, K, flags))
+    return false;
+  if (c.w.group % 32 != 0 && c.w.group != K)
+    sparq_uk_check_failed("sparq_uk_qgemm_s8_f32: the groups must be a multiple of 32 or one "
+                          "per row");
+  return true;
+}
+
+/// Problems this small run on the calling thread.
+SPARQ_UK_INLINE bool smallProblem(int64_t M, int64_t N, int64_t K) {
+  return N < 64 || M * N * K < (int64_t(1) << 20);
+}
+
+/// The exact integer product (sparq_uk_qgemm_s8_f32), on the calling thread or split over N.
+SPARQ_UK_INLINE void runExact(intptr_t cAddr, int64_t ldc, intptr_t aAddr, int64_t lda,
+                              intptr_t codes, int64_t codeRowBytes, intptr_t scales,
+                              intptr_t zeroPoints, int64_t scaleStride, int64_t bits,
+                              int64_t group, int64_t M, int64_t N, int64_t K, int64_t flags,
+                              bool parallel) {
+  Call c;
+  if (setupExact(c, cAddr, ldc, aAddr, lda, codes, codeRowBytes, scales, zeroPoints,
+                 scaleStride, bits, group, M, N, K, flags))
+    run(c, Int8Rows{reinterpret_cast<const int8_t *>(aAddr), lda}, parallel);
 }
 
 } // namespace
@@ -578,7 +672,7 @@ SPARQ_UK_ENTRY void sparq_uk_qgemm_i8_f32(intptr_t cAddr, int64_t ldc, intptr_t 
              bits, group, M, N, K, flags))
     return sparq_uk_qgemm_f32(cAddr, ldc, aAddr, lda, codes, codeRowBytes, scales, zeroPoints,
                               scaleStride, bits, group, M, N, K, flags);
-  run(c, false);
+  runFloat(c, false);
 }
 
 SPARQ_UK_ENTRY void sparq_uk_qgemm_i8_f32_mt(intptr_t cAddr, int64_t ldc, intptr_t aAddr,
@@ -591,8 +685,25 @@ SPARQ_UK_ENTRY void sparq_uk_qgemm_i8_f32_mt(intptr_t cAddr, int64_t ldc, intptr
              bits, group, M, N, K, flags))
     return sparq_uk_qgemm_f32_mt(cAddr, ldc, aAddr, lda, codes, codeRowBytes, scales,
                                  zeroPoints, scaleStride, bits, group, M, N, K, flags);
-  const bool small = N < 64 || M * N * K < (int64_t(1) << 20);
-  run(c, !small);
+  runFloat(c, !smallProblem(M, N, K));
+}
+
+SPARQ_UK_ENTRY void sparq_uk_qgemm_s8_f32(intptr_t cAddr, int64_t ldc, intptr_t aAddr,
+                                          int64_t lda, intptr_t codes, int64_t codeRowBytes,
+                                          intptr_t scales, intptr_t zeroPoints,
+                                          int64_t scaleStride, int64_t bits, int64_t group,
+                                          int64_t M, int64_t N, int64_t K, int64_t flags) {
+  runExact(cAddr, ldc, aAddr, lda, codes, codeRowBytes, scales, zeroPoints, scaleStride, bits,
+           group, M, N, K, flags, false);
+}
+
+SPARQ_UK_ENTRY void sparq_uk_qgemm_s8_f32_mt(intptr_t cAddr, int64_t ldc, intptr_t aAddr,
+                                             int64_t lda, intptr_t codes, int64_t codeRowBytes,
+                                             intptr_t scales, intptr_t zeroPoints,
+                                             int64_t scaleStride, int64_t bits, int64_t group,
+                                             int64_t M, int64_t N, int64_t K, int64_t flags) {
+  runExact(cAddr, ldc, aAddr, lda, codes, codeRowBytes, scales, zeroPoints, scaleStride, bits,
+           group, M, N, K, flags, !smallProblem(M, N, K));
 }
 
 } // extern "C"

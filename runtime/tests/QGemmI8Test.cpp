@@ -398,4 +398,129 @@ TEST(QGemmI8, Degenerate) {
     EXPECT_EQ(x, 5.0f);
 }
 
+//===----------------------------------------------------------------------===//
+// sparq_uk_qgemm_s8_f32(_mt): int8 activations taken as they are (an exact integer product).
+// The reference sums A * value per group in int64 and scales in double; with unit scales and
+// sums below 2^24 the kernel's floats are those integers exactly (EXPECT_EQ), otherwise within
+// the float rounding bound of check().
+//===----------------------------------------------------------------------===//
+
+/// Whether this variant's library runs `bits`-bit codes on int8 activations that may be -128:
+/// 8-bit codes on x86 need VNNI (the v8 library is AVX2 without it).
+bool exactRuns(int64_t bits) {
+#if SPARQ_KERNELS_TEST_VLEN == 8 && (defined(__x86_64__) || defined(__i386__))
+  return bits != 8;
+#else
+  (void)bits;
+  return true;
+#endif
+}
+
+/// Int8 activations for p (row m at m * p.lda): fill 0 uniform in [-128, 127], 1 all -128, 2
+/// alternating -128 / 127.
+std::vector<int8_t> int8Rows(const Problem &p, int fill, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> u(-128, 127);
+  std::vector<int8_t> A(size_t(p.M * p.lda));
+  for (size_t i = 0; i < A.size(); ++i)
+    A[i] = int8_t(fill == 0 ? u(rng) : fill == 1 ? -128 : i % 2 ? 127 : -128);
+  return A;
+}
+
+void checkExact(const Problem &p, const std::vector<int8_t> &A, int64_t flags, bool mt,
+                int threads = 1) {
+  SCOPED_TRACE("exact bits=" + std::to_string(p.bits) + " M=" + std::to_string(p.M) +
+               " N=" + std::to_string(p.N) + " K=" + std::to_string(p.K) +
+               " group=" + std::to_string(p.group) + (p.asym ? " asym" : " sym") +
+               " flags=" + std::to_string(flags) + (mt ? " mt" : "") +
+               " threads=" + std::to_string(threads));
+  const int64_t G = p.effGroup();
+  std::vector<float> C = p.C0;
+  sparq_uk_set_num_threads(threads);
+  auto fn = mt ? sparq_uk_qgemm_s8_f32_mt : sparq_uk_qgemm_s8_f32;
+  fn(reinterpret_cast<intptr_t>(C.data()), p.ldc, reinterpret_cast<intptr_t>(A.data()), p.lda,
+     reinterpret_cast<intptr_t>(p.codes.data()), p.rowBytes,
+     reinterpret_cast<intptr_t>(p.scales.data()),
+     p.asym ? reinterpret_cast<intptr_t>(p.zp.data()) : 0, p.ss, p.bits, p.group, p.M, p.N, p.K,
+     flags);
+  sparq_uk_set_num_threads(0);
+  int bad = 0;
+  for (int64_t m = 0; m < p.M; ++m)
+    for (int64_t n = 0; n < p.N; ++n) {
+      double r = 0.0, t = 0.0;
+      bool integral = true; // unit scales and every partial sum below 2^24
+      for (int64_t g = 0; g < p.ss; ++g) {
+        int64_t isum = 0, iabs = 0;
+        for (int64_t k = g * G; k < std::min(p.K, (g + 1) * G); ++k) {
+          const int64_t x = int64_t(A[size_t(m * p.lda + k)]) * p.value(n, k);
+          isum += x;
+          iabs += x < 0 ? -x : x;
+        }
+        const double sw = p.scales[size_t(n * p.ss + g)];
+        integral = integral && sw == 1.0 && iabs < (int64_t(1) << 24);
+        r += sw * double(isum);
+        t += std::fabs(sw) * double(iabs);
+      }
+      const double c0 = p.C0[size_t(m * p.ldc + n)];
+      if (flags & SPARQ_UK_ACCUMULATE) {
+        r += c0;
+        t += std::fabs(c0);
+        integral = false;
+      }
+      if (flags & SPARQ_UK_RELU)
+        r = std::max(r, 0.0);
+      const double got = C[size_t(m * p.ldc + n)];
+      const bool ok = integral ? got == r : std::fabs(got - r) <= 2e-5 * t + 1e-6;
+      if (!ok && ++bad <= 5)
+        ADD_FAILURE() << "C[" << m << "][" << n << "] = " << got << ", reference " << r
+                      << (integral ? " (exact)" : "");
+    }
+  EXPECT_EQ(bad, 0);
+}
+
+/// Integer products as MatMulInteger has them: unit scales, 8-bit per-channel or per-tensor
+/// weights (symmetric, or with zero points), K not a multiple of 32 with one group per row,
+/// several chunks of K; 1 to 40 rows of A.
+TEST(QGemmS8, ExactIntegers) {
+  SKIP_WITHOUT_ISA();
+  uint32_t seed = 500;
+  for (int64_t bits : kWidths) {
+    if (!exactRuns(bits))
+      continue;
+    for (bool asym : {false, true})
+      for (int64_t K : {int64_t(288), int64_t(1152), int64_t(100), int64_t(4096 + 200)})
+        for (int64_t M : {int64_t(1), int64_t(3), int64_t(40)}) {
+          Problem p(M, 37, K, 0, asym, seed++, bits);
+          p.scales.assign(p.scales.size(), 1.0f);
+          std::vector<int8_t> A = int8Rows(p, 0, seed++);
+          checkExact(p, A, 0, false);
+          checkExact(p, A, SPARQ_UK_RELU, false);
+          checkExact(p, A, SPARQ_UK_ACCUMULATE, false);
+        }
+  }
+}
+
+/// Groups of a multiple of 32 with float scales, the extreme activations (all -128: a lane's
+/// sum of 256 of them is -2^15, which the int16 halves of the zero-point sums must hold), and
+/// the threaded entry.
+TEST(QGemmS8, GroupsExtremesThreads) {
+  SKIP_WITHOUT_ISA();
+  uint32_t seed = 600;
+  for (int64_t bits : kWidths) {
+    if (!exactRuns(bits))
+      continue;
+    for (bool asym : {false, true})
+      for (int fill : {0, 1, 2}) {
+        for (int64_t G : {int64_t(32), int64_t(128), int64_t(0)}) {
+          Problem p(3, 29, 4096 + 96, G, asym, seed++, bits);
+          checkExact(p, int8Rows(p, fill, seed++), SPARQ_UK_ACCUMULATE | SPARQ_UK_RELU, false);
+        }
+        Problem q(16, 301, 4096 + 64, 128, asym, seed++, bits);
+        std::vector<int8_t> A = int8Rows(q, fill, seed++);
+        for (int threads : {1, 2})
+          checkExact(q, A, 0, true, threads);
+      }
+  }
+}
+
 } // namespace

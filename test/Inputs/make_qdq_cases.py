@@ -102,19 +102,20 @@ conv_case("conv_uint8_per_tensor_same", (2, 5, 7, 7), (6, 5, 3, 2), "uint8", Fal
 
 
 def mmi_case(name, a_shape, n, atype, btype, za_kind, zb_kind, a_low=None, b_low=None,
-             other_shapes=()):
+             other_shapes=(), b_high=None):
     """MatMulInteger(A, B, a_zero_point, b_zero_point) with B and its zero point initializers
     (onnxruntime's dynamic quantization: A from DynamicQuantizeLinear at run time). za_kind /
     zb_kind: "none", "scalar", "per_row" (A) / "per_column" (B). The expected int32 output is
     the exact integer product, computed here in int64. a_low / b_low raise the lowest value
-    drawn for A / B; other_shapes add data sets (test_data_set_1, ...) of other shapes of A for
+    drawn for A / B, b_high lowers B's highest; other_shapes add data sets (test_data_set_1, ...) of other shapes of A for
     an artifact compiled with dynamic rows."""
     rng_t = {"int8": (-128, 127, np.int8, TensorProto.INT8),
              "uint8": (0, 255, np.uint8, TensorProto.UINT8)}
     alo, ahi, a_np, a_onnx = rng_t[atype]
     blo, bhi, b_np, _ = rng_t[btype]
     k = a_shape[-1]
-    b = rng.integers(blo if b_low is None else b_low, bhi + 1, size=(k, n)).astype(b_np)
+    b = rng.integers(blo if b_low is None else b_low, (bhi if b_high is None else b_high) + 1,
+                     size=(k, n)).astype(b_np)
     inputs = [vi("a", a_onnx, list(a_shape))]
     inits = [numpy_helper.from_array(b, "b")]
     mm_in = ["a", "b", "", ""]
@@ -161,6 +162,9 @@ mmi_case("mmi_uint8_scalar_zp", (2, 5, 288), 96, "uint8", "uint8", "scalar", "sc
 mmi_case("mmi_int8_per_row_column", (4, 64), 40, "int8", "int8", "per_row", "per_column")
 # No zero points, a vector A.
 mmi_case("mmi_vector_no_zp", (100,), 24, "uint8", "int8", "none", "none")
+# K past the int8 GEMM's 4096 (the exact product on the stored codes), B small enough for the
+# 2^24 bound (255 * 4500 * 6).
+mmi_case("mmi_long_k", (3, 4500), 40, "uint8", "int8", "scalar", "none", b_low=-6, b_high=6)
 # Sums beyond 2^24 (about 1024 * 227^2), which float32 would round: the integer loop nest.
 mmi_case("mmi_bound_exceeded", (3, 1024), 16, "uint8", "uint8", "none", "none", a_low=200,
          b_low=200)

@@ -275,6 +275,36 @@ inline int bcqSignAt(const uint8_t *row, size_t index) {
 // ((b * q + i) * groups + g) * 16 + r (zero for padding rows).
 //===----------------------------------------------------------------------===//
 
+//===----------------------------------------------------------------------===//
+// Int8 dot-product panels (sparq_uk_igemm_s8_f32, runtime/kernels/Int8Gemm.cpp): an [N, K]
+// int8 weight as panels of 16 rows, each a sequence of 64-byte vectors, one per dword of 4
+// positions of K. Vector d of panel p, at (p * dwords + d) * 64, holds in bytes 4r..4r+3 the
+// values of row 16p + r at k = 4d..4d+3 (zero past N or K): one vpdpbusd multiplies them by 4
+// activations broadcast to every lane, one lane per row.
+//===----------------------------------------------------------------------===//
+
+constexpr size_t kInt8PanelRows = 16;
+constexpr size_t int8Panels(size_t rows) { return (rows + kInt8PanelRows - 1) / kInt8PanelRows; }
+constexpr size_t int8PanelDwords(size_t k) { return (k + 3) / 4; }
+constexpr size_t int8PanelBytes(size_t rows, size_t k) {
+  return int8Panels(rows) * int8PanelDwords(k) * 64;
+}
+
+/// Lays out value(n, k) (an int8_t, n < rows, k < K) as int8 dot-product panels in `out`
+/// (int8PanelBytes(rows, k) bytes).
+template <typename F> void int8PackPanels(size_t rows, size_t k, F value, int8_t *out) {
+  const size_t panels = int8Panels(rows), dwords = int8PanelDwords(k);
+  for (size_t p = 0; p < panels; ++p)
+    for (size_t d = 0; d < dwords; ++d) {
+      int8_t *v = out + (p * dwords + d) * 64;
+      for (size_t r = 0; r < kInt8PanelRows; ++r)
+        for (size_t j = 0; j < 4; ++j) {
+          const size_t n = p * kInt8PanelRows + r, kk = 4 * d + j;
+          v[4 * r + j] = n < rows && kk < k ? int8_t(value(n, kk)) : int8_t(0);
+        }
+    }
+}
+
 constexpr size_t kBcqInterleaveRows = 16;
 constexpr size_t bcqInterleavedBlocks(size_t rows) {
   return (rows + kBcqInterleaveRows - 1) / kBcqInterleaveRows;

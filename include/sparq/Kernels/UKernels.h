@@ -285,6 +285,46 @@ void sparq_uk_qgemm_i8_f32_mt(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, 
                               int64_t scaleStride, int64_t bits, int64_t group, int64_t M,
                               int64_t N, int64_t K, int64_t flags);
 
+/* The exact integer product of an ONNX MatMulInteger on the kernel of sparq_uk_qgemm_i8_f32
+ * (same weight arguments and layout): A is int8 (row m at A + m * lda bytes), taken as it is
+ * with scale 1,
+ *   C[m][n] (+)= sum_g sw(n,g) * sum_{k in g} A[m][k] * (code(n,k) - zp(n,g)),
+ * each group's integer sum exact; with sw = 1 and |C| < 2^24 every float in it is an exact
+ * integer. bits 2, 4 or 8 in groups (after the group <= 0 or > K -> K rule) of a multiple of 32
+ * or one group per row; 8-bit codes on x86 need AVX-512 VNNI (the v16vnni bitcode, the VNNI
+ * build of the v16 library). Anything else fails the invocation (sparq_uk_check_failed). */
+void sparq_uk_qgemm_s8_f32(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t codes,
+                           int64_t codeRowBytes, intptr_t scales, intptr_t zeroPoints,
+                           int64_t scaleStride, int64_t bits, int64_t group, int64_t M,
+                           int64_t N, int64_t K, int64_t flags);
+
+/* The same, split over the pool's threads by ranges of N (the activations are copied once,
+ * before the split); small problems run on the calling thread. */
+void sparq_uk_qgemm_s8_f32_mt(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t codes,
+                              int64_t codeRowBytes, intptr_t scales, intptr_t zeroPoints,
+                              int64_t scaleStride, int64_t bits, int64_t group, int64_t M,
+                              int64_t N, int64_t K, int64_t flags);
+
+/* The exact integer product of an ONNX MatMulInteger with a constant weight
+ * (runtime/kernels/Int8Gemm.cpp): for int8 A (row m at A + m * lda bytes) and an [N, K] int8
+ * weight w laid out as int8 dot-product panels (include/sparq/Formats/PackedFormats.h,
+ * int8PackPanels), with one int32 zero point z[n], an int32 term t[n] = 128 * (K * z[n] -
+ * sum_k w[n][k]) (wrapping) and a float scale s[n] per row of w:
+ *   C[m][n] (+)= s[n] * sum_k A[m][k] * (w[n][k] - z[n])
+ * the sum in int32 (exact modulo 2^32), converted to float. K <= SPARQ_UK_IGEMM_MAX_K (4096; more
+ * fails the invocation). AVX-512 VNNI dot products in the VNNI builds (the v16vnni bitcode,
+ * the v16 library), plain vector code elsewhere. flags: SPARQ_UK_ACCUMULATE, SPARQ_UK_RELU. */
+#define SPARQ_UK_IGEMM_MAX_K 4096
+void sparq_uk_igemm_s8_f32(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t panels,
+                           intptr_t zeros, intptr_t terms, intptr_t scales, int64_t M, int64_t N,
+                           int64_t K, int64_t flags);
+
+/* The same, split over the pool's threads by pairs of panels (the activations are prepared
+ * once per block of 8 rows, before the split); small problems run on the calling thread. */
+void sparq_uk_igemm_s8_f32_mt(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t panels,
+                              intptr_t zeros, intptr_t terms, intptr_t scales, int64_t M,
+                              int64_t N, int64_t K, int64_t flags);
+
 /* C[m][n] (+)= sum_k A[m][k] * W[n][k] for m < M, n < N, k < K, with W pruned nmN:nmM along K
  * (nmN < nmM <= 16) and stored in sparq's packed N:M layout (include/sparq/Formats/
  * PackedFormats.h nmPackRow; runtime/kernels/NMGemm.cpp): per row, kept = ceil(K/nmM) * nmN

@@ -89,3 +89,21 @@ func.func @decode_rank(%c: tensor<32x64xi8>, %s: tensor<32x1xf32>) -> tensor<409
   %w = sparq_weight.decode [%c, %s] formats [#sparq_quant.scheme<bits = 4, signed, symmetric, per_channel>] : (tensor<32x64xi8>, tensor<32x1xf32>) -> tensor<4096xf32>
   return %w : tensor<4096xf32>
 }
+
+// -----
+
+// Integer activations (the exact product of a MatMulInteger) give an f32 result.
+func.func @int8_input_f16_result(%x: tensor<8x128xi8>, %c: tensor<32x128xi8>, %s: tensor<32x1xf16>) -> tensor<8x32xf16> {
+  // expected-error @+1 {{with an 8-bit integer input needs an f32 result}}
+  %y = sparq_weight.linear %x [%c, %s] formats [#sparq_quant.scheme<bits = 8, signed, symmetric, per_channel>] : (tensor<8x128xi8>, tensor<32x128xi8>, tensor<32x1xf16>) -> tensor<8x32xf16>
+  return %y : tensor<8x32xf16>
+}
+
+// -----
+
+// Other integer activations are not linear inputs.
+func.func @int32_input(%x: tensor<8x128xi32>, %c: tensor<32x128xi8>, %s: tensor<32x1xf32>) -> tensor<8x32xf32> {
+  // expected-error @+1 {{operand #0 must be ranked tensor of floating-point or 8-bit signless integer values}}
+  %y = sparq_weight.linear %x [%c, %s] formats [#sparq_quant.scheme<bits = 8, signed, symmetric, per_channel>] : (tensor<8x128xi32>, tensor<32x128xi8>, tensor<32x1xf32>) -> tensor<8x32xf32>
+  return %y : tensor<8x32xf32>
+}

@@ -18,3 +18,11 @@ func.func @consumers(%x: tensor<2x8x128xf32>, %i: tensor<32x16xi8>, %c: tensor<3
   %y2 = sparq_weight.linear %x [%i, %bc1, %bs1] formats [#sparq_nm.pattern<2:4>, #sparq_shiftadd.bcq<q = 1, group = 64, pow2 = false>] : (tensor<2x8x128xf32>, tensor<32x16xi8>, tensor<1x32x8xi8>, tensor<1x32x1xf32>) -> tensor<2x8x32xf32>
   return %y, %w, %y2 : tensor<2x8x32xf32>, tensor<32x128xf32>, tensor<2x8x32xf32>
 }
+
+// Integer activations (the exact product of a MatMulInteger).
+// CHECK-LABEL: func.func @int8_input
+// CHECK: sparq_weight.linear %{{.*}} [%{{.*}}, %{{.*}}, %{{.*}}] formats [#sparq_quant.scheme<bits = 8, unsigned, asymmetric, per_tensor>] : (tensor<3x64xi8>, tensor<16x64xi8>, tensor<1x1xf32>, tensor<1x1xi8>) -> tensor<3x16xf32>
+func.func @int8_input(%x: tensor<3x64xi8>, %c: tensor<16x64xi8>, %s: tensor<1x1xf32>, %z: tensor<1x1xi8>) -> tensor<3x16xf32> {
+  %y = sparq_weight.linear %x [%c, %s, %z] formats [#sparq_quant.scheme<bits = 8, unsigned, asymmetric, per_tensor>] : (tensor<3x64xi8>, tensor<16x64xi8>, tensor<1x1xf32>, tensor<1x1xi8>) -> tensor<3x16xf32>
+  return %y : tensor<3x16xf32>
+}
