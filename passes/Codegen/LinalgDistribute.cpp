@@ -20,6 +20,10 @@ using namespace mlir;
 
 namespace {
 
+/// Output columns per chunk of a one-row convolution: a multiple of the convolution kernel's
+/// panel (32 pixels with AVX-512, two panels of 16 with AVX2).
+constexpr int64_t kConvColumnGranule = 32;
+
 struct LinalgDistributePass
     : public sparq::impl::LinalgDistributePassBase<LinalgDistributePass> {
   using LinalgDistributePassBase::LinalgDistributePassBase;
@@ -45,15 +49,22 @@ struct LinalgDistributePass
         continue;
       std::optional<unsigned> dim;
       int64_t tile = 0;
-      // Micro-kernel convolutions split images, else output rows (never the filter; the last
-      // chunk may be shorter).
+      // Micro-kernel convolutions split images, else output rows, else (one row of one image:
+      // a 1-D convolution as 2-D) output columns in whole panels of kConvColumnGranule pixels
+      // (the kernel computes a partial panel at the cost of a full one); never the filter; the
+      // last chunk may be shorter.
       if (isa<linalg::Conv2DNchwFchwOp>(op.getOperation()) &&
           op->hasAttr(sparq::kMicroKernelAttr)) {
-        unsigned d = ranges[0] >= maxChunks || ranges[2] < 2 ? 0 : 2;
+        const int64_t panels = llvm::divideCeil(ranges[3], kConvColumnGranule);
+        unsigned d = ranges[0] >= maxChunks ? 0
+                     : ranges[2] >= 2       ? 2
+                     : ranges[0] < 2 && panels >= 2 ? 3
+                                                    : 0;
         if (ranges[d] < 2)
           continue;
         dim = d;
-        tile = (ranges[d] + maxChunks - 1) / maxChunks;
+        tile = d == 3 ? kConvColumnGranule * llvm::divideCeil(panels, std::min<int64_t>(maxChunks, panels))
+                      : (ranges[d] + maxChunks - 1) / maxChunks;
       } else if (auto kind = op->getAttrOfType<StringAttr>(sparq::kMicroKernelAttr);
                  kind && kind.getValue() == sparq::kGemmKernel) {
         // The packed-weight GEMM kernel splits its work over the threads itself

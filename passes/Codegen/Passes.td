@@ -25,7 +25,10 @@ def LinalgDistributePass : Pass<"sparq-linalg-distribute", "mlir::func::FuncOp">
   let description = [{
     Tiles the outermost parallel loop of every static linalg op on tensors whose iteration space
     has at least `min-work` points into `scf.forall` chunks (at most `chunks` of them, each a
-    full, equal-sized tile). After bufferization the forall loops become `scf.parallel` and then
+    full, equal-sized tile). Micro-kernel convolutions split their images, else their output
+    rows, else (one image of one row: a 1-D convolution as 2-D) their output columns in whole
+    32-pixel panels of the kernel; the packed-weight GEMM is left whole (its kernel splits its
+    work itself). After bufferization the forall loops become `scf.parallel` and then
     OpenMP parallel loops, so the artifact runs them on the threads set with
     `sparq_model_set_num_threads_v1`.
 

@@ -38,3 +38,22 @@ func.func @ukernel(%a: tensor<64x96xf32>, %init: tensor<64x300xf32>) -> tensor<6
   %r = linalg.matmul {sparq.ukernel = "sgemm_f32"} ins(%a, %b : tensor<64x96xf32>, tensor<96x300xf32>) outs(%init : tensor<64x300xf32>) -> tensor<64x300xf32>
   return %r : tensor<64x300xf32>
 }
+
+// A micro-kernel convolution of one image and one output row (a 1-D convolution as 2-D) is
+// split along its output columns in whole panels of 32: 81 columns are 3 chunks of a panel
+// (32 + 32 + 17); 249 columns (8 panels) are 8 chunks of one panel, or 4 of two.
+// CHECK-LABEL: func.func @conv_one_row
+// CHECK: scf.forall (%{{.*}}) = (0) to (81) step (32)
+// CHECK:   linalg.conv_2d_nchw_fchw {{.*}}sparq.ukernel
+// CHECK-LABEL: func.func @conv_one_row_wide
+// CHECK: scf.forall (%{{.*}}) = (0) to (249) step (32)
+// FOUR-LABEL: func.func @conv_one_row_wide
+// FOUR: scf.forall (%{{.*}}) = (0) to (249) step (64)
+func.func @conv_one_row(%x: tensor<1x288x1x249xf32>, %w: tensor<576x288x1x7xf32>, %init: tensor<1x576x1x81xf32>) -> tensor<1x576x1x81xf32> {
+  %r = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<[1, 3]> : tensor<2xi64>, sparq.ukernel = "conv2d_nchw_f32"} ins(%x, %w : tensor<1x288x1x249xf32>, tensor<576x288x1x7xf32>) outs(%init : tensor<1x576x1x81xf32>) -> tensor<1x576x1x81xf32>
+  return %r : tensor<1x576x1x81xf32>
+}
+func.func @conv_one_row_wide(%x: tensor<1x1x1x16000xf32>, %w: tensor<288x1x1x127xf32>, %init: tensor<1x288x1x249xf32>) -> tensor<1x288x1x249xf32> {
+  %r = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<[1, 64]> : tensor<2xi64>, sparq.ukernel = "conv2d_nchw_f32"} ins(%x, %w : tensor<1x1x1x16000xf32>, tensor<288x1x1x127xf32>) outs(%init : tensor<1x288x1x249xf32>) -> tensor<1x288x1x249xf32>
+  return %r : tensor<1x288x1x249xf32>
+}
