@@ -126,6 +126,13 @@ SmallVector<Value> quantArgs(OpBuilder &b, Location loc, quant::SchemeAttr schem
           sb.cIdx(group)};
 }
 
+/// The attribute of a constant operand (kernelFor checked that it is one).
+Attribute constantOf(Value v) {
+  Attribute a;
+  (void)matchPattern(v, m_Constant(&a));
+  return a;
+}
+
 /// The constant sign planes [q, N, rowBytes] and scales [q, N, groups] of a binary-coded weight
 /// with rows of `k` positions, interleaved by 16 rows for the lookup-table kernels
 /// (PackedFormats.h bcqInterleaveRows16 / bcqInterleaveScales16) as new constants.
@@ -135,11 +142,8 @@ std::pair<Value, Value> interleaveBCQ(OpBuilder &b, Location loc, ValueRange pac
   auto scalesType = cast<RankedTensorType>(packed[1].getType());
   const size_t q = codesType.getDimSize(0), rows = codesType.getDimSize(1),
                rowBytes = codesType.getDimSize(2), groups = scalesType.getDimSize(2);
-  Attribute codesAttr, scalesAttr;
-  (void)matchPattern(packed[0], m_Constant(&codesAttr));
-  (void)matchPattern(packed[1], m_Constant(&scalesAttr));
-  std::optional<std::vector<int64_t>> codes = sparq::readElementsAsInt(codesAttr);
-  std::optional<std::vector<double>> scales = sparq::readElementsAsDouble(scalesAttr);
+  std::optional<std::vector<int64_t>> codes = sparq::readElementsAsInt(constantOf(packed[0]));
+  std::optional<std::vector<double>> scales = sparq::readElementsAsDouble(constantOf(packed[1]));
   assert(codes && scales && "kernelFor checked that the weight is constant");
   std::vector<uint8_t> bytes(codes->begin(), codes->end());
   std::vector<char> interleaved(f::bcqInterleavedBytes(q, rows, size_t(k)));
@@ -172,16 +176,11 @@ SmallVector<Value> int8GemmArgs(OpBuilder &b, Location loc, quant::SchemeAttr sc
   namespace f = sparq::formats;
   const int64_t n = cast<RankedTensorType>(packed[0].getType()).getDimSize(0);
   const bool asym = !scheme.getSymmetric();
-  auto read = [](Value v) {
-    Attribute a;
-    (void)matchPattern(v, m_Constant(&a));
-    return a;
-  };
-  std::optional<std::vector<int64_t>> codes = sparq::readElementsAsInt(read(packed[0]));
-  std::optional<std::vector<double>> scales = sparq::readElementsAsDouble(read(packed[1]));
+  std::optional<std::vector<int64_t>> codes = sparq::readElementsAsInt(constantOf(packed[0]));
+  std::optional<std::vector<double>> scales = sparq::readElementsAsDouble(constantOf(packed[1]));
   std::optional<std::vector<int64_t>> zps;
   if (asym)
-    zps = sparq::readElementsAsInt(read(packed[2]));
+    zps = sparq::readElementsAsInt(constantOf(packed[2]));
   assert(codes && scales && (!asym || zps) && "kernelFor checked that the weight is constant");
   // Per row: the index of its scale and zero point (per tensor: one).
   const size_t perRow = scheme.isPerTensor() ? 0 : scales->size() / size_t(n);

@@ -121,45 +121,55 @@ LogicalResult lowerMatMul(NodeContext &c) {
 
 } // namespace
 
-FailureOr<Value> subtractZeroPoint(NodeContext &c, unsigned xIdx, unsigned zpIdx,
-                                   bool rowZeroPoint, Type elementType) {
+FailureOr<Value> zeroPointOperand(NodeContext &c, unsigned xIdx, unsigned zpIdx,
+                                  bool rowZeroPoint) {
+  if (!c.hasInput(zpIdx))
+    return Value();
+  OpBuilder &b = c.rewriter;
+  auto xt = c.inputType(xIdx);
+  auto zt = c.inputType(zpIdx);
+  if (failed(requireStaticShape(c, zt, "the zero point of input " + Twine(xIdx))))
+    return failure();
+  Value zp = c.input(zpIdx);
+  int64_t count = zt.getNumElements();
+  if (zt.getRank() > 1 && count != 1)
+    return c.fail("a " + Twine(zt.getRank()) + "-D zero point of input " + Twine(xIdx) +
+                  " is not supported (only scalar or 1-D)");
+  if (count == 1)
+    return reshapeStatic(b, c.loc, zp, {});
+  if (rowZeroPoint) {
+    if (xt.getRank() < 2 || count != xt.getDimSize(xt.getRank() - 2))
+      return c.fail("the zero point of input A has " + Twine(count) +
+                    " entries, expected one per row of A");
+    return reshapeStatic(b, c.loc, zp, {count, 1});
+  }
+  if (count != xt.getDimSize(xt.getRank() - 1))
+    return c.fail("the zero point of input B has " + Twine(count) +
+                  " entries, expected one per column of B");
+  return zp;
+}
+
+/// ext(x) - ext(zeroPoint) of input `xIdx` and its zero point `zpIdx` (absent: 0) in i32.
+static FailureOr<Value> subtractZeroPoint(NodeContext &c, unsigned xIdx, unsigned zpIdx,
+                                          bool rowZeroPoint) {
   OpBuilder &b = c.rewriter;
   Location loc = c.loc;
   auto xt = c.inputType(xIdx);
-  Type et = elementType ? elementType : b.getI32Type();
+  Type et = b.getI32Type();
   bool isUnsigned = c.isUnsignedInput(xIdx);
   auto outType = RankedTensorType::get(xt.getShape(), et);
   SmallVector<Value> ins = {c.input(xIdx)};
-  if (c.hasInput(zpIdx)) {
-    auto zt = c.inputType(zpIdx);
-    if (failed(requireStaticShape(c, zt, "the zero point of input " + Twine(xIdx))))
-      return failure();
-    Value zp = c.input(zpIdx);
-    int64_t count = zt.getNumElements();
-    if (zt.getRank() > 1 && count != 1)
-      return c.fail("a " + Twine(zt.getRank()) + "-D zero point of input " + Twine(xIdx) +
-                    " is not supported (only scalar or 1-D)");
-    if (count == 1) {
-      zp = reshapeStatic(b, loc, zp, {});
-    } else if (rowZeroPoint) {
-      if (xt.getRank() < 2 || count != xt.getDimSize(xt.getRank() - 2))
-        return c.fail("the zero point of input A has " + Twine(count) +
-                      " entries, expected one per row of A");
-      zp = reshapeStatic(b, loc, zp, {count, 1});
-    } else if (count != xt.getDimSize(xt.getRank() - 1)) {
-      return c.fail("the zero point of input B has " + Twine(count) +
-                    " entries, expected one per column of B");
-    }
-    ins.push_back(zp);
-  }
+  auto zp = zeroPointOperand(c, xIdx, zpIdx, rowZeroPoint);
+  if (failed(zp))
+    return failure();
+  if (*zp)
+    ins.push_back(*zp);
   return buildElementwise(b, loc, ins, outType,
                           [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
     Value v = castScalar(nb, nl, a[0], et, isUnsigned, false);
     if (a.size() == 1)
       return v;
     Value z = castScalar(nb, nl, a[1], et, isUnsigned, false);
-    if (isa<FloatType>(et))
-      return arith::SubFOp::create(nb, nl, v, z).getResult();
     return arith::SubIOp::create(nb, nl, v, z).getResult();
   });
 }

@@ -170,12 +170,11 @@ mlir::FailureOr<mlir::Value> emitDequantizedWeightMatMul(NodeContext &c);
 /// partial sum below 2^24; null otherwise (QuantizedWeights.cpp).
 mlir::FailureOr<mlir::Value> emitConstantWeightMatMulInteger(NodeContext &c);
 
-/// ext(x) - ext(zeroPoint) of input `xIdx` and its zero point `zpIdx` (absent: 0) as
-/// `elementType` (null: i32), for MatMulInteger; `rowZeroPoint` reshapes a 1-D zero point to
-/// [M, 1] so it applies per row of a matrix (Linear.cpp).
-mlir::FailureOr<mlir::Value> subtractZeroPoint(NodeContext &c, unsigned xIdx, unsigned zpIdx,
-                                               bool rowZeroPoint,
-                                               mlir::Type elementType = nullptr);
+/// MatMulInteger's zero point `zpIdx` of input `xIdx`, checked and shaped to broadcast
+/// against it: a scalar, one per column (B), or with `rowZeroPoint` one per row of a matrix as
+/// [M, 1] (A); null when absent (Linear.cpp).
+mlir::FailureOr<mlir::Value> zeroPointOperand(NodeContext &c, unsigned xIdx, unsigned zpIdx,
+                                              bool rowZeroPoint);
 
 /// Conv(X, DequantizeLinear(W, ...)) with a constant integer W [F, C, KH, KW] (per tensor or per
 /// output channel), ungrouped, 2-D and static, as `sparq_weight.conv2d` over the codes, given the

@@ -355,18 +355,10 @@ FailureOr<Value> emitConstantWeightMatMulInteger(NodeContext &c) {
 
   OpBuilder &b = c.rewriter;
   Location loc = c.loc;
-  // A's zero point: a scalar, or one per row as [M, 1] (checked as the integer lowering does).
-  Value za;
-  if (c.hasInput(2)) {
-    auto zt = c.inputType(2);
-    if (!zt || !zt.hasStaticShape() || zt.getRank() > 1)
-      return Value();
-    const int64_t count = zt.getNumElements();
-    if (count != 1 && (at.getRank() < 2 || count != at.getDimSize(at.getRank() - 2)))
-      return Value();
-    za = reshapeStatic(b, loc, c.input(2), count == 1 ? ArrayRef<int64_t>{}
-                                                      : ArrayRef<int64_t>{count, 1});
-  }
+  // A's zero point: a scalar, or one per row as [M, 1].
+  auto za = zeroPointOperand(c, 0, 2, /*rowZeroPoint=*/true);
+  if (failed(za))
+    return failure();
   const bool aUnsigned = c.isUnsignedInput(0);
   Value a8 = c.input(0);
   if (aUnsigned)
@@ -388,8 +380,8 @@ FailureOr<Value> emitConstantWeightMatMulInteger(NodeContext &c) {
   Value sums = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(RankedTensorType::get({n}, i32), ArrayRef<int32_t>(colSums)));
   SmallVector<Value> ins = {y, sums};
-  if (za)
-    ins.push_back(za);
+  if (*za)
+    ins.push_back(*za);
   return buildElementwise(b, loc, ins, yt, [&](OpBuilder &nb, Location nl, ValueRange v) -> Value {
     // (shift - za) * S[n], in int32 like the product (exact: |result| < 2^24).
     Value corr = arith::ConstantOp::create(nb, nl, nb.getI32IntegerAttr(aUnsigned ? 128 : 0));

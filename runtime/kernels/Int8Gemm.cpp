@@ -26,6 +26,7 @@
 
 #include <stdint.h>
 
+#include "QCall.h"
 #include "Tile.h"
 
 #if SPARQ_UK_VLEN == 16 && defined(__AVX512VNNI__)
@@ -123,14 +124,8 @@ template <int M> __attribute__((noinline)) void tile(const Args &a, int64_t m0, 
       const v16i r = acc[m][j] - z * a.rowSums[m0 + m] + t;
       v16f y = __builtin_convertvector(r, v16f) * s;
       float *c = a.C + (m0 + m) * a.ldc + n;
-      for (int l = 0; l < valid; ++l) {
-        float v = y[l];
-        if (a.accumulate)
-          v += c[l];
-        if (a.relu && v < 0.0f)
-          v = 0.0f;
-        c[l] = v;
-      }
+      for (int l = 0; l < valid; ++l)
+        storeChunkSum(c + l, y[l], /*first=*/true, /*last=*/true, a.accumulate, a.relu);
     }
   }
 }
@@ -224,8 +219,7 @@ void sparq_uk_igemm_s8_f32(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, int
 void sparq_uk_igemm_s8_f32_mt(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t panels,
                               intptr_t zeros, intptr_t terms, intptr_t scales, int64_t M,
                               int64_t N, int64_t K, int64_t flags) {
-  run(C, ldc, A, lda, panels, zeros, terms, scales, M, N, K, flags,
-      N >= 64 && M * N * K >= (int64_t(1) << 20));
+  run(C, ldc, A, lda, panels, zeros, terms, scales, M, N, K, flags, !smallProblem(M, N, K));
 }
 
 } // extern "C"

@@ -817,7 +817,7 @@ bool setupCommon(Call &c, intptr_t cAddr, int64_t ldc, intptr_t aAddr, int64_t l
 }
 
 /// Whether a problem is too small to be worth a parallel region.
-bool small(const Call &c) { return c.N < 64 || c.M * c.N * c.w.K < (int64_t(1) << 20); }
+bool small(const Call &c) { return smallProblem(c.M, c.N, c.w.K); }
 
 void run(const Call &c) {
   if (c.M <= gemvMaxM(c.w))

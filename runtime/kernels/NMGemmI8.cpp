@@ -411,8 +411,7 @@ void sparq_uk_nmqgemm_i8_f32_mt(intptr_t C, int64_t ldc, intptr_t A, int64_t lda
     return sparq_uk_nmqgemm_f32_mt(C, ldc, A, lda, indices, indexRowBytes, codes, codeRowBytes,
                                    scales, zeroPoints, scaleStride, bits, group, nmN, nmM, M, N,
                                    K, flags);
-  const bool small = N < 64 || M * N * K < (int64_t(1) << 20);
-  run(c, !small);
+  run(c, !smallProblem(M, N, K));
 }
 
 } // extern "C"

@@ -545,7 +545,7 @@ GemvArgs gemvArgs(const Call &c, const GemvPlan &p, const float *xd, int64_t kx0
 
 /// Whether a problem is too small to be worth a parallel region.
 bool small(const Call &c) {
-  return c.N < 64 || c.M * c.N * c.w.K < (int64_t(1) << 20);
+  return smallProblem(c.M, c.N, c.w.K);
 }
 
 /// The GEMV of rows [m0, m0 + MB) of A and C (MB <= kGemvRows, or kGemvFullBlock), on the

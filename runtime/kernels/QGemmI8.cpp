@@ -639,11 +639,6 @@ bool setupExact(Call &c, intptr_t cAddr, int64_t ldc, intptr_t aAddr, int64_t ld
   return true;
 }
 
-/// Problems this small run on the calling thread.
-SPARQ_UK_INLINE bool smallProblem(int64_t M, int64_t N, int64_t K) {
-  return N < 64 || M * N * K < (int64_t(1) << 20);
-}
-
 /// The exact integer product (sparq_uk_qgemm_s8_f32), on the calling thread or split over N.
 SPARQ_UK_INLINE void runExact(intptr_t cAddr, int64_t ldc, intptr_t aAddr, int64_t lda,
                               intptr_t codes, int64_t codeRowBytes, intptr_t scales,

@@ -49,6 +49,12 @@ SPARQ_UK_INLINE vf load(const float *p) {
   return v;
 }
 SPARQ_UK_INLINE void store(float *p, vf v) { __builtin_memcpy(p, &v, sizeof(v)); }
+
+/// Whether an M x N x K product (K: multiply-adds per output) is too small to be worth a
+/// parallel region (the _mt entry points run it on the calling thread).
+SPARQ_UK_INLINE bool smallProblem(int64_t M, int64_t N, int64_t K) {
+  return N < 64 || M * N * K < (int64_t(1) << 20);
+}
 /// max(v, 0) per lane (the ReLU epilogue), NaN-propagating like arith.maximumf.
 SPARQ_UK_INLINE vf relu(vf v) {
   vf z = {};
