@@ -47,10 +47,16 @@ void sparq_uk_conv2d_nchw_packed_f32(intptr_t outAddr, int64_t outStrideN, int64
   // still get full panels.
   alignas(64) float Bs[KC * NR];
   int64_t off[NR];
-  ColumnRuns runs;
+  // runs: where the panel's pixels go in the output; inRuns: the runs of consecutive input
+  // offsets (off[j] = off[j - 1] + 1), one per output row touched when the stride is 1.
+  ColumnRuns runs, inRuns;
   // One panel: ncols output pixels whose input offsets are off[] and output offsets are runs.
   auto panel = [&](const float *in, float *out, int64_t ncols) {
-    bool contiguous = ncols == NR && off[NR - 1] - off[0] == NR - 1;
+    bool contiguous = ncols == NR && inRuns.count == 1;
+    // A panel that crosses output rows: each row's part is copied as one run of vectors when the
+    // runs are long (stride 1: a 56-pixel row splits every other 32-pixel panel in two), element
+    // by element when they are single pixels (stride 2).
+    bool byRuns = !contiguous && 2 * inRuns.count <= ncols;
     // A 1x1 convolution's im2col rows over NR consecutive pixels are the input's channel rows
     // themselves: the tiles read them in place (one stride per channel) instead of a copy.
     bool inPlace = contiguous && KH == 1 && KW == 1;
@@ -70,6 +76,20 @@ void sparq_uk_conv2d_nchw_packed_f32(intptr_t outAddr, int64_t outStrideN, int64
           if (contiguous) {
             for (int j = 0; j < NV; ++j)
               store(dst + j * V, load(src + off[0] + j * V));
+          } else if (byRuns) {
+            for (int r = 0; r < inRuns.count; ++r) {
+              const int a = inRuns.start[r], len = inRuns.start[r + 1] - a;
+              const float *s = src + inRuns.offset[r];
+              int j = 0;
+              for (; j + V <= len; j += V)
+                store(dst + a + j, load(s + j));
+              if (j < len) {
+                vmask m = laneMask(0, len - j);
+                maskedStore(dst + a + j, maskedLoad(s + j, m), m);
+              }
+            }
+            for (int64_t j = ncols; j < NR; ++j)
+              dst[j] = 0.0f;
           } else {
             for (int64_t j = 0; j < ncols; ++j)
               dst[j] = src[off[j]];
@@ -109,9 +129,13 @@ void sparq_uk_conv2d_nchw_packed_f32(intptr_t outAddr, int64_t outStrideN, int64
     int64_t oh0 = 0, ow0 = 0;
     for (int64_t p0 = 0; p0 < P; p0 += NR) {
       int64_t ncols = P - p0 < NR ? P - p0 : NR;
-      runs.count = 0;
+      runs.count = inRuns.count = 0;
       for (int64_t j = 0, oh = oh0, ow = ow0, prev = -2; j < ncols; ++j) {
         off[j] = oh * SH * inStrideH + ow * SW;
+        if (j == 0 || off[j] != off[j - 1] + 1) {
+          inRuns.start[inRuns.count] = int(j);
+          inRuns.offset[inRuns.count++] = off[j];
+        }
         int64_t o = oh * outStrideH + ow;
         if (o != prev + 1) {
           runs.start[runs.count] = int(j);
@@ -123,7 +147,7 @@ void sparq_uk_conv2d_nchw_packed_f32(intptr_t outAddr, int64_t outStrideN, int64
           ++oh;
         }
       }
-      runs.start[runs.count] = int(ncols);
+      runs.start[runs.count] = inRuns.start[inRuns.count] = int(ncols);
       ow0 += NR;
       while (ow0 >= OW) {
         ow0 -= OW;
