@@ -85,6 +85,9 @@ constexpr llvm::StringLiteral kInt8NMKernel = "sparq_uk_nmqgemm_i8_f32_mt";
 /// panels, and on the stored codes.
 constexpr llvm::StringLiteral kInt8GemmKernel = "sparq_uk_igemm_s8_f32_mt";
 constexpr llvm::StringLiteral kExactInt8Kernel = "sparq_uk_qgemm_s8_f32_mt";
+/// Pixels per image from which a 1x1 convolution with float activations runs on its decoded
+/// filter (the dense convolution kernel) instead of the compressed-weight GEMM.
+constexpr int64_t kDecodedConvPixels = 16;
 
 /// A compressed-weight op's own activation width (sparq.act_bits, e.g. from an imported
 /// MatMulNBits node's accuracy_level), or 0.
@@ -278,6 +281,18 @@ struct SelectCompressedMicroKernelsPass
         op->emitWarning() << "act-bits 8: the layer" << weightName << " ("
                           << weight::spellFormats(formats) << ") keeps float activations"
                           << why;
+      }
+      // A 1x1 convolution over many pixels is bound by its multiply-adds, not by reading its
+      // weights: the reference lowering's decoded filter on the dense convolution kernel
+      // (packed at each call, read in place from the NCHW input) beats the float-activation
+      // GEMM, which needs the activations transposed to pixels x channels and back
+      // (docs/codegen.md, "Compressed convolutions").
+      if (call && !call->int8Input && isa<weight::Conv2DOp>(op) &&
+          call->symbol != kInt8Kernel && call->symbol != kInt8LutKernel &&
+          call->symbol != kInt8NMKernel) {
+        auto t = cast<weight::Conv2DOp>(op).getInput().getType();
+        if (t.getDimSize(2) * t.getDimSize(3) >= kDecodedConvPixels)
+          call.reset();
       }
       if (call)
         targets.emplace_back(op, *call);

@@ -35,6 +35,7 @@ namespace {
 
 constexpr llvm::StringLiteral kSymbol = "sparq_uk_mbconv_f32_mt";
 constexpr unsigned kNumArgs = 27;
+constexpr llvm::StringLiteral kPackSymbol = "sparq_uk_mbconv_pack_f32";
 
 /// The values of a constant, looking through reshapes (which keep the row-major order).
 std::optional<std::vector<double>> constantValues(Value v) {
@@ -248,21 +249,36 @@ sparq::fuseInvertedResidual(ModuleOp module, Operation *root, ArrayRef<Operation
     return fail(llvm::formatv("one row needs {0} bytes of kernel scratch, over {1}", scratch,
                               maxScratchBytes)
                     .str());
-  std::optional<std::vector<double>> e = constantValues(expand.getDpsInputOperand(1)->get()),
-                                     d = constantValues(mid.getDpsInputOperand(1)->get()),
-                                     p = constantValues(project.getDpsInputOperand(1)->get());
+  // A filter is a constant (packed here) or computed in the model, e.g. decoded from
+  // compressed weights (packed at each call by sparq_uk_mbconv_pack_f32 into a copy of the
+  // constant buffer): its values here stay zeros, `computed` holds the tensor.
+  struct Filter {
+    std::optional<std::vector<double>> values;
+    Value computed;
+  };
+  auto filterOf = [&](linalg::LinalgOp conv) {
+    Value f = conv.getDpsInputOperand(1)->get();
+    Filter r{constantValues(f), Value()};
+    auto t = dyn_cast<RankedTensorType>(f.getType());
+    if (!r.values && t && t.hasStaticShape() && t.getElementType().isF32())
+      r.computed = f;
+    return r;
+  };
+  Filter e = filterOf(expand), d = filterOf(mid), p = filterOf(project), sc;
   std::optional<std::vector<double>> be = biasOf(expand, CE),
                                      bd = biasOf(mid, CM),
                                      bp = biasOf(project, CO);
-  std::optional<std::vector<double>> sc, bs;
+  std::optional<std::vector<double>> bs;
   if (shortcut) {
-    sc = constantValues(shortcut.getDpsInputOperand(1)->get());
+    sc = filterOf(shortcut);
     bs = biasOf(shortcut, CO);
   }
-  if (!e || !d || !p || (shortcut && !sc))
-    return fail("a filter is not a constant");
+  auto known = [](const Filter &f) { return f.values || f.computed; };
+  if (!known(e) || !known(d) || !known(p) || (shortcut && !known(sc)))
+    return fail("a filter is neither a constant nor a static f32 tensor");
   if (!be || !bd || !bp || (shortcut && !bs))
     return fail("a convolution's initial value is not a constant bias");
+  auto value = [](const Filter &f, int64_t i) { return f.values ? (*f.values)[i] : 0.0; };
 
   OpBuilder b(root);
   Location loc = root->getLoc();
@@ -272,12 +288,12 @@ sparq::fuseInvertedResidual(ModuleOp module, Operation *root, ArrayRef<Operation
   std::vector<float> packed(size_t(layout.total));
   sparq::formats::packInvertedResidual(
       packed.data(), C, CE, CM, CO, KH, KW, full, projection, clamps,
-      [&](int64_t ce, int64_t c) { return (*e)[ce * C + c]; },
+      [&](int64_t ce, int64_t c) { return value(e, ce * C + c); },
       [&](int64_t m, int64_t ce, int64_t kh, int64_t kw) {
-        return full ? (*d)[((m * CE + ce) * KH + kh) * KW + kw] : (*d)[(m * KH + kh) * KW + kw];
+        return value(d, full ? ((m * CE + ce) * KH + kh) * KW + kw : (m * KH + kh) * KW + kw);
       },
-      [&](int64_t o, int64_t m) { return (*p)[o * CM + m]; },
-      [&](int64_t o, int64_t c) { return projection ? (*sc)[o * C + c] : 0.0; },
+      [&](int64_t o, int64_t m) { return value(p, o * CM + m); },
+      [&](int64_t o, int64_t c) { return projection ? value(sc, o * C + c) : 0.0; },
       [&](int64_t ce) { return (*be)[ce]; }, [&](int64_t m) { return (*bd)[m]; },
       [&](int64_t o) { return (*bp)[o]; },
       [&](int64_t o) { return projection ? (*bs)[o] : 0.0; });
@@ -285,6 +301,27 @@ sparq::fuseInvertedResidual(ModuleOp module, Operation *root, ArrayRef<Operation
   std::string blob = sparq::onnxNames(project.getLoc()) + "_block";
   Value weights = arith::ConstantOp::create(
       b, loc, packedType, sparq::makeFloatConstant(packedType, packed, blob));
+  const int64_t flags = (add && !projection ? SPARQ_UK_RESIDUAL : 0) |
+                        (projection ? SPARQ_UK_PROJECTION : 0) | (full ? SPARQ_UK_FULL_CONV : 0);
+  Value weightsAddress = sparq::readAddress(b, loc, weights);
+  const bool decoded = e.computed || d.computed || p.computed || sc.computed;
+  if (decoded) {
+    // The buffer the kernel reads, packed at each call (freed by the deallocation pipeline at
+    // the end of the block, after the kernel's call).
+    Value buffer = memref::AllocOp::create(
+        b, loc, MemRefType::get({layout.total}, b.getF32Type()), ValueRange{},
+        b.getI64IntegerAttr(64));
+    auto address = [&](const Filter &f) {
+      return f.computed ? sparq::readAddress(b, loc, f.computed) : sb.cIdx(0);
+    };
+    SmallVector<Value> packArgs = {sparq::elementAddress(b, loc, buffer), weightsAddress,
+                                   address(e), address(d), address(p), address(sc)};
+    for (int64_t v : {C, CE, CM, CO, KH, KW, flags})
+      packArgs.push_back(sb.cIdx(v));
+    sparq::declareIndexKernel(module, kPackSymbol, unsigned(packArgs.size()));
+    func::CallOp::create(b, loc, kPackSymbol, TypeRange{}, packArgs);
+    weightsAddress = sparq::elementAddress(b, loc, buffer);
+  }
   Value out = memref::AllocOp::create(
       b, loc, MemRefType::get(outType.getShape(), outType.getElementType()), ValueRange{},
       b.getI64IntegerAttr(64));
@@ -296,9 +333,7 @@ sparq::fuseInvertedResidual(ModuleOp module, Operation *root, ArrayRef<Operation
                              sb.cIdx(C * H * W),
                              sb.cIdx(H * W),
                              sb.cIdx(W),
-                             sparq::readAddress(b, loc, weights)};
-  const int64_t flags = (add && !projection ? SPARQ_UK_RESIDUAL : 0) |
-                        (projection ? SPARQ_UK_PROJECTION : 0) | (full ? SPARQ_UK_FULL_CONV : 0);
+                             weightsAddress};
   for (int64_t v : {N, C, H, W, CE, CM, CO, KH, KW, OH, OW, SH, SW, DH, DW, padT, padL, flags})
     args.push_back(sb.cIdx(v));
   assert(args.size() == kNumArgs);
@@ -308,7 +343,9 @@ sparq::fuseInvertedResidual(ModuleOp module, Operation *root, ArrayRef<Operation
                                                    /*writable=*/true);
   root->getResult(0).replaceAllUsesWith(result);
   std::string kind = llvm::formatv(
-      "{0} of 3 convolutions{1} (one kernel)", full ? "bottleneck block" : "inverted residual block",
-      projection ? " with a projection shortcut" : add ? " with the input added" : "");
+      "{0} of 3 convolutions{1} (one kernel{2})",
+      full ? "bottleneck block" : "inverted residual block",
+      projection ? " with a projection shortcut" : add ? " with the input added" : "",
+      decoded ? "; filters decoded from compressed weights, packed at each call" : "");
   return InvertedResidualFusion{call, scratch, kind};
 }

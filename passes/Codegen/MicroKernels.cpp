@@ -150,6 +150,25 @@ bool swapsLastTwoDims(ArrayRef<int64_t> perm) {
   return true;
 }
 
+std::optional<std::pair<unsigned, unsigned>> swappedTrailingGroups(ArrayRef<int64_t> perm) {
+  const unsigned n = unsigned(perm.size());
+  unsigned p = 0;
+  while (p < n && perm[p] == int64_t(p))
+    ++p;
+  if (p + 1 >= n)
+    return std::nullopt;
+  const unsigned q = unsigned(perm[p]);
+  if (q <= p || q >= n)
+    return std::nullopt;
+  for (unsigned i = p; i < n; ++i) {
+    // Output dims [p, p + n - q) are input dims [q, n), the rest input dims [p, q).
+    const unsigned want = i < p + (n - q) ? q + (i - p) : p + (i - p - (n - q));
+    if (perm[i] != int64_t(want))
+      return std::nullopt;
+  }
+  return std::make_pair(p, q);
+}
+
 Value readAddress(OpBuilder &b, Location loc, Value v) {
   auto t = cast<RankedTensorType>(v.getType());
   Value buffer = bufferization::ToBufferOp::create(
@@ -199,8 +218,9 @@ struct SelectMicroKernelsPass
                             [](Type t) { return getElementTypeOrSelf(t).isF32(); });
       };
       if (auto transpose = dyn_cast<linalg::TransposeOp>(op.getOperation())) {
-        // Batched 2-D transposes (the last two dims swapped), e.g. attention's Kᵀ.
-        if (sparq::swapsLastTwoDims(transpose.getPermutation()) && allF32())
+        // Batched 2-D transposes: the last two dims swapped (attention's Kᵀ), or two trailing
+        // groups of dims (NCHW <-> NHWC around a channels-last product).
+        if (sparq::swappedTrailingGroups(transpose.getPermutation()) && allF32())
           op->setAttr(sparq::kMicroKernelAttr, StringAttr::get(ctx, sparq::kTransposeKernel));
         return;
       }
@@ -837,18 +857,32 @@ private:
   /// Constant globals of folded biases, by value.
   llvm::DenseMap<Attribute, memref::GlobalOp> biasGlobals;
 
-  /// A transpose of the last two dims as sparq_uk_transpose_f32 over the leading dims
-  /// collapsed into one batch; buffers whose rows are not contiguous, or whose leading dims do
-  /// not collapse, keep the loops linalg.transpose lowers to.
+  /// A transpose of two trailing groups of dims (rows [p, q) and columns [q, n) of the input,
+  /// swappedTrailingGroups) as sparq_uk_transpose_f32 over the leading dims [0, p) collapsed
+  /// into one batch; buffers whose groups do not collapse, or whose innermost dim is not
+  /// contiguous, keep the loops linalg.transpose lowers to.
   LogicalResult lowerTranspose(linalg::LinalgOp linalgOp) {
     auto op = cast<linalg::TransposeOp>(linalgOp.getOperation());
     Value in = op.getInput(), out = op.getInit();
     auto inType = cast<MemRefType>(in.getType()), outType = cast<MemRefType>(out.getType());
     const unsigned n = inType.getRank();
+    auto groups = sparq::swappedTrailingGroups(op.getPermutation());
     auto [inStrides, inOffset] = inType.getStridesAndOffset();
     auto [outStrides, outOffset] = outType.getStridesAndOffset();
-    if (inStrides[n - 1] != 1 || outStrides[n - 1] != 1 || !collapsible(inType, 0, n - 2) ||
-        !collapsible(outType, 0, n - 2)) {
+    // The output's dims: [0, p), then the input's columns [p, m), then its rows [m, n).
+    const unsigned p = groups ? groups->first : 0, q = groups ? groups->second : 0,
+                   m = p + (n - q);
+    // The innermost dim that is not statically 1 of [from, to) has stride 1 (or there is none).
+    auto unitStride = [](MemRefType t, ArrayRef<int64_t> strides, unsigned from, unsigned to) {
+      for (unsigned d = to; d > from; --d)
+        if (t.isDynamicDim(d - 1) || t.getDimSize(d - 1) != 1)
+          return strides[d - 1] == 1;
+      return true;
+    };
+    if (!groups || !unitStride(inType, inStrides, q, n) || !unitStride(outType, outStrides, m, n) ||
+        !collapsible(inType, 0, p) || !collapsible(outType, 0, p) ||
+        !collapsible(inType, p, q) || !collapsible(inType, q, n) ||
+        !collapsible(outType, p, m) || !collapsible(outType, m, n)) {
       op->removeAttr(sparq::kMicroKernelAttr);
       return success();
     }
@@ -857,25 +891,32 @@ private:
     sparq::ScalarBuilder sb{b, loc};
     auto inMeta = memref::ExtractStridedMetadataOp::create(b, loc, in);
     auto outMeta = memref::ExtractStridedMetadataOp::create(b, loc, out);
-    // Batch: the leading dims' sizes multiplied; its stride that of the innermost leading dim
-    // not statically 1 (the collapse check makes the others consistent with it).
-    Value batch = sb.cIdx(1), inStrideB = sb.cIdx(0), outStrideB = sb.cIdx(0);
-    for (unsigned d = 0; d + 2 < n; ++d) {
-      batch = sb.mul(batch, inMeta.getSizes()[d]);
-      if (inType.isDynamicDim(d) || inType.getDimSize(d) != 1) {
-        inStrideB = inMeta.getStrides()[d];
-        outStrideB = outMeta.getStrides()[d];
+    // A collapsed group's size is its dims' sizes multiplied; its stride that of its innermost
+    // dim not statically 1 (the collapse check makes the others consistent with it).
+    auto group = [&](MemRefType t, memref::ExtractStridedMetadataOp meta, unsigned from,
+                     unsigned to) {
+      Value size = sb.cIdx(1), stride = sb.cIdx(0);
+      for (unsigned d = from; d < to; ++d) {
+        size = sb.mul(size, meta.getSizes()[d]);
+        if (t.isDynamicDim(d) || t.getDimSize(d) != 1)
+          stride = meta.getStrides()[d];
       }
-    }
+      return std::make_pair(size, stride);
+    };
+    auto [batch, inStrideB] = group(inType, inMeta, 0, p);
+    Value outStrideB = group(outType, outMeta, 0, p).second;
+    auto [rows, ldi] = group(inType, inMeta, p, q);
+    Value cols = group(inType, inMeta, q, n).first;
+    Value ldo = group(outType, outMeta, p, m).second;
     Value args[] = {sparq::elementAddress(b, loc, out, outMeta),
                     outStrideB,
-                    outMeta.getStrides()[n - 2],
+                    ldo,
                     sparq::elementAddress(b, loc, in, inMeta),
                     inStrideB,
-                    inMeta.getStrides()[n - 2],
+                    ldi,
                     batch,
-                    inMeta.getSizes()[n - 2],
-                    inMeta.getSizes()[n - 1]};
+                    rows,
+                    cols};
     func::CallOp::create(b, loc, kTransposeSymbol, TypeRange{}, args);
     op->erase();
     return success();

@@ -71,6 +71,12 @@ mlir::Value elementAddress(mlir::OpBuilder &b, mlir::Location loc, mlir::Value m
 /// Whether `perm` swaps the last two dims and keeps the others (a batch of matrix transposes).
 bool swapsLastTwoDims(llvm::ArrayRef<int64_t> perm);
 
+/// The dims where `perm` swaps two trailing groups of dims and keeps the others: (p, q) when
+/// perm is [0, p) followed by [q, n) followed by [p, q), with p < q < n (rows [p, q) and columns
+/// [q, n) of a batch of matrix transposes once each group is collapsed). NCHW -> NHWC is (1, 2),
+/// NHWC -> NCHW (1, 3), a swap of the last two dims (n - 2, n - 1).
+std::optional<std::pair<unsigned, unsigned>> swappedTrailingGroups(llvm::ArrayRef<int64_t> perm);
+
 /// The address of the ranked tensor `v` as a read-only buffer of its shape with the identity
 /// layout (bufferization.to_buffer; bufferization places or copies the buffer): how a pass that
 /// calls a kernel on tensors passes an operand.

@@ -157,7 +157,12 @@ def BlockFusionPass : Pass<"sparq-block-fusion", "mlir::ModuleOp"> {
     `sparq_uk_mbconv_f32_mt` kernel (with `inverted-residual-kernel`, the default): it computes
     the block output row by output row with the expanded rows channels-last in a small ring,
     which vectorizes all three convolutions along channels (runtime/kernels/InvertedResidual.cpp;
-    the weights are packed at compile time, include/sparq/Formats/InvertedResidual.h). The
+    the weights are packed at compile time, include/sparq/Formats/InvertedResidual.h). A filter
+    that is computed in the model instead of a constant (decoded from compressed weights by the
+    reference lowering of `sparq_weight.conv2d`) is packed at each call: the block's constant
+    buffer (biases, clamps, constant filters) is copied into a scratch buffer and
+    `sparq_uk_mbconv_pack_f32` packs the computed filters over their sections, so a compressed
+    block runs on the same kernel and its artifact keeps the compressed weights. The
     kernel reads its inputs and writes its output on tensors through
     `bufferization.to_buffer`/`to_tensor`; the call carries `sparq.kernel_cost`.
 
@@ -375,7 +380,12 @@ def SelectCompressedMicroKernelsPass
 
     A `sparq_weight.conv2d` that is pointwise (1x1 kernel, unit strides, no padding) runs on the
     same kernels: its NCHW input is transposed to one row per pixel, the kernel computes
-    [pixels, F], which is transposed back, and the bias is added. The kernels read the packed
+    [pixels, F], which is transposed back, and the bias is added. That is for images of fewer
+    than 16 pixels (a convolution used as a fully connected layer, bound by its weight bytes);
+    from 16 pixels on, a pointwise convolution with float activations keeps the reference
+    lowering, whose filter, decoded at each call, runs on the dense convolution kernel that
+    reads the NCHW input in place (bound by its multiply-adds, the transposes cost more than
+    the decoded filter) and joins `sparq-block-fusion`'s blocks. The kernels read the packed
     operands as the formats store them (the lookup-table kernels: the interleaved copy); the
     call is built on tensors with
     `bufferization.to_buffer` / `to_tensor`. Consumers without a kernel keep the reference

@@ -99,29 +99,18 @@ Value convolve(OpBuilder &b, Location loc, Value input, Value weight, Value bias
                                   getAsIndexOpFoldResult(b.getContext(), lo),
                                   getAsIndexOpFoldResult(b.getContext(), hi), zero);
   }
+  // The accumulator starts at the bias (broadcast along N, H, W), as the ONNX importer's
+  // convolutions do: the same form for the passes that match convolution blocks and fold the
+  // bias (sparq-block-fusion's one-pass block kernel), the same summation order as the
+  // float model.
   Value init = tensor::EmptyOp::create(b, loc, resultType.getShape(), et,
                                        sparq::dynamicSizes(b, loc, resultType, input));
-  init = linalg::FillOp::create(b, loc, zero, init).getResult(0);
-  Value conv = linalg::Conv2DNchwFchwOp::create(b, loc, resultType, ValueRange{input, w4},
-                                                ValueRange{init},
-                                                b.getI64TensorAttr(strides),
-                                                b.getI64TensorAttr(dilations))
-                   .getResult(0);
-  if (!bias)
-    return conv;
-  MLIRContext *ctx = b.getContext();
-  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(4),
-                                 AffineMap::get(4, 0, {getAffineDimExpr(1, ctx)}, ctx),
-                                 b.getMultiDimIdentityMap(4)};
-  SmallVector<utils::IteratorType> iters(4, utils::IteratorType::parallel);
-  return linalg::GenericOp::create(b, loc, resultType, ValueRange{conv, bias}, ValueRange{conv},
-                                   maps, iters,
-                                   [&](OpBuilder &nb, Location nl, ValueRange args) {
-                                     linalg::YieldOp::create(
-                                         nb, nl,
-                                         arith::AddFOp::create(nb, nl, args[0], args[1])
-                                             .getResult());
-                                   })
+  init = bias ? linalg::BroadcastOp::create(b, loc, bias, init, ArrayRef<int64_t>{0, 2, 3})
+                    .getResult()[0]
+              : linalg::FillOp::create(b, loc, zero, init).getResult(0);
+  return linalg::Conv2DNchwFchwOp::create(b, loc, resultType, ValueRange{input, w4},
+                                          ValueRange{init}, b.getI64TensorAttr(strides),
+                                          b.getI64TensorAttr(dilations))
       .getResult(0);
 }
 

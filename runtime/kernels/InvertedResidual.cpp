@@ -472,4 +472,30 @@ void sparq_uk_mbconv_f32_mt(intptr_t outAddr, int64_t outStrideN, int64_t outStr
       true);
 }
 
+void sparq_uk_mbconv_pack_f32(intptr_t outAddr, intptr_t constAddr, intptr_t expandAddr,
+                              intptr_t middleAddr, intptr_t projectAddr, intptr_t shortcutAddr,
+                              int64_t C, int64_t CE, int64_t CM, int64_t CO, int64_t KH,
+                              int64_t KW, int64_t flags) {
+  const bool full = flags & SPARQ_UK_FULL_CONV, projection = flags & SPARQ_UK_PROJECTION;
+  const fmt::InvertedResidualLayout l(C, CE, CM, CO, KH, KW, full, projection);
+  float *out = reinterpret_cast<float *>(outAddr);
+  __builtin_memcpy(out, reinterpret_cast<const float *>(constAddr),
+                   size_t(l.total) * sizeof(float));
+  if (const float *e = reinterpret_cast<const float *>(expandAddr))
+    fmt::packPointwiseSection(out, l.expand, C, CE,
+                              [&](int64_t ce, int64_t c) { return e[ce * C + c]; });
+  if (const float *d = reinterpret_cast<const float *>(middleAddr))
+    fmt::packMiddleSection(out, l, CE, CM, KH, KW, full,
+                           [&](int64_t m, int64_t ce, int64_t kh, int64_t kw) {
+                             return full ? d[((m * CE + ce) * KH + kh) * KW + kw]
+                                         : d[(m * KH + kh) * KW + kw];
+                           });
+  if (const float *p = reinterpret_cast<const float *>(projectAddr))
+    fmt::packPointwiseSection(out, l.project, CM, CO,
+                              [&](int64_t o, int64_t m) { return p[o * CM + m]; });
+  if (const float *sc = reinterpret_cast<const float *>(shortcutAddr); sc && projection)
+    fmt::packPointwiseSection(out, l.shortcut, C, CO,
+                              [&](int64_t o, int64_t c) { return sc[o * C + c]; });
+}
+
 } // extern "C"

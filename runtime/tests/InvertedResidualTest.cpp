@@ -92,6 +92,23 @@ TEST_P(MBConv, MatchesReference) {
       [&](int64_t m) { return bD[m]; }, [&](int64_t o) { return bP[o]; },
       [&](int64_t o) { return bS[o]; });
 
+  // The same buffer packed at run time, as for filters decoded from compressed weights: the
+  // compile-time part holds the biases and clamps with zero filters, sparq_uk_mbconv_pack_f32
+  // copies it over a NaN-filled buffer and packs the four filters into it.
+  std::vector<float> constants(layout.total), fromCall(layout.total, std::nanf(""));
+  auto none2 = [](int64_t, int64_t) { return 0.0f; };
+  sparq::formats::packInvertedResidual(
+      constants.data(), C, CE, CM, CO, K, K, p.full, p.projection, clamps, none2,
+      [](int64_t, int64_t, int64_t, int64_t) { return 0.0f; }, none2, none2,
+      [&](int64_t e) { return bE[e]; }, [&](int64_t m) { return bD[m]; },
+      [&](int64_t o) { return bP[o]; }, [&](int64_t o) { return bS[o]; });
+  const int64_t flags = (p.projection ? SPARQ_UK_PROJECTION : 0) | (p.full ? SPARQ_UK_FULL_CONV : 0);
+  sparq_uk_mbconv_pack_f32(intptr_t(fromCall.data()), intptr_t(constants.data()),
+                           intptr_t(E.data()), intptr_t(Dw.data()), intptr_t(P.data()),
+                           p.projection ? intptr_t(Sc.data()) : 0, C, CE, CM, CO, K, K, flags);
+  for (int64_t i = 0; i < layout.total; ++i)
+    ASSERT_EQ(fromCall[i], packed[i]) << "run-time packing differs at float " << i;
+
   // The input with padded rows (inStrideH = W + 1) ends at a guard page.
   const int64_t inStrideH = W + 1, inStrideC = H * inStrideH, inStrideN = C * inStrideC;
   GuardedBytes inBytes(sizeof(float) * ((N - 1) * inStrideN + (C - 1) * inStrideC +
@@ -148,13 +165,12 @@ TEST_P(MBConv, MatchesReference) {
       }
   }
 
+  // The kernel on the buffer packed at run time (the one packed at compile time is equal to it).
   sparq_uk_set_num_threads(p.threads);
   auto call = p.threads == 1 ? sparq_uk_mbconv_f32 : sparq_uk_mbconv_f32_mt;
   call(intptr_t(out.data()), outStrideN, outStrideC, outStrideH, intptr_t(x), inStrideN,
-       inStrideC, inStrideH, intptr_t(packed.data()), N, C, H, W, CE, CM, CO, K, K, OH, OW, S, S,
-       Dl, Dl, p.padT, p.padL,
-       (residual ? SPARQ_UK_RESIDUAL : 0) | (p.projection ? SPARQ_UK_PROJECTION : 0) |
-           (p.full ? SPARQ_UK_FULL_CONV : 0));
+       inStrideC, inStrideH, intptr_t(fromCall.data()), N, C, H, W, CE, CM, CO, K, K, OH, OW, S,
+       S, Dl, Dl, p.padT, p.padL, (residual ? SPARQ_UK_RESIDUAL : 0) | flags);
   sparq_uk_set_num_threads(0);
   for (int64_t n = 0; n < N; ++n)
     for (int64_t i = 0; i < outStrideN; ++i) {

@@ -169,6 +169,15 @@ def main():
                [("y", y.reshape(1, 2, oh, oh))], 11, kernel_shape=[3, 3], strides=[2, 2],
                pads=[1, 1, 1, 1])
 
+    # Transposes that swap two trailing groups of dims (NCHW -> NHWC and back: one batched 2-D
+    # transpose kernel call each), channel and pixel counts off the vector width.
+    x = RNG.standard_normal((2, 19, 5, 7)).astype(f32)
+    write_case(out, "transpose_to_nhwc", "Transpose", [("x", x)],
+               [("y", np.transpose(x, (0, 2, 3, 1)))], 13, perm=[0, 2, 3, 1])
+    x = RNG.standard_normal((2, 5, 7, 19)).astype(f32)
+    write_case(out, "transpose_to_nchw", "Transpose", [("x", x)],
+               [("y", np.transpose(x, (0, 3, 1, 2)))], 13, perm=[0, 3, 1, 2])
+
     # Det: a batch of 5x5 matrices needing row swaps (zero leading pivots), one singular.
     m = RNG.standard_normal((2, 3, 5, 5))
     m[0, 0, 0, 0] = 0.0

@@ -240,3 +240,67 @@ func.func @wide_middle(%x: tensor<1x4x14x14xf32>) -> tensor<1x4x14x14xf32> {
   } -> tensor<1x4x14x14xf32>
   return %y : tensor<1x4x14x14xf32>
 }
+
+// -----
+
+// The inverted residual above with two computed filters (the expand filter an argument, the
+// project filter decoded from int8 codes in the function, as the reference lowering of a
+// compressed convolution does): with the kernel, the constant buffer (clamps, biases, the
+// constant depthwise filter) is copied into a 528-float scratch at each call, where
+// sparq_uk_mbconv_pack_f32 packs the two computed filters (address 0 for the constant one and
+// for the absent shortcut), and the kernel reads that scratch.
+// KERNEL-LABEL: func.func @decoded_filters
+// KERNEL-DAG: %[[C0:.*]] = arith.constant 0 : index
+// KERNEL-DAG: %[[CONST:.*]] = arith.constant dense_resource<{{.*}}> : tensor<528xf32>
+// KERNEL: %[[BUF:.*]] = memref.alloc() {alignment = 64 : i64} : memref<528xf32>
+// KERNEL: call @sparq_uk_mbconv_pack_f32(%{{.*}}, %{{.*}}, %{{.*}}, %[[C0]], %{{.*}}, %[[C0]], %{{.*}})
+// KERNEL: call @sparq_uk_mbconv_f32_mt({{.*}}) {sparq.fused_block = "inverted residual block of 3 convolutions with the input added (one kernel; filters decoded from compressed weights, packed at each call)"
+// KERNEL-NOT: linalg.conv_2d_nchw_fchw
+// KERNEL: return
+// CHECK-LABEL: func.func @decoded_filters
+// CHECK: scf.forall
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @decoded_filters(%x: tensor<1x4x14x10xf32>, %w1: tensor<16x4x1x1xf32>) -> tensor<1x4x14x10xf32> {
+  %w2 = arith.constant dense<0.25> : tensor<16x3x3xf32>
+  %codes = arith.constant dense<3> : tensor<4x16x1x1xi8>
+  %b1 = arith.constant dense<0.1> : tensor<16xf32>
+  %zero = arith.constant 0.0 : f32
+  %scale = arith.constant 0.125 : f32
+  %ew = tensor.empty() : tensor<4x16x1x1xf32>
+  %w3 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%codes : tensor<4x16x1x1xi8>) outs(%ew : tensor<4x16x1x1xf32>) {
+  ^bb0(%c: i8, %out: f32):
+    %f = arith.sitofp %c : i8 to f32
+    %v = arith.mulf %f, %scale : f32
+    linalg.yield %v : f32
+  } -> tensor<4x16x1x1xf32>
+  %e16 = tensor.empty() : tensor<1x16x14x10xf32>
+  %e4 = tensor.empty() : tensor<1x4x14x10xf32>
+  %init1 = linalg.broadcast ins(%b1 : tensor<16xf32>) outs(%e16 : tensor<1x16x14x10xf32>) dimensions = [0, 2, 3]
+  %c1 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%x, %w1 : tensor<1x4x14x10xf32>, tensor<16x4x1x1xf32>) outs(%init1 : tensor<1x16x14x10xf32>) -> tensor<1x16x14x10xf32>
+  %r1 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%c1 : tensor<1x16x14x10xf32>) outs(%e16 : tensor<1x16x14x10xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<1x16x14x10xf32>
+  %p = tensor.pad %r1 low[0, 0, 1, 1] high[0, 0, 1, 1] {
+  ^bb0(%i: index, %j: index, %k: index, %l: index):
+    tensor.yield %zero : f32
+  } : tensor<1x16x14x10xf32> to tensor<1x16x16x12xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e16 : tensor<1x16x14x10xf32>) -> tensor<1x16x14x10xf32>
+  %c2 = linalg.depthwise_conv_2d_nchw_chw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%p, %w2 : tensor<1x16x16x12xf32>, tensor<16x3x3xf32>) outs(%f2 : tensor<1x16x14x10xf32>) -> tensor<1x16x14x10xf32>
+  %f3 = linalg.fill ins(%zero : f32) outs(%e4 : tensor<1x4x14x10xf32>) -> tensor<1x4x14x10xf32>
+  %c3 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%c2, %w3 : tensor<1x16x14x10xf32>, tensor<4x16x1x1xf32>) outs(%f3 : tensor<1x4x14x10xf32>) -> tensor<1x4x14x10xf32>
+  // expected-remark @+1 {{sparq-block-fusion: fused residual block of 3 convolutions (depthwise) (9 ops) over tiles of 2 output rows}}
+  %y = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%c3, %x : tensor<1x4x14x10xf32>, tensor<1x4x14x10xf32>) outs(%e4 : tensor<1x4x14x10xf32>) {
+  ^bb0(%a: f32, %b: f32, %out: f32):
+    %s = arith.addf %a, %b : f32
+    linalg.yield %s : f32
+  } -> tensor<1x4x14x10xf32>
+  return %y : tensor<1x4x14x10xf32>
+}

@@ -170,3 +170,31 @@ func.func @transpose_strided(%in: memref<4x5xf32, strided<[10, 2]>>, %out: memre
   linalg.transpose ins(%in : memref<4x5xf32, strided<[10, 2]>>) outs(%out : memref<5x4xf32>) permutation = [1, 0] {sparq.ukernel = "transpose_f32"}
   return
 }
+
+// -----
+
+// NCHW -> NHWC (2 x 3 x 4 x 5, permutation [0, 2, 3, 1]) as 2 transposes of 3 x 20 matrices:
+// rows C (stride 20), columns H x W collapsed (stride 1); out rows of 3 (ldo 3), batch strides
+// 60. NHWC -> NCHW back: 2 transposes of 20 x 3 matrices (ldi 3, ldo 20).
+// CHECK-LABEL: func.func @to_channels_last
+// CHECK-DAG: %[[C2:.*]] = arith.constant 2 : index
+// CHECK-DAG: %[[C3:.*]] = arith.constant 3 : index
+// CHECK-DAG: %[[C20:.*]] = arith.constant 20 : index
+// CHECK-DAG: %[[C60:.*]] = arith.constant 60 : index
+// CHECK: call @sparq_uk_transpose_f32(%{{.*}}, %[[C60]], %[[C3]], %{{.*}}, %[[C60]], %[[C20]], %[[C2]], %[[C3]], %[[C20]])
+// CHECK: call @sparq_uk_transpose_f32(%{{.*}}, %[[C60]], %[[C20]], %{{.*}}, %[[C60]], %[[C3]], %[[C2]], %[[C20]], %[[C3]])
+// CHECK-NOT: linalg.transpose
+func.func @to_channels_last(%in: memref<2x3x4x5xf32>, %out: memref<2x4x5x3xf32>, %back: memref<2x3x4x5xf32>) {
+  linalg.transpose ins(%in : memref<2x3x4x5xf32>) outs(%out : memref<2x4x5x3xf32>) permutation = [0, 2, 3, 1] {sparq.ukernel = "transpose_f32"}
+  linalg.transpose ins(%out : memref<2x4x5x3xf32>) outs(%back : memref<2x3x4x5xf32>) permutation = [0, 3, 1, 2] {sparq.ukernel = "transpose_f32"}
+  return
+}
+
+// A group whose dims do not collapse (a window of a wider buffer) keeps its loops.
+// CHECK-LABEL: func.func @group_not_collapsible
+// CHECK-NOT: call
+// CHECK: linalg.transpose
+func.func @group_not_collapsible(%in: memref<2x3x4x5xf32, strided<[180, 60, 6, 1]>>, %out: memref<2x4x5x3xf32>) {
+  linalg.transpose ins(%in : memref<2x3x4x5xf32, strided<[180, 60, 6, 1]>>) outs(%out : memref<2x4x5x3xf32>) permutation = [0, 2, 3, 1] {sparq.ukernel = "transpose_f32"}
+  return
+}

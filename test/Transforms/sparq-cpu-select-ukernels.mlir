@@ -196,7 +196,24 @@ func.func @conv_bias(%x: tensor<1x2x6x6xf32>) -> tensor<1x3x4x4xf32> {
 }
 
 // Transposes of the last two dims (f32) are marked for sparq_uk_transpose_f32; other
-// permutations and other element types are not.
+// permutations and other element types are not. Swaps of two trailing groups of dims (NCHW ->
+// NHWC and back) are marked too; a swap of two middle dims is not.
+// CHECK-LABEL: func.func @group_transposes
+// CHECK: permutation = [0, 2, 3, 1]  {sparq.ukernel = "transpose_f32"}
+// CHECK: permutation = [0, 3, 1, 2]  {sparq.ukernel = "transpose_f32"}
+// CHECK: permutation = [0, 2, 1, 3]
+// CHECK-NOT: sparq.ukernel
+// CHECK: return
+func.func @group_transposes(%a: tensor<2x3x4x5xf32>) -> (tensor<2x4x5x3xf32>, tensor<2x5x3x4xf32>, tensor<2x4x3x5xf32>) {
+  %e0 = tensor.empty() : tensor<2x4x5x3xf32>
+  %t0 = linalg.transpose ins(%a : tensor<2x3x4x5xf32>) outs(%e0 : tensor<2x4x5x3xf32>) permutation = [0, 2, 3, 1]
+  %e1 = tensor.empty() : tensor<2x5x3x4xf32>
+  %t1 = linalg.transpose ins(%a : tensor<2x3x4x5xf32>) outs(%e1 : tensor<2x5x3x4xf32>) permutation = [0, 3, 1, 2]
+  %e2 = tensor.empty() : tensor<2x4x3x5xf32>
+  %t2 = linalg.transpose ins(%a : tensor<2x3x4x5xf32>) outs(%e2 : tensor<2x4x3x5xf32>) permutation = [0, 2, 1, 3]
+  return %t0, %t1, %t2 : tensor<2x4x5x3xf32>, tensor<2x5x3x4xf32>, tensor<2x4x3x5xf32>
+}
+
 // CHECK-LABEL: func.func @transposes
 // CHECK: linalg.transpose ins(%{{.*}} : tensor<2x4x5xf32>) outs(%{{.*}} : tensor<2x5x4xf32>) permutation = [0, 2, 1]  {sparq.ukernel = "transpose_f32"}
 // CHECK: linalg.transpose ins(%{{.*}} : tensor<2x4x5xf32>) outs(%{{.*}} : tensor<4x2x5xf32>) permutation = [1, 0, 2]

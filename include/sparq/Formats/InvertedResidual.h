@@ -22,7 +22,9 @@
 //
 // where CEp, CMp and COp are CE, CM and CO rounded up to kChannelAlign. Every section starts on
 // a 64-byte boundary when the buffer does. The compiler packs with packInvertedResidual at
-// compile time; the kernel tests use it too. Header-only, C++17, freestanding.
+// compile time; the kernel tests use it too. A filter computed in the model (decoded from
+// compressed weights) is packed at each call into a copy of that buffer by
+// sparq_uk_mbconv_pack_f32, with the same section packers. Header-only, C++17, freestanding.
 //
 //===----------------------------------------------------------------------===//
 #ifndef SPARQ_FORMATS_INVERTEDRESIDUAL_H
@@ -56,27 +58,23 @@ struct InvertedResidualLayout {
         total(biasS + (projection ? alignChannels(CO) : 0)) {}
 };
 
-/// Packs a block into `out` (InvertedResidualLayout(...).total floats). expand(e, c),
-/// middle(m, e, kh, kw) (depthwise: called with m == e), project(o, m) and shortcut(o, c)
-/// return filter values; biasE(e), biasM(m), biasP(o), biasS(o) the biases (0 where the
-/// convolution has none); clamps holds the eight activation bounds.
-template <typename T, typename Expand, typename Middle, typename Project, typename Shortcut,
-          typename BiasE, typename BiasM, typename BiasP, typename BiasS>
-void packInvertedResidual(T *out, int64_t C, int64_t CE, int64_t CM, int64_t CO, int64_t KH,
-                          int64_t KW, bool full, bool projection, const float (&clamps)[8],
-                          Expand expand, Middle middle, Project project, Shortcut shortcut,
-                          BiasE biasE, BiasM biasM, BiasP biasP, BiasS biasS) {
-  const InvertedResidualLayout l(C, CE, CM, CO, KH, KW, full, projection);
-  const int64_t CEp = alignChannels(CE), CMp = alignChannels(CM), COp = alignChannels(CO);
-  for (int64_t i = 0; i < l.total; ++i)
-    out[i] = T(0);
-  for (int i = 0; i < 8; ++i)
-    out[i] = T(clamps[i]);
-  for (int64_t c = 0; c < C; ++c)
-    for (int64_t e = 0; e < CE; ++e)
-      out[l.expand + c * CEp + e] = T(expand(e, c));
-  for (int64_t e = 0; e < CE; ++e)
-    out[l.biasE + e] = T(biasE(e));
+/// The filter sections alone. A 1x1 filter (expand, project, shortcut) at float offset `at`:
+/// filter(o, i) for OUT output and IN input channels, stored as IN rows of OUT channels padded
+/// to alignChannels(OUT). The middle filter: middle(m, e, kh, kw) (depthwise: called with
+/// m == e). Padding lanes are left as they are (zero in a buffer from packInvertedResidual).
+/// packInvertedResidual packs with them at compile time; sparq_uk_mbconv_pack_f32 packs the
+/// filters decoded from compressed weights with them at each call.
+template <typename T, typename Filter>
+void packPointwiseSection(T *out, int64_t at, int64_t IN, int64_t OUT, Filter filter) {
+  const int64_t OUTp = alignChannels(OUT);
+  for (int64_t i = 0; i < IN; ++i)
+    for (int64_t o = 0; o < OUT; ++o)
+      out[at + i * OUTp + o] = T(filter(o, i));
+}
+template <typename T, typename Middle>
+void packMiddleSection(T *out, const InvertedResidualLayout &l, int64_t CE, int64_t CM,
+                       int64_t KH, int64_t KW, bool full, Middle middle) {
+  const int64_t CEp = alignChannels(CE), CMp = alignChannels(CM);
   for (int64_t kh = 0; kh < KH; ++kh)
     for (int64_t kw = 0; kw < KW; ++kw) {
       const int64_t t = kh * KW + kw;
@@ -89,19 +87,37 @@ void packInvertedResidual(T *out, int64_t C, int64_t CE, int64_t CM, int64_t CO,
           out[l.middle + (t * CE + e) * CMp + m] = T(middle(m, e, kh, kw));
       }
     }
-  for (int64_t m = 0; m < CM; ++m) {
+}
+
+/// Packs a block into `out` (InvertedResidualLayout(...).total floats). expand(e, c),
+/// middle(m, e, kh, kw) (depthwise: called with m == e), project(o, m) and shortcut(o, c)
+/// return filter values; biasE(e), biasM(m), biasP(o), biasS(o) the biases (0 where the
+/// convolution has none); clamps holds the eight activation bounds.
+template <typename T, typename Expand, typename Middle, typename Project, typename Shortcut,
+          typename BiasE, typename BiasM, typename BiasP, typename BiasS>
+void packInvertedResidual(T *out, int64_t C, int64_t CE, int64_t CM, int64_t CO, int64_t KH,
+                          int64_t KW, bool full, bool projection, const float (&clamps)[8],
+                          Expand expand, Middle middle, Project project, Shortcut shortcut,
+                          BiasE biasE, BiasM biasM, BiasP biasP, BiasS biasS) {
+  const InvertedResidualLayout l(C, CE, CM, CO, KH, KW, full, projection);
+  for (int64_t i = 0; i < l.total; ++i)
+    out[i] = T(0);
+  for (int i = 0; i < 8; ++i)
+    out[i] = T(clamps[i]);
+  packPointwiseSection(out, l.expand, C, CE, expand);
+  for (int64_t e = 0; e < CE; ++e)
+    out[l.biasE + e] = T(biasE(e));
+  packMiddleSection(out, l, CE, CM, KH, KW, full, middle);
+  for (int64_t m = 0; m < CM; ++m)
     out[l.biasM + m] = T(biasM(m));
-    for (int64_t o = 0; o < CO; ++o)
-      out[l.project + m * COp + o] = T(project(o, m));
-  }
+  packPointwiseSection(out, l.project, CM, CO, project);
   for (int64_t o = 0; o < CO; ++o) {
     out[l.biasP + o] = T(biasP(o));
-    if (!projection)
-      continue;
-    out[l.biasS + o] = T(biasS(o));
-    for (int64_t c = 0; c < C; ++c)
-      out[l.shortcut + c * COp + o] = T(shortcut(o, c));
+    if (projection)
+      out[l.biasS + o] = T(biasS(o));
   }
+  if (projection)
+    packPointwiseSection(out, l.shortcut, C, CO, shortcut);
 }
 
 /// Bytes of stack one task of the kernel uses at most for a block (its expanded-row ring, SH

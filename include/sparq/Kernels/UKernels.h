@@ -136,6 +136,16 @@ void sparq_uk_mbconv_f32_mt(intptr_t out, int64_t outStrideN, int64_t outStrideC
                             int64_t SW, int64_t DH, int64_t DW, int64_t padT, int64_t padL,
                             int64_t flags);
 
+/* The weight buffer of sparq_uk_mbconv_f32 for a block whose filters are computed in the model
+ * (decoded from compressed weights at each call): copies `constants` (the buffer packed at
+ * compile time, with the biases, the clamps and any constant filter) into `out`, then packs
+ * each filter given by a non-zero address over its section: expand CE x C, middle CM x 1 x KH x
+ * KW (depthwise) or CM x CE x KH x KW (SPARQ_UK_FULL_CONV), project CO x CM, shortcut CO x C
+ * (SPARQ_UK_PROJECTION), each contiguous row-major f32. */
+void sparq_uk_mbconv_pack_f32(intptr_t out, intptr_t constants, intptr_t expand, intptr_t middle,
+                              intptr_t project, intptr_t shortcut, int64_t C, int64_t CE,
+                              int64_t CM, int64_t CO, int64_t KH, int64_t KW, int64_t flags);
+
 /* Attention with an online softmax (runtime/kernels/Attention.cpp), for b < B, i < S, d < D:
  *   O[b][i][d] = sum_{j < T} softmax_j(scale * sum_e Q[b][i][e] * Kt[b][e][j] + mask[b][i][j]) * V[b][j][d]
  * where X[b][r][c] = X + b * strideX + r * ldX + c (unit stride along the last index): Q is
