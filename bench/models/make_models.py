@@ -448,6 +448,11 @@ COMPRESSED = {
                                flags=["--act-bits", "8"]),
     "gemm128_24": compressed("gemm128", "2:4", NM24, ort=False),
     "gemm128_24w4": compressed("gemm128", "2:4,w4g128", NM24W4, ort=False),
+    # A CNN whose convolutions (and classifier) are compressed: the blocks run on the one-pass
+    # block kernel with filters decoded at each call. Per-channel scales: one f32 per output
+    # channel of 32-576 weights (about 1/64 of a byte per weight counted).
+    "cnn_blocks_w8": compressed("cnn_blocks", "w8pc", 1 + 4 / 64, ort=False),
+    "cnn_blocks_24w4": compressed("cnn_blocks", "2:4,w4pc", NM24W4, ort=False),
 }
 
 
