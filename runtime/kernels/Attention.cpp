@@ -105,9 +105,12 @@ void packBlock(const Args &a, const float *K, int64_t j0, int64_t kb, float *dst
   }
 }
 
+/// Key blocks of PK keys per batch in kpack (the last one partial).
+SPARQ_UK_INLINE int64_t packedBlocks(const Args &a) { return (a.T + PK - 1) / PK; }
+
 /// Packs keys [blk PK, blk PK + PK) of batch b into kpack.
 void packKeys(const Args &a, int64_t b, int64_t blk) {
-  const int64_t blocks = (a.T + PK - 1) / PK, j0 = blk * PK;
+  const int64_t blocks = packedBlocks(a), j0 = blk * PK;
   packBlock<PK>(a, a.K + b * a.sK, j0, a.T - j0 < PK ? a.T - j0 : PK,
                 a.kpack + (b * blocks + blk) * a.D * PK);
 }
@@ -348,7 +351,7 @@ void task(const Args &a, int64_t b, int64_t i0) {
     t.full = t.j0 + KB <= a.T;
     if (a.kpack && rows >= RG) {
       // The batch's blocks, packed once for all its tasks (run).
-      t.kt = a.kpack + (b * ((a.T + PK - 1) / PK) + t.j0 / PK) * a.D * PK + t.j0 % PK;
+      t.kt = a.kpack + (b * packedBlocks(a) + t.j0 / PK) * a.D * PK + t.j0 % PK;
       t.ldk = PK;
       t.full = true;
     } else if (a.kRows && rows < RG) {
@@ -430,10 +433,10 @@ void run(Args a, bool parallel) {
     a.kpack = nullptr;
   if (a.kpack && a.T > 0) {
     // Every key block of every batch packed once, before the tasks that read them.
-    const int64_t units = a.B * ((a.T + PK - 1) / PK);
+    const int64_t units = a.B * packedBlocks(a);
     auto pack = [](void *ctx, int64_t u0, int64_t u1) {
       const Args &a = *static_cast<const Args *>(ctx);
-      const int64_t blocks = (a.T + PK - 1) / PK;
+      const int64_t blocks = packedBlocks(a);
       for (int64_t u = u0; u < u1; ++u)
         packKeys(a, u / blocks, u % blocks);
     };
