@@ -19,27 +19,34 @@ void sparq_uk_transpose_f32(intptr_t outAddr, int64_t outStrideB, int64_t ldo, i
   for (int64_t b = 0; b < B; ++b) {
     float *out = reinterpret_cast<float *>(outAddr) + b * outStrideB;
     const float *in = reinterpret_cast<const float *>(inAddr) + b * inStrideB;
-    for (int64_t r0 = 0; r0 < R; r0 += V) {
-      const int rows = R - r0 < V ? int(R - r0) : V;
-      const vmask rowLanes = laneMask(0, rows);
+    // Blocks go along the columns for a strip of RT rows. With an output row stride that is a
+    // multiple of 4 KiB the V rows a block stores all map to the same L1 sets (4 KiB
+    // aliasing): a strip of 4 blocks then stores 4 runs of each output row before moving on
+    // (4096 x 64: 19 -> 39 GB/s, 1024 x 256: 14-17 -> 30-32, 2048 x 2048: 10 -> 14-16; other
+    // shapes unchanged: AMD Zen 5, 200 alternating calls, data in cache).
+    const int64_t RT = ldo % 1024 == 0 ? 4 * V : V;
+    for (int64_t strip = 0; strip < R; strip += RT)
       for (int64_t c0 = 0; c0 < C; c0 += V) {
         const int cols = C - c0 < V ? int(C - c0) : V;
         const vmask colLanes = laneMask(0, cols);
-        vf t[V];
-        for (int i = 0; i < V; ++i) {
-          const float *p = in + (r0 + i) * ldi + c0;
-          t[i] = i >= rows ? vf{} : cols == V ? load(p) : maskedLoad(p, colLanes);
-        }
-        transpose(t);
-        for (int j = 0; j < cols; ++j) {
-          float *q = out + (c0 + j) * ldo + r0;
-          if (rows == V)
-            store(q, t[j]);
-          else
-            maskedStore(q, t[j], rowLanes);
+        for (int64_t r0 = strip; r0 < R && r0 < strip + RT; r0 += V) {
+          const int rows = R - r0 < V ? int(R - r0) : V;
+          const vmask rowLanes = laneMask(0, rows);
+          vf t[V];
+          for (int i = 0; i < V; ++i) {
+            const float *p = in + (r0 + i) * ldi + c0;
+            t[i] = i >= rows ? vf{} : cols == V ? load(p) : maskedLoad(p, colLanes);
+          }
+          transpose(t);
+          for (int j = 0; j < cols; ++j) {
+            float *q = out + (c0 + j) * ldo + r0;
+            if (rows == V)
+              store(q, t[j]);
+            else
+              maskedStore(q, t[j], rowLanes);
+          }
         }
       }
-    }
   }
 }
 

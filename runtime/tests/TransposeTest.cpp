@@ -2,7 +2,8 @@
 //
 // sparq_uk_transpose_f32 against the definition out[b][c][r] = in[b][r][c], on sizes below,
 // at and across the vector width (edge blocks masked both ways), with padded rows and batch
-// strides whose padding must stay untouched, and the input ending at an inaccessible page.
+// strides whose padding must stay untouched, and the input ending at an inaccessible page;
+// output row strides that are multiples of 4 KiB (the kernel's strips of blocks).
 //
 //===----------------------------------------------------------------------===//
 #include "KernelTestUtil.h"
@@ -47,6 +48,11 @@ INSTANTIATE_TEST_SUITE_P(Shapes, Transpose,
                                            std::make_tuple(3, 17, 33, 3),
                                            std::make_tuple(1, 64, 40, 1),
                                            std::make_tuple(2, 130, 9, 0),
-                                           std::make_tuple(1, 5, 200, 2)));
+                                           std::make_tuple(1, 5, 200, 2),
+                                           // Output rows a multiple of 4 KiB apart (ldo =
+                                           // R + pad + 1 = 1024, 2048): strips of 4 blocks,
+                                           // the last strip and block partial.
+                                           std::make_tuple(2, 1023, 37, 0),
+                                           std::make_tuple(1, 2046, 20, 1)));
 
 } // namespace
