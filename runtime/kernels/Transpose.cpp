@@ -22,8 +22,9 @@ void sparq_uk_transpose_f32(intptr_t outAddr, int64_t outStrideB, int64_t ldo, i
     // Blocks go along the columns for a strip of RT rows. With an output row stride that is a
     // multiple of 4 KiB the V rows a block stores all map to the same L1 sets (4 KiB
     // aliasing): a strip of 4 blocks then stores 4 runs of each output row before moving on
-    // (4096 x 64: 19 -> 39 GB/s, 1024 x 256: 14-17 -> 30-32, 2048 x 2048: 10 -> 14-16; other
-    // shapes unchanged: AMD Zen 5, 200 alternating calls, data in cache).
+    // (the v16 kernel before and after, medians of 200 calls in two alternating runs, AMD
+    // Zen 5: 4096 x 64 16-23 -> 28 GB/s, 1024 x 256 14-15 -> 28, 2048 x 2048 13 -> 16; 3136 x
+    // 128, 128 x 3136 and 256 x 1024 unchanged).
     const int64_t RT = ldo % 1024 == 0 ? 4 * V : V;
     for (int64_t strip = 0; strip < R; strip += RT)
       for (int64_t c0 = 0; c0 < C; c0 += V) {
