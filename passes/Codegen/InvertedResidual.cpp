@@ -290,7 +290,7 @@ sparq::fuseInvertedResidual(ModuleOp module, Operation *root, ArrayRef<Operation
       packed.data(), C, CE, CM, CO, KH, KW, full, projection, clamps,
       [&](int64_t ce, int64_t c) { return value(e, ce * C + c); },
       [&](int64_t m, int64_t ce, int64_t kh, int64_t kw) {
-        return value(d, full ? ((m * CE + ce) * KH + kh) * KW + kw : (m * KH + kh) * KW + kw);
+        return value(d, sparq::formats::middleFilterIndex(m, ce, kh, kw, CE, KH, KW, full));
       },
       [&](int64_t o, int64_t m) { return value(p, o * CM + m); },
       [&](int64_t o, int64_t c) { return projection ? value(sc, o * C + c) : 0.0; },

@@ -487,8 +487,7 @@ void sparq_uk_mbconv_pack_f32(intptr_t outAddr, intptr_t constAddr, intptr_t exp
   if (const float *d = reinterpret_cast<const float *>(middleAddr))
     fmt::packMiddleSection(out, l, CE, CM, KH, KW, full,
                            [&](int64_t m, int64_t ce, int64_t kh, int64_t kw) {
-                             return full ? d[((m * CE + ce) * KH + kh) * KW + kw]
-                                         : d[(m * KH + kh) * KW + kw];
+                             return d[fmt::middleFilterIndex(m, ce, kh, kw, CE, KH, KW, full)];
                            });
   if (const float *p = reinterpret_cast<const float *>(projectAddr))
     fmt::packPointwiseSection(out, l.project, CM, CO,

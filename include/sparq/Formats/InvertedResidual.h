@@ -71,6 +71,13 @@ void packPointwiseSection(T *out, int64_t at, int64_t IN, int64_t OUT, Filter fi
     for (int64_t o = 0; o < OUT; ++o)
       out[at + i * OUTp + o] = T(filter(o, i));
 }
+/// Where the middle filter's value for output channel m, input channel e and tap (kh, kw) is
+/// in the filter as the model holds it, row-major: full CM x CE x KH x KW, depthwise CM x KH x
+/// KW (e == m).
+constexpr int64_t middleFilterIndex(int64_t m, int64_t e, int64_t kh, int64_t kw, int64_t CE,
+                                    int64_t KH, int64_t KW, bool full) {
+  return full ? ((m * CE + e) * KH + kh) * KW + kw : (m * KH + kh) * KW + kw;
+}
 template <typename T, typename Middle>
 void packMiddleSection(T *out, const InvertedResidualLayout &l, int64_t CE, int64_t CM,
                        int64_t KH, int64_t KW, bool full, Middle middle) {
