@@ -140,16 +140,6 @@ Value elementAddress(OpBuilder &b, Location loc, Value memref,
   return sb.add(base, sb.mul(meta.getOffset(), sb.cIdx((type.getElementTypeBitWidth() + 7) / 8)));
 }
 
-bool swapsLastTwoDims(ArrayRef<int64_t> perm) {
-  const size_t n = perm.size();
-  if (n < 2 || perm[n - 1] != int64_t(n) - 2 || perm[n - 2] != int64_t(n) - 1)
-    return false;
-  for (size_t i = 0; i + 2 < n; ++i)
-    if (perm[i] != int64_t(i))
-      return false;
-  return true;
-}
-
 std::optional<std::pair<unsigned, unsigned>> swappedTrailingGroups(ArrayRef<int64_t> perm) {
   const unsigned n = unsigned(perm.size());
   unsigned p = 0;
@@ -167,6 +157,11 @@ std::optional<std::pair<unsigned, unsigned>> swappedTrailingGroups(ArrayRef<int6
       return std::nullopt;
   }
   return std::make_pair(p, q);
+}
+
+bool swapsLastTwoDims(ArrayRef<int64_t> perm) {
+  const unsigned n = unsigned(perm.size());
+  return swappedTrailingGroups(perm) == std::make_optional(std::make_pair(n - 2, n - 1));
 }
 
 Value readAddress(OpBuilder &b, Location loc, Value v) {
