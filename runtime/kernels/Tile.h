@@ -269,13 +269,15 @@ SPARQ_UK_INLINE void storeRuns(float *c, const ColumnRuns &runs, int j, vf v, bo
 /// `ncols` columns are stored, row r at C + r * ldc, its columns consecutive or, with `runs`,
 /// where the runs say. With Prefetch, also pulls the kc x NR slice at `next` (the next panel's)
 /// into the cache while computing. Without loadC, a non-null rowBias adds rowBias[r] to row r;
-/// applyRelu stores max(., 0).
-template <bool Prefetch>
+/// applyRelu stores max(., 0). With RowOffsets, step k of B is at B + bOff[k] instead (the rows
+/// of an implicit im2col matrix read in place: a k x k convolution's taps, ldb unused).
+template <bool Prefetch, bool RowOffsets = false>
 SPARQ_UK_INLINE void packedTile(int64_t rows, float *C, int64_t ldc, const float *Ap,
                                 const float *B, int64_t kc, int64_t ncols, bool loadC,
                                 const float *next, bool applyRelu = false,
                                 const float *rowBias = nullptr, int64_t ldb = NR,
-                                const ColumnRuns *runs = nullptr) {
+                                const ColumnRuns *runs = nullptr,
+                                const int32_t *bOff = nullptr) {
   vf acc[MR][NV];
   for (int r = 0; r < MR; ++r)
     for (int j = 0; j < NV; ++j)
@@ -283,9 +285,10 @@ SPARQ_UK_INLINE void packedTile(int64_t rows, float *C, int64_t ldc, const float
   for (int64_t k = 0; k < kc; ++k) {
     if constexpr (Prefetch)
       __builtin_prefetch(next + k * 16, 0, 2);
+    const float *Bk = RowOffsets ? B + bOff[k] : B + k * ldb;
     vf b[NV];
     for (int j = 0; j < NV; ++j)
-      b[j] = load(B + k * ldb + j * V);
+      b[j] = load(Bk + j * V);
     for (int r = 0; r < MR; ++r) {
       vf a = splat(Ap[k * MR + r]);
       for (int j = 0; j < NV; ++j)
