@@ -2,7 +2,7 @@
 // onnxruntime baseline for bench/run.sh (see docs/bench.md).
 //
 // usage: node ort_bench.js MODEL.onnx --inputs DIR [--bench N] [--threads T] [--warmup W]
-//                           [--write-outputs DIR]
+//                           [--write-outputs DIR] [--profile]
 //
 // Loads MODEL.onnx into an onnxruntime-node CPU session (intraOpNumThreads=T, interOpNumThreads=1,
 // graphOptimizationLevel 'all', sequential execution), feeds DIR/input_K.pb (ONNX TensorProto
@@ -11,10 +11,15 @@
 //   latency: min X ms, median Y ms, max Z ms (N runs)
 // --write-outputs DIR writes the outputs of one run as DIR/output_K.pb (reference data for
 // `sparq-run --expect DIR`, in the model's output order).
+// --profile turns on onnxruntime's own profiler for the timed runs and prints, after the latency
+// line, each node's median kernel time per run (the counterpart of `sparq-run --profile`'s
+// table, to compare the two engines op by op). The timed runs are slower with it: compare its
+// per-node figures with each other, not its latency line with an unprofiled one.
 // Errors are one line, `ort_bench: error: ...`, exit code 1.
 'use strict';
 
 const fs = require('fs');
+const os = require('os');
 const path = require('path');
 
 function fail(message) {
@@ -23,7 +28,8 @@ function fail(message) {
 }
 
 function parseArgs(argv) {
-  const options = { model: null, inputs: null, bench: 10, threads: 1, warmup: 3, write: null };
+  const options = { model: null, inputs: null, bench: 10, threads: 1, warmup: 3, write: null,
+                    profile: false };
   for (let i = 0; i < argv.length; ++i) {
     const arg = argv[i];
     const next = () => {
@@ -39,12 +45,14 @@ function parseArgs(argv) {
     else if (arg === '--threads') options.threads = count(next());
     else if (arg === '--warmup') options.warmup = count(next());
     else if (arg === '--write-outputs') options.write = next();
+    else if (arg === '--profile') options.profile = true;
     else if (arg.startsWith('-')) fail(`unknown option '${arg}'`);
     else if (options.model === null) options.model = arg;
     else fail(`unexpected argument '${arg}'`);
   }
   if (!options.model || !options.inputs)
-    fail('usage: ort_bench.js MODEL.onnx --inputs DIR [--bench N] [--threads T] [--warmup W]');
+    fail('usage: ort_bench.js MODEL.onnx --inputs DIR [--bench N] [--threads T] [--warmup W] ' +
+         '[--write-outputs DIR] [--profile]');
   return options;
 }
 
@@ -160,6 +168,37 @@ function writeTensorProto(file, name, tensor) {
 
 // -------------------------------------------------------------------------------------------------
 
+// Prints the median kernel time of each node over the profiled runs, in execution order, from
+// the profile file in `dir` (then removes it). A node whose kernel ran fewer times than `runs`
+// (a branch of control flow) gets its median over the runs it had.
+function printProfile(dir, runs) {
+  const file = fs.readdirSync(dir).find((f) => f.endsWith('.json'));
+  if (!file) fail('onnxruntime wrote no profile');
+  const events = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+  fs.rmSync(dir, { recursive: true, force: true });
+  const nodes = new Map();
+  for (const e of events) {
+    if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
+    const name = e.name.slice(0, -'_kernel_time'.length);
+    if (!nodes.has(name)) nodes.set(name, { op: (e.args && e.args.op_name) || '?', us: [] });
+    nodes.get(name).us.push(e.dur);
+  }
+  const median = (v) => {
+    const s = [...v].sort((a, b) => a - b), n = s.length;
+    return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+  };
+  const width = Math.max(4, ...[...nodes.keys()].map((k) => k.length));
+  console.log(`profile: median kernel time per run over ${runs} runs (onnxruntime's profiler), us`);
+  console.log(`  ${'node'.padEnd(width)}  ${'op'.padEnd(20)} ${'us'.padStart(10)}`);
+  let total = 0;
+  for (const [name, n] of nodes) {
+    const us = median(n.us);
+    total += us;
+    console.log(`  ${name.padEnd(width)}  ${n.op.padEnd(20)} ${us.toFixed(1).padStart(10)}`);
+  }
+  console.log(`  ${'total'.padEnd(width)}  ${''.padEnd(20)} ${total.toFixed(1).padStart(10)}`);
+}
+
 async function main() {
   const options = parseArgs(process.argv.slice(2));
   let ort;
@@ -174,6 +213,9 @@ async function main() {
   const inputFiles = files.filter((f) => /^input_[0-9]+\.pb$/.test(f))
     .sort((a, b) => parseInt(a.slice(6), 10) - parseInt(b.slice(6), 10));
 
+  // onnxruntime writes its profile as PREFIX_<date>.json when profiling ends.
+  const profileDir = options.profile ? fs.mkdtempSync(path.join(os.tmpdir(), 'ort-profile-')) : null;
+  const profilePrefix = profileDir ? path.join(profileDir, 'ort') : null;
   let session;
   try {
     session = await ort.InferenceSession.create(options.model, {
@@ -182,6 +224,7 @@ async function main() {
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
       executionMode: 'sequential',
+      ...(options.profile ? { enableProfiling: true, profileFilePrefix: profilePrefix } : {}),
     });
   } catch (e) {
     fail(`${options.model}: ${String(e.message || e).split('\n')[0]}`);
@@ -226,6 +269,10 @@ async function main() {
     }
   } catch (e) {
     fail(`running '${options.model}': ${String(e.message || e).split('\n')[0]}`);
+  }
+  if (options.profile) {
+    session.endProfiling();
+    printProfile(profileDir, Math.max(1, options.warmup) + options.bench + (options.write ? 1 : 0));
   }
   await session.release();
 }
