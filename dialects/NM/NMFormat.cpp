@@ -226,30 +226,69 @@ struct LowerNMPack : OpRewritePattern<PackOp> {
   }
 };
 
+/// The dense weight in two linalg.generics: first the position (0..M-1) of every kept slot,
+/// decoded once from the index bits; then the weight as [rows, G, M] (G = ceil(K/M) groups),
+/// element (r, g, j) the kept value of group g whose position is j, else 0, reading the N slots
+/// of its group through constant-offset indexing maps, so every access is affine in the loop
+/// indices and LLVM vectorizes the loop (decoding the index bits of every slot for every dense
+/// position, with the group found by a division, ran at ~1 ns per weight: 0.015 ms for a 256 x
+/// 64 filter of cnn_blocks at 2:4). Collapsed to [rows, G * M] and cut to K columns.
 struct LowerNMUnpack : OpRewritePattern<UnpackOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(UnpackOp op, PatternRewriter &rewriter) const override {
     auto type = op.getResult().getType();
     if (failed(requireStatic(op, type, "result")))
       return failure();
+    Location loc = op.getLoc();
     unsigned n = op.getPattern().getN(), m = op.getPattern().getM();
     unsigned ibits = fmt::nmIndexBits(m);
-    int64_t idxBytes = op.getPattern().indexRowBytes(type.getDimSize(1));
+    int64_t rows = type.getDimSize(0), k = type.getDimSize(1), groups = (k + m - 1) / m;
+    int64_t idxBytes = op.getPattern().indexRowBytes(k);
     Value values = op.getValues(), indices = op.getIndices();
-    Value r = generate(rewriter, op.getLoc(), type, {}, [&](ScalarBuilder &bb) {
-      Value row = bb.index(0), c = bb.index(1);
-      Value g = bb.div(c, bb.cIdx(m));
-      Value j = bb.toI32(bb.rem(c, bb.cIdx(m)));
-      Value result = arith::ConstantOp::create(
-          bb.b, bb.loc, bb.b.getFloatAttr(type.getElementType(), 0.0));
-      for (unsigned s = 0; s < n; ++s) {
-        Value slot = bb.add(bb.mul(g, bb.cIdx(n)), bb.cIdx(s));
-        Value pos = bb.code(indices, {row}, slot, ibits, idxBytes);
-        result = bb.select(bb.eq(pos, j), bb.extract(values, {row, slot}), result);
+    Type et = type.getElementType(), i32 = rewriter.getI32Type();
+    Value positions = generate(
+        rewriter, loc, RankedTensorType::get({rows, groups * n}, i32), {}, [&](ScalarBuilder &bb) {
+          return bb.code(indices, {bb.index(0)}, bb.index(1), ibits, idxBytes);
+        });
+    SmallVector<ReassociationIndices> split{{0}, {1, 2}};
+    Value v3 = tensor::ExpandShapeOp::create(
+        rewriter, loc, RankedTensorType::get({rows, groups, int64_t(n)}, et), values, split);
+    Value p3 = tensor::ExpandShapeOp::create(
+        rewriter, loc, RankedTensorType::get({rows, groups, int64_t(n)}, i32), positions, split);
+    SmallVector<Value> inputs;
+    SmallVector<AffineMap> maps;
+    MLIRContext *ctx = rewriter.getContext();
+    AffineExpr r = getAffineDimExpr(0, ctx), g = getAffineDimExpr(1, ctx);
+    for (Value t : {v3, p3})
+      for (unsigned slot = 0; slot < n; ++slot) {
+        inputs.push_back(t);
+        maps.push_back(AffineMap::get(3, 0, {r, g, getAffineConstantExpr(slot, ctx)}, ctx));
       }
-      return result;
-    });
-    rewriter.replaceOp(op, r);
+    maps.push_back(rewriter.getMultiDimIdentityMap(3));
+    auto denseType = RankedTensorType::get({rows, groups, int64_t(m)}, et);
+    Value init = tensor::EmptyOp::create(rewriter, loc, denseType.getShape(), et);
+    SmallVector<utils::IteratorType> iters(3, utils::IteratorType::parallel);
+    Value dense =
+        linalg::GenericOp::create(
+            rewriter, loc, denseType, inputs, ValueRange{init}, maps, iters,
+            [&](OpBuilder &nb, Location nl, ValueRange args) {
+              ScalarBuilder bb{nb, nl};
+              Value j = bb.toI32(bb.index(2));
+              Value result = bb.cF(et, 0.0);
+              for (unsigned slot = 0; slot < n; ++slot)
+                result = bb.select(bb.eq(args[n + slot], j), args[slot], result);
+              linalg::YieldOp::create(nb, nl, result);
+            })
+            .getResult(0);
+    Value flat = tensor::CollapseShapeOp::create(rewriter, loc, dense,
+                                                 ArrayRef<ReassociationIndices>{{0}, {1, 2}});
+    if (groups * m != k)
+      flat = tensor::ExtractSliceOp::create(
+          rewriter, loc, type, flat,
+          ArrayRef<OpFoldResult>{rewriter.getIndexAttr(0), rewriter.getIndexAttr(0)},
+          ArrayRef<OpFoldResult>{rewriter.getIndexAttr(rows), rewriter.getIndexAttr(k)},
+          ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1), rewriter.getIndexAttr(1)});
+    rewriter.replaceOp(op, flat);
     return success();
   }
 };
