@@ -511,14 +511,8 @@ void packAT(float *at, const float *A, int64_t lda, int64_t mb, int64_t k0, int6
   int64_t kk = 0;
   for (; kk + V <= kv; kk += V) {
     int64_t m = 0;
-    for (; m + V <= mb; m += V) {
-      vf r[V];
-      for (int i = 0; i < V; ++i)
-        r[i] = load(A + (m + i) * lda + k0 + kk);
-      transpose(r);
-      for (int i = 0; i < V; ++i)
-        store(at + (kk + i) * MBp + m, r[i]);
-    }
+    for (; m + V <= mb; m += V)
+      transposeBlock(at + kk * MBp + m, MBp, A + m * lda + k0 + kk, lda);
     for (int i = 0; i < V; ++i)
       for (int64_t mm = m; mm < MBp; ++mm)
         at[(kk + i) * MBp + mm] = mm < mb ? A[mm * lda + k0 + kk + i] : 0.0f;

@@ -215,6 +215,16 @@ SPARQ_UK_INLINE void transpose(vf (&r)[V]) {
   transposeStage<1>(r);
 }
 
+/// dst[j * ldd + i] = src[i * lds + j] for a whole V x V block (i, j < V), through registers.
+SPARQ_UK_INLINE void transposeBlock(float *dst, int64_t ldd, const float *src, int64_t lds) {
+  vf r[V];
+  for (int i = 0; i < V; ++i)
+    r[i] = load(src + i * lds);
+  transpose(r);
+  for (int j = 0; j < V; ++j)
+    store(dst + j * ldd, r[j]);
+}
+
 /// Lanes [lo, hi) of a vector, as the mask of a masked load or store. Target-neutral: LLVM lowers
 /// llvm.masked.* to AVX-512 mask registers, AVX2 vmaskmovps, or scalar code.
 typedef bool vmask __attribute__((ext_vector_type(V)));
