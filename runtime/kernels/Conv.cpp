@@ -9,9 +9,10 @@
 // convolution, reads the input's channel rows in place) and runs every filter tile over it with
 // the register tile the GEMM uses (Tile.h), which stores the panel's pixels as one run per output
 // row. A stride-1 k x k convolution reads in place too, through a table of tap offsets (step k =
-// (c, kh, kw) of a panel of consecutive pixels is the input NR elements from that offset), and
-// its panels follow output rows when that wastes at most an eighth of the columns. The input
-// must already be padded.
+// (c, kh, kw) of a panel of consecutive pixels is the input NR elements from that offset). Its
+// panels run over the input's row pitch (the pixels under the padding columns computed and
+// dropped) or follow output rows, whichever idles fewer columns. The input must already be
+// padded.
 //
 //===----------------------------------------------------------------------===//
 #include "Tile.h"
@@ -108,7 +109,7 @@ void sparq_uk_conv2d_nchw_packed_f32(intptr_t outAddr, int64_t outStrideN, int64
               store(dst + j * V, load(src + off[0] + j * V));
           } else if (byRuns) {
             for (int r = 0; r < inRuns.count; ++r) {
-              const int a = inRuns.start[r], len = inRuns.start[r + 1] - a;
+              const int a = inRuns.start[r], len = inRuns.end[r] - a;
               const float *s = src + inRuns.offset[r];
               int j = 0;
               for (; j + V <= len; j += V)
@@ -153,7 +154,17 @@ void sparq_uk_conv2d_nchw_packed_f32(intptr_t outAddr, int64_t outStrideN, int64
   // leaves at most an eighth of the panels' columns idle (56- and 28-pixel rows; a 14-pixel row
   // would idle 56% of them, and its row-crossing panels are gathered instead).
   const int64_t rowSpan = (OW + NR - 1) / NR * NR;
-  const bool rowPanels = tapOff && 8 * (rowSpan - OW) <= rowSpan;
+  bool rowPanels = tapOff && 8 * (rowSpan - OW) <= rowSpan;
+  // Panels over whole padded input rows (SH = 1): output pixel (oh, ow) is pixel oh * inStrideH
+  // + ow of a virtual image inStrideH wide whose pixels all read their taps at consecutive
+  // offsets, so panels run on across output rows and still read in place; the inStrideH - OW
+  // pixels per row past the output (the padding: 2 of 58 for a 3x3 over 56 pixels, where row
+  // panels idle 8 of 64) are computed and dropped. Used when it idles less than row panels and
+  // at most a quarter of the pixels.
+  const int64_t pitchIdle = inStrideH - OW;
+  const bool pitchPanels = tapOff && SH == 1 && pitchIdle >= 0 && 4 * pitchIdle <= inStrideH &&
+                           (!rowPanels || pitchIdle * rowSpan < (rowSpan - OW) * inStrideH);
+  rowPanels = rowPanels && !pitchPanels;
   for (int64_t n = 0; n < N; ++n) {
     float *out = reinterpret_cast<float *>(outAddr) + n * outStrideN;
     const float *in = reinterpret_cast<const float *>(inAddr) + n * inStrideN;
@@ -165,38 +176,60 @@ void sparq_uk_conv2d_nchw_packed_f32(intptr_t outAddr, int64_t outStrideN, int64
               out[f * outStrideF + oh * outStrideH + ow] = bias ? bias[f] : 0.0f;
       continue;
     }
-    // The panel of ncols pixels from output pixel (oh0, ow0), in row-major order.
-    auto panelAt = [&](int64_t oh0, int64_t ow0, int64_t ncols) {
+    // The panel of ncols pixels from output pixel (oh0, ow0), in row-major order over rows of
+    // `pitch` pixels, of which the first OW are the output's (the others are computed but not
+    // stored).
+    auto panelAt = [&](int64_t oh0, int64_t ow0, int64_t ncols, int64_t pitch) {
       runs.count = inRuns.count = 0;
-      for (int64_t j = 0, oh = oh0, ow = ow0, prev = -2; j < ncols; ++j) {
+      bool open = false; // whether runs' last run takes the next stored pixel
+      for (int64_t j = 0, oh = oh0, ow = ow0, prev = -2, prevIn = -2; j < ncols; ++j) {
         off[j] = oh * SH * inStrideH + ow * SW;
-        if (j == 0 || off[j] != off[j - 1] + 1) {
+        if (off[j] != prevIn + 1) {
+          if (inRuns.count)
+            inRuns.end[inRuns.count - 1] = int(j);
           inRuns.start[inRuns.count] = int(j);
           inRuns.offset[inRuns.count++] = off[j];
         }
-        int64_t o = oh * outStrideH + ow;
-        if (o != prev + 1) {
+        prevIn = off[j];
+        const int64_t o = oh * outStrideH + ow;
+        if (ow < OW && (!open || o != prev + 1)) {
+          if (open)
+            runs.end[runs.count - 1] = int(j);
           runs.start[runs.count] = int(j);
           runs.offset[runs.count++] = o;
+          open = true;
+        } else if (ow >= OW && open) {
+          runs.end[runs.count - 1] = int(j);
+          open = false;
         }
         prev = o;
-        if (++ow == OW) {
+        if (++ow == pitch) {
           ow = 0;
           ++oh;
         }
       }
-      runs.start[runs.count] = inRuns.start[inRuns.count] = int(ncols);
+      if (open)
+        runs.end[runs.count - 1] = int(ncols);
+      inRuns.end[inRuns.count - 1] = int(ncols);
       panel(in, out, ncols);
     };
+    if (pitchPanels) {
+      // Consecutive pixels of rows inStrideH wide: one panel after another, each reading its
+      // taps in place (the input rows are adjacent), the pixels past OW not stored.
+      const int64_t total = (OH - 1) * inStrideH + OW;
+      for (int64_t p0 = 0; p0 < total; p0 += NR)
+        panelAt(p0 / inStrideH, p0 % inStrideH, total - p0 < NR ? total - p0 : NR, inStrideH);
+      continue;
+    }
     if (rowPanels) {
       for (int64_t oh = 0; oh < OH; ++oh)
         for (int64_t ow = 0; ow < OW; ow += NR)
-          panelAt(oh, ow, OW - ow < NR ? OW - ow : NR);
+          panelAt(oh, ow, OW - ow < NR ? OW - ow : NR, OW);
       continue;
     }
     // Panels across rows: (oh, ow) of each one's first pixel advanced without divisions.
     for (int64_t p0 = 0, oh0 = 0, ow0 = 0; p0 < P; p0 += NR) {
-      panelAt(oh0, ow0, P - p0 < NR ? P - p0 : NR);
+      panelAt(oh0, ow0, P - p0 < NR ? P - p0 : NR, OW);
       ow0 += NR;
       while (ow0 >= OW) {
         ow0 -= OW;

@@ -243,12 +243,14 @@ SPARQ_UK_INLINE vf maskedLoad(const float *p, vmask m) {
 SPARQ_UK_INLINE void maskedStore(float *p, vf v, vmask m) { __builtin_masked_store(m, (vfe)v, p); }
 
 /// Where the columns of a register tile go in each of its output rows: `count` runs of
-/// consecutive elements, run i holding columns [start[i], start[i + 1]) from offset[i] of the
-/// row. The NR pixels of a convolution panel that crosses output rows are one run per row (the
-/// rows of a padded buffer are not adjacent); a panel of consecutive outputs is one run.
+/// consecutive elements, run i holding columns [start[i], end[i]) from offset[i] of the row, in
+/// increasing order; columns in no run are not stored. The NR pixels of a convolution panel that
+/// crosses output rows are one run per row (the rows of a padded buffer are not adjacent); a
+/// panel of consecutive outputs is one run.
 struct ColumnRuns {
   int count = 0;
-  int start[NR + 1];
+  int start[NR];
+  int end[NR];
   int64_t offset[NR];
 };
 
@@ -260,7 +262,7 @@ SPARQ_UK_INLINE void storeRuns(float *c, const ColumnRuns &runs, int j, vf v, bo
                                Finish finish) {
   const int lo = j * V, hi = lo + V;
   for (int i = 0; i < runs.count && runs.start[i] < hi; ++i) {
-    int a = runs.start[i], b = runs.start[i + 1];
+    int a = runs.start[i], b = runs.end[i];
     if (b <= lo)
       continue;
     // Lane l of this vector is column lo + l, stored at c + offset[i] + (lo + l - a).
@@ -309,11 +311,12 @@ SPARQ_UK_INLINE void packedTile(int64_t rows, float *C, int64_t ldc, const float
   if (!runs && ncols < NR) {
     one.count = 1;
     one.start[0] = 0;
-    one.start[1] = int(ncols);
+    one.end[0] = int(ncols);
     one.offset[0] = 0;
     runs = &one;
   }
-  bool contiguous = !runs || (runs->count == 1 && ncols == NR);
+  bool contiguous =
+      !runs || (runs->count == 1 && runs->start[0] == 0 && runs->end[0] == NR && ncols == NR);
   float *base = runs && contiguous ? C + runs->offset[0] : C;
   // Fully unrolled with a condition (not a break), so every acc[r] index is a constant and the
   // accumulators stay in registers through the reduction loop.

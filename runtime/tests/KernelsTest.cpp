@@ -416,10 +416,12 @@ class Conv : public KernelTest {};
 /// ends. Shapes: a 3x2 filter (gathered panels), 1x1 filters read in place with K above the
 /// reduction block (accumulation over K blocks) and rows of 33, 28 and 1 pixels (a run per pixel),
 /// a stride-2 3x3, channel counts off the tile height; stride-1 k x k filters whose taps are read
-/// in place: panels along 56- and 28-pixel rows (short last panels, in place except where they
-/// would read past the input's last element), K above the reduction block (the tap table from a
-/// block's first step), and 36-pixel rows whose panels run across rows (in place where one lies
-/// inside a row, gathered where it crosses). Small integers keep every sum exact, so the
+/// in place: panels over the input's row pitch (56 of 58, 28 of 30, 36 of 40 and 13 of 14 pixels
+/// per row stored; the last panel short, gathered where in place it would read past the input's
+/// last element), K above the reduction block (the tap table from a block's first step), panels
+/// along 32-pixel rows (no idle column; 2 of 34 over the pitch), and 8-pixel rows of a 5-wide
+/// filter (a third of the pitch idle: panels across rows, gathered). Small integers keep every
+/// sum exact, so the
 /// result must match the loop here bit for bit; the border must stay as it was. Bias + ReLU from
 /// a fresh output, and accumulation into existing values.
 TEST_F(Conv, PaddedOutputAcrossRows) {
@@ -428,7 +430,8 @@ TEST_F(Conv, PaddedOutputAcrossRows) {
   };
   const Shape shapes[] = {{3, 3, 2, 9, 14, 1}, {300, 1, 1, 5, 33, 1}, {16, 1, 1, 4, 28, 1},
                           {4, 1, 1, 40, 1, 1}, {5, 3, 3, 15, 15, 2}, {4, 3, 3, 6, 58, 1},
-                          {40, 3, 3, 5, 30, 1}, {2, 2, 5, 5, 40, 1}};
+                          {40, 3, 3, 5, 30, 1}, {2, 2, 5, 5, 40, 1},  {3, 3, 3, 4, 34, 1},
+                          {2, 3, 5, 6, 12, 1}};
   const int64_t mr = sparq_uk_tile_rows_f32(), padH = 2, padW = 3;
   for (const Shape &sh : shapes)
     for (int64_t F : {int64_t(5), int64_t(37)})
