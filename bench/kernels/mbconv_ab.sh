@@ -25,7 +25,8 @@ for side in a b; do
   done
   # The packed-format header includes DensePanels.h etc. from the working tree.
   "$CXX" "${flags[@]}" -I"$work/$side/include" -Iinclude -Dsparq_uk_mbconv_f32=mb_$side \
-    -Dsparq_uk_mbconv_f32_mt=mb_mt_$side -Dkernels=kernels_$side \
+    -Dsparq_uk_mbconv_f32_mt=mb_mt_$side -Dsparq_uk_mbconv_pack_f32=mb_pack_$side \
+    -Dkernels=kernels_$side \
     -c "$work/$side/InvertedResidual.cpp" -o "$work/$side.o"
 done
 "$CXX" "${flags[@]}" -Iinclude bench/kernels/MBConvAB.cpp "$work/a.o" "$work/b.o" \

@@ -194,13 +194,16 @@ bool pairsRows(const Args &a) {
 /// its row stride). The (kDwPixels - 1) * S + KW input columns of each of the KH + (ROWS - 1) *
 /// RS input rows are loaded once, for every output row that reads them (two rows at once read
 /// the ring, larger than L1, for 2 output rows per KH + RS rows instead of per 2 * KH); the taps
-/// come from D (L1).
-template <int S, int KWc, int ROWS>
-SPARQ_UK_INLINE void dwQuad(const float *const *in, int64_t KH, int64_t RS, int64_t CEp,
+/// come from D (L1). KHc: KH when known at compile time (3; 0: the run-time KH and RS), with the
+/// row stride RS = S: the row loop unrolls, each tap is loaded once and the filter-row tests
+/// fold (with the run-time KH they were a quarter of a 3x3 block's depthwise time).
+template <int S, int KWc, int ROWS, int KHc = 0>
+SPARQ_UK_INLINE void dwQuad(const float *const *in, int64_t KHr, int64_t RSr, int64_t CEp,
                             const float *D, const float *biasD, vf lo, vf hi,
                             float *const *h2, int64_t ow0, int64_t e) {
   constexpr int P = kDwPixels;
   constexpr int cols = (P - 1) * S + KWc;
+  const int64_t KH = KHc ? KHc : KHr, RS = KHc ? S : RSr;
   const vf bias = load(biasD + e);
   vf acc[ROWS][P];
   for (int k = 0; k < ROWS; ++k)
@@ -252,6 +255,11 @@ void dwRows(const Args &a, const float *const *in, int64_t CEp, const float *D,
             const float *biasD, vf lo, vf hi, float *const *h2) {
   const int64_t KH = a.KH, KW = a.KW, OW = a.OW, SW = a.SW, RS = a.SH;
   int64_t ow = 0;
+  if (dwQuads(a) && KH == 3 && KW == 3 && RS == SW)
+    for (; ow + kDwPixels <= OW; ow += kDwPixels)
+      for (int64_t e = 0; e < CEp; e += V)
+        SW == 1 ? dwQuad<1, 3, ROWS, 3>(in, KH, RS, CEp, D, biasD, lo, hi, h2, ow, e)
+                : dwQuad<2, 3, ROWS, 3>(in, KH, RS, CEp, D, biasD, lo, hi, h2, ow, e);
   if (dwQuads(a))
     for (; ow + kDwPixels <= OW; ow += kDwPixels)
       for (int64_t e = 0; e < CEp; e += V) {
