@@ -159,6 +159,44 @@ std::optional<std::pair<unsigned, unsigned>> swappedTrailingGroups(ArrayRef<int6
   return std::make_pair(p, q);
 }
 
+std::optional<unsigned> rowSumsSplit(linalg::LinalgOp op) {
+  if (op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 || op->getNumRegions() != 1)
+    return std::nullopt;
+  auto inType = dyn_cast<ShapedType>(op.getDpsInputOperand(0)->get().getType());
+  auto outType = dyn_cast<ShapedType>(op.getDpsInitOperand(0)->get().getType());
+  if (!inType || !outType || !inType.getElementType().isF32() ||
+      !outType.getElementType().isF32())
+    return std::nullopt;
+  const unsigned n = op.getNumLoops();
+  auto iters = op.getIteratorTypesArray();
+  unsigned p = 0;
+  while (p < n && iters[p] == utils::IteratorType::parallel)
+    ++p;
+  if (p == n || !llvm::all_of(ArrayRef(iters).drop_front(p), [](utils::IteratorType t) {
+        return t == utils::IteratorType::reduction;
+      }))
+    return std::nullopt;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  SmallVector<AffineExpr> kept;
+  for (unsigned d = 0; d < p; ++d)
+    kept.push_back(getAffineDimExpr(d, op.getContext()));
+  if (!maps[0].isIdentity() || maps[1] != AffineMap::get(n, 0, kept, op.getContext()))
+    return std::nullopt;
+  // The body: yield(addf(element, accumulator)), either operand order.
+  Block &body = op->getRegion(0).front();
+  if (body.getOperations().size() != 2)
+    return std::nullopt;
+  auto add = dyn_cast<arith::AddFOp>(body.front());
+  auto yield = body.getTerminator();
+  if (!add || yield->getNumOperands() != 1 || yield->getOperand(0) != add.getResult())
+    return std::nullopt;
+  Value elem = body.getArgument(0), acc = body.getArgument(1);
+  if (!((add.getLhs() == elem && add.getRhs() == acc) ||
+        (add.getLhs() == acc && add.getRhs() == elem)))
+    return std::nullopt;
+  return p;
+}
+
 bool swapsLastTwoDims(ArrayRef<int64_t> perm) {
   const unsigned n = unsigned(perm.size());
   return swappedTrailingGroups(perm) == std::make_optional(std::make_pair(n - 2, n - 1));
@@ -181,6 +219,7 @@ constexpr llvm::StringLiteral kPackFilterSymbol = "sparq_uk_pack_filter_f32";
 constexpr llvm::StringLiteral kDepthwiseSymbol = "sparq_uk_dwconv2d_nchw_f32";
 constexpr llvm::StringLiteral kGemmRuntimeSymbol = "sparq_uk_sgemm_f32";
 constexpr llvm::StringLiteral kTransposeSymbol = "sparq_uk_transpose_f32";
+constexpr llvm::StringLiteral kRowSumsSymbol = "sparq_uk_row_sums_f32";
 
 /// Whether dims [from, to) of `t` collapse into one: ignoring unit dims, each dim's stride is the
 /// next one's stride times its size.
@@ -197,6 +236,30 @@ bool collapsible(MemRefType t, unsigned from, unsigned to) {
       return false;
   }
   return true;
+}
+
+/// Whether the innermost dim of [from, to) of `t` that is not statically 1 has stride 1 (or there
+/// is none).
+bool unitStride(MemRefType t, unsigned from, unsigned to) {
+  auto [strides, offset] = t.getStridesAndOffset();
+  for (unsigned d = to; d > from; --d)
+    if (t.isDynamicDim(d - 1) || t.getDimSize(d - 1) != 1)
+      return strides[d - 1] == 1;
+  return true;
+}
+
+/// The size (its dims' sizes multiplied) and stride of dims [from, to) of `t` collapsed into one
+/// (collapsible): the stride of its innermost dim not statically 1, 0 when every dim is 1.
+std::pair<Value, Value> collapsedGroup(sparq::ScalarBuilder &sb, MemRefType t,
+                                       memref::ExtractStridedMetadataOp meta, unsigned from,
+                                       unsigned to) {
+  Value size = sb.cIdx(1), stride = sb.cIdx(0);
+  for (unsigned d = from; d < to; ++d) {
+    size = sb.mul(size, meta.getSizes()[d]);
+    if (t.isDynamicDim(d) || t.getDimSize(d) != 1)
+      stride = meta.getStrides()[d];
+  }
+  return {size, stride};
 }
 
 struct SelectMicroKernelsPass
@@ -217,6 +280,12 @@ struct SelectMicroKernelsPass
         // groups of dims (NCHW <-> NHWC around a channels-last product).
         if (sparq::swappedTrailingGroups(transpose.getPermutation()) && allF32())
           op->setAttr(sparq::kMicroKernelAttr, StringAttr::get(ctx, sparq::kTransposeKernel));
+        return;
+      }
+      if (sparq::rowSumsSplit(op)) {
+        // A sum over trailing dims (a global average pool, ReduceSum/ReduceMean over the last
+        // axes): the kernel sums rows with several vector accumulators.
+        op->setAttr(sparq::kMicroKernelAttr, StringAttr::get(ctx, sparq::kRowSumsKernel));
         return;
       }
       if (isa<linalg::DepthwiseConv2DNchwChwOp>(op.getOperation())) {
@@ -526,9 +595,13 @@ struct LowerMicroKernelsPass
     sparq::declareIndexKernel(module, kDepthwiseSymbol, 21, &symbols);
     sparq::declareIndexKernel(module, kGemmRuntimeSymbol, 14, &symbols);
     sparq::declareIndexKernel(module, kTransposeSymbol, 9, &symbols);
+    sparq::declareIndexKernel(module, kRowSumsSymbol, 6, &symbols);
     for (linalg::LinalgOp op : targets) {
       LogicalResult lowered =
-          isa<linalg::TransposeOp>(op.getOperation())                 ? lowerTranspose(op)
+          op->getAttrOfType<StringAttr>(sparq::kMicroKernelAttr).getValue() ==
+                  sparq::kRowSumsKernel
+              ? lowerRowSums(op)
+          : isa<linalg::TransposeOp>(op.getOperation())               ? lowerTranspose(op)
           : isa<linalg::Conv2DNchwFchwOp>(op.getOperation())          ? lowerConv(op, symbols)
           : isa<linalg::DepthwiseConv2DNchwChwOp>(op.getOperation()) ? lowerDepthwise(op, symbols)
           : op->getAttrOfType<StringAttr>(sparq::kMicroKernelAttr).getValue() ==
@@ -862,19 +935,10 @@ private:
     auto inType = cast<MemRefType>(in.getType()), outType = cast<MemRefType>(out.getType());
     const unsigned n = inType.getRank();
     auto groups = sparq::swappedTrailingGroups(op.getPermutation());
-    auto [inStrides, inOffset] = inType.getStridesAndOffset();
-    auto [outStrides, outOffset] = outType.getStridesAndOffset();
     // The output's dims: [0, p), then the input's columns [p, m), then its rows [m, n).
     const unsigned p = groups ? groups->first : 0, q = groups ? groups->second : 0,
                    m = p + (n - q);
-    // The innermost dim that is not statically 1 of [from, to) has stride 1 (or there is none).
-    auto unitStride = [](MemRefType t, ArrayRef<int64_t> strides, unsigned from, unsigned to) {
-      for (unsigned d = to; d > from; --d)
-        if (t.isDynamicDim(d - 1) || t.getDimSize(d - 1) != 1)
-          return strides[d - 1] == 1;
-      return true;
-    };
-    if (!groups || !unitStride(inType, inStrides, q, n) || !unitStride(outType, outStrides, m, n) ||
+    if (!groups || !unitStride(inType, q, n) || !unitStride(outType, m, n) ||
         !collapsible(inType, 0, p) || !collapsible(outType, 0, p) ||
         !collapsible(inType, p, q) || !collapsible(inType, q, n) ||
         !collapsible(outType, p, m) || !collapsible(outType, m, n)) {
@@ -886,23 +950,11 @@ private:
     sparq::ScalarBuilder sb{b, loc};
     auto inMeta = memref::ExtractStridedMetadataOp::create(b, loc, in);
     auto outMeta = memref::ExtractStridedMetadataOp::create(b, loc, out);
-    // A collapsed group's size is its dims' sizes multiplied; its stride that of its innermost
-    // dim not statically 1 (the collapse check makes the others consistent with it).
-    auto group = [&](MemRefType t, memref::ExtractStridedMetadataOp meta, unsigned from,
-                     unsigned to) {
-      Value size = sb.cIdx(1), stride = sb.cIdx(0);
-      for (unsigned d = from; d < to; ++d) {
-        size = sb.mul(size, meta.getSizes()[d]);
-        if (t.isDynamicDim(d) || t.getDimSize(d) != 1)
-          stride = meta.getStrides()[d];
-      }
-      return std::make_pair(size, stride);
-    };
-    auto [batch, inStrideB] = group(inType, inMeta, 0, p);
-    Value outStrideB = group(outType, outMeta, 0, p).second;
-    auto [rows, ldi] = group(inType, inMeta, p, q);
-    Value cols = group(inType, inMeta, q, n).first;
-    Value ldo = group(outType, outMeta, p, m).second;
+    auto [batch, inStrideB] = collapsedGroup(sb, inType, inMeta, 0, p);
+    Value outStrideB = collapsedGroup(sb, outType, outMeta, 0, p).second;
+    auto [rows, ldi] = collapsedGroup(sb, inType, inMeta, p, q);
+    Value cols = collapsedGroup(sb, inType, inMeta, q, n).first;
+    Value ldo = collapsedGroup(sb, outType, outMeta, p, m).second;
     Value args[] = {sparq::elementAddress(b, loc, out, outMeta),
                     outStrideB,
                     ldo,
@@ -913,6 +965,39 @@ private:
                     rows,
                     cols};
     func::CallOp::create(b, loc, kTransposeSymbol, TypeRange{}, args);
+    op->erase();
+    return success();
+  }
+
+  /// A sum over the trailing dims [p, n) (rowSumsSplit) as sparq_uk_row_sums_f32 over the kept
+  /// dims [0, p) collapsed into rows and the summed ones into a row; buffers whose groups do not
+  /// collapse, or whose summed elements are not contiguous, keep the loops of the linalg op.
+  LogicalResult lowerRowSums(linalg::LinalgOp op) {
+    std::optional<unsigned> split = sparq::rowSumsSplit(op);
+    Value in = op.getDpsInputOperand(0)->get(), out = op.getDpsInitOperand(0)->get();
+    auto inType = dyn_cast<MemRefType>(in.getType());
+    auto outType = dyn_cast<MemRefType>(out.getType());
+    if (!split || !inType || !outType) {
+      op->removeAttr(sparq::kMicroKernelAttr);
+      return success();
+    }
+    const unsigned p = *split, n = inType.getRank();
+    if (!unitStride(inType, p, n) || !collapsible(inType, 0, p) || !collapsible(inType, p, n) ||
+        !collapsible(outType, 0, p)) {
+      op->removeAttr(sparq::kMicroKernelAttr);
+      return success();
+    }
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    sparq::ScalarBuilder sb{b, loc};
+    auto inMeta = memref::ExtractStridedMetadataOp::create(b, loc, in);
+    auto outMeta = memref::ExtractStridedMetadataOp::create(b, loc, out);
+    auto [rows, inStride] = collapsedGroup(sb, inType, inMeta, 0, p);
+    Value len = collapsedGroup(sb, inType, inMeta, p, n).first;
+    Value outStride = collapsedGroup(sb, outType, outMeta, 0, p).second;
+    Value args[] = {sparq::elementAddress(b, loc, out, outMeta), outStride,
+                    sparq::elementAddress(b, loc, in, inMeta), inStride, rows, len};
+    func::CallOp::create(b, loc, kRowSumsSymbol, TypeRange{}, args);
     op->erase();
     return success();
   }

@@ -35,6 +35,8 @@ inline constexpr llvm::StringLiteral kGemmRuntimeKernel = "sgemm_rt_f32";
 inline constexpr llvm::StringLiteral kTransposeKernel = "transpose_f32";
 /// An NCHW `linalg.depthwise_conv_2d_nchw_chw` (any filter).
 inline constexpr llvm::StringLiteral kDepthwiseKernel = "dwconv2d_nchw_f32";
+/// A sum of an f32 buffer over its trailing dims (rowSumsSplit): sparq_uk_row_sums_f32.
+inline constexpr llvm::StringLiteral kRowSumsKernel = "row_sums_f32";
 
 /// Loops and operands of C[b..., m..., n...] += A[b..., m..., k...] * B[b..., k..., n...] (or
 /// B[b..., n..., k...]): each group of loops is indexed in the same order wherever it appears, so
@@ -67,6 +69,12 @@ mlir::func::FuncOp declareIndexKernel(mlir::ModuleOp module, llvm::StringRef nam
 /// from its strided metadata `meta` (created here when not given).
 mlir::Value elementAddress(mlir::OpBuilder &b, mlir::Location loc, mlir::Value memref,
                            mlir::memref::ExtractStridedMetadataOp meta = {});
+
+/// The number p of leading (kept) dims when `op` sums its one f32 input over the trailing dims
+/// [p, n) into its init (out[i0..ip) += in[i0..in)): iterators p parallel then reduction, the
+/// input indexed by the identity, the init by the first p dims, a body that only adds the
+/// element to the accumulator. std::nullopt otherwise.
+std::optional<unsigned> rowSumsSplit(mlir::linalg::LinalgOp op);
 
 /// Whether `perm` swaps the last two dims and keeps the others (a batch of matrix transposes).
 bool swapsLastTwoDims(llvm::ArrayRef<int64_t> perm);

@@ -198,3 +198,33 @@ func.func @group_not_collapsible(%in: memref<2x3x4x5xf32, strided<[180, 60, 6, 1
   linalg.transpose ins(%in : memref<2x3x4x5xf32, strided<[180, 60, 6, 1]>>) outs(%out : memref<2x4x5x3xf32>) permutation = [0, 2, 3, 1] {sparq.ukernel = "transpose_f32"}
   return
 }
+
+// -----
+
+// A marked sum over the trailing dims calls sparq_uk_row_sums_f32 with the kept dims as rows
+// (2 x 3 = 6 rows of 4 x 5 = 20 elements, input row stride 20, output stride 1); a sum to a
+// scalar is one row (output stride 0); an input whose summed elements are not contiguous keeps
+// its loops.
+// CHECK-LABEL: func.func @row_sums
+// CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
+// CHECK-DAG: %[[C1:.*]] = arith.constant 1 : index
+// CHECK-DAG: %[[C6:.*]] = arith.constant 6 : index
+// CHECK-DAG: %[[C20:.*]] = arith.constant 20 : index
+// CHECK-DAG: %[[C120:.*]] = arith.constant 120 : index
+// CHECK: call @sparq_uk_row_sums_f32(%{{.*}}, %[[C1]], %{{.*}}, %[[C20]], %[[C6]], %[[C20]])
+// CHECK: call @sparq_uk_row_sums_f32(%{{.*}}, %[[C0]], %{{.*}}, %[[C0]], %[[C1]], %[[C120]])
+// CHECK-NOT: call
+// CHECK: linalg.reduce
+// CHECK-NOT: sparq.ukernel
+func.func @row_sums(%in: memref<2x3x4x5xf32>, %out: memref<2x3xf32>, %all: memref<f32>, %s: memref<2x3x4x5xf32, strided<[120, 40, 10, 2]>>) {
+  linalg.reduce ins(%in : memref<2x3x4x5xf32>) outs(%out : memref<2x3xf32>) dimensions = [2, 3] {sparq.ukernel = "row_sums_f32"}
+    (%x: f32, %acc: f32) { %r = arith.addf %x, %acc : f32
+                           linalg.yield %r : f32 }
+  linalg.reduce ins(%in : memref<2x3x4x5xf32>) outs(%all : memref<f32>) dimensions = [0, 1, 2, 3] {sparq.ukernel = "row_sums_f32"}
+    (%x: f32, %acc: f32) { %r = arith.addf %x, %acc : f32
+                           linalg.yield %r : f32 }
+  linalg.reduce ins(%s : memref<2x3x4x5xf32, strided<[120, 40, 10, 2]>>) outs(%out : memref<2x3xf32>) dimensions = [2, 3] {sparq.ukernel = "row_sums_f32"}
+    (%x: f32, %acc: f32) { %r = arith.addf %x, %acc : f32
+                           linalg.yield %r : f32 }
+  return
+}

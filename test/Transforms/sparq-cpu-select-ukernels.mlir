@@ -230,3 +230,54 @@ func.func @transposes(%a: tensor<2x4x5xf32>, %b: tensor<4x5xi32>) -> (tensor<2x5
   %t2 = linalg.transpose ins(%b : tensor<4x5xi32>) outs(%e2 : tensor<5x4xi32>) permutation = [1, 0]
   return %t0, %t1, %t2 : tensor<2x5x4xf32>, tensor<4x2x5xf32>, tensor<5x4xi32>
 }
+
+// Sums over trailing dims (a global average pool's H x W, a ReduceSum over the last axis, a
+// whole tensor) are marked for sparq_uk_row_sums_f32, as linalg.reduce or as linalg.generic;
+// a sum over a middle dim, a max, a sum of squares and an f64 sum are not.
+// CHECK-LABEL: func.func @row_sums
+// CHECK: linalg.reduce {{.*}} dimensions = [2, 3]  {sparq.ukernel = "row_sums_f32"}
+// CHECK: linalg.generic {{.*}} attrs = {sparq.ukernel = "row_sums_f32"}
+// CHECK: linalg.reduce {{.*}} dimensions = [0, 1]  {sparq.ukernel = "row_sums_f32"}
+// CHECK-NOT: sparq.ukernel
+// CHECK: return
+func.func @row_sums(%a: tensor<2x3x4x5xf32>, %b: tensor<6x7xf64>) -> (tensor<2x3xf32>, tensor<2x3x4xf32>, tensor<f32>, tensor<2x4x5xf32>, tensor<2x3xf32>, tensor<2x3xf32>, tensor<6xf64>) {
+  %z = arith.constant 0.0 : f32
+  %e0 = tensor.empty() : tensor<2x3xf32>
+  %f0 = linalg.fill ins(%z : f32) outs(%e0 : tensor<2x3xf32>) -> tensor<2x3xf32>
+  %r0 = linalg.reduce ins(%a : tensor<2x3x4x5xf32>) outs(%f0 : tensor<2x3xf32>) dimensions = [2, 3]
+    (%x: f32, %acc: f32) { %s = arith.addf %x, %acc : f32
+                           linalg.yield %s : f32 }
+  %e1 = tensor.empty() : tensor<2x3x4xf32>
+  %f1 = linalg.fill ins(%z : f32) outs(%e1 : tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
+  %r1 = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%a : tensor<2x3x4x5xf32>) outs(%f1 : tensor<2x3x4xf32>) {
+    ^bb0(%x: f32, %acc: f32):
+      %s = arith.addf %acc, %x : f32
+      linalg.yield %s : f32
+  } -> tensor<2x3x4xf32>
+  %e2 = tensor.empty() : tensor<f32>
+  %f2 = linalg.fill ins(%z : f32) outs(%e2 : tensor<f32>) -> tensor<f32>
+  %v = tensor.collapse_shape %a [[0, 1], [2, 3]] : tensor<2x3x4x5xf32> into tensor<6x20xf32>
+  %r2 = linalg.reduce ins(%v : tensor<6x20xf32>) outs(%f2 : tensor<f32>) dimensions = [0, 1]
+    (%x: f32, %acc: f32) { %s = arith.addf %x, %acc : f32
+                           linalg.yield %s : f32 }
+  %e3 = tensor.empty() : tensor<2x4x5xf32>
+  %f3 = linalg.fill ins(%z : f32) outs(%e3 : tensor<2x4x5xf32>) -> tensor<2x4x5xf32>
+  %r3 = linalg.reduce ins(%a : tensor<2x3x4x5xf32>) outs(%f3 : tensor<2x4x5xf32>) dimensions = [1]
+    (%x: f32, %acc: f32) { %s = arith.addf %x, %acc : f32
+                           linalg.yield %s : f32 }
+  %r4 = linalg.reduce ins(%a : tensor<2x3x4x5xf32>) outs(%f0 : tensor<2x3xf32>) dimensions = [2, 3]
+    (%x: f32, %acc: f32) { %s = arith.maximumf %x, %acc : f32
+                           linalg.yield %s : f32 }
+  %r5 = linalg.reduce ins(%a : tensor<2x3x4x5xf32>) outs(%f0 : tensor<2x3xf32>) dimensions = [2, 3]
+    (%x: f32, %acc: f32) { %q = arith.mulf %x, %x : f32
+                           %s = arith.addf %q, %acc : f32
+                           linalg.yield %s : f32 }
+  %zd = arith.constant 0.0 : f64
+  %e6 = tensor.empty() : tensor<6xf64>
+  %f6 = linalg.fill ins(%zd : f64) outs(%e6 : tensor<6xf64>) -> tensor<6xf64>
+  %r6 = linalg.reduce ins(%b : tensor<6x7xf64>) outs(%f6 : tensor<6xf64>) dimensions = [1]
+    (%x: f64, %acc: f64) { %s = arith.addf %x, %acc : f64
+                           linalg.yield %s : f64 }
+  return %r0, %r1, %r2, %r3, %r4, %r5, %r6 : tensor<2x3xf32>, tensor<2x3x4xf32>, tensor<f32>, tensor<2x4x5xf32>, tensor<2x3xf32>, tensor<2x3xf32>, tensor<6xf64>
+}

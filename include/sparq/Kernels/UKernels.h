@@ -180,6 +180,11 @@ void sparq_uk_attention_f32_mt(intptr_t O, int64_t strideO, int64_t ldo, intptr_
 void sparq_uk_transpose_f32(intptr_t out, int64_t outStrideB, int64_t ldo, intptr_t in,
                             int64_t inStrideB, int64_t ldi, int64_t B, int64_t R, int64_t C);
 
+/* out[r * outStride] += sum of in[r * inStride + i] over i < len, for r < rows (unit stride
+ * along a row): a sum over trailing contiguous dims (runtime/kernels/RowSums.cpp). */
+void sparq_uk_row_sums_f32(intptr_t out, int64_t outStride, intptr_t in, int64_t inStride,
+                           int64_t rows, int64_t len);
+
 /* Buffer accounting of the artifact's allocator (runtime/kernels/Alloc.cpp): the invocation
  * entry point calls sparq_uk_memory_begin; sparq_uk_memory_peak is the peak of the bytes of
  * buffers the model held since then. */
