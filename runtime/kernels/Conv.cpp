@@ -211,6 +211,7 @@ void sparq_uk_conv2d_nchw_packed_f32(intptr_t outAddr, int64_t outStrideN, int64
       if (open)
         runs.end[runs.count - 1] = int(ncols);
       inRuns.end[inRuns.count - 1] = int(ncols);
+      runs.pack();
       panel(in, out, ncols);
     };
     if (pitchPanels) {

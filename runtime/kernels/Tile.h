@@ -11,6 +11,14 @@
 
 #include <stdint.h>
 
+#if SPARQ_UK_VLEN == 16 && defined(__AVX512F__)
+#include <immintrin.h>
+/// Two-source lane permutes (vpermt2ps) for the tile stores of packed column runs.
+#define SPARQ_UK_PERMUTE2 1
+#else
+#define SPARQ_UK_PERMUTE2 0
+#endif
+
 #ifndef SPARQ_UK_VLEN
 #define SPARQ_UK_VLEN 16
 #endif
@@ -252,6 +260,27 @@ struct ColumnRuns {
   int start[NR];
   int end[NR];
   int64_t offset[NR];
+  /// Set by pack(): the runs lie end to end in the row (each starts where the previous one
+  /// ends), so the `total` stored columns are consecutive elements from offset[0], column
+  /// lane[t] at element t (a convolution panel over a padded row pitch whose gap columns fall
+  /// between two output rows).
+  bool packed = false;
+  int total = 0;
+  alignas(64) int32_t lane[NR];
+
+  void pack() {
+    packed = count > 1;
+    for (int i = 0; packed && i + 1 < count; ++i)
+      packed = offset[i + 1] == offset[i] + (end[i] - start[i]);
+    if (!packed)
+      return;
+    total = 0;
+    for (int i = 0; i < count; ++i)
+      for (int c = start[i]; c < end[i]; ++c)
+        lane[total++] = c;
+    for (int t = total; t < NR; ++t)
+      lane[t] = 0;
+  }
 };
 
 /// Stores the V columns [j * V, j * V + V) of one tile row: v is the row's accumulator vector,
@@ -317,6 +346,40 @@ SPARQ_UK_INLINE void packedTile(int64_t rows, float *C, int64_t ldc, const float
   }
   bool contiguous =
       !runs || (runs->count == 1 && runs->start[0] == 0 && runs->end[0] == NR && ncols == NR);
+#if SPARQ_UK_PERMUTE2
+  if constexpr (NV == 2)
+    if (runs && runs->packed) {
+      // The stored columns gathered into consecutive vectors by lane permutes, stored whole (the
+      // last one masked): no masked store per run end.
+      const int total = runs->total;
+      __m512i idx[NV];
+      for (int j = 0; j < NV; ++j)
+        idx[j] = _mm512_load_si512(runs->lane + j * V);
+      const vmask last = laneMask(0, total - V);
+#pragma unroll
+      for (int r = 0; r < MR; ++r) {
+        if (r >= rows)
+          continue;
+        float *c = C + runs->offset[0] + r * ldc;
+        const vf bias = splat(!loadC && rowBias ? rowBias[r] : 0.0f);
+        auto finish = [&](vf v, vf old) SPARQ_UK_INLINE_LAMBDA {
+          v = loadC ? v + old : v + bias;
+          return applyRelu ? relu(v) : v;
+        };
+        const vf v0 = (vf)_mm512_permutex2var_ps((__m512)acc[r][0], idx[0], (__m512)acc[r][1]);
+        const vf v1 = (vf)_mm512_permutex2var_ps((__m512)acc[r][0], idx[1], (__m512)acc[r][1]);
+        if (total >= V) {
+          store(c, finish(v0, loadC ? load(c) : vf{}));
+          if (total > V)
+            maskedStore(c + V, finish(v1, loadC ? maskedLoad(c + V, last) : vf{}), last);
+        } else {
+          const vmask first = laneMask(0, total);
+          maskedStore(c, finish(v0, loadC ? maskedLoad(c, first) : vf{}), first);
+        }
+      }
+      return;
+    }
+#endif
   float *base = runs && contiguous ? C + runs->offset[0] : C;
   // Fully unrolled with a condition (not a break), so every acc[r] index is a constant and the
   // accumulators stay in registers through the reduction loop.

@@ -420,8 +420,9 @@ class Conv : public KernelTest {};
 /// per row stored; the last panel short, gathered where in place it would read past the input's
 /// last element), K above the reduction block (the tap table from a block's first step), panels
 /// along 32-pixel rows (no idle column; 2 of 34 over the pitch), and 8-pixel rows of a 5-wide
-/// filter (a third of the pitch idle: panels across rows, gathered). Small integers keep every
-/// sum exact, so the
+/// filter (a third of the pitch idle: panels across rows, gathered). Each also into an output
+/// without padding columns, whose row runs lie end to end (stored as one permuted run,
+/// ColumnRuns::pack). Small integers keep every sum exact, so the
 /// result must match the loop here bit for bit; the border must stay as it was. Bias + ReLU from
 /// a fresh output, and accumulation into existing values.
 TEST_F(Conv, PaddedOutputAcrossRows) {
@@ -432,7 +433,8 @@ TEST_F(Conv, PaddedOutputAcrossRows) {
                           {4, 1, 1, 40, 1, 1}, {5, 3, 3, 15, 15, 2}, {4, 3, 3, 6, 58, 1},
                           {40, 3, 3, 5, 30, 1}, {2, 2, 5, 5, 40, 1},  {3, 3, 3, 4, 34, 1},
                           {2, 3, 5, 6, 12, 1}};
-  const int64_t mr = sparq_uk_tile_rows_f32(), padH = 2, padW = 3;
+  const int64_t mr = sparq_uk_tile_rows_f32(), padH = 2;
+  for (int64_t padW : {int64_t(3), int64_t(0)})
   for (const Shape &sh : shapes)
     for (int64_t F : {int64_t(5), int64_t(37)})
       for (int64_t flags : {int64_t(SPARQ_UK_BIAS | SPARQ_UK_RELU), int64_t(SPARQ_UK_ACCUMULATE)}) {
@@ -476,7 +478,7 @@ TEST_F(Conv, PaddedOutputAcrossRows) {
                 expect = float(flags & SPARQ_UK_RELU ? std::max(acc, 0.0) : acc);
               }
               if (out[i] != expect && bad++ < 5)
-                ADD_FAILURE() << "C=" << C << " " << KH << "x" << KW << " W=" << W << " F=" << F
+                ADD_FAILURE() << "C=" << C << " " << KH << "x" << KW << " W=" << W << " padW=" << padW << " F=" << F
                               << " flags=" << flags << " out[" << f << "][" << r << "][" << c
                               << "] = " << out[i] << ", expected " << expect;
             }
