@@ -37,9 +37,10 @@ SPARQ_UK_INLINE vf clampv(vf v, vf lo, vf hi) {
 }
 
 /// A row GEMM: C[i][j] = clamp(start + sum over segments s and k < K of
-/// A[s][i * ai + k * ak] * B[s][k * ldb + j]) for i < pixels and j < ldb, where start is
-/// bias[j] (plus C[i][j] itself when accumulating). One segment for a 1x1 convolution, one per
-/// filter tap for a k x k one (each tap's input pixels and weight block).
+/// A[s][i * ai + k * ak] * B[s](k, j)) for i < pixels and j < ldb, where start is bias[j] (plus
+/// C[i][j] itself when accumulating) and B[s] a K x ldb filter matrix in column blocks
+/// (fmt::pointwiseOffset). One segment for a 1x1 convolution, one per filter tap for a k x k
+/// one (each tap's input pixels and weight block).
 struct RowGemm {
   int segments = 1;
   const float *A[49];
@@ -63,12 +64,16 @@ SPARQ_UK_INLINE void tile(const RowGemm &g, int64_t p, int64_t j) {
     for (int i = 0; i < MP; ++i)
       acc[i][jj] = g.accumulate ? b + load(C + i * g.ldc + jj * V) : b;
   }
+  // The filter matrix is stored in column blocks (fmt::pointwiseOffset): this tile's channels
+  // lie in the block from channel b0, whose K rows are wb floats apart.
+  const int64_t c0 = j * V, b0 = c0 / fmt::kPointwiseBlock * fmt::kPointwiseBlock,
+                wb = g.ldb - b0 < fmt::kPointwiseBlock ? g.ldb - b0 : fmt::kPointwiseBlock;
   for (int s = 0; s < g.segments; ++s) {
-    const float *A = g.A[s] + p * ai, *B = g.B[s] + j * V;
+    const float *A = g.A[s] + p * ai, *B = g.B[s] + b0 * g.K + (c0 - b0);
     for (int64_t k = 0; k < g.K; ++k) {
       vf b[NB];
       for (int jj = 0; jj < NB; ++jj)
-        b[jj] = load(B + k * g.ldb + jj * V);
+        b[jj] = load(B + k * wb + jj * V);
       for (int i = 0; i < MP; ++i) {
         const vf a = splat(A[i * ai + k * ak]);
         for (int jj = 0; jj < NB; ++jj)
@@ -450,25 +455,30 @@ Args makeArgs(intptr_t outAddr, int64_t outStrideN, int64_t outStrideC, int64_t 
               N, C, H, W, CE, CM, CO, KH, KW, OH, OW, SH, SW, DH, DW, padT, padL, flags};
 }
 
-/// A 1x1 filter section (packPointwiseSection's layout: IN rows of OUTp channels) from the
-/// row-major OUT x IN filter f, every lane written (the padding ones zero), so the section need
-/// not be copied from the constant buffer first. The layout is f transposed: V x V blocks go
-/// through register transposes (transposeBlock), the rest element by element. (Element by element throughout,
-/// the two 64 x 256 filters of a 64 -> 256 -> 64 block took 20 us of its 0.28 ms per call.)
+/// A 1x1 filter section (packPointwiseSection's layout: IN rows of OUTp channels in column
+/// blocks) from the row-major OUT x IN filter f, every lane written (the padding ones zero), so
+/// the section need not be copied from the constant buffer first. The layout is f transposed:
+/// V x V blocks go through register transposes (transposeBlock; the V channels from o0 lie in
+/// one column block, whose rows are `width` apart), the rest element by element. (Element by
+/// element throughout, the two 64 x 256 filters of a 64 -> 256 -> 64 block took 20 us of its
+/// 0.28 ms per call.)
 void packPointwise(float *dst, const float *f, int64_t IN, int64_t OUT) {
   const int64_t OUTp = fmt::alignChannels(OUT);
+  auto at = [&](int64_t i, int64_t o) { return dst + fmt::pointwiseOffset(i, o, IN, OUTp); };
   int64_t o0 = 0;
   for (; o0 + V <= OUT; o0 += V) {
+    const int64_t b0 = o0 / fmt::kPointwiseBlock * fmt::kPointwiseBlock;
+    const int64_t width = OUTp - b0 < fmt::kPointwiseBlock ? OUTp - b0 : fmt::kPointwiseBlock;
     int64_t i0 = 0;
     for (; i0 + V <= IN; i0 += V)
-      transposeBlock(dst + i0 * OUTp + o0, OUTp, f + o0 * IN + i0, IN);
+      transposeBlock(at(i0, o0), width, f + o0 * IN + i0, IN);
     for (; i0 < IN; ++i0)
       for (int k = 0; k < V; ++k)
-        dst[i0 * OUTp + o0 + k] = f[(o0 + k) * IN + i0];
+        *at(i0, o0 + k) = f[(o0 + k) * IN + i0];
   }
   for (int64_t i = 0; i < IN; ++i)
     for (int64_t o = o0; o < OUTp; ++o)
-      dst[i * OUTp + o] = o < OUT ? f[o * IN + i] : 0.0f;
+      *at(i, o) = o < OUT ? f[o * IN + i] : 0.0f;
 }
 
 } // namespace

@@ -20,8 +20,12 @@
 //   biasP    COp
 //   shortcut C x COp, then biasS COp (only for a block with a projection shortcut)
 //
-// where CEp, CMp and COp are CE, CM and CO rounded up to kChannelAlign. Every section starts on
-// a 64-byte boundary when the buffer does. The compiler packs with packInvertedResidual at
+// where CEp, CMp and COp are CE, CM and CO rounded up to kChannelAlign. The IN x OUTp matrices
+// (E, P, the shortcut and each tap's M[t]) are stored in column blocks of kPointwiseBlock
+// channels (the last one narrower), each block's IN rows contiguous (pointwiseOffset): the
+// kernel's register tiles read one block, which then stays in L1 (with rows of a whole 256- or
+// 512-channel matrix, the rows a tile reads were 1-2 KiB apart and fell into a quarter of L1's
+// sets). Every section starts on a 64-byte boundary when the buffer does. The compiler packs with packInvertedResidual at
 // compile time; the kernel tests use it too. A filter computed in the model (decoded from
 // compressed weights) is packed at each call into a copy of that buffer by
 // sparq_uk_mbconv_pack_f32, with the same section packers. Header-only, C++17, freestanding.
@@ -37,6 +41,9 @@ namespace sparq::formats {
 /// Channel padding of every section: a multiple of both kernel variants' vector lengths.
 constexpr int64_t kChannelAlign = 16;
 constexpr int64_t kClampFloats = 16;
+/// Channels per column block of a 1x1 (and full middle) filter matrix: four vectors of the
+/// AVX-512 kernel (the channels of one register tile), a multiple of kChannelAlign.
+constexpr int64_t kPointwiseBlock = 64;
 
 constexpr int64_t alignChannels(int64_t c) {
   return (c + kChannelAlign - 1) / kChannelAlign * kChannelAlign;
@@ -58,18 +65,28 @@ struct InvertedResidualLayout {
         total(biasS + (projection ? alignChannels(CO) : 0)) {}
 };
 
+/// Where row i, channel o of an IN x OUTp filter matrix is, from the matrix's start: in the
+/// column block of kPointwiseBlock channels from b0 (its width the rest of OUTp when that is
+/// less), whose rows are contiguous.
+constexpr int64_t pointwiseOffset(int64_t i, int64_t o, int64_t IN, int64_t OUTp) {
+  const int64_t b0 = o / kPointwiseBlock * kPointwiseBlock;
+  const int64_t width = OUTp - b0 < kPointwiseBlock ? OUTp - b0 : kPointwiseBlock;
+  return b0 * IN + i * width + (o - b0);
+}
+
 /// The filter sections alone. A 1x1 filter (expand, project, shortcut) at float offset `at`:
 /// filter(o, i) for OUT output and IN input channels, stored as IN rows of OUT channels padded
-/// to alignChannels(OUT). The middle filter: middle(m, e, kh, kw) (depthwise: called with
-/// m == e). Padding lanes are left as they are (zero in a buffer from packInvertedResidual).
-/// packInvertedResidual packs with them at compile time; sparq_uk_mbconv_pack_f32 packs the
-/// filters decoded from compressed weights with them at each call.
+/// to alignChannels(OUT), in column blocks (pointwiseOffset). The middle filter: middle(m, e,
+/// kh, kw) (depthwise: called with m == e). Padding lanes are left as they are (zero in a
+/// buffer from packInvertedResidual). packInvertedResidual packs with them at compile time;
+/// sparq_uk_mbconv_pack_f32 packs the filters decoded from compressed weights with them at
+/// each call.
 template <typename T, typename Filter>
 void packPointwiseSection(T *out, int64_t at, int64_t IN, int64_t OUT, Filter filter) {
   const int64_t OUTp = alignChannels(OUT);
   for (int64_t i = 0; i < IN; ++i)
     for (int64_t o = 0; o < OUT; ++o)
-      out[at + i * OUTp + o] = T(filter(o, i));
+      out[at + pointwiseOffset(i, o, IN, OUTp)] = T(filter(o, i));
 }
 /// Where the middle filter's value for output channel m, input channel e and tap (kh, kw) is
 /// in the filter as the model holds it, row-major: full CM x CE x KH x KW, depthwise CM x KH x
@@ -91,7 +108,8 @@ void packMiddleSection(T *out, const InvertedResidualLayout &l, int64_t CE, int6
           continue;
         }
         for (int64_t m = 0; m < CM; ++m)
-          out[l.middle + (t * CE + e) * CMp + m] = T(middle(m, e, kh, kw));
+          out[l.middle + t * CE * CMp + pointwiseOffset(e, m, CE, CMp)] =
+              T(middle(m, e, kh, kw));
       }
     }
 }
