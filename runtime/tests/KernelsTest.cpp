@@ -417,9 +417,9 @@ class Conv : public KernelTest {};
 /// reduction block (accumulation over K blocks) and rows of 33, 28 and 1 pixels (a run per pixel),
 /// a stride-2 3x3, channel counts off the tile height; stride-1 k x k filters whose taps are read
 /// in place: panels over the input's row pitch (56 of 58, 28 of 30, 36 of 40 and 13 of 14 pixels
-/// per row stored; the last panel short, gathered where in place it would read past the input's
-/// last element), K above the reduction block (the tap table from a block's first step), panels
-/// along 32-pixel rows (no idle column; 2 of 34 over the pitch), and 8-pixel rows of a 5-wide
+/// per row stored; the last panel short, gathered where full-width reads in place would pass
+/// the input's last element, which ends at an inaccessible page), K above the reduction block
+/// (the tap table from a block's first step), panels along 32-pixel rows (no idle column; 2 of 34 over the pitch), and 8-pixel rows of a 5-wide
 /// filter (a third of the pitch idle: panels across rows, gathered). Each also into an output
 /// without padding columns, whose row runs lie end to end (stored as one permuted run,
 /// ColumnRuns::pack). Small integers keep every sum exact, so the
@@ -443,9 +443,11 @@ TEST_F(Conv, PaddedOutputAcrossRows) {
         const int64_t ldo = OW + 2 * padW, outRows = OH + 2 * padH;
         std::mt19937 rng(uint32_t(F * 31 + flags + C * 7 + W));
         auto small = [&] { return float(int(rng() % 7) - 3); };
-        std::vector<float> in(size_t(C * H * W)), w(size_t(F * C * KH * KW)),
-            bias(static_cast<size_t>(F));
-        for (float &v : in) v = small();
+        // The input ends at an inaccessible page: no panel may read past its last element.
+        sparq::test::GuardedBytes inBytes(sizeof(float) * size_t(C * H * W));
+        float *in = reinterpret_cast<float *>(inBytes.data());
+        std::vector<float> w(size_t(F * C * KH * KW)), bias(static_cast<size_t>(F));
+        for (int64_t i = 0; i < C * H * W; ++i) in[i] = small();
         for (float &v : w) v = small();
         for (float &v : bias) v = small();
         std::vector<float> out(size_t(F * outRows * ldo));
@@ -457,7 +459,7 @@ TEST_F(Conv, PaddedOutputAcrossRows) {
             F, K, mr, [&](int64_t f, int64_t k) { return w[size_t(f * K + k)]; }, packed.data());
         float *interior = out.data() + padH * ldo + padW;
         sparq_uk_conv2d_nchw_packed_f32(reinterpret_cast<intptr_t>(interior), 0, outRows * ldo,
-                                        ldo, reinterpret_cast<intptr_t>(in.data()), 0, H * W, W,
+                                        ldo, reinterpret_cast<intptr_t>(in), 0, H * W, W,
                                         reinterpret_cast<intptr_t>(packed.data()), 1, F, C, KH,
                                         KW, OH, OW, SH, SW, 1, 1,
                                         reinterpret_cast<intptr_t>(bias.data()), flags);
