@@ -7,12 +7,14 @@
 // sparq_uk_qgemm_f32 (sparq_uk_nmqgemm_f32). Positions >= K (padding of the last group) are
 // dropped. The packed bytes are read as they are; no kernel-specific weight layout.
 //
-//   - M <= 4 (GEMV and small batches), pattern 2:4 (fp32 values, or 4-bit codes with quantization
-//     groups that are whole chunks of V kept values): chunks of V kept values (V/2 groups, 2V
-//     activations = two vector registers) of R weight rows at a time. The chunk's index codes
-//     (2V bits) are broadcast to every lane and shifted per lane into pos = 4 * group + index, and
-//     the activations are gathered with one two-source permute (AVX-512 vpermt2ps; AVX2: two
-//     vpermps and a blend). 4-bit codes are broadcast and shifted the same way and become
+//   - M <= 4 (GEMV and small batches), patterns 2:4 and 1:4 (fp32 values, or 4-bit codes with
+//     quantization groups that are whole chunks of V kept values): chunks of V kept values (V/2
+//     groups and 2V activations = two vector registers for 2:4, V groups and 4V activations for
+//     1:4) of R weight rows at a time. The chunk's index codes (2V bits) are broadcast to every
+//     lane and shifted per lane into pos = 4 * group + index, and the activations are gathered
+//     with one two-source permute (AVX-512 vpermt2ps; AVX2: two vpermps and a blend), for 1:4
+//     one per pair of registers and a blend (1:4 + W4 GEMV 4096 x 4096: 13.0 -> 0.18 ms at one
+//     thread; it ran one kept value at a time). 4-bit codes are broadcast and shifted the same way and become
 //     weights by a lookup in a per-row, per-group 16-entry table in a register (AVX-512), or by
 //     int -> float conversion and one FMA (AVX2). For 4-bit codes the lanes hold the chunk's
 //     slots in the order sigma(j) = (j & 1) * V/2 + j / 2, which a 64-bit broadcast and one shift
@@ -155,9 +157,9 @@ template <int M> __attribute__((noinline)) void gemvScalar(const Call &c, int64_
 
 #if SPARQ_NM_AVX512 || SPARQ_NM_AVX2
 
-/// Whether row blocks use the 2:4 vector path (Q: 4-bit codes).
+/// Whether row blocks use the N:4 vector path (N = 2 or 1; Q: 4-bit codes).
 bool fast24(const NMW &w, bool &q) {
-  if (w.n != 2 || w.m != 4)
+  if ((w.n != 2 && w.n != 1) || w.m != 4)
     return false;
   if (!w.quantized()) {
     q = false;
@@ -181,15 +183,16 @@ template <bool Q> constexpr int laneSlot(int j) {
   return Q && SPARQ_NM_AVX512 ? (j & 1) * (V / 2) + (j >> 1) : j;
 }
 
-/// The constants of a chunk: per-lane shifts of the index and code words and the group base.
-template <bool Q> struct Consts {
+/// The constants of a chunk of an NG:4 pattern: per-lane shifts of the index and code words and
+/// the group base.
+template <bool Q, int NG> struct Consts {
   ireg shIdx, base, shCode, three;
   Consts() {
     alignas(64) int32_t a[V], b[V], c[V];
     for (int j = 0; j < V; ++j) {
       const int s = laneSlot<Q>(j);
       a[j] = 2 * s;
-      b[j] = 4 * (s >> 1);
+      b[j] = 4 * (s / NG);
       c[j] = !Q ? 0 : SPARQ_NM_AVX512 ? 4 * (j >> 1) : 4 * j;
     }
 #if SPARQ_NM_AVX512
@@ -207,8 +210,8 @@ template <bool Q> struct Consts {
 };
 
 /// pos = 4 * group + index of each lane's slot, from the chunk's index word.
-template <bool Q>
-SPARQ_UK_INLINE ireg positions(const Consts<Q> &k, const uint8_t *idxBytes) {
+template <bool Q, int NG>
+SPARQ_UK_INLINE ireg positions(const Consts<Q, NG> &k, const uint8_t *idxBytes) {
 #if SPARQ_NM_AVX512
   uint32_t iw;
   __builtin_memcpy(&iw, idxBytes, 4);
@@ -222,24 +225,40 @@ SPARQ_UK_INLINE ireg positions(const Consts<Q> &k, const uint8_t *idxBytes) {
 #endif
 }
 
-/// The 2V activations at x, gathered by pos (0..2V-1).
-struct XPair {
-  vreg lo, hi;
+/// The activations of a chunk of an NG:4 pattern: V slots cover 4V / NG of them.
+template <int NG> struct XSet {
+  static constexpr int kRegs = 4 / NG;
+  vreg r[kRegs];
 };
-SPARQ_UK_INLINE XPair loadX(const float *x) {
+template <int NG> SPARQ_UK_INLINE XSet<NG> loadX(const float *x) {
+  XSet<NG> s;
+  for (int i = 0; i < XSet<NG>::kRegs; ++i)
 #if SPARQ_NM_AVX512
-  return {_mm512_loadu_ps(x), _mm512_loadu_ps(x + 16)};
+    s.r[i] = _mm512_loadu_ps(x + 16 * i);
 #else
-  return {_mm256_loadu_ps(x), _mm256_loadu_ps(x + 8)};
+    s.r[i] = _mm256_loadu_ps(x + 8 * i);
 #endif
+  return s;
 }
-SPARQ_UK_INLINE vreg gather(const XPair &x, ireg pos) {
+/// The activations at pos (0..4V/NG - 1): one two-source permute for 2V of them; for 4V, one
+/// per pair of registers and a blend on the pair bit.
+template <int NG> SPARQ_UK_INLINE vreg gather(const XSet<NG> &x, ireg pos) {
 #if SPARQ_NM_AVX512
-  return _mm512_permutex2var_ps(x.lo, pos, x.hi);
+  const vreg lo = _mm512_permutex2var_ps(x.r[0], pos, x.r[1]);
+  if constexpr (NG == 2)
+    return lo;
+  const vreg hi = _mm512_permutex2var_ps(x.r[2], pos, x.r[3]);
+  return _mm512_mask_blend_ps(_mm512_test_epi32_mask(pos, _mm512_set1_epi32(32)), lo, hi);
 #else
-  vreg a = _mm256_permutevar8x32_ps(x.lo, pos);
-  vreg b = _mm256_permutevar8x32_ps(x.hi, pos);
-  return _mm256_blendv_ps(a, b, _mm256_castsi256_ps(_mm256_slli_epi32(pos, 28)));
+  // Bit 3 of pos picks the register of a pair, bit 4 the pair.
+  const vreg bit3 = _mm256_castsi256_ps(_mm256_slli_epi32(pos, 28));
+  const vreg lo = _mm256_blendv_ps(_mm256_permutevar8x32_ps(x.r[0], pos),
+                                   _mm256_permutevar8x32_ps(x.r[1], pos), bit3);
+  if constexpr (NG == 2)
+    return lo;
+  const vreg hi = _mm256_blendv_ps(_mm256_permutevar8x32_ps(x.r[2], pos),
+                                   _mm256_permutevar8x32_ps(x.r[3], pos), bit3);
+  return _mm256_blendv_ps(lo, hi, _mm256_castsi256_ps(_mm256_slli_epi32(pos, 27)));
 #endif
 }
 
@@ -254,7 +273,7 @@ struct Deq4 {
     const ireg v = sym ? sv : _mm512_sub_epi32(iota, _mm512_set1_epi32(zp));
     table = _mm512_mul_ps(_mm512_cvtepi32_ps(v), _mm512_set1_ps(s));
   }
-  SPARQ_UK_INLINE vreg apply(const Consts<true> &k, const uint8_t *p) const {
+  template <class K> SPARQ_UK_INLINE vreg apply(const K &k, const uint8_t *p) const {
     uint64_t cw;
     __builtin_memcpy(&cw, p, 8);
     ireg x = _mm512_srlv_epi32(_mm512_set1_epi64(int64_t(cw)), k.shCode);
@@ -269,7 +288,7 @@ struct Deq4 {
     flip = _mm256_set1_epi32(sym ? 8 : 0);
     mask = _mm256_set1_epi32(15);
   }
-  SPARQ_UK_INLINE vreg apply(const Consts<true> &k, const uint8_t *p) const {
+  template <class K> SPARQ_UK_INLINE vreg apply(const K &k, const uint8_t *p) const {
     uint32_t cw;
     __builtin_memcpy(&cw, p, 4);
     ireg x = _mm256_srlv_epi32(_mm256_set1_epi32(int32_t(cw)), k.shCode);
@@ -311,16 +330,19 @@ SPARQ_UK_INLINE vreg loadV(const float *p) {
 #endif
 }
 
-/// Whole chunks of a row: V slots in the row, 2V activations in A.
-SPARQ_UK_INLINE int64_t wholeChunks(const NMW &w) {
-  return w.K / (2 * V) < w.kept / V ? w.K / (2 * V) : w.kept / V;
+/// Activations per chunk of V slots of an NG:4 pattern.
+template <int NG> constexpr int64_t chunkX() { return 4 * V / NG; }
+
+/// Whole chunks of a row: V slots in the row, chunkX activations in A.
+template <int NG> SPARQ_UK_INLINE int64_t wholeChunks(const NMW &w) {
+  return w.K / chunkX<NG>() < w.kept / V ? w.K / chunkX<NG>() : w.kept / V;
 }
 
 /// Rows n..n+R of the 2:4 GEMV over chunks [ch0, ch1) of V slots (V/2 groups, 2V activations);
 /// `last` adds the slots past the whole chunks. The first K range stores C (or adds to it with
 /// SPARQ_UK_ACCUMULATE), later ones add to it; the last one applies the ReLU.
-template <bool Q, int M, int R>
-__attribute__((noinline)) void gemv24(const Call &c, const Consts<Q> &kc, int64_t n, int64_t ch0,
+template <bool Q, int NG, int M, int R>
+__attribute__((noinline)) void gemv24(const Call &c, const Consts<Q, NG> &kc, int64_t n, int64_t ch0,
                                       int64_t ch1, bool first, bool last, const float *xb) {
   const NMW &w = c.w;
   const int64_t chunks = ch1;
@@ -362,12 +384,12 @@ __attribute__((noinline)) void gemv24(const Call &c, const Consts<Q> &kc, int64_
       if ((ch & (256 / V - 1)) == 0)
         for (int r = 0; r < R; ++r)
           __builtin_prefetch(ip[r] + ch * IB + PD * w.idxRow, 0, 3);
-      XPair x[M];
+      XSet<NG> x[M];
       for (int m = 0; m < M; ++m) {
         if constexpr (M > 8) // copied chunk-major by gemv24Rows
-          x[m] = loadX(xb + ((ch - ch0) * M + m) * 2 * V);
+          x[m] = loadX<NG>(xb + ((ch - ch0) * M + m) * chunkX<NG>());
         else
-          x[m] = loadX(c.A + m * c.lda + ch * 2 * V);
+          x[m] = loadX<NG>(c.A + m * c.lda + ch * chunkX<NG>());
       }
       for (int r = 0; r < R; ++r) {
         const ireg pos = positions<Q>(kc, ip[r] + ch * IB);
@@ -387,7 +409,7 @@ __attribute__((noinline)) void gemv24(const Call &c, const Consts<Q> &kc, int64_
       part[m][r] = hsumV(acc[m][r]);
   if (last)
     for (int r = 0; r < R; ++r)
-      addTail<M, R>(c, n + r, r, wholeChunks(w) * V, part);
+      addTail<M, R>(c, n + r, r, wholeChunks<NG>(w) * V, part);
   for (int m = 0; m < M; ++m)
     for (int r = 0; r < R; ++r) {
       float *p = c.C + m * c.ldc + n + r;
@@ -406,11 +428,12 @@ template <int M> constexpr int rowsPerBlock() { return M == 1 ? 4 : M == 2 ? 2 :
 /// row of W passes over them.
 constexpr int64_t kXFloats = 8192;
 
-template <bool Q, int M> void gemv24Rows(const Call &c, int64_t n0, int64_t n1) {
+template <bool Q, int NG, int M> void gemv24Rows(const Call &c, int64_t n0, int64_t n1) {
   constexpr int R = rowsPerBlock<M>();
-  const Consts<Q> kc;
-  const int64_t chunks = wholeChunks(c.w);
-  int64_t step = kXFloats / (M * 2 * V);
+  constexpr int64_t X = chunkX<NG>();
+  const Consts<Q, NG> kc;
+  const int64_t chunks = wholeChunks<NG>(c.w);
+  int64_t step = kXFloats / (M * X);
   if (Q && c.w.group < c.w.kept && step * V > c.w.group)
     step = step * V / c.w.group * c.w.group / V; // whole quantization groups
   alignas(64) float xbuf[M > 8 ? kXFloats : 1];
@@ -421,15 +444,15 @@ template <bool Q, int M> void gemv24Rows(const Call &c, int64_t n0, int64_t n1) 
     if constexpr (M > 8) {
       for (int64_t ch = ch0; ch < ch1; ++ch)
         for (int m = 0; m < M; ++m)
-          for (int i = 0; i < 2 * V; ++i)
-            xbuf[((ch - ch0) * M + m) * 2 * V + i] = c.A[m * c.lda + ch * 2 * V + i];
+          for (int i = 0; i < X; ++i)
+            xbuf[((ch - ch0) * M + m) * X + i] = c.A[m * c.lda + ch * X + i];
       xb = xbuf;
     }
     int64_t n = n0;
     for (; n + R <= n1; n += R)
-      gemv24<Q, M, R>(c, kc, n, ch0, ch1, first, last, xb);
+      gemv24<Q, NG, M, R>(c, kc, n, ch0, ch1, first, last, xb);
     for (; n < n1; ++n)
-      gemv24<Q, M, 1>(c, kc, n, ch0, ch1, first, last, xb);
+      gemv24<Q, NG, M, 1>(c, kc, n, ch0, ch1, first, last, xb);
     if (last)
       break;
   }
@@ -439,8 +462,11 @@ template <bool Q, int M> void gemv24Rows(const Call &c, int64_t n0, int64_t n1) 
 template <int M> void gemvRowsM(const Call &c, int64_t n0, int64_t n1) {
 #if SPARQ_NM_AVX512 || SPARQ_NM_AVX2
   bool q = false;
-  if (fast24(c.w, q))
-    return q ? gemv24Rows<true, M>(c, n0, n1) : gemv24Rows<false, M>(c, n0, n1);
+  if (fast24(c.w, q)) {
+    if (c.w.n == 1)
+      return q ? gemv24Rows<true, 1, M>(c, n0, n1) : gemv24Rows<false, 1, M>(c, n0, n1);
+    return q ? gemv24Rows<true, 2, M>(c, n0, n1) : gemv24Rows<false, 2, M>(c, n0, n1);
+  }
 #endif
   gemvScalar<M>(c, n0, n1);
 }
