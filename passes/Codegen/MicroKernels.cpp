@@ -977,13 +977,9 @@ private:
     Value in = op.getDpsInputOperand(0)->get(), out = op.getDpsInitOperand(0)->get();
     auto inType = dyn_cast<MemRefType>(in.getType());
     auto outType = dyn_cast<MemRefType>(out.getType());
-    if (!split || !inType || !outType) {
-      op->removeAttr(sparq::kMicroKernelAttr);
-      return success();
-    }
-    const unsigned p = *split, n = inType.getRank();
-    if (!unitStride(inType, p, n) || !collapsible(inType, 0, p) || !collapsible(inType, p, n) ||
-        !collapsible(outType, 0, p)) {
+    const unsigned p = split.value_or(0), n = inType ? inType.getRank() : 0;
+    if (!split || !inType || !outType || !unitStride(inType, p, n) ||
+        !collapsible(inType, 0, p) || !collapsible(inType, p, n) || !collapsible(outType, 0, p)) {
       op->removeAttr(sparq::kMicroKernelAttr);
       return success();
     }

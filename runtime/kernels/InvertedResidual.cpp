@@ -66,8 +66,8 @@ SPARQ_UK_INLINE void tile(const RowGemm &g, int64_t p, int64_t j) {
   }
   // The filter matrix is stored in column blocks (fmt::pointwiseOffset): this tile's channels
   // lie in the block from channel b0, whose K rows are wb floats apart.
-  const int64_t c0 = j * V, b0 = c0 / fmt::kPointwiseBlock * fmt::kPointwiseBlock,
-                wb = g.ldb - b0 < fmt::kPointwiseBlock ? g.ldb - b0 : fmt::kPointwiseBlock;
+  const int64_t c0 = j * V, b0 = fmt::pointwiseBlockStart(c0),
+                wb = fmt::pointwiseBlockWidth(b0, g.ldb);
   for (int s = 0; s < g.segments; ++s) {
     const float *A = g.A[s] + p * ai, *B = g.B[s] + b0 * g.K + (c0 - b0);
     for (int64_t k = 0; k < g.K; ++k) {
@@ -467,8 +467,7 @@ void packPointwise(float *dst, const float *f, int64_t IN, int64_t OUT) {
   auto at = [&](int64_t i, int64_t o) { return dst + fmt::pointwiseOffset(i, o, IN, OUTp); };
   int64_t o0 = 0;
   for (; o0 + V <= OUT; o0 += V) {
-    const int64_t b0 = o0 / fmt::kPointwiseBlock * fmt::kPointwiseBlock;
-    const int64_t width = OUTp - b0 < fmt::kPointwiseBlock ? OUTp - b0 : fmt::kPointwiseBlock;
+    const int64_t width = fmt::pointwiseBlockWidth(fmt::pointwiseBlockStart(o0), OUTp);
     int64_t i0 = 0;
     for (; i0 + V <= IN; i0 += V)
       transposeBlock(at(i0, o0), width, f + o0 * IN + i0, IN);

@@ -14,8 +14,8 @@
 //     lane and shifted per lane into pos = 4 * group + index, and the activations are gathered
 //     with one two-source permute (AVX-512 vpermt2ps; AVX2: two vpermps and a blend), for 1:4
 //     one per pair of registers and a blend (1:4 + W4 GEMV 4096 x 4096: 13.0 -> 0.18 ms at one
-//     thread; it ran one kept value at a time). 4-bit codes are broadcast and shifted the same way and become
-//     weights by a lookup in a per-row, per-group 16-entry table in a register (AVX-512), or by
+//     thread; it ran one kept value at a time). 4-bit codes are broadcast and shifted the same
+//     way and become weights by a lookup in a per-row, per-group 16-entry table in a register (AVX-512), or by
 //     int -> float conversion and one FMA (AVX2). For 4-bit codes the lanes hold the chunk's
 //     slots in the order sigma(j) = (j & 1) * V/2 + j / 2, which a 64-bit broadcast and one shift
 //     per lane produce; the index codes are decoded in the same order.
@@ -338,12 +338,13 @@ template <int NG> SPARQ_UK_INLINE int64_t wholeChunks(const NMW &w) {
   return w.K / chunkX<NG>() < w.kept / V ? w.K / chunkX<NG>() : w.kept / V;
 }
 
-/// Rows n..n+R of the 2:4 GEMV over chunks [ch0, ch1) of V slots (V/2 groups, 2V activations);
-/// `last` adds the slots past the whole chunks. The first K range stores C (or adds to it with
+/// Rows n..n+R of the NG:4 GEMV over chunks [ch0, ch1) of V slots (V / NG groups, chunkX
+/// activations); `last` adds the slots past the whole chunks. The first K range stores C (or adds to it with
 /// SPARQ_UK_ACCUMULATE), later ones add to it; the last one applies the ReLU.
 template <bool Q, int NG, int M, int R>
-__attribute__((noinline)) void gemv24(const Call &c, const Consts<Q, NG> &kc, int64_t n, int64_t ch0,
-                                      int64_t ch1, bool first, bool last, const float *xb) {
+__attribute__((noinline)) void gemv24(const Call &c, const Consts<Q, NG> &kc, int64_t n,
+                                      int64_t ch0, int64_t ch1, bool first, bool last,
+                                      const float *xb) {
   const NMW &w = c.w;
   const int64_t chunks = ch1;
   vreg acc[M][R];

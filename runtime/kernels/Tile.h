@@ -268,8 +268,9 @@ struct ColumnRuns {
   int total = 0;
   alignas(64) int32_t lane[NR];
 
+  /// (Without two-source permutes, packedTile stores by runs: nothing is computed.)
   void pack() {
-    packed = count > 1;
+    packed = SPARQ_UK_PERMUTE2 && count > 1;
     for (int i = 0; packed && i + 1 < count; ++i)
       packed = offset[i + 1] == offset[i] + (end[i] - start[i]);
     if (!packed)

@@ -25,8 +25,8 @@
 // channels (the last one narrower), each block's IN rows contiguous (pointwiseOffset): the
 // kernel's register tiles read one block, which then stays in L1 (with rows of a whole 256- or
 // 512-channel matrix, the rows a tile reads were 1-2 KiB apart and fell into a quarter of L1's
-// sets). Every section starts on a 64-byte boundary when the buffer does. The compiler packs with packInvertedResidual at
-// compile time; the kernel tests use it too. A filter computed in the model (decoded from
+// sets). Every section starts on a 64-byte boundary when the buffer does. The compiler packs
+// with packInvertedResidual at compile time; the kernel tests use it too. A filter computed in the model (decoded from
 // compressed weights) is packed at each call into a copy of that buffer by
 // sparq_uk_mbconv_pack_f32, with the same section packers. Header-only, C++17, freestanding.
 //
@@ -65,13 +65,20 @@ struct InvertedResidualLayout {
         total(biasS + (projection ? alignChannels(CO) : 0)) {}
 };
 
-/// Where row i, channel o of an IN x OUTp filter matrix is, from the matrix's start: in the
-/// column block of kPointwiseBlock channels from b0 (its width the rest of OUTp when that is
-/// less), whose rows are contiguous.
+/// The first channel of the column block that holds channel o of a filter matrix.
+constexpr int64_t pointwiseBlockStart(int64_t o) {
+  return o / kPointwiseBlock * kPointwiseBlock;
+}
+/// The width (row stride) of the column block from channel b0 of a matrix of OUTp channels:
+/// kPointwiseBlock, or the rest of OUTp when that is less.
+constexpr int64_t pointwiseBlockWidth(int64_t b0, int64_t OUTp) {
+  return OUTp - b0 < kPointwiseBlock ? OUTp - b0 : kPointwiseBlock;
+}
+/// Where row i, channel o of an IN x OUTp filter matrix is, from the matrix's start: in its
+/// column block, whose rows are contiguous.
 constexpr int64_t pointwiseOffset(int64_t i, int64_t o, int64_t IN, int64_t OUTp) {
-  const int64_t b0 = o / kPointwiseBlock * kPointwiseBlock;
-  const int64_t width = OUTp - b0 < kPointwiseBlock ? OUTp - b0 : kPointwiseBlock;
-  return b0 * IN + i * width + (o - b0);
+  const int64_t b0 = pointwiseBlockStart(o);
+  return b0 * IN + i * pointwiseBlockWidth(b0, OUTp) + (o - b0);
 }
 
 /// The filter sections alone. A 1x1 filter (expand, project, shortcut) at float offset `at`:
