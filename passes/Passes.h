@@ -165,10 +165,41 @@ struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
       llvm::cl::init(false)};
 };
 
+/// Options of sparq-cuda-codegen-pipeline (sparq-compile --target=cuda).
+struct CUDAPipelineOptions : public mlir::PassPipelineOptions<CUDAPipelineOptions> {
+  Option<unsigned> optLevel{*this, "opt-level",
+                            llvm::cl::desc("0-3: elementwise fusion from 1, ptxas -O level"),
+                            llvm::cl::init(2)};
+  Option<std::string> chip{*this, "chip",
+                           llvm::cl::desc("GPU architecture the kernels are built for (sm_80, "
+                                          "sm_90)"),
+                           llvm::cl::init("sm_80")};
+  Option<std::string> toolkit{
+      *this, "toolkit",
+      llvm::cl::desc("CUDA toolkit whose ptxas and fatbinary assemble the kernels"),
+      llvm::cl::init("/usr/local/cuda")};
+  Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("Kernel image in the artifact: fatbin (machine code and PTX), bin (machine "
+                     "code) or isa (PTX text, no toolkit needed; for tests)"),
+      llvm::cl::init("fatbin")};
+  Option<int64_t> blockSize{*this, "block-size", llvm::cl::desc("Threads per block"),
+                            llvm::cl::init(256)};
+  Option<bool> hostEmulation{
+      *this, "host-emulation",
+      llvm::cl::desc("Test mode: map the loops to blocks and threads as for the GPU, then run "
+                     "them on the CPU (sequentially) instead of making kernels: checks the "
+                     "mapping against reference outputs on machines without a GPU"),
+      llvm::cl::init(false)};
+};
+
 /// sparq_onnx -> model contract (linalg/tensor/arith/math on tensors), verified.
 void buildContractPipeline(mlir::OpPassManager &pm);
 /// Model contract -> LLVM dialect with a C-interface entry point.
 void buildCPUCodegenPipeline(mlir::OpPassManager &pm, const PipelineOptions &options);
+/// Model contract -> LLVM dialect whose entry point launches every op as a CUDA kernel
+/// (gpu.binary ops hold the kernel images).
+void buildCUDACodegenPipeline(mlir::OpPassManager &pm, const CUDAPipelineOptions &options);
 
 /// Registers every sparq pass and the named pipelines.
 void registerSparqPassesAndPipelines();

@@ -12,6 +12,8 @@
 #include "mlir/Transforms/Passes.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
+
 using namespace mlir;
 
 namespace sparq {
@@ -21,6 +23,18 @@ namespace {
 void addTextual(OpPassManager &pm, StringRef pipeline) {
   if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
     llvm::report_fatal_error("sparq: invalid built-in pass pipeline: " + pipeline);
+}
+/// The artifact entry (sparq-prepare-entry), bufferization and buffer deallocation: the same
+/// for every target.
+void addEntryBufferization(OpPassManager &pm) {
+  pm.addPass(createPrepareEntryPass());
+  addTextual(pm, "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
+                 "one-shot-bufferize{bufferize-function-boundaries=1 "
+                 "function-boundary-type-conversion=identity-layout-map "
+                 "allow-return-allocs-from-loops=1},"
+                 "canonicalize");
+  bufferization::BufferDeallocationPipelineOptions dealloc;
+  bufferization::buildBufferDeallocationPipeline(pm, dealloc);
 }
 } // namespace
 
@@ -78,14 +92,7 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const PipelineOptions &options) 
     pm.addPass(createProfileKernelsPass());
   // After fusion and tiling: its output copies are plain (rank-0 copies crash the elementwise
   // fusion pass) and need no tiling.
-  pm.addPass(createPrepareEntryPass());
-  addTextual(pm, "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
-                 "one-shot-bufferize{bufferize-function-boundaries=1 "
-                 "function-boundary-type-conversion=identity-layout-map "
-                 "allow-return-allocs-from-loops=1},"
-                 "canonicalize");
-  bufferization::BufferDeallocationPipelineOptions dealloc;
-  bufferization::buildBufferDeallocationPipeline(pm, dealloc);
+  addEntryBufferization(pm);
   // scf.forall chunks (sparq-linalg-distribute) become OpenMP parallel loops.
   addTextual(pm, "convert-bufferization-to-memref");
   LowerMicroKernelsPassOptions ukernels;
@@ -112,6 +119,60 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const PipelineOptions &options) 
                  "convert-arith-to-llvm,reconcile-unrealized-casts,canonicalize,cse");
 }
 
+void buildCUDACodegenPipeline(OpPassManager &pm, const CUDAPipelineOptions &options) {
+  pm.addNestedPass<func::FuncOp>(createInsertRuntimeChecksPass());
+  // Compressed weights through their reference lowering (decoded by the kernels that read
+  // them): the GPU kernels of runtime/kernels/cuda are not called from compiled models yet.
+  pm.addPass(createConvertCompressedToLinalgPass());
+  if (options.optLevel > 0) {
+    pm.addNestedPass<func::FuncOp>(createLinalgFuseElementwisePass());
+    addTextual(pm, "canonicalize,cse");
+  }
+  addEntryBufferization(pm);
+  // Integer powers become functions before outlining, which copies them into the kernels'
+  // modules.
+  addTextual(pm, "convert-bufferization-to-memref,"
+                 "func.func(sparq-lower-strided-copies,convert-linalg-to-parallel-loops),"
+                 "canonicalize,convert-math-to-funcs{convert-ctlz=0}");
+  GpuMapLoopsPassOptions map;
+  map.blockSize = options.blockSize;
+  pm.addNestedPass<func::FuncOp>(createGpuMapLoopsPass(map));
+  if (options.hostEmulation) {
+    // The mapped loops run on the CPU, one iteration after another.
+    addTextual(pm, "expand-strided-metadata,lower-affine,convert-scf-to-cf");
+    pm.addPass(createLowerRuntimeChecksPass());
+    addTextual(pm, "convert-math-to-funcs{convert-ctlz=0},convert-math-to-llvm,"
+                   "convert-math-to-libm,finalize-memref-to-llvm{use-generic-functions=1},"
+                   "convert-arith-to-llvm,convert-index-to-llvm,convert-cf-to-llvm,"
+                   "convert-func-to-llvm,convert-ub-to-llvm,reconcile-unrealized-casts,"
+                   "canonicalize,cse");
+    return;
+  }
+  addTextual(pm, "func.func(convert-parallel-loops-to-gpu),gpu-kernel-outlining");
+  pm.addPass(createGpuPlaceBuffersPass());
+  // One stream per region of device work, freed buffers stream-ordered.
+  addTextual(pm, "canonicalize,func.func(gpu-async-region),"
+                 "expand-strided-metadata,lower-affine,convert-scf-to-cf");
+  pm.addPass(createLowerRuntimeChecksPass());
+  std::string attach;
+  llvm::raw_string_ostream os(attach);
+  // PTX 8.0 (CUDA 12) for every chip: LLVM's default PTX version predates sm_80/sm_90.
+  os << "nvvm-attach-target{chip=" << options.chip.getValue()
+     << " features=+ptx80 O=" << std::min(3u, options.optLevel.getValue()) << "},"
+     << "gpu.module(convert-gpu-to-nvvm,canonicalize,cse,reconcile-unrealized-casts),"
+     << "convert-math-to-funcs{convert-ctlz=0},convert-math-to-llvm,convert-math-to-libm,"
+     << "finalize-memref-to-llvm{use-generic-functions=1},gpu-to-llvm,"
+     << "convert-arith-to-llvm,convert-index-to-llvm,convert-cf-to-llvm,convert-func-to-llvm,"
+     << "convert-ub-to-llvm,reconcile-unrealized-casts";
+  addTextual(pm, attach);
+  pm.addPass(createGpuResidentWeightsPass());
+  std::string binary;
+  llvm::raw_string_ostream bos(binary);
+  bos << "gpu-module-to-binary{format=" << options.format.getValue()
+      << " toolkit=" << options.toolkit.getValue() << "},canonicalize,cse";
+  addTextual(pm, binary);
+}
+
 void registerSparqPassesAndPipelines() {
   registerSparqConversionPasses();
   registerSparqCompressionPasses();
@@ -123,6 +184,11 @@ void registerSparqPassesAndPipelines() {
       "sparq-cpu-codegen-pipeline",
       "Lower model-contract IR to the LLVM dialect with the artifact entry point",
       buildCPUCodegenPipeline);
+  PassPipelineRegistration<CUDAPipelineOptions>(
+      "sparq-cuda-codegen-pipeline",
+      "Lower model-contract IR to the LLVM dialect with CUDA kernels (gpu.binary) and an entry "
+      "point that launches them",
+      buildCUDACodegenPipeline);
 }
 
 } // namespace sparq

@@ -11,7 +11,7 @@ status=0
 ctest --test-dir build --output-on-failure -LE conformance -j2 || status=1
 echo "== ONNX backend conformance (log: build/conformance.log)"
 ctest --test-dir build -L conformance --verbose > build/conformance.log 2>&1 || status=1
-grep -E '(passed, [0-9]+ failed|UNEXPECTED|NEW  |conformance: |forced-dynamic )' build/conformance.log \
+grep -E '(passed, [0-9]+ failed|UNEXPECTED|NEW  |conformance: |forced-dynamic |target cuda)' build/conformance.log \
   | sed 's/^[0-9]*: //' || true
 
 # The same suite once more, with the compiler, runtime, tools and tests built with ASan and UBSan

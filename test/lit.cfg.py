@@ -61,3 +61,16 @@ if x86_64_v3 <= cpu_flags:
     config.available_features.add("host-x86-64-v3")
 if x86_64_v4 <= cpu_flags:
     config.available_features.add("host-x86-64-v4")
+
+# The CUDA target (docs/cuda.md): `ptxas` when the CUDA toolkit is installed (kernel images are
+# assembled at compile time), `cuda-driver` when this machine can run CUDA artifacts.
+cuda_path = os.environ.get("SPARQ_CUDA_PATH", "/usr/local/cuda")
+if os.path.isfile(os.path.join(cuda_path, "bin", "ptxas")):
+    config.available_features.add("ptxas")
+llvm_config.with_system_environment(["SPARQ_CUDA_PATH", "SPARQ_CUDA_DEVICE"])
+try:
+    import ctypes
+    ctypes.CDLL("libcuda.so.1")
+    config.available_features.add("cuda-driver")
+except OSError:
+    pass

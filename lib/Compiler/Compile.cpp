@@ -20,6 +20,7 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
@@ -196,6 +197,22 @@ externalizeWeights(ModuleOp module,
   return weights;
 }
 
+/// The GPU architecture of --target ("" for the CPU), or an error naming the accepted forms.
+static FailureOr<std::string> parseTarget(StringRef target, Location loc) {
+  if (target == "cpu" || target.empty())
+    return std::string();
+  if (target == "cuda")
+    return std::string("sm_80");
+  if (StringRef chipName = target; chipName.consume_front("cuda:")) {
+    static const char *const kChips[] = {"sm_80", "sm_86", "sm_87", "sm_89", "sm_90"};
+    for (const char *chip : kChips)
+      if (chipName == chip)
+        return std::string(chip);
+  }
+  return emitError(loc) << "--target: unknown target '" << target
+                        << "' (cpu, cuda, or cuda:sm_80, sm_86, sm_87, sm_89 or sm_90)";
+}
+
 LogicalResult lowerAndWrite(ModuleOp module, const CompileOptions &options, EmitKind emit,
                             StringRef outputPath, bool lastUse) {
   auto release = [](DialectResourceBlobManager::BlobEntry *entry) {
@@ -235,9 +252,32 @@ LogicalResult lowerAndWrite(ModuleOp module, const CompileOptions &options, Emit
   }
   if (emit == EmitKind::Contract)
     return writeOutput(outputPath, loc, [&](raw_ostream &os) { module.print(os); });
+  FailureOr<std::string> cudaChip = parseTarget(options.target, loc);
+  if (failed(cudaChip))
+    return failure();
   {
     PassManager pm(&context);
-    buildCPUCodegenPipeline(pm, pipelineOptions);
+    if (cudaChip->empty()) {
+      buildCPUCodegenPipeline(pm, pipelineOptions);
+    } else {
+      if (options.profile)
+        return emitError(loc) << "--profile is not supported with --target=" << options.target
+                              << " yet (docs/cuda.md)";
+      // The kernel images are assembled now, by the toolkit's ptxas and fatbinary.
+      if (emit != EmitKind::LLVM && !options.cudaHostEmulation &&
+          !llvm::sys::fs::exists(options.cudaPath + "/bin/ptxas"))
+        return emitError(loc) << "--target=" << options.target << ": no ptxas in the CUDA "
+                              << "toolkit '" << options.cudaPath
+                              << "' (set --cuda-path or SPARQ_CUDA_PATH)";
+      CUDAPipelineOptions cuda;
+      cuda.optLevel = options.optLevel;
+      cuda.chip = *cudaChip;
+      cuda.toolkit = options.cudaPath;
+      // --emit=llvm shows the kernels as PTX text; artifacts carry machine code and PTX.
+      cuda.format = emit == EmitKind::LLVM ? "isa" : "fatbin";
+      cuda.hostEmulation = options.cudaHostEmulation;
+      buildCUDACodegenPipeline(pm, cuda);
+    }
     if (failed(pm.run(module)))
       return failure();
   }
@@ -332,6 +372,8 @@ LogicalResult lowerAndWrite(ModuleOp module, const CompileOptions &options, Emit
 
 LogicalResult compileModel(const CompileOptions &options, MLIRContext &context) {
   Location loc = FileLineColLoc::get(&context, options.inputPath, 0, 0);
+  if (failed(parseTarget(options.target, loc)))
+    return failure();
   ImportOptions importOptions;
   importOptions.convertedOps = isONNXOpConverted;
   importOptions.dynamicInputs = options.dynamicInputs;

@@ -485,4 +485,57 @@ def LowerMicroKernelsPass : Pass<"sparq-cpu-lower-ukernels", "mlir::ModuleOp"> {
                            "mlir::arith::ArithDialect"];
 }
 
+//===----------------------------------------------------------------------===//
+// CUDA target (sparq-compile --target=cuda; docs/cuda.md)
+//===----------------------------------------------------------------------===//
+
+def GpuMapLoopsPass : Pass<"sparq-gpu-map-loops", "mlir::func::FuncOp"> {
+  let summary = "Map the parallel loops of a buffer-level function to GPU blocks and threads";
+  let description = [{
+    Runs after `convert-linalg-to-parallel-loops`, before `convert-parallel-loops-to-gpu`. Every
+    top-level `scf.parallel` of the host code is collapsed to one dimension (its innermost
+    dimension fastest, so neighbouring threads touch neighbouring elements) and tiled by
+    `block-size`: the tiles become the grid, the elements of a tile the threads of a block
+    (bounds checked in the block, so every block has the same size). Nested parallel loops run
+    sequentially in their thread. Host operations that read or write buffers outside any
+    parallel loop (a copy between strided views, a scalar store, a loop over a reduction with
+    no parallel dimension) become a kernel of one thread, so that no host code touches device
+    memory. A value computed from buffer contents on the host (a size read from a tensor) is
+    an error naming the operation: the CUDA target does not support that yet.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "Threads per block">,
+  ];
+  let dependentDialects = ["mlir::scf::SCFDialect", "mlir::gpu::GPUDialect",
+                           "mlir::arith::ArithDialect", "mlir::affine::AffineDialect"];
+}
+
+def GpuPlaceBuffersPass : Pass<"sparq-gpu-place-buffers", "mlir::ModuleOp"> {
+  let summary = "Put the buffers of the host code in GPU memory";
+  let description = [{
+    Runs after kernel outlining, on the host functions. Buffers the host allocates become
+    `gpu.alloc` / `gpu.dealloc`, contiguous copies `gpu.memcpy`; each memref argument the
+    kernels read is copied to the device on entry and each returned buffer is copied back
+    into a host buffer (the artifact ABI's outputs live in host memory) and its device copy
+    freed. Constant buffers (`memref.get_global`, the weights) are listed in the module
+    attribute `sparq.gpu.resident` with their sizes in bytes: `sparq-gpu-resident-weights`
+    gives the kernels device copies of them, uploaded once. Any other host operation that
+    reads or writes a buffer is an error.
+  }];
+  let dependentDialects = ["mlir::gpu::GPUDialect", "mlir::memref::MemRefDialect"];
+}
+
+def GpuResidentWeightsPass : Pass<"sparq-gpu-resident-weights", "mlir::ModuleOp"> {
+  let summary = "Give GPU kernels device copies of constant globals, uploaded once";
+  let description = [{
+    Runs on the LLVM dialect, after `gpu-to-llvm` and `finalize-memref-to-llvm`. In host
+    functions every `llvm.mlir.addressof` of a global listed in `sparq.gpu.resident` becomes a
+    call of `sparq_uk_gpu_resident(host address, bytes)`, which returns the global's device
+    copy: uploaded on the first call, kept for the life of the artifact
+    (runtime/kernels/GpuLaunch.cpp). The host copies stay in the artifact as they are.
+  }];
+  let dependentDialects = ["mlir::LLVM::LLVMDialect"];
+}
+
 #endif // SPARQ_CODEGEN_PASSES_TD

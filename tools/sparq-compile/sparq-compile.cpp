@@ -17,11 +17,14 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
+
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/PrettyStackTrace.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <cstdlib>
 
 using namespace llvm;
 
@@ -107,6 +110,23 @@ static cl::opt<bool> profileKernels(
              "artifact exports its kernel table with flops and bytes, read by sparq-run "
              "--profile (docs/profile.md)"),
     cl::init(false), cl::cat(category));
+static cl::opt<std::string> target(
+    "target",
+    cl::desc("Where the model runs: cpu (default), or cuda[:sm_80|:sm_90] (every op as a GPU "
+             "kernel, the artifact launches them through the CUDA driver; default sm_80, whose "
+             "code also runs on later GPUs; docs/cuda.md)"),
+    cl::value_desc("cpu|cuda[:sm_NN]"), cl::init("cpu"), cl::cat(category));
+static cl::opt<std::string> cudaPath(
+    "cuda-path",
+    cl::desc("CUDA toolkit for --target=cuda: its ptxas and fatbinary assemble the kernels "
+             "(default /usr/local/cuda, or $SPARQ_CUDA_PATH)"),
+    cl::value_desc("DIR"), cl::init(""), cl::cat(category));
+static cl::opt<bool> cudaHostEmulation(
+    "cuda-host-emulation",
+    cl::desc("Test mode for --target=cuda: map the loops to blocks and threads as for the GPU, "
+             "then run them on the CPU instead of making kernels (checks the mapping against "
+             "reference outputs without a GPU; docs/cuda.md)"),
+    cl::init(false), cl::Hidden, cl::cat(category));
 static cl::alias targetCPUAlias("target-cpu", cl::desc("Alias for --cpu"),
                                 cl::aliasopt(targetCPU), cl::cat(category));
 
@@ -371,6 +391,16 @@ int main(int argc, char **argv) {
   options.emit = emit;
   options.optLevel = optLevel;
   options.targetCPU = targetCPU;
+  options.target = target;
+  options.cudaHostEmulation = cudaHostEmulation;
+  if (cudaHostEmulation && !StringRef(target).starts_with("cuda")) {
+    errs() << "sparq-compile: error: --cuda-host-emulation needs --target=cuda\n";
+    return 1;
+  }
+  if (!cudaPath.empty())
+    options.cudaPath = cudaPath;
+  else if (const char *env = std::getenv("SPARQ_CUDA_PATH"); env && *env)
+    options.cudaPath = env;
   options.blockFusion = blockFusion == Toggle::On;
   options.fusionReport = fusionReport;
   options.profile = profileKernels;

@@ -2,13 +2,16 @@
 //
 //   sparq-run MODEL.so (--inputs DIR | --input NAME=FILE ...) [--output-dir DIR] [--npy]
 //             [--expect DIR] [--rtol R] [--atol A] [--bench N [--cold]] [--threads T]
+//             [--device N]
 //             [--profile [--profile-json FILE] [--profile-svg FILE] [--baseline OTHER.so]]
 //             [--roofline FILE]
 //   sparq-run --measure-roofline [--threads T] [--roofline FILE]
 //
 // Loads an artifact with the runtime's C API, binds inputs read from .pb / .npy files, runs
 // it, prints the outputs, and optionally writes them, compares them with expected outputs and
-// times repeated runs. With --profile (an artifact compiled with sparq-compile --profile) it
+// times repeated runs (an artifact of sparq-compile --target=cuda runs on CUDA device --device N,
+// default 0; each invocation ends when its kernels and copies have, so --bench times them whole).
+// With --profile (an artifact compiled with sparq-compile --profile) it
 // times each kernel and reports it against this machine's roofline (docs/profile.md). Errors: one line `sparq-run: error: ...` on stderr, exit code 1; usage
 // errors exit 2; a comparison mismatch exits 1.
 //
@@ -45,6 +48,7 @@ namespace {
 const char *const usageLine =
     "usage: sparq-run MODEL.so (--inputs DIR | --input NAME=FILE ...) [--output-dir DIR] "
     "[--npy] [--expect DIR] [--rtol R] [--atol A] [--bench N [--cold]] [--threads T] "
+    "[--device N] "
     "[--profile [--profile-json FILE] [--profile-svg FILE] [--baseline OTHER.so]] "
     "[--roofline FILE] | sparq-run --measure-roofline [--threads T] [--roofline FILE]";
 
@@ -180,6 +184,14 @@ Options parseArgs(int argc, char **argv) {
       options.cold = flag();
     } else if (arg == "--threads") {
       options.threads = parseCount(arg, next());
+    } else if (arg == "--device") {
+      // CUDA artifacts read it when they first use the driver (runtime/kernels/GpuLaunch.cpp).
+      std::string n = next();
+      char *end = nullptr;
+      long device = std::strtol(n.c_str(), &end, 10);
+      if (n.empty() || *end != '\0' || device < 0 || device > 1024)
+        throw UsageError{"--device expects a CUDA device number, got '" + n + "'"};
+      setenv("SPARQ_CUDA_DEVICE", std::to_string(device).c_str(), 1);
     } else if (arg == "--profile") {
       options.profile = flag();
     } else if (arg == "--profile-json") {

@@ -53,6 +53,13 @@ struct CompileOptions {
   /// --profile: time each kernel; the artifact exports its kernel table (docs/profile.md).
   bool profile = false;
   std::string targetCPU = "native"; ///< --cpu: "native"/"host" or an LLVM CPU name
+  /// --target: "cpu" (default) or "cuda", "cuda:sm_80", "cuda:sm_90" (the whole model on an
+  /// NVIDIA GPU; docs/cuda.md). The host code of a CUDA artifact is still built for targetCPU.
+  std::string target = "cpu";
+  /// --cuda-host-emulation (a test mode): --target=cuda's loop mapping, run on the CPU.
+  bool cudaHostEmulation = false;
+  /// --cuda-path: the CUDA toolkit whose ptxas and fatbinary assemble the kernels.
+  std::string cudaPath = "/usr/local/cuda";
   /// Linker driver for EmitKind::Lib; empty means the configured default.
   std::string linker;
   CompressionOptions compression;

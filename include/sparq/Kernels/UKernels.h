@@ -208,6 +208,12 @@ int32_t sparq_uk_invoke_checked(void (*body)(void **), void **args, char *error,
                                 int64_t errorSize);
 __attribute__((noreturn)) void sparq_uk_check_failed(const char *message);
 
+/* The host side of CUDA artifacts (runtime/kernels/GpuLaunch.cpp, docs/cuda.md): besides the
+ * mgpu* functions MLIR's gpu-to-llvm lowering calls, sparq_uk_gpu_resident(host, bytes) returns
+ * the device copy of a constant buffer (a weight), uploaded on the first call and kept while the
+ * artifact is loaded. Failures end the invocation (sparq_uk_check_failed). */
+void *sparq_uk_gpu_resident(const void *host, int64_t bytes);
+
 /* String elements (runtime/kernels/Strings.cpp, docs/strings.md): an int64 is the address of a
  * NUL-terminated string. sparq_uk_str_arena is the invoking thread's arena of the strings the
  * model makes (passed to the calls that make strings, which may run on any thread);

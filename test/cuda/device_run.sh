@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# test/cuda/device_run.sh - the --target=cuda check on a lent GPU machine, as one script (docs/cuda.md):
+# unpacks what test/cuda/prepare_device.sh built, runs every compiled ONNX node test on the GPU
+# against its expected outputs (run_conformance.py --prebuilt) and the bundled CNN on the GPU and
+# on the CPU, checked and timed (sparq-run --bench, medians). Rebuilds sparq-run with the
+# machine's g++ where the carried one does not start (another image's libraries).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+PACK=${1:-build/cuda-target.tar.xz}
+WORK=${WORK:-/tmp/sparq-cuda-target}
+rm -rf "$WORK" && mkdir -p "$WORK" && tar xJf "$PACK" -C "$WORK" || exit 1
+D=$WORK/cuda-target
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
+RUN=$D/sparq-run
+if ! "$RUN" --help >/dev/null 2>&1; then
+  echo "carried sparq-run does not start here; building it with g++"
+  g++ -O2 -std=c++17 -I. -Iinclude -Iruntime/src runtime/src/*.cpp tools/sparq-run/*.cpp \
+    -ldl -pthread -o "$WORK/sparq-run" && RUN=$WORK/sparq-run
+fi
+echo "== tinycnn on the GPU (device 0), then on the CPU"
+"$RUN" "$D/tinycnn.cuda.so" --inputs "$D/tinycnn.data" --expect "$D/tinycnn.data" --bench 200 --device 0
+"$RUN" "$D/tinycnn.cpu.so" --inputs "$D/tinycnn.data" --expect "$D/tinycnn.data" --bench 200
+echo "== ONNX node tests compiled for the GPU, run on it"
+python3 test/conformance/run_conformance.py --sparq-compile none --sparq-run "$RUN" \
+  --prebuilt "$D/conf" --jobs 8
