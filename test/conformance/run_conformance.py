@@ -297,6 +297,10 @@ def run_manifest(args):
     passed = sum(r[0] == "pass" for r in results.values())
     ran = sum(1 for _, status, _ in entries if status == "pass")
     print(f"prebuilt: {passed} of {len(results)} pass ({ran} compiled and ran)")
+    expectations = load_expectations(args.expectations)
+    static = [k for k in results if expectations.get(k, ("",))[0] == "pass"]
+    kept = sum(results[k][0] == "pass" for k in static)
+    print(f"prebuilt: {kept} of the {len(static)} that pass on the CPU (expectations file) pass")
     reasons = {}
     for key, (status, reason) in sorted(results.items()):
         if status != "pass":
