@@ -7,14 +7,17 @@
 // sparq_uk_qgemm_f32 (sparq_uk_nmqgemm_f32). Positions >= K (padding of the last group) are
 // dropped. The packed bytes are read as they are; no kernel-specific weight layout.
 //
-//   - M <= 4 (GEMV and small batches), patterns 2:4 and 1:4 (fp32 values, or 4-bit codes with
-//     quantization groups that are whole chunks of V kept values): chunks of V kept values (V/2
-//     groups and 2V activations = two vector registers for 2:4, V groups and 4V activations for
-//     1:4) of R weight rows at a time. The chunk's index codes (2V bits) are broadcast to every
-//     lane and shifted per lane into pos = 4 * group + index, and the activations are gathered
-//     with one two-source permute (AVX-512 vpermt2ps; AVX2: two vpermps and a blend), for 1:4
-//     one per pair of registers and a blend (1:4 + W4 GEMV 4096 x 4096: 13.0 -> 0.18 ms at one
-//     thread; it ran one kept value at a time). 4-bit codes are broadcast and shifted the same
+//   - M <= 4 (GEMV and small batches), patterns 2:4, 1:4, 2:8 and 4:8 (fp32 values, or 4-bit
+//     codes with quantization groups that are whole chunks of V kept values): chunks of V kept
+//     values (V/2 groups and 2V activations = two vector registers for 2:4, V groups and 4V
+//     activations for 1:4; 4:8 like 2:4, 2:8 like 1:4) of R weight rows at a time. The chunk's
+//     index codes (2V or 3V bits) are broadcast to every lane and shifted per lane into
+//     pos = Mg * group + index (3-bit codes on AVX-512 from two overlapping 32-bit words, so no
+//     code straddles one), and the activations are gathered with one two-source permute
+//     (AVX-512 vpermt2ps; AVX2: two vpermps and a blend), for 4V activations one per pair of
+//     registers and a blend (GEMV 4096 x 4096 at one thread, each ran one kept value at a time
+//     before: 1:4 + W4 13.0 -> 0.18 ms; 2:8 6.1 -> 0.29 ms, 4:8 12.4 -> 1.0 ms, 2:8 + W4
+//     0.23 ms against 2:4 + W4 0.27 ms). 4-bit codes are broadcast and shifted the same
 //     way and become weights by a lookup in a per-row, per-group 16-entry table in a register (AVX-512), or by
 //     int -> float conversion and one FMA (AVX2). For 4-bit codes the lanes hold the chunk's
 //     slots in the order sigma(j) = (j & 1) * V/2 + j / 2, which a 64-bit broadcast and one shift
@@ -157,9 +160,10 @@ template <int M> __attribute__((noinline)) void gemvScalar(const Call &c, int64_
 
 #if SPARQ_NM_AVX512 || SPARQ_NM_AVX2
 
-/// Whether row blocks use the N:4 vector path (N = 2 or 1; Q: 4-bit codes).
+/// Whether row blocks use the chunk vector path (2:4, 1:4, 2:8, 4:8; Q: 4-bit codes).
 bool fast24(const NMW &w, bool &q) {
-  if ((w.n != 2 && w.n != 1) || w.m != 4)
+  const bool n4 = w.m == 4 && (w.n == 2 || w.n == 1), n8 = w.m == 8 && (w.n == 2 || w.n == 4);
+  if (!n4 && !n8)
     return false;
   if (!w.quantized()) {
     q = false;
@@ -183,56 +187,81 @@ template <bool Q> constexpr int laneSlot(int j) {
   return Q && SPARQ_NM_AVX512 ? (j & 1) * (V / 2) + (j >> 1) : j;
 }
 
-/// The constants of a chunk of an NG:4 pattern: per-lane shifts of the index and code words and
-/// the group base.
-template <bool Q, int NG> struct Consts {
-  ireg shIdx, base, shCode, three;
+/// Index bits of a group of MG (2 for N:4, 3 for N:8) and index bytes of a chunk of V slots.
+template <int MG> constexpr int idxBits() { return MG == 4 ? 2 : 3; }
+template <int MG> constexpr int chunkIdxBytes() { return V * idxBits<MG>() / 8; }
+
+/// The constants of a chunk of an NG:MG pattern: per-lane shifts of the index and code words
+/// and the group base. N:8 on AVX-512: a chunk's 48 index bits are read as two 32-bit words,
+/// bytes 0-3 (slots 0-9) and bytes 2-5 (slots 10-15: a slot never straddles a word), and
+/// `upper` picks the second word for the lanes of slots 10-15.
+template <bool Q, int NG, int MG> struct Consts {
+  ireg shIdx, base, shCode, mask;
+  [[maybe_unused]] uint32_t upper = 0;
   Consts() {
     alignas(64) int32_t a[V], b[V], c[V];
     for (int j = 0; j < V; ++j) {
       const int s = laneSlot<Q>(j);
-      a[j] = 2 * s;
-      b[j] = 4 * (s / NG);
+      const int bit = idxBits<MG>() * s;
+      const bool hi = SPARQ_NM_AVX512 && MG == 8 && bit + 3 > 32;
+      a[j] = hi ? bit - 16 : bit;
+      if (hi)
+        upper |= 1u << j;
+      b[j] = MG * (s / NG);
       c[j] = !Q ? 0 : SPARQ_NM_AVX512 ? 4 * (j >> 1) : 4 * j;
     }
 #if SPARQ_NM_AVX512
     shIdx = _mm512_load_si512(a);
     base = _mm512_load_si512(b);
     shCode = _mm512_load_si512(c);
-    three = _mm512_set1_epi32(3);
+    mask = _mm512_set1_epi32(MG - 1);
 #else
     shIdx = _mm256_load_si256(reinterpret_cast<const __m256i *>(a));
     base = _mm256_load_si256(reinterpret_cast<const __m256i *>(b));
     shCode = _mm256_load_si256(reinterpret_cast<const __m256i *>(c));
-    three = _mm256_set1_epi32(3);
+    mask = _mm256_set1_epi32(MG - 1);
 #endif
   }
 };
 
-/// pos = 4 * group + index of each lane's slot, from the chunk's index word.
-template <bool Q, int NG>
-SPARQ_UK_INLINE ireg positions(const Consts<Q, NG> &k, const uint8_t *idxBytes) {
+/// pos = MG * group + index of each lane's slot, from the chunk's index bytes (reads exactly
+/// chunkIdxBytes of them).
+template <bool Q, int NG, int MG>
+SPARQ_UK_INLINE ireg positions(const Consts<Q, NG, MG> &k, const uint8_t *idxBytes) {
 #if SPARQ_NM_AVX512
   uint32_t iw;
   __builtin_memcpy(&iw, idxBytes, 4);
-  ireg x = _mm512_srlv_epi32(_mm512_set1_epi32(int32_t(iw)), k.shIdx);
-  return _mm512_ternarylogic_epi32(x, k.three, k.base, 0xEA); // (x & 3) | base
+  ireg w = _mm512_set1_epi32(int32_t(iw));
+  if constexpr (MG == 8) {
+    uint32_t iw2;
+    __builtin_memcpy(&iw2, idxBytes + 2, 4);
+    w = _mm512_mask_blend_epi32(__mmask16(k.upper), w, _mm512_set1_epi32(int32_t(iw2)));
+  }
+  ireg x = _mm512_srlv_epi32(w, k.shIdx);
+  return _mm512_ternarylogic_epi32(x, k.mask, k.base, 0xEA); // (x & mask) | base
 #else
-  uint16_t iw;
-  __builtin_memcpy(&iw, idxBytes, 2);
+  uint32_t iw;
+  if constexpr (MG == 4) {
+    uint16_t h;
+    __builtin_memcpy(&h, idxBytes, 2);
+    iw = h;
+  } else {
+    iw = uint32_t(idxBytes[0]) | uint32_t(idxBytes[1]) << 8 | uint32_t(idxBytes[2]) << 16;
+  }
   ireg x = _mm256_srlv_epi32(_mm256_set1_epi32(int32_t(iw)), k.shIdx);
-  return _mm256_or_si256(_mm256_and_si256(x, k.three), k.base);
+  return _mm256_or_si256(_mm256_and_si256(x, k.mask), k.base);
 #endif
 }
 
-/// The activations of a chunk of an NG:4 pattern: V slots cover 4V / NG of them.
-template <int NG> struct XSet {
-  static constexpr int kRegs = 4 / NG;
+/// The activations of a chunk of an NG:MG pattern: V slots cover MG * V / NG of them, in
+/// RX = MG / NG registers (2 or 4).
+template <int RX> struct XSet {
+  static constexpr int kRegs = RX;
   vreg r[kRegs];
 };
-template <int NG> SPARQ_UK_INLINE XSet<NG> loadX(const float *x) {
-  XSet<NG> s;
-  for (int i = 0; i < XSet<NG>::kRegs; ++i)
+template <int RX> SPARQ_UK_INLINE XSet<RX> loadX(const float *x) {
+  XSet<RX> s;
+  for (int i = 0; i < RX; ++i)
 #if SPARQ_NM_AVX512
     s.r[i] = _mm512_loadu_ps(x + 16 * i);
 #else
@@ -242,10 +271,10 @@ template <int NG> SPARQ_UK_INLINE XSet<NG> loadX(const float *x) {
 }
 /// The activations at pos (0..4V/NG - 1): one two-source permute for 2V of them; for 4V, one
 /// per pair of registers and a blend on the pair bit.
-template <int NG> SPARQ_UK_INLINE vreg gather(const XSet<NG> &x, ireg pos) {
+template <int RX> SPARQ_UK_INLINE vreg gather(const XSet<RX> &x, ireg pos) {
 #if SPARQ_NM_AVX512
   const vreg lo = _mm512_permutex2var_ps(x.r[0], pos, x.r[1]);
-  if constexpr (NG == 2)
+  if constexpr (RX == 2)
     return lo;
   const vreg hi = _mm512_permutex2var_ps(x.r[2], pos, x.r[3]);
   return _mm512_mask_blend_ps(_mm512_test_epi32_mask(pos, _mm512_set1_epi32(32)), lo, hi);
@@ -254,7 +283,7 @@ template <int NG> SPARQ_UK_INLINE vreg gather(const XSet<NG> &x, ireg pos) {
   const vreg bit3 = _mm256_castsi256_ps(_mm256_slli_epi32(pos, 28));
   const vreg lo = _mm256_blendv_ps(_mm256_permutevar8x32_ps(x.r[0], pos),
                                    _mm256_permutevar8x32_ps(x.r[1], pos), bit3);
-  if constexpr (NG == 2)
+  if constexpr (RX == 2)
     return lo;
   const vreg hi = _mm256_blendv_ps(_mm256_permutevar8x32_ps(x.r[2], pos),
                                    _mm256_permutevar8x32_ps(x.r[3], pos), bit3);
@@ -330,19 +359,20 @@ SPARQ_UK_INLINE vreg loadV(const float *p) {
 #endif
 }
 
-/// Activations per chunk of V slots of an NG:4 pattern.
-template <int NG> constexpr int64_t chunkX() { return 4 * V / NG; }
+/// Activations per chunk of V slots of an NG:MG pattern.
+template <int NG, int MG> constexpr int64_t chunkX() { return MG * V / NG; }
 
 /// Whole chunks of a row: V slots in the row, chunkX activations in A.
-template <int NG> SPARQ_UK_INLINE int64_t wholeChunks(const NMW &w) {
-  return w.K / chunkX<NG>() < w.kept / V ? w.K / chunkX<NG>() : w.kept / V;
+template <int NG, int MG> SPARQ_UK_INLINE int64_t wholeChunks(const NMW &w) {
+  constexpr int64_t X = chunkX<NG, MG>();
+  return w.K / X < w.kept / V ? w.K / X : w.kept / V;
 }
 
-/// Rows n..n+R of the NG:4 GEMV over chunks [ch0, ch1) of V slots (V / NG groups, chunkX
+/// Rows n..n+R of the NG:MG GEMV over chunks [ch0, ch1) of V slots (V / NG groups, chunkX
 /// activations); `last` adds the slots past the whole chunks. The first K range stores C (or adds to it with
 /// SPARQ_UK_ACCUMULATE), later ones add to it; the last one applies the ReLU.
-template <bool Q, int NG, int M, int R>
-__attribute__((noinline)) void gemv24(const Call &c, const Consts<Q, NG> &kc, int64_t n,
+template <bool Q, int NG, int MG, int M, int R>
+__attribute__((noinline)) void gemv24(const Call &c, const Consts<Q, NG, MG> &kc, int64_t n,
                                       int64_t ch0, int64_t ch1, bool first, bool last,
                                       const float *xb) {
   const NMW &w = c.w;
@@ -359,7 +389,8 @@ __attribute__((noinline)) void gemv24(const Call &c, const Consts<Q, NG> &kc, in
     vp[r] = Q ? nullptr : w.vals + (n + r) * w.valStride;
     cp[r] = Q ? w.codes + (n + r) * w.codeRow : nullptr;
   }
-  constexpr int IB = V / 4; // index bytes per chunk
+  constexpr int IB = chunkIdxBytes<MG>(); // index bytes per chunk
+  constexpr int RX = MG / NG;
   constexpr int CB = V / 2; // code bytes per chunk (Q)
   for (int64_t ch = ch0; ch < chunks;) {
     int64_t chEnd = chunks;
@@ -382,15 +413,15 @@ __attribute__((noinline)) void gemv24(const Call &c, const Consts<Q, NG> &kc, in
         for (int r = 0; r < R; ++r)
           __builtin_prefetch(cp[r] + ch * CB + PD * w.codeRow, 0, 3);
       }
-      if ((ch & (256 / V - 1)) == 0)
+      if (((ch * IB) & 63) < IB) // the chunk's index bytes start a cache line
         for (int r = 0; r < R; ++r)
           __builtin_prefetch(ip[r] + ch * IB + PD * w.idxRow, 0, 3);
-      XSet<NG> x[M];
+      XSet<RX> x[M];
       for (int m = 0; m < M; ++m) {
         if constexpr (M > 8) // copied chunk-major by gemv24Rows
-          x[m] = loadX<NG>(xb + ((ch - ch0) * M + m) * chunkX<NG>());
+          x[m] = loadX<RX>(xb + ((ch - ch0) * M + m) * chunkX<NG, MG>());
         else
-          x[m] = loadX<NG>(c.A + m * c.lda + ch * chunkX<NG>());
+          x[m] = loadX<RX>(c.A + m * c.lda + ch * chunkX<NG, MG>());
       }
       for (int r = 0; r < R; ++r) {
         const ireg pos = positions<Q>(kc, ip[r] + ch * IB);
@@ -410,7 +441,7 @@ __attribute__((noinline)) void gemv24(const Call &c, const Consts<Q, NG> &kc, in
       part[m][r] = hsumV(acc[m][r]);
   if (last)
     for (int r = 0; r < R; ++r)
-      addTail<M, R>(c, n + r, r, wholeChunks<NG>(w) * V, part);
+      addTail<M, R>(c, n + r, r, wholeChunks<NG, MG>(w) * V, part);
   for (int m = 0; m < M; ++m)
     for (int r = 0; r < R; ++r) {
       float *p = c.C + m * c.ldc + n + r;
@@ -429,11 +460,12 @@ template <int M> constexpr int rowsPerBlock() { return M == 1 ? 4 : M == 2 ? 2 :
 /// row of W passes over them.
 constexpr int64_t kXFloats = 8192;
 
-template <bool Q, int NG, int M> void gemv24Rows(const Call &c, int64_t n0, int64_t n1) {
+template <bool Q, int NG, int MG, int M>
+void gemv24Rows(const Call &c, int64_t n0, int64_t n1) {
   constexpr int R = rowsPerBlock<M>();
-  constexpr int64_t X = chunkX<NG>();
-  const Consts<Q, NG> kc;
-  const int64_t chunks = wholeChunks<NG>(c.w);
+  constexpr int64_t X = chunkX<NG, MG>();
+  const Consts<Q, NG, MG> kc;
+  const int64_t chunks = wholeChunks<NG, MG>(c.w);
   int64_t step = kXFloats / (M * X);
   if (Q && c.w.group < c.w.kept && step * V > c.w.group)
     step = step * V / c.w.group * c.w.group / V; // whole quantization groups
@@ -451,9 +483,9 @@ template <bool Q, int NG, int M> void gemv24Rows(const Call &c, int64_t n0, int6
     }
     int64_t n = n0;
     for (; n + R <= n1; n += R)
-      gemv24<Q, NG, M, R>(c, kc, n, ch0, ch1, first, last, xb);
+      gemv24<Q, NG, MG, M, R>(c, kc, n, ch0, ch1, first, last, xb);
     for (; n < n1; ++n)
-      gemv24<Q, NG, M, 1>(c, kc, n, ch0, ch1, first, last, xb);
+      gemv24<Q, NG, MG, M, 1>(c, kc, n, ch0, ch1, first, last, xb);
     if (last)
       break;
   }
@@ -464,9 +496,14 @@ template <int M> void gemvRowsM(const Call &c, int64_t n0, int64_t n1) {
 #if SPARQ_NM_AVX512 || SPARQ_NM_AVX2
   bool q = false;
   if (fast24(c.w, q)) {
+    if (c.w.m == 8) {
+      if (c.w.n == 2)
+        return q ? gemv24Rows<true, 2, 8, M>(c, n0, n1) : gemv24Rows<false, 2, 8, M>(c, n0, n1);
+      return q ? gemv24Rows<true, 4, 8, M>(c, n0, n1) : gemv24Rows<false, 4, 8, M>(c, n0, n1);
+    }
     if (c.w.n == 1)
-      return q ? gemv24Rows<true, 1, M>(c, n0, n1) : gemv24Rows<false, 1, M>(c, n0, n1);
-    return q ? gemv24Rows<true, 2, M>(c, n0, n1) : gemv24Rows<false, 2, M>(c, n0, n1);
+      return q ? gemv24Rows<true, 1, 4, M>(c, n0, n1) : gemv24Rows<false, 1, 4, M>(c, n0, n1);
+    return q ? gemv24Rows<true, 2, 4, M>(c, n0, n1) : gemv24Rows<false, 2, 4, M>(c, n0, n1);
   }
 #endif
   gemvScalar<M>(c, n0, n1);
