@@ -10,14 +10,16 @@
 //     FMA chains), the weights dequantized in registers, the activations' K chunk in L1, the next
 //     row block prefetched, the M x R lane sums batched (Tile.h: hsums):
 //       * 1, 2, 4 and 8 bits with groups that are whole chunks of V bytes: a chunk is loaded as
-//         V bytes widened to V 32-bit lanes; phase p (p < 8 / bits) of the chunk is the code at
-//         bits [p*bits, (p+1)*bits) of every lane, so the activations are copied once per call
+//         V bytes widened to V 32-bit lanes (3 bits, groups of whole chunks of 3V bytes: lane i
+//         is bytes 3i..3i+2, 8 codes); phase p (p < 8 / bits, 8 for 3 bits) of the chunk is the
+//         code at bits [p*bits, (p+1)*bits) of every lane, so the activations are copied once per call
 //         (by the caller, before the work is split over threads) into a de-interleaved order in
 //         which phase p of a chunk multiplies V consecutive floats. A code becomes a weight by a
 //         lookup in a per-row, per-group table of (value - zero point) * scale held in one
 //         register (AVX-512 vpermps for <= 4 bits, AVX2 vpermps for <= 3 bits), otherwise by
 //         int -> float conversion and one FMA with the group's scale and offset;
-//       * other widths (3, 5, 6, 7 bits) and groups that are a multiple of V: V codes at a time in
+//       * other widths (5, 6, 7 bits, and 3 bits in groups that are not whole chunks) and groups
+//         that are a multiple of V: V codes at a time in
 //         natural order, gathered from their 1-2 bytes by constant byte shuffles and per-lane
 //         shifts (decodeNat);
 //       * anything else (groups that are not a multiple of V), and the codes past the last whole
@@ -164,10 +166,15 @@ template <int B> struct Deq {
   }
 };
 
-/// The byte pattern that flips the sign bit of every B-bit code of a byte.
-template <int B> constexpr int32_t signFlipByte() {
+/// Phases of the de-interleaved path: codes per lane of a chunk. A lane is one byte (8 / B
+/// codes) for 1, 2, 4 and 8 bits and three bytes (8 codes) for 3 bits.
+constexpr int phasesOf(int B) { return B == 3 ? 8 : 8 / B; }
+constexpr bool phaseable(int B) { return B == 1 || B == 2 || B == 3 || B == 4 || B == 8; }
+
+/// The lane pattern that flips the sign bit of every B-bit code of a lane.
+template <int B> constexpr int32_t signFlipLane() {
   int32_t m = 0;
-  for (int i = 0; i < 8; i += B)
+  for (int i = 0; i < 8 * (B == 3 ? 3 : 1); i += B)
     m |= 1 << (i + B - 1);
   return m;
 }
@@ -208,13 +215,51 @@ SPARQ_UK_INLINE void finishRows(const GemvArgs &a, int64_t n, float (&part)[M][R
     }
 }
 
-/// Path 1 for rows n..n+R: chunks of V bytes (V * 8/B codes), phase p of a chunk multiplying
-/// the V de-interleaved activations at xd + (chunk offset) * M + m * V * P + p * V.
+/// The V lanes of a chunk of path 1 (B * P bits each) from its V * B * P / 8 bytes. 3 bits:
+/// lane i is bytes 3i..3i+2 (its top byte repeats byte 3i+2: a table lookup ignores it, the
+/// conversion path masks each code).
+#define SPARQ_QG_B3(i) 3 * (i), 3 * (i) + 1, 3 * (i) + 2, 3 * (i) + 2
+template <int B> SPARQ_UK_INLINE vi loadLanes(const uint8_t *p) {
+  if constexpr (B == 3) {
+#if SPARQ_UK_VLEN == 16 && defined(__AVX512BW__)
+    // The 48 bytes (a masked load: no read past them), dwords 3j..3j+2 into 128-bit lane j
+    // (its 4th dword repeats the 3rd), then bytes 3i..3i+2 into lane i within each 128 bits.
+    const __m512i bytes = _mm512_maskz_loadu_epi8(0x0000FFFFFFFFFFFFull, p);
+    const __m512i spread = _mm512_permutexvar_epi32(
+        _mm512_setr_epi32(0, 1, 2, 2, 3, 4, 5, 5, 6, 7, 8, 8, 9, 10, 11, 11), bytes);
+    const __m512i pick = _mm512_broadcast_i32x4(
+        _mm_setr_epi8(0, 1, 2, 2, 3, 4, 5, 5, 6, 7, 8, 8, 9, 10, 11, 11));
+    return (vi)_mm512_shuffle_epi8(spread, pick);
+#elif SPARQ_UK_VLEN == 8 && defined(__AVX2__)
+    const __m256i bytes =
+        _mm256_maskload_epi32(reinterpret_cast<const int *>(p), _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0));
+    const __m256i spread =
+        _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 1, 2, 2, 3, 4, 5, 5));
+    const __m256i pick = _mm256_setr_epi8(0, 1, 2, 2, 3, 4, 5, 5, 6, 7, 8, 8, 9, 10, 11, 11, 0, 1,
+                                          2, 2, 3, 4, 5, 5, 6, 7, 8, 8, 9, 10, 11, 11);
+    return (vi)_mm256_shuffle_epi8(spread, pick);
+#else
+    typedef uint8_t vb4 __attribute__((vector_size(4 * V)));
+    vb4 bytes = {};
+    __builtin_memcpy(&bytes, p, 3 * V);
+    return (vi)__builtin_shufflevector(bytes, bytes, SPARQ_UK_IV(SPARQ_QG_B3));
+#endif
+  } else {
+    vb bytes;
+    __builtin_memcpy(&bytes, p, V);
+    return __builtin_convertvector(bytes, vi);
+  }
+}
+#undef SPARQ_QG_B3
+
+/// Path 1 for rows n..n+R: chunks of V lanes (V * P codes, V * B * P / 8 bytes), phase p of a
+/// chunk multiplying the V de-interleaved activations at xd + (chunk offset) * M + m * V * P +
+/// p * V.
 template <int B, int M, int R> __attribute__((noinline)) void gemvPhases(const GemvArgs &a, int64_t n) {
-  constexpr int P = 8 / B, CH = V * P;
+  constexpr int P = phasesOf(B), CH = V * P;
   const QW &w = a.w;
   const bool sym = w.zp == nullptr;
-  const vi flip = splatI(!useLut<B>() && sym ? signFlipByte<B>() : 0);
+  const vi flip = splatI(!useLut<B>() && sym ? signFlipLane<B>() : 0);
   vf acc[M][R];
   for (int m = 0; m < M; ++m)
     for (int r = 0; r < R; ++r)
@@ -231,18 +276,15 @@ template <int B, int M, int R> __attribute__((noinline)) void gemvPhases(const G
     // The rows of a block are contiguous and short (2 KiB at K = 4096, 4 bits): pull the same
     // lines of the next block's rows (R * rowBytes ahead), here rather than in the chunk loop (a
     // branch there cost the 16-row tile its accumulators' registers).
-    for (int64_t byte = (k / P) & ~int64_t(63); byte < ge / P; byte += 64)
+    for (int64_t byte = (k * B / 8) & ~int64_t(63); byte < ge * B / 8; byte += 64)
       for (int r = 0; r < R; ++r)
         __builtin_prefetch(rows[r] + byte + R * w.rowBytes, 0, 3);
     for (; k < ge; k += CH) {
       // The M rows' activations of this chunk are contiguous: one base, constant offsets.
       const float *xc = a.xd + (k - a.kx0) * M;
       vi raw[R];
-      for (int r = 0; r < R; ++r) {
-        vb bytes;
-        __builtin_memcpy(&bytes, rows[r] + k / P, V);
-        raw[r] = __builtin_convertvector(bytes, vi) ^ flip;
-      }
+      for (int r = 0; r < R; ++r)
+        raw[r] = loadLanes<B>(rows[r] + k * B / 8) ^ flip;
 #pragma unroll
       for (int p = 0; p < P; ++p) {
         vf wv[R];
@@ -322,7 +364,7 @@ template <int B, int M> void gemvRowsB(const GemvArgs &a, int64_t n0, int64_t n1
   constexpr int R = rowsPerBlock<M>();
   int64_t n = n0;
   if (a.path == 1) {
-    if constexpr (B == 1 || B == 2 || B == 4 || B == 8) {
+    if constexpr (phaseable(B)) {
       for (; n + R <= n1; n += R)
         gemvPhases<B, M, R>(a, n);
       for (; n < n1; ++n)
@@ -368,10 +410,9 @@ struct GemvPlan {
 GemvPlan planGemv(const QW &w, int64_t M) {
   GemvPlan p;
   const int B = w.bits;
-  const bool pow2 = B == 1 || B == 2 || B == 4 || B == 8;
-  const int64_t phaseChunk = pow2 ? V * (8 / B) : 0;
+  const int64_t phaseChunk = phaseable(B) ? V * phasesOf(B) : 0;
   const bool single = w.group >= w.K;
-  if (pow2 && (single || w.group % phaseChunk == 0)) {
+  if (phaseable(B) && (single || w.group % phaseChunk == 0)) {
     p.path = 1;
     p.chunk = phaseChunk;
   } else if (single || w.group % V == 0) {
@@ -565,7 +606,7 @@ template <int B, int MB> void gemvBlock(const Call &c, int64_t m0, bool parallel
   for (int64_t kx0 = 0;; kx0 += p.kx) {
     job.a = gemvArgs(b, p, xd, kx0);
     if (p.path == 1)
-      deinterleave(xd, b.A, b.lda, MB, job.a.kx0, job.a.kx1, 8 / b.w.bits);
+      deinterleave(xd, b.A, b.lda, MB, job.a.kx0, job.a.kx1, phasesOf(b.w.bits));
     if (!parallel)
       gemvRowsM<B, MB>(job.a, 0, b.N);
     else
