@@ -13,6 +13,7 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 
 namespace sparq {
 
@@ -29,6 +30,10 @@ namespace sparq {
 #include "passes/Compression/Passes.h.inc"
 #define GEN_PASS_REGISTRATION
 #include "passes/Codegen/Passes.h.inc"
+
+/// The ONNX node an op at `loc` came from (the importer names every op of a node after it, as a
+/// NameLoc, possibly inside fused or call-site locations after rewrites); empty if none.
+std::string onnxNodeName(mlir::Location loc);
 
 /// The patterns of sparq-convert-onnx-to-linalg: every sparq_onnx.node to the handler of its
 /// op_type and opset (passes/ONNXToLinalg), and constants of signed/unsigned integer types to

@@ -137,34 +137,35 @@ void buildCUDACodegenPipeline(OpPassManager &pm, const CUDAPipelineOptions &opti
   GpuMapLoopsPassOptions map;
   map.blockSize = options.blockSize;
   pm.addNestedPass<func::FuncOp>(createGpuMapLoopsPass(map));
-  if (options.hostEmulation) {
-    // The mapped loops run on the CPU, one iteration after another.
-    addTextual(pm, "expand-strided-metadata,lower-affine,convert-scf-to-cf");
-    pm.addPass(createLowerRuntimeChecksPass());
-    addTextual(pm, "convert-math-to-funcs{convert-ctlz=0},convert-math-to-llvm,"
-                   "convert-math-to-libm,finalize-memref-to-llvm{use-generic-functions=1},"
-                   "convert-arith-to-llvm,convert-index-to-llvm,convert-cf-to-llvm,"
-                   "convert-func-to-llvm,convert-ub-to-llvm,reconcile-unrealized-casts,"
-                   "canonicalize,cse");
+  // With host emulation the mapped loops run on the CPU, one iteration after another;
+  // otherwise they become kernels, the host's buffers device buffers, and one stream per
+  // region of device work frees buffers stream-ordered.
+  const bool gpu = !options.hostEmulation;
+  if (gpu) {
+    addTextual(pm, "func.func(convert-parallel-loops-to-gpu),gpu-kernel-outlining");
+    pm.addPass(createGpuPlaceBuffersPass());
+    addTextual(pm, "canonicalize,func.func(gpu-async-region)");
+  }
+  addTextual(pm, "expand-strided-metadata,lower-affine,convert-scf-to-cf");
+  pm.addPass(createLowerRuntimeChecksPass());
+  std::string lower;
+  llvm::raw_string_ostream os(lower);
+  // PTX 8.0 (CUDA 12) for every chip: LLVM's default PTX version predates sm_80/sm_90.
+  if (gpu)
+    os << "nvvm-attach-target{chip=" << options.chip.getValue()
+       << " features=+ptx80 O=" << std::min(3u, options.optLevel.getValue()) << "},"
+       << "gpu.module(convert-gpu-to-nvvm,canonicalize,cse,reconcile-unrealized-casts),";
+  os << "convert-math-to-funcs{convert-ctlz=0},convert-math-to-llvm,convert-math-to-libm,"
+     << "finalize-memref-to-llvm{use-generic-functions=1},";
+  if (gpu)
+    os << "gpu-to-llvm,";
+  os << "convert-arith-to-llvm,convert-index-to-llvm,convert-cf-to-llvm,convert-func-to-llvm,"
+     << "convert-ub-to-llvm,reconcile-unrealized-casts";
+  addTextual(pm, lower);
+  if (!gpu) {
+    addTextual(pm, "canonicalize,cse");
     return;
   }
-  addTextual(pm, "func.func(convert-parallel-loops-to-gpu),gpu-kernel-outlining");
-  pm.addPass(createGpuPlaceBuffersPass());
-  // One stream per region of device work, freed buffers stream-ordered.
-  addTextual(pm, "canonicalize,func.func(gpu-async-region),"
-                 "expand-strided-metadata,lower-affine,convert-scf-to-cf");
-  pm.addPass(createLowerRuntimeChecksPass());
-  std::string attach;
-  llvm::raw_string_ostream os(attach);
-  // PTX 8.0 (CUDA 12) for every chip: LLVM's default PTX version predates sm_80/sm_90.
-  os << "nvvm-attach-target{chip=" << options.chip.getValue()
-     << " features=+ptx80 O=" << std::min(3u, options.optLevel.getValue()) << "},"
-     << "gpu.module(convert-gpu-to-nvvm,canonicalize,cse,reconcile-unrealized-casts),"
-     << "convert-math-to-funcs{convert-ctlz=0},convert-math-to-llvm,convert-math-to-libm,"
-     << "finalize-memref-to-llvm{use-generic-functions=1},gpu-to-llvm,"
-     << "convert-arith-to-llvm,convert-index-to-llvm,convert-cf-to-llvm,convert-func-to-llvm,"
-     << "convert-ub-to-llvm,reconcile-unrealized-casts";
-  addTextual(pm, attach);
   pm.addPass(createGpuResidentWeightsPass());
   std::string binary;
   llvm::raw_string_ostream bos(binary);

@@ -66,16 +66,9 @@ bool isContiguous(Type t) {
   return m && m.getLayout().isIdentity();
 }
 
-/// The ONNX node an op came from (the importer names every op of a node after it).
+/// " (node 'NAME')" for the ONNX node `op` came from, or nothing.
 std::string nodeOf(Operation *op) {
-  std::string name;
-  op->getLoc()->walk([&](Location l) {
-    if (auto n = dyn_cast<NameLoc>(l)) {
-      name = n.getName().str();
-      return WalkResult::interrupt();
-    }
-    return WalkResult::advance();
-  });
+  std::string name = sparq::onnxNodeName(op->getLoc());
   return name.empty() ? std::string() : " (node '" + name + "')";
 }
 
@@ -293,6 +286,17 @@ struct GpuPlaceBuffersPass : public sparq::impl::GpuPlaceBuffersPassBase<GpuPlac
         .getMemref();
   }
 
+  /// Replaces a host allocation (memref.alloc or memref.alloca) by a device allocation of the
+  /// same type and sizes; returns it.
+  template <typename AllocLike> static Value toDevice(OpBuilder &b, AllocLike op) {
+    b.setInsertionPoint(op);
+    Value dev = deviceAlloc(b, op.getLoc(), op.getType(), op.getDynamicSizes(),
+                            op.getSymbolOperands());
+    op.getResult().replaceAllUsesWith(dev);
+    op.erase();
+    return dev;
+  }
+
   /// The dynamic sizes of `buffer` (an identity-layout memref).
   static SmallVector<Value> dynamicSizes(OpBuilder &b, Location loc, Value buffer) {
     SmallVector<Value> sizes;
@@ -331,23 +335,14 @@ struct GpuPlaceBuffersPass : public sparq::impl::GpuPlaceBuffersPassBase<GpuPlac
           alloc.emitError("the CUDA target needs identity-layout allocations");
           return WalkResult::interrupt();
         }
-        b.setInsertionPoint(alloc);
-        Value dev = deviceAlloc(b, alloc.getLoc(), alloc.getType(), alloc.getDynamicSizes(),
-                                alloc.getSymbolOperands());
-        alloc.getResult().replaceAllUsesWith(dev);
-        alloc.erase();
+        toDevice(b, alloc);
       } else if (auto alloca = dyn_cast<memref::AllocaOp>(op)) {
         if (!alloca.getType().getLayout().isIdentity() ||
             alloca->getParentOp() != func.getOperation()) {
           alloca.emitError("the CUDA target cannot place this stack buffer");
           return WalkResult::interrupt();
         }
-        b.setInsertionPoint(alloca);
-        Value dev = deviceAlloc(b, alloca.getLoc(), alloca.getType(), alloca.getDynamicSizes(),
-                                alloca.getSymbolOperands());
-        alloca.getResult().replaceAllUsesWith(dev);
-        alloca.erase();
-        freeAtReturn.push_back(dev);
+        freeAtReturn.push_back(toDevice(b, alloca));
       } else if (auto dealloc = dyn_cast<memref::DeallocOp>(op)) {
         b.setInsertionPoint(dealloc);
         gpu::DeallocOp::create(b, dealloc.getLoc(), Type(), ValueRange{}, dealloc.getMemref());

@@ -27,11 +27,7 @@ namespace sparq {
 
 using namespace mlir;
 
-namespace {
-
-/// The ONNX node an op came from: the importer gives every op of a node the node's name as a
-/// NameLoc (possibly inside fused or call-site locations after rewrites).
-std::string nodeName(Location loc) {
+std::string sparq::onnxNodeName(Location loc) {
   std::string name;
   loc->walk([&](Location l) {
     if (auto n = dyn_cast<NameLoc>(l)) {
@@ -42,6 +38,8 @@ std::string nodeName(Location loc) {
   });
   return name;
 }
+
+namespace {
 
 /// One line: messages travel through the artifact ABI into one-line diagnostics.
 std::string oneLine(StringRef text) {
@@ -66,7 +64,7 @@ struct InsertRuntimeChecksPass
     for (RuntimeVerifiableOpInterface op : ops) {
       OpBuilder b(op);
       op.generateRuntimeVerification(b, op->getLoc(), [](Operation *op, StringRef msg) {
-        std::string node = nodeName(op->getLoc());
+        std::string node = sparq::onnxNodeName(op->getLoc());
         std::string where = node.empty() ? "'" + op->getName().getStringRef().str() + "'"
                                          : "node '" + node + "'";
         return oneLine(where + ": " + msg.str());

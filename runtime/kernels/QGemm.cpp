@@ -174,7 +174,7 @@ constexpr bool phaseable(int B) { return B == 1 || B == 2 || B == 3 || B == 4 ||
 /// The lane pattern that flips the sign bit of every B-bit code of a lane.
 template <int B> constexpr int32_t signFlipLane() {
   int32_t m = 0;
-  for (int i = 0; i < 8 * (B == 3 ? 3 : 1); i += B)
+  for (int i = 0; i < B * phasesOf(B); i += B)
     m |= 1 << (i + B - 1);
   return m;
 }
