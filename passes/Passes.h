@@ -35,6 +35,12 @@ namespace sparq {
 /// NameLoc, possibly inside fused or call-site locations after rewrites); empty if none.
 std::string onnxNodeName(mlir::Location loc);
 
+/// The fatbin of the CUDA tensor-core kernels (runtime/kernels/cuda/MmaGemm.cu) built with this
+/// compiler, which CUDA artifacts calling them embed; empty when the build had no nvcc.
+llvm::StringRef cudaMmaImage();
+/// A constant global only host code reads (the fatbin above): not made device-resident.
+constexpr llvm::StringLiteral kGpuHostOnlyAttr = "sparq.gpu.host_only";
+
 /// The patterns of sparq-convert-onnx-to-linalg: every sparq_onnx.node to the handler of its
 /// op_type and opset (passes/ONNXToLinalg), and constants of signed/unsigned integer types to
 /// signless ones. `typeConverter` must map ONNX's signed/unsigned integer types to signless
@@ -190,6 +196,11 @@ struct CUDAPipelineOptions : public mlir::PassPipelineOptions<CUDAPipelineOption
       llvm::cl::init("fatbin")};
   Option<int64_t> blockSize{*this, "block-size", llvm::cl::desc("Threads per block"),
                             llvm::cl::init(256)};
+  Option<bool> denseFp16{
+      *this, "dense-fp16",
+      llvm::cl::desc("Dense layers with constant weights on the fp16 tensor-core kernel "
+                     "(sparq-compile --gpu-precision=fp16)"),
+      llvm::cl::init(false)};
   Option<bool> hostEmulation{
       *this, "host-emulation",
       llvm::cl::desc("Test mode: map the loops to blocks and threads as for the GPU, then run "

@@ -121,8 +121,12 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const PipelineOptions &options) 
 
 void buildCUDACodegenPipeline(OpPassManager &pm, const CUDAPipelineOptions &options) {
   pm.addNestedPass<func::FuncOp>(createInsertRuntimeChecksPass());
-  // Compressed weights through their reference lowering (decoded by the kernels that read
-  // them): the GPU kernels of runtime/kernels/cuda are not called from compiled models yet.
+  // Compressed layers on the tensor-core kernels (runtime/kernels/cuda) where one reads their
+  // formats; the others through their reference lowering (decoded by the loop kernels).
+  GpuTensorCoresPassOptions tensorCores;
+  tensorCores.emulate = options.hostEmulation;
+  tensorCores.denseFp16 = options.denseFp16;
+  pm.addPass(createGpuTensorCoresPass(tensorCores));
   pm.addPass(createConvertCompressedToLinalgPass());
   if (options.optLevel > 0) {
     pm.addNestedPass<func::FuncOp>(createLinalgFuseElementwisePass());

@@ -67,6 +67,10 @@ if x86_64_v4 <= cpu_flags:
 cuda_path = os.environ.get("SPARQ_CUDA_PATH", "/usr/local/cuda")
 if os.path.isfile(os.path.join(cuda_path, "bin", "ptxas")):
     config.available_features.add("ptxas")
+# `cuda-kernels` when this build has the tensor-core kernels' fatbin (nvcc was found), which
+# sparq-compile embeds into CUDA artifacts whose compressed layers run on them.
+if os.path.isfile(os.path.join(config.sparq_obj_root, "cuda", "MmaGemm.fatbin")):
+    config.available_features.add("cuda-kernels")
 llvm_config.with_system_environment(["SPARQ_CUDA_PATH", "SPARQ_CUDA_DEVICE"])
 try:
     import ctypes

@@ -102,14 +102,12 @@ const Format kFormats[] = {
     {"sp24f16", "2:4 fp16", 16, true},  {"bcq3", "shift-add q=3", 1, false, 3},
 };
 
-/// Register shapes each format instantiates (MmaGemm.cu): R tiles x MT token tiles.
+/// Register shapes each format instantiates (MmaGemm.cu, listed in MmaGemm.h).
 bool instantiated(const Format &f, int r, int mt) {
-  if (f.bcq)
-    return (mt == 1 && (r == 1 || r == 2 || r == 4)) || (mt == 2 && (r == 1 || r == 2));
-  bool wide = f.bits >= 8;
-  if (wide)
-    return (r == 1 && (mt == 1 || mt == 2 || mt == 8)) || (r == 2 && (mt == 1 || mt == 2));
-  return ((r == 1 || r == 2 || r == 4) && (mt == 1 || mt == 2)) || (r == 1 && mt == 8);
+  for (int i = 0; i < sparq::cuda::kMmaNumFormats; ++i)
+    if (std::string(f.name) == sparq::cuda::kMmaFormatNames[i])
+      return sparq::cuda::mmaInstantiated(i, r, mt);
+  return false;
 }
 
 /// A format's weights on the host: codes, scales, zeros, positions, and the packed planes.

@@ -276,6 +276,10 @@ LogicalResult lowerAndWrite(ModuleOp module, const CompileOptions &options, Emit
       // --emit=llvm shows the kernels as PTX text; artifacts carry machine code and PTX.
       cuda.format = emit == EmitKind::LLVM ? "isa" : "fatbin";
       cuda.hostEmulation = options.cudaHostEmulation;
+      if (options.gpuPrecision != "fp32" && options.gpuPrecision != "fp16")
+        return emitError(loc) << "--gpu-precision: unknown precision '" << options.gpuPrecision
+                              << "' (fp32 or fp16; the tensor-core kernels compute in fp16)";
+      cuda.denseFp16 = options.gpuPrecision == "fp16";
       buildCUDACodegenPipeline(pm, cuda);
     }
     if (failed(pm.run(module)))

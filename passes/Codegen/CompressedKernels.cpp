@@ -469,59 +469,18 @@ struct SelectCompressedMicroKernelsPass
     Location loc = op.getLoc();
     auto inType = op.getInput().getType();
     auto outType = op.getResult().getType();
-    int64_t rank = inType.getRank(), k = inType.getDimSize(rank - 1),
-            n = outType.getDimSize(rank - 1);
-    // The rows: the product of the leading dims, dynamic when one of them is.
-    int64_t m = 1;
-    for (int64_t d = 0; d + 1 < rank; ++d)
-      m = inType.isDynamicDim(d) || ShapedType::isDynamic(m) ? ShapedType::kDynamic
-                                                             : m * inType.getDimSize(d);
+    const int64_t n = outType.getDimSize(outType.getRank() - 1);
     Value x = op.getInput();
     if (!call.int8Input && !inType.getElementType().isF32()) {
       // Integer activations for a float kernel: converted (exactly: they are 8-bit).
-      auto floatType = RankedTensorType::get(inType.getShape(), b.getF32Type());
-      SmallVector<Value> dyn;
-      for (int64_t d = 0; d < rank; ++d)
-        if (inType.isDynamicDim(d))
-          dyn.push_back(tensor::DimOp::create(b, loc, x, d));
-      Value init = tensor::EmptyOp::create(b, loc, floatType.getShape(), b.getF32Type(), dyn);
-      SmallVector<AffineMap> maps(2, b.getMultiDimIdentityMap(rank));
-      SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
-      x = linalg::GenericOp::create(b, loc, floatType, ValueRange{x}, ValueRange{init}, maps,
-                                    iters,
-                                    [&](OpBuilder &nb, Location nl, ValueRange a) {
-                                      linalg::YieldOp::create(
-                                          nb, nl,
-                                          arith::SIToFPOp::create(nb, nl, nb.getF32Type(), a[0])
-                                              .getResult());
-                                    })
-              .getResult(0);
+      x = sparq::convertElements(b, loc, x, b.getF32Type(),
+                                 [](OpBuilder &nb, Location nl, Value v) -> Value {
+                                   return arith::SIToFPOp::create(nb, nl, nb.getF32Type(), v);
+                                 });
     }
-    const Type xElement = cast<RankedTensorType>(x.getType()).getElementType();
-    SmallVector<ReassociationIndices> collapse;
-    if (rank > 2) {
-      ReassociationIndices lead;
-      for (int64_t d = 0; d + 1 < rank; ++d)
-        lead.push_back(d);
-      collapse = {lead, {rank - 1}};
-      x = tensor::CollapseShapeOp::create(b, loc, RankedTensorType::get({m, k}, xElement), x,
-                                          collapse);
-    }
-    Value y = callKernel(module, b, loc, x, n, op.getPacked(), call);
-    if (rank > 2) {
-      // The leading dims of the result are the input's (read at run time where dynamic).
-      SmallVector<OpFoldResult> shape;
-      for (int64_t d = 0; d + 1 < rank; ++d)
-        shape.push_back(inType.isDynamicDim(d)
-                            ? OpFoldResult(tensor::DimOp::create(b, loc, op.getInput(), d)
-                                               .getResult())
-                            : OpFoldResult(b.getIndexAttr(inType.getDimSize(d))));
-      shape.push_back(b.getIndexAttr(n));
-      SmallVector<int64_t> dims(inType.getShape());
-      dims.back() = n;
-      y = tensor::ExpandShapeOp::create(b, loc, RankedTensorType::get(dims, b.getF32Type()), y,
-                                        collapse, shape);
-    }
+    Value y = sparq::productOverRows(b, loc, x, n, [&](OpBuilder &nb, Location nl, Value rows) {
+      return callKernel(module, nb, nl, rows, n, op.getPacked(), call);
+    });
     // The result type may know sizes the input's does not (a declared output shape).
     if (outType != y.getType())
       y = tensor::CastOp::create(b, loc, outType, y);

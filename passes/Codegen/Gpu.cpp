@@ -90,6 +90,10 @@ struct GpuMapLoopsPass : public sparq::impl::GpuMapLoopsPassBase<GpuMapLoopsPass
       auto callee = module ? module.lookupSymbol<func::FuncOp>(c.getCalleeAttr()) : nullptr;
       if (callee && !callee.isExternal() && c->getParentOfType<scf::ParallelOp>())
         return WalkResult::advance();
+      // The tensor-core products (sparq-gpu-tensor-cores): host calls on device buffers.
+      if (callee && callee.isExternal() && callee.getName().starts_with("sparq_uk_gpu_mma") &&
+          !c->getParentOfType<scf::ParallelOp>())
+        return WalkResult::advance();
       c.emitError("the CUDA target cannot call '")
           << c.getCallee() << "' (it runs on the CPU only)" << nodeOf(c);
       return WalkResult::interrupt();
@@ -396,7 +400,7 @@ struct GpuPlaceBuffersPass : public sparq::impl::GpuPlaceBuffersPassBase<GpuPlac
     ModuleOp module = func->getParentOfType<ModuleOp>();
     WalkResult mutableGlobal = func.walk([&](memref::GetGlobalOp get) {
       auto global = module.lookupSymbol<memref::GlobalOp>(get.getNameAttr());
-      if (!global)
+      if (!global || global->hasAttr(sparq::kGpuHostOnlyAttr))
         return WalkResult::advance();
       // Uploaded once: only constants may be.
       if (!global.getConstant()) {

@@ -202,6 +202,60 @@ bool swapsLastTwoDims(ArrayRef<int64_t> perm) {
   return swappedTrailingGroups(perm) == std::make_optional(std::make_pair(n - 2, n - 1));
 }
 
+Value convertElements(OpBuilder &b, Location loc, Value x, Type to,
+                      function_ref<Value(OpBuilder &, Location, Value)> convert) {
+  auto type = cast<RankedTensorType>(x.getType());
+  const int64_t rank = type.getRank();
+  SmallVector<Value> dyn;
+  for (int64_t d = 0; d < rank; ++d)
+    if (type.isDynamicDim(d))
+      dyn.push_back(tensor::DimOp::create(b, loc, x, d));
+  Value init = tensor::EmptyOp::create(b, loc, type.getShape(), to, dyn);
+  SmallVector<AffineMap> maps(2, b.getMultiDimIdentityMap(rank));
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  return linalg::GenericOp::create(b, loc, init.getType(), ValueRange{x}, ValueRange{init}, maps,
+                                   iters,
+                                   [&](OpBuilder &nb, Location nl, ValueRange a) {
+                                     linalg::YieldOp::create(nb, nl, convert(nb, nl, a[0]));
+                                   })
+      .getResult(0);
+}
+
+Value productOverRows(OpBuilder &b, Location loc, Value x, int64_t n,
+                      function_ref<Value(OpBuilder &, Location, Value)> product) {
+  auto inType = cast<RankedTensorType>(x.getType());
+  const int64_t rank = inType.getRank(), k = inType.getDimSize(rank - 1);
+  int64_t m = 1;
+  for (int64_t d = 0; d + 1 < rank; ++d)
+    m = inType.isDynamicDim(d) || ShapedType::isDynamic(m) ? ShapedType::kDynamic
+                                                           : m * inType.getDimSize(d);
+  SmallVector<ReassociationIndices> collapse;
+  Value rows = x;
+  if (rank > 2) {
+    ReassociationIndices lead;
+    for (int64_t d = 0; d + 1 < rank; ++d)
+      lead.push_back(d);
+    collapse = {lead, {rank - 1}};
+    rows = tensor::CollapseShapeOp::create(
+        b, loc, RankedTensorType::get({m, k}, inType.getElementType()), x, collapse);
+  }
+  Value y = product(b, loc, rows);
+  if (rank > 2) {
+    // The leading dims of the result are the input's (read at run time where dynamic).
+    SmallVector<OpFoldResult> shape;
+    for (int64_t d = 0; d + 1 < rank; ++d)
+      shape.push_back(inType.isDynamicDim(d)
+                          ? OpFoldResult(tensor::DimOp::create(b, loc, x, d).getResult())
+                          : OpFoldResult(b.getIndexAttr(inType.getDimSize(d))));
+    shape.push_back(b.getIndexAttr(n));
+    SmallVector<int64_t> dims(inType.getShape());
+    dims.back() = n;
+    y = tensor::ExpandShapeOp::create(b, loc, RankedTensorType::get(dims, b.getF32Type()), y,
+                                      collapse, shape);
+  }
+  return y;
+}
+
 Value readAddress(OpBuilder &b, Location loc, Value v) {
   auto t = cast<RankedTensorType>(v.getType());
   Value buffer = bufferization::ToBufferOp::create(

@@ -90,6 +90,20 @@ std::optional<std::pair<unsigned, unsigned>> swappedTrailingGroups(llvm::ArrayRe
 /// calls a kernel on tensors passes an operand.
 mlir::Value readAddress(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v);
 
+/// `x` with each element converted by `convert` to `to` (an elementwise linalg.generic; the
+/// result keeps the dynamic sizes of `x`).
+mlir::Value convertElements(
+    mlir::OpBuilder &b, mlir::Location loc, mlir::Value x, mlir::Type to,
+    llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location, mlir::Value)> convert);
+
+/// y[..., M, N] = product(x[M, K]) for a product over the last dim of `x` [..., M, K] (M the
+/// product of its leading dims, dynamic when one of them is): `x` collapsed to [M, K], handed
+/// to `product`, which returns the f32 [M, N] result, expanded back to the leading dims of `x`
+/// (read at run time where dynamic). How a pass replaces a linear layer by a kernel call.
+mlir::Value productOverRows(
+    mlir::OpBuilder &b, mlir::Location loc, mlir::Value x, int64_t n,
+    llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location, mlir::Value)> product);
+
 } // namespace sparq
 
 #endif // SPARQ_PASSES_CODEGEN_MICROKERNELS_H

@@ -489,6 +489,46 @@ def LowerMicroKernelsPass : Pass<"sparq-cpu-lower-ukernels", "mlir::ModuleOp"> {
 // CUDA target (sparq-compile --target=cuda; docs/cuda.md)
 //===----------------------------------------------------------------------===//
 
+def GpuTensorCoresPass : Pass<"sparq-gpu-tensor-cores", "mlir::ModuleOp"> {
+  let summary = "Run compressed linear layers of a CUDA model on the tensor-core kernels";
+  let description = [{
+    The CUDA target's kernel table (docs/cuda.md, "Compressed layers on the tensor cores"). A
+    `sparq_weight.linear` on f32 activations [..., M, K] with constant packed operands, N a
+    multiple of 16 and K of 128, whose formats one of the kernels of
+    runtime/kernels/cuda/MmaGemm.cu reads becomes: its activations rounded to fp16 (a loop
+    kernel), a call of `sparq_uk_gpu_mma` (include/sparq/Kernels/UKernels.h) with the weight
+    re-laid out at compile time into the fragment-ordered panels of
+    include/sparq/Formats/MmaPanels.h (new constants, uploaded once like every weight), and the
+    fp32 result. The artifact holds the kernels' fatbin, built with the compiler.
+
+    Formats -> kernels: a 2-, 3-, 4- or 8-bit quantization scheme (any signedness, symmetric or
+    asymmetric) whose groups are whole multiples of 128 along K, or one per row or tensor ->
+    `w2`, `w3`, `w4`, `w8` (fp16 scales and zero points); 2:4 sparsity alone -> `sp24f16` (kept
+    values in fp16), or followed by a 4-bit scheme whose groups are multiples of 64 kept values
+    (or one per row) -> `sp24w4` (both on the sparse tensor cores, `mma.sp`); binary-coded
+    shift-add weights with q = 2 or 3 in groups of a multiple of 128 -> `bcq2`, `bcq3`. The
+    other layers keep the reference lowering (loop kernels), each with a warning saying why.
+
+    With `dense-fp16`, a dense `linalg.matmul` whose right operand is a constant f32 weight
+    ([K, N], or [N, K] through its indexing maps) takes the `f16` kernel, its weight rounded to
+    fp16 (an error if a weight overflows fp16); a non-zero init is added after the product.
+
+    With `emulate` the call is `sparq_uk_gpu_mma_emulated`, which computes the same product on
+    the CPU from the same packed operands (the `--cuda-host-emulation` test mode).
+  }];
+  let options = [
+    Option<"emulate", "emulate", "bool", /*default=*/"false",
+           "Call the CPU emulation of the kernels (host-emulation test mode)">,
+    Option<"denseFp16", "dense-fp16", "bool", /*default=*/"false",
+           "Also run dense linalg.matmul ops with a constant f32 weight on the fp16 kernel "
+           "(weights and activations rounded to fp16; sparq-compile --gpu-precision=fp16)">,
+  ];
+  let dependentDialects = ["mlir::linalg::LinalgDialect", "mlir::memref::MemRefDialect",
+                           "mlir::bufferization::BufferizationDialect",
+                           "mlir::tensor::TensorDialect", "mlir::arith::ArithDialect",
+                           "mlir::func::FuncDialect"];
+}
+
 def GpuMapLoopsPass : Pass<"sparq-gpu-map-loops", "mlir::func::FuncOp"> {
   let summary = "Map the parallel loops of a buffer-level function to GPU blocks and threads";
   let description = [{

@@ -17,6 +17,9 @@
 //
 //===----------------------------------------------------------------------===//
 #include "sparq/Kernels/UKernels.h"
+#include "sparq/Formats/MmaPanels.h"
+
+#include "cuda/MmaGemm.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
@@ -66,10 +69,14 @@ struct Api {
   CUresult (*memsetD32Async)(CUdeviceptr, unsigned, size_t, CUstream);
   CUresult (*memsetD16Async)(CUdeviceptr, unsigned short, size_t, CUstream);
   CUresult (*getErrorName)(CUresult, const char **);
+  CUresult (*deviceGetAttribute)(int *, int, CUdevice);
+  CUresult (*ctxSynchronize)();
 };
 
 Api api;
 CUcontext context = nullptr;
+/// Streaming multiprocessors of the device (the tensor-core kernels' launch sizes).
+int multiprocessors = 1;
 bool ready = false;
 /// Why the driver or a kernel image is unusable (empty while all is well).
 char unusable[512];
@@ -125,7 +132,9 @@ void load() {
             resolve(lib, api.memcpyAsync, "cuMemcpyAsync") &&
             resolve(lib, api.memsetD32Async, "cuMemsetD32Async") &&
             resolve(lib, api.memsetD16Async, "cuMemsetD16Async") &&
-            resolve(lib, api.getErrorName, "cuGetErrorName");
+            resolve(lib, api.getErrorName, "cuGetErrorName") &&
+            resolve(lib, api.deviceGetAttribute, "cuDeviceGetAttribute") &&
+            resolve(lib, api.ctxSynchronize, "cuCtxSynchronize");
   if (!ok)
     return;
   const char *env = getenv("SPARQ_CUDA_DEVICE");
@@ -152,6 +161,10 @@ void load() {
              errorName(r));
     return;
   }
+  if (api.deviceGetAttribute(&multiprocessors, /*CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT=*/16,
+                             device) != 0 ||
+      multiprocessors < 1)
+    multiprocessors = 1;
   ready = true;
 }
 
@@ -194,6 +207,66 @@ __attribute__((destructor)) void freeResidents() {
   free(residents);
   residents = nullptr;
   numResidents = capResidents = 0;
+}
+
+/// The tensor-core kernels' module (the MmaGemm fatbin a model holds) and its entry points,
+/// looked up on first use. An artifact holds one image; a process may load several artifacts.
+struct MmaModule {
+  const void *image;
+  CUmodule module;
+  CUfunction functions[sparq::cuda::kMmaNumFormats][3][4]; // [format][log2 R][MT index]
+};
+MmaModule mmaModules[8];
+int numMmaModules = 0;
+pthread_mutex_t mmaLock = PTHREAD_MUTEX_INITIALIZER;
+
+int mtIndex(int mt) { return mt == 1 ? 0 : mt == 2 ? 1 : mt == 8 ? 2 : 3; }
+int log2R(int r) { return r == 1 ? 0 : r == 2 ? 1 : 2; }
+
+/// The kernel of `format` with R = r and MT = mt from `image`, loading the image on first use.
+CUfunction mmaFunction(const void *image, int format, int r, int mt) {
+  pthread_mutex_lock(&mmaLock);
+  MmaModule *m = nullptr;
+  for (int i = 0; i < numMmaModules; ++i)
+    if (mmaModules[i].image == image)
+      m = &mmaModules[i];
+  CUresult res = 0;
+  if (!m) {
+    if (numMmaModules == int(sizeof mmaModules / sizeof mmaModules[0])) {
+      pthread_mutex_unlock(&mmaLock);
+      sparq_uk_check_failed("CUDA: more than 8 models with tensor-core kernels in one process");
+    }
+    CUmodule module = nullptr;
+    res = api.moduleLoadData(&module, image);
+    if (res == 0) {
+      m = &mmaModules[numMmaModules++];
+      memset(m, 0, sizeof *m);
+      m->image = image;
+      m->module = module;
+    }
+  }
+  CUfunction f = nullptr;
+  if (res == 0) {
+    f = m->functions[format][log2R(r)][mtIndex(mt)];
+    if (!f) {
+      char name[64];
+      snprintf(name, sizeof name, "sparq_cuda_mma_%s_r%d_m%d",
+               sparq::cuda::kMmaFormatNames[format], r, mt);
+      res = api.moduleGetFunction(&f, m->module, name);
+      if (res == 0)
+        m->functions[format][log2R(r)][mtIndex(mt)] = f;
+    }
+  }
+  pthread_mutex_unlock(&mmaLock);
+  check(res, "loading the tensor-core kernels");
+  return f;
+}
+
+__attribute__((destructor)) void unloadMmaModules() {
+  if (ready)
+    for (int i = 0; i < numMmaModules; ++i)
+      api.moduleUnload(mmaModules[i].module);
+  numMmaModules = 0;
 }
 
 } // namespace
@@ -346,6 +419,69 @@ void *sparq_uk_gpu_resident(const void *host, int64_t bytes) {
   pthread_mutex_unlock(&residentLock);
   check(r, "uploading the weights");
   return reinterpret_cast<void *>(d);
+}
+
+void sparq_uk_gpu_mma(int64_t image, int64_t /*imageBytes*/, int64_t format, int64_t y, int64_t x,
+                      int64_t p0, int64_t p1, int64_t p2, int64_t scales, int64_t zeros,
+                      int64_t meta, int64_t m, int64_t n, int64_t k) {
+  namespace mma = sparq::formats::mma;
+  using sparq::cuda::mmaInstantiated;
+  if (!start())
+    failUnusable();
+  if (format < 0 || format >= sparq::cuda::kMmaNumFormats || n % mma::kTileRows != 0 ||
+      k % mma::kChunk != 0)
+    sparq_uk_check_failed("CUDA: a tensor-core product with an unsupported format or shape");
+  if (m <= 0)
+    return;
+  const int f = int(format);
+  const size_t tiles = size_t(n) / mma::kTileRows, chunks = size_t(k) / mma::kChunk;
+  // Ordered after the device work before it (on the artifact's streams), on the default stream.
+  check(api.ctxSynchronize(), "running the model's kernels");
+  const int64_t maxTokens = sparq::cuda::mmaMaxTokens(f);
+  for (int64_t m0 = 0; m0 < m; m0 += maxTokens) {
+    const int mb = int(m - m0 < maxTokens ? m - m0 : maxTokens);
+    int mt = mb <= 8 ? 1 : mb <= 16 ? 2 : 8;
+    // R tiles per warp: the widest the format instantiates that still leaves a group of R
+    // tiles per multiprocessor (more activation reuse per loaded fragment without idling SMs).
+    int r = 1;
+    for (int cand : {4, 2})
+      if (mmaInstantiated(f, cand, mt) && tiles % size_t(cand) == 0 &&
+          tiles / size_t(cand) >= size_t(multiprocessors)) {
+        r = cand;
+        break;
+      }
+    const size_t groups = tiles / size_t(r), units = groups * chunks;
+    // One block of 4 warps per group when there are enough groups to fill the device (no
+    // atomics, no zeroing); otherwise about 8 warps per multiprocessor splitting the chunks.
+    size_t warps = 4 * groups;
+    if (groups < size_t(2 * multiprocessors)) {
+      warps = size_t(8) * size_t(multiprocessors);
+      if (warps > units)
+        warps = units;
+      warps = (warps + 3) / 4 * 4;
+    }
+    CUdeviceptr yb = CUdeviceptr(y) + CUdeviceptr(m0) * CUdeviceptr(n) * 4;
+    if (mma::outputAccumulates(groups, chunks, warps))
+      check(api.memsetD32Async(yb, 0, size_t(mb) * size_t(n), nullptr), "zeroing an output");
+    sparq::cuda::MmaArgs args;
+    args.planes[0] = reinterpret_cast<const uint32_t *>(p0);
+    args.planes[1] = reinterpret_cast<const uint32_t *>(p1);
+    args.planes[2] = reinterpret_cast<const uint32_t *>(p2);
+    args.scales = reinterpret_cast<const uint16_t *>(scales);
+    args.zeros = reinterpret_cast<const uint16_t *>(zeros);
+    args.meta = reinterpret_cast<const uint32_t *>(meta);
+    args.x = reinterpret_cast<const uint16_t *>(x + m0 * k * 2);
+    args.y = reinterpret_cast<float *>(yb);
+    args.m = mb;
+    args.n = int(n);
+    args.k = int(k);
+    void *params[] = {&args};
+    CUfunction fn = mmaFunction(reinterpret_cast<const void *>(image), f, r, mt);
+    check(api.launchKernel(fn, unsigned(warps / 4), 1, 1, sparq::cuda::kMmaThreads, 1, 1, 0,
+                           nullptr, params, nullptr),
+          "a tensor-core kernel launch");
+  }
+  check(api.streamSynchronize(nullptr), "running a tensor-core kernel");
 }
 
 } // extern "C"

@@ -97,3 +97,35 @@ func.func @mutable() {
   }
   return
 }
+
+// -----
+
+// The tensor-core product (sparq-gpu-tensor-cores) is a host call on device buffers: its output
+// is a device allocation, the packed weight a resident global, and the kernels' fatbin, which
+// only the host reads, is not uploaded.
+// CHECK: module attributes {sparq.gpu.resident = {planes = 8 : i64}}
+// CHECK-LABEL: func.func @tensor_cores(
+// CHECK: %[[Y:.*]] = gpu.alloc () : memref<1x16xf32>
+// CHECK: memref.get_global @image
+// CHECK: memref.get_global @planes
+// CHECK: call @sparq_uk_gpu_mma(
+memref.global "private" constant @image : memref<4xi8> = dense<[1, 2, 3, 4]> {sparq.gpu.host_only}
+memref.global "private" constant @planes : memref<2xi32> = dense<[5, 6]>
+func.func private @sparq_uk_gpu_mma(index, index, index, index, index, index, index, index, index, index, index, index, index, index)
+func.func @tensor_cores(%x: memref<1x128xf16>) -> memref<1x16xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c4 = arith.constant 4 : index
+  %c16 = arith.constant 16 : index
+  %c128 = arith.constant 128 : index
+  %y = memref.alloc() : memref<1x16xf32>
+  %img = memref.get_global @image : memref<4xi8>
+  %p = memref.get_global @planes : memref<2xi32>
+  %ai = memref.extract_aligned_pointer_as_index %img : memref<4xi8> -> index
+  %ap = memref.extract_aligned_pointer_as_index %p : memref<2xi32> -> index
+  %ay = memref.extract_aligned_pointer_as_index %y : memref<1x16xf32> -> index
+  %ax = memref.extract_aligned_pointer_as_index %x : memref<1x128xf16> -> index
+  func.call @sparq_uk_gpu_mma(%ai, %c4, %c2, %ay, %ax, %ap, %c0, %c0, %ap, %c0, %c0, %c1, %c16, %c128) : (index, index, index, index, index, index, index, index, index, index, index, index, index, index) -> ()
+  return %y : memref<1x16xf32>
+}

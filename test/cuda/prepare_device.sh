@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # test/cuda/prepare_device.sh - builds, on this machine, what test/cuda/device_run.sh runs on a lent
 # GPU machine (which has no LLVM, docs/cuda.md): every ONNX node test that compiles with
-# --target=cuda:sm_90, with its test data, the bundled CNN for the GPU and the CPU, and sparq-run,
-# packed into build/cuda-target.tar.xz (a few MB; carry that path). Needs a built tree
-# (scripts/build.sh) and the CUDA toolkit.
+# --target=cuda:sm_90, with its test data, the bundled CNN for the GPU and the CPU, a small MLP
+# compressed in every format the tensor-core kernels take (with the outputs of its dequantized
+# twin on the CPU, the reference), the W4 benchmark MLP and decoder step for the GPU and the CPU
+# where build/bench/models has them (bench/run.sh makes them), and sparq-run, packed into
+# build/cuda-target.tar.xz (carry that path). Needs a built tree (scripts/build.sh) and the CUDA
+# toolkit with nvcc (the tensor-core kernels).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CHIP=${CHIP:-sm_90}
@@ -16,6 +19,28 @@ python3 test/conformance/run_conformance.py --sparq-compile build/bin/sparq-comp
 build/bin/sparq-compile test/models/tinycnn/model.onnx --target="cuda:$CHIP" -o "$OUT/tinycnn.cuda.so"
 build/bin/sparq-compile test/models/tinycnn/model.onnx --cpu=x86-64-v3 -o "$OUT/tinycnn.cpu.so"
 cp -r test/models/tinycnn/test_data_set_0 "$OUT/tinycnn.data"
+# Compressed layers on the tensor cores: the MLP of the compression tests per format, and the
+# outputs of the same model with its weights expanded back, run on the CPU.
+python3 test/Inputs/make_compress_model.py "$OUT/mlp"
+for s in w4g128 w8pca w3g256 w2pt 2:4 2:4,w4g64 sa2g128 sa3p2; do
+  n=$(echo "$s" | tr -d ':,')
+  build/bin/sparq-compile "$OUT/mlp/mlp.onnx" --scheme "$s" --quiet --target="cuda:$CHIP" \
+    --export-dequantized "$OUT/mlp/d_$n.onnx" -o "$OUT/mlp/g_$n.so" 2>/dev/null
+  build/bin/sparq-compile "$OUT/mlp/d_$n.onnx" --quiet -o "$OUT/mlp/d_$n.so"
+  build/bin/sparq-run "$OUT/mlp/d_$n.so" --inputs "$OUT/mlp/data" --output-dir "$OUT/mlp/o_$n" >/dev/null
+  rm "$OUT/mlp/d_$n.so" "$OUT/mlp/d_$n.onnx"
+done
+# Benchmark models (W4 g128): the CPU artifact's outputs are the reference.
+for m in mlp1_w4 decoder_decode_w4; do
+  [ -f "build/bench/models/$m/model.onnx" ] || continue
+  flags=$(cat "build/bench/models/$m/sparq_flags")
+  build/bin/sparq-compile "build/bench/models/$m/model.onnx" $flags --quiet --target="cuda:$CHIP" \
+    -o "$OUT/$m.cuda.so"
+  build/bin/sparq-compile "build/bench/models/$m/model.onnx" $flags --quiet --cpu=x86-64-v3 \
+    -o "$OUT/$m.cpu.so"
+  cp -r "build/bench/models/$m/test_data_set_0" "$OUT/$m.data"
+  build/bin/sparq-run "$OUT/$m.cpu.so" --inputs "$OUT/$m.data" --output-dir "$OUT/$m.expect" >/dev/null
+done
 cp build/bin/sparq-run "$OUT/"
 tar cf - -C build cuda-target | xz -T2 -6 > "$OUT.tar.xz"
 echo "prepared $OUT.tar.xz ($(du -h "$OUT.tar.xz" | cut -f1)); on the GPU machine:"

@@ -121,6 +121,13 @@ static cl::opt<std::string> cudaPath(
     cl::desc("CUDA toolkit for --target=cuda: its ptxas and fatbinary assemble the kernels "
              "(default /usr/local/cuda, or $SPARQ_CUDA_PATH)"),
     cl::value_desc("DIR"), cl::init(""), cl::cat(category));
+static cl::opt<std::string> gpuPrecision(
+    "gpu-precision",
+    cl::desc("--target=cuda: what dense (uncompressed) layers with constant weights compute in: "
+             "fp32 (default; loop kernels) or fp16 (weights and activations rounded to fp16 on "
+             "the tensor cores, fp32 accumulation; docs/cuda.md). Compressed layers always run "
+             "on the tensor cores with fp16 activations where a kernel takes their format"),
+    cl::value_desc("fp32|fp16"), cl::init("fp32"), cl::cat(category));
 static cl::opt<bool> cudaHostEmulation(
     "cuda-host-emulation",
     cl::desc("Test mode for --target=cuda: map the loops to blocks and threads as for the GPU, "
@@ -393,6 +400,11 @@ int main(int argc, char **argv) {
   options.targetCPU = targetCPU;
   options.target = target;
   options.cudaHostEmulation = cudaHostEmulation;
+  options.gpuPrecision = gpuPrecision;
+  if (gpuPrecision.getNumOccurrences() && !StringRef(target).starts_with("cuda")) {
+    errs() << "sparq-compile: error: --gpu-precision needs --target=cuda\n";
+    return 1;
+  }
   if (cudaHostEmulation && !StringRef(target).starts_with("cuda")) {
     errs() << "sparq-compile: error: --cuda-host-emulation needs --target=cuda\n";
     return 1;

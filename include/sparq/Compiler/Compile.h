@@ -58,6 +58,9 @@ struct CompileOptions {
   std::string target = "cpu";
   /// --cuda-host-emulation (a test mode): --target=cuda's loop mapping, run on the CPU.
   bool cudaHostEmulation = false;
+  /// --gpu-precision: "fp32" or "fp16", what dense layers with constant weights compute in on
+  /// the CUDA target (fp16: on the tensor-core kernels).
+  std::string gpuPrecision = "fp32";
   /// --cuda-path: the CUDA toolkit whose ptxas and fatbinary assemble the kernels.
   std::string cudaPath = "/usr/local/cuda";
   /// Linker driver for EmitKind::Lib; empty means the configured default.

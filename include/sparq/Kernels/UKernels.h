@@ -214,6 +214,34 @@ __attribute__((noreturn)) void sparq_uk_check_failed(const char *message);
  * artifact is loaded. Failures end the invocation (sparq_uk_check_failed). */
 void *sparq_uk_gpu_resident(const void *host, int64_t bytes);
 
+/* The tensor-core contractions of CUDA artifacts (docs/cuda.md, "Compressed layers on the tensor
+ * cores"): y[M][N] (fp32) = x[M][K] (fp16) W^T, W packed at compile time in the layout of
+ * include/sparq/Formats/MmaPanels.h, run by the kernels of runtime/kernels/cuda/MmaGemm.cu, whose
+ * fatbin `image` (imageBytes) the artifact holds. `format` is one of SPARQ_MMA_*; planes p0-p2,
+ * scales, zeros (0: 1024 + 2^(bits-1)) and meta (2:4 only) are device addresses as MmaArgs takes
+ * them, x and y device buffers; M is any size (launched in blocks of tokens), N a multiple of 16,
+ * K of 128. The call is ordered after all earlier device work and finishes before it returns.
+ * sparq_uk_gpu_mma_emulated computes the same product on the CPU from host buffers, reading the
+ * packed layout the way the kernels do (the --cuda-host-emulation test mode; image unused). */
+enum {
+  SPARQ_MMA_F16 = 0,
+  SPARQ_MMA_W8 = 1,
+  SPARQ_MMA_W4 = 2,
+  SPARQ_MMA_W3 = 3,
+  SPARQ_MMA_W2 = 4,
+  SPARQ_MMA_SP24W4 = 5,
+  SPARQ_MMA_SP24F16 = 6,
+  SPARQ_MMA_BCQ2 = 7,
+  SPARQ_MMA_BCQ3 = 8,
+  SPARQ_MMA_NUM_FORMATS = 9
+};
+void sparq_uk_gpu_mma(int64_t image, int64_t imageBytes, int64_t format, int64_t y, int64_t x,
+                      int64_t p0, int64_t p1, int64_t p2, int64_t scales, int64_t zeros,
+                      int64_t meta, int64_t m, int64_t n, int64_t k);
+void sparq_uk_gpu_mma_emulated(int64_t image, int64_t imageBytes, int64_t format, int64_t y,
+                               int64_t x, int64_t p0, int64_t p1, int64_t p2, int64_t scales,
+                               int64_t zeros, int64_t meta, int64_t m, int64_t n, int64_t k);
+
 /* String elements (runtime/kernels/Strings.cpp, docs/strings.md): an int64 is the address of a
  * NUL-terminated string. sparq_uk_str_arena is the invoking thread's arena of the strings the
  * model makes (passed to the calls that make strings, which may run on any thread);
