@@ -458,22 +458,44 @@ struct GpuResidentWeightsPass
     OpBuilder b(&getContext());
     auto ptrTy = LLVM::LLVMPointerType::get(&getContext());
     auto i64 = b.getI64Type();
-    auto fn = LLVM::lookupOrCreateFn(b, module, "sparq_uk_gpu_resident", {ptrTy, i64}, ptrTy);
+    auto fn = LLVM::lookupOrCreateFn(b, module, "sparq_uk_gpu_resident", {ptrTy, i64, ptrTy},
+                                     ptrTy);
     if (failed(fn)) {
       module.emitError("cannot declare sparq_uk_gpu_resident");
       return signalPassFailure();
     }
+    // One slot per weight for its device address, null until the first upload.
+    SymbolTable symbols(module);
+    llvm::StringMap<LLVM::GlobalOp> slots;
+    auto slotOf = [&](StringRef name, Location loc) {
+      LLVM::GlobalOp &slot = slots[name];
+      if (!slot) {
+        OpBuilder mb = OpBuilder::atBlockEnd(module.getBody());
+        slot = LLVM::GlobalOp::create(mb, loc, ptrTy, /*isConstant=*/false,
+                                      LLVM::Linkage::Internal, (name + "_device").str(),
+                                      Attribute());
+        Block *init = mb.createBlock(&slot.getInitializerRegion());
+        mb.setInsertionPointToStart(init);
+        LLVM::ReturnOp::create(mb, loc, LLVM::ZeroOp::create(mb, loc, ptrTy).getResult());
+        symbols.insert(slot); // renamed if the name is taken
+      }
+      return slot;
+    };
     // Host functions only: the device code lives in gpu.module ops (or is a binary by now).
-    for (auto func : module.getOps<LLVM::LLVMFuncOp>()) {
+    SmallVector<LLVM::AddressOfOp> uses;
+    for (auto func : module.getOps<LLVM::LLVMFuncOp>())
       func.walk([&](LLVM::AddressOfOp addr) {
-        auto bytes = resident.getAs<IntegerAttr>(addr.getGlobalName());
-        if (!bytes)
-          return;
-        b.setInsertionPointAfter(addr);
-        Value size = LLVM::ConstantOp::create(b, addr.getLoc(), i64, bytes.getInt());
-        auto call = LLVM::CallOp::create(b, addr.getLoc(), *fn, ValueRange{addr, size});
-        addr.getResult().replaceAllUsesExcept(call.getResult(), call);
+        if (resident.getAs<IntegerAttr>(addr.getGlobalName()))
+          uses.push_back(addr);
       });
+    for (LLVM::AddressOfOp addr : uses) {
+      auto bytes = resident.getAs<IntegerAttr>(addr.getGlobalName());
+      LLVM::GlobalOp slot = slotOf(addr.getGlobalName(), addr.getLoc());
+      b.setInsertionPointAfter(addr);
+      Value size = LLVM::ConstantOp::create(b, addr.getLoc(), i64, bytes.getInt());
+      Value slotAddr = LLVM::AddressOfOp::create(b, addr.getLoc(), slot);
+      auto call = LLVM::CallOp::create(b, addr.getLoc(), *fn, ValueRange{addr, size, slotAddr});
+      addr.getResult().replaceAllUsesExcept(call.getResult(), call);
     }
   }
 };

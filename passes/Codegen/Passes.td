@@ -571,9 +571,11 @@ def GpuResidentWeightsPass : Pass<"sparq-gpu-resident-weights", "mlir::ModuleOp"
   let description = [{
     Runs on the LLVM dialect, after `gpu-to-llvm` and `finalize-memref-to-llvm`. In host
     functions every `llvm.mlir.addressof` of a global listed in `sparq.gpu.resident` becomes a
-    call of `sparq_uk_gpu_resident(host address, bytes)`, which returns the global's device
-    copy: uploaded on the first call, kept for the life of the artifact
-    (runtime/kernels/GpuLaunch.cpp). The host copies stay in the artifact as they are.
+    call of `sparq_uk_gpu_resident(host address, bytes, slot)`, which returns the global's
+    device copy: uploaded on the first call, kept for the life of the artifact
+    (runtime/kernels/GpuLaunch.cpp), and remembered in `slot`, a pointer-sized global made here
+    per weight (`<name>_device`), so later calls return it without a lookup. The host copies stay
+    in the artifact as they are.
   }];
   let dependentDialects = ["mlir::LLVM::LLVMDialect"];
 }

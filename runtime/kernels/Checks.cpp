@@ -7,7 +7,8 @@
 // status 1 and the check's message, and frees the buffers the invocation had allocated
 // (runtime/kernels/Alloc.cpp). The compiler keeps every check outside parallel regions
 // (sparq-lower-runtime-checks refuses others), so a check fails on the invoking thread, between
-// kernels, where the only state to undo is the allocator's.
+// kernels, where the state to undo is the allocator's and, for CUDA artifacts, the device
+// buffers (released by the function GpuLaunch.cpp registers with sparq_uk_on_invocation_failure).
 //
 //===----------------------------------------------------------------------===//
 #include "sparq/Kernels/UKernels.h"
@@ -21,6 +22,8 @@ namespace {
 /// The invocation running on this thread: where a failed check returns to, and its message.
 thread_local jmp_buf *jumpPoint = nullptr;
 thread_local const char *failedMessage = nullptr;
+/// What else a failed invocation on this thread releases (sparq_uk_on_invocation_failure).
+thread_local void (*failureCleanup)(void) = nullptr;
 
 } // namespace
 
@@ -43,12 +46,16 @@ int32_t sparq_uk_invoke_checked(void (*body)(void **), void **args, char *error,
     return 0;
   }
   jumpPoint = nullptr;
+  if (void (*cleanup)(void) = failureCleanup)
+    cleanup();
   sparq_uk_memory_guard_end(1);
   if (error && errorSize > 0)
     snprintf(error, size_t(errorSize), "%s",
              failedMessage ? failedMessage : "a run-time check failed");
   return 1;
 }
+
+void sparq_uk_on_invocation_failure(void (*cleanup)(void)) { failureCleanup = cleanup; }
 
 void sparq_uk_check_failed(const char *message) {
   if (jmp_buf *target = jumpPoint) {

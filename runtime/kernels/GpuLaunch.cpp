@@ -12,8 +12,8 @@
 // Device: the one numbered by the environment variable SPARQ_CUDA_DEVICE (default 0), with its
 // primary context, made current on the calling thread by every entry point. Weights are
 // uploaded by sparq_uk_gpu_resident on first use and stay on the device while the artifact is
-// loaded. Device buffers of an invocation that fails between its allocation and its free are
-// not returned to the driver's pool.
+// loaded. The device buffers an invocation allocates are tracked on its thread until freed; an
+// invocation that fails (a run-time check, a driver error) frees those still live.
 //
 //===----------------------------------------------------------------------===//
 #include "sparq/Kernels/UKernels.h"
@@ -200,6 +200,44 @@ Resident *residents = nullptr;
 size_t numResidents = 0, capResidents = 0;
 pthread_mutex_t residentLock = PTHREAD_MUTEX_INITIALIZER;
 
+/// The device buffers of the invocation running on this thread (mgpuMemAlloc to mgpuMemFree).
+thread_local CUdeviceptr *liveBuffers = nullptr;
+thread_local size_t numLive = 0, capLive = 0;
+
+/// Called by a failed invocation (sparq_uk_on_invocation_failure): waits for the device work
+/// that may still use the buffers, then frees them.
+void releaseInvocation() {
+  if (ready && numLive) {
+    api.ctxSynchronize();
+    for (size_t i = 0; i < numLive; ++i)
+      api.memFree(liveBuffers[i]);
+  }
+  numLive = 0;
+}
+
+void track(CUdeviceptr p) {
+  if (numLive == capLive) {
+    size_t cap = capLive ? 2 * capLive : 64;
+    auto *grown = static_cast<CUdeviceptr *>(realloc(liveBuffers, cap * sizeof(CUdeviceptr)));
+    if (!grown) {
+      api.memFree(p);
+      sparq_uk_check_failed("out of host memory tracking device buffers");
+    }
+    liveBuffers = grown;
+    capLive = cap;
+  }
+  liveBuffers[numLive++] = p;
+  sparq_uk_on_invocation_failure(&releaseInvocation);
+}
+
+void untrack(CUdeviceptr p) {
+  for (size_t i = numLive; i-- > 0;)
+    if (liveBuffers[i] == p) {
+      liveBuffers[i] = liveBuffers[--numLive];
+      return;
+    }
+}
+
 __attribute__((destructor)) void freeResidents() {
   if (ready)
     for (size_t i = 0; i < numResidents; ++i)
@@ -357,12 +395,15 @@ void *mgpuMemAlloc(uint64_t bytes, void *stream, bool hostShared) {
     check(api.memAllocManaged(&p, bytes, /*CU_MEM_ATTACH_GLOBAL=*/1), "allocating memory");
   else
     check(api.memAllocAsync(&p, bytes, stream), "allocating device memory");
+  track(p);
   return reinterpret_cast<void *>(p);
 }
 
 void mgpuMemFree(void *ptr, void *stream) {
-  if (ptr)
-    check(api.memFreeAsync(reinterpret_cast<CUdeviceptr>(ptr), stream), "freeing device memory");
+  if (!ptr)
+    return;
+  untrack(reinterpret_cast<CUdeviceptr>(ptr));
+  check(api.memFreeAsync(reinterpret_cast<CUdeviceptr>(ptr), stream), "freeing device memory");
 }
 
 void mgpuMemcpy(void *dst, void *src, size_t bytes, void *stream) {
@@ -384,7 +425,11 @@ void mgpuMemset16(void *dst, unsigned short value, size_t count, void *stream) {
           "filling memory");
 }
 
-void *sparq_uk_gpu_resident(const void *host, int64_t bytes) {
+void *sparq_uk_gpu_resident(const void *host, int64_t bytes, void **slot) {
+  if (void *known = __atomic_load_n(slot, __ATOMIC_ACQUIRE)) {
+    api.ctxSetCurrent(context); // what start() does for the other entry points
+    return known;
+  }
   if (!start())
     failUnusable();
   if (bytes <= 0)
@@ -418,6 +463,7 @@ void *sparq_uk_gpu_resident(const void *host, int64_t bytes) {
     residents[numResidents++] = {host, d};
   pthread_mutex_unlock(&residentLock);
   check(r, "uploading the weights");
+  __atomic_store_n(slot, reinterpret_cast<void *>(d), __ATOMIC_RELEASE);
   return reinterpret_cast<void *>(d);
 }
 

@@ -145,3 +145,32 @@ TEST(RunTimeChecks, InvocationsAfterAFailureAndOnOtherThreadsAreIndependent) {
 }
 
 } // namespace
+
+namespace {
+thread_local int cleanups = 0;
+void countCleanup() { ++cleanups; }
+} // namespace
+
+TEST(RunTimeChecks, FailedInvocationCallsTheRegisteredCleanupOnlyOnItsThread) {
+  // What CUDA artifacts register to free their device buffers (GpuLaunch.cpp).
+  sparq_uk_on_invocation_failure(&countCleanup);
+  cleanups = 0;
+  Script ok, bad;
+  bad.fail = "check";
+  EXPECT_EQ(run(ok), 0);
+  EXPECT_EQ(cleanups, 0);
+  EXPECT_EQ(run(bad), 1);
+  EXPECT_EQ(cleanups, 1);
+  int other = -1;
+  std::thread([&] {
+    Script s;
+    s.fail = "check";
+    run(s);
+    other = cleanups; // this thread registered nothing
+  }).join();
+  EXPECT_EQ(other, 0);
+  EXPECT_EQ(cleanups, 1);
+  sparq_uk_on_invocation_failure(nullptr);
+  EXPECT_EQ(run(bad), 1);
+  EXPECT_EQ(cleanups, 1);
+}

@@ -27,12 +27,16 @@ for g in "$D"/mlp/g_*.so; do
   n=$(basename "$g" .so); n=${n#g_}
   echo -n "$n: "; "$RUN" "$g" --inputs "$D/mlp/data" --expect "$D/mlp/o_$n" --atol 5e-3 --device 0 | grep max_abs
 done
-for m in mlp1_w4 decoder_decode_w4; do
+for m in decoder_decode_w4; do
   [ -f "$D/$m.cuda.so" ] || continue
   echo "== $m (W4 g128) on the GPU, against the CPU's outputs, then on the CPU"
   "$RUN" "$D/$m.cuda.so" --inputs "$D/$m.data" --expect "$D/$m.expect" --atol 1e-2 --bench 200 --device 0
   "$RUN" "$D/$m.cpu.so" --inputs "$D/$m.data" --bench 20
 done
+if [ -d "$D/torch_decoder" ]; then
+  echo "== the same decoder step (dequantized weights) in PyTorch fp16 eager"
+  python3 bench/cuda/torch_decoder.py "$D/torch_decoder"
+fi
 echo "== ONNX node tests compiled for the GPU, run on it"
 python3 test/conformance/run_conformance.py --sparq-compile none --sparq-run "$RUN" \
   --prebuilt "$D/conf" --jobs 8

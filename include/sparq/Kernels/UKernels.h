@@ -207,12 +207,17 @@ int64_t sparq_uk_memory_live(void);
 int32_t sparq_uk_invoke_checked(void (*body)(void **), void **args, char *error,
                                 int64_t errorSize);
 __attribute__((noreturn)) void sparq_uk_check_failed(const char *message);
+/* Registers, for invocations on the calling thread, a function that a failed invocation calls
+ * after its jump back (to release what the allocator does not track: the device buffers of CUDA
+ * artifacts); null unregisters it. */
+void sparq_uk_on_invocation_failure(void (*cleanup)(void));
 
 /* The host side of CUDA artifacts (runtime/kernels/GpuLaunch.cpp, docs/cuda.md): besides the
- * mgpu* functions MLIR's gpu-to-llvm lowering calls, sparq_uk_gpu_resident(host, bytes) returns
- * the device copy of a constant buffer (a weight), uploaded on the first call and kept while the
- * artifact is loaded. Failures end the invocation (sparq_uk_check_failed). */
-void *sparq_uk_gpu_resident(const void *host, int64_t bytes);
+ * mgpu* functions MLIR's gpu-to-llvm lowering calls, sparq_uk_gpu_resident(host, bytes, slot)
+ * returns the device copy of a constant buffer (a weight), uploaded on the first call and kept
+ * while the artifact is loaded; *slot (the artifact's, one per weight, initially null) caches it
+ * for later calls. Failures end the invocation (sparq_uk_check_failed). */
+void *sparq_uk_gpu_resident(const void *host, int64_t bytes, void **slot);
 
 /* The tensor-core contractions of CUDA artifacts (docs/cuda.md, "Compressed layers on the tensor
  * cores"): y[M][N] (fp32) = x[M][K] (fp16) W^T, W packed at compile time in the layout of
