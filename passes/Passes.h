@@ -34,6 +34,8 @@ namespace sparq {
 /// The ONNX node an op at `loc` came from (the importer names every op of a node after it, as a
 /// NameLoc, possibly inside fused or call-site locations after rewrites); empty if none.
 std::string onnxNodeName(mlir::Location loc);
+/// " (node 'NAME')" for the ONNX node `op` came from, or nothing: the tail of a diagnostic.
+std::string onnxNodeSuffix(mlir::Operation *op);
 
 /// The fatbin of the CUDA tensor-core kernels (runtime/kernels/cuda/MmaGemm.cu) built with this
 /// compiler, which CUDA artifacts calling them embed; empty when the build had no nvcc.

@@ -105,7 +105,7 @@ const Format kFormats[] = {
 /// Register shapes each format instantiates (MmaGemm.cu, listed in MmaGemm.h).
 bool instantiated(const Format &f, int r, int mt) {
   for (int i = 0; i < sparq::cuda::kMmaNumFormats; ++i)
-    if (std::string(f.name) == sparq::cuda::kMmaFormatNames[i])
+    if (std::string(f.name) == sparq::cuda::kMmaFormats[i].name)
       return sparq::cuda::mmaInstantiated(i, r, mt);
   return false;
 }

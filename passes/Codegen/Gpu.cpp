@@ -66,12 +66,6 @@ bool isContiguous(Type t) {
   return m && m.getLayout().isIdentity();
 }
 
-/// " (node 'NAME')" for the ONNX node `op` came from, or nothing.
-std::string nodeOf(Operation *op) {
-  std::string name = sparq::onnxNodeName(op->getLoc());
-  return name.empty() ? std::string() : " (node '" + name + "')";
-}
-
 struct GpuMapLoopsPass : public sparq::impl::GpuMapLoopsPassBase<GpuMapLoopsPass> {
   using GpuMapLoopsPassBase::GpuMapLoopsPassBase;
 
@@ -95,7 +89,7 @@ struct GpuMapLoopsPass : public sparq::impl::GpuMapLoopsPassBase<GpuMapLoopsPass
           !c->getParentOfType<scf::ParallelOp>())
         return WalkResult::advance();
       c.emitError("the CUDA target cannot call '")
-          << c.getCallee() << "' (it runs on the CPU only)" << nodeOf(c);
+          << c.getCallee() << "' (it runs on the CPU only)" << sparq::onnxNodeSuffix(c);
       return WalkResult::interrupt();
     });
     if (call.wasInterrupted())
@@ -134,7 +128,7 @@ struct GpuMapLoopsPass : public sparq::impl::GpuMapLoopsPassBase<GpuMapLoopsPass
           // checks (they end the invocation from the host): its body is host code too.
           if (!hostControl)
             return op.emitError("the CUDA target cannot run '")
-                   << op.getName() << "' around parallel loops" << nodeOf(&op);
+                   << op.getName() << "' around parallel loops" << sparq::onnxNodeSuffix(&op);
           for (Region &nested : op.getRegions())
             if (failed(collect(nested, loops)))
               return failure();
@@ -152,7 +146,7 @@ struct GpuMapLoopsPass : public sparq::impl::GpuMapLoopsPassBase<GpuMapLoopsPass
         if (usedResults)
           return op.emitError("the CUDA target does not yet support '")
                  << op.getName() << "' on the host (it reads a buffer and the host uses its "
-                 << "result)" << nodeOf(&op);
+                 << "result)" << sparq::onnxNodeSuffix(&op);
         loops.push_back(serialKernel(&op));
       }
     }
@@ -194,7 +188,7 @@ struct GpuMapLoopsPass : public sparq::impl::GpuMapLoopsPassBase<GpuMapLoopsPass
   LogicalResult map(IRRewriter &rewriter, scf::ParallelOp loop) {
     if (loop.getNumReductions() != 0)
       return loop.emitError("the CUDA target does not yet map parallel loops with reductions")
-             << nodeOf(loop);
+             << sparq::onnxNodeSuffix(loop);
     MLIRContext *ctx = &getContext();
     // One dimension, innermost fastest: neighbouring threads, neighbouring elements.
     if (loop.getNumLoops() > 1) {
@@ -236,7 +230,7 @@ struct GpuMapLoopsPass : public sparq::impl::GpuMapLoopsPassBase<GpuMapLoopsPass
     for (scf::ParallelOp p : nested) {
       if (p.getNumReductions() != 0)
         return p.emitError("the CUDA target does not yet map parallel loops with reductions")
-               << nodeOf(p);
+               << sparq::onnxNodeSuffix(p);
       sequentialize(rewriter, p);
     }
     return success();
@@ -324,7 +318,7 @@ struct GpuPlaceBuffersPass : public sparq::impl::GpuPlaceBuffersPassBase<GpuPlac
       if (isa<memref::CopyOp>(op) || !accessesBuffers(op))
         return WalkResult::advance();
       op->emitError("the CUDA target cannot run '")
-          << op->getName() << "' on the host" << nodeOf(op);
+          << op->getName() << "' on the host" << sparq::onnxNodeSuffix(op);
       return WalkResult::interrupt();
     });
     if (bad.wasInterrupted())
@@ -405,7 +399,7 @@ struct GpuPlaceBuffersPass : public sparq::impl::GpuPlaceBuffersPassBase<GpuPlac
       // Uploaded once: only constants may be.
       if (!global.getConstant()) {
         get.emitError("the CUDA target cannot place the mutable global '")
-            << global.getSymName() << "' in device memory" << nodeOf(get);
+            << global.getSymName() << "' in device memory" << sparq::onnxNodeSuffix(get);
         return WalkResult::interrupt();
       }
       MemRefType type = global.getType();
@@ -482,14 +476,13 @@ struct GpuResidentWeightsPass
       return slot;
     };
     // Host functions only: the device code lives in gpu.module ops (or is a binary by now).
-    SmallVector<LLVM::AddressOfOp> uses;
+    SmallVector<std::pair<LLVM::AddressOfOp, IntegerAttr>> uses;
     for (auto func : module.getOps<LLVM::LLVMFuncOp>())
       func.walk([&](LLVM::AddressOfOp addr) {
-        if (resident.getAs<IntegerAttr>(addr.getGlobalName()))
-          uses.push_back(addr);
+        if (auto bytes = resident.getAs<IntegerAttr>(addr.getGlobalName()))
+          uses.emplace_back(addr, bytes);
       });
-    for (LLVM::AddressOfOp addr : uses) {
-      auto bytes = resident.getAs<IntegerAttr>(addr.getGlobalName());
+    for (auto [addr, bytes] : uses) {
       LLVM::GlobalOp slot = slotOf(addr.getGlobalName(), addr.getLoc());
       b.setInsertionPointAfter(addr);
       Value size = LLVM::ConstantOp::create(b, addr.getLoc(), i64, bytes.getInt());

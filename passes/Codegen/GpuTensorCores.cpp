@@ -285,12 +285,6 @@ std::optional<MmaWeight> mmaWeightFor(ArrayRef<weight::WeightFormatAttrInterface
   return std::nullopt;
 }
 
-/// " (node 'NAME')" for the ONNX node `op` came from, or nothing.
-std::string nodeOf(Operation *op) {
-  std::string name = sparq::onnxNodeName(op->getLoc());
-  return name.empty() ? std::string() : " (node '" + name + "')";
-}
-
 /// The constant f32 weight of a dense matmul C[M, N] += A[M, K] B as [N, K] fp16 panels: B is
 /// [K, N] (the default maps) or [N, K] (B indexed by (n, k)). std::nullopt with an empty `why`
 /// when B is not a constant (a product of activations, not a layer).
@@ -380,7 +374,7 @@ struct GpuTensorCoresPass : public sparq::impl::GpuTensorCoresPassBase<GpuTensor
         op.emitWarning() << "the CUDA target runs this layer ("
                          << weight::spellFormats(op.getFormats())
                          << ") as a loop kernel, not on the tensor cores: " << why
-                         << nodeOf(op);
+                         << sparq::onnxNodeSuffix(op);
         continue;
       }
       lowerLinear(module, op, *w, image);
@@ -393,7 +387,7 @@ struct GpuTensorCoresPass : public sparq::impl::GpuTensorCoresPassBase<GpuTensor
         if (!why.empty())
           op.emitWarning() << "--gpu-precision=fp16: the CUDA target runs this layer in fp32 "
                               "as a loop kernel, not on the tensor cores: "
-                           << why << nodeOf(op);
+                           << why << sparq::onnxNodeSuffix(op);
         continue;
       }
       lowerMatmul(module, op, *w, image);

@@ -39,6 +39,11 @@ std::string sparq::onnxNodeName(Location loc) {
   return name;
 }
 
+std::string sparq::onnxNodeSuffix(Operation *op) {
+  std::string name = onnxNodeName(op->getLoc());
+  return name.empty() ? std::string() : " (node '" + name + "')";
+}
+
 namespace {
 
 /// One line: messages travel through the artifact ABI into one-line diagnostics.

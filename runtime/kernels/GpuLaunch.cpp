@@ -289,7 +289,7 @@ CUfunction mmaFunction(const void *image, int format, int r, int mt) {
     if (!f) {
       char name[64];
       snprintf(name, sizeof name, "sparq_cuda_mma_%s_r%d_m%d",
-               sparq::cuda::kMmaFormatNames[format], r, mt);
+               sparq::cuda::kMmaFormats[format].name, r, mt);
       res = api.moduleGetFunction(&f, m->module, name);
       if (res == 0)
         m->functions[format][log2R(r)][mtIndex(mt)] = f;

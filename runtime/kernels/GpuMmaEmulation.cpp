@@ -12,6 +12,8 @@
 #include "sparq/Formats/MmaPanels.h"
 #include "sparq/Kernels/UKernels.h"
 
+#include "cuda/MmaGemm.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,36 +21,11 @@ namespace {
 
 namespace mma = sparq::formats::mma;
 
-struct Layout {
-  int bits;    // code bits per plane group (16: fp16 values; 1 per plane for shift-add)
-  bool sparse; // 2:4
-  int bcq;     // shift-add planes, or 0
-};
-
-Layout layoutOf(int64_t format) {
-  switch (format) {
-  case SPARQ_MMA_F16:
-    return {16, false, 0};
-  case SPARQ_MMA_W8:
-    return {8, false, 0};
-  case SPARQ_MMA_W4:
-    return {4, false, 0};
-  case SPARQ_MMA_W3:
-    return {3, false, 0};
-  case SPARQ_MMA_W2:
-    return {2, false, 0};
-  case SPARQ_MMA_SP24W4:
-    return {4, true, 0};
-  case SPARQ_MMA_SP24F16:
-    return {16, true, 0};
-  case SPARQ_MMA_BCQ2:
-    return {1, false, 2};
-  case SPARQ_MMA_BCQ3:
-    return {1, false, 3};
-  default:
-    return {0, false, 0};
-  }
-}
+// The format codes the compiler passes are the indices of the kernels' format table.
+static_assert(sparq::cuda::kMmaNumFormats == SPARQ_MMA_NUM_FORMATS, "one table entry per format");
+static_assert(sparq::cuda::kMmaFormats[SPARQ_MMA_SP24W4].sparse &&
+                  sparq::cuda::kMmaFormats[SPARQ_MMA_BCQ3].bcq == 3,
+              "SPARQ_MMA_* and kMmaFormats in the same order");
 
 /// Code of element h of pair `pair` of `lane` in (tile, chunk): its bits gathered from the planes
 /// `first` .. `first + numPlanes(bits) - 1`.
@@ -71,9 +48,10 @@ extern "C" void sparq_uk_gpu_mma_emulated(int64_t /*image*/, int64_t /*imageByte
                                           int64_t format, int64_t y, int64_t x, int64_t p0,
                                           int64_t p1, int64_t p2, int64_t scales, int64_t zeros,
                                           int64_t meta, int64_t m, int64_t n, int64_t k) {
-  const Layout lay = layoutOf(format);
-  if (lay.bits == 0 || n % mma::kTileRows != 0 || k % mma::kChunk != 0)
+  if (format < 0 || format >= sparq::cuda::kMmaNumFormats || n % mma::kTileRows != 0 ||
+      k % mma::kChunk != 0)
     sparq_uk_check_failed("CUDA: a tensor-core product with an unsupported format or shape");
+  const sparq::cuda::MmaFormat &lay = sparq::cuda::kMmaFormats[format];
   const uint32_t *planes[3] = {reinterpret_cast<const uint32_t *>(p0),
                                reinterpret_cast<const uint32_t *>(p1),
                                reinterpret_cast<const uint32_t *>(p2)};

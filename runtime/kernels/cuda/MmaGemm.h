@@ -33,24 +33,34 @@ inline std::string mmaKernelName(const std::string &format, int r, int mt) {
   return "sparq_cuda_mma_" + format + "_r" + std::to_string(r) + "_m" + std::to_string(mt);
 }
 
-/// Kernel format names, indexed by the SPARQ_MMA_* formats of include/sparq/Kernels/UKernels.h.
-constexpr const char *kMmaFormatNames[] = {"f16", "w8", "w4", "w3", "w2", "sp24w4", "sp24f16",
-                                           "bcq2", "bcq3"};
-constexpr int kMmaNumFormats = sizeof(kMmaFormatNames) / sizeof(kMmaFormatNames[0]);
+/// A kernel format: its entry-point name, code bits (16: fp16 values; 1 per sign plane for
+/// shift-add), whether it is 2:4 sparse, and its shift-add planes (0 otherwise).
+struct MmaFormat {
+  const char *name;
+  int bits;
+  bool sparse;
+  int bcq;
+};
+/// The formats, indexed by the SPARQ_MMA_* formats of include/sparq/Kernels/UKernels.h.
+constexpr MmaFormat kMmaFormats[] = {
+    {"f16", 16, false, 0},   {"w8", 8, false, 0},  {"w4", 4, false, 0},
+    {"w3", 3, false, 0},     {"w2", 2, false, 0},  {"sp24w4", 4, true, 0},
+    {"sp24f16", 16, true, 0}, {"bcq2", 1, false, 2}, {"bcq3", 1, false, 3}};
+constexpr int kMmaNumFormats = sizeof(kMmaFormats) / sizeof(kMmaFormats[0]);
 
-/// Whether MmaGemm.cu instantiates the kernel of format `format` (an index of kMmaFormatNames)
+/// Whether MmaGemm.cu instantiates the kernel of format `format` (an index of kMmaFormats)
 /// with R = `r` tiles of 16 rows and MT = `mt` tiles of 8 tokens (its SPARQ_*_SHAPES lists).
 constexpr bool mmaInstantiated(int format, int r, int mt) {
-  const bool bcq = format >= 7, wide = format == 0 || format == 1 || format == 6;
-  if (bcq)
+  const MmaFormat &f = kMmaFormats[format];
+  if (f.bcq)
     return (mt == 1 && (r == 1 || r == 2 || r == 4)) || (mt == 2 && (r == 1 || r == 2));
-  if (wide)
+  if (f.bits >= 8) // the wide formats' larger shapes would spill
     return (r == 1 && (mt == 1 || mt == 2 || mt == 8)) || (r == 2 && (mt == 1 || mt == 2));
   return ((r == 1 || r == 2 || r == 4) && (mt == 1 || mt == 2)) || (r == 1 && mt == 8);
 }
 
 /// The most tokens one launch of a format's kernels takes (8 per token tile).
-constexpr int mmaMaxTokens(int format) { return format >= 7 ? 16 : 64; }
+constexpr int mmaMaxTokens(int format) { return kMmaFormats[format].bcq ? 16 : 64; }
 
 } // namespace sparq::cuda
 
