@@ -140,6 +140,11 @@ struct PipelineOptions : public mlir::PassPipelineOptions<PipelineOptions> {
                      "run on the int8-table kernel and 2:4 + 4-bit weights on the int8 N:M "
                      "kernel"),
       llvm::cl::init(false)};
+  Option<bool> lutCodes{
+      *this, "lut-codes",
+      llvm::cl::desc("The target has AVX-512: 1- to 3-bit weights with float activations at "
+                     "M = 1 run on the lookup-table kernel as bit planes"),
+      llvm::cl::init(false)};
   Option<int64_t> tileRows{
       *this, "tile-rows",
       llvm::cl::desc("Rows per register tile of the f32 micro-kernels (8 for AVX-512, 6 for "

@@ -55,6 +55,7 @@ void buildCPUCodegenPipeline(OpPassManager &pm, const PipelineOptions &options) 
     SelectCompressedMicroKernelsPassOptions compressed;
     compressed.actBits = options.actBits;
     compressed.int8Tables = options.int8Tables;
+    compressed.lutCodes = options.lutCodes;
     compressed.int8Dot = options.int8Dot;
     pm.addPass(createSelectCompressedMicroKernelsPass(compressed));
   }

@@ -245,8 +245,9 @@ BENCHMARK(BM_PeakFma)->ArgNames({"T"})->Arg(1)->Arg(2)->UseRealTime();
 //                            cold = 0 reuses one copy (it may stay in the cache).
 //   BM_SgemvCold/T/cold      the f32 packed GEMV (sparq_uk_sgemm_packed_f32 / _mt) measured the
 //                            same way (64 MiB per copy).
-//   BM_QGemm/M/T             W4 g128 symmetric at M = 16 and 128: GFLOPs (2 M N K per call),
-//                            to compare with BM_Sgemm / BM_SgemmPool at the same M.
+//   BM_QGemm/bits/M/T        W4/W3/W2 g128 symmetric at M = 16 and 128: GFLOPs (2 M N K per
+//                            call), to compare with BM_Sgemm / BM_SgemmPool at the same M and
+//                            with BM_LutGemm/q/M (the lookup-table kernel, q = bits).
 //===----------------------------------------------------------------------===//
 
 int64_t coldBytes() {
@@ -325,7 +326,7 @@ void BM_QGemv(benchmark::State &state) {
 }
 BENCHMARK(BM_QGemv)
     ->ArgNames({"bits", "T", "cold"})
-    ->ArgsProduct({{4, 2, 8}, {1, 2}, {1, 0}})
+    ->ArgsProduct({{4, 3, 2, 8}, {1, 2}, {1, 0}})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 
@@ -360,13 +361,16 @@ BENCHMARK(BM_QGemvI8)
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 
-/// BM_LutGemv/q/T/i8: the binary-coded (shift-add) 1 x 4096 x 4096 GEMV with q sign planes and
-/// group-128 scales (sparq_uk_lutgemm_f32, or with i8:1 the int8-table sparq_uk_lutgemm_i8_f32;
-/// T = 2: _mt on two threads), hot weights (one copy), next to BM_QGemv/bits:4/T/cold:0 and
-/// BM_QGemvI8/bits:4/T. WeightGBs: sign-plane and scale bytes read per call.
-void BM_LutGemv(benchmark::State &state) {
+/// BM_LutGemm/q/M/T/i8: the binary-coded (shift-add) M x 4096 x 4096 product with q sign planes
+/// and group-128 scales (sparq_uk_lutgemm_f32, or with i8:1 the int8-table
+/// sparq_uk_lutgemm_i8_f32; T = 2: _mt on two threads), hot weights (one copy), next to
+/// BM_QGemv/bits:4/T/cold:0, BM_QGemvI8/bits:4/T and BM_QGemm/bits/M/T. WeightGBs: sign-plane and
+/// scale bytes read per call.
+void BM_LutGemm(benchmark::State &state) {
   const int64_t q = state.range(0);
-  const int32_t threads = int32_t(state.range(1));
+  const int64_t M = state.range(1);
+  const int32_t threads = int32_t(state.range(2));
+  const bool i8 = state.range(3) != 0;
   const int64_t group = 128, rowBytes = kK / 8, groups = kK / group;
   std::mt19937 rng{uint32_t(q + 77)};
   std::uniform_int_distribution<int> byte(0, 255);
@@ -379,27 +383,29 @@ void BM_LutGemv(benchmark::State &state) {
     x = u(rng);
   Operands &ops = operands();
   sparq_uk_set_num_threads(threads);
-  const bool i8 = state.range(2) != 0;
   if (SPARQ_KERNELS_BENCH_VLEN == 16 && i8 &&
       (!__builtin_cpu_supports("avx512vbmi") || !__builtin_cpu_supports("avx512vnni")))
     return state.SkipWithError("the int8-table kernel needs AVX-512 VBMI and VNNI");
   // Random sign bits and scales: as good in the kernels' interleaved layout as in the stored
   // one (K and N are multiples of 32 and 16, so neither has padding; same bytes).
-  auto fn = i8 ? (threads > 1 ? sparq_uk_lutgemm_i8_f32_mt : sparq_uk_lutgemm_i8_f32)
-               : (threads > 1 ? sparq_uk_lutgemm_f32_mt : sparq_uk_lutgemm_f32);
+  const intptr_t C = reinterpret_cast<intptr_t>(ops.C.data()),
+                 A = reinterpret_cast<intptr_t>(ops.A.data()),
+                 codesAddr = reinterpret_cast<intptr_t>(codes.data()),
+                 scalesAddr = reinterpret_cast<intptr_t>(scales.data());
   for (auto _ : state) {
-    fn(reinterpret_cast<intptr_t>(ops.C.data()), kN, reinterpret_cast<intptr_t>(ops.A.data()),
-       kK, reinterpret_cast<intptr_t>(codes.data()), reinterpret_cast<intptr_t>(scales.data()),
-       q, group, 1, kN, kK, 0);
+    (i8 ? (threads > 1 ? sparq_uk_lutgemm_i8_f32_mt : sparq_uk_lutgemm_i8_f32)
+        : (threads > 1 ? sparq_uk_lutgemm_f32_mt : sparq_uk_lutgemm_f32))(
+        C, kN, A, kK, codesAddr, scalesAddr, /*offsets=*/0, q, group, M, kN, kK, 0);
     benchmark::ClobberMemory();
   }
   const double bytes = double(codes.size()) + 4.0 * double(scales.size());
   state.counters["WeightGBs"] =
       benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(BM_LutGemv)
-    ->ArgNames({"q", "T", "i8"})
-    ->ArgsProduct({{2, 3}, {1, 2}, {0, 1}})
+BENCHMARK(BM_LutGemm)
+    ->ArgNames({"q", "M", "T", "i8"})
+    ->ArgsProduct({{2, 3, 4}, {1}, {1, 2}, {0, 1}})
+    ->ArgsProduct({{2, 3, 4}, {4, 16, 128}, {1, 2}, {0}})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 
@@ -444,10 +450,13 @@ BENCHMARK(BM_SgemvCold)
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 
+/// BM_QGemm/bits/M/T: the W<bits> g128 symmetric M x 4096 x 4096 product with float activations
+/// (sparq_uk_qgemm_f32; T = 2: _mt on two threads), hot weights.
 void BM_QGemm(benchmark::State &state) {
-  const int64_t M = state.range(0);
-  const int32_t threads = int32_t(state.range(1));
-  QWeights &w = qweights(4, false);
+  const int64_t bits = state.range(0);
+  const int64_t M = state.range(1);
+  const int32_t threads = int32_t(state.range(2));
+  QWeights &w = qweights(bits, false);
   sparq_uk_set_num_threads(threads);
   for (auto _ : state) {
     runQGemm(w, 0, M, threads);
@@ -457,8 +466,8 @@ void BM_QGemm(benchmark::State &state) {
   state.counters.erase("WeightGBs");
 }
 BENCHMARK(BM_QGemm)
-    ->ArgNames({"M", "T"})
-    ->ArgsProduct({{16, 128}, {1, 2}})
+    ->ArgNames({"bits", "M", "T"})
+    ->ArgsProduct({{4, 3, 2}, {16, 128}, {1, 2}})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 

@@ -231,6 +231,7 @@ LogicalResult lowerAndWrite(ModuleOp module, const CompileOptions &options, Emit
   pipelineOptions.optLevel = options.optLevel;
   pipelineOptions.actBits = options.actBits;
   pipelineOptions.int8Tables = target->avx512vbmiVnni;
+  pipelineOptions.lutCodes = target->vectorFloats == 16;
   pipelineOptions.int8Dot = target->avx512vnni;
   pipelineOptions.blockFusion = options.blockFusion;
   pipelineOptions.fusionReport = options.fusionReport;

@@ -11,7 +11,11 @@
 //   q<B><s|a>.<gG|pc|pt>            sparq_uk_qgemm_f32_mt (any width 1-8), or with act-bits=8
 //                                   and 2-, 4- or 8-bit codes in groups of a multiple of 32,
 //                                   sparq_uk_qgemm_i8_f32_mt (int8 activations; other layers
-//                                   keep float activations, with a warning). A linear op with
+//                                   keep float activations, with a warning). With lut-codes
+//                                   (AVX-512), 1- to 3-bit codes with float activations at M = 1
+//                                   (groups of a multiple of 32 or one per row) run on
+//                                   sparq_uk_lutgemm_f32_mt as bit planes with per-group
+//                                   offsets (PackedFormats.h codesAsSignPlanes). A linear op with
 //                                   `sparq.act_bits = 8` (an imported MatMulNBits with
 //                                   accuracy_level 4) takes it where it applies, silently
 //                                   keeping float activations elsewhere (the model allows int8
@@ -80,11 +84,17 @@ namespace {
 /// The int8-activation kernels (--act-bits 8).
 constexpr llvm::StringLiteral kInt8Kernel = "sparq_uk_qgemm_i8_f32_mt";
 constexpr llvm::StringLiteral kInt8LutKernel = "sparq_uk_lutgemm_i8_f32_mt";
+/// The lookup-table kernel on float activations (binary-coded weights, and 1- to 3-bit codes
+/// as sign planes).
+constexpr llvm::StringLiteral kLutKernel = "sparq_uk_lutgemm_f32_mt";
 constexpr llvm::StringLiteral kInt8NMKernel = "sparq_uk_nmqgemm_i8_f32_mt";
 /// The exact integer products on int8 activations (an i8-input linear op): on dot-product
 /// panels, and on the stored codes.
 constexpr llvm::StringLiteral kInt8GemmKernel = "sparq_uk_igemm_s8_f32_mt";
 constexpr llvm::StringLiteral kExactInt8Kernel = "sparq_uk_qgemm_s8_f32_mt";
+/// Codes of at most this many bits run on the lookup-table kernel at M = 1 (one sign plane per
+/// bit: at 4 bits the dequantizing kernel is as fast; BM_LutGemm vs BM_QGemv).
+constexpr int64_t kMaxLutCodeBits = 3;
 /// Pixels per image from which a 1x1 convolution with float activations runs on its decoded
 /// filter (the dense convolution kernel) instead of the compressed-weight GEMM.
 constexpr int64_t kDecodedConvPixels = 16;
@@ -109,6 +119,8 @@ struct KernelCall {
   /// The kernel reads int8 activations as they are; the others take float activations (an
   /// integer input is converted first).
   bool int8Input = false;
+  /// The kernel's flags argument.
+  int64_t flags = 0;
 };
 
 /// The arguments of a quantization scheme's codes, scales, zero points, bits and group for a
@@ -136,37 +148,99 @@ Attribute constantOf(Value v) {
   return a;
 }
 
-/// The constant sign planes [q, N, rowBytes] and scales [q, N, groups] of a binary-coded weight
-/// with rows of `k` positions, interleaved by 16 rows for the lookup-table kernels
-/// (PackedFormats.h bcqInterleaveRows16 / bcqInterleaveScales16) as new constants.
-std::pair<Value, Value> interleaveBCQ(OpBuilder &b, Location loc, ValueRange packed, int64_t k) {
+/// Interleaved by 16 rows for the lookup-table kernels (PackedFormats.h bcqInterleaveRows16 /
+/// bcqInterleaveScales16), as new constants: q sign planes of `rows` rows of `k` positions
+/// (plane-major, `rowBytes` per row) and per-group scales [sq][rows][groups] (sq = q, or 1
+/// for scales shared by the planes).
+std::pair<Value, Value> interleavedBCQ(OpBuilder &b, Location loc, ArrayRef<uint8_t> planes,
+                                       ArrayRef<float> alphas, size_t q, size_t sq, size_t rows,
+                                       size_t rowBytes, size_t groups, int64_t k) {
   namespace f = sparq::formats;
-  auto codesType = cast<RankedTensorType>(packed[0].getType());
-  auto scalesType = cast<RankedTensorType>(packed[1].getType());
-  const size_t q = codesType.getDimSize(0), rows = codesType.getDimSize(1),
-               rowBytes = codesType.getDimSize(2), groups = scalesType.getDimSize(2);
-  std::optional<std::vector<int64_t>> codes = sparq::readElementsAsInt(constantOf(packed[0]));
-  std::optional<std::vector<double>> scales = sparq::readElementsAsDouble(constantOf(packed[1]));
-  assert(codes && scales && "kernelFor checked that the weight is constant");
-  std::vector<uint8_t> bytes(codes->begin(), codes->end());
   std::vector<char> interleaved(f::bcqInterleavedBytes(q, rows, size_t(k)));
-  f::bcqInterleaveRows16(bytes.data(), q, rows, size_t(k), rowBytes,
+  f::bcqInterleaveRows16(planes.data(), q, rows, size_t(k), rowBytes,
                          reinterpret_cast<uint8_t *>(interleaved.data()));
-  std::vector<float> alphas(scales->begin(), scales->end());
   const size_t blocks = f::bcqInterleavedBlocks(rows);
-  std::vector<float> alphas16(q * blocks * groups * f::kBcqInterleaveRows);
-  f::bcqInterleaveScales16(alphas.data(), q, rows, groups, alphas16.data());
+  std::vector<float> alphas16(sq * blocks * groups * f::kBcqInterleaveRows);
+  f::bcqInterleaveScales16(alphas.data(), sq, rows, groups, alphas16.data());
   auto codes16Type =
       RankedTensorType::get({int64_t(q), int64_t(blocks), int64_t(f::bcqInterleavedDwords(k)), 64},
                             b.getIntegerType(8));
   auto scales16Type = RankedTensorType::get(
-      {int64_t(q), int64_t(blocks), int64_t(groups), int64_t(f::kBcqInterleaveRows)},
+      {int64_t(sq), int64_t(blocks), int64_t(groups), int64_t(f::kBcqInterleaveRows)},
       b.getF32Type());
   Value c = arith::ConstantOp::create(
       b, loc, sparq::makeConstantFromBytes(codes16Type, interleaved, "sparq_bcq_signs16"));
   Value s = arith::ConstantOp::create(
       b, loc, sparq::makeFloatConstant(scales16Type, alphas16, "sparq_bcq_scales16"));
   return {c, s};
+}
+
+/// The constant sign planes [q, N, rowBytes] and scales [q, N, groups] of a binary-coded weight
+/// with rows of `k` positions, interleaved for the lookup-table kernels.
+std::pair<Value, Value> interleaveBCQ(OpBuilder &b, Location loc, ValueRange packed, int64_t k) {
+  auto codesType = cast<RankedTensorType>(packed[0].getType());
+  auto scalesType = cast<RankedTensorType>(packed[1].getType());
+  std::optional<std::vector<int64_t>> codes = sparq::readElementsAsInt(constantOf(packed[0]));
+  std::optional<std::vector<double>> scales = sparq::readElementsAsDouble(constantOf(packed[1]));
+  assert(codes && scales && "kernelFor checked that the weight is constant");
+  std::vector<uint8_t> bytes(codes->begin(), codes->end());
+  std::vector<float> alphas(scales->begin(), scales->end());
+  const size_t q = codesType.getDimSize(0);
+  return interleavedBCQ(b, loc, bytes, alphas, q, q, codesType.getDimSize(1),
+                        codesType.getDimSize(2),
+                        scalesType.getDimSize(2), k);
+}
+
+/// The arguments of sparq_uk_lutgemm_f32 for a constant weight of B-bit integer codes (rows of
+/// `k` values; B <= 3) as B sign planes with their scales (shared by the planes: the call
+/// passes SPARQ_UK_PLANE_SCALES) and per-group offsets (PackedFormats.h codesAsSignPlanes,
+/// signPlaneOffset), interleaved as new constants; the codes read the way sparq_uk_qgemm_f32
+/// reads them (symmetric: two's complement; asymmetric: minus the zero point).
+SmallVector<Value> codesAsBCQArgs(OpBuilder &b, Location loc, quant::SchemeAttr scheme,
+                                  ValueRange packed, int64_t k) {
+  namespace f = sparq::formats;
+  sparq::ScalarBuilder sb{b, loc};
+  auto codesType = cast<RankedTensorType>(packed[0].getType());
+  auto scalesType = cast<RankedTensorType>(packed[1].getType());
+  const size_t rows = codesType.getDimSize(0), codeRowBytes = codesType.getDimSize(1);
+  const unsigned bits = scheme.getBits();
+  const bool sym = scheme.getSymmetric();
+  const int64_t group = scheme.getGroup() > 0 ? scheme.getGroup() : k;
+  const size_t groups = size_t((k + group - 1) / group);
+  const size_t stride = scheme.isPerTensor() ? 0 : scalesType.getDimSize(1);
+  std::optional<std::vector<int64_t>> codes = sparq::readElementsAsInt(constantOf(packed[0]));
+  std::optional<std::vector<double>> scales = sparq::readElementsAsDouble(constantOf(packed[1]));
+  std::optional<std::vector<int64_t>> zps;
+  if (!sym)
+    zps = sparq::readElementsAsInt(constantOf(packed[2]));
+  assert(codes && scales && (sym || zps) && "kernelFor checked that the weight is constant");
+  const std::vector<uint8_t> bytes(codes->begin(), codes->end());
+  const size_t rowBytes = f::bcqRowBytes(size_t(k));
+  std::vector<uint8_t> planes(bits * rows * rowBytes);
+  std::vector<float> planeScales(rows * groups), offsets(rows * groups);
+  for (size_t n = 0; n < rows; ++n) {
+    f::codesAsSignPlanes(bytes.data() + n * codeRowBytes, size_t(k), bits, sym,
+                         planes.data() + n * rowBytes, rows * rowBytes);
+    for (size_t g = 0; g < groups; ++g) {
+      const size_t at = n * stride + (stride ? g : 0);
+      const double s = (*scales)[at];
+      const double z = sym ? double(1u << (bits - 1)) : double((*zps)[at] & 0xff);
+      planeScales[n * groups + g] = float(s);
+      offsets[n * groups + g] = float(f::signPlaneOffset(s, bits, z));
+    }
+  }
+  auto [c, a] = interleavedBCQ(b, loc, planes, planeScales, bits, 1, rows, rowBytes, groups, k);
+  const size_t blocks = f::bcqInterleavedBlocks(rows);
+  std::vector<float> offsets16(blocks * groups * f::kBcqInterleaveRows);
+  f::bcqInterleaveScales16(offsets.data(), 1, rows, groups, offsets16.data());
+  Value o = arith::ConstantOp::create(
+      b, loc,
+      sparq::makeFloatConstant(
+          RankedTensorType::get({int64_t(blocks), int64_t(groups), int64_t(f::kBcqInterleaveRows)},
+                                b.getF32Type()),
+          offsets16, "sparq_bcq_offsets16"));
+  return {readAddress(b, loc, c), readAddress(b, loc, a), readAddress(b, loc, o),
+          sb.cIdx(bits), sb.cIdx(group)};
 }
 
 /// The arguments of sparq_uk_igemm_s8_f32 for a constant 8-bit per-channel or per-tensor
@@ -241,13 +315,14 @@ struct SelectCompressedMicroKernelsPass
       if (auto linear = dyn_cast<weight::LinearOp>(op)) {
         auto t = linear.getInput().getType();
         call = kernelFor(linear.getFormats(), t, t.getDimSize(t.getRank() - 1),
-                         layerActBits(op, actBits),
-                         isConstant(linear.getPacked()));
+                         layerActBits(op, actBits), isConstant(linear.getPacked()),
+                         llvm::all_of(t.getShape().drop_back(), [](int64_t d) { return d == 1; }));
       } else if (auto conv = dyn_cast<weight::Conv2DOp>(op);
                  conv && isPointwise(conv) && conv.getInput().getType().hasStaticShape()) {
         auto t = conv.getInput().getType();
         call = kernelFor(conv.getFormats(), t, t.getDimSize(1), layerActBits(op, actBits),
-                         isConstant(conv.getPacked()));
+                         isConstant(conv.getPacked()),
+                         t.getDimSize(0) * t.getDimSize(2) * t.getDimSize(3) == 1);
       }
       if (!isa<weight::LinearOp, weight::Conv2DOp>(op))
         return;
@@ -274,7 +349,7 @@ struct SelectCompressedMicroKernelsPass
                 : std::string("; the int8-activation kernels take linear or 1x1-convolution "
                               "weights quantized alone to 2, 4 or 8 bits in groups of a "
                               "multiple of 32, or, on CPUs with AVX-512 VBMI and VNNI, "
-                              "binary-coded (shift-add) in groups of a multiple of 32 or "
+                              "binary-coded (shift-add) in groups of a multiple of 32, "
                               "2:4-sparse with 4-bit codes in groups of a multiple of 64 kept "
                               "values") +
                       (int8Tables ? "" : " (this target lacks them)");
@@ -330,9 +405,10 @@ struct SelectCompressedMicroKernelsPass
   /// The kernel of the table for `formats` on an f32 activation of type `inType` with reduction
   /// length `k` and activations of `bits` (0: float), if any (keyed by the formats' kernel
   /// keys). `constantWeight`: the packed operands are constants (kernels whose layout the
-  /// compiler produces from the stored one need them).
+  /// compiler produces from the stored one need them); `oneRow`: the product has one row of
+  /// activations (M = 1, static).
   std::optional<KernelCall> kernelFor(ArrayAttr formats, RankedTensorType inType, int64_t k,
-                                      int64_t bits, bool constantWeight) const {
+                                      int64_t bits, bool constantWeight, bool oneRow) const {
     // Rows (M) may be dynamic: the kernels take M at run time; K is static (verified). At most
     // one leading dim dynamic: the call flattens them, and a collapse of two dynamic dims
     // crashed a memref canonicalization after bufferization (LLVM 22).
@@ -363,6 +439,20 @@ struct SelectCompressedMicroKernelsPass
                             return quantArgs(b, loc, scheme, packed, k);
                           },
                           /*int8Input=*/true};
+      // One row of float activations (a GEMV) with 1- to 3-bit codes: the lookup-table kernel
+      // on the codes' bit planes, when its vector path exists (AVX-512) and the groups are
+      // whole dwords (or one per row). Its cost grows with M (tables and lookups per row of A,
+      // where the dequantizing kernel decodes once for up to 4 rows), so only at M = 1. Not
+      // with int8 activations: the int8-table kernel would round each plane's lookups, whose
+      // terms are alpha * sum|x| rather than |w * x| (docs/codegen.md: 20x the error of the
+      // int8 dequantizing kernel on test/Inputs/make_compress_model.py's MLP at W2).
+      if (!intInput && bits == 0 && lutCodes && wbits <= kMaxLutCodeBits && constantWeight &&
+          oneRow && (group <= 0 || group >= k || group % 32 == 0))
+        return KernelCall{kLutKernel,
+                          [scheme, k](OpBuilder &b, Location loc, ValueRange packed) {
+                            return codesAsBCQArgs(b, loc, scheme, packed, k);
+                          },
+                          /*int8Input=*/false, SPARQ_UK_PLANE_SCALES};
       bool int8 = !intInput && bits == 8 && (wbits == 2 || wbits == 4 || wbits == 8) &&
                   scheme.getGroup() > 0 && scheme.getGroup() % 32 == 0;
       return KernelCall{int8 ? kInt8Kernel : "sparq_uk_qgemm_f32_mt",
@@ -381,12 +471,13 @@ struct SelectCompressedMicroKernelsPass
       bool int8 = bits == 8 && int8Tables &&
                   (config.getGroup() <= 0 || config.getGroup() >= k ||
                    config.getGroup() % 32 == 0);
-      return KernelCall{int8 ? kInt8LutKernel : "sparq_uk_lutgemm_f32_mt",
+      return KernelCall{int8 ? kInt8LutKernel : kLutKernel,
                         [config, k](OpBuilder &b, Location loc, ValueRange packed) {
                           sparq::ScalarBuilder sb{b, loc};
                           auto [codes, scales] = interleaveBCQ(b, loc, packed, k);
                           return SmallVector<Value>{readAddress(b, loc, codes),
                                                     readAddress(b, loc, scales),
+                                                    sb.cIdx(0), // no offsets
                                                     sb.cIdx(config.getQ()),
                                                     sb.cIdx(config.getGroup())};
                         }};
@@ -446,7 +537,7 @@ struct SelectCompressedMicroKernelsPass
     SmallVector<Value> args = {elementAddress(b, loc, out), sb.cIdx(n), readAddress(b, loc, x),
                                sb.cIdx(k)};
     args.append(call.weightArgs(b, loc, packed));
-    args.append({mValue, sb.cIdx(n), sb.cIdx(k), sb.cIdx(0)});
+    args.append({mValue, sb.cIdx(n), sb.cIdx(k), sb.cIdx(call.flags)});
     sparq::declareIndexKernel(module, call.symbol, args.size());
     auto kernel = func::CallOp::create(b, loc, call.symbol, TypeRange{}, args);
     // For the profile: the dense product's flops, the bytes of x, the packed weight and y

@@ -354,7 +354,13 @@ def SelectCompressedMicroKernelsPass
     - a single `#sparq_quant.scheme` (key `q...`: any width 1-8, group-wise, per-channel or
       per-tensor, symmetric or asymmetric): `sparq_uk_qgemm_f32_mt`; with `act-bits=8`, 2-, 4-
       and 8-bit codes in groups of a multiple of 32 use `sparq_uk_qgemm_i8_f32_mt` (activations
-      quantized to int8 per group at run time, VNNI dot products);
+      quantized to int8 per group at run time, VNNI dot products); with `lut-codes` (a target
+      with AVX-512), a constant 1- to 3-bit weight with float activations, one row of them
+      (M = 1) and groups of a multiple of 32 (or one per row) runs on
+      `sparq_uk_lutgemm_f32_mt` instead: its codes laid out here as bit planes (plane i = bit
+      i of the code, its sign bit flipped when signed) with alphas `s * 2^(i-1)` and a
+      per-group offset `s * ((2^B - 1) / 2 - z)` times the group's sum of activations
+      (docs/packed-formats.md), which halves the time of a 2-bit GEMV;
     - `#sparq_nm.pattern` alone (fp32 kept values): `sparq_uk_nmgemm_f32_mt`;
     - `#sparq_nm.pattern` then `#sparq_quant.scheme`: `sparq_uk_nmqgemm_f32_mt`; with
       `act-bits=8` and `int8-tables`, 2:4 with 4-bit codes in groups of a multiple of 64 kept
@@ -412,7 +418,12 @@ def SelectCompressedMicroKernelsPass
     Option<"int8Tables", "int8-tables", "bool", "false",
            "The target has AVX-512 VBMI and VNNI, which the int8-table shift-add kernel "
            "sparq_uk_lutgemm_i8_f32_mt and the int8 N:M kernel sparq_uk_nmqgemm_i8_f32_mt need "
-           "(sparq-compile sets it from --cpu)">
+           "(sparq-compile sets it from --cpu)">,
+    Option<"lutCodes", "lut-codes", "bool", "false",
+           "The target has AVX-512, where the lookup-table kernel has its vector path: a "
+           "constant 1- to 3-bit weight with float activations and one row of them (M = 1) "
+           "runs on sparq_uk_lutgemm_f32_mt as bit planes with offsets (sparq-compile sets it "
+           "from --cpu)">
   ];
   let dependentDialects = ["mlir::arith::ArithDialect", "mlir::bufferization::BufferizationDialect",
                            "mlir::memref::MemRefDialect", "mlir::tensor::TensorDialect",

@@ -28,6 +28,7 @@
 // Freestanding: no allocation, no libc, no global state.
 //
 //===----------------------------------------------------------------------===//
+#include "sparq/Formats/PackedFormats.h"
 #include "sparq/Kernels/UKernels.h"
 
 #include <stdint.h>
@@ -54,6 +55,11 @@ struct LG {
   int64_t lda;
   const uint8_t *codes; ///< sign planes interleaved by 16 rows (PackedFormats.h)
   const float *scales;  ///< alphas interleaved the same way
+  /// Per-group offsets o(n, g) interleaved like one plane of alphas, or null: C gains
+  /// o(n, g) * (the sum of row m's activations in group g).
+  const float *offsets;
+  /// SPARQ_UK_PLANE_SCALES: one scale per row and group for every plane, alpha_i = s * 2^(i-1).
+  bool planeScales;
   int64_t q, group, groups, M, N, K;
   int64_t dwords; ///< dwords (32 positions) of K
   bool accumulate, relu;
@@ -62,14 +68,44 @@ struct LG {
     return codes + (b * q + i) * dwords * 64;
   }
   /// Plane i's alphas of block b: one 16-float vector per group.
+  /// (SPARQ_UK_PLANE_SCALES: the scales shared by every plane, times planeFactor(i).)
   const float *blockAlphas(int64_t i, int64_t b) const {
-    return scales + (b * q + i) * groups * 16;
+    return planeScales ? scales + b * groups * 16 : scales + (b * q + i) * groups * 16;
   }
+  /// What plane i's scales are multiplied by (exactly: a power of two).
+  float planeFactor(int64_t i) const {
+    return planeScales ? float(sparq::formats::signPlaneAlpha(1.0, unsigned(i))) : 1.0f;
+  }
+  /// Block b's offsets: one 16-float vector per group.
+  const float *blockOffsets(int64_t b) const { return offsets + b * groups * 16; }
 };
+
+/// Group sums of a table block (the offsets' factors): row m's sum of the activations of group
+/// g in [kb0, kb1) at gsum[m * kGroupSumStride + g - kb0 / group]. A block of kb positions
+/// meets at most kb + 1 groups, and mb * kb <= kKBlockMax.
+constexpr int64_t kGroupSumStride = kKBlockMax + 1;
 
 /// Tables of rows [m0, m0 + mb) of A for k in [kb0, kb1) (kb1 - kb0 a multiple of 4; x = 0
 /// past K): tab[(m * chunks + ch) * 16 + b].
-void buildTables(const LG &c, int64_t m0, int64_t mb, int64_t kb0, int64_t kb1, float *tab) {
+/// With offsets: the group sums of rows [m0, m0 + mb) of A over [kb0, kb1) (kGroupSumStride).
+void groupSums(const LG &c, int64_t m0, int64_t mb, int64_t kb0, int64_t kb1, float *gsum) {
+  if (!c.offsets)
+    return;
+  const int64_t g0 = kb0 / c.group, ke = kb1 < c.K ? kb1 : c.K;
+  for (int64_t m = 0; m < mb; ++m) {
+    const float *a = c.A + (m0 + m) * c.lda;
+    float *gs = gsum + m * kGroupSumStride;
+    for (int64_t g = g0; g * c.group < kb1; ++g)
+      gs[g - g0] = 0.0f;
+    for (int64_t k = kb0; k < ke; ++k)
+      gs[k / c.group - g0] += a[k];
+  }
+}
+
+/// With offsets, also the group sums (gsum, see kGroupSumStride).
+void buildTables(const LG &c, int64_t m0, int64_t mb, int64_t kb0, int64_t kb1, float *tab,
+                 float *gsum) {
+  groupSums(c, m0, mb, kb0, kb1, gsum);
   const int64_t chunks = (kb1 - kb0) / 4;
   for (int64_t m = 0; m < mb; ++m) {
     const float *a = c.A + (m0 + m) * c.lda;
@@ -97,8 +133,8 @@ SPARQ_LG_INLINE float signedX(const uint8_t *block, int64_t r, const float *a, i
 }
 
 /// Portable: rows [n0, n1) of W against rows [m0, m0 + mb) of A over k in [kb0, kb1).
-void portableRows(const LG &c, const float *tab, int64_t m0, int64_t mb, int64_t kb0,
-                  int64_t kb1, int64_t n0, int64_t n1, bool first, bool last) {
+void portableRows(const LG &c, const float *tab, const float *gsum, int64_t m0, int64_t mb,
+                  int64_t kb0, int64_t kb1, int64_t n0, int64_t n1, bool first, bool last) {
   const int64_t chunks = (kb1 - kb0) / 4;
   const int64_t ke1 = kb1 < c.K ? kb1 : c.K;
   for (int64_t n = n0; n < n1; ++n) {
@@ -109,6 +145,7 @@ void portableRows(const LG &c, const float *tab, int64_t m0, int64_t mb, int64_t
     for (int64_t i = 0; i < c.q; ++i) {
       const uint8_t *blk = c.blockCodes(i, b);
       const float *sc = c.blockAlphas(i, b) + r;
+      const float factor = c.planeFactor(i);
       for (int64_t g = kb0 / c.group; g * c.group < ke1; ++g) {
         int64_t ks = g * c.group > kb0 ? g * c.group : kb0;
         int64_t ke = (g + 1) * c.group < ke1 ? (g + 1) * c.group : ke1;
@@ -129,8 +166,14 @@ void portableRows(const LG &c, const float *tab, int64_t m0, int64_t mb, int64_t
           for (int64_t m = 0; m < mb; ++m)
             gs[m] += signedX(blk, r, c.A + (m0 + m) * c.lda, k);
         for (int64_t m = 0; m < mb; ++m)
-          acc[m] += sc[g * 16] * gs[m];
+          acc[m] += sc[g * 16] * factor * gs[m];
       }
+    }
+    if (c.offsets) {
+      const float *off = c.blockOffsets(b) + r;
+      for (int64_t g = kb0 / c.group; g * c.group < ke1; ++g)
+        for (int64_t m = 0; m < mb; ++m)
+          acc[m] += off[g * 16] * gsum[m * kGroupSumStride + g - kb0 / c.group];
     }
     for (int64_t m = 0; m < mb; ++m) {
       float v = acc[m];
@@ -147,16 +190,22 @@ bool dwordGroups(const LG &c) { return c.group % 32 == 0 || c.groups == 1; }
 #if SPARQ_LG_AVX512
 /// Planes [i0, i0 + P) of the 16-row block at nb, rows [m0, m0 + MB) of A, k in [kb0, kb1)
 /// (multiples of 32; dword groups), added to acc. Each plane is one sequential stream of
-/// 64-byte vectors, lane r holding row r's 32 sign bits of the dword.
+/// 64-byte vectors, lane r holding row r's 32 sign bits of the dword. The pass of plane 0 also
+/// adds the offsets (if any) times the group sums.
 template <int P, int MB>
-__attribute__((noinline)) void pass16(const LG &c, const float *tab, int64_t kb0, int64_t kb1,
-                                      int64_t nb, int64_t i0, __m512 *accOut) {
+__attribute__((noinline)) void pass16(const LG &c, const float *tab, const float *gsum,
+                                      int64_t kb0, int64_t kb1, int64_t nb, int64_t i0,
+                                      __m512 *accOut) {
+  const float *offsets = c.offsets && i0 == 0 ? c.blockOffsets(nb / 16) : nullptr;
+  const int64_t g0 = kb0 / c.group;
   const int64_t chunks = (kb1 - kb0) / 4;
   const uint8_t *base[P];
   const float *sbase[P];
+  __m512 factor[P];
   for (int p = 0; p < P; ++p) {
     base[p] = c.blockCodes(i0 + p, nb / 16);
     sbase[p] = c.blockAlphas(i0 + p, nb / 16);
+    factor[p] = _mm512_set1_ps(c.planeFactor(i0 + p));
   }
   __m512 acc[MB];
   for (int m = 0; m < MB; ++m)
@@ -195,12 +244,17 @@ __attribute__((noinline)) void pass16(const LG &c, const float *tab, int64_t kb0
       }
       if (flush) {
         // The end of group g (or of the K block): scaled by the group's alphas.
-        const __m512 alpha = _mm512_loadu_ps(sbase[p] + g * 16);
+        const __m512 alpha = _mm512_mul_ps(_mm512_loadu_ps(sbase[p] + g * 16), factor[p]);
         for (int m = 0; m < MB; ++m) {
           acc[m] = _mm512_fmadd_ps(alpha, ga[p][m], acc[m]);
           ga[p][m] = _mm512_setzero_ps();
         }
       }
+    }
+    if (flush && offsets) {
+      const __m512 o = _mm512_loadu_ps(offsets + g * 16);
+      for (int m = 0; m < MB; ++m)
+        acc[m] = _mm512_fmadd_ps(o, _mm512_set1_ps(gsum[m * kGroupSumStride + g - g0]), acc[m]);
     }
     if (left == 0) {
       ++g;
@@ -211,7 +265,8 @@ __attribute__((noinline)) void pass16(const LG &c, const float *tab, int64_t kb0
     accOut[m] = acc[m];
 }
 
-typedef void (*PassFn)(const LG &, const float *, int64_t, int64_t, int64_t, int64_t, __m512 *);
+typedef void (*PassFn)(const LG &, const float *, const float *, int64_t, int64_t, int64_t,
+                       int64_t, __m512 *);
 
 PassFn passFn(int64_t P, int64_t MB) {
   static constexpr PassFn fns[4][4] = {
@@ -245,15 +300,15 @@ SPARQ_LG_INLINE void rowBlocks16(const LG &c, int64_t m0, int64_t mb, int64_t n0
   }
 }
 
-void fastRows(const LG &c, const float *tab, int64_t m0, int64_t mb, int64_t kb0, int64_t kb1,
-              int64_t n0, int64_t n1, bool first, bool last) {
+void fastRows(const LG &c, const float *tab, const float *gsum, int64_t m0, int64_t mb,
+              int64_t kb0, int64_t kb1, int64_t n0, int64_t n1, bool first, bool last) {
   rowBlocks16(c, m0, mb, n0, n1, first, last, [&](int64_t nb, __m512 *acc) {
     // Passes of at most 4 planes (q = 5..8: two passes).
     for (int64_t i0 = 0; i0 < c.q;) {
       int64_t P = c.q - i0 > 4 ? (c.q - i0 + 1) / 2 : c.q - i0;
       if (P > 4)
         P = 4;
-      passFn(P, mb)(c, tab, kb0, kb1, nb, i0, acc);
+      passFn(P, mb)(c, tab, gsum, kb0, kb1, nb, i0, acc);
       i0 += P;
     }
   });
@@ -287,21 +342,22 @@ void lutRange(const LG &c, int64_t n0, int64_t n1) {
   const bool fast = false;
 #endif
   alignas(64) float tab[kTabFloats];
+  float gsum[kMaxRowsA * kGroupSumStride];
   forTableBlocks(c, kKBlockMax, [&](int64_t m0, int64_t mb, int64_t kb0, int64_t kb1,
                                     bool first, bool last) {
-    buildTables(c, m0, mb, kb0, kb1, tab);
+    buildTables(c, m0, mb, kb0, kb1, tab, gsum);
 #if SPARQ_LG_AVX512
     if (fast)
-      return fastRows(c, tab, m0, mb, kb0, kb1, n0, n1, first, last);
+      return fastRows(c, tab, gsum, m0, mb, kb0, kb1, n0, n1, first, last);
 #endif
     (void)fast;
-    portableRows(c, tab, m0, mb, kb0, kb1, n0, n1, first, last);
+    portableRows(c, tab, gsum, m0, mb, kb0, kb1, n0, n1, first, last);
   });
 }
 
 bool setup(LG &c, intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t codes,
-           intptr_t scales, int64_t q, int64_t group, int64_t M, int64_t N, int64_t K,
-           int64_t flags) {
+           intptr_t scales, intptr_t offsets, int64_t q, int64_t group, int64_t M, int64_t N,
+           int64_t K, int64_t flags) {
   if (M <= 0 || N <= 0)
     return false;
   c.C = reinterpret_cast<float *>(C);
@@ -310,6 +366,7 @@ bool setup(LG &c, intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t cod
   c.lda = lda;
   c.codes = reinterpret_cast<const uint8_t *>(codes);
   c.scales = reinterpret_cast<const float *>(scales);
+  c.offsets = reinterpret_cast<const float *>(offsets);
   c.q = q < 0 ? 0 : q;
   c.group = group > 0 ? group : (K > 0 ? K : 1);
   c.K = K < 0 ? 0 : K;
@@ -319,6 +376,7 @@ bool setup(LG &c, intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t cod
   c.dwords = (c.K + 31) / 32;
   c.accumulate = (flags & SPARQ_UK_ACCUMULATE) != 0;
   c.relu = (flags & SPARQ_UK_RELU) != 0;
+  c.planeScales = (flags & SPARQ_UK_PLANE_SCALES) != 0;
   if (c.K == 0 || c.q == 0) {
     // Empty sum: C = 0 (or unchanged), then the epilogue.
     for (int64_t m = 0; m < M; ++m)
@@ -364,6 +422,7 @@ struct Tables8 {
   int64_t dwords;    ///< dwords of the block
   const float *scale; ///< s(m, g) at scale[m * kGroups8Max + g - g0]
   int64_t g0;        ///< first group of the block
+  const float *gsum; ///< with offsets: the group sums of A (kGroupSumStride)
 };
 
 /// s(m, g) * 127, the largest |T[b]| of the group's chunks.
@@ -447,6 +506,7 @@ void portableRows8(const LG &c, const Tables8 &tb, int64_t m0, int64_t mb, int64
     for (int64_t i = 0; i < c.q; ++i) {
       const uint8_t *blk = c.blockCodes(i, b);
       const float *sc = c.blockAlphas(i, b) + r;
+      const float factor = c.planeFactor(i);
       for (int64_t g = kb0 / c.group; g * c.group < ke1; ++g) {
         const int64_t ks = g * c.group > kb0 ? g * c.group : kb0;
         const int64_t ke = (g + 1) * c.group < ke1 ? (g + 1) * c.group : ke1;
@@ -458,9 +518,15 @@ void portableRows8(const LG &c, const Tables8 &tb, int64_t m0, int64_t mb, int64
                               (e >> 1) * 16;
             sum += t[(signByte(blk, r, k >> 3) >> (k & 4)) & 15u];
           }
-          acc[m] += float(sum) * (sc[g * 16] * tb.scale[m * kGroups8Max + g - tb.g0]);
+          acc[m] += float(sum) * (sc[g * 16] * factor * tb.scale[m * kGroups8Max + g - tb.g0]);
         }
       }
+    }
+    if (c.offsets) {
+      const float *off = c.blockOffsets(b) + r;
+      for (int64_t g = kb0 / c.group; g * c.group < ke1; ++g)
+        for (int64_t m = 0; m < mb; ++m)
+          acc[m] += off[g * 16] * tb.gsum[m * kGroupSumStride + g - tb.g0];
     }
     for (int64_t m = 0; m < mb; ++m) {
       float v = acc[m];
@@ -485,6 +551,9 @@ SPARQ_LG8_TARGET __attribute__((noinline)) void plane16i8(const LG &c, const Tab
                                                            int64_t i, __m512 *accOut) {
   const uint8_t *codes = c.blockCodes(i, nb / 16);
   const float *alphas = c.blockAlphas(i, nb / 16);
+  const __m512 factor = _mm512_set1_ps(c.planeFactor(i));
+  // Plane 0 also adds the offsets (if any) times the group sums.
+  const float *offsets = c.offsets && i == 0 ? c.blockOffsets(nb / 16) : nullptr;
   const __m512i lowNibble = _mm512_set1_epi8(0x0F);
   const __m512i half = _mm512_set1_epi32(0x30201000); // byte b of a dword: b * 16
   const __m512i ones = _mm512_set1_epi8(1);
@@ -514,11 +583,17 @@ SPARQ_LG8_TARGET __attribute__((noinline)) void plane16i8(const LG &c, const Tab
     left -= 32;
     if (left == 0 || d + 1 == d1) {
       // The end of group g (or of the K block): scaled by alpha(rows, g) * s(m, g).
-      const __m512 alpha = _mm512_loadu_ps(alphas + g * 16);
+      const __m512 alpha = _mm512_mul_ps(_mm512_loadu_ps(alphas + g * 16), factor);
       for (int m = 0; m < MB; ++m) {
         __m512 sc = _mm512_mul_ps(alpha, _mm512_set1_ps(tb.scale[m * kGroups8Max + g - tb.g0]));
         acc[m] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[m]), sc, acc[m]);
         sum[m] = _mm512_setzero_si512();
+      }
+      if (offsets) {
+        const __m512 o = _mm512_loadu_ps(offsets + g * 16);
+        for (int m = 0; m < MB; ++m)
+          acc[m] = _mm512_fmadd_ps(
+              o, _mm512_set1_ps(tb.gsum[m * kGroupSumStride + g - tb.g0]), acc[m]);
       }
       if (left == 0) {
         ++g;
@@ -550,10 +625,12 @@ void lutRange8(const LG &c, int64_t n0, int64_t n1) {
     return;
   alignas(64) int8_t tab[kTab8Bytes];
   float scale[kMaxRowsA * kGroups8Max];
+  float gsum[kMaxRowsA * kGroupSumStride];
   forTableBlocks(c, kTab8Dwords * 32, [&](int64_t m0, int64_t mb, int64_t kb0, int64_t kb1,
                                           bool first, bool last) {
     buildTables8(c, m0, mb, kb0, kb1, tab, scale);
-    const Tables8 tb{tab, (kb1 - kb0) / 32, scale, kb0 / c.group};
+    groupSums(c, m0, mb, kb0, kb1, gsum);
+    const Tables8 tb{tab, (kb1 - kb0) / 32, scale, kb0 / c.group, gsum};
 #if SPARQ_LG_AVX512
     fastRows8(c, tb, m0, mb, kb0, kb1, n0, n1, first, last);
 #else
@@ -564,9 +641,9 @@ void lutRange8(const LG &c, int64_t n0, int64_t n1) {
 
 /// Sets up an int8-table call: the interleaved layout's sizes, and the group rule checked.
 bool setup8(LG &c, intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t codes,
-            intptr_t scales, int64_t q, int64_t group, int64_t M, int64_t N, int64_t K,
-            int64_t flags) {
-  if (!setup(c, C, ldc, A, lda, codes, scales, q, group, M, N, K, flags))
+            intptr_t scales, intptr_t offsets, int64_t q, int64_t group, int64_t M, int64_t N,
+            int64_t K, int64_t flags) {
+  if (!setup(c, C, ldc, A, lda, codes, scales, offsets, q, group, M, N, K, flags))
     return false;
   if (!dwordGroups(c))
     sparq_uk_check_failed("sparq_uk_lutgemm_i8_f32: the groups must be a multiple of 32 "
@@ -598,34 +675,34 @@ void splitRows(const LG &c, void (*range)(const LG &, int64_t, int64_t)) {
 extern "C" {
 
 void sparq_uk_lutgemm_f32(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t codes,
-                          intptr_t scales, int64_t q, int64_t group, int64_t M, int64_t N,
-                          int64_t K, int64_t flags) {
+                          intptr_t scales, intptr_t offsets, int64_t q, int64_t group, int64_t M,
+                          int64_t N, int64_t K, int64_t flags) {
   LG c;
-  if (setup(c, C, ldc, A, lda, codes, scales, q, group, M, N, K, flags))
+  if (setup(c, C, ldc, A, lda, codes, scales, offsets, q, group, M, N, K, flags))
     lutRange(c, 0, N);
 }
 
 void sparq_uk_lutgemm_f32_mt(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t codes,
-                             intptr_t scales, int64_t q, int64_t group, int64_t M, int64_t N,
-                             int64_t K, int64_t flags) {
+                             intptr_t scales, intptr_t offsets, int64_t q, int64_t group,
+                             int64_t M, int64_t N, int64_t K, int64_t flags) {
   LG c;
-  if (setup(c, C, ldc, A, lda, codes, scales, q, group, M, N, K, flags))
+  if (setup(c, C, ldc, A, lda, codes, scales, offsets, q, group, M, N, K, flags))
     splitRows(c, lutRange);
 }
 
 void sparq_uk_lutgemm_i8_f32(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t codes,
-                             intptr_t scales, int64_t q, int64_t group, int64_t M, int64_t N,
-                             int64_t K, int64_t flags) {
+                             intptr_t scales, intptr_t offsets, int64_t q, int64_t group,
+                             int64_t M, int64_t N, int64_t K, int64_t flags) {
   LG c;
-  if (setup8(c, C, ldc, A, lda, codes, scales, q, group, M, N, K, flags))
+  if (setup8(c, C, ldc, A, lda, codes, scales, offsets, q, group, M, N, K, flags))
     lutRange8(c, 0, N);
 }
 
 void sparq_uk_lutgemm_i8_f32_mt(intptr_t C, int64_t ldc, intptr_t A, int64_t lda,
-                                intptr_t codes, intptr_t scales, int64_t q, int64_t group,
-                                int64_t M, int64_t N, int64_t K, int64_t flags) {
+                                intptr_t codes, intptr_t scales, intptr_t offsets, int64_t q,
+                                int64_t group, int64_t M, int64_t N, int64_t K, int64_t flags) {
   LG c;
-  if (setup8(c, C, ldc, A, lda, codes, scales, q, group, M, N, K, flags))
+  if (setup8(c, C, ldc, A, lda, codes, scales, offsets, q, group, M, N, K, flags))
     splitRows(c, lutRange8);
 }
 

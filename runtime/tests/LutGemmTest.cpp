@@ -45,10 +45,14 @@ namespace {
 struct Problem {
   int64_t M, N, K, q, group, groups, lda, ldc, rowBytes;
   std::vector<float> A, C0, scales, scales16;
+  std::vector<float> offsets, offsets16; // per row and group, when given (else empty)
   std::vector<uint8_t> codes, codes16; // row-major, and interleaved by 16 rows (the kernels')
 
-  Problem(int64_t m, int64_t n, int64_t k, int64_t qq, int64_t g, uint32_t seed)
-      : M(m), N(n), K(k), q(qq), group(g) {
+  bool planeScales = false; // SPARQ_UK_PLANE_SCALES: scales [N][groups], alpha_i = s * 2^(i-1)
+
+  Problem(int64_t m, int64_t n, int64_t k, int64_t qq, int64_t g, uint32_t seed,
+          bool withOffsets = false, bool sharedScales = false)
+      : M(m), N(n), K(k), q(qq), group(g), planeScales(sharedScales) {
     std::mt19937 rng(seed);
     lda = K + 3;
     ldc = N + 5;
@@ -69,35 +73,53 @@ struct Problem {
         s = ua(rng);
       sparq::formats::bcqPackRow(signs.data(), size_t(K), codes.data() + i * rowBytes);
     }
-    scales.resize(size_t(q * N * groups));
+    scales.resize(size_t((planeScales ? 1 : q) * N * groups));
     for (float &x : scales)
       x = us(rng);
     namespace f = sparq::formats;
     codes16.resize(f::bcqInterleavedBytes(size_t(q), size_t(N), size_t(K)));
     f::bcqInterleaveRows16(codes.data(), size_t(q), size_t(N), size_t(K), size_t(rowBytes),
                            codes16.data());
-    scales16.resize(size_t(q) * f::bcqInterleavedBlocks(size_t(N)) * size_t(groups) * 16);
-    f::bcqInterleaveScales16(scales.data(), size_t(q), size_t(N), size_t(groups),
+    const size_t scalePlanes = planeScales ? 1 : size_t(q);
+    scales16.resize(scalePlanes * f::bcqInterleavedBlocks(size_t(N)) * size_t(groups) * 16);
+    f::bcqInterleaveScales16(scales.data(), scalePlanes, size_t(N), size_t(groups),
                              scales16.data());
+    if (withOffsets) {
+      offsets.resize(size_t(N * groups));
+      for (float &x : offsets)
+        x = ua(rng) * 0.1f;
+      offsets16.resize(f::bcqInterleavedBlocks(size_t(N)) * size_t(groups) * 16);
+      f::bcqInterleaveScales16(offsets.data(), 1, size_t(N), size_t(groups), offsets16.data());
+    }
+  }
+  float offset(int64_t n, int64_t k) const {
+    return offsets.empty() ? 0.0f : offsets[size_t(n * groups + k / group)];
   }
   int sign(int64_t i, int64_t n, int64_t k) const {
     const uint8_t *row = codes.data() + (i * N + n) * rowBytes;
     return (row[k / 8] >> (k % 8)) & 1u ? 1 : -1;
   }
   float alpha(int64_t i, int64_t n, int64_t k) const {
+    if (planeScales)
+      return scales[size_t(n * groups + k / group)] * std::ldexp(1.0f, int(i) - 1);
     return scales[size_t((i * N + n) * groups + k / group)];
   }
   void call(std::vector<float> &C, int64_t flags, bool mt, bool i8 = false) const {
-    auto fn = i8 ? (mt ? sparq_uk_lutgemm_i8_f32_mt : sparq_uk_lutgemm_i8_f32)
-                 : (mt ? sparq_uk_lutgemm_f32_mt : sparq_uk_lutgemm_f32);
-    fn(reinterpret_cast<intptr_t>(C.data()), ldc, reinterpret_cast<intptr_t>(A.data()), lda,
-       reinterpret_cast<intptr_t>(codes16.data()), reinterpret_cast<intptr_t>(scales16.data()),
-       q, group, M, N, K, flags);
+    const intptr_t c = reinterpret_cast<intptr_t>(C.data()),
+                   a = reinterpret_cast<intptr_t>(A.data()),
+                   w = reinterpret_cast<intptr_t>(codes16.data()),
+                   s = reinterpret_cast<intptr_t>(scales16.data());
+    (i8 ? (mt ? sparq_uk_lutgemm_i8_f32_mt : sparq_uk_lutgemm_i8_f32)
+        : (mt ? sparq_uk_lutgemm_f32_mt : sparq_uk_lutgemm_f32))(
+        c, ldc, a, lda, w, s, offsets.empty() ? 0 : reinterpret_cast<intptr_t>(offsets16.data()),
+        q, group, M, N, K, flags | (planeScales ? SPARQ_UK_PLANE_SCALES : 0));
   }
 };
 
 void check(const Problem &p, int64_t flags, bool mt, int threads = 1) {
-  SCOPED_TRACE("M=" + std::to_string(p.M) + " N=" + std::to_string(p.N) +
+  SCOPED_TRACE(std::string(p.offsets.empty() ? "" : "offsets ") +
+               (p.planeScales ? "plane-scales " : "") + "M=" + std::to_string(p.M) +
+               " N=" + std::to_string(p.N) +
                " K=" + std::to_string(p.K) + " q=" + std::to_string(p.q) +
                " group=" + std::to_string(p.group) + " flags=" + std::to_string(flags) +
                (mt ? " mt" : "") + " threads=" + std::to_string(threads));
@@ -110,12 +132,15 @@ void check(const Problem &p, int64_t flags, bool mt, int threads = 1) {
     const float *a = p.A.data() + m * p.lda;
     for (int64_t n = 0; n < p.N; ++n) {
       double r = 0.0, mag = 0.0;
-      for (int64_t k = 0; k < p.K; ++k)
+      for (int64_t k = 0; k < p.K; ++k) {
         for (int64_t i = 0; i < p.q; ++i) {
           double w = double(p.alpha(i, n, k)) * p.sign(i, n, k);
           r += w * a[k];
           mag += std::fabs(w * a[k]);
         }
+        r += double(p.offset(n, k)) * a[k];
+        mag += std::fabs(double(p.offset(n, k)) * a[k]);
+      }
       const double c0 = p.C0[size_t(m * p.ldc + n)];
       if (flags & SPARQ_UK_ACCUMULATE)
         r += c0;
@@ -191,6 +216,27 @@ TEST(LutGemm, Threads) {
         }
 }
 
+TEST(LutGemm, Offsets) {
+  SKIP_WITHOUT_ISA();
+  // Per-group offsets times the group sums of the activations, with per-plane scales and with
+  // scales shared by the planes (SPARQ_UK_PLANE_SCALES): short and long K (groups
+  // straddling K blocks of tables), groups on and off whole dwords, rows of A in one and in
+  // several table sets, one and two threads.
+  uint32_t seed = 700;
+  for (int64_t q : {1, 2, 3})
+    for (int64_t group : {20, 32, 128, 5000})
+      for (int64_t K : {130, 333, 4100})
+        for (int64_t M : {1, 3, 5}) {
+          Problem p(M, 37, K, q, group, seed++, /*withOffsets=*/true);
+          check(p, 0, false);
+          check(p, SPARQ_UK_ACCUMULATE | SPARQ_UK_RELU, true, 2);
+          // With one scale per row and group for every plane (integer codes as planes).
+          Problem s(M, 37, K, q, group, seed++, /*withOffsets=*/true, /*sharedScales=*/true);
+          check(s, 0, false);
+          check(s, SPARQ_UK_ACCUMULATE, true, 2);
+        }
+}
+
 TEST(LutGemm, Degenerate) {
   SKIP_WITHOUT_ISA();
   // K = 0: an empty sum (C = 0 or unchanged), then the epilogue.
@@ -237,7 +283,7 @@ I8Ref i8Reference(const Problem &p, int64_t m, int64_t n) {
     const float inv = mx > 0.0f ? 127.0f / mx : 0.0f;
     const double step = double(mx) / 127.0;
     for (int64_t i = 0; i < p.q; ++i) {
-      const double alpha = p.scales[size_t((i * p.N + n) * p.groups + g)];
+      const double alpha = p.alpha(i, n, k0);
       int64_t sum = 0, chunks = 0;
       for (int64_t k = k0; k < k1; k += 4, ++chunks) {
         float T = 0.0f;
@@ -254,12 +300,18 @@ I8Ref i8Reference(const Problem &p, int64_t m, int64_t n) {
       ref.magnitude += std::fabs(alpha * step * double(sum));
       ref.bound += alpha * step * 0.5 * double(chunks);
     }
+    // The offsets times the group's float sum of activations (not through the tables).
+    for (int64_t k = k0; k < k1; ++k) {
+      ref.value += double(p.offset(n, k)) * a[k];
+      ref.magnitude += std::fabs(double(p.offset(n, k)) * a[k]);
+    }
   }
   return ref;
 }
 
 void checkI8(const Problem &p, int64_t flags, bool mt, int threads = 1) {
-  SCOPED_TRACE("i8 M=" + std::to_string(p.M) + " N=" + std::to_string(p.N) +
+  SCOPED_TRACE(std::string(p.offsets.empty() ? "" : "offsets ") +
+               (p.planeScales ? "plane-scales " : "") + "i8 M=" + std::to_string(p.M) + " N=" + std::to_string(p.N) +
                " K=" + std::to_string(p.K) + " q=" + std::to_string(p.q) +
                " group=" + std::to_string(p.group) + " flags=" + std::to_string(flags) +
                (mt ? " mt" : "") + " threads=" + std::to_string(threads));
@@ -273,9 +325,11 @@ void checkI8(const Problem &p, int64_t flags, bool mt, int threads = 1) {
     for (int64_t n = 0; n < p.N; ++n) {
       I8Ref ref = i8Reference(p, m, n);
       double exact = 0.0;
-      for (int64_t k = 0; k < p.K; ++k)
+      for (int64_t k = 0; k < p.K; ++k) {
         for (int64_t i = 0; i < p.q; ++i)
           exact += double(p.alpha(i, n, k)) * p.sign(i, n, k) * a[k];
+        exact += double(p.offset(n, k)) * a[k];
+      }
       const double c0 = p.C0[size_t(m * p.ldc + n)];
       double r = ref.value;
       if (flags & SPARQ_UK_ACCUMULATE) {
@@ -373,6 +427,21 @@ TEST(LutGemmI8, Degenerate) {
   std::fill(z.A.begin(), z.A.end(), 0.0f);
   for (int64_t f : kFlags)
     checkI8(z, f, false);
+}
+
+TEST(LutGemmI8, Offsets) {
+  SKIP_WITHOUT_I8_ISA();
+  // Offsets times the float group sums, with per-plane and with shared scales, short and long K.
+  uint32_t seed = 800;
+  for (int64_t q : {1, 2, 3})
+    for (int64_t group : {32, 128, 5000})
+      for (int64_t K : {130, 333, 4100})
+        for (int64_t M : {1, 3, 5})
+          for (bool shared : {false, true}) {
+            Problem p(M, 37, K, q, group, seed++, /*withOffsets=*/true, shared);
+            checkI8(p, 0, false);
+            checkI8(p, SPARQ_UK_ACCUMULATE | SPARQ_UK_RELU, true, 2);
+          }
 }
 
 } // namespace

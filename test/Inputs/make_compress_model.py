@@ -6,7 +6,8 @@ mlp.onnx: x[4, 256] -> MatMul(W1 [256, 192]) -> Relu -> Gemm(W2 [128, 192], tran
 W2 has a few outlier input channels (x25), so outlier channel rearrangement has something to
 do; its permutation can be folded into W1's columns through the Relu.
 
-Usage: make_compress_model.py OUT_DIR
+Usage: make_compress_model.py OUT_DIR [ROWS]
+ROWS (default 4) is the number of rows of x and y (1: every layer a matrix-vector product).
 """
 import os
 import sys
@@ -18,13 +19,14 @@ from onnx import TensorProto, helper, numpy_helper
 
 def main():
     out = sys.argv[1]
+    rows = int(sys.argv[2]) if len(sys.argv) > 2 else 4
     rng = np.random.default_rng(7)
     w1 = (rng.standard_normal((256, 192)) * 0.06).astype(np.float32)
     w2 = (rng.standard_normal((128, 192)) * 0.07).astype(np.float32)
     w2[:, rng.choice(192, 6, replace=False)] *= 25.0
     b2 = (rng.standard_normal(128) * 0.1).astype(np.float32)
     w3 = (rng.standard_normal((128, 64)) * 0.09).astype(np.float32)
-    x = rng.standard_normal((4, 256)).astype(np.float32)
+    x = rng.standard_normal((4, 256)).astype(np.float32)[:rows]
     nodes = [
         helper.make_node("MatMul", ["x", "W1"], ["h1"], name="fc1"),
         helper.make_node("Relu", ["h1"], ["r1"], name="relu1"),
@@ -34,8 +36,8 @@ def main():
     ]
     inits = [numpy_helper.from_array(a, n) for a, n in ((w1, "W1"), (w2, "W2"), (b2, "b2"),
                                                         (w3, "W3"))]
-    graph = helper.make_graph(nodes, "mlp", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4, 256])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, 64])], inits)
+    graph = helper.make_graph(nodes, "mlp", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [rows, 256])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [rows, 64])], inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     onnx.checker.check_model(model)
     os.makedirs(os.path.join(out, "data"), exist_ok=True)

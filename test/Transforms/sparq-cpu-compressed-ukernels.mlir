@@ -16,7 +16,7 @@
 
 // CHECK-DAG: func.func private @sparq_uk_qgemm_f32_mt(index, index, index, index, index, index, index, index, index, index, index, index, index, index, index)
 // CHECK-DAG: func.func private @sparq_uk_nmgemm_f32_mt(index, index, index, index, index, index, index, index, index, index, index, index, index, index)
-// CHECK-DAG: func.func private @sparq_uk_lutgemm_f32_mt(index, index, index, index, index, index, index, index, index, index, index, index)
+// CHECK-DAG: func.func private @sparq_uk_lutgemm_f32_mt(index, index, index, index, index, index, index, index, index, index, index, index, index)
 // CHECK-DAG: func.func private @sparq_uk_nmqgemm_f32_mt(index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index, index)
 
 // CHECK-LABEL: func.func @group
@@ -130,10 +130,11 @@ func.func @no_kernel(%x: tensor<8x128xf32>, %i: tensor<32x16xi8>, %c: tensor<1x3
 // I8-LABEL: func.func @shiftadd_const
 // I8: call @sparq_uk_lutgemm_f32_mt
 // CHECK-LABEL: func.func @shiftadd_const
+// CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
 // CHECK-DAG: %[[C1:.*]] = arith.constant 1 : index
 // CHECK-DAG: %[[C40:.*]] = arith.constant 40 : index
 // CHECK-DAG: arith.constant dense<"0x01020304060708090000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000050000000A0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"> : tensor<1x1x2x64xi8>
-// CHECK: call @sparq_uk_lutgemm_f32_mt(%{{.*}}, %{{.*}}, %{{.*}}, %[[C40]], %{{.*}}, %{{.*}}, %[[C1]], %[[C40]],
+// CHECK: call @sparq_uk_lutgemm_f32_mt(%{{.*}}, %{{.*}}, %{{.*}}, %[[C40]], %{{.*}}, %{{.*}}, %[[C0]], %[[C1]], %[[C40]],
 func.func @shiftadd_const(%x: tensor<3x40xf32>) -> tensor<3x2xf32> {
   %c = arith.constant dense<[[[1, 2, 3, 4, 5], [6, 7, 8, 9, 10]]]> : tensor<1x2x5xi8>
   %s = arith.constant dense<[[[0.5], [0.25]]]> : tensor<1x2x1xf32>

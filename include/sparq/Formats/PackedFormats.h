@@ -263,6 +263,40 @@ inline int bcqSignAt(const uint8_t *row, size_t index) {
 }
 
 //===----------------------------------------------------------------------===//
+// Integer codes as binary-coded planes (the lookup-table kernel on 1- to 3-bit codes)
+//
+// A code c of B bits with the value s * (f - z), where f = c and z the zero point for unsigned
+// codes, and f = c ^ 2^(B-1) = v + 2^(B-1) (v the two's complement value) and z = 2^(B-1) for
+// signed ones, is a sum of B signed bit planes plus an offset: with b_i bit i of f,
+//   s * (f - z) = sum_{i<B} (s * 2^(i-1)) * (2 b_i - 1) + s * ((2^B - 1) / 2 - z),
+// so plane i holds bit i of f (1 = +1), alpha_i = s * 2^(i-1), and the offset multiplies the
+// group's sum of activations (sparq_uk_lutgemm_f32's offsets).
+//===----------------------------------------------------------------------===//
+
+/// The B planes of one packed row of `count` codes of `bits` bits (signed: two's complement),
+/// plane i written as a sign row (bcqRowBytes(count) bytes) at planes + i * planeStride.
+inline void codesAsSignPlanes(const uint8_t *row, size_t count, unsigned bits, bool isSigned,
+                              uint8_t *planes, size_t planeStride) {
+  const uint8_t flip = isSigned ? uint8_t(1u << (bits - 1)) : uint8_t(0);
+  for (unsigned i = 0; i < bits; ++i)
+    for (size_t j = 0; j < bcqRowBytes(count); ++j)
+      planes[i * planeStride + j] = 0;
+  for (size_t k = 0; k < count; ++k) {
+    const uint8_t f = codeAt(row, k, bits) ^ flip;
+    for (unsigned i = 0; i < bits; ++i)
+      if ((f >> i) & 1u)
+        planes[i * planeStride + k / 8] |= uint8_t(1u << (k % 8));
+  }
+}
+
+/// The plane scale alpha_i and the offset of codes of `bits` bits with scale s and zero point
+/// z (signed codes: z = 2^(bits-1), see above).
+constexpr double signPlaneAlpha(double s, unsigned i) { return s * double(1u << i) / 2.0; }
+constexpr double signPlaneOffset(double s, unsigned bits, double z) {
+  return s * (double((1u << bits) - 1) / 2.0 - z);
+}
+
+//===----------------------------------------------------------------------===//
 // Binary-coded planes interleaved by 16 rows (the lookup-table kernels' layout)
 //
 // The same sign bits and scales, reordered at compile time for sparq_uk_lutgemm_f32 and

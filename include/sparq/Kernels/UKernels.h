@@ -34,6 +34,8 @@ extern "C" {
 #define SPARQ_UK_RESIDUAL 64 /* sparq_uk_mbconv_f32: add the block input to its output */
 #define SPARQ_UK_PROJECTION 128 /* sparq_uk_mbconv_f32: add a 1x1 convolution of the input */
 #define SPARQ_UK_FULL_CONV 256 /* sparq_uk_mbconv_f32: the middle convolution is full, not depthwise */
+#define SPARQ_UK_PLANE_SCALES 512 /* sparq_uk_lutgemm_f32: one scale s per row and group for every \
+                                     plane, alpha_i = s * 2^(i-1) (integer codes as bit planes) */
 
 /* C[m][n] (+)= sum_k A[m][k] * B[k][n] for m < M, n < N, k < K.
  *   A:  row-major with row stride lda (elements); column stride 1.
@@ -452,42 +454,50 @@ void sparq_uk_nmqgemm_i8_f32_mt(intptr_t C, int64_t ldc, intptr_t A, int64_t lda
  *           4d..4d+3 of row 16b + r (bit k%8 of sign byte k/8 is 1 for +1, 0 for -1; zero past
  *           the row and for rows >= N: padding contributes nothing).
  *   scales: alpha_i(16b + r, g) at scales[((b * q + i) * groups + g) * 16 + r].
+ *           With SPARQ_UK_PLANE_SCALES: one scale s(16b + r, g) at scales[(b * groups + g) * 16 + r]
+ *           for every plane, alpha_i = s * 2^(i-1).
+ *   offsets: null, or o(16b + r, g) at offsets[(b * groups + g) * 16 + r]: then
+ *           W[n][k] = sum_i alpha_i(n, g) * B_i(n, k) + o(n, g), g = k / group (integer codes of
+ *           B bits as B sign planes: alpha_i = s * 2^(i-1), o = s * ((2^B - 1) / 2 - z),
+ *           docs/packed-formats.md).
  *   A row-major with row stride lda; C row-major with row stride ldc.
- *   flags: SPARQ_UK_ACCUMULATE, SPARQ_UK_RELU.
+ *   flags: SPARQ_UK_ACCUMULATE, SPARQ_UK_RELU, SPARQ_UK_PLANE_SCALES.
  * Lookup tables of the 16 signed sums of each chunk of 4 activations (exact fp32) are built per
- * call and indexed by the nibbles of the sign planes. */
+ * call and indexed by the nibbles of the sign planes; the offsets multiply each group's sum of
+ * activations. */
 void sparq_uk_lutgemm_f32(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t codes,
-                          intptr_t scales, int64_t q, int64_t group, int64_t M, int64_t N,
-                          int64_t K, int64_t flags);
+                          intptr_t scales, intptr_t offsets, int64_t q, int64_t group, int64_t M,
+                          int64_t N, int64_t K, int64_t flags);
 
 /* The same, split over the pool's threads by blocks of 16 rows of N (sparq_uk_parallel); small
  * problems run on the calling thread. Called outside parallel regions. */
 void sparq_uk_lutgemm_f32_mt(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t codes,
-                             intptr_t scales, int64_t q, int64_t group, int64_t M, int64_t N,
-                             int64_t K, int64_t flags);
+                             intptr_t scales, intptr_t offsets, int64_t q, int64_t group,
+                             int64_t M, int64_t N, int64_t K, int64_t flags);
 
-/* The product of sparq_uk_lutgemm_f32 (same arguments and weight layout) with the lookup tables
- * quantized to int8 per row of A and group, and the lookups summed in int32 (T-MAC's table
+/* The product of sparq_uk_lutgemm_f32 (same arguments, weight layout, offsets and flags) with
+ * the lookup tables quantized to int8 per row of A and group, and the lookups summed in int32 (T-MAC's table
  * quantization; runtime/kernels/LutGemm.cpp).
  * For row m of A and group g, with T_c[b] the fp32 signed sum of chunk c (((+-x0 +- x1) +- x2)
  * +- x3, left to right; x = 0 past K) and mx(m, g) = max over the group's chunks of
  * (((|x0| + |x1|) + |x2|) + |x3|):
  *   t_c[b] = round-to-nearest-even(T_c[b] * (127 / mx(m, g))) (0 when mx = 0),
- *   C[m][n] (+)= sum_g sum_i alpha_i(n, g) * (mx(m, g) / 127) * sum_{c in g} t_c[nibble_i(n, c)].
+ *   C[m][n] (+)= sum_g sum_i alpha_i(n, g) * (mx(m, g) / 127) * sum_{c in g} t_c[nibble_i(n, c)]
+ *                + sum_g o(n, g) * (fp32 sum of A[m][k] over k in g)   (with offsets).
  * The groups (after the group <= 0 -> K rule) must be a multiple of 32 or cover the whole row;
  * any other group fails the invocation (sparq_uk_check_failed). The AVX-512 build (v16) uses
  * VBMI (vpermb) and VNNI (vpdpbusd) through function target attributes: call it only on CPUs
  * that have both (sparq-compile selects it for such targets only). */
 void sparq_uk_lutgemm_i8_f32(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t codes,
-                             intptr_t scales, int64_t q, int64_t group, int64_t M, int64_t N,
-                             int64_t K, int64_t flags);
+                             intptr_t scales, intptr_t offsets, int64_t q, int64_t group,
+                             int64_t M, int64_t N, int64_t K, int64_t flags);
 
 /* The same, split over the pool's threads by blocks of 16 rows of N (each thread builds the
  * tables it reads); small problems run on the calling thread. Called outside parallel
  * regions. */
 void sparq_uk_lutgemm_i8_f32_mt(intptr_t C, int64_t ldc, intptr_t A, int64_t lda,
-                                intptr_t codes, intptr_t scales, int64_t q, int64_t group,
-                                int64_t M, int64_t N, int64_t K, int64_t flags);
+                                intptr_t codes, intptr_t scales, intptr_t offsets, int64_t q,
+                                int64_t group, int64_t M, int64_t N, int64_t K, int64_t flags);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -208,4 +208,35 @@ TEST(BCQ, RoundTripPlanesWithPartialGroups) {
   }
 }
 
+TEST(BCQ, CodesAsSignPlanesReconstructEveryCode) {
+  // Every code of 1..4 bits, signed (two's complement, z = 2^(bits-1) after the flip) and
+  // unsigned with every zero point: sum_i alpha_i * sign_i + offset == s * (value - z), the
+  // value computed here from the code directly (decode, not the planes).
+  const double s = 0.375;
+  for (unsigned bits = 1; bits <= 4; ++bits)
+    for (bool isSigned : {true, false})
+      for (int zp = 0; zp < (isSigned ? 1 : (1 << bits)); ++zp) {
+        const size_t count = (size_t(1) << bits) + 3; // every code, then a partial byte
+        std::vector<uint8_t> codes(count), row(packedRowBytes(count, bits));
+        for (size_t k = 0; k < count; ++k)
+          codes[k] = uint8_t(k % (size_t(1) << bits));
+        packCodes(codes.data(), count, bits, row.data());
+        const size_t stride = bcqRowBytes(count) + 2;
+        std::vector<uint8_t> planes(bits * stride, 0xAA);
+        codesAsSignPlanes(row.data(), count, bits, isSigned, planes.data(), stride);
+        const double z = isSigned ? double(1u << (bits - 1)) : double(zp);
+        for (size_t k = 0; k < count; ++k) {
+          const double value = isSigned ? decode(codes[k], bits, true) : double(codes[k]) - zp;
+          double got = signPlaneOffset(s, bits, z);
+          for (unsigned i = 0; i < bits; ++i)
+            got += signPlaneAlpha(s, i) * bcqSignAt(planes.data() + i * stride, k);
+          ASSERT_EQ(got, s * value) << "bits=" << bits << " signed=" << isSigned
+                                    << " zp=" << zp << " k=" << k;
+        }
+        // Padding bits past the codes are zero (they meet zero activations in the kernels).
+        for (unsigned i = 0; i < bits; ++i)
+          EXPECT_EQ(planes[i * stride + bcqRowBytes(count) - 1] >> (count % 8), 0);
+      }
+}
+
 } // namespace
