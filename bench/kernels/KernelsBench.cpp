@@ -393,9 +393,12 @@ void BM_LutGemm(benchmark::State &state) {
                  codesAddr = reinterpret_cast<intptr_t>(codes.data()),
                  scalesAddr = reinterpret_cast<intptr_t>(scales.data());
   for (auto _ : state) {
-    (i8 ? (threads > 1 ? sparq_uk_lutgemm_i8_f32_mt : sparq_uk_lutgemm_i8_f32)
-        : (threads > 1 ? sparq_uk_lutgemm_f32_mt : sparq_uk_lutgemm_f32))(
-        C, kN, A, kK, codesAddr, scalesAddr, /*offsets=*/0, q, group, M, kN, kK, 0);
+    if (i8)
+      (threads > 1 ? sparq_uk_lutgemm_i8_f32_mt : sparq_uk_lutgemm_i8_f32)(
+          C, kN, A, kK, codesAddr, scalesAddr, q, group, M, kN, kK, 0);
+    else
+      (threads > 1 ? sparq_uk_lutgemm_f32_mt : sparq_uk_lutgemm_f32)(
+          C, kN, A, kK, codesAddr, scalesAddr, /*offsets=*/0, q, group, M, kN, kK, 0);
     benchmark::ClobberMemory();
   }
   const double bytes = double(codes.size()) + 4.0 * double(scales.size());

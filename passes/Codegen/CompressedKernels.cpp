@@ -472,14 +472,15 @@ struct SelectCompressedMicroKernelsPass
                   (config.getGroup() <= 0 || config.getGroup() >= k ||
                    config.getGroup() % 32 == 0);
       return KernelCall{int8 ? kInt8LutKernel : kLutKernel,
-                        [config, k](OpBuilder &b, Location loc, ValueRange packed) {
+                        [config, k, int8](OpBuilder &b, Location loc, ValueRange packed) {
                           sparq::ScalarBuilder sb{b, loc};
                           auto [codes, scales] = interleaveBCQ(b, loc, packed, k);
-                          return SmallVector<Value>{readAddress(b, loc, codes),
-                                                    readAddress(b, loc, scales),
-                                                    sb.cIdx(0), // no offsets
-                                                    sb.cIdx(config.getQ()),
-                                                    sb.cIdx(config.getGroup())};
+                          SmallVector<Value> args = {readAddress(b, loc, codes),
+                                                     readAddress(b, loc, scales)};
+                          if (!int8)
+                            args.push_back(sb.cIdx(0)); // no offsets
+                          args.append({sb.cIdx(config.getQ()), sb.cIdx(config.getGroup())});
+                          return args;
                         }};
     }
     if (keys.size() == 1 && isNM(keys[0])) {

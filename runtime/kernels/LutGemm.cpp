@@ -85,8 +85,6 @@ struct LG {
 /// meets at most kb + 1 groups, and mb * kb <= kKBlockMax.
 constexpr int64_t kGroupSumStride = kKBlockMax + 1;
 
-/// Tables of rows [m0, m0 + mb) of A for k in [kb0, kb1) (kb1 - kb0 a multiple of 4; x = 0
-/// past K): tab[(m * chunks + ch) * 16 + b].
 /// With offsets: the group sums of rows [m0, m0 + mb) of A over [kb0, kb1) (kGroupSumStride).
 void groupSums(const LG &c, int64_t m0, int64_t mb, int64_t kb0, int64_t kb1, float *gsum) {
   if (!c.offsets)
@@ -102,10 +100,10 @@ void groupSums(const LG &c, int64_t m0, int64_t mb, int64_t kb0, int64_t kb1, fl
   }
 }
 
-/// With offsets, also the group sums (gsum, see kGroupSumStride).
-void buildTables(const LG &c, int64_t m0, int64_t mb, int64_t kb0, int64_t kb1, float *tab,
-                 float *gsum) {
-  groupSums(c, m0, mb, kb0, kb1, gsum);
+/// Tables of rows [m0, m0 + mb) of A for k in [kb0, kb1) (kb1 - kb0 a multiple of 4; x = 0
+/// past K): tab[(m * chunks + ch) * 16 + b].
+
+void buildTables(const LG &c, int64_t m0, int64_t mb, int64_t kb0, int64_t kb1, float *tab) {
   const int64_t chunks = (kb1 - kb0) / 4;
   for (int64_t m = 0; m < mb; ++m) {
     const float *a = c.A + (m0 + m) * c.lda;
@@ -345,7 +343,8 @@ void lutRange(const LG &c, int64_t n0, int64_t n1) {
   float gsum[kMaxRowsA * kGroupSumStride];
   forTableBlocks(c, kKBlockMax, [&](int64_t m0, int64_t mb, int64_t kb0, int64_t kb1,
                                     bool first, bool last) {
-    buildTables(c, m0, mb, kb0, kb1, tab, gsum);
+    buildTables(c, m0, mb, kb0, kb1, tab);
+    groupSums(c, m0, mb, kb0, kb1, gsum);
 #if SPARQ_LG_AVX512
     if (fast)
       return fastRows(c, tab, gsum, m0, mb, kb0, kb1, n0, n1, first, last);
@@ -422,7 +421,6 @@ struct Tables8 {
   int64_t dwords;    ///< dwords of the block
   const float *scale; ///< s(m, g) at scale[m * kGroups8Max + g - g0]
   int64_t g0;        ///< first group of the block
-  const float *gsum; ///< with offsets: the group sums of A (kGroupSumStride)
 };
 
 /// s(m, g) * 127, the largest |T[b]| of the group's chunks.
@@ -506,7 +504,6 @@ void portableRows8(const LG &c, const Tables8 &tb, int64_t m0, int64_t mb, int64
     for (int64_t i = 0; i < c.q; ++i) {
       const uint8_t *blk = c.blockCodes(i, b);
       const float *sc = c.blockAlphas(i, b) + r;
-      const float factor = c.planeFactor(i);
       for (int64_t g = kb0 / c.group; g * c.group < ke1; ++g) {
         const int64_t ks = g * c.group > kb0 ? g * c.group : kb0;
         const int64_t ke = (g + 1) * c.group < ke1 ? (g + 1) * c.group : ke1;
@@ -518,15 +515,9 @@ void portableRows8(const LG &c, const Tables8 &tb, int64_t m0, int64_t mb, int64
                               (e >> 1) * 16;
             sum += t[(signByte(blk, r, k >> 3) >> (k & 4)) & 15u];
           }
-          acc[m] += float(sum) * (sc[g * 16] * factor * tb.scale[m * kGroups8Max + g - tb.g0]);
+          acc[m] += float(sum) * (sc[g * 16] * tb.scale[m * kGroups8Max + g - tb.g0]);
         }
       }
-    }
-    if (c.offsets) {
-      const float *off = c.blockOffsets(b) + r;
-      for (int64_t g = kb0 / c.group; g * c.group < ke1; ++g)
-        for (int64_t m = 0; m < mb; ++m)
-          acc[m] += off[g * 16] * tb.gsum[m * kGroupSumStride + g - tb.g0];
     }
     for (int64_t m = 0; m < mb; ++m) {
       float v = acc[m];
@@ -551,9 +542,6 @@ SPARQ_LG8_TARGET __attribute__((noinline)) void plane16i8(const LG &c, const Tab
                                                            int64_t i, __m512 *accOut) {
   const uint8_t *codes = c.blockCodes(i, nb / 16);
   const float *alphas = c.blockAlphas(i, nb / 16);
-  const __m512 factor = _mm512_set1_ps(c.planeFactor(i));
-  // Plane 0 also adds the offsets (if any) times the group sums.
-  const float *offsets = c.offsets && i == 0 ? c.blockOffsets(nb / 16) : nullptr;
   const __m512i lowNibble = _mm512_set1_epi8(0x0F);
   const __m512i half = _mm512_set1_epi32(0x30201000); // byte b of a dword: b * 16
   const __m512i ones = _mm512_set1_epi8(1);
@@ -583,17 +571,11 @@ SPARQ_LG8_TARGET __attribute__((noinline)) void plane16i8(const LG &c, const Tab
     left -= 32;
     if (left == 0 || d + 1 == d1) {
       // The end of group g (or of the K block): scaled by alpha(rows, g) * s(m, g).
-      const __m512 alpha = _mm512_mul_ps(_mm512_loadu_ps(alphas + g * 16), factor);
+      const __m512 alpha = _mm512_loadu_ps(alphas + g * 16);
       for (int m = 0; m < MB; ++m) {
         __m512 sc = _mm512_mul_ps(alpha, _mm512_set1_ps(tb.scale[m * kGroups8Max + g - tb.g0]));
         acc[m] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[m]), sc, acc[m]);
         sum[m] = _mm512_setzero_si512();
-      }
-      if (offsets) {
-        const __m512 o = _mm512_loadu_ps(offsets + g * 16);
-        for (int m = 0; m < MB; ++m)
-          acc[m] = _mm512_fmadd_ps(
-              o, _mm512_set1_ps(tb.gsum[m * kGroupSumStride + g - tb.g0]), acc[m]);
       }
       if (left == 0) {
         ++g;
@@ -625,12 +607,10 @@ void lutRange8(const LG &c, int64_t n0, int64_t n1) {
     return;
   alignas(64) int8_t tab[kTab8Bytes];
   float scale[kMaxRowsA * kGroups8Max];
-  float gsum[kMaxRowsA * kGroupSumStride];
   forTableBlocks(c, kTab8Dwords * 32, [&](int64_t m0, int64_t mb, int64_t kb0, int64_t kb1,
                                           bool first, bool last) {
     buildTables8(c, m0, mb, kb0, kb1, tab, scale);
-    groupSums(c, m0, mb, kb0, kb1, gsum);
-    const Tables8 tb{tab, (kb1 - kb0) / 32, scale, kb0 / c.group, gsum};
+    const Tables8 tb{tab, (kb1 - kb0) / 32, scale, kb0 / c.group};
 #if SPARQ_LG_AVX512
     fastRows8(c, tb, m0, mb, kb0, kb1, n0, n1, first, last);
 #else
@@ -640,10 +620,13 @@ void lutRange8(const LG &c, int64_t n0, int64_t n1) {
 }
 
 /// Sets up an int8-table call: the interleaved layout's sizes, and the group rule checked.
+/// (No offsets or shared plane scales: the compiler does not give this kernel integer codes,
+/// docs/codegen.md.)
 bool setup8(LG &c, intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t codes,
-            intptr_t scales, intptr_t offsets, int64_t q, int64_t group, int64_t M, int64_t N,
-            int64_t K, int64_t flags) {
-  if (!setup(c, C, ldc, A, lda, codes, scales, offsets, q, group, M, N, K, flags))
+            intptr_t scales, int64_t q, int64_t group, int64_t M, int64_t N, int64_t K,
+            int64_t flags) {
+  if (!setup(c, C, ldc, A, lda, codes, scales, /*offsets=*/0, q, group, M, N, K,
+             flags & ~int64_t(SPARQ_UK_PLANE_SCALES)))
     return false;
   if (!dwordGroups(c))
     sparq_uk_check_failed("sparq_uk_lutgemm_i8_f32: the groups must be a multiple of 32 "
@@ -691,18 +674,18 @@ void sparq_uk_lutgemm_f32_mt(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, i
 }
 
 void sparq_uk_lutgemm_i8_f32(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t codes,
-                             intptr_t scales, intptr_t offsets, int64_t q, int64_t group,
-                             int64_t M, int64_t N, int64_t K, int64_t flags) {
+                             intptr_t scales, int64_t q, int64_t group, int64_t M, int64_t N,
+                             int64_t K, int64_t flags) {
   LG c;
-  if (setup8(c, C, ldc, A, lda, codes, scales, offsets, q, group, M, N, K, flags))
+  if (setup8(c, C, ldc, A, lda, codes, scales, q, group, M, N, K, flags))
     lutRange8(c, 0, N);
 }
 
 void sparq_uk_lutgemm_i8_f32_mt(intptr_t C, int64_t ldc, intptr_t A, int64_t lda,
-                                intptr_t codes, intptr_t scales, intptr_t offsets, int64_t q,
-                                int64_t group, int64_t M, int64_t N, int64_t K, int64_t flags) {
+                                intptr_t codes, intptr_t scales, int64_t q, int64_t group,
+                                int64_t M, int64_t N, int64_t K, int64_t flags) {
   LG c;
-  if (setup8(c, C, ldc, A, lda, codes, scales, offsets, q, group, M, N, K, flags))
+  if (setup8(c, C, ldc, A, lda, codes, scales, q, group, M, N, K, flags))
     splitRows(c, lutRange8);
 }
 

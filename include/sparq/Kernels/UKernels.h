@@ -475,29 +475,28 @@ void sparq_uk_lutgemm_f32_mt(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, i
                              intptr_t scales, intptr_t offsets, int64_t q, int64_t group,
                              int64_t M, int64_t N, int64_t K, int64_t flags);
 
-/* The product of sparq_uk_lutgemm_f32 (same arguments, weight layout, offsets and flags) with
- * the lookup tables quantized to int8 per row of A and group, and the lookups summed in int32 (T-MAC's table
+/* The product of sparq_uk_lutgemm_f32 (its arguments but the offsets, the same weight layout;
+ * SPARQ_UK_PLANE_SCALES is ignored) with the lookup tables quantized to int8 per row of A and group, and the lookups summed in int32 (T-MAC's table
  * quantization; runtime/kernels/LutGemm.cpp).
  * For row m of A and group g, with T_c[b] the fp32 signed sum of chunk c (((+-x0 +- x1) +- x2)
  * +- x3, left to right; x = 0 past K) and mx(m, g) = max over the group's chunks of
  * (((|x0| + |x1|) + |x2|) + |x3|):
  *   t_c[b] = round-to-nearest-even(T_c[b] * (127 / mx(m, g))) (0 when mx = 0),
- *   C[m][n] (+)= sum_g sum_i alpha_i(n, g) * (mx(m, g) / 127) * sum_{c in g} t_c[nibble_i(n, c)]
- *                + sum_g o(n, g) * (fp32 sum of A[m][k] over k in g)   (with offsets).
+ *   C[m][n] (+)= sum_g sum_i alpha_i(n, g) * (mx(m, g) / 127) * sum_{c in g} t_c[nibble_i(n, c)].
  * The groups (after the group <= 0 -> K rule) must be a multiple of 32 or cover the whole row;
  * any other group fails the invocation (sparq_uk_check_failed). The AVX-512 build (v16) uses
  * VBMI (vpermb) and VNNI (vpdpbusd) through function target attributes: call it only on CPUs
  * that have both (sparq-compile selects it for such targets only). */
 void sparq_uk_lutgemm_i8_f32(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t codes,
-                             intptr_t scales, intptr_t offsets, int64_t q, int64_t group,
-                             int64_t M, int64_t N, int64_t K, int64_t flags);
+                             intptr_t scales, int64_t q, int64_t group, int64_t M, int64_t N,
+                             int64_t K, int64_t flags);
 
 /* The same, split over the pool's threads by blocks of 16 rows of N (each thread builds the
  * tables it reads); small problems run on the calling thread. Called outside parallel
  * regions. */
 void sparq_uk_lutgemm_i8_f32_mt(intptr_t C, int64_t ldc, intptr_t A, int64_t lda,
-                                intptr_t codes, intptr_t scales, intptr_t offsets, int64_t q,
-                                int64_t group, int64_t M, int64_t N, int64_t K, int64_t flags);
+                                intptr_t codes, intptr_t scales, int64_t q, int64_t group,
+                                int64_t M, int64_t N, int64_t K, int64_t flags);
 
 #ifdef __cplusplus
 } /* extern "C" */
