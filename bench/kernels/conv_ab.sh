@@ -7,33 +7,19 @@
 # tiny's strided 1-D front end (conv2, conv3; KS written KHxKW/stride). Prints one
 # line per shape: median microseconds of A and B, B/A (below 1: B is faster), max |A - B|.
 # Built with clang-22 for AVX-512 (the v16 variant); needs an AVX-512 host.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-a=${1:?usage: conv_ab.sh REV_A [REV_B|.] [cold]}
-b=${2:-.}
+source "$(dirname "$0")/ab_lib.sh"
+ab_init conv_ab "${1:-}" "${2:-}"
 mode=${3:-}
-work=$(mktemp -d /tmp/sparq-conv-ab.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-CXX=${CXX:-clang++-22}
-flags=(-O3 -std=c++17 -DSPARQ_UK_VLEN=16 -mavx512f -mavx512vl -mavx512dq -mavx512bw -mfma -mavx2
-       -Iinclude)
 for side in a b; do
-  rev=$a; [ $side = b ] && rev=$b
-  mkdir -p "$work/$side"
-  for f in Conv.cpp Tile.h; do
-    if [ "$rev" = . ]; then cp "runtime/kernels/$f" "$work/$side/$f"
-    else git show "$rev:runtime/kernels/$f" > "$work/$side/$f"; fi
-  done
-  # Renaming the namespace keeps the two Tile.h versions' inline functions apart at link time.
-  "$CXX" "${flags[@]}" -Dsparq_uk_conv2d_nchw_packed_f32=conv_$side -Dkernels=kernels_$side \
-    -Dsparq_uk_tile_rows_f32=tile_rows_$side -Dsparq_uk_pack_filter_f32=pack_filter_$side \
-    -c "$work/$side/Conv.cpp" -o "$work/$side.o"
+  ab_fetch $side runtime/kernels/Conv.cpp runtime/kernels/Tile.h
+  ab_compile $side Conv.cpp -Dsparq_uk_conv2d_nchw_packed_f32=conv_$side \
+    -Dsparq_uk_tile_rows_f32=tile_rows_$side -Dsparq_uk_pack_filter_f32=pack_filter_$side
 done
-"$CXX" "${flags[@]}" bench/kernels/ConvAB.cpp "$work/a.o" "$work/b.o" -o "$work/conv_ab"
-echo "A = $a, B = ${b/#./working tree}"
+ab_link conv_ab ConvAB.cpp
+ab_header
 #                F   C  KS OH OW IN_PLANE IN_ROW OUT_PLANE OUT_ROW OUT_OFFSET FLAGS
 while read -r args; do
-  "$work/conv_ab" $args $mode
+  "$ab_work/conv_ab" $args $mode
 done <<'SHAPES'
 128  32 1 16 56 3136 56  928 58 59 12
 32  128 1 14 56  784 56 3136 56  0  1

@@ -25,9 +25,11 @@
 //       * anything else (groups that are not a multiple of V), and the codes past the last whole
 //         chunk: one code at a time.
 //   - larger M (GEMM, FMA bound): the loop nest of the packed dense kernel (Gemm.cpp), with each
-//     KC x NR panel slice of Wᵀ dequantized into an L1 buffer (V x V blocks decoded row-wise and
-//     transposed in registers) and the same register tile (Tile.h: packedTile) run over it for
-//     every row tile of the block of A.
+//     KC x NR panel slice of Wᵀ dequantized into an L1 buffer and the same register tile
+//     (Tile.h: packedTile) run over it for every row tile of the block of A. For 2, 4 and 8 bits
+//     (groups of whole 32-bit words) V rows' blocks of V words are transposed as words and each
+//     word lane decoded in place (dequantSliceWords); otherwise V x V blocks of weights are
+//     decoded row-wise and transposed in registers (dequantSlice).
 //
 // Built twice from this source like the other kernels (SPARQ_UK_VLEN 16 and 8). GCC/Clang vector
 // extensions throughout; the table lookups use AVX-512/AVX2 intrinsics when the compilation
@@ -499,6 +501,77 @@ void dequantSlice(float *Bs, const QW &w, int64_t nb, int64_t ncols, int64_t kb,
   }
 }
 
+/// Codes per block of dequantSliceWords: V 32-bit words of a row.
+template <int B> constexpr int64_t wordBlockCodes() { return 32 * V / B; }
+
+/// Whether dequantSliceWords builds the slice from code kb: B divides 32 (no code straddles a
+/// 32-bit word), kb starts a block of V words, and every group is whole words.
+template <int B> SPARQ_UK_INLINE bool wordsSlice(const QW &w, int64_t kb) {
+  return 32 % B == 0 && wordBlockCodes<B>() <= KC && kb % wordBlockCodes<B>() == 0 &&
+         w.group % (32 / B) == 0;
+}
+
+/// Bs (kc x NR) = Wᵀ of rows [nb, nb + ncols) and codes [kb, kb + kc), zero past ncols, with
+/// one V x V transpose of 32-bit words per V rows x V words (32 V / B codes) instead of one
+/// float transpose per V x V weights (dequantSlice: 4 to 16 times as many shuffles, which were
+/// a sixth of a W4 GEMM's time at M = 128): lane l of word vector d is word d of row l, and
+/// code i of it is lane-wise (word >> i * B) & mask, converted and scaled with the lane's (the
+/// row's) scale for its group. The values are dequantChunk's, rounded once: (c - z) * s, or for
+/// symmetric codes c' * s - 2^(B-1) * s in one FMA (c' the code with its sign bit flipped; the
+/// product by a power of two is exact). Codes past the rows' last whole block: dequantSlice.
+template <int B>
+void dequantSliceWords(float *Bs, const QW &w, int64_t nb, int64_t ncols, int64_t kb,
+                       int64_t kc) {
+  constexpr int P = 32 / B;
+  constexpr int64_t BC = wordBlockCodes<B>();
+  constexpr int32_t h = 1 << (B - 1);
+  const vi mask = splatI(B == 32 ? -1 : int32_t((1u << B) - 1));
+  const bool sym = w.zp == nullptr;
+  // Whole blocks of every row from kb: the row's bytes past kb * B / 8, in blocks of 4V bytes.
+  const int64_t avail = (w.rowBytes - kb * B / 8) / (4 * V) * BC;
+  const int64_t whole = avail < 0 ? 0 : (avail < kc ? avail : kc / BC * BC);
+  for (int64_t jj = 0; jj < NR; jj += V) {
+    const int live = ncols - jj < 0 ? 0 : ncols - jj < V ? int(ncols - jj) : V;
+    vf sc = splat(0.0f), off = splat(0.0f);
+    vi zv = splatI(0);
+    int64_t gEnd = kb; // the first code past the group of sc, zv and off
+    for (int64_t kk = 0; kk < whole; kk += BC) {
+      vf r[V];
+      for (int l = 0; l < V; ++l)
+        r[l] = l < live ? load(reinterpret_cast<const float *>(w.row(nb + jj + l) +
+                                                              (kb + kk) * B / 8))
+                        : splat(0.0f);
+      transpose(r);
+      for (int d = 0; d < V; ++d) {
+        const int64_t k0 = kb + kk + d * P;
+        if (k0 >= gEnd) { // groups are whole words: k0 starts one
+          const int64_t g = k0 / w.group;
+          gEnd = (g + 1) * w.group;
+          for (int l = 0; l < V; ++l) {
+            const float s = l < live ? w.scale(nb + jj + l, g) : 0.0f;
+            sc[l] = s;
+            zv[l] = l < live ? w.zero(nb + jj + l, g) : 0;
+            off[l] = -float(h) * s;
+          }
+        }
+        const vi word = (vi)r[d];
+        float *dst = Bs + (kk + d * P) * NR + jj;
+        if (sym) {
+#pragma unroll
+          for (int i = 0; i < P; ++i)
+            store(dst + i * NR, toFloat(((word >> (i * B)) & mask) ^ splatI(h)) * sc + off);
+        } else {
+#pragma unroll
+          for (int i = 0; i < P; ++i)
+            store(dst + i * NR, toFloat(((word >> (i * B)) & mask) - zv) * sc);
+        }
+      }
+    }
+  }
+  if (whole < kc)
+    dequantSlice<B>(Bs + whole * NR, w, nb, ncols, kb + whole, kc - whole);
+}
+
 /// Prefetches into L2 the codes of W's rows [nb, nb + ncols) and codes [kb, kb + kc): the next
 /// panel slice. The codes are row-major, so a slice is ncols short runs a row apart, which the
 /// hardware prefetcher does not follow; with weights a model reads once per run (from L3 or
@@ -538,7 +611,10 @@ void gemmRange(float *C, int64_t ldc, const float *A, int64_t lda, const QW &w, 
             const int64_t next = N - q0 * NR < NR ? N - q0 * NR : NR;
             prefetchSlice<B>(w, n0 + q0 * NR, next, kb + kc, K - kb - kc < KC ? K - kb - kc : KC);
           }
-          dequantSlice<B>(Bs, w, n0 + p * NR, ncols, kb, kc);
+          if (wordsSlice<B>(w, kb))
+            dequantSliceWords<B>(Bs, w, n0 + p * NR, ncols, kb, kc);
+          else
+            dequantSlice<B>(Bs, w, n0 + p * NR, ncols, kb, kc);
           for (int64_t t = 0; t < tiles; ++t) {
             const int64_t rows = mc - t * MR < MR ? mc - t * MR : MR;
             packedTile<false>(rows, C + (mb + t * MR) * ldc + n0 + p * NR, ldc,
