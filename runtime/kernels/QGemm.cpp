@@ -501,6 +501,14 @@ void dequantSlice(float *Bs, const QW &w, int64_t nb, int64_t ncols, int64_t kb,
   }
 }
 
+/// The V * 4 bytes at p (any alignment) as the bit patterns of a vector: a float pointer would
+/// promise 4-byte alignment, which a row of codes does not have.
+SPARQ_UK_INLINE vf loadBits(const uint8_t *p) {
+  vf v;
+  __builtin_memcpy(&v, p, sizeof(v));
+  return v;
+}
+
 /// Codes per block of dequantSliceWords: V 32-bit words of a row.
 template <int B> constexpr int64_t wordBlockCodes() { return 32 * V / B; }
 
@@ -525,7 +533,7 @@ void dequantSliceWords(float *Bs, const QW &w, int64_t nb, int64_t ncols, int64_
   constexpr int P = 32 / B;
   constexpr int64_t BC = wordBlockCodes<B>();
   constexpr int32_t h = 1 << (B - 1);
-  const vi mask = splatI(B == 32 ? -1 : int32_t((1u << B) - 1));
+  const vi mask = splatI(int32_t((1u << B) - 1));
   const bool sym = w.zp == nullptr;
   // Whole blocks of every row from kb: the row's bytes past kb * B / 8, in blocks of 4V bytes.
   const int64_t avail = (w.rowBytes - kb * B / 8) / (4 * V) * BC;
@@ -538,9 +546,7 @@ void dequantSliceWords(float *Bs, const QW &w, int64_t nb, int64_t ncols, int64_
     for (int64_t kk = 0; kk < whole; kk += BC) {
       vf r[V];
       for (int l = 0; l < V; ++l)
-        r[l] = l < live ? load(reinterpret_cast<const float *>(w.row(nb + jj + l) +
-                                                              (kb + kk) * B / 8))
-                        : splat(0.0f);
+        r[l] = l < live ? loadBits(w.row(nb + jj + l) + (kb + kk) * B / 8) : splat(0.0f);
       transpose(r);
       for (int d = 0; d < V; ++d) {
         const int64_t k0 = kb + kk + d * P;
