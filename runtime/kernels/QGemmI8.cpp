@@ -15,7 +15,7 @@
 //     BK = 4V * P values of k; byte j holds k = P*j + p in bits [p*B, p*B + B) (LSB first), so
 //     plane p = (bytes >> p*B) & (2^B - 1) (one shift and one vpternlogd, which also applies the
 //     flip below) holds the codes of every P-th k. Once per call (per block of up to 4 rows of A
-//     and chunk of up to 4096 k, on the calling thread before any split over threads) A is
+//     and chunk of up to 8192 k, on the calling thread before any split over threads) A is
 //     quantized into a buffer in the matching order: per block, the 4V activations of plane 0,
 //     then of plane 1, ... Each plane is then one u8 x s8 dot product of 4 per int32 lane
 //     (AVX-512 VNNI vpdpbusd) against one contiguous activation vector: 4, 2 and 1 vpdpbusd per
@@ -74,7 +74,10 @@ namespace {
 
 using namespace sparq::kernels;
 
-constexpr int64_t KX = 4096;      // k per chunk of the activation buffer (a multiple of BK)
+// k per chunk of the activation buffer (a multiple of BK). One chunk covers the K of most
+// projections (a Llama MLP's down projection has 5632): a second chunk means a second pass
+// over every row with its own parallel region, 20 % slower for that projection.
+constexpr int64_t KX = 8192;
 constexpr int MB = 4;             // rows of A per pass over the weights
 constexpr int64_t CHUNK_GROUPS = KX / 32 + 1; // groups meeting a chunk, at most
 
@@ -201,23 +204,25 @@ template <int B> SPARQ_UK_INLINE vi dot(vi acc, const Codes<B> &c, const int8_t 
 #endif
 }
 
-/// Whether the asymmetric lanes' -sum(qa) are stored as two int16 halves whose sum it is (V =
-/// 16: a lane sums at most KX / V = 256 activations, |sum| <= 256 * 128 = 2^15, so each half
-/// is at most 2^14) and multiplied by the zero points, held in both halves of the lane, with
-/// one vpmaddwd; otherwise as int32.
+/// Whether the asymmetric lanes' sum(qa) are stored as two int16 halves whose sum it is (V =
+/// 16: a lane sums at most KX / V = 512 activations of -128 to 127, so -2^16 <= sum < 2^16 and
+/// the halves (sum / 2 rounded toward zero, and the rest) lie in [-2^15, 2^15)) and multiplied
+/// by the negated zero points, held in both halves of the lane, with one vpmaddwd; otherwise
+/// as int32.
 constexpr bool kSums16 = SPARQ_QI8_X86 && V == 16;
+static_assert(KX / 16 * 128 <= 1 << 16, "a lane's sum of activations must fit two int16 halves");
 
-/// -s as kSums16 says.
-SPARQ_UK_INLINE vi negSums(vi s) {
+/// s as kSums16 says.
+SPARQ_UK_INLINE vi sumLanes(vi s) {
   if constexpr (kSums16) {
-    const vi lo = -s / 2, hi = -s - lo;
+    const vi lo = s / 2, hi = s - lo;
     return (lo & 0xFFFF) | (vi)((vu32)hi << 16);
   } else {
-    return -s;
+    return s;
   }
 }
 
-/// A lane's zero point z as mulZ takes it (|z| < 2^15).
+/// A lane's negated zero point -z as mulZ takes it (|z| < 2^15).
 SPARQ_UK_INLINE vi zeroLanes(vi z) {
   if constexpr (kSums16)
     return (z & 0xFFFF) | (vi)((vu32)z << 16);
@@ -225,7 +230,7 @@ SPARQ_UK_INLINE vi zeroLanes(vi z) {
     return z;
 }
 
-/// Lane l of z * s (z from zeroLanes, s from negSums).
+/// Lane l of -z * s (-z from zeroLanes, s from sumLanes).
 SPARQ_UK_INLINE vi mulZ(vi z, vi s) {
 #if SPARQ_QI8_X86 && SPARQ_UK_VLEN == 16
   return (vi)_mm512_madd_epi16((__m512i)z, (__m512i)s);
@@ -290,7 +295,7 @@ template <int B> struct QA {
   alignas(64) int8_t q[MB][KX]; // de-interleaved per block, zero past k1
   // Per span and row of A: lane l's starting value -z * (sum of the span's qa that lane l
   // multiplies), so that every lane sums qa * value exactly. Symmetric: with z = SYM_Z;
-  // asymmetric: -sum(qa), to be multiplied by the row's z (mulZ, stored as kSums16 says).
+  // asymmetric: sum(qa), to be multiplied by the row's -z (mulZ, stored as kSums16 says).
   vi zs[MB][SPANS];
   // The activation scale of group g0 + i (0 past the chunk's groups; V entries of padding).
   float sa[MB][CHUNK_GROUPS + V];
@@ -416,7 +421,7 @@ void quantize(QA<B> &qa, const Src &src, int M, const QW &w, int64_t k0, int64_t
       vi z = {};
       for (int64_t b = first[s]; b < first[s + 1]; ++b)
         z = dot<B>(z, ones, qa.q[m] + b * F::BK);
-      qa.zs[m][s] = w.zp == nullptr ? z * -F::SYM_Z : negSums(z);
+      qa.zs[m][s] = w.zp == nullptr ? z * -F::SYM_Z : sumLanes(z);
     }
   }
 }
@@ -472,8 +477,8 @@ __attribute__((noinline)) void rowsKernel(const Args &a, int64_t n, int valid) {
   int64_t fullBlocks = validBytes < 4 * V ? 0 : validBytes / (4 * V);
   fullBlocks = fullBlocks > qa.blocks ? qa.blocks : fullBlocks;
   vi iacc[M][R]; // the span's int32 sums
-  // The window's sa * sw per row of A and W, its zero points (minus SHIFT) per row of W, and
-  // the span's lane -> window index.
+  // The window's sa * sw per row of A and W, its negated zero points (SHIFT - zp) per row of
+  // W, and the span's lane -> window index.
   vf win[M][R] = {};
   vi zw[R] = {};
   vi idx = {};
@@ -490,7 +495,7 @@ __attribute__((noinline)) void rowsKernel(const Args &a, int64_t n, int valid) {
           for (int m = 0; m < M; ++m)
             win[m][r] = sw * load(qa.sa[m] + (wb - qa.g0));
           if (!sym)
-            zw[r] = zeroLanes(loadZ(zps[r] + wb, wn) - F::SHIFT);
+            zw[r] = zeroLanes(F::SHIFT - loadZ(zps[r] + wb, wn));
         }
       }
       idx = qa.gIdx[s];

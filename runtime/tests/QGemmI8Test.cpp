@@ -208,14 +208,18 @@ void check(const Problem &p, int64_t flags, bool mt, int threads = 1) {
 const int64_t kFlags[] = {0, SPARQ_UK_ACCUMULATE, SPARQ_UK_RELU,
                           SPARQ_UK_ACCUMULATE | SPARQ_UK_RELU};
 
+/// The kernel's chunk of K (KX in QGemmI8.cpp): the activations of one chunk are quantized
+/// at a time, and the tests cross its boundary.
+constexpr int64_t kChunk = 8192;
+
 /// The code widths the kernel takes.
 const int64_t kWidths[] = {2, 4, 8};
 
 TEST(QGemmI8, Gemv) {
   SKIP_WITHOUT_ISA();
-  // K: whole blocks, a partial last group (4160 % 128 = 64), an odd K (4097: a partial last
-  // byte of 2-bit codes), two chunks.
-  const int64_t Ks[] = {4096, 4160, 4097, 8320};
+  // K: whole blocks, a partial last group (% 128 = 64), an odd K (a partial last byte of 2-bit
+  // codes), two chunks, three chunks.
+  const int64_t Ks[] = {4096, kChunk + 64, kChunk + 1, 2 * kChunk + 128};
   uint32_t seed = 1;
   for (int64_t bits : kWidths)
     for (int64_t K : Ks)
@@ -238,7 +242,7 @@ TEST(QGemmI8, Widths) {
     for (bool asym : {false, true})
       for (int64_t G : {int64_t(32), int64_t(64), int64_t(128), int64_t(0)})
         for (int64_t M : {int64_t(1), int64_t(3), int64_t(16), int64_t(130)}) {
-          Problem p(M, 37, 4096 + 96, G, asym, seed++, bits);
+          Problem p(M, 37, kChunk + 96, G, asym, seed++, bits);
           check(p, kFlags[seed % 4], false);
           if (M <= 3)
             check(p, kFlags[(seed + 1) % 4], false);
@@ -248,14 +252,14 @@ TEST(QGemmI8, Widths) {
 TEST(QGemmI8, Groups) {
   SKIP_WITHOUT_ISA();
   // Multiples of 32 that are not multiples of the block (whose blocks span groups), groups of
-  // several blocks (some across the chunk boundary at 4096: 384 and 768), groups spanning
-  // chunks (per channel with K > 4096).
+  // several blocks (some across the chunk boundary: 384 and 768), groups spanning chunks
+  // (kChunk + 32 and + 128, and per channel with K > kChunk).
   uint32_t seed = 100;
   for (int64_t bits : kWidths)
     for (int64_t G : {int64_t(64), int64_t(96), int64_t(160), int64_t(256), int64_t(384),
-                      int64_t(512), int64_t(768), int64_t(8224), int64_t(8320)})
+                      int64_t(512), int64_t(768), kChunk + 32, kChunk + 128})
       for (bool asym : {false, true}) {
-        Problem p(3, 21, G >= 8224 ? G : 4096 + 96, G, asym, seed++, bits);
+        Problem p(3, 21, G > kChunk ? G : kChunk + 96, G, asym, seed++, bits);
         check(p, 0, false);
         check(p, SPARQ_UK_ACCUMULATE | SPARQ_UK_RELU, false);
       }
@@ -267,7 +271,7 @@ TEST(QGemmI8, RowsOfA) {
   for (int64_t bits : kWidths)
     for (int64_t M : {int64_t(1), int64_t(2), int64_t(3), int64_t(4), int64_t(5), int64_t(16)})
       for (bool asym : {false, true}) {
-        Problem p(M, 29, 4096 + 32, 128, asym, seed++, bits);
+        Problem p(M, 29, kChunk + 32, 128, asym, seed++, bits);
         check(p, 0, false);
         check(p, SPARQ_UK_ACCUMULATE, false);
         Problem q(M, 19, 1024, 32, asym, seed++, bits);
@@ -282,7 +286,7 @@ TEST(QGemmI8, Threads) {
     for (int64_t M : {int64_t(1), int64_t(3), int64_t(16)})
       for (bool asym : {false, true}) {
         // Large enough to be split: N >= 64, M N K >= 2^20.
-        Problem p(M, 301, 4096 + 64, M == 3 ? 64 : 128, asym, seed++, bits);
+        Problem p(M, 301, kChunk + 64, M == 3 ? 64 : 128, asym, seed++, bits);
         for (int threads : {1, 2}) {
           check(p, 0, true, threads);
           check(p, SPARQ_UK_ACCUMULATE | SPARQ_UK_RELU, true, threads);
@@ -321,7 +325,7 @@ TEST(QGemmI8, NoOverread) {
   SKIP_WITHOUT_ISA();
   uint32_t seed = 370;
   for (int64_t bits : kWidths)
-    for (int64_t K : {int64_t(4096 + 96), int64_t(4097), int64_t(352)})
+    for (int64_t K : {kChunk + 96, kChunk + 1, int64_t(352)})
       for (int64_t G : {int64_t(32), int64_t(128), int64_t(0)})
         for (bool asym : {false, true}) {
           if (G == 0 && K % 32 != 0)
@@ -488,7 +492,7 @@ TEST(QGemmS8, ExactIntegers) {
     if (!exactRuns(bits))
       continue;
     for (bool asym : {false, true})
-      for (int64_t K : {int64_t(288), int64_t(1152), int64_t(100), int64_t(4096 + 200)})
+      for (int64_t K : {int64_t(288), int64_t(1152), int64_t(100), kChunk + 200})
         for (int64_t M : {int64_t(1), int64_t(3), int64_t(40)}) {
           Problem p(M, 37, K, 0, asym, seed++, bits);
           p.scales.assign(p.scales.size(), 1.0f);
@@ -501,8 +505,8 @@ TEST(QGemmS8, ExactIntegers) {
 }
 
 /// Groups of a multiple of 32 with float scales, the extreme activations (all -128: a lane's
-/// sum of 256 of them is -2^15, which the int16 halves of the zero-point sums must hold), and
-/// the threaded entry.
+/// sum of 512 of them in a chunk is -2^16, which the int16 halves of the zero-point sums must
+/// hold), and the threaded entry.
 TEST(QGemmS8, GroupsExtremesThreads) {
   SKIP_WITHOUT_ISA();
   uint32_t seed = 600;
@@ -512,10 +516,10 @@ TEST(QGemmS8, GroupsExtremesThreads) {
     for (bool asym : {false, true})
       for (int fill : {0, 1, 2}) {
         for (int64_t G : {int64_t(32), int64_t(128), int64_t(0)}) {
-          Problem p(3, 29, 4096 + 96, G, asym, seed++, bits);
+          Problem p(3, 29, kChunk + 96, G, asym, seed++, bits);
           checkExact(p, int8Rows(p, fill, seed++), SPARQ_UK_ACCUMULATE | SPARQ_UK_RELU, false);
         }
-        Problem q(16, 301, 4096 + 64, 128, asym, seed++, bits);
+        Problem q(16, 301, kChunk + 64, 128, asym, seed++, bits);
         std::vector<int8_t> A = int8Rows(q, fill, seed++);
         for (int threads : {1, 2})
           checkExact(q, A, 0, true, threads);
