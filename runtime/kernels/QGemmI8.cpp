@@ -77,7 +77,7 @@ using namespace sparq::kernels;
 // k per chunk of the activation buffer (a multiple of BK). One chunk covers the K of most
 // projections (a Llama MLP's down projection has 5632): a second chunk means a second pass
 // over every row with its own parallel region, 20 % slower for that projection.
-constexpr int64_t KX = 8192;
+constexpr int64_t KX = SPARQ_UK_QGEMM_I8_CHUNK;
 constexpr int MB = 4;             // rows of A per pass over the weights
 constexpr int64_t CHUNK_GROUPS = KX / 32 + 1; // groups meeting a chunk, at most
 
@@ -210,7 +210,8 @@ template <int B> SPARQ_UK_INLINE vi dot(vi acc, const Codes<B> &c, const int8_t 
 /// by the negated zero points, held in both halves of the lane, with one vpmaddwd; otherwise
 /// as int32.
 constexpr bool kSums16 = SPARQ_QI8_X86 && V == 16;
-static_assert(KX / 16 * 128 <= 1 << 16, "a lane's sum of activations must fit two int16 halves");
+static_assert(!kSums16 || KX / V * 128 <= 1 << 16,
+              "a lane's sum of activations must fit two int16 halves");
 
 /// s as kSums16 says.
 SPARQ_UK_INLINE vi sumLanes(vi s) {

@@ -208,9 +208,9 @@ void check(const Problem &p, int64_t flags, bool mt, int threads = 1) {
 const int64_t kFlags[] = {0, SPARQ_UK_ACCUMULATE, SPARQ_UK_RELU,
                           SPARQ_UK_ACCUMULATE | SPARQ_UK_RELU};
 
-/// The kernel's chunk of K (KX in QGemmI8.cpp): the activations of one chunk are quantized
-/// at a time, and the tests cross its boundary.
-constexpr int64_t kChunk = 8192;
+/// The kernel's chunk of K: the activations of one chunk are quantized at a time, and the
+/// tests cross its boundary.
+constexpr int64_t kChunk = SPARQ_UK_QGEMM_I8_CHUNK;
 
 /// The code widths the kernel takes.
 const int64_t kWidths[] = {2, 4, 8};

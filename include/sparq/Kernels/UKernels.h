@@ -327,7 +327,10 @@ void sparq_uk_qgemm_f32_mt(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, int
  * (AVX-512 VNNI where the build enables it; runtime/kernels/QGemmI8.cpp):
  *   C[m][n] (+)= sum_g sa(m,g) * sw(n,g) * sum_{k in g} qa(m,k) * (code(n,k) - zp(n,g))
  * (signed codes: their two's complement value). Only bits = 2, 4 and 8 with groups (after the group <= 0
- * or > K -> K rule) that are a multiple of 32; anything else calls sparq_uk_qgemm_f32. */
+ * or > K -> K rule) that are a multiple of 32; anything else calls sparq_uk_qgemm_f32. The
+ * activations are quantized SPARQ_UK_QGEMM_I8_CHUNK values of K at a time (a stack buffer), each
+ * chunk one pass over the rows of codes. */
+#define SPARQ_UK_QGEMM_I8_CHUNK 8192
 void sparq_uk_qgemm_i8_f32(intptr_t C, int64_t ldc, intptr_t A, int64_t lda, intptr_t codes,
                            int64_t codeRowBytes, intptr_t scales, intptr_t zeroPoints,
                            int64_t scaleStride, int64_t bits, int64_t group, int64_t M,
